@@ -1,0 +1,79 @@
+// The Service model: what a serverless.yaml says, with variables resolved, defaults applied
+// and every value validated. Everything after the manifest (bundle, deploy, emulator) reads
+// this, never the YAML.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fx::manifest {
+
+// Where a value came from, for error messages: file:line:col (1-based; 0 when unknown).
+struct SourceMark {
+  std::string file;
+  int line = 0;
+  int col = 0;
+  std::string str() const;  // "serverless.yaml:7:14" (or just the file when line is 0)
+};
+
+// One entry of functions.F.events. `type` is the source's key ("http", "httpApi", "schedule",
+// "sqs", or any other, which is kept and warned about). The typed fields are filled for the
+// sources that run locally; `config_json` keeps the whole entry for everything else.
+struct Event {
+  std::string type;
+  std::string method;    // http/httpApi: upper-case, "ANY" for any; "*" form gives "ANY"
+  std::string path;      // http/httpApi: "/hello/{id}"; "*" for the httpApi catch-all
+  bool cors = false;     // http
+  bool is_private = false;  // http `private: true`
+  std::string schedule;  // schedule: "rate(5 minutes)" / "cron(...)"
+  bool enabled = true;   // schedule
+  std::string queue;     // sqs: the queue's name or ARN
+  int batch_size = 10;   // sqs
+  std::string config_json;  // the event's value as JSON text
+  SourceMark mark;
+};
+
+struct Function {
+  std::string key;   // the manifest key: "hello"
+  std::string name;  // the deployed name: "SERVICE-STAGE-KEY" unless `name:` overrides it
+  std::string handler;  // "path/to/file.export"
+  std::string runtime;  // "python3.11", "nodejs20.x", "provided.al2", ...
+  int memory_mb = 1024;
+  int timeout_s = 6;
+  std::string architecture = "x86_64";  // or "arm64"
+  std::string description;
+  std::map<std::string, std::string> environment;  // provider's merged with the function's
+  std::vector<Event> events;
+  std::optional<int> reserved_concurrency;
+  std::optional<int> provisioned_concurrency;
+  std::vector<std::string> package_patterns;  // the function's own package.patterns/include/exclude
+  std::string package_artifact;               // a prebuilt zip used as is
+  SourceMark mark;  // where the function's key is
+};
+
+struct Service {
+  std::filesystem::path dir;            // the service folder (absolute)
+  std::filesystem::path manifest_path;  // absolute path of serverless.yaml
+  std::string name;
+  std::string stage = "dev";
+  std::string region = "us-east-1";
+  std::string runtime;  // provider.runtime (may be empty when every function sets one)
+  std::vector<Function> functions;  // in manifest order
+  std::vector<std::string> package_patterns;  // service-wide, in order; "!" excludes
+  bool package_individually = false;
+  bool exclude_dev_dependencies = true;
+  std::string custom_fx_json = "{}";  // custom.fx as JSON text (fx settings)
+  std::string target;                 // custom.fx.target, empty when unset
+  std::vector<std::string> warnings;  // unknown keys, events that only run on AWS, ...
+
+  const Function* find_function(std::string_view key_or_name) const;
+};
+
+// Which runtime family a runtime string belongs to.
+enum class RuntimeFamily { python, node, provided, unknown };
+RuntimeFamily runtime_family(std::string_view runtime);
+
+}  // namespace fx::manifest
