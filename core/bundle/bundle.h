@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/manifest/service.h"
@@ -43,6 +44,9 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
 // fixed permissions (0644, 0755 for executables), so equal inputs give equal bytes.
 // Writes to a temporary file and renames, so a half-written zip is never seen.
 Artifact write_zip(const BundlePlan& plan, const std::filesystem::path& zip_path);
+
+// Hashes and counts an existing zip (a package.artifact) where it is, without rewriting it.
+Artifact inspect_zip(const std::string& function, const std::filesystem::path& zip_path);
 
 // plan_bundle + write_zip into SERVICE/.fx/build/<key>.zip (or the package.artifact as is).
 Artifact package_function(const manifest::Service& service, const manifest::Function& function);

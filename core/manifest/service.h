@@ -67,6 +67,7 @@ struct Service {
   bool exclude_dev_dependencies = true;
   std::string custom_fx_json = "{}";  // custom.fx as JSON text (fx settings)
   std::string target;                 // custom.fx.target, empty when unset
+  std::string http_api_payload = "2.0";  // provider.httpApi.payload: httpApi events' format
   std::vector<std::string> warnings;  // unknown keys, events that only run on AWS, ...
 
   const Function* find_function(std::string_view key_or_name) const;

@@ -1,0 +1,39 @@
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/actions/deploy.h"
+#include "core/actions/target.h"
+
+namespace fx::cli {
+
+int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
+  auto service = load_service(g);
+  auto target = actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, true});
+  auto s = style_for(g, 1);
+  if (target.started && !g.json && !g.quiet)
+    fmt::print("{}\n", s.dim(fmt::format("started the local emulator at {}", target.endpoint.url)));
+  lambda::LambdaClient client(target.endpoint);
+  auto results = actions::deploy_service(service, client, {o.functions, o.force});
+  for (const auto& r : results)
+    for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
+  if (g.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : results)
+      out.push_back({{"function", r.function}, {"name", r.name}, {"status", r.status},
+                     {"zip_bytes", r.zip_bytes}, {"sha256", r.sha256}, {"routes", r.routes}});
+    fmt::print("{}\n", out.dump());
+    return 0;
+  }
+  if (g.quiet) return 0;
+  fmt::print("Deployed {} (stage {}, region {}) to {}\n", s.bold(service.name), service.stage,
+             service.region, target.endpoint.url);
+  for (const auto& r : results) {
+    std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
+    fmt::print("  {:<18} {:<34} {:<10} {}\n", r.function, r.name, status, human_bytes(r.zip_bytes));
+  }
+  return 0;
+}
+
+}  // namespace fx::cli

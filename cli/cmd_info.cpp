@@ -1,0 +1,92 @@
+// `fx info` and `fx remove`: what the manifest's functions are on the target, and taking
+// them down.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "core/actions/target.h"
+#include "core/lambda/client.h"
+#include "core/lambda/fx_api.h"
+
+namespace fx::cli {
+
+using json = nlohmann::json;
+
+int run_info(const GlobalOptions& g) {
+  auto service = load_service(g);
+  auto target = actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, false});
+  lambda::LambdaClient client(target.endpoint);
+  json instances = json::object();
+  if (target.local) {
+    lambda::FxApi api(target.endpoint);
+    json status = json::parse(api.status().raw_json);
+    for (auto& f : status.value("functions", json::array())) instances[f.value("name", "")] = f;
+  }
+  json functions = json::array();
+  auto s = style_for(g, 1);
+  if (!g.json)
+    fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n", s.bold(service.name),
+               service.stage, service.region, target.endpoint.url);
+  for (const auto& f : service.functions) {
+    auto deployed = client.get_function(f.name);
+    json j = {{"function", f.key}, {"name", f.name}, {"deployed", deployed.has_value()}};
+    if (deployed) {
+      j["runtime"] = deployed->runtime;
+      j["handler"] = deployed->handler;
+      j["memory_mb"] = deployed->memory_size;
+      j["timeout_s"] = deployed->timeout;
+      j["version"] = deployed->version;
+      j["code_sha256"] = deployed->code_sha256;
+      j["code_size"] = deployed->code_size;
+      j["last_modified"] = deployed->last_modified;
+      if (instances.contains(f.name)) {
+        const auto& i = instances[f.name];
+        j["instances"] = {{"busy", i.value("busy", 0)}, {"idle", i.value("idle", 0)}};
+        j["invocations"] = i.value("invocations", 0);
+        j["cold_starts"] = i.value("cold_starts", 0);
+        j["errors"] = i.value("errors", 0);
+        j["timeouts"] = i.value("timeouts", 0);
+        j["throttles"] = i.value("throttles", 0);
+      }
+    }
+    if (!g.json) {
+      if (!deployed) {
+        fmt::print("  {:<16} {}\n", f.key, s.yellow("not deployed"));
+      } else {
+        fmt::print("  {:<16} {}  {} {} MB {}s  {}\n", f.key, f.name, deployed->runtime,
+                   deployed->memory_size, deployed->timeout, s.dim("updated " + deployed->last_modified));
+        if (j.contains("instances"))
+          fmt::print("  {:<16} {} busy, {} idle instances; {} invocations, {} cold starts, {} errors\n", "",
+                     j["instances"]["busy"].get<int>(), j["instances"]["idle"].get<int>(),
+                     j["invocations"].get<int>(), j["cold_starts"].get<int>(), j["errors"].get<int>());
+      }
+    }
+    functions.push_back(std::move(j));
+  }
+  if (g.json)
+    fmt::print("{}\n", json{{"service", service.name}, {"stage", service.stage}, {"region", service.region},
+                            {"endpoint", target.endpoint.url}, {"functions", functions}, {"routes", json::array()}}.dump());
+  return 0;
+}
+
+int run_remove(const GlobalOptions& g) {
+  auto service = load_service(g);
+  auto target = actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, false});
+  lambda::LambdaClient client(target.endpoint);
+  json removed = json::array();
+  for (const auto& f : service.functions) {
+    if (!client.get_function(f.name)) continue;
+    client.delete_function(f.name);
+    removed.push_back(f.name);
+  }
+  if (g.json) {
+    fmt::print("{}\n", json{{"removed", removed}}.dump());
+  } else if (!g.quiet) {
+    if (removed.empty()) fmt::print("nothing of {} was deployed to {}\n", service.name, target.endpoint.url);
+    for (auto& r : removed) fmt::print("removed {}\n", r.get<std::string>());
+  }
+  return 0;
+}
+
+}  // namespace fx::cli

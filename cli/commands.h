@@ -1,0 +1,76 @@
+// Each command's options as plain structs (filled by main.cpp's CLI11 wiring) and the
+// function that runs it. Command files never see CLI11.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fx::cli {
+
+struct GlobalOptions {
+  std::string config;
+  std::string stage;
+  std::string region;
+  std::string target;
+  bool json = false;
+  bool quiet = false;
+  bool verbose = false;
+  bool no_color = false;
+};
+
+struct InitOptions {
+  std::string dir = ".";
+  std::string template_name = "python";
+  std::string name;
+  bool force = false;
+  bool list = false;
+};
+
+struct PackageOptions {
+  std::vector<std::string> functions;
+  std::string explain;
+};
+
+struct DeployOptions {
+  std::vector<std::string> functions;
+  bool force = false;
+};
+
+struct InvokeOptions {
+  std::string function;
+  std::string data;
+  bool has_data = false;
+  std::string file;
+  std::string type = "RequestResponse";
+  bool log = false;
+};
+
+struct LogsOptions {
+  std::string function;
+  bool follow = false;
+  std::string since;
+  std::string filter;
+  std::int64_t tail = 0;
+};
+
+struct EmulatorCommandOptions {
+  std::string action;  // start, stop, status
+  int port = -1;       // -1: the default
+  std::string listen = "127.0.0.1";
+  std::string token;
+  bool foreground = false;
+  int ready_fd = -1;
+};
+
+// Each returns the process exit code (0, or 1 for a failure already reported).
+int run_init(const GlobalOptions& g, const InitOptions& o);
+int run_package(const GlobalOptions& g, const PackageOptions& o);
+int run_deploy(const GlobalOptions& g, const DeployOptions& o);
+int run_invoke(const GlobalOptions& g, const InvokeOptions& o);
+int run_logs(const GlobalOptions& g, const LogsOptions& o);
+int run_info(const GlobalOptions& g);
+int run_remove(const GlobalOptions& g);
+int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o);
+
+}  // namespace fx::cli

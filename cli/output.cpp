@@ -1,0 +1,54 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/manifest/manifest.h"
+
+namespace fx::cli {
+
+namespace {
+std::string wrap(bool on, std::string_view code, std::string_view s) {
+  return on ? fmt::format("\033[{}m{}\033[0m", code, s) : std::string(s);
+}
+}  // namespace
+
+std::string Style::bold(std::string_view s) const { return wrap(color, "1", s); }
+std::string Style::dim(std::string_view s) const { return wrap(color, "2", s); }
+std::string Style::green(std::string_view s) const { return wrap(color, "32", s); }
+std::string Style::yellow(std::string_view s) const { return wrap(color, "33", s); }
+std::string Style::red(std::string_view s) const { return wrap(color, "31", s); }
+std::string Style::cyan(std::string_view s) const { return wrap(color, "36", s); }
+
+Style style_for(const GlobalOptions& g, int fd) {
+  const char* no_color = std::getenv("NO_COLOR");
+  return Style{!g.no_color && !(no_color && *no_color) && ::isatty(fd)};
+}
+
+void warn(const GlobalOptions& g, std::string_view message) {
+  if (g.quiet) return;
+  auto s = style_for(g, 2);
+  fmt::print(stderr, "{} {}\n", s.yellow("fx: warning:"), message);
+}
+
+manifest::Service load_service(const GlobalOptions& g) {
+  manifest::LoadOptions opts;
+  opts.dir = ".";
+  if (!g.config.empty()) opts.config = g.config;
+  if (!g.stage.empty()) opts.opts["stage"] = g.stage;
+  if (!g.region.empty()) opts.opts["region"] = g.region;
+  auto service = manifest::load_service(opts);
+  for (const auto& w : service.warnings) warn(g, w);
+  return service;
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+  if (bytes < 1000) return fmt::format("{} B", bytes);
+  if (bytes < 1000 * 1000) return fmt::format("{:.1f} kB", bytes / 1000.0);
+  return fmt::format("{:.1f} MB", bytes / 1e6);
+}
+
+}  // namespace fx::cli

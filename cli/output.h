@@ -1,0 +1,35 @@
+// Terminal output shared by the commands: colour (only on a terminal, never with NO_COLOR
+// or --no-color), warnings, and the service every command loads.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "cli/commands.h"
+#include "core/manifest/service.h"
+
+namespace fx::cli {
+
+struct Style {
+  bool color = false;
+  std::string bold(std::string_view s) const;
+  std::string dim(std::string_view s) const;
+  std::string green(std::string_view s) const;
+  std::string yellow(std::string_view s) const;
+  std::string red(std::string_view s) const;
+  std::string cyan(std::string_view s) const;
+};
+
+// Colour for stdout (fd 1) or stderr (fd 2).
+Style style_for(const GlobalOptions& g, int fd);
+
+void warn(const GlobalOptions& g, std::string_view message);
+
+// Loads the manifest with the global flags (--config, --stage, --region) and prints its
+// warnings to stderr.
+manifest::Service load_service(const GlobalOptions& g);
+
+// "1.2 kB", "3.4 MB"
+std::string human_bytes(std::uint64_t bytes);
+
+}  // namespace fx::cli

@@ -1,0 +1,102 @@
+#include "core/actions/deploy.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/bundle/bundle.h"
+#include "core/util/error.h"
+
+namespace fx::actions {
+
+std::vector<const manifest::Function*> select_functions(const manifest::Service& service,
+                                                        const std::vector<std::string>& names) {
+  std::vector<const manifest::Function*> out;
+  if (names.empty()) {
+    for (const auto& f : service.functions) out.push_back(&f);
+    return out;
+  }
+  for (const auto& n : names) {
+    const auto* f = service.find_function(n);
+    if (!f) {
+      std::string known;
+      for (const auto& g : service.functions) known += (known.empty() ? "" : ", ") + g.key;
+      throw usage_error(fmt::format("no function '{}' in {}", n, service.manifest_path.filename().string()),
+                        "functions: " + (known.empty() ? std::string("(none)") : known));
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+lambda::FunctionConfiguration desired_configuration(const manifest::Service& service,
+                                                    const manifest::Function& f) {
+  lambda::FunctionConfiguration c;
+  c.function_name = f.name;
+  c.runtime = f.runtime;
+  c.handler = f.handler;
+  c.role = "arn:aws:iam::000000000000:role/fx-local";
+  c.description = f.description;
+  c.timeout = f.timeout_s;
+  c.memory_size = f.memory_mb;
+  c.environment = f.environment;
+  c.architectures = {f.architecture};
+  c.reserved_concurrency = f.reserved_concurrency;
+  (void)service;
+  return c;
+}
+
+namespace {
+
+bool same_configuration(const lambda::FunctionConfiguration& a, const lambda::FunctionConfiguration& b) {
+  return a.runtime == b.runtime && a.handler == b.handler && a.description == b.description &&
+         a.timeout == b.timeout && a.memory_size == b.memory_size && a.environment == b.environment;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::vector<DeployResult> deploy_service(const manifest::Service& service,
+                                         lambda::LambdaClient& client,
+                                         const DeployOptions& options) {
+  std::vector<DeployResult> results;
+  for (const auto* f : select_functions(service, options.functions)) {
+    auto artifact = bundle::package_function(service, *f);
+    auto desired = desired_configuration(service, *f);
+    DeployResult r;
+    r.function = f->key;
+    r.name = f->name;
+    r.zip_bytes = artifact.zip_bytes;
+    r.sha256 = artifact.sha256_hex;
+    auto current = client.get_function(f->name);
+    lambda::FunctionConfiguration after;
+    if (!current) {
+      after = client.create_function(desired, read_file(artifact.zip_path));
+      r.status = "created";
+    } else {
+      r.status = "unchanged";
+      if (options.force || current->code_sha256 != artifact.code_sha256) {
+        after = client.update_function_code(f->name, read_file(artifact.zip_path));
+        r.status = "updated";
+      }
+      if (!same_configuration(*current, desired)) {
+        after = client.update_function_configuration(desired);
+        r.status = "updated";
+      }
+    }
+    auto current_reserved = current ? current->reserved_concurrency : std::nullopt;
+    if (desired.reserved_concurrency && desired.reserved_concurrency != current_reserved) {
+      client.put_function_concurrency(f->name, *desired.reserved_concurrency);
+      if (r.status == "unchanged") r.status = "updated";
+    }
+    r.warnings = after.warnings;
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace fx::actions

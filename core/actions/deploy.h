@@ -1,0 +1,42 @@
+// `fx deploy`: package each function and push only what changed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/lambda/client.h"
+#include "core/manifest/service.h"
+
+namespace fx::actions {
+
+struct DeployOptions {
+  std::vector<std::string> functions;  // manifest keys; empty: all
+  bool force = false;                  // push code even when unchanged
+};
+
+struct DeployResult {
+  std::string function;  // manifest key
+  std::string name;      // deployed name
+  std::string status;    // created, updated, unchanged
+  std::uint64_t zip_bytes = 0;
+  std::string sha256;    // hex
+  std::vector<std::string> routes;
+  std::vector<std::string> warnings;
+};
+
+// The configuration a function should have on the target.
+lambda::FunctionConfiguration desired_configuration(const manifest::Service& service,
+                                                    const manifest::Function& function);
+
+std::vector<DeployResult> deploy_service(const manifest::Service& service,
+                                         lambda::LambdaClient& client,
+                                         const DeployOptions& options);
+
+// The functions selected by -f (keys or deployed names); throws a usage error naming an
+// unknown one and listing the known ones.
+std::vector<const manifest::Function*> select_functions(const manifest::Service& service,
+                                                        const std::vector<std::string>& names);
+
+}  // namespace fx::actions

@@ -1,0 +1,45 @@
+#include "core/actions/target.h"
+
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "core/emulator/emulator.h"
+#include "core/util/error.h"
+
+namespace fx::actions {
+
+ResolvedTarget resolve_target(const TargetOptions& options) {
+  ResolvedTarget out;
+  out.endpoint.region = options.region;
+  const std::string& t = options.target;
+  if (t.empty() || t == "local") {
+    auto home = emulator::fx_home();
+    auto running = emulator::running_emulator(home);
+    if (!running) {
+      if (!options.start_local)
+        throw Error(fmt::format("no emulator is running for {}", home.string()),
+                    "deploy first (`fx deploy` starts it), or run `fx emulator start`");
+      emulator::EmulatorOptions eo;
+      eo.home = home;
+      running = emulator::start_emulator_daemon(eo);
+      out.started = true;
+    }
+    out.endpoint.url = running->url;
+    out.local = true;
+    return out;
+  }
+  if (t.starts_with("http://") || t.starts_with("https://")) {
+    out.endpoint.url = t;
+    while (!out.endpoint.url.empty() && out.endpoint.url.back() == '/') out.endpoint.url.pop_back();
+    if (const char* token = std::getenv("FX_TOKEN")) out.endpoint.token = token;
+    return out;
+  }
+  if (t == "aws")
+    throw Error("--target aws is not available in this version of fx",
+                "deploy to the local emulator (the default) or to a shared fx emulator with --target http://HOST:PORT");
+  throw usage_error(fmt::format("unknown target '{}'", t),
+                    "use local, aws, or the URL of an fx emulator (http://HOST:PORT)");
+}
+
+}  // namespace fx::actions

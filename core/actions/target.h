@@ -1,0 +1,28 @@
+// Where a command's calls go: the local emulator (started on demand), a remote fx emulator
+// by URL, or AWS.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/lambda/client.h"
+
+namespace fx::actions {
+
+struct TargetOptions {
+  std::string target;  // "", "local", "aws" or "http(s)://HOST:PORT"
+  std::string region;
+  bool start_local = false;  // start the local emulator when none is running
+};
+
+struct ResolvedTarget {
+  lambda::Endpoint endpoint;
+  bool local = false;
+  bool started = false;  // this call started the local emulator
+};
+
+// Throws fx::Error when the target is unknown, or local and not running (and not to be
+// started), or not yet supported.
+ResolvedTarget resolve_target(const TargetOptions& options);
+
+}  // namespace fx::actions

@@ -1,0 +1,712 @@
+// The emulator's front door: routes each request of the main port to the Lambda API, fx's
+// own endpoints, or an error shaped the way AWS SDKs expect, and owns the daemon's life.
+#include "core/emulator/emulator.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <utility>
+
+#include "core/emulator/code_store.h"
+#include "core/emulator/http_server.h"
+#include "core/emulator/log_sink.h"
+#include "core/emulator/pool.h"
+#include "core/emulator/runtimes.h"
+#include "core/util/embedded.h"
+#include "core/util/error.h"
+#include "core/util/hash.h"
+#include "core/util/process.h"
+#include "core/util/time.h"
+
+namespace fx::emulator {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kControlBodyLimit = 80 * 1024 * 1024;  // a 50 MB zip, base64-encoded
+constexpr std::size_t kSyncPayloadLimit = 6 * 1024 * 1024;
+constexpr std::size_t kAsyncPayloadLimit = 1024 * 1024;
+
+HttpResponse service_error(int status, std::string_view type, std::string_view message) {
+  auto r = HttpResponse::json(status, json{{"Type", "User"}, {"message", message}, {"Message", message}}.dump());
+  r.set("x-amzn-ErrorType", std::string(type));
+  return r;
+}
+
+HttpResponse not_found(std::string_view region, std::string_view name) {
+  return service_error(404, "ResourceNotFoundException",
+                       fmt::format("Function not found: {}", lambda::function_arn(region, lambda::kLocalAccount, name)));
+}
+
+std::string lambda_timestamp() {
+  auto ms = util::now_ms();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}+0000", fmt::gmtime(secs), ms % 1000);
+}
+
+// The region a request is for: fx's own header, else the SigV4 credential scope.
+std::string request_region(const HttpRequest& req, const std::string& fallback) {
+  if (auto r = req.header("X-Fx-Region"); !r.empty()) return std::string(r);
+  std::string_view auth = req.header("Authorization");
+  auto at = auth.find("Credential=");
+  if (at != std::string_view::npos) {
+    std::string_view cred = auth.substr(at + 11);
+    cred = cred.substr(0, cred.find_first_of(", "));
+    // AKID/DATE/REGION/SERVICE/aws4_request
+    std::size_t s1 = cred.find('/'), s2 = cred.find('/', s1 + 1), s3 = cred.find('/', s2 + 1);
+    if (s3 != std::string_view::npos) return std::string(cred.substr(s2 + 1, s3 - s2 - 1));
+  }
+  return fallback;
+}
+
+struct StoredState {
+  lambda::FunctionConfiguration config;
+  std::string region;
+  std::string sha256_hex;
+};
+
+std::string stored_json(const FunctionSpec& spec, const std::string& sha_hex) {
+  json j = {{"config", json::parse(lambda::to_json(spec.config))}, {"region", spec.region}, {"sha256", sha_hex}};
+  if (spec.config.reserved_concurrency) j["reserved"] = *spec.config.reserved_concurrency;
+  return j.dump();
+}
+
+class Emulator {
+ public:
+  Emulator(const EmulatorOptions& options, asio::io_context& io)
+      : options_(options),
+        io_(io),
+        sink_(options.home / "state.db"),
+        code_(options.home / "code"),
+        runtimes_(options.home / "runtimes"),
+        pool_(io, sink_, runtimes_, PoolOptions{}),
+        server_(io, [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
+                kControlBodyLimit) {}
+
+  void restore() {
+    for (auto& stored : sink_.reader().functions()) {
+      try {
+        json j = json::parse(stored.config_json);
+        FunctionSpec spec;
+        spec.config = lambda::configuration_from_json(j["config"].dump());
+        spec.region = j.value("region", options_.region);
+        if (j.contains("reserved")) spec.config.reserved_concurrency = j["reserved"].get<int>();
+        spec.code_dir = code_.get(stored.code_sha256_hex).dir;
+        pool_.deploy(std::move(spec));
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "fx emulator: cannot restore function {}: {}\n", stored.name, e.what());
+      }
+    }
+  }
+
+  std::uint16_t listen() {
+    port_ = server_.listen(options_.address, options_.port);
+    url_ = fmt::format("http://{}:{}", options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address, port_);
+    return port_;
+  }
+  const std::string& url() const { return url_; }
+  Pool& pool() { return pool_; }
+  void close() { server_.close(); }
+
+ private:
+  void route(HttpRequest& req, std::shared_ptr<Responder> r);
+  void route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std::string_view rest);
+  void create_function(HttpRequest& req, Responder& r);
+  void update_code(const std::string& name, HttpRequest& req, Responder& r);
+  void update_configuration(const std::string& name, HttpRequest& req, Responder& r);
+  void invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r);
+  void concurrency(const std::string& name, HttpRequest& req, Responder& r);
+  void fx_logs(HttpRequest& req, std::shared_ptr<Responder> r);
+  void fx_status(Responder& r);
+  void fx_reports(HttpRequest& req, Responder& r);
+  json get_function_json(const FunctionState& fn);
+  void save(const FunctionSpec& spec, const std::string& sha_hex);
+  std::string code_sha_hex(const FunctionState& fn) const;
+
+  EmulatorOptions options_;
+  asio::io_context& io_;
+  LogSink sink_;
+  CodeStore code_;
+  RuntimeResolver runtimes_;
+  Pool pool_;
+  HttpServer server_;
+  std::uint16_t port_ = 0;
+  std::string url_;
+  std::map<std::string, std::string> sha_by_function_;
+};
+
+void Emulator::save(const FunctionSpec& spec, const std::string& sha_hex) {
+  sha_by_function_[spec.config.function_name] = sha_hex;
+  sink_.put_function({spec.config.function_name, stored_json(spec, sha_hex), sha_hex, util::now_ms()});
+  // A deploy is answered only once it would survive a crash of the emulator.
+  sink_.flush();
+}
+
+std::string Emulator::code_sha_hex(const FunctionState& fn) const {
+  auto it = sha_by_function_.find(fn.spec.config.function_name);
+  return it == sha_by_function_.end() ? fn.spec.code_dir.filename().string() : it->second;
+}
+
+void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
+  std::string_view path = req.path;
+  if (!options_.token.empty()) {
+    std::string_view auth = req.header("Authorization");
+    std::string_view token = req.header("X-Fx-Token");
+    if (auth != "Bearer " + options_.token && token != options_.token) {
+      r->send(service_error(401, "UnrecognizedClientException",
+                            "The security token included in the request is invalid (fx emulator: missing or wrong token)"));
+      return;
+    }
+  }
+  try {
+    if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, std::move(r), path.substr(21));
+    if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency")) {
+      std::string name = url_decode(path.substr(22, path.size() - 22 - 12));
+      auto ref = lambda::parse_function_ref(name);
+      return concurrency(ref ? ref->name : name, req, *r);
+    }
+    if (path == "/_fx/v1/status") return fx_status(*r);
+    if (path == "/_fx/v1/logs") return fx_logs(req, std::move(r));
+    if (path == "/_fx/v1/reports") return fx_reports(req, *r);
+    if (path == "/_fx/v1/shutdown" && req.method == "POST") {
+      r->send(HttpResponse::json(200, R"({"stopping":true})"));
+      asio::post(io_, [this] { io_.stop(); });
+      return;
+    }
+    if (path.starts_with("/_fx/v1/code/")) {
+      const auto* fn = pool_.find(url_decode(path.substr(13)));
+      if (!fn) return r->send(not_found(options_.region, path.substr(13)));
+      std::ifstream in(options_.home / "code" / (code_sha_hex(*fn) + ".zip"), std::ios::binary);
+      HttpResponse res;
+      res.set("Content-Type", "application/zip");
+      res.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      return r->send(std::move(res));
+    }
+    r->send(service_error(404, "UnknownOperationException", fmt::format("Unknown operation {} {}", req.method, req.path)));
+  } catch (const Error& e) {
+    r->send(service_error(400, "InvalidParameterValueException", e.what()));
+  } catch (const std::exception& e) {
+    r->send(service_error(500, "ServiceException", e.what()));
+  }
+}
+
+void Emulator::route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std::string_view rest) {
+  const std::string region = request_region(req, options_.region);
+  if (rest.empty() || rest == "/") {
+    if (req.method == "POST") return create_function(req, *r);
+    if (req.method == "GET") {
+      json list = json::array();
+      for (const auto* fn : pool_.functions()) list.push_back(json::parse(lambda::to_json(fn->spec.config)));
+      return r->send(HttpResponse::json(200, json{{"Functions", list}}.dump()));
+    }
+    return r->send(service_error(405, "UnknownOperationException", "method not allowed"));
+  }
+  rest.remove_prefix(1);
+  auto slash = rest.find('/');
+  std::string raw_name = url_decode(rest.substr(0, slash));
+  std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  auto ref = lambda::parse_function_ref(raw_name);
+  if (!ref)
+    return r->send(service_error(400, "ValidationException",
+                                 fmt::format("1 validation error detected: Value '{}' at 'functionName' failed to satisfy constraint", raw_name)));
+  const auto* fn = pool_.find(ref->name);
+  if (!fn) return r->send(not_found(region, ref->name));
+
+  if (action == "invocations" && req.method == "POST") return invoke(ref->name, req, std::move(r));
+  if (action.empty() && req.method == "GET") return r->send(HttpResponse::json(200, get_function_json(*fn).dump()));
+  if (action == "configuration" && req.method == "GET")
+    return r->send(HttpResponse::json(200, lambda::to_json(fn->spec.config)));
+  if (action == "configuration" && req.method == "PUT") return update_configuration(ref->name, req, *r);
+  if (action == "code" && req.method == "PUT") return update_code(ref->name, req, *r);
+  if (action.empty() && req.method == "DELETE") {
+    pool_.remove(ref->name);
+    sha_by_function_.erase(ref->name);
+    sink_.delete_function(ref->name);
+    sink_.flush();
+    HttpResponse res;
+    res.status = 204;
+    return r->send(std::move(res));
+  }
+  r->send(service_error(404, "UnknownOperationException", fmt::format("Unknown operation {} {}", req.method, req.path)));
+}
+
+json Emulator::get_function_json(const FunctionState& fn) {
+  json j = {{"Configuration", json::parse(lambda::to_json(fn.spec.config))},
+            {"Code", {{"RepositoryType", "S3"}, {"Location", fmt::format("{}/_fx/v1/code/{}", url_, fn.spec.config.function_name)}}},
+            {"Tags", json::object()}};
+  if (fn.spec.config.reserved_concurrency)
+    j["Concurrency"] = {{"ReservedConcurrentExecutions", *fn.spec.config.reserved_concurrency}};
+  return j;
+}
+
+namespace {
+
+// Checks the configuration fields Lambda validates; throws fx::Error with Lambda's wording.
+void validate_config(const lambda::FunctionConfiguration& c) {
+  if (!is_supported_runtime(c.runtime))
+    throw Error(fmt::format("Value {} at 'runtime' failed to satisfy constraint: the fx emulator runs "
+                            "python3.x, nodejsNN.x, provided, provided.al2 and provided.al2023", c.runtime));
+  if (c.memory_size < 128 || c.memory_size > 10240)
+    throw Error(fmt::format("Value {} at 'memorySize' failed to satisfy constraint: Member must have value "
+                            "greater than or equal to 128 and less than or equal to 10240", c.memory_size));
+  if (c.timeout < 1 || c.timeout > 900)
+    throw Error(fmt::format("Value {} at 'timeout' failed to satisfy constraint: Member must have value "
+                            "greater than or equal to 1 and less than or equal to 900", c.timeout));
+  if (c.handler.empty() && !c.runtime.starts_with("provided"))
+    throw Error("Handler is required for the " + c.runtime + " runtime");
+}
+
+// Applies the fields present in a Create/UpdateFunctionConfiguration body.
+void apply_config(lambda::FunctionConfiguration& c, const json& body) {
+  if (body.contains("Runtime")) c.runtime = body["Runtime"].get<std::string>();
+  if (body.contains("Handler")) c.handler = body["Handler"].get<std::string>();
+  if (body.contains("Role")) c.role = body["Role"].get<std::string>();
+  if (body.contains("Description")) c.description = body["Description"].get<std::string>();
+  if (body.contains("Timeout")) c.timeout = body["Timeout"].get<int>();
+  if (body.contains("MemorySize")) c.memory_size = body["MemorySize"].get<int>();
+  if (body.contains("Architectures")) c.architectures = body["Architectures"].get<std::vector<std::string>>();
+  if (body.contains("Environment")) {
+    c.environment.clear();
+    const auto& vars = body["Environment"].value("Variables", json::object());
+    for (auto& [k, v] : vars.items()) c.environment[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  }
+}
+
+json parse_body(const HttpRequest& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) throw Error("Could not parse request body into json: the body is not a JSON object");
+  return body;
+}
+
+}  // namespace
+
+void Emulator::create_function(HttpRequest& req, Responder& r) {
+  json body = parse_body(req);
+  std::string raw_name = body.value("FunctionName", "");
+  auto ref = lambda::parse_function_ref(raw_name);
+  if (!ref) return r.send(service_error(400, "ValidationException", fmt::format("invalid FunctionName '{}'", raw_name)));
+  if (pool_.find(ref->name))
+    return r.send(service_error(409, "ResourceConflictException", "Function already exist: " + ref->name));
+  if (body.value("PackageType", "Zip") != "Zip")
+    return r.send(service_error(400, "InvalidParameterValueException", "the fx emulator runs zip functions; container images are not supported"));
+  const json& code = body.value("Code", json::object());
+  if (!code.contains("ZipFile"))
+    return r.send(service_error(400, "InvalidParameterValueException",
+                                "the fx emulator takes code as Code.ZipFile; S3 locations are not supported"));
+  FunctionSpec spec;
+  spec.region = request_region(req, options_.region);
+  auto& c = spec.config;
+  c.function_name = ref->name;
+  c.function_arn = lambda::function_arn(spec.region, lambda::kLocalAccount, ref->name);
+  c.role = fmt::format("arn:aws:iam::{}:role/fx-local", lambda::kLocalAccount);
+  apply_config(c, body);
+  validate_config(c);
+  auto stored = code_.put(util::base64_decode(code["ZipFile"].get<std::string>()));
+  c.code_sha256 = stored.code_sha256;
+  c.code_size = stored.size;
+  c.last_modified = lambda_timestamp();
+  c.revision_id = new_request_id();
+  spec.code_dir = stored.dir;
+  if (!c.runtime.starts_with("provided")) {
+    const auto& resolved = runtimes_.resolve(c.runtime);
+    if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
+    if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
+  }
+  std::string out = lambda::to_json(c);
+  save(spec, stored.sha256_hex);
+  pool_.deploy(std::move(spec));
+  r.send(HttpResponse::json(201, std::move(out)));
+}
+
+void Emulator::update_code(const std::string& name, HttpRequest& req, Responder& r) {
+  json body = parse_body(req);
+  if (!body.contains("ZipFile"))
+    return r.send(service_error(400, "InvalidParameterValueException", "the fx emulator takes code as ZipFile"));
+  FunctionSpec spec = pool_.find(name)->spec;
+  auto stored = code_.put(util::base64_decode(body["ZipFile"].get<std::string>()));
+  spec.config.code_sha256 = stored.code_sha256;
+  spec.config.code_size = stored.size;
+  spec.config.last_modified = lambda_timestamp();
+  spec.config.revision_id = new_request_id();
+  spec.config.warnings.clear();
+  spec.code_dir = stored.dir;
+  std::string out = lambda::to_json(spec.config);
+  save(spec, stored.sha256_hex);
+  pool_.deploy(std::move(spec));
+  r.send(HttpResponse::json(200, std::move(out)));
+}
+
+void Emulator::update_configuration(const std::string& name, HttpRequest& req, Responder& r) {
+  json body = parse_body(req);
+  const auto* fn = pool_.find(name);
+  FunctionSpec spec = fn->spec;
+  apply_config(spec.config, body);
+  validate_config(spec.config);
+  spec.config.last_modified = lambda_timestamp();
+  spec.config.revision_id = new_request_id();
+  spec.config.warnings.clear();
+  if (!spec.config.runtime.starts_with("provided")) {
+    const auto& resolved = runtimes_.resolve(spec.config.runtime);
+    if (!resolved.warning.empty()) spec.config.warnings.push_back(resolved.warning);
+  }
+  std::string out = lambda::to_json(spec.config);
+  save(spec, code_sha_hex(*fn));
+  pool_.deploy(std::move(spec));
+  r.send(HttpResponse::json(200, std::move(out)));
+}
+
+void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder& r) {
+  const auto* fn = pool_.find(name);
+  if (!fn) return r.send(not_found(request_region(req, options_.region), name));
+  FunctionSpec spec = fn->spec;
+  if (req.method == "GET") {
+    json j = json::object();
+    if (spec.config.reserved_concurrency) j["ReservedConcurrentExecutions"] = *spec.config.reserved_concurrency;
+    return r.send(HttpResponse::json(200, j.dump()));
+  }
+  if (req.method == "PUT") {
+    json body = parse_body(req);
+    int n = body.value("ReservedConcurrentExecutions", -1);
+    if (n < 0) throw Error("ReservedConcurrentExecutions must be a number >= 0");
+    spec.config.reserved_concurrency = n;
+  } else if (req.method == "DELETE") {
+    spec.config.reserved_concurrency.reset();
+  }
+  save(spec, code_sha_hex(*fn));
+  pool_.deploy(std::move(spec));
+  if (req.method == "DELETE") {
+    HttpResponse res;
+    res.status = 204;
+    return r.send(std::move(res));
+  }
+  r.send(HttpResponse::json(200, json{{"ReservedConcurrentExecutions", *pool_.find(name)->spec.config.reserved_concurrency}}.dump()));
+}
+
+void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r) {
+  std::string type(req.header("X-Amz-Invocation-Type"));
+  if (type.empty()) type = "RequestResponse";
+  if (type != "RequestResponse" && type != "Event" && type != "DryRun")
+    return r->send(service_error(400, "InvalidParameterValueException",
+                                 "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"));
+  bool async = type == "Event";
+  if (req.body.size() > (async ? kAsyncPayloadLimit : kSyncPayloadLimit))
+    return r->send(service_error(413, "RequestTooLargeException",
+                                 fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation",
+                                             async ? 262144 * 4 : 6291456)));
+  std::string payload = req.body.empty() ? "{}" : std::move(req.body);
+  if (!json::accept(payload))
+    return r->send(service_error(400, "InvalidRequestContentException",
+                                 "Could not parse request body into json: the payload is not valid JSON"));
+  if (type == "DryRun") {
+    HttpResponse res;
+    res.status = 204;
+    return r->send(std::move(res));
+  }
+  auto inv = std::make_shared<Invocation>();
+  inv->request_id = new_request_id();
+  inv->payload = std::move(payload);
+  inv->async = async;
+  if (auto cc = req.header("X-Amz-Client-Context"); !cc.empty()) {
+    try {
+      inv->client_context = util::base64_decode(cc);
+    } catch (const Error&) {
+      return r->send(service_error(400, "InvalidParameterValueException", "X-Amz-Client-Context is not valid base64"));
+    }
+  }
+  if (async) {
+    HttpResponse res;
+    res.status = 202;
+    res.set("x-amzn-RequestId", inv->request_id);
+    r->send(std::move(res));
+    inv->done = [](InvocationResult) {};
+    return pool_.invoke(name, std::move(inv));
+  }
+  bool tail = req.header("X-Amz-Log-Type") == "Tail";
+  inv->done = [r, tail](InvocationResult result) {
+    HttpResponse res;
+    res.status = result.status;
+    res.body = std::move(result.body);
+    res.set("Content-Type", "application/json");
+    res.set("x-amzn-RequestId", result.request_id);
+    if (!result.error_type.empty()) {
+      res.set("x-amzn-ErrorType", result.error_type);
+      if (result.status == 429) res.set("Retry-After", "1");
+    } else {
+      res.set("X-Amz-Executed-Version", "$LATEST");
+    }
+    if (!result.function_error.empty()) res.set("X-Amz-Function-Error", result.function_error);
+    if (tail && result.error_type.empty()) res.set("X-Amz-Log-Result", util::base64_encode(result.log_tail));
+    r->send(std::move(res));
+  };
+  pool_.invoke(name, std::move(inv));
+}
+
+void Emulator::fx_status(Responder& r) {
+  auto s = pool_.stats();
+  json fns = json::array();
+  for (const auto* fn : pool_.functions()) {
+    std::size_t busy = 0, idle = 0;
+    for (auto& inst : fn->instances) {
+      if (inst->state == Instance::State::busy) ++busy;
+      if (inst->state == Instance::State::idle) ++idle;
+    }
+    fns.push_back({{"name", fn->spec.config.function_name}, {"runtime", fn->spec.config.runtime},
+                   {"busy", busy}, {"idle", idle}, {"invocations", fn->invocations},
+                   {"cold_starts", fn->cold_starts}, {"errors", fn->errors},
+                   {"timeouts", fn->timeouts}, {"throttles", fn->throttles}});
+  }
+  json j = {{"running", true}, {"pid", ::getpid()}, {"url", url_}, {"version", FX_VERSION},
+            {"home", options_.home.string()}, {"instances", s.instances}, {"busy", s.busy},
+            {"idle", s.idle}, {"functions", fns}};
+  r.send(HttpResponse::json(200, j.dump()));
+}
+
+void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
+  store::LogQuery q;
+  q.function = req.query_param("function");
+  auto num = [&](std::string_view key) -> std::int64_t {
+    std::string v = req.query_param(key);
+    try {
+      return v.empty() ? 0 : std::stoll(v);
+    } catch (...) {
+      throw Error(fmt::format("query parameter {} must be a number, got '{}'", key, v));
+    }
+  };
+  q.after_id = num("after");
+  q.since_ms = num("since");
+  q.filter = req.query_param("filter");
+  q.tail = num("tail");
+  std::int64_t wait_s = std::min<std::int64_t>(num("wait"), 60);
+
+  auto answer = [this, q](Responder& responder) {
+    sink_.flush();
+    auto lines = sink_.reader().logs(q);
+    json arr = json::array();
+    std::int64_t last = std::max(q.after_id, sink_.reader().max_log_id());
+    for (auto& l : lines)
+      arr.push_back({{"id", l.id}, {"time", l.time_ms}, {"function", l.function},
+                     {"request_id", l.request_id}, {"message", l.message}});
+    responder.send(HttpResponse::json(200, json{{"lines", arr}, {"last_id", last}}.dump()));
+    return !lines.empty();
+  };
+  if (wait_s <= 0 || q.tail > 0) {
+    answer(*r);
+    return;
+  }
+  // Follow: answer now if there is anything, else park the request until a line of this
+  // function is written or the wait runs out. No polling on either side.
+  sink_.flush();
+  if (!sink_.reader().logs(q).empty()) {
+    answer(*r);
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::seconds(wait_s));
+  auto handle = std::make_shared<std::uint64_t>(0);
+  *handle = sink_.on_next_line(q.function, [this, r, timer, answer] {
+    asio::post(io_, [r, timer, answer] {
+      timer->cancel();
+      if (!r->sent()) answer(*r);
+    });
+  });
+  timer->async_wait([this, r, handle, answer](const boost::system::error_code& ec) {
+    if (ec) return;
+    sink_.cancel(*handle);
+    if (!r->sent()) answer(*r);
+  });
+}
+
+void Emulator::fx_reports(HttpRequest& req, Responder& r) {
+  sink_.flush();
+  std::string since = req.query_param("since");
+  auto records = sink_.reader().reports(req.query_param("function"), since.empty() ? 0 : std::stoll(since));
+  json arr = json::array();
+  for (auto& rec : records) {
+    json j = {{"request_id", rec.request_id}, {"function", rec.function}, {"version", rec.version},
+              {"start_ms", rec.start_ms}, {"duration_ms", rec.duration_ms}, {"billed_ms", rec.billed_ms},
+              {"memory_mb", rec.memory_mb}, {"max_memory_mb", rec.max_memory_mb},
+              {"architecture", rec.architecture}, {"outcome", rec.outcome}, {"cpu_ms", rec.cpu_ms}};
+    if (rec.init_ms) j["init_ms"] = *rec.init_ms;
+    arr.push_back(std::move(j));
+  }
+  r.send(HttpResponse::json(200, json{{"reports", arr}}.dump()));
+}
+
+void write_ready(int fd, const std::string& line) {
+  if (fd < 0) return;
+  std::string text = line + "\n";
+  [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
+}
+
+}  // namespace
+
+fs::path fx_home() {
+  if (const char* home = std::getenv("FX_HOME"); home && *home) return fs::absolute(home);
+  const char* user_home = std::getenv("HOME");
+  return fs::path(user_home && *user_home ? user_home : "/tmp") / ".fx";
+}
+
+void run_emulator(const EmulatorOptions& options) {
+  fs::create_directories(options.home);
+  if (options.token.empty() && options.address != "127.0.0.1" && options.address != "::1" &&
+      options.address != "localhost")
+    throw Error(fmt::format("refusing to listen on {} without a token", options.address),
+                "pass --token T (clients then set FX_TOKEN=T), or listen on 127.0.0.1");
+  // One emulator per FX_HOME: the lock dies with the process, so a kill -9 never leaves a
+  // stale lock behind.
+  fs::path lock_path = options.home / "emulator.lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    auto running = running_emulator(options.home);
+    throw Error(fmt::format("an emulator is already running for {}{}", options.home.string(),
+                            running ? fmt::format(" (pid {}, {})", running->pid, running->url) : ""),
+                "stop it with `fx emulator stop`, or set FX_HOME to use another one");
+  }
+  // Runtime shims are written fresh at every start so they always match this binary.
+  fs::remove_all(options.home / "runtimes");
+  util::extract_embedded("runtimes/", options.home / "runtimes");
+
+  ::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io(1);
+  auto emulator = std::make_unique<Emulator>(options, io);
+  std::uint16_t port = emulator->listen();
+  emulator->restore();
+
+  fs::path info_path = options.home / "emulator.json";
+  json info = {{"pid", ::getpid()}, {"url", emulator->url()}, {"port", port},
+               {"address", options.address}, {"started", util::now_ms()}};
+  {
+    std::ofstream(info_path.string() + ".tmp") << info.dump() << "\n";
+    fs::rename(info_path.string() + ".tmp", info_path);
+  }
+
+  asio::signal_set stop_signals(io, SIGINT, SIGTERM);
+  stop_signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+  asio::signal_set child_signals(io, SIGCHLD);
+  std::function<void()> reap = [&] {
+    child_signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      int status = 0;
+      pid_t pid;
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) emulator->pool().on_child_exit(pid, status);
+      reap();
+    });
+  };
+  reap();
+
+  fmt::print("fx emulator {} listening on {} (FX_HOME {})\n", FX_VERSION, emulator->url(), options.home.string());
+  std::fflush(stdout);
+  write_ready(options.ready_fd, "ready " + emulator->url());
+  if (options.ready_fd >= 0) ::close(options.ready_fd);
+
+  io.run();
+
+  emulator->close();
+  emulator->pool().shutdown();
+  fs::remove(info_path);
+  emulator.reset();  // the log sink commits what is queued
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  ::close(lock_fd);
+}
+
+std::optional<EmulatorInfo> running_emulator(const fs::path& home) {
+  std::ifstream in(home / "emulator.json");
+  if (!in) return std::nullopt;
+  json j = json::parse(in, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  EmulatorInfo info;
+  info.pid = j.value("pid", 0);
+  info.url = j.value("url", "");
+  info.port = j.value("port", 0);
+  info.address = j.value("address", "");
+  if (info.pid <= 0 || (::kill(info.pid, 0) != 0 && errno != EPERM)) return std::nullopt;
+  // The pid may have been reused: the lock tells whether an emulator really holds FX_HOME.
+  int fd = ::open((home / "emulator.lock").c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+  ::close(fd);
+  if (!held) return std::nullopt;
+  return info;
+}
+
+EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
+  fs::create_directories(options.home);
+  if (auto running = running_emulator(options.home))
+    throw Error(fmt::format("an emulator is already running for {} (pid {}, {})", options.home.string(),
+                            running->pid, running->url),
+                "stop it with `fx emulator stop`, or set FX_HOME to use another one");
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw Error("cannot create a pipe to the emulator");
+  util::SpawnOptions spawn;
+  spawn.argv = {util::self_exe().string(), "emulator", "start", "--foreground",
+                "--port", std::to_string(options.port), "--listen", options.address, "--ready-fd", "3"};
+  if (!options.token.empty()) {
+    spawn.argv.push_back("--token");
+    spawn.argv.push_back(options.token);
+  }
+  for (char** e = environ; *e; ++e) spawn.env.emplace_back(*e);
+  spawn.env.push_back("FX_HOME=" + options.home.string());
+  spawn.new_session = true;
+  spawn.output_file = options.home / "emulator.log";
+  spawn.pass_fd = fds[1];
+  spawn.cwd = options.home;
+  util::Child child;
+  try {
+    child = util::spawn_process(spawn);
+  } catch (...) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw;
+  }
+  ::close(fds[1]);
+  std::string answer;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) answer.append(buf, n);
+  ::close(fds[0]);
+  if (answer.starts_with("ready ")) {
+    EmulatorInfo info;
+    info.pid = child.pid;
+    info.url = answer.substr(6, answer.find('\n') - 6);
+    info.address = options.address;
+    info.port = static_cast<std::uint16_t>(std::stoi(info.url.substr(info.url.rfind(':') + 1)));
+    return info;
+  }
+  ::waitpid(child.pid, nullptr, WNOHANG);
+  if (answer.starts_with("error ")) {
+    std::string rest = answer.substr(6);
+    if (!rest.empty() && rest.back() == '\n') rest.pop_back();
+    auto tab = rest.find('\t');
+    throw Error(rest.substr(0, tab), tab == std::string::npos ? "" : rest.substr(tab + 1));
+  }
+  throw Error("the emulator exited before it was ready",
+              "see " + (options.home / "emulator.log").string());
+}
+
+bool stop_emulator(const fs::path& home) {
+  auto running = running_emulator(home);
+  if (!running) return false;
+  ::kill(running->pid, SIGTERM);
+  for (int i = 0; i < 500; ++i) {  // up to 10 s
+    if (!running_emulator(home)) return true;
+    ::usleep(20'000);
+  }
+  ::kill(running->pid, SIGKILL);
+  return true;
+}
+
+}  // namespace fx::emulator

@@ -1,0 +1,49 @@
+// The local emulator daemon: Lambda control-plane and Invoke APIs, the Runtime API for its
+// instances, and fx's own endpoints (/_fx/v1/...: status, logs, reports, shutdown).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace fx::emulator {
+
+inline constexpr std::uint16_t kDefaultPort = 4599;
+
+struct EmulatorOptions {
+  std::filesystem::path home;  // FX_HOME
+  std::string address = "127.0.0.1";
+  std::uint16_t port = kDefaultPort;  // 0 picks a free port
+  std::string token;                  // required from clients when set
+  std::string region = "us-east-1";   // for calls that do not say theirs
+  int ready_fd = -1;  // "ready URL" or "error WHAT\tHINT" is written here once
+};
+
+// Runs the emulator until SIGINT, SIGTERM or POST /_fx/v1/shutdown. Throws fx::Error when it
+// cannot start (the port is taken, another emulator owns this FX_HOME, ...).
+void run_emulator(const EmulatorOptions& options);
+
+struct EmulatorInfo {
+  pid_t pid = 0;
+  std::string url;  // "http://127.0.0.1:4599"
+  std::uint16_t port = 0;
+  std::string address;
+};
+
+// FX_HOME, else ~/.fx.
+std::filesystem::path fx_home();
+
+// The emulator that owns this FX_HOME, when one is running.
+std::optional<EmulatorInfo> running_emulator(const std::filesystem::path& home);
+
+// Starts the emulator as a background daemon (its output in FX_HOME/emulator.log) and waits
+// until it serves. Throws fx::Error with the daemon's own reason when it cannot start.
+EmulatorInfo start_emulator_daemon(const EmulatorOptions& options);
+
+// Stops the running emulator and waits for it to exit; false when none was running.
+bool stop_emulator(const std::filesystem::path& home);
+
+}  // namespace fx::emulator

@@ -1,0 +1,283 @@
+#include "core/emulator/http_server.h"
+
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <fcntl.h>
+
+#include <optional>
+#include <set>
+
+#include "core/util/error.h"
+
+namespace fx::emulator {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::string url_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return {};
+}
+
+std::string HttpRequest::query_param(std::string_view name) const {
+  std::string_view q = query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    if (url_decode(pair.substr(0, eq), true) == name)
+      return eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1), true);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+HttpResponse HttpResponse::json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.set("Content-Type", "application/json");
+  return r;
+}
+
+class Session;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  asio::io_context& io;
+  RequestHandler handler;
+  std::size_t body_limit;
+  tcp::acceptor acceptor;
+  std::set<std::shared_ptr<Session>> sessions;
+  bool closed = false;
+
+  Impl(asio::io_context& ctx, RequestHandler h, std::size_t limit)
+      : io(ctx), handler(std::move(h)), body_limit(limit), acceptor(ctx) {}
+  void accept();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::weak_ptr<HttpServer::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  void start() { read_header(); }
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+    open_ = false;
+  }
+  bool open() const { return open_; }
+  void respond(HttpResponse response, bool keep_alive);
+
+ private:
+  void read_header();
+  void on_header(beast::error_code ec);
+  void read_body();
+  void on_request(beast::error_code ec);
+  void finish();
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::empty_body> continue_;
+  std::weak_ptr<HttpServer::Impl> server_;
+  bool open_ = true;
+};
+
+class SessionResponder : public Responder {
+ public:
+  SessionResponder(std::shared_ptr<Session> s, bool keep_alive)
+      : session_(std::move(s)), keep_alive_(keep_alive) {}
+  ~SessionResponder() override {
+    // A handler that forgot to answer must not leave the client hanging forever.
+    if (!sent_) send(HttpResponse::json(500, R"({"errorType":"ServiceException","errorMessage":"no response"})"));
+  }
+  void send(HttpResponse response) override {
+    if (sent_) return;
+    sent_ = true;
+    if (session_->open()) session_->respond(std::move(response), keep_alive_);
+  }
+  bool sent() const override { return sent_; }
+  bool connected() const override { return session_->open(); }
+
+ private:
+  std::shared_ptr<Session> session_;
+  bool keep_alive_;
+  bool sent_ = false;
+};
+
+void Session::read_header() {
+  parser_.emplace();
+  if (auto server = server_.lock()) parser_->body_limit(server->body_limit);
+  parser_->header_limit(64 * 1024);
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->on_header(ec);
+                          });
+}
+
+void Session::on_header(beast::error_code ec) {
+  if (ec) return finish();
+  // curl and some SDKs wait for "100 Continue" before sending a large body.
+  auto expect = parser_->get()[http::field::expect];
+  if (iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+    continue_ = {http::status::continue_, 11};
+    http::async_write(stream_, continue_,
+                      [self = shared_from_this()](beast::error_code ec2, std::size_t) {
+                        if (ec2) return self->finish();
+                        self->read_body();
+                      });
+    return;
+  }
+  read_body();
+}
+
+void Session::read_body() {
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     self->on_request(ec);
+                   });
+}
+
+void Session::on_request(beast::error_code ec) {
+  if (ec == http::error::body_limit) {
+    auto r = HttpResponse::json(413, R"({"Type":"User","message":"Request must be smaller than the limit"})");
+    r.set("x-amzn-ErrorType", "RequestTooLargeException");
+    respond(std::move(r), false);
+    return;
+  }
+  if (ec) return finish();
+  auto server = server_.lock();
+  if (!server) return finish();
+  auto& msg = parser_->get();
+  HttpRequest req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  auto q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  for (const auto& field : msg.base())
+    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  req.body = std::move(msg.body());
+  beast::error_code ignored;
+  auto endpoint = stream_.socket().remote_endpoint(ignored);
+  req.remote_address = endpoint.address().to_string();
+  auto responder = std::make_shared<SessionResponder>(shared_from_this(), msg.keep_alive());
+  server->handler(req, std::move(responder));
+}
+
+void Session::respond(HttpResponse response, bool keep_alive) {
+  auto res = std::make_shared<http::response<http::string_body>>();
+  res->version(11);
+  res->result(static_cast<unsigned>(response.status));
+  for (auto& [k, v] : response.headers) res->insert(k, v);
+  res->body() = std::move(response.body);
+  res->keep_alive(keep_alive);
+  res->prepare_payload();
+  http::async_write(stream_, *res,
+                    [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+                      if (ec || !keep_alive) return self->finish();
+                      self->read_header();
+                    });
+}
+
+void Session::finish() {
+  close();
+  if (auto server = server_.lock()) server->sessions.erase(shared_from_this());
+}
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(io, [self = shared_from_this()](beast::error_code ec,
+                                                                          tcp::socket socket) {
+    if (self->closed) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      auto session = std::make_shared<Session>(std::move(socket), self);
+      self->sessions.insert(session);
+      session->start();
+    }
+    self->accept();
+  });
+}
+
+HttpServer::HttpServer(asio::io_context& io, RequestHandler handler, std::size_t body_limit)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), body_limit)) {}
+
+HttpServer::~HttpServer() { close(); }
+
+std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  if (ec)
+    throw Error(fmt::format("'{}' is not an IP address", address),
+                "pass an address such as 127.0.0.1 or 0.0.0.0");
+  tcp::endpoint endpoint(addr, port);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    a.close(ec);
+    throw Error(fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()),
+                port ? "another program holds that port: stop it, or pass --port with a free "
+                       "port (0 picks one)"
+                     : "");
+  }
+  ::fcntl(a.native_handle(), F_SETFD, FD_CLOEXEC);
+  impl_->accept();
+  return a.local_endpoint().port();
+}
+
+void HttpServer::close() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  beast::error_code ec;
+  impl_->acceptor.close(ec);
+  auto sessions = std::move(impl_->sessions);
+  for (auto& s : sessions) s->close();
+}
+
+}  // namespace fx::emulator

@@ -1,0 +1,101 @@
+#include "core/emulator/log_sink.h"
+
+#include <fmt/format.h>
+
+#include "core/util/error.h"
+#include "core/util/time.h"
+
+namespace fx::emulator {
+
+LogSink::LogSink(const std::filesystem::path& db_path) : reader_(db_path), path_(db_path) {
+  next_id_ = reader_.max_log_id() + 1;
+  writer_ = std::thread([this] { run(); });
+}
+
+LogSink::~LogSink() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_one();
+  writer_.join();
+}
+
+store::LogLine LogSink::emit(std::string function, std::string request_id, std::string message) {
+  store::LogLine line{next_id_++, util::now_ms(), std::move(function), std::move(request_id),
+                      std::move(message)};
+  enqueue(line);
+  // Wake followers after queuing, so a follower that reads back finds the line.
+  for (auto it = followers_.begin(); it != followers_.end();) {
+    if (it->second.function.empty() || it->second.function == line.function) {
+      auto wake = std::move(it->second.wake);
+      it = followers_.erase(it);
+      wake();
+    } else {
+      ++it;
+    }
+  }
+  return line;
+}
+
+void LogSink::report(usage::ReportRecord record) { enqueue(std::move(record)); }
+void LogSink::put_function(store::StoredFunction f) { enqueue(std::move(f)); }
+void LogSink::delete_function(std::string name) { enqueue(std::move(name)); }
+
+void LogSink::enqueue(Op op) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(op));
+    ++queued_;
+  }
+  wake_writer_.notify_one();
+}
+
+void LogSink::flush() {
+  std::unique_lock lock(mutex_);
+  auto target = queued_;
+  committed_.wait(lock, [&] { return committed_count_ >= target; });
+}
+
+std::uint64_t LogSink::on_next_line(const std::string& function, std::function<void()> wake) {
+  auto handle = next_follower_++;
+  followers_[handle] = {function, std::move(wake)};
+  return handle;
+}
+
+void LogSink::cancel(std::uint64_t handle) { followers_.erase(handle); }
+
+void LogSink::run() {
+  store::Store db(path_);
+  std::deque<Op> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_writer_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      batch.swap(queue_);
+    }
+    // One transaction per batch: under load many lines share one commit.
+    try {
+      db.begin();
+      for (auto& op : batch) {
+        if (auto* line = std::get_if<store::LogLine>(&op)) db.add_log(*line);
+        else if (auto* r = std::get_if<usage::ReportRecord>(&op)) db.add_report(*r);
+        else if (auto* f = std::get_if<store::StoredFunction>(&op)) db.put_function(*f);
+        else db.delete_function(std::get<std::string>(op));
+      }
+      db.commit();
+    } catch (const std::exception& e) {
+      // The daemon's stderr is its log file: the one place left to say it.
+      fmt::print(stderr, "fx emulator: cannot write to the state store: {}\n", e.what());
+    }
+    {
+      std::lock_guard lock(mutex_);
+      committed_count_ += batch.size();
+    }
+    batch.clear();
+    committed_.notify_all();
+  }
+}
+
+}  // namespace fx::emulator

@@ -1,0 +1,66 @@
+// Where the emulator's records go: log lines, REPORT records and function rows are queued
+// to a writer thread that commits them to SQLite in batches, so an invocation never waits
+// on the disk. Followers (`fx logs -f`) are woken the moment a line of theirs arrives.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "core/store/store.h"
+
+namespace fx::emulator {
+
+class LogSink {
+ public:
+  explicit LogSink(const std::filesystem::path& db_path);
+  ~LogSink();  // commits everything queued, then stops the writer
+
+  // Queues a line and returns its id. Called on the I/O thread.
+  store::LogLine emit(std::string function, std::string request_id, std::string message);
+  void report(usage::ReportRecord record);
+  void put_function(store::StoredFunction f);
+  void delete_function(std::string name);
+
+  // Blocks until everything queued so far is committed.
+  void flush();
+
+  // Calls `wake` (once) when a line of `function` (or any, when empty) is emitted.
+  // Returns a handle for cancel().
+  std::uint64_t on_next_line(const std::string& function, std::function<void()> wake);
+  void cancel(std::uint64_t handle);
+
+  // A reader connection for the I/O thread.
+  store::Store& reader() { return reader_; }
+
+ private:
+  using Op = std::variant<store::LogLine, usage::ReportRecord, store::StoredFunction, std::string>;
+  void enqueue(Op op);
+  void run();
+
+  store::Store reader_;
+  std::filesystem::path path_;
+  std::mutex mutex_;
+  std::condition_variable wake_writer_, committed_;
+  std::deque<Op> queue_;
+  std::uint64_t queued_ = 0, committed_count_ = 0;
+  bool stopping_ = false;
+  std::int64_t next_id_ = 0;
+  std::thread writer_;
+
+  struct Follower {
+    std::string function;
+    std::function<void()> wake;
+  };
+  std::map<std::uint64_t, Follower> followers_;
+  std::uint64_t next_follower_ = 1;
+};
+
+}  // namespace fx::emulator

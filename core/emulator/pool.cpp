@@ -1,0 +1,598 @@
+#include "core/emulator/pool.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <random>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/usage/report.h"
+#include "core/util/error.h"
+#include "core/util/process.h"
+#include "core/util/time.h"
+
+namespace fx::emulator {
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxResponseBytes = 6 * 1024 * 1024;
+constexpr std::size_t kLogTailBytes = 4096;
+constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
+
+std::mt19937_64& rng() {
+  static std::mt19937_64 gen{std::random_device{}()};
+  return gen;
+}
+
+std::string random_hex(int digits) {
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) out += fmt::format("{:016x}", rng()());
+  return out.substr(0, digits);
+}
+
+std::string runtime_error_json(std::string_view message, std::string_view type) {
+  return json{{"errorMessage", message}, {"errorType", type}}.dump();
+}
+
+std::string tail_of(const std::string& log) {
+  if (log.size() <= kLogTailBytes) return log;
+  return log.substr(log.size() - kLogTailBytes);
+}
+
+// Lambda writes timeouts as "N.00 seconds".
+std::string timeout_text(int seconds) { return fmt::format("{}.00 seconds", seconds); }
+
+}  // namespace
+
+std::string new_request_id() {
+  std::string h = random_hex(32);
+  h[12] = '4';
+  h[16] = "89ab"[rng()() % 4];
+  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4),
+                     h.substr(16, 4), h.substr(20));
+}
+
+Pool::Pool(asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolOptions options)
+    : io_(io), sink_(sink), runtimes_(runtimes), options_(options) {}
+
+Pool::~Pool() { shutdown(); }
+
+void Pool::deploy(FunctionSpec spec) {
+  auto& slot = functions_[spec.config.function_name];
+  if (!slot) slot = std::make_unique<FunctionState>();
+  slot->spec = std::move(spec);
+  ++slot->generation;
+  // Idle instances run the old code: stop them now. Busy ones finish their invocation on
+  // the old code and are stopped when they ask for the next one.
+  for (auto& inst : slot->instances)
+    if (inst->state == Instance::State::idle || inst->state == Instance::State::starting)
+      kill(*inst);
+  dispatch(*slot);
+}
+
+bool Pool::remove(const std::string& name) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return false;
+  auto& fn = *it->second;
+  for (auto& inv : fn.pending) {
+    InvocationResult r;
+    r.status = 404;
+    r.error_type = "ResourceNotFoundException";
+    r.body = json{{"Type", "User"}, {"Message", "Function not found: " + name}}.dump();
+    r.request_id = inv->request_id;
+    inv->done(std::move(r));
+  }
+  fn.pending.clear();
+  for (auto& inst : fn.instances) {
+    kill(*inst);
+    inst->function = nullptr;
+  }
+  functions_.erase(it);
+  return true;
+}
+
+const FunctionState* Pool::find(const std::string& name) const {
+  auto it = functions_.find(name);
+  return it == functions_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const FunctionState*> Pool::functions() const {
+  std::vector<const FunctionState*> out;
+  for (auto& [name, fn] : functions_) out.push_back(fn.get());
+  return out;
+}
+
+PoolStats Pool::stats() const {
+  PoolStats s;
+  s.functions = functions_.size();
+  for (auto& [name, fn] : functions_)
+    for (auto& inst : fn->instances) {
+      if (inst->state == Instance::State::dead) continue;
+      ++s.instances;
+      if (inst->state == Instance::State::idle) ++s.idle;
+      if (inst->state == Instance::State::busy) ++s.busy;
+    }
+  return s;
+}
+
+void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) {
+    InvocationResult r;
+    r.status = 404;
+    r.error_type = "ResourceNotFoundException";
+    r.body = json{{"Type", "User"}, {"Message", "Function not found: " + name}}.dump();
+    r.request_id = inv->request_id;
+    return inv->done(std::move(r));
+  }
+  auto& fn = *it->second;
+  ++fn.invocations;
+  std::size_t live = 0, idle = 0, starting = 0;
+  for (auto& inst : fn.instances) {
+    if (inst->state == Instance::State::dead) continue;
+    ++live;
+    if (inst->state == Instance::State::idle) ++idle;
+    if (inst->state == Instance::State::starting) ++starting;
+  }
+  int limit = fn.spec.config.reserved_concurrency.value_or(options_.account_concurrency);
+  // Throttle a synchronous call that no instance, running or starting, could take.
+  if (!inv->async && idle == 0 && starting <= fn.pending.size() &&
+      live >= static_cast<std::size_t>(limit)) {
+    ++fn.throttles;
+    InvocationResult r;
+    r.status = 429;
+    r.error_type = "TooManyRequestsException";
+    r.body = json{{"Type", "User"}, {"message", "Rate Exceeded."}, {"Reason", "ReservedFunctionConcurrentInvocationLimitExceeded"}}.dump();
+    r.request_id = inv->request_id;
+    return inv->done(std::move(r));
+  }
+  fn.pending.push_back(std::move(inv));
+  dispatch(fn);
+}
+
+void Pool::dispatch(FunctionState& fn) {
+  for (auto& inst : fn.instances) {
+    if (fn.pending.empty()) break;
+    if (inst->state == Instance::State::idle && inst->waiting_next) {
+      auto inv = std::move(fn.pending.front());
+      fn.pending.pop_front();
+      deliver(*inst, std::move(inv));
+    }
+  }
+  std::size_t live = 0, starting = 0;
+  for (auto& inst : fn.instances) {
+    if (inst->state == Instance::State::dead) continue;
+    ++live;
+    if (inst->state == Instance::State::starting) ++starting;
+  }
+  int limit = fn.spec.config.reserved_concurrency.value_or(options_.account_concurrency);
+  while (starting < fn.pending.size() && live < static_cast<std::size_t>(limit)) {
+    spawn(fn);
+    if (fn.instances.empty() || fn.instances.back()->state == Instance::State::dead) break;
+    ++starting;
+    ++live;
+  }
+}
+
+void Pool::spawn(FunctionState& fn) {
+  const auto& cfg = fn.spec.config;
+  auto cmd = runtimes_.command(cfg.runtime, fn.spec.code_dir);
+  if (!cmd.error_type.empty()) {
+    // The instance cannot even start: every waiting call gets that error, as Lambda's would.
+    log(nullptr, nullptr, cfg.function_name, fmt::format("[ERROR] {}: {}", cmd.error_type, cmd.error_message));
+    while (!fn.pending.empty())
+      fail_pending(fn, nullptr, cmd.error_type, runtime_error_json(cmd.error_message, cmd.error_type), "error");
+    return;
+  }
+  auto inst = std::make_shared<Instance>(io_);
+  inst->id = next_instance_id_++;
+  inst->function = &fn;
+  inst->generation = fn.generation;
+  std::weak_ptr<Instance> weak = inst;
+  inst->runtime_api = std::make_unique<HttpServer>(
+      io_,
+      [this, weak](HttpRequest& req, std::shared_ptr<Responder> r) {
+        auto self = weak.lock();
+        if (!self || self->state == Instance::State::dead) {
+          r->send(HttpResponse::json(403, runtime_error_json("instance stopped", "InvalidStateTransition")));
+          return;
+        }
+        handle_runtime_api(self, req, std::move(r));
+      },
+      kMaxResponseBytes + 64 * 1024);
+  inst->port = inst->runtime_api->listen("127.0.0.1", 0);
+
+  std::string stream = fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));
+  std::vector<std::string> env = {
+      "_HANDLER=" + cfg.handler,
+      fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", inst->port),
+      "LAMBDA_TASK_ROOT=" + fn.spec.code_dir.string(),
+      "LAMBDA_RUNTIME_DIR=" + runtimes_.runtime_dir(cfg.runtime).string(),
+      "AWS_LAMBDA_FUNCTION_NAME=" + cfg.function_name,
+      fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", cfg.memory_size),
+      "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+      "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+      "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + cfg.function_name,
+      "AWS_LAMBDA_LOG_STREAM_NAME=" + stream,
+      "AWS_REGION=" + fn.spec.region,
+      "AWS_DEFAULT_REGION=" + fn.spec.region,
+      "AWS_EXECUTION_ENV=AWS_Lambda_" + cfg.runtime,
+      "TZ=:UTC",
+      "LANG=en_US.UTF-8",
+      "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") + "/usr/local/bin:/usr/bin:/bin",
+      "LD_LIBRARY_PATH=" + (fn.spec.code_dir / "lib").string(),
+  };
+  for (const auto& [k, v] : cfg.environment) {
+    // The function's own variables win over ours except for the Runtime API's plumbing.
+    std::string prefix = k + "=";
+    std::erase_if(env, [&](const std::string& e) {
+      return e.starts_with(prefix) && k != "AWS_LAMBDA_RUNTIME_API" && k != "_HANDLER";
+    });
+    if (k != "AWS_LAMBDA_RUNTIME_API" && k != "_HANDLER") env.push_back(prefix + v);
+  }
+
+  util::SpawnOptions opts;
+  opts.argv = cmd.argv;
+  opts.env = std::move(env);
+  opts.cwd = fn.spec.code_dir;
+  opts.new_process_group = true;
+  opts.capture_output = true;
+  inst->spawn_us = util::monotonic_us();
+  util::Child child;
+  try {
+    child = util::spawn_process(opts);
+  } catch (const Error& e) {
+    inst->runtime_api->close();
+    log(nullptr, nullptr, cfg.function_name, fmt::format("[ERROR] Runtime.InvalidEntrypoint: {}", e.what()));
+    while (!fn.pending.empty())
+      fail_pending(fn, nullptr, "Runtime.InvalidEntrypoint", runtime_error_json(e.what(), "Runtime.InvalidEntrypoint"), "error");
+    return;
+  }
+  inst->pid = child.pid;
+  inst->out.assign(child.stdout_fd);
+  inst->err.assign(child.stderr_fd);
+  by_pid_[inst->pid] = inst;
+  fn.instances.push_back(inst);
+  ++fn.cold_starts;
+  watch_pipe(inst, false);
+  watch_pipe(inst, true);
+  inst->timer.expires_after(std::chrono::seconds(options_.init_timeout_s));
+  inst->timer.async_wait([this, weak](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->state != Instance::State::starting) return;
+    self->init_error_type = "Sandbox.Timedout";
+    self->init_error_body = runtime_error_json(
+        fmt::format("Init timed out after {}", timeout_text(options_.init_timeout_s)), "Sandbox.Timedout");
+    kill(*self);
+  });
+}
+
+void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest& req,
+                              std::shared_ptr<Responder> r) {
+  std::string_view path = req.path;
+  if (!path.starts_with(kRuntimePrefix)) {
+    r->send(HttpResponse::json(404, runtime_error_json("not found", "NotFound")));
+    return;
+  }
+  path.remove_prefix(kRuntimePrefix.size());
+  if (path == "invocation/next" && req.method == "GET") return on_next(*inst, std::move(r));
+  if (path == "init/error" && req.method == "POST") {
+    if (inst->state != Instance::State::starting) {
+      r->send(HttpResponse::json(403, runtime_error_json("init/error is only valid during init", "InvalidStateTransition")));
+      return;
+    }
+    std::string type(req.header("Lambda-Runtime-Function-Error-Type"));
+    json body = json::parse(req.body, nullptr, false);
+    if (type.empty()) type = body.is_object() ? body.value("errorType", "Runtime.Unknown") : "Runtime.Unknown";
+    inst->init_error_type = type;
+    inst->init_error_body = body.is_object() ? body.dump() : runtime_error_json(req.body, type);
+    r->send(HttpResponse::json(202, R"({"status":"OK"})"));
+    // Lambda stops an instance whose init failed; the next call starts a fresh one.
+    kill(*inst);
+    return;
+  }
+  constexpr std::string_view inv_prefix = "invocation/";
+  if (req.method == "POST" && path.starts_with(inv_prefix)) {
+    std::string_view rest = path.substr(inv_prefix.size());
+    auto slash = rest.find('/');
+    std::string id(rest.substr(0, slash));
+    std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    if (action == "response" || action == "error") {
+      if (!inst->current || inst->current->request_id != id) {
+        r->send(HttpResponse::json(400, runtime_error_json("Invalid request ID", "InvalidRequestID")));
+        return;
+      }
+      if (action == "response") {
+        if (req.body.size() > kMaxResponseBytes) {
+          r->send(HttpResponse::json(413, runtime_error_json("Exceeded maximum allowed payload size (6291556 bytes).", "RequestEntityTooLarge")));
+          complete(*inst, "error", "Unhandled",
+                   runtime_error_json(fmt::format("Response payload size ({} bytes) exceeded maximum allowed payload size (6291556 bytes).", req.body.size()),
+                                      "Function.ResponseSizeTooLarge"));
+          return;
+        }
+        r->send(HttpResponse::json(202, R"({"status":"OK"})"));
+        complete(*inst, "success", "", std::move(req.body));
+      } else {
+        r->send(HttpResponse::json(202, R"({"status":"OK"})"));
+        std::string type(req.header("Lambda-Runtime-Function-Error-Type"));
+        json body = json::parse(req.body, nullptr, false);
+        std::string out = body.is_object() ? req.body : runtime_error_json(req.body, type.empty() ? "Runtime.Unknown" : type);
+        complete(*inst, "error", "Unhandled", std::move(out));
+      }
+      return;
+    }
+  }
+  r->send(HttpResponse::json(404, runtime_error_json("unknown Runtime API path " + req.path, "NotFound")));
+}
+
+void Pool::on_next(Instance& inst, std::shared_ptr<Responder> r) {
+  if (inst.current) {
+    r->send(HttpResponse::json(403, runtime_error_json("the current invocation has no response yet", "InvalidStateTransition")));
+    return;
+  }
+  if (inst.state == Instance::State::starting) {
+    inst.timer.cancel();
+    inst.init_ms = static_cast<double>(util::monotonic_us() - inst.spawn_us) / 1000.0;
+  }
+  FunctionState* fn = inst.function;
+  if (!fn || inst.generation != fn->generation) {
+    // Code or configuration changed while this instance worked: it retires.
+    kill(inst);
+    return;
+  }
+  inst.state = Instance::State::idle;
+  inst.waiting_next = std::move(r);
+  dispatch(*fn);
+}
+
+void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
+  const auto& cfg = inst.function->spec.config;
+  auto next = std::move(inst.waiting_next);
+  inst.state = Instance::State::busy;
+  inst.current = inv;
+  inv->start_ms = util::now_ms();
+  if (!inst.served_any) inv->log += inst.init_log;
+  log(&inst, inv.get(), cfg.function_name, fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
+  inv->cpu_start_ms = util::cpu_time_ms(inst.pid).value_or(0);
+
+  HttpResponse res;
+  res.set("Content-Type", "application/json");
+  res.set("Lambda-Runtime-Aws-Request-Id", inv->request_id);
+  res.set("Lambda-Runtime-Deadline-Ms", std::to_string(inv->start_ms + cfg.timeout * 1000LL));
+  res.set("Lambda-Runtime-Invoked-Function-Arn", cfg.function_arn);
+  res.set("Lambda-Runtime-Trace-Id",
+          fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", std::time(nullptr), random_hex(24), random_hex(16)));
+  if (!inv->client_context.empty()) res.set("Lambda-Runtime-Client-Context", inv->client_context);
+  res.body = inv->payload;
+  inv->start_us = util::monotonic_us();
+  next->send(std::move(res));
+
+  inst.timer.expires_after(std::chrono::seconds(cfg.timeout));
+  std::weak_ptr<Invocation> weak_inv = inv;
+  Instance* raw = &inst;
+  auto self = by_pid_.at(inst.pid);
+  std::weak_ptr<Instance> weak_inst = self;
+  inst.timer.async_wait([this, weak_inst, weak_inv, raw](const boost::system::error_code& ec) {
+    auto i = weak_inst.lock();
+    auto v = weak_inv.lock();
+    if (ec || !i || !v || i->current != v) return;
+    on_timeout(*raw);
+  });
+}
+
+void Pool::complete(Instance& inst, std::string outcome, std::string function_error,
+                    std::string body) {
+  auto inv = std::move(inst.current);
+  inst.current.reset();
+  inst.timer.cancel();
+  drain(inst);
+  FunctionState* fn = inst.function;
+  const std::string name = fn ? fn->spec.config.function_name : "";
+  double duration = static_cast<double>(util::monotonic_us() - inv->start_us) / 1000.0;
+  usage::ReportRecord rec;
+  rec.request_id = inv->request_id;
+  rec.function = name;
+  rec.start_ms = inv->start_ms;
+  if (outcome == "timeout" && fn) duration = fn->spec.config.timeout * 1000.0;
+  rec.duration_ms = duration;
+  rec.billed_ms = usage::billed_duration_ms(duration);
+  rec.memory_mb = fn ? fn->spec.config.memory_size : 0;
+  auto peak = util::peak_rss_bytes(inst.pid);
+  rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
+  if (!inst.served_any) rec.init_ms = inst.init_ms;
+  rec.architecture = fn && !fn->spec.config.architectures.empty() ? fn->spec.config.architectures[0] : "x86_64";
+  rec.outcome = outcome;
+  rec.cpu_ms = std::max<std::int64_t>(0, util::cpu_time_ms(inst.pid).value_or(inv->cpu_start_ms) - inv->cpu_start_ms);
+  inst.served_any = true;
+  if (fn && outcome != "success") ++fn->errors;
+  if (fn && outcome == "timeout") ++fn->timeouts;
+
+  log(&inst, inv.get(), name, fmt::format("END RequestId: {}", inv->request_id));
+  log(&inst, inv.get(), name, usage::format_report_line(rec));
+  sink_.report(rec);
+
+  InvocationResult result;
+  result.function_error = std::move(function_error);
+  result.body = std::move(body);
+  result.log_tail = tail_of(inv->log);
+  result.request_id = inv->request_id;
+  inv->done(std::move(result));
+  if (inst.state == Instance::State::busy && fn && inst.generation != fn->generation) kill(inst);
+}
+
+void Pool::fail_pending(FunctionState& fn, Instance* inst, const std::string& error_type,
+                        const std::string& body, const std::string& outcome) {
+  if (fn.pending.empty()) return;
+  auto inv = std::move(fn.pending.front());
+  fn.pending.pop_front();
+  const auto& cfg = fn.spec.config;
+  inv->start_ms = util::now_ms();
+  if (inst) inv->log += inst->init_log;
+  log(inst, inv.get(), cfg.function_name, fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
+  log(inst, inv.get(), cfg.function_name, fmt::format("END RequestId: {}", inv->request_id));
+  usage::ReportRecord rec;
+  rec.request_id = inv->request_id;
+  rec.function = cfg.function_name;
+  rec.start_ms = inv->start_ms;
+  rec.duration_ms = inst && inst->spawn_us ? static_cast<double>(util::monotonic_us() - inst->spawn_us) / 1000.0 : 0.0;
+  rec.billed_ms = usage::billed_duration_ms(rec.duration_ms);
+  rec.memory_mb = cfg.memory_size;
+  rec.outcome = outcome;
+  rec.architecture = cfg.architectures.empty() ? "x86_64" : cfg.architectures[0];
+  std::string report = usage::format_report_line(rec) + "\tStatus: error\tError Type: " + error_type;
+  log(inst, inv.get(), cfg.function_name, report);
+  sink_.report(rec);
+  ++fn.errors;
+  InvocationResult result;
+  result.function_error = "Unhandled";
+  result.body = body;
+  result.log_tail = tail_of(inv->log);
+  result.request_id = inv->request_id;
+  inv->done(std::move(result));
+}
+
+void Pool::on_timeout(Instance& inst) {
+  if (!inst.current || !inst.function) return;
+  const auto& cfg = inst.function->spec.config;
+  std::string text = "Task timed out after " + timeout_text(cfg.timeout);
+  drain(inst);
+  log(&inst, inst.current.get(), cfg.function_name,
+      fmt::format("{} {} {}", util::iso8601_ms(util::now_ms()), inst.current->request_id, text));
+  std::string body = runtime_error_json(
+      fmt::format("RequestId: {} Error: {}", inst.current->request_id, text), "Sandbox.Timedout");
+  complete(inst, "timeout", "Unhandled", std::move(body));
+  kill(inst);
+}
+
+void Pool::kill(Instance& inst) {
+  if (inst.state == Instance::State::dead) return;
+  inst.killed = true;
+  if (inst.pid > 0) ::kill(-inst.pid, SIGKILL);  // the whole group: children die with it
+  if (inst.waiting_next) inst.waiting_next.reset();
+  inst.state = Instance::State::dead;
+  inst.timer.cancel();
+}
+
+void Pool::on_child_exit(pid_t pid, int wait_status) {
+  auto it = by_pid_.find(pid);
+  if (it == by_pid_.end()) return;
+  auto inst = it->second;
+  by_pid_.erase(it);
+  // Children the handler left behind share the group: they go too.
+  ::kill(-pid, SIGKILL);
+  // What the process wrote before it died is still in the pipes: keep every line.
+  drain(*inst);
+  inst->out.close();
+  inst->err.close();
+  inst->out_open = inst->err_open = false;
+  FunctionState* fn = inst->function;
+  std::string exit_text = util::describe_exit(wait_status);
+  bool was_starting = !inst->init_ms.has_value() && !inst->served_any && inst->state != Instance::State::idle;
+  inst->state = Instance::State::dead;
+  inst->timer.cancel();
+  if (inst->runtime_api) inst->runtime_api->close();
+
+  if (fn) {
+    const std::string& name = fn->spec.config.function_name;
+    if (inst->current) {
+      auto id = inst->current->request_id;
+      std::string message = fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, exit_text);
+      log(inst.get(), inst->current.get(), name, message);
+      log(inst.get(), inst->current.get(), name, "Runtime.ExitError");
+      complete(*inst, "error", "Unhandled", runtime_error_json(message, "Runtime.ExitError"));
+    } else if (was_starting && !inst->init_error_type.empty()) {
+      fail_pending(*fn, inst.get(), inst->init_error_type, inst->init_error_body, "error");
+    } else if (was_starting && !inst->killed) {
+      std::string message = fmt::format("Runtime exited with error: {}", exit_text);
+      log(inst.get(), nullptr, name, "[ERROR] Runtime.ExitError: " + message);
+      fail_pending(*fn, inst.get(), "Runtime.ExitError", runtime_error_json(message, "Runtime.ExitError"), "error");
+    }
+    fn->instances.remove(inst);
+    dispatch(*fn);
+  }
+}
+
+void Pool::shutdown() {
+  for (auto& [pid, inst] : by_pid_) {
+    inst->killed = true;
+    ::kill(-pid, SIGKILL);
+  }
+}
+
+void Pool::watch_pipe(const std::shared_ptr<Instance>& inst, bool is_err) {
+  auto& desc = is_err ? inst->err : inst->out;
+  if (!desc.is_open()) return;
+  std::weak_ptr<Instance> weak = inst;
+  desc.async_wait(asio::posix::stream_descriptor::wait_read,
+                  [this, weak, is_err](const boost::system::error_code& ec) {
+                    auto self = weak.lock();
+                    if (ec || !self) return;
+                    read_pipe(*self, is_err);
+                    if (is_err ? self->err_open : self->out_open) watch_pipe(self, is_err);
+                  });
+}
+
+void Pool::read_pipe(Instance& inst, bool is_err) {
+  auto& desc = is_err ? inst.err : inst.out;
+  auto& partial = is_err ? inst.err_partial : inst.out_partial;
+  bool& open = is_err ? inst.err_open : inst.out_open;
+  if (!open || !desc.is_open()) return;
+  std::array<char, 16384> buf;
+  while (true) {
+    ssize_t n = ::read(desc.native_handle(), buf.data(), buf.size());
+    if (n > 0) {
+      partial.append(buf.data(), static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) open = false;  // EOF: the process closed it (or died)
+    break;                     // EAGAIN: nothing more for now
+  }
+  std::size_t start = 0;
+  for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
+    std::string line = partial.substr(start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    start = nl + 1;
+    const std::string name = inst.function ? inst.function->spec.config.function_name : "";
+    log(&inst, inst.current.get(), name, std::move(line));
+  }
+  partial.erase(0, start);
+  if (!open && !partial.empty()) {
+    const std::string name = inst.function ? inst.function->spec.config.function_name : "";
+    log(&inst, inst.current.get(), name, std::move(partial));
+    partial.clear();
+  }
+}
+
+void Pool::drain(Instance& inst) {
+  read_pipe(inst, false);
+  read_pipe(inst, true);
+  // A line without its newline yet still belongs to this invocation.
+  for (auto* partial : {&inst.out_partial, &inst.err_partial}) {
+    if (partial->empty()) continue;
+    const std::string name = inst.function ? inst.function->spec.config.function_name : "";
+    log(&inst, inst.current.get(), name, std::move(*partial));
+    partial->clear();
+  }
+}
+
+void Pool::log(Instance* inst, Invocation* inv, const std::string& function, std::string message) {
+  if (function.empty()) return;
+  if (inv) {
+    inv->log += message;
+    inv->log += '\n';
+  } else if (inst && !inst->served_any) {
+    inst->init_log += message;
+    inst->init_log += '\n';
+  }
+  sink_.emit(function, inv ? inv->request_id : std::string(), std::move(message));
+}
+
+}  // namespace fx::emulator

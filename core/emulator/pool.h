@@ -1,0 +1,155 @@
+// Function instances and the invocations they serve, as Lambda runs them: an instance is a
+// process behind its own Runtime API endpoint, serves one invocation at a time, is reused
+// while warm, and a new one starts (cold) when every instance is busy. Internal to the
+// emulator: included only by its .cpp files (it brings in Asio).
+#pragma once
+
+#include <sys/types.h>
+
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/emulator/http_server.h"
+#include "core/emulator/log_sink.h"
+#include "core/emulator/runtimes.h"
+#include "core/lambda/types.h"
+
+namespace fx::emulator {
+
+struct FunctionSpec {
+  lambda::FunctionConfiguration config;
+  std::filesystem::path code_dir;  // the unpacked bundle: the task root
+  std::string region;
+};
+
+struct InvocationResult {
+  int status = 200;            // the Invoke API's HTTP status
+  std::string function_error;  // "Unhandled" when the function failed (status stays 200)
+  std::string error_type;      // a service error's x-amzn-ErrorType (4xx/5xx)
+  std::string body;
+  std::string log_tail;        // this invocation's log lines
+  std::string request_id;
+};
+
+struct Invocation {
+  std::string request_id;
+  std::string payload;
+  std::string client_context;  // JSON, already base64-decoded
+  bool async = false;
+  std::function<void(InvocationResult)> done;  // called exactly once, on the I/O thread
+
+  std::int64_t start_us = 0;  // monotonic, when handed to an instance
+  std::int64_t start_ms = 0;  // epoch
+  std::int64_t cpu_start_ms = 0;
+  std::string log;  // every line of this invocation, for the Invoke API's log tail
+};
+
+struct FunctionState;
+
+struct Instance {
+  enum class State { starting, idle, busy, dead };
+
+  Instance(boost::asio::io_context& io) : out(io), err(io), timer(io) {}
+
+  int id = 0;
+  pid_t pid = -1;
+  State state = State::starting;
+  FunctionState* function = nullptr;
+  int generation = 0;  // the function's code/config generation it runs
+  std::unique_ptr<HttpServer> runtime_api;
+  std::uint16_t port = 0;
+  boost::asio::posix::stream_descriptor out, err;
+  std::string out_partial, err_partial;
+  bool out_open = true, err_open = true;
+  boost::asio::steady_timer timer;  // init limit, then each invocation's deadline
+  std::shared_ptr<Responder> waiting_next;  // the runtime's parked GET /next
+  std::shared_ptr<Invocation> current;
+  std::int64_t spawn_us = 0;
+  std::optional<double> init_ms;  // reported with the first invocation only
+  bool served_any = false;
+  std::string init_log;           // lines written before the first /next
+  std::string init_error_type, init_error_body;
+  bool killed = false;            // by us: a timeout, a redeploy, shutdown
+};
+
+struct FunctionState {
+  FunctionSpec spec;
+  int generation = 0;
+  std::list<std::shared_ptr<Instance>> instances;
+  std::deque<std::shared_ptr<Invocation>> pending;
+  std::uint64_t invocations = 0, cold_starts = 0, errors = 0, timeouts = 0, throttles = 0;
+};
+
+struct PoolOptions {
+  int account_concurrency = 1000;
+  int init_timeout_s = 10;  // Lambda's limit on the init phase
+};
+
+struct PoolStats {
+  std::size_t functions = 0, instances = 0, busy = 0, idle = 0;
+};
+
+class Pool {
+ public:
+  Pool(boost::asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolOptions options);
+  ~Pool();
+
+  // Creates or replaces a function. Instances of the old code finish what they are doing
+  // and are stopped; new invocations get the new code.
+  void deploy(FunctionSpec spec);
+  bool remove(const std::string& name);
+  const FunctionState* find(const std::string& name) const;
+  std::vector<const FunctionState*> functions() const;
+
+  void invoke(const std::string& name, std::shared_ptr<Invocation> invocation);
+  // Called for every child the emulator reaps.
+  void on_child_exit(pid_t pid, int wait_status);
+  // Kills every instance (the emulator is stopping).
+  void shutdown();
+  PoolStats stats() const;
+
+ private:
+  void dispatch(FunctionState& fn);
+  void spawn(FunctionState& fn);
+  void deliver(Instance& inst, std::shared_ptr<Invocation> inv);
+  void handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest& req,
+                          std::shared_ptr<Responder> responder);
+  void on_next(Instance& inst, std::shared_ptr<Responder> responder);
+  void complete(Instance& inst, std::string outcome, std::string function_error,
+                std::string body);
+  void fail_pending(FunctionState& fn, Instance* inst, const std::string& error_type,
+                    const std::string& body, const std::string& outcome);
+  void on_timeout(Instance& inst);
+  void kill(Instance& inst);
+  void watch_pipe(const std::shared_ptr<Instance>& inst, bool is_err);
+  void read_pipe(Instance& inst, bool is_err);
+  void drain(Instance& inst);
+  void log(Instance* inst, Invocation* inv, const std::string& function, std::string message);
+
+  boost::asio::io_context& io_;
+  LogSink& sink_;
+  RuntimeResolver& runtimes_;
+  PoolOptions options_;
+  std::map<std::string, std::unique_ptr<FunctionState>> functions_;
+  std::map<pid_t, std::shared_ptr<Instance>> by_pid_;
+  int next_instance_id_ = 1;
+};
+
+// A random RFC 4122 version 4 UUID, as Lambda's request ids.
+std::string new_request_id();
+
+}  // namespace fx::emulator

@@ -1,0 +1,161 @@
+#include "core/lambda/client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "core/util/hash.h"
+#include "core/util/http_client.h"
+
+namespace fx::lambda {
+
+using json = nlohmann::json;
+
+struct LambdaClient::Response {
+  util::HttpResult http;
+};
+
+LambdaClient::LambdaClient(Endpoint endpoint)
+    : endpoint_(std::move(endpoint)), http_(std::make_unique<util::HttpClient>()) {}
+
+LambdaClient::~LambdaClient() = default;
+
+namespace {
+
+// Turns an error response into ApiError with the API's own words.
+[[noreturn]] void throw_api_error(const util::HttpResult& r) {
+  std::string type = r.header("x-amzn-ErrorType");
+  type = type.substr(0, type.find(':'));
+  std::string message;
+  json body = json::parse(r.body, nullptr, false);
+  if (body.is_object()) {
+    for (const char* key : {"message", "Message", "errorMessage"})
+      if (body.contains(key) && body[key].is_string()) {
+        message = body[key].get<std::string>();
+        break;
+      }
+    if (type.empty()) type = body.value("__type", body.value("errorType", ""));
+  }
+  if (message.empty()) message = r.body.substr(0, 300);
+  if (type.empty()) type = fmt::format("HTTP {}", r.status);
+  std::string hint;
+  if (r.status == 401 || r.status == 403)
+    hint = "check the token (FX_TOKEN) or the credentials for this target";
+  throw ApiError(static_cast<int>(r.status), type, fmt::format("{}: {}", type, message), hint);
+}
+
+}  // namespace
+
+LambdaClient::Response LambdaClient::call(std::string_view method, const std::string& path,
+                                          std::string_view body,
+                                          std::vector<std::pair<std::string, std::string>> headers,
+                                          long timeout_ms) {
+  if (!endpoint_.region.empty()) headers.emplace_back("X-Fx-Region", endpoint_.region);
+  if (!endpoint_.token.empty()) headers.emplace_back("Authorization", "Bearer " + endpoint_.token);
+  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+  Response res;
+  try {
+    res.http = http_->request(method, endpoint_.url + path, headers, body, timeout_ms);
+  } catch (const Error& e) {
+    throw Error(e.what(), "start the emulator with `fx emulator start` (or check --target and that "
+                          "the endpoint is up)");
+  }
+  if (res.http.status >= 400) throw_api_error(res.http);
+  return res;
+}
+
+std::optional<FunctionConfiguration> LambdaClient::get_function(const std::string& name) {
+  try {
+    auto res = call("GET", "/2015-03-31/functions/" + util::url_encode(name), "");
+    json j = json::parse(res.http.body);
+    auto config = configuration_from_json(j.at("Configuration").dump());
+    if (j.contains("Concurrency") && j["Concurrency"].contains("ReservedConcurrentExecutions"))
+      config.reserved_concurrency = j["Concurrency"]["ReservedConcurrentExecutions"].get<int>();
+    return config;
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return std::nullopt;
+    throw;
+  }
+}
+
+namespace {
+
+json config_body(const FunctionConfiguration& c) {
+  return {{"FunctionName", c.function_name}, {"Runtime", c.runtime},     {"Role", c.role},
+          {"Handler", c.handler},            {"Description", c.description},
+          {"Timeout", c.timeout},            {"MemorySize", c.memory_size},
+          {"Environment", {{"Variables", c.environment}}},
+          {"Architectures", c.architectures}};
+}
+
+}  // namespace
+
+FunctionConfiguration LambdaClient::create_function(const FunctionConfiguration& config,
+                                                    std::string_view zip) {
+  json body = config_body(config);
+  body["Code"] = {{"ZipFile", util::base64_encode(zip)}};
+  body["PackageType"] = "Zip";
+  auto res = call("POST", "/2015-03-31/functions", body.dump());
+  return configuration_from_json(res.http.body);
+}
+
+FunctionConfiguration LambdaClient::update_function_code(const std::string& name, std::string_view zip) {
+  json body = {{"ZipFile", util::base64_encode(zip)}};
+  auto res = call("PUT", "/2015-03-31/functions/" + util::url_encode(name) + "/code", body.dump());
+  return configuration_from_json(res.http.body);
+}
+
+FunctionConfiguration LambdaClient::update_function_configuration(const FunctionConfiguration& config) {
+  json body = config_body(config);
+  body.erase("FunctionName");
+  body.erase("Architectures");  // set with the code on AWS, not the configuration
+  auto res = call("PUT", "/2015-03-31/functions/" + util::url_encode(config.function_name) + "/configuration", body.dump());
+  return configuration_from_json(res.http.body);
+}
+
+std::vector<FunctionConfiguration> LambdaClient::list_functions() {
+  std::vector<FunctionConfiguration> out;
+  std::string marker;
+  do {
+    std::string path = "/2015-03-31/functions/";
+    if (!marker.empty()) path += "?Marker=" + util::url_encode(marker);
+    auto res = call("GET", path, "");
+    json j = json::parse(res.http.body);
+    for (auto& f : j.value("Functions", json::array())) out.push_back(configuration_from_json(f.dump()));
+    marker = j.contains("NextMarker") && j["NextMarker"].is_string() ? j["NextMarker"].get<std::string>() : "";
+  } while (!marker.empty());
+  return out;
+}
+
+void LambdaClient::delete_function(const std::string& name) {
+  call("DELETE", "/2015-03-31/functions/" + util::url_encode(name), "");
+}
+
+void LambdaClient::put_function_concurrency(const std::string& name, int reserved) {
+  call("PUT", "/2017-10-31/functions/" + util::url_encode(name) + "/concurrency",
+       json{{"ReservedConcurrentExecutions", reserved}}.dump());
+}
+
+InvokeResult LambdaClient::invoke(const InvokeRequest& request) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  const char* type = request.type == InvocationType::event     ? "Event"
+                     : request.type == InvocationType::dry_run ? "DryRun"
+                                                               : "RequestResponse";
+  headers.emplace_back("X-Amz-Invocation-Type", type);
+  if (request.log_tail && request.type == InvocationType::request_response)
+    headers.emplace_back("X-Amz-Log-Type", "Tail");
+  if (!request.client_context.empty())
+    headers.emplace_back("X-Amz-Client-Context", util::base64_encode(request.client_context));
+  auto res = call("POST", "/2015-03-31/functions/" + util::url_encode(request.function) + "/invocations",
+                  request.payload, std::move(headers), request.timeout_ms);
+  InvokeResult out;
+  out.status = static_cast<int>(res.http.status);
+  out.request_id = res.http.header("x-amzn-RequestId");
+  out.function_error = res.http.header("X-Amz-Function-Error");
+  out.executed_version = res.http.header("X-Amz-Executed-Version");
+  out.payload = std::move(res.http.body);
+  if (auto tail = res.http.header("X-Amz-Log-Result"); !tail.empty()) out.log_tail = util::base64_decode(tail);
+  return out;
+}
+
+}  // namespace fx::lambda

@@ -1,0 +1,85 @@
+// The one Lambda API client: deploys and invokes on the local emulator, a remote fx
+// emulator, or (later) AWS itself, all through the same REST calls.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/lambda/types.h"
+#include "core/util/error.h"
+
+namespace fx::util {
+class HttpClient;
+}
+
+namespace fx::lambda {
+
+struct Endpoint {
+  std::string url;     // "http://127.0.0.1:4599"
+  std::string region;  // sent with every call
+  std::string token;   // a remote fx emulator's bearer token
+};
+
+// A service error from the API: HTTP status, x-amzn-ErrorType and message.
+class ApiError : public Error {
+ public:
+  ApiError(int status, std::string type, std::string message, std::string hint = {})
+      : Error(std::move(message), std::move(hint)), status_(status), type_(std::move(type)) {}
+  int status() const { return status_; }
+  const std::string& type() const { return type_; }
+
+ private:
+  int status_;
+  std::string type_;
+};
+
+enum class InvocationType { request_response, event, dry_run };
+
+struct InvokeRequest {
+  std::string function;
+  std::string payload;  // JSON
+  InvocationType type = InvocationType::request_response;
+  bool log_tail = true;
+  std::string client_context;  // JSON; sent base64-encoded
+  long timeout_ms = 0;
+};
+
+struct InvokeResult {
+  int status = 0;
+  std::string request_id;
+  std::string function_error;  // "Unhandled", or empty
+  std::string payload;
+  std::string log_tail;  // decoded X-Amz-Log-Result
+  std::string executed_version;
+};
+
+class LambdaClient {
+ public:
+  explicit LambdaClient(Endpoint endpoint);
+  ~LambdaClient();
+
+  const Endpoint& endpoint() const { return endpoint_; }
+
+  // nullopt when the function does not exist.
+  std::optional<FunctionConfiguration> get_function(const std::string& name);
+  FunctionConfiguration create_function(const FunctionConfiguration& config, std::string_view zip);
+  FunctionConfiguration update_function_code(const std::string& name, std::string_view zip);
+  FunctionConfiguration update_function_configuration(const FunctionConfiguration& config);
+  std::vector<FunctionConfiguration> list_functions();
+  void delete_function(const std::string& name);
+  void put_function_concurrency(const std::string& name, int reserved);
+  InvokeResult invoke(const InvokeRequest& request);
+
+ private:
+  struct Response;
+  Response call(std::string_view method, const std::string& path, std::string_view body,
+                std::vector<std::pair<std::string, std::string>> headers = {}, long timeout_ms = 60'000);
+
+  Endpoint endpoint_;
+  std::unique_ptr<util::HttpClient> http_;
+};
+
+}  // namespace fx::lambda

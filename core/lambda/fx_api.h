@@ -1,0 +1,57 @@
+// fx's own endpoints on an fx emulator (local or remote): logs, usage reports, status.
+// AWS has other APIs for these (CloudWatch Logs); this is how fx reads them from fx.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/lambda/client.h"
+
+namespace fx::lambda {
+
+struct LogEvent {
+  std::int64_t id = 0;
+  std::int64_t time_ms = 0;
+  std::string function;
+  std::string request_id;
+  std::string message;
+};
+
+struct LogRequest {
+  std::string function;  // deployed name; empty: all
+  std::int64_t after_id = 0;
+  std::int64_t since_ms = 0;
+  std::string filter;
+  std::int64_t tail = 0;
+  int wait_s = 0;  // > 0: hold until a new line arrives (follow)
+};
+
+struct LogPage {
+  std::vector<LogEvent> lines;
+  std::int64_t last_id = 0;  // ask for lines after this one next
+};
+
+struct EmulatorStatus {
+  bool running = false;
+  int pid = 0;
+  std::string url;
+  std::string raw_json;  // the whole answer, for --json and `fx info`
+};
+
+class FxApi {
+ public:
+  explicit FxApi(Endpoint endpoint);
+  ~FxApi();
+  LogPage logs(const LogRequest& request);
+  EmulatorStatus status();
+
+ private:
+  std::string get(const std::string& path_and_query, long timeout_ms);
+  Endpoint endpoint_;
+  std::unique_ptr<util::HttpClient> http_;
+};
+
+}  // namespace fx::lambda

@@ -1,0 +1,799 @@
+// Reading serverless.yaml walks the original YAML tree, so every message can point at a line,
+// and resolves each value only when it is read: sections fx never acts on (resources, iam,
+// vpc, ...) may use sources only AWS can resolve without breaking local work.
+#include "core/manifest/manifest.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <sstream>
+
+#include "core/manifest/variables.h"
+#include "core/util/error.h"
+
+namespace fx::manifest {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// clang-format off
+constexpr std::string_view kRuntimes[] = {
+    "python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
+    "nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x",
+    "provided", "provided.al2", "provided.al2023"};
+constexpr std::string_view kTopLevel[] = {
+    "service", "provider", "functions", "package", "custom", "plugins", "resources",
+    "useDotenv", "configValidationMode", "frameworkVersion", "org", "app", "tenant", "layers",
+    "params", "variablesResolutionMode", "deprecationNotificationMode", "disabledDeprecations",
+    "unresolvedVariablesNotificationMode", "console", "dashboard"};
+// Settings that only matter to AWS itself: accepted without a word.
+constexpr std::string_view kProviderAws[] = {
+    "profile", "stackName", "stackTags", "stackPolicy", "stackParameters", "tags",
+    "deploymentBucket", "deploymentPrefix", "deploymentMethod", "disableRollback",
+    "rollbackConfiguration", "notificationArns", "role", "cfnRole", "permissionsBoundary",
+    "apiGateway", "apiName", "endpointType", "resourcePolicy", "usagePlan", "apiKeys",
+    "websockets", "websocketsApiName", "websocketsApiRouteSelectionExpression",
+    "websocketsDescription", "alb", "logs", "logRetentionInDays", "logDataProtectionPolicy",
+    "kmsKeyArn", "versionFunctions", "tracing", "vpc", "vpcEndpointIds", "layers", "eventBridge",
+    "ecr", "cloudFront", "s3", "runtimeManagement", "lambdaHashingVersion"};
+// Permissions: what they allow is AWS's business, so a user hears once that fx ignores them.
+constexpr std::string_view kProviderIam[] = {"iam", "iamRoleStatements", "iamManagedPolicies"};
+constexpr std::string_view kFunctionAws[] = {
+    "layers", "role", "tags", "vpc", "ephemeralStorageSize", "runtimeManagement", "onError",
+    "destinations", "tracing", "kmsKeyArn", "snapStart", "fileSystemConfig", "maximumEventAge",
+    "maximumRetryAttempts", "disableLogs", "logRetentionInDays", "logDataProtectionPolicy", "url",
+    "condition", "dependsOn", "image", "iamRoleStatements", "iamRoleStatementsName",
+    "iamRoleStatementsInherit"};
+constexpr std::string_view kHttpAws[] = {
+    "integration", "request", "response", "authorizer", "async", "operationId", "statusCodes",
+    "connectionId", "caching", "summary", "description", "documentation"};
+constexpr std::string_view kHttpApiAws[] = {
+    "authorizer", "name", "summary", "description", "swaggerTags", "operationId"};
+constexpr std::string_view kScheduleAws[] = {
+    "input", "inputPath", "inputTransformer", "name", "description", "method", "timezone"};
+constexpr std::string_view kSqsAws[] = {
+    "maximumBatchingWindow", "functionResponseType", "enabled", "filterPatterns",
+    "maximumConcurrency"};
+constexpr std::string_view kMethods[] = {
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"};
+// Plugins whose job fx does itself.
+constexpr std::string_view kLocalPlugins[] = {
+    "serverless-offline", "serverless-python-requirements", "serverless-dotenv-plugin"};
+// clang-format on
+
+template <size_t N>
+bool contains(const std::string_view (&list)[N], std::string_view name) {
+  return std::find(std::begin(list), std::end(list), name) != std::end(list);
+}
+
+// Variables as provider and function set them; nullopt (`KEY: ~`) unsets a provider's.
+using Environment = std::map<std::string, std::optional<std::string>>;
+
+// A value being read: its node, dotted key and place.
+struct Field {
+  YAML::Node node;
+  std::string key;        // "functions.hello.handler"
+  std::string name;       // the last part of the key: "handler"
+  SourceMark mark;        // where the value is
+  SourceMark key_mark;    // where its key is
+  bool resolved = false;  // `node` is a resolved value already, not the manifest's own
+};
+
+// Function settings the provider gives every function.
+struct Defaults {
+  std::string runtime;
+  int memory_mb = 1024;
+  int timeout_s = 6;
+  std::string architecture = "x86_64";
+  Environment environment;
+};
+
+std::string describe(const YAML::Node& v) {
+  if (!v.IsDefined() || v.IsNull()) return "nothing";
+  if (v.IsMap()) return "a map";
+  if (v.IsSequence()) return "a list";
+  return scalar_type(v) == ScalarType::string ? fmt::format("\"{}\"", v.Scalar()) : scalar_text(v);
+}
+
+json to_json(const YAML::Node& v) {
+  if (v.IsMap()) {
+    json object = json::object();
+    for (const auto& [key, value] : map_entries(v)) object[key.Scalar()] = to_json(value);
+    return object;
+  }
+  if (v.IsSequence()) {
+    json array = json::array();
+    for (const auto& item : v) array.push_back(to_json(item));
+    return array;
+  }
+  const std::string& s = v.Scalar();
+  switch (scalar_type(v)) {
+    case ScalarType::null:
+      return nullptr;
+    case ScalarType::boolean:
+      return scalar_text(v) == "true";
+    case ScalarType::number: {
+      int64_t n = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (ec == std::errc() && end == s.data() + s.size()) return n;
+      return std::stod(s);
+    }
+    case ScalarType::string:
+      break;
+  }
+  return s;
+}
+
+// `!Ref X`, `{Ref: X}`, `{Fn::GetAtt: ...}`: values only CloudFormation can give.
+bool is_intrinsic(const YAML::Node& v) {
+  if (v.IsScalar()) return v.Tag().size() > 1 && v.Tag()[0] == '!';
+  if (!v.IsMap() || v.size() != 1) return false;
+  const std::string& key = v.begin()->first.Scalar();
+  return key == "Ref" || key.starts_with("Fn::");
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> words;
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+std::string with_slash(const std::string& path) {
+  return path.starts_with("/") ? path : "/" + path;
+}
+
+class Loader {
+ public:
+  Loader(const YAML::Node& root, VariableContext context, Service& service)
+      : root_(root),
+        context_(std::move(context)),
+        service_(service),
+        resolver_(std::make_unique<Resolver>(root_, context_)) {}
+
+  void load() {
+    const SourceMark top_mark{context_.file};
+    std::map<std::string, Field> top;
+    const auto fields = entries({root_, "", "", top_mark, top_mark}, "a map");
+    for (const auto& f : fields) top.emplace(f.name, f);
+    auto get = [&](const std::string& name) -> std::optional<Field> {
+      if (auto it = top.find(name); it != top.end()) return it->second;
+      return std::nullopt;
+    };
+    if (auto f = get("configValidationMode")) warn_unknown_ = text(*f) != "off";
+    const auto provider = get("provider");
+    if (auto f = get("useDotenv"); f && boolean(*f)) load_dotenv(setting(provider, "stage", "dev"));
+    for (const auto& f : fields) {
+      if (f.name == "resources") kept_for_aws(f);
+      if (!contains(kTopLevel, f.name)) unknown(f);
+    }
+    service_.name = service_name(get("service"));
+    service_.stage = setting(provider, "stage", "dev");
+    service_.region = setting(provider, "region", "us-east-1");
+    if (provider) read_provider(*provider);
+    if (auto f = get("package")) read_package(*f, service_.package_patterns, artifact_, true);
+    if (auto f = get("custom")) read_custom(*f);
+    if (auto f = get("plugins")) read_plugins(*f);
+    if (auto f = get("functions")) read_functions(*f);
+  }
+
+ private:
+  YAML::Node value(const Field& f) {
+    return f.resolved ? f.node : resolver_->resolve(f.node, f.key, f.mark);
+  }
+
+  // The entries of a map; a value that is not yet resolved stays so until read.
+  std::vector<Field> entries(const Field& f, std::string_view expected) {
+    const bool own = !f.resolved && f.node.IsMap();
+    const YAML::Node map = own ? f.node : value(f);
+    std::vector<Field> out;
+    if (map.IsNull()) return out;
+    if (!map.IsMap()) fail(f, expected);
+    for (const auto& [k, v] : map_entries(map)) {
+      const std::string& name = k.Scalar();
+      Field c{v, f.key.empty() ? name : f.key + "." + name, name, f.mark, f.mark, !own};
+      if (own) {
+        c.key_mark = mark_of(k, context_.file, f.mark);
+        c.mark = mark_of(v, context_.file, c.key_mark);
+        for (const auto& seen : out) {
+          if (seen.name == c.name) {
+            throw Error(fmt::format("{}: {}: duplicate key; the first is at line {}",
+                                    c.key_mark.str(), c.key, seen.key_mark.line),
+                        "keep one of them");
+          }
+        }
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+
+  std::vector<Field> items(const Field& f, std::string_view expected) {
+    const bool own = !f.resolved && f.node.IsSequence();
+    const YAML::Node list = own ? f.node : value(f);
+    std::vector<Field> out;
+    if (list.IsNull()) return out;
+    if (!list.IsSequence()) fail(f, expected);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const SourceMark mark = own ? mark_of(list[i], context_.file, f.mark) : f.mark;
+      out.push_back(
+          {list[i], fmt::format("{}[{}]", f.key, i), fmt::format("[{}]", i), mark, mark, !own});
+    }
+    return out;
+  }
+
+  std::optional<Field> child(const Field& f, const std::string& name) {
+    for (auto& c : entries(f, "a map")) {
+      if (c.name == name) return c;
+    }
+    return std::nullopt;
+  }
+
+  [[noreturn]] void fail(const Field& f, std::string_view expected, std::string hint = {}) {
+    throw Error(fmt::format("{}: {}: expected {}, got {}", f.mark.str(), f.key, expected,
+                            describe(value(f))),
+                std::move(hint));
+  }
+
+  void warn(const SourceMark& mark, const std::string& what) {
+    const std::string line = fmt::format("{}: {}", mark.str(), what);
+    auto& warnings = service_.warnings;
+    if (std::find(warnings.begin(), warnings.end(), line) == warnings.end()) {
+      warnings.push_back(line);
+    }
+  }
+
+  void unknown(const Field& f) {
+    if (warn_unknown_) warn(f.key_mark, fmt::format("unknown key '{}'; ignored", f.key));
+  }
+
+  void kept_for_aws(const Field& f) {
+    warn(f.key_mark,
+         fmt::format("'{}' is kept for AWS deploys; fx does not act on it locally", f.key));
+  }
+
+  std::string text(const Field& f, std::string_view expected = "a string") {
+    const YAML::Node v = value(f);
+    if (!v.IsScalar() || scalar_type(v) == ScalarType::null) fail(f, expected);
+    return scalar_text(v);
+  }
+
+  bool boolean(const Field& f) {
+    const YAML::Node v = value(f);
+    if (v.IsScalar() && (scalar_text(v) == "true" || scalar_text(v) == "false")) {
+      return scalar_text(v) == "true";
+    }
+    fail(f, "true or false");
+  }
+
+  int integer(const Field& f, int low, int high, std::string_view unit = "") {
+    const YAML::Node v = value(f);
+    int n = 0;
+    bool ok = false;
+    if (v.IsScalar()) {
+      const std::string& s = v.Scalar();
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      ok = ec == std::errc() && end == s.data() + s.size() && n >= low && n <= high;
+    }
+    if (!ok) fail(f, fmt::format("an integer from {} to {}{}", low, high, unit));
+    return n;
+  }
+
+  std::string runtime(const Field& f) {
+    std::string name = text(f, "a runtime");
+    if (!contains(kRuntimes, name)) {
+      fail(f, "a supported runtime", fmt::format("use one of {}", fmt::join(kRuntimes, ", ")));
+    }
+    return name;
+  }
+
+  std::string architecture(const Field& f) {
+    std::string name = text(f, "x86_64 or arm64");
+    if (name != "x86_64" && name != "arm64") fail(f, "x86_64 or arm64");
+    return name;
+  }
+
+  Environment environment(const Field& f) {
+    static const std::regex valid("[A-Za-z_][A-Za-z0-9_]*");
+    Environment env;
+    for (const auto& c : entries(f, "a map of variable names to values")) {
+      if (!std::regex_match(c.name, valid)) {
+        throw Error(fmt::format("{}: {}: expected a variable name of letters, digits and '_'",
+                                c.key_mark.str(), c.key),
+                    "rename the variable");
+      }
+      const YAML::Node v = value(c);
+      if (is_intrinsic(v)) {
+        warn(c.mark,
+             fmt::format("{}: a CloudFormation value; kept for AWS deploys, unset locally", c.key));
+        env[c.name] = std::nullopt;
+      } else if (v.IsNull() || scalar_type(v) == ScalarType::null) {
+        env[c.name] = std::nullopt;
+      } else if (v.IsScalar()) {
+        env[c.name] = scalar_text(v);
+      } else {
+        fail(c, "a string, number or boolean", "environment values are text; quote it as a string");
+      }
+    }
+    return env;
+  }
+
+  // --stage/--region win over provider.stage/region, which win over the default.
+  std::string setting(const std::optional<Field>& provider, const std::string& name,
+                      const std::string& fallback) {
+    static const std::regex valid("[A-Za-z0-9-]+");
+    const std::string expected = "letters, digits and '-'";
+    if (auto it = context_.opts.find(name); it != context_.opts.end()) {
+      if (!std::regex_match(it->second, valid)) {
+        throw usage_error(fmt::format("--{}: expected {}, got \"{}\"", name, expected, it->second));
+      }
+      return it->second;
+    }
+    const auto f = provider ? child(*provider, name) : std::nullopt;
+    if (!f || value(*f).IsNull()) return fallback;
+    std::string s = text(*f, expected);
+    if (!std::regex_match(s, valid)) fail(*f, expected);
+    return s;
+  }
+
+  void load_dotenv(const std::string& stage) {
+    std::map<std::string, std::string> vars;
+    read_dotenv(context_.dir / ".env", vars);
+    read_dotenv(context_.dir / (".env." + stage), vars);
+    context_.getenv = [real = context_.getenv, vars](const std::string& name) {
+      if (auto v = real(name)) return v;
+      auto it = vars.find(name);
+      return it == vars.end() ? std::nullopt : std::optional(it->second);
+    };
+    resolver_ = std::make_unique<Resolver>(root_, context_);  // forget what env gave before
+  }
+
+  std::string service_name(std::optional<Field> f) {
+    if (!f) {
+      throw Error(fmt::format("{}: service: missing; expected the service's name", context_.file),
+                  "add `service: my-service` at the top");
+    }
+    if (value(*f).IsMap()) {  // the old {name: x} form
+      auto name = child(*f, "name");
+      if (!name) fail(*f, "a name, or {name: NAME}");
+      f = name;
+    }
+    const std::string expected = "a name matching [A-Za-z][A-Za-z0-9-]*";
+    static const std::regex valid("[A-Za-z][A-Za-z0-9-]*");
+    std::string name = text(*f, expected);
+    if (!std::regex_match(name, valid)) fail(*f, expected, "e.g. service: my-service");
+    return name;
+  }
+
+  void read_provider(const Field& f) {
+    for (const auto& c : entries(f, "a map of provider settings")) {
+      const std::string& k = c.name;
+      if (k == "name") {
+        if (text(c, "aws") != "aws") fail(c, "aws", "fx follows the AWS provider model");
+      } else if (k == "runtime") {
+        service_.runtime = defaults_.runtime = runtime(c);
+      } else if (k == "memorySize") {
+        defaults_.memory_mb = integer(c, 128, 10240, " (MB)");
+      } else if (k == "timeout") {
+        defaults_.timeout_s = integer(c, 1, 900, " (seconds)");
+      } else if (k == "architecture") {
+        defaults_.architecture = architecture(c);
+      } else if (k == "environment") {
+        defaults_.environment = environment(c);
+      } else if (k == "httpApi") {
+        if (auto payload = child(c, "payload")) {
+          service_.http_api_payload = text(*payload, "'1.0' or '2.0'");
+          if (service_.http_api_payload != "1.0" && service_.http_api_payload != "2.0") {
+            fail(*payload, "'1.0' or '2.0'");
+          }
+        }
+      } else if (contains(kProviderIam, k)) {
+        kept_for_aws(c);
+      } else if (k != "stage" && k != "region" && !contains(kProviderAws, k)) {
+        unknown(c);
+      }
+    }
+  }
+
+  // package: at the service's level or a function's; include/exclude are the older patterns.
+  void read_package(const Field& f, std::vector<std::string>& patterns, std::string& artifact,
+                    bool service_level) {
+    std::vector<std::string> include, exclude;
+    auto globs = [&](const Field& c, std::vector<std::string>& out, const char* prefix) {
+      for (const auto& item : items(c, "a list of globs")) {
+        out.push_back(prefix + text(item, "a glob"));
+      }
+    };
+    for (const auto& c : entries(f, "a map of package settings")) {
+      if (c.name == "patterns") {
+        globs(c, patterns, "");
+      } else if (c.name == "include") {
+        globs(c, include, "");
+      } else if (c.name == "exclude") {
+        globs(c, exclude, "!");
+      } else if (c.name == "artifact") {
+        artifact = text(c, "the path of a zip file");
+      } else if (c.name == "individually") {
+        const bool individually = boolean(c);
+        if (service_level) service_.package_individually = individually;
+      } else if (c.name == "excludeDevDependencies" && service_level) {
+        service_.exclude_dev_dependencies = boolean(c);
+      } else {
+        unknown(c);
+      }
+    }
+    // Excludes first, so that an include re-includes as it did before patterns existed.
+    patterns.insert(patterns.end(), exclude.begin(), exclude.end());
+    patterns.insert(patterns.end(), include.begin(), include.end());
+  }
+
+  void read_custom(const Field& f) {
+    const auto fx = child(f, "fx");
+    if (!fx || value(*fx).IsNull()) return;
+    if (!value(*fx).IsMap()) fail(*fx, "a map of fx settings");
+    service_.custom_fx_json = to_json(value(*fx)).dump();
+    if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
+  }
+
+  void read_plugins(const Field& f) {
+    std::optional<Field> list = f;
+    if (!f.resolved && f.node.IsMap()) list = child(f, "modules");  // {localPath, modules}
+    if (!list) return;
+    for (const auto& item : items(*list, "a list of plugin names")) {
+      const std::string name = text(item, "a plugin name");
+      if (!contains(kLocalPlugins, name)) {
+        warn(item.mark,
+             fmt::format("plugin '{}' is kept for AWS deploys; fx does not run plugins", name));
+      }
+    }
+  }
+
+  void read_functions(const Field& f) {
+    const std::string_view expected = "a map of function names to settings";
+    std::vector<Field> fields;
+    if (f.node.IsSequence() || (!f.node.IsMap() && value(f).IsSequence())) {
+      for (const auto& item : items(f, expected)) {  // a list of maps, e.g. one file() each
+        for (auto& c : entries(item, expected)) {
+          c.key = "functions." + c.name;
+          fields.push_back(std::move(c));
+        }
+      }
+    } else {
+      fields = entries(f, expected);
+    }
+    static const std::regex valid("[A-Za-z0-9_-]+");
+    for (const auto& c : fields) {
+      if (!std::regex_match(c.name, valid)) {
+        throw Error(fmt::format("{}: {}: expected a function name of letters, digits, '-' and '_'",
+                                c.key_mark.str(), c.key),
+                    "rename the function");
+      }
+      service_.functions.push_back(read_function(c));
+    }
+  }
+
+  Function read_function(const Field& f) {
+    Function fn;
+    fn.key = f.name;
+    fn.mark = f.key_mark;
+    fn.runtime = defaults_.runtime;
+    fn.memory_mb = defaults_.memory_mb;
+    fn.timeout_s = defaults_.timeout_s;
+    fn.architecture = defaults_.architecture;
+    Environment env = defaults_.environment;
+    std::optional<Field> handler, name;
+    for (const auto& c : entries(f, "a map of the function's settings")) {
+      const std::string& k = c.name;
+      if (k == "handler") {
+        handler = c;
+      } else if (k == "runtime") {
+        fn.runtime = runtime(c);
+      } else if (k == "memorySize") {
+        fn.memory_mb = integer(c, 128, 10240, " (MB)");
+      } else if (k == "timeout") {
+        fn.timeout_s = integer(c, 1, 900, " (seconds)");
+      } else if (k == "architecture") {
+        fn.architecture = architecture(c);
+      } else if (k == "environment") {
+        for (auto& [var, v] : environment(c)) env[var] = v;
+      } else if (k == "events") {
+        read_events(c, fn.events);
+      } else if (k == "name") {
+        name = c;
+        fn.name = text(c, "a function name");
+      } else if (k == "description") {
+        fn.description = text(c);
+      } else if (k == "reservedConcurrency") {
+        fn.reserved_concurrency = integer(c, 0, 100000);
+      } else if (k == "provisionedConcurrency") {
+        fn.provisioned_concurrency = integer(c, 0, 100000);
+      } else if (k == "package") {
+        read_package(c, fn.package_patterns, fn.package_artifact, false);
+      } else if (!contains(kFunctionAws, k)) {
+        unknown(c);
+      }
+    }
+    if (fn.runtime.empty()) {
+      throw Error(fmt::format("{}: {}: no runtime; expected {}.runtime or provider.runtime",
+                              f.key_mark.str(), f.key, f.key),
+                  "add e.g. `runtime: python3.12` under provider:");
+    }
+    const std::string shape = "\"file.export\"";
+    const std::string shape_hint =
+        "the file's path without extension, a dot, and the function: "
+        "handler.main for main() in handler.py";
+    if (handler) fn.handler = text(*handler, shape);
+    if (runtime_family(fn.runtime) != RuntimeFamily::provided) {  // provided: free-form
+      static const std::regex valid(R"(.+\.[A-Za-z_$][A-Za-z0-9_$]*)");
+      if (!handler) {
+        throw Error(
+            fmt::format("{}: {}.handler: missing; expected {}", f.key_mark.str(), f.key, shape),
+            shape_hint);
+      }
+      if (!std::regex_match(fn.handler, valid)) fail(*handler, shape, shape_hint);
+    }
+    if (fn.name.empty()) fn.name = fmt::format("{}-{}-{}", service_.name, service_.stage, fn.key);
+    static const std::regex valid_name("[A-Za-z0-9_-]{1,64}");
+    if (!std::regex_match(fn.name, valid_name)) {
+      throw Error(
+          fmt::format("{}: {}: the deployed name \"{}\" is not 1 to 64 letters, digits, "
+                      "'-' and '_'",
+                      (name ? name->mark : fn.mark).str(), name ? name->key : f.key, fn.name),
+          fmt::format("set {}.name, or shorten the service's name or stage", f.key));
+    }
+    if (fn.package_artifact.empty()) fn.package_artifact = artifact_;
+    for (const auto& [var, v] : env) {
+      if (v) fn.environment[var] = *v;
+    }
+    return fn;
+  }
+
+  void read_events(const Field& f, std::vector<Event>& events) {
+    for (const auto& item : items(f, "a list of events")) {
+      const std::string expected = "a map with one key, the event's type";
+      const auto parts = entries(item, expected);
+      if (parts.size() != 1) fail(item, expected);
+      const Field& source = parts.front();
+      Event event;
+      event.type = source.name;
+      event.mark = item.mark;
+      if (source.name == "http") {
+        read_http(source, event);
+      } else if (source.name == "httpApi") {
+        read_http_api(source, event);
+      } else if (source.name == "sqs") {
+        read_sqs(source, event);
+      } else if (source.name != "schedule") {
+        warn(item.mark, fmt::format("{}: '{}' events run only on AWS; kept for deploys there",
+                                    item.key, source.name));
+        try {
+          event.config_json = to_json(value(source)).dump();
+        } catch (const Error&) {  // it may use sources only AWS resolves; keep it as written
+          event.config_json = to_json(source.node).dump();
+        }
+        events.push_back(std::move(event));
+        continue;
+      }
+      event.config_json = to_json(value(source)).dump();
+      if (source.name == "schedule") {
+        read_schedule(source, event, events);
+      } else {
+        events.push_back(std::move(event));
+      }
+    }
+  }
+
+  std::string method(const Field& f, std::string name) {
+    std::transform(name.begin(), name.end(), name.begin(), ::toupper);
+    if (name == "*") name = "ANY";
+    if (!contains(kMethods, name)) {
+      fail(f, fmt::format("an HTTP method ({})", fmt::join(kMethods, ", ")));
+    }
+    return name;
+  }
+
+  void read_http(const Field& f, Event& event) {
+    const std::string expected = "\"METHOD path\" or {path, method}";
+    if (value(f).IsScalar()) {
+      const auto words = split_words(text(f));
+      if (words.size() != 2) fail(f, expected, "e.g. http: GET hello");
+      event.method = method(f, words[0]);
+      event.path = with_slash(words[1]);
+      return;
+    }
+    for (const auto& c : entries(f, expected)) {
+      if (c.name == "path") {
+        event.path = with_slash(text(c, "a path"));
+      } else if (c.name == "method") {
+        event.method = method(c, text(c, "an HTTP method"));
+      } else if (c.name == "cors") {
+        event.cors = value(c).IsMap() || boolean(c);
+      } else if (c.name == "private") {
+        event.is_private = boolean(c);
+      } else if (!contains(kHttpAws, c.name)) {
+        unknown(c);
+      }
+    }
+    if (event.path.empty() || event.method.empty()) fail(f, expected, "set both path and method");
+  }
+
+  void read_http_api(const Field& f, Event& event) {
+    const std::string expected = "'*', \"METHOD /path\" or {method, path}";
+    event.method = "ANY";
+    if (value(f).IsScalar()) {
+      const auto words = split_words(text(f));
+      if (words.size() == 1 && words[0] == "*") {
+        event.path = "*";
+        return;
+      }
+      if (words.size() != 2) fail(f, expected, "e.g. httpApi: 'GET /hello'");
+      event.method = method(f, words[0]);
+      event.path = words[1];
+    } else {
+      for (const auto& c : entries(f, expected)) {
+        if (c.name == "path") {
+          event.path = text(c, "a path");
+        } else if (c.name == "method") {
+          event.method = method(c, text(c, "an HTTP method"));
+        } else if (!contains(kHttpApiAws, c.name)) {
+          unknown(c);
+        }
+      }
+      if (event.path.empty()) fail(f, expected, "set path");
+    }
+    if (event.path != "*") event.path = with_slash(event.path);
+  }
+
+  // Each rate of a schedule becomes an Event of its own.
+  void read_schedule(const Field& f, Event event, std::vector<Event>& events) {
+    const std::string expected = "rate(...), cron(...) or {rate, enabled, input}";
+    std::vector<std::string> rates;
+    auto add_rate = [&](const Field& c) {
+      static const std::regex valid(R"((rate|cron)\(.+\))");
+      rates.push_back(text(c, "rate(...) or cron(...)"));
+      if (!std::regex_match(rates.back(), valid)) {
+        fail(c, "rate(...) or cron(...)", "e.g. rate(5 minutes) or cron(0 12 * * ? *)");
+      }
+    };
+    if (value(f).IsScalar()) {
+      add_rate(f);
+    } else {
+      for (const auto& c : entries(f, expected)) {
+        if (c.name == "rate" && value(c).IsSequence()) {
+          for (const auto& item : items(c, "a list of rates")) add_rate(item);
+        } else if (c.name == "rate") {
+          add_rate(c);
+        } else if (c.name == "enabled") {
+          event.enabled = boolean(c);
+        } else if (!contains(kScheduleAws, c.name)) {
+          unknown(c);
+        }
+      }
+    }
+    if (rates.empty()) fail(f, expected, "set rate");
+    for (const auto& rate : rates) {
+      event.schedule = rate;
+      events.push_back(event);
+    }
+  }
+
+  void read_sqs(const Field& f, Event& event) {
+    const std::string expected = "a queue name, an ARN or {arn, batchSize}";
+    if (value(f).IsScalar()) {
+      event.queue = queue(f);
+    } else {
+      for (const auto& c : entries(f, expected)) {
+        if (c.name == "arn") {
+          event.queue = queue(c);
+        } else if (c.name == "batchSize") {
+          event.batch_size = integer(c, 1, 10000);
+        } else if (!contains(kSqsAws, c.name)) {
+          unknown(c);
+        }
+      }
+    }
+    if (event.queue.empty()) fail(f, expected, "set arn");
+  }
+
+  std::string queue(const Field& f) {
+    const YAML::Node v = value(f);
+    if (v.IsScalar() && !is_intrinsic(v)) return scalar_text(v);
+    // Fn::GetAtt names the queue by its logical ID, which is its name in the emulator.
+    YAML::Node ref;
+    if (v.IsMap() && v.begin()->first.Scalar() == "Fn::GetAtt") {
+      ref.reset(v.begin()->second);
+    } else if (v.Tag() == "!GetAtt") {
+      ref.reset(v);
+    }
+    if (ref.IsSequence() && ref.size() > 0 && ref[0].IsScalar()) return ref[0].Scalar();
+    if (ref.IsScalar()) return ref.Scalar().substr(0, ref.Scalar().find('.'));
+    fail(f, "a queue name, an ARN or Fn::GetAtt: [Queue, Arn]");
+  }
+
+  const YAML::Node root_;
+  VariableContext context_;
+  Service& service_;
+  std::unique_ptr<Resolver> resolver_;
+  Defaults defaults_;
+  std::string artifact_;  // package.artifact: every function's unless it has its own
+  bool warn_unknown_ = true;
+};
+
+std::string display_name(const fs::path& path) {
+  std::error_code ec;
+  const fs::path relative = path.lexically_relative(fs::current_path(ec));
+  if (ec || relative.empty() || *relative.begin() == "..") return path.string();
+  return relative.string();
+}
+
+std::optional<std::string> process_env(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+YAML::Node parse(const fs::path& path, const std::string& name) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot read the file", name), "check its permissions");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return YAML::Load(text.str());
+  } catch (const YAML::Exception& e) {
+    throw Error(
+        fmt::format("{}:{}:{}: invalid YAML: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg),
+        "fix the YAML there; indentation and unclosed quotes or brackets are the usual");
+  }
+}
+
+}  // namespace
+
+fs::path find_manifest(const LoadOptions& options) {
+  std::error_code ec;
+  if (!options.config.empty()) {
+    if (!fs::is_regular_file(options.config, ec)) {
+      throw Error(fmt::format("{}: no such file", options.config.string()),
+                  "check the --config path");
+    }
+    return fs::weakly_canonical(fs::absolute(options.config));
+  }
+  for (const char* name : {"serverless.yaml", "serverless.yml"}) {
+    const fs::path path = options.dir / name;
+    if (fs::is_regular_file(path, ec)) return fs::weakly_canonical(fs::absolute(path));
+  }
+  throw Error(fmt::format("no serverless.yaml or serverless.yml in {}",
+                          fs::weakly_canonical(fs::absolute(options.dir)).string()),
+              "run `fx init` to create a service, or pass --config PATH");
+}
+
+Service load_service(const LoadOptions& options) {
+  Service service;
+  service.manifest_path = find_manifest(options);
+  service.dir = service.manifest_path.parent_path();
+  std::random_device random;
+  VariableContext context{service.dir, display_name(service.manifest_path), options.opts,
+                          options.getenv ? options.getenv : process_env,
+                          fmt::format("{:08x}{:08x}", random(), random())};
+  const YAML::Node root = parse(service.manifest_path, context.file);
+  if (root.IsNull()) {
+    throw Error(fmt::format("{}: the file is empty", context.file),
+                "start it with `service: NAME`, then provider: and functions:");
+  }
+  if (!root.IsMap()) {
+    throw Error(fmt::format("{}:1:1: expected a map of settings (service, provider, functions), "
+                            "got {}",
+                            context.file, describe(root)),
+                "start it with `service: NAME`, then provider: and functions:");
+  }
+  Loader(root, std::move(context), service).load();
+  return service;
+}
+
+}  // namespace fx::manifest

@@ -1,0 +1,505 @@
+#include "core/manifest/variables.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "core/util/error.h"
+
+namespace fx::manifest {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kMaxDepth = 32;
+
+YAML::Node typed_node(const std::string& text, const char* tag) {
+  YAML::Node node(text);
+  node.SetTag(tag);
+  return node;
+}
+YAML::Node string_node(const std::string& text) {
+  return typed_node(text, "!");
+}
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
+}
+
+bool is_quoted(std::string_view s) {
+  return s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front();
+}
+
+// Index of the `}` closing a `${` whose content starts at `from`, stepping over nested
+// variables and quoted literals; npos when there is none.
+size_t closing_brace(std::string_view s, size_t from) {
+  int depth = 1;
+  for (size_t i = from; i < s.size(); ++i) {
+    if (s.compare(i, 2, "${") == 0) {
+      ++depth;
+      ++i;
+    } else if (s[i] == '}' && --depth == 0) {
+      return i;
+    } else if (s[i] == '\'' || s[i] == '"') {
+      i = s.find(s[i], i + 1);
+      if (i == std::string_view::npos) return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// `${AWS::Region}`, `${MyParam}` and the like belong to CloudFormation: a variable of ours
+// names a lower-case source followed by `:` or `(`.
+bool is_variable(std::string_view content) {
+  static const std::regex source(R"(^\s*[a-z][A-Za-z0-9]*\s*[:(])");
+  return std::regex_search(content.begin(), content.end(), source);
+}
+
+// A string cut into literal text and the contents of the variables in it.
+struct Piece {
+  bool variable;
+  std::string text;
+};
+
+std::vector<Piece> split_pieces(std::string_view s) {
+  std::vector<Piece> pieces;
+  std::string literal;
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 3, "\\${") == 0) {
+      literal += "${";
+      i += 3;
+      continue;
+    }
+    if (s.compare(i, 2, "${") == 0) {
+      const size_t end = closing_brace(s, i + 2);
+      if (end != std::string_view::npos && is_variable(s.substr(i + 2, end - i - 2))) {
+        if (!literal.empty()) pieces.push_back({false, std::move(literal)});
+        literal.clear();
+        pieces.push_back({true, std::string(s.substr(i + 2, end - i - 2))});
+        i = end + 1;
+        continue;
+      }
+    }
+    literal += s[i++];
+  }
+  if (!literal.empty()) pieces.push_back({false, std::move(literal)});
+  return pieces;
+}
+
+// The comma-separated alternatives of `a, b, 'c'`, ignoring commas inside nested variables,
+// parentheses and quotes.
+std::vector<std::string> split_alternatives(std::string_view s) {
+  std::vector<std::string> out;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '\'' || c == '"') {
+      const size_t end = s.find(c, i + 1);
+      if (end == std::string_view::npos) break;
+      i = end;
+    } else if (c == '{' || c == '(') {
+      ++depth;
+    } else if (c == '}' || c == ')') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      out.push_back(trim(s.substr(start, i - start)));
+      start = i + 1;
+    }
+  }
+  out.push_back(trim(s.substr(start)));
+  return out;
+}
+
+std::vector<std::string> split_dots(const std::string& address) {
+  std::vector<std::string> parts;
+  std::stringstream in(address);
+  for (std::string part; std::getline(in, part, '.');) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+std::optional<YAML::Node> child_of(const YAML::Node& node, const std::string& name) {
+  if (node.IsMap()) {
+    for (const auto& [key, value] : map_entries(node)) {
+      if (key.Scalar() == name) return value;
+    }
+  } else if (node.IsSequence() && !name.empty() &&
+             std::all_of(name.begin(), name.end(), ::isdigit) && std::stoul(name) < node.size()) {
+    return node[std::stoul(name)];
+  }
+  return std::nullopt;
+}
+
+std::string child_key(const std::string& key, const YAML::Node& parent, const std::string& name) {
+  if (parent.IsSequence()) return fmt::format("{}[{}]", key, name);
+  return key.empty() ? name : key + "." + name;
+}
+
+bool defined(const YAML::Node& node) {
+  return node.IsDefined() && !node.IsNull();
+}
+
+}  // namespace
+
+ScalarType scalar_type(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return ScalarType::null;
+  const std::string& tag = node.Tag();
+  if (!tag.empty() && tag != "?") return ScalarType::string;  // quoted, !!str or !Ref-like
+  const std::string& s = node.Scalar();
+  if (s == "~" || s == "null" || s == "Null" || s == "NULL") return ScalarType::null;
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
+    return ScalarType::boolean;
+  }
+  static const std::regex number(R"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)");
+  return std::regex_match(s, number) ? ScalarType::number : ScalarType::string;
+}
+
+std::string scalar_text(const YAML::Node& node) {
+  if (scalar_type(node) != ScalarType::boolean) return node.Scalar();
+  return std::tolower(node.Scalar()[0]) == 't' ? "true" : "false";
+}
+
+std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map) {
+  std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+  std::vector<YAML::Node> merged;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first.Scalar() == "<<" && it->first.Tag() == "?") {
+      if (it->second.IsSequence()) {
+        for (const auto& base : it->second) merged.push_back(base);
+      } else {
+        merged.push_back(it->second);
+      }
+    } else {
+      entries.emplace_back(it->first, it->second);
+    }
+  }
+  for (const auto& base : merged) {
+    if (!base.IsMap()) continue;
+    for (auto& [key, value] : map_entries(base)) {
+      const bool shadowed = std::any_of(entries.begin(), entries.end(), [&](const auto& e) {
+        return e.first.Scalar() == key.Scalar();
+      });
+      if (!shadowed) entries.emplace_back(key, value);
+    }
+  }
+  return entries;
+}
+
+void read_dotenv(const fs::path& path, std::map<std::string, std::string>& vars) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::string_view s = line;
+    s.remove_prefix(std::min(s.size(), s.find_first_not_of(" \t")));
+    if (s.starts_with("export ")) s.remove_prefix(7);
+    const size_t eq = s.find('=');
+    if (s.empty() || s[0] == '#' || eq == std::string_view::npos) continue;
+    std::string value = trim(s.substr(eq + 1));
+    if (is_quoted(value)) {
+      const bool expand = value[0] == '"';
+      value = value.substr(1, value.size() - 2);
+      for (size_t i = 0; expand && (i = value.find("\\n", i)) != std::string::npos;) {
+        value.replace(i, 2, "\n");
+      }
+    } else if (const size_t hash = value.find(" #"); hash != std::string::npos) {
+      value = trim(value.substr(0, hash));
+    }
+    vars[trim(s.substr(0, eq))] = value;
+  }
+}
+
+SourceMark mark_of(const YAML::Node& node, const std::string& file, const SourceMark& fallback) {
+  // yaml-cpp marks an empty value at the start of the next line, which helps nobody.
+  if (!node.IsDefined() || node.IsNull() || node.Mark().is_null()) return fallback;
+  return {file, node.Mark().line + 1, node.Mark().column + 1};
+}
+
+struct Resolver::Impl {
+  // Where the value being resolved is, for messages.
+  struct Where {
+    const std::string& key;
+    const SourceMark& mark;
+  };
+
+  // What one source gave: a value, or why not and what would help.
+  struct Found {
+    YAML::Node node;
+    std::string why = {};
+    std::string hint = {};
+  };
+
+  YAML::Node root;
+  VariableContext context;
+  std::map<std::string, YAML::Node> cache;  // the document's resolved values by dotted key
+  std::vector<std::string> in_progress;     // keys being resolved, to name a cycle
+  std::map<fs::path, YAML::Node> files;     // file() contents as read
+  int depth = 0;
+
+  [[noreturn]] void fail(const Where& where, const std::string& what, std::string hint = {}) {
+    throw Error(fmt::format("{}: {}: {}", where.mark.str(), where.key, what), std::move(hint));
+  }
+
+  // `own` nodes belong to the manifest, so their keys and marks are real and can be cached;
+  // others come from file() and are reported at the variable that read them.
+  YAML::Node resolve(const YAML::Node& node, const std::string& key, const SourceMark& mark,
+                     bool own) {
+    if (own) {
+      if (auto it = cache.find(key); it != cache.end()) return it->second;
+      if (auto it = std::find(in_progress.begin(), in_progress.end(), key);
+          it != in_progress.end()) {
+        std::string chain;
+        for (; it != in_progress.end(); ++it) chain += *it + " -> ";
+        fail({key, mark}, "circular reference: " + chain + key,
+             "break the cycle: one of these values must not depend on the others");
+      }
+      in_progress.push_back(key);
+    }
+    YAML::Node out;
+    if (node.IsMap()) {
+      out = YAML::Node(YAML::NodeType::Map);
+      for (const auto& [k, v] : map_entries(node)) {
+        const std::string child = child_key(key, node, k.Scalar());
+        out[k.Scalar()] = resolve(v, child, own ? mark_of(v, context.file, mark) : mark, own);
+      }
+    } else if (node.IsSequence()) {
+      out = YAML::Node(YAML::NodeType::Sequence);
+      for (size_t i = 0; i < node.size(); ++i) {
+        const std::string child = child_key(key, node, std::to_string(i));
+        out.push_back(
+            resolve(node[i], child, own ? mark_of(node[i], context.file, mark) : mark, own));
+      }
+    } else if (node.IsScalar()) {
+      out = resolve_string(node, {key, mark});
+    } else {
+      out = node;
+    }
+    if (own) {
+      in_progress.pop_back();
+      cache.emplace(key, out);
+    }
+    return out;
+  }
+
+  YAML::Node resolve_string(const YAML::Node& node, const Where& where) {
+    const std::string& s = node.Scalar();
+    if (s.find("${") == std::string::npos) return node;
+    const auto pieces = split_pieces(s);
+    if (pieces.size() == 1 && pieces[0].variable) return resolve_variable(pieces[0].text, where);
+    const std::string text = interpolate(pieces, where);
+    return text == s ? node : string_node(text);
+  }
+
+  std::string interpolate(const std::vector<Piece>& pieces, const Where& where) {
+    std::string text;
+    for (const auto& piece : pieces) {
+      if (!piece.variable) {
+        text += piece.text;
+        continue;
+      }
+      const YAML::Node value = resolve_variable(piece.text, where);
+      if (value.IsMap() || value.IsSequence()) {
+        fail(where,
+             fmt::format("${{{}}} is a {}, which cannot be part of a longer string", piece.text,
+                         value.IsMap() ? "map" : "list"),
+             "make the variable the whole value, or point it at a string, number or boolean");
+      }
+      if (defined(value)) text += scalar_text(value);
+    }
+    return text;
+  }
+
+  YAML::Node resolve_variable(const std::string& content, const Where& where) {
+    std::vector<std::string> reasons;
+    std::string hint;
+    if (auto found = find(content, where, reasons, hint)) return *found;
+    fail(where, fmt::format("cannot resolve ${{{}}}: {}", content, fmt::join(reasons, "; ")),
+         fmt::format("{}, or add a fallback: ${{{}, 'default'}}", hint, content));
+  }
+
+  // The first alternative of `content` that has a value; otherwise nullopt, with the reasons.
+  std::optional<YAML::Node> find(const std::string& content, const Where& where,
+                                 std::vector<std::string>& reasons, std::string& hint) {
+    if (depth >= kMaxDepth) {
+      fail(where, fmt::format("variables nest more than {} deep at ${{{}}}", kMaxDepth, content),
+           "look for a file() that reads itself");
+    }
+    ++depth;
+    std::optional<YAML::Node> result;
+    for (const auto& alternative : split_alternatives(content)) {
+      if (auto literal = read_literal(alternative, where)) {
+        result = *literal;
+        break;
+      }
+      const auto pieces = split_pieces(alternative);
+      if (pieces.size() == 1 && pieces[0].variable) {  // ${a, ${b}}: the inner one keeps its type
+        if ((result = find(pieces[0].text, where, reasons, hint))) break;
+        continue;
+      }
+      Found found = lookup(interpolate(pieces, where), where);
+      if (defined(found.node)) {
+        result = found.node;
+        break;
+      }
+      reasons.push_back(found.why);
+      if (hint.empty()) hint = found.hint;
+    }
+    --depth;
+    return result;
+  }
+
+  std::optional<YAML::Node> read_literal(const std::string& text, const Where& where) {
+    static const std::regex number(R"([-+]?\d+(\.\d+)?)");
+    if (is_quoted(text)) {
+      return string_node(interpolate(split_pieces(text.substr(1, text.size() - 2)), where));
+    }
+    if (text == "true" || text == "false" || std::regex_match(text, number)) {
+      return typed_node(text, "?");
+    }
+    if (text == "null") return YAML::Node(YAML::NodeType::Null);
+    return std::nullopt;
+  }
+
+  Found lookup(const std::string& text, const Where& where) {
+    static const std::regex form(R"(^([a-z][A-Za-z0-9]*)\s*(?:\((.*)\))?\s*(?::([\s\S]*))?$)");
+    std::smatch m;
+    if (!std::regex_match(text, m, form) || (!m[2].matched && !m[3].matched)) {
+      fail(where, fmt::format("'{}' is neither a variable nor a literal", text),
+           fmt::format("quote a literal string: '{}'", text));
+    }
+    const std::string source = m[1], argument = trim(m[2].str()), address = trim(m[3].str());
+    if (source == "self") return self(address);
+    if (source == "opt") {
+      if (auto it = context.opts.find(address); it != context.opts.end()) {
+        return {string_node(it->second)};
+      }
+      return {{},
+              fmt::format("no --{} option was given", address),
+              fmt::format("pass --{} VALUE", address)};
+    }
+    if (source == "env") {
+      if (auto value = context.getenv(address)) return {string_node(*value)};
+      return {{}, fmt::format("the environment variable {} is not set", address), "set it"};
+    }
+    if (source == "sls") {
+      if (address == "stage") return {string_node(effective("stage", "dev"))};
+      if (address == "instanceId") return {string_node(context.instance_id)};
+      fail(where, fmt::format("unknown variable sls:{}", address),
+           "use sls:stage or sls:instanceId");
+    }
+    if (source == "aws") {
+      if (address == "region") return {string_node(effective("region", "us-east-1"))};
+      if (address == "accountId") return {string_node("000000000000")};
+      fail(where, fmt::format("unknown variable aws:{}", address),
+           "use aws:region or aws:accountId");
+    }
+    if (source == "file") return file(argument, address, where);
+    if (source == "param") return param(address);
+    return {{},
+            fmt::format("the '{}' source is not supported locally", source),
+            "use a source fx resolves locally (self, opt, env, file, sls, aws, param)"};
+  }
+
+  // ${sls:stage} is ${opt:stage, self:provider.stage, 'dev'}; ${aws:region} is its like.
+  std::string effective(const std::string& option, const std::string& fallback) {
+    if (auto it = context.opts.find(option); it != context.opts.end()) return it->second;
+    auto node = descend(root, "provider." + option, "", true);
+    return node && node->IsScalar() ? scalar_text(*node) : fallback;
+  }
+
+  Found self(const std::string& address) {
+    if (auto node = descend(root, address, "", true)) return {*node};
+    // Unset, these are what the service runs with, as the framework fills them in.
+    if (address == "provider.stage") return {string_node(effective("stage", "dev"))};
+    if (address == "provider.region") return {string_node(effective("region", "us-east-1"))};
+    return {{}, fmt::format("'{}' is not set in {}", address, context.file), "set it"};
+  }
+
+  // The value at dotted `address` under `node`, resolving variables met on the way.
+  std::optional<YAML::Node> descend(YAML::Node node, const std::string& address, std::string key,
+                                    bool own, const SourceMark* at = nullptr) {
+    const SourceMark top{context.file};
+    auto mark = [&] { return own ? mark_of(node, context.file, top) : *at; };
+    bool resolved = false;
+    for (const auto& part : split_dots(address)) {
+      if (!resolved && node.IsScalar() && node.Scalar().find("${") != std::string::npos) {
+        node.reset(resolve(node, key, mark(), own));
+        resolved = true;
+      }
+      auto child = child_of(node, part);
+      if (!child || !defined(*child)) return std::nullopt;
+      key = child_key(key, node, part);
+      node.reset(*child);
+    }
+    if (!resolved) node.reset(resolve(node, key, mark(), own));
+    return defined(node) ? std::optional(node) : std::nullopt;
+  }
+
+  Found file(const std::string& argument, const std::string& address, const Where& where) {
+    const std::string name =
+        is_quoted(argument) ? argument.substr(1, argument.size() - 2) : argument;
+    const fs::path path = (context.dir / name).lexically_normal();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) {
+      return {{}, fmt::format("{} does not exist", name), fmt::format("create {}", name)};
+    }
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext == ".js" || ext == ".cjs" || ext == ".mjs" || ext == ".ts") {
+      fail(where, fmt::format("file({}) would run JavaScript, which fx does not do", name),
+           "put the values in a YAML or JSON file");
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (ext != ".yml" && ext != ".yaml" && ext != ".json") {  // plain text, taken as it is
+      if (address.empty()) return {string_node(text.str())};
+      return {{},
+              fmt::format("{} is plain text, without '{}'", name, address),
+              fmt::format("drop :{}", address)};
+    }
+    auto [it, fresh] = files.try_emplace(path);
+    if (fresh) {
+      try {
+        it->second = YAML::Load(text.str());
+      } catch (const YAML::ParserException& e) {
+        throw Error(fmt::format("{}:{}:{}: invalid {}: {}", name, e.mark.line + 1,
+                                e.mark.column + 1, ext == ".json" ? "JSON" : "YAML", e.msg),
+                    fmt::format("{} reads it at {}", where.key, where.mark.str()));
+      }
+    }
+    const std::string key = address.empty() ? where.key : where.key + "(" + address + ")";
+    if (auto node = descend(it->second, address, key, false, &where.mark)) return {*node};
+    return {{}, fmt::format("{} has no '{}'", name, address), fmt::format("add it to {}", name)};
+  }
+
+  // Serverless v3 params: the stage's own first, then `default`.
+  Found param(const std::string& name) {
+    const std::string stage = effective("stage", "dev");
+    for (const auto& section : {stage, std::string("default")}) {
+      if (auto node = descend(root, "params." + section + "." + name, "", true)) return {*node};
+    }
+    return {{},
+            fmt::format("neither params.{}.{} nor params.default.{} is set", stage, name, name),
+            fmt::format("set params.default.{}", name)};
+  }
+};
+
+Resolver::Resolver(const YAML::Node& root, VariableContext context)
+    : impl_(new Impl{root, std::move(context), {}, {}, {}, 0}) {}
+
+Resolver::~Resolver() = default;
+
+YAML::Node Resolver::resolve(const YAML::Node& node, const std::string& key,
+                             const SourceMark& mark) {
+  return impl_->resolve(node, key, mark, true);
+}
+
+}  // namespace fx::manifest

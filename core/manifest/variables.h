@@ -1,0 +1,65 @@
+// Serverless-style variables: `${source:address, fallback, ...}` in the values of a YAML
+// document. Internal to core/manifest; yaml-cpp stays out of this header (YAML::Node is only
+// declared), so only .cpp files that include <yaml-cpp/yaml.h> can call it.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/manifest/service.h"
+
+namespace YAML {
+class Node;
+}
+
+namespace fx::manifest {
+
+// What variables can see besides the document itself.
+struct VariableContext {
+  std::filesystem::path dir;                // file() paths are relative to it
+  std::string file;                         // the manifest's name in messages
+  std::map<std::string, std::string> opts;  // ${opt:...}
+  std::function<std::optional<std::string>(const std::string&)> getenv;  // ${env:...}
+  std::string instance_id;                                               // ${sls:instanceId}
+};
+
+// Resolves the variables of one document lazily, so that sections fx never reads (resources,
+// iam, ...) may use sources it cannot resolve. Results are cached per dotted key.
+class Resolver {
+ public:
+  Resolver(const YAML::Node& root, VariableContext context);
+  ~Resolver();
+
+  // `node` (the document's value at dotted `key`, found at `mark`) with every variable in it
+  // resolved. Throws fx::Error naming the mark, the key and the variable.
+  YAML::Node resolve(const YAML::Node& node, const std::string& key, const SourceMark& mark);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// How a YAML scalar reads: quoted ones are strings; plain ones are typed by their text.
+enum class ScalarType { null, boolean, number, string };
+ScalarType scalar_type(const YAML::Node& node);
+
+// A scalar as text, with booleans spelled `true`/`false`.
+std::string scalar_text(const YAML::Node& node);
+
+// The KEY=VALUE lines of a dotenv file (`export`, quotes and # comments as dotenv has them);
+// later files loaded into the same map win.
+void read_dotenv(const std::filesystem::path& path, std::map<std::string, std::string>& vars);
+
+// A map's key/value pairs in order, with YAML merge keys (`<<: *base`) expanded; own keys win.
+std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map);
+
+// The YAML node's mark (1-based) in `file`, or `fallback` when the node has none.
+SourceMark mark_of(const YAML::Node& node, const std::string& file, const SourceMark& fallback);
+
+}  // namespace fx::manifest

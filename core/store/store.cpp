@@ -1,0 +1,222 @@
+#include "core/store/store.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "core/util/error.h"
+
+namespace fx::store {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS functions (
+  name TEXT PRIMARY KEY,
+  config TEXT NOT NULL,
+  code_sha256 TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  function TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_by_function ON logs(function, id);
+CREATE TABLE IF NOT EXISTS reports (
+  request_id TEXT PRIMARY KEY,
+  function TEXT NOT NULL,
+  version TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  billed_ms INTEGER NOT NULL,
+  memory_mb INTEGER NOT NULL,
+  max_memory_mb INTEGER NOT NULL,
+  init_ms REAL,
+  architecture TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  cpu_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reports_by_function ON reports(function, start_ms);
+CREATE INDEX IF NOT EXISTS reports_by_start ON reports(start_ms);
+)sql";
+
+// Binds in order; the statement is reset by the caller's Stmt guard.
+struct Stmt {
+  sqlite3_stmt* s;
+  int next = 1;
+  explicit Stmt(sqlite3_stmt* stmt) : s(stmt) {}
+  ~Stmt() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+  Stmt& bind(const std::string& v) {
+    sqlite3_bind_text(s, next++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(std::int64_t v) {
+    sqlite3_bind_int64(s, next++, v);
+    return *this;
+  }
+  Stmt& bind(double v) {
+    sqlite3_bind_double(s, next++, v);
+    return *this;
+  }
+  Stmt& bind_null() {
+    sqlite3_bind_null(s, next++);
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw Error(fmt::format("state store: {}", sqlite3_errmsg(sqlite3_db_handle(s))));
+  }
+  std::string text(int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    return p ? std::string(p, sqlite3_column_bytes(s, col)) : std::string();
+  }
+  std::int64_t integer(int col) { return sqlite3_column_int64(s, col); }
+  double real(int col) { return sqlite3_column_double(s, col); }
+  bool is_null(int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
+};
+
+}  // namespace
+
+Store::Store(const std::filesystem::path& path) : path_(path) {
+  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(fmt::format("cannot open the state store {}: {}", path.string(), msg),
+                "check that FX_HOME is writable");
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  // WAL lets `fx logs` read while the emulator writes; NORMAL sync keeps every commit safe
+  // from a killed process (only a power cut may lose the last ones) without an fsync each.
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec(kSchema);
+}
+
+Store::~Store() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+void Store::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(fmt::format("state store {}: {}", path_.string(), msg));
+  }
+}
+
+sqlite3_stmt* Store::prepare(const char* sql) {
+  for (auto& [text, stmt] : statements_)
+    if (text == sql) return stmt;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK)
+    throw Error(fmt::format("state store: {}", sqlite3_errmsg(db_)));
+  statements_.emplace_back(sql, stmt);
+  return stmt;
+}
+
+void Store::begin() { exec("BEGIN"); }
+void Store::commit() { exec("COMMIT"); }
+
+void Store::put_function(const StoredFunction& f) {
+  static const char* sql =
+      "INSERT INTO functions(name, config, code_sha256, updated_ms) VALUES(?,?,?,?) "
+      "ON CONFLICT(name) DO UPDATE SET config=excluded.config, "
+      "code_sha256=excluded.code_sha256, updated_ms=excluded.updated_ms";
+  Stmt(prepare(sql)).bind(f.name).bind(f.config_json).bind(f.code_sha256_hex).bind(f.updated_ms).step();
+}
+
+void Store::delete_function(const std::string& name) {
+  static const char* sql = "DELETE FROM functions WHERE name=?";
+  Stmt(prepare(sql)).bind(name).step();
+}
+
+std::vector<StoredFunction> Store::functions() {
+  static const char* sql =
+      "SELECT name, config, code_sha256, updated_ms FROM functions ORDER BY name";
+  Stmt st(prepare(sql));
+  std::vector<StoredFunction> out;
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.integer(3)});
+  return out;
+}
+
+void Store::add_log(const LogLine& l) {
+  static const char* sql =
+      "INSERT INTO logs(id, time_ms, function, request_id, message) VALUES(?,?,?,?,?)";
+  Stmt(prepare(sql)).bind(l.id).bind(l.time_ms).bind(l.function).bind(l.request_id).bind(l.message).step();
+}
+
+std::vector<LogLine> Store::logs(const LogQuery& q) {
+  // One statement covers every combination: an empty function or filter matches all.
+  static const char* sql_head =
+      "SELECT id, time_ms, function, request_id, message FROM logs "
+      "WHERE (?1 = '' OR function = ?1) AND id > ?2 AND time_ms >= ?3 "
+      "AND (?4 = '' OR instr(message, ?4) > 0) ORDER BY id ASC LIMIT ?5";
+  static const char* sql_tail =
+      "SELECT * FROM (SELECT id, time_ms, function, request_id, message FROM logs "
+      "WHERE (?1 = '' OR function = ?1) AND id > ?2 AND time_ms >= ?3 "
+      "AND (?4 = '' OR instr(message, ?4) > 0) ORDER BY id DESC LIMIT ?5) ORDER BY id ASC";
+  bool tail = q.tail > 0;
+  Stmt st(prepare(tail ? sql_tail : sql_head));
+  st.bind(q.function).bind(q.after_id).bind(q.since_ms).bind(q.filter).bind(tail ? q.tail : q.limit);
+  std::vector<LogLine> out;
+  while (st.step()) out.push_back({st.integer(0), st.integer(1), st.text(2), st.text(3), st.text(4)});
+  return out;
+}
+
+std::int64_t Store::max_log_id() {
+  Stmt st(prepare("SELECT COALESCE(MAX(id), 0) FROM logs"));
+  return st.step() ? st.integer(0) : 0;
+}
+
+void Store::add_report(const usage::ReportRecord& r) {
+  static const char* sql =
+      "INSERT OR REPLACE INTO reports(request_id, function, version, start_ms, duration_ms, "
+      "billed_ms, memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt st(prepare(sql));
+  st.bind(r.request_id).bind(r.function).bind(r.version).bind(r.start_ms).bind(r.duration_ms);
+  st.bind(r.billed_ms).bind(std::int64_t{r.memory_mb}).bind(std::int64_t{r.max_memory_mb});
+  if (r.init_ms) st.bind(*r.init_ms); else st.bind_null();
+  st.bind(r.architecture).bind(r.outcome).bind(r.cpu_ms).step();
+}
+
+std::vector<usage::ReportRecord> Store::reports(const std::string& function,
+                                                std::int64_t since_ms) {
+  static const char* sql =
+      "SELECT request_id, function, version, start_ms, duration_ms, billed_ms, memory_mb, "
+      "max_memory_mb, init_ms, architecture, outcome, cpu_ms FROM reports "
+      "WHERE (?1 = '' OR function = ?1) AND start_ms >= ?2 ORDER BY start_ms";
+  Stmt st(prepare(sql));
+  st.bind(function).bind(since_ms);
+  std::vector<usage::ReportRecord> out;
+  while (st.step()) {
+    usage::ReportRecord r;
+    r.request_id = st.text(0);
+    r.function = st.text(1);
+    r.version = st.text(2);
+    r.start_ms = st.integer(3);
+    r.duration_ms = st.real(4);
+    r.billed_ms = st.integer(5);
+    r.memory_mb = static_cast<int>(st.integer(6));
+    r.max_memory_mb = static_cast<int>(st.integer(7));
+    if (!st.is_null(8)) r.init_ms = st.real(8);
+    r.architecture = st.text(9);
+    r.outcome = st.text(10);
+    r.cpu_ms = st.integer(11);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace fx::store

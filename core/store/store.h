@@ -1,0 +1,75 @@
+// The emulator's state in SQLite (WAL): deployed functions, log lines, usage records.
+// One Store is one connection and is used by one thread at a time; the emulator keeps a
+// writer connection on its own thread and a reader on the I/O thread, which WAL allows.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/usage/report.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace fx::store {
+
+struct StoredFunction {
+  std::string name;
+  std::string config_json;  // the emulator's FunctionConfiguration, as JSON
+  std::string code_sha256_hex;
+  std::int64_t updated_ms = 0;
+};
+
+struct LogLine {
+  std::int64_t id = 0;  // increasing in the order lines were written
+  std::int64_t time_ms = 0;
+  std::string function;    // deployed name
+  std::string request_id;  // empty for lines written outside an invocation (init)
+  std::string message;     // without the trailing newline
+};
+
+struct LogQuery {
+  std::string function;         // empty: every function
+  std::int64_t after_id = 0;    // only lines with a larger id
+  std::int64_t since_ms = 0;    // only lines at or after this time
+  std::string filter;           // only lines containing this text
+  std::int64_t tail = 0;        // when > 0: only the last N matching lines
+  std::int64_t limit = 10'000;  // at most this many lines, oldest first
+};
+
+class Store {
+ public:
+  // Opens (creating when needed) the database and its schema. Throws fx::Error.
+  explicit Store(const std::filesystem::path& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  void begin();
+  void commit();
+
+  void put_function(const StoredFunction& f);
+  void delete_function(const std::string& name);
+  std::vector<StoredFunction> functions();
+
+  void add_log(const LogLine& line);
+  std::vector<LogLine> logs(const LogQuery& query);
+  std::int64_t max_log_id();
+
+  void add_report(const usage::ReportRecord& r);
+  // Records of one function (or all when empty) that started at or after since_ms.
+  std::vector<usage::ReportRecord> reports(const std::string& function, std::int64_t since_ms);
+
+ private:
+  sqlite3_stmt* prepare(const char* sql);
+  void exec(const char* sql);
+
+  sqlite3* db_ = nullptr;
+  std::filesystem::path path_;
+  std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
+};
+
+}  // namespace fx::store

@@ -1,0 +1,41 @@
+// A blocking HTTP client (libcurl) that keeps its connection alive between calls.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fx::util {
+
+struct HttpResult {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // The first header of that name (case-insensitive), or "".
+  std::string header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Throws fx::Error when the server cannot be reached or the call times out; any HTTP
+  // status is a result. timeout_ms = 0 waits as long as it takes.
+  HttpResult request(std::string_view method, const std::string& url,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     std::string_view body, long timeout_ms = 0);
+
+ private:
+  void* curl_ = nullptr;
+};
+
+// Percent-encodes everything but unreserved characters (RFC 3986).
+std::string url_encode(std::string_view text);
+
+}  // namespace fx::util

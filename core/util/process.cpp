@@ -1,0 +1,174 @@
+#include "core/util/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/util/error.h"
+
+namespace fx::util {
+
+namespace {
+
+struct SpawnFileActions {
+  posix_spawn_file_actions_t actions;
+  SpawnFileActions() { posix_spawn_file_actions_init(&actions); }
+  ~SpawnFileActions() { posix_spawn_file_actions_destroy(&actions); }
+};
+
+struct SpawnAttr {
+  posix_spawnattr_t attr;
+  SpawnAttr() { posix_spawnattr_init(&attr); }
+  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
+};
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+Child spawn_process(const SpawnOptions& options) {
+  if (options.argv.empty()) throw Error("spawn_process: empty argv");
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int out_file = -1;
+  auto cleanup = [&] {
+    close_fd(out_pipe[0]), close_fd(out_pipe[1]), close_fd(err_pipe[0]), close_fd(err_pipe[1]);
+    close_fd(out_file);
+  };
+
+  SpawnFileActions fa;
+  if (options.capture_output) {
+    if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
+      cleanup();
+      throw Error(fmt::format("cannot create pipes: {}", std::strerror(errno)));
+    }
+    posix_spawn_file_actions_adddup2(&fa.actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&fa.actions, err_pipe[1], 2);
+    posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
+  } else if (!options.output_file.empty()) {
+    out_file = ::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out_file < 0)
+      throw Error(fmt::format("cannot open {}: {}", options.output_file.string(),
+                              std::strerror(errno)));
+    posix_spawn_file_actions_adddup2(&fa.actions, out_file, 1);
+    posix_spawn_file_actions_adddup2(&fa.actions, out_file, 2);
+    posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
+  }
+  if (options.pass_fd >= 0) posix_spawn_file_actions_adddup2(&fa.actions, options.pass_fd, 3);
+  // Every other descriptor (listening sockets above all) must not leak into the child, or a
+  // function instance would keep the emulator's port open after the emulator is gone.
+  posix_spawn_file_actions_addclosefrom_np(&fa.actions, options.pass_fd >= 0 ? 4 : 3);
+  if (!options.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa.actions, options.cwd.c_str());
+
+  SpawnAttr sa;
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigfillset(&defaults);
+  posix_spawnattr_setsigmask(&sa.attr, &empty);
+  posix_spawnattr_setsigdefault(&sa.attr, &defaults);
+  if (options.new_session) {
+    flags |= POSIX_SPAWN_SETSID;
+  } else if (options.new_process_group) {
+    flags |= POSIX_SPAWN_SETPGROUP;
+    posix_spawnattr_setpgroup(&sa.attr, 0);
+  }
+  posix_spawnattr_setflags(&sa.attr, flags);
+
+  std::vector<char*> argv, envp;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa.actions, &sa.attr, argv.data(), envp.data());
+  if (rc != 0) {
+    cleanup();
+    throw Error(fmt::format("cannot start {}: {}", options.argv[0], std::strerror(rc)),
+                "check that the program exists and is executable");
+  }
+  Child child;
+  child.pid = pid;
+  if (options.capture_output) {
+    close_fd(out_pipe[1]);
+    close_fd(err_pipe[1]);
+    fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+    child.stdout_fd = out_pipe[0];
+    child.stderr_fd = err_pipe[0];
+  }
+  close_fd(out_file);
+  return child;
+}
+
+std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  if (!in) return std::nullopt;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> cpu_time_ms(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  if (!in) return std::nullopt;
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  std::int64_t utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) {
+      stime = std::stoll(field);
+      break;
+    }
+  }
+  static const long ticks = sysconf(_SC_CLK_TCK);
+  return (utime + stime) * 1000 / ticks;
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    if (sig == SIGKILL) return "signal: killed";
+    return fmt::format("signal: {}", sigabbrev_np(sig) ? sigabbrev_np(sig) : "unknown");
+  }
+  return "exited";
+}
+
+bool process_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+std::filesystem::path self_exe() { return std::filesystem::read_symlink("/proc/self/exe"); }
+
+std::filesystem::path which(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty()) continue;
+    std::filesystem::path candidate = std::filesystem::path(dir) / program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+}  // namespace fx::util

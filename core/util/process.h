@@ -1,0 +1,52 @@
+// Starting and inspecting child processes (function instances, the emulator daemon).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fx::util {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;  // argv[0] is the executable's path
+  std::vector<std::string> env;   // exactly the child's environment, "KEY=VALUE"
+  std::filesystem::path cwd;      // empty: inherit
+  bool new_process_group = false;  // so that the whole group can be killed at once
+  bool new_session = false;        // a daemon: detached from the terminal
+  bool capture_output = false;     // stdout and stderr become non-blocking pipes to us
+  std::filesystem::path output_file;  // else, when set: stdout and stderr appended here
+  int pass_fd = -1;                   // handed to the child as fd 3
+};
+
+struct Child {
+  pid_t pid = -1;
+  int stdout_fd = -1;  // when capture_output
+  int stderr_fd = -1;
+};
+
+// Starts the program with posix_spawn (cheap even from a large process) and every other
+// descriptor closed. Throws fx::Error naming the program when it cannot start.
+Child spawn_process(const SpawnOptions& options);
+
+// Peak resident set size of a live process in bytes (VmHWM), or nullopt once it is gone.
+std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
+
+// User + system CPU time of a live process in milliseconds, or nullopt.
+std::optional<std::int64_t> cpu_time_ms(pid_t pid);
+
+// "exit status 1" / "signal: killed" from a waitpid status, as Lambda words it.
+std::string describe_exit(int wait_status);
+
+bool process_alive(pid_t pid);
+
+// The real path of the running executable (/proc/self/exe).
+std::filesystem::path self_exe();
+
+// Finds a program on PATH; empty when absent.
+std::filesystem::path which(const std::string& program);
+
+}  // namespace fx::util

@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+
+#include "core/manifest/manifest.h"
+#include "tests/unit/test_manifest_helpers.h"
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using Catch::Matchers::Equals;
+using fx::manifest::testing::TempService;
+
+namespace {
+
+// A service whose function `hello` has `setting` (one line, indented under hello).
+std::string with_function_setting(const std::string& setting) {
+  return "service: shop\n"
+         "provider:\n"
+         "  runtime: python3.12\n"
+         "functions:\n"
+         "  hello:\n"
+         "    handler: handler.main\n" +
+         setting + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("manifest errors: malformed YAML names line and column", "[manifest][errors]") {
+  TempService t;
+  const auto e = t.error("service: shop\nprovider:\n  runtime: [python3.12\n");
+  CHECK_THAT(e.what(), Contains("serverless.yaml:4:1: invalid YAML: "));
+  CHECK_THAT(e.what(), Contains("end of sequence flow not found"));
+  CHECK_FALSE(e.hint().empty());
+}
+
+TEST_CASE("manifest errors: an empty file or one that is not a map", "[manifest][errors]") {
+  TempService t;
+  CHECK_THAT(t.error("").what(), EndsWith("serverless.yaml: the file is empty"));
+  CHECK_THAT(t.error("- a\n- b\n").what(),
+             EndsWith("serverless.yaml:1:1: expected a map of settings (service, provider, "
+                      "functions), got a list"));
+}
+
+TEST_CASE("manifest errors: the handler must be file.export", "[manifest][errors]") {
+  TempService t;
+  const auto e = t.error(R"yaml(service: shop
+provider:
+  name: aws
+  runtime: python3.12
+functions:
+  hello:
+    handler: handler
+)yaml");
+  CHECK_THAT(e.what(),
+             EndsWith("serverless.yaml:7:14: functions.hello.handler: expected \"file.export\", "
+                      "got \"handler\""));
+  CHECK_THAT(e.hint(), Contains("handler.main"));
+}
+
+TEST_CASE("manifest errors: a missing handler", "[manifest][errors]") {
+  TempService t;
+  const auto e = t.error(
+      "service: shop\nprovider:\n  runtime: python3.12\nfunctions:\n"
+      "  hello:\n    memorySize: 256\n");
+  CHECK_THAT(e.what(), EndsWith("serverless.yaml:5:3: functions.hello.handler: missing; expected "
+                                "\"file.export\""));
+}
+
+TEST_CASE("manifest errors: runtimes", "[manifest][errors]") {
+  TempService t;
+  SECTION("unknown, with the accepted ones in the hint") {
+    const auto e = t.error("service: shop\nprovider:\n  runtime: python2.7\n");
+    CHECK_THAT(e.what(), EndsWith("serverless.yaml:3:12: provider.runtime: expected a supported "
+                                  "runtime, got \"python2.7\""));
+    CHECK_THAT(e.hint(), Contains("python3.8"));
+    CHECK_THAT(e.hint(), Contains("python3.13"));
+    CHECK_THAT(e.hint(), Contains("nodejs22.x"));
+    CHECK_THAT(e.hint(), Contains("provided.al2023"));
+  }
+  SECTION("a function's own") {
+    const auto e = t.error(with_function_setting("    runtime: ruby3.2"));
+    CHECK_THAT(e.what(), EndsWith("serverless.yaml:7:14: functions.hello.runtime: expected a "
+                                  "supported runtime, got \"ruby3.2\""));
+  }
+  SECTION("none at all") {
+    const auto e = t.error("service: shop\nfunctions:\n  hello:\n    handler: handler.main\n");
+    CHECK_THAT(e.what(), EndsWith("serverless.yaml:3:3: functions.hello: no runtime; expected "
+                                  "functions.hello.runtime or provider.runtime"));
+  }
+}
+
+TEST_CASE("manifest errors: memorySize, timeout and architecture", "[manifest][errors]") {
+  TempService t;
+  CHECK_THAT(t.error(with_function_setting("    memorySize: 64")).what(),
+             EndsWith("serverless.yaml:7:17: functions.hello.memorySize: expected an integer "
+                      "from 128 to 10240 (MB), got 64"));
+  CHECK_THAT(t.error(with_function_setting("    memorySize: lots")).what(),
+             EndsWith("functions.hello.memorySize: expected an integer from 128 to 10240 (MB), "
+                      "got \"lots\""));
+  CHECK_THAT(t.error(with_function_setting("    timeout: 901")).what(),
+             EndsWith("serverless.yaml:7:14: functions.hello.timeout: expected an integer from 1 "
+                      "to 900 (seconds), got 901"));
+  CHECK_THAT(t.error(with_function_setting("    timeout: 1.5")).what(),
+             Contains("functions.hello.timeout: expected an integer"));
+  CHECK_THAT(t.error(with_function_setting("    architecture: arm")).what(),
+             EndsWith("serverless.yaml:7:19: functions.hello.architecture: expected x86_64 or "
+                      "arm64, got \"arm\""));
+  CHECK_THAT(t.error("service: shop\nprovider:\n  runtime: python3.12\n  timeout: 0\n").what(),
+             EndsWith("serverless.yaml:4:12: provider.timeout: expected an integer from 1 to 900 "
+                      "(seconds), got 0"));
+}
+
+TEST_CASE("manifest errors: the service's name", "[manifest][errors]") {
+  TempService t;
+  const auto missing = t.error("provider:\n  runtime: python3.12\n");
+  CHECK_THAT(missing.what(), EndsWith("serverless.yaml: service: missing; expected the service's "
+                                      "name"));
+  CHECK_THAT(t.error("service: my_service\n").what(),
+             EndsWith("serverless.yaml:1:10: service: expected a name matching "
+                      "[A-Za-z][A-Za-z0-9-]*, got \"my_service\""));
+  CHECK_THAT(t.error("service: ''\n").what(),
+             EndsWith("service: expected a name matching [A-Za-z][A-Za-z0-9-]*, got \"\""));
+  CHECK_THAT(t.error("service:\n  name: 1abc\n").what(),
+             EndsWith("serverless.yaml:2:9: service.name: expected a name matching "
+                      "[A-Za-z][A-Za-z0-9-]*, got \"1abc\""));
+}
+
+TEST_CASE("manifest errors: shapes of functions and events", "[manifest][errors]") {
+  TempService t;
+  CHECK_THAT(t.error("service: shop\nfunctions: hello\n").what(),
+             EndsWith("serverless.yaml:2:12: functions: expected a map of function names to "
+                      "settings, got \"hello\""));
+  CHECK_THAT(t.error("service: shop\nfunctions:\n  - hello\n").what(),
+             EndsWith("serverless.yaml:3:5: functions[0]: expected a map of function names to "
+                      "settings, got \"hello\""));
+  CHECK_THAT(t.error(with_function_setting("    events:\n      http: GET hello")).what(),
+             EndsWith("serverless.yaml:8:7: functions.hello.events: expected a list of events, "
+                      "got a map"));
+  CHECK_THAT(t.error(with_function_setting("    events:\n      - http")).what(),
+             EndsWith("serverless.yaml:8:9: functions.hello.events[0]: expected a map with one "
+                      "key, the event's type, got \"http\""));
+  CHECK_THAT(t.error(with_function_setting("    events:\n      - http: hello")).what(),
+             EndsWith("serverless.yaml:8:15: functions.hello.events[0].http: expected \"METHOD "
+                      "path\" or {path, method}, got \"hello\""));
+  CHECK_THAT(t.error(with_function_setting("    events:\n      - http: FETCH /x")).what(),
+             Contains("functions.hello.events[0].http: expected an HTTP method (GET, POST"));
+  CHECK_THAT(
+      t.error(with_function_setting("    events:\n      - schedule: every 5 minutes")).what(),
+      EndsWith("serverless.yaml:8:19: functions.hello.events[0].schedule: expected "
+               "rate(...) or cron(...), got \"every 5 minutes\""));
+  CHECK_THAT(
+      t.error(with_function_setting("    events:\n      - sqs:\n          batchSize: 5")).what(),
+      Contains("functions.hello.events[0].sqs: expected a queue name, an ARN or {arn, "
+               "batchSize}, got a map"));
+}
+
+TEST_CASE("manifest errors: environment values must be scalars", "[manifest][errors]") {
+  TempService t;
+  const auto e = t.error(with_function_setting("    environment:\n      LIST: [1, 2]"));
+  CHECK_THAT(e.what(), EndsWith("serverless.yaml:8:13: functions.hello.environment.LIST: expected "
+                                "a string, number or boolean, got a list"));
+  CHECK_THAT(t.error(with_function_setting("    environment:\n      BAD-NAME: x")).what(),
+             EndsWith("serverless.yaml:8:7: functions.hello.environment.BAD-NAME: expected a "
+                      "variable name of letters, digits and '_'"));
+}
+
+TEST_CASE("manifest errors: duplicate keys, provider name, bad stage", "[manifest][errors]") {
+  TempService t;
+  CHECK_THAT(
+      t.error("service: shop\nprovider:\n  runtime: python3.12\n  runtime: python3.11\n").what(),
+      EndsWith("serverless.yaml:4:3: provider.runtime: duplicate key; the first is at line "
+               "3"));
+  CHECK_THAT(t.error("service: shop\nprovider:\n  name: google\n").what(),
+             EndsWith("serverless.yaml:3:9: provider.name: expected aws, got \"google\""));
+  CHECK_THAT(t.error("service: shop\nprovider:\n  stage: my_stage\n").what(),
+             EndsWith("serverless.yaml:3:10: provider.stage: expected letters, digits and '-', "
+                      "got \"my_stage\""));
+  t.opts["stage"] = "a b";
+  const auto e = t.error(with_function_setting(""));
+  CHECK(e.kind() == fx::ErrorKind::usage);
+  CHECK_THAT(e.what(), Equals("--stage: expected letters, digits and '-', got \"a b\""));
+}
