@@ -1,0 +1,335 @@
+"""The local loop through the real fx binary: init, deploy, invoke, logs, info, remove."""
+import json
+import os
+import subprocess
+import time
+import zipfile
+
+from fxtest import FxTestCase, main
+
+PY_SERVICE = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+          memorySize: 256
+          timeout: 3
+          environment:
+            SHARED: from-provider
+        functions:
+          echo:
+            handler: app.echo
+            environment:
+              OWN: from-function
+          boom:
+            handler: app.boom
+          quit:
+            handler: app.quit
+          env:
+            handler: app.env
+          pid:
+            handler: app.pid
+          chatty:
+            handler: app.chatty
+          slow:
+            handler: app.slow
+            timeout: 1
+          nomodule:
+            handler: missing.handler
+          noexport:
+            handler: app.nothing_here
+        """,
+    "app.py": """
+        import os, sys, time
+        def echo(event, context):
+            return {"event": event, "request_id": context.aws_request_id,
+                    "memory": context.memory_limit_in_mb, "name": context.function_name}
+        def boom(event, context):
+            print("about to fail")
+            raise ValueError("boom")
+        def quit(event, context):
+            print("leaving now", flush=True)
+            sys.exit(1)
+        def env(event, context):
+            return dict(os.environ)
+        def pid(event, context):
+            return os.getpid()
+        def chatty(event, context):
+            for i in range(3):
+                print(f"line {i} {event.get('tag', '')}")
+            return "ok"
+        def slow(event, context):
+            print("sleeping")
+            time.sleep(5)
+            return "never"
+        """,
+}
+
+
+class LocalLoop(FxTestCase):
+    def test_init_deploy_invoke_logs_python_template(self):
+        d = os.path.join(self.root, "hello-py")
+        r = self.ok("init", d, "--template", "python", "--json", cwd=self.root)
+        self.assertIn("handler.py", r.json()["files"])
+        self.service_dir = d
+        r = self.ok("deploy", "--json")
+        [fn] = r.json()
+        self.assertEqual((fn["function"], fn["name"], fn["status"]), ("hello", "hello-py-dev-hello", "created"))
+        self.assertEqual(len(fn["sha256"]), 64)
+        r = self.ok("invoke", "hello", "--data", '{"name": "you"}')
+        self.assertEqual(json.loads(r.out), {"statusCode": 200, "body": '"Hello, you!"'})
+        r = self.ok("invoke", "hello")
+        self.assertEqual(json.loads(json.loads(r.out)["body"]), "Hello, world!")
+        messages = [l["message"] for l in self.logs("hello")]
+        self.assertEqual(sum(m.startswith("START RequestId:") for m in messages), 2)
+        self.assertEqual(sum(m.startswith("REPORT RequestId:") for m in messages), 2)
+        # Unchanged code is not pushed again; a change is.
+        self.assertEqual(self.ok("deploy", "--json").json()[0]["status"], "unchanged")
+        with open(os.path.join(d, "handler.py"), "a") as f:
+            f.write("\n# changed\n")
+        self.assertEqual(self.ok("deploy", "--json").json()[0]["status"], "updated")
+
+    def test_node_template(self):
+        d = os.path.join(self.root, "hello-node")
+        self.ok("init", d, "--template", "node", cwd=self.root)
+        self.service_dir = d
+        self.ok("deploy")
+        r = self.ok("invoke", "hello", "--data", '{"name": "node"}')
+        self.assertEqual(json.loads(json.loads(r.out)["body"]), "Hello, node!")
+
+    def test_init_list_and_refuses_to_overwrite(self):
+        r = self.ok("init", "--list", "--json", cwd=self.root)
+        names = [t["name"] for t in r.json()]
+        self.assertIn("python", names)
+        self.assertIn("node", names)
+        d = os.path.join(self.root, "twice")
+        self.ok("init", d, cwd=self.root)
+        r = self.fx("init", d, cwd=self.root)
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error:", r.err)
+        self.assertIn("--force", r.err)
+        r = self.fx("init", d, "--template", "cobol", cwd=self.root)
+        self.assertEqual(r.code, 2, r)
+        self.assertIn("unknown template 'cobol'", r.err)
+
+    def test_invoke_json_shape_and_report_fields(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "echo")
+        r = self.ok("invoke", "echo", "--data", '{"a": [1, 2]}', "--json")
+        out = r.json()
+        for key in ("request_id", "status_code", "function_error", "result", "duration_ms", "billed_ms",
+                    "init_ms", "memory_mb", "max_memory_mb", "log"):
+            self.assertIn(key, out)
+        self.assertEqual(out["result"]["event"], {"a": [1, 2]})
+        self.assertEqual(out["result"]["request_id"], out["request_id"])
+        # Lambda's Python runtime passes the size as it finds it in the environment: a string.
+        self.assertEqual(str(out["result"]["memory"]), "256")
+        self.assertEqual(out["memory_mb"], 256)
+        self.assertIsNone(out["function_error"])
+        self.assertGreater(out["init_ms"], 0)  # the first call is a cold start
+        self.assertGreaterEqual(out["billed_ms"], out["duration_ms"])
+        # Max Memory Used is the process's measured peak: a Python process is over 5 MB and
+        # far under the 256 MB it may use.
+        self.assertTrue(5 <= out["max_memory_mb"] < 256, out["max_memory_mb"])
+        second = self.ok("invoke", "echo", "--json").json()
+        self.assertIsNone(second["init_ms"])  # warm
+        self.assertIn(f"REPORT RequestId: {second['request_id']}", second["log"])
+
+    def test_warm_instance_is_reused(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "pid")
+        pids = {self.ok("invoke", "pid").out.strip() for _ in range(3)}
+        self.assertEqual(len(pids), 1)
+
+    def test_environment_is_exactly_lambdas(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "env", "-f", "echo")
+        env = json.loads(self.ok("invoke", "env", env={**self.env, "LEAK_ME": "1"}).out)
+        expected = {"_HANDLER", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+                    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+                    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION",
+                    "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH",
+                    "SHARED"}
+        # The runtime itself may add what Lambda's runtimes add (the trace id).
+        extra = set(env) - expected - {"_X_AMZN_TRACE_ID"}
+        self.assertEqual(extra, set(), f"unexpected variables: {extra}")
+        self.assertEqual(expected - set(env), set())
+        self.assertEqual(env["SHARED"], "from-provider")
+        self.assertNotIn("OWN", env)  # that one belongs to `echo`
+        self.assertEqual(env["_HANDLER"], "app.env")
+        self.assertEqual(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256")
+        self.assertEqual(env["AWS_LAMBDA_LOG_GROUP_NAME"], f"/aws/lambda/{env['AWS_LAMBDA_FUNCTION_NAME']}")
+        self.assertEqual(env["TZ"], ":UTC")
+        self.assertEqual(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand")
+
+    def test_function_error_exits_1_with_error_json_and_keeps_logs(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "boom")
+        r = self.fx("invoke", "boom")
+        self.assertEqual(r.code, 1, r)
+        err = json.loads(r.out)
+        self.assertEqual(err["errorType"], "ValueError")
+        self.assertEqual(err["errorMessage"], "boom")
+        self.assertIn("fx: error:", r.err)
+        messages = [l["message"] for l in self.logs("boom")]
+        self.assertIn("about to fail", messages)
+        self.assertTrue(any(m.startswith("REPORT") for m in messages))
+
+    def test_sys_exit_mid_invocation_is_runtime_exit_error_and_emulator_survives(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "quit", "-f", "pid")
+        r = self.fx("invoke", "quit", "--json")
+        self.assertEqual(r.code, 1, r)
+        out = r.json()
+        self.assertEqual(out["function_error"], "Unhandled")
+        self.assertEqual(out["result"]["errorType"], "Runtime.ExitError")
+        self.assertIn("exit status 1", out["result"]["errorMessage"])
+        messages = [l["message"] for l in self.logs("quit")]
+        self.assertIn("leaving now", messages)
+        self.assertTrue(any(m.startswith("END RequestId:") for m in messages))
+        # The next call starts a fresh instance and works; other functions are unaffected.
+        r = self.fx("invoke", "quit", "--json")
+        self.assertIsNotNone(r.json()["init_ms"])
+        self.ok("invoke", "pid")
+
+    def test_timeout_kills_the_instance(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "slow")
+        started = time.monotonic()
+        r = self.fx("invoke", "slow", "--json")
+        elapsed = time.monotonic() - started
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "Sandbox.Timedout")
+        self.assertIn("Task timed out after 1.00 seconds", r.json()["result"]["errorMessage"])
+        self.assertLess(elapsed, 4.5)  # killed at its 1 s deadline, not after its 5 s sleep
+        messages = [l["message"] for l in self.logs("slow")]
+        self.assertIn("sleeping", messages)
+        self.assertTrue(any("Task timed out after 1.00 seconds" in m for m in messages))
+
+    def test_missing_module_and_export_are_lambdas_errors(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "nomodule", "-f", "noexport")
+        r = self.fx("invoke", "nomodule", "--json")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "Runtime.ImportModuleError")
+        self.assertIn("missing", r.json()["result"]["errorMessage"])
+        r = self.fx("invoke", "noexport", "--json")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "Runtime.HandlerNotFound")
+        # The init error is logged too.
+        self.assertTrue(any("Runtime.HandlerNotFound" in l["message"] for l in self.logs("noexport")))
+
+    def test_payload_that_is_not_json(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "echo")
+        r = self.fx("invoke", "echo", "--data", "{not json")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: the payload from --data is not JSON", r.err)
+        self.assertIn("line 1", r.err)
+
+    def test_payload_from_file_and_stdin(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "echo")
+        path = os.path.join(self.service_dir, "event.json")
+        with open(path, "w") as f:
+            f.write('{"from": "file"}')
+        self.assertEqual(json.loads(self.ok("invoke", "echo", "--file", path).out)["event"], {"from": "file"})
+        r = self.ok("invoke", "echo", input='{"from": "stdin"}')
+        self.assertEqual(json.loads(r.out)["event"], {"from": "stdin"})
+
+    def test_logs_filter_tail_since_and_follow(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "chatty")
+        self.ok("invoke", "chatty", "--data", '{"tag": "first"}')
+        self.ok("invoke", "chatty", "--data", '{"tag": "second"}')
+        lines = self.logs("chatty", "--filter", "second")
+        self.assertEqual([l["message"] for l in lines], ["line 0 second", "line 1 second", "line 2 second"])
+        self.assertTrue(all(l["function"].endswith("-chatty") for l in lines))
+        self.assertEqual(len({l["request_id"] for l in lines}), 1)
+        self.assertEqual(len(self.logs("chatty", "--tail", "2")), 2)
+        self.assertEqual(self.logs("chatty", "--since", "2099-01-01T00:00:00Z"), [])
+        self.assertEqual(len(self.logs("chatty", "--since", "10m")), len(self.logs("chatty")))
+        r = self.fx("logs", "chatty", "--since", "yesterday")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("30s, 10m, 2h", r.err)
+        # -f prints lines written after it started.
+        follower = subprocess.Popen([self.fx_bin(), "logs", "chatty", "-f", "--json", "--since", "1s"],
+                                    cwd=self.service_dir, env=self.env, stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.5)
+            self.ok("invoke", "chatty", "--data", '{"tag": "followed"}')
+            seen = []
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                line = follower.stdout.readline()
+                seen.append(json.loads(line)["message"])
+                if "line 2 followed" in seen:
+                    break
+            self.assertIn("line 2 followed", seen)
+        finally:
+            follower.kill()
+            follower.wait()
+
+    def test_info_and_remove(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "echo")
+        self.ok("invoke", "echo")
+        info = self.ok("info", "--json").json()
+        self.assertEqual(info["endpoint"], self.url)
+        by_key = {f["function"]: f for f in info["functions"]}
+        self.assertTrue(by_key["echo"]["deployed"])
+        self.assertFalse(by_key["boom"]["deployed"])
+        self.assertEqual(by_key["echo"]["invocations"], 1)
+        self.assertEqual(by_key["echo"]["cold_starts"], 1)
+        removed = self.ok("remove", "--json").json()["removed"]
+        self.assertEqual(removed, [by_key["echo"]["name"]])
+        r = self.fx("invoke", "echo")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("is not deployed", r.err)
+
+    def test_package_is_deterministic_and_readable(self):
+        self.make_service(PY_SERVICE)
+        first = self.ok("package", "--json").json()
+        os.utime(os.path.join(self.service_dir, "app.py"), (1, 1))
+        second = self.ok("package", "--json").json()
+        self.assertEqual([a["sha256"] for a in first], [a["sha256"] for a in second])
+        zpath = os.path.join(self.service_dir, ".fx", "build", "echo.zip")
+        with zipfile.ZipFile(zpath) as z:
+            self.assertEqual(z.namelist(), ["app.py"])  # the manifest itself is never shipped
+            self.assertEqual(z.getinfo("app.py").date_time, (1980, 1, 1, 0, 0, 0))
+
+    def test_custom_runtime_bootstrap(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: provided.al2023}
+                functions:
+                  shell:
+                    handler: unused
+                """,
+            "bootstrap": """#!/bin/bash
+                set -euo pipefail
+                api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+                while true; do
+                  headers=$(mktemp)
+                  event=$(curl -sS -D "$headers" "$api/invocation/next")
+                  id=$(grep -i Lambda-Runtime-Aws-Request-Id "$headers" | tr -d '\\r' | cut -d' ' -f2)
+                  echo "custom runtime got $event"
+                  curl -sS -X POST "$api/invocation/$id/response" -d "{\\"echo\\": $event}" > /dev/null
+                done
+                """,
+        })
+        self.ok("deploy")
+        r = self.ok("invoke", "shell", "--data", '{"x": 1}')
+        self.assertEqual(json.loads(r.out), {"echo": {"x": 1}})
+        self.assertIn('custom runtime got {"x": 1}', [l["message"] for l in self.logs("shell")])
+
+    def fx_bin(self):
+        from fxtest import FX
+        return FX
+
+
+if __name__ == "__main__":
+    main()
