@@ -171,15 +171,16 @@ std::string scalar_text(const YAML::Node& node) {
 std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map) {
   std::vector<std::pair<YAML::Node, YAML::Node>> entries;
   std::vector<YAML::Node> merged;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    if (it->first.Scalar() == "<<" && it->first.Tag() == "?") {
-      if (it->second.IsSequence()) {
-        for (const auto& base : it->second) merged.push_back(base);
+  for (const auto& entry : map) {
+    const YAML::Node key = entry.first, value = entry.second;
+    if (key.Scalar() == "<<" && key.Tag() == "?") {
+      if (value.IsSequence()) {
+        for (const auto& base : value) merged.push_back(base);
       } else {
-        merged.push_back(it->second);
+        merged.push_back(value);
       }
     } else {
-      entries.emplace_back(it->first, it->second);
+      entries.emplace_back(key, value);
     }
   }
   for (const auto& base : merged) {

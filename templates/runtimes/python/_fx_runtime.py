@@ -403,7 +403,16 @@ def main():
             api.request('POST', f'/invocation/{rid}/response', out, f'Content-Type: {ctype}\r\n')
 
 
+def _undo_locale_coercion():
+    # Where the en_US.UTF-8 locale that Lambda sets in LANG is not installed, Python coerces
+    # the C locale at start-up and exports LC_CTYPE=C.UTF-8 (PEP 538). Lambda's environment
+    # has no such variable, so a handler must not see it.
+    if os.environ.get('LC_CTYPE') == 'C.UTF-8' and os.environ.get('LANG') == 'en_US.UTF-8':
+        del os.environ['LC_CTYPE']
+
+
 def run():
+    _undo_locale_coercion()
     try:
         main()
     except (_Lost, OSError):
