@@ -7,7 +7,8 @@ packages=(build-essential cmake ninja-build pkg-config ccache
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libfmt-dev catch2
   nlohmann-json3-dev libsqlite3-dev libzip-dev zipcmp zipmerge ziptool
   libssl-dev libboost-dev
-  python3 curl)
+  python3 curl
+  autoconf automake libtool)  # the last three build AWS's aws-lambda-ric for its e2e test
 
 missing=()
 for p in "${packages[@]}"; do

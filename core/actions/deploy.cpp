@@ -64,8 +64,11 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client,
                                          const DeployOptions& options) {
   std::vector<DeployResult> results;
-  for (const auto* f : select_functions(service, options.functions)) {
-    auto artifact = bundle::package_function(service, *f);
+  auto selected = select_functions(service, options.functions);
+  auto packaged = bundle::package_functions(service, selected);
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    const auto* f = selected[i];
+    const auto& artifact = packaged.artifacts[i];
     auto desired = desired_configuration(service, *f);
     DeployResult r;
     r.function = f->key;
@@ -94,6 +97,7 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
       if (r.status == "unchanged") r.status = "updated";
     }
     r.warnings = after.warnings;
+    if (i == 0) r.warnings.insert(r.warnings.begin(), packaged.warnings.begin(), packaged.warnings.end());
     results.push_back(std::move(r));
   }
   return results;

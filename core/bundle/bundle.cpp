@@ -1,13 +1,25 @@
 #include "core/bundle/bundle.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <future>
+#include <map>
+#include <thread>
 
 #include <algorithm>
 #include <span>
 #include <string_view>
 #include <system_error>
 
+#include "core/bundle/bytecode.h"
+#include "core/bundle/deps.h"
+#include "core/bundle/node_imports.h"
+#include "core/bundle/python_imports.h"
 #include "core/util/error.h"
+#include "core/util/hash.h"
 
 namespace fx::bundle {
 
@@ -87,64 +99,303 @@ class Collector {
 
 }  // namespace
 
-BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function) {
+BundleSettings bundle_settings(const manifest::Service& service) {
+  BundleSettings settings;
+  auto fx = nlohmann::json::parse(service.custom_fx_json, nullptr, false);
+  if (!fx.is_object()) return settings;
+  if (fx.contains("minify")) {
+    if (!fx["minify"].is_boolean())
+      throw Error(fmt::format("{}: custom.fx.minify: expected true or false, got {}",
+                              service.manifest_path.filename().string(), fx["minify"].dump()),
+                  "set custom.fx.minify: false to ship every file the patterns leave");
+    settings.minify = fx["minify"].get<bool>();
+  }
+  if (fx.contains("bundler")) {
+    settings.bundler = fx["bundler"].is_string() ? fx["bundler"].get<std::string>() : "";
+    if (settings.bundler != "esbuild")
+      throw Error(fmt::format("{}: custom.fx.bundler: expected \"esbuild\", got {}",
+                              service.manifest_path.filename().string(), fx["bundler"].dump()),
+                  "remove custom.fx.bundler to use fx's own minimizer");
+  }
+  if (fx.contains("pythonPath")) {
+    const auto& p = fx["pythonPath"];
+    if (p.is_string()) settings.python_path.push_back(p.get<std::string>());
+    else if (p.is_array())
+      for (const auto& e : p)
+        if (e.is_string()) settings.python_path.push_back(e.get<std::string>());
+  }
+  return settings;
+}
+
+namespace {
+
+fs::path canonical_root(const manifest::Service& service) {
   std::error_code ec;
   fs::path root = fs::canonical(service.dir, ec);
   if (ec || !fs::is_directory(root))
     throw Error(fmt::format("service folder {} not found", service.dir.string()),
                 "run fx in the service folder or pass --config");
+  return root;
+}
+
+// Adds a file list's names, sizes and modification times to a fingerprint.
+void fingerprint_files(std::string& acc, const std::vector<PlannedFile>& files) {
+  std::error_code ec;
+  for (const auto& f : files) {
+    auto mtime = fs::last_write_time(f.source, ec).time_since_epoch().count();
+    acc += fmt::format("{}\t{}\t{}\t{}\n", f.archive_path, f.size, mtime, f.executable);
+  }
+}
+
+}  // namespace
+
+ServiceFiles collect_service_files(const manifest::Service& service) {
+  ServiceFiles out;
+  out.root = canonical_root(service);
+  std::error_code ec;
   std::string manifest_rel;
   if (!service.manifest_path.empty()) {
-    fs::path rel = fs::weakly_canonical(service.manifest_path, ec).lexically_relative(root);
+    fs::path rel = fs::weakly_canonical(service.manifest_path, ec).lexically_relative(out.root);
     if (!ec && !rel.empty() && *rel.begin() != "..") manifest_rel = rel.generic_string();
   }
+  out.files = Collector(out.root, manifest_rel).run();
+  std::string acc;
+  fingerprint_files(acc, out.files);
+  // Installed Python dependencies live outside the walked tree (.fx is excluded from it).
+  auto settings = bundle_settings(service);
+  std::vector<fs::path> extra = {out.root / ".fx" / "deps"};
+  for (const auto& p : settings.python_path) extra.push_back(out.root / p);
+  for (const auto& dir : extra) {
+    if (!fs::is_directory(dir, ec)) continue;
+    out.python_roots.push_back(fs::canonical(dir, ec));
+    acc += "root " + out.python_roots.back().string() + "\n";
+    fingerprint_files(acc, Collector(out.python_roots.back(), "").run());
+  }
+  out.fingerprint = util::sha256_hex(acc);
+  return out;
+}
 
+BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function) {
+  return plan_bundle(service, function, collect_service_files(service));
+}
+
+namespace {
+
+// "src/app.main" → "src/app": the file part of a handler, as Python's runtime splits it.
+std::string handler_module(const std::string& handler) {
+  auto dot = handler.rfind('.');
+  return dot == std::string::npos ? handler : handler.substr(0, dot);
+}
+
+// "src/app.main.sub" → "src/app": Node's runtime splits at the first dot after the last '/'.
+std::string node_handler_module(const std::string& handler) {
+  auto slash = handler.rfind('/');
+  auto dot = handler.find('.', slash == std::string::npos ? 0 : slash + 1);
+  return dot == std::string::npos ? handler : handler.substr(0, dot);
+}
+
+bool is_executable(const fs::path& p) {
+  std::error_code ec;
+  auto perms = fs::status(p, ec).permissions();
+  return !ec && (perms & fs::perms::owner_exec) != fs::perms::none;
+}
+
+}  // namespace
+
+BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function,
+                       const ServiceFiles& collected) {
   BundlePlan plan;
   plan.function = function.key;
-  std::vector<PlannedFile> files = Collector(root, manifest_rel).run();
+  std::vector<PlannedFile> files = collected.files;
   plan.files_in = files.size();
   for (const auto& f : files) plan.bytes_in += f.size;
 
-  // Later patterns win, so each pattern only flips the files it matches; the reason records
-  // the pattern that brought an excluded file back.
-  std::vector<bool> included(files.size(), true);
+  auto settings = bundle_settings(service);
+  auto family = manifest::runtime_family(function.runtime);
+  bool graph = settings.minify && (family == manifest::RuntimeFamily::python ||
+                                   family == manifest::RuntimeFamily::node);
+
+  // `kept` maps an archive path to its file; patterns then add or remove in order.
+  std::map<std::string, PlannedFile> kept;
+  if (graph) {
+    plan.minimized = true;
+    if (family == manifest::RuntimeFamily::python) {
+      std::vector<python::SearchRoot> roots = {{collected.root}};
+      for (const auto& r : collected.python_roots) {
+        roots.push_back({r});
+        // Installed dependencies count as input too: they are what a full bundle would ship.
+        for (const auto& f : Collector(r, "").run()) {
+          ++plan.files_in;
+          plan.bytes_in += f.size;
+        }
+      }
+      auto g = python::follow(handler_module(function.handler), roots);
+      auto declared = python_requirement_names(service);
+      for (const auto& name : g.not_found) {
+        std::string top = name.substr(0, name.find('.'));
+        std::string key = top;
+        for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (std::find(declared.begin(), declared.end(), key) != declared.end())
+          throw Error(fmt::format("function '{}' imports '{}' from requirements.txt, but it is not "
+                                  "installed in {} or any import root",
+                                  function.key, top, (service.dir / ".fx" / "deps").string()),
+                      "install it: pip install -r requirements.txt -t .fx/deps (or vendor it "
+                      "with pip install -t . and add the folder to custom.fx.pythonPath)");
+      }
+      for (auto& f : g.files) {
+        std::error_code ec;
+        std::uint64_t size = fs::file_size(f.source, ec);
+        kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source), f.reason};
+      }
+      plan.notes = std::move(g.notes);
+    } else {
+      node::Options options;
+      options.exclude_dev_dependencies = service.exclude_dev_dependencies;
+      auto g = node::follow(collected.root, node_handler_module(function.handler), options);
+      auto declared = node_dependency_names(service);
+      for (const auto& name : g.builtins_or_missing) {
+        std::string pkg = name.starts_with('@') ? name.substr(0, name.find('/', name.find('/') + 1))
+                                                : name.substr(0, name.find('/'));
+        if (std::find(declared.begin(), declared.end(), pkg) != declared.end())
+          throw Error(fmt::format("function '{}' requires '{}' from package.json, but {} has no "
+                                  "node_modules/{}",
+                                  function.key, pkg, service.dir.string(), pkg),
+                      "install the dependencies: npm install (or npm ci) in the service folder");
+      }
+      for (auto& f : g.files) {
+        std::error_code ec;
+        std::uint64_t size = fs::file_size(f.source, ec);
+        kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source), f.reason};
+      }
+      plan.notes = std::move(g.notes);
+    }
+  } else {
+    for (auto& f : files) kept[f.archive_path] = f;
+    // Import roots (installed requirements, custom.fx.pythonPath) go to the top of the
+    // bundle, where Lambda's sys.path finds them, minimized or not.
+    if (family == manifest::RuntimeFamily::python)
+      for (const auto& r : collected.python_roots)
+        for (auto f : Collector(r, "").run()) {
+          ++plan.files_in;
+          plan.bytes_in += f.size;
+          f.reason = "import root " + r.lexically_relative(collected.root).generic_string();
+          kept.try_emplace(f.archive_path, std::move(f));
+        }
+  }
+
+  // Patterns in order, later lines winning: "X" forces matching service files in (with the
+  // pattern as the reason), "!X" takes matching files out, whatever brought them in.
   auto apply = [&](const std::vector<std::string>& patterns) {
     for (const std::string& line : patterns) {
       std::string_view pattern = line;
       bool exclude = pattern.starts_with('!');
       if (exclude) pattern.remove_prefix(1);
       if (pattern.empty()) continue;
-      for (std::size_t i = 0; i < files.size(); ++i) {
-        if (included[i] != exclude || !glob_match(pattern, files[i].archive_path)) continue;
-        included[i] = !exclude;
-        if (!exclude) files[i].reason = fmt::format("pattern '{}'", line);
+      if (exclude) {
+        std::erase_if(kept, [&](const auto& entry) { return glob_match(pattern, entry.first); });
+        continue;
+      }
+      for (const auto& f : files) {
+        if (kept.count(f.archive_path) || !glob_match(pattern, f.archive_path)) continue;
+        auto forced = f;
+        forced.reason = fmt::format("pattern '{}'", line);
+        kept[f.archive_path] = std::move(forced);
       }
     }
   };
   apply(service.package_patterns);
   apply(function.package_patterns);
 
-  // Minimization seam: this is the only place that decides what goes in. The import-graph
-  // pass (reachable from the handler, plus whatever the patterns force in) narrows
-  // `included` here; write_zip and the Artifact do not change.
-  for (std::size_t i = 0; i < files.size(); ++i)
-    if (included[i]) plan.files.push_back(std::move(files[i]));
-  std::sort(plan.files.begin(), plan.files.end(), [](const PlannedFile& a, const PlannedFile& b) {
-    return a.archive_path < b.archive_path;
-  });
+  for (auto& [path, f] : kept) plan.files.push_back(std::move(f));  // std::map: sorted
   return plan;
 }
 
 Artifact package_function(const manifest::Service& service, const manifest::Function& function) {
-  if (function.package_artifact.empty())
-    return write_zip(plan_bundle(service, function),
-                     service.dir / ".fx" / "build" / (function.key + ".zip"));
-  fs::path zip_path = service.dir / function.package_artifact;
-  if (!fs::is_regular_file(zip_path))
-    throw Error(fmt::format("function '{}': package.artifact '{}' not found ({})", function.key,
-                            function.package_artifact, zip_path.string()),
-                "build the zip first, or fix package.artifact in serverless.yaml");
-  return inspect_zip(function.key, zip_path);
+  return package_function(service, function, collect_service_files(service));
+}
+
+Artifact package_function(const manifest::Service& service, const manifest::Function& function,
+                          const ServiceFiles& files) {
+  if (!function.package_artifact.empty()) {
+    fs::path zip_path = service.dir / function.package_artifact;
+    if (!fs::is_regular_file(zip_path))
+      throw Error(fmt::format("function '{}': package.artifact '{}' not found ({})", function.key,
+                              function.package_artifact, zip_path.string()),
+                  "build the zip first, or fix package.artifact in serverless.yaml");
+    return inspect_zip(function.key, zip_path);
+  }
+  fs::path build = files.root / ".fx" / "build";
+  fs::path zip_path = build / (function.key + ".zip");
+  fs::path meta_path = build / (function.key + ".json");
+  // Everything the plan depends on, so that an unchanged key means an unchanged zip.
+  std::string inputs = util::sha256_hex(fmt::format(
+      "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", FX_VERSION, files.fingerprint, function.runtime,
+      function.handler, fmt::join(service.package_patterns, "\x1f"),
+      fmt::join(function.package_patterns, "\x1f"), service.custom_fx_json,
+      service.exclude_dev_dependencies));
+  std::error_code ec;
+  if (fs::is_regular_file(zip_path, ec) && fs::is_regular_file(meta_path, ec)) {
+    std::ifstream in(meta_path);
+    auto meta = nlohmann::json::parse(in, nullptr, false);
+    if (meta.is_object() && meta.value("inputs", "") == inputs &&
+        meta.value("zip_bytes", std::uint64_t{0}) == fs::file_size(zip_path, ec)) {
+      Artifact a;
+      a.function = function.key;
+      a.zip_path = zip_path;
+      a.sha256_hex = meta.value("sha256", "");
+      a.code_sha256 = meta.value("code_sha256", "");
+      a.files_in = meta.value("files_in", std::uint64_t{0});
+      a.files_out = meta.value("files_out", std::uint64_t{0});
+      a.bytes_in = meta.value("bytes_in", std::uint64_t{0});
+      a.bytes_out = meta.value("bytes_out", std::uint64_t{0});
+      a.zip_bytes = meta.value("zip_bytes", std::uint64_t{0});
+      a.notes = meta.value("notes", std::vector<std::string>{});
+      a.cached = true;
+      return a;
+    }
+  }
+  auto plan = plan_bundle(service, function, files);
+  if (manifest::runtime_family(function.runtime) == manifest::RuntimeFamily::python) {
+    auto pycs = python_bytecode(plan, function.runtime, files.root / ".fx" / "pyc", plan.notes);
+    plan.files.insert(plan.files.end(), pycs.begin(), pycs.end());
+    std::sort(plan.files.begin(), plan.files.end(), [](const PlannedFile& a, const PlannedFile& b) {
+      return a.archive_path < b.archive_path;
+    });
+  }
+  auto artifact = write_zip(plan, zip_path);
+  artifact.notes = plan.notes;
+  nlohmann::json meta = {{"inputs", inputs},          {"sha256", artifact.sha256_hex},
+                         {"code_sha256", artifact.code_sha256}, {"files_in", artifact.files_in},
+                         {"files_out", artifact.files_out}, {"bytes_in", artifact.bytes_in},
+                         {"bytes_out", artifact.bytes_out}, {"zip_bytes", artifact.zip_bytes},
+                         {"notes", artifact.notes}};
+  std::ofstream(meta_path.string() + ".tmp") << meta.dump() << "\n";
+  fs::rename(meta_path.string() + ".tmp", meta_path, ec);
+  return artifact;
+}
+
+PackageResult package_functions(const manifest::Service& service,
+                                const std::vector<const manifest::Function*>& functions) {
+  PackageResult result;
+  bool python = std::any_of(functions.begin(), functions.end(), [](const manifest::Function* f) {
+    return manifest::runtime_family(f->runtime) == manifest::RuntimeFamily::python;
+  });
+  if (python) result.warnings = install_python_requirements(service);
+  auto files = collect_service_files(service);
+  std::vector<std::future<Artifact>> jobs;
+  // One thread per core: packaging is reading, hashing and deflating.
+  std::size_t width = std::max(1u, std::thread::hardware_concurrency());
+  auto& out = result.artifacts;
+  for (std::size_t i = 0; i < functions.size(); ++i) {
+    jobs.push_back(std::async(std::launch::async, [&, i] {
+      return package_function(service, *functions[i], files);
+    }));
+    if (jobs.size() >= width || i + 1 == functions.size()) {
+      for (auto& j : jobs) out.push_back(j.get());
+      jobs.clear();
+    }
+  }
+  return result;
 }
 
 }  // namespace fx::bundle

@@ -1,6 +1,6 @@
 // Packaging: which files go into a function's bundle (plan), and the deterministic zip that
-// holds them (artifact). Minimization (import graphs, stripping) replaces plan_bundle's
-// "collect everything not excluded" step later; write_zip and the Artifact stay as they are.
+// holds them (artifact). For Python and Node functions the plan is minimal: only what the
+// handler's imports reach, plus what package.patterns force in (core/bundle/*_imports.h).
 #pragma once
 
 #include <cstdint>
@@ -24,9 +24,30 @@ struct PlannedFile {
 struct BundlePlan {
   std::string function;  // the function's manifest key
   std::vector<PlannedFile> files;  // sorted by archive_path
-  std::uint64_t files_in = 0;      // files considered (the service folder minus default excludes)
-  std::uint64_t bytes_in = 0;
+  std::uint64_t files_in = 0;      // files considered: the service folder minus default
+  std::uint64_t bytes_in = 0;      // excludes, plus installed dependencies
+  bool minimized = false;          // by the import graph (else: every file the patterns leave)
+  std::vector<std::string> notes;  // what the graph could not follow, and what it did instead
 };
+
+// fx's packaging settings from custom.fx.
+struct BundleSettings {
+  bool minify = true;                   // custom.fx.minify
+  std::string bundler;                  // custom.fx.bundler: "" or "esbuild"
+  std::vector<std::string> python_path;  // custom.fx.pythonPath: more import roots
+};
+BundleSettings bundle_settings(const manifest::Service& service);
+
+// Every file of the service folder that the default excludes leave, walked once and shared
+// by every function's plan; `fingerprint` changes when any of them (or an installed
+// dependency) changes name, size or modification time.
+struct ServiceFiles {
+  std::filesystem::path root;  // canonical service folder
+  std::vector<PlannedFile> files;
+  std::vector<std::filesystem::path> python_roots;  // import roots after the service folder
+  std::string fingerprint;
+};
+ServiceFiles collect_service_files(const manifest::Service& service);
 
 struct Artifact {
   std::string function;            // manifest key
@@ -34,11 +55,15 @@ struct Artifact {
   std::string sha256_hex;
   std::string code_sha256;         // base64 of the SHA-256, as Lambda's CodeSha256
   std::uint64_t files_in = 0, files_out = 0, bytes_in = 0, bytes_out = 0, zip_bytes = 0;
+  bool cached = false;  // reused from the last packaging: nothing changed
+  std::vector<std::string> notes;
 };
 
 // The files a function's bundle holds: every file of the service folder not excluded by the
 // default excludes, package.patterns / include / exclude (service then function level).
 BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function);
+BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function,
+                       const ServiceFiles& files);
 
 // Writes the planned files as a zip with sorted entries, a fixed timestamp (1980-01-01) and
 // fixed permissions (0644, 0755 for executables), so equal inputs give equal bytes.
@@ -49,7 +74,20 @@ Artifact write_zip(const BundlePlan& plan, const std::filesystem::path& zip_path
 Artifact inspect_zip(const std::string& function, const std::filesystem::path& zip_path);
 
 // plan_bundle + write_zip into SERVICE/.fx/build/<key>.zip (or the package.artifact as is).
+// A bundle whose inputs did not change since the last packaging is reused without reading
+// a file (the inputs' fingerprint is kept next to the zip).
 Artifact package_function(const manifest::Service& service, const manifest::Function& function);
+Artifact package_function(const manifest::Service& service, const manifest::Function& function,
+                          const ServiceFiles& files);
+
+// Packages several functions in parallel (one walk of the service folder for all), after
+// installing Python requirements when they changed.
+struct PackageResult {
+  std::vector<Artifact> artifacts;    // in the order of `functions`
+  std::vector<std::string> warnings;  // e.g. pip could not reach an index
+};
+PackageResult package_functions(const manifest::Service& service,
+                                const std::vector<const manifest::Function*>& functions);
 
 // Glob matching as the Serverless Framework's package.patterns: '*' within a segment,
 // '**' across segments, '?' one character, "dir/" style prefixes.

@@ -23,7 +23,11 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxResponseBytes = 6 * 1024 * 1024;
+// Lambda's limit is 6 MB plus 100 bytes; its own messages say 6291556.
+constexpr std::size_t kMaxResponseBytes = 6'291'556;
+// The Runtime API reads bodies well past the limit so that an oversized response gets
+// Lambda's 413 and its invocation fails cleanly, instead of a dropped connection.
+constexpr std::size_t kRuntimeBodyLimit = 64 * 1024 * 1024;
 constexpr std::size_t kLogTailBytes = 4096;
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
 
@@ -207,7 +211,7 @@ void Pool::spawn(FunctionState& fn) {
         }
         handle_runtime_api(self, req, std::move(r));
       },
-      kMaxResponseBytes + 64 * 1024);
+      kRuntimeBodyLimit);
   inst->port = inst->runtime_api->listen("127.0.0.1", 0);
 
   std::string stream = fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));

@@ -12,9 +12,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <regex>
 #include <sstream>
 
+#include "core/manifest/text.h"
 #include "core/manifest/variables.h"
 #include "core/util/error.h"
 
@@ -149,6 +149,42 @@ std::vector<std::string> split_words(const std::string& s) {
 
 std::string with_slash(const std::string& path) {
   return path.starts_with("/") ? path : "/" + path;
+}
+
+// Names, each as the pattern in its comment would match the whole of it.
+bool is_env_name(std::string_view s) {  // [A-Za-z_][A-Za-z0-9_]*
+  auto first = [](char c) { return text::is_alpha(c) || c == '_'; };
+  return text::is_word(s, first, [](char c) { return text::is_alnum(c) || c == '_'; });
+}
+bool is_setting(std::string_view s) {  // [A-Za-z0-9-]+
+  auto part = [](char c) { return text::is_alnum(c) || c == '-'; };
+  return text::is_word(s, part, part);
+}
+bool is_service_name(std::string_view s) {  // [A-Za-z][A-Za-z0-9-]*
+  return text::is_word(s, text::is_alpha, [](char c) { return text::is_alnum(c) || c == '-'; });
+}
+bool is_function_key(std::string_view s) {  // [A-Za-z0-9_-]+
+  auto part = [](char c) { return text::is_alnum(c) || c == '_' || c == '-'; };
+  return text::is_word(s, part, part);
+}
+bool is_function_name(std::string_view s) {  // [A-Za-z0-9_-]{1,64}
+  return s.size() <= 64 && is_function_key(s);
+}
+// .+\.[A-Za-z_$][A-Za-z0-9_$]*: a one-line path, then the export after its last dot.
+bool is_handler(std::string_view s) {
+  const size_t dot = s.rfind('.');
+  if (dot == 0 || dot == std::string_view::npos) return false;
+  if (std::any_of(s.begin(), s.begin() + dot, text::is_line_break)) return false;
+  auto first = [](char c) { return text::is_alpha(c) || c == '_' || c == '$'; };
+  auto rest = [](char c) { return text::is_alnum(c) || c == '_' || c == '$'; };
+  return text::is_word(s.substr(dot + 1), first, rest);
+}
+// (rate|cron)\(.+\): something on one line inside rate(...) or cron(...).
+bool is_schedule_rate(std::string_view s) {
+  if (!s.starts_with("rate(") && !s.starts_with("cron(")) return false;
+  if (s.size() < 7 || !s.ends_with(')')) return false;
+  const std::string_view inside = s.substr(5, s.size() - 6);
+  return std::none_of(inside.begin(), inside.end(), text::is_line_break);
 }
 
 class Loader {
@@ -302,10 +338,9 @@ class Loader {
   }
 
   Environment environment(const Field& f) {
-    static const std::regex valid("[A-Za-z_][A-Za-z0-9_]*");
     Environment env;
     for (const auto& c : entries(f, "a map of variable names to values")) {
-      if (!std::regex_match(c.name, valid)) {
+      if (!is_env_name(c.name)) {
         throw Error(fmt::format("{}: {}: expected a variable name of letters, digits and '_'",
                                 c.key_mark.str(), c.key),
                     "rename the variable");
@@ -329,10 +364,9 @@ class Loader {
   // --stage/--region win over provider.stage/region, which win over the default.
   std::string setting(const std::optional<Field>& provider, const std::string& name,
                       const std::string& fallback) {
-    static const std::regex valid("[A-Za-z0-9-]+");
     const std::string expected = "letters, digits and '-'";
     if (auto it = context_.opts.find(name); it != context_.opts.end()) {
-      if (!std::regex_match(it->second, valid)) {
+      if (!is_setting(it->second)) {
         throw usage_error(fmt::format("--{}: expected {}, got \"{}\"", name, expected, it->second));
       }
       return it->second;
@@ -340,7 +374,7 @@ class Loader {
     const auto f = provider ? child(*provider, name) : std::nullopt;
     if (!f || value(*f).IsNull()) return fallback;
     std::string s = text(*f, expected);
-    if (!std::regex_match(s, valid)) fail(*f, expected);
+    if (!is_setting(s)) fail(*f, expected);
     return s;
   }
 
@@ -367,9 +401,8 @@ class Loader {
       f = name;
     }
     const std::string expected = "a name matching [A-Za-z][A-Za-z0-9-]*";
-    static const std::regex valid("[A-Za-z][A-Za-z0-9-]*");
     std::string name = text(*f, expected);
-    if (!std::regex_match(name, valid)) fail(*f, expected, "e.g. service: my-service");
+    if (!is_service_name(name)) fail(*f, expected, "e.g. service: my-service");
     return name;
   }
 
@@ -469,9 +502,8 @@ class Loader {
     } else {
       fields = entries(f, expected);
     }
-    static const std::regex valid("[A-Za-z0-9_-]+");
     for (const auto& c : fields) {
-      if (!std::regex_match(c.name, valid)) {
+      if (!is_function_key(c.name)) {
         throw Error(fmt::format("{}: {}: expected a function name of letters, digits, '-' and '_'",
                                 c.key_mark.str(), c.key),
                     "rename the function");
@@ -532,17 +564,15 @@ class Loader {
         "handler.main for main() in handler.py";
     if (handler) fn.handler = text(*handler, shape);
     if (runtime_family(fn.runtime) != RuntimeFamily::provided) {  // provided: free-form
-      static const std::regex valid(R"(.+\.[A-Za-z_$][A-Za-z0-9_$]*)");
       if (!handler) {
         throw Error(
             fmt::format("{}: {}.handler: missing; expected {}", f.key_mark.str(), f.key, shape),
             shape_hint);
       }
-      if (!std::regex_match(fn.handler, valid)) fail(*handler, shape, shape_hint);
+      if (!is_handler(fn.handler)) fail(*handler, shape, shape_hint);
     }
     if (fn.name.empty()) fn.name = fmt::format("{}-{}-{}", service_.name, service_.stage, fn.key);
-    static const std::regex valid_name("[A-Za-z0-9_-]{1,64}");
-    if (!std::regex_match(fn.name, valid_name)) {
+    if (!is_function_name(fn.name)) {
       throw Error(
           fmt::format("{}: {}: the deployed name \"{}\" is not 1 to 64 letters, digits, "
                       "'-' and '_'",
@@ -657,9 +687,8 @@ class Loader {
     const std::string expected = "rate(...), cron(...) or {rate, enabled, input}";
     std::vector<std::string> rates;
     auto add_rate = [&](const Field& c) {
-      static const std::regex valid(R"((rate|cron)\(.+\))");
       rates.push_back(text(c, "rate(...) or cron(...)"));
-      if (!std::regex_match(rates.back(), valid)) {
+      if (!is_schedule_rate(rates.back())) {
         fail(c, "rate(...) or cron(...)", "e.g. rate(5 minutes) or cron(0 12 * * ? *)");
       }
     };

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
+#include "core/manifest/text.h"
 #include "core/util/error.h"
 
 namespace fx::manifest {
@@ -55,11 +55,56 @@ size_t closing_brace(std::string_view s, size_t from) {
   return std::string_view::npos;
 }
 
+// The end of the `[a-z][A-Za-z0-9]*` source name starting at `i`, or npos when there is none.
+size_t source_end(std::string_view s, size_t i) {
+  if (i >= s.size() || !text::is_lower(s[i])) return std::string_view::npos;
+  while (++i < s.size() && text::is_alnum(s[i])) {
+  }
+  return i;
+}
+
 // `${AWS::Region}`, `${MyParam}` and the like belong to CloudFormation: a variable of ours
-// names a lower-case source followed by `:` or `(`.
+// names a lower-case source followed by `:` or `(`, i.e. starts /^\s*[a-z][A-Za-z0-9]*\s*[:(]/.
 bool is_variable(std::string_view content) {
-  static const std::regex source(R"(^\s*[a-z][A-Za-z0-9]*\s*[:(])");
-  return std::regex_search(content.begin(), content.end(), source);
+  size_t i = source_end(content, text::skip_space(content, 0));
+  if (i == std::string_view::npos) return false;
+  i = text::skip_space(content, i);
+  return i < content.size() && (content[i] == ':' || content[i] == '(');
+}
+
+// A variable's `source(argument): address`, where the argument and the address are optional.
+struct Form {
+  std::string_view source;
+  std::optional<std::string_view> argument;
+  std::optional<std::string_view> address;
+};
+
+// Reads `s` as /^([a-z][A-Za-z0-9]*)\s*(?:\((.*)\))?\s*(?::([\s\S]*))?$/ would, groups and
+// all: the argument runs to the last `)` on its line that leaves only spaces and an optional
+// `:address` after it.
+std::optional<Form> parse_form(std::string_view s) {
+  const size_t end = source_end(s, 0);
+  if (end == std::string_view::npos) return std::nullopt;
+  Form form{s.substr(0, end), std::nullopt, std::nullopt};
+  // /\s*(?::([\s\S]*))?$/ from `i`.
+  auto address_from = [&](size_t i) {
+    i = text::skip_space(s, i);
+    if (i < s.size() && s[i] == ':') form.address = s.substr(i + 1);
+    return i == s.size() || s[i] == ':';
+  };
+  const size_t open = text::skip_space(s, end);
+  if (open == s.size() || s[open] != '(') {
+    return address_from(open) ? std::optional(form) : std::nullopt;
+  }
+  size_t line_end = open + 1;
+  while (line_end < s.size() && !text::is_line_break(s[line_end])) ++line_end;
+  for (size_t close = line_end; close-- > open + 1;) {
+    if (s[close] == ')' && address_from(close + 1)) {
+      form.argument = s.substr(open + 1, close - open - 1);
+      return form;
+    }
+  }
+  return std::nullopt;
 }
 
 // A string cut into literal text and the contents of the variables in it.
@@ -159,8 +204,7 @@ ScalarType scalar_type(const YAML::Node& node) {
   if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
     return ScalarType::boolean;
   }
-  static const std::regex number(R"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)");
-  return std::regex_match(s, number) ? ScalarType::number : ScalarType::string;
+  return text::is_number(s) ? ScalarType::number : ScalarType::string;
 }
 
 std::string scalar_text(const YAML::Node& node) {
@@ -357,11 +401,10 @@ struct Resolver::Impl {
   }
 
   std::optional<YAML::Node> read_literal(const std::string& text, const Where& where) {
-    static const std::regex number(R"([-+]?\d+(\.\d+)?)");
     if (is_quoted(text)) {
       return string_node(interpolate(split_pieces(text.substr(1, text.size() - 2)), where));
     }
-    if (text == "true" || text == "false" || std::regex_match(text, number)) {
+    if (text == "true" || text == "false" || text::is_decimal(text)) {
       return typed_node(text, "?");
     }
     if (text == "null") return YAML::Node(YAML::NodeType::Null);
@@ -369,13 +412,14 @@ struct Resolver::Impl {
   }
 
   Found lookup(const std::string& text, const Where& where) {
-    static const std::regex form(R"(^([a-z][A-Za-z0-9]*)\s*(?:\((.*)\))?\s*(?::([\s\S]*))?$)");
-    std::smatch m;
-    if (!std::regex_match(text, m, form) || (!m[2].matched && !m[3].matched)) {
+    const auto form = parse_form(text);
+    if (!form || (!form->argument && !form->address)) {
       fail(where, fmt::format("'{}' is neither a variable nor a literal", text),
            fmt::format("quote a literal string: '{}'", text));
     }
-    const std::string source = m[1], argument = trim(m[2].str()), address = trim(m[3].str());
+    const std::string source(form->source);
+    const std::string argument = trim(form->argument.value_or(""));
+    const std::string address = trim(form->address.value_or(""));
     if (source == "self") return self(address);
     if (source == "opt") {
       if (auto it = context.opts.find(address); it != context.opts.end()) {

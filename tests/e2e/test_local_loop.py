@@ -297,7 +297,8 @@ class LocalLoop(FxTestCase):
         self.assertEqual([a["sha256"] for a in first], [a["sha256"] for a in second])
         zpath = os.path.join(self.service_dir, ".fx", "build", "echo.zip")
         with zipfile.ZipFile(zpath) as z:
-            self.assertEqual(z.namelist(), ["app.py"])  # the manifest itself is never shipped
+            names = [n for n in z.namelist() if not n.startswith("__pycache__/")]
+            self.assertEqual(names, ["app.py"])  # the manifest itself is never shipped
             self.assertEqual(z.getinfo("app.py").date_time, (1980, 1, 1, 0, 0, 0))
 
     def test_custom_runtime_bootstrap(self):
@@ -325,6 +326,36 @@ class LocalLoop(FxTestCase):
         r = self.ok("invoke", "shell", "--data", '{"x": 1}')
         self.assertEqual(json.loads(r.out), {"echo": {"x": 1}})
         self.assertIn('custom runtime got {"x": 1}', [l["message"] for l in self.logs("shell")])
+
+    def test_runtime_version_mismatch_warns_and_runs_local_interpreter(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.8}
+                functions:
+                  version:
+                    handler: app.version
+                """,
+            "app.py": """
+                import sys
+                def version(event, context):
+                    return "%d.%d" % sys.version_info[:2]
+                """,
+        })
+        r = self.ok("deploy")
+        self.assertIn("fx: warning: version: python3.8 requested, running with the local Python", r.err)
+        local = subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                               capture_output=True, text=True).stdout.strip()
+        self.assertEqual(json.loads(self.ok("invoke", "version").out), local)
+
+    def test_invoke_log_prints_the_tail_to_stderr(self):
+        self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "chatty")
+        r = self.ok("invoke", "chatty", "--log", "--data", '{"tag": "t"}')
+        self.assertEqual(json.loads(r.out), "ok")
+        self.assertIn("line 2 t", r.err)
+        self.assertIn("REPORT RequestId:", r.err)
+        self.assertNotIn("REPORT", self.ok("invoke", "chatty").err)
 
     def fx_bin(self):
         from fxtest import FX

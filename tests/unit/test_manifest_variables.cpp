@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/manifest/manifest.h"
+#include "core/manifest/text.h"
 #include "tests/unit/test_manifest_helpers.h"
 
 using Catch::Matchers::Contains;
@@ -137,7 +137,9 @@ TEST_CASE("variables: opt, env, sls, aws", "[manifest][variables]") {
   CHECK(env.at("STAGE") == "prod");
   CHECK(env.at("REGION") == "us-east-1");
   CHECK(env.at("ACCOUNT") == "000000000000");
-  CHECK(std::regex_match(env.at("ID"), std::regex("[0-9a-f]{8,}")));
+  const std::string& id = env.at("ID");  // [0-9a-f]{8,}
+  CHECK(id.size() >= 8);
+  CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(env.at("ID") == env.at("ID2"));
 }
 
@@ -436,4 +438,65 @@ provider:
 )yaml");
   CHECK_THAT(e.what(), EndsWith("serverless.yaml:4:15: provider.memorySize: expected an integer "
                                 "from 128 to 10240 (MB), got \"64\""));
+}
+
+TEST_CASE("text: character classes match std::regex's in the C locale", "[manifest][text]") {
+  namespace text = fx::manifest::text;
+  for (char c : std::string(" \t\n\v\f\r")) CHECK(text::is_space(c));
+  for (char c : std::string("a_0\b\x0e\x80\xa0\0", 8)) CHECK_FALSE(text::is_space(c));
+  CHECK(text::is_digit('0'));
+  CHECK(text::is_digit('9'));
+  CHECK_FALSE(text::is_digit('a'));
+  CHECK(text::is_lower('a'));
+  CHECK_FALSE(text::is_lower('A'));
+  CHECK(text::is_alpha('Z'));
+  CHECK_FALSE(text::is_alpha('_'));
+  CHECK_FALSE(text::is_alpha('\xe9'));
+  CHECK(text::is_alnum('7'));
+  CHECK_FALSE(text::is_alnum('-'));
+  CHECK(text::is_line_break('\n'));
+  CHECK(text::is_line_break('\r'));
+  CHECK_FALSE(text::is_line_break('\t'));
+  CHECK(text::skip_space(" \t\nx ", 0) == 3);
+  CHECK(text::skip_space("   ", 1) == 3);
+  CHECK(text::skip_digits("12a", 0) == 2);
+  CHECK(text::skip_digits("12", 2) == 2);
+}
+
+TEST_CASE("text: is_word is [first][rest]*", "[manifest][text]") {
+  namespace text = fx::manifest::text;
+  auto dash = [](char c) { return text::is_alnum(c) || c == '-'; };
+  CHECK(text::is_word("a", text::is_alpha, dash));
+  CHECK(text::is_word("my-service-2", text::is_alpha, dash));
+  CHECK_FALSE(text::is_word("", text::is_alpha, dash));
+  CHECK_FALSE(text::is_word("2a", text::is_alpha, dash));
+  CHECK_FALSE(text::is_word("a_b", text::is_alpha, dash));
+  CHECK_FALSE(text::is_word("a\n", text::is_alpha, dash));
+}
+
+TEST_CASE("text: decimals are [-+]?\\d+(\\.\\d+)?", "[manifest][text]") {
+  namespace text = fx::manifest::text;
+  for (const char* s : {"0", "12", "-3", "+4", "1.5", "-0.25", "007"}) {
+    CAPTURE(s);
+    CHECK(text::is_decimal(s));
+  }
+  for (const char* s :
+       {"", "-", "+", ".", "1.", ".5", "1e3", "1.2.3", " 1", "1 ", "--1", "0x1", "1_000"}) {
+    CAPTURE(s);
+    CHECK_FALSE(text::is_decimal(s));
+  }
+}
+
+TEST_CASE("text: numbers are [-+]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?", "[manifest][text]") {
+  namespace text = fx::manifest::text;
+  for (const char* s :
+       {"0", "-12", "+1.5", "3.", ".5", "-.5", "1e3", "1E-3", "2.e+10", ".5e1", "007"}) {
+    CAPTURE(s);
+    CHECK(text::is_number(s));
+  }
+  for (const char* s : {"", "-", ".", "-.", ".e1", "e1", "1e", "1e+", "1.2.3", "1e1.5", " 1", "1 ",
+                        "0x1F", ".inf", "NaN", "1_000", "+-1"}) {
+    CAPTURE(s);
+    CHECK_FALSE(text::is_number(s));
+  }
 }

@@ -1,0 +1,128 @@
+#include "core/bundle/bytecode.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "core/util/hash.h"
+#include "core/util/process.h"
+
+namespace fx::bundle {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Runs a Python snippet with `input` on stdin (through a temporary file) and returns whether
+// it exited 0; its stdout and stderr go to `output`.
+bool run_python(const fs::path& python, const std::string& code, const std::string& input,
+                const fs::path& scratch, std::string& output) {
+  fs::path in = scratch / "in.txt", out = scratch / "out.txt";
+  std::ofstream(in, std::ios::binary) << input;
+  std::error_code ec;
+  fs::remove(out, ec);
+  util::SpawnOptions opts;
+  opts.argv = {python.string(), "-c", code, in.string()};
+  for (char** e = environ; *e; ++e) opts.env.emplace_back(*e);
+  opts.output_file = out;
+  int status = 0;
+  try {
+    auto child = util::spawn_process(opts);
+    ::waitpid(child.pid, &status, 0);
+  } catch (const std::exception& e) {
+    output = e.what();
+    return false;
+  }
+  std::ifstream o(out);
+  output.assign(std::istreambuf_iterator<char>(o), std::istreambuf_iterator<char>());
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct Interpreter {
+  fs::path exe;
+  std::string version;  // "3.11"
+  std::string tag;      // "cpython-311"
+};
+
+// The local interpreter for a runtime, asked once per fx process.
+const Interpreter& interpreter_for(const std::string& runtime, const fs::path& scratch) {
+  static std::mutex mutex;
+  static std::map<std::string, Interpreter> cache;
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(runtime); it != cache.end()) return it->second;
+  Interpreter found;
+  std::string wanted = runtime.substr(6);
+  for (const std::string& name : {"python" + wanted, std::string("python3")}) {
+    fs::path exe = util::which(name);
+    if (exe.empty()) continue;
+    std::string out;
+    if (!run_python(exe, "import sys;print('%d.%d' % sys.version_info[:2]);print(sys.implementation.cache_tag)", "", scratch, out))
+      continue;
+    auto nl = out.find('\n');
+    found = {exe, out.substr(0, nl), out.substr(nl + 1, out.find('\n', nl + 1) - nl - 1)};
+    break;
+  }
+  return cache.emplace(runtime, found).first->second;
+}
+
+// Compiles each "SOURCE\tDEST\tNAME" line: DEST gets SOURCE's bytecode, with NAME (the path
+// inside the bundle) as the file name tracebacks show.
+constexpr const char* kCompile = R"(
+import py_compile, sys
+for line in open(sys.argv[1], encoding='utf-8').read().splitlines():
+    src, dest, name = line.split('\t')
+    try:
+        py_compile.compile(src, cfile=dest, dfile=name, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError as e:
+        print(e.msg.strip().splitlines()[-1])
+)";
+
+}  // namespace
+
+std::vector<PlannedFile> python_bytecode(const BundlePlan& plan, const std::string& runtime,
+                                         const fs::path& cache_dir, std::vector<std::string>& notes) {
+  std::vector<PlannedFile> out;
+  fs::create_directories(cache_dir);
+  const auto& py = interpreter_for(runtime, cache_dir);
+  if (py.exe.empty() || "python" + py.version != runtime) return out;
+  std::string todo;
+  struct Entry {
+    std::string archive;
+    fs::path pyc;
+  };
+  std::vector<Entry> entries;
+  for (const auto& f : plan.files) {
+    if (!f.archive_path.ends_with(".py")) continue;
+    std::ifstream in(f.source, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Keyed by content and name: the name is compiled into the bytecode.
+    fs::path pyc = cache_dir / (util::sha256_hex(text + '\0' + f.archive_path + '\0' + py.tag) + ".pyc");
+    fs::path rel = f.archive_path;
+    std::string archive = (rel.parent_path() / "__pycache__" /
+                           (rel.stem().string() + "." + py.tag + ".pyc")).generic_string();
+    if (archive.starts_with("/")) archive.erase(0, 1);
+    if (!fs::exists(pyc)) todo += fmt::format("{}\t{}\t{}\n", f.source.string(), pyc.string(), f.archive_path);
+    entries.push_back({archive, pyc});
+  }
+  if (!todo.empty()) {
+    std::string output;
+    if (!run_python(py.exe, kCompile, todo, cache_dir, output) || !output.empty())
+      notes.push_back(fmt::format("some modules were not compiled to bytecode: {}", output.substr(0, 300)));
+  }
+  std::error_code ec;
+  for (const auto& e : entries) {
+    if (!fs::exists(e.pyc, ec)) continue;  // a syntax error: the runtime reports it at import
+    out.push_back({e.archive, e.pyc, fs::file_size(e.pyc, ec), false,
+                   "bytecode (" + py.tag + "): the task root is read-only"});
+  }
+  return out;
+}
+
+}  // namespace fx::bundle

@@ -1,0 +1,79 @@
+// The Node.js import graph of a handler: which files under the service root a function can
+// load at runtime. A scanner finds require/import specifiers without a full parser; `follow`
+// resolves them with Node's algorithm (extensions, index files, node_modules walk-up,
+// package.json main/exports/imports) and keeps every reached file, the package.json files Node
+// reads at runtime, and whole packages (or directories) that load files by computed names.
+//
+// Paths in the bundle are the paths as reached (a symlinked package is copied where the link
+// is), because a zip holds plain files: Node inside the bundle resolves from those locations.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fx::bundle::node {
+
+// One static import: a literal specifier and how it is loaded.
+struct ImportRef {
+  std::string specifier;  // "./lib/x", "lodash/fp", "@aws-sdk/client-s3", "node:fs"
+  enum class Kind { require, import, dynamic_import, export_from, require_resolve } kind;
+  int line = 0;
+};
+
+// A require/import whose argument is not a literal: the files it loads are unknown.
+struct DynamicRef {
+  int line = 0;
+  std::string text;    // the call as written, e.g. "require(name)", whitespace collapsed
+  std::string prefix;  // literal start of the argument ("./locale/" for './locale/' + x), or ""
+};
+
+// Everything `scan` found in one source file, in source order.
+struct ScanResult {
+  std::vector<ImportRef> imports;
+  std::vector<DynamicRef> dynamic;
+};
+
+// Finds require('x'), require(`x`), require.resolve('x'), import ... from 'x', import 'x',
+// export ... from 'x' and import('x'), skipping comments, strings, template text and (by the
+// usual heuristic) regex literals. `obj.require(...)` is not a require. Calls through an alias
+// (`r = require; r(x)`) count as require.
+ScanResult scan(std::string_view source);
+
+// A file the bundle keeps and why.
+struct KeptFile {
+  std::filesystem::path source;  // absolute file on disk
+  std::string archive_path;      // relative to the service root, '/'-separated
+  std::string reason;            // "handler", "import chain: handler.js → lib/db.js → pg", ...
+};
+
+// The result of following a handler's imports.
+struct Graph {
+  std::vector<KeptFile> files;     // unique, sorted by archive_path
+  std::vector<std::string> notes;  // computed requires, unresolved imports, excluded packages
+  // Specifiers not resolved to files: builtins ("fs", "node:path"), packages the Lambda
+  // runtime provides (@aws-sdk/*) and missing ones; unique, sorted.
+  std::vector<std::string> builtins_or_missing;
+};
+
+// How `follow` resolves and what it leaves out.
+struct Options {
+  // Export-map conditions that may match; "import" is dropped for require and "require" for
+  // import. "default" always matches. Where "module-sync" (Node 20.19+, 22.12+) picks a
+  // different file than without it, both are kept: a Lambda runtime may be either side.
+  std::vector<std::string> conditions = {"node", "require", "import", "module-sync", "default"};
+  bool exclude_dev_dependencies = true;  // packages only in the root devDependencies
+};
+
+// Follows imports from the handler module (e.g. "src/app" for handler "src/app.main": tries
+// src/app.js, .mjs, .cjs, then src/app/index.js) inside service_root. Throws fx::Error naming
+// the paths tried when the handler file is not found, and for a symlink that leaves the service
+// root or loops.
+Graph follow(const std::filesystem::path& service_root, const std::string& handler_module_path,
+             const Options& options = {});
+
+// True for a Node builtin module name ("fs", "fs/promises", any "node:..." specifier).
+bool is_builtin(std::string_view specifier);
+
+}  // namespace fx::bundle::node

@@ -1,0 +1,77 @@
+// Python import graphs for minimal bundles: a static scanner that finds every import in a
+// source file without running Python, and a resolver that follows them from a handler through
+// a list of search roots the way sys.path does, keeping only the files a run can reach
+// (modules, the __init__ chain, package data, native libraries, the metadata
+// importlib.metadata reads) and saying why each one is kept.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fx::bundle::python {
+
+// One import found in a source file.
+struct ImportRef {
+  std::string module;              // "a.b" (absolute) or "b" with level>0 for "from ..b import x"
+  int level = 0;                   // leading dots of a relative import
+  std::vector<std::string> names;  // for "from M import a, b": {"a","b"} ("*" for star)
+  int line = 0;                    // 1-based line of the statement or call
+  bool optional = false;  // inside a try: whose handlers catch ImportError and the like
+};
+
+// An import whose module name is computed at run time, so it cannot be followed.
+struct DynamicImport {
+  std::string expression;  // the call as written, e.g. "importlib.import_module(name)"
+  int line = 0;
+};
+
+// A string literal shaped like a module path ("pkg.mod.func", "pkg.mod:func"): how lazy
+// imports name their target (boto3's lazy_call, Django settings, entry points).
+struct NameInString {
+  std::string value;
+  int line = 0;
+};
+
+// Everything the scanner learns from one source file.
+struct ScanResult {
+  std::vector<ImportRef> imports;             // in source order
+  std::vector<DynamicImport> dynamic;         // import_module / __import__ of a non-literal
+  std::vector<std::string> all_names;         // a literal module-level __all__, for "import *"
+  std::vector<NameInString> module_strings;   // candidates for lazy imports
+};
+
+// Every import statement and literal import_module / __import__ call in Python source.
+std::vector<ImportRef> scan_imports(std::string_view source);
+
+// scan_imports plus the dynamic imports and __all__ the graph needs.
+ScanResult scan_source(std::string_view source);
+
+// A directory on the import path: the service folder, .fx/deps, a vendored folder.
+struct SearchRoot {
+  std::filesystem::path dir;
+};
+
+// A file the bundle keeps.
+struct KeptFile {
+  std::filesystem::path source;  // absolute file on disk (a symlink's target)
+  std::string archive_path;      // '/'-separated, relative to the SearchRoot it came from
+  std::string reason;            // "handler", "import chain: handler → app.db → x", ...
+};
+
+// What follow() found.
+struct Graph {
+  std::vector<KeptFile> files;         // unique by archive_path, sorted by archive_path
+  std::vector<std::string> not_found;  // imports found in no root (stdlib, runtime-provided)
+  std::vector<std::string> notes;      // imports that cannot be followed, and why
+};
+
+// Follows imports from the handler module ("src/app" for handler "src/app.main", found in
+// roots[0]) through the roots in order, the first root holding a module winning as on
+// sys.path. A string literal naming a module of a package found in the roots ("pkg.mod.func")
+// is followed too, as lazy imports load such names at run time. Throws fx::Error when the handler module is missing (naming every path searched),
+// and on a symlink loop or a symlink leading outside every root.
+Graph follow(const std::string& handler_module_path, const std::vector<SearchRoot>& roots);
+
+}  // namespace fx::bundle::python

@@ -1,0 +1,236 @@
+"""Minimal bundles: only what the handler's imports reach goes in, and a minimized bundle
+behaves exactly like the full one. Each corpus function is deployed twice, minimized and not
+(custom.fx.minify: false), and must give the same result both ways."""
+import json
+import os
+import shutil
+import zipfile
+
+from fxtest import FxTestCase, main
+
+PY_MANIFEST = """
+    service: SERVICE
+    provider: {name: aws, runtime: python3.11}
+    custom:
+      fx:
+        minify: MINIFY
+        pythonPath: vendor
+    functions:
+      tricky:
+        handler: src/handler.main
+      data:
+        handler: src/handler.data
+      meta:
+        handler: src/handler.meta
+    """
+
+PY_FILES = {
+    "src/handler.py": """
+        import json
+        import pkg.sub
+        from pkg import helpers
+        from ns import plain  # a namespace package: no __init__.py
+        try:
+            import fastjson as fast  # not installed anywhere: the fallback must be kept
+        except ImportError:
+            from pkg import fallback as fast
+
+        def main(event, context):
+            import importlib
+            lazy = importlib.import_module("pkg.lazy")
+            dunder = __import__("pkg.dunder", fromlist=["x"])
+            from pkg.deep.inner import value
+            return {"sub": pkg.sub.NAME, "helpers": helpers.twice(21), "plain": plain.WHO,
+                    "fast": fast.NAME, "lazy": lazy.NAME, "dunder": dunder.NAME, "deep": value()}
+
+        def data(event, context):
+            import pkgutil
+            import importlib.resources
+            from pkg import data_reader
+            return {"file": data_reader.read(), "pkgutil": json.loads(pkgutil.get_data("pkg", "data.json")),
+                    "resources": json.loads(importlib.resources.files("pkg").joinpath("data.json").read_text())}
+
+        def meta(event, context):
+            import importlib.metadata
+            import fakelib
+            return {"version": importlib.metadata.version("fakelib"), "lib": fakelib.hello()}
+        """,
+    "src/unused.py": "raise RuntimeError('never imported')\n",
+    "pkg/__init__.py": "",
+    "pkg/sub.py": "from . import helpers\nNAME = 'sub' + str(helpers.twice(1))\n",
+    "pkg/helpers.py": "def twice(x):\n    return 2 * x\n",
+    "pkg/fallback.py": "NAME = 'fallback'\n",
+    "pkg/lazy.py": "NAME = 'lazy'\n",
+    "pkg/dunder.py": "NAME = 'dunder'\n",
+    "pkg/deep/__init__.py": "",
+    "pkg/deep/inner.py": "from ..helpers import twice\ndef value():\n    return twice(50)\n",
+    "pkg/data.json": '{"answer": 42}\n',
+    "pkg/data_reader.py": """
+        import json, os
+        def read():
+            with open(os.path.join(os.path.dirname(__file__), "data.json")) as f:
+                return json.load(f)
+        """,
+    "pkg/tests/test_sub.py": "assert False\n",
+    "pkg/unused_mod.py": "X = 1\n",
+    "ns/plain.py": "WHO = 'namespace'\n",
+    "vendor/fakelib/__init__.py": "def hello():\n    return 'hello from fakelib'\n",
+    "vendor/fakelib/_internal.pyi": "def hello() -> str: ...\n",
+    "vendor/fakelib-1.2.3.dist-info/METADATA": "Metadata-Version: 2.1\nName: fakelib\nVersion: 1.2.3\n",
+    "vendor/fakelib-1.2.3.dist-info/RECORD": "fakelib/__init__.py,,\n",
+    "vendor/fakelib-1.2.3.dist-info/top_level.txt": "fakelib\n",
+    "vendor/otherlib/__init__.py": "X = 1\n",
+    "README.md": "docs\n",
+}
+
+NODE_MANIFEST = """
+    service: SERVICE
+    provider: {name: aws, runtime: nodejs20.x}
+    custom:
+      fx:
+        minify: MINIFY
+    functions:
+      node:
+        handler: src/index.handler
+    """
+
+NODE_FILES = {
+    "package.json": '{"name": "corpus", "version": "1.0.0", "dependencies": {"cond": "1.0.0", "left": "1.0.0"}, "devDependencies": {"devonly": "1.0.0"}}\n',
+    "src/index.js": """
+        const a = require('./a');
+        const config = require('../config.json');
+        const cond = require('cond');
+        const left = require('left/sub');
+        const where = require.resolve('cond');
+        exports.handler = async () => {
+          const esm = await import('cond');
+          return { a: a.name, b: a.bName(), config: config.mode, cond: cond.kind, esm: esm.kind || esm.default.kind,
+                   left: left.sub, resolved: where.endsWith('.cjs') };
+        };
+        """,
+    "src/a.js": "const b = require('./b');\nexports.name = 'a';\nexports.bName = () => b.name;\n",
+    "src/b.js": "const a = require('./a');  // circular on purpose\nexports.name = 'b';\n",
+    "src/unused.js": "throw new Error('never required');\n",
+    "config.json": '{"mode": "prod"}\n',
+    "node_modules/cond/package.json": '{"name": "cond", "version": "1.0.0", "exports": {".": {"import": "./esm.mjs", "require": "./cjs.cjs"}}}\n',
+    "node_modules/cond/cjs.cjs": "exports.kind = 'require';\n",
+    "node_modules/cond/esm.mjs": "export const kind = 'import';\n",
+    "node_modules/cond/README.md": "docs\n",
+    "node_modules/cond/esm.mjs.map": "{}\n",
+    "node_modules/left/package.json": '{"name": "left", "version": "1.0.0", "main": "index.js"}\n',
+    "node_modules/left/index.js": "module.exports = 'left';\n",
+    "node_modules/left/sub.js": "exports.sub = 'left/sub';\n",
+    "node_modules/left/test/left.test.js": "throw new Error('test');\n",
+    "node_modules/devonly/package.json": '{"name": "devonly", "version": "1.0.0"}\n',
+    "node_modules/devonly/index.js": "module.exports = 1;\n",
+}
+
+
+class Bundles(FxTestCase):
+    def deploy_both(self, manifest, files):
+        """Deploys the corpus minimized and not; returns (minimized dir, full dir)."""
+        dirs = []
+        for minify in ("true", "false"):
+            d = self.make_service({"serverless.yaml": manifest.replace("MINIFY", minify), **files})
+            self.ok("deploy")
+            dirs.append(d)
+        return dirs
+
+    def invoke_in(self, d, fn):
+        r = self.fx("invoke", fn, cwd=d)
+        self.assertEqual(r.code, 0, r)
+        return json.loads(r.out)
+
+    def zip_names(self, d, fn):
+        with zipfile.ZipFile(os.path.join(d, ".fx", "build", f"{fn}.zip")) as z:
+            return set(z.namelist())
+
+    def test_python_corpus_behaves_the_same_minimized(self):
+        small, full = self.deploy_both(PY_MANIFEST, PY_FILES)
+        for fn in ("tricky", "data", "meta"):
+            with self.subTest(fn=fn):
+                self.assertEqual(self.invoke_in(small, fn), self.invoke_in(full, fn))
+        self.assertEqual(self.invoke_in(small, "tricky")["fast"], "fallback")
+        self.assertEqual(self.invoke_in(small, "meta")["version"], "1.2.3")
+        names = self.zip_names(small, "tricky")
+        for kept in ("src/handler.py", "pkg/__init__.py", "pkg/sub.py", "pkg/fallback.py", "pkg/lazy.py",
+                     "pkg/dunder.py", "pkg/deep/inner.py", "pkg/data.json", "ns/plain.py", "fakelib/__init__.py",
+                     "fakelib-1.2.3.dist-info/METADATA"):
+            self.assertIn(kept, names)
+        for dropped in ("src/unused.py", "pkg/tests/test_sub.py", "pkg/unused_mod.py", "README.md",
+                        "fakelib/_internal.pyi", "fakelib-1.2.3.dist-info/RECORD", "otherlib/__init__.py"):
+            self.assertNotIn(dropped, names)
+        self.assertIn("src/unused.py", self.zip_names(full, "tricky"))
+
+    def test_node_corpus_behaves_the_same_minimized(self):
+        small, full = self.deploy_both(NODE_MANIFEST, NODE_FILES)
+        got = self.invoke_in(small, "node")
+        self.assertEqual(got, self.invoke_in(full, "node"))
+        self.assertEqual(got["cond"], "require")
+        self.assertEqual(got["esm"], "import")
+        names = self.zip_names(small, "node")
+        for kept in ("src/index.js", "src/a.js", "src/b.js", "config.json", "node_modules/cond/package.json",
+                     "node_modules/cond/cjs.cjs", "node_modules/cond/esm.mjs", "node_modules/left/sub.js",
+                     "node_modules/left/package.json"):
+            self.assertIn(kept, names)
+        for dropped in ("src/unused.js", "node_modules/cond/README.md", "node_modules/cond/esm.mjs.map",
+                        "node_modules/left/test/left.test.js", "node_modules/devonly/index.js", "package.json"):
+            if dropped == "package.json":
+                continue  # the service's own package.json may stay: Node reads "type" from it
+            self.assertNotIn(dropped, names)
+
+    def test_package_reports_reduction_explains_and_caches(self):
+        self.make_service({"serverless.yaml": PY_MANIFEST.replace("MINIFY", "true"), **PY_FILES})
+        first = {a["function"]: a for a in self.ok("package", "--json").json()}
+        t = first["tricky"]
+        sources = [n for n in self.zip_names(self.service_dir, "tricky") if "__pycache__/" not in n]
+        self.assertLess(len(sources), t["files_in"])
+        self.assertEqual(t["files_out"], len(self.zip_names(self.service_dir, "tricky")))
+        self.assertFalse(t["cached"])
+        again = {a["function"]: a for a in self.ok("package", "--json").json()}
+        self.assertTrue(again["tricky"]["cached"])
+        self.assertEqual(again["tricky"]["sha256"], t["sha256"])
+        explained = self.ok("package", "--explain", "tricky", "--json").json()
+        reasons = {f["path"]: f["reason"] for f in explained["files"]}
+        self.assertIn("pkg.deep.inner", reasons["pkg/deep/inner.py"])
+        self.assertIn("handler", reasons["src/handler.py"])
+        # A pattern forces a file in and says so.
+        with open(os.path.join(self.service_dir, "serverless.yaml"), "a") as f:
+            f.write("package:\n  patterns:\n    - 'src/unused.py'\n")
+        explained = self.ok("package", "--explain", "tricky", "--json").json()
+        self.assertEqual({f["path"]: f["reason"] for f in explained["files"]}["src/unused.py"],
+                         "pattern 'src/unused.py'")
+        text = self.ok("package").out
+        self.assertIn("tricky", text)
+        self.assertIn("%", text)
+
+    def test_missing_handler_module_fails_at_package_time(self):
+        files = dict(PY_FILES)
+        del files["src/handler.py"]
+        self.make_service({"serverless.yaml": PY_MANIFEST.replace("MINIFY", "true"), **files})
+        r = self.fx("package")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error:", r.err)
+        self.assertIn("src/handler.py", r.err)
+
+    def test_missing_node_modules_names_the_install_step(self):
+        files = {k: v for k, v in NODE_FILES.items() if not k.startswith("node_modules/")}
+        self.make_service({"serverless.yaml": NODE_MANIFEST.replace("MINIFY", "true"), **files})
+        r = self.fx("package")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("npm install", r.err)
+
+    def test_symlink_outside_the_service_is_refused(self):
+        d = self.make_service({"serverless.yaml": PY_MANIFEST.replace("MINIFY", "true"), **PY_FILES})
+        outside = os.path.join(self.root, "outside.py")
+        with open(outside, "w") as f:
+            f.write("X = 1\n")
+        os.remove(os.path.join(d, "pkg", "helpers.py"))
+        os.symlink(outside, os.path.join(d, "pkg", "helpers.py"))
+        r = self.fx("package")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("pkg/helpers.py", r.err)
+
+
+if __name__ == "__main__":
+    main()
