@@ -172,6 +172,9 @@ class Bench:
         self.fxrun('deploy')
         fns = json.loads(self.fxrun('info', '--json').stdout)['functions']
         self.names = {f['function']: f['name'] for f in fns}
+        if not {'hello', 'noop'} <= set(self.names):
+            raise RuntimeError(f"expected functions hello and noop after deploy, got {sorted(self.names)}: "
+                               "has the python template's serverless.yaml stopped ending with `functions:`?")
         for fn in ('hello', 'noop'):
             self.fxrun('invoke', fn, '--data', '{"name":"bench"}')
         self.results['setup'] = {'fx': self.fx, 'emulator_url': self.url, 'functions': self.names,
@@ -642,17 +645,23 @@ def main():
                     help='seconds the AWS CLI and serverless invoke local may take in (a), together')
     args = ap.parse_args()
 
+    if not args.only or set(args.only) - set('abc'):
+        ap.error('--only takes any of the letters a, b, c')
     bench = Bench(args)
     t0 = time.monotonic()
+    out = Path(args.out)
     try:
         bench.results['machine'] = machine_info()
         bench.setup()
         for k in args.only:
             getattr(bench, f'bench_{k}')()
+    except BaseException as e:
+        bench.results['error'] = f'{type(e).__name__}: {e}'
+        (out / 'summary.json').write_text(json.dumps(bench.results, indent=2) + '\n')
+        raise
     finally:
         bench.close()
     bench.results['wall_s'] = round(time.monotonic() - t0, 1)
-    out = Path(args.out)
     (out / 'summary.json').write_text(json.dumps(bench.results, indent=2) + '\n')
     md = summary_markdown(bench.results)
     (out / 'summary.md').write_text(md)

@@ -43,6 +43,5 @@ if [ "$no_peers" = 0 ] && [ ! -x "$FXBENCH_NPM_DIR/node_modules/.bin/serverless"
 fi
 
 out="$here/results/$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$out"
 echo "bench: fx = $FX_BIN ($("$FX_BIN" --version 2>/dev/null || echo '?')), results in $out" >&2
 exec python3 "$here/bench.py" --fx "$FX_BIN" --out "$out" "$@"

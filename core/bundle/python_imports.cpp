@@ -61,6 +61,7 @@ enum class StmtKind : std::uint8_t {
   except_other,
   else_block,
   finally_block,
+  dormant_if,  // `if TYPE_CHECKING:` or `if "m" in sys.modules:`: its body never loads anything
 };
 
 struct Stmt {
@@ -525,11 +526,24 @@ class Scanner {
     return header_colon(from, to) != npos;
   }
 
+  // TYPE_CHECKING, typing.TYPE_CHECKING: False at run time. "m" in sys.modules: true only when
+  // m is loaded already, so the imports under it add nothing.
+  bool is_dormant_condition(std::size_t from, std::size_t to) const {
+    std::size_t n = to - from;
+    if (n == 0) return false;
+    const Token* t = &toks_[from];
+    if (n == 1 || (n == 3 && t[1].is_op('.'))) return t[n - 1].is_name("TYPE_CHECKING");
+    return n == 5 && t[0].kind == TokKind::string && t[1].is_name("in") && t[2].is_name("sys") &&
+           t[3].is_op('.') && t[4].is_name("modules");
+  }
+
   StmtKind block_kind(std::size_t from, std::size_t colon) const {
     std::string_view k = toks_[from].text;
     if (k == "try") return StmtKind::try_block;
     if (k == "else") return StmtKind::else_block;
     if (k == "finally") return StmtKind::finally_block;
+    if (k == "if")
+      return is_dormant_condition(from + 1, colon) ? StmtKind::dormant_if : StmtKind::other;
     if (k != "except") return StmtKind::other;
     bool any = false;
     for (std::size_t i = from + 1; i < colon; ++i) {
@@ -745,14 +759,22 @@ class Scanner {
   }
 
   // A statement is optional when it sits in the body of a try whose handlers catch
-  // ImportError (or something wider); the handlers' own bodies are not.
+  // ImportError (or something wider); the handlers' own bodies are not. One is dormant in the
+  // body (not the else) of a dormant if.
   void mark_optional() {
     std::size_t n = stmts_.size();
     for (std::size_t i = 0; i < n; ++i) {
-      if (stmts_[i].kind != StmtKind::try_block) continue;
+      if (stmts_[i].kind != StmtKind::try_block && stmts_[i].kind != StmtKind::dormant_if)
+        continue;
       int indent = stmts_[i].indent;
       std::size_t body_end = i + 1;
       while (body_end < n && stmts_[body_end].indent > indent) ++body_end;
+      if (stmts_[i].kind == StmtKind::dormant_if) {
+        for (std::size_t s = i + 1; s < body_end; ++s)
+          for (std::size_t r = stmts_[s].first_ref; r < stmts_[s].end_ref; ++r)
+            out_.imports[r].dormant = true;
+        continue;
+      }
       bool catches = false;
       for (std::size_t k = body_end; k < n && stmts_[k].indent == indent;) {
         StmtKind kind = stmts_[k].kind;
@@ -933,6 +955,22 @@ void for_each_line(std::string_view text, F&& f) {
   }
 }
 
+// Whether a METADATA file declares `Requires-Dist: <project>` (any version or marker).
+bool requires_dist(std::string_view metadata, std::string_view project) {
+  bool found = false;
+  for_each_line(metadata, [&](std::string_view line) {
+    constexpr std::string_view kKey = "Requires-Dist:";
+    if (found || !line.starts_with(kKey)) return;
+    line.remove_prefix(kKey.size());
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    std::size_t end = 0;
+    while (end < line.size() && (is_ident_char(line[end]) || line[end] == '-' || line[end] == '.'))
+      ++end;
+    found = normalize_name(line.substr(0, end)) == project;
+  });
+  return found;
+}
+
 constexpr const char* kLinkHint =
     "remove the link, or copy what it points at into the service folder";
 
@@ -940,6 +978,8 @@ constexpr const char* kLinkHint =
 // Resolver
 
 enum class ModKind : std::uint8_t { source, package, namespace_package, extension };
+
+enum class Via : std::uint8_t { import_statement, string, native_code };
 
 struct Module {
   std::string name;
@@ -950,7 +990,7 @@ struct Module {
   int from = -1;                // the module whose import loaded this one; -1: the handler
   bool loaded = false;
   bool named = false;           // imported by its own name, not only as someone's parent
-  bool by_string = false;       // first reached through a module name in a string
+  Via via = Via::import_statement;  // how it was first reached
   std::vector<ImportRef> imports;
   std::vector<DynamicImport> dynamic;
   std::vector<std::string> all_names;
@@ -1045,7 +1085,18 @@ class Resolver {
       load_dotted(name.substr(0, dot), -1, false);
     load(handler_, -1, true);
 
-    for (std::size_t q = 0; q < queue_.size(); ++q) {
+    // Metadata can add a module (see keep_dist_of), whose imports then need following.
+    for (std::size_t q = 0, modules = 0; modules != modules_.size();) {
+      modules = modules_.size();
+      follow_queue(q);
+      keep_metadata();
+    }
+    return graph();
+  }
+
+ private:
+  void follow_queue(std::size_t& q) {
+    for (; q < queue_.size(); ++q) {
       int m = queue_[q];
       std::vector<ImportRef> imports = std::move(modules_[m].imports);
       for (const DynamicImport& d : modules_[m].dynamic)
@@ -1055,11 +1106,8 @@ class Resolver {
       std::vector<NameInString> strings = std::move(modules_[m].strings);
       for (const NameInString& s : strings) follow_string(m, s.value);
     }
-    keep_metadata();
-    return graph();
   }
 
- private:
   // Absolute, normalized, without a trailing separator ("a/b/" and "a/b" are one root).
   static fs::path absolute_dir(const fs::path& dir) {
     std::error_code ec;
@@ -1300,6 +1348,7 @@ class Resolver {
   }
 
   void follow_ref(int m, const ImportRef& ref) {
+    if (ref.dormant) return;
     std::string target = ref.module;
     if (ref.level > 0) {
       std::string base = package_of(m);
@@ -1336,9 +1385,8 @@ class Resolver {
     if (find(name.substr(0, name.find('.'))) < 0) return;
     for (std::size_t dot = name.rfind('.'); dot != npos; dot = name.rfind('.')) {
       if (int idx = find(name); idx >= 0) {
-        bool fresh = !modules_[idx].loaded;
+        if (!modules_[idx].loaded) modules_[idx].via = Via::string;
         load_dotted(name, m, true);
-        if (fresh) modules_[idx].by_string = true;
         return;
       }
       name.resize(dot);
@@ -1404,7 +1452,6 @@ class Resolver {
   // importlib.metadata reads METADATA (version(), requires()) and entry_points.txt
   // (entry_points()); RECORD, WHEEL, LICENSE and the like only matter to pip.
   void keep_metadata() {
-    std::set<std::pair<int, std::string>> done;
     for (std::size_t m = 0; m < modules_.size(); ++m) {
       const Module& mod = modules_[m];
       if (!mod.loaded || mod.name.find('.') != npos) continue;
@@ -1417,11 +1464,12 @@ class Resolver {
       }
       std::string name = mod.name;
       for (int root : roots)
-        if (done.emplace(root, name).second) keep_dist_of(root, name, ns);
+        if (metadata_done_.emplace(root, name).second)
+          keep_dist_of(root, name, ns, static_cast<int>(m));
     }
   }
 
-  void keep_dist_of(int root, const std::string& top, bool ns) {
+  void keep_dist_of(int root, const std::string& top, bool ns, int module) {
     std::vector<Dist>& all = dists(root);
     std::string norm = normalize_name(top);
     std::vector<Dist*> found;
@@ -1453,6 +1501,17 @@ class Resolver {
       for (const char* file : {d->egg ? "PKG-INFO" : "METADATA", "entry_points.txt"})
         if (const Entry* e = d->listing->find(file); e && e->type == EntryType::file)
           keep(*d->listing, *e, Why::metadata, -1, top);
+      // cffi's generated modules import _cffi_backend from C, where no scanner sees it; a
+      // distribution depending on cffi is the sign (reading binaries for the name cost more).
+      if (!d->egg) {
+        if (auto metadata = read_text(d->listing->path("METADATA"));
+            metadata && requires_dist(*metadata, "cffi")) {
+          if (int cffi = find("_cffi_backend"); cffi >= 0 && !modules_[cffi].loaded) {
+            modules_[cffi].via = Via::native_code;
+            load(cffi, module, true);
+          }
+        }
+      }
       // Shared libraries a wheel puts at the top level, such as mypyc's runtime
       // (<hash>__mypyc.*.so), load from its extension modules, never by an import.
       for (const Entry& e : r->entries) {
@@ -1475,7 +1534,8 @@ class Resolver {
     std::string out = "import chain: handler";
     for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
       out += " → " + modules_[*it].name;
-      if (modules_[*it].by_string) out += " (named in a string)";
+      if (modules_[*it].via == Via::string) out += " (named in a string)";
+      if (modules_[*it].via == Via::native_code) out += " (imported by native code)";
     }
     return out;
   }
@@ -1515,6 +1575,7 @@ class Resolver {
   int handler_ = -1;
   std::map<std::string, Keep> kept_;  // by archive path, so the result comes out sorted
   std::set<std::string> not_found_;
+  std::set<std::pair<int, std::string>> metadata_done_;  // (root, top-level name) looked up
   std::vector<std::string> notes_;
   std::vector<std::vector<Dist>> dists_;
   std::vector<bool> dists_built_;

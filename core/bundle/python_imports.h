@@ -19,6 +19,7 @@ struct ImportRef {
   std::vector<std::string> names;  // for "from M import a, b": {"a","b"} ("*" for star)
   int line = 0;                    // 1-based line of the statement or call
   bool optional = false;  // inside a try: whose handlers catch ImportError and the like
+  bool dormant = false;   // under `if TYPE_CHECKING:` or `if "m" in sys.modules:`: loads nothing
 };
 
 // An import whose module name is computed at run time, so it cannot be followed.
@@ -70,7 +71,8 @@ struct Graph {
 // Follows imports from the handler module ("src/app" for handler "src/app.main", found in
 // roots[0]) through the roots in order, the first root holding a module winning as on
 // sys.path. A string literal naming a module of a package found in the roots ("pkg.mod.func")
-// is followed too, as lazy imports load such names at run time. Throws fx::Error when the handler module is missing (naming every path searched),
+// is followed too, as lazy imports load such names at run time; dormant imports are not.
+// Throws fx::Error when the handler module is missing (naming every path searched),
 // and on a symlink loop or a symlink leading outside every root.
 Graph follow(const std::string& handler_module_path, const std::vector<SearchRoot>& roots);
 

@@ -201,9 +201,6 @@ void Session::on_request(beast::error_code ec) {
   for (const auto& field : msg.base())
     req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   req.body = std::move(msg.body());
-  beast::error_code ignored;
-  auto endpoint = stream_.socket().remote_endpoint(ignored);
-  req.remote_address = endpoint.address().to_string();
   auto responder = std::make_shared<SessionResponder>(shared_from_this(), msg.keep_alive());
   server->handler(req, std::move(responder));
 }

@@ -25,7 +25,6 @@ struct HttpRequest {
   std::string query;   // "x=1"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string remote_address;
 
   // The first header of that name (case-insensitive), or "".
   std::string_view header(std::string_view name) const;

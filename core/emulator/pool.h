@@ -84,6 +84,7 @@ struct Instance {
   std::string init_log;           // lines written before the first /next
   std::string init_error_type, init_error_body;
   bool killed = false;            // by us: a timeout, a redeploy, shutdown
+  std::optional<std::int64_t> last_cpu_ms;  // CPU time when the last invocation completed
 };
 
 struct FunctionState {

@@ -88,7 +88,8 @@ std::string to_hex(std::string_view bytes) {
 std::string base64_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
-  std::string block(kEncodeChunk / 3 * 4 + 1, '\0');  // +1: EVP_EncodeBlock writes a NUL
+  // Sized by the input: a fixed chunk-sized buffer would zero-fill megabytes for a few bytes.
+  std::string block(std::min(bytes.size(), kEncodeChunk) / 3 * 4 + 5, '\0');  // +NUL, partial quantum
   for (std::size_t pos = 0; pos < bytes.size(); pos += kEncodeChunk) {
     std::string_view chunk = bytes.substr(pos, kEncodeChunk);
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(block.data()), bytes_of(chunk),
@@ -115,7 +116,7 @@ std::string base64_decode(std::string_view text) {
     throw invalid();
 
   std::string out;
-  std::string block(kDecodeChunk / 4 * 3, '\0');
+  std::string block(std::min(text.size(), kDecodeChunk) / 4 * 3 + 3, '\0');
   for (std::size_t pos = 0; pos < text.size(); pos += kDecodeChunk) {
     std::string_view chunk = text.substr(pos, kDecodeChunk);
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(block.data()), bytes_of(chunk),

@@ -1,12 +1,34 @@
+// Plain http:// (the local emulator, a shared fx emulator) goes through a small keep-alive
+// client on POSIX sockets; https:// (AWS) goes through libcurl, which is loaded with dlopen
+// the first time it is needed. libcurl pulls in 30 shared libraries that cost a short
+// command like `fx invoke` ~6 ms to load and relocate at every start, whether it uses them
+// or not.
 #include "core/util/http_client.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "core/util/error.h"
 
 namespace fx::util {
+
+struct Url {
+  std::string scheme, host, port, target;  // target: "/path?query"
+  std::string origin() const { return scheme + "://" + host + ":" + port; }
+};
 
 namespace {
 
@@ -17,6 +39,76 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+Url parse_url(const std::string& url) {
+  Url u;
+  auto colon = url.find("://");
+  if (colon == std::string::npos) throw Error(fmt::format("'{}' is not a URL", url), "use http://HOST:PORT");
+  u.scheme = url.substr(0, colon);
+  auto rest = std::string_view(url).substr(colon + 3);
+  auto slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  auto at = authority.rfind(':');
+  if (at != std::string_view::npos && authority.find(']', at) == std::string_view::npos) {
+    u.host = authority.substr(0, at);
+    u.port = authority.substr(at + 1);
+  } else {
+    u.host = authority;
+    u.port = u.scheme == "https" ? "443" : "80";
+  }
+  if (u.host.size() > 2 && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
+  return u;
+}
+
+// --- libcurl, loaded on first use ------------------------------------------------------
+
+struct CurlApi {
+  CURLcode (*global_init)(long);
+  CURL* (*easy_init)();
+  void (*easy_cleanup)(CURL*);
+  void (*easy_reset)(CURL*);
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL*);
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+  const char* (*easy_strerror)(CURLcode);
+  curl_slist* (*slist_append)(curl_slist*, const char*);
+  void (*slist_free_all)(curl_slist*);
+};
+
+const CurlApi& curl_api() {
+  static const CurlApi api = [] {
+    void* lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+      throw Error(fmt::format("cannot load libcurl for https: {}", dlerror()),
+                  "install it: apt-get install libcurl4");
+    auto sym = [&](const char* name) {
+      void* p = dlsym(lib, name);
+      if (!p) throw Error(fmt::format("libcurl has no {}", name));
+      return p;
+    };
+    CurlApi a;
+    a.global_init = reinterpret_cast<decltype(a.global_init)>(sym("curl_global_init"));
+    a.easy_init = reinterpret_cast<decltype(a.easy_init)>(sym("curl_easy_init"));
+    a.easy_cleanup = reinterpret_cast<decltype(a.easy_cleanup)>(sym("curl_easy_cleanup"));
+    a.easy_reset = reinterpret_cast<decltype(a.easy_reset)>(sym("curl_easy_reset"));
+    a.easy_setopt = reinterpret_cast<decltype(a.easy_setopt)>(sym("curl_easy_setopt"));
+    a.easy_perform = reinterpret_cast<decltype(a.easy_perform)>(sym("curl_easy_perform"));
+    a.easy_getinfo = reinterpret_cast<decltype(a.easy_getinfo)>(sym("curl_easy_getinfo"));
+    a.easy_strerror = reinterpret_cast<decltype(a.easy_strerror)>(sym("curl_easy_strerror"));
+    a.slist_append = reinterpret_cast<decltype(a.slist_append)>(sym("curl_slist_append"));
+    a.slist_free_all = reinterpret_cast<decltype(a.slist_free_all)>(sym("curl_slist_free_all"));
+    a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
+  }();
+  return api;
+}
+
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
@@ -25,72 +117,269 @@ std::size_t on_body(char* data, std::size_t size, std::size_t n, void* out) {
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* out) {
   std::string_view line(data, size * n);
   auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    auto trim = [](std::string_view s) {
-      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-      while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-      return std::string(s);
-    };
-    static_cast<HttpResult*>(out)->headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
-  } else if (line.starts_with("HTTP/")) {
-    static_cast<HttpResult*>(out)->headers.clear();  // a new response (after 100 Continue)
-  }
+  auto* result = static_cast<HttpResult*>(out);
+  if (line.starts_with("HTTP/")) result->headers.clear();  // a new response (after 100 Continue)
+  else if (colon != std::string_view::npos)
+    result->headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
   return size * n;
 }
 
+HttpResult curl_request(void*& handle, std::string_view method, const std::string& url,
+                        const std::vector<std::pair<std::string, std::string>>& headers,
+                        std::string_view body, long timeout_ms) {
+  const auto& c = curl_api();
+  if (!handle) handle = c.easy_init();
+  CURL* h = static_cast<CURL*>(handle);
+  c.easy_reset(h);  // keeps the connection cache
+  HttpResult result;
+  c.easy_setopt(h, CURLOPT_URL, url.c_str());
+  std::string verb(method);
+  if (verb == "HEAD") c.easy_setopt(h, CURLOPT_NOBODY, 1L);
+  else if (verb != "GET") c.easy_setopt(h, CURLOPT_CUSTOMREQUEST, verb.c_str());
+  if (verb != "GET" && verb != "HEAD") {
+    c.easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    c.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  // An "Expect: 100-continue" round trip costs a whole RTT on every large upload.
+  curl_slist* list = c.slist_append(nullptr, "Expect:");
+  for (const auto& [k, v] : headers) list = c.slist_append(list, (k + ": " + v).c_str());
+  c.easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  c.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  c.easy_setopt(h, CURLOPT_WRITEDATA, &result.body);
+  c.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  c.easy_setopt(h, CURLOPT_HEADERDATA, &result);
+  c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  c.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  c.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  c.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  CURLcode rc = c.easy_perform(h);
+  c.slist_free_all(list);
+  if (rc != CURLE_OK)
+    throw Error(fmt::format("cannot reach {}: {}", parse_url(url).origin(), errbuf[0] ? errbuf : c.easy_strerror(rc)));
+  c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.status);
+  return result;
+}
+
 }  // namespace
+
+// --- the built-in http:// client ---------------------------------------------------------
+
+struct HttpClient::Connection {
+  int fd = -1;
+  std::string origin;
+  std::string buffer;  // bytes read past the last response
+  ~Connection() { close(); }
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    buffer.clear();
+  }
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits until fd is ready; false on timeout. deadline empty: no limit.
+bool wait_ready(int fd, short events, std::optional<Clock::time_point> deadline) {
+  while (true) {
+    int ms = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      ms = static_cast<int>(std::min<long long>(left, 1 << 30));
+    }
+    pollfd p{fd, events, 0};
+    int rc = ::poll(&p, 1, ms);
+    if (rc > 0) return true;
+    if (rc == 0) return false;
+    if (errno != EINTR) return true;  // let the read or write report the error
+  }
+}
+
+int connect_to(const Url& u) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(u.host.c_str(), u.port.c_str(), &hints, &res); rc != 0)
+    throw Error(fmt::format("cannot reach {}: {}", u.origin(), gai_strerror(rc)));
+  std::string why = "no address";
+  int fd = -1;
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      if (wait_ready(fd, POLLOUT, Clock::now() + std::chrono::seconds(5))) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        rc = err ? -1 : 0;
+        errno = err;
+      } else {
+        errno = ETIMEDOUT;
+      }
+    }
+    if (rc == 0) break;
+    why = std::strerror(errno);
+    ::close(fd);
+    fd = -1;
+  }
+  ::freeaddrinfo(res);
+  if (fd < 0) throw Error(fmt::format("cannot reach {}: {}", u.origin(), why));
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+}  // namespace
+
+HttpClient::HttpClient() : conn_(std::make_unique<Connection>()) {}
+
+HttpClient::~HttpClient() {
+  if (curl_) curl_api().easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+HttpResult HttpClient::request(std::string_view method, const std::string& url,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               std::string_view body, long timeout_ms) {
+  Url u = parse_url(url);
+  if (u.scheme == "https") return curl_request(curl_, method, url, headers, body, timeout_ms);
+  if (u.scheme != "http") throw Error(fmt::format("unsupported URL scheme in {}", url), "use http:// or https://");
+
+  std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Length: {}\r\n", method,
+                                 u.target, u.host, u.port, body.size());
+  for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+  head += "\r\n";
+  std::optional<Clock::time_point> deadline;
+  if (timeout_ms > 0) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+
+  // A kept-alive connection the server has closed meanwhile fails before any byte of the
+  // answer: then (only then) the request is sent again on a new connection.
+  for (int attempt = 0;; ++attempt) {
+    bool reused = conn_->fd >= 0 && conn_->origin == u.origin();
+    if (!reused) {
+      conn_->close();
+      conn_->fd = connect_to(u);
+      conn_->origin = u.origin();
+    }
+    try {
+      return exchange(head, body, deadline, u);
+    } catch (const StaleConnection&) {
+      conn_->close();
+      if (!reused || attempt > 0) throw Error(fmt::format("cannot reach {}: the connection was closed", u.origin()));
+    }
+  }
+}
+
+HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
+                                std::optional<std::chrono::steady_clock::time_point> deadline,
+                                const Url& u) {
+  int fd = conn_->fd;
+  auto fail = [&](const std::string& why) -> Error {
+    conn_->close();
+    return Error(fmt::format("cannot reach {}: {}", u.origin(), why));
+  };
+  bool any_response_byte = false;
+  auto send_all = [&](std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<std::size_t>(n));
+      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (!wait_ready(fd, POLLOUT, deadline)) throw fail("timed out");
+      } else {
+        throw StaleConnection{};
+      }
+    }
+  };
+  send_all(head);
+  send_all(body);
+
+  std::string& buf = conn_->buffer;
+  auto read_more = [&] {
+    char chunk[65536];
+    while (true) {
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n > 0) {
+        buf.append(chunk, static_cast<std::size_t>(n));
+        any_response_byte = true;
+        return true;
+      }
+      if (n == 0) {
+        if (!any_response_byte) throw StaleConnection{};
+        return false;  // closed by the server
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        if (!wait_ready(fd, POLLIN, deadline)) throw fail("timed out waiting for the answer");
+        continue;
+      }
+      if (!any_response_byte && errno == ECONNRESET) throw StaleConnection{};
+      throw fail(std::strerror(errno));
+    }
+  };
+
+  HttpResult result;
+  std::size_t end;
+  while ((end = buf.find("\r\n\r\n")) == std::string::npos)
+    if (!read_more()) throw fail("the connection closed mid-answer");
+  std::string_view header_block(buf.data(), end);
+  auto line_end = header_block.find("\r\n");
+  std::string_view status_line = header_block.substr(0, line_end);
+  auto sp = status_line.find(' ');
+  if (!status_line.starts_with("HTTP/1.") || sp == std::string_view::npos) throw fail("not an HTTP answer");
+  result.status = std::strtol(std::string(status_line.substr(sp + 1, 3)).c_str(), nullptr, 10);
+  std::size_t pos = line_end == std::string_view::npos ? header_block.size() : line_end + 2;
+  while (pos < header_block.size()) {
+    auto next = header_block.find("\r\n", pos);
+    std::string_view line = header_block.substr(pos, next - pos);
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos)
+      result.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+    if (next == std::string_view::npos) break;
+    pos = next + 2;
+  }
+  buf.erase(0, end + 4);
+
+  bool keep_alive = !iequals(result.header("Connection"), "close");
+  bool head_only = head.starts_with("HEAD ") || result.status == 204 || result.status == 304;
+  if (head_only) {
+  } else if (iequals(result.header("Transfer-Encoding"), "chunked")) {
+    while (true) {
+      std::size_t eol;
+      while ((eol = buf.find("\r\n")) == std::string::npos)
+        if (!read_more()) throw fail("the connection closed mid-answer");
+      std::size_t size = std::strtoul(buf.substr(0, eol).c_str(), nullptr, 16);
+      while (buf.size() < eol + 2 + size + 2)
+        if (!read_more()) throw fail("the connection closed mid-answer");
+      result.body.append(buf, eol + 2, size);
+      buf.erase(0, eol + 2 + size + 2);
+      if (size == 0) break;  // (trailers are not used by the emulator)
+    }
+  } else if (auto cl = result.header("Content-Length"); !cl.empty()) {
+    std::size_t size = std::strtoull(cl.c_str(), nullptr, 10);
+    while (buf.size() < size)
+      if (!read_more()) throw fail("the connection closed mid-answer");
+    result.body = buf.substr(0, size);
+    buf.erase(0, size);
+  } else {
+    while (read_more()) {
+    }
+    result.body = std::move(buf);
+    buf.clear();
+    keep_alive = false;
+  }
+  if (!keep_alive) conn_->close();
+  return result;
+}
 
 std::string HttpResult::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (iequals(k, name)) return v;
   return {};
-}
-
-HttpClient::HttpClient() {
-  static const bool initialized = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  (void)initialized;
-  curl_ = curl_easy_init();
-}
-
-HttpClient::~HttpClient() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
-
-HttpResult HttpClient::request(std::string_view method, const std::string& url,
-                               const std::vector<std::pair<std::string, std::string>>& headers,
-                               std::string_view body, long timeout_ms) {
-  CURL* c = static_cast<CURL*>(curl_);
-  curl_easy_reset(c);
-  HttpResult result;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  std::string verb(method);
-  if (verb == "HEAD") curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  else if (verb != "GET") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, verb.c_str());
-  if (verb != "GET" && verb != "HEAD") {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  curl_slist* list = nullptr;
-  // An "Expect: 100-continue" round trip costs a whole RTT on every large upload.
-  list = curl_slist_append(list, "Expect:");
-  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &result.body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &result);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  CURLcode rc = curl_easy_perform(c);
-  curl_slist_free_all(list);
-  if (rc != CURLE_OK) {
-    std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-    throw Error(fmt::format("cannot reach {}: {}", url.substr(0, url.find('/', url.find("//") + 2)), why));
-  }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &result.status);
-  return result;
 }
 
 std::string url_encode(std::string_view text) {

@@ -1,8 +1,11 @@
-// A blocking HTTP client (libcurl) that keeps its connection alive between calls.
+// A blocking HTTP client that keeps its connection alive between calls: its own for http://,
+// libcurl (loaded on first use) for https://.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +21,8 @@ struct HttpResult {
   std::string header(std::string_view name) const;
 };
 
+struct Url;
+
 class HttpClient {
  public:
   HttpClient();
@@ -32,7 +37,13 @@ class HttpClient {
                      std::string_view body, long timeout_ms = 0);
 
  private:
-  void* curl_ = nullptr;
+  struct Connection;
+  struct StaleConnection {};
+  HttpResult exchange(const std::string& head, std::string_view body,
+                      std::optional<std::chrono::steady_clock::time_point> deadline,
+                      const Url& url);
+  std::unique_ptr<Connection> conn_;
+  void* curl_ = nullptr;  // a libcurl easy handle, for https only
 };
 
 // Percent-encodes everything but unreserved characters (RFC 3986).

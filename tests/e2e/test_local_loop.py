@@ -35,10 +35,8 @@ PY_SERVICE = {
           slow:
             handler: app.slow
             timeout: 1
-          nomodule:
-            handler: missing.handler
-          noexport:
-            handler: app.nothing_here
+          big:
+            handler: app.big
         """,
     "app.py": """
         import os, sys, time
@@ -59,6 +57,8 @@ PY_SERVICE = {
             for i in range(3):
                 print(f"line {i} {event.get('tag', '')}")
             return "ok"
+        def big(event, context):
+            return "x" * event["size"]
         def slow(event, context):
             print("sleeping")
             time.sleep(5)
@@ -208,8 +208,35 @@ class LocalLoop(FxTestCase):
         self.assertIn("sleeping", messages)
         self.assertTrue(any("Task timed out after 1.00 seconds" in m for m in messages))
 
-    def test_missing_module_and_export_are_lambdas_errors(self):
+    def test_response_size_limit_is_lambdas(self):
         self.make_service(PY_SERVICE)
+        self.ok("deploy", "-f", "big")
+        # 6291556 bytes of JSON is the limit: a string of 6291554 characters plus its quotes.
+        r = self.ok("invoke", "big", "--data", '{"size": 6291554}', "--json")
+        self.assertEqual(len(r.json()["result"]), 6291554)
+        r = self.fx("invoke", "big", "--data", '{"size": 7000000}', "--json")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "Function.ResponseSizeTooLarge")
+        # The instance survives and serves the next call warm.
+        r = self.ok("invoke", "big", "--data", '{"size": 3}', "--json")
+        self.assertEqual(r.json()["result"], "xxx")
+        self.assertIsNone(r.json()["init_ms"])
+
+    def test_missing_module_and_export_are_lambdas_errors(self):
+        manifest = PY_SERVICE["serverless.yaml"].rstrip(" ") + """
+          nomodule:
+            handler: missing.handler
+          noexport:
+            handler: app.nothing_here
+        """
+        # fx's packager finds a missing handler module before anything runs...
+        self.make_service({**PY_SERVICE, "serverless.yaml": manifest})
+        r = self.fx("deploy", "-f", "nomodule")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("missing.py", r.err)
+        # ...and without minimization the runtime reports it as Lambda does.
+        manifest = manifest.replace("provider:", "custom:\n          fx: {minify: false}\n        provider:")
+        self.make_service({**PY_SERVICE, "serverless.yaml": manifest})
         self.ok("deploy", "-f", "nomodule", "-f", "noexport")
         r = self.fx("invoke", "nomodule", "--json")
         self.assertEqual(r.code, 1, r)

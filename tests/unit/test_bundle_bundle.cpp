@@ -49,7 +49,9 @@ fx::manifest::Function make_function(const std::string& key = "hello") {
   fx::manifest::Function function;
   function.key = key;
   function.handler = "src/handler.main";
-  function.runtime = "python3.12";
+  // A custom runtime is not traced: these tests cover the pattern rules on a full bundle
+  // (the import graphs have their own tests, and test_bundles.py covers both end to end).
+  function.runtime = "provided.al2023";
   return function;
 }
 

@@ -120,6 +120,8 @@ const s2 = 'import x from "s2"';
 const t = `require('t1') ${ require('real') } import('t2') ${ `nested ${require('deep')}` }`;
 export { s1, s2 };
 export default require('last');
+const z = 1;// require('c4')
+z2();/* require('c5') */
 )js");
   CHECK(specifiers(r) == Strings{"real", "deep", "last"});
   CHECK(r.imports[0].line == 7);
@@ -366,9 +368,10 @@ TEST_CASE("follow keeps native addons with their build/Release siblings", "[node
   t.write("handler.js", "require('native'); require('bnd');\n");
   t.write("node_modules/native/package.json", R"({"name": "native"})");
   t.write("node_modules/native/index.js", "module.exports = require('./build/Release/addon');");
+  // Binary: never scanned, whatever bytes it holds.
   t.write("node_modules/native/build/Release/addon.node",
           "\x7f"
-          "ELF");
+          "ELF require('./not-code')");
   t.write("node_modules/native/build/Release/libhelper.so",
           "\x7f"
           "ELF");
@@ -391,6 +394,7 @@ TEST_CASE("follow keeps native addons with their build/Release siblings", "[node
                             "node_modules/native/index.js", "node_modules/native/package.json"});
   CHECK(reason(g, "node_modules/native/build/Release/libhelper.so") == "native addon of native");
   CHECK(g.builtins_or_missing == Strings{"path"});
+  CHECK_FALSE(has_note(g, "not-code"));
 }
 
 TEST_CASE("follow lists builtins and missing packages without files", "[node][follow]") {

@@ -43,6 +43,7 @@ std::vector<std::string> describe(const std::vector<ImportRef>& refs) {
     for (std::size_t i = 0; i < r.names.size(); ++i) s += (i ? "," : " +") + r.names[i];
     s += "@" + std::to_string(r.line);
     if (r.optional) s += "(opt)";
+    if (r.dormant) s += "(dormant)";
     out.push_back(s);
   }
   return out;
@@ -203,6 +204,40 @@ TEST_CASE("scan_source reads literal import_module and __import__ calls", "[bund
   CHECK(r.dynamic[0].line == 9);
   CHECK(r.dynamic[1].expression == "__import__( 'plugins.%s' % kind)");
   CHECK(r.dynamic[1].line == 10);
+}
+
+TEST_CASE("scan_imports marks imports that can load nothing as dormant", "[bundle][python]") {
+  std::string source =
+      "from typing import TYPE_CHECKING\n"
+      "if TYPE_CHECKING:\n"
+      "    import hints\n"
+      "    if x:\n"
+      "        import deeper_hints\n"
+      "else:\n"
+      "    import runtime\n"
+      "if typing.TYPE_CHECKING: import qualified\n"
+      "if \"IPython\" in sys.modules:\n"
+      "    import IPython\n"
+      "if TYPE_CHECKING or DEBUG:\n"
+      "    import not_dormant\n"
+      "import after\n";
+  CHECK(scan(source) == std::vector<std::string>{"typing +TYPE_CHECKING@1", "hints@3(dormant)",
+                                                 "deeper_hints@5(dormant)", "runtime@7",
+                                                 "qualified@8(dormant)", "IPython@10(dormant)",
+                                                 "not_dormant@12", "after@13"});
+}
+
+TEST_CASE("scan_source collects strings shaped like module paths", "[bundle][python]") {
+  ScanResult r = scan_source(
+      "lazy_call('pkg.mod.func')\n"
+      "APPS = [\"django.contrib.admin\", 'single', 'has space.x', '1.2.3', 'a..b', 'x.']\n"
+      "EP = 'pkg.cli:main'\n"
+      "f'pkg.not_literal'\n"
+      "'''pkg.doc'''\n");
+  std::vector<std::string> values;
+  for (const auto& n : r.module_strings) values.push_back(n.value + "@" + std::to_string(n.line));
+  CHECK(values == std::vector<std::string>{"pkg.mod.func@1", "django.contrib.admin@2",
+                                           "pkg.cli:main@3", "pkg.doc@5"});
 }
 
 TEST_CASE("scan_source reads a literal __all__", "[bundle][python]") {
@@ -535,4 +570,59 @@ TEST_CASE("follow refuses symlink loops and links leaving the roots", "[bundle][
     for (const auto& f : g.files)
       if (f.archive_path == "pkg/common.txt") CHECK(f.source == svc / "shared/common.txt");
   }
+}
+
+TEST_CASE("follow skips dormant imports and follows module names in strings", "[bundle][python]") {
+  TempDir dir;
+  write_file(dir.path / "handler.py",
+             "from typing import TYPE_CHECKING\n"
+             "if TYPE_CHECKING:\n    import heavy\n"
+             "import pkg\n"
+             "register('pkg.lazy.handler_func')\n"
+             "ENTRY = 'pkg.cli:main'\n"
+             "LOG = 'os.path'\n");
+  write_file(dir.path / "heavy.py");
+  write_file(dir.path / "pkg/__init__.py");
+  write_file(dir.path / "pkg/lazy.py");
+  write_file(dir.path / "pkg/cli.py");
+  write_file(dir.path / "pkg/unused.py");
+
+  Graph g = follow("handler", {{dir.path}});
+  CHECK(paths(g) == std::vector<std::string>{"handler.py", "pkg/__init__.py", "pkg/cli.py",
+                                             "pkg/lazy.py"});
+  CHECK(reason(g, "pkg/lazy.py") == "import chain: handler → pkg.lazy (named in a string)");
+  CHECK(g.not_found == std::vector<std::string>{"typing"});
+}
+
+TEST_CASE("follow keeps what native code loads: _cffi_backend and top-level libraries",
+          "[bundle][python]") {
+  TempDir dir;
+  fs::path deps = dir.path / "deps";
+  write_file(dir.path / "svc/handler.py", "import crypto\nimport plain\n");
+  write_file(deps / "crypto/__init__.py", "from crypto import _rust\n");
+  write_file(deps / "crypto/_rust.abi3.so", "elf importing _cffi_backend from C");
+  write_file(deps / "crypto-1.0.dist-info/METADATA",
+             "Name: crypto\nRequires-Dist: cffi>=1.12; platform_python_implementation != 'PyPy'\n");
+  write_file(deps / "crypto-1.0.dist-info/top_level.txt", "crypto\n");
+  write_file(deps / "_cffi_backend.cpython-311-x86_64-linux-gnu.so", "elf");
+  write_file(deps / "cffi-1.0.dist-info/METADATA", "Name: cffi\n");
+  write_file(deps / "cffi-1.0.dist-info/top_level.txt", "_cffi_backend\ncffi\n");
+  write_file(deps / "plain/__init__.py");
+  write_file(deps / "plain-2.0.dist-info/METADATA", "Name: plain\nRequires-Dist: cffiish\n");
+  write_file(deps / "plain-2.0.dist-info/RECORD",
+             "plain/__init__.py,,\nabc123__mypyc.cpython-311-x86_64-linux-gnu.so,,\n");
+  write_file(deps / "abc123__mypyc.cpython-311-x86_64-linux-gnu.so", "elf");
+  write_file(deps / "other__mypyc.cpython-311-x86_64-linux-gnu.so", "elf");
+
+  Graph g = follow("handler", {{dir.path / "svc"}, {deps}});
+  CHECK(paths(g) == std::vector<std::string>{
+                        "_cffi_backend.cpython-311-x86_64-linux-gnu.so",
+                        "abc123__mypyc.cpython-311-x86_64-linux-gnu.so",
+                        "cffi-1.0.dist-info/METADATA", "crypto-1.0.dist-info/METADATA",
+                        "crypto/__init__.py", "crypto/_rust.abi3.so", "handler.py",
+                        "plain-2.0.dist-info/METADATA", "plain/__init__.py"});
+  CHECK(reason(g, "_cffi_backend.cpython-311-x86_64-linux-gnu.so") ==
+        "import chain: handler → crypto → _cffi_backend (imported by native code)");
+  CHECK(reason(g, "abc123__mypyc.cpython-311-x86_64-linux-gnu.so") ==
+        "native libraries of plain");
 }
