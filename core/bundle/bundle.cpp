@@ -4,6 +4,9 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <future>
 #include <map>
@@ -20,6 +23,7 @@
 #include "core/bundle/python_imports.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
+#include "core/util/process.h"
 
 namespace fx::bundle {
 
@@ -200,6 +204,54 @@ bool is_executable(const fs::path& p) {
   return !ec && (perms & fs::perms::owner_exec) != fs::perms::none;
 }
 
+// custom.fx.bundler: esbuild — the project's own esbuild bundles and minifies the handler
+// into one file at the handler's path, which is then the whole bundle (plus patterns).
+PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& function,
+                           const std::string& module) {
+  fs::path esbuild = root / "node_modules" / ".bin" / "esbuild";
+  std::error_code ec;
+  if (!fs::exists(esbuild, ec))
+    throw Error(fmt::format("function '{}': custom.fx.bundler is esbuild, but {} is not installed",
+                            function.key, esbuild.string()),
+                "install it: npm install --save-dev esbuild (or remove custom.fx.bundler)");
+  std::string source, ext;
+  for (const char* e : {".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"}) {
+    if (fs::is_regular_file(root / (module + e), ec)) {
+      source = module + e;
+      ext = e;
+      break;
+    }
+  }
+  if (source.empty())
+    throw Error(fmt::format("function '{}': handler file {}.js (.mjs, .cjs, .ts) not found in {}",
+                            function.key, module, root.string()),
+                "fix functions." + function.key + ".handler in serverless.yaml");
+  bool esm = ext == ".mjs" || ext == ".mts";
+  std::string archive = module + (esm ? ".mjs" : ext == ".cjs" ? ".cjs" : ".js");
+  fs::path out = root / ".fx" / "esbuild" / function.key / archive;
+  fs::create_directories(out.parent_path());
+  fs::path log = root / ".fx" / "esbuild" / (function.key + ".log");
+  std::string node_major = function.runtime.substr(6, function.runtime.find('.') - 6);
+  util::SpawnOptions opts;
+  opts.argv = {esbuild.string(), source, "--bundle", "--minify", "--platform=node",
+               "--target=node" + node_major, esm ? "--format=esm" : "--format=cjs",
+               "--outfile=" + out.string(), "--log-level=warning"};
+  for (char** e = environ; *e; ++e) opts.env.emplace_back(*e);
+  opts.cwd = root;
+  opts.output_file = log;
+  fs::remove(log, ec);
+  auto child = util::spawn_process(opts);
+  int status = 0;
+  ::waitpid(child.pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    throw Error(fmt::format("function '{}': esbuild failed: {}", function.key, text.substr(0, 600)),
+                "fix the error above, or remove custom.fx.bundler to use fx's own minimizer");
+  }
+  return {archive, out, fs::file_size(out, ec), false, "bundled and minified by esbuild from " + source};
+}
+
 }  // namespace
 
 BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function,
@@ -217,7 +269,11 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
 
   // `kept` maps an archive path to its file; patterns then add or remove in order.
   std::map<std::string, PlannedFile> kept;
-  if (graph) {
+  if (graph && family == manifest::RuntimeFamily::node && settings.bundler == "esbuild") {
+    plan.minimized = true;
+    auto out = esbuild_bundle(collected.root, function, node_handler_module(function.handler));
+    kept[out.archive_path] = std::move(out);
+  } else if (graph) {
     plan.minimized = true;
     if (family == manifest::RuntimeFamily::python) {
       std::vector<python::SearchRoot> roots = {{collected.root}};

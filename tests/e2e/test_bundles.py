@@ -4,6 +4,7 @@ behaves exactly like the full one. Each corpus function is deployed twice, minim
 import json
 import os
 import shutil
+import subprocess
 import zipfile
 
 from fxtest import FxTestCase, main
@@ -230,6 +231,50 @@ class Bundles(FxTestCase):
         r = self.fx("package")
         self.assertEqual(r.code, 1, r)
         self.assertIn("pkg/helpers.py", r.err)
+
+
+def install_esbuild():
+    """esbuild from the npm registry, installed once into a cache outside the repo."""
+    cache = os.path.join(os.environ.get("FX_TEST_CACHE", os.path.expanduser("~/.cache/fx-tests")), "esbuild")
+    if os.path.exists(os.path.join(cache, "node_modules", ".bin", "esbuild")):
+        return cache
+    tmp = cache + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    with open(os.path.join(tmp, "package.json"), "w") as f:
+        f.write('{"name": "esbuild-cache", "private": true}')
+    try:
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "esbuild@0.24"], cwd=tmp,
+                       capture_output=True, timeout=300, check=True)
+    except (OSError, subprocess.SubprocessError) as e:
+        return None
+    shutil.rmtree(cache, ignore_errors=True)
+    os.rename(tmp, cache)
+    return cache
+
+
+class Esbuild(FxTestCase):
+    def test_esbuild_bundler_ships_one_minified_file(self):
+        cache = install_esbuild()
+        if not cache:
+            self.skipTest("esbuild could not be installed from the npm registry")
+        manifest = NODE_MANIFEST.replace("minify: MINIFY", "bundler: esbuild")
+        # require.resolve needs the package on disk, which a bundle does not have: leave it out.
+        files = {**NODE_FILES, "src/index.js": NODE_FILES["src/index.js"].replace(
+            "const where = require.resolve('cond');", "const where = 'x.cjs';")}
+        d = self.make_service({"serverless.yaml": manifest, **files})
+        shutil.copytree(os.path.join(cache, "node_modules"), os.path.join(d, "node_modules"), symlinks=True,
+                        dirs_exist_ok=True)
+        self.ok("deploy")
+        with zipfile.ZipFile(os.path.join(d, ".fx", "build", "node.zip")) as z:
+            self.assertEqual(z.namelist(), ["src/index.js"])
+        got = json.loads(self.ok("invoke", "node").out)
+        self.assertEqual((got["a"], got["b"], got["config"], got["left"]), ("a", "b", "prod", "left/sub"))
+        # Without esbuild installed, the error says how to install it.
+        shutil.rmtree(os.path.join(d, "node_modules", ".bin"))
+        r = self.fx("package")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("npm install --save-dev esbuild", r.err)
 
 
 if __name__ == "__main__":
