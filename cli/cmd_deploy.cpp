@@ -15,7 +15,14 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   if (target.started && !g.json && !g.quiet)
     fmt::print("{}\n", s.dim(fmt::format("started the local emulator at {}", target.endpoint.url)));
   lambda::LambdaClient client(target.endpoint);
-  auto results = actions::deploy_service(service, client, {o.functions, o.force});
+  actions::DeployOptions options{o.functions, o.force, {}};
+  for (const auto& l : actions::deploy_layers(service, client)) {
+    options.layer_arns[l.layer] = l.version_arn;
+    if (!g.json && !g.quiet)
+      fmt::print("  layer {:<12} {:<34} {:<10} {}\n", l.layer, l.version_arn.substr(l.version_arn.rfind(':', l.version_arn.rfind(':') - 1) + 1),
+                 l.status == "published" ? s.green(l.status) : s.dim(l.status), human_bytes(l.zip_bytes));
+  }
+  auto results = actions::deploy_service(service, client, options);
   for (const auto& r : results)
     for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
   if (g.json) {

@@ -29,8 +29,28 @@ std::vector<const manifest::Function*> select_functions(const manifest::Service&
   return out;
 }
 
+std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda::LambdaClient& client) {
+  std::vector<LayerResult> out;
+  for (const auto& layer : service.layers) {
+    auto artifact = bundle::package_layer(service, layer);
+    LayerResult r{layer.key, "", "unchanged", artifact.zip_bytes};
+    auto latest = client.latest_layer_version(layer.name);
+    if (latest && latest->code_sha256 == artifact.code_sha256) {
+      r.version_arn = latest->version_arn;
+    } else {
+      std::ifstream in(artifact.zip_path, std::ios::binary);
+      std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      r.version_arn = client.publish_layer_version(layer.name, zip, layer.description, layer.compatible_runtimes).version_arn;
+      r.status = "published";
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 lambda::FunctionConfiguration desired_configuration(const manifest::Service& service,
-                                                    const manifest::Function& f) {
+                                                    const manifest::Function& f,
+                                                    const std::map<std::string, std::string>& layer_arns) {
   lambda::FunctionConfiguration c;
   c.function_name = f.name;
   c.runtime = f.runtime;
@@ -42,6 +62,16 @@ lambda::FunctionConfiguration desired_configuration(const manifest::Service& ser
   c.environment = f.environment;
   c.architectures = {f.architecture};
   c.reserved_concurrency = f.reserved_concurrency;
+  for (const auto& ref : f.layers) {
+    if (ref.starts_with("arn:")) {
+      c.layers.push_back(ref);
+    } else if (auto it = layer_arns.find(ref); it != layer_arns.end()) {
+      c.layers.push_back(it->second);
+    } else {
+      throw Error(fmt::format("function '{}' uses layer '{}', which was not deployed", f.key, ref),
+                  "deploy the whole service (fx deploy) so that its layers are published first");
+    }
+  }
   (void)service;
   return c;
 }
@@ -50,7 +80,8 @@ namespace {
 
 bool same_configuration(const lambda::FunctionConfiguration& a, const lambda::FunctionConfiguration& b) {
   return a.runtime == b.runtime && a.handler == b.handler && a.description == b.description &&
-         a.timeout == b.timeout && a.memory_size == b.memory_size && a.environment == b.environment;
+         a.timeout == b.timeout && a.memory_size == b.memory_size && a.environment == b.environment &&
+         a.layers == b.layers;
 }
 
 std::string read_file(const std::filesystem::path& p) {
@@ -69,7 +100,7 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
   for (std::size_t i = 0; i < selected.size(); ++i) {
     const auto* f = selected[i];
     const auto& artifact = packaged.artifacts[i];
-    auto desired = desired_configuration(service, *f);
+    auto desired = desired_configuration(service, *f, options.layer_arns);
     DeployResult r;
     r.function = f->key;
     r.name = f->name;

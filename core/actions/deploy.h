@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,21 @@
 
 namespace fx::actions {
 
+struct LayerResult {
+  std::string layer;        // manifest key
+  std::string version_arn;  // the version functions use
+  std::string status;       // published, unchanged
+  std::uint64_t zip_bytes = 0;
+};
+
+// Packages the service's top-level layers and publishes a new version of each one whose zip
+// changed since its newest version.
+std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda::LambdaClient& client);
+
 struct DeployOptions {
   std::vector<std::string> functions;  // manifest keys; empty: all
   bool force = false;                  // push code even when unchanged
+  std::map<std::string, std::string> layer_arns;  // layer key → version ARN (deploy_layers)
 };
 
 struct DeployResult {
@@ -27,8 +40,9 @@ struct DeployResult {
 };
 
 // The configuration a function should have on the target.
-lambda::FunctionConfiguration desired_configuration(const manifest::Service& service,
-                                                    const manifest::Function& function);
+lambda::FunctionConfiguration desired_configuration(
+    const manifest::Service& service, const manifest::Function& function,
+    const std::map<std::string, std::string>& layer_arns = {});
 
 std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client,

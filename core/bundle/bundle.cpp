@@ -430,6 +430,25 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   return artifact;
 }
 
+Artifact package_layer(const manifest::Service& service, const manifest::Layer& layer) {
+  fs::path root = canonical_root(service);
+  std::error_code ec;
+  fs::path dir = fs::canonical(root / layer.path, ec);
+  if (ec || !fs::is_directory(dir))
+    throw Error(fmt::format("layer '{}': folder {} not found", layer.key, (root / layer.path).string()),
+                "fix layers." + layer.key + ".path in serverless.yaml");
+  BundlePlan plan;
+  plan.function = "layer " + layer.key;
+  plan.files = Collector(dir, "").run();
+  for (auto& f : plan.files) f.reason = "layer " + layer.key;
+  std::sort(plan.files.begin(), plan.files.end(), [](const PlannedFile& a, const PlannedFile& b) {
+    return a.archive_path < b.archive_path;
+  });
+  plan.files_in = plan.files.size();
+  for (const auto& f : plan.files) plan.bytes_in += f.size;
+  return write_zip(plan, root / ".fx" / "build" / ("layer-" + layer.key + ".zip"));
+}
+
 PackageResult package_functions(const manifest::Service& service,
                                 const std::vector<const manifest::Function*>& functions) {
   PackageResult result;

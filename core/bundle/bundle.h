@@ -80,6 +80,9 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
 Artifact package_function(const manifest::Service& service, const manifest::Function& function,
                           const ServiceFiles& files);
 
+// A top-level layer's zip: every file of its folder, as is, into .fx/build/layer-<key>.zip.
+Artifact package_layer(const manifest::Service& service, const manifest::Layer& layer);
+
 // Packages several functions in parallel (one walk of the service folder for all), after
 // installing Python requirements when they changed.
 struct PackageResult {

@@ -18,8 +18,8 @@ struct ImportRef {
   int level = 0;                   // leading dots of a relative import
   std::vector<std::string> names;  // for "from M import a, b": {"a","b"} ("*" for star)
   int line = 0;                    // 1-based line of the statement or call
-  bool optional = false;  // inside a try: whose handlers catch ImportError and the like
-  bool dormant = false;   // under `if TYPE_CHECKING:` or `if "m" in sys.modules:`: loads nothing
+  bool optional = false;           // inside a try: whose handlers catch ImportError and the like
+  bool dormant = false;  // under `if TYPE_CHECKING:` or `if "m" in sys.modules:`: loads nothing
 };
 
 // An import whose module name is computed at run time, so it cannot be followed.
@@ -37,10 +37,10 @@ struct NameInString {
 
 // Everything the scanner learns from one source file.
 struct ScanResult {
-  std::vector<ImportRef> imports;             // in source order
-  std::vector<DynamicImport> dynamic;         // import_module / __import__ of a non-literal
-  std::vector<std::string> all_names;         // a literal module-level __all__, for "import *"
-  std::vector<NameInString> module_strings;   // candidates for lazy imports
+  std::vector<ImportRef> imports;            // in source order
+  std::vector<DynamicImport> dynamic;        // import_module / __import__ of a non-literal
+  std::vector<std::string> all_names;        // a literal module-level __all__, for "import *"
+  std::vector<NameInString> module_strings;  // candidates for lazy imports
 };
 
 // Every import statement and literal import_module / __import__ call in Python source.

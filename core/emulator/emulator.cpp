@@ -98,6 +98,13 @@ class Emulator {
                 kControlBodyLimit) {}
 
   void restore() {
+    for (auto& stored : sink_.reader().layers()) {
+      try {
+        layers_[stored.name].push_back({lambda::layer_version_from_json(stored.json), code_.get(stored.code_sha256_hex)});
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "fx emulator: cannot restore layer {}:{}: {}\n", stored.name, stored.version, e.what());
+      }
+    }
     for (auto& stored : sink_.reader().functions()) {
       try {
         json j = json::parse(stored.config_json);
@@ -106,6 +113,7 @@ class Emulator {
         spec.region = j.value("region", options_.region);
         if (j.contains("reserved")) spec.config.reserved_concurrency = j["reserved"].get<int>();
         spec.code_dir = code_.get(stored.code_sha256_hex).dir;
+        spec.opt_dir = opt_dir(spec.config.layers);
         pool_.deploy(std::move(spec));
       } catch (const std::exception& e) {
         fmt::print(stderr, "fx emulator: cannot restore function {}: {}\n", stored.name, e.what());
@@ -123,6 +131,15 @@ class Emulator {
   void close() { server_.close(); }
 
  private:
+  struct LayerEntry {
+    lambda::LayerVersion meta;
+    StoredCode code;
+  };
+  // The layers' contents merged in order into one folder (later layers win), shared by every
+  // function with the same list. Throws fx::Error naming an unknown layer version.
+  fs::path opt_dir(const std::vector<std::string>& arns);
+  void route_layers(HttpRequest& req, Responder& r, std::string_view rest);
+
   void route(HttpRequest& req, std::shared_ptr<Responder> r);
   void route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std::string_view rest);
   void create_function(HttpRequest& req, Responder& r);
@@ -147,7 +164,75 @@ class Emulator {
   std::uint16_t port_ = 0;
   std::string url_;
   std::map<std::string, std::string> sha_by_function_;
+  std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
 };
+
+fs::path Emulator::opt_dir(const std::vector<std::string>& arns) {
+  if (arns.empty()) return {};
+  std::string key;
+  std::vector<const LayerEntry*> entries;
+  for (const auto& arn : arns) {
+    const LayerEntry* found = nullptr;
+    for (const auto& [name, versions] : layers_)
+      for (const auto& v : versions)
+        if (v.meta.version_arn == arn) found = &v;
+    if (!found) throw Error(fmt::format("Layer version {} does not exist.", arn));
+    entries.push_back(found);
+    key += found->code.sha256_hex;
+  }
+  fs::path dir = options_.home / "opt" / util::sha256_hex(key).substr(0, 32);
+  if (fs::exists(dir / ".fx-complete")) return dir;
+  fs::path tmp = dir.string() + ".tmp";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  for (const auto* e : entries)
+    fs::copy(e->code.dir, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::remove(tmp / ".fx-complete");
+  std::ofstream(tmp / ".fx-complete").put('\n');
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+  return dir;
+}
+
+void Emulator::route_layers(HttpRequest& req, Responder& r, std::string_view rest) {
+  // rest: "NAME/versions" or "NAME/versions/N"
+  auto slash = rest.find('/');
+  std::string name = url_decode(rest.substr(0, slash));
+  std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  const std::string region = request_region(req, options_.region);
+  auto& versions = layers_[name];
+  if (tail == "versions" && req.method == "POST") {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("Content") || !body["Content"].contains("ZipFile"))
+      return r.send(service_error(400, "InvalidParameterValueException", "the fx emulator takes layer code as Content.ZipFile"));
+    LayerEntry e;
+    e.code = code_.put(util::base64_decode(body["Content"]["ZipFile"].get<std::string>()));
+    e.meta.layer_arn = fmt::format("arn:aws:lambda:{}:{}:layer:{}", region, lambda::kLocalAccount, name);
+    e.meta.version = versions.empty() ? 1 : versions.back().meta.version + 1;
+    e.meta.version_arn = fmt::format("{}:{}", e.meta.layer_arn, e.meta.version);
+    e.meta.code_sha256 = e.code.code_sha256;
+    e.meta.code_size = e.code.size;
+    e.meta.description = body.value("Description", "");
+    if (body.contains("CompatibleRuntimes") && body["CompatibleRuntimes"].is_array())
+      e.meta.compatible_runtimes = body["CompatibleRuntimes"].get<std::vector<std::string>>();
+    std::string out = lambda::to_json(e.meta);
+    sink_.put_layer({name, e.meta.version, out, e.code.sha256_hex});
+    sink_.flush();
+    versions.push_back(std::move(e));
+    return r.send(HttpResponse::json(201, std::move(out)));
+  }
+  if (tail == "versions" && req.method == "GET") {
+    json list = json::array();
+    for (auto it = versions.rbegin(); it != versions.rend(); ++it) list.push_back(json::parse(lambda::to_json(it->meta)));
+    return r.send(HttpResponse::json(200, json{{"LayerVersions", list}}.dump()));
+  }
+  if (tail.starts_with("versions/") && req.method == "GET") {
+    long n = std::strtol(std::string(tail.substr(9)).c_str(), nullptr, 10);
+    for (const auto& v : versions)
+      if (v.meta.version == n) return r.send(HttpResponse::json(200, lambda::to_json(v.meta)));
+  }
+  r.send(service_error(404, "ResourceNotFoundException", fmt::format("Layer version {}:{} does not exist.", name, tail)));
+}
 
 void Emulator::save(const FunctionSpec& spec, const std::string& sha_hex) {
   sha_by_function_[spec.config.function_name] = sha_hex;
@@ -179,6 +264,7 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
       auto ref = lambda::parse_function_ref(name);
       return concurrency(ref ? ref->name : name, req, *r);
     }
+    if (path.starts_with("/2018-10-31/layers/")) return route_layers(req, *r, path.substr(19));
     if (path == "/_fx/v1/status") return fx_status(*r);
     if (path == "/_fx/v1/logs") return fx_logs(req, std::move(r));
     if (path == "/_fx/v1/reports") return fx_reports(req, *r);
@@ -279,6 +365,11 @@ void apply_config(lambda::FunctionConfiguration& c, const json& body) {
   if (body.contains("Timeout")) c.timeout = body["Timeout"].get<int>();
   if (body.contains("MemorySize")) c.memory_size = body["MemorySize"].get<int>();
   if (body.contains("Architectures")) c.architectures = body["Architectures"].get<std::vector<std::string>>();
+  if (body.contains("Layers") && body["Layers"].is_array()) {
+    c.layers.clear();
+    for (const auto& l : body["Layers"])
+      if (l.is_string()) c.layers.push_back(l.get<std::string>());
+  }
   if (body.contains("Environment")) {
     c.environment.clear();
     const auto& vars = body["Environment"].value("Variables", json::object());
@@ -321,6 +412,7 @@ void Emulator::create_function(HttpRequest& req, Responder& r) {
   c.last_modified = lambda_timestamp();
   c.revision_id = new_request_id();
   spec.code_dir = stored.dir;
+  spec.opt_dir = opt_dir(c.layers);
   if (!c.runtime.starts_with("provided")) {
     const auto& resolved = runtimes_.resolve(c.runtime);
     if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
@@ -356,6 +448,7 @@ void Emulator::update_configuration(const std::string& name, HttpRequest& req, R
   FunctionSpec spec = fn->spec;
   apply_config(spec.config, body);
   validate_config(spec.config);
+  spec.opt_dir = opt_dir(spec.config.layers);
   spec.config.last_modified = lambda_timestamp();
   spec.config.revision_id = new_request_id();
   spec.config.warnings.clear();

@@ -28,6 +28,7 @@ class LogSink {
   void report(usage::ReportRecord record);
   void put_function(store::StoredFunction f);
   void delete_function(std::string name);
+  void put_layer(store::StoredLayer layer);
 
   // Blocks until everything queued so far is committed.
   void flush();
@@ -41,7 +42,8 @@ class LogSink {
   store::Store& reader() { return reader_; }
 
  private:
-  using Op = std::variant<store::LogLine, usage::ReportRecord, store::StoredFunction, std::string>;
+  using Op = std::variant<store::LogLine, usage::ReportRecord, store::StoredFunction, std::string,
+                          store::StoredLayer>;
   void enqueue(Op op);
   void run();
 

@@ -237,8 +237,10 @@ void Pool::spawn(FunctionState& fn) {
       "AWS_EXECUTION_ENV=AWS_Lambda_" + cfg.runtime,
       "TZ=:UTC",
       "LANG=en_US.UTF-8",
-      "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") + "/usr/local/bin:/usr/bin:/bin",
-      "LD_LIBRARY_PATH=" + (fn.spec.code_dir / "lib").string(),
+      "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") + "/usr/local/bin:/usr/bin:/bin" +
+          (fn.spec.opt_dir.empty() ? "" : ":" + (fn.spec.opt_dir / "bin").string()),
+      "LD_LIBRARY_PATH=" + (fn.spec.code_dir / "lib").string() +
+          (fn.spec.opt_dir.empty() ? "" : ":" + (fn.spec.opt_dir / "lib").string()),
   };
   for (const auto& [k, v] : cfg.environment) {
     // The function's own variables win over ours except for the Runtime API's plumbing.
@@ -251,6 +253,13 @@ void Pool::spawn(FunctionState& fn) {
 
   util::SpawnOptions opts;
   opts.argv = cmd.argv;
+  // The runtime shims add the layers' python/ and nodejs/node_modules/ folders to their
+  // import paths, as Lambda's runtimes do for /opt (argv, because the environment must stay
+  // exactly Lambda's).
+  if (!fn.spec.opt_dir.empty() && !cfg.runtime.starts_with("provided")) {
+    opts.argv.push_back("--opt");
+    opts.argv.push_back(fn.spec.opt_dir.string());
+  }
   opts.env = std::move(env);
   opts.cwd = fn.spec.code_dir;
   opts.new_process_group = true;

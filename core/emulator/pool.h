@@ -33,6 +33,7 @@ namespace fx::emulator {
 struct FunctionSpec {
   lambda::FunctionConfiguration config;
   std::filesystem::path code_dir;  // the unpacked bundle: the task root
+  std::filesystem::path opt_dir;   // the function's layers merged, in order (Lambda's /opt)
   std::string region;
 };
 

@@ -85,7 +85,7 @@ json config_body(const FunctionConfiguration& c) {
           {"Handler", c.handler},            {"Description", c.description},
           {"Timeout", c.timeout},            {"MemorySize", c.memory_size},
           {"Environment", {{"Variables", c.environment}}},
-          {"Architectures", c.architectures}};
+          {"Architectures", c.architectures}, {"Layers", c.layers}};
 }
 
 }  // namespace
@@ -134,6 +134,30 @@ void LambdaClient::delete_function(const std::string& name) {
 void LambdaClient::put_function_concurrency(const std::string& name, int reserved) {
   call("PUT", "/2017-10-31/functions/" + util::url_encode(name) + "/concurrency",
        json{{"ReservedConcurrentExecutions", reserved}}.dump());
+}
+
+LayerVersion LambdaClient::publish_layer_version(const std::string& name, std::string_view zip,
+                                                const std::string& description,
+                                                const std::vector<std::string>& runtimes) {
+  json body = {{"Content", {{"ZipFile", util::base64_encode(zip)}}}, {"Description", description}};
+  if (!runtimes.empty()) body["CompatibleRuntimes"] = runtimes;
+  auto res = call("POST", "/2018-10-31/layers/" + util::url_encode(name) + "/versions", body.dump());
+  return layer_version_from_json(res.http.body);
+}
+
+std::optional<LayerVersion> LambdaClient::latest_layer_version(const std::string& name) {
+  json list;
+  try {
+    list = json::parse(call("GET", "/2018-10-31/layers/" + util::url_encode(name) + "/versions", "").http.body);
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return std::nullopt;
+    throw;
+  }
+  long newest = 0;
+  for (const auto& v : list.value("LayerVersions", json::array())) newest = std::max(newest, v.value("Version", 0L));
+  if (newest == 0) return std::nullopt;
+  auto res = call("GET", fmt::format("/2018-10-31/layers/{}/versions/{}", util::url_encode(name), newest), "");
+  return layer_version_from_json(res.http.body);
 }
 
 InvokeResult LambdaClient::invoke(const InvokeRequest& request) {

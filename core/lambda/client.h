@@ -72,6 +72,11 @@ class LambdaClient {
   void delete_function(const std::string& name);
   void put_function_concurrency(const std::string& name, int reserved);
   InvokeResult invoke(const InvokeRequest& request);
+  LayerVersion publish_layer_version(const std::string& name, std::string_view zip,
+                                     const std::string& description,
+                                     const std::vector<std::string>& runtimes);
+  // The newest version of a layer (with its CodeSha256), or nullopt when it has none.
+  std::optional<LayerVersion> latest_layer_version(const std::string& name);
 
  private:
   struct Response;

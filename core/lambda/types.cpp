@@ -34,7 +34,39 @@ std::string to_json(const FunctionConfiguration& c) {
       {"TracingConfig", {{"Mode", "PassThrough"}}},
   };
   if (!c.warnings.empty()) j["FxWarnings"] = c.warnings;
+  if (!c.layers.empty()) {
+    j["Layers"] = json::array();
+    for (const auto& arn : c.layers) j["Layers"].push_back({{"Arn", arn}});
+  }
   return j.dump();
+}
+
+std::string to_json(const LayerVersion& l) {
+  return json{{"LayerArn", l.layer_arn},
+              {"LayerVersionArn", l.version_arn},
+              {"Version", l.version},
+              {"Description", l.description},
+              {"CompatibleRuntimes", l.compatible_runtimes},
+              {"Content", {{"CodeSha256", l.code_sha256}, {"CodeSize", l.code_size}}}}
+      .dump();
+}
+
+LayerVersion layer_version_from_json(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("LayerVersionArn"))
+    throw Error(fmt::format("unexpected layer version: {}", text.substr(0, 200)));
+  LayerVersion l;
+  l.layer_arn = j.value("LayerArn", "");
+  l.version_arn = j.value("LayerVersionArn", "");
+  l.version = j.value("Version", 0L);
+  l.description = j.value("Description", "");
+  if (j.contains("CompatibleRuntimes") && j["CompatibleRuntimes"].is_array())
+    l.compatible_runtimes = j["CompatibleRuntimes"].get<std::vector<std::string>>();
+  if (j.contains("Content") && j["Content"].is_object()) {
+    l.code_sha256 = j["Content"].value("CodeSha256", "");
+    l.code_size = j["Content"].value("CodeSize", std::int64_t{0});
+  }
+  return l;
 }
 
 FunctionConfiguration configuration_from_json(std::string_view text) {
@@ -65,6 +97,9 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
       j["Environment"].contains("Variables") && j["Environment"]["Variables"].is_object())
     for (auto& [k, v] : j["Environment"]["Variables"].items())
       c.environment[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  if (j.contains("Layers") && j["Layers"].is_array())
+    for (const auto& l : j["Layers"])
+      if (l.is_object() && l.contains("Arn")) c.layers.push_back(l["Arn"].get<std::string>());
   if (j.contains("FxWarnings") && j["FxWarnings"].is_array())
     c.warnings = j["FxWarnings"].get<std::vector<std::string>>();
   return c;

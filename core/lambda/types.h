@@ -30,6 +30,7 @@ struct FunctionConfiguration {
   std::string package_type = "Zip";
   std::vector<std::string> architectures = {"x86_64"};
   std::string revision_id;
+  std::vector<std::string> layers;  // layer version ARNs, in order
   std::optional<int> reserved_concurrency;  // GetFunction's Concurrency, not in the config JSON
   std::vector<std::string> warnings;  // fx emulator only ("FxWarnings"): e.g. a runtime mismatch
 };
@@ -38,6 +39,18 @@ struct FunctionConfiguration {
 std::string to_json(const FunctionConfiguration& c);
 // Reads a FunctionConfiguration JSON object; throws fx::Error when it is not one.
 FunctionConfiguration configuration_from_json(std::string_view json);
+
+struct LayerVersion {
+  std::string layer_arn;    // arn:aws:lambda:REGION:ACCOUNT:layer:NAME
+  std::string version_arn;  // ...:NAME:VERSION
+  long version = 0;
+  std::string code_sha256;  // base64
+  std::int64_t code_size = 0;
+  std::string description;
+  std::vector<std::string> compatible_runtimes;
+};
+std::string to_json(const LayerVersion& l);
+LayerVersion layer_version_from_json(std::string_view json);
 
 // "arn:aws:lambda:REGION:ACCOUNT:function:NAME"
 std::string function_arn(std::string_view region, std::string_view account,

@@ -218,6 +218,7 @@ class Loader {
     if (auto f = get("package")) read_package(*f, service_.package_patterns, artifact_, true);
     if (auto f = get("custom")) read_custom(*f);
     if (auto f = get("plugins")) read_plugins(*f);
+    if (auto f = get("layers")) read_layers(*f);
     if (auto f = get("functions")) read_functions(*f);
   }
 
@@ -476,6 +477,60 @@ class Loader {
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
   }
 
+  void read_layers(const Field& f) {
+    for (const auto& c : entries(f, "a map of layer names to settings")) {
+      Layer layer;
+      layer.key = c.name;
+      layer.mark = c.key_mark;
+      for (const auto& s : entries(c, "a map of the layer's settings")) {
+        if (s.name == "path") layer.path = text(s, "a folder");
+        else if (s.name == "name") layer.name = text(s, "a layer name");
+        else if (s.name == "description") layer.description = text(s);
+        else if (s.name == "compatibleRuntimes") {
+          for (const auto& r : items(s, "a list of runtimes")) layer.compatible_runtimes.push_back(text(r, "a runtime"));
+        } else if (s.name != "compatibleArchitectures" && s.name != "licenseInfo" &&
+                   s.name != "retain" && s.name != "allowedAccounts" && s.name != "package") {
+          unknown(s);
+        }
+      }
+      if (layer.path.empty())
+        throw Error(fmt::format("{}: layers.{}.path: missing; expected the layer's folder", c.key_mark.str(), c.name),
+                    "add e.g. `path: layers/common` (a folder holding python/ or nodejs/)");
+      if (!std::filesystem::is_directory(service_.dir / layer.path))
+        throw Error(fmt::format("{}: layers.{}.path: folder '{}' not found in {}", c.key_mark.str(), c.name,
+                                layer.path, service_.dir.string()),
+                    "create it, or fix the path");
+      if (layer.name.empty()) layer.name = fmt::format("{}-{}-{}", service_.name, service_.stage, layer.key);
+      service_.layers.push_back(std::move(layer));
+    }
+  }
+
+  // A function's `layers` entry: {Ref: CommonLibsLambdaLayer} names a top-level layer by its
+  // key in TitleCase plus "LambdaLayer" (as the Serverless Framework's CloudFormation does);
+  // a string is a layer version ARN (or a bare key, for convenience).
+  std::string layer_ref(const Field& item) {
+    YAML::Node v = value(item);
+    std::string ref;
+    if (v.IsMap() && v["Ref"]) ref = v["Ref"].as<std::string>();
+    else if (v.IsScalar()) ref = v.Scalar();
+    else fail(item, "a layer ARN or {Ref: NameLambdaLayer}");
+    if (ref.starts_with("arn:")) return ref;
+    for (const auto& layer : service_.layers) {
+      std::string title = layer.key;
+      title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+      if (ref == layer.key || ref == title + "LambdaLayer") return layer.key;
+    }
+    std::string known;
+    for (const auto& layer : service_.layers) {
+      std::string title = layer.key;
+      title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+      known += (known.empty() ? "" : ", ") + title + "LambdaLayer";
+    }
+    throw Error(fmt::format("{}: {}: no layer '{}' in the top-level layers", item.mark.str(), item.key, ref),
+                known.empty() ? "declare it under layers:, or give a layer version ARN"
+                              : "known layers: " + known);
+  }
+
   void read_plugins(const Field& f) {
     std::optional<Field> list = f;
     if (!f.resolved && f.node.IsMap()) list = child(f, "modules");  // {localPath, modules}
@@ -549,6 +604,8 @@ class Loader {
         fn.provisioned_concurrency = integer(c, 0, 100000);
       } else if (k == "package") {
         read_package(c, fn.package_patterns, fn.package_artifact, false);
+      } else if (k == "layers") {
+        for (const auto& item : items(c, "a list of layers")) fn.layers.push_back(layer_ref(item));
       } else if (!contains(kFunctionAws, k)) {
         unknown(c);
       }

@@ -36,6 +36,17 @@ struct Event {
   SourceMark mark;
 };
 
+// A top-level `layers` entry: code shared by functions, packaged on its own and unpacked
+// under /opt (on the emulator: the folder the runtime adds to its import paths).
+struct Layer {
+  std::string key;   // the manifest key: "commonLibs"
+  std::string name;  // the published name: `name:` or "SERVICE-STAGE-KEY"
+  std::string path;  // folder, relative to the service folder
+  std::string description;
+  std::vector<std::string> compatible_runtimes;
+  SourceMark mark;
+};
+
 struct Function {
   std::string key;   // the manifest key: "hello"
   std::string name;  // the deployed name: "SERVICE-STAGE-KEY" unless `name:` overrides it
@@ -51,6 +62,9 @@ struct Function {
   std::optional<int> provisioned_concurrency;
   std::vector<std::string> package_patterns;  // the function's own package.patterns/include/exclude
   std::string package_artifact;               // a prebuilt zip used as is
+  // Layers in order: a key of Service::layers (from `Ref: KeyLambdaLayer` or the key itself)
+  // or a layer version ARN used as is.
+  std::vector<std::string> layers;
   SourceMark mark;  // where the function's key is
 };
 
@@ -62,6 +76,7 @@ struct Service {
   std::string region = "us-east-1";
   std::string runtime;  // provider.runtime (may be empty when every function sets one)
   std::vector<Function> functions;  // in manifest order
+  std::vector<Layer> layers;        // in manifest order
   std::vector<std::string> package_patterns;  // service-wide, in order; "!" excludes
   bool package_individually = false;
   bool exclude_dev_dependencies = true;

@@ -17,6 +17,13 @@ CREATE TABLE IF NOT EXISTS functions (
   code_sha256 TEXT NOT NULL,
   updated_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS layers (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  json TEXT NOT NULL,
+  code_sha256 TEXT NOT NULL,
+  PRIMARY KEY (name, version)
+);
 CREATE TABLE IF NOT EXISTS logs (
   id INTEGER PRIMARY KEY,
   time_ms INTEGER NOT NULL,
@@ -147,6 +154,19 @@ std::vector<StoredFunction> Store::functions() {
   Stmt st(prepare(sql));
   std::vector<StoredFunction> out;
   while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.integer(3)});
+  return out;
+}
+
+void Store::put_layer(const StoredLayer& l) {
+  static const char* sql = "INSERT OR REPLACE INTO layers(name, version, json, code_sha256) VALUES(?,?,?,?)";
+  Stmt(prepare(sql)).bind(l.name).bind(l.version).bind(l.json).bind(l.code_sha256_hex).step();
+}
+
+std::vector<StoredLayer> Store::layers() {
+  static const char* sql = "SELECT name, version, json, code_sha256 FROM layers ORDER BY name, version";
+  Stmt st(prepare(sql));
+  std::vector<StoredLayer> out;
+  while (st.step()) out.push_back({st.text(0), st.integer(1), st.text(2), st.text(3)});
   return out;
 }
 

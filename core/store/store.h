@@ -23,6 +23,13 @@ struct StoredFunction {
   std::int64_t updated_ms = 0;
 };
 
+struct StoredLayer {
+  std::string name;
+  std::int64_t version = 0;
+  std::string json;  // the LayerVersion as the API returns it
+  std::string code_sha256_hex;
+};
+
 struct LogLine {
   std::int64_t id = 0;  // increasing in the order lines were written
   std::int64_t time_ms = 0;
@@ -54,6 +61,9 @@ class Store {
   void put_function(const StoredFunction& f);
   void delete_function(const std::string& name);
   std::vector<StoredFunction> functions();
+
+  void put_layer(const StoredLayer& layer);
+  std::vector<StoredLayer> layers();
 
   void add_log(const LogLine& line);
   std::vector<LogLine> logs(const LogQuery& query);

@@ -49,7 +49,9 @@ std::vector<std::string> describe(const std::vector<ImportRef>& refs) {
   return out;
 }
 
-std::vector<std::string> scan(const std::string& source) { return describe(scan_imports(source)); }
+std::vector<std::string> scan(const std::string& source) {
+  return describe(scan_imports(source));
+}
 
 std::vector<std::string> paths(const Graph& g) {
   std::vector<std::string> out;
@@ -78,7 +80,8 @@ std::string error_of(const std::string& handler, const std::vector<SearchRoot>& 
 // Scanner
 
 TEST_CASE("scan_imports reads every form of import statement", "[bundle][python]") {
-  CHECK(scan("import os\nimport a.b as c, d\n") == std::vector<std::string>{"os@1", "a.b@2", "d@2"});
+  CHECK(scan("import os\nimport a.b as c, d\n") ==
+        std::vector<std::string>{"os@1", "a.b@2", "d@2"});
   CHECK(scan("from x import y, z as w\n") == std::vector<std::string>{"x +y,z@1"});
   CHECK(scan("from x.y import *\n") == std::vector<std::string>{"x.y +*@1"});
   CHECK(scan("from . import m\nfrom .. import n\nfrom .sib import a\nfrom ...up.deep import b\n") ==
@@ -136,7 +139,8 @@ TEST_CASE("scan_imports follows continuations and ';'", "[bundle][python]") {
         std::vector<std::string>{"a@1", "b@1", "c +d@3"});
   CHECK(scan("import a; import b\nx = 1; from c import d; y = 2\n") ==
         std::vector<std::string>{"a@1", "b@1", "c +d@2"});
-  CHECK(scan("call(1,\n     2); import after_paren\n") == std::vector<std::string>{"after_paren@2"});
+  CHECK(scan("call(1,\n     2); import after_paren\n") ==
+        std::vector<std::string>{"after_paren@2"});
   CHECK(scan("import a\r\nif x:\r\n    import b\r\n") == std::vector<std::string>{"a@1", "b@3"});
   CHECK(scan("\xEF\xBB\xBFimport bom\n") == std::vector<std::string>{"bom@1"});
 }
@@ -149,8 +153,8 @@ TEST_CASE("scan_imports marks imports guarded by an ImportError handler", "[bund
       CAPTURE(handler);
       std::string source = "try:\n    import fast\n    from x import y\n" + handler +
                            "\n    import slow\nimport after\n";
-      CHECK(scan(source) == std::vector<std::string>{"fast@2(opt)", "x +y@3(opt)", "slow@5",
-                                                     "after@6"});
+      CHECK(scan(source) ==
+            std::vector<std::string>{"fast@2(opt)", "x +y@3(opt)", "slow@5", "after@6"});
     }
   }
   SECTION("a handler for something else does not make an import optional") {
@@ -196,9 +200,9 @@ TEST_CASE("scan_source reads literal import_module and __import__ calls", "[bund
       "u = __import__(\n    'plugins.%s' % kind)\n"
       "def import_module(name):\n"
       "    return name\n");
-  CHECK(describe(r.imports) ==
-        std::vector<std::string>{"importlib@1", "a.b@2", "pkg.sub.rel@3", "pkg.up@4", ".mine@5",
-                                 "x.y@6", "m +n1,n2@7", "k +v@8"});
+  CHECK(describe(r.imports) == std::vector<std::string>{"importlib@1", "a.b@2", "pkg.sub.rel@3",
+                                                        "pkg.up@4", ".mine@5", "x.y@6",
+                                                        "m +n1,n2@7", "k +v@8"});
   REQUIRE(r.dynamic.size() == 2);
   CHECK(r.dynamic[0].expression == "importlib.import_module(name)");
   CHECK(r.dynamic[0].line == 9);
@@ -241,8 +245,9 @@ TEST_CASE("scan_source collects strings shaped like module paths", "[bundle][pyt
 }
 
 TEST_CASE("scan_source reads a literal __all__", "[bundle][python]") {
-  ScanResult r = scan_source("__all__ = ['a', \"b\"]\n__all__ += ('c',)\ndef f():\n"
-                             "    __all__ = ['local']\n");
+  ScanResult r = scan_source(
+      "__all__ = ['a', \"b\"]\n__all__ += ('c',)\ndef f():\n"
+      "    __all__ = ['local']\n");
   CHECK(r.all_names == std::vector<std::string>{"a", "b", "c"});
 }
 
@@ -311,9 +316,9 @@ TEST_CASE("follow tells submodules from attributes in from-imports", "[bundle][p
   write_file(dir.path / "pkg/mod/unlisted.py", "");
 
   Graph g = follow("handler", {{dir.path}});
-  CHECK(paths(g) == std::vector<std::string>{"handler.py", "pkg/__init__.py",
-                                             "pkg/mod/__init__.py", "pkg/mod/listed.py",
-                                             "pkg/sub.py", "pkg/subpkg/__init__.py"});
+  CHECK(paths(g) == std::vector<std::string>{"handler.py", "pkg/__init__.py", "pkg/mod/__init__.py",
+                                             "pkg/mod/listed.py", "pkg/sub.py",
+                                             "pkg/subpkg/__init__.py"});
   CHECK(g.not_found.empty());
 }
 
@@ -332,10 +337,9 @@ TEST_CASE("follow resolves relative imports against the importing package", "[bu
   write_file(dir.path / "pkg/sub/plugin.py", "");
 
   Graph g = follow("handler", {{dir.path}});
-  CHECK(paths(g) == std::vector<std::string>{"handler.py", "pkg/__init__.py", "pkg/other.py",
-                                             "pkg/sub/__init__.py", "pkg/sub/mod.py",
-                                             "pkg/sub/plugin.py", "pkg/sub/sibling.py",
-                                             "pkg/top.py"});
+  CHECK(paths(g) == std::vector<std::string>{
+                        "handler.py", "pkg/__init__.py", "pkg/other.py", "pkg/sub/__init__.py",
+                        "pkg/sub/mod.py", "pkg/sub/plugin.py", "pkg/sub/sibling.py", "pkg/top.py"});
   REQUIRE(g.notes.size() == 1);
   CHECK(g.notes[0].find("pkg/sub/mod.py:4") != std::string::npos);
 }
@@ -354,14 +358,13 @@ TEST_CASE("follow handles namespace packages across roots", "[bundle][python]") 
   write_file(deps / "shadow/__init__.py", "");
 
   Graph g = follow("handler", {{svc}, {deps}});
-  CHECK(paths(g) == std::vector<std::string>{"handler.py", "ns/a.py", "ns/b.py",
-                                             "ns/config.json", "shadow/__init__.py"});
+  CHECK(paths(g) == std::vector<std::string>{"handler.py", "ns/a.py", "ns/b.py", "ns/config.json",
+                                             "shadow/__init__.py"});
   for (const auto& f : g.files) {
     CAPTURE(f.archive_path);
-    CHECK(f.source == (f.archive_path == "ns/b.py" || f.archive_path == "shadow/__init__.py"
-                           ? deps
-                           : svc) /
-                          f.archive_path);
+    CHECK(f.source ==
+          (f.archive_path == "ns/b.py" || f.archive_path == "shadow/__init__.py" ? deps : svc) /
+              f.archive_path);
   }
 }
 
@@ -385,12 +388,11 @@ TEST_CASE("follow keeps package data and native modules beside reached packages"
   write_file(deps / "unreached/data.json", "");
 
   Graph g = follow("handler", {{svc}, {deps}});
-  CHECK(paths(g) == std::vector<std::string>{"fast.cpython-311-x86_64-linux-gnu.so", "handler.py",
-                                             "lib/__init__.py",
-                                             "lib/_speedups.cpython-311-x86_64-linux-gnu.so",
-                                             "lib/cacert.pem", "lib/schema.json",
-                                             "lib/templates/nested/more.txt",
-                                             "lib/templates/page.html"});
+  CHECK(paths(g) ==
+        std::vector<std::string>{"fast.cpython-311-x86_64-linux-gnu.so", "handler.py",
+                                 "lib/__init__.py", "lib/_speedups.cpython-311-x86_64-linux-gnu.so",
+                                 "lib/cacert.pem", "lib/schema.json",
+                                 "lib/templates/nested/more.txt", "lib/templates/page.html"});
   CHECK(reason(g, "lib/templates/page.html") == "package data of lib");
   CHECK(reason(g, "fast.cpython-311-x86_64-linux-gnu.so") == "import chain: handler → fast");
 }
@@ -462,14 +464,13 @@ TEST_CASE("follow keeps only the metadata importlib.metadata reads, for reached 
   dist("unused-1.0.dist-info", "unused\n", "unused/__init__.py,,\n");
 
   Graph g = follow("handler", {{svc}, {deps}});
-  CHECK(paths(g) == std::vector<std::string>{
-                        "PyYAML-6.0.1.dist-info/METADATA", "attr/__init__.py",
-                        "attrs-23.1.0.dist-info/METADATA", "handler.py",
-                        "legacy-0.1-py3.11.egg-info/PKG-INFO", "legacy.py",
-                        "requests-2.31.0.dist-info/METADATA",
-                        "requests-2.31.0.dist-info/entry_points.txt", "requests/__init__.py",
-                        "shared/one/__init__.py", "shared_one-1.0.dist-info/METADATA",
-                        "yaml/__init__.py"});
+  CHECK(paths(g) ==
+        std::vector<std::string>{
+            "PyYAML-6.0.1.dist-info/METADATA", "attr/__init__.py",
+            "attrs-23.1.0.dist-info/METADATA", "handler.py", "legacy-0.1-py3.11.egg-info/PKG-INFO",
+            "legacy.py", "requests-2.31.0.dist-info/METADATA",
+            "requests-2.31.0.dist-info/entry_points.txt", "requests/__init__.py",
+            "shared/one/__init__.py", "shared_one-1.0.dist-info/METADATA", "yaml/__init__.py"});
   CHECK(reason(g, "requests-2.31.0.dist-info/METADATA") ==
         "metadata of requests (importlib.metadata)");
 }
@@ -492,8 +493,9 @@ TEST_CASE("follow keeps a wheel's auditwheel libraries", "[bundle][python]") {
 TEST_CASE("follow takes each module from the first root that has it", "[bundle][python]") {
   TempDir dir;
   fs::path a = dir.path / "a", b = dir.path / "b";
-  write_file(a / "handler.py", "import lib, lib2\ntry:\n    import missing\nexcept ImportError:\n"
-                               "    missing = None\n");
+  write_file(a / "handler.py",
+             "import lib, lib2\ntry:\n    import missing\nexcept ImportError:\n"
+             "    missing = None\n");
   write_file(a / "lib.py", "# from a\n");
   write_file(b / "lib.py", "# from b\nimport never\n");
   write_file(b / "lib2.py", "");
@@ -528,8 +530,8 @@ TEST_CASE("follow names every path searched for a missing handler", "[bundle][py
   CHECK(message.find("handler module 'src/app' not found") != std::string::npos);
   for (std::string searched : {"src/app.py", "src/app/__init__.py", "src/app.*.so"})
     CHECK(message.find((dir.path / searched).string()) != std::string::npos);
-  CHECK(error_of("missing/deep/mod", {{dir.path}}).find((dir.path / "missing/deep/mod.py").string()) !=
-        std::string::npos);
+  CHECK(error_of("missing/deep/mod", {{dir.path}})
+            .find((dir.path / "missing/deep/mod.py").string()) != std::string::npos);
 }
 
 TEST_CASE("follow refuses symlink loops and links leaving the roots", "[bundle][python]") {
@@ -588,8 +590,8 @@ TEST_CASE("follow skips dormant imports and follows module names in strings", "[
   write_file(dir.path / "pkg/unused.py");
 
   Graph g = follow("handler", {{dir.path}});
-  CHECK(paths(g) == std::vector<std::string>{"handler.py", "pkg/__init__.py", "pkg/cli.py",
-                                             "pkg/lazy.py"});
+  CHECK(paths(g) ==
+        std::vector<std::string>{"handler.py", "pkg/__init__.py", "pkg/cli.py", "pkg/lazy.py"});
   CHECK(reason(g, "pkg/lazy.py") == "import chain: handler → pkg.lazy (named in a string)");
   CHECK(g.not_found == std::vector<std::string>{"typing"});
 }
@@ -615,14 +617,13 @@ TEST_CASE("follow keeps what native code loads: _cffi_backend and top-level libr
   write_file(deps / "other__mypyc.cpython-311-x86_64-linux-gnu.so", "elf");
 
   Graph g = follow("handler", {{dir.path / "svc"}, {deps}});
-  CHECK(paths(g) == std::vector<std::string>{
-                        "_cffi_backend.cpython-311-x86_64-linux-gnu.so",
-                        "abc123__mypyc.cpython-311-x86_64-linux-gnu.so",
-                        "cffi-1.0.dist-info/METADATA", "crypto-1.0.dist-info/METADATA",
-                        "crypto/__init__.py", "crypto/_rust.abi3.so", "handler.py",
-                        "plain-2.0.dist-info/METADATA", "plain/__init__.py"});
+  CHECK(paths(g) == std::vector<std::string>{"_cffi_backend.cpython-311-x86_64-linux-gnu.so",
+                                             "abc123__mypyc.cpython-311-x86_64-linux-gnu.so",
+                                             "cffi-1.0.dist-info/METADATA",
+                                             "crypto-1.0.dist-info/METADATA", "crypto/__init__.py",
+                                             "crypto/_rust.abi3.so", "handler.py",
+                                             "plain-2.0.dist-info/METADATA", "plain/__init__.py"});
   CHECK(reason(g, "_cffi_backend.cpython-311-x86_64-linux-gnu.so") ==
         "import chain: handler → crypto → _cffi_backend (imported by native code)");
-  CHECK(reason(g, "abc123__mypyc.cpython-311-x86_64-linux-gnu.so") ==
-        "native libraries of plain");
+  CHECK(reason(g, "abc123__mypyc.cpython-311-x86_64-linux-gnu.so") == "native libraries of plain");
 }

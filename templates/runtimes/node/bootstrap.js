@@ -373,6 +373,20 @@ let next;  // set once the handler is loaded
   };
   let handler;
   try {
+    // Layers (`--opt DIR`, Lambda's /opt): their node_modules resolve as NODE_PATH makes
+    // them on Lambda, without putting NODE_PATH in the function's environment.
+    const optAt = process.argv.indexOf('--opt');
+    if (optAt > 0 && process.argv[optAt + 1]) {
+      const opt = process.argv[optAt + 1];
+      const major = process.versions.node.split('.')[0];
+      // Module._initPaths reads NODE_PATH once into the loader's own list; the variable is
+      // removed again so the handler's environment stays exactly Lambda's list.
+      const saved = env.NODE_PATH;
+      env.NODE_PATH = [path.join(opt, 'nodejs', `node${major}`, 'node_modules'),
+                       path.join(opt, 'nodejs', 'node_modules'), saved].filter(Boolean).join(':');
+      require('module')._initPaths();
+      if (saved === undefined) delete env.NODE_PATH; else env.NODE_PATH = saved;
+    }
     handler = await loadHandler(env.LAMBDA_TASK_ROOT || process.cwd(), env._HANDLER || '');
   } catch (e) {
     return fatal('Uncaught Exception', e, 129);

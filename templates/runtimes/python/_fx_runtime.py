@@ -321,6 +321,11 @@ def main():
     here = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [env.get('LAMBDA_TASK_ROOT') or os.getcwd()] + [
         p for p in sys.path if not p or os.path.realpath(p) != here]
+    # Layers (`--opt DIR`, Lambda's /opt) come right after the task root, as on Lambda.
+    if '--opt' in sys.argv[:-1]:
+        opt = sys.argv[sys.argv.index('--opt') + 1]
+        sys.path[1:1] = [os.path.join(opt, 'python', 'lib', 'python%d.%d' % sys.version_info[:2],
+                                      'site-packages'), os.path.join(opt, 'python')]
     for s in (sys.stdout, sys.stderr):
         try:  # the emulator reads lines as they come and stamps them with the request
             s.reconfigure(line_buffering=True)
