@@ -555,19 +555,17 @@ class Bench:
             cold['median_paired_reduction'] = round(statistics.median(paired), 3)
         b['cold'] = cold
 
-        # Where the import time goes: -X importtime of `import handler` in each unpacked bundle.
-        it = {}
-        for v, r in roots.items():
-            if not r:
-                continue
-            samples = {}
-            for _ in range(self.args.importtime_runs):
-                p = run([self.real_py, '-X', 'importtime', '-c', 'import handler'], cwd=r)
+        # Where the import time goes: -X importtime of `import handler` in each unpacked bundle,
+        # the two alternating (in fixed blocks, one bundle's numbers drift with the load).
+        samples = {v: {} for v, r in roots.items() if r}
+        for i in range(self.args.importtime_runs):
+            for v in (sorted(samples) if i % 2 == 0 else sorted(samples, reverse=True)):
+                p = run([self.real_py, '-X', 'importtime', '-c', 'import handler'], cwd=roots[v])
                 for line in p.stderr.splitlines():
                     m = re.match(r'import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)', line)
                     if m and m.group(4) in ('handler', 'botocore', 'botocore.exceptions', 'botocore.vendored.requests'):
-                        samples.setdefault(m.group(4), []).append(int(m.group(2)) / 1000.0)
-            it[v] = {k: med(x) for k, x in samples.items()}
+                        samples[v].setdefault(m.group(4), []).append(int(m.group(2)) / 1000.0)
+        it = {v: {k: med(x) for k, x in sv.items()} for v, sv in samples.items()}
         b['importtime_cumulative_ms'] = it
         self.results['b_python'] = b
         if 'reduction' in cold:
@@ -684,7 +682,7 @@ def main():
     ap.add_argument('--esbuild-runs', type=int, default=env_int('FXBENCH_ESBUILD_RUNS', 15))
     ap.add_argument('--sls-runs', type=int, default=env_int('FXBENCH_SLS_PKG_RUNS', 5))
     ap.add_argument('--cold-n', type=int, default=env_int('FXBENCH_BUNDLE_COLD_N', 10))
-    ap.add_argument('--importtime-runs', type=int, default=env_int('FXBENCH_IMPORTTIME_RUNS', 5))
+    ap.add_argument('--importtime-runs', type=int, default=env_int('FXBENCH_IMPORTTIME_RUNS', 20))
     ap.add_argument('--summarize', metavar='DIR', help='print the summary of an earlier run from DIR/summary.json')
     args = ap.parse_args()
     if args.summarize:

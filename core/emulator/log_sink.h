@@ -54,6 +54,7 @@ class LogSink {
   std::deque<Op> queue_;
   std::uint64_t queued_ = 0, committed_count_ = 0;
   bool stopping_ = false;
+  int flushing_ = 0;  // readers waiting in flush()
   std::int64_t next_id_ = 0;
   std::thread writer_;
 
