@@ -257,11 +257,13 @@ std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port)
   if (!ec) a.bind(endpoint, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
+    std::string why = ec.message();  // before close() overwrites ec
+    bool in_use = ec == boost::asio::error::address_in_use;
     a.close(ec);
-    throw Error(fmt::format("cannot listen on {}:{}: {}", address, port, ec.message()),
-                port ? "another program holds that port: stop it, or pass --port with a free "
-                       "port (0 picks one)"
-                     : "");
+    throw Error(fmt::format("cannot listen on {}:{}: {}", address, port, why),
+                in_use ? "another program holds that port: stop it, or start the emulator on a "
+                         "free one with `fx emulator start --port 0` (later commands find it)"
+                       : "");
   }
   ::fcntl(a.native_handle(), F_SETFD, FD_CLOEXEC);
   impl_->accept();

@@ -86,7 +86,7 @@ class WithoutEmulator(FxTestCase):
             port = s.getsockname()[1]
             r = self.fx("emulator", "start", "--port", str(port))
             self.assertEqual(r.code, 1, r)
-            self.assertIn(f"cannot listen on 127.0.0.1:{port}", r.err)
+            self.assertIn(f"cannot listen on 127.0.0.1:{port}: Address already in use", r.err)
             self.assertIn("--port", r.err)
         self.assertEqual(self.fx("emulator", "status").code, 1)
 

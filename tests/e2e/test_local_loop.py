@@ -194,6 +194,32 @@ class LocalLoop(FxTestCase):
         self.assertIsNotNone(r.json()["init_ms"])
         self.ok("invoke", "pid")
 
+    def test_node_process_exit_and_throw(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: nodejs20.x}
+                functions:
+                  quit:
+                    handler: index.quit
+                  boom:
+                    handler: index.boom
+                """,
+            "index.js": """
+                exports.quit = async () => { console.log('leaving'); process.exit(1); };
+                exports.boom = async () => { throw new TypeError('bad type'); };
+                """,
+        })
+        self.ok("deploy")
+        r = self.fx("invoke", "quit", "--json")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "Runtime.ExitError")
+        self.assertTrue(any("leaving" in l["message"] for l in self.logs("quit")))
+        r = self.fx("invoke", "boom", "--json")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "TypeError")
+        self.assertEqual(r.json()["result"]["errorMessage"], "bad type")
+
     def test_timeout_kills_the_instance(self):
         self.make_service(PY_SERVICE)
         self.ok("deploy", "-f", "slow")
