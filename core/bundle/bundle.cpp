@@ -279,7 +279,9 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
       std::vector<python::SearchRoot> roots = {{collected.root}};
       for (const auto& r : collected.python_roots) {
         roots.push_back({r});
-        // Installed dependencies count as input too: they are what a full bundle would ship.
+        // Installed dependencies count as input too: they are what a full bundle would ship
+        // (a root inside the service folder, such as vendor/, is counted already).
+        if (is_within(r, collected.root)) continue;
         for (const auto& f : Collector(r, "").run()) {
           ++plan.files_in;
           plan.bytes_in += f.size;
@@ -328,15 +330,22 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
   } else {
     for (auto& f : files) kept[f.archive_path] = f;
     // Import roots (installed requirements, custom.fx.pythonPath) go to the top of the
-    // bundle, where Lambda's sys.path finds them, minimized or not.
+    // bundle, where Lambda's sys.path finds them, minimized or not; a root inside the service
+    // folder moves there rather than being shipped twice.
     if (family == manifest::RuntimeFamily::python)
-      for (const auto& r : collected.python_roots)
+      for (const auto& r : collected.python_roots) {
+        bool inside = is_within(r, collected.root);
+        std::string prefix = r.lexically_relative(collected.root).generic_string() + "/";
+        if (inside) std::erase_if(kept, [&](const auto& e) { return e.first.starts_with(prefix); });
         for (auto f : Collector(r, "").run()) {
-          ++plan.files_in;
-          plan.bytes_in += f.size;
-          f.reason = "import root " + r.lexically_relative(collected.root).generic_string();
+          if (!inside) {
+            ++plan.files_in;
+            plan.bytes_in += f.size;
+          }
+          f.reason = "import root " + prefix.substr(0, prefix.size() - 1);
           kept.try_emplace(f.archive_path, std::move(f));
         }
+      }
   }
 
   // Patterns in order, later lines winning: "X" forces matching service files in (with the
