@@ -269,6 +269,14 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
 
   // `kept` maps an archive path to its file; patterns then add or remove in order.
   std::map<std::string, PlannedFile> kept;
+  auto keep_graph = [&](auto& graph) {
+    for (auto& f : graph.files) {
+      std::error_code ec;
+      std::uint64_t size = fs::file_size(f.source, ec);
+      kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source), f.reason};
+    }
+    plan.notes = std::move(graph.notes);
+  };
   if (graph && family == manifest::RuntimeFamily::node && settings.bundler == "esbuild") {
     plan.minimized = true;
     auto out = esbuild_bundle(collected.root, function, node_handler_module(function.handler));
@@ -300,12 +308,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
                       "install it: pip install -r requirements.txt -t .fx/deps (or vendor it "
                       "with pip install -t . and add the folder to custom.fx.pythonPath)");
       }
-      for (auto& f : g.files) {
-        std::error_code ec;
-        std::uint64_t size = fs::file_size(f.source, ec);
-        kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source), f.reason};
-      }
-      plan.notes = std::move(g.notes);
+      keep_graph(g);
     } else {
       node::Options options;
       options.exclude_dev_dependencies = service.exclude_dev_dependencies;
@@ -320,12 +323,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
                                   function.key, pkg, service.dir.string(), pkg),
                       "install the dependencies: npm install (or npm ci) in the service folder");
       }
-      for (auto& f : g.files) {
-        std::error_code ec;
-        std::uint64_t size = fs::file_size(f.source, ec);
-        kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source), f.reason};
-      }
-      plan.notes = std::move(g.notes);
+      keep_graph(g);
     }
   } else {
     for (auto& f : files) kept[f.archive_path] = f;
