@@ -260,6 +260,10 @@ void Pool::spawn(FunctionState& fn) {
     opts.argv.push_back("--opt");
     opts.argv.push_back(fn.spec.opt_dir.string());
   }
+  // Where the emulator may (root), the layers are also at /opt itself, as on Lambda, in the
+  // instance's own mount namespace.
+  if (!fn.spec.opt_dir.empty() && ::geteuid() == 0 && std::filesystem::is_directory("/opt"))
+    opts.bind_mounts.emplace_back(fn.spec.opt_dir, "/opt");
   opts.env = std::move(env);
   opts.cwd = fn.spec.code_dir;
   opts.new_process_group = true;

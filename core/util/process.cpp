@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,8 +40,67 @@ void close_fd(int& fd) {
 
 }  // namespace
 
+namespace {
+
+// fork + exec for a child that needs its own mount namespace, which posix_spawn cannot give.
+// Between fork and exec the child only makes system calls: the parent has other threads.
+Child spawn_with_mounts(const SpawnOptions& options) {
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
+    throw Error(fmt::format("cannot create pipes: {}", std::strerror(errno)));
+  std::vector<char*> argv, envp;
+  for (const auto& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  std::vector<std::pair<std::string, std::string>> mounts;
+  for (const auto& [src, dst] : options.bind_mounts) mounts.emplace_back(src.string(), dst.string());
+  std::string cwd = options.cwd.string();
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (options.new_process_group) ::setpgid(0, 0);
+    if (::unshare(CLONE_NEWNS) == 0 &&
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+      for (const auto& [src, dst] : mounts) {
+        if (::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0)
+          ::mount(nullptr, dst.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
+      }
+    }
+    int devnull = ::open("/dev/null", O_RDONLY);
+    ::dup2(devnull, 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::close_range(3, ~0U, 0);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (pid < 0) {
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    throw Error(fmt::format("cannot start {}: {}", options.argv[0], std::strerror(fork_errno)));
+  }
+  fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+  fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+  return {pid, out_pipe[0], err_pipe[0]};
+}
+
+}  // namespace
+
 Child spawn_process(const SpawnOptions& options) {
   if (options.argv.empty()) throw Error("spawn_process: empty argv");
+  if (!options.bind_mounts.empty() && options.capture_output) return spawn_with_mounts(options);
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   int out_file = -1;
   auto cleanup = [&] {

@@ -20,6 +20,10 @@ struct SpawnOptions {
   bool capture_output = false;     // stdout and stderr become non-blocking pipes to us
   std::filesystem::path output_file;  // else, when set: stdout and stderr appended here
   int pass_fd = -1;                   // handed to the child as fd 3
+  // Folders bind-mounted read-only (source, target) in a mount namespace of the child's own,
+  // e.g. a function's layers on /opt. Needs CAP_SYS_ADMIN; without it the child starts
+  // without them (the runtime shims still find layers through their import paths).
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> bind_mounts;
 };
 
 struct Child {

@@ -19,6 +19,10 @@ FILES = {
             handler: app.handler
             layers:
               - Ref: CommonLibsLambdaLayer
+          opt:
+            handler: app.opt
+            layers:
+              - Ref: CommonLibsLambdaLayer
           js:
             handler: index.handler
             runtime: nodejs20.x
@@ -26,9 +30,13 @@ FILES = {
               - commonLibs
         """,
     "app.py": """
+        import os
         import sharedlib
         def handler(event, context):
             return sharedlib.greet()
+        def opt(event, context):
+            with open("/opt/python/sharedlib/__init__.py") as f:
+                return f.read()
         """,
     "index.js": """
         const shared = require('shared-js');
@@ -60,6 +68,14 @@ class Layers(FxTestCase):
             f.write("def greet():\n    return 'layer v2'\n")
         self.assertEqual({f["status"] for f in self.ok("deploy", "--json").json()}, {"updated"})
         self.assertEqual(json.loads(self.ok("invoke", "py").out), "layer v2")
+
+    def test_layers_are_at_opt_in_the_instance_only(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting layers on /opt needs root (a mount namespace of the instance's own)")
+        self.make_service(FILES)
+        self.ok("deploy")
+        self.assertIn("def greet", json.loads(self.ok("invoke", "opt").out))
+        self.assertFalse(os.path.exists("/opt/python/sharedlib"))  # the host's /opt is untouched
 
     def test_unknown_layer_reference_names_the_known_ones(self):
         files = dict(FILES)
