@@ -233,6 +233,141 @@ class Bundles(FxTestCase):
         self.assertIn("pkg/helpers.py", r.err)
 
 
+NATIVE_MANIFEST = """
+    service: SERVICE
+    provider: {name: aws, runtime: python3.11}
+    custom:
+      fx:
+        minify: MINIFY
+    functions:
+      py:
+        handler: app.handler
+      js:
+        handler: index.handler
+        runtime: nodejs20.x
+    """
+
+PY_EXTENSION = """
+#include <Python.h>
+static PyObject* hello(PyObject* self, PyObject* args) { return PyUnicode_FromString("native python"); }
+static PyMethodDef methods[] = {{"hello", hello, METH_NOARGS, ""}, {0}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_speedups", 0, -1, methods};
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&def); }
+"""
+
+NODE_ADDON = """
+#include <node_api.h>
+static napi_value hello(napi_env env, napi_callback_info info) {
+  napi_value s; napi_create_string_utf8(env, "native node", NAPI_AUTO_LENGTH, &s); return s; }
+static napi_value init(napi_env env, napi_value exports) {
+  napi_value fn; napi_create_function(env, NULL, 0, hello, NULL, &fn);
+  napi_set_named_property(env, exports, "hello", fn); return exports; }
+NAPI_MODULE(addon, init)
+"""
+
+
+class NativeCode(FxTestCase):
+    """A Python C extension and a Node addon, compiled here, survive minimization."""
+
+    def build_native(self, d):
+        info = subprocess.run(["python3", "-c", "import sysconfig as s; print(s.get_paths()['include']); "
+                               "print(s.get_config_var('EXT_SUFFIX'))"], capture_output=True, text=True).stdout.split()
+        if len(info) != 2 or not os.path.exists(os.path.join(info[0], "Python.h")) or \
+                not os.path.exists("/usr/include/node/node_api.h") or not shutil.which("cc"):
+            self.skipTest("needs cc, Python's headers and Node's headers (/usr/include/node)")
+        include, suffix = info
+        for src, out, flags in (
+                (PY_EXTENSION, f"fastpkg/_speedups{suffix}", ["-I", include]),
+                (NODE_ADDON, "node_modules/native-pkg/build/Release/addon.node", ["-I", "/usr/include/node"])):
+            c = os.path.join(self.root, "src.c")
+            with open(c, "w") as f:
+                f.write(src)
+            os.makedirs(os.path.dirname(os.path.join(d, out)), exist_ok=True)
+            subprocess.run(["cc", "-shared", "-fPIC", *flags, "-o", os.path.join(d, out), c], check=True, timeout=120)
+
+    def test_native_extensions_behave_the_same_minimized(self):
+        files = {
+            "app.py": "from fastpkg import _speedups\ndef handler(e, c):\n    return _speedups.hello()\n",
+            "fastpkg/__init__.py": "",
+            "index.js": "const n = require('native-pkg');\nexports.handler = async () => n.hello();\n",
+            "node_modules/native-pkg/package.json": '{"name": "native-pkg", "main": "index.js"}\n',
+            "node_modules/native-pkg/index.js": "module.exports = require('./build/Release/addon.node');\n",
+            "package.json": '{"name": "native", "dependencies": {"native-pkg": "1.0.0"}}\n',
+        }
+        dirs = []
+        for minify in ("true", "false"):
+            d = self.make_service({"serverless.yaml": NATIVE_MANIFEST.replace("MINIFY", minify), **files})
+            self.build_native(d)
+            self.ok("deploy")
+            dirs.append(d)
+        for fn, want in (("py", "native python"), ("js", "native node")):
+            results = [json.loads(self.ok("invoke", fn, cwd=d).out) for d in dirs]
+            self.assertEqual(results, [want, want])
+
+
+def make_wheel(path, name, version, files):
+    """A minimal pure-Python wheel, so pip can install it with no index."""
+    import base64, hashlib
+    dist = f"{name}-{version}.dist-info"
+    files = {**files,
+             f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: fx-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{dist}/top_level.txt": name + "\n"}
+    record = []
+    for n, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{n},sha256={digest},{len(text.encode())}")
+    record.append(f"{dist}/RECORD,,")
+    with zipfile.ZipFile(path, "w") as z:
+        for n, text in files.items():
+            z.writestr(n, text)
+        z.writestr(f"{dist}/RECORD", "\n".join(record) + "\n")
+
+
+class PythonRequirements(FxTestCase):
+    def test_requirements_are_installed_into_fx_deps_and_bundled(self):
+        d = self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.11}
+                functions:
+                  req:
+                    handler: app.handler
+                """,
+            "app.py": "import greetlib\ndef handler(e, c):\n    return greetlib.hi()\n",
+        })
+        os.makedirs(os.path.join(d, "wheels"))
+        make_wheel(os.path.join(d, "wheels", "greetlib-1.0-py3-none-any.whl"), "greetlib", "1.0",
+                   {"greetlib/__init__.py": "def hi():\n    return 'hi from a requirement'\n"})
+        with open(os.path.join(d, "requirements.txt"), "w") as f:
+            f.write(os.path.join(d, "wheels", "greetlib-1.0-py3-none-any.whl") + "\n")
+        self.ok("deploy")
+        self.assertTrue(os.path.exists(os.path.join(d, ".fx", "deps", "greetlib", "__init__.py")))
+        self.assertEqual(json.loads(self.ok("invoke", "req").out), "hi from a requirement")
+        with zipfile.ZipFile(os.path.join(d, ".fx", "build", "req.zip")) as z:
+            names = z.namelist()
+        self.assertIn("greetlib/__init__.py", names)
+        self.assertIn("greetlib-1.0.dist-info/METADATA", names)
+        self.assertNotIn("greetlib-1.0.dist-info/RECORD", names)
+
+    def test_a_requirement_pip_cannot_install_names_the_install_step(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.11}
+                functions:
+                  req:
+                    handler: app.handler
+                """,
+            "app.py": "import nosuchlib_fx\ndef handler(e, c):\n    return 1\n",
+            "requirements.txt": "nosuchlib-fx==9.9.9\n",
+        })
+        r = self.fx("package", timeout=180)
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("nosuchlib_fx", r.err)
+        self.assertIn("pip install -r requirements.txt -t .fx/deps", r.err)
+
+
 def install_esbuild():
     """esbuild from the npm registry, installed once into a cache outside the repo."""
     cache = os.path.join(os.environ.get("FX_TEST_CACHE", os.path.expanduser("~/.cache/fx-tests")), "esbuild")
