@@ -7,7 +7,12 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <functional>
+#include <mutex>
 #include <system_error>
+#include <thread>
 
 #include "core/bundle/bundle.h"
 #include "core/util/error.h"
@@ -83,10 +88,20 @@ Artifact write_zip(const BundlePlan& plan, const fs::path& zip_path) {
   if (ec)
     throw Error(fmt::format("cannot create {}: {}", zip_path.parent_path().string(), ec.message()));
 
+  // A name of this thread's own: functions are packaged in parallel.
   fs::path tmp = zip_path;
-  tmp += ".tmp";
+  tmp += fmt::format(".{}.{}.tmp", ::getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000);
+  fs::remove(tmp, ec);
   int code = 0;
-  zip_t* zip = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  zip_t* zip = nullptr;
+  {
+    // libzip's zip_open decides whether an archive is writable from process-wide state
+    // (stat, access, umask); opening two at once has been seen to answer "Read-only
+    // archive". Opening is cheap: only this part is serialized, not the compression.
+    static std::mutex open_mutex;
+    std::lock_guard lock(open_mutex);
+    zip = zip_open(tmp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  }
   if (!zip) throw Error(fmt::format("cannot create {}: {}", tmp.string(), open_error(code)));
   try {
     for (const PlannedFile& file : plan.files) add_entry(zip, file);
