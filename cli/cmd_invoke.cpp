@@ -56,22 +56,7 @@ std::string read_payload(const InvokeOptions& o) {
 int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
   std::string payload = read_payload(o);
   // The manifest maps a key to its deployed name; without one, FN is the deployed name.
-  std::string name = o.function;
-  std::string region = g.region;
-  std::string target_flag = g.target;
-  std::optional<manifest::Service> service;
-  std::string known;
-  try {
-    service = load_service(g);
-  } catch (const Error& e) {
-    if (!g.config.empty() || std::string(e.what()).find("no serverless.yaml") == std::string::npos) throw;
-  }
-  if (service) {
-    if (const auto* f = service->find_function(o.function)) name = f->name;
-    for (const auto& f : service->functions) known += (known.empty() ? "" : ", ") + f.key;
-    if (region.empty()) region = service->region;
-    if (target_flag.empty()) target_flag = service->target;
-  }
+  auto [name, region, target_flag, known] = resolve_function(g, o.function);
   auto target = actions::resolve_target({target_flag, region, false});
   lambda::LambdaClient client(target.endpoint);
   lambda::InvokeRequest req;

@@ -16,17 +16,9 @@ int run_logs(const GlobalOptions& g, const LogsOptions& o) {
   if (!o.since.empty()) q.since_ms = util::parse_since(o.since, util::now_ms());
   q.filter = o.filter;
   q.tail = o.tail;
-  std::string region = g.region, target_flag = g.target;
-  q.function = o.function;
-  try {
-    auto service = load_service(g);
-    if (const auto* f = service.find_function(o.function)) q.function = f->name;
-    if (region.empty()) region = service.region;
-    if (target_flag.empty()) target_flag = service.target;
-  } catch (const Error& e) {
-    if (!g.config.empty() || std::string(e.what()).find("no serverless.yaml") == std::string::npos) throw;
-  }
-  auto target = actions::resolve_target({target_flag, region, false});
+  auto fn = resolve_function(g, o.function);
+  q.function = fn.name;
+  auto target = actions::resolve_target({fn.target, fn.region, false});
   lambda::FxApi api(target.endpoint);
   auto s = style_for(g, 1);
   auto print = [&](const lambda::LogEvent& l) {

@@ -45,6 +45,19 @@ manifest::Service load_service(const GlobalOptions& g) {
   return service;
 }
 
+FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn) {
+  FunctionRef ref{fn, g.region, g.target, ""};
+  bool has_manifest = !g.config.empty() || std::filesystem::exists("serverless.yaml") ||
+                      std::filesystem::exists("serverless.yml");
+  if (!has_manifest) return ref;
+  auto service = load_service(g);
+  if (const auto* f = service.find_function(fn)) ref.name = f->name;
+  for (const auto& f : service.functions) ref.known += (ref.known.empty() ? "" : ", ") + f.key;
+  if (ref.region.empty()) ref.region = service.region;
+  if (ref.target.empty()) ref.target = service.target;
+  return ref;
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   if (bytes < 1000) return fmt::format("{} B", bytes);
   if (bytes < 1000 * 1000) return fmt::format("{:.1f} kB", bytes / 1000.0);

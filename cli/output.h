@@ -29,6 +29,16 @@ void warn(const GlobalOptions& g, std::string_view message);
 // warnings to stderr.
 manifest::Service load_service(const GlobalOptions& g);
 
+// What FN (a manifest key, or a deployed name) means: mapped through the manifest when the
+// current folder (or --config) has one, used as the deployed name otherwise.
+struct FunctionRef {
+  std::string name;    // deployed name
+  std::string region;  // --region, else the manifest's (empty without one)
+  std::string target;  // --target, else custom.fx.target
+  std::string known;   // the manifest's function keys, for error messages
+};
+FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn);
+
 // "1.2 kB", "3.4 MB"
 std::string human_bytes(std::uint64_t bytes);
 

@@ -6,6 +6,7 @@
 
 #include "core/bundle/bundle.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
 
 namespace fx::actions {
 
@@ -38,9 +39,7 @@ std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda:
     if (latest && latest->code_sha256 == artifact.code_sha256) {
       r.version_arn = latest->version_arn;
     } else {
-      std::ifstream in(artifact.zip_path, std::ios::binary);
-      std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      r.version_arn = client.publish_layer_version(layer.name, zip, layer.description, layer.compatible_runtimes).version_arn;
+      r.version_arn = client.publish_layer_version(layer.name, util::read_file(artifact.zip_path), layer.description, layer.compatible_runtimes).version_arn;
       r.status = "published";
     }
     out.push_back(std::move(r));
@@ -84,11 +83,6 @@ bool same_configuration(const lambda::FunctionConfiguration& a, const lambda::Fu
          a.layers == b.layers;
 }
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 std::vector<DeployResult> deploy_service(const manifest::Service& service,
@@ -109,12 +103,12 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
     auto current = client.get_function(f->name);
     lambda::FunctionConfiguration after;
     if (!current) {
-      after = client.create_function(desired, read_file(artifact.zip_path));
+      after = client.create_function(desired, util::read_file(artifact.zip_path));
       r.status = "created";
     } else {
       r.status = "unchanged";
       if (options.force || current->code_sha256 != artifact.code_sha256) {
-        after = client.update_function_code(f->name, read_file(artifact.zip_path));
+        after = client.update_function_code(f->name, util::read_file(artifact.zip_path));
         r.status = "updated";
       }
       if (!same_configuration(*current, desired)) {

@@ -22,6 +22,7 @@
 #include "core/bundle/node_imports.h"
 #include "core/bundle/python_imports.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
 
@@ -173,7 +174,8 @@ ServiceFiles collect_service_files(const manifest::Service& service) {
     if (!fs::is_directory(dir, ec)) continue;
     out.python_roots.push_back(fs::canonical(dir, ec));
     acc += "root " + out.python_roots.back().string() + "\n";
-    fingerprint_files(acc, Collector(out.python_roots.back(), "").run());
+    out.python_root_files.push_back(Collector(out.python_roots.back(), "").run());
+    fingerprint_files(acc, out.python_root_files.back());
   }
   out.fingerprint = util::sha256_hex(acc);
   return out;
@@ -236,16 +238,13 @@ PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& funct
   opts.argv = {esbuild.string(), source, "--bundle", "--minify", "--platform=node",
                "--target=node" + node_major, esm ? "--format=esm" : "--format=cjs",
                "--outfile=" + out.string(), "--log-level=warning"};
-  for (char** e = environ; *e; ++e) opts.env.emplace_back(*e);
+  opts.env = util::current_environment();
   opts.cwd = root;
   opts.output_file = log;
   fs::remove(log, ec);
-  auto child = util::spawn_process(opts);
-  int status = 0;
-  ::waitpid(child.pid, &status, 0);
+  int status = util::run_and_wait(opts);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = util::read_file(log);
     throw Error(fmt::format("function '{}': esbuild failed: {}", function.key, text.substr(0, 600)),
                 "fix the error above, or remove custom.fx.bundler to use fx's own minimizer");
   }
@@ -285,12 +284,13 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     plan.minimized = true;
     if (family == manifest::RuntimeFamily::python) {
       std::vector<python::SearchRoot> roots = {{collected.root}};
-      for (const auto& r : collected.python_roots) {
+      for (std::size_t i = 0; i < collected.python_roots.size(); ++i) {
+        const auto& r = collected.python_roots[i];
         roots.push_back({r});
         // Installed dependencies count as input too: they are what a full bundle would ship
         // (a root inside the service folder, such as vendor/, is counted already).
         if (is_within(r, collected.root)) continue;
-        for (const auto& f : Collector(r, "").run()) {
+        for (const auto& f : collected.python_root_files[i]) {
           ++plan.files_in;
           plan.bytes_in += f.size;
         }
@@ -331,11 +331,12 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     // bundle, where Lambda's sys.path finds them, minimized or not; a root inside the service
     // folder moves there rather than being shipped twice.
     if (family == manifest::RuntimeFamily::python)
-      for (const auto& r : collected.python_roots) {
+      for (std::size_t i = 0; i < collected.python_roots.size(); ++i) {
+        const auto& r = collected.python_roots[i];
         bool inside = is_within(r, collected.root);
         std::string prefix = r.lexically_relative(collected.root).generic_string() + "/";
         if (inside) std::erase_if(kept, [&](const auto& e) { return e.first.starts_with(prefix); });
-        for (auto f : Collector(r, "").run()) {
+        for (auto f : collected.python_root_files[i]) {
           if (!inside) {
             ++plan.files_in;
             plan.bytes_in += f.size;

@@ -45,6 +45,7 @@ struct ServiceFiles {
   std::filesystem::path root;  // canonical service folder
   std::vector<PlannedFile> files;
   std::vector<std::filesystem::path> python_roots;  // import roots after the service folder
+  std::vector<std::vector<PlannedFile>> python_root_files;  // each root's files, walked once
   std::string fingerprint;
 };
 ServiceFiles collect_service_files(const manifest::Service& service);

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
 
@@ -29,18 +30,16 @@ bool run_python(const fs::path& python, const std::string& code, const std::stri
   fs::remove(out, ec);
   util::SpawnOptions opts;
   opts.argv = {python.string(), "-c", code, in.string()};
-  for (char** e = environ; *e; ++e) opts.env.emplace_back(*e);
+  opts.env = util::current_environment();
   opts.output_file = out;
   int status = 0;
   try {
-    auto child = util::spawn_process(opts);
-    ::waitpid(child.pid, &status, 0);
+    status = util::run_and_wait(opts);
   } catch (const std::exception& e) {
     output = e.what();
     return false;
   }
-  std::ifstream o(out);
-  output.assign(std::istreambuf_iterator<char>(o), std::istreambuf_iterator<char>());
+  output = util::read_file(out);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -92,7 +91,7 @@ std::vector<PlannedFile> python_bytecode(const BundlePlan& plan, const std::stri
   fs::create_directories(cache_dir);
   const auto& py = interpreter_for(runtime, cache_dir);
   if (py.exe.empty() || "python" + py.version != runtime) return out;
-  std::string todo;
+  std::string to_compile;
   struct Entry {
     std::string archive;
     fs::path pyc;
@@ -100,20 +99,19 @@ std::vector<PlannedFile> python_bytecode(const BundlePlan& plan, const std::stri
   std::vector<Entry> entries;
   for (const auto& f : plan.files) {
     if (!f.archive_path.ends_with(".py")) continue;
-    std::ifstream in(f.source, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = util::read_file(f.source);
     // Keyed by content and name: the name is compiled into the bytecode.
     fs::path pyc = cache_dir / (util::sha256_hex(text + '\0' + f.archive_path + '\0' + py.tag) + ".pyc");
     fs::path rel = f.archive_path;
     std::string archive = (rel.parent_path() / "__pycache__" /
                            (rel.stem().string() + "." + py.tag + ".pyc")).generic_string();
     if (archive.starts_with("/")) archive.erase(0, 1);
-    if (!fs::exists(pyc)) todo += fmt::format("{}\t{}\t{}\n", f.source.string(), pyc.string(), f.archive_path);
+    if (!fs::exists(pyc)) to_compile += fmt::format("{}\t{}\t{}\n", f.source.string(), pyc.string(), f.archive_path);
     entries.push_back({archive, pyc});
   }
-  if (!todo.empty()) {
+  if (!to_compile.empty()) {
     std::string output;
-    if (!run_python(py.exe, kCompile, todo, cache_dir, output) || !output.empty())
+    if (!run_python(py.exe, kCompile, to_compile, cache_dir, output) || !output.empty())
       notes.push_back(fmt::format("some modules were not compiled to bytecode: {}", output.substr(0, 300)));
   }
   std::error_code ec;

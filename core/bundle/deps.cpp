@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
 
@@ -17,11 +18,6 @@ namespace fx::bundle {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 std::string normalize(std::string name) {
   for (auto& c : name) c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -32,7 +28,7 @@ std::string normalize(std::string name) {
 
 std::vector<std::string> python_requirement_names(const manifest::Service& service) {
   std::vector<std::string> names;
-  std::istringstream lines(read_text(service.dir / "requirements.txt"));
+  std::istringstream lines(util::read_file(service.dir / "requirements.txt"));
   std::string line;
   while (std::getline(lines, line)) {
     auto start = line.find_first_not_of(" \t");
@@ -45,7 +41,7 @@ std::vector<std::string> python_requirement_names(const manifest::Service& servi
 
 std::vector<std::string> node_dependency_names(const manifest::Service& service) {
   std::vector<std::string> names;
-  auto pkg = nlohmann::json::parse(read_text(service.dir / "package.json"), nullptr, false);
+  auto pkg = nlohmann::json::parse(util::read_file(service.dir / "package.json"), nullptr, false);
   if (pkg.is_object() && pkg.contains("dependencies") && pkg["dependencies"].is_object())
     for (auto& [k, v] : pkg["dependencies"].items()) names.push_back(k);
   return names;
@@ -58,11 +54,11 @@ std::vector<std::string> install_python_requirements(const manifest::Service& se
   fs::path fx_dir = service.dir / ".fx";
   fs::path deps = fx_dir / "deps";
   fs::path stamp = fx_dir / "deps.requirements";
-  std::string wanted = util::sha256_hex(read_text(requirements));
+  std::string wanted = util::sha256_hex(util::read_file(requirements));
   // The stamp records the last attempt, failed or not: an unreachable index is not asked
   // again until requirements.txt changes.
-  if (fs::exists(stamp, ec) && read_text(stamp).starts_with(wanted)) {
-    std::string s = read_text(stamp);
+  if (fs::exists(stamp, ec) && util::read_file(stamp).starts_with(wanted)) {
+    std::string s = util::read_file(stamp);
     auto nl = s.find('\n');
     return nl == std::string::npos || nl + 1 >= s.size() ? std::vector<std::string>{}
                                                          : std::vector<std::string>{s.substr(nl + 1)};
@@ -77,18 +73,16 @@ std::vector<std::string> install_python_requirements(const manifest::Service& se
   opts.argv = {python.string(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--no-input", "--retries", "0", "--timeout", "10", "-r", requirements.string(),
                "--target", tmp.string()};
-  for (char** e = environ; *e; ++e) opts.env.emplace_back(*e);
+  opts.env = util::current_environment();
   opts.output_file = log;
   std::string warning;
   try {
-    auto child = util::spawn_process(opts);
-    int status = 0;
-    ::waitpid(child.pid, &status, 0);
+    int status = util::run_and_wait(opts);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
       fs::remove_all(deps, ec);
       fs::rename(tmp, deps);
     } else {
-      std::string out = read_text(log);
+      std::string out = util::read_file(log);
       while (!out.empty() && out.back() == '\n') out.pop_back();
       auto last = out.rfind('\n');
       warning = fmt::format("pip could not install requirements.txt ({}); using what is vendored",

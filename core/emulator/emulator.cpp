@@ -751,7 +751,7 @@ EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
     spawn.argv.push_back("--token");
     spawn.argv.push_back(options.token);
   }
-  for (char** e = environ; *e; ++e) spawn.env.emplace_back(*e);
+  spawn.env = util::current_environment();
   spawn.env.push_back("FX_HOME=" + options.home.string());
   spawn.new_session = true;
   spawn.output_file = options.home / "emulator.log";

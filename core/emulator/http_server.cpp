@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace fx::emulator {
 
@@ -23,14 +24,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 }  // namespace
 
@@ -55,7 +48,7 @@ std::string url_decode(std::string_view text, bool plus_is_space) {
 
 std::string_view HttpRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
-    if (iequals(k, name)) return v;
+    if (util::iequals(k, name)) return v;
   return {};
 }
 
@@ -162,7 +155,7 @@ void Session::on_header(beast::error_code ec) {
   if (ec) return finish();
   // curl and some SDKs wait for "100 Continue" before sending a large body.
   auto expect = parser_->get()[http::field::expect];
-  if (iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+  if (util::iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
     continue_ = {http::status::continue_, 11};
     http::async_write(stream_, continue_,
                       [self = shared_from_this()](beast::error_code ec2, std::size_t) {

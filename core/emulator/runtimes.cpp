@@ -25,7 +25,7 @@ std::string capture(const std::vector<std::string>& argv) {
   if (pipe2(fds, O_CLOEXEC) != 0) return {};
   util::SpawnOptions opts;
   opts.argv = argv;
-  for (char** e = environ; *e; ++e) opts.env.emplace_back(*e);
+  opts.env = util::current_environment();
   std::string out;
   try {
     // The helper writes to fd 3, our pipe; its stdout goes nowhere.

@@ -515,16 +515,15 @@ class Loader {
     else if (v.IsScalar()) ref = v.Scalar();
     else fail(item, "a layer ARN or {Ref: NameLambdaLayer}");
     if (ref.starts_with("arn:")) return ref;
-    for (const auto& layer : service_.layers) {
-      std::string title = layer.key;
-      title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-      if (ref == layer.key || ref == title + "LambdaLayer") return layer.key;
-    }
+    // The Serverless Framework's CloudFormation name: the key in TitleCase + "LambdaLayer".
+    auto logical_id = [](std::string key) {
+      key[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(key[0])));
+      return key + "LambdaLayer";
+    };
     std::string known;
     for (const auto& layer : service_.layers) {
-      std::string title = layer.key;
-      title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
-      known += (known.empty() ? "" : ", ") + title + "LambdaLayer";
+      if (ref == layer.key || ref == logical_id(layer.key)) return layer.key;
+      known += (known.empty() ? "" : ", ") + logical_id(layer.key);
     }
     throw Error(fmt::format("{}: {}: no layer '{}' in the top-level layers", item.mark.str(), item.key, ref),
                 known.empty() ? "declare it under layers:, or give a layer version ARN"

@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace fx::util {
 
@@ -32,12 +33,6 @@ struct Url {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);

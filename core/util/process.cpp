@@ -174,6 +174,20 @@ Child spawn_process(const SpawnOptions& options) {
   return child;
 }
 
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+int run_and_wait(const SpawnOptions& options) {
+  auto child = spawn_process(options);
+  int status = 0;
+  while (::waitpid(child.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));
   if (!in) return std::nullopt;

@@ -36,6 +36,12 @@ struct Child {
 // descriptor closed. Throws fx::Error naming the program when it cannot start.
 Child spawn_process(const SpawnOptions& options);
 
+// This process's environment as "KEY=VALUE" strings, for a child that should inherit it.
+std::vector<std::string> current_environment();
+
+// Starts the program and waits for it; returns the waitpid status. Throws like spawn_process.
+int run_and_wait(const SpawnOptions& options);
+
 // Peak resident set size of a live process in bytes (VmHWM), or nullopt once it is gone.
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
 
