@@ -10,7 +10,8 @@ namespace fx::cli {
 
 int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   auto service = load_service(g);
-  auto target = actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, true});
+  auto target =
+      actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, true});
   auto s = style_for(g, 1);
   if (target.started && !g.json && !g.quiet)
     fmt::print("{}\n", s.dim(fmt::format("started the local emulator at {}", target.endpoint.url)));
@@ -19,8 +20,10 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   for (const auto& l : actions::deploy_layers(service, client)) {
     options.layer_arns[l.layer] = l.version_arn;
     if (!g.json && !g.quiet)
-      fmt::print("  layer {:<12} {:<34} {:<10} {}\n", l.layer, l.version_arn.substr(l.version_arn.rfind(':', l.version_arn.rfind(':') - 1) + 1),
-                 l.status == "published" ? s.green(l.status) : s.dim(l.status), human_bytes(l.zip_bytes));
+      fmt::print("  layer {:<12} {:<34} {:<10} {}\n", l.layer,
+                 l.version_arn.substr(l.version_arn.rfind(':', l.version_arn.rfind(':') - 1) + 1),
+                 l.status == "published" ? s.green(l.status) : s.dim(l.status),
+                 human_bytes(l.zip_bytes));
   }
   auto results = actions::deploy_service(service, client, options);
   for (const auto& r : results)
@@ -28,8 +31,12 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   if (g.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : results)
-      out.push_back({{"function", r.function}, {"name", r.name}, {"status", r.status},
-                     {"zip_bytes", r.zip_bytes}, {"sha256", r.sha256}, {"routes", r.routes}});
+      out.push_back({{"function", r.function},
+                     {"name", r.name},
+                     {"status", r.status},
+                     {"zip_bytes", r.zip_bytes},
+                     {"sha256", r.sha256},
+                     {"routes", r.routes}});
     fmt::print("{}\n", out.dump());
     return 0;
   }

@@ -36,7 +36,10 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     }
     auto info = emulator::start_emulator_daemon(eo);
     if (g.json)
-      fmt::print("{}\n", json{{"running", true}, {"pid", info.pid}, {"url", info.url}, {"gateway_url", nullptr}}.dump());
+      fmt::print(
+          "{}\n",
+          json{{"running", true}, {"pid", info.pid}, {"url", info.url}, {"gateway_url", nullptr}}
+              .dump());
     else if (!g.quiet)
       fmt::print("fx emulator running at {} (pid {}); logs in {}\n", s.bold(info.url), info.pid,
                  (home / "emulator.log").string());
@@ -48,19 +51,24 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     if (g.json)
       fmt::print("{}\n", json{{"stopped", stopped}, {"pid", info ? info->pid : 0}}.dump());
     else if (!g.quiet)
-      fmt::print("{}\n", stopped ? fmt::format("stopped the emulator (pid {})", info ? info->pid : 0)
-                                 : std::string("no emulator was running"));
+      fmt::print("{}\n", stopped
+                             ? fmt::format("stopped the emulator (pid {})", info ? info->pid : 0)
+                             : std::string("no emulator was running"));
     return 0;
   }
   auto info = emulator::running_emulator(home);
   if (g.json) {
-    json j = {{"running", info.has_value()}, {"pid", info ? json(info->pid) : json(nullptr)},
-              {"url", info ? json(info->url) : json(nullptr)}, {"gateway_url", nullptr},
+    json j = {{"running", info.has_value()},
+              {"pid", info ? json(info->pid) : json(nullptr)},
+              {"url", info ? json(info->url) : json(nullptr)},
+              {"gateway_url", nullptr},
               {"home", home.string()}};
     fmt::print("{}\n", j.dump());
   } else {
-    if (info) fmt::print("running at {} (pid {}), FX_HOME {}\n", info->url, info->pid, home.string());
-    else fmt::print("not running (FX_HOME {})\n", home.string());
+    if (info)
+      fmt::print("running at {} (pid {}), FX_HOME {}\n", info->url, info->pid, home.string());
+    else
+      fmt::print("not running (FX_HOME {})\n", home.string());
   }
   return info ? 0 : 1;
 }

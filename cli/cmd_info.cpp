@@ -15,7 +15,8 @@ using json = nlohmann::json;
 
 int run_info(const GlobalOptions& g) {
   auto service = load_service(g);
-  auto target = actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, false});
+  auto target = actions::resolve_target(
+      {g.target.empty() ? service.target : g.target, service.region, false});
   lambda::LambdaClient client(target.endpoint);
   json instances = json::object();
   if (target.local) {
@@ -26,8 +27,8 @@ int run_info(const GlobalOptions& g) {
   json functions = json::array();
   auto s = style_for(g, 1);
   if (!g.json)
-    fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n", s.bold(service.name),
-               service.stage, service.region, target.endpoint.url);
+    fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n",
+               s.bold(service.name), service.stage, service.region, target.endpoint.url);
   for (const auto& f : service.functions) {
     auto deployed = client.get_function(f.name);
     json j = {{"function", f.key}, {"name", f.name}, {"deployed", deployed.has_value()}};
@@ -55,24 +56,32 @@ int run_info(const GlobalOptions& g) {
         fmt::print("  {:<16} {}\n", f.key, s.yellow("not deployed"));
       } else {
         fmt::print("  {:<16} {}  {} {} MB {}s  {}\n", f.key, f.name, deployed->runtime,
-                   deployed->memory_size, deployed->timeout, s.dim("updated " + deployed->last_modified));
+                   deployed->memory_size, deployed->timeout,
+                   s.dim("updated " + deployed->last_modified));
         if (j.contains("instances"))
-          fmt::print("  {:<16} {} busy, {} idle instances; {} invocations, {} cold starts, {} errors\n", "",
-                     j["instances"]["busy"].get<int>(), j["instances"]["idle"].get<int>(),
-                     j["invocations"].get<int>(), j["cold_starts"].get<int>(), j["errors"].get<int>());
+          fmt::print(
+              "  {:<16} {} busy, {} idle instances; {} invocations, {} cold starts, {} errors\n",
+              "", j["instances"]["busy"].get<int>(), j["instances"]["idle"].get<int>(),
+              j["invocations"].get<int>(), j["cold_starts"].get<int>(), j["errors"].get<int>());
       }
     }
     functions.push_back(std::move(j));
   }
   if (g.json)
-    fmt::print("{}\n", json{{"service", service.name}, {"stage", service.stage}, {"region", service.region},
-                            {"endpoint", target.endpoint.url}, {"functions", functions}, {"routes", json::array()}}.dump());
+    fmt::print("{}\n", json{{"service", service.name},
+                            {"stage", service.stage},
+                            {"region", service.region},
+                            {"endpoint", target.endpoint.url},
+                            {"functions", functions},
+                            {"routes", json::array()}}
+                           .dump());
   return 0;
 }
 
 int run_remove(const GlobalOptions& g) {
   auto service = load_service(g);
-  auto target = actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, false});
+  auto target = actions::resolve_target(
+      {g.target.empty() ? service.target : g.target, service.region, false});
   lambda::LambdaClient client(target.endpoint);
   json removed = json::array();
   for (const auto& f : service.functions) {
@@ -83,7 +92,8 @@ int run_remove(const GlobalOptions& g) {
   if (g.json) {
     fmt::print("{}\n", json{{"removed", removed}}.dump());
   } else if (!g.quiet) {
-    if (removed.empty()) fmt::print("nothing of {} was deployed to {}\n", service.name, target.endpoint.url);
+    if (removed.empty())
+      fmt::print("nothing of {} was deployed to {}\n", service.name, target.endpoint.url);
     for (auto& r : removed) fmt::print("removed {}\n", r.get<std::string>());
   }
   return 0;

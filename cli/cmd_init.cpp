@@ -21,8 +21,10 @@ int run_init(const GlobalOptions& g, const InitOptions& o) {
   }
   auto result = actions::init_service(o.dir, o.template_name, o.name, o.force);
   if (g.json) {
-    fmt::print("{}\n", nlohmann::json{{"dir", result.dir.string()}, {"template", result.template_name},
-                                      {"files", result.files}}.dump());
+    fmt::print("{}\n", nlohmann::json{{"dir", result.dir.string()},
+                                      {"template", result.template_name},
+                                      {"files", result.files}}
+                           .dump());
     return 0;
   }
   auto s = style_for(g, 1);

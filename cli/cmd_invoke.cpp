@@ -62,7 +62,7 @@ int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
   lambda::InvokeRequest req;
   req.function = name;
   req.payload = payload;
-  req.type = o.type == "Event" ? lambda::InvocationType::event
+  req.type = o.type == "Event"    ? lambda::InvocationType::event
              : o.type == "DryRun" ? lambda::InvocationType::dry_run
                                   : lambda::InvocationType::request_response;
   lambda::InvokeResult res;
@@ -70,14 +70,18 @@ int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
     res = client.invoke(req);
   } catch (const lambda::ApiError& e) {
     if (e.status() == 404)
-      throw Error(fmt::format("function '{}' is not deployed to {}", name, target.endpoint.url),
-                  known.empty() ? "deploy it with `fx deploy`"
-                                : fmt::format("deploy it with `fx deploy` (functions in the manifest: {})", known));
+      throw Error(
+          fmt::format("function '{}' is not deployed to {}", name, target.endpoint.url),
+          known.empty()
+              ? "deploy it with `fx deploy`"
+              : fmt::format("deploy it with `fx deploy` (functions in the manifest: {})", known));
     throw;
   }
   if (req.type != lambda::InvocationType::request_response) {
-    if (g.json) fmt::print("{}\n", json{{"request_id", res.request_id}, {"status_code", res.status}}.dump());
-    else if (!g.quiet) fmt::print(stderr, "{} accepted ({}), request id {}\n", o.type, res.status, res.request_id);
+    if (g.json)
+      fmt::print("{}\n", json{{"request_id", res.request_id}, {"status_code", res.status}}.dump());
+    else if (!g.quiet)
+      fmt::print(stderr, "{} accepted ({}), request id {}\n", o.type, res.status, res.request_id);
     return 0;
   }
   auto report = [&]() -> std::optional<usage::ReportRecord> {
@@ -89,9 +93,12 @@ int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
   if (g.json) {
     json result = json::parse(res.payload, nullptr, false);
     if (result.is_discarded()) result = res.payload;
-    json out = {{"request_id", res.request_id}, {"status_code", res.status},
-                {"function_error", res.function_error.empty() ? json(nullptr) : json(res.function_error)},
-                {"result", result}, {"log", res.log_tail}};
+    json out = {
+        {"request_id", res.request_id},
+        {"status_code", res.status},
+        {"function_error", res.function_error.empty() ? json(nullptr) : json(res.function_error)},
+        {"result", result},
+        {"log", res.log_tail}};
     out["duration_ms"] = report ? json(report->duration_ms) : json(nullptr);
     out["billed_ms"] = report ? json(report->billed_ms) : json(nullptr);
     out["init_ms"] = report && report->init_ms ? json(*report->init_ms) : json(nullptr);
@@ -109,7 +116,8 @@ int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
   }
   if (!res.function_error.empty()) {
     json err = json::parse(res.payload, nullptr, false);
-    std::string what = err.is_object() ? fmt::format("{}: {}", err.value("errorType", "Error"), err.value("errorMessage", ""))
+    std::string what = err.is_object() ? fmt::format("{}: {}", err.value("errorType", "Error"),
+                                                     err.value("errorMessage", ""))
                                        : res.function_error;
     auto s = style_for(g, 2);
     fmt::print(stderr, "{} {} failed: {}\n", s.red("fx: error:"), o.function, what);

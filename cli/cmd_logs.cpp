@@ -23,13 +23,17 @@ int run_logs(const GlobalOptions& g, const LogsOptions& o) {
   auto s = style_for(g, 1);
   auto print = [&](const lambda::LogEvent& l) {
     if (g.json) {
-      fmt::print("{}\n", nlohmann::json{{"time", util::iso8601_ms(l.time_ms)}, {"request_id", l.request_id},
-                                        {"function", l.function}, {"message", l.message}}.dump());
+      fmt::print("{}\n", nlohmann::json{{"time", util::iso8601_ms(l.time_ms)},
+                                        {"request_id", l.request_id},
+                                        {"function", l.function},
+                                        {"message", l.message}}
+                             .dump());
       return;
     }
     bool platform = l.message.starts_with("START ") || l.message.starts_with("END ") ||
                     l.message.starts_with("REPORT ");
-    fmt::print("{} {}\n", s.dim(util::iso8601_ms(l.time_ms)), platform ? s.cyan(l.message) : l.message);
+    fmt::print("{} {}\n", s.dim(util::iso8601_ms(l.time_ms)),
+               platform ? s.cyan(l.message) : l.message);
   };
   // Print what is stored (page by page), then, with -f, wait for each new line.
   auto page = api.logs(q);

@@ -1,7 +1,7 @@
 // fx: the command table. Parses flags into plain option structs and hands each command to
 // its run_* function; every fx::Error ends here as one `fx: error:` line and an exit code.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <functional>
 
@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.option_defaults()->always_capture_default(false);
-  app.add_option("-c,--config", g.config, "the manifest (default: serverless.yaml, then serverless.yml)");
+  app.add_option("-c,--config", g.config,
+                 "the manifest (default: serverless.yaml, then serverless.yml)");
   app.add_option("-s,--stage", g.stage, "override the manifest's stage");
   app.add_option("-r,--region", g.region, "override the manifest's region");
   app.add_option("-t,--target", g.target, "local (default), aws, or an fx emulator's URL");
@@ -55,15 +56,18 @@ int main(int argc, char** argv) {
   c_package->callback([&] { run = [&] { return run_package(g, package); }; });
 
   DeployOptions deploy;
-  auto* c_deploy = app.add_subcommand("deploy", "package and push; unchanged functions are not pushed");
+  auto* c_deploy =
+      app.add_subcommand("deploy", "package and push; unchanged functions are not pushed");
   c_deploy->add_option("-f,--function", deploy.functions, "only this function (repeatable)");
   c_deploy->add_flag("--force", deploy.force, "push code even when it did not change");
   c_deploy->callback([&] { run = [&] { return run_deploy(g, deploy); }; });
 
   InvokeOptions invoke;
   auto* c_invoke = app.add_subcommand("invoke", "call a function; its result goes to stdout");
-  c_invoke->add_option("function", invoke.function, "the function (manifest key or deployed name)")->required();
-  c_invoke->add_option("-d,--data", invoke.data, "the event, as JSON")->each([&](const std::string&) { invoke.has_data = true; });
+  c_invoke->add_option("function", invoke.function, "the function (manifest key or deployed name)")
+      ->required();
+  c_invoke->add_option("-d,--data", invoke.data, "the event, as JSON")
+      ->each([&](const std::string&) { invoke.has_data = true; });
   c_invoke->add_option("--file", invoke.file, "read the event from this file");
   c_invoke->add_option("--type", invoke.type, "RequestResponse (default), Event or DryRun")
       ->check(CLI::IsMember({"RequestResponse", "Event", "DryRun"}));
@@ -72,7 +76,8 @@ int main(int argc, char** argv) {
 
   LogsOptions logs;
   auto* c_logs = app.add_subcommand("logs", "print or follow a function's log lines");
-  c_logs->add_option("function", logs.function, "the function (manifest key or deployed name)")->required();
+  c_logs->add_option("function", logs.function, "the function (manifest key or deployed name)")
+      ->required();
   c_logs->add_flag("-f,--follow", logs.follow, "keep printing new lines as they come");
   c_logs->add_option("--since", logs.since, "only lines since: 10m, 2h, 1d or an ISO 8601 time");
   c_logs->add_option("--filter", logs.filter, "only lines containing this text");
@@ -89,19 +94,32 @@ int main(int argc, char** argv) {
   auto* c_emu = app.add_subcommand("emulator", "start, stop or ask about the local emulator");
   c_emu->require_subcommand(1);
   auto* c_emu_start = c_emu->add_subcommand("start", "start the emulator (in the background)");
-  c_emu_start->add_option("-p,--port", emu.port, "port (default 4599; 0 picks a free one)")->check(CLI::Range(0, 65535));
-  c_emu_start->add_option("--listen", emu.listen, "address (default 127.0.0.1; others need --token)");
+  c_emu_start->add_option("-p,--port", emu.port, "port (default 4599; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  c_emu_start->add_option("--listen", emu.listen,
+                          "address (default 127.0.0.1; others need --token)");
   c_emu_start->add_option("--token", emu.token, "require this bearer token from clients");
   c_emu_start->add_flag("--foreground", emu.foreground, "run in this terminal");
   c_emu_start->add_option("--ready-fd", emu.ready_fd)->group("");
-  c_emu_start->callback([&] { emu.action = "start"; run = [&] { return run_emulator_command(g, emu); }; });
+  c_emu_start->callback([&] {
+    emu.action = "start";
+    run = [&] { return run_emulator_command(g, emu); };
+  });
   auto* c_emu_stop = c_emu->add_subcommand("stop", "stop the emulator");
-  c_emu_stop->callback([&] { emu.action = "stop"; run = [&] { return run_emulator_command(g, emu); }; });
+  c_emu_stop->callback([&] {
+    emu.action = "stop";
+    run = [&] { return run_emulator_command(g, emu); };
+  });
   auto* c_emu_status = c_emu->add_subcommand("status", "is it running, and where");
-  c_emu_status->callback([&] { emu.action = "status"; run = [&] { return run_emulator_command(g, emu); }; });
+  c_emu_status->callback([&] {
+    emu.action = "status";
+    run = [&] { return run_emulator_command(g, emu); };
+  });
 
   for (const char* name : {"cost", "dev"}) {
-    auto* c = app.add_subcommand(name, std::string(name) == "cost" ? "usage priced per cloud (not available yet)" : "live development loop (not available yet)");
+    auto* c = app.add_subcommand(name, std::string(name) == "cost"
+                                           ? "usage priced per cloud (not available yet)"
+                                           : "live development loop (not available yet)");
     c->allow_extras();
     c->group("");  // hidden from --help until they exist
     c->callback([&, name] {

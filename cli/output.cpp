@@ -16,12 +16,24 @@ std::string wrap(bool on, std::string_view code, std::string_view s) {
 }
 }  // namespace
 
-std::string Style::bold(std::string_view s) const { return wrap(color, "1", s); }
-std::string Style::dim(std::string_view s) const { return wrap(color, "2", s); }
-std::string Style::green(std::string_view s) const { return wrap(color, "32", s); }
-std::string Style::yellow(std::string_view s) const { return wrap(color, "33", s); }
-std::string Style::red(std::string_view s) const { return wrap(color, "31", s); }
-std::string Style::cyan(std::string_view s) const { return wrap(color, "36", s); }
+std::string Style::bold(std::string_view s) const {
+  return wrap(color, "1", s);
+}
+std::string Style::dim(std::string_view s) const {
+  return wrap(color, "2", s);
+}
+std::string Style::green(std::string_view s) const {
+  return wrap(color, "32", s);
+}
+std::string Style::yellow(std::string_view s) const {
+  return wrap(color, "33", s);
+}
+std::string Style::red(std::string_view s) const {
+  return wrap(color, "31", s);
+}
+std::string Style::cyan(std::string_view s) const {
+  return wrap(color, "36", s);
+}
 
 Style style_for(const GlobalOptions& g, int fd) {
   const char* no_color = std::getenv("NO_COLOR");

@@ -22,15 +22,17 @@ std::vector<const manifest::Function*> select_functions(const manifest::Service&
     if (!f) {
       std::string known;
       for (const auto& g : service.functions) known += (known.empty() ? "" : ", ") + g.key;
-      throw usage_error(fmt::format("no function '{}' in {}", n, service.manifest_path.filename().string()),
-                        "functions: " + (known.empty() ? std::string("(none)") : known));
+      throw usage_error(
+          fmt::format("no function '{}' in {}", n, service.manifest_path.filename().string()),
+          "functions: " + (known.empty() ? std::string("(none)") : known));
     }
     out.push_back(f);
   }
   return out;
 }
 
-std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda::LambdaClient& client) {
+std::vector<LayerResult> deploy_layers(const manifest::Service& service,
+                                       lambda::LambdaClient& client) {
   std::vector<LayerResult> out;
   for (const auto& layer : service.layers) {
     auto artifact = bundle::package_layer(service, layer);
@@ -39,7 +41,10 @@ std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda:
     if (latest && latest->code_sha256 == artifact.code_sha256) {
       r.version_arn = latest->version_arn;
     } else {
-      r.version_arn = client.publish_layer_version(layer.name, util::read_file(artifact.zip_path), layer.description, layer.compatible_runtimes).version_arn;
+      r.version_arn = client
+                          .publish_layer_version(layer.name, util::read_file(artifact.zip_path),
+                                                 layer.description, layer.compatible_runtimes)
+                          .version_arn;
       r.status = "published";
     }
     out.push_back(std::move(r));
@@ -47,9 +52,9 @@ std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda:
   return out;
 }
 
-lambda::FunctionConfiguration desired_configuration(const manifest::Service& service,
-                                                    const manifest::Function& f,
-                                                    const std::map<std::string, std::string>& layer_arns) {
+lambda::FunctionConfiguration desired_configuration(
+    const manifest::Service& service, const manifest::Function& f,
+    const std::map<std::string, std::string>& layer_arns) {
   lambda::FunctionConfiguration c;
   c.function_name = f.name;
   c.runtime = f.runtime;
@@ -77,10 +82,11 @@ lambda::FunctionConfiguration desired_configuration(const manifest::Service& ser
 
 namespace {
 
-bool same_configuration(const lambda::FunctionConfiguration& a, const lambda::FunctionConfiguration& b) {
+bool same_configuration(const lambda::FunctionConfiguration& a,
+                        const lambda::FunctionConfiguration& b) {
   return a.runtime == b.runtime && a.handler == b.handler && a.description == b.description &&
-         a.timeout == b.timeout && a.memory_size == b.memory_size && a.environment == b.environment &&
-         a.layers == b.layers;
+         a.timeout == b.timeout && a.memory_size == b.memory_size &&
+         a.environment == b.environment && a.layers == b.layers;
 }
 
 }  // namespace
@@ -122,7 +128,8 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
       if (r.status == "unchanged") r.status = "updated";
     }
     r.warnings = after.warnings;
-    if (i == 0) r.warnings.insert(r.warnings.begin(), packaged.warnings.begin(), packaged.warnings.end());
+    if (i == 0)
+      r.warnings.insert(r.warnings.begin(), packaged.warnings.begin(), packaged.warnings.end());
     results.push_back(std::move(r));
   }
   return results;

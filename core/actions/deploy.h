@@ -21,11 +21,12 @@ struct LayerResult {
 
 // Packages the service's top-level layers and publishes a new version of each one whose zip
 // changed since its newest version.
-std::vector<LayerResult> deploy_layers(const manifest::Service& service, lambda::LambdaClient& client);
+std::vector<LayerResult> deploy_layers(const manifest::Service& service,
+                                       lambda::LambdaClient& client);
 
 struct DeployOptions {
-  std::vector<std::string> functions;  // manifest keys; empty: all
-  bool force = false;                  // push code even when unchanged
+  std::vector<std::string> functions;             // manifest keys; empty: all
+  bool force = false;                             // push code even when unchanged
   std::map<std::string, std::string> layer_arns;  // layer key → version ARN (deploy_layers)
 };
 
@@ -34,7 +35,7 @@ struct DeployResult {
   std::string name;      // deployed name
   std::string status;    // created, updated, unchanged
   std::uint64_t zip_bytes = 0;
-  std::string sha256;    // hex
+  std::string sha256;  // hex
   std::vector<std::string> routes;
   std::vector<std::string> warnings;
 };

@@ -27,8 +27,10 @@ namespace {
 std::string service_name_from(const std::string& folder) {
   std::string out;
   for (char c : folder) {
-    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    else if (!out.empty() && out.back() != '-') out += '-';
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   if (out.empty() || !std::isalpha(static_cast<unsigned char>(out[0]))) out = "fx-" + out;
@@ -69,7 +71,8 @@ InitResult init_service(const fs::path& dir, const std::string& template_name, s
     std::string rel(f.path.substr(prefix.size()));
     // Dotfiles are stored without their dot so that they are not hidden in templates/.
     if (rel == "gitignore") rel = ".gitignore";
-    planned.push_back({target / rel, rel, replace_all(std::string(f.data), "{{name}}", name), f.mode});
+    planned.push_back(
+        {target / rel, rel, replace_all(std::string(f.data), "{{name}}", name), f.mode});
   }
   if (!force)
     for (const auto& p : planned)

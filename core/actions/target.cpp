@@ -37,7 +37,8 @@ ResolvedTarget resolve_target(const TargetOptions& options) {
   }
   if (t == "aws")
     throw Error("--target aws is not available in this version of fx",
-                "deploy to the local emulator (the default) or to a shared fx emulator with --target http://HOST:PORT");
+                "deploy to the local emulator (the default) or to a shared fx emulator with "
+                "--target http://HOST:PORT");
   throw usage_error(fmt::format("unknown target '{}'", t),
                     "use local, aws, or the URL of an fx emulator (http://HOST:PORT)");
 }

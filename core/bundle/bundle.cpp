@@ -124,7 +124,8 @@ BundleSettings bundle_settings(const manifest::Service& service) {
   }
   if (fx.contains("pythonPath")) {
     const auto& p = fx["pythonPath"];
-    if (p.is_string()) settings.python_path.push_back(p.get<std::string>());
+    if (p.is_string())
+      settings.python_path.push_back(p.get<std::string>());
     else if (p.is_array())
       for (const auto& e : p)
         if (e.is_string()) settings.python_path.push_back(e.get<std::string>());
@@ -235,9 +236,15 @@ PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& funct
   fs::path log = root / ".fx" / "esbuild" / (function.key + ".log");
   std::string node_major = function.runtime.substr(6, function.runtime.find('.') - 6);
   util::SpawnOptions opts;
-  opts.argv = {esbuild.string(), source, "--bundle", "--minify", "--platform=node",
-               "--target=node" + node_major, esm ? "--format=esm" : "--format=cjs",
-               "--outfile=" + out.string(), "--log-level=warning"};
+  opts.argv = {esbuild.string(),
+               source,
+               "--bundle",
+               "--minify",
+               "--platform=node",
+               "--target=node" + node_major,
+               esm ? "--format=esm" : "--format=cjs",
+               "--outfile=" + out.string(),
+               "--log-level=warning"};
   opts.env = util::current_environment();
   opts.cwd = root;
   opts.output_file = log;
@@ -248,7 +255,8 @@ PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& funct
     throw Error(fmt::format("function '{}': esbuild failed: {}", function.key, text.substr(0, 600)),
                 "fix the error above, or remove custom.fx.bundler to use fx's own minimizer");
   }
-  return {archive, out, fs::file_size(out, ec), false, "bundled and minified by esbuild from " + source};
+  return {archive, out, fs::file_size(out, ec), false,
+          "bundled and minified by esbuild from " + source};
 }
 
 }  // namespace
@@ -272,7 +280,8 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     for (auto& f : graph.files) {
       std::error_code ec;
       std::uint64_t size = fs::file_size(f.source, ec);
-      kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source), f.reason};
+      kept[f.archive_path] = {f.archive_path, f.source, ec ? 0 : size, is_executable(f.source),
+                              f.reason};
     }
     plan.notes = std::move(graph.notes);
   };
@@ -392,11 +401,11 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   fs::path zip_path = build / (function.key + ".zip");
   fs::path meta_path = build / (function.key + ".json");
   // Everything the plan depends on, so that an unchanged key means an unchanged zip.
-  std::string inputs = util::sha256_hex(fmt::format(
-      "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", FX_VERSION, files.fingerprint, function.runtime,
-      function.handler, fmt::join(service.package_patterns, "\x1f"),
-      fmt::join(function.package_patterns, "\x1f"), service.custom_fx_json,
-      service.exclude_dev_dependencies));
+  std::string inputs = util::sha256_hex(
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", FX_VERSION, files.fingerprint,
+                  function.runtime, function.handler, fmt::join(service.package_patterns, "\x1f"),
+                  fmt::join(function.package_patterns, "\x1f"), service.custom_fx_json,
+                  service.exclude_dev_dependencies));
   std::error_code ec;
   if (fs::is_regular_file(zip_path, ec) && fs::is_regular_file(meta_path, ec)) {
     std::ifstream in(meta_path);
@@ -428,10 +437,14 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   }
   auto artifact = write_zip(plan, zip_path);
   artifact.notes = plan.notes;
-  nlohmann::json meta = {{"inputs", inputs},          {"sha256", artifact.sha256_hex},
-                         {"code_sha256", artifact.code_sha256}, {"files_in", artifact.files_in},
-                         {"files_out", artifact.files_out}, {"bytes_in", artifact.bytes_in},
-                         {"bytes_out", artifact.bytes_out}, {"zip_bytes", artifact.zip_bytes},
+  nlohmann::json meta = {{"inputs", inputs},
+                         {"sha256", artifact.sha256_hex},
+                         {"code_sha256", artifact.code_sha256},
+                         {"files_in", artifact.files_in},
+                         {"files_out", artifact.files_out},
+                         {"bytes_in", artifact.bytes_in},
+                         {"bytes_out", artifact.bytes_out},
+                         {"zip_bytes", artifact.zip_bytes},
                          {"notes", artifact.notes}};
   std::ofstream(meta_path.string() + ".tmp") << meta.dump() << "\n";
   fs::rename(meta_path.string() + ".tmp", meta_path, ec);
@@ -443,8 +456,9 @@ Artifact package_layer(const manifest::Service& service, const manifest::Layer& 
   std::error_code ec;
   fs::path dir = fs::canonical(root / layer.path, ec);
   if (ec || !fs::is_directory(dir))
-    throw Error(fmt::format("layer '{}': folder {} not found", layer.key, (root / layer.path).string()),
-                "fix layers." + layer.key + ".path in serverless.yaml");
+    throw Error(
+        fmt::format("layer '{}': folder {} not found", layer.key, (root / layer.path).string()),
+        "fix layers." + layer.key + ".path in serverless.yaml");
   BundlePlan plan;
   plan.function = "layer " + layer.key;
   plan.files = Collector(dir, "").run();
@@ -470,9 +484,8 @@ PackageResult package_functions(const manifest::Service& service,
   std::size_t width = std::max(1u, std::thread::hardware_concurrency());
   auto& out = result.artifacts;
   for (std::size_t i = 0; i < functions.size(); ++i) {
-    jobs.push_back(std::async(std::launch::async, [&, i] {
-      return package_function(service, *functions[i], files);
-    }));
+    jobs.push_back(std::async(std::launch::async,
+                              [&, i] { return package_function(service, *functions[i], files); }));
     if (jobs.size() >= width || i + 1 == functions.size()) {
       for (auto& j : jobs) out.push_back(j.get());
       jobs.clear();

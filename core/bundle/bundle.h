@@ -14,15 +14,15 @@
 namespace fx::bundle {
 
 struct PlannedFile {
-  std::string archive_path;             // path inside the zip, '/'-separated, relative
-  std::filesystem::path source;         // file on disk
+  std::string archive_path;      // path inside the zip, '/'-separated, relative
+  std::filesystem::path source;  // file on disk
   std::uint64_t size = 0;
   bool executable = false;
-  std::string reason;                   // why it is in: "service file", "pattern 'x/**'", ...
+  std::string reason;  // why it is in: "service file", "pattern 'x/**'", ...
 };
 
 struct BundlePlan {
-  std::string function;  // the function's manifest key
+  std::string function;            // the function's manifest key
   std::vector<PlannedFile> files;  // sorted by archive_path
   std::uint64_t files_in = 0;      // files considered: the service folder minus default
   std::uint64_t bytes_in = 0;      // excludes, plus installed dependencies
@@ -32,8 +32,8 @@ struct BundlePlan {
 
 // fx's packaging settings from custom.fx.
 struct BundleSettings {
-  bool minify = true;                   // custom.fx.minify
-  std::string bundler;                  // custom.fx.bundler: "" or "esbuild"
+  bool minify = true;                    // custom.fx.minify
+  std::string bundler;                   // custom.fx.bundler: "" or "esbuild"
   std::vector<std::string> python_path;  // custom.fx.pythonPath: more import roots
 };
 BundleSettings bundle_settings(const manifest::Service& service);
@@ -44,7 +44,7 @@ BundleSettings bundle_settings(const manifest::Service& service);
 struct ServiceFiles {
   std::filesystem::path root;  // canonical service folder
   std::vector<PlannedFile> files;
-  std::vector<std::filesystem::path> python_roots;  // import roots after the service folder
+  std::vector<std::filesystem::path> python_roots;          // import roots after the service folder
   std::vector<std::vector<PlannedFile>> python_root_files;  // each root's files, walked once
   std::string fingerprint;
 };
@@ -54,7 +54,7 @@ struct Artifact {
   std::string function;            // manifest key
   std::filesystem::path zip_path;  // .fx/build/<key>.zip
   std::string sha256_hex;
-  std::string code_sha256;         // base64 of the SHA-256, as Lambda's CodeSha256
+  std::string code_sha256;  // base64 of the SHA-256, as Lambda's CodeSha256
   std::uint64_t files_in = 0, files_out = 0, bytes_in = 0, bytes_out = 0, zip_bytes = 0;
   bool cached = false;  // reused from the last packaging: nothing changed
   std::vector<std::string> notes;

@@ -61,7 +61,10 @@ const Interpreter& interpreter_for(const std::string& runtime, const fs::path& s
     fs::path exe = util::which(name);
     if (exe.empty()) continue;
     std::string out;
-    if (!run_python(exe, "import sys;print('%d.%d' % sys.version_info[:2]);print(sys.implementation.cache_tag)", "", scratch, out))
+    if (!run_python(
+            exe,
+            "import sys;print('%d.%d' % sys.version_info[:2]);print(sys.implementation.cache_tag)",
+            "", scratch, out))
       continue;
     auto nl = out.find('\n');
     found = {exe, out.substr(0, nl), out.substr(nl + 1, out.find('\n', nl + 1) - nl - 1)};
@@ -86,7 +89,8 @@ for line in open(sys.argv[1], encoding='utf-8').read().splitlines():
 }  // namespace
 
 std::vector<PlannedFile> python_bytecode(const BundlePlan& plan, const std::string& runtime,
-                                         const fs::path& cache_dir, std::vector<std::string>& notes) {
+                                         const fs::path& cache_dir,
+                                         std::vector<std::string>& notes) {
   std::vector<PlannedFile> out;
   fs::create_directories(cache_dir);
   const auto& py = interpreter_for(runtime, cache_dir);
@@ -101,18 +105,22 @@ std::vector<PlannedFile> python_bytecode(const BundlePlan& plan, const std::stri
     if (!f.archive_path.ends_with(".py")) continue;
     std::string text = util::read_file(f.source);
     // Keyed by content and name: the name is compiled into the bytecode.
-    fs::path pyc = cache_dir / (util::sha256_hex(text + '\0' + f.archive_path + '\0' + py.tag) + ".pyc");
+    fs::path pyc =
+        cache_dir / (util::sha256_hex(text + '\0' + f.archive_path + '\0' + py.tag) + ".pyc");
     fs::path rel = f.archive_path;
-    std::string archive = (rel.parent_path() / "__pycache__" /
-                           (rel.stem().string() + "." + py.tag + ".pyc")).generic_string();
+    std::string archive =
+        (rel.parent_path() / "__pycache__" / (rel.stem().string() + "." + py.tag + ".pyc"))
+            .generic_string();
     if (archive.starts_with("/")) archive.erase(0, 1);
-    if (!fs::exists(pyc)) to_compile += fmt::format("{}\t{}\t{}\n", f.source.string(), pyc.string(), f.archive_path);
+    if (!fs::exists(pyc))
+      to_compile += fmt::format("{}\t{}\t{}\n", f.source.string(), pyc.string(), f.archive_path);
     entries.push_back({archive, pyc});
   }
   if (!to_compile.empty()) {
     std::string output;
     if (!run_python(py.exe, kCompile, to_compile, cache_dir, output) || !output.empty())
-      notes.push_back(fmt::format("some modules were not compiled to bytecode: {}", output.substr(0, 300)));
+      notes.push_back(
+          fmt::format("some modules were not compiled to bytecode: {}", output.substr(0, 300)));
   }
   std::error_code ec;
   for (const auto& e : entries) {

@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string normalize(std::string name) {
-  for (auto& c : name) c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : name)
+    c = c == '-' || c == '.' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
 }
 
@@ -50,7 +51,8 @@ std::vector<std::string> node_dependency_names(const manifest::Service& service)
 std::vector<std::string> install_python_requirements(const manifest::Service& service) {
   fs::path requirements = service.dir / "requirements.txt";
   std::error_code ec;
-  if (!fs::is_regular_file(requirements, ec) || python_requirement_names(service).empty()) return {};
+  if (!fs::is_regular_file(requirements, ec) || python_requirement_names(service).empty())
+    return {};
   fs::path fx_dir = service.dir / ".fx";
   fs::path deps = fx_dir / "deps";
   fs::path stamp = fx_dir / "deps.requirements";
@@ -60,8 +62,9 @@ std::vector<std::string> install_python_requirements(const manifest::Service& se
   if (fs::exists(stamp, ec) && util::read_file(stamp).starts_with(wanted)) {
     std::string s = util::read_file(stamp);
     auto nl = s.find('\n');
-    return nl == std::string::npos || nl + 1 >= s.size() ? std::vector<std::string>{}
-                                                         : std::vector<std::string>{s.substr(nl + 1)};
+    return nl == std::string::npos || nl + 1 >= s.size()
+               ? std::vector<std::string>{}
+               : std::vector<std::string>{s.substr(nl + 1)};
   }
   fs::create_directories(fx_dir);
   fs::path tmp = fx_dir / "deps.installing";
@@ -70,9 +73,21 @@ std::vector<std::string> install_python_requirements(const manifest::Service& se
   fs::remove(log, ec);
   util::SpawnOptions opts;
   fs::path python = util::which("python3");
-  opts.argv = {python.string(), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               "--no-input", "--retries", "0", "--timeout", "10", "-r", requirements.string(),
-               "--target", tmp.string()};
+  opts.argv = {python.string(),
+               "-m",
+               "pip",
+               "install",
+               "--quiet",
+               "--disable-pip-version-check",
+               "--no-input",
+               "--retries",
+               "0",
+               "--timeout",
+               "10",
+               "-r",
+               requirements.string(),
+               "--target",
+               tmp.string()};
   opts.env = util::current_environment();
   opts.output_file = log;
   std::string warning;

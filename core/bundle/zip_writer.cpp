@@ -61,8 +61,8 @@ void add_entry(zip_t* zip, const PlannedFile& file) {
   }
   auto index = static_cast<zip_uint64_t>(added);
   zip_uint32_t mode = file.executable ? kModeExecutable : kModeFile;
-  if (zip_set_file_compression(zip, index, compression_for(file.archive_path),
-                               kDeflateLevel) != 0 ||
+  if (zip_set_file_compression(zip, index, compression_for(file.archive_path), kDeflateLevel) !=
+          0 ||
       zip_file_set_dostime(zip, index, kDosTime, kDosDate, 0) != 0 ||
       zip_file_set_external_attributes(zip, index, 0, ZIP_OPSYS_UNIX, mode << 16) != 0 ||
       zip_file_extra_field_delete(zip, index, ZIP_EXTRA_FIELD_ALL, ZIP_FL_CENTRAL | ZIP_FL_LOCAL) !=
@@ -90,7 +90,8 @@ Artifact write_zip(const BundlePlan& plan, const fs::path& zip_path) {
 
   // A name of this thread's own: functions are packaged in parallel.
   fs::path tmp = zip_path;
-  tmp += fmt::format(".{}.{}.tmp", ::getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000);
+  tmp += fmt::format(".{}.{}.tmp", ::getpid(),
+                     std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000);
   fs::remove(tmp, ec);
   int code = 0;
   zip_t* zip = nullptr;

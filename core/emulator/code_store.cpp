@@ -15,7 +15,9 @@ namespace fx::emulator {
 
 namespace fs = std::filesystem;
 
-CodeStore::CodeStore(fs::path root) : root_(std::move(root)) { fs::create_directories(root_); }
+CodeStore::CodeStore(fs::path root) : root_(std::move(root)) {
+  fs::create_directories(root_);
+}
 
 StoredCode CodeStore::put(std::string_view zip_bytes) {
   std::string raw = util::sha256_raw(zip_bytes);
@@ -23,7 +25,8 @@ StoredCode CodeStore::put(std::string_view zip_bytes) {
   fs::path zip = root_ / (hex + ".zip");
   if (!fs::exists(zip)) {
     fs::path tmp = root_ / fmt::format("{}.{}.tmp", hex, std::random_device{}());
-    std::ofstream(tmp, std::ios::binary).write(zip_bytes.data(), static_cast<std::streamsize>(zip_bytes.size()));
+    std::ofstream(tmp, std::ios::binary)
+        .write(zip_bytes.data(), static_cast<std::streamsize>(zip_bytes.size()));
     fs::rename(tmp, zip);
   }
   try {
@@ -39,7 +42,8 @@ StoredCode CodeStore::get(const std::string& hex) {
   code.sha256_hex = hex;
   code.zip = root_ / (hex + ".zip");
   code.dir = root_ / hex;
-  if (!fs::exists(code.zip)) throw Error(fmt::format("code {} is missing from {}", hex, root_.string()));
+  if (!fs::exists(code.zip))
+    throw Error(fmt::format("code {} is missing from {}", hex, root_.string()));
   code.size = static_cast<std::int64_t>(fs::file_size(code.zip));
   // The file is named by its SHA-256: no need to read it again to know it.
   std::string raw;
@@ -58,7 +62,9 @@ void CodeStore::unpack(const fs::path& zip_path, const fs::path& dir) {
     zip_error_init_with_code(&ze, err);
     std::string msg = zip_error_strerror(&ze);
     zip_error_fini(&ze);
-    throw Error(fmt::format("Could not unzip uploaded file. Please check your file, then try to upload again. ({})", msg));
+    throw Error(fmt::format(
+        "Could not unzip uploaded file. Please check your file, then try to upload again. ({})",
+        msg));
   }
   fs::path tmp = dir.string() + fmt::format(".{}.tmp", std::random_device{}());
   fs::remove_all(tmp);
@@ -77,7 +83,8 @@ void CodeStore::unpack(const fs::path& zip_path, const fs::path& dir) {
     fs::path rel = fs::path(entry).lexically_normal();
     // "zip slip": an entry must not climb out of the task root.
     if (rel.is_absolute() || rel.empty() || *rel.begin() == "..")
-      fail(fmt::format("Could not unzip uploaded file: entry '{}' points outside the bundle", entry));
+      fail(fmt::format("Could not unzip uploaded file: entry '{}' points outside the bundle",
+                       entry));
     fs::path out = tmp / rel;
     if (entry.back() == '/') {
       fs::create_directories(out);
@@ -93,7 +100,8 @@ void CodeStore::unpack(const fs::path& zip_path, const fs::path& dir) {
     zip_fclose(f);
     if (got != static_cast<zip_int64_t>(st.size))
       fail(fmt::format("Could not unzip uploaded file: '{}' is truncated", entry));
-    std::ofstream(out, std::ios::binary).write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    std::ofstream(out, std::ios::binary)
+        .write(buf.data(), static_cast<std::streamsize>(buf.size()));
     zip_uint8_t opsys = 0;
     zip_uint32_t attrs = 0;
     bool exec = zip_file_get_external_attributes(z, i, 0, &opsys, &attrs) == 0 &&

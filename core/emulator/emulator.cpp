@@ -10,9 +10,9 @@
 
 #include <utility>
 
-#include <boost/asio.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -42,14 +42,16 @@ constexpr std::size_t kSyncPayloadLimit = 6 * 1024 * 1024;
 constexpr std::size_t kAsyncPayloadLimit = 1024 * 1024;
 
 HttpResponse service_error(int status, std::string_view type, std::string_view message) {
-  auto r = HttpResponse::json(status, json{{"Type", "User"}, {"message", message}, {"Message", message}}.dump());
+  auto r = HttpResponse::json(
+      status, json{{"Type", "User"}, {"message", message}, {"Message", message}}.dump());
   r.set("x-amzn-ErrorType", std::string(type));
   return r;
 }
 
 HttpResponse not_found(std::string_view region, std::string_view name) {
   return service_error(404, "ResourceNotFoundException",
-                       fmt::format("Function not found: {}", lambda::function_arn(region, lambda::kLocalAccount, name)));
+                       fmt::format("Function not found: {}",
+                                   lambda::function_arn(region, lambda::kLocalAccount, name)));
 }
 
 std::string lambda_timestamp() {
@@ -80,7 +82,9 @@ struct StoredState {
 };
 
 std::string stored_json(const FunctionSpec& spec, const std::string& sha_hex) {
-  json j = {{"config", json::parse(lambda::to_json(spec.config))}, {"region", spec.region}, {"sha256", sha_hex}};
+  json j = {{"config", json::parse(lambda::to_json(spec.config))},
+            {"region", spec.region},
+            {"sha256", sha_hex}};
   if (spec.config.reserved_concurrency) j["reserved"] = *spec.config.reserved_concurrency;
   return j.dump();
 }
@@ -94,15 +98,19 @@ class Emulator {
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
         pool_(io, sink_, runtimes_, PoolOptions{}),
-        server_(io, [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
-                kControlBodyLimit) {}
+        server_(
+            io,
+            [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
+            kControlBodyLimit) {}
 
   void restore() {
     for (auto& stored : sink_.reader().layers()) {
       try {
-        layers_[stored.name].push_back({lambda::layer_version_from_json(stored.json), code_.get(stored.code_sha256_hex)});
+        layers_[stored.name].push_back(
+            {lambda::layer_version_from_json(stored.json), code_.get(stored.code_sha256_hex)});
       } catch (const std::exception& e) {
-        fmt::print(stderr, "fx emulator: cannot restore layer {}:{}: {}\n", stored.name, stored.version, e.what());
+        fmt::print(stderr, "fx emulator: cannot restore layer {}:{}: {}\n", stored.name,
+                   stored.version, e.what());
       }
     }
     for (auto& stored : sink_.reader().functions()) {
@@ -123,7 +131,8 @@ class Emulator {
 
   std::uint16_t listen() {
     port_ = server_.listen(options_.address, options_.port);
-    url_ = fmt::format("http://{}:{}", options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address, port_);
+    url_ = fmt::format("http://{}:{}",
+                       options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address, port_);
     return port_;
   }
   const std::string& url() const { return url_; }
@@ -204,10 +213,12 @@ void Emulator::route_layers(HttpRequest& req, Responder& r, std::string_view res
   if (tail == "versions" && req.method == "POST") {
     json body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("Content") || !body["Content"].contains("ZipFile"))
-      return r.send(service_error(400, "InvalidParameterValueException", "the fx emulator takes layer code as Content.ZipFile"));
+      return r.send(service_error(400, "InvalidParameterValueException",
+                                  "the fx emulator takes layer code as Content.ZipFile"));
     LayerEntry e;
     e.code = code_.put(util::base64_decode(body["Content"]["ZipFile"].get<std::string>()));
-    e.meta.layer_arn = fmt::format("arn:aws:lambda:{}:{}:layer:{}", region, lambda::kLocalAccount, name);
+    e.meta.layer_arn =
+        fmt::format("arn:aws:lambda:{}:{}:layer:{}", region, lambda::kLocalAccount, name);
     e.meta.version = versions.empty() ? 1 : versions.back().meta.version + 1;
     e.meta.version_arn = fmt::format("{}:{}", e.meta.layer_arn, e.meta.version);
     e.meta.code_sha256 = e.code.code_sha256;
@@ -223,7 +234,8 @@ void Emulator::route_layers(HttpRequest& req, Responder& r, std::string_view res
   }
   if (tail == "versions" && req.method == "GET") {
     json list = json::array();
-    for (auto it = versions.rbegin(); it != versions.rend(); ++it) list.push_back(json::parse(lambda::to_json(it->meta)));
+    for (auto it = versions.rbegin(); it != versions.rend(); ++it)
+      list.push_back(json::parse(lambda::to_json(it->meta)));
     return r.send(HttpResponse::json(200, json{{"LayerVersions", list}}.dump()));
   }
   if (tail.starts_with("versions/") && req.method == "GET") {
@@ -231,12 +243,14 @@ void Emulator::route_layers(HttpRequest& req, Responder& r, std::string_view res
     for (const auto& v : versions)
       if (v.meta.version == n) return r.send(HttpResponse::json(200, lambda::to_json(v.meta)));
   }
-  r.send(service_error(404, "ResourceNotFoundException", fmt::format("Layer version {}:{} does not exist.", name, tail)));
+  r.send(service_error(404, "ResourceNotFoundException",
+                       fmt::format("Layer version {}:{} does not exist.", name, tail)));
 }
 
 void Emulator::save(const FunctionSpec& spec, const std::string& sha_hex) {
   sha_by_function_[spec.config.function_name] = sha_hex;
-  sink_.put_function({spec.config.function_name, stored_json(spec, sha_hex), sha_hex, util::now_ms()});
+  sink_.put_function(
+      {spec.config.function_name, stored_json(spec, sha_hex), sha_hex, util::now_ms()});
   // A deploy is answered only once it would survive a crash of the emulator.
   sink_.flush();
 }
@@ -253,12 +267,14 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     std::string_view token = req.header("X-Fx-Token");
     if (auth != "Bearer " + options_.token && token != options_.token) {
       r->send(service_error(401, "UnrecognizedClientException",
-                            "The security token included in the request is invalid (fx emulator: missing or wrong token)"));
+                            "The security token included in the request is invalid (fx emulator: "
+                            "missing or wrong token)"));
       return;
     }
   }
   try {
-    if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, std::move(r), path.substr(21));
+    if (path.starts_with("/2015-03-31/functions"))
+      return route_lambda(req, std::move(r), path.substr(21));
     if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency")) {
       std::string name = url_decode(path.substr(22, path.size() - 22 - 12));
       auto ref = lambda::parse_function_ref(name);
@@ -282,7 +298,8 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
       res.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
       return r->send(std::move(res));
     }
-    r->send(service_error(404, "UnknownOperationException", fmt::format("Unknown operation {} {}", req.method, req.path)));
+    r->send(service_error(404, "UnknownOperationException",
+                          fmt::format("Unknown operation {} {}", req.method, req.path)));
   } catch (const Error& e) {
     r->send(service_error(400, "InvalidParameterValueException", e.what()));
   } catch (const std::exception& e) {
@@ -296,7 +313,8 @@ void Emulator::route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std:
     if (req.method == "POST") return create_function(req, *r);
     if (req.method == "GET") {
       json list = json::array();
-      for (const auto* fn : pool_.functions()) list.push_back(json::parse(lambda::to_json(fn->spec.config)));
+      for (const auto* fn : pool_.functions())
+        list.push_back(json::parse(lambda::to_json(fn->spec.config)));
       return r->send(HttpResponse::json(200, json{{"Functions", list}}.dump()));
     }
     return r->send(service_error(405, "UnknownOperationException", "method not allowed"));
@@ -308,15 +326,19 @@ void Emulator::route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std:
   auto ref = lambda::parse_function_ref(raw_name);
   if (!ref)
     return r->send(service_error(400, "ValidationException",
-                                 fmt::format("1 validation error detected: Value '{}' at 'functionName' failed to satisfy constraint", raw_name)));
+                                 fmt::format("1 validation error detected: Value '{}' at "
+                                             "'functionName' failed to satisfy constraint",
+                                             raw_name)));
   const auto* fn = pool_.find(ref->name);
   if (!fn) return r->send(not_found(region, ref->name));
 
   if (action == "invocations" && req.method == "POST") return invoke(ref->name, req, std::move(r));
-  if (action.empty() && req.method == "GET") return r->send(HttpResponse::json(200, get_function_json(*fn).dump()));
+  if (action.empty() && req.method == "GET")
+    return r->send(HttpResponse::json(200, get_function_json(*fn).dump()));
   if (action == "configuration" && req.method == "GET")
     return r->send(HttpResponse::json(200, lambda::to_json(fn->spec.config)));
-  if (action == "configuration" && req.method == "PUT") return update_configuration(ref->name, req, *r);
+  if (action == "configuration" && req.method == "PUT")
+    return update_configuration(ref->name, req, *r);
   if (action == "code" && req.method == "PUT") return update_code(ref->name, req, *r);
   if (action.empty() && req.method == "DELETE") {
     pool_.remove(ref->name);
@@ -327,12 +349,15 @@ void Emulator::route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std:
     res.status = 204;
     return r->send(std::move(res));
   }
-  r->send(service_error(404, "UnknownOperationException", fmt::format("Unknown operation {} {}", req.method, req.path)));
+  r->send(service_error(404, "UnknownOperationException",
+                        fmt::format("Unknown operation {} {}", req.method, req.path)));
 }
 
 json Emulator::get_function_json(const FunctionState& fn) {
   json j = {{"Configuration", json::parse(lambda::to_json(fn.spec.config))},
-            {"Code", {{"RepositoryType", "S3"}, {"Location", fmt::format("{}/_fx/v1/code/{}", url_, fn.spec.config.function_name)}}},
+            {"Code",
+             {{"RepositoryType", "S3"},
+              {"Location", fmt::format("{}/_fx/v1/code/{}", url_, fn.spec.config.function_name)}}},
             {"Tags", json::object()}};
   if (fn.spec.config.reserved_concurrency)
     j["Concurrency"] = {{"ReservedConcurrentExecutions", *fn.spec.config.reserved_concurrency}};
@@ -344,14 +369,20 @@ namespace {
 // Checks the configuration fields Lambda validates; throws fx::Error with Lambda's wording.
 void validate_config(const lambda::FunctionConfiguration& c) {
   if (!is_supported_runtime(c.runtime))
-    throw Error(fmt::format("Value {} at 'runtime' failed to satisfy constraint: the fx emulator runs "
-                            "python3.x, nodejsNN.x, provided, provided.al2 and provided.al2023", c.runtime));
+    throw Error(
+        fmt::format("Value {} at 'runtime' failed to satisfy constraint: the fx emulator runs "
+                    "python3.x, nodejsNN.x, provided, provided.al2 and provided.al2023",
+                    c.runtime));
   if (c.memory_size < 128 || c.memory_size > 10240)
-    throw Error(fmt::format("Value {} at 'memorySize' failed to satisfy constraint: Member must have value "
-                            "greater than or equal to 128 and less than or equal to 10240", c.memory_size));
+    throw Error(
+        fmt::format("Value {} at 'memorySize' failed to satisfy constraint: Member must have value "
+                    "greater than or equal to 128 and less than or equal to 10240",
+                    c.memory_size));
   if (c.timeout < 1 || c.timeout > 900)
-    throw Error(fmt::format("Value {} at 'timeout' failed to satisfy constraint: Member must have value "
-                            "greater than or equal to 1 and less than or equal to 900", c.timeout));
+    throw Error(
+        fmt::format("Value {} at 'timeout' failed to satisfy constraint: Member must have value "
+                    "greater than or equal to 1 and less than or equal to 900",
+                    c.timeout));
   if (c.handler.empty() && !c.runtime.starts_with("provided"))
     throw Error("Handler is required for the " + c.runtime + " runtime");
 }
@@ -364,7 +395,8 @@ void apply_config(lambda::FunctionConfiguration& c, const json& body) {
   if (body.contains("Description")) c.description = body["Description"].get<std::string>();
   if (body.contains("Timeout")) c.timeout = body["Timeout"].get<int>();
   if (body.contains("MemorySize")) c.memory_size = body["MemorySize"].get<int>();
-  if (body.contains("Architectures")) c.architectures = body["Architectures"].get<std::vector<std::string>>();
+  if (body.contains("Architectures"))
+    c.architectures = body["Architectures"].get<std::vector<std::string>>();
   if (body.contains("Layers") && body["Layers"].is_array()) {
     c.layers.clear();
     for (const auto& l : body["Layers"])
@@ -373,13 +405,15 @@ void apply_config(lambda::FunctionConfiguration& c, const json& body) {
   if (body.contains("Environment")) {
     c.environment.clear();
     const auto& vars = body["Environment"].value("Variables", json::object());
-    for (auto& [k, v] : vars.items()) c.environment[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    for (auto& [k, v] : vars.items())
+      c.environment[k] = v.is_string() ? v.get<std::string>() : v.dump();
   }
 }
 
 json parse_body(const HttpRequest& req) {
   json body = json::parse(req.body, nullptr, false);
-  if (!body.is_object()) throw Error("Could not parse request body into json: the body is not a JSON object");
+  if (!body.is_object())
+    throw Error("Could not parse request body into json: the body is not a JSON object");
   return body;
 }
 
@@ -389,15 +423,21 @@ void Emulator::create_function(HttpRequest& req, Responder& r) {
   json body = parse_body(req);
   std::string raw_name = body.value("FunctionName", "");
   auto ref = lambda::parse_function_ref(raw_name);
-  if (!ref) return r.send(service_error(400, "ValidationException", fmt::format("invalid FunctionName '{}'", raw_name)));
+  if (!ref)
+    return r.send(service_error(400, "ValidationException",
+                                fmt::format("invalid FunctionName '{}'", raw_name)));
   if (pool_.find(ref->name))
-    return r.send(service_error(409, "ResourceConflictException", "Function already exist: " + ref->name));
+    return r.send(
+        service_error(409, "ResourceConflictException", "Function already exist: " + ref->name));
   if (body.value("PackageType", "Zip") != "Zip")
-    return r.send(service_error(400, "InvalidParameterValueException", "the fx emulator runs zip functions; container images are not supported"));
+    return r.send(
+        service_error(400, "InvalidParameterValueException",
+                      "the fx emulator runs zip functions; container images are not supported"));
   const json& code = body.value("Code", json::object());
   if (!code.contains("ZipFile"))
-    return r.send(service_error(400, "InvalidParameterValueException",
-                                "the fx emulator takes code as Code.ZipFile; S3 locations are not supported"));
+    return r.send(service_error(
+        400, "InvalidParameterValueException",
+        "the fx emulator takes code as Code.ZipFile; S3 locations are not supported"));
   FunctionSpec spec;
   spec.region = request_region(req, options_.region);
   auto& c = spec.config;
@@ -427,7 +467,8 @@ void Emulator::create_function(HttpRequest& req, Responder& r) {
 void Emulator::update_code(const std::string& name, HttpRequest& req, Responder& r) {
   json body = parse_body(req);
   if (!body.contains("ZipFile"))
-    return r.send(service_error(400, "InvalidParameterValueException", "the fx emulator takes code as ZipFile"));
+    return r.send(service_error(400, "InvalidParameterValueException",
+                                "the fx emulator takes code as ZipFile"));
   FunctionSpec spec = pool_.find(name)->spec;
   auto stored = code_.put(util::base64_decode(body["ZipFile"].get<std::string>()));
   spec.config.code_sha256 = stored.code_sha256;
@@ -468,7 +509,8 @@ void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder&
   FunctionSpec spec = fn->spec;
   if (req.method == "GET") {
     json j = json::object();
-    if (spec.config.reserved_concurrency) j["ReservedConcurrentExecutions"] = *spec.config.reserved_concurrency;
+    if (spec.config.reserved_concurrency)
+      j["ReservedConcurrentExecutions"] = *spec.config.reserved_concurrency;
     return r.send(HttpResponse::json(200, j.dump()));
   }
   if (req.method == "PUT") {
@@ -486,7 +528,9 @@ void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder&
     res.status = 204;
     return r.send(std::move(res));
   }
-  r.send(HttpResponse::json(200, json{{"ReservedConcurrentExecutions", *pool_.find(name)->spec.config.reserved_concurrency}}.dump()));
+  r.send(HttpResponse::json(200, json{{"ReservedConcurrentExecutions",
+                                       *pool_.find(name)->spec.config.reserved_concurrency}}
+                                     .dump()));
 }
 
 void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r) {
@@ -497,13 +541,15 @@ void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr
                                  "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"));
   bool async = type == "Event";
   if (req.body.size() > (async ? kAsyncPayloadLimit : kSyncPayloadLimit))
-    return r->send(service_error(413, "RequestTooLargeException",
-                                 fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation",
-                                             async ? 262144 * 4 : 6291456)));
+    return r->send(service_error(
+        413, "RequestTooLargeException",
+        fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation",
+                    async ? 262144 * 4 : 6291456)));
   std::string payload = req.body.empty() ? "{}" : std::move(req.body);
   if (!json::accept(payload))
-    return r->send(service_error(400, "InvalidRequestContentException",
-                                 "Could not parse request body into json: the payload is not valid JSON"));
+    return r->send(
+        service_error(400, "InvalidRequestContentException",
+                      "Could not parse request body into json: the payload is not valid JSON"));
   if (type == "DryRun") {
     HttpResponse res;
     res.status = 204;
@@ -517,7 +563,8 @@ void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr
     try {
       inv->client_context = util::base64_decode(cc);
     } catch (const Error&) {
-      return r->send(service_error(400, "InvalidParameterValueException", "X-Amz-Client-Context is not valid base64"));
+      return r->send(service_error(400, "InvalidParameterValueException",
+                                   "X-Amz-Client-Context is not valid base64"));
     }
   }
   if (async) {
@@ -542,7 +589,8 @@ void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr
       res.set("X-Amz-Executed-Version", "$LATEST");
     }
     if (!result.function_error.empty()) res.set("X-Amz-Function-Error", result.function_error);
-    if (tail && result.error_type.empty()) res.set("X-Amz-Log-Result", util::base64_encode(result.log_tail));
+    if (tail && result.error_type.empty())
+      res.set("X-Amz-Log-Result", util::base64_encode(result.log_tail));
     r->send(std::move(res));
   };
   pool_.invoke(name, std::move(inv));
@@ -557,14 +605,25 @@ void Emulator::fx_status(Responder& r) {
       if (inst->state == Instance::State::busy) ++busy;
       if (inst->state == Instance::State::idle) ++idle;
     }
-    fns.push_back({{"name", fn->spec.config.function_name}, {"runtime", fn->spec.config.runtime},
-                   {"busy", busy}, {"idle", idle}, {"invocations", fn->invocations},
-                   {"cold_starts", fn->cold_starts}, {"errors", fn->errors},
-                   {"timeouts", fn->timeouts}, {"throttles", fn->throttles}});
+    fns.push_back({{"name", fn->spec.config.function_name},
+                   {"runtime", fn->spec.config.runtime},
+                   {"busy", busy},
+                   {"idle", idle},
+                   {"invocations", fn->invocations},
+                   {"cold_starts", fn->cold_starts},
+                   {"errors", fn->errors},
+                   {"timeouts", fn->timeouts},
+                   {"throttles", fn->throttles}});
   }
-  json j = {{"running", true}, {"pid", ::getpid()}, {"url", url_}, {"version", FX_VERSION},
-            {"home", options_.home.string()}, {"instances", s.instances}, {"busy", s.busy},
-            {"idle", s.idle}, {"functions", fns}};
+  json j = {{"running", true},
+            {"pid", ::getpid()},
+            {"url", url_},
+            {"version", FX_VERSION},
+            {"home", options_.home.string()},
+            {"instances", s.instances},
+            {"busy", s.busy},
+            {"idle", s.idle},
+            {"functions", fns}};
   r.send(HttpResponse::json(200, j.dump()));
 }
 
@@ -591,8 +650,11 @@ void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
     json arr = json::array();
     std::int64_t last = std::max(q.after_id, sink_.reader().max_log_id());
     for (auto& l : lines)
-      arr.push_back({{"id", l.id}, {"time", l.time_ms}, {"function", l.function},
-                     {"request_id", l.request_id}, {"message", l.message}});
+      arr.push_back({{"id", l.id},
+                     {"time", l.time_ms},
+                     {"function", l.function},
+                     {"request_id", l.request_id},
+                     {"message", l.message}});
     responder.send(HttpResponse::json(200, json{{"lines", arr}, {"last_id", last}}.dump()));
     return !lines.empty();
   };
@@ -625,13 +687,21 @@ void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
 void Emulator::fx_reports(HttpRequest& req, Responder& r) {
   sink_.flush();
   std::string since = req.query_param("since");
-  auto records = sink_.reader().reports(req.query_param("function"), since.empty() ? 0 : std::stoll(since));
+  auto records =
+      sink_.reader().reports(req.query_param("function"), since.empty() ? 0 : std::stoll(since));
   json arr = json::array();
   for (auto& rec : records) {
-    json j = {{"request_id", rec.request_id}, {"function", rec.function}, {"version", rec.version},
-              {"start_ms", rec.start_ms}, {"duration_ms", rec.duration_ms}, {"billed_ms", rec.billed_ms},
-              {"memory_mb", rec.memory_mb}, {"max_memory_mb", rec.max_memory_mb},
-              {"architecture", rec.architecture}, {"outcome", rec.outcome}, {"cpu_ms", rec.cpu_ms}};
+    json j = {{"request_id", rec.request_id},
+              {"function", rec.function},
+              {"version", rec.version},
+              {"start_ms", rec.start_ms},
+              {"duration_ms", rec.duration_ms},
+              {"billed_ms", rec.billed_ms},
+              {"memory_mb", rec.memory_mb},
+              {"max_memory_mb", rec.max_memory_mb},
+              {"architecture", rec.architecture},
+              {"outcome", rec.outcome},
+              {"cpu_ms", rec.cpu_ms}};
     if (rec.init_ms) j["init_ms"] = *rec.init_ms;
     arr.push_back(std::move(j));
   }
@@ -664,9 +734,10 @@ void run_emulator(const EmulatorOptions& options) {
   int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     auto running = running_emulator(options.home);
-    throw Error(fmt::format("an emulator is already running for {}{}", options.home.string(),
-                            running ? fmt::format(" (pid {}, {})", running->pid, running->url) : ""),
-                "stop it with `fx emulator stop`, or set FX_HOME to use another one");
+    throw Error(
+        fmt::format("an emulator is already running for {}{}", options.home.string(),
+                    running ? fmt::format(" (pid {}, {})", running->pid, running->url) : ""),
+        "stop it with `fx emulator stop`, or set FX_HOME to use another one");
   }
   // Runtime shims are written fresh at every start so they always match this binary.
   fs::remove_all(options.home / "runtimes");
@@ -679,8 +750,11 @@ void run_emulator(const EmulatorOptions& options) {
   emulator->restore();
 
   fs::path info_path = options.home / "emulator.json";
-  json info = {{"pid", ::getpid()}, {"url", emulator->url()}, {"port", port},
-               {"address", options.address}, {"started", util::now_ms()}};
+  json info = {{"pid", ::getpid()},
+               {"url", emulator->url()},
+               {"port", port},
+               {"address", options.address},
+               {"started", util::now_ms()}};
   {
     std::ofstream(info_path.string() + ".tmp") << info.dump() << "\n";
     fs::rename(info_path.string() + ".tmp", info_path);
@@ -694,13 +768,15 @@ void run_emulator(const EmulatorOptions& options) {
       if (ec) return;
       int status = 0;
       pid_t pid;
-      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) emulator->pool().on_child_exit(pid, status);
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0)
+        emulator->pool().on_child_exit(pid, status);
       reap();
     });
   };
   reap();
 
-  fmt::print("fx emulator {} listening on {} (FX_HOME {})\n", FX_VERSION, emulator->url(), options.home.string());
+  fmt::print("fx emulator {} listening on {} (FX_HOME {})\n", FX_VERSION, emulator->url(),
+             options.home.string());
   std::fflush(stdout);
   write_ready(options.ready_fd, "ready " + emulator->url());
   if (options.ready_fd >= 0) ::close(options.ready_fd);
@@ -739,14 +815,14 @@ std::optional<EmulatorInfo> running_emulator(const fs::path& home) {
 EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
   fs::create_directories(options.home);
   if (auto running = running_emulator(options.home))
-    throw Error(fmt::format("an emulator is already running for {} (pid {}, {})", options.home.string(),
-                            running->pid, running->url),
+    throw Error(fmt::format("an emulator is already running for {} (pid {}, {})",
+                            options.home.string(), running->pid, running->url),
                 "stop it with `fx emulator stop`, or set FX_HOME to use another one");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw Error("cannot create a pipe to the emulator");
   util::SpawnOptions spawn;
-  spawn.argv = {util::self_exe().string(), "emulator", "start", "--foreground",
-                "--port", std::to_string(options.port), "--listen", options.address, "--ready-fd", "3"};
+  spawn.argv = {util::self_exe().string(),    "emulator", "start",         "--foreground", "--port",
+                std::to_string(options.port), "--listen", options.address, "--ready-fd",   "3"};
   if (!options.token.empty()) {
     spawn.argv.push_back("--token");
     spawn.argv.push_back(options.token);

@@ -19,7 +19,7 @@ struct EmulatorOptions {
   std::uint16_t port = kDefaultPort;  // 0 picks a free port
   std::string token;                  // required from clients when set
   std::string region = "us-east-1";   // for calls that do not say theirs
-  int ready_fd = -1;  // "ready URL" or "error WHAT\tHINT" is written here once
+  int ready_fd = -1;                  // "ready URL" or "error WHAT\tHINT" is written here once
 };
 
 // Runs the emulator until SIGINT, SIGTERM or POST /_fx/v1/shutdown. Throws fx::Error when it

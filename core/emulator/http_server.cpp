@@ -2,10 +2,10 @@
 
 #include <utility>
 
+#include <fmt/format.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <fcntl.h>
 
@@ -22,18 +22,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 std::string url_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '%' && i + 2 < text.size() &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -125,7 +121,9 @@ class SessionResponder : public Responder {
       : session_(std::move(s)), keep_alive_(keep_alive) {}
   ~SessionResponder() override {
     // A handler that forgot to answer must not leave the client hanging forever.
-    if (!sent_) send(HttpResponse::json(500, R"({"errorType":"ServiceException","errorMessage":"no response"})"));
+    if (!sent_)
+      send(HttpResponse::json(500,
+                              R"({"errorType":"ServiceException","errorMessage":"no response"})"));
   }
   void send(HttpResponse response) override {
     if (sent_) return;
@@ -145,10 +143,9 @@ void Session::read_header() {
   parser_.emplace();
   if (auto server = server_.lock()) parser_->body_limit(server->body_limit);
   parser_->header_limit(64 * 1024);
-  http::async_read_header(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                            self->on_header(ec);
-                          });
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void Session::on_header(beast::error_code ec) {
@@ -168,15 +165,15 @@ void Session::on_header(beast::error_code ec) {
 }
 
 void Session::read_body() {
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                     self->on_request(ec);
-                   });
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_request(ec); });
 }
 
 void Session::on_request(beast::error_code ec) {
   if (ec == http::error::body_limit) {
-    auto r = HttpResponse::json(413, R"({"Type":"User","message":"Request must be smaller than the limit"})");
+    auto r = HttpResponse::json(
+        413, R"({"Type":"User","message":"Request must be smaller than the limit"})");
     r.set("x-amzn-ErrorType", "RequestTooLargeException");
     respond(std::move(r), false);
     return;
@@ -206,11 +203,12 @@ void Session::respond(HttpResponse response, bool keep_alive) {
   res->body() = std::move(response.body);
   res->keep_alive(keep_alive);
   res->prepare_payload();
-  http::async_write(stream_, *res,
-                    [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-                      if (ec || !keep_alive) return self->finish();
-                      self->read_header();
-                    });
+  http::async_write(
+      stream_, *res,
+      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+        if (ec || !keep_alive) return self->finish();
+        self->read_header();
+      });
 }
 
 void Session::finish() {
@@ -219,8 +217,7 @@ void Session::finish() {
 }
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(io, [self = shared_from_this()](beast::error_code ec,
-                                                                          tcp::socket socket) {
+  acceptor.async_accept(io, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (self->closed) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
@@ -235,7 +232,9 @@ void HttpServer::Impl::accept() {
 HttpServer::HttpServer(asio::io_context& io, RequestHandler handler, std::size_t body_limit)
     : impl_(std::make_shared<Impl>(io, std::move(handler), body_limit)) {}
 
-HttpServer::~HttpServer() { close(); }
+HttpServer::~HttpServer() {
+  close();
+}
 
 std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port) {
   beast::error_code ec;

@@ -38,10 +38,18 @@ store::LogLine LogSink::emit(std::string function, std::string request_id, std::
   return line;
 }
 
-void LogSink::report(usage::ReportRecord record) { enqueue(std::move(record)); }
-void LogSink::put_function(store::StoredFunction f) { enqueue(std::move(f)); }
-void LogSink::delete_function(std::string name) { enqueue(std::move(name)); }
-void LogSink::put_layer(store::StoredLayer layer) { enqueue(std::move(layer)); }
+void LogSink::report(usage::ReportRecord record) {
+  enqueue(std::move(record));
+}
+void LogSink::put_function(store::StoredFunction f) {
+  enqueue(std::move(f));
+}
+void LogSink::delete_function(std::string name) {
+  enqueue(std::move(name));
+}
+void LogSink::put_layer(store::StoredLayer layer) {
+  enqueue(std::move(layer));
+}
 
 void LogSink::enqueue(Op op) {
   {
@@ -68,7 +76,9 @@ std::uint64_t LogSink::on_next_line(const std::string& function, std::function<v
   return handle;
 }
 
-void LogSink::cancel(std::uint64_t handle) { followers_.erase(handle); }
+void LogSink::cancel(std::uint64_t handle) {
+  followers_.erase(handle);
+}
 
 void LogSink::run() {
   store::Store db(path_);
@@ -89,11 +99,16 @@ void LogSink::run() {
     try {
       db.begin();
       for (auto& op : batch) {
-        if (auto* line = std::get_if<store::LogLine>(&op)) db.add_log(*line);
-        else if (auto* r = std::get_if<usage::ReportRecord>(&op)) db.add_report(*r);
-        else if (auto* f = std::get_if<store::StoredFunction>(&op)) db.put_function(*f);
-        else if (auto* layer = std::get_if<store::StoredLayer>(&op)) db.put_layer(*layer);
-        else db.delete_function(std::get<std::string>(op));
+        if (auto* line = std::get_if<store::LogLine>(&op))
+          db.add_log(*line);
+        else if (auto* r = std::get_if<usage::ReportRecord>(&op))
+          db.add_report(*r);
+        else if (auto* f = std::get_if<store::StoredFunction>(&op))
+          db.put_function(*f);
+        else if (auto* layer = std::get_if<store::StoredLayer>(&op))
+          db.put_layer(*layer);
+        else
+          db.delete_function(std::get<std::string>(op));
       }
       db.commit();
     } catch (const std::exception& e) {

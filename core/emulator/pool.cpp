@@ -52,7 +52,9 @@ std::string tail_of(const std::string& log) {
 }
 
 // Lambda writes timeouts as "N.00 seconds".
-std::string timeout_text(int seconds) { return fmt::format("{}.00 seconds", seconds); }
+std::string timeout_text(int seconds) {
+  return fmt::format("{}.00 seconds", seconds);
+}
 
 }  // namespace
 
@@ -67,7 +69,9 @@ std::string new_request_id() {
 Pool::Pool(asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolOptions options)
     : io_(io), sink_(sink), runtimes_(runtimes), options_(options) {}
 
-Pool::~Pool() { shutdown(); }
+Pool::~Pool() {
+  shutdown();
+}
 
 void Pool::deploy(FunctionSpec spec) {
   auto& slot = functions_[spec.config.function_name];
@@ -144,7 +148,8 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
     if (inst->state == Instance::State::dead) continue;
     ++live;
     if (inst->state == Instance::State::idle) ++idle;
-    if (inst->state == Instance::State::starting || (inst->state == Instance::State::busy && !inst->current))
+    if (inst->state == Instance::State::starting ||
+        (inst->state == Instance::State::busy && !inst->current))
       ++starting;
   }
   int limit = fn.spec.config.reserved_concurrency.value_or(options_.account_concurrency);
@@ -155,7 +160,10 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
     InvocationResult r;
     r.status = 429;
     r.error_type = "TooManyRequestsException";
-    r.body = json{{"Type", "User"}, {"message", "Rate Exceeded."}, {"Reason", "ReservedFunctionConcurrentInvocationLimitExceeded"}}.dump();
+    r.body = json{{"Type", "User"},
+                  {"message", "Rate Exceeded."},
+                  {"Reason", "ReservedFunctionConcurrentInvocationLimitExceeded"}}
+                 .dump();
     r.request_id = inv->request_id;
     return inv->done(std::move(r));
   }
@@ -178,8 +186,8 @@ void Pool::dispatch(FunctionState& fn) {
   for (auto& inst : fn.instances) {
     if (inst->state == Instance::State::dead) continue;
     ++live;
-    bool returning = inst->state == Instance::State::busy && !inst->current &&
-                     inst->generation == fn.generation;
+    bool returning =
+        inst->state == Instance::State::busy && !inst->current && inst->generation == fn.generation;
     if (inst->state == Instance::State::starting || returning) ++coming;
   }
   int limit = fn.spec.config.reserved_concurrency.value_or(options_.account_concurrency);
@@ -197,9 +205,11 @@ void Pool::spawn(FunctionState& fn) {
   auto cmd = runtimes_.command(cfg.runtime, fn.spec.code_dir);
   if (!cmd.error_type.empty()) {
     // The instance cannot even start: every waiting call gets that error, as Lambda's would.
-    log(nullptr, nullptr, cfg.function_name, fmt::format("[ERROR] {}: {}", cmd.error_type, cmd.error_message));
+    log(nullptr, nullptr, cfg.function_name,
+        fmt::format("[ERROR] {}: {}", cmd.error_type, cmd.error_message));
     while (!fn.pending.empty())
-      fail_pending(fn, nullptr, cmd.error_type, runtime_error_json(cmd.error_message, cmd.error_type), "error");
+      fail_pending(fn, nullptr, cmd.error_type,
+                   runtime_error_json(cmd.error_message, cmd.error_type), "error");
     return;
   }
   auto inst = std::make_shared<Instance>(io_);
@@ -212,7 +222,8 @@ void Pool::spawn(FunctionState& fn) {
       [this, weak](HttpRequest& req, std::shared_ptr<Responder> r) {
         auto self = weak.lock();
         if (!self || self->state == Instance::State::dead) {
-          r->send(HttpResponse::json(403, runtime_error_json("instance stopped", "InvalidStateTransition")));
+          r->send(HttpResponse::json(
+              403, runtime_error_json("instance stopped", "InvalidStateTransition")));
           return;
         }
         handle_runtime_api(self, req, std::move(r));
@@ -220,7 +231,8 @@ void Pool::spawn(FunctionState& fn) {
       kRuntimeBodyLimit);
   inst->port = inst->runtime_api->listen("127.0.0.1", 0);
 
-  std::string stream = fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));
+  std::string stream =
+      fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));
   std::vector<std::string> env = {
       "_HANDLER=" + cfg.handler,
       fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", inst->port),
@@ -237,7 +249,8 @@ void Pool::spawn(FunctionState& fn) {
       "AWS_EXECUTION_ENV=AWS_Lambda_" + cfg.runtime,
       "TZ=:UTC",
       "LANG=en_US.UTF-8",
-      "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") + "/usr/local/bin:/usr/bin:/bin" +
+      "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") +
+          "/usr/local/bin:/usr/bin:/bin" +
           (fn.spec.opt_dir.empty() ? "" : ":" + (fn.spec.opt_dir / "bin").string()),
       "LD_LIBRARY_PATH=" + (fn.spec.code_dir / "lib").string() +
           (fn.spec.opt_dir.empty() ? "" : ":" + (fn.spec.opt_dir / "lib").string()),
@@ -274,9 +287,11 @@ void Pool::spawn(FunctionState& fn) {
     child = util::spawn_process(opts);
   } catch (const Error& e) {
     inst->runtime_api->close();
-    log(nullptr, nullptr, cfg.function_name, fmt::format("[ERROR] Runtime.InvalidEntrypoint: {}", e.what()));
+    log(nullptr, nullptr, cfg.function_name,
+        fmt::format("[ERROR] Runtime.InvalidEntrypoint: {}", e.what()));
     while (!fn.pending.empty())
-      fail_pending(fn, nullptr, "Runtime.InvalidEntrypoint", runtime_error_json(e.what(), "Runtime.InvalidEntrypoint"), "error");
+      fail_pending(fn, nullptr, "Runtime.InvalidEntrypoint",
+                   runtime_error_json(e.what(), "Runtime.InvalidEntrypoint"), "error");
     return;
   }
   inst->pid = child.pid;
@@ -293,7 +308,8 @@ void Pool::spawn(FunctionState& fn) {
     if (ec || !self || self->state != Instance::State::starting) return;
     self->init_error_type = "Sandbox.Timedout";
     self->init_error_body = runtime_error_json(
-        fmt::format("Init timed out after {}", timeout_text(options_.init_timeout_s)), "Sandbox.Timedout");
+        fmt::format("Init timed out after {}", timeout_text(options_.init_timeout_s)),
+        "Sandbox.Timedout");
     kill(*self);
   });
 }
@@ -309,12 +325,14 @@ void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest
   if (path == "invocation/next" && req.method == "GET") return on_next(*inst, std::move(r));
   if (path == "init/error" && req.method == "POST") {
     if (inst->state != Instance::State::starting) {
-      r->send(HttpResponse::json(403, runtime_error_json("init/error is only valid during init", "InvalidStateTransition")));
+      r->send(HttpResponse::json(403, runtime_error_json("init/error is only valid during init",
+                                                         "InvalidStateTransition")));
       return;
     }
     std::string type(req.header("Lambda-Runtime-Function-Error-Type"));
     json body = json::parse(req.body, nullptr, false);
-    if (type.empty()) type = body.is_object() ? body.value("errorType", "Runtime.Unknown") : "Runtime.Unknown";
+    if (type.empty())
+      type = body.is_object() ? body.value("errorType", "Runtime.Unknown") : "Runtime.Unknown";
     inst->init_error_type = type;
     inst->init_error_body = body.is_object() ? body.dump() : runtime_error_json(req.body, type);
     r->send(HttpResponse::json(202, R"({"status":"OK"})"));
@@ -330,14 +348,19 @@ void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest
     std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
     if (action == "response" || action == "error") {
       if (!inst->current || inst->current->request_id != id) {
-        r->send(HttpResponse::json(400, runtime_error_json("Invalid request ID", "InvalidRequestID")));
+        r->send(
+            HttpResponse::json(400, runtime_error_json("Invalid request ID", "InvalidRequestID")));
         return;
       }
       if (action == "response") {
         if (req.body.size() > kMaxResponseBytes) {
-          r->send(HttpResponse::json(413, runtime_error_json("Exceeded maximum allowed payload size (6291556 bytes).", "RequestEntityTooLarge")));
+          r->send(HttpResponse::json(
+              413, runtime_error_json("Exceeded maximum allowed payload size (6291556 bytes).",
+                                      "RequestEntityTooLarge")));
           complete(*inst, "error", "Unhandled",
-                   runtime_error_json(fmt::format("Response payload size ({} bytes) exceeded maximum allowed payload size (6291556 bytes).", req.body.size()),
+                   runtime_error_json(fmt::format("Response payload size ({} bytes) exceeded "
+                                                  "maximum allowed payload size (6291556 bytes).",
+                                                  req.body.size()),
                                       "Function.ResponseSizeTooLarge"));
           return;
         }
@@ -347,18 +370,22 @@ void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest
         r->send(HttpResponse::json(202, R"({"status":"OK"})"));
         std::string type(req.header("Lambda-Runtime-Function-Error-Type"));
         json body = json::parse(req.body, nullptr, false);
-        std::string out = body.is_object() ? req.body : runtime_error_json(req.body, type.empty() ? "Runtime.Unknown" : type);
+        std::string out = body.is_object() ? req.body
+                                           : runtime_error_json(
+                                                 req.body, type.empty() ? "Runtime.Unknown" : type);
         complete(*inst, "error", "Unhandled", std::move(out));
       }
       return;
     }
   }
-  r->send(HttpResponse::json(404, runtime_error_json("unknown Runtime API path " + req.path, "NotFound")));
+  r->send(HttpResponse::json(
+      404, runtime_error_json("unknown Runtime API path " + req.path, "NotFound")));
 }
 
 void Pool::on_next(Instance& inst, std::shared_ptr<Responder> r) {
   if (inst.current) {
-    r->send(HttpResponse::json(403, runtime_error_json("the current invocation has no response yet", "InvalidStateTransition")));
+    r->send(HttpResponse::json(403, runtime_error_json("the current invocation has no response yet",
+                                                       "InvalidStateTransition")));
     return;
   }
   if (inst.state == Instance::State::starting) {
@@ -383,7 +410,8 @@ void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
   inst.current = inv;
   inv->start_ms = util::now_ms();
   if (!inst.served_any) inv->log += inst.init_log;
-  log(&inst, inv.get(), cfg.function_name, fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
+  log(&inst, inv.get(), cfg.function_name,
+      fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
   // Between two invocations the instance only waits in /next: the CPU time read when the
   // last one completed is still right, and saves a /proc read per call.
   if (!inst.last_cpu_ms) inst.last_cpu_ms = util::cpu_time_ms(inst.pid).value_or(0);
@@ -395,7 +423,8 @@ void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
   res.set("Lambda-Runtime-Deadline-Ms", std::to_string(inv->start_ms + cfg.timeout * 1000LL));
   res.set("Lambda-Runtime-Invoked-Function-Arn", cfg.function_arn);
   res.set("Lambda-Runtime-Trace-Id",
-          fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", std::time(nullptr), random_hex(24), random_hex(16)));
+          fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", std::time(nullptr), random_hex(24),
+                      random_hex(16)));
   if (!inv->client_context.empty()) res.set("Lambda-Runtime-Client-Context", inv->client_context);
   res.body = inv->payload;
   inv->start_us = util::monotonic_us();
@@ -434,7 +463,8 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   auto peak = util::peak_rss_bytes(inst.pid);
   rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
   if (!inst.served_any) rec.init_ms = inst.init_ms;
-  rec.architecture = fn && !fn->spec.config.architectures.empty() ? fn->spec.config.architectures[0] : "x86_64";
+  rec.architecture =
+      fn && !fn->spec.config.architectures.empty() ? fn->spec.config.architectures[0] : "x86_64";
   rec.outcome = outcome;
   inst.last_cpu_ms = util::cpu_time_ms(inst.pid).value_or(inv->cpu_start_ms);
   rec.cpu_ms = std::max<std::int64_t>(0, *inst.last_cpu_ms - inv->cpu_start_ms);
@@ -463,18 +493,22 @@ void Pool::fail_pending(FunctionState& fn, Instance* inst, const std::string& er
   const auto& cfg = fn.spec.config;
   inv->start_ms = util::now_ms();
   if (inst) inv->log += inst->init_log;
-  log(inst, inv.get(), cfg.function_name, fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
+  log(inst, inv.get(), cfg.function_name,
+      fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
   log(inst, inv.get(), cfg.function_name, fmt::format("END RequestId: {}", inv->request_id));
   usage::ReportRecord rec;
   rec.request_id = inv->request_id;
   rec.function = cfg.function_name;
   rec.start_ms = inv->start_ms;
-  rec.duration_ms = inst && inst->spawn_us ? static_cast<double>(util::monotonic_us() - inst->spawn_us) / 1000.0 : 0.0;
+  rec.duration_ms = inst && inst->spawn_us
+                        ? static_cast<double>(util::monotonic_us() - inst->spawn_us) / 1000.0
+                        : 0.0;
   rec.billed_ms = usage::billed_duration_ms(rec.duration_ms);
   rec.memory_mb = cfg.memory_size;
   rec.outcome = outcome;
   rec.architecture = cfg.architectures.empty() ? "x86_64" : cfg.architectures[0];
-  std::string report = usage::format_report_line(rec) + "\tStatus: error\tError Type: " + error_type;
+  std::string report =
+      usage::format_report_line(rec) + "\tStatus: error\tError Type: " + error_type;
   log(inst, inv.get(), cfg.function_name, report);
   sink_.report(rec);
   ++fn.errors;
@@ -522,7 +556,8 @@ void Pool::on_child_exit(pid_t pid, int wait_status) {
   inst->out_open = inst->err_open = false;
   FunctionState* fn = inst->function;
   std::string exit_text = util::describe_exit(wait_status);
-  bool was_starting = !inst->init_ms.has_value() && !inst->served_any && inst->state != Instance::State::idle;
+  bool was_starting =
+      !inst->init_ms.has_value() && !inst->served_any && inst->state != Instance::State::idle;
   inst->state = Instance::State::dead;
   inst->timer.cancel();
   if (inst->runtime_api) inst->runtime_api->close();
@@ -531,7 +566,8 @@ void Pool::on_child_exit(pid_t pid, int wait_status) {
     const std::string& name = fn->spec.config.function_name;
     if (inst->current) {
       auto id = inst->current->request_id;
-      std::string message = fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, exit_text);
+      std::string message =
+          fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, exit_text);
       log(inst.get(), inst->current.get(), name, message);
       log(inst.get(), inst->current.get(), name, "Runtime.ExitError");
       complete(*inst, "error", "Unhandled", runtime_error_json(message, "Runtime.ExitError"));
@@ -540,7 +576,8 @@ void Pool::on_child_exit(pid_t pid, int wait_status) {
     } else if (was_starting && !inst->killed) {
       std::string message = fmt::format("Runtime exited with error: {}", exit_text);
       log(inst.get(), nullptr, name, "[ERROR] Runtime.ExitError: " + message);
-      fail_pending(*fn, inst.get(), "Runtime.ExitError", runtime_error_json(message, "Runtime.ExitError"), "error");
+      fail_pending(*fn, inst.get(), "Runtime.ExitError",
+                   runtime_error_json(message, "Runtime.ExitError"), "error");
     }
     fn->instances.remove(inst);
     dispatch(*fn);

@@ -42,7 +42,7 @@ struct InvocationResult {
   std::string function_error;  // "Unhandled" when the function failed (status stays 200)
   std::string error_type;      // a service error's x-amzn-ErrorType (4xx/5xx)
   std::string body;
-  std::string log_tail;        // this invocation's log lines
+  std::string log_tail;  // this invocation's log lines
   std::string request_id;
 };
 
@@ -76,15 +76,15 @@ struct Instance {
   boost::asio::posix::stream_descriptor out, err;
   std::string out_partial, err_partial;
   bool out_open = true, err_open = true;
-  boost::asio::steady_timer timer;  // init limit, then each invocation's deadline
+  boost::asio::steady_timer timer;          // init limit, then each invocation's deadline
   std::shared_ptr<Responder> waiting_next;  // the runtime's parked GET /next
   std::shared_ptr<Invocation> current;
   std::int64_t spawn_us = 0;
   std::optional<double> init_ms;  // reported with the first invocation only
   bool served_any = false;
-  std::string init_log;           // lines written before the first /next
+  std::string init_log;  // lines written before the first /next
   std::string init_error_type, init_error_body;
-  bool killed = false;            // by us: a timeout, a redeploy, shutdown
+  bool killed = false;                      // by us: a timeout, a redeploy, shutdown
   std::optional<std::int64_t> last_cpu_ms;  // CPU time when the last invocation completed
 };
 
@@ -131,8 +131,7 @@ class Pool {
   void handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest& req,
                           std::shared_ptr<Responder> responder);
   void on_next(Instance& inst, std::shared_ptr<Responder> responder);
-  void complete(Instance& inst, std::string outcome, std::string function_error,
-                std::string body);
+  void complete(Instance& inst, std::string outcome, std::string function_error, std::string body);
   void fail_pending(FunctionState& fn, Instance* inst, const std::string& error_type,
                     const std::string& body, const std::string& outcome);
   void on_timeout(Instance& inst);

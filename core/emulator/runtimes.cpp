@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // Runs a short command and returns its stdout (empty on failure).
 std::string capture(const std::vector<std::string>& argv) {
@@ -89,7 +91,9 @@ const ResolvedRuntime& RuntimeResolver::resolve(const std::string& runtime) {
       break;
     }
     if (r.interpreter.empty()) {
-      r.error = fmt::format("no Python interpreter found for {} (looked for python{} and python3 on PATH)", runtime, wanted);
+      r.error = fmt::format(
+          "no Python interpreter found for {} (looked for python{} and python3 on PATH)", runtime,
+          wanted);
     } else if (r.version != wanted) {
       r.warning = fmt::format("{} requested, running with the local Python {} ({})", runtime,
                               r.version, r.interpreter.string());
@@ -123,9 +127,10 @@ InstanceCommand RuntimeResolver::command(const std::string& runtime, const fs::p
     fs::path bootstrap = task_root / "bootstrap";
     if (::access(bootstrap.c_str(), X_OK) != 0) {
       cmd.error_type = "Runtime.InvalidEntrypoint";
-      cmd.error_message = fs::exists(bootstrap)
-                              ? "Couldn't execute the bootstrap file: it is not executable"
-                              : "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]";
+      cmd.error_message =
+          fs::exists(bootstrap)
+              ? "Couldn't execute the bootstrap file: it is not executable"
+              : "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]";
       return cmd;
     }
     cmd.argv = {bootstrap.string()};

@@ -57,8 +57,9 @@ LambdaClient::Response LambdaClient::call(std::string_view method, const std::st
   try {
     res.http = http_->request(method, endpoint_.url + path, headers, body, timeout_ms);
   } catch (const Error& e) {
-    throw Error(e.what(), "start the emulator with `fx emulator start` (or check --target and that "
-                          "the endpoint is up)");
+    throw Error(e.what(),
+                "start the emulator with `fx emulator start` (or check --target and that "
+                "the endpoint is up)");
   }
   if (res.http.status >= 400) throw_api_error(res.http);
   return res;
@@ -81,11 +82,16 @@ std::optional<FunctionConfiguration> LambdaClient::get_function(const std::strin
 namespace {
 
 json config_body(const FunctionConfiguration& c) {
-  return {{"FunctionName", c.function_name}, {"Runtime", c.runtime},     {"Role", c.role},
-          {"Handler", c.handler},            {"Description", c.description},
-          {"Timeout", c.timeout},            {"MemorySize", c.memory_size},
+  return {{"FunctionName", c.function_name},
+          {"Runtime", c.runtime},
+          {"Role", c.role},
+          {"Handler", c.handler},
+          {"Description", c.description},
+          {"Timeout", c.timeout},
+          {"MemorySize", c.memory_size},
           {"Environment", {{"Variables", c.environment}}},
-          {"Architectures", c.architectures}, {"Layers", c.layers}};
+          {"Architectures", c.architectures},
+          {"Layers", c.layers}};
 }
 
 }  // namespace
@@ -99,17 +105,21 @@ FunctionConfiguration LambdaClient::create_function(const FunctionConfiguration&
   return configuration_from_json(res.http.body);
 }
 
-FunctionConfiguration LambdaClient::update_function_code(const std::string& name, std::string_view zip) {
+FunctionConfiguration LambdaClient::update_function_code(const std::string& name,
+                                                         std::string_view zip) {
   json body = {{"ZipFile", util::base64_encode(zip)}};
   auto res = call("PUT", "/2015-03-31/functions/" + util::url_encode(name) + "/code", body.dump());
   return configuration_from_json(res.http.body);
 }
 
-FunctionConfiguration LambdaClient::update_function_configuration(const FunctionConfiguration& config) {
+FunctionConfiguration LambdaClient::update_function_configuration(
+    const FunctionConfiguration& config) {
   json body = config_body(config);
   body.erase("FunctionName");
   body.erase("Architectures");  // set with the code on AWS, not the configuration
-  auto res = call("PUT", "/2015-03-31/functions/" + util::url_encode(config.function_name) + "/configuration", body.dump());
+  auto res = call(
+      "PUT", "/2015-03-31/functions/" + util::url_encode(config.function_name) + "/configuration",
+      body.dump());
   return configuration_from_json(res.http.body);
 }
 
@@ -121,8 +131,11 @@ std::vector<FunctionConfiguration> LambdaClient::list_functions() {
     if (!marker.empty()) path += "?Marker=" + util::url_encode(marker);
     auto res = call("GET", path, "");
     json j = json::parse(res.http.body);
-    for (auto& f : j.value("Functions", json::array())) out.push_back(configuration_from_json(f.dump()));
-    marker = j.contains("NextMarker") && j["NextMarker"].is_string() ? j["NextMarker"].get<std::string>() : "";
+    for (auto& f : j.value("Functions", json::array()))
+      out.push_back(configuration_from_json(f.dump()));
+    marker = j.contains("NextMarker") && j["NextMarker"].is_string()
+                 ? j["NextMarker"].get<std::string>()
+                 : "";
   } while (!marker.empty());
   return out;
 }
@@ -137,26 +150,30 @@ void LambdaClient::put_function_concurrency(const std::string& name, int reserve
 }
 
 LayerVersion LambdaClient::publish_layer_version(const std::string& name, std::string_view zip,
-                                                const std::string& description,
-                                                const std::vector<std::string>& runtimes) {
+                                                 const std::string& description,
+                                                 const std::vector<std::string>& runtimes) {
   json body = {{"Content", {{"ZipFile", util::base64_encode(zip)}}}, {"Description", description}};
   if (!runtimes.empty()) body["CompatibleRuntimes"] = runtimes;
-  auto res = call("POST", "/2018-10-31/layers/" + util::url_encode(name) + "/versions", body.dump());
+  auto res =
+      call("POST", "/2018-10-31/layers/" + util::url_encode(name) + "/versions", body.dump());
   return layer_version_from_json(res.http.body);
 }
 
 std::optional<LayerVersion> LambdaClient::latest_layer_version(const std::string& name) {
   json list;
   try {
-    list = json::parse(call("GET", "/2018-10-31/layers/" + util::url_encode(name) + "/versions", "").http.body);
+    list = json::parse(
+        call("GET", "/2018-10-31/layers/" + util::url_encode(name) + "/versions", "").http.body);
   } catch (const ApiError& e) {
     if (e.status() == 404) return std::nullopt;
     throw;
   }
   long newest = 0;
-  for (const auto& v : list.value("LayerVersions", json::array())) newest = std::max(newest, v.value("Version", 0L));
+  for (const auto& v : list.value("LayerVersions", json::array()))
+    newest = std::max(newest, v.value("Version", 0L));
   if (newest == 0) return std::nullopt;
-  auto res = call("GET", fmt::format("/2018-10-31/layers/{}/versions/{}", util::url_encode(name), newest), "");
+  auto res = call(
+      "GET", fmt::format("/2018-10-31/layers/{}/versions/{}", util::url_encode(name), newest), "");
   return layer_version_from_json(res.http.body);
 }
 
@@ -170,15 +187,17 @@ InvokeResult LambdaClient::invoke(const InvokeRequest& request) {
     headers.emplace_back("X-Amz-Log-Type", "Tail");
   if (!request.client_context.empty())
     headers.emplace_back("X-Amz-Client-Context", util::base64_encode(request.client_context));
-  auto res = call("POST", "/2015-03-31/functions/" + util::url_encode(request.function) + "/invocations",
-                  request.payload, std::move(headers), request.timeout_ms);
+  auto res =
+      call("POST", "/2015-03-31/functions/" + util::url_encode(request.function) + "/invocations",
+           request.payload, std::move(headers), request.timeout_ms);
   InvokeResult out;
   out.status = static_cast<int>(res.http.status);
   out.request_id = res.http.header("x-amzn-RequestId");
   out.function_error = res.http.header("X-Amz-Function-Error");
   out.executed_version = res.http.header("X-Amz-Executed-Version");
   out.payload = std::move(res.http.body);
-  if (auto tail = res.http.header("X-Amz-Log-Result"); !tail.empty()) out.log_tail = util::base64_decode(tail);
+  if (auto tail = res.http.header("X-Amz-Log-Result"); !tail.empty())
+    out.log_tail = util::base64_decode(tail);
   return out;
 }
 

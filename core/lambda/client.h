@@ -81,7 +81,8 @@ class LambdaClient {
  private:
   struct Response;
   Response call(std::string_view method, const std::string& path, std::string_view body,
-                std::vector<std::pair<std::string, std::string>> headers = {}, long timeout_ms = 60'000);
+                std::vector<std::pair<std::string, std::string>> headers = {},
+                long timeout_ms = 60'000);
 
   Endpoint endpoint_;
   std::unique_ptr<util::HttpClient> http_;

@@ -10,7 +10,8 @@ namespace fx::lambda {
 
 using json = nlohmann::json;
 
-FxApi::FxApi(Endpoint endpoint) : endpoint_(std::move(endpoint)), http_(std::make_unique<util::HttpClient>()) {}
+FxApi::FxApi(Endpoint endpoint)
+    : endpoint_(std::move(endpoint)), http_(std::make_unique<util::HttpClient>()) {}
 FxApi::~FxApi() = default;
 
 std::string FxApi::get(const std::string& path, long timeout_ms) {
@@ -22,21 +23,26 @@ std::string FxApi::get(const std::string& path, long timeout_ms) {
   } catch (const Error& e) {
     throw Error(e.what(), "start the emulator with `fx emulator start` (or check --target)");
   }
-  if (r.status == 401) throw Error("the fx emulator refused the token", "set FX_TOKEN to the emulator's --token");
-  if (r.status != 200) throw Error(fmt::format("fx emulator answered {} to {}: {}", r.status, path, r.body.substr(0, 300)));
+  if (r.status == 401)
+    throw Error("the fx emulator refused the token", "set FX_TOKEN to the emulator's --token");
+  if (r.status != 200)
+    throw Error(
+        fmt::format("fx emulator answered {} to {}: {}", r.status, path, r.body.substr(0, 300)));
   return std::move(r.body);
 }
 
 LogPage FxApi::logs(const LogRequest& q) {
-  std::string path = fmt::format("/_fx/v1/logs?function={}&after={}&since={}&filter={}&tail={}&wait={}",
-                                 util::url_encode(q.function), q.after_id, q.since_ms,
-                                 util::url_encode(q.filter), q.tail, q.wait_s);
+  std::string path =
+      fmt::format("/_fx/v1/logs?function={}&after={}&since={}&filter={}&tail={}&wait={}",
+                  util::url_encode(q.function), q.after_id, q.since_ms, util::url_encode(q.filter),
+                  q.tail, q.wait_s);
   json j = json::parse(get(path, q.wait_s > 0 ? (q.wait_s + 30) * 1000L : 30'000L));
   LogPage page;
   page.last_id = j.value("last_id", std::int64_t{0});
   for (auto& l : j.value("lines", json::array()))
     page.lines.push_back({l.value("id", std::int64_t{0}), l.value("time", std::int64_t{0}),
-                          l.value("function", ""), l.value("request_id", ""), l.value("message", "")});
+                          l.value("function", ""), l.value("request_id", ""),
+                          l.value("message", "")});
   return page;
 }
 

@@ -74,7 +74,9 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
   if (!j.is_object() || !j.contains("FunctionName"))
     throw Error(fmt::format("unexpected FunctionConfiguration: {}", text.substr(0, 200)));
   FunctionConfiguration c;
-  auto str = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(); };
+  auto str = [&](const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
   c.function_name = str("FunctionName");
   c.function_arn = str("FunctionArn");
   c.runtime = str("Runtime");
@@ -105,8 +107,7 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
   return c;
 }
 
-std::string function_arn(std::string_view region, std::string_view account,
-                         std::string_view name) {
+std::string function_arn(std::string_view region, std::string_view account, std::string_view name) {
   return fmt::format("arn:aws:lambda:{}:{}:function:{}", region, account, name);
 }
 

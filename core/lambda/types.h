@@ -30,7 +30,7 @@ struct FunctionConfiguration {
   std::string package_type = "Zip";
   std::vector<std::string> architectures = {"x86_64"};
   std::string revision_id;
-  std::vector<std::string> layers;  // layer version ARNs, in order
+  std::vector<std::string> layers;          // layer version ARNs, in order
   std::optional<int> reserved_concurrency;  // GetFunction's Concurrency, not in the config JSON
   std::vector<std::string> warnings;  // fx emulator only ("FxWarnings"): e.g. a runtime mismatch
 };
@@ -53,8 +53,7 @@ std::string to_json(const LayerVersion& l);
 LayerVersion layer_version_from_json(std::string_view json);
 
 // "arn:aws:lambda:REGION:ACCOUNT:function:NAME"
-std::string function_arn(std::string_view region, std::string_view account,
-                         std::string_view name);
+std::string function_arn(std::string_view region, std::string_view account, std::string_view name);
 
 // Splits what the Invoke API accepts as a function name (a name, "name:qualifier", a partial
 // ARN "ACCOUNT:function:name" or a full ARN) into name and qualifier.

@@ -483,24 +483,30 @@ class Loader {
       layer.key = c.name;
       layer.mark = c.key_mark;
       for (const auto& s : entries(c, "a map of the layer's settings")) {
-        if (s.name == "path") layer.path = text(s, "a folder");
-        else if (s.name == "name") layer.name = text(s, "a layer name");
-        else if (s.name == "description") layer.description = text(s);
+        if (s.name == "path")
+          layer.path = text(s, "a folder");
+        else if (s.name == "name")
+          layer.name = text(s, "a layer name");
+        else if (s.name == "description")
+          layer.description = text(s);
         else if (s.name == "compatibleRuntimes") {
-          for (const auto& r : items(s, "a list of runtimes")) layer.compatible_runtimes.push_back(text(r, "a runtime"));
+          for (const auto& r : items(s, "a list of runtimes"))
+            layer.compatible_runtimes.push_back(text(r, "a runtime"));
         } else if (s.name != "compatibleArchitectures" && s.name != "licenseInfo" &&
                    s.name != "retain" && s.name != "allowedAccounts" && s.name != "package") {
           unknown(s);
         }
       }
       if (layer.path.empty())
-        throw Error(fmt::format("{}: layers.{}.path: missing; expected the layer's folder", c.key_mark.str(), c.name),
+        throw Error(fmt::format("{}: layers.{}.path: missing; expected the layer's folder",
+                                c.key_mark.str(), c.name),
                     "add e.g. `path: layers/common` (a folder holding python/ or nodejs/)");
       if (!std::filesystem::is_directory(service_.dir / layer.path))
-        throw Error(fmt::format("{}: layers.{}.path: folder '{}' not found in {}", c.key_mark.str(), c.name,
-                                layer.path, service_.dir.string()),
+        throw Error(fmt::format("{}: layers.{}.path: folder '{}' not found in {}", c.key_mark.str(),
+                                c.name, layer.path, service_.dir.string()),
                     "create it, or fix the path");
-      if (layer.name.empty()) layer.name = fmt::format("{}-{}-{}", service_.name, service_.stage, layer.key);
+      if (layer.name.empty())
+        layer.name = fmt::format("{}-{}-{}", service_.name, service_.stage, layer.key);
       service_.layers.push_back(std::move(layer));
     }
   }
@@ -511,9 +517,12 @@ class Loader {
   std::string layer_ref(const Field& item) {
     YAML::Node v = value(item);
     std::string ref;
-    if (v.IsMap() && v["Ref"]) ref = v["Ref"].as<std::string>();
-    else if (v.IsScalar()) ref = v.Scalar();
-    else fail(item, "a layer ARN or {Ref: NameLambdaLayer}");
+    if (v.IsMap() && v["Ref"])
+      ref = v["Ref"].as<std::string>();
+    else if (v.IsScalar())
+      ref = v.Scalar();
+    else
+      fail(item, "a layer ARN or {Ref: NameLambdaLayer}");
     if (ref.starts_with("arn:")) return ref;
     // The Serverless Framework's CloudFormation name: the key in TitleCase + "LambdaLayer".
     auto logical_id = [](std::string key) {
@@ -525,7 +534,8 @@ class Loader {
       if (ref == layer.key || ref == logical_id(layer.key)) return layer.key;
       known += (known.empty() ? "" : ", ") + logical_id(layer.key);
     }
-    throw Error(fmt::format("{}: {}: no layer '{}' in the top-level layers", item.mark.str(), item.key, ref),
+    throw Error(fmt::format("{}: {}: no layer '{}' in the top-level layers", item.mark.str(),
+                            item.key, ref),
                 known.empty() ? "declare it under layers:, or give a layer version ARN"
                               : "known layers: " + known);
   }

@@ -12,8 +12,8 @@
 namespace fx::manifest {
 
 struct LoadOptions {
-  std::filesystem::path dir = ".";     // where to look for serverless.yaml / .yml
-  std::filesystem::path config;        // --config: an explicit manifest path (wins over dir)
+  std::filesystem::path dir = ".";          // where to look for serverless.yaml / .yml
+  std::filesystem::path config;             // --config: an explicit manifest path (wins over dir)
   std::map<std::string, std::string> opts;  // ${opt:...}: "stage", "region", and any --param
   // ${env:...}; defaults to the process environment. Tests replace it.
   std::function<std::optional<std::string>(const std::string&)> getenv;

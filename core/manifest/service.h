@@ -24,14 +24,14 @@ struct SourceMark {
 // sources that run locally; `config_json` keeps the whole entry for everything else.
 struct Event {
   std::string type;
-  std::string method;    // http/httpApi: upper-case, "ANY" for any; "*" form gives "ANY"
-  std::string path;      // http/httpApi: "/hello/{id}"; "*" for the httpApi catch-all
-  bool cors = false;     // http
+  std::string method;       // http/httpApi: upper-case, "ANY" for any; "*" form gives "ANY"
+  std::string path;         // http/httpApi: "/hello/{id}"; "*" for the httpApi catch-all
+  bool cors = false;        // http
   bool is_private = false;  // http `private: true`
-  std::string schedule;  // schedule: "rate(5 minutes)" / "cron(...)"
-  bool enabled = true;   // schedule
-  std::string queue;     // sqs: the queue's name or ARN
-  int batch_size = 10;   // sqs
+  std::string schedule;     // schedule: "rate(5 minutes)" / "cron(...)"
+  bool enabled = true;      // schedule
+  std::string queue;        // sqs: the queue's name or ARN
+  int batch_size = 10;      // sqs
   std::string config_json;  // the event's value as JSON text
   SourceMark mark;
 };
@@ -48,8 +48,8 @@ struct Layer {
 };
 
 struct Function {
-  std::string key;   // the manifest key: "hello"
-  std::string name;  // the deployed name: "SERVICE-STAGE-KEY" unless `name:` overrides it
+  std::string key;      // the manifest key: "hello"
+  std::string name;     // the deployed name: "SERVICE-STAGE-KEY" unless `name:` overrides it
   std::string handler;  // "path/to/file.export"
   std::string runtime;  // "python3.11", "nodejs20.x", "provided.al2", ...
   int memory_mb = 1024;
@@ -74,16 +74,16 @@ struct Service {
   std::string name;
   std::string stage = "dev";
   std::string region = "us-east-1";
-  std::string runtime;  // provider.runtime (may be empty when every function sets one)
+  std::string runtime;              // provider.runtime (may be empty when every function sets one)
   std::vector<Function> functions;  // in manifest order
   std::vector<Layer> layers;        // in manifest order
   std::vector<std::string> package_patterns;  // service-wide, in order; "!" excludes
   bool package_individually = false;
   bool exclude_dev_dependencies = true;
-  std::string custom_fx_json = "{}";  // custom.fx as JSON text (fx settings)
-  std::string target;                 // custom.fx.target, empty when unset
+  std::string custom_fx_json = "{}";     // custom.fx as JSON text (fx settings)
+  std::string target;                    // custom.fx.target, empty when unset
   std::string http_api_payload = "2.0";  // provider.httpApi.payload: httpApi events' format
-  std::vector<std::string> warnings;  // unknown keys, events that only run on AWS, ...
+  std::vector<std::string> warnings;     // unknown keys, events that only run on AWS, ...
 
   const Function* find_function(std::string_view key_or_name) const;
 };

@@ -132,15 +132,24 @@ sqlite3_stmt* Store::prepare(const char* sql) {
   return stmt;
 }
 
-void Store::begin() { exec("BEGIN"); }
-void Store::commit() { exec("COMMIT"); }
+void Store::begin() {
+  exec("BEGIN");
+}
+void Store::commit() {
+  exec("COMMIT");
+}
 
 void Store::put_function(const StoredFunction& f) {
   static const char* sql =
       "INSERT INTO functions(name, config, code_sha256, updated_ms) VALUES(?,?,?,?) "
       "ON CONFLICT(name) DO UPDATE SET config=excluded.config, "
       "code_sha256=excluded.code_sha256, updated_ms=excluded.updated_ms";
-  Stmt(prepare(sql)).bind(f.name).bind(f.config_json).bind(f.code_sha256_hex).bind(f.updated_ms).step();
+  Stmt(prepare(sql))
+      .bind(f.name)
+      .bind(f.config_json)
+      .bind(f.code_sha256_hex)
+      .bind(f.updated_ms)
+      .step();
 }
 
 void Store::delete_function(const std::string& name) {
@@ -158,12 +167,14 @@ std::vector<StoredFunction> Store::functions() {
 }
 
 void Store::put_layer(const StoredLayer& l) {
-  static const char* sql = "INSERT OR REPLACE INTO layers(name, version, json, code_sha256) VALUES(?,?,?,?)";
+  static const char* sql =
+      "INSERT OR REPLACE INTO layers(name, version, json, code_sha256) VALUES(?,?,?,?)";
   Stmt(prepare(sql)).bind(l.name).bind(l.version).bind(l.json).bind(l.code_sha256_hex).step();
 }
 
 std::vector<StoredLayer> Store::layers() {
-  static const char* sql = "SELECT name, version, json, code_sha256 FROM layers ORDER BY name, version";
+  static const char* sql =
+      "SELECT name, version, json, code_sha256 FROM layers ORDER BY name, version";
   Stmt st(prepare(sql));
   std::vector<StoredLayer> out;
   while (st.step()) out.push_back({st.text(0), st.integer(1), st.text(2), st.text(3)});
@@ -173,7 +184,13 @@ std::vector<StoredLayer> Store::layers() {
 void Store::add_log(const LogLine& l) {
   static const char* sql =
       "INSERT INTO logs(id, time_ms, function, request_id, message) VALUES(?,?,?,?,?)";
-  Stmt(prepare(sql)).bind(l.id).bind(l.time_ms).bind(l.function).bind(l.request_id).bind(l.message).step();
+  Stmt(prepare(sql))
+      .bind(l.id)
+      .bind(l.time_ms)
+      .bind(l.function)
+      .bind(l.request_id)
+      .bind(l.message)
+      .step();
 }
 
 std::vector<LogLine> Store::logs(const LogQuery& q) {
@@ -188,9 +205,14 @@ std::vector<LogLine> Store::logs(const LogQuery& q) {
       "AND (?4 = '' OR instr(message, ?4) > 0) ORDER BY id DESC LIMIT ?5) ORDER BY id ASC";
   bool tail = q.tail > 0;
   Stmt st(prepare(tail ? sql_tail : sql_head));
-  st.bind(q.function).bind(q.after_id).bind(q.since_ms).bind(q.filter).bind(tail ? q.tail : q.limit);
+  st.bind(q.function)
+      .bind(q.after_id)
+      .bind(q.since_ms)
+      .bind(q.filter)
+      .bind(tail ? q.tail : q.limit);
   std::vector<LogLine> out;
-  while (st.step()) out.push_back({st.integer(0), st.integer(1), st.text(2), st.text(3), st.text(4)});
+  while (st.step())
+    out.push_back({st.integer(0), st.integer(1), st.text(2), st.text(3), st.text(4)});
   return out;
 }
 
@@ -207,7 +229,10 @@ void Store::add_report(const usage::ReportRecord& r) {
   Stmt st(prepare(sql));
   st.bind(r.request_id).bind(r.function).bind(r.version).bind(r.start_ms).bind(r.duration_ms);
   st.bind(r.billed_ms).bind(std::int64_t{r.memory_mb}).bind(std::int64_t{r.max_memory_mb});
-  if (r.init_ms) st.bind(*r.init_ms); else st.bind_null();
+  if (r.init_ms)
+    st.bind(*r.init_ms);
+  else
+    st.bind_null();
   st.bind(r.architecture).bind(r.outcome).bind(r.cpu_ms).step();
 }
 

@@ -89,7 +89,8 @@ std::string base64_encode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   // Sized by the input: a fixed chunk-sized buffer would zero-fill megabytes for a few bytes.
-  std::string block(std::min(bytes.size(), kEncodeChunk) / 3 * 4 + 5, '\0');  // +NUL, partial quantum
+  std::string block(std::min(bytes.size(), kEncodeChunk) / 3 * 4 + 5,
+                    '\0');  // +NUL, partial quantum
   for (std::size_t pos = 0; pos < bytes.size(); pos += kEncodeChunk) {
     std::string_view chunk = bytes.substr(pos, kEncodeChunk);
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(block.data()), bytes_of(chunk),

@@ -33,7 +33,6 @@ struct Url {
 
 namespace {
 
-
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -43,7 +42,8 @@ std::string trim(std::string_view s) {
 Url parse_url(const std::string& url) {
   Url u;
   auto colon = url.find("://");
-  if (colon == std::string::npos) throw Error(fmt::format("'{}' is not a URL", url), "use http://HOST:PORT");
+  if (colon == std::string::npos)
+    throw Error(fmt::format("'{}' is not a URL", url), "use http://HOST:PORT");
   u.scheme = url.substr(0, colon);
   auto rest = std::string_view(url).substr(colon + 3);
   auto slash = rest.find('/');
@@ -113,7 +113,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* out) {
   std::string_view line(data, size * n);
   auto colon = line.find(':');
   auto* result = static_cast<HttpResult*>(out);
-  if (line.starts_with("HTTP/")) result->headers.clear();  // a new response (after 100 Continue)
+  if (line.starts_with("HTTP/"))
+    result->headers.clear();  // a new response (after 100 Continue)
   else if (colon != std::string_view::npos)
     result->headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
   return size * n;
@@ -129,8 +130,10 @@ HttpResult curl_request(void*& handle, std::string_view method, const std::strin
   HttpResult result;
   c.easy_setopt(h, CURLOPT_URL, url.c_str());
   std::string verb(method);
-  if (verb == "HEAD") c.easy_setopt(h, CURLOPT_NOBODY, 1L);
-  else if (verb != "GET") c.easy_setopt(h, CURLOPT_CUSTOMREQUEST, verb.c_str());
+  if (verb == "HEAD")
+    c.easy_setopt(h, CURLOPT_NOBODY, 1L);
+  else if (verb != "GET")
+    c.easy_setopt(h, CURLOPT_CUSTOMREQUEST, verb.c_str());
   if (verb != "GET" && verb != "HEAD") {
     c.easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
     c.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
@@ -151,7 +154,8 @@ HttpResult curl_request(void*& handle, std::string_view method, const std::strin
   CURLcode rc = c.easy_perform(h);
   c.slist_free_all(list);
   if (rc != CURLE_OK)
-    throw Error(fmt::format("cannot reach {}: {}", parse_url(url).origin(), errbuf[0] ? errbuf : c.easy_strerror(rc)));
+    throw Error(fmt::format("cannot reach {}: {}", parse_url(url).origin(),
+                            errbuf[0] ? errbuf : c.easy_strerror(rc)));
   c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.status);
   return result;
 }
@@ -181,7 +185,8 @@ bool wait_ready(int fd, short events, std::optional<Clock::time_point> deadline)
   while (true) {
     int ms = -1;
     if (deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
       if (left <= 0) return false;
       ms = static_cast<int>(std::min<long long>(left, 1 << 30));
     }
@@ -242,7 +247,8 @@ HttpResult HttpClient::request(std::string_view method, const std::string& url,
                                std::string_view body, long timeout_ms) {
   Url u = parse_url(url);
   if (u.scheme == "https") return curl_request(curl_, method, url, headers, body, timeout_ms);
-  if (u.scheme != "http") throw Error(fmt::format("unsupported URL scheme in {}", url), "use http:// or https://");
+  if (u.scheme != "http")
+    throw Error(fmt::format("unsupported URL scheme in {}", url), "use http:// or https://");
 
   std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Length: {}\r\n", method,
                                  u.target, u.host, u.port, body.size());
@@ -264,7 +270,8 @@ HttpResult HttpClient::request(std::string_view method, const std::string& url,
       return exchange(head, body, deadline, u);
     } catch (const StaleConnection&) {
       conn_->close();
-      if (!reused || attempt > 0) throw Error(fmt::format("cannot reach {}: the connection was closed", u.origin()));
+      if (!reused || attempt > 0)
+        throw Error(fmt::format("cannot reach {}: the connection was closed", u.origin()));
     }
   }
 }
@@ -325,7 +332,8 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
   auto line_end = header_block.find("\r\n");
   std::string_view status_line = header_block.substr(0, line_end);
   auto sp = status_line.find(' ');
-  if (!status_line.starts_with("HTTP/1.") || sp == std::string_view::npos) throw fail("not an HTTP answer");
+  if (!status_line.starts_with("HTTP/1.") || sp == std::string_view::npos)
+    throw fail("not an HTTP answer");
   result.status = std::strtol(std::string(status_line.substr(sp + 1, 3)).c_str(), nullptr, 10);
   std::size_t pos = line_end == std::string_view::npos ? header_block.size() : line_end + 2;
   while (pos < header_block.size()) {
@@ -380,8 +388,10 @@ std::string HttpResult::header(std::string_view name) const {
 std::string url_encode(std::string_view text) {
   std::string out;
   for (unsigned char ch : text) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') out += static_cast<char>(ch);
-    else out += fmt::format("%{:02X}", ch);
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~')
+      out += static_cast<char>(ch);
+    else
+      out += fmt::format("%{:02X}", ch);
   }
   return out;
 }

@@ -1,8 +1,8 @@
 #include "core/util/process.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -54,7 +54,8 @@ Child spawn_with_mounts(const SpawnOptions& options) {
   for (const auto& e : options.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   std::vector<std::pair<std::string, std::string>> mounts;
-  for (const auto& [src, dst] : options.bind_mounts) mounts.emplace_back(src.string(), dst.string());
+  for (const auto& [src, dst] : options.bind_mounts)
+    mounts.emplace_back(src.string(), dst.string());
   std::string cwd = options.cwd.string();
   sigset_t all, old;
   sigfillset(&all);
@@ -120,8 +121,8 @@ Child spawn_process(const SpawnOptions& options) {
   } else if (!options.output_file.empty()) {
     out_file = ::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out_file < 0)
-      throw Error(fmt::format("cannot open {}: {}", options.output_file.string(),
-                              std::strerror(errno)));
+      throw Error(
+          fmt::format("cannot open {}: {}", options.output_file.string(), std::strerror(errno)));
     posix_spawn_file_actions_adddup2(&fa.actions, out_file, 1);
     posix_spawn_file_actions_adddup2(&fa.actions, out_file, 2);
     posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
@@ -229,9 +230,13 @@ std::string describe_exit(int status) {
   return "exited";
 }
 
-bool process_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+bool process_alive(pid_t pid) {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
 
-std::filesystem::path self_exe() { return std::filesystem::read_symlink("/proc/self/exe"); }
+std::filesystem::path self_exe() {
+  return std::filesystem::read_symlink("/proc/self/exe");
+}
 
 std::filesystem::path which(const std::string& program) {
   if (program.find('/') != std::string::npos) return program;

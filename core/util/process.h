@@ -12,12 +12,12 @@
 namespace fx::util {
 
 struct SpawnOptions {
-  std::vector<std::string> argv;  // argv[0] is the executable's path
-  std::vector<std::string> env;   // exactly the child's environment, "KEY=VALUE"
-  std::filesystem::path cwd;      // empty: inherit
-  bool new_process_group = false;  // so that the whole group can be killed at once
-  bool new_session = false;        // a daemon: detached from the terminal
-  bool capture_output = false;     // stdout and stderr become non-blocking pipes to us
+  std::vector<std::string> argv;      // argv[0] is the executable's path
+  std::vector<std::string> env;       // exactly the child's environment, "KEY=VALUE"
+  std::filesystem::path cwd;          // empty: inherit
+  bool new_process_group = false;     // so that the whole group can be killed at once
+  bool new_session = false;           // a daemon: detached from the terminal
+  bool capture_output = false;        // stdout and stderr become non-blocking pipes to us
   std::filesystem::path output_file;  // else, when set: stdout and stderr appended here
   int pass_fd = -1;                   // handed to the child as fd 3
   // Folders bind-mounted read-only (source, target) in a mount namespace of the child's own,

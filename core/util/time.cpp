@@ -92,12 +92,23 @@ std::int64_t parse_since(std::string_view text, std::int64_t now) {
     std::int64_t n = std::stoll(std::string(text.substr(0, digits)));
     std::int64_t unit = 0;
     switch (text.back()) {
-      case 's': unit = 1000; break;
-      case 'm': unit = 60'000; break;
-      case 'h': unit = 3'600'000; break;
-      case 'd': unit = 86'400'000; break;
-      case 'w': unit = 7 * 86'400'000LL; break;
-      default: bad_since(text);
+      case 's':
+        unit = 1000;
+        break;
+      case 'm':
+        unit = 60'000;
+        break;
+      case 'h':
+        unit = 3'600'000;
+        break;
+      case 'd':
+        unit = 86'400'000;
+        break;
+      case 'w':
+        unit = 7 * 86'400'000LL;
+        break;
+      default:
+        bad_since(text);
     }
     return now - n * unit;
   }

@@ -7,7 +7,7 @@
 
 namespace fx::util {
 
-std::int64_t now_ms();  // milliseconds since the epoch
+std::int64_t now_ms();        // milliseconds since the epoch
 std::int64_t monotonic_us();  // for durations: microseconds on a clock that never jumps
 
 // "2026-11-27T08:17:46.123Z"

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
 #include <zip.h>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -20,7 +20,8 @@ fs::path temp_dir() {
 }
 
 // A zip in memory with the given entries; mode 0755 entries are marked executable.
-std::string make_zip(const fs::path& scratch, std::vector<std::tuple<std::string, std::string, int>> entries) {
+std::string make_zip(const fs::path& scratch,
+                     std::vector<std::tuple<std::string, std::string, int>> entries) {
   fs::path p = scratch / "in.zip";
   fs::remove(p);
   int err = 0;
