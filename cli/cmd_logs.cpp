@@ -1,39 +1,102 @@
+#include <unistd.h>
+
+#include <filesystem>
+#include <optional>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/actions/cost.h"
 #include "core/actions/target.h"
 #include "core/lambda/fx_api.h"
 #include "core/manifest/manifest.h"
+#include "core/usage/cost.h"
 #include "core/util/error.h"
 #include "core/util/time.h"
 
 namespace fx::cli {
+
+namespace {
+
+// Money at a size that shows the difference between two invocations ($0.0000021).
+std::string usd_text(double usd) {
+  if (usd <= 0) return "$0";
+  if (usd >= 0.01) return fmt::format("${:.2f}", usd);
+  auto text = fmt::format("${:.10f}", usd);
+  text.erase(text.find_last_not_of('0') + 1);
+  return text;
+}
+
+}  // namespace
 
 int run_logs(const GlobalOptions& g, const LogsOptions& o) {
   lambda::LogRequest q;
   if (!o.since.empty()) q.since_ms = util::parse_since(o.since, util::now_ms());
   q.filter = o.filter;
   q.tail = o.tail;
+  q.usage = true;
   auto fn = resolve_function(g, o.function);
   q.function = fn.name;
+  std::optional<manifest::Service> service;
+  if (!fn.known.empty() || !g.config.empty()) service = load_service(g);
+  std::string pricing_document;
+  auto prices = actions::select_prices(o.pricing, service ? &*service : nullptr, pricing_document);
+  auto provider = usage::parse_provider(o.provider).value_or(usage::Provider::aws);
   auto target = actions::resolve_target({fn.target, fn.region, false});
   lambda::FxApi api(target.endpoint);
   auto s = style_for(g, 1);
+
+  // The session's running total (--cost): following on a terminal, one status line kept at
+  // the bottom and rewritten in place; into a pipe, a line after each REPORT; without -f,
+  // one line at the end.
+  bool running_total = o.cost && o.follow && !g.json;
+  bool status_line = running_total && ::isatty(1);
+  std::int64_t session_calls = 0;
+  double session_usd = 0;
+  auto total_text = [&] {
+    return fmt::format("── session total: {} invocation{}, {} on {} (prices of {})", session_calls,
+                       session_calls == 1 ? "" : "s", usd_text(session_usd),
+                       usage::provider_name(provider), prices.date);
+  };
+
   auto print = [&](const lambda::LogEvent& l) {
+    std::optional<double> cost;
+    if (l.message.starts_with("REPORT ")) {
+      if (auto rec = usage::parse_report_line(l.message)) {
+        if (!l.architecture.empty()) rec->architecture = l.architecture;
+        if (l.cpu_ms) rec->cpu_ms = *l.cpu_ms;
+        cost = usage::invocation_cost(*rec, provider, prices);
+        ++session_calls;
+        session_usd += *cost;
+      }
+    }
     if (g.json) {
-      fmt::print("{}\n", nlohmann::json{{"time", util::iso8601_ms(l.time_ms)},
-                                        {"request_id", l.request_id},
-                                        {"function", l.function},
-                                        {"message", l.message}}
-                             .dump());
+      nlohmann::json j{{"time", util::iso8601_ms(l.time_ms)},
+                       {"request_id", l.request_id},
+                       {"function", l.function},
+                       {"message", l.message}};
+      if (cost) {
+        j["cost_usd"] = *cost;
+        j["provider"] = usage::provider_name(provider);
+      }
+      fmt::print("{}\n", j.dump());
       return;
     }
     bool platform = l.message.starts_with("START ") || l.message.starts_with("END ") ||
                     l.message.starts_with("REPORT ");
-    fmt::print("{} {}\n", s.dim(util::iso8601_ms(l.time_ms)),
-               platform ? s.cyan(l.message) : l.message);
+    std::string text = platform ? s.cyan(l.message) : l.message;
+    if (cost)
+      text +=
+          s.dim(fmt::format("\tCost: {} ({})", usd_text(*cost), usage::provider_name(provider)));
+    if (status_line) fmt::print("\r\x1b[K");
+    fmt::print("{} {}\n", s.dim(util::iso8601_ms(l.time_ms)), text);
+    if (running_total && cost && !status_line) fmt::print("{}\n", total_text());
+  };
+  auto end_batch = [&] {
+    if (status_line) fmt::print("{}", s.bold(total_text()));
+    std::fflush(stdout);
   };
   // Print what is stored (page by page), then, with -f, wait for each new line.
   auto page = api.logs(q);
@@ -44,14 +107,17 @@ int run_logs(const GlobalOptions& g, const LogsOptions& o) {
     page = api.logs(q);
     for (const auto& l : page.lines) print(l);
   }
-  std::fflush(stdout);
-  if (!o.follow) return 0;
+  end_batch();
+  if (!o.follow) {
+    if (o.cost && !g.json) fmt::print("{}\n", total_text());
+    return 0;
+  }
   q.after_id = page.last_id;
   q.wait_s = 25;
   while (true) {
     page = api.logs(q);
     for (const auto& l : page.lines) print(l);
-    std::fflush(stdout);
+    end_batch();
     if (!page.lines.empty()) q.after_id = page.lines.back().id;
   }
 }

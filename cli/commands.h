@@ -52,6 +52,19 @@ struct LogsOptions {
   std::string since;
   std::string filter;
   std::int64_t tail = 0;
+  bool cost = false;  // with -f: a running total of the session's cost
+  std::string provider = "aws";
+  std::string pricing;  // --pricing FILE
+};
+
+struct CostOptions {
+  std::string function;  // empty: every function of the service (or with records)
+  std::string since;
+  std::string provider = "all";
+  double monthly = 0;  // > 0: project this many invocations a month
+  bool free_tier = false;
+  bool suggest = false;
+  std::string pricing;  // --pricing FILE
 };
 
 struct EmulatorCommandOptions {
@@ -69,6 +82,7 @@ int run_package(const GlobalOptions& g, const PackageOptions& o);
 int run_deploy(const GlobalOptions& g, const DeployOptions& o);
 int run_invoke(const GlobalOptions& g, const InvokeOptions& o);
 int run_logs(const GlobalOptions& g, const LogsOptions& o);
+int run_cost(const GlobalOptions& g, const CostOptions& o);
 int run_info(const GlobalOptions& g);
 int run_remove(const GlobalOptions& g);
 int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o);

@@ -82,6 +82,13 @@ int main(int argc, char** argv) {
   c_logs->add_option("--since", logs.since, "only lines since: 10m, 2h, 1d or an ISO 8601 time");
   c_logs->add_option("--filter", logs.filter, "only lines containing this text");
   c_logs->add_option("-n,--tail", logs.tail, "only the last N lines")->check(CLI::PositiveNumber);
+  c_logs->add_flag("--cost", logs.cost,
+                   "the total cost of the REPORT lines shown (with -f: kept running)");
+  c_logs
+      ->add_option("--provider", logs.provider,
+                   "price REPORT lines for aws (default), azure, gcp or cloudflare")
+      ->check(CLI::IsMember({"aws", "azure", "gcp", "cloudflare"}));
+  c_logs->add_option("--pricing", logs.pricing, "a pricing file instead of the built-in prices");
   c_logs->callback([&] { run = [&] { return run_logs(g, logs); }; });
 
   auto* c_info = app.add_subcommand("info", "what is deployed: functions, versions, endpoint");
@@ -116,10 +123,23 @@ int main(int argc, char** argv) {
     run = [&] { return run_emulator_command(g, emu); };
   });
 
-  for (const char* name : {"cost", "dev"}) {
-    auto* c = app.add_subcommand(name, std::string(name) == "cost"
-                                           ? "usage priced per cloud (not available yet)"
-                                           : "live development loop (not available yet)");
+  CostOptions cost;
+  auto* c_cost = app.add_subcommand("cost", "usage measured per function, priced for each cloud");
+  c_cost->add_option("function", cost.function, "only this function (manifest key or name)");
+  c_cost->add_option("--since", cost.since, "only invocations since: 10m, 2h, 1d or ISO 8601");
+  c_cost->add_option("--provider", cost.provider, "aws, azure, gcp, cloudflare or all (default)")
+      ->check(CLI::IsMember({"aws", "azure", "gcp", "cloudflare", "all"}));
+  c_cost
+      ->add_option("--monthly", cost.monthly,
+                   "project N invocations a month from the measured profile")
+      ->check(CLI::PositiveNumber);
+  c_cost->add_flag("--free-tier", cost.free_tier, "subtract each cloud's monthly free tier");
+  c_cost->add_flag("--suggest", cost.suggest, "name the cheapest memory size that fits");
+  c_cost->add_option("--pricing", cost.pricing, "a pricing file instead of the built-in prices");
+  c_cost->callback([&] { run = [&] { return run_cost(g, cost); }; });
+
+  for (const char* name : {"dev"}) {
+    auto* c = app.add_subcommand(name, "live development loop (not available yet)");
     c->allow_extras();
     c->group("");  // hidden from --help until they exist
     c->callback([&, name] {

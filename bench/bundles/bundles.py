@@ -81,14 +81,31 @@ functions:
     handler: handler.hello
 """
 
-PY_HANDLER = """\
+# Two Python handlers, both a small part of botocore (FXBENCH_PY_IMPORT picks one):
+#   session     what a real function does: a botocore session (73 botocore modules)
+#   exceptions  the lightest use: one exception class (8 botocore modules)
+PY_IMPORTS = {
+    'session': ('import botocore.session', """\
+import botocore.session
+
+
+def handler(event, context):
+    session = botocore.session.get_session()
+    return {"region": session.get_config_variable("region"), "module": botocore.session.__name__}
+"""),
+    'exceptions': ('from botocore import exceptions', """\
 from botocore import exceptions
 
 
 def handler(event, context):
     err = exceptions.NoRegionError()
     return {"error": type(err).__name__, "message": str(err), "module": exceptions.__name__}
-"""
+"""),
+}
+PY_IMPORT = os.environ.get('FXBENCH_PY_IMPORT', 'session')
+if PY_IMPORT not in PY_IMPORTS:
+    sys.exit(f"FXBENCH_PY_IMPORT must be one of {', '.join(PY_IMPORTS)}")
+PY_IMPORT_STMT, PY_HANDLER = PY_IMPORTS[PY_IMPORT]
 
 PY_MANIFEST = """\
 service: fxb3py{variant}
@@ -106,15 +123,15 @@ custom:
     minify: {minify}
 {patterns}"""
 
-# The three Python bundles: (key, label, minify, extra manifest lines). The third is the
-# minimized bundle without botocore's data/ folder (which fx keeps as package data of an
-# imported package, though botocore.exceptions never reads it): the same import with ~100×
-# fewer files, to see whether the file count itself shows in a cold start.
+# The three Python bundles: (key, label, minify, extra manifest lines). `minify: false` ships
+# the files as they are, like `serverless package`: no bytecode, so on a read-only task root
+# (Lambda's, and the emulator's) every imported module is compiled at each cold start. The
+# third bundle is that full tree plus fx's bytecode: the same files as `minify: false`, so it
+# tells apart what dropping files does from what shipping bytecode does.
 PY_VARIANTS = [
     ('min', 'minimized', 'true', ''),
     ('full', '`minify: false`', 'false', ''),
-    ('nodata', "minimized + `package.patterns: ['!botocore/data/**']`", 'true',
-     "package:\n  patterns:\n    - '!botocore/data/**'\n"),
+    ('fullpyc', '`minify: false` + `bytecode: true`', 'false', '    bytecode: true\n'),
 ]
 PY_LABELS = {k: label for k, label, _, _ in PY_VARIANTS}
 
@@ -464,14 +481,15 @@ class Bench:
             return
         src, version, runtime = p.stdout.split()
         src = Path(src)
-        log(f'(b) Python function importing botocore.exceptions from a vendored botocore {version} ({runtime})')
+        log(f'(b) Python function doing `{PY_IMPORT_STMT}` from a vendored botocore {version} ({runtime})')
         tree = [f for f in src.rglob('*') if f.is_file() and '__pycache__' not in f.parts]
         b['vendored'] = {'package': 'botocore', 'version': version, 'runtime': runtime, 'files': len(tree),
                          'bytes': sum(f.stat().st_size for f in tree),
                          'py_files': len([f for f in tree if f.suffix == '.py'])}
         # What the handler's import really loads, by the interpreter itself.
-        chain = run([self.real_py, '-c', 'import sys;before=set(sys.modules);from botocore import exceptions;'
+        chain = run([self.real_py, '-c', 'import sys;before=set(sys.modules);' + PY_IMPORT_STMT + ';'
                      'print("\\n".join(sorted(m for m in set(sys.modules)-before)))'], cwd=self.work)
+        b['import'] = PY_IMPORT_STMT
         b['import_chain'] = chain.stdout.split()
         b['import_chain_botocore'] = [m for m in b['import_chain'] if m.startswith('botocore')]
         svcs, arts = {}, {}
@@ -511,7 +529,7 @@ class Bench:
             root = self.fx_home / 'code' / arts[v]['sha256']
             roots[v] = root if (root / 'handler.py').exists() else None
             first = self.fx_json('invoke', 'cold', cwd=svc)
-            if first.get('function_error') or first.get('result', {}).get('error') != 'NoRegionError':
+            if first.get('function_error') or not str(first.get('result', {}).get('module', '')).startswith('botocore'):
                 raise RuntimeError(f'the {v} Python function did not run: {json.dumps(first)[:800]}')
         b['task_roots'] = {v: str(r) if r else None for v, r in roots.items()}
         # Python's FileFinder lists each folder it searches once: how big those listings are.
@@ -537,7 +555,7 @@ class Bench:
                 # The floor: the same interpreter importing the same handler from the unpacked
                 # bundle, nothing else (spawn to exit).
                 if roots.get(v):
-                    fl, fp = self.timed([self.real_py, '-c', 'import handler'], roots[v])
+                    fl, fp = self.timed([self.real_py, '-B', '-c', 'import handler'], roots[v])
                     row[v]['import_handler_ms'], row[v]['import_handler_cpu_ms'] = round(fl, 2), fp.cpu_ms
             fl, fp = self.timed([self.real_py, '-c', 'pass'], self.work)
             row['python_pass_ms'], row['python_pass_cpu_ms'] = round(fl, 2), fp.cpu_ms
@@ -580,10 +598,10 @@ class Bench:
         samples = {v: {} for v, r in roots.items() if r}
         for i in range(self.args.importtime_runs):
             for v in (sorted(samples) if i % 2 == 0 else sorted(samples, reverse=True)):
-                p = run([self.real_py, '-X', 'importtime', '-c', 'import handler'], cwd=roots[v])
+                p = run([self.real_py, '-B', '-X', 'importtime', '-c', 'import handler'], cwd=roots[v])
                 for line in p.stderr.splitlines():
                     m = re.match(r'import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)', line)
-                    if m and m.group(4) in ('handler', 'botocore', 'botocore.exceptions', 'botocore.vendored.requests'):
+                    if m and m.group(4) in ('handler', 'botocore', 'botocore.exceptions', 'botocore.session', 'botocore.vendored.requests'):
                         samples[v].setdefault(m.group(4), []).append(int(m.group(2)) / 1000.0)
         it = {v: {k: med(x) for k, x in sv.items()} for v, sv in samples.items()}
         b['importtime_cumulative_ms'] = it
@@ -662,7 +680,7 @@ def summary_markdown(r):
     elif b:
         cm = b['cold']['min']
         it = b.get('importtime_cumulative_ms', {})
-        lines += [f"(b) Python {b['vendored']['runtime']}, `from botocore import exceptions`, botocore "
+        lines += [f"(b) Python {b['vendored']['runtime']}, `{b.get('import', 'from botocore import exceptions')}`, botocore "
                   f"{b['vendored']['version']} vendored ({b['vendored']['files']} files, {mb(b['vendored']['bytes'])}); "
                   f"the import loads {len(b['import_chain_botocore'])} botocore modules "
                   f"({len(b['import_chain'])} modules in all)", '',

@@ -115,6 +115,13 @@ BundleSettings bundle_settings(const manifest::Service& service) {
                   "set custom.fx.minify: false to ship every file the patterns leave");
     settings.minify = fx["minify"].get<bool>();
   }
+  if (fx.contains("bytecode")) {
+    if (!fx["bytecode"].is_boolean())
+      throw Error(fmt::format("{}: custom.fx.bytecode: expected true or false, got {}",
+                              service.manifest_path.filename().string(), fx["bytecode"].dump()),
+                  "custom.fx.bytecode: true ships compiled .pyc files with Python functions");
+    settings.bytecode = fx["bytecode"].get<bool>();
+  }
   if (fx.contains("bundler")) {
     settings.bundler = fx["bundler"].is_string() ? fx["bundler"].get<std::string>() : "";
     if (settings.bundler != "esbuild")
@@ -428,7 +435,9 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
     }
   }
   auto plan = plan_bundle(service, function, files);
-  if (manifest::runtime_family(function.runtime) == manifest::RuntimeFamily::python) {
+  auto settings = bundle_settings(service);
+  if (manifest::runtime_family(function.runtime) == manifest::RuntimeFamily::python &&
+      settings.bytecode.value_or(settings.minify)) {
     auto pycs = python_bytecode(plan, function.runtime, files.root / ".fx" / "pyc", plan.notes);
     plan.files.insert(plan.files.end(), pycs.begin(), pycs.end());
     std::sort(plan.files.begin(), plan.files.end(), [](const PlannedFile& a, const PlannedFile& b) {

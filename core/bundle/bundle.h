@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,10 @@ struct BundlePlan {
 
 // fx's packaging settings from custom.fx.
 struct BundleSettings {
-  bool minify = true;                    // custom.fx.minify
+  bool minify = true;  // custom.fx.minify
+  // custom.fx.bytecode; unset: what minify says. `minify: false` ships the files exactly as
+  // they are, so a read-only task root compiles every imported module at each cold start.
+  std::optional<bool> bytecode;
   std::string bundler;                   // custom.fx.bundler: "" or "esbuild"
   std::vector<std::string> python_path;  // custom.fx.pythonPath: more import roots
 };

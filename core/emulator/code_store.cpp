@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/util/error.h"
+#include "core/util/files.h"
 #include "core/util/hash.h"
 
 namespace fx::emulator {
@@ -67,7 +68,7 @@ void CodeStore::unpack(const fs::path& zip_path, const fs::path& dir) {
         msg));
   }
   fs::path tmp = dir.string() + fmt::format(".{}.tmp", std::random_device{}());
-  fs::remove_all(tmp);
+  util::remove_tree(tmp);
   fs::create_directories(tmp);
   auto fail = [&](const std::string& what) {
     zip_close(z);
@@ -110,7 +111,8 @@ void CodeStore::unpack(const fs::path& zip_path, const fs::path& dir) {
   }
   zip_close(z);
   std::ofstream(tmp / ".fx-complete").put('\n');
-  fs::remove_all(dir);
+  util::make_tree_read_only(tmp);
+  util::remove_tree(dir);
   fs::rename(tmp, dir);
 }
 

@@ -15,16 +15,24 @@
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <utility>
 
+#include "core/actions/cost.h"
 #include "core/emulator/code_store.h"
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/runtimes.h"
+#include "core/store/store.h"
 #include "core/util/embedded.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
 #include "core/util/time.h"
@@ -88,6 +96,47 @@ std::string stored_json(const FunctionSpec& spec, const std::string& sha_hex) {
   if (spec.config.reserved_concurrency) j["reserved"] = *spec.config.reserved_concurrency;
   return j.dump();
 }
+
+// Runs slow reads (a cost report over a million records) off the I/O thread, one at a time,
+// so invocations are not held up meanwhile. Jobs left when it is destroyed are dropped.
+class BackgroundWorker {
+ public:
+  BackgroundWorker() : thread_([this] { run(); }) {}
+  ~BackgroundWorker() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  void post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 class Emulator {
  public:
@@ -159,6 +208,7 @@ class Emulator {
   void fx_logs(HttpRequest& req, std::shared_ptr<Responder> r);
   void fx_status(Responder& r);
   void fx_reports(HttpRequest& req, Responder& r);
+  void fx_cost(HttpRequest& req, std::shared_ptr<Responder> r);
   json get_function_json(const FunctionState& fn);
   void save(const FunctionSpec& spec, const std::string& sha_hex);
   std::string code_sha_hex(const FunctionState& fn) const;
@@ -174,6 +224,8 @@ class Emulator {
   std::string url_;
   std::map<std::string, std::string> sha_by_function_;
   std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
+  std::unique_ptr<store::Store> background_reader_;        // used on worker_'s thread only
+  BackgroundWorker worker_;  // last: joined before the members its jobs use are destroyed
 };
 
 fs::path Emulator::opt_dir(const std::vector<std::string>& arns) {
@@ -192,13 +244,17 @@ fs::path Emulator::opt_dir(const std::vector<std::string>& arns) {
   fs::path dir = options_.home / "opt" / util::sha256_hex(key).substr(0, 32);
   if (fs::exists(dir / ".fx-complete")) return dir;
   fs::path tmp = dir.string() + ".tmp";
-  fs::remove_all(tmp);
+  util::remove_tree(tmp);
   fs::create_directories(tmp);
-  for (const auto* e : entries)
+  for (const auto* e : entries) {
     fs::copy(e->code.dir, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-  fs::remove(tmp / ".fx-complete");
+    // The copies keep the layer's read-only modes; a later layer overwrites some of them.
+    util::remove_tree(tmp / ".fx-complete");
+    util::make_tree_writable(tmp);
+  }
   std::ofstream(tmp / ".fx-complete").put('\n');
-  fs::remove_all(dir);
+  util::make_tree_read_only(tmp);
+  util::remove_tree(dir);
   fs::rename(tmp, dir);
   return dir;
 }
@@ -284,6 +340,7 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     if (path == "/_fx/v1/status") return fx_status(*r);
     if (path == "/_fx/v1/logs") return fx_logs(req, std::move(r));
     if (path == "/_fx/v1/reports") return fx_reports(req, *r);
+    if (path == "/_fx/v1/cost") return fx_cost(req, std::move(r));
     if (path == "/_fx/v1/shutdown" && req.method == "POST") {
       r->send(HttpResponse::json(200, R"({"stopping":true})"));
       asio::post(io_, [this] { io_.stop(); });
@@ -644,17 +701,29 @@ void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
   q.tail = num("tail");
   std::int64_t wait_s = std::min<std::int64_t>(num("wait"), 60);
 
-  auto answer = [this, q](Responder& responder) {
+  bool with_usage = req.query_param("usage") == "1";
+  auto answer = [this, q, with_usage](Responder& responder) {
     sink_.flush();
     auto lines = sink_.reader().logs(q);
     json arr = json::array();
     std::int64_t last = std::max(q.after_id, sink_.reader().max_log_id());
-    for (auto& l : lines)
-      arr.push_back({{"id", l.id},
-                     {"time", l.time_ms},
-                     {"function", l.function},
-                     {"request_id", l.request_id},
-                     {"message", l.message}});
+    for (auto& l : lines) {
+      json line = {{"id", l.id},
+                   {"time", l.time_ms},
+                   {"function", l.function},
+                   {"request_id", l.request_id},
+                   {"message", l.message}};
+      // What a REPORT line does not say but a price needs: the architecture, and the CPU
+      // time (Cloudflare bills CPU-ms).
+      if (with_usage && l.message.starts_with("REPORT ") && !l.request_id.empty()) {
+        if (auto rec = sink_.reader().report(l.request_id)) {
+          line["architecture"] = rec->architecture;
+          line["cpu_ms"] = rec->cpu_ms;
+          line["outcome"] = rec->outcome;
+        }
+      }
+      arr.push_back(std::move(line));
+    }
     responder.send(HttpResponse::json(200, json{{"lines", arr}, {"last_id", last}}.dump()));
     return !lines.empty();
   };
@@ -706,6 +775,38 @@ void Emulator::fx_reports(HttpRequest& req, Responder& r) {
     arr.push_back(std::move(j));
   }
   r.send(HttpResponse::json(200, json{{"reports", arr}}.dump()));
+}
+
+void Emulator::fx_cost(HttpRequest& req, std::shared_ptr<Responder> r) {
+  if (req.method != "POST")
+    return r->send(service_error(405, "MethodNotAllowedException", "POST a cost request"));
+  usage::PriceTable prices;
+  actions::CostRequest request;
+  try {
+    request = actions::parse_cost_request(req.body, prices);
+  } catch (const Error& e) {
+    return r->send(service_error(400, "InvalidParameterValueException", e.what()));
+  }
+  sink_.flush();  // every record of a finished invocation is in the store before we read
+  worker_.post([this, r, request = std::move(request), prices = std::move(prices)] {
+    int status = 200;
+    std::string body;
+    try {
+      if (!background_reader_)
+        background_reader_ = std::make_unique<store::Store>(options_.home / "state.db");
+      usage::UsageAccumulator totals(prices);
+      for (const auto& f : request.functions) totals.ensure(f);
+      background_reader_->for_each_report(request.functions, request.since_ms,
+                                          [&](const usage::ReportRecord& rec) { totals.add(rec); });
+      body = actions::cost_report_json(request, prices, totals.take());
+    } catch (const std::exception& e) {
+      status = 500;
+      body = json{{"__type", "ServiceException"}, {"message", e.what()}}.dump();
+    }
+    asio::post(io_, [r, status, body = std::move(body)]() mutable {
+      r->send(HttpResponse::json(status, std::move(body)));
+    });
+  });
 }
 
 void write_ready(int fd, const std::string& line) {

@@ -277,6 +277,9 @@ void Pool::spawn(FunctionState& fn) {
   // instance's own mount namespace.
   if (!fn.spec.opt_dir.empty() && ::geteuid() == 0 && std::filesystem::is_directory("/opt"))
     opts.bind_mounts.emplace_back(fn.spec.opt_dir, "/opt");
+  // The task root is read-only on Lambda. The code store takes the write bits off, which
+  // binds everyone but root; for root, a read-only bind mount of the folder onto itself.
+  if (::geteuid() == 0) opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
   opts.env = std::move(env);
   opts.cwd = fn.spec.code_dir;
   opts.new_process_group = true;
@@ -458,16 +461,18 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   rec.start_ms = inv->start_ms;
   if (outcome == "timeout" && fn) duration = fn->spec.config.timeout * 1000.0;
   rec.duration_ms = duration;
-  rec.billed_ms = usage::billed_duration_ms(duration);
+  if (!inst.served_any) rec.init_ms = inst.init_ms;
+  // Lambda bills INIT with the first invocation (on-demand zip functions, since 1 Aug 2025):
+  // Billed Duration is Duration + Init Duration, rounded up once.
+  rec.billed_ms = usage::billed_duration_ms(duration + rec.init_ms.value_or(0));
   rec.memory_mb = fn ? fn->spec.config.memory_size : 0;
   auto peak = util::peak_rss_bytes(inst.pid);
   rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
-  if (!inst.served_any) rec.init_ms = inst.init_ms;
   rec.architecture =
       fn && !fn->spec.config.architectures.empty() ? fn->spec.config.architectures[0] : "x86_64";
   rec.outcome = outcome;
   inst.last_cpu_ms = util::cpu_time_ms(inst.pid).value_or(inv->cpu_start_ms);
-  rec.cpu_ms = std::max<std::int64_t>(0, *inst.last_cpu_ms - inv->cpu_start_ms);
+  rec.cpu_ms = std::max(0.0, *inst.last_cpu_ms - inv->cpu_start_ms);
   inst.served_any = true;
   if (fn && outcome != "success") ++fn->errors;
   if (fn && outcome == "timeout") ++fn->timeouts;

@@ -55,7 +55,7 @@ struct Invocation {
 
   std::int64_t start_us = 0;  // monotonic, when handed to an instance
   std::int64_t start_ms = 0;  // epoch
-  std::int64_t cpu_start_ms = 0;
+  double cpu_start_ms = 0;
   std::string log;  // every line of this invocation, for the Invoke API's log tail
 };
 
@@ -84,8 +84,8 @@ struct Instance {
   bool served_any = false;
   std::string init_log;  // lines written before the first /next
   std::string init_error_type, init_error_body;
-  bool killed = false;                      // by us: a timeout, a redeploy, shutdown
-  std::optional<std::int64_t> last_cpu_ms;  // CPU time when the last invocation completed
+  bool killed = false;                // by us: a timeout, a redeploy, shutdown
+  std::optional<double> last_cpu_ms;  // CPU time when the last invocation completed
 };
 
 struct FunctionState {

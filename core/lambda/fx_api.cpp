@@ -15,34 +15,56 @@ FxApi::FxApi(Endpoint endpoint)
 FxApi::~FxApi() = default;
 
 std::string FxApi::get(const std::string& path, long timeout_ms) {
+  return call("GET", path, "", timeout_ms);
+}
+
+std::string FxApi::cost(const std::string& request_json) {
+  return call("POST", "/_fx/v1/cost", request_json, 120'000);
+}
+
+std::string FxApi::call(const char* method, const std::string& path, const std::string& body,
+                        long timeout_ms) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!endpoint_.token.empty()) headers.emplace_back("Authorization", "Bearer " + endpoint_.token);
+  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
   util::HttpResult r;
   try {
-    r = http_->request("GET", endpoint_.url + path, headers, "", timeout_ms);
+    r = http_->request(method, endpoint_.url + path, headers, body, timeout_ms);
   } catch (const Error& e) {
     throw Error(e.what(), "start the emulator with `fx emulator start` (or check --target)");
   }
   if (r.status == 401)
     throw Error("the fx emulator refused the token", "set FX_TOKEN to the emulator's --token");
-  if (r.status != 200)
+  if (r.status != 200) {
+    // The emulator's errors are {"__type", "message"}: the message is what to show.
+    auto j = json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("message") && j["message"].is_string())
+      throw Error(j["message"].get<std::string>());
     throw Error(
         fmt::format("fx emulator answered {} to {}: {}", r.status, path, r.body.substr(0, 300)));
+  }
   return std::move(r.body);
 }
 
 LogPage FxApi::logs(const LogRequest& q) {
   std::string path =
-      fmt::format("/_fx/v1/logs?function={}&after={}&since={}&filter={}&tail={}&wait={}",
+      fmt::format("/_fx/v1/logs?function={}&after={}&since={}&filter={}&tail={}&wait={}{}",
                   util::url_encode(q.function), q.after_id, q.since_ms, util::url_encode(q.filter),
-                  q.tail, q.wait_s);
+                  q.tail, q.wait_s, q.usage ? "&usage=1" : "");
   json j = json::parse(get(path, q.wait_s > 0 ? (q.wait_s + 30) * 1000L : 30'000L));
   LogPage page;
   page.last_id = j.value("last_id", std::int64_t{0});
-  for (auto& l : j.value("lines", json::array()))
-    page.lines.push_back({l.value("id", std::int64_t{0}), l.value("time", std::int64_t{0}),
-                          l.value("function", ""), l.value("request_id", ""),
-                          l.value("message", "")});
+  for (auto& l : j.value("lines", json::array())) {
+    LogEvent e{l.value("id", std::int64_t{0}),
+               l.value("time", std::int64_t{0}),
+               l.value("function", ""),
+               l.value("request_id", ""),
+               l.value("message", ""),
+               l.value("architecture", ""),
+               std::nullopt};
+    if (l.contains("cpu_ms") && l["cpu_ms"].is_number()) e.cpu_ms = l["cpu_ms"].get<double>();
+    page.lines.push_back(std::move(e));
+  }
   return page;
 }
 

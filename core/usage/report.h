@@ -21,7 +21,7 @@ struct ReportRecord {
   std::optional<double> init_ms;  // cold starts only
   std::string architecture = "x86_64";
   std::string outcome = "success";  // success, error, timeout, oom, throttled
-  std::int64_t cpu_ms = 0;          // the instance's user+system CPU during the invocation
+  double cpu_ms = 0;                // the instance's user+system CPU during the invocation
   bool cold() const { return init_ms.has_value(); }
 };
 

@@ -45,8 +45,9 @@ int run_and_wait(const SpawnOptions& options);
 // Peak resident set size of a live process in bytes (VmHWM), or nullopt once it is gone.
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
 
-// User + system CPU time of a live process in milliseconds, or nullopt.
-std::optional<std::int64_t> cpu_time_ms(pid_t pid);
+// User + system CPU time of a live process (all its threads, live and exited) in
+// milliseconds with nanosecond resolution, or nullopt.
+std::optional<double> cpu_time_ms(pid_t pid);
 
 // "exit status 1" / "signal: killed" from a waitpid status, as Lambda words it.
 std::string describe_exit(int wait_status);
