@@ -157,6 +157,17 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
   if (!inv->async && idle == 0 && starting <= fn.pending.size() &&
       live >= static_cast<std::size_t>(limit)) {
     ++fn.throttles;
+    // Lambda bills no throttle and logs no REPORT, but the usage record keeps it: `fx cost`
+    // counts throttles beside invocations.
+    usage::ReportRecord rec;
+    rec.request_id = inv->request_id;
+    rec.function = fn.spec.config.function_name;
+    rec.start_ms = util::now_ms();
+    rec.memory_mb = fn.spec.config.memory_size;
+    rec.architecture =
+        fn.spec.config.architectures.empty() ? "x86_64" : fn.spec.config.architectures[0];
+    rec.outcome = "throttled";
+    sink_.report(rec);
     InvocationResult r;
     r.status = 429;
     r.error_type = "TooManyRequestsException";

@@ -1,5 +1,8 @@
 #include "core/store/store.h"
 
+#include <set>
+#include <string_view>
+
 #include <sqlite3.h>
 
 #include <fmt/format.h>
@@ -93,7 +96,11 @@ struct Stmt {
 }  // namespace
 
 Store::Store(const std::filesystem::path& path) : path_(path) {
-  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+  // NOMUTEX: a connection is used by one thread at a time (see store.h), so SQLite need not
+  // lock around every call; over a million rows those locks were a fifth of the time.
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -105,6 +112,9 @@ Store::Store(const std::filesystem::path& path) : path_(path) {
   // from a killed process (only a power cut may lose the last ones) without an fsync each.
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
+  // Reads straight from the page cache instead of a pread and a copy per page: a cost report
+  // reads every usage record.
+  exec("PRAGMA mmap_size=1073741824");
   exec(kSchema);
 }
 
@@ -289,20 +299,28 @@ std::optional<usage::ReportRecord> Store::report(const std::string& request_id) 
 
 void Store::for_each_report(const std::vector<std::string>& functions, std::int64_t since_ms,
                             const std::function<void(const usage::ReportRecord&)>& visit) {
+  // One sequential pass over the table, never the indexes ('+' keeps SQLite off them): an
+  // index range visits the table row by row in index order, a random read each, which over
+  // a million records is ten times slower than reading the table straight through.
   static const char* all_sql =
       "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
-      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE start_ms >= ?1";
+      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE +start_ms >= ?1";
   static const char* one_sql =
       "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
-      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE function = ?2 AND "
-      "start_ms >= ?1";
+      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE +function = ?2 AND "
+      "+start_ms >= ?1";
   usage::ReportRecord r;
   auto assign = [](std::string& to, sqlite3_stmt* s, int col) {
     auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
     to.assign(p ? p : "", p ? static_cast<std::size_t>(sqlite3_column_bytes(s, col)) : 0);
   };
-  auto scan = [&](Stmt& st) {
+  auto scan = [&](Stmt& st, const std::set<std::string, std::less<>>* wanted) {
     while (st.step()) {
+      if (wanted) {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
+        std::string_view name(p ? p : "", p ? sqlite3_column_bytes(st.s, 0) : 0);
+        if (!wanted->contains(name)) continue;
+      }
       assign(r.function, st.s, 0);
       assign(r.version, st.s, 1);
       r.start_ms = st.integer(2);
@@ -320,17 +338,17 @@ void Store::for_each_report(const std::vector<std::string>& functions, std::int6
       visit(r);
     }
   };
-  if (functions.empty()) {
-    Stmt st(prepare(all_sql));
-    st.bind(since_ms);
-    scan(st);
+  if (functions.size() == 1) {
+    Stmt st(prepare(one_sql));
+    st.bind(since_ms).bind(functions[0]);
+    scan(st, nullptr);
     return;
   }
-  for (const auto& name : functions) {
-    Stmt st(prepare(one_sql));
-    st.bind(since_ms).bind(name);
-    scan(st);
-  }
+  // Several functions: still one pass, keeping the rows of those named.
+  std::set<std::string, std::less<>> wanted(functions.begin(), functions.end());
+  Stmt st(prepare(all_sql));
+  st.bind(since_ms);
+  scan(st, functions.empty() ? nullptr : &wanted);
 }
 
 }  // namespace fx::store
