@@ -5,6 +5,7 @@
 #include "cli/output.h"
 #include "core/actions/deploy.h"
 #include "core/actions/target.h"
+#include "core/lambda/fx_api.h"
 
 namespace fx::cli {
 
@@ -26,6 +27,9 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
                  human_bytes(l.zip_bytes));
   }
   auto results = actions::deploy_service(service, client, options);
+  // The whole service's event sources, also when -f deployed only some functions.
+  lambda::FxApi(target.endpoint)
+      .put_service(service.name + "-" + service.stage, actions::service_events_json(service));
   for (const auto& r : results)
     for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
   if (g.json) {

@@ -19,10 +19,13 @@ int run_info(const GlobalOptions& g) {
       {g.target.empty() ? service.target : g.target, service.region, false});
   lambda::LambdaClient client(target.endpoint);
   json instances = json::object();
+  json schedules = json::array();
   if (target.local) {
     lambda::FxApi api(target.endpoint);
     json status = json::parse(api.status().raw_json);
     for (auto& f : status.value("functions", json::array())) instances[f.value("name", "")] = f;
+    for (auto& sc : status.value("schedules", json::array()))
+      if (sc.value("service", "") == service.name + "-" + service.stage) schedules.push_back(sc);
   }
   json functions = json::array();
   auto s = style_for(g, 1);
@@ -64,6 +67,13 @@ int run_info(const GlobalOptions& g) {
               "", j["instances"]["busy"].get<int>(), j["instances"]["idle"].get<int>(),
               j["invocations"].get<int>(), j["cold_starts"].get<int>(), j["errors"].get<int>());
       }
+      for (const auto& sc : schedules) {
+        if (sc.value("function", "") != f.name) continue;
+        std::string next = !sc.value("enabled", true) ? "disabled"
+                           : sc["next"].is_null()     ? "never fires again"
+                                                      : "next " + sc["next"].get<std::string>();
+        fmt::print("  {:<16} schedule {}  {}\n", "", sc.value("expression", ""), s.dim(next));
+      }
     }
     functions.push_back(std::move(j));
   }
@@ -73,6 +83,7 @@ int run_info(const GlobalOptions& g) {
                             {"region", service.region},
                             {"endpoint", target.endpoint.url},
                             {"functions", functions},
+                            {"schedules", schedules},
                             {"routes", json::array()}}
                            .dump());
   return 0;
@@ -89,6 +100,7 @@ int run_remove(const GlobalOptions& g) {
     client.delete_function(f.name);
     removed.push_back(f.name);
   }
+  lambda::FxApi(target.endpoint).delete_service(service.name + "-" + service.stage);
   if (g.json) {
     fmt::print("{}\n", json{{"removed", removed}}.dump());
   } else if (!g.quiet) {

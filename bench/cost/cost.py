@@ -2,7 +2,7 @@
 
 (a) `fx cost` over one million usage records (goal: <= 1 s). The records are the real ones
     of a few hundred invocations, copied with new request ids and times spread over 30 days
-    into the emulator's own store (state.db, the `reports` table): what a month of traffic
+    into the emulator's own store (state.db, the `usage_records` table): what a month of traffic
     leaves behind, without spending an hour invoking. Timed with hyperfine: the JSON report
     over every function, the table, and one function over the last 7 days; beside them the
     floor, Python's sqlite3 doing a bare GROUP BY over the same rows (reading alone, no
@@ -112,8 +112,8 @@ class CostBench:
         db = sqlite3.connect(self.home / 'state.db', timeout=30)
         cols = ('function', 'version', 'duration_ms', 'billed_ms', 'memory_mb', 'max_memory_mb', 'init_ms',
                 'architecture', 'outcome', 'cpu_ms')
-        seeds = db.execute(f"SELECT {', '.join(cols)} FROM reports").fetchall()
-        have = db.execute('SELECT count(*) FROM reports').fetchone()[0]
+        seeds = db.execute(f"SELECT {', '.join(cols)} FROM usage_records").fetchall()
+        have = db.execute('SELECT count(*) FROM usage_records').fetchone()[0]
         log(f'(a) {len(seeds)} real records from {3 * self.args.seed_calls} invocations; '
             f'copying them to {n:,} records spread over 30 days')
         now = int(time.time() * 1000)
@@ -121,7 +121,7 @@ class CostBench:
         t0 = time.monotonic()
         with db:
             db.executemany(
-                f"INSERT INTO reports(request_id, start_ms, {', '.join(cols)}) VALUES (?, ?, {', '.join('?' * len(cols))})",
+                f"INSERT INTO usage_records(request_id, start_ms, {', '.join(cols)}) VALUES (?, ?, {', '.join('?' * len(cols))})",
                 ((str(uuid.UUID(int=rnd.getrandbits(128), version=4)), now - rnd.randrange(30 * 86_400_000),
                   *seeds[i % len(seeds)]) for i in range(n - have)))
         # The emulator writes records a few at a time and SQLite folds its write-ahead log into
@@ -138,7 +138,7 @@ class CostBench:
             'floor: python3 sqlite3 GROUP BY': (
                 f"{sys.executable} -c \"import sqlite3;db=sqlite3.connect('{self.home}/state.db');"
                 "print(db.execute('SELECT function, count(*), sum(billed_ms*memory_mb), sum(init_ms IS NOT NULL) "
-                "FROM reports GROUP BY function').fetchall())\" > /dev/null"),
+                "FROM usage_records GROUP BY function').fetchall())\" > /dev/null"),
         }
         a = {'records': total}
         for label, cmd in cmds.items():

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/bundle/bundle.h"
 #include "core/util/error.h"
@@ -133,6 +134,42 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
     results.push_back(std::move(r));
   }
   return results;
+}
+
+std::string service_events_json(const manifest::Service& service) {
+  using nlohmann::json;
+  json schedules = json::array(), async = json::object();
+  for (const auto& f : service.functions) {
+    int index = 0;
+    for (const auto& e : f.events) {
+      if (e.type != "schedule") continue;
+      auto config = json::parse(e.config_json, nullptr, false);
+      json input = config.is_object() && config.contains("input") ? config["input"] : json();
+      schedules.push_back({{"function", f.name},
+                           // Serverless names a function's rules FUNCTION-schedule-N too.
+                           {"rule", fmt::format("{}-schedule-{}", f.name, ++index)},
+                           {"expression", e.schedule},
+                           {"enabled", e.enabled},
+                           {"input", input}});
+    }
+    // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
+    auto config = json::parse(f.config_json, nullptr, false);
+    json settings = json::object();
+    if (config.is_object()) {
+      if (config.contains("maximumRetryAttempts") && config["maximumRetryAttempts"].is_number())
+        settings["max_retries"] = config["maximumRetryAttempts"];
+      auto d = config.value("destinations", json::object());
+      if (d.is_object() && d.contains("onFailure")) {
+        const auto& target = d["onFailure"];
+        if (target.is_string())
+          settings["on_failure"] = target;
+        else if (target.is_object() && target.contains("arn") && target["arn"].is_string())
+          settings["on_failure"] = target["arn"];
+      }
+    }
+    if (!settings.empty()) async[f.name] = settings;
+  }
+  return json{{"schedules", schedules}, {"async", async}}.dump();
 }
 
 }  // namespace fx::actions

@@ -49,6 +49,10 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client,
                                          const DeployOptions& options);
 
+// What makes the service's functions run besides direct calls (schedules, asynchronous
+// settings; later routes and queues), as the fx emulator's PUT /_fx/v1/services/NAME takes it.
+std::string service_events_json(const manifest::Service& service);
+
 // The functions selected by -f (keys or deployed names); throws a usage error naming an
 // unknown one and listing the known ones.
 std::vector<const manifest::Function*> select_functions(const manifest::Service& service,

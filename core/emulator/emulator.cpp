@@ -25,6 +25,7 @@
 
 #include "core/actions/cost.h"
 #include "core/emulator/code_store.h"
+#include "core/emulator/events.h"
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
@@ -147,6 +148,7 @@ class Emulator {
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
         pool_(io, sink_, runtimes_, PoolOptions{}),
+        events_(io, pool_, sink_, options.region, clock_speed()),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -176,6 +178,14 @@ class Emulator {
         fmt::print(stderr, "fx emulator: cannot restore function {}: {}\n", stored.name, e.what());
       }
     }
+    for (auto& [name, text] : sink_.reader().services()) {
+      try {
+        apply_service(name, json::parse(text));
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "fx emulator: cannot restore the events of {}: {}\n", name, e.what());
+      }
+    }
+    events_.restore_async();
   }
 
   std::uint16_t listen() {
@@ -209,6 +219,9 @@ class Emulator {
   void fx_status(Responder& r);
   void fx_reports(HttpRequest& req, Responder& r);
   void fx_cost(HttpRequest& req, std::shared_ptr<Responder> r);
+  void fx_service(const std::string& name, HttpRequest& req, Responder& r);
+  void apply_service(const std::string& name, const json& events);
+  static double clock_speed();
   json get_function_json(const FunctionState& fn);
   void save(const FunctionSpec& spec, const std::string& sha_hex);
   std::string code_sha_hex(const FunctionState& fn) const;
@@ -219,6 +232,7 @@ class Emulator {
   CodeStore code_;
   RuntimeResolver runtimes_;
   Pool pool_;
+  EventSources events_;
   HttpServer server_;
   std::uint16_t port_ = 0;
   std::string url_;
@@ -341,6 +355,8 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     if (path == "/_fx/v1/logs") return fx_logs(req, std::move(r));
     if (path == "/_fx/v1/reports") return fx_reports(req, *r);
     if (path == "/_fx/v1/cost") return fx_cost(req, std::move(r));
+    if (path.starts_with("/_fx/v1/services/"))
+      return fx_service(url_decode(path.substr(17)), req, *r);
     if (path == "/_fx/v1/shutdown" && req.method == "POST") {
       r->send(HttpResponse::json(200, R"({"stopping":true})"));
       asio::post(io_, [this] { io_.stop(); });
@@ -625,12 +641,17 @@ void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr
     }
   }
   if (async) {
+    if (!pool_.find(name)) return r->send(not_found(options_.region, name));
+    // Stored before the 202: an accepted event survives a crash of the emulator.
+    try {
+      events_.submit_async(name, std::move(inv->payload), inv->request_id);
+    } catch (const std::exception& e) {
+      return r->send(service_error(500, "ServiceException", e.what()));
+    }
     HttpResponse res;
     res.status = 202;
     res.set("x-amzn-RequestId", inv->request_id);
-    r->send(std::move(res));
-    inv->done = [](InvocationResult) {};
-    return pool_.invoke(name, std::move(inv));
+    return r->send(std::move(res));
   }
   bool tail = req.header("X-Amz-Log-Type") == "Tail";
   inv->done = [r, tail](InvocationResult result) {
@@ -681,7 +702,83 @@ void Emulator::fx_status(Responder& r) {
             {"busy", s.busy},
             {"idle", s.idle},
             {"functions", fns}};
+  json schedules = json::array();
+  for (const auto& st : events_.schedules())
+    schedules.push_back({{"service", st.source.service},
+                         {"function", st.source.function},
+                         {"rule", st.source.rule},
+                         {"expression", st.source.expression},
+                         {"enabled", st.source.enabled},
+                         {"next", st.next_ms ? json(util::iso8601_ms(st.next_ms)) : json()}});
+  j["schedules"] = schedules;
+  j["async_pending"] = events_.pending_async();
   r.send(HttpResponse::json(200, j.dump()));
+}
+
+double Emulator::clock_speed() {
+  // Tests run schedules and retry delays faster; nothing else reads this.
+  const char* v = std::getenv("FX_EMULATOR_CLOCK_SPEED");
+  double speed = v ? std::atof(v) : 1.0;
+  return speed > 0 ? speed : 1.0;
+}
+
+// PUT /_fx/v1/services/NAME: what makes a service's functions run besides direct calls
+// (fx deploy sends it after the functions). DELETE: fx remove.
+void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& r) {
+  if (req.method == "DELETE") {
+    events_.remove_service(name);
+    sink_.reader().delete_service(name);
+    return r.send(HttpResponse::json(200, json{{"removed", name}}.dump()));
+  }
+  if (req.method != "PUT")
+    return r.send(service_error(405, "MethodNotAllowedException", "PUT or DELETE a service"));
+  auto events = json::parse(req.body, nullptr, false);
+  if (!events.is_object())
+    return r.send(service_error(400, "InvalidParameterValueException",
+                                "the service's events must be a JSON object"));
+  // A rate schedule counts from when its rule was created: keep the anchors of rules that
+  // were already here, so a redeploy does not move their firing times.
+  std::map<std::string, std::int64_t> anchors;
+  for (const auto& st : events_.schedules())
+    if (st.source.service == name)
+      anchors[st.source.rule + "\n" + st.source.expression] = st.source.anchor_ms;
+  for (auto& sc : events["schedules"]) {
+    auto key = sc.value("rule", "") + "\n" + sc.value("expression", "");
+    auto it = anchors.find(key);
+    sc["anchor_ms"] = it != anchors.end() && it->second ? it->second : events_.now_ms();
+  }
+  try {
+    apply_service(name, events);
+  } catch (const std::exception& e) {
+    return r.send(service_error(400, "InvalidParameterValueException", e.what()));
+  }
+  sink_.reader().put_service(name, events.dump());
+  r.send(HttpResponse::json(200, json{{"service", name}}.dump()));
+}
+
+void Emulator::apply_service(const std::string& name, const json& events) {
+  std::vector<ScheduleSource> schedules;
+  for (const auto& sc : events.value("schedules", json::array())) {
+    ScheduleSource s;
+    s.service = name;
+    s.function = sc.at("function").get<std::string>();
+    s.rule = sc.value("rule", s.function);
+    s.expression = sc.at("expression").get<std::string>();
+    s.enabled = sc.value("enabled", true);
+    if (sc.contains("input") && !sc["input"].is_null())
+      s.input = sc["input"].is_string() ? sc["input"].get<std::string>() : sc["input"].dump();
+    s.anchor_ms = sc.value("anchor_ms", std::int64_t{0});
+    schedules.push_back(std::move(s));
+  }
+  std::map<std::string, AsyncSettings> async;
+  const json async_settings = events.value("async", json::object());
+  for (const auto& [function, a] : async_settings.items()) {
+    AsyncSettings settings;
+    settings.max_retries = std::clamp(a.value("max_retries", 2), 0, 2);
+    settings.on_failure = a.value("on_failure", "");
+    async[function] = settings;
+  }
+  events_.set_service(name, std::move(schedules), std::move(async));
 }
 
 void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {

@@ -51,6 +51,9 @@ class FxApi {
   ~FxApi();
   LogPage logs(const LogRequest& request);
   EmulatorStatus status();
+  // PUT / DELETE /_fx/v1/services/NAME: a service's event sources.
+  void put_service(const std::string& name, const std::string& events_json);
+  void delete_service(const std::string& name);
   // POST /_fx/v1/cost (see core/actions/cost.h): the report as JSON text.
   std::string cost(const std::string& request_json);
 

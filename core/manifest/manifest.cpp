@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/events/schedule.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
 #include "core/util/error.h"
@@ -580,6 +581,7 @@ class Loader {
     Function fn;
     fn.key = f.name;
     fn.mark = f.key_mark;
+    fn.config_json = to_json(value(f)).dump();
     fn.runtime = defaults_.runtime;
     fn.memory_mb = defaults_.memory_mb;
     fn.timeout_s = defaults_.timeout_s;
@@ -756,6 +758,15 @@ class Loader {
       rates.push_back(text(c, "rate(...) or cron(...)"));
       if (!is_schedule_rate(rates.back())) {
         fail(c, "rate(...) or cron(...)", "e.g. rate(5 minutes) or cron(0 12 * * ? *)");
+      }
+      try {
+        events::Schedule::parse(rates.back());
+      } catch (const ScheduleParseError& e) {
+        // Point at the offending token itself: the value's column plus its offset, one more
+        // when the value is quoted.
+        SourceMark at = c.mark;
+        if (at.line > 0) at.col += static_cast<int>(e.column()) + (value(c).Tag() == "!" ? 1 : 0);
+        throw Error(fmt::format("{}: {}: {}", at.str(), c.key, e.problem()), e.hint());
       }
     };
     if (value(f).IsScalar()) {

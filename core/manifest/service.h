@@ -57,6 +57,7 @@ struct Function {
   std::string architecture = "x86_64";  // or "arm64"
   std::string description;
   std::map<std::string, std::string> environment;  // provider's merged with the function's
+  std::string config_json = "{}";                  // the function's whole manifest entry, as JSON
   std::vector<Event> events;
   std::optional<int> reserved_concurrency;
   std::optional<int> provisioned_concurrency;

@@ -35,8 +35,9 @@ CREATE TABLE IF NOT EXISTS logs (
   message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_function ON logs(function, id);
-CREATE TABLE IF NOT EXISTS reports (
-  request_id TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS usage_records (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
   function TEXT NOT NULL,
   version TEXT NOT NULL,
   start_ms INTEGER NOT NULL,
@@ -49,8 +50,20 @@ CREATE TABLE IF NOT EXISTS reports (
   outcome TEXT NOT NULL,
   cpu_ms REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS reports_by_function ON reports(function, start_ms);
-CREATE INDEX IF NOT EXISTS reports_by_start ON reports(start_ms);
+CREATE INDEX IF NOT EXISTS usage_by_request ON usage_records(request_id);
+CREATE TABLE IF NOT EXISTS services (
+  name TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS async_invocations (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL,
+  function TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL
+);
 )sql";
 
 // Binds in order; the statement is reset by the caller's Stmt guard.
@@ -116,11 +129,33 @@ Store::Store(const std::filesystem::path& path) : path_(path) {
   // reads every usage record.
   exec("PRAGMA mmap_size=1073741824");
   exec(kSchema);
+  migrate();
 }
 
 Store::~Store() {
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
+}
+
+// Session-1 stores kept usage in `reports`, keyed by request id: a retried asynchronous
+// invocation (same request id) replaced its earlier attempt's record. Records move to
+// usage_records, one row per attempt, in one transaction.
+void Store::migrate() {
+  bool old = false;
+  {
+    Stmt st(
+        prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'reports'"));
+    old = st.step() && st.integer(0) > 0;
+  }
+  if (!old) return;
+  exec("BEGIN IMMEDIATE");
+  exec(
+      "INSERT INTO usage_records(request_id, function, version, start_ms, duration_ms, billed_ms, "
+      "memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms) SELECT request_id, "
+      "function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, init_ms, "
+      "architecture, outcome, cpu_ms FROM reports ORDER BY start_ms");
+  exec("DROP TABLE reports");
+  exec("COMMIT");
 }
 
 void Store::exec(const char* sql) {
@@ -231,9 +266,56 @@ std::int64_t Store::max_log_id() {
   return st.step() ? st.integer(0) : 0;
 }
 
+void Store::put_service(const std::string& name, const std::string& json) {
+  Stmt st(prepare("INSERT OR REPLACE INTO services(name, json) VALUES (?, ?)"));
+  st.bind(name).bind(json).step();
+}
+
+void Store::delete_service(const std::string& name) {
+  Stmt st(prepare("DELETE FROM services WHERE name = ?"));
+  st.bind(name).step();
+}
+
+std::vector<std::pair<std::string, std::string>> Store::services() {
+  Stmt st(prepare("SELECT name, json FROM services ORDER BY name"));
+  std::vector<std::pair<std::string, std::string>> out;
+  while (st.step()) out.emplace_back(st.text(0), st.text(1));
+  return out;
+}
+
+std::int64_t Store::add_async(const AsyncInvocation& a) {
+  Stmt st(prepare(
+      "INSERT INTO async_invocations(request_id, function, payload, attempts, next_attempt_ms, "
+      "created_ms) VALUES (?,?,?,?,?,?)"));
+  st.bind(a.request_id).bind(a.function).bind(a.payload).bind(std::int64_t{a.attempts});
+  st.bind(a.next_attempt_ms).bind(a.created_ms).step();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Store::update_async(std::int64_t id, int attempts, std::int64_t next_attempt_ms) {
+  Stmt st(prepare("UPDATE async_invocations SET attempts = ?, next_attempt_ms = ? WHERE id = ?"));
+  st.bind(std::int64_t{attempts}).bind(next_attempt_ms).bind(id).step();
+}
+
+void Store::delete_async(std::int64_t id) {
+  Stmt st(prepare("DELETE FROM async_invocations WHERE id = ?"));
+  st.bind(id).step();
+}
+
+std::vector<AsyncInvocation> Store::async_invocations() {
+  Stmt st(prepare(
+      "SELECT id, request_id, function, payload, attempts, next_attempt_ms, created_ms FROM "
+      "async_invocations ORDER BY id"));
+  std::vector<AsyncInvocation> out;
+  while (st.step())
+    out.push_back({st.integer(0), st.text(1), st.text(2), st.text(3),
+                   static_cast<int>(st.integer(4)), st.integer(5), st.integer(6)});
+  return out;
+}
+
 void Store::add_report(const usage::ReportRecord& r) {
   static const char* sql =
-      "INSERT OR REPLACE INTO reports(request_id, function, version, start_ms, duration_ms, "
+      "INSERT INTO usage_records(request_id, function, version, start_ms, duration_ms, "
       "billed_ms, memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms) "
       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt st(prepare(sql));
@@ -250,7 +332,7 @@ std::vector<usage::ReportRecord> Store::reports(const std::string& function,
                                                 std::int64_t since_ms) {
   static const char* sql =
       "SELECT request_id, function, version, start_ms, duration_ms, billed_ms, memory_mb, "
-      "max_memory_mb, init_ms, architecture, outcome, cpu_ms FROM reports "
+      "max_memory_mb, init_ms, architecture, outcome, cpu_ms FROM usage_records "
       "WHERE (?1 = '' OR function = ?1) AND start_ms >= ?2 ORDER BY start_ms";
   Stmt st(prepare(sql));
   st.bind(function).bind(since_ms);
@@ -277,7 +359,8 @@ std::vector<usage::ReportRecord> Store::reports(const std::string& function,
 std::optional<usage::ReportRecord> Store::report(const std::string& request_id) {
   static const char* sql =
       "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
-      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE request_id = ?1";
+      "init_ms, architecture, outcome, cpu_ms FROM usage_records WHERE request_id = ?1 "
+      "ORDER BY id DESC LIMIT 1";
   Stmt st(prepare(sql));
   st.bind(request_id);
   if (!st.step()) return std::nullopt;
@@ -304,10 +387,10 @@ void Store::for_each_report(const std::vector<std::string>& functions, std::int6
   // a million records is ten times slower than reading the table straight through.
   static const char* all_sql =
       "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
-      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE +start_ms >= ?1";
+      "init_ms, architecture, outcome, cpu_ms FROM usage_records WHERE +start_ms >= ?1";
   static const char* one_sql =
       "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
-      "init_ms, architecture, outcome, cpu_ms FROM reports WHERE +function = ?2 AND "
+      "init_ms, architecture, outcome, cpu_ms FROM usage_records WHERE +function = ?2 AND "
       "+start_ms >= ?1";
   usage::ReportRecord r;
   auto assign = [](std::string& to, sqlite3_stmt* s, int col) {

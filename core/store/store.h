@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/usage/report.h"
@@ -49,6 +50,18 @@ struct LogQuery {
   std::int64_t limit = 10'000;  // at most this many lines, oldest first
 };
 
+// An asynchronous invocation waiting for its (next) attempt: the emulator answers 202 only
+// once it is here, so a restart (even after kill -9) runs it.
+struct AsyncInvocation {
+  std::int64_t id = 0;
+  std::string request_id;  // the same for every attempt, as on Lambda
+  std::string function;
+  std::string payload;
+  int attempts = 0;  // attempts made so far
+  std::int64_t next_attempt_ms = 0;
+  std::int64_t created_ms = 0;
+};
+
 class Store {
  public:
   // Opens (creating when needed) the database and its schema. Throws fx::Error.
@@ -71,6 +84,16 @@ class Store {
   std::vector<LogLine> logs(const LogQuery& query);
   std::int64_t max_log_id();
 
+  // A service's event sources (schedules, routes, queues, async settings) as JSON.
+  void put_service(const std::string& name, const std::string& json);
+  void delete_service(const std::string& name);
+  std::vector<std::pair<std::string, std::string>> services();
+
+  std::int64_t add_async(const AsyncInvocation& a);  // returns its id
+  void update_async(std::int64_t id, int attempts, std::int64_t next_attempt_ms);
+  void delete_async(std::int64_t id);
+  std::vector<AsyncInvocation> async_invocations();  // oldest first
+
   void add_report(const usage::ReportRecord& r);
   // The record of one invocation, if there is one.
   std::optional<usage::ReportRecord> report(const std::string& request_id);
@@ -85,6 +108,7 @@ class Store {
  private:
   sqlite3_stmt* prepare(const char* sql);
   void exec(const char* sql);
+  void migrate();
 
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;

@@ -86,8 +86,8 @@ class FxTestCase(unittest.TestCase):
                 os.chmod(full, 0o755)
         return self.service_dir
 
-    def logs(self, fn, *extra):
-        r = self.ok("logs", fn, "--json", *extra)
+    def logs(self, fn, *extra, env=None):
+        r = self.ok("logs", fn, "--json", *extra, env=env)
         return [json.loads(line) for line in r.out.splitlines() if line.strip()]
 
     def wait_for(self, predicate, timeout=10, message="condition"):

@@ -1,0 +1,75 @@
+// What makes functions run without a caller waiting: schedules and asynchronous invocations
+// (with Lambda's retries and on-failure destination). Both run on the I/O thread; both are
+// durable, since an asynchronous invocation is in SQLite before its caller hears 202.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace fx::emulator {
+
+class Pool;
+class LogSink;
+
+struct ScheduleSource {
+  std::string service;
+  std::string function;    // deployed name
+  std::string rule;        // the EventBridge rule's name, for the event's `resources`
+  std::string expression;  // rate(...) or cron(...)
+  bool enabled = true;
+  std::string input;           // JSON text sent instead of the scheduled event; empty: the event
+  std::int64_t anchor_ms = 0;  // rate schedules count from here (when the rule was created)
+};
+
+struct AsyncSettings {
+  int max_retries = 2;     // Lambda's default: two more attempts after the first
+  std::string on_failure;  // a queue (name or ARN) for invocations that used up their retries
+};
+
+struct ScheduleStatus {
+  ScheduleSource source;
+  std::int64_t next_ms = 0;  // 0: never again
+};
+
+class EventSources {
+ public:
+  // `clock_speed` > 1 makes schedules and retry delays run that many times faster (tests).
+  EventSources(boost::asio::io_context& io, Pool& pool, LogSink& sink, std::string region,
+               double clock_speed);
+  ~EventSources();
+
+  // Replaces a service's schedules and asynchronous-invocation settings.
+  void set_service(const std::string& service, std::vector<ScheduleSource> schedules,
+                   std::map<std::string, AsyncSettings> async);
+  void remove_service(const std::string& service);
+
+  // Stores an asynchronous invocation and starts its first attempt. Throws fx::Error when it
+  // cannot be stored (the caller answers 5xx rather than 202).
+  void submit_async(const std::string& function, std::string payload, std::string request_id);
+
+  // Runs the asynchronous invocations a previous run left in the store.
+  void restore_async();
+
+  // Delivers a message to a queue: set once queues exist. Returns an error text, or "".
+  using QueueSender = std::function<std::string(const std::string& queue, const std::string& body)>;
+  void set_queue_sender(QueueSender sender);
+
+  std::vector<ScheduleStatus> schedules() const;
+  std::size_t pending_async() const;
+  // The clock schedules run on: real time, sped up by clock_speed since the emulator started.
+  std::int64_t now_ms() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fx::emulator

@@ -1,0 +1,184 @@
+"""Schedules and asynchronous invocations through the real fx binary and emulator.
+
+The emulator runs with FX_EMULATOR_CLOCK_SPEED=60: a minute of schedule time (and of
+Lambda's retry delays) passes in a second, so rate(1 minute) fires about once a second.
+"""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.request
+
+from fxtest import FxTestCase, main
+
+SERVICE = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        functions:
+          tick:
+            handler: app.tick
+            events:
+              - schedule: rate(1 minute)
+              - schedule: cron(0 12 * * ? *)
+              - schedule:
+                  rate: rate(2 minutes)
+                  enabled: false
+          greet:
+            handler: app.tick
+            events:
+              - schedule:
+                  rate: rate(1 minute)
+                  input:
+                    greeting: hello
+          flaky:
+            handler: app.flaky
+            maximumRetryAttempts: 2
+          once:
+            handler: app.flaky
+            maximumRetryAttempts: 0
+        """,
+    "app.py": """
+        import json
+        def tick(event, context):
+            print("EVENT " + json.dumps(event, sort_keys=True))
+            return "ok"
+        def flaky(event, context):
+            print("attempt for " + json.dumps(event))
+            raise RuntimeError("always fails")
+        """,
+}
+
+
+class EventsTest(FxTestCase):
+    start_emulator = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["FX_EMULATOR_CLOCK_SPEED"] = "60"
+        r = cls.fx_static(["emulator", "start", "--port", "0", "--json"])
+        assert r.code == 0, r
+        cls.url = r.json()["url"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx_static(["emulator", "stop"])
+        super().tearDownClass()
+
+    def setUp(self):
+        self.make_service(SERVICE)
+        self.ok("deploy")
+        self.names = {f["function"]: f["name"] for f in self.ok("info", "--json").json()["functions"]}
+
+    def events_of(self, fn):
+        return [json.loads(e["message"][len("EVENT "):]) for e in self.logs(fn) if e["message"].startswith("EVENT ")]
+
+    def test_rate_schedule_fires_with_the_scheduled_event(self):
+        events = self.wait_for(lambda: len(self.events_of("tick")) >= 2 and self.events_of("tick"), timeout=15,
+                               message="two firings of rate(1 minute)")
+        e = events[0]
+        self.assertEqual(e["detail-type"], "Scheduled Event")
+        self.assertEqual(e["source"], "aws.events")
+        self.assertEqual(e["account"], "000000000000")
+        self.assertEqual(e["detail"], {})
+        self.assertRegex(e["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(e["resources"], [f"arn:aws:events:us-east-1:000000000000:rule/{self.names['tick']}-schedule-1"])
+        # Firings are a minute apart on the schedule's clock.
+        t = [time.mktime(time.strptime(x["time"], "%Y-%m-%dT%H:%M:%SZ")) for x in events[:2]]
+        self.assertEqual(t[1] - t[0], 60)
+
+    def test_info_shows_next_fire_times(self):
+        info = self.ok("info", "--json").json()
+        by_expr = {s["expression"]: s for s in info["schedules"] if s["function"] == self.names["tick"]}
+        self.assertEqual(set(by_expr), {"rate(1 minute)", "cron(0 12 * * ? *)", "rate(2 minutes)"})
+        self.assertRegex(by_expr["cron(0 12 * * ? *)"]["next"], r"T12:00:00\.000Z$")
+        self.assertFalse(by_expr["rate(2 minutes)"]["enabled"])
+        text = self.ok("info").out
+        self.assertIn("schedule cron(0 12 * * ? *)", text)
+        self.assertIn("disabled", text)
+
+    def test_input_replaces_the_event(self):
+        events = self.wait_for(lambda: self.events_of("greet"), timeout=15, message="a firing with input")
+        self.assertEqual(events[0], {"greeting": "hello"})
+
+    def test_async_invocation_retries_twice_then_gives_up(self):
+        r = self.ok("invoke", "flaky", "--type", "Event", "--data", '{"n": 1}', "--json")
+        request_id = r.json()["request_id"]
+        # 1 + 2 attempts, one minute then two minutes apart on the fast clock (~3 s).
+        def attempts():
+            lines = self.logs("flaky")
+            starts = [l for l in lines if l["message"].startswith(f"START RequestId: {request_id}")]
+            done = [l for l in lines if "failed 3 times" in l["message"]]
+            return len(starts) == 3 and done and lines
+        lines = self.wait_for(attempts, timeout=20, message="three attempts and the give-up line")
+        starts = [l for l in lines if l["message"].startswith("START ")]
+        gaps = [(b - a) for a, b in zip([self.ms(s) for s in starts], [self.ms(s) for s in starts[1:]])]
+        # 60 s and 120 s of Lambda time at 60x: about 1 s and 2 s.
+        self.assertGreater(gaps[1], gaps[0])
+        self.assertEqual(len([l for l in lines if "attempt for {\"n\": 1}" in l["message"]]), 3)
+        # Every attempt is billed and counted.
+        [f] = self.ok("cost", "flaky", "--json").json()["functions"]
+        self.assertEqual((f["invocations"], f["errors"]), (3, 3))
+
+    def test_max_retry_attempts_zero(self):
+        r = self.ok("invoke", "once", "--type", "Event", "--json")
+        rid = r.json()["request_id"]
+        self.wait_for(lambda: any("failed 1 time;" in l["message"] for l in self.logs("once")), timeout=10,
+                      message="the give-up line")
+        self.assertEqual(len([l for l in self.logs("once") if l["message"].startswith(f"START RequestId: {rid}")]), 1)
+
+    @staticmethod
+    def ms(line):
+        return time.mktime(time.strptime(line["time"][:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(line["time"][20:23])
+
+
+class AsyncDurabilityTest(FxTestCase):
+    """An accepted event survives kill -9 of the emulator: it runs after the restart."""
+    start_emulator = False
+
+    def test_event_survives_kill_9(self):
+        env = dict(self.env, FX_EMULATOR_CLOCK_SPEED="60")
+        r = self.fx("emulator", "start", "--port", "0", "--json", env=env)
+        self.assertEqual(r.code, 0, r)
+        pid, port = r.json()["pid"], r.json()["url"].rsplit(":", 1)[1]
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  slow:
+                    handler: app.slow
+                    timeout: 30
+                """,
+            "app.py": """
+                import time
+                def slow(event, context):
+                    time.sleep(float(event.get("sleep", 0)))
+                    print("DONE " + event["tag"])
+                    return "ok"
+                """,
+        })
+        self.ok("deploy", env=env)
+        # One busy (killed mid-run), one queued behind nothing: both must run after restart.
+        self.ok("invoke", "slow", "--type", "Event", "--data", '{"tag": "first", "sleep": 5}', env=env)
+        time.sleep(0.5)
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        r = self.fx("emulator", "start", "--port", port, "--json", env=env)
+        self.assertEqual(r.code, 0, r)
+        try:
+            self.wait_for(lambda: any(l["message"] == "DONE first" for l in self.logs("slow", env=env)),
+                          timeout=20, message="the event to run after the restart")
+        finally:
+            self.fx("emulator", "stop", env=env)
+
+
+if __name__ == "__main__":
+    main()
