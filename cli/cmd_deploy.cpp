@@ -28,8 +28,16 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   }
   auto results = actions::deploy_service(service, client, options);
   // The whole service's event sources, also when -f deployed only some functions.
-  lambda::FxApi(target.endpoint)
-      .put_service(service.name + "-" + service.stage, actions::service_events_json(service));
+  auto answer = nlohmann::json::parse(
+      lambda::FxApi(target.endpoint)
+          .put_service(service.name + "-" + service.stage, actions::service_events_json(service)),
+      nullptr, false);
+  std::string gateway_url = answer.is_object() ? answer.value("gateway_url", "") : "";
+  std::string api_key = answer.is_object() ? answer.value("api_key", "") : "";
+  auto routes = route_urls(service, gateway_url);
+  for (auto& r : results)
+    for (const auto& [fn, line] : routes)
+      if (fn == r.function) r.routes.push_back(line);
   for (const auto& r : results)
     for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
   if (g.json) {
@@ -41,6 +49,10 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
                      {"zip_bytes", r.zip_bytes},
                      {"sha256", r.sha256},
                      {"routes", r.routes}});
+    if (!api_key.empty()) {
+      fmt::print("{}\n", nlohmann::json{{"functions", out}, {"api_key", api_key}}.dump());
+      return 0;
+    }
     fmt::print("{}\n", out.dump());
     return 0;
   }
@@ -51,6 +63,12 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
     std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
     fmt::print("  {:<18} {:<34} {:<10} {}\n", r.function, r.name, status, human_bytes(r.zip_bytes));
   }
+  if (!routes.empty()) {
+    fmt::print("routes\n");
+    for (const auto& [fn, line] : routes) fmt::print("  {}  {}\n", line, s.dim("→ " + fn));
+  }
+  if (!api_key.empty())
+    fmt::print("api key for private routes (send it as x-api-key): {}\n", s.bold(api_key));
   return 0;
 }
 

@@ -18,6 +18,7 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     eo.home = home;
     eo.address = o.listen;
     if (o.port >= 0) eo.port = static_cast<std::uint16_t>(o.port);
+    eo.gateway_port = o.gateway_port;
     eo.token = o.token;
     if (!g.region.empty()) eo.region = g.region;
     if (o.foreground) {
@@ -36,12 +37,14 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     }
     auto info = emulator::start_emulator_daemon(eo);
     if (g.json)
-      fmt::print(
-          "{}\n",
-          json{{"running", true}, {"pid", info.pid}, {"url", info.url}, {"gateway_url", nullptr}}
-              .dump());
+      fmt::print("{}\n", json{{"running", true},
+                              {"pid", info.pid},
+                              {"url", info.url},
+                              {"gateway_url", info.gateway_url}}
+                             .dump());
     else if (!g.quiet)
-      fmt::print("fx emulator running at {} (pid {}); logs in {}\n", s.bold(info.url), info.pid,
+      fmt::print("fx emulator running at {} (pid {}), HTTP gateway at {}; logs in {}\n",
+                 s.bold(info.url), info.pid, s.bold(info.gateway_url),
                  (home / "emulator.log").string());
     return 0;
   }
@@ -61,12 +64,13 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     json j = {{"running", info.has_value()},
               {"pid", info ? json(info->pid) : json(nullptr)},
               {"url", info ? json(info->url) : json(nullptr)},
-              {"gateway_url", nullptr},
+              {"gateway_url", info ? json(info->gateway_url) : json(nullptr)},
               {"home", home.string()}};
     fmt::print("{}\n", j.dump());
   } else {
     if (info)
-      fmt::print("running at {} (pid {}), FX_HOME {}\n", info->url, info->pid, home.string());
+      fmt::print("running at {} (pid {}), HTTP gateway at {}, FX_HOME {}\n", info->url, info->pid,
+                 info->gateway_url, home.string());
     else
       fmt::print("not running (FX_HOME {})\n", home.string());
   }

@@ -20,9 +20,11 @@ int run_info(const GlobalOptions& g) {
   lambda::LambdaClient client(target.endpoint);
   json instances = json::object();
   json schedules = json::array();
+  std::string gateway_url;
   if (target.local) {
     lambda::FxApi api(target.endpoint);
     json status = json::parse(api.status().raw_json);
+    gateway_url = status.value("gateway_url", "");
     for (auto& f : status.value("functions", json::array())) instances[f.value("name", "")] = f;
     for (auto& sc : status.value("schedules", json::array()))
       if (sc.value("service", "") == service.name + "-" + service.stage) schedules.push_back(sc);
@@ -77,6 +79,15 @@ int run_info(const GlobalOptions& g) {
     }
     functions.push_back(std::move(j));
   }
+  json routes = json::array();
+  if (!gateway_url.empty()) {
+    auto lines = route_urls(service, gateway_url);
+    if (!g.json && !lines.empty()) fmt::print("\nroutes\n");
+    for (const auto& [fn, line] : lines) {
+      routes.push_back({{"function", fn}, {"route", line}});
+      if (!g.json) fmt::print("  {}  {}\n", line, s.dim("→ " + fn));
+    }
+  }
   if (g.json)
     fmt::print("{}\n", json{{"service", service.name},
                             {"stage", service.stage},
@@ -84,7 +95,8 @@ int run_info(const GlobalOptions& g) {
                             {"endpoint", target.endpoint.url},
                             {"functions", functions},
                             {"schedules", schedules},
-                            {"routes", json::array()}}
+                            {"gateway_url", gateway_url},
+                            {"routes", routes}}
                            .dump());
   return 0;
 }

@@ -68,8 +68,9 @@ struct CostOptions {
 };
 
 struct EmulatorCommandOptions {
-  std::string action;  // start, stop, status
-  int port = -1;       // -1: the default
+  std::string action;     // start, stop, status
+  int port = -1;          // -1: the default
+  int gateway_port = -1;  // -1: 3000, or a free port
   std::string listen = "127.0.0.1";
   std::string token;
   bool foreground = false;

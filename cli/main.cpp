@@ -103,6 +103,10 @@ int main(int argc, char** argv) {
   auto* c_emu_start = c_emu->add_subcommand("start", "start the emulator (in the background)");
   c_emu_start->add_option("-p,--port", emu.port, "port (default 4599; 0 picks a free one)")
       ->check(CLI::Range(0, 65535));
+  c_emu_start
+      ->add_option("--gateway-port", emu.gateway_port,
+                   "the HTTP gateway's port (default 3000; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
   c_emu_start->add_option("--listen", emu.listen,
                           "address (default 127.0.0.1; others need --token)");
   c_emu_start->add_option("--token", emu.token, "require this bearer token from clients");

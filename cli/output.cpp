@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/gateway/routes.h"
 #include "core/manifest/manifest.h"
 
 namespace fx::cli {
@@ -53,6 +54,8 @@ manifest::Service load_service(const GlobalOptions& g) {
   if (!g.stage.empty()) opts.opts["stage"] = g.stage;
   if (!g.region.empty()) opts.opts["region"] = g.region;
   auto service = manifest::load_service(opts);
+  // Malformed routes, and two functions claiming one, are errors of the manifest itself.
+  gateway::validate_routes(gateway::routes_from_service(service));
   for (const auto& w : service.warnings) warn(g, w);
   return service;
 }
@@ -68,6 +71,18 @@ FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn) {
   if (ref.region.empty()) ref.region = service.region;
   if (ref.target.empty()) ref.target = service.target;
   return ref;
+}
+
+std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Service& service,
+                                                            const std::string& gateway_url) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : gateway::routes_from_service(service)) {
+    std::string path = r.path == "*" ? "/*  ($default: any other route)" : r.path;
+    // REST routes live under the stage (and, locally, also without it).
+    if (r.type == "http") path = "/" + service.stage + path;
+    out.emplace_back(r.function_key, fmt::format("{:<6} {}{}", r.method, gateway_url, path));
+  }
+  return out;
 }
 
 std::string human_bytes(std::uint64_t bytes) {

@@ -4,6 +4,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.h"
 #include "core/manifest/service.h"
@@ -38,6 +40,11 @@ struct FunctionRef {
   std::string known;   // the manifest's function keys, for error messages
 };
 FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn);
+
+// Every http/httpApi route as "METHOD URL" on the gateway at `gateway_url`, with the
+// function key it runs: (key, line).
+std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Service& service,
+                                                            const std::string& gateway_url);
 
 // "1.2 kB", "3.4 MB"
 std::string human_bytes(std::uint64_t bytes);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bundle/bundle.h"
+#include "core/gateway/routes.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -153,23 +154,27 @@ std::string service_events_json(const manifest::Service& service) {
                            {"input", input}});
     }
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
-    auto config = json::parse(f.config_json, nullptr, false);
     json settings = json::object();
-    if (config.is_object()) {
-      if (config.contains("maximumRetryAttempts") && config["maximumRetryAttempts"].is_number())
-        settings["max_retries"] = config["maximumRetryAttempts"];
-      auto d = config.value("destinations", json::object());
-      if (d.is_object() && d.contains("onFailure")) {
-        const auto& target = d["onFailure"];
-        if (target.is_string())
-          settings["on_failure"] = target;
-        else if (target.is_object() && target.contains("arn") && target["arn"].is_string())
-          settings["on_failure"] = target["arn"];
-      }
-    }
+    if (f.max_retry_attempts) settings["max_retries"] = *f.max_retry_attempts;
+    if (!f.on_failure.empty()) settings["on_failure"] = f.on_failure;
     if (!settings.empty()) async[f.name] = settings;
   }
-  return json{{"schedules", schedules}, {"async", async}}.dump();
+  json routes = json::array();
+  for (const auto& r : gateway::routes_from_service(service))
+    routes.push_back({{"function", r.function},
+                      {"function_key", r.function_key},
+                      {"type", r.type},
+                      {"method", r.method},
+                      {"path", r.path},
+                      {"cors", r.cors},
+                      {"private", r.is_private},
+                      {"payload_version", r.payload_version},
+                      {"file", r.mark.file},
+                      {"line", r.mark.line},
+                      {"col", r.mark.col}});
+  return json{
+      {"stage", service.stage}, {"schedules", schedules}, {"async", async}, {"routes", routes}}
+      .dump();
 }
 
 }  // namespace fx::actions

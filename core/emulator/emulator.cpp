@@ -26,10 +26,12 @@
 #include "core/actions/cost.h"
 #include "core/emulator/code_store.h"
 #include "core/emulator/events.h"
+#include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/runtimes.h"
+#include "core/gateway/routes.h"
 #include "core/store/store.h"
 #include "core/util/embedded.h"
 #include "core/util/error.h"
@@ -149,6 +151,7 @@ class Emulator {
         runtimes_(options.home / "runtimes"),
         pool_(io, sink_, runtimes_, PoolOptions{}),
         events_(io, pool_, sink_, options.region, clock_speed()),
+        gateway_(io, pool_, sink_),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -190,13 +193,32 @@ class Emulator {
 
   std::uint16_t listen() {
     port_ = server_.listen(options_.address, options_.port);
-    url_ = fmt::format("http://{}:{}",
-                       options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address, port_);
+    std::string host = options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address;
+    url_ = fmt::format("http://{}:{}", host, port_);
+    std::uint16_t gateway_port = 0;
+    if (options_.gateway_port >= 0) {
+      gateway_port = gateway_.listen(options_.address, options_.gateway_port);
+    } else if (options_.port == 0) {  // a throwaway emulator (tests): no fixed ports at all
+      gateway_port = gateway_.listen(options_.address, 0);
+    } else {
+      try {
+        gateway_port = gateway_.listen(options_.address, kDefaultGatewayPort);
+      } catch (const Error&) {
+        gateway_port = gateway_.listen(options_.address, 0);
+        fmt::print("fx emulator: port {} is taken; the HTTP gateway is on {} instead\n",
+                   kDefaultGatewayPort, gateway_port);
+      }
+    }
+    gateway_url_ = fmt::format("http://{}:{}", host, gateway_port);
     return port_;
   }
   const std::string& url() const { return url_; }
+  const std::string& gateway_url() const { return gateway_url_; }
   Pool& pool() { return pool_; }
-  void close() { server_.close(); }
+  void close() {
+    server_.close();
+    gateway_.close();
+  }
 
  private:
   struct LayerEntry {
@@ -233,6 +255,8 @@ class Emulator {
   RuntimeResolver runtimes_;
   Pool pool_;
   EventSources events_;
+  GatewayServer gateway_;
+  std::string gateway_url_;
   HttpServer server_;
   std::uint16_t port_ = 0;
   std::string url_;
@@ -696,6 +720,7 @@ void Emulator::fx_status(Responder& r) {
   json j = {{"running", true},
             {"pid", ::getpid()},
             {"url", url_},
+            {"gateway_url", gateway_url_},
             {"version", FX_VERSION},
             {"home", options_.home.string()},
             {"instances", s.instances},
@@ -727,6 +752,7 @@ double Emulator::clock_speed() {
 void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& r) {
   if (req.method == "DELETE") {
     events_.remove_service(name);
+    gateway_.remove_service(name);
     sink_.reader().delete_service(name);
     return r.send(HttpResponse::json(200, json{{"removed", name}}.dump()));
   }
@@ -747,13 +773,28 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
     auto it = anchors.find(key);
     sc["anchor_ms"] = it != anchors.end() && it->second ? it->second : events_.now_ms();
   }
+  // Private routes need an API key; it stays the same across deploys, as on AWS.
+  bool has_private = false;
+  for (const auto& rt : events.value("routes", json::array()))
+    has_private |= rt.value("private", false);
+  std::string api_key;
+  if (has_private) {
+    for (auto& [stored_name, text] : sink_.reader().services())
+      if (stored_name == name) api_key = json::parse(text, nullptr, false).value("api_key", "");
+    if (api_key.empty()) {
+      api_key = new_request_id();  // 122 random bits, as 32 hex digits
+      std::erase(api_key, '-');
+    }
+    events["api_key"] = api_key;
+  }
   try {
     apply_service(name, events);
   } catch (const std::exception& e) {
     return r.send(service_error(400, "InvalidParameterValueException", e.what()));
   }
   sink_.reader().put_service(name, events.dump());
-  r.send(HttpResponse::json(200, json{{"service", name}}.dump()));
+  r.send(HttpResponse::json(
+      200, json{{"service", name}, {"gateway_url", gateway_url_}, {"api_key", api_key}}.dump()));
 }
 
 void Emulator::apply_service(const std::string& name, const json& events) {
@@ -778,6 +819,24 @@ void Emulator::apply_service(const std::string& name, const json& events) {
     settings.on_failure = a.value("on_failure", "");
     async[function] = settings;
   }
+  std::vector<gateway::RouteSpec> routes;
+  for (const auto& rt : events.value("routes", json::array())) {
+    gateway::RouteSpec spec;
+    spec.function = rt.at("function").get<std::string>();
+    spec.function_key = rt.value("function_key", spec.function);
+    spec.type = rt.value("type", "httpApi");
+    spec.method = rt.value("method", "ANY");
+    spec.path = rt.value("path", "/");
+    spec.cors = rt.value("cors", false);
+    spec.is_private = rt.value("private", false);
+    spec.payload_version = rt.value("payload_version", "2.0");
+    spec.mark.file = rt.value("file", "");
+    spec.mark.line = rt.value("line", 0);
+    spec.mark.col = rt.value("col", 0);
+    routes.push_back(std::move(spec));
+  }
+  gateway_.set_service(name, std::move(routes), events.value("stage", "dev"),
+                       events.value("api_key", ""));
   events_.set_service(name, std::move(schedules), std::move(async));
 }
 
@@ -948,11 +1007,9 @@ void run_emulator(const EmulatorOptions& options) {
   emulator->restore();
 
   fs::path info_path = options.home / "emulator.json";
-  json info = {{"pid", ::getpid()},
-               {"url", emulator->url()},
-               {"port", port},
-               {"address", options.address},
-               {"started", util::now_ms()}};
+  json info = {
+      {"pid", ::getpid()}, {"url", emulator->url()},     {"gateway_url", emulator->gateway_url()},
+      {"port", port},      {"address", options.address}, {"started", util::now_ms()}};
   {
     std::ofstream(info_path.string() + ".tmp") << info.dump() << "\n";
     fs::rename(info_path.string() + ".tmp", info_path);
@@ -973,8 +1030,8 @@ void run_emulator(const EmulatorOptions& options) {
   };
   reap();
 
-  fmt::print("fx emulator {} listening on {} (FX_HOME {})\n", FX_VERSION, emulator->url(),
-             options.home.string());
+  fmt::print("fx emulator {} listening on {}, HTTP gateway on {} (FX_HOME {})\n", FX_VERSION,
+             emulator->url(), emulator->gateway_url(), options.home.string());
   std::fflush(stdout);
   write_ready(options.ready_fd, "ready " + emulator->url());
   if (options.ready_fd >= 0) ::close(options.ready_fd);
@@ -998,6 +1055,7 @@ std::optional<EmulatorInfo> running_emulator(const fs::path& home) {
   EmulatorInfo info;
   info.pid = j.value("pid", 0);
   info.url = j.value("url", "");
+  info.gateway_url = j.value("gateway_url", "");
   info.port = j.value("port", 0);
   info.address = j.value("address", "");
   if (info.pid <= 0 || (::kill(info.pid, 0) != 0 && errno != EPERM)) return std::nullopt;
@@ -1021,6 +1079,10 @@ EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
   util::SpawnOptions spawn;
   spawn.argv = {util::self_exe().string(),    "emulator", "start",         "--foreground", "--port",
                 std::to_string(options.port), "--listen", options.address, "--ready-fd",   "3"};
+  if (options.gateway_port >= 0) {
+    spawn.argv.push_back("--gateway-port");
+    spawn.argv.push_back(std::to_string(options.gateway_port));
+  }
   if (!options.token.empty()) {
     spawn.argv.push_back("--token");
     spawn.argv.push_back(options.token);
@@ -1051,6 +1113,8 @@ EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
     info.url = answer.substr(6, answer.find('\n') - 6);
     info.address = options.address;
     info.port = static_cast<std::uint16_t>(std::stoi(info.url.substr(info.url.rfind(':') + 1)));
+    // emulator.json is written before "ready": it has the gateway's address too.
+    if (auto written = running_emulator(options.home)) info.gateway_url = written->gateway_url;
     return info;
   }
   ::waitpid(child.pid, nullptr, WNOHANG);

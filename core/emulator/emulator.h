@@ -12,14 +12,18 @@
 namespace fx::emulator {
 
 inline constexpr std::uint16_t kDefaultPort = 4599;
+inline constexpr std::uint16_t kDefaultGatewayPort = 3000;
 
 struct EmulatorOptions {
   std::filesystem::path home;  // FX_HOME
   std::string address = "127.0.0.1";
   std::uint16_t port = kDefaultPort;  // 0 picks a free port
-  std::string token;                  // required from clients when set
-  std::string region = "us-east-1";   // for calls that do not say theirs
-  int ready_fd = -1;                  // "ready URL" or "error WHAT\tHINT" is written here once
+  // The HTTP gateway's port: -1 is 3000 (a free one when 3000 is taken, or when `port` is 0),
+  // 0 a free one.
+  int gateway_port = -1;
+  std::string token;                 // required from clients when set
+  std::string region = "us-east-1";  // for calls that do not say theirs
+  int ready_fd = -1;                 // "ready URL" or "error WHAT\tHINT" is written here once
 };
 
 // Runs the emulator until SIGINT, SIGTERM or POST /_fx/v1/shutdown. Throws fx::Error when it
@@ -28,7 +32,8 @@ void run_emulator(const EmulatorOptions& options);
 
 struct EmulatorInfo {
   pid_t pid = 0;
-  std::string url;  // "http://127.0.0.1:4599"
+  std::string url;          // "http://127.0.0.1:4599"
+  std::string gateway_url;  // "http://127.0.0.1:3000"
   std::uint16_t port = 0;
   std::string address;
 };

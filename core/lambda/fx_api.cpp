@@ -18,8 +18,8 @@ std::string FxApi::get(const std::string& path, long timeout_ms) {
   return call("GET", path, "", timeout_ms);
 }
 
-void FxApi::put_service(const std::string& name, const std::string& events_json) {
-  call("PUT", "/_fx/v1/services/" + util::url_encode(name), events_json, 30'000);
+std::string FxApi::put_service(const std::string& name, const std::string& events_json) {
+  return call("PUT", "/_fx/v1/services/" + util::url_encode(name), events_json, 30'000);
 }
 
 void FxApi::delete_service(const std::string& name) {

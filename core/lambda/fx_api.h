@@ -52,7 +52,8 @@ class FxApi {
   LogPage logs(const LogRequest& request);
   EmulatorStatus status();
   // PUT / DELETE /_fx/v1/services/NAME: a service's event sources.
-  void put_service(const std::string& name, const std::string& events_json);
+  // Returns the emulator's answer: {service, gateway_url, api_key}.
+  std::string put_service(const std::string& name, const std::string& events_json);
   void delete_service(const std::string& name);
   // POST /_fx/v1/cost (see core/actions/cost.h): the report as JSON text.
   std::string cost(const std::string& request_json);

@@ -1,0 +1,170 @@
+#include "core/emulator/gateway_server.h"
+
+#include <map>
+#include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
+
+#include <fmt/format.h>
+#include <boost/asio.hpp>
+
+#include "core/emulator/http_server.h"
+#include "core/emulator/log_sink.h"
+#include "core/emulator/pool.h"
+#include "core/gateway/payload.h"
+#include "core/gateway/routes.h"
+#include "core/util/error.h"
+#include "core/util/time.h"
+
+namespace fx::emulator {
+
+namespace {
+
+// API Gateway's payload limit is 10 MB and Lambda's 6 MB: a bigger body could never reach
+// the function. The server reads up to a little more, so that the gateway itself can answer
+// the 413 in API Gateway's words.
+constexpr std::size_t kPayloadLimit = 6 * 1024 * 1024;
+constexpr std::size_t kReadLimit = 10 * 1024 * 1024;
+
+HttpResponse to_http(gateway::GatewayResponse g) {
+  HttpResponse r;
+  r.status = g.status;
+  r.headers = std::move(g.headers);
+  r.body = std::move(g.body);
+  return r;
+}
+
+}  // namespace
+
+struct GatewayServer::Impl {
+  Pool& pool;
+  LogSink& sink;
+  HttpServer server;
+  struct Service {
+    std::unique_ptr<gateway::RouteTable> table;
+    std::string stage;
+    std::string api_key;
+  };
+  std::map<std::string, Service> services;
+
+  Impl(boost::asio::io_context& io, Pool& pool, LogSink& sink)
+      : pool(pool),
+        sink(sink),
+        server(
+            io,
+            [this](HttpRequest& req, std::shared_ptr<Responder> r) { handle(req, std::move(r)); },
+            kReadLimit) {}
+
+  void handle(HttpRequest& req, std::shared_ptr<Responder> r) {
+    // The first service whose routes match; a path some service serves with other methods
+    // is a 405 unless another matches outright.
+    // (A match's route pointer stays valid: tables change only between requests.)
+    bool wrong_method = false;
+    const Service* found = nullptr;
+    gateway::RouteTable::Match match;
+    for (const auto& [name, svc] : services) {
+      if (req.method == "OPTIONS" && svc.table->cors_preflight(req.path)) {
+        return r->send(
+            to_http(gateway::cors_preflight_response(svc.table->allowed_methods(req.path))));
+      }
+      gateway::RouteTable::Match m;
+      auto outcome = svc.table->find(req.method, req.path, m);
+      if (outcome == gateway::RouteTable::Outcome::matched) {
+        // A catch-all ($default) yields to any other service's real route.
+        bool catch_all = m.route->path == "*";
+        if (!found || !catch_all) {
+          found = &svc;
+          match = std::move(m);
+        }
+        if (!catch_all) break;
+      }
+      wrong_method |= outcome == gateway::RouteTable::Outcome::method_not_allowed;
+    }
+    if (!found) {
+      return r->send(to_http(wrong_method ? gateway::method_not_allowed_response()
+                                          : gateway::not_found_response()));
+    }
+    const gateway::RouteSpec route = *match.route;
+    if (req.body.size() > kPayloadLimit)
+      return r->send(to_http(gateway::payload_too_large_response()));
+    if (route.is_private && req.header("x-api-key") != found->api_key)
+      return r->send(to_http(gateway::forbidden_response()));
+
+    gateway::GatewayRequest g;
+    g.method = req.method;
+    g.raw_path = req.path;
+    g.raw_query = req.query;
+    g.headers = req.headers;
+    g.body = std::move(req.body);
+    g.source_ip = "127.0.0.1";
+    g.time_ms = util::now_ms();
+    g.request_id = new_request_id();
+
+    auto inv = std::make_shared<Invocation>();
+    inv->request_id = new_request_id();
+    inv->payload = gateway::build_event(g, match, found->stage);
+    std::string request_id = inv->request_id;
+    inv->done = [this, r, route, request_id](InvocationResult result) {
+      gateway::GatewayResponse out;
+      if (result.status == 429) {
+        out.status = 429;
+        out.headers = {{"Content-Type", "application/json"}};
+        out.body = R"({"message":"Too Many Requests"})";
+      } else if (result.status != 200 || !result.function_error.empty()) {
+        // The function's own error is in its log already; the client gets API Gateway's.
+        out = gateway::function_error_response(gateway::api_kind(route));
+      } else {
+        out = gateway::map_result(route, result.body);
+        if (!out.reason.empty())
+          sink.emit(route.function, request_id,
+                    fmt::format("fx gateway: {} {}: {} ({} to the client)", route.method,
+                                route.path, out.reason, out.status));
+      }
+      if (route.cors) gateway::add_cors_headers(out);
+      r->send(to_http(std::move(out)));
+    };
+    pool.invoke(route.function, std::move(inv));
+  }
+};
+
+GatewayServer::GatewayServer(boost::asio::io_context& io, Pool& pool, LogSink& sink)
+    : impl_(std::make_unique<Impl>(io, pool, sink)) {}
+
+GatewayServer::~GatewayServer() = default;
+
+std::uint16_t GatewayServer::listen(const std::string& address, std::uint16_t port) {
+  return impl_->server.listen(address, port);
+}
+
+void GatewayServer::close() {
+  impl_->server.close();
+}
+
+void GatewayServer::set_service(const std::string& service, std::vector<gateway::RouteSpec> routes,
+                                const std::string& stage, const std::string& api_key) {
+  if (routes.empty()) return remove_service(service);
+  auto table = std::make_unique<gateway::RouteTable>(routes, stage);
+  // A route another service already serves: API Gateway would keep them apart by host name;
+  // one local port cannot, so say which two collide.
+  for (const auto& [name, other] : impl_->services) {
+    if (name == service) continue;
+    for (const auto& mine : routes) {
+      std::string probe = mine.path == "*" ? "/" : mine.path;
+      if (mine.type == "http") probe = "/" + stage + probe;
+      gateway::RouteTable::Match m;
+      if (mine.method != "ANY" && mine.path.find('{') == std::string::npos &&
+          other.table->find(mine.method, probe, m) == gateway::RouteTable::Outcome::matched &&
+          m.route->path == mine.path && m.route->method == mine.method)
+        throw Error(fmt::format("{}: function '{}' ({}): {} {} is already served by function "
+                                "'{}' of {} ({})",
+                                mine.mark.str(), mine.function_key, service, mine.method, mine.path,
+                                m.route->function_key, name, m.route->mark.str()),
+                    "give one of them another path, or `fx remove` the other service");
+    }
+  }
+  impl_->services[service] = {std::move(table), stage, api_key};
+}
+
+void GatewayServer::remove_service(const std::string& service) {
+  impl_->services.erase(service);
+}
+
+}  // namespace fx::emulator

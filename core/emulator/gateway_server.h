@@ -1,0 +1,44 @@
+// The local HTTP API gateway: its own loopback port, every deployed service's `http` and
+// `httpApi` routes, each request turned into the event its route's payload version calls
+// for and the function's result turned back into an HTTP response, as API Gateway does.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace fx::gateway {
+struct RouteSpec;
+}
+
+namespace fx::emulator {
+
+class Pool;
+class LogSink;
+
+class GatewayServer {
+ public:
+  GatewayServer(boost::asio::io_context& io, Pool& pool, LogSink& sink);
+  ~GatewayServer();
+
+  // Binds; port 0 picks a free one. Returns the port. Throws fx::Error when taken.
+  std::uint16_t listen(const std::string& address, std::uint16_t port);
+  void close();
+
+  // Replaces a service's routes. Throws fx::Error when they are malformed or claim a route
+  // another service already serves (naming both).
+  void set_service(const std::string& service, std::vector<gateway::RouteSpec> routes,
+                   const std::string& stage, const std::string& api_key);
+  void remove_service(const std::string& service);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fx::emulator
