@@ -581,7 +581,6 @@ class Loader {
     Function fn;
     fn.key = f.name;
     fn.mark = f.key_mark;
-    fn.config_json = to_json(value(f)).dump();
     fn.runtime = defaults_.runtime;
     fn.memory_mb = defaults_.memory_mb;
     fn.timeout_s = defaults_.timeout_s;
@@ -617,6 +616,18 @@ class Loader {
         read_package(c, fn.package_patterns, fn.package_artifact, false);
       } else if (k == "layers") {
         for (const auto& item : items(c, "a list of layers")) fn.layers.push_back(layer_ref(item));
+      } else if (k == "maximumRetryAttempts") {
+        fn.max_retry_attempts = integer(c, 0, 2);
+      } else if (k == "destinations") {
+        for (const auto& d : entries(c, "{onSuccess, onFailure}")) {
+          if (d.name != "onFailure") continue;
+          if (!value(d).IsMap()) {
+            fn.on_failure = text(d, "an ARN");
+            continue;
+          }
+          for (const auto& e : entries(d, "{type, arn}"))
+            if (e.name == "arn") fn.on_failure = text(e, "an ARN");
+        }
       } else if (!contains(kFunctionAws, k)) {
         unknown(c);
       }

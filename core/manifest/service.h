@@ -57,7 +57,8 @@ struct Function {
   std::string architecture = "x86_64";  // or "arm64"
   std::string description;
   std::map<std::string, std::string> environment;  // provider's merged with the function's
-  std::string config_json = "{}";                  // the function's whole manifest entry, as JSON
+  std::optional<int> max_retry_attempts;           // maximumRetryAttempts (asynchronous calls)
+  std::string on_failure;                          // destinations.onFailure: an ARN
   std::vector<Event> events;
   std::optional<int> reserved_concurrency;
   std::optional<int> provisioned_concurrency;
