@@ -7,6 +7,7 @@
 
 #include "core/bundle/bundle.h"
 #include "core/gateway/routes.h"
+#include "core/lambda/fx_api.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -137,6 +138,32 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
   return results;
 }
 
+ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,
+                                 DeployOptions options) {
+  ServiceDeploy out;
+  lambda::LambdaClient client(endpoint);
+  out.layers = deploy_layers(service, client);
+  for (const auto& l : out.layers) options.layer_arns[l.layer] = l.version_arn;
+  out.functions = deploy_service(service, client, options);
+  // The whole service's event sources, also when -f deployed only some functions.
+  auto answer =
+      nlohmann::json::parse(lambda::FxApi(endpoint).put_service(service.name + "-" + service.stage,
+                                                                service_events_json(service)),
+                            nullptr, false);
+  if (answer.is_object()) {
+    out.gateway_url = answer.value("gateway_url", "");
+    out.api_key = answer.value("api_key", "");
+  }
+  for (const auto& r : gateway::routes_from_service(service)) {
+    std::string path = r.path == "*" ? "/*  ($default: any other route)" : r.path;
+    if (r.type == "http") path = "/" + service.stage + path;  // REST routes live under the stage
+    for (auto& f : out.functions)
+      if (f.function == r.function_key)
+        f.routes.push_back(fmt::format("{:<6} {}{}", r.method, out.gateway_url, path));
+  }
+  return out;
+}
+
 std::string service_events_json(const manifest::Service& service) {
   using nlohmann::json;
   json schedules = json::array(), async = json::object();
@@ -159,6 +186,41 @@ std::string service_events_json(const manifest::Service& service) {
     if (!f.on_failure.empty()) settings["on_failure"] = f.on_failure;
     if (!settings.empty()) async[f.name] = settings;
   }
+  // Queues: sqs events become Lambda event source mappings; custom.fx.queues stands in for
+  // the queues `resources` would create on AWS (visibility timeout, dead-letter queue).
+  json sqs = json::array(), queues = json::array();
+  for (const auto& f : service.functions)
+    for (const auto& e : f.events) {
+      if (e.type != "sqs") continue;
+      auto config = json::parse(e.config_json, nullptr, false);
+      json m = {{"function", f.name}, {"queue", e.queue}, {"batch_size", e.batch_size}};
+      if (config.is_object()) {
+        if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())
+          m["batching_window"] = config["maximumBatchingWindow"];
+        m["report_batch_item_failures"] =
+            config.value("functionResponseType", "") == "ReportBatchItemFailures";
+      }
+      sqs.push_back(m);
+    }
+  auto fx = json::parse(service.custom_fx_json, nullptr, false);
+  if (fx.is_object() && fx.contains("queues") && fx["queues"].is_object())
+    for (const auto& [name, q] : fx["queues"].items()) {
+      json entry = {{"name", name}};
+      if (q.is_object()) {
+        if (q.contains("visibilityTimeout")) entry["visibility_timeout"] = q["visibilityTimeout"];
+        if (q.contains("maxReceiveCount")) entry["max_receive_count"] = q["maxReceiveCount"];
+        if (q.contains("deadLetterQueue")) entry["dead_letter_queue"] = q["deadLetterQueue"];
+      }
+      queues.push_back(entry);
+    }
+  // An on-failure destination queue must exist before the first failure needs it.
+  for (const auto& f : service.functions) {
+    if (!f.on_failure.starts_with("arn:aws:sqs:")) continue;
+    std::string name = f.on_failure.substr(f.on_failure.rfind(':') + 1);
+    bool listed = false;
+    for (const auto& q : queues) listed |= q.value("name", "") == name;
+    if (!listed) queues.push_back({{"name", name}});
+  }
   json routes = json::array();
   for (const auto& r : gateway::routes_from_service(service))
     routes.push_back({{"function", r.function},
@@ -172,8 +234,8 @@ std::string service_events_json(const manifest::Service& service) {
                       {"file", r.mark.file},
                       {"line", r.mark.line},
                       {"col", r.mark.col}});
-  return json{
-      {"stage", service.stage}, {"schedules", schedules}, {"async", async}, {"routes", routes}}
+  return json{{"stage", service.stage}, {"schedules", schedules}, {"async", async}, {"sqs", sqs},
+              {"queues", queues},       {"routes", routes}}
       .dump();
 }
 

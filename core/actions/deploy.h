@@ -53,6 +53,17 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
 // settings; later routes and queues), as the fx emulator's PUT /_fx/v1/services/NAME takes it.
 std::string service_events_json(const manifest::Service& service);
 
+// Everything `fx deploy` does on an fx emulator: layers, functions, then the service's event
+// sources (routes get their full URLs).
+struct ServiceDeploy {
+  std::vector<LayerResult> layers;
+  std::vector<DeployResult> functions;
+  std::string gateway_url;
+  std::string api_key;  // for private routes; empty without any
+};
+ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,
+                                 DeployOptions options);
+
 // The functions selected by -f (keys or deployed names); throws a usage error naming an
 // unknown one and listing the known ones.
 std::vector<const manifest::Function*> select_functions(const manifest::Service& service,

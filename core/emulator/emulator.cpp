@@ -30,6 +30,7 @@
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/emulator/queue_service.h"
 #include "core/emulator/runtimes.h"
 #include "core/gateway/routes.h"
 #include "core/store/store.h"
@@ -152,10 +153,15 @@ class Emulator {
         pool_(io, sink_, runtimes_, PoolOptions{}),
         events_(io, pool_, sink_, options.region, clock_speed()),
         gateway_(io, pool_, sink_),
+        queues_(io, pool_, sink_, options.home / "queues.db", options.region),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
-            kControlBodyLimit) {}
+            kControlBodyLimit) {
+    events_.set_queue_sender([this](const std::string& queue, const std::string& body) {
+      return queues_.send(queue, body);
+    });
+  }
 
   void restore() {
     for (auto& stored : sink_.reader().layers()) {
@@ -256,6 +262,7 @@ class Emulator {
   Pool pool_;
   EventSources events_;
   GatewayServer gateway_;
+  QueueService queues_;
   std::string gateway_url_;
   HttpServer server_;
   std::uint16_t port_ = 0;
@@ -367,6 +374,9 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     }
   }
   try {
+    // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
+    if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
+      return queues_.handle(req, std::move(r), url_);
     if (path.starts_with("/2015-03-31/functions"))
       return route_lambda(req, std::move(r), path.substr(21));
     if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency")) {
@@ -753,6 +763,7 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
   if (req.method == "DELETE") {
     events_.remove_service(name);
     gateway_.remove_service(name);
+    queues_.remove_service(name);
     sink_.reader().delete_service(name);
     return r.send(HttpResponse::json(200, json{{"removed", name}}.dump()));
   }
@@ -837,6 +848,26 @@ void Emulator::apply_service(const std::string& name, const json& events) {
   }
   gateway_.set_service(name, std::move(routes), events.value("stage", "dev"),
                        events.value("api_key", ""));
+  std::vector<QueueSettings> queue_settings;
+  for (const auto& q : events.value("queues", json::array())) {
+    QueueSettings qs;
+    qs.name = q.at("name").get<std::string>();
+    qs.visibility_timeout_s = q.value("visibility_timeout", 30);
+    qs.max_receive_count = q.value("max_receive_count", 0);
+    qs.dead_letter_queue = q.value("dead_letter_queue", "");
+    queue_settings.push_back(std::move(qs));
+  }
+  std::vector<QueueMapping> mappings;
+  for (const auto& m : events.value("sqs", json::array())) {
+    QueueMapping qm;
+    qm.function = m.at("function").get<std::string>();
+    qm.queue = m.at("queue").get<std::string>();
+    qm.batch_size = m.value("batch_size", 10);
+    qm.batching_window_s = m.value("batching_window", 0);
+    qm.report_batch_item_failures = m.value("report_batch_item_failures", false);
+    mappings.push_back(std::move(qm));
+  }
+  queues_.set_service(name, queue_settings, std::move(mappings));
   events_.set_service(name, std::move(schedules), std::move(async));
 }
 
