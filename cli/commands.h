@@ -67,6 +67,11 @@ struct CostOptions {
   std::string pricing;  // --pricing FILE
 };
 
+struct DevOptions {
+  int port = -1;  // the emulator's, when fx dev starts one
+  int gateway_port = -1;
+};
+
 struct EmulatorCommandOptions {
   std::string action;     // start, stop, status
   int port = -1;          // -1: the default
@@ -84,6 +89,7 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o);
 int run_invoke(const GlobalOptions& g, const InvokeOptions& o);
 int run_logs(const GlobalOptions& g, const LogsOptions& o);
 int run_cost(const GlobalOptions& g, const CostOptions& o);
+int run_dev(const GlobalOptions& g, const DevOptions& o);
 int run_info(const GlobalOptions& g);
 int run_remove(const GlobalOptions& g);
 int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o);

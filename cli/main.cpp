@@ -142,17 +142,14 @@ int main(int argc, char** argv) {
   c_cost->add_option("--pricing", cost.pricing, "a pricing file instead of the built-in prices");
   c_cost->callback([&] { run = [&] { return run_cost(g, cost); }; });
 
-  for (const char* name : {"dev"}) {
-    auto* c = app.add_subcommand(name, "live development loop (not available yet)");
-    c->allow_extras();
-    c->group("");  // hidden from --help until they exist
-    c->callback([&, name] {
-      run = [&, name]() -> int {
-        throw fx::Error(fmt::format("`fx {}` is not available in this version of fx", name),
-                        "see README.md for the commands this version has");
-      };
-    });
-  }
+  DevOptions dev;
+  auto* c_dev = app.add_subcommand(
+      "dev", "emulator in the foreground: redeploy on every save, stream every function's logs");
+  c_dev->add_option("-p,--port", dev.port, "the emulator's port when fx dev starts it (0: free)")
+      ->check(CLI::Range(0, 65535));
+  c_dev->add_option("--gateway-port", dev.gateway_port, "the HTTP gateway's port (0: free)")
+      ->check(CLI::Range(0, 65535));
+  c_dev->callback([&] { run = [&] { return run_dev(g, dev); }; });
 
   try {
     app.parse(argc, argv);

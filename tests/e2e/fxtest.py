@@ -76,6 +76,7 @@ class FxTestCase(unittest.TestCase):
         # Deployed names must fit in 64 characters: keep service names short.
         FxTestCase._services = getattr(FxTestCase, "_services", 0) + 1
         name = name or f"svc{FxTestCase._services}"
+        self.service_name = name
         self.service_dir = tempfile.mkdtemp(prefix="svc-", dir=self.root)
         for path, text in files.items():
             full = os.path.join(self.service_dir, path)
