@@ -24,6 +24,7 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
                  l.status == "published" ? s.green(l.status) : s.dim(l.status),
                  human_bytes(l.zip_bytes));
   const auto& results = deployed.functions;
+  for (const auto& w : deployed.warnings) warn(g, w);
   const std::string& api_key = deployed.api_key;
   for (const auto& r : results)
     for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));

@@ -89,6 +89,7 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
       if (!first) service = load_service(g);
       auto done = actions::deploy_to_emulator(service, endpoint, {});
       std::lock_guard lock(g_print);
+      for (const auto& w : done.warnings) warn(g, w);
       std::vector<std::string> changed;
       for (const auto& f : done.functions)
         if (first || f.status != "unchanged") changed.push_back(f.function);

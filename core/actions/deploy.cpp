@@ -153,6 +153,7 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   if (answer.is_object()) {
     out.gateway_url = answer.value("gateway_url", "");
     out.api_key = answer.value("api_key", "");
+    out.warnings = answer.value("warnings", std::vector<std::string>{});
   }
   for (const auto& r : gateway::routes_from_service(service)) {
     std::string path = r.path == "*" ? "/*  ($default: any other route)" : r.path;

@@ -59,7 +59,8 @@ struct ServiceDeploy {
   std::vector<LayerResult> layers;
   std::vector<DeployResult> functions;
   std::string gateway_url;
-  std::string api_key;  // for private routes; empty without any
+  std::string api_key;                // for private routes; empty without any
+  std::vector<std::string> warnings;  // the emulator's, about the service as a whole
 };
 ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,
                                  DeployOptions options);

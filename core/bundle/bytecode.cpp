@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -24,7 +25,11 @@ namespace {
 // it exited 0; its stdout and stderr go to `output`.
 bool run_python(const fs::path& python, const std::string& code, const std::string& input,
                 const fs::path& scratch, std::string& output) {
-  fs::path in = scratch / "in.txt", out = scratch / "out.txt";
+  // Functions are packaged in parallel and share the scratch folder: names of their own, or
+  // one function's list of modules to compile overwrites another's.
+  static std::atomic<unsigned> calls{0};
+  std::string id = fmt::format("{}.{}", ::getpid(), calls++);
+  fs::path in = scratch / ("in." + id + ".txt"), out = scratch / ("out." + id + ".txt");
   std::ofstream(in, std::ios::binary) << input;
   std::error_code ec;
   fs::remove(out, ec);
@@ -40,6 +45,8 @@ bool run_python(const fs::path& python, const std::string& code, const std::stri
     return false;
   }
   output = util::read_file(out);
+  fs::remove(in, ec);
+  fs::remove(out, ec);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -248,7 +248,8 @@ class Emulator {
   void fx_reports(HttpRequest& req, Responder& r);
   void fx_cost(HttpRequest& req, std::shared_ptr<Responder> r);
   void fx_service(const std::string& name, HttpRequest& req, Responder& r);
-  void apply_service(const std::string& name, const json& events);
+  // Returns warnings for the deployer (a route another service also serves).
+  std::vector<std::string> apply_service(const std::string& name, const json& events);
   static double clock_speed();
   json get_function_json(const FunctionState& fn);
   void save(const FunctionSpec& spec, const std::string& sha_hex);
@@ -798,17 +799,21 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
     }
     events["api_key"] = api_key;
   }
+  std::vector<std::string> warnings;
   try {
-    apply_service(name, events);
+    warnings = apply_service(name, events);
   } catch (const std::exception& e) {
     return r.send(service_error(400, "InvalidParameterValueException", e.what()));
   }
   sink_.reader().put_service(name, events.dump());
-  r.send(HttpResponse::json(
-      200, json{{"service", name}, {"gateway_url", gateway_url_}, {"api_key", api_key}}.dump()));
+  r.send(HttpResponse::json(200, json{{"service", name},
+                                      {"gateway_url", gateway_url_},
+                                      {"api_key", api_key},
+                                      {"warnings", warnings}}
+                                     .dump()));
 }
 
-void Emulator::apply_service(const std::string& name, const json& events) {
+std::vector<std::string> Emulator::apply_service(const std::string& name, const json& events) {
   std::vector<ScheduleSource> schedules;
   for (const auto& sc : events.value("schedules", json::array())) {
     ScheduleSource s;
@@ -846,8 +851,8 @@ void Emulator::apply_service(const std::string& name, const json& events) {
     spec.mark.col = rt.value("col", 0);
     routes.push_back(std::move(spec));
   }
-  gateway_.set_service(name, std::move(routes), events.value("stage", "dev"),
-                       events.value("api_key", ""));
+  auto warnings = gateway_.set_service(name, std::move(routes), events.value("stage", "dev"),
+                                       events.value("api_key", ""));
   std::vector<QueueSettings> queue_settings;
   for (const auto& q : events.value("queues", json::array())) {
     QueueSettings qs;
@@ -868,6 +873,7 @@ void Emulator::apply_service(const std::string& name, const json& events) {
     mappings.push_back(std::move(qm));
   }
   queues_.set_service(name, queue_settings, std::move(mappings));
+  return warnings;
   events_.set_service(name, std::move(schedules), std::move(async));
 }
 

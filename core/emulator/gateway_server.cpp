@@ -1,5 +1,6 @@
 #include "core/emulator/gateway_server.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
@@ -42,8 +43,10 @@ struct GatewayServer::Impl {
     std::unique_ptr<gateway::RouteTable> table;
     std::string stage;
     std::string api_key;
+    std::uint64_t deployed = 0;  // order of deploys: the latest wins a shared route
   };
   std::map<std::string, Service> services;
+  std::uint64_t deploys = 0;
 
   Impl(boost::asio::io_context& io, Pool& pool, LogSink& sink)
       : pool(pool),
@@ -60,7 +63,12 @@ struct GatewayServer::Impl {
     bool wrong_method = false;
     const Service* found = nullptr;
     gateway::RouteTable::Match match;
-    for (const auto& [name, svc] : services) {
+    std::vector<const Service*> order;
+    for (const auto& [name, svc] : services) order.push_back(&svc);
+    std::sort(order.begin(), order.end(),
+              [](const Service* a, const Service* b) { return a->deployed > b->deployed; });
+    for (const Service* svc_ptr : order) {
+      const Service& svc = *svc_ptr;
       if (req.method == "OPTIONS" && svc.table->cors_preflight(req.path)) {
         return r->send(
             to_http(gateway::cors_preflight_response(svc.table->allowed_methods(req.path))));
@@ -138,12 +146,16 @@ void GatewayServer::close() {
   impl_->server.close();
 }
 
-void GatewayServer::set_service(const std::string& service, std::vector<gateway::RouteSpec> routes,
-                                const std::string& stage, const std::string& api_key) {
-  if (routes.empty()) return remove_service(service);
+std::vector<std::string> GatewayServer::set_service(const std::string& service,
+                                                    std::vector<gateway::RouteSpec> routes,
+                                                    const std::string& stage,
+                                                    const std::string& api_key) {
+  std::vector<std::string> warnings;
+  if (routes.empty()) {
+    remove_service(service);
+    return warnings;
+  }
   auto table = std::make_unique<gateway::RouteTable>(routes, stage);
-  // A route another service already serves: API Gateway would keep them apart by host name;
-  // one local port cannot, so say which two collide.
   for (const auto& [name, other] : impl_->services) {
     if (name == service) continue;
     for (const auto& mine : routes) {
@@ -153,14 +165,13 @@ void GatewayServer::set_service(const std::string& service, std::vector<gateway:
       if (mine.method != "ANY" && mine.path.find('{') == std::string::npos &&
           other.table->find(mine.method, probe, m) == gateway::RouteTable::Outcome::matched &&
           m.route->path == mine.path && m.route->method == mine.method)
-        throw Error(fmt::format("{}: function '{}' ({}): {} {} is already served by function "
-                                "'{}' of {} ({})",
-                                mine.mark.str(), mine.function_key, service, mine.method, mine.path,
-                                m.route->function_key, name, m.route->mark.str()),
-                    "give one of them another path, or `fx remove` the other service");
+        warnings.push_back(fmt::format(
+            "{} {} is also served by function '{}' of {}; {} (deployed last) answers it now",
+            mine.method, mine.path, m.route->function_key, name, service));
     }
   }
-  impl_->services[service] = {std::move(table), stage, api_key};
+  impl_->services[service] = {std::move(table), stage, api_key, ++impl_->deploys};
+  return warnings;
 }
 
 void GatewayServer::remove_service(const std::string& service) {

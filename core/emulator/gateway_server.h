@@ -30,10 +30,12 @@ class GatewayServer {
   std::uint16_t listen(const std::string& address, std::uint16_t port);
   void close();
 
-  // Replaces a service's routes. Throws fx::Error when they are malformed or claim a route
-  // another service already serves (naming both).
-  void set_service(const std::string& service, std::vector<gateway::RouteSpec> routes,
-                   const std::string& stage, const std::string& api_key);
+  // Replaces a service's routes. Throws fx::Error when they are malformed. A route another
+  // service also serves goes to the service deployed last (API Gateway would keep them
+  // apart by host name; one local port cannot): the returned warnings name both.
+  std::vector<std::string> set_service(const std::string& service,
+                                       std::vector<gateway::RouteSpec> routes,
+                                       const std::string& stage, const std::string& api_key);
   void remove_service(const std::string& service);
 
  private:
