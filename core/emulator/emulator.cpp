@@ -873,8 +873,8 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
     mappings.push_back(std::move(qm));
   }
   queues_.set_service(name, queue_settings, std::move(mappings));
-  return warnings;
   events_.set_service(name, std::move(schedules), std::move(async));
+  return warnings;
 }
 
 void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
