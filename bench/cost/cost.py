@@ -175,13 +175,16 @@ class CostBench:
         th = threading.Thread(target=self.reader, args=(proc, stamps), daemon=True)
         th.start()
         time.sleep(1.0)
+        # Only lines printed from now on: not the stored ones a reader shows first.
+        since = time.time_ns()
+        stamps.clear()
         for _ in range(n):
             invoke()
             time.sleep(self.args.gap_ms / 1000)
         deadline = time.monotonic() + 5
         while len(stamps) < n and time.monotonic() < deadline:
             time.sleep(0.05)
-        lat = [(arrived - printed) / 1e6 for printed, arrived in stamps]
+        lat = [(arrived - printed) / 1e6 for printed, arrived in stamps if printed >= since]
         return {'lines': len(lat), 'sent': n, 'median_ms': round(statistics.median(lat), 2) if lat else None,
                 'p95_ms': round(pct(lat, 95), 2) if lat else None, 'max_ms': round(max(lat), 2) if lat else None}
 
