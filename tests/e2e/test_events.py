@@ -55,20 +55,7 @@ SERVICE = {
 
 
 class EventsTest(FxTestCase):
-    start_emulator = False
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env["FX_EMULATOR_CLOCK_SPEED"] = "60"
-        r = cls.fx_static(["emulator", "start", "--port", "0", "--json"])
-        assert r.code == 0, r
-        cls.url = r.json()["url"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fx_static(["emulator", "stop"])
-        super().tearDownClass()
+    emulator_env = {"FX_EMULATOR_CLOCK_SPEED": "60"}
 
     def setUp(self):
         self.make_service(SERVICE)

@@ -64,23 +64,13 @@ SERVICE = {
 
 
 class QueuesTest(FxTestCase):
-    start_emulator = False
+    emulator_env = {"FX_EMULATOR_CLOCK_SPEED": "60"}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["FX_EMULATOR_CLOCK_SPEED"] = "60"
-        r = cls.fx_static(["emulator", "start", "--port", "0", "--json"])
-        assert r.code == 0, r
-        cls.url = r.json()["url"]
-        cls.pid = r.json()["pid"]
         cls.aws_env = {**cls.env, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fx_static(["emulator", "stop"])
-        super().tearDownClass()
 
     def sqs(self, *args, check=True):
         proc = subprocess.run(["aws", "--endpoint-url", self.url, "--output", "json", "sqs", *args],
