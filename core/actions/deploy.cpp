@@ -214,6 +214,14 @@ std::string service_events_json(const manifest::Service& service) {
       }
       queues.push_back(entry);
     }
+  for (const auto& q : service.queues) {
+    json entry = {{"name", q.name}, {"visibility_timeout", q.visibility_timeout_s}};
+    if (q.max_receive_count > 0 && !q.dead_letter_queue.empty()) {
+      entry["max_receive_count"] = q.max_receive_count;
+      entry["dead_letter_queue"] = q.dead_letter_queue;
+    }
+    queues.push_back(entry);
+  }
   // An on-failure destination queue must exist before the first failure needs it.
   for (const auto& f : service.functions) {
     if (!f.on_failure.starts_with("arn:aws:sqs:")) continue;

@@ -221,6 +221,7 @@ class Loader {
     if (auto f = get("plugins")) read_plugins(*f);
     if (auto f = get("layers")) read_layers(*f);
     if (auto f = get("functions")) read_functions(*f);
+    if (auto f = get("resources")) read_queue_resources(*f);
   }
 
  private:
@@ -291,6 +292,67 @@ class Loader {
 
   void unknown(const Field& f) {
     if (warn_unknown_) warn(f.key_mark, fmt::format("unknown key '{}'; ignored", f.key));
+  }
+
+  // The SQS queues of `resources` (CloudFormation), which the emulator hosts. Only the
+  // properties a local queue uses are read (so only they are resolved); a value that cannot
+  // be read here leaves that queue out with a warning rather than failing the manifest.
+  void read_queue_resources(const Field& f) {
+    if (!f.node.IsMap() || !f.node["Resources"] || !f.node["Resources"].IsMap()) return;
+    std::map<std::string, std::string> name_of_id;
+    struct Pending {
+      QueueResource q;
+      std::string dlq_ref;
+    };
+    std::vector<Pending> pending;
+    for (const auto& [k, v] : map_entries(f.node["Resources"])) {
+      if (!v.IsMap() || !v["Type"] || v["Type"].Scalar() != "AWS::SQS::Queue") continue;
+      Pending p;
+      p.q.logical_id = k.Scalar();
+      const SourceMark mark = mark_of(v, context_.file, f.mark);
+      auto read = [&](const YAML::Node& n, const std::string& key) {
+        return value(Field{n, key, key, mark, mark, false});
+      };
+      try {
+        const auto props = v["Properties"];
+        const std::string base = "resources.Resources." + p.q.logical_id + ".Properties.";
+        p.q.name = props && props["QueueName"]
+                       ? read(props["QueueName"], base + "QueueName").Scalar()
+                       : p.q.logical_id;
+        if (props && props["VisibilityTimeout"])
+          p.q.visibility_timeout_s =
+              std::stoi(read(props["VisibilityTimeout"], base + "VisibilityTimeout").Scalar());
+        if (props && props["RedrivePolicy"] && props["RedrivePolicy"].IsMap()) {
+          const auto rp = props["RedrivePolicy"];
+          if (rp["maxReceiveCount"])
+            p.q.max_receive_count = std::stoi(
+                read(rp["maxReceiveCount"], base + "RedrivePolicy.maxReceiveCount").Scalar());
+          if (const auto t = rp["deadLetterTargetArn"]) {
+            // An ARN, or {Fn::GetAtt: [ID, Arn]} / !GetAtt ID.Arn naming another resource.
+            if (t.IsMap() && t["Fn::GetAtt"] && t["Fn::GetAtt"].IsSequence())
+              p.dlq_ref = t["Fn::GetAtt"][0].Scalar();
+            else if (t.IsScalar() && t.Tag() == "!GetAtt")
+              p.dlq_ref = t.Scalar().substr(0, t.Scalar().find('.'));
+            else
+              p.q.dead_letter_queue = read(t, base + "RedrivePolicy.deadLetterTargetArn").Scalar();
+          }
+        }
+      } catch (const std::exception& e) {
+        warn(mark, fmt::format("queue {} is not created locally: {}", p.q.logical_id, e.what()));
+        continue;
+      }
+      name_of_id[p.q.logical_id] = p.q.name;
+      pending.push_back(std::move(p));
+    }
+    for (auto& p : pending) {
+      if (!p.dlq_ref.empty()) {
+        auto it = name_of_id.find(p.dlq_ref);
+        if (it != name_of_id.end()) p.q.dead_letter_queue = it->second;
+      }
+      auto& dlq = p.q.dead_letter_queue;
+      if (dlq.starts_with("arn:")) dlq = dlq.substr(dlq.rfind(':') + 1);
+      service_.queues.push_back(std::move(p.q));
+    }
   }
 
   void kept_for_aws(const Field& f) {

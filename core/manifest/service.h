@@ -70,6 +70,15 @@ struct Function {
   SourceMark mark;  // where the function's key is
 };
 
+// An AWS::SQS::Queue of `resources`: the emulator creates it, with its dead-letter queue.
+struct QueueResource {
+  std::string logical_id;
+  std::string name;
+  int visibility_timeout_s = 30;
+  int max_receive_count = 0;      // RedrivePolicy.maxReceiveCount; 0: no redrive
+  std::string dead_letter_queue;  // the DLQ's queue name
+};
+
 struct Service {
   std::filesystem::path dir;            // the service folder (absolute)
   std::filesystem::path manifest_path;  // absolute path of serverless.yaml
@@ -82,8 +91,10 @@ struct Service {
   std::vector<std::string> package_patterns;  // service-wide, in order; "!" excludes
   bool package_individually = false;
   bool exclude_dev_dependencies = true;
-  std::string custom_fx_json = "{}";     // custom.fx as JSON text (fx settings)
-  std::string target;                    // custom.fx.target, empty when unset
+  std::string custom_fx_json = "{}";
+  std::vector<QueueResource>
+      queues;          // from resources.Resources     // custom.fx as JSON text (fx settings)
+  std::string target;  // custom.fx.target, empty when unset
   std::string http_api_payload = "2.0";  // provider.httpApi.payload: httpApi events' format
   std::vector<std::string> warnings;     // unknown keys, events that only run on AWS, ...
 

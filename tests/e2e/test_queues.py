@@ -63,7 +63,8 @@ SERVICE = {
 }
 
 
-class QueuesTest(FxTestCase):
+class SqsTestCase(FxTestCase):
+    """An emulator with a fast clock, and the real AWS CLI's `sqs` commands against it."""
     emulator_env = {"FX_EMULATOR_CLOCK_SPEED": "60"}
 
     @classmethod
@@ -80,6 +81,8 @@ class QueuesTest(FxTestCase):
             return json.loads(proc.stdout) if proc.stdout.strip() else {}
         return proc
 
+
+class QueuesTest(SqsTestCase):
     def test_the_aws_cli_drives_the_queue_api(self):
         url = self.sqs("create-queue", "--queue-name", "cli-q")["QueueUrl"]
         self.assertTrue(url.endswith("/000000000000/cli-q"), url)
@@ -181,6 +184,55 @@ class QueuesTest(FxTestCase):
         self.assertEqual(rec["requestPayload"], {"order": 7})
         self.assertEqual(rec["responseContext"]["functionError"], "Unhandled")
         self.assertEqual(rec["requestContext"]["requestId"], r.json()["request_id"])
+
+
+RESOURCES_SERVICE = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        functions:
+          worker:
+            handler: app.worker
+            events:
+              - sqs: ${self:service}-rjobs
+        resources:
+          Resources:
+            JobsQueue:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: ${self:service}-rjobs
+                VisibilityTimeout: 1
+                RedrivePolicy:
+                  deadLetterTargetArn:
+                    Fn::GetAtt: [DeadLetters, Arn]
+                  maxReceiveCount: 1
+            DeadLetters:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: ${self:service}-rdlq
+        """,
+    "app.py": SERVICE["app.py"],
+}
+
+
+class QueueResourcesTest(SqsTestCase):
+    """Queues declared in `resources` (CloudFormation), as a Serverless project has them."""
+
+    def test_the_queue_and_its_dead_letter_queue_come_from_resources(self):
+        self.make_service(RESOURCES_SERVICE)
+        self.ok("deploy")
+        jobs = self.sqs("get-queue-url", "--queue-name", f"{self.service_name}-rjobs")["QueueUrl"]
+        dlq = self.sqs("get-queue-url", "--queue-name", f"{self.service_name}-rdlq")["QueueUrl"]
+        attrs = self.sqs("get-queue-attributes", "--queue-url", jobs, "--attribute-names", "All")["Attributes"]
+        self.assertEqual(attrs["VisibilityTimeout"], "1")
+        self.assertEqual(json.loads(attrs["RedrivePolicy"])["maxReceiveCount"], 1)
+        self.sqs("send-message", "--queue-url", jobs, "--message-body", "poison")
+        def in_dlq():
+            return self.sqs("receive-message", "--queue-url", dlq, "--wait-time-seconds", "1").get("Messages")
+        [m] = self.wait_for(in_dlq, timeout=20, message="the message in the resources' DLQ")
+        self.assertEqual(m["Body"], "poison")
 
 
 class QueueDurabilityTest(FxTestCase):
