@@ -7,6 +7,10 @@
 
 namespace fx::emulator {
 
+namespace {
+constexpr std::size_t kFullBatch = 512;  // lines that make the writer commit at once
+}  // namespace
+
 LogSink::LogSink(const std::filesystem::path& db_path) : reader_(db_path), path_(db_path) {
   next_id_ = reader_.max_log_id() + 1;
   writer_ = std::thread([this] { run(); });
@@ -52,12 +56,17 @@ void LogSink::put_layer(store::StoredLayer layer) {
 }
 
 void LogSink::enqueue(Op op) {
+  // Wake the writer only when it has something new to start on (the queue was empty) or a
+  // full batch: while it gathers a burst it wakes by itself, and a notify per line (four per
+  // invocation) cost a context switch each under load.
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
+    wake = queue_.empty() || queue_.size() + 1 >= kFullBatch;
     queue_.push_back(std::move(op));
     ++queued_;
   }
-  wake_writer_.notify_one();
+  if (wake) wake_writer_.notify_one();
 }
 
 void LogSink::flush() {
@@ -91,8 +100,9 @@ void LogSink::run() {
       // Gather for a moment: one commit per burst instead of one per invocation halves the
       // CPU the writer takes from the instances on a small machine. A reader that needs the
       // lines now (flush) cuts the wait short.
-      wake_writer_.wait_for(lock, std::chrono::milliseconds(2),
-                            [&] { return stopping_ || flushing_ > 0 || queue_.size() >= 512; });
+      wake_writer_.wait_for(lock, std::chrono::milliseconds(2), [&] {
+        return stopping_ || flushing_ > 0 || queue_.size() >= kFullBatch;
+      });
       batch.swap(queue_);
     }
     // One transaction per batch: under load many lines share one commit.
