@@ -18,4 +18,7 @@ set -x
 cd hello-fx
 "$fx" deploy
 "$fx" invoke hello --data '{"name": "fx"}'
+curl -s "$("$fx" emulator status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["gateway_url"])')/hello"
+echo
 "$fx" logs hello
+"$fx" cost
