@@ -243,8 +243,16 @@ std::string service_events_json(const manifest::Service& service) {
                       {"file", r.mark.file},
                       {"line", r.mark.line},
                       {"col", r.mark.col}});
-  return json{{"stage", service.stage}, {"schedules", schedules}, {"async", async}, {"sqs", sqs},
-              {"queues", queues},       {"routes", routes}}
+  // custom.fx.idleTimeout: seconds an idle instance is kept before it is stopped.
+  json functions = json::array();
+  for (const auto& f : service.functions) functions.push_back(f.name);
+  json idle_timeout;
+  if (fx.is_object() && fx.contains("idleTimeout") && fx["idleTimeout"].is_number())
+    idle_timeout = fx["idleTimeout"];
+  return json{{"stage", service.stage}, {"schedules", schedules},
+              {"async", async},         {"sqs", sqs},
+              {"queues", queues},       {"routes", routes},
+              {"functions", functions}, {"idle_timeout_s", idle_timeout}}
       .dump();
 }
 

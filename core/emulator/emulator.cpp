@@ -874,6 +874,11 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
   }
   queues_.set_service(name, queue_settings, std::move(mappings));
   events_.set_service(name, std::move(schedules), std::move(async));
+  std::int64_t idle_ms = 5 * 60 * 1000;  // custom.fx.idleTimeout's default
+  if (events.contains("idle_timeout_s") && events["idle_timeout_s"].is_number())
+    idle_ms = static_cast<std::int64_t>(events["idle_timeout_s"].get<double>() * 1000);
+  for (const auto& f : events.value("functions", std::vector<std::string>{}))
+    pool_.set_idle_timeout(f, idle_ms);
   return warnings;
 }
 

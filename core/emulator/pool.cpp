@@ -70,10 +70,17 @@ Pool::Pool(asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolO
     : io_(io), sink_(sink), runtimes_(runtimes), options_(options) {}
 
 Pool::~Pool() {
+  if (reaper_) reaper_->cancel();
   shutdown();
 }
 
 void Pool::deploy(FunctionSpec spec) {
+  if (!reaper_) {
+    reaper_ = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(1));
+    reaper_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) reap_idle();
+    });
+  }
   auto& slot = functions_[spec.config.function_name];
   if (!slot) slot = std::make_unique<FunctionState>();
   slot->spec = std::move(spec);
@@ -414,7 +421,31 @@ void Pool::on_next(Instance& inst, std::shared_ptr<Responder> r) {
   }
   inst.state = Instance::State::idle;
   inst.waiting_next = std::move(r);
+  inst.idle_since_us = util::monotonic_us();
   dispatch(*fn);
+}
+
+void Pool::set_idle_timeout(const std::string& function, std::int64_t ms) {
+  idle_timeout_ms_[function] = ms;
+}
+
+// Once a second: stop instances idle past their function's timeout. A function with no
+// traffic ends with no process at all, and its next call is a cold start, as on Lambda.
+void Pool::reap_idle() {
+  constexpr std::int64_t kDefaultIdleMs = 5 * 60 * 1000;
+  std::int64_t now = util::monotonic_us();
+  for (auto& [name, fn] : functions_) {
+    auto it = idle_timeout_ms_.find(name);
+    std::int64_t limit_us = (it != idle_timeout_ms_.end() ? it->second : kDefaultIdleMs) * 1000;
+    for (auto& inst : fn->instances)
+      if (inst->state == Instance::State::idle && inst->waiting_next &&
+          now - inst->idle_since_us >= limit_us)
+        kill(*inst);
+  }
+  reaper_->expires_after(std::chrono::seconds(1));
+  reaper_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) reap_idle();
+  });
 }
 
 void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {

@@ -78,6 +78,7 @@ struct Instance {
   bool out_open = true, err_open = true;
   boost::asio::steady_timer timer;          // init limit, then each invocation's deadline
   std::shared_ptr<Responder> waiting_next;  // the runtime's parked GET /next
+  std::int64_t idle_since_us = 0;           // monotonic, when it last became idle
   std::shared_ptr<Invocation> current;
   std::int64_t spawn_us = 0;
   std::optional<double> init_ms;  // reported with the first invocation only
@@ -123,8 +124,12 @@ class Pool {
   // Kills every instance (the emulator is stopping).
   void shutdown();
   PoolStats stats() const;
+  // Instances idle longer than this are stopped (scale to zero); Lambda's is unspecified,
+  // custom.fx.idleTimeout sets it per service, 5 minutes by default.
+  void set_idle_timeout(const std::string& function, std::int64_t ms);
 
  private:
+  void reap_idle();
   void dispatch(FunctionState& fn);
   void spawn(FunctionState& fn);
   void deliver(Instance& inst, std::shared_ptr<Invocation> inv);
@@ -147,6 +152,8 @@ class Pool {
   PoolOptions options_;
   std::map<std::string, std::unique_ptr<FunctionState>> functions_;
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;
+  std::map<std::string, std::int64_t> idle_timeout_ms_;  // by function; default 5 minutes
+  std::unique_ptr<boost::asio::steady_timer> reaper_;
   int next_instance_id_ = 1;
 };
 
