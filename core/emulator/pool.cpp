@@ -297,7 +297,16 @@ void Pool::spawn(FunctionState& fn) {
     opts.bind_mounts.emplace_back(fn.spec.opt_dir, "/opt");
   // The task root is read-only on Lambda. The code store takes the write bits off, which
   // binds everyone but root; for root, a read-only bind mount of the folder onto itself.
-  if (::geteuid() == 0) opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
+  if (::geteuid() == 0) {
+    opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
+    // Its own /tmp, as every Lambda instance has: 512 MB (Lambda's default ephemeral
+    // storage), invisible to other instances, gone with the instance. Not when the
+    // instance's own files live under /tmp (an FX_HOME there): the tmpfs would hide them.
+    auto under_tmp = [](const std::string& p) { return p.starts_with("/tmp/"); };
+    bool needs_tmp = under_tmp(fn.spec.code_dir.string()) || under_tmp(fn.spec.opt_dir.string());
+    for (const auto& a : opts.argv) needs_tmp |= under_tmp(a);
+    if (!needs_tmp) opts.private_tmp_mb = 512;
+  }
   opts.env = std::move(env);
   opts.cwd = fn.spec.code_dir;
   opts.new_process_group = true;

@@ -58,6 +58,9 @@ Child spawn_with_mounts(const SpawnOptions& options) {
   for (const auto& [src, dst] : options.bind_mounts)
     mounts.emplace_back(src.string(), dst.string());
   std::string cwd = options.cwd.string();
+  // Formatted before fork: the child only makes system calls.
+  std::string tmp_options =
+      options.private_tmp_mb > 0 ? fmt::format("size={}m,mode=1777", options.private_tmp_mb) : "";
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -74,6 +77,8 @@ Child spawn_with_mounts(const SpawnOptions& options) {
         if (::mount(src.c_str(), dst.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0)
           ::mount(nullptr, dst.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr);
       }
+      if (!tmp_options.empty())
+        ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmp_options.c_str());
     }
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, 0);
@@ -102,7 +107,8 @@ Child spawn_with_mounts(const SpawnOptions& options) {
 
 Child spawn_process(const SpawnOptions& options) {
   if (options.argv.empty()) throw Error("spawn_process: empty argv");
-  if (!options.bind_mounts.empty() && options.capture_output) return spawn_with_mounts(options);
+  if ((!options.bind_mounts.empty() || options.private_tmp_mb > 0) && options.capture_output)
+    return spawn_with_mounts(options);
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   int out_file = -1;
   auto cleanup = [&] {

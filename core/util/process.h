@@ -24,6 +24,9 @@ struct SpawnOptions {
   // e.g. a function's layers on /opt. Needs CAP_SYS_ADMIN; without it the child starts
   // without them (the runtime shims still find layers through their import paths).
   std::vector<std::pair<std::filesystem::path, std::filesystem::path>> bind_mounts;
+  // > 0: a private tmpfs of this many MB on /tmp, in the same mount namespace (Lambda's
+  // ephemeral storage: the instance's own, size-limited, gone when the instance is).
+  int private_tmp_mb = 0;
 };
 
 struct Child {

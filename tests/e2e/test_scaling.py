@@ -1,6 +1,8 @@
 """Scale to zero: idle instances are stopped after custom.fx.idleTimeout, and the next call is
 a cold start again."""
 import os
+import shutil
+import tempfile
 import time
 
 from fxtest import FxTestCase, main
@@ -43,6 +45,63 @@ class IdleReapTest(FxTestCase):
         later = self.ok("invoke", "pid", "--json").json()
         self.assertNotEqual(later["result"], first["result"])
         self.assertIsNotNone(later["init_ms"])
+
+
+class PrivateTmpTest(FxTestCase):
+    """Each instance has its own /tmp (root only: a tmpfs in the instance's mount namespace),
+    as on Lambda. FX_HOME must not be under /tmp for that, so this class keeps it elsewhere."""
+    start_emulator = False
+
+    def test_each_instance_has_its_own_tmp(self):
+        if os.geteuid() != 0:
+            self.skipTest("a private /tmp needs root (a mount namespace)")
+        home = tempfile.mkdtemp(prefix="fx-e2e-home-", dir="/var/tmp")
+        env = dict(self.env, FX_HOME=home)
+        try:
+            r = self.fx("emulator", "start", "--port", "0", "--json", env=env)
+            self.assertEqual(r.code, 0, r)
+            self.make_service({
+                "serverless.yaml": """
+                    service: SERVICE
+                    provider:
+                      name: aws
+                      runtime: python3.11
+                    functions:
+                      tmp:
+                        handler: app.tmp
+                    """,
+                "app.py": """
+                    import os, time
+                    def tmp(event, context):
+                        mine = f"/tmp/{os.getpid()}"
+                        open(mine, "w").write("x")
+                        time.sleep(event.get("sleep", 0))
+                        st = os.statvfs("/tmp")
+                        return {"files": sorted(os.listdir("/tmp")), "mb": st.f_blocks * st.f_frsize // 2**20}
+                    """,
+            })
+            self.ok("deploy", env=env)
+            # Two instances at once (the first one busy): each sees only its own file.
+            import threading
+            out = {}
+            t = threading.Thread(target=lambda: out.update(a=self.fx("invoke", "tmp", "--data", '{"sleep": 1.5}',
+                                                                     "--json", env=env)))
+            t.start()
+            time.sleep(0.5)
+            b = self.fx("invoke", "tmp", "--json", env=env)
+            t.join()
+            a = out["a"]
+            self.assertEqual((a.code, b.code), (0, 0), (a, b))
+            self.assertEqual(len(a.json()["result"]["files"]), 1)
+            self.assertEqual(len(b.json()["result"]["files"]), 1)
+            self.assertNotEqual(a.json()["result"]["files"], b.json()["result"]["files"])
+            self.assertEqual(a.json()["result"]["mb"], 512)
+            # Nothing of it reached the machine's own /tmp.
+            for f in a.json()["result"]["files"] + b.json()["result"]["files"]:
+                self.assertFalse(os.path.exists(os.path.join("/tmp", f)))
+        finally:
+            self.fx("emulator", "stop", env=env)
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
