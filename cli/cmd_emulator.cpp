@@ -1,9 +1,12 @@
+#include <cstdlib>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/emulator/emulator.h"
+#include "core/lambda/fx_api.h"
 #include "core/util/error.h"
 
 namespace fx::cli {
@@ -60,12 +63,26 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     return 0;
   }
   auto info = emulator::running_emulator(home);
+  // What the emulator says of itself: instances and the totals since it started.
+  json live = json::object();
+  if (info) {
+    try {
+      lambda::Endpoint endpoint;
+      endpoint.url = info->url;
+      if (const char* token = std::getenv("FX_TOKEN")) endpoint.token = token;
+      live = json::parse(lambda::FxApi(endpoint).status().raw_json);
+    } catch (const std::exception&) {
+      // Starting or stopping: the file says where it is, the rest is unknown.
+    }
+  }
   if (g.json) {
     json j = {{"running", info.has_value()},
               {"pid", info ? json(info->pid) : json(nullptr)},
               {"url", info ? json(info->url) : json(nullptr)},
               {"gateway_url", info ? json(info->gateway_url) : json(nullptr)},
               {"home", home.string()}};
+    for (const char* key : {"instances", "busy", "idle", "totals", "async_pending"})
+      if (live.contains(key)) j[key] = live[key];
     fmt::print("{}\n", j.dump());
   } else {
     if (info)
@@ -73,6 +90,15 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
                  info->gateway_url, home.string());
     else
       fmt::print("not running (FX_HOME {})\n", home.string());
+    if (live.contains("totals")) {
+      const auto& t = live["totals"];
+      fmt::print(
+          "{} instances ({} busy, {} idle); since start: {} invocations, {} cold starts, "
+          "{} errors, {} timeouts, {} throttles\n",
+          live.value("instances", 0), live.value("busy", 0), live.value("idle", 0),
+          t.value("invocations", 0), t.value("cold_starts", 0), t.value("errors", 0),
+          t.value("timeouts", 0), t.value("throttles", 0));
+    }
   }
   return info ? 0 : 1;
 }

@@ -65,9 +65,11 @@ int run_info(const GlobalOptions& g) {
                    s.dim("updated " + deployed->last_modified));
         if (j.contains("instances"))
           fmt::print(
-              "  {:<16} {} busy, {} idle instances; {} invocations, {} cold starts, {} errors\n",
+              "  {:<16} {} busy, {} idle instances; {} invocations, {} cold starts, {} errors, "
+              "{} timeouts, {} throttles\n",
               "", j["instances"]["busy"].get<int>(), j["instances"]["idle"].get<int>(),
-              j["invocations"].get<int>(), j["cold_starts"].get<int>(), j["errors"].get<int>());
+              j["invocations"].get<int>(), j["cold_starts"].get<int>(), j["errors"].get<int>(),
+              j["timeouts"].get<int>(), j["throttles"].get<int>());
       }
       for (const auto& sc : schedules) {
         if (sc.value("function", "") != f.name) continue;

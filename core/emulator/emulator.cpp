@@ -712,7 +712,13 @@ void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr
 void Emulator::fx_status(Responder& r) {
   auto s = pool_.stats();
   json fns = json::array();
+  std::uint64_t invocations = 0, cold_starts = 0, errors = 0, timeouts = 0, throttles = 0;
   for (const auto* fn : pool_.functions()) {
+    invocations += fn->invocations;
+    cold_starts += fn->cold_starts;
+    errors += fn->errors;
+    timeouts += fn->timeouts;
+    throttles += fn->throttles;
     std::size_t busy = 0, idle = 0;
     for (auto& inst : fn->instances) {
       if (inst->state == Instance::State::busy) ++busy;
@@ -737,7 +743,13 @@ void Emulator::fx_status(Responder& r) {
             {"instances", s.instances},
             {"busy", s.busy},
             {"idle", s.idle},
-            {"functions", fns}};
+            {"functions", fns},
+            {"totals",
+             {{"invocations", invocations},
+              {"cold_starts", cold_starts},
+              {"errors", errors},
+              {"timeouts", timeouts},
+              {"throttles", throttles}}}};
   json schedules = json::array();
   for (const auto& st : events_.schedules())
     schedules.push_back({{"service", st.source.service},

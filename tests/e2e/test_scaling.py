@@ -41,6 +41,10 @@ class IdleReapTest(FxTestCase):
                       message="the idle instance to be stopped")
         info = self.ok("info", "--json").json()["functions"][0]
         self.assertEqual(info["instances"], {"busy": 0, "idle": 0})
+        status = self.ok("emulator", "status", "--json").json()
+        self.assertEqual(status["instances"], 0)
+        self.assertGreaterEqual(status["totals"]["invocations"], 2)
+        self.assertGreaterEqual(status["totals"]["cold_starts"], 1)
         # ...and the next call is a cold start on a new instance.
         later = self.ok("invoke", "pid", "--json").json()
         self.assertNotEqual(later["result"], first["result"])
