@@ -46,6 +46,8 @@ class DevTest(FxTestCase):
         for stream, q in ((proc.stdout, lines), (proc.stderr, errors)):
             threading.Thread(target=lambda s=stream, q=q: [q.put(l.rstrip("\n")) for l in s], daemon=True).start()
         self.addCleanup(lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))
+        # A failed test must not leave fx dev's emulator running.
+        self.addCleanup(lambda: self.fx("emulator", "stop"))
         return proc, lines, errors
 
     def wait_line(self, q, needle, timeout=30):
