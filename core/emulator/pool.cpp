@@ -71,10 +71,40 @@ Pool::Pool(asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolO
 
 Pool::~Pool() {
   if (reaper_) reaper_->cancel();
+  if (memory_watch_) memory_watch_->cancel();
   shutdown();
 }
 
+// Every 50 ms: an instance working past its memorySize is killed, and its caller gets
+// Runtime.OutOfMemory, as on Lambda. (A cgroup would catch a spike between two looks and the
+// handler's child processes; it needs a delegated cgroup v2 tree this emulator may not have.)
+void Pool::watch_memory() {
+  for (auto& [name, fn] : functions_) {
+    const std::uint64_t limit = static_cast<std::uint64_t>(fn->spec.config.memory_size) << 20;
+    for (auto& inst : fn->instances) {
+      if (inst->state != Instance::State::busy || !inst->current || inst->pid <= 0) continue;
+      auto rss = util::rss_bytes(inst->pid);
+      if (!rss) continue;
+      inst->peak_seen_mb = std::max(inst->peak_seen_mb, static_cast<int>(*rss >> 20));
+      if (limit > 0 && *rss > limit) {
+        inst->out_of_memory = true;
+        kill(*inst);
+      }
+    }
+  }
+  memory_watch_->expires_after(std::chrono::milliseconds(50));
+  memory_watch_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) watch_memory();
+  });
+}
+
 void Pool::deploy(FunctionSpec spec) {
+  if (!memory_watch_) {
+    memory_watch_ = std::make_unique<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+    memory_watch_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) watch_memory();
+    });
+  }
   if (!reaper_) {
     reaper_ = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(1));
     reaper_->async_wait([this](const boost::system::error_code& ec) {
@@ -519,6 +549,8 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   rec.memory_mb = fn ? fn->spec.config.memory_size : 0;
   auto peak = util::peak_rss_bytes(inst.pid);
   rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
+  // A process already gone (killed, exited) has no VmHWM left to read: what was seen.
+  rec.max_memory_mb = std::max(rec.max_memory_mb, inst.peak_seen_mb);
   rec.architecture =
       fn && !fn->spec.config.architectures.empty() ? fn->spec.config.architectures[0] : "x86_64";
   rec.outcome = outcome;
@@ -527,6 +559,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   inst.served_any = true;
   if (fn && outcome != "success") ++fn->errors;
   if (fn && outcome == "timeout") ++fn->timeouts;
+  if (fn && outcome == "oom") ++fn->out_of_memory;
 
   log(&inst, inv.get(), name, fmt::format("END RequestId: {}", inv->request_id));
   log(&inst, inv.get(), name, usage::format_report_line(rec));
@@ -624,9 +657,11 @@ void Pool::on_child_exit(pid_t pid, int wait_status) {
       auto id = inst->current->request_id;
       std::string message =
           fmt::format("RequestId: {} Error: Runtime exited with error: {}", id, exit_text);
+      const char* type = inst->out_of_memory ? "Runtime.OutOfMemory" : "Runtime.ExitError";
       log(inst.get(), inst->current.get(), name, message);
-      log(inst.get(), inst->current.get(), name, "Runtime.ExitError");
-      complete(*inst, "error", "Unhandled", runtime_error_json(message, "Runtime.ExitError"));
+      log(inst.get(), inst->current.get(), name, type);
+      complete(*inst, inst->out_of_memory ? "oom" : "error", "Unhandled",
+               runtime_error_json(message, type));
     } else if (was_starting && !inst->init_error_type.empty()) {
       fail_pending(*fn, inst.get(), inst->init_error_type, inst->init_error_body, "error");
     } else if (was_starting && !inst->killed) {

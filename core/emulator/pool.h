@@ -79,6 +79,8 @@ struct Instance {
   boost::asio::steady_timer timer;          // init limit, then each invocation's deadline
   std::shared_ptr<Responder> waiting_next;  // the runtime's parked GET /next
   std::int64_t idle_since_us = 0;           // monotonic, when it last became idle
+  bool out_of_memory = false;               // killed by the memory watch
+  int peak_seen_mb = 0;                     // the largest RSS the memory watch saw
   std::shared_ptr<Invocation> current;
   std::int64_t spawn_us = 0;
   std::optional<double> init_ms;  // reported with the first invocation only
@@ -95,6 +97,7 @@ struct FunctionState {
   std::list<std::shared_ptr<Instance>> instances;
   std::deque<std::shared_ptr<Invocation>> pending;
   std::uint64_t invocations = 0, cold_starts = 0, errors = 0, timeouts = 0, throttles = 0;
+  std::uint64_t out_of_memory = 0;
 };
 
 struct PoolOptions {
@@ -130,6 +133,7 @@ class Pool {
 
  private:
   void reap_idle();
+  void watch_memory();
   void dispatch(FunctionState& fn);
   void spawn(FunctionState& fn);
   void deliver(Instance& inst, std::shared_ptr<Invocation> inv);
@@ -154,6 +158,7 @@ class Pool {
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;
   std::map<std::string, std::int64_t> idle_timeout_ms_;  // by function; default 5 minutes
   std::unique_ptr<boost::asio::steady_timer> reaper_;
+  std::unique_ptr<boost::asio::steady_timer> memory_watch_;
   int next_instance_id_ = 1;
 };
 

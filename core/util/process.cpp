@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -196,14 +197,26 @@ int run_and_wait(const SpawnOptions& options) {
   return status;
 }
 
-std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
+namespace {
+
+std::optional<std::uint64_t> status_kb(pid_t pid, std::string_view field) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));
   if (!in) return std::nullopt;
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    if (line.rfind(field, 0) == 0) return std::stoull(line.substr(field.size())) * 1024;
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
+  return status_kb(pid, "VmHWM:");
+}
+
+std::optional<std::uint64_t> rss_bytes(pid_t pid) {
+  return status_kb(pid, "VmRSS:");
 }
 
 std::optional<double> cpu_time_ms(pid_t pid) {

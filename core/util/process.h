@@ -47,6 +47,8 @@ int run_and_wait(const SpawnOptions& options);
 
 // Peak resident set size of a live process in bytes (VmHWM), or nullopt once it is gone.
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
+// Its resident set size now (VmRSS), or nullopt once it is gone.
+std::optional<std::uint64_t> rss_bytes(pid_t pid);
 
 // User + system CPU time of a live process (all its threads, live and exited) in
 // milliseconds with nanosecond resolution, or nullopt.

@@ -51,6 +51,44 @@ class IdleReapTest(FxTestCase):
         self.assertIsNotNone(later["init_ms"])
 
 
+class MemoryLimitTest(FxTestCase):
+    def test_an_instance_past_its_memory_size_is_killed_with_runtime_out_of_memory(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  hog:
+                    handler: app.hog
+                    memorySize: 128
+                """,
+            "app.py": """
+                import time
+                def hog(event, context):
+                    if event.get("mb"):
+                        block = b"x" * (event["mb"] << 20)  # written: resident, not just mapped
+                        time.sleep(1)
+                        return len(block)
+                    return "small"
+                """,
+        })
+        self.ok("deploy")
+        r = self.fx("invoke", "hog", "--data", '{"mb": 300}', "--json")
+        self.assertEqual(r.code, 1, r)
+        out = r.json()
+        self.assertEqual(out["result"]["errorType"], "Runtime.OutOfMemory", out)
+        self.assertIn("signal: killed", out["result"]["errorMessage"])
+        self.assertGreater(out["max_memory_mb"], 128)
+        # The next call gets a fresh instance and works.
+        self.assertEqual(self.ok("invoke", "hog", "--json").json()["result"], "small")
+        [f] = self.ok("cost", "hog", "--json").json()["functions"]
+        self.assertEqual((f["out_of_memory"], f["errors"]), (1, 1))
+        # Within the limit, the same handler runs.
+        self.assertEqual(self.ok("invoke", "hog", "--data", '{"mb": 40}', "--json").json()["result"], 40 << 20)
+
+
 class PrivateTmpTest(FxTestCase):
     """Each instance has its own /tmp (root only: a tmpfs in the instance's mount namespace),
     as on Lambda. FX_HOME must not be under /tmp for that, so this class keeps it elsewhere."""
