@@ -80,13 +80,6 @@ std::string pad(const std::string& s, std::size_t width, bool right = false) {
   return right ? fill + s : s + fill;
 }
 
-std::optional<manifest::Service> optional_service(const GlobalOptions& g) {
-  bool has_manifest = !g.config.empty() || std::filesystem::exists("serverless.yaml") ||
-                      std::filesystem::exists("serverless.yml");
-  if (!has_manifest) return std::nullopt;
-  return load_service(g);
-}
-
 }  // namespace
 
 int run_cost(const GlobalOptions& g, const CostOptions& o) {
@@ -95,8 +88,8 @@ int run_cost(const GlobalOptions& g, const CostOptions& o) {
   request.options.free_tier = o.free_tier;
   if (o.monthly > 0) request.options.monthly_invocations = o.monthly;
   request.suggest = o.suggest;
-  auto service = optional_service(g);
-  auto ref = resolve_function(g, o.function);
+  auto service = load_service_if_present(g);
+  auto ref = resolve_function(g, o.function, service ? &*service : nullptr);
   if (!o.function.empty()) {
     bool in_service = !service;
     if (service)

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/actions/deploy.h"
 #include "core/actions/target.h"
 #include "core/lambda/client.h"
 #include "core/lambda/fx_api.h"
@@ -83,7 +84,7 @@ int run_info(const GlobalOptions& g) {
   }
   json routes = json::array();
   if (!gateway_url.empty()) {
-    auto lines = route_urls(service, gateway_url);
+    auto lines = actions::route_urls(service, gateway_url);
     if (!g.json && !lines.empty()) fmt::print("\nroutes\n");
     for (const auto& [fn, line] : lines) {
       routes.push_back({{"function", fn}, {"route", line}});

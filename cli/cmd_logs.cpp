@@ -37,10 +37,9 @@ int run_logs(const GlobalOptions& g, const LogsOptions& o) {
   q.filter = o.filter;
   q.tail = o.tail;
   q.usage = true;
-  auto fn = resolve_function(g, o.function);
+  auto service = load_service_if_present(g);
+  auto fn = resolve_function(g, o.function, service ? &*service : nullptr);
   q.function = fn.name;
-  std::optional<manifest::Service> service;
-  if (!fn.known.empty() || !g.config.empty()) service = load_service(g);
   std::string pricing_document;
   auto prices = actions::select_prices(o.pricing, service ? &*service : nullptr, pricing_document);
   auto provider = usage::parse_provider(o.provider).value_or(usage::Provider::aws);

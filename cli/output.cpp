@@ -60,29 +60,27 @@ manifest::Service load_service(const GlobalOptions& g) {
   return service;
 }
 
-FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn) {
-  FunctionRef ref{fn, g.region, g.target, ""};
+std::optional<manifest::Service> load_service_if_present(const GlobalOptions& g) {
   bool has_manifest = !g.config.empty() || std::filesystem::exists("serverless.yaml") ||
                       std::filesystem::exists("serverless.yml");
-  if (!has_manifest) return ref;
-  auto service = load_service(g);
-  if (const auto* f = service.find_function(fn)) ref.name = f->name;
-  for (const auto& f : service.functions) ref.known += (ref.known.empty() ? "" : ", ") + f.key;
-  if (ref.region.empty()) ref.region = service.region;
-  if (ref.target.empty()) ref.target = service.target;
-  return ref;
+  if (!has_manifest) return std::nullopt;
+  return load_service(g);
 }
 
-std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Service& service,
-                                                            const std::string& gateway_url) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& r : gateway::routes_from_service(service)) {
-    std::string path = r.path == "*" ? "/*  ($default: any other route)" : r.path;
-    // REST routes live under the stage (and, locally, also without it).
-    if (r.type == "http") path = "/" + service.stage + path;
-    out.emplace_back(r.function_key, fmt::format("{:<6} {}{}", r.method, gateway_url, path));
-  }
-  return out;
+FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn) {
+  auto service = load_service_if_present(g);
+  return resolve_function(g, fn, service ? &*service : nullptr);
+}
+
+FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn,
+                             const manifest::Service* service) {
+  FunctionRef ref{fn, g.region, g.target, ""};
+  if (!service) return ref;
+  if (const auto* f = service->find_function(fn)) ref.name = f->name;
+  for (const auto& f : service->functions) ref.known += (ref.known.empty() ? "" : ", ") + f.key;
+  if (ref.region.empty()) ref.region = service->region;
+  if (ref.target.empty()) ref.target = service->target;
+  return ref;
 }
 
 std::string human_bytes(std::uint64_t bytes) {

@@ -2,6 +2,7 @@
 // or --no-color), warnings, and the service every command loads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,11 +41,12 @@ struct FunctionRef {
   std::string known;   // the manifest's function keys, for error messages
 };
 FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn);
+// The same with the service already loaded (or none): one load, one set of warnings.
+FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn,
+                             const manifest::Service* service);
 
-// Every http/httpApi route as "METHOD URL" on the gateway at `gateway_url`, with the
-// function key it runs: (key, line).
-std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Service& service,
-                                                            const std::string& gateway_url);
+// The service of the current folder (or --config), when there is one.
+std::optional<manifest::Service> load_service_if_present(const GlobalOptions& g);
 
 // "1.2 kB", "3.4 MB"
 std::string human_bytes(std::uint64_t bytes);

@@ -155,12 +155,20 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
     out.api_key = answer.value("api_key", "");
     out.warnings = answer.value("warnings", std::vector<std::string>{});
   }
+  for (const auto& [key, line] : route_urls(service, out.gateway_url))
+    for (auto& f : out.functions)
+      if (f.function == key) f.routes.push_back(line);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Service& service,
+                                                            const std::string& gateway_url) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const auto& r : gateway::routes_from_service(service)) {
     std::string path = r.path == "*" ? "/*  ($default: any other route)" : r.path;
-    if (r.type == "http") path = "/" + service.stage + path;  // REST routes live under the stage
-    for (auto& f : out.functions)
-      if (f.function == r.function_key)
-        f.routes.push_back(fmt::format("{:<6} {}{}", r.method, out.gateway_url, path));
+    // REST routes live under the stage (and, locally, also without it).
+    if (r.type == "http") path = "/" + service.stage + path;
+    out.emplace_back(r.function_key, fmt::format("{:<6} {}{}", r.method, gateway_url, path));
   }
   return out;
 }

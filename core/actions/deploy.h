@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/lambda/client.h"
@@ -52,6 +53,11 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
 // What makes the service's functions run besides direct calls (schedules, asynchronous
 // settings; later routes and queues), as the fx emulator's PUT /_fx/v1/services/NAME takes it.
 std::string service_events_json(const manifest::Service& service);
+
+// Every http/httpApi route as "METHOD URL" on the gateway at `gateway_url`, with the
+// function key it runs: (key, line).
+std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Service& service,
+                                                            const std::string& gateway_url);
 
 // Everything `fx deploy` does on an fx emulator: layers, functions, then the service's event
 // sources (routes get their full URLs).
