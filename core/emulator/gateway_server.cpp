@@ -1,7 +1,6 @@
 #include "core/emulator/gateway_server.h"
 
-#include <algorithm>
-#include <map>
+#include <list>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
 #include <fmt/format.h>
@@ -40,13 +39,17 @@ struct GatewayServer::Impl {
   LogSink& sink;
   HttpServer server;
   struct Service {
+    std::string name;
     std::unique_ptr<gateway::RouteTable> table;
     std::string stage;
     std::string api_key;
-    std::uint64_t deployed = 0;  // order of deploys: the latest wins a shared route
   };
-  std::map<std::string, Service> services;
-  std::uint64_t deploys = 0;
+  // The service deployed last first: it wins a route two services share.
+  std::list<Service> services;
+
+  void erase(const std::string& name) {
+    services.remove_if([&](const Service& s) { return s.name == name; });
+  }
 
   Impl(boost::asio::io_context& io, Pool& pool, LogSink& sink)
       : pool(pool),
@@ -63,12 +66,7 @@ struct GatewayServer::Impl {
     bool wrong_method = false;
     const Service* found = nullptr;
     gateway::RouteTable::Match match;
-    std::vector<const Service*> order;
-    for (const auto& [name, svc] : services) order.push_back(&svc);
-    std::sort(order.begin(), order.end(),
-              [](const Service* a, const Service* b) { return a->deployed > b->deployed; });
-    for (const Service* svc_ptr : order) {
-      const Service& svc = *svc_ptr;
+    for (const Service& svc : services) {
       if (req.method == "OPTIONS" && svc.table->cors_preflight(req.path)) {
         return r->send(
             to_http(gateway::cors_preflight_response(svc.table->allowed_methods(req.path))));
@@ -156,7 +154,8 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
     return warnings;
   }
   auto table = std::make_unique<gateway::RouteTable>(routes, stage);
-  for (const auto& [name, other] : impl_->services) {
+  for (const auto& other : impl_->services) {
+    const std::string& name = other.name;
     if (name == service) continue;
     for (const auto& mine : routes) {
       std::string probe = mine.path == "*" ? "/" : mine.path;
@@ -170,12 +169,13 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
             mine.method, mine.path, m.route->function_key, name, service));
     }
   }
-  impl_->services[service] = {std::move(table), stage, api_key, ++impl_->deploys};
+  impl_->erase(service);
+  impl_->services.push_front({service, std::move(table), stage, api_key});
   return warnings;
 }
 
 void GatewayServer::remove_service(const std::string& service) {
-  impl_->services.erase(service);
+  impl_->erase(service);
 }
 
 }  // namespace fx::emulator
