@@ -13,6 +13,7 @@ struct GlobalOptions {
   std::string stage;
   std::string region;
   std::string target;
+  std::string profile;  // --profile: the AWS profile for --target aws
   bool json = false;
   bool quiet = false;
   bool verbose = false;

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("-s,--stage", g.stage, "override the manifest's stage");
   app.add_option("-r,--region", g.region, "override the manifest's region");
   app.add_option("-t,--target", g.target, "local (default), aws, or an fx emulator's URL");
+  app.add_option("--profile", g.profile, "the AWS profile for --target aws (else AWS_PROFILE)");
   app.add_flag("--json", g.json, "machine-readable output on stdout");
   app.add_flag("-q,--quiet", g.quiet, "print less");
   app.add_flag("-v,--verbose", g.verbose, "print more");

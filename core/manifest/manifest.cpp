@@ -214,7 +214,9 @@ class Loader {
     }
     service_.name = service_name(get("service"));
     service_.stage = setting(provider, "stage", "dev");
-    service_.region = setting(provider, "region", "us-east-1");
+    service_.region = setting(provider, "region", "");
+    service_.region_explicit = !service_.region.empty();
+    if (!service_.region_explicit) service_.region = "us-east-1";
     if (provider) read_provider(*provider);
     if (auto f = get("package")) read_package(*f, service_.package_patterns, artifact_, true);
     if (auto f = get("custom")) read_custom(*f);
