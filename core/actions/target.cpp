@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/emulator/emulator.h"
+#include "core/lambda/aws.h"
 #include "core/util/error.h"
 
 namespace fx::actions {
@@ -35,10 +36,16 @@ ResolvedTarget resolve_target(const TargetOptions& options) {
     if (const char* token = std::getenv("FX_TOKEN")) out.endpoint.token = token;
     return out;
   }
-  if (t == "aws")
-    throw Error("--target aws is not available in this version of fx",
-                "deploy to the local emulator (the default) or to a shared fx emulator with "
-                "--target http://HOST:PORT");
+  if (t == "aws") {
+    auto settings = std::make_shared<lambda::AwsSettings>(
+        lambda::resolve_aws_settings(options.profile, options.region_explicit ? options.region : "",
+                                     options.region.empty() ? "us-east-1" : options.region));
+    out.endpoint.region = settings->region;
+    out.endpoint.url = lambda::aws_endpoint("lambda", settings->region);
+    out.endpoint.aws = std::move(settings);
+    out.aws = true;
+    return out;
+  }
   throw usage_error(fmt::format("unknown target '{}'", t),
                     "use local, aws, or the URL of an fx emulator (http://HOST:PORT)");
 }

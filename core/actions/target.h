@@ -13,11 +13,17 @@ struct TargetOptions {
   std::string target;  // "", "local", "aws" or "http(s)://HOST:PORT"
   std::string region;
   bool start_local = false;  // start the local emulator when none is running
+  // --profile, for aws. "{}" keeps the older 3-field initializers -Wextra clean.
+  std::string profile{};
+  // For aws: whether `region` was chosen (--region, provider.region); when not, AWS_REGION
+  // and the profile's region come first.
+  bool region_explicit = true;
 };
 
 struct ResolvedTarget {
   lambda::Endpoint endpoint;
   bool local = false;
+  bool aws = false;      // AWS itself: endpoint.aws holds the credentials and region
   bool started = false;  // this call started the local emulator
 };
 

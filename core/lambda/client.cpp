@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/lambda/aws.h"
 #include "core/util/hash.h"
 #include "core/util/http_client.h"
 
@@ -16,7 +17,9 @@ struct LambdaClient::Response {
 };
 
 LambdaClient::LambdaClient(Endpoint endpoint)
-    : endpoint_(std::move(endpoint)), http_(std::make_unique<util::HttpClient>()) {}
+    : endpoint_(std::move(endpoint)), http_(std::make_unique<util::HttpClient>()) {
+  if (endpoint_.aws) aws_ = std::make_unique<AwsService>(*endpoint_.aws, "lambda", endpoint_.url);
+}
 
 LambdaClient::~LambdaClient() = default;
 
@@ -50,6 +53,12 @@ LambdaClient::Response LambdaClient::call(std::string_view method, const std::st
                                           std::string_view body,
                                           std::vector<std::pair<std::string, std::string>> headers,
                                           long timeout_ms) {
+  if (aws_) {
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    AwsCallOptions options;
+    if (timeout_ms > 0) options.timeout_ms = timeout_ms;
+    return Response{aws_->request(method, path, std::move(headers), body, options)};
+  }
   if (!endpoint_.region.empty()) headers.emplace_back("X-Fx-Region", endpoint_.region);
   if (!endpoint_.token.empty()) headers.emplace_back("Authorization", "Bearer " + endpoint_.token);
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");

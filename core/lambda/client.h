@@ -1,5 +1,5 @@
 // The one Lambda API client: deploys and invokes on the local emulator, a remote fx
-// emulator, or (later) AWS itself, all through the same REST calls.
+// emulator, or AWS itself (SigV4-signed), all through the same REST calls.
 #pragma once
 
 #include <memory>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/lambda/api_error.h"
 #include "core/lambda/types.h"
 #include "core/util/error.h"
 
@@ -17,23 +18,16 @@ class HttpClient;
 
 namespace fx::lambda {
 
+struct AwsSettings;
+class AwsService;
+
 struct Endpoint {
   std::string url;     // "http://127.0.0.1:4599"
   std::string region;  // sent with every call
   std::string token;   // a remote fx emulator's bearer token
-};
-
-// A service error from the API: HTTP status, x-amzn-ErrorType and message.
-class ApiError : public Error {
- public:
-  ApiError(int status, std::string type, std::string message, std::string hint = {})
-      : Error(std::move(message), std::move(hint)), status_(status), type_(std::move(type)) {}
-  int status() const { return status_; }
-  const std::string& type() const { return type_; }
-
- private:
-  int status_;
-  std::string type_;
+  // Set when the target is AWS itself: calls are signed with these settings (SigV4) and
+  // retried on throttling; url is then the Lambda endpoint (aws_endpoint("lambda", ...)).
+  std::shared_ptr<const AwsSettings> aws;
 };
 
 enum class InvocationType { request_response, event, dry_run };
@@ -86,6 +80,7 @@ class LambdaClient {
 
   Endpoint endpoint_;
   std::unique_ptr<util::HttpClient> http_;
+  std::unique_ptr<AwsService> aws_;  // when endpoint_.aws is set
 };
 
 }  // namespace fx::lambda
