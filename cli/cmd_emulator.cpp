@@ -1,4 +1,10 @@
+// `fx emulator start|stop|status`: the emulator daemon of this FX_HOME.
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,13 +19,69 @@ namespace fx::cli {
 
 using json = nlohmann::json;
 
+namespace {
+
+struct ListenAddress {
+  std::string address;
+  std::optional<int> port;
+};
+
+// --listen ADDR or ADDR:PORT (IPv6: ::1, or [::1]:PORT). Checked here so that a typo is a
+// usage error naming the flag, not a bind failure in the daemon's log.
+ListenAddress parse_listen(const std::string& value) {
+  auto bad = [&](std::string_view why) {
+    return usage_error(fmt::format("--listen '{}': {}", value, why),
+                       "use ADDR or ADDR:PORT, e.g. --listen 0.0.0.0:4599 (IPv6: [::]:4599)");
+  };
+  ListenAddress out;
+  std::string port_text;
+  if (value.starts_with('[')) {
+    auto close = value.find(']');
+    if (close == std::string::npos) throw bad("no ']' after the IPv6 address");
+    out.address = value.substr(1, close - 1);
+    std::string rest = value.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') throw bad("expected ':PORT' after ']'");
+      port_text = rest.substr(1);
+      if (port_text.empty()) throw bad("no port after ':'");
+    }
+  } else if (std::count(value.begin(), value.end(), ':') == 1) {
+    out.address = value.substr(0, value.find(':'));
+    port_text = value.substr(value.find(':') + 1);
+    if (port_text.empty()) throw bad("no port after ':'");
+  } else {
+    out.address = value;  // no colon, or a bare IPv6 address
+  }
+  if (out.address.empty()) throw bad("no address");
+  if (out.address == "localhost") out.address = "127.0.0.1";
+  unsigned char buf[16];
+  if (::inet_pton(AF_INET, out.address.c_str(), buf) != 1 &&
+      ::inet_pton(AF_INET6, out.address.c_str(), buf) != 1)
+    throw bad(fmt::format("'{}' is not an IP address", out.address));
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(), ::isdigit) ||
+        std::stoi(port_text) > 65535)
+      throw bad(fmt::format("'{}' is not a port (0 to 65535)", port_text));
+    out.port = std::stoi(port_text);
+  }
+  return out;
+}
+
+}  // namespace
+
 int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o) {
   auto home = emulator::fx_home();
   auto s = style_for(g, 1);
   if (o.action == "start") {
     emulator::EmulatorOptions eo;
     eo.home = home;
-    eo.address = o.listen;
+    auto listen = parse_listen(o.listen);
+    if (listen.port && o.port >= 0 && *listen.port != o.port)
+      throw usage_error(
+          fmt::format("--listen {} and --port {} name different ports", o.listen, o.port),
+          "give the port once: --listen ADDR:PORT, or --listen ADDR --port PORT");
+    eo.address = listen.address;
+    if (listen.port) eo.port = static_cast<std::uint16_t>(*listen.port);
     if (o.port >= 0) eo.port = static_cast<std::uint16_t>(o.port);
     eo.gateway_port = o.gateway_port;
     eo.token = o.token;

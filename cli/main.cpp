@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
                    "the HTTP gateway's port (default 3000; 0 picks a free one)")
       ->check(CLI::Range(0, 65535));
   c_emu_start->add_option("--listen", emu.listen,
-                          "address (default 127.0.0.1; others need --token)");
+                          "ADDR or ADDR:PORT (default 127.0.0.1; others need --token)");
   c_emu_start->add_option("--token", emu.token, "require this bearer token from clients");
   c_emu_start->add_flag("--foreground", emu.foreground, "run in this terminal");
   c_emu_start->add_option("--ready-fd", emu.ready_fd)->group("");

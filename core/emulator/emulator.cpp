@@ -66,6 +66,16 @@ HttpResponse not_found(std::string_view region, std::string_view name) {
                                    lambda::function_arn(region, lambda::kLocalAccount, name)));
 }
 
+// Compares in time independent of where the first difference is, so that the token of an
+// emulator on the network cannot be guessed byte by byte.
+bool same_secret(std::string_view given, std::string_view secret) {
+  if (secret.empty()) return false;
+  unsigned char diff = given.size() == secret.size() ? 0 : 1;
+  for (std::size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+  return diff == 0;
+}
+
 std::string lambda_timestamp() {
   auto ms = util::now_ms();
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -199,7 +209,13 @@ class Emulator {
 
   std::uint16_t listen() {
     port_ = server_.listen(options_.address, options_.port);
-    std::string host = options_.address == "0.0.0.0" ? "127.0.0.1" : options_.address;
+    // The URL this machine's clients use: a wildcard address is reached on loopback; IPv6
+    // needs brackets.
+    std::string host = options_.address == "0.0.0.0" ? "127.0.0.1"
+                       : options_.address == "::"    ? "[::1]"
+                       : options_.address.find(':') != std::string::npos
+                           ? "[" + options_.address + "]"
+                           : options_.address;
     url_ = fmt::format("http://{}:{}", host, port_);
     std::uint16_t gateway_port = 0;
     if (options_.gateway_port >= 0) {
@@ -248,6 +264,7 @@ class Emulator {
   void fx_reports(HttpRequest& req, Responder& r);
   void fx_cost(HttpRequest& req, std::shared_ptr<Responder> r);
   void fx_service(const std::string& name, HttpRequest& req, Responder& r);
+  std::string gateway_url_for(const HttpRequest& req) const;
   // Returns warnings for the deployer (a route another service also serves).
   std::vector<std::string> apply_service(const std::string& name, const json& events);
   static double clock_speed();
@@ -365,14 +382,17 @@ std::string Emulator::code_sha_hex(const FunctionState& fn) const {
 void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
   std::string_view path = req.path;
   if (!options_.token.empty()) {
+    // Says whether the token was missing or wrong: the two have different fixes. A SigV4
+    // Authorization (the AWS CLI, SDKs) carries no fx token, so it counts as missing.
     std::string_view auth = req.header("Authorization");
-    std::string_view token = req.header("X-Fx-Token");
-    if (auth != "Bearer " + options_.token && token != options_.token) {
-      r->send(service_error(401, "UnrecognizedClientException",
-                            "The security token included in the request is invalid (fx emulator: "
-                            "missing or wrong token)"));
-      return;
-    }
+    std::string_view sent = req.header("X-Fx-Token");
+    if (sent.empty() && auth.starts_with("Bearer ")) sent = auth.substr(7);
+    if (sent.empty())
+      return r->send(service_error(401, "UnrecognizedClientException",
+                                   "this fx emulator requires a token and the request has none"));
+    if (!same_secret(sent, options_.token))
+      return r->send(service_error(401, "UnrecognizedClientException",
+                                   "the token in the request is not this fx emulator's"));
   }
   try {
     // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
@@ -770,6 +790,16 @@ double Emulator::clock_speed() {
   return speed > 0 ? speed : 1.0;
 }
 
+// The gateway as this caller reaches it: a client on another machine knows the emulator by
+// the name in its Host header, and the gateway listens on the same addresses.
+std::string Emulator::gateway_url_for(const HttpRequest& req) const {
+  std::string_view host = req.header("Host");
+  auto port_at = host.starts_with('[') ? host.find("]:") : host.rfind(':');
+  if (port_at != std::string_view::npos) host = host.substr(0, port_at + (host[0] == '[' ? 1 : 0));
+  if (host.empty()) return gateway_url_;
+  return fmt::format("http://{}{}", host, gateway_url_.substr(gateway_url_.rfind(':')));
+}
+
 // PUT /_fx/v1/services/NAME: what makes a service's functions run besides direct calls
 // (fx deploy sends it after the functions). DELETE: fx remove.
 void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& r) {
@@ -819,7 +849,7 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
   }
   sink_.reader().put_service(name, events.dump());
   r.send(HttpResponse::json(200, json{{"service", name},
-                                      {"gateway_url", gateway_url_},
+                                      {"gateway_url", gateway_url_for(req)},
                                       {"api_key", api_key},
                                       {"warnings", warnings}}
                                      .dump()));

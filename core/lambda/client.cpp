@@ -42,7 +42,10 @@ namespace {
   if (message.empty()) message = r.body.substr(0, 300);
   if (type.empty()) type = fmt::format("HTTP {}", r.status);
   std::string hint;
-  if (r.status == 401 || r.status == 403)
+  // Only fx emulators answer here (AWS errors come through AwsService): a 401 is the token.
+  if (r.status == 401)
+    hint = "set FX_TOKEN to the token the emulator was started with (fx emulator start --token)";
+  else if (r.status == 403)
     hint = "check the token (FX_TOKEN) or the credentials for this target";
   throw ApiError(static_cast<int>(r.status), type, fmt::format("{}: {}", type, message), hint);
 }

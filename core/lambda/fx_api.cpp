@@ -41,13 +41,22 @@ std::string FxApi::call(const char* method, const std::string& path, const std::
   } catch (const Error& e) {
     throw Error(e.what(), "start the emulator with `fx emulator start` (or check --target)");
   }
-  if (r.status == 401)
-    throw Error("the fx emulator refused the token", "set FX_TOKEN to the emulator's --token");
   if (r.status != 200) {
-    // The emulator's errors are {"__type", "message"}: the message is what to show.
+    // The emulator's errors are {"message"} with the type in x-amzn-ErrorType: the message
+    // is what to show.
     auto j = json::parse(r.body, nullptr, false);
-    if (j.is_object() && j.contains("message") && j["message"].is_string())
-      throw Error(j["message"].get<std::string>());
+    std::string message = j.is_object() && j.contains("message") && j["message"].is_string()
+                              ? j["message"].get<std::string>()
+                              : "";
+    if (r.status == 401) {
+      // Worded as the Lambda client words it, so every command says the same thing.
+      std::string type = r.header("x-amzn-ErrorType");
+      throw Error(fmt::format("{}: {}", type.empty() ? "HTTP 401" : type,
+                              message.empty() ? "the fx emulator refused the request" : message),
+                  "set FX_TOKEN to the token the emulator was started with (fx emulator start "
+                  "--token)");
+    }
+    if (!message.empty()) throw Error(message);
     throw Error(
         fmt::format("fx emulator answered {} to {}: {}", r.status, path, r.body.substr(0, 300)));
   }
