@@ -66,6 +66,7 @@ lambda::FunctionConfiguration desired_configuration(
   c.description = f.description;
   c.timeout = f.timeout_s;
   c.memory_size = f.memory_mb;
+  c.ephemeral_storage_mb = f.ephemeral_storage_mb;
   c.environment = f.environment;
   c.architectures = {f.architecture};
   c.reserved_concurrency = f.reserved_concurrency;
@@ -89,6 +90,7 @@ bool same_configuration(const lambda::FunctionConfiguration& a,
                         const lambda::FunctionConfiguration& b) {
   return a.runtime == b.runtime && a.handler == b.handler && a.description == b.description &&
          a.timeout == b.timeout && a.memory_size == b.memory_size &&
+         a.ephemeral_storage_mb == b.ephemeral_storage_mb &&
          a.environment == b.environment && a.layers == b.layers;
 }
 
@@ -252,15 +254,19 @@ std::string service_events_json(const manifest::Service& service) {
                       {"line", r.mark.line},
                       {"col", r.mark.col}});
   // custom.fx.idleTimeout: seconds an idle instance is kept before it is stopped.
-  json functions = json::array();
-  for (const auto& f : service.functions) functions.push_back(f.name);
+  json functions = json::array(), provisioned = json::object();
+  for (const auto& f : service.functions) {
+    functions.push_back(f.name);
+    if (f.provisioned_concurrency.value_or(0) > 0) provisioned[f.name] = *f.provisioned_concurrency;
+  }
   json idle_timeout;
   if (fx.is_object() && fx.contains("idleTimeout") && fx["idleTimeout"].is_number())
     idle_timeout = fx["idleTimeout"];
   return json{{"stage", service.stage}, {"schedules", schedules},
               {"async", async},         {"sqs", sqs},
               {"queues", queues},       {"routes", routes},
-              {"functions", functions}, {"idle_timeout_s", idle_timeout}}
+              {"functions", functions}, {"idle_timeout_s", idle_timeout},
+              {"provisioned", provisioned}}
       .dump();
 }
 

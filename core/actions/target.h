@@ -10,6 +10,13 @@
 namespace fx::actions {
 
 struct TargetOptions {
+  TargetOptions(std::string target_, std::string region_, bool start_local_ = false,
+                std::string profile_ = {}, bool region_explicit_ = true)
+      : target(std::move(target_)),
+        region(std::move(region_)),
+        start_local(start_local_),
+        profile(std::move(profile_)),
+        region_explicit(region_explicit_) {}
   std::string target;  // "", "local", "aws" or "http(s)://HOST:PORT"
   std::string region;
   bool start_local = false;  // start the local emulator when none is running

@@ -506,6 +506,11 @@ void validate_config(const lambda::FunctionConfiguration& c) {
         fmt::format("Value {} at 'memorySize' failed to satisfy constraint: Member must have value "
                     "greater than or equal to 128 and less than or equal to 10240",
                     c.memory_size));
+  if (c.ephemeral_storage_mb < 512 || c.ephemeral_storage_mb > 10240)
+    throw Error(fmt::format(
+        "Value {} at 'ephemeralStorage.size' failed to satisfy constraint: Member must have "
+        "value greater than or equal to 512 and less than or equal to 10240",
+        c.ephemeral_storage_mb));
   if (c.timeout < 1 || c.timeout > 900)
     throw Error(
         fmt::format("Value {} at 'timeout' failed to satisfy constraint: Member must have value "
@@ -523,6 +528,8 @@ void apply_config(lambda::FunctionConfiguration& c, const json& body) {
   if (body.contains("Description")) c.description = body["Description"].get<std::string>();
   if (body.contains("Timeout")) c.timeout = body["Timeout"].get<int>();
   if (body.contains("MemorySize")) c.memory_size = body["MemorySize"].get<int>();
+  if (body.contains("EphemeralStorage") && body["EphemeralStorage"].is_object())
+    c.ephemeral_storage_mb = body["EphemeralStorage"].value("Size", 512);
   if (body.contains("Architectures"))
     c.architectures = body["Architectures"].get<std::vector<std::string>>();
   if (body.contains("Layers") && body["Layers"].is_array()) {
@@ -921,6 +928,12 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
     idle_ms = static_cast<std::int64_t>(events["idle_timeout_s"].get<double>() * 1000);
   for (const auto& f : events.value("functions", std::vector<std::string>{}))
     pool_.set_idle_timeout(f, idle_ms);
+  // After the functions' own deploys (fx deploy PUTs the service last), so the provisioned
+  // instances start on the new code.
+  for (const auto& f : events.value("functions", std::vector<std::string>{})) {
+    const auto& p = events.value("provisioned", json::object());
+    pool_.set_provisioned(f, p.contains(f) && p[f].is_number_integer() ? p[f].get<int>() : 0);
+  }
   return warnings;
 }
 
@@ -1034,11 +1047,9 @@ void Emulator::fx_cost(HttpRequest& req, std::shared_ptr<Responder> r) {
     try {
       if (!background_reader_)
         background_reader_ = std::make_unique<store::Store>(options_.home / "state.db");
-      usage::UsageAccumulator totals(prices);
-      for (const auto& f : request.functions) totals.ensure(f);
-      background_reader_->for_each_report(request.functions, request.since_ms,
-                                          [&](const usage::ReportRecord& rec) { totals.add(rec); });
-      body = actions::cost_report_json(request, prices, totals.take());
+      body = actions::cost_report(request, prices, [&](const actions::ReportVisitor& visit) {
+        background_reader_->for_each_report(request.functions, request.since_ms, visit);
+      });
     } catch (const std::exception& e) {
       status = 500;
       body = json{{"__type", "ServiceException"}, {"message", e.what()}}.dump();

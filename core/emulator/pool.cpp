@@ -120,6 +120,8 @@ void Pool::deploy(FunctionSpec spec) {
   for (auto& inst : slot->instances)
     if (inst->state == Instance::State::idle || inst->state == Instance::State::starting)
       kill(*inst);
+  slot->provisioned_failed = false;
+  replenish_provisioned(*slot);
   dispatch(*slot);
 }
 
@@ -248,7 +250,33 @@ void Pool::dispatch(FunctionState& fn) {
   }
 }
 
-void Pool::spawn(FunctionState& fn) {
+void Pool::set_provisioned(const std::string& function, int count) {
+  auto it = functions_.find(function);
+  if (it == functions_.end()) return;
+  auto& fn = *it->second;
+  fn.provisioned = std::max(0, count);
+  // Fewer than before: the surplus becomes on-demand, reaped when idle like any other.
+  int kept = 0;
+  for (auto& inst : fn.instances)
+    if (inst->provisioned && inst->state != Instance::State::dead && ++kept > fn.provisioned)
+      inst->provisioned = false;
+  replenish_provisioned(fn);
+}
+
+void Pool::replenish_provisioned(FunctionState& fn) {
+  if (fn.provisioned_failed) return;
+  int live = 0;
+  for (auto& inst : fn.instances)
+    if (inst->provisioned && inst->state != Instance::State::dead &&
+        inst->generation == fn.generation)
+      ++live;
+  for (; live < fn.provisioned; ++live) {
+    spawn(fn, true);
+    if (fn.instances.empty() || fn.instances.back()->state == Instance::State::dead) break;
+  }
+}
+
+void Pool::spawn(FunctionState& fn, bool provisioned) {
   const auto& cfg = fn.spec.config;
   auto cmd = runtimes_.command(cfg.runtime, fn.spec.code_dir);
   if (!cmd.error_type.empty()) {
@@ -264,6 +292,7 @@ void Pool::spawn(FunctionState& fn) {
   inst->id = next_instance_id_++;
   inst->function = &fn;
   inst->generation = fn.generation;
+  inst->provisioned = inst->prewarmed = provisioned;
   std::weak_ptr<Instance> weak = inst;
   inst->runtime_api = std::make_unique<HttpServer>(
       io_,
@@ -289,7 +318,8 @@ void Pool::spawn(FunctionState& fn) {
       "AWS_LAMBDA_FUNCTION_NAME=" + cfg.function_name,
       fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", cfg.memory_size),
       "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-      "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+      provisioned ? "AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency"
+                  : "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
       "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + cfg.function_name,
       "AWS_LAMBDA_LOG_STREAM_NAME=" + stream,
       "AWS_REGION=" + fn.spec.region,
@@ -329,13 +359,13 @@ void Pool::spawn(FunctionState& fn) {
   // binds everyone but root; for root, a read-only bind mount of the folder onto itself.
   if (::geteuid() == 0) {
     opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
-    // Its own /tmp, as every Lambda instance has: 512 MB (Lambda's default ephemeral
-    // storage), invisible to other instances, gone with the instance. Not when the
+    // Its own /tmp, as every Lambda instance has: ephemeralStorageSize (512 MB by default, as
+    // on Lambda), invisible to other instances, gone with the instance. Not when the
     // instance's own files live under /tmp (an FX_HOME there): the tmpfs would hide them.
     auto under_tmp = [](const std::string& p) { return p.starts_with("/tmp/"); };
     bool needs_tmp = under_tmp(fn.spec.code_dir.string()) || under_tmp(fn.spec.opt_dir.string());
     for (const auto& a : opts.argv) needs_tmp |= under_tmp(a);
-    if (!needs_tmp) opts.private_tmp_mb = 512;
+    if (!needs_tmp) opts.private_tmp_mb = cfg.ephemeral_storage_mb;
   }
   opts.env = std::move(env);
   opts.cwd = fn.spec.code_dir;
@@ -359,7 +389,8 @@ void Pool::spawn(FunctionState& fn) {
   inst->err.assign(child.stderr_fd);
   by_pid_[inst->pid] = inst;
   fn.instances.push_back(inst);
-  ++fn.cold_starts;
+  // A provisioned instance's init is not any caller's cold start.
+  if (!provisioned) ++fn.cold_starts;
   watch_pipe(inst, false);
   watch_pipe(inst, true);
   inst->timer.expires_after(std::chrono::seconds(options_.init_timeout_s));
@@ -477,7 +508,7 @@ void Pool::reap_idle() {
     auto it = idle_timeout_ms_.find(name);
     std::int64_t limit_us = (it != idle_timeout_ms_.end() ? it->second : kDefaultIdleMs) * 1000;
     for (auto& inst : fn->instances)
-      if (inst->state == Instance::State::idle && inst->waiting_next &&
+      if (inst->state == Instance::State::idle && inst->waiting_next && !inst->provisioned &&
           now - inst->idle_since_us >= limit_us)
         kill(*inst);
   }
@@ -542,7 +573,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   rec.start_ms = inv->start_ms;
   if (outcome == "timeout" && fn) duration = fn->spec.config.timeout * 1000.0;
   rec.duration_ms = duration;
-  if (!inst.served_any) rec.init_ms = inst.init_ms;
+  if (!inst.served_any && !inst.prewarmed) rec.init_ms = inst.init_ms;
   // Lambda bills INIT with the first invocation (on-demand zip functions, since 1 Aug 2025):
   // Billed Duration is Duration + Init Duration, rounded up once.
   rec.billed_ms = usage::billed_duration_ms(duration + rec.init_ms.value_or(0));
@@ -671,11 +702,17 @@ void Pool::on_child_exit(pid_t pid, int wait_status) {
                    runtime_error_json(message, "Runtime.ExitError"), "error");
     }
     fn->instances.remove(inst);
+    if (inst->provisioned && !stopping_) {
+      // One whose init fails would fail again: wait for a deploy instead of a restart loop.
+      if (was_starting && !inst->killed) fn->provisioned_failed = true;
+      replenish_provisioned(*fn);
+    }
     dispatch(*fn);
   }
 }
 
 void Pool::shutdown() {
+  stopping_ = true;
   for (auto& [pid, inst] : by_pid_) {
     inst->killed = true;
     ::kill(-pid, SIGKILL);

@@ -87,7 +87,9 @@ struct Instance {
   bool served_any = false;
   std::string init_log;  // lines written before the first /next
   std::string init_error_type, init_error_body;
-  bool killed = false;                // by us: a timeout, a redeploy, shutdown
+  bool killed = false;       // by us: a timeout, a redeploy, shutdown
+  bool provisioned = false;  // kept for provisionedConcurrency: never reaped, replaced if it dies
+  bool prewarmed = false;    // initialized ahead of traffic: its first REPORT has no Init Duration
   std::optional<double> last_cpu_ms;  // CPU time when the last invocation completed
 };
 
@@ -98,6 +100,8 @@ struct FunctionState {
   std::deque<std::shared_ptr<Invocation>> pending;
   std::uint64_t invocations = 0, cold_starts = 0, errors = 0, timeouts = 0, throttles = 0;
   std::uint64_t out_of_memory = 0;
+  int provisioned = 0;              // provisionedConcurrency: instances kept initialized
+  bool provisioned_failed = false;  // their init failed: not restarted until the next deploy
 };
 
 struct PoolOptions {
@@ -130,12 +134,17 @@ class Pool {
   // Instances idle longer than this are stopped (scale to zero); Lambda's is unspecified,
   // custom.fx.idleTimeout sets it per service, 5 minutes by default.
   void set_idle_timeout(const std::string& function, std::int64_t ms);
+  // provisionedConcurrency: keeps `count` instances initialized ahead of traffic (with
+  // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency); they are never reaped, and one
+  // that dies is replaced.
+  void set_provisioned(const std::string& function, int count);
 
  private:
   void reap_idle();
   void watch_memory();
   void dispatch(FunctionState& fn);
-  void spawn(FunctionState& fn);
+  void spawn(FunctionState& fn, bool provisioned = false);
+  void replenish_provisioned(FunctionState& fn);
   void deliver(Instance& inst, std::shared_ptr<Invocation> inv);
   void handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest& req,
                           std::shared_ptr<Responder> responder);
@@ -160,6 +169,7 @@ class Pool {
   std::unique_ptr<boost::asio::steady_timer> reaper_;
   std::unique_ptr<boost::asio::steady_timer> memory_watch_;
   int next_instance_id_ = 1;
+  bool stopping_ = false;  // shutdown(): no instance is replaced any more
 };
 
 // A random RFC 4122 version 4 UUID, as Lambda's request ids.

@@ -30,7 +30,7 @@ std::string to_json(const FunctionConfiguration& c) {
       {"PackageType", c.package_type},
       {"Architectures", c.architectures},
       {"RevisionId", c.revision_id},
-      {"EphemeralStorage", {{"Size", 512}}},
+      {"EphemeralStorage", {{"Size", c.ephemeral_storage_mb}}},
       {"TracingConfig", {{"Mode", "PassThrough"}}},
   };
   if (!c.warnings.empty()) j["FxWarnings"] = c.warnings;
@@ -93,6 +93,8 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
   c.code_size = j.value("CodeSize", std::int64_t{0});
   c.timeout = j.value("Timeout", 3);
   c.memory_size = j.value("MemorySize", 128);
+  if (j.contains("EphemeralStorage") && j["EphemeralStorage"].is_object())
+    c.ephemeral_storage_mb = j["EphemeralStorage"].value("Size", 512);
   if (j.contains("Architectures") && j["Architectures"].is_array())
     c.architectures = j["Architectures"].get<std::vector<std::string>>();
   if (j.contains("Environment") && j["Environment"].is_object() &&

@@ -22,6 +22,7 @@ struct FunctionConfiguration {
   std::string code_sha256;  // base64 of the zip's SHA-256
   int timeout = 3;
   int memory_size = 128;
+  int ephemeral_storage_mb = 512;  // EphemeralStorage.Size: the size of the instance's /tmp
   std::string last_modified;
   std::string version = "$LATEST";
   std::map<std::string, std::string> environment;

@@ -48,7 +48,7 @@ constexpr std::string_view kProviderAws[] = {
 // Permissions: what they allow is AWS's business, so a user hears once that fx ignores them.
 constexpr std::string_view kProviderIam[] = {"iam", "iamRoleStatements", "iamManagedPolicies"};
 constexpr std::string_view kFunctionAws[] = {
-    "layers", "role", "tags", "vpc", "ephemeralStorageSize", "runtimeManagement", "onError",
+    "layers", "role", "tags", "vpc", "runtimeManagement", "onError",
     "destinations", "tracing", "kmsKeyArn", "snapStart", "fileSystemConfig", "maximumEventAge",
     "maximumRetryAttempts", "disableLogs", "logRetentionInDays", "logDataProtectionPolicy", "url",
     "condition", "dependsOn", "image", "iamRoleStatements", "iamRoleStatementsName",
@@ -496,6 +496,9 @@ class Loader {
         }
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
+        if (k == "iam") read_iam_role(c);
+      } else if (k == "role") {
+        read_role(c);
       } else if (k != "stage" && k != "region" && !contains(kProviderAws, k)) {
         unknown(c);
       }
@@ -532,6 +535,25 @@ class Loader {
     // Excludes first, so that an include re-includes as it did before patterns existed.
     patterns.insert(patterns.end(), exclude.begin(), exclude.end());
     patterns.insert(patterns.end(), include.begin(), include.end());
+  }
+
+  // provider.iam.role (or the older provider.role) as a string: the existing role (ARN or
+  // name) functions run as on AWS. The map form (statements for a role the framework would
+  // create) is kept, not applied. A value only AWS could resolve must not break local work:
+  // its error waits in iam_role_error for a deploy to AWS.
+  void read_iam_role(const Field& iam) {
+    if (!iam.node.IsMap()) return;
+    for (const auto& c : entries(iam, "a map of IAM settings"))
+      if (c.name == "role") read_role(c);
+  }
+  void read_role(const Field& c) {
+    if (c.node.IsMap()) return;
+    service_.iam_role_mark = c.mark;
+    try {
+      service_.iam_role = text(c, "a role ARN or name, or a map of role settings");
+    } catch (const Error& e) {
+      service_.iam_role_error = e.what();
+    }
   }
 
   void read_custom(const Field& f) {
@@ -650,7 +672,7 @@ class Loader {
     fn.timeout_s = defaults_.timeout_s;
     fn.architecture = defaults_.architecture;
     Environment env = defaults_.environment;
-    std::optional<Field> handler, name;
+    std::optional<Field> handler, name, provisioned;
     for (const auto& c : entries(f, "a map of the function's settings")) {
       const std::string& k = c.name;
       if (k == "handler") {
@@ -676,6 +698,9 @@ class Loader {
         fn.reserved_concurrency = integer(c, 0, 100000);
       } else if (k == "provisionedConcurrency") {
         fn.provisioned_concurrency = integer(c, 0, 100000);
+        provisioned = c;
+      } else if (k == "ephemeralStorageSize") {
+        fn.ephemeral_storage_mb = integer(c, 512, 10240, " (MB)");
       } else if (k == "package") {
         read_package(c, fn.package_patterns, fn.package_artifact, false);
       } else if (k == "layers") {
@@ -696,6 +721,11 @@ class Loader {
         unknown(c);
       }
     }
+    // Lambda refuses provisioned instances the reserved concurrency could not run.
+    if (provisioned && fn.reserved_concurrency &&
+        *fn.provisioned_concurrency > *fn.reserved_concurrency)
+      fail(*provisioned, fmt::format("at most reservedConcurrency ({})", *fn.reserved_concurrency),
+           "raise reservedConcurrency or lower provisionedConcurrency");
     if (fn.runtime.empty()) {
       throw Error(fmt::format("{}: {}: no runtime; expected {}.runtime or provider.runtime",
                               f.key_mark.str(), f.key, f.key),

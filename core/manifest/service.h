@@ -62,6 +62,7 @@ struct Function {
   std::vector<Event> events;
   std::optional<int> reserved_concurrency;
   std::optional<int> provisioned_concurrency;
+  int ephemeral_storage_mb = 512;             // ephemeralStorageSize: the size of its /tmp
   std::vector<std::string> package_patterns;  // the function's own package.patterns/include/exclude
   std::string package_artifact;               // a prebuilt zip used as is
   // Layers in order: a key of Service::layers (from `Ref: KeyLambdaLayer` or the key itself)
@@ -96,6 +97,11 @@ struct Service {
   std::vector<QueueResource>
       queues;          // from resources.Resources     // custom.fx as JSON text (fx settings)
   std::string target;  // custom.fx.target, empty when unset
+  // provider.iam.role as an ARN or a role name: what functions run as on AWS; empty: a role
+  // fx creates. iam_role_error: why it could not be read (an error for AWS deploys only).
+  std::string iam_role;
+  std::string iam_role_error;
+  SourceMark iam_role_mark;
   std::string http_api_payload = "2.0";  // provider.httpApi.payload: httpApi events' format
   std::vector<std::string> warnings;     // unknown keys, events that only run on AWS, ...
 

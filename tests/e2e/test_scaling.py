@@ -111,6 +111,9 @@ class PrivateTmpTest(FxTestCase):
                     functions:
                       tmp:
                         handler: app.tmp
+                      big:
+                        handler: app.tmp
+                        ephemeralStorageSize: 1024
                     """,
                 "app.py": """
                     import os, time
@@ -138,6 +141,9 @@ class PrivateTmpTest(FxTestCase):
             self.assertEqual(len(b.json()["result"]["files"]), 1)
             self.assertNotEqual(a.json()["result"]["files"], b.json()["result"]["files"])
             self.assertEqual(a.json()["result"]["mb"], 512)
+            # ephemeralStorageSize sizes it.
+            big = self.ok("invoke", "big", "--json", env=env).json()["result"]
+            self.assertEqual(big["mb"], 1024)
             # Nothing of it reached the machine's own /tmp.
             for f in a.json()["result"]["files"] + b.json()["result"]["files"]:
                 self.assertFalse(os.path.exists(os.path.join("/tmp", f)))
