@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -492,9 +493,19 @@ util::HttpResult AwsService::request(std::string_view method, const std::string&
     std::erase_if(signed_headers, [](const auto& h) { return util::iequals(h.first, "Host"); });
 
     util::HttpResult result;
+    auto started = std::chrono::steady_clock::now();
     try {
       result = http_->request(method, url, signed_headers, body, options.timeout_ms);
     } catch (const Error& e) {
+      // A call that used up its timeout reached the service, which may still be working on
+      // it (a long Invoke): sending it again would only multiply the wait. (The transport's
+      // deadline rounds to milliseconds, hence "nearly all of it".)
+      auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      if (options.timeout_ms > 0 && spent.count() * 10 >= options.timeout_ms * 9)
+        throw Error(fmt::format("the AWS {} call {} {} got no answer within {} ms ({})", service_,
+                                method, path_and_query, options.timeout_ms, e.what()),
+                    "check the network connection and the endpoint (AWS_ENDPOINT_URL)");
       unreachable = e.what();
       continue;
     }

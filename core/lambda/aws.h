@@ -43,7 +43,7 @@ std::string aws_endpoint(std::string_view service, std::string_view region);
 std::string signing_region(std::string_view service, std::string_view region);
 
 struct AwsCallOptions {
-  long timeout_ms = 60'000;  // the whole exchange, per attempt
+  long timeout_ms = 60'000;  // the whole exchange, per attempt; a timed-out call is not retried
   int max_attempts = 5;      // retries on throttling, 5xx and connection failures
 };
 

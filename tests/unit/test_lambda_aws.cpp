@@ -126,9 +126,9 @@ struct ChildProcess {
 
 // An HTTP server that answers each path from a script: the Nth request to a path gets the
 // Nth answer of its plan (the last one repeats). {"drop": true} closes the connection without
-// answering. GET /__requests returns what it received, for counting attempts and reading the
-// signed headers.
-constexpr const char* kScriptedServer = R"(import http.server, json, os, sys
+// answering; "delay" (seconds) answers late. GET /__requests returns what it received, for counting
+// attempts and reading the signed headers.
+constexpr const char* kScriptedServer = R"(import http.server, json, os, sys, time
 plans = json.load(open(sys.argv[1]))
 seen = []
 
@@ -150,6 +150,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         plan = plans.get(path, [{"status": 404, "body": "no plan for " + path}])
         n = sum(1 for s in seen if s["path"].split("?")[0] == path)
         step = plan[min(n, len(plan)) - 1]
+        time.sleep(step.get("delay", 0))
         if step.get("drop"):
             self.close_connection = True
             return
@@ -388,7 +389,7 @@ TEST_CASE("AWS region: --region, AWS_REGION, AWS_DEFAULT_REGION, profile, manife
   CHECK_THAT(e.hint(), Contains("--region"));
 }
 
-TEST_CASE("--target aws resolves AWS settings and the Lambda endpoint", "[lambda][aws]") {
+TEST_CASE("The aws target resolves AWS settings and the Lambda endpoint", "[lambda][aws]") {
   AwsFiles files;
   files.env.set("AWS_REGION", "eu-central-1");
   fx::actions::TargetOptions options{"aws", "us-east-1", false, "dev", false};
@@ -494,6 +495,24 @@ TEST_CASE("AwsService retries a dropped connection", "[lambda][aws][retry]") {
   AwsService svc(test_settings(), "lambda", server.url);
   CHECK(svc.request("GET", "/drop", {}, "").body == "ok");
   CHECK(server.requests("/drop").size() == 2);
+}
+
+TEST_CASE("AwsService does not send again a call that timed out", "[lambda][aws][retry]") {
+  nlohmann::json slow = step(200, "late");
+  slow["delay"] = 2;
+  ScriptedServer server({{"/slow", {slow}}});
+  AwsService svc(test_settings(), "lambda", server.url);
+  AwsCallOptions options;
+  options.timeout_ms = 500;
+  try {
+    svc.request("POST", "/slow", {}, "{}", options);
+    FAIL("no error");
+  } catch (const ApiError&) {
+    FAIL("a timeout is not an API error");
+  } catch (const fx::Error& e) {
+    CHECK_THAT(e.what(), Contains("POST /slow got no answer within 500 ms"));
+  }
+  CHECK(server.requests("/slow").size() == 1);
 }
 
 TEST_CASE("AwsService gives up after max_attempts", "[lambda][aws][retry]") {
