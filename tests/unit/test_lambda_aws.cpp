@@ -128,7 +128,8 @@ struct ChildProcess {
 // Nth answer of its plan (the last one repeats). {"drop": true} closes the connection without
 // answering; "delay" (seconds) answers late. GET /__requests returns what it received, for counting
 // attempts and reading the signed headers.
-constexpr const char* kScriptedServer = R"(import http.server, json, os, sys, time
+constexpr const char* kScriptedServer = R"(import ctypes, http.server, json, os, signal, sys, time
+ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: ends with the test process
 plans = json.load(open(sys.argv[1]))
 seen = []
 
@@ -643,9 +644,14 @@ struct Moto {
     }
     int port = free_port();
     fx::util::SpawnOptions o;
+    // python3 -m moto.server, made to end with the test process even when that one crashes
+    // (PR_SET_PDEATHSIG) instead of outliving it.
     o.argv = {fx::util::which("python3").string(),
-              "-m",
-              "moto.server",
+              "-c",
+              "import ctypes, runpy, signal, sys\n"
+              "ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
+              "sys.argv = ['moto.server'] + sys.argv[1:]\n"
+              "runpy.run_module('moto.server', run_name='__main__', alter_sys=True)\n",
               "-H",
               "127.0.0.1",
               "-p",
