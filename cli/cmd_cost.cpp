@@ -1,7 +1,9 @@
-// `fx cost`: the emulator sums and prices the usage records next to its store; this prints
-// the result as a table a person can read at a glance, or as JSON.
+// `fx cost`: the emulator sums and prices the usage records next to its store (on AWS, this
+// process does the same from CloudWatch's REPORT lines); this prints the result as a table a
+// person can read at a glance, or as JSON.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -103,11 +105,25 @@ int run_cost(const GlobalOptions& g, const CostOptions& o) {
     for (const auto& f : service->functions) request.functions.push_back(f.name);
   }
   std::string pricing_document;
-  actions::select_prices(o.pricing, service ? &*service : nullptr, pricing_document);
+  auto prices = actions::select_prices(o.pricing, service ? &*service : nullptr, pricing_document);
 
-  auto target = actions::resolve_target({ref.target, ref.region, false});
-  lambda::FxApi api(target.endpoint);
-  json report = json::parse(api.cost(actions::cost_request_json(request, pricing_document)));
+  auto target =
+      actions::resolve_target({ref.target, ref.region, false, g.profile,
+                               !g.region.empty() || (service && service->region_explicit)});
+  json report;
+  if (target.aws) {
+    if (request.functions.empty())
+      throw usage_error("fx cost --target aws needs a function, or a service folder",
+                        "run it where serverless.yaml is, or name the deployed function");
+    std::map<std::string, std::string> architectures;
+    if (service)
+      for (const auto& f : service->functions) architectures[f.name] = f.architecture;
+    report = json::parse(
+        actions::cost_report_from_cloudwatch(request, prices, *target.endpoint.aws, architectures));
+  } else {
+    lambda::FxApi api(target.endpoint);
+    report = json::parse(api.cost(actions::cost_request_json(request, pricing_document)));
+  }
 
   std::vector<std::string> providers;
   for (auto p : usage::kProviders)

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/lambda/aws_logs.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/util/time.h"
@@ -82,10 +83,10 @@ json line_json(const usage::CostLine& line) {
           {"cost", cost}};
 }
 
-}  // namespace
-
+// Prices what the accumulator summed.
 std::string cost_report_json(const CostRequest& request, const usage::PriceTable& prices,
-                             std::vector<usage::FunctionUsage> usage) {
+                             std::vector<usage::FunctionUsage> usage,
+                             const std::vector<std::string>& notes) {
   // Histograms and suggestions need each function's measured durations; price_usage keeps
   // them in its lines, unscaled.
   auto report = usage::price_usage(std::move(usage), prices, request.options);
@@ -121,7 +122,56 @@ std::string cost_report_json(const CostRequest& request, const usage::PriceTable
       {"functions", functions},
       {"total", total},
       {"notes", report.notes}};
+  for (const auto& n : notes) out["notes"].push_back(n);
   return out.dump();
+}
+
+}  // namespace
+
+std::string cost_report(const CostRequest& request, const usage::PriceTable& prices,
+                        const std::function<void(const ReportVisitor&)>& records,
+                        const std::vector<std::string>& notes) {
+  usage::UsageAccumulator totals(prices);
+  for (const auto& f : request.functions) totals.ensure(f);
+  records([&](const usage::ReportRecord& r) { totals.add(r); });
+  return cost_report_json(request, prices, totals.take(), notes);
+}
+
+std::string cost_report_from_cloudwatch(const CostRequest& request, const usage::PriceTable& prices,
+                                        const lambda::AwsSettings& aws,
+                                        const std::map<std::string, std::string>& architectures) {
+  lambda::CloudWatchLogs logs(aws);
+  std::vector<std::string> notes;
+  std::vector<std::string> without_log_group;
+  // cost_report reads the notes after the records, so the ones learnt while reading count.
+  auto report = cost_report(
+      request, prices,
+      [&](const ReportVisitor& visit) {
+        for (const auto& function : request.functions) {
+          auto arch = architectures.find(function);
+          lambda::LogEventsQuery q{lambda::lambda_log_group(function), request.since_ms,
+                                   "REPORT RequestId: "};
+          bool found = logs.filter_log_events(q, [&](const lambda::CloudWatchEvent& e) {
+            auto record = usage::parse_report_line(e.message);
+            if (!record) return;
+            record->function = function;
+            record->start_ms = e.time_ms;
+            if (arch != architectures.end()) record->architecture = arch->second;
+            visit(*record);
+          });
+          if (!found) without_log_group.push_back(function);
+        }
+        if (!without_log_group.empty())
+          notes.push_back(fmt::format(
+              "no CloudWatch log group in {} for {}: not invoked yet, or not deployed there",
+              logs.region(), fmt::join(without_log_group, ", ")));
+        notes.push_back(
+            "read from CloudWatch REPORT lines, which carry no CPU time: the Cloudflare figures "
+            "count requests only, and a function's own errors are not counted (timeouts and "
+            "out-of-memory are)");
+      },
+      notes);
+  return report;
 }
 
 usage::PriceTable select_prices(const std::string& pricing_file, const manifest::Service* service,

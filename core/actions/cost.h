@@ -1,9 +1,12 @@
 // `fx cost`: which records to price and how, the price table a service uses, and the report
 // as JSON. The emulator computes the report next to its store (a million records never cross
-// the wire); for AWS the CLI computes it from CloudWatch REPORT lines with the same code.
+// the wire); for AWS the CLI computes it from CloudWatch REPORT lines with the same code
+// (cost_report below is that code).
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +14,10 @@
 #include "core/manifest/service.h"
 #include "core/usage/cost.h"
 #include "core/usage/pricing.h"
+
+namespace fx::lambda {
+struct AwsSettings;
+}
 
 namespace fx::actions {
 
@@ -28,9 +35,24 @@ std::string cost_request_json(const CostRequest& request, std::string_view prici
 // Reads that body back, parsing the price table into `prices`. Throws fx::Error.
 CostRequest parse_cost_request(std::string_view body, usage::PriceTable& prices);
 
-// Prices what the accumulator summed: the document `fx cost --json` prints.
-std::string cost_report_json(const CostRequest& request, const usage::PriceTable& prices,
-                             std::vector<usage::FunctionUsage> usage);
+// The one computation behind `fx cost`, wherever the records come from: the emulator's store
+// or REPORT lines read from CloudWatch Logs. Returns the document `fx cost --json` prints.
+// `records` is called once and hands every record (already limited to request.functions and
+// request.since_ms) to the visitor; each function of the request appears in the report even without
+// records. `notes` go with the report's.
+using ReportVisitor = std::function<void(const usage::ReportRecord&)>;
+std::string cost_report(const CostRequest& request, const usage::PriceTable& prices,
+                        const std::function<void(const ReportVisitor&)>& records,
+                        const std::vector<std::string>& notes = {});
+
+// `fx cost --target aws`: the same report from the REPORT lines in each function's CloudWatch
+// log group (/aws/lambda/NAME) since request.since_ms; request.functions names the functions
+// (deployed names). REPORT lines do not say the architecture: `architectures` gives it by
+// deployed name (x86_64 otherwise). A function without a log group has no invocations, and
+// a note says so. Throws fx::Error / lambda::ApiError when CloudWatch cannot be read.
+std::string cost_report_from_cloudwatch(const CostRequest& request, const usage::PriceTable& prices,
+                                        const lambda::AwsSettings& aws,
+                                        const std::map<std::string, std::string>& architectures);
 
 // The price table a command uses: `--pricing FILE`, else the service's custom.fx.pricing (a
 // file relative to the service folder, or the table inline), else the built-in one.

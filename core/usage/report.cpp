@@ -56,7 +56,14 @@ std::optional<ReportRecord> parse_report_line(std::string_view line) {
   r.memory_mb = static_cast<int>(*memory);
   r.max_memory_mb = static_cast<int>(*max_memory);
   r.init_ms = number_after(line, "Init Duration: ");
-  if (line.find("Status: timeout") != std::string_view::npos) r.outcome = "timeout";
+  // Lambda adds a Status only when the platform ended the invocation; a function's own
+  // error leaves no trace in REPORT.
+  if (line.find("\tStatus: timeout") != std::string_view::npos)
+    r.outcome = "timeout";
+  else if (line.find("Error Type: Runtime.OutOfMemory") != std::string_view::npos)
+    r.outcome = "oom";
+  else if (line.find("\tStatus: error") != std::string_view::npos)
+    r.outcome = "error";
   return r;
 }
 

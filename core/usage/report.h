@@ -32,7 +32,9 @@ std::int64_t billed_duration_ms(double duration_ms);
 // Max Memory Used: 41 MB\tInit Duration: 87.12 ms" (Init Duration on cold starts only).
 std::string format_report_line(const ReportRecord& r);
 
-// Reads a REPORT line back; nullopt when the line is not one.
+// Reads a REPORT line back (fx's, or Lambda's as CloudWatch stores it, with its trailing tab
+// and newline); nullopt when the line is not one. The outcome comes from Status (timeout,
+// error) and Error Type (Runtime.OutOfMemory is oom); the rest is left at its default.
 std::optional<ReportRecord> parse_report_line(std::string_view line);
 
 }  // namespace fx::usage

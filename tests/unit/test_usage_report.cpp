@@ -55,3 +55,36 @@ TEST_CASE("lines that are not REPORT lines are not read as one", "[usage]") {
   CHECK_FALSE(fx::usage::parse_report_line("START RequestId: x Version: $LATEST"));
   CHECK_FALSE(fx::usage::parse_report_line("REPORT RequestId: x\tDuration: fast"));
 }
+
+TEST_CASE("REPORT lines as CloudWatch stores Lambda's are read", "[usage]") {
+  auto rec = fx::usage::parse_report_line(
+      "REPORT RequestId: 3f1c7a8e-2b1d-4c55-9a0e-5d2f0c1b7e44\tDuration: 102.25 ms\tBilled "
+      "Duration: 416 ms\tMemory Size: 512 MB\tMax Memory Used: 68 MB\tInit Duration: 313.17 "
+      "ms\t\nXRAY TraceId: 1-5e1b4151-5ac6c58f5f7d9a4c3e5b2a1d\tSegmentId: 6d2f\tSampled: "
+      "true\t\n");
+  REQUIRE(rec);
+  CHECK(rec->request_id == "3f1c7a8e-2b1d-4c55-9a0e-5d2f0c1b7e44");
+  CHECK(rec->duration_ms == Approx(102.25));
+  CHECK(rec->billed_ms == 416);
+  CHECK(rec->memory_mb == 512);
+  CHECK(rec->max_memory_mb == 68);
+  REQUIRE(rec->init_ms);
+  CHECK(*rec->init_ms == Approx(313.17));
+  CHECK(rec->outcome == "success");
+}
+
+TEST_CASE("the outcome comes from Status and Error Type", "[usage]") {
+  const std::string base =
+      "REPORT RequestId: x\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\tMemory Size: 128 "
+      "MB\tMax Memory Used: 128 MB\t";
+  CHECK(fx::usage::parse_report_line(base + "Status: timeout\t\n")->outcome == "timeout");
+  CHECK(fx::usage::parse_report_line(base + "Status: error\tError Type: Runtime.OutOfMemory\t\n")
+            ->outcome == "oom");
+  CHECK(fx::usage::parse_report_line(base + "Status: error\tError Type: Runtime.ExitError\t\n")
+            ->outcome == "error");
+
+  ReportRecord r;
+  r.request_id = "y";
+  r.outcome = "oom";
+  CHECK(fx::usage::parse_report_line(fx::usage::format_report_line(r))->outcome == "oom");
+}
