@@ -75,15 +75,16 @@ Pool::~Pool() {
   shutdown();
 }
 
-// Every 50 ms: an instance working past its memorySize is killed, and its caller gets
-// Runtime.OutOfMemory, as on Lambda. (A cgroup would catch a spike between two looks and the
-// handler's child processes; it needs a delegated cgroup v2 tree this emulator may not have.)
+// Every 50 ms: an instance working past its memorySize (the handler and every process it
+// spawned) is killed, and its caller gets Runtime.OutOfMemory, as on Lambda. A cgroup would
+// also catch a spike between two looks, but needs cgroup v2's memory controller delegated to
+// the emulator, which machines like ours (cgroup v1 memory, v2 without controllers) do not do.
 void Pool::watch_memory() {
   for (auto& [name, fn] : functions_) {
     const std::uint64_t limit = static_cast<std::uint64_t>(fn->spec.config.memory_size) << 20;
     for (auto& inst : fn->instances) {
       if (inst->state != Instance::State::busy || !inst->current || inst->pid <= 0) continue;
-      auto rss = util::rss_bytes(inst->pid);
+      auto rss = util::tree_rss_bytes(inst->pid);
       if (!rss) continue;
       inst->peak_seen_mb = std::max(inst->peak_seen_mb, static_cast<int>(*rss >> 20));
       if (limit > 0 && *rss > limit) {

@@ -49,6 +49,9 @@ int run_and_wait(const SpawnOptions& options);
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
 // Its resident set size now (VmRSS), or nullopt once it is gone.
 std::optional<std::uint64_t> rss_bytes(pid_t pid);
+// The resident memory of a process and of every descendant it has (through
+// /proc/PID/task/TID/children): what a handler and the processes it spawned hold together.
+std::optional<std::uint64_t> tree_rss_bytes(pid_t pid);
 
 // User + system CPU time of a live process (all its threads, live and exited) in
 // milliseconds with nanosecond resolution, or nullopt.

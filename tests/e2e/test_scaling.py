@@ -65,8 +65,13 @@ class MemoryLimitTest(FxTestCase):
                     memorySize: 128
                 """,
             "app.py": """
-                import time
+                import subprocess, sys, time
                 def hog(event, context):
+                    if event.get("child_mb"):
+                        # The memory is the child's: the limit holds for the instance as a whole.
+                        code = f"b = b'x' * ({event['child_mb']} << 20); import time; time.sleep(5)"
+                        subprocess.run([sys.executable, "-c", code])
+                        return "child done"
                     if event.get("mb"):
                         block = b"x" * (event["mb"] << 20)  # written: resident, not just mapped
                         time.sleep(1)
@@ -85,6 +90,11 @@ class MemoryLimitTest(FxTestCase):
         self.assertEqual(self.ok("invoke", "hog", "--json").json()["result"], "small")
         [f] = self.ok("cost", "hog", "--json").json()["functions"]
         self.assertEqual((f["out_of_memory"], f["errors"]), (1, 1))
+        # Memory held by a process the handler spawned counts too.
+        r = self.fx("invoke", "hog", "--data", '{"child_mb": 300}', "--json")
+        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.json()["result"]["errorType"], "Runtime.OutOfMemory", r)
+        self.assertGreater(r.json()["max_memory_mb"], 128)
         # Within the limit, the same handler runs.
         self.assertEqual(self.ok("invoke", "hog", "--data", '{"mb": 40}', "--json").json()["result"], 40 << 20)
 
