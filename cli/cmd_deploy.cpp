@@ -4,39 +4,87 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/actions/deploy.h"
+#include "core/actions/deploy_aws.h"
 #include "core/actions/target.h"
 #include "core/lambda/fx_api.h"
 
 namespace fx::cli {
 
+namespace {
+
+nlohmann::json results_json(const std::vector<actions::DeployResult>& results) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : results)
+    out.push_back({{"function", r.function},
+                   {"name", r.name},
+                   {"status", r.status},
+                   {"zip_bytes", r.zip_bytes},
+                   {"sha256", r.sha256},
+                   {"routes", r.routes}});
+  return out;
+}
+
+void print_functions(const Style& s, const std::vector<actions::DeployResult>& results) {
+  for (const auto& r : results) {
+    std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
+    fmt::print("  {:<18} {:<34} {:<10} {}\n", r.function, r.name, status, human_bytes(r.zip_bytes));
+  }
+}
+
+void print_layers(const Style& s, const std::vector<actions::LayerResult>& layers) {
+  for (const auto& l : layers)
+    fmt::print("  layer {:<12} {:<34} {:<10} {}\n", l.layer,
+               l.version_arn.substr(l.version_arn.rfind(':', l.version_arn.rfind(':') - 1) + 1),
+               l.status == "published" ? s.green(l.status) : s.dim(l.status),
+               human_bytes(l.zip_bytes));
+}
+
+int deploy_aws(const GlobalOptions& g, const DeployOptions& o, const manifest::Service& service,
+               const actions::ResolvedTarget& target) {
+  auto deployed = actions::deploy_to_aws(service, target.endpoint, {o.functions, o.force, {}});
+  for (const auto& w : deployed.warnings) warn(g, w);
+  for (const auto& r : deployed.functions)
+    for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
+  if (g.json) {
+    fmt::print("{}\n", results_json(deployed.functions).dump());
+    return 0;
+  }
+  if (g.quiet) return 0;
+  auto s = style_for(g, 1);
+  print_layers(s, deployed.layers);
+  fmt::print("Deployed {} (stage {}, region {}) to AWS Lambda at {}\n", s.bold(service.name),
+             service.stage, target.endpoint.region, target.endpoint.url);
+  fmt::print("  role {}  {}\n", deployed.role.arn,
+             deployed.role.status == "created" ? s.green("created") : s.dim(deployed.role.status));
+  print_functions(s, deployed.functions);
+  bool any_url = false;
+  for (const auto& r : deployed.functions) any_url |= !r.routes.empty();
+  if (any_url) fmt::print("function URLs\n");
+  for (const auto& r : deployed.functions)
+    for (const auto& url : r.routes) fmt::print("  {}  {}\n", url, s.dim("→ " + r.function));
+  return 0;
+}
+
+}  // namespace
+
 int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   auto service = load_service(g);
   auto target =
-      actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, true});
+      actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, true,
+                               g.profile, service.region_explicit || !g.region.empty()});
+  if (target.aws) return deploy_aws(g, o, service, target);
   auto s = style_for(g, 1);
   if (target.started && !g.json && !g.quiet)
     fmt::print("{}\n", s.dim(fmt::format("started the local emulator at {}", target.endpoint.url)));
   auto deployed = actions::deploy_to_emulator(service, target.endpoint, {o.functions, o.force, {}});
-  if (!g.json && !g.quiet)
-    for (const auto& l : deployed.layers)
-      fmt::print("  layer {:<12} {:<34} {:<10} {}\n", l.layer,
-                 l.version_arn.substr(l.version_arn.rfind(':', l.version_arn.rfind(':') - 1) + 1),
-                 l.status == "published" ? s.green(l.status) : s.dim(l.status),
-                 human_bytes(l.zip_bytes));
+  if (!g.json && !g.quiet) print_layers(s, deployed.layers);
   const auto& results = deployed.functions;
   for (const auto& w : deployed.warnings) warn(g, w);
   const std::string& api_key = deployed.api_key;
   for (const auto& r : results)
     for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
   if (g.json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : results)
-      out.push_back({{"function", r.function},
-                     {"name", r.name},
-                     {"status", r.status},
-                     {"zip_bytes", r.zip_bytes},
-                     {"sha256", r.sha256},
-                     {"routes", r.routes}});
+    auto out = results_json(results);
     if (!api_key.empty()) {
       fmt::print("{}\n", nlohmann::json{{"functions", out}, {"api_key", api_key}}.dump());
       return 0;
@@ -47,10 +95,7 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   if (g.quiet) return 0;
   fmt::print("Deployed {} (stage {}, region {}) to {}\n", s.bold(service.name), service.stage,
              service.region, target.endpoint.url);
-  for (const auto& r : results) {
-    std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
-    fmt::print("  {:<18} {:<34} {:<10} {}\n", r.function, r.name, status, human_bytes(r.zip_bytes));
-  }
+  print_functions(s, results);
   bool any_route = false;
   for (const auto& r : results) any_route |= !r.routes.empty();
   if (any_route) fmt::print("routes\n");

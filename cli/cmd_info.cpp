@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/actions/deploy.h"
+#include "core/actions/deploy_aws.h"
 #include "core/actions/target.h"
 #include "core/lambda/client.h"
 #include "core/lambda/fx_api.h"
@@ -14,10 +15,92 @@ namespace fx::cli {
 
 using json = nlohmann::json;
 
+namespace {
+
+actions::ResolvedTarget target_of(const GlobalOptions& g, const manifest::Service& service) {
+  return actions::resolve_target({g.target.empty() ? service.target : g.target, service.region,
+                                  false, g.profile, service.region_explicit || !g.region.empty()});
+}
+
+int info_aws(const GlobalOptions& g, const manifest::Service& service,
+             const actions::ResolvedTarget& target) {
+  auto s = style_for(g, 1);
+  if (!g.json)
+    fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n",
+               s.bold(service.name), service.stage, target.endpoint.region, target.endpoint.url);
+  json functions = json::array(), routes = json::array();
+  for (const auto& info : actions::describe_on_aws(service, target.endpoint)) {
+    json j = {
+        {"function", info.function}, {"name", info.name}, {"deployed", info.config.has_value()}};
+    if (!info.config) {
+      if (!g.json) fmt::print("  {:<16} {}\n", info.function, s.yellow("not deployed"));
+      functions.push_back(std::move(j));
+      continue;
+    }
+    const auto& c = *info.config;
+    j["runtime"] = c.runtime;
+    j["handler"] = c.handler;
+    j["memory_mb"] = c.memory_size;
+    j["timeout_s"] = c.timeout;
+    j["version"] = c.version;
+    j["code_sha256"] = c.code_sha256;
+    j["code_size"] = c.code_size;
+    j["last_modified"] = c.last_modified;
+    j["state"] = c.state;
+    j["last_update_status"] = c.last_update_status;
+    j["role"] = c.role;
+    j["reserved_concurrency"] =
+        c.reserved_concurrency ? json(*c.reserved_concurrency) : json(nullptr);
+    j["url"] = info.url ? json(info.url->url) : json(nullptr);
+    j["url_auth_type"] = info.url ? json(info.url->auth_type) : json(nullptr);
+    if (info.url) routes.push_back({{"function", info.function}, {"route", info.url->url}});
+    if (!g.json) {
+      fmt::print("  {:<16} {}  {} {} MB {}s {}  {}  {}\n", info.function, info.name, c.runtime,
+                 c.memory_size, c.timeout, human_bytes(static_cast<std::uint64_t>(c.code_size)),
+                 c.state.empty() ? "" : c.state, s.dim("updated " + c.last_modified));
+      if (info.url)
+        fmt::print("  {:<16} {}{}\n", "", info.url->url,
+                   info.url->auth_type == "NONE" ? "" : s.dim("  (" + info.url->auth_type + ")"));
+    }
+    functions.push_back(std::move(j));
+  }
+  if (g.json)
+    fmt::print("{}\n", json{{"service", service.name},
+                            {"stage", service.stage},
+                            {"region", target.endpoint.region},
+                            {"endpoint", target.endpoint.url},
+                            {"functions", functions},
+                            {"routes", routes}}
+                           .dump());
+  return 0;
+}
+
+int remove_aws(const GlobalOptions& g, const manifest::Service& service,
+               const actions::ResolvedTarget& target) {
+  auto removed = actions::remove_from_aws(service, target.endpoint);
+  for (const auto& w : removed.warnings) warn(g, w);
+  if (g.json) {
+    fmt::print("{}\n", json{{"removed", removed.functions},
+                            {"layers", removed.layers},
+                            {"role", removed.role.empty() ? json(nullptr) : json(removed.role)}}
+                           .dump());
+    return 0;
+  }
+  if (g.quiet) return 0;
+  if (removed.functions.empty() && removed.layers.empty() && removed.role.empty())
+    fmt::print("nothing of {} was deployed to {}\n", service.name, target.endpoint.url);
+  for (const auto& f : removed.functions) fmt::print("removed {}\n", f);
+  for (const auto& l : removed.layers) fmt::print("removed layer {}\n", l);
+  if (!removed.role.empty()) fmt::print("removed role {}\n", removed.role);
+  return 0;
+}
+
+}  // namespace
+
 int run_info(const GlobalOptions& g) {
   auto service = load_service(g);
-  auto target = actions::resolve_target(
-      {g.target.empty() ? service.target : g.target, service.region, false});
+  auto target = target_of(g, service);
+  if (target.aws) return info_aws(g, service, target);
   lambda::LambdaClient client(target.endpoint);
   json instances = json::object();
   json schedules = json::array();
@@ -106,8 +189,8 @@ int run_info(const GlobalOptions& g) {
 
 int run_remove(const GlobalOptions& g) {
   auto service = load_service(g);
-  auto target = actions::resolve_target(
-      {g.target.empty() ? service.target : g.target, service.region, false});
+  auto target = target_of(g, service);
+  if (target.aws) return remove_aws(g, service, target);
   lambda::LambdaClient client(target.endpoint);
   json removed = json::array();
   for (const auto& f : service.functions) {

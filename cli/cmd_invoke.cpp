@@ -56,8 +56,12 @@ std::string read_payload(const InvokeOptions& o) {
 int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
   std::string payload = read_payload(o);
   // The manifest maps a key to its deployed name; without one, FN is the deployed name.
-  auto [name, region, target_flag, known] = resolve_function(g, o.function);
-  auto target = actions::resolve_target({target_flag, region, false});
+  auto service = load_service_if_present(g);
+  auto [name, region, target_flag, known] =
+      resolve_function(g, o.function, service ? &*service : nullptr);
+  // For AWS, a region nobody chose (the manifest's default) gives way to AWS_REGION.
+  bool region_explicit = !g.region.empty() || (service && service->region_explicit);
+  auto target = actions::resolve_target({target_flag, region, false, g.profile, region_explicit});
   lambda::LambdaClient client(target.endpoint);
   lambda::InvokeRequest req;
   req.function = name;

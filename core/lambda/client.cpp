@@ -1,5 +1,7 @@
 #include "core/lambda/client.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -101,6 +103,7 @@ json config_body(const FunctionConfiguration& c) {
           {"Description", c.description},
           {"Timeout", c.timeout},
           {"MemorySize", c.memory_size},
+          {"EphemeralStorage", {{"Size", c.ephemeral_storage_mb}}},
           {"Environment", {{"Variables", c.environment}}},
           {"Architectures", c.architectures},
           {"Layers", c.layers}};
@@ -187,6 +190,111 @@ std::optional<LayerVersion> LambdaClient::latest_layer_version(const std::string
   auto res = call(
       "GET", fmt::format("/2018-10-31/layers/{}/versions/{}", util::url_encode(name), newest), "");
   return layer_version_from_json(res.http.body);
+}
+
+void LambdaClient::delete_function_concurrency(const std::string& name) {
+  call("DELETE", "/2017-10-31/functions/" + util::url_encode(name) + "/concurrency", "");
+}
+
+FunctionState LambdaClient::get_function_state(const std::string& name) {
+  json j = json::parse(
+      call("GET", "/2015-03-31/functions/" + util::url_encode(name) + "/configuration", "")
+          .http.body,
+      nullptr, false);
+  auto str = [&](const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>()
+                                                                  : std::string();
+  };
+  return {str("State"), str("StateReason"), str("LastUpdateStatus"), str("LastUpdateStatusReason")};
+}
+
+namespace {
+
+FunctionUrlConfig url_config_from_json(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("FunctionUrl"))
+    throw Error(fmt::format("unexpected function URL configuration: {}", body.substr(0, 200)));
+  return {j.value("FunctionUrl", ""), j.value("AuthType", "")};
+}
+
+}  // namespace
+
+std::optional<FunctionUrlConfig> LambdaClient::get_function_url_config(const std::string& name) {
+  try {
+    return url_config_from_json(
+        call("GET", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "").http.body);
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return std::nullopt;
+    throw;
+  }
+}
+
+FunctionUrlConfig LambdaClient::create_function_url_config(const std::string& name,
+                                                           const std::string& auth_type) {
+  return url_config_from_json(call("POST",
+                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url",
+                                   json{{"AuthType", auth_type}}.dump())
+                                  .http.body);
+}
+
+FunctionUrlConfig LambdaClient::update_function_url_config(const std::string& name,
+                                                           const std::string& auth_type) {
+  return url_config_from_json(call("PUT",
+                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url",
+                                   json{{"AuthType", auth_type}}.dump())
+                                  .http.body);
+}
+
+bool LambdaClient::add_permission(const std::string& name, const Permission& p) {
+  json body = {{"StatementId", p.statement_id}, {"Action", p.action}, {"Principal", p.principal}};
+  if (!p.function_url_auth_type.empty()) body["FunctionUrlAuthType"] = p.function_url_auth_type;
+  if (p.invoked_via_function_url) body["InvokedViaFunctionUrl"] = true;
+  try {
+    call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", body.dump());
+    return true;
+  } catch (const ApiError& e) {
+    if (e.status() == 409) return false;  // ResourceConflictException: the id is taken
+    throw;
+  }
+}
+
+void LambdaClient::remove_permission(const std::string& name, const std::string& statement_id) {
+  try {
+    call("DELETE",
+         "/2015-03-31/functions/" + util::url_encode(name) + "/policy/" +
+             util::url_encode(statement_id),
+         "");
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+  }
+}
+
+std::vector<long> LambdaClient::layer_versions(const std::string& name) {
+  std::vector<long> out;
+  std::string marker;
+  do {
+    std::string path = "/2018-10-31/layers/" + util::url_encode(name) + "/versions";
+    if (!marker.empty()) path += "?Marker=" + util::url_encode(marker);
+    json list;
+    try {
+      list = json::parse(call("GET", path, "").http.body);
+    } catch (const ApiError& e) {
+      if (e.status() == 404) return out;
+      throw;
+    }
+    for (const auto& v : list.value("LayerVersions", json::array()))
+      out.push_back(v.value("Version", 0L));
+    marker = list.contains("NextMarker") && list["NextMarker"].is_string()
+                 ? list["NextMarker"].get<std::string>()
+                 : "";
+  } while (!marker.empty());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void LambdaClient::delete_layer_version(const std::string& name, long version) {
+  call("DELETE", fmt::format("/2018-10-31/layers/{}/versions/{}", util::url_encode(name), version),
+       "");
 }
 
 InvokeResult LambdaClient::invoke(const InvokeRequest& request) {

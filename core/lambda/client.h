@@ -41,6 +41,29 @@ struct InvokeRequest {
   long timeout_ms = 0;
 };
 
+// A function's URL (Lambda function URLs, API 2021-10-31).
+struct FunctionUrlConfig {
+  std::string url;        // "https://ID.lambda-url.REGION.on.aws/"
+  std::string auth_type;  // "NONE" (public) or "AWS_IAM"
+};
+
+// A statement of a function's resource-based policy (AddPermission).
+struct Permission {
+  std::string statement_id;
+  std::string action;                  // "lambda:InvokeFunctionUrl"
+  std::string principal;               // "*"
+  std::string function_url_auth_type;  // "NONE": only for calls through the function URL
+  bool invoked_via_function_url = false;
+};
+
+// Where a function is in its lifecycle: what the waiters of the AWS CLI poll.
+struct FunctionState {
+  std::string state;  // Pending, Active, Inactive, Failed (empty from older servers)
+  std::string state_reason;
+  std::string last_update_status;  // InProgress, Successful, Failed (empty after a create)
+  std::string last_update_status_reason;
+};
+
 struct InvokeResult {
   int status = 0;
   std::string request_id;
@@ -65,12 +88,29 @@ class LambdaClient {
   std::vector<FunctionConfiguration> list_functions();
   void delete_function(const std::string& name);
   void put_function_concurrency(const std::string& name, int reserved);
+  // Does nothing when the function has no reserved concurrency.
+  void delete_function_concurrency(const std::string& name);
+  // Throws ApiError (404) when the function does not exist.
+  FunctionState get_function_state(const std::string& name);
+  // nullopt when the function has no URL.
+  std::optional<FunctionUrlConfig> get_function_url_config(const std::string& name);
+  FunctionUrlConfig create_function_url_config(const std::string& name,
+                                               const std::string& auth_type);
+  FunctionUrlConfig update_function_url_config(const std::string& name,
+                                               const std::string& auth_type);
+  // false when the function already has a statement with that id.
+  bool add_permission(const std::string& name, const Permission& permission);
+  // Does nothing when there is no such statement.
+  void remove_permission(const std::string& name, const std::string& statement_id);
   InvokeResult invoke(const InvokeRequest& request);
   LayerVersion publish_layer_version(const std::string& name, std::string_view zip,
                                      const std::string& description,
                                      const std::vector<std::string>& runtimes);
   // The newest version of a layer (with its CodeSha256), or nullopt when it has none.
   std::optional<LayerVersion> latest_layer_version(const std::string& name);
+  // Every version number of a layer, oldest first (none when the layer does not exist).
+  std::vector<long> layer_versions(const std::string& name);
+  void delete_layer_version(const std::string& name, long version);
 
  private:
   struct Response;

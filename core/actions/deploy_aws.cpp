@@ -1,0 +1,433 @@
+// Deploying to AWS is a sequence of small idempotent calls per function, each of which may
+// have to wait for Lambda (a new function is Pending, an update InProgress, a fresh role not
+// yet assumable). Functions are independent, so a few are deployed at once; each worker has
+// its own client (one connection each).
+#include "core/actions/deploy_aws.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/bundle/bundle.h"
+#include "core/lambda/aws.h"
+#include "core/lambda/aws_iam.h"
+#include "core/util/error.h"
+#include "core/util/files.h"
+
+namespace fx::actions {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Lambda takes a zip of at most 50 MB in the request itself; larger ones go through S3.
+constexpr std::uint64_t kDirectUploadLimit = 50ull * 1024 * 1024;
+// IAM is eventually consistent: a role just created is usually assumable within seconds.
+constexpr auto kRoleWait = 30s;
+constexpr auto kReadyWait = 5min;
+// Lambda's control plane allows about 15 calls a second per account; four functions at once
+// stay well under it (throttling is retried by AwsService anyway).
+constexpr std::size_t kParallelFunctions = 4;
+// Marks the roles fx created, so `fx remove` never deletes one it did not make.
+constexpr const char* kRoleTag = "fx:service";
+// The console's names for a public function URL's two statements.
+constexpr const char* kUrlStatement = "FunctionURLAllowPublicAccess";
+constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
+
+const lambda::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
+  if (!endpoint.aws) throw Error("internal: an AWS deploy without AWS settings");
+  return *endpoint.aws;
+}
+
+bool has_http_events(const manifest::Function& f) {
+  return std::any_of(f.events.begin(), f.events.end(),
+                     [](const auto& e) { return e.type == "http" || e.type == "httpApi"; });
+}
+
+// `private: true` asks for callers to prove who they are: on a function URL that is IAM.
+std::string url_auth_type(const manifest::Function& f) {
+  bool is_private =
+      std::any_of(f.events.begin(), f.events.end(), [](const auto& e) { return e.is_private; });
+  return is_private ? "AWS_IAM" : "NONE";
+}
+
+bool busy(const lambda::FunctionConfiguration& c) {
+  return c.state == "Pending" || c.last_update_status == "InProgress";
+}
+
+// What fx manages of a function's configuration; anything else set by hand is left alone.
+bool same_configuration(const lambda::FunctionConfiguration& a,
+                        const lambda::FunctionConfiguration& b) {
+  return a.runtime == b.runtime && a.handler == b.handler && a.role == b.role &&
+         a.description == b.description && a.timeout == b.timeout &&
+         a.memory_size == b.memory_size && a.ephemeral_storage_mb == b.ephemeral_storage_mb &&
+         a.environment == b.environment && a.layers == b.layers;
+}
+
+void wait_until_ready(lambda::LambdaClient& client, const manifest::Function& f) {
+  const auto deadline = Clock::now() + kReadyWait;
+  auto delay = 250ms;
+  while (true) {
+    auto s = client.get_function_state(f.name);
+    if (s.state == "Failed")
+      throw Error(fmt::format("function '{}' failed to start on AWS: {}", f.key, s.state_reason),
+                  "fix what the reason names, then deploy again");
+    if (s.last_update_status == "Failed")
+      throw Error(fmt::format("the update of function '{}' failed on AWS: {}", f.key,
+                              s.last_update_status_reason),
+                  "fix what the reason names, then deploy again");
+    if (s.state != "Pending" && s.last_update_status != "InProgress") return;
+    if (Clock::now() + delay > deadline)
+      throw Error(fmt::format("function '{}' is still {} on AWS after 5 minutes", f.key,
+                              s.state == "Pending" ? "Pending" : "updating"),
+                  "look at it in the Lambda console, then deploy again");
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, 2s);
+  }
+}
+
+bool role_not_assumable(const lambda::ApiError& e) {
+  return e.type() == "InvalidParameterValueException" &&
+         std::string_view(e.what()).find("cannot be assumed") != std::string_view::npos;
+}
+
+// Runs a create or configuration update, again while Lambda cannot assume the role yet.
+template <class Call>
+lambda::FunctionConfiguration retry_while_role_propagates(const manifest::Function& f, Call call) {
+  const auto deadline = Clock::now() + kRoleWait;
+  auto delay = 500ms;
+  while (true) {
+    try {
+      return call();
+    } catch (const lambda::ApiError& e) {
+      if (!role_not_assumable(e)) throw;
+      if (Clock::now() + delay > deadline)
+        throw Error(fmt::format("function '{}': Lambda still cannot assume its role after {} s: {}",
+                                f.key, kRoleWait.count(), e.what()),
+                    "a new role takes a few seconds to be usable: deploy again in a minute; if "
+                    "it persists, check that the role's trust policy allows lambda.amazonaws.com");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, 4s);
+  }
+}
+
+// A function URL for an http/httpApi function, public unless an event is private. A public
+// URL needs both statements in the function's policy (the second since October 2025).
+std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Function& f,
+                                bool existed) {
+  const std::string auth = url_auth_type(f);
+  std::optional<lambda::FunctionUrlConfig> url;
+  if (existed) url = client.get_function_url_config(f.name);
+  if (url && url->auth_type == auth) return url->url;
+  url = url ? client.update_function_url_config(f.name, auth)
+            : client.create_function_url_config(f.name, auth);
+  if (auth == "NONE") {
+    client.add_permission(f.name, {kUrlStatement, "lambda:InvokeFunctionUrl", "*", "NONE", false});
+    client.add_permission(f.name, {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true});
+  } else {
+    client.remove_permission(f.name, kUrlStatement);
+    client.remove_permission(f.name, kUrlInvokeStatement);
+  }
+  return url->url;
+}
+
+DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Function& f,
+                             const bundle::Artifact& artifact,
+                             const lambda::FunctionConfiguration& desired, bool force) {
+  DeployResult r;
+  r.function = f.key;
+  r.name = f.name;
+  r.status = "unchanged";
+  r.zip_bytes = artifact.zip_bytes;
+  r.sha256 = artifact.sha256_hex;
+  auto current = client.get_function(f.name);
+  lambda::FunctionConfiguration after;
+  if (!current) {
+    const std::string zip = util::read_file(artifact.zip_path);
+    after = retry_while_role_propagates(f, [&] { return client.create_function(desired, zip); });
+    r.status = "created";
+    if (busy(after)) wait_until_ready(client, f);
+  } else {
+    // Lambda refuses a change while the previous one is still being applied.
+    if (busy(*current)) wait_until_ready(client, f);
+    if (force || current->code_sha256 != artifact.code_sha256) {
+      after = client.update_function_code(f.name, util::read_file(artifact.zip_path));
+      r.status = "updated";
+      if (busy(after)) wait_until_ready(client, f);
+    }
+    if (!same_configuration(*current, desired)) {
+      after = retry_while_role_propagates(
+          f, [&] { return client.update_function_configuration(desired); });
+      r.status = "updated";
+      if (busy(after)) wait_until_ready(client, f);
+    }
+    if (current->architectures != desired.architectures)
+      r.warnings.push_back(fmt::format(
+          "its architecture on AWS stays {}: this version of fx does not change the "
+          "architecture of a deployed function; `fx remove`, then deploy, to get {}",
+          fmt::join(current->architectures, ","), fmt::join(desired.architectures, ",")));
+  }
+  auto current_reserved = current ? current->reserved_concurrency : std::nullopt;
+  if (desired.reserved_concurrency != current_reserved) {
+    if (desired.reserved_concurrency)
+      client.put_function_concurrency(f.name, *desired.reserved_concurrency);
+    else
+      client.delete_function_concurrency(f.name);
+    if (r.status == "unchanged") r.status = "updated";
+  }
+  if (has_http_events(f)) r.routes.push_back(ensure_function_url(client, f, current.has_value()));
+  return r;
+}
+
+// Runs work(i) for i in [0, n) on a few threads; rethrows the first failure (by index) once
+// all have finished, so a failure never leaves a call half-sent behind.
+template <class Work>
+void for_each_parallel(std::size_t n, std::size_t width, Work work,
+                       std::vector<std::exception_ptr>& errors) {
+  errors.assign(n, nullptr);
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < n;) {
+      try {
+        work(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < std::min(width, n); ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+}
+
+// What the manifest asks for that this version of fx does not create on AWS, said once per
+// kind and function rather than dropped.
+std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
+                                               const std::vector<const manifest::Function*>& fs) {
+  std::vector<std::string> out;
+  bool any_route = false;
+  for (const auto* f : fs) {
+    std::set<std::string> types;
+    for (const auto& e : f->events) {
+      if (e.type == "http" || e.type == "httpApi")
+        any_route = true;
+      else
+        types.insert(e.type);
+    }
+    for (const auto& t : types)
+      out.push_back(
+          fmt::format("not deployed to AWS by this version of fx: {} events of {}", t, f->key));
+    if (f->provisioned_concurrency.value_or(0) > 0)
+      out.push_back(fmt::format(
+          "not deployed to AWS by this version of fx: provisionedConcurrency of {}", f->key));
+    if (f->max_retry_attempts || !f->on_failure.empty())
+      out.push_back(fmt::format(
+          "not deployed to AWS by this version of fx: maximumRetryAttempts/destinations of {}",
+          f->key));
+  }
+  if (!service.queues.empty())
+    out.push_back(
+        "not deployed to AWS by this version of fx: the SQS queues of resources (create them "
+        "with CloudFormation or the AWS CLI)");
+  if (any_route)
+    out.push_back(
+        "http/httpApi events are served on AWS by each function's URL (any method and path); "
+        "this version of fx creates no API Gateway routes");
+  return out;
+}
+
+AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings& settings) {
+  if (!service.iam_role_error.empty())
+    throw Error(service.iam_role_error,
+                "for --target aws, provider.iam.role must be a role ARN or name fx can resolve");
+  if (service.iam_role.starts_with("arn:"))
+    return {service.iam_role.substr(service.iam_role.rfind('/') + 1), service.iam_role, "manifest"};
+  lambda::IamClient iam(settings);
+  const std::string owner = service.name + "-" + service.stage;
+  try {
+    if (!service.iam_role.empty()) {
+      auto role = iam.get_role(service.iam_role);
+      if (!role)
+        throw Error(fmt::format("{}: provider.iam.role: there is no IAM role '{}'",
+                                service.iam_role_mark.str(), service.iam_role),
+                    "create it, give its ARN, or remove provider.iam.role so that fx creates "
+                    "its own");
+      return {role->name, role->arn, "manifest"};
+    }
+    const std::string name = default_role_name(service, settings.region);
+    if (auto role = iam.get_role(name)) {
+      // A previous deploy may have stopped between creating the role and attaching its policy.
+      if (role->tags.contains(kRoleTag)) {
+        auto attached = iam.attached_role_policies(name);
+        if (std::find(attached.begin(), attached.end(), lambda::kLambdaBasicExecutionPolicy) ==
+            attached.end())
+          iam.attach_role_policy(name, lambda::kLambdaBasicExecutionPolicy);
+      }
+      return {role->name, role->arn, "existing"};
+    }
+    lambda::IamRole role;
+    try {
+      role = iam.create_role(name, lambda::kLambdaTrustPolicy,
+                             fmt::format("Runs the functions of {}; created by fx", owner),
+                             {{kRoleTag, owner}});
+    } catch (const lambda::ApiError& e) {
+      // Another deploy of the same service created it a moment ago.
+      if (e.type() != "EntityAlreadyExists") throw;
+      auto existing = iam.get_role(name);
+      if (!existing) throw;
+      return {existing->name, existing->arn, "existing"};
+    }
+    iam.attach_role_policy(name, lambda::kLambdaBasicExecutionPolicy);
+    return {role.name, role.arn, "created"};
+  } catch (const lambda::ApiError& e) {
+    bool denied = e.type().find("AccessDenied") != std::string::npos || e.status() == 403;
+    throw Error(fmt::format("cannot set up the execution role of {}: {}", service.name, e.what()),
+                denied || e.hint().empty()
+                    ? "set provider.iam.role to an existing role's ARN, or use credentials allowed "
+                      "iam:GetRole, iam:CreateRole and iam:AttachRolePolicy"
+                    : e.hint());
+  }
+}
+
+}  // namespace
+
+std::string default_role_name(const manifest::Service& service, const std::string& region) {
+  std::string name = fmt::format("{}-{}-{}-lambdaRole", service.name, service.stage, region);
+  if (name.size() > 64)
+    throw Error(fmt::format("the execution role name {} is longer than IAM's 64 characters", name),
+                "set provider.iam.role to an existing role (ARN or name), or shorten the service "
+                "or stage name");
+  return name;
+}
+
+AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
+                        DeployOptions options) {
+  const auto& settings = aws_settings(endpoint);
+  AwsDeploy out;
+  auto selected = select_functions(service, options.functions);
+  auto packaged = bundle::package_functions(service, selected);
+  out.warnings = packaged.warnings;
+  for (std::size_t i = 0; i < selected.size(); ++i)
+    if (packaged.artifacts[i].zip_bytes > kDirectUploadLimit)
+      throw Error(fmt::format("function '{}': its bundle is {:.1f} MB; Lambda takes at most 50 MB "
+                              "uploaded directly",
+                              selected[i]->key, packaged.artifacts[i].zip_bytes / 1048576.0),
+                  fmt::format("shrink it (`fx package --explain {}` says why each file is in); "
+                              "this version of fx does not upload through S3",
+                              selected[i]->key));
+  auto more = not_deployed_warnings(service, selected);
+  out.warnings.insert(out.warnings.end(), more.begin(), more.end());
+
+  out.role = ensure_role(service, settings);
+  {
+    lambda::LambdaClient client(endpoint);
+    out.layers = deploy_layers(service, client);
+  }
+  for (const auto& l : out.layers) options.layer_arns[l.layer] = l.version_arn;
+
+  std::vector<lambda::FunctionConfiguration> desired;
+  for (const auto* f : selected) {
+    desired.push_back(desired_configuration(service, *f, options.layer_arns));
+    desired.back().role = out.role.arn;
+  }
+  out.functions.resize(selected.size());
+  std::vector<std::exception_ptr> errors;
+  for_each_parallel(
+      selected.size(), kParallelFunctions,
+      [&](std::size_t i) {
+        // One client per call keeps workers apart; its connection is reused for the calls of
+        // this function, which are most of them.
+        lambda::LambdaClient client(endpoint);
+        out.functions[i] =
+            deploy_function(client, *selected[i], packaged.artifacts[i], desired[i], options.force);
+      },
+      errors);
+  std::size_t failed = 0;
+  std::exception_ptr first;
+  std::string first_key;
+  for (std::size_t i = 0; i < errors.size(); ++i)
+    if (errors[i]) {
+      if (!first) first = errors[i], first_key = selected[i]->key;
+      ++failed;
+    }
+  if (!first) return out;
+  std::string others =
+      failed > 1 ? fmt::format(" (and {} more functions failed)", failed - 1) : std::string();
+  try {
+    std::rethrow_exception(first);
+  } catch (const Error& e) {
+    std::string what = e.what();
+    // Errors from the API do not know which function they were about.
+    if (what.find('\'' + first_key + '\'') == std::string::npos)
+      what = fmt::format("deploying function '{}': {}", first_key, what);
+    throw Error(what + others, e.hint());
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("deploying function '{}': {}{}", first_key, e.what(), others));
+  }
+}
+
+std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
+                                             const lambda::Endpoint& endpoint) {
+  aws_settings(endpoint);
+  lambda::LambdaClient client(endpoint);
+  std::vector<AwsFunctionInfo> out;
+  for (const auto& f : service.functions) {
+    AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt};
+    if (info.config) info.url = client.get_function_url_config(f.name);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpoint& endpoint) {
+  const auto& settings = aws_settings(endpoint);
+  AwsRemoval out;
+  lambda::LambdaClient client(endpoint);
+  for (const auto& f : service.functions) {
+    try {
+      client.delete_function(f.name);
+      out.functions.push_back(f.name);
+    } catch (const lambda::ApiError& e) {
+      if (e.status() != 404) throw;
+    }
+  }
+  for (const auto& layer : service.layers)
+    for (long v : client.layer_versions(layer.name)) {
+      client.delete_layer_version(layer.name, v);
+      out.layers.push_back(fmt::format("{}:{}", layer.name, v));
+    }
+  if (!service.iam_role.empty()) return out;  // the manifest's role is not fx's to delete
+
+  const std::string name = default_role_name(service, settings.region);
+  lambda::IamClient iam(settings);
+  auto role = iam.get_role(name);
+  if (!role) return out;
+  if (!role->tags.contains(kRoleTag)) {
+    out.warnings.push_back(fmt::format("kept the IAM role {}: fx did not create it", name));
+    return out;
+  }
+  iam.detach_role_policy(name, lambda::kLambdaBasicExecutionPolicy);
+  try {
+    iam.delete_role(name);
+    out.role = name;
+  } catch (const lambda::ApiError& e) {
+    if (e.type() != "DeleteConflict") throw;
+    out.warnings.push_back(fmt::format(
+        "kept the IAM role {}: other policies are attached to it ({}); detach them and delete "
+        "it with the AWS CLI if it is no longer needed",
+        name, e.what()));
+  }
+  return out;
+}
+
+}  // namespace fx::actions

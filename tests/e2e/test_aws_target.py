@@ -1,0 +1,441 @@
+"""--target aws end to end against moto on loopback: fx deploys, updates, describes, invokes
+and removes a service on "AWS", and what it did is checked independently, with boto3 against
+moto and with a recording proxy between fx and moto (bench/aws/moto_proxy.py) that counts
+every call fx makes and can answer as AWS does where moto does not (a role not yet
+assumable, rejected credentials)."""
+import base64
+import json
+import os
+import sys
+import tempfile
+
+import boto3
+from botocore.config import Config
+
+from fxtest import FxTestCase, main
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
+from moto_proxy import MotoProxy, MotoServer  # noqa: E402
+
+ACCOUNT = "123456789012"  # moto's
+BASIC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+SERVICE = {
+    # Each function's bundle holds only its own file, so changing one file changes one zip.
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+          memorySize: 256
+          timeout: 10
+          environment: {GREETING: hello}
+        package:
+          individually: true
+        functions:
+          api:
+            handler: api.handler
+            package: {patterns: ['!**', 'api.py']}
+            reservedConcurrency: 3
+            events:
+              - httpApi: 'GET /hello'
+          admin:
+            handler: admin.handler
+            package: {patterns: ['!**', 'admin.py']}
+            events:
+              - http: {path: admin, method: post, private: true}
+          tick:
+            handler: tick.handler
+            package: {patterns: ['!**', 'tick.py']}
+            events:
+              - schedule: rate(5 minutes)
+        """,
+    "api.py": """
+        def handler(event, context):
+            return {"statusCode": 200, "body": "api"}
+        """,
+    "admin.py": """
+        def handler(event, context):
+            return {"statusCode": 200, "body": "admin"}
+        """,
+    "tick.py": """
+        def handler(event, context):
+            return "tick"
+        """,
+}
+
+
+def service_files():
+    return dict(SERVICE)
+
+
+class AwsTarget(FxTestCase):
+    start_emulator = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"))
+        cls.proxy = MotoProxy(cls.moto.url)
+        cls.env = {k: v for k, v in cls.env.items() if not k.startswith("AWS_")}
+        cls.aws_home = os.path.join(cls.root, "aws-home")  # no real ~/.aws is ever read
+        os.makedirs(cls.aws_home)
+        cls.env.update({"HOME": cls.aws_home, "AWS_ENDPOINT_URL": cls.proxy.url,
+                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+    @classmethod
+    def tearDownClass(cls):
+        # Nothing here should start the local emulator; if a slip did, it must not outlive us.
+        cls.fx_static(["emulator", "stop"], cwd=cls.root)
+        cls.proxy.close()
+        cls.moto.close()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.rec = self.proxy.recorder
+        self.rec.reset()
+
+    def boto(self, service, region="us-east-1"):
+        return boto3.client(service, endpoint_url=self.moto.url, region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            config=Config(retries={"max_attempts": 1}))
+
+    def deploy(self, *extra, env=None):
+        r = self.ok("deploy", "--target", "aws", "--json", *extra, env=env)
+        return {f["function"]: f for f in r.json()}, r
+
+    def write(self, path, text):
+        with open(os.path.join(self.service_dir, path), "w") as f:
+            f.write(text)
+
+    def name(self, key):
+        return f"{self.service_name}-dev-{key}"
+
+    def role_name(self, region="us-east-1"):
+        return f"{self.service_name}-dev-{region}-lambdaRole"
+
+    def test_first_deploy_creates_functions_role_urls_and_concurrency(self):
+        self.make_service(service_files())
+        r = self.ok("deploy", "--target", "aws")
+        self.assertIn("created", r.out)
+        lam, iam = self.boto("lambda"), self.boto("iam")
+        role = iam.get_role(RoleName=self.role_name())["Role"]
+        self.assertEqual(role["Arn"], f"arn:aws:iam::{ACCOUNT}:role/{self.role_name()}")
+        attached = iam.list_attached_role_policies(RoleName=self.role_name())["AttachedPolicies"]
+        self.assertEqual([p["PolicyArn"] for p in attached], [BASIC_POLICY])
+        for key in ("api", "admin", "tick"):
+            got = lam.get_function(FunctionName=self.name(key))
+            c = got["Configuration"]
+            self.assertEqual(c["Handler"], f"{key}.handler")
+            self.assertEqual(c["Runtime"], "python3.11")
+            self.assertEqual(c["MemorySize"], 256)
+            self.assertEqual(c["Timeout"], 10)
+            self.assertEqual(c["Role"], role["Arn"])
+            self.assertEqual(c["Environment"]["Variables"], {"GREETING": "hello"})
+        self.assertEqual(
+            lam.get_function(FunctionName=self.name("api"))["Concurrency"]["ReservedConcurrentExecutions"], 3)
+        # Public URL for the httpApi function (both statements), IAM for the private one,
+        # none for the schedule-only one.
+        url = lam.get_function_url_config(FunctionName=self.name("api"))
+        self.assertEqual(url["AuthType"], "NONE")
+        self.assertIn(url["FunctionUrl"], r.out)
+        policy = json.loads(lam.get_policy(FunctionName=self.name("api"))["Policy"])
+        actions = sorted(s["Action"] for s in policy["Statement"])
+        self.assertEqual(actions, ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"])
+        self.assertEqual(lam.get_function_url_config(FunctionName=self.name("admin"))["AuthType"], "AWS_IAM")
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function_url_config(FunctionName=self.name("tick"))
+        # What is not deployed is said, not dropped.
+        self.assertIn("not deployed to AWS by this version of fx: schedule events of tick", r.err)
+        self.assertEqual(self.rec.count("CreateRole"), 1)
+        self.assertEqual(self.rec.count("AttachRolePolicy"), 1)
+
+        info = self.ok("info", "--target", "aws", "--json").json()
+        by_key = {f["function"]: f for f in info["functions"]}
+        self.assertEqual(by_key["api"]["url"], url["FunctionUrl"])
+        self.assertEqual(by_key["api"]["state"], "Active")
+        self.assertEqual(by_key["api"]["memory_mb"], 256)
+        self.assertEqual(by_key["api"]["reserved_concurrency"], 3)
+        self.assertIsNone(by_key["tick"]["url"])
+        self.assertIn(url["FunctionUrl"], self.ok("info", "--target", "aws").out)
+
+    def test_redeploy_pushes_only_what_changed(self):
+        self.make_service(service_files())
+        first, _ = self.deploy()
+        self.assertEqual({f["status"] for f in first.values()}, {"created"})
+        self.assertEqual(self.rec.code_uploads(), 3)
+        lam = self.boto("lambda")
+
+        def state():
+            out = {}
+            for key in ("api", "admin", "tick"):
+                got = lam.get_function(FunctionName=self.name(key))
+                # moto gives every upload a new code location: a same location is no upload.
+                out[key] = (got["Configuration"]["CodeSha256"], got["Code"]["Location"],
+                            got["Configuration"]["MemorySize"])
+            return out
+
+        before = state()
+        self.rec.reset()
+        again, _ = self.deploy()
+        self.assertEqual({f["status"] for f in again.values()}, {"unchanged"}, again)
+        self.assertEqual(self.rec.code_uploads(), 0)
+        self.assertEqual(self.rec.count("UpdateFunctionConfiguration"), 0)
+        self.assertEqual(self.rec.count("CreateRole"), 0)  # the role is reused
+        self.assertEqual(state(), before)
+        self.assertEqual(again["api"]["routes"], first["api"]["routes"])
+
+        self.write("admin.py", 'def handler(event, context):\n    return {"statusCode": 201}\n')
+        self.rec.reset()
+        changed, _ = self.deploy()
+        self.assertEqual({k: f["status"] for k, f in changed.items()},
+                         {"api": "unchanged", "admin": "updated", "tick": "unchanged"})
+        self.assertEqual(self.rec.count("UpdateFunctionCode"), 1)
+        self.assertEqual(self.rec.code_uploads(), 1)
+        after = state()
+        self.assertEqual(after["api"], before["api"])
+        self.assertEqual(after["tick"], before["tick"])
+        self.assertNotEqual(after["admin"][0], before["admin"][0])
+        self.assertNotEqual(changed["admin"]["sha256"], first["admin"]["sha256"])
+
+        # A configuration change is a configuration update, not an upload.
+        manifest = os.path.join(self.service_dir, "serverless.yaml")
+        with open(manifest) as f:
+            text = f.read()
+        text = text.replace("    handler: tick.handler\n",
+                            "    handler: tick.handler\n    memorySize: 512\n")
+        with open(manifest, "w") as f:
+            f.write(text)
+        self.rec.reset()
+        config, _ = self.deploy()
+        self.assertEqual({k: f["status"] for k, f in config.items()},
+                         {"api": "unchanged", "admin": "unchanged", "tick": "updated"})
+        self.assertEqual(self.rec.code_uploads(), 0)
+        self.assertEqual(self.rec.count("UpdateFunctionConfiguration"), 1)
+        self.assertEqual(lam.get_function(FunctionName=self.name("tick"))["Configuration"]["MemorySize"], 512)
+
+        # Dropping reservedConcurrency gives the function back to the account's pool.
+        text = text.replace("    reservedConcurrency: 3\n", "")
+        with open(manifest, "w") as f:
+            f.write(text)
+        dropped, _ = self.deploy()
+        self.assertEqual(dropped["api"]["status"], "updated")
+        self.assertNotIn("Concurrency", lam.get_function(FunctionName=self.name("api")))
+
+        # --force uploads every function again.
+        self.rec.reset()
+        forced, _ = self.deploy("--force")
+        self.assertEqual({f["status"] for f in forced.values()}, {"updated"})
+        self.assertEqual(self.rec.count("UpdateFunctionCode"), 3)
+
+    def test_a_role_lambda_cannot_assume_yet_is_retried(self):
+        self.make_service(service_files())
+        # AWS answers this for a few seconds after CreateRole; moto never does.
+        self.rec.inject_answer(
+            "CreateFunction", 2, 400,
+            json.dumps({"Type": "User",
+                        "message": "The role defined for the function cannot be assumed by Lambda."}),
+            {"x-amzn-ErrorType": "InvalidParameterValueException", "Content-Type": "application/json"})
+        deployed, _ = self.deploy("-f", "api")
+        self.assertEqual(deployed["api"]["status"], "created")
+        self.assertEqual(self.rec.count("CreateFunction"), 3)
+        self.boto("lambda").get_function(FunctionName=self.name("api"))
+
+    def test_deploy_waits_for_lambda_to_finish_an_update(self):
+        self.make_service(service_files())
+        self.deploy("-f", "admin")
+        self.write("admin.py", "def handler(event, context):\n    return 2\n")
+        # AWS applies an update asynchronously: InProgress, then Successful or Failed.
+        poll = f"GET /2015-03-31/functions/{self.name('admin')}/configuration"
+        self.rec.patch_answer("UpdateFunctionCode", 1, {"LastUpdateStatus": "InProgress"})
+        self.rec.patch_answer(poll, 2, {"LastUpdateStatus": "InProgress"})
+        deployed, _ = self.deploy("-f", "admin")
+        self.assertEqual(deployed["admin"]["status"], "updated")
+        self.assertEqual(self.rec.count(poll), 3)
+
+        self.write("admin.py", "def handler(event, context):\n    return 3\n")
+        self.rec.patch_answer("UpdateFunctionCode", 1, {"LastUpdateStatus": "InProgress"})
+        self.rec.patch_answer(poll, 1, {"LastUpdateStatus": "Failed",
+                                        "LastUpdateStatusReason": "Unzipped size must be smaller"})
+        r = self.fx("deploy", "--target", "aws", "-f", "admin")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: the update of function 'admin' failed on AWS: Unzipped size must "
+                      "be smaller\n", r.err)
+
+    def test_layers_are_published_used_and_removed(self):
+        # moto's Docker-less Lambda cannot create a function with layers: a moto of its own.
+        moto = MotoServer(log_path=os.path.join(self.root, "moto-layers.log"), docker_less=False,
+                          managed_policies=False)
+        self.addCleanup(moto.close)
+        iam = boto3.client("iam", endpoint_url=moto.url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        role = iam.create_role(RoleName="layers-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        env = {**self.env, "AWS_ENDPOINT_URL": moto.url}
+        self.make_service({
+            "serverless.yaml": f"""
+                service: SERVICE
+                provider: {{name: aws, runtime: python3.11, iam: {{role: '{role}'}}}}
+                layers:
+                  common:
+                    path: layers/common
+                functions:
+                  app:
+                    handler: app.handler
+                    layers: [{{Ref: CommonLambdaLayer}}]
+                """,
+            "app.py": "def handler(event, context):\n    return 1\n",
+            "layers/common/python/shared.py": "X = 1\n",
+        })
+        lam = boto3.client("lambda", endpoint_url=moto.url, region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        layer = f"{self.service_name}-dev-common"
+        self.deploy(env=env)
+        c = lam.get_function(FunctionName=self.name("app"))["Configuration"]
+        self.assertEqual([entry["Arn"] for entry in c["Layers"]],
+                         [f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:{layer}:1"])
+        again, _ = self.deploy(env=env)
+        self.assertEqual(again["app"]["status"], "unchanged")
+        self.assertEqual(len(lam.list_layer_versions(LayerName=layer)["LayerVersions"]), 1)
+        self.write("layers/common/python/shared.py", "X = 2\n")
+        changed, _ = self.deploy(env=env)
+        self.assertEqual(changed["app"]["status"], "updated")  # a new layer version to use
+        c = lam.get_function(FunctionName=self.name("app"))["Configuration"]
+        self.assertEqual([entry["Arn"] for entry in c["Layers"]],
+                         [f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:{layer}:2"])
+        r = self.ok("remove", "--target", "aws", "--json", env=env).json()
+        self.assertEqual(sorted(r["layers"]), [f"{layer}:1", f"{layer}:2"])
+        self.assertIsNone(r["role"])
+        self.assertEqual(lam.list_layer_versions(LayerName=layer)["LayerVersions"], [])
+
+    def test_remove_deletes_functions_and_the_role_fx_created(self):
+        self.make_service(service_files())
+        self.deploy()
+        r = self.ok("remove", "--target", "aws", "--json").json()
+        self.assertEqual(sorted(r["removed"]), sorted(self.name(k) for k in ("api", "admin", "tick")))
+        self.assertEqual(r["role"], self.role_name())
+        lam, iam = self.boto("lambda"), self.boto("iam")
+        names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+        self.assertFalse([n for n in names if n.startswith(self.service_name + "-")])
+        with self.assertRaises(iam.exceptions.NoSuchEntityException):
+            iam.get_role(RoleName=self.role_name())
+        self.assertEqual(self.rec.count("DetachRolePolicy"), 1)
+        again = self.ok("remove", "--target", "aws")
+        self.assertIn("nothing of", again.out)
+
+    def test_a_manifest_role_is_used_and_never_removed(self):
+        iam = self.boto("iam")
+        role = iam.create_role(RoleName="team-lambda-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+        files = service_files()
+        files["serverless.yaml"] = files["serverless.yaml"].replace(
+            "          environment: {GREETING: hello}\n",
+            "          environment: {GREETING: hello}\n          iam:\n            role: team-lambda-role\n")
+        self.make_service(files)
+        self.deploy()
+        c = self.boto("lambda").get_function(FunctionName=self.name("api"))["Configuration"]
+        self.assertEqual(c["Role"], role["Role"]["Arn"])
+        self.assertEqual(self.rec.count("CreateRole"), 0)
+        self.ok("remove", "--target", "aws")
+        iam.get_role(RoleName="team-lambda-role")
+
+    def test_a_manifest_role_that_does_not_exist_is_an_error(self):
+        files = service_files()
+        files["serverless.yaml"] = files["serverless.yaml"].replace(
+            "          environment: {GREETING: hello}\n",
+            "          environment: {GREETING: hello}\n          iam:\n            role: no-such-role\n")
+        self.make_service(files)
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: serverless.yaml:9:11: provider.iam.role: there is no IAM role "
+                      "'no-such-role'\n  ", r.err)
+        self.assertEqual(self.rec.code_uploads(), 0)
+
+    def test_invoke_goes_through_the_invoke_api_with_the_log_tail(self):
+        files = service_files()
+        # custom.fx.target: aws makes it the default for every command.
+        files["serverless.yaml"] = files["serverless.yaml"].rstrip(" ") + "        custom:\n          fx:\n            target: aws\n"
+        self.make_service(files)
+        self.ok("deploy")
+        # moto's Docker-less Lambda answers with the event it was given.
+        r = self.ok("invoke", "api", "--data", '{"ping": 1}')
+        self.assertEqual(json.loads(r.out), {"ping": 1})
+        calls = self.rec.calls(f"POST /2015-03-31/functions/{self.name('api')}/invocations")
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(calls[0][3].get("x-amz-log-type"), "Tail")
+        self.assertIn("AWS4-HMAC-SHA256 Credential=testing/", calls[0][3]["authorization"])
+        self.assertIn("/us-east-1/lambda/aws4_request", calls[0][3]["authorization"])
+        j = self.ok("invoke", "api", "--data", '{"ping": 2}', "--json").json()
+        self.assertEqual(j["status_code"], 200)
+        self.assertEqual(j["result"], {"ping": 2})
+        # moto sends no log tail; AWS does, base64 in X-Amz-Log-Result.
+        tail = ("START RequestId: r-1 Version: $LATEST\nhello from api\nEND RequestId: r-1\n"
+                "REPORT RequestId: r-1\tDuration: 1.50 ms\tBilled Duration: 2 ms\t"
+                "Memory Size: 256 MB\tMax Memory Used: 40 MB\n")
+        self.rec.inject_answer(calls[0][0], 2, 200, '{"ok": true}', {
+            "Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST",
+            "X-Amz-Log-Result": base64.b64encode(tail.encode()).decode()})
+        r = self.ok("invoke", "api", "--log")
+        self.assertEqual(json.loads(r.out), {"ok": True})
+        self.assertIn("hello from api\n", r.err)
+        j = self.ok("invoke", "api", "--json").json()
+        self.assertEqual((j["duration_ms"], j["billed_ms"], j["max_memory_mb"]), (1.5, 2, 40))
+        self.assertEqual(j["log"], tail)
+
+    def test_region_from_the_environment(self):
+        self.make_service(service_files())
+        env = {**self.env, "AWS_REGION": "eu-west-1"}
+        deployed, _ = self.deploy("-f", "tick", env=env)
+        self.assertEqual(deployed["tick"]["status"], "created")
+        c = self.boto("lambda", "eu-west-1").get_function(FunctionName=self.name("tick"))["Configuration"]
+        self.assertIn(":eu-west-1:", c["FunctionArn"])
+        self.assertEqual(c["Role"], f"arn:aws:iam::{ACCOUNT}:role/{self.role_name('eu-west-1')}")
+        r = self.ok("remove", "--target", "aws", "--json", env=env).json()
+        self.assertEqual(r["role"], self.role_name("eu-west-1"))
+
+    def test_credentials_from_a_profile(self):
+        self.make_service(service_files())
+        home = tempfile.mkdtemp(dir=self.root)
+        os.makedirs(os.path.join(home, ".aws"))
+        with open(os.path.join(home, ".aws", "credentials"), "w") as f:
+            f.write("[ci]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = secret\n")
+        env = {k: v for k, v in self.env.items() if not k.startswith("AWS_ACCESS_KEY_ID")
+               and not k.startswith("AWS_SECRET")}
+        env["HOME"] = home
+        deployed, _ = self.deploy("--profile", "ci", "-f", "tick", env=env)
+        self.assertEqual(deployed["tick"]["status"], "created")
+        self.assertTrue(all("Credential=AKIDPROFILE/" in r[3]["authorization"]
+                            for r in self.rec.requests), "every call signed with the profile's key")
+        r = self.fx("deploy", "--target", "aws", "--profile", "nope", env=env)
+        self.assertEqual(r.code, 1, r)
+        self.assertTrue(r.err.startswith("fx: error: AWS profile 'nope' not found"), r.err)
+
+    def test_no_credentials_is_one_error_with_a_hint(self):
+        self.make_service(service_files())
+        env = {k: v for k, v in self.env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        r = self.fx("deploy", "--target", "aws", env=env)
+        self.assertEqual(r.code, 1, r)
+        lines = r.err.splitlines()
+        self.assertTrue(lines[0].startswith("fx: error: "), r.err)
+        self.assertEqual(len([line for line in lines if line.startswith("fx: error:")]), 1, r.err)
+        self.assertGreaterEqual(len(lines), 2, "a hint on what to do")
+        self.assertEqual(self.rec.requests, [])
+
+    def test_rejected_credentials_are_one_error_with_a_hint(self):
+        self.make_service(service_files())
+        # What IAM answers for an unknown access key.
+        self.rec.inject_answer("*", 1, 403, (
+            '<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>'
+            '<Message>The security token included in the request is invalid.</Message></Error>'
+            '</ErrorResponse>'), {"Content-Type": "text/xml"})
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        lines = r.err.splitlines()
+        self.assertEqual(len([line for line in lines if line.startswith("fx: error:")]), 1, r.err)
+        self.assertIn("InvalidClientTokenId", r.err)
+        self.assertGreaterEqual(len(lines), 2, "a hint on what to do")
+        self.assertEqual(self.rec.code_uploads(), 0)
+
+
+if __name__ == "__main__":
+    main()
