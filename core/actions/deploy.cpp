@@ -259,14 +259,18 @@ std::string service_events_json(const manifest::Service& service) {
     functions.push_back(f.name);
     if (f.provisioned_concurrency.value_or(0) > 0) provisioned[f.name] = *f.provisioned_concurrency;
   }
-  json idle_timeout;
+  json idle_timeout, concurrency;
+  // custom.fx.concurrency: the limit of functions without reservedConcurrency (Lambda's
+  // account limit, 1000 by default).
+  if (fx.is_object() && fx.contains("concurrency") && fx["concurrency"].is_number_integer())
+    concurrency = fx["concurrency"];
   if (fx.is_object() && fx.contains("idleTimeout") && fx["idleTimeout"].is_number())
     idle_timeout = fx["idleTimeout"];
   return json{{"stage", service.stage}, {"schedules", schedules},
               {"async", async},         {"sqs", sqs},
               {"queues", queues},       {"routes", routes},
               {"functions", functions}, {"idle_timeout_s", idle_timeout},
-              {"provisioned", provisioned}}
+              {"provisioned", provisioned}, {"concurrency", concurrency}}
       .dump();
 }
 

@@ -27,6 +27,8 @@ ResolvedTarget resolve_target(const TargetOptions& options) {
       out.started = true;
     }
     out.endpoint.url = running->url;
+    // A local emulator started with --token asks its own user for it too.
+    if (const char* token = std::getenv("FX_TOKEN")) out.endpoint.token = token;
     out.local = true;
     return out;
   }

@@ -926,8 +926,13 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
   std::int64_t idle_ms = 5 * 60 * 1000;  // custom.fx.idleTimeout's default
   if (events.contains("idle_timeout_s") && events["idle_timeout_s"].is_number())
     idle_ms = static_cast<std::int64_t>(events["idle_timeout_s"].get<double>() * 1000);
-  for (const auto& f : events.value("functions", std::vector<std::string>{}))
+  int concurrency = events.contains("concurrency") && events["concurrency"].is_number_integer()
+                        ? events["concurrency"].get<int>()
+                        : 0;
+  for (const auto& f : events.value("functions", std::vector<std::string>{})) {
     pool_.set_idle_timeout(f, idle_ms);
+    pool_.set_default_concurrency(f, concurrency);
+  }
   // After the functions' own deploys (fx deploy PUTs the service last), so the provisioned
   // instances start on the new code.
   for (const auto& f : events.value("functions", std::vector<std::string>{})) {

@@ -192,7 +192,7 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
         (inst->state == Instance::State::busy && !inst->current))
       ++starting;
   }
-  int limit = fn.spec.config.reserved_concurrency.value_or(options_.account_concurrency);
+  int limit = concurrency_limit(fn);
   // Throttle a synchronous call that no instance, running or starting, could take.
   if (!inv->async && idle == 0 && starting <= fn.pending.size() &&
       live >= static_cast<std::size_t>(limit)) {
@@ -241,7 +241,7 @@ void Pool::dispatch(FunctionState& fn) {
         inst->state == Instance::State::busy && !inst->current && inst->generation == fn.generation;
     if (inst->state == Instance::State::starting || returning) ++coming;
   }
-  int limit = fn.spec.config.reserved_concurrency.value_or(options_.account_concurrency);
+  int limit = concurrency_limit(fn);
   std::size_t starting = coming;
   while (starting < fn.pending.size() && live < static_cast<std::size_t>(limit)) {
     spawn(fn);
@@ -498,6 +498,19 @@ void Pool::on_next(Instance& inst, std::shared_ptr<Responder> r) {
 
 void Pool::set_idle_timeout(const std::string& function, std::int64_t ms) {
   idle_timeout_ms_[function] = ms;
+}
+
+void Pool::set_default_concurrency(const std::string& function, int limit) {
+  if (limit > 0)
+    default_concurrency_[function] = limit;
+  else
+    default_concurrency_.erase(function);
+}
+
+int Pool::concurrency_limit(const FunctionState& fn) const {
+  if (fn.spec.config.reserved_concurrency) return *fn.spec.config.reserved_concurrency;
+  auto it = default_concurrency_.find(fn.spec.config.function_name);
+  return it != default_concurrency_.end() ? it->second : options_.account_concurrency;
 }
 
 // Once a second: stop instances idle past their function's timeout. A function with no

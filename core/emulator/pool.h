@@ -134,12 +134,16 @@ class Pool {
   // Instances idle longer than this are stopped (scale to zero); Lambda's is unspecified,
   // custom.fx.idleTimeout sets it per service, 5 minutes by default.
   void set_idle_timeout(const std::string& function, std::int64_t ms);
+  // custom.fx.concurrency: the most instances a function without reservedConcurrency may
+  // run at once (0: the account's 1000, Lambda's default account limit).
+  void set_default_concurrency(const std::string& function, int limit);
   // provisionedConcurrency: keeps `count` instances initialized ahead of traffic (with
   // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency); they are never reaped, and one
   // that dies is replaced.
   void set_provisioned(const std::string& function, int count);
 
  private:
+  int concurrency_limit(const FunctionState& fn) const;
   void reap_idle();
   void watch_memory();
   void dispatch(FunctionState& fn);
@@ -166,6 +170,7 @@ class Pool {
   std::map<std::string, std::unique_ptr<FunctionState>> functions_;
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;
   std::map<std::string, std::int64_t> idle_timeout_ms_;  // by function; default 5 minutes
+  std::map<std::string, int> default_concurrency_;       // by function: custom.fx.concurrency
   std::unique_ptr<boost::asio::steady_timer> reaper_;
   std::unique_ptr<boost::asio::steady_timer> memory_watch_;
   int next_instance_id_ = 1;

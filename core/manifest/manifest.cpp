@@ -562,6 +562,7 @@ class Loader {
     if (!value(*fx).IsMap()) fail(*fx, "a map of fx settings");
     service_.custom_fx_json = to_json(value(*fx)).dump();
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
+    if (auto limit = child(*fx, "concurrency")) integer(*limit, 1, 100000);
   }
 
   void read_layers(const Field& f) {

@@ -116,6 +116,62 @@ class ConcurrencyTest(FxTestCase):
         self.assertLessEqual(fn["busy"] + fn["idle"], 3)
 
 
+class DefaultConcurrencyTest(FxTestCase):
+    def test_custom_fx_concurrency_limits_functions_without_reserved_concurrency(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                custom:
+                  fx:
+                    concurrency: 2
+                functions:
+                  sleepy:
+                    handler: app.sleepy
+                """,
+            "app.py": """
+                import time
+                def sleepy(event, context):
+                    time.sleep(1.5)
+                    return "slept"
+                """,
+        })
+        self.ok("deploy")
+        name = f"{self.service_name}-dev-sleepy"
+        threads = [threading.Thread(target=self.fx, args=("invoke", "sleepy")) for _ in range(2)]
+        for t in threads:
+            t.start()
+        self.wait_for(lambda: function_status(self.url, name)["busy"] == 2, message="2 busy instances")
+        over = self.fx("invoke", "sleepy", "--json")
+        for t in threads:
+            t.join()
+        self.assertEqual(over.code, 1, over)
+        self.assertIn("TooManyRequestsException", over.err + over.out)
+
+    def test_a_bad_limit_is_an_error_with_its_place(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                custom:
+                  fx:
+                    concurrency: 0
+                functions:
+                  f:
+                    handler: app.f
+                """,
+            "app.py": "def f(event, context):\n    return 1\n",
+        })
+        r = self.fx("deploy")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("serverless.yaml:7:", r.err)
+        self.assertIn("concurrency", r.err)
+
+
 class ProvisionedTest(FxTestCase):
     def test_provisioned_instances_start_at_deploy_and_are_never_reaped(self):
         self.make_service({
