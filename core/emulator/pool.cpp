@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <random>
+#include <thread>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -67,7 +68,11 @@ std::string new_request_id() {
 }
 
 Pool::Pool(asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolOptions options)
-    : io_(io), sink_(sink), runtimes_(runtimes), options_(options) {}
+    : io_(io),
+      sink_(sink),
+      runtimes_(runtimes),
+      options_(options),
+      max_fresh_inits_(std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()))) {}
 
 Pool::~Pool() {
   if (reaper_) reaper_->cancel();
@@ -80,6 +85,9 @@ Pool::~Pool() {
 // also catch a spike between two looks, but needs cgroup v2's memory controller delegated to
 // the emulator, which machines like ours (cgroup v1 memory, v2 without controllers) do not do.
 void Pool::watch_memory() {
+  // Calls held back by the cold-start pacing (fresh_inits) get their instances here.
+  for (auto& [name, fn] : functions_)
+    if (!fn->pending.empty()) dispatch(*fn);
   for (auto& [name, fn] : functions_) {
     const std::uint64_t limit = static_cast<std::uint64_t>(fn->spec.config.memory_size) << 20;
     for (auto& inst : fn->instances) {
@@ -243,12 +251,30 @@ void Pool::dispatch(FunctionState& fn) {
   }
   int limit = concurrency_limit(fn);
   std::size_t starting = coming;
-  while (starting < fn.pending.size() && live < static_cast<std::size_t>(limit)) {
+  int fresh = fresh_inits();
+  while (starting < fn.pending.size() && live < static_cast<std::size_t>(limit) &&
+         fresh < max_fresh_inits_) {
     spawn(fn);
     if (fn.instances.empty() || fn.instances.back()->state == Instance::State::dead) break;
     ++starting;
     ++live;
+    ++fresh;
   }
+}
+
+// A burst of cold starts on a machine of a few cores: a hundred interpreters initializing at
+// once share the CPU and all become ready together, seconds later, while every caller waits.
+// Started a few at a time, the first are ready in tens of milliseconds and serve the queue
+// while the rest start. An init still running after kFreshInitUs (waiting on I/O, or simply
+// heavy) stops counting, so slow inits cannot hold the scale-out back for long.
+int Pool::fresh_inits() const {
+  constexpr std::int64_t kFreshInitUs = 100'000;
+  const std::int64_t now = util::monotonic_us();
+  int n = 0;
+  for (const auto& [name, fn] : functions_)
+    for (const auto& inst : fn->instances)
+      if (inst->state == Instance::State::starting && now - inst->spawn_us < kFreshInitUs) ++n;
+  return n;
 }
 
 void Pool::set_provisioned(const std::string& function, int count) {

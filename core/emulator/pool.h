@@ -144,6 +144,7 @@ class Pool {
 
  private:
   int concurrency_limit(const FunctionState& fn) const;
+  int fresh_inits() const;
   void reap_idle();
   void watch_memory();
   void dispatch(FunctionState& fn);
@@ -175,6 +176,7 @@ class Pool {
   std::unique_ptr<boost::asio::steady_timer> memory_watch_;
   int next_instance_id_ = 1;
   bool stopping_ = false;  // shutdown(): no instance is replaced any more
+  int max_fresh_inits_;    // cold starts begun in the last 100 ms, at most (see fresh_inits)
 };
 
 // A random RFC 4122 version 4 UUID, as Lambda's request ids.

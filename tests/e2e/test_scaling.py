@@ -18,7 +18,7 @@ class IdleReapTest(FxTestCase):
                   runtime: python3.11
                 custom:
                   fx:
-                    idleTimeout: 1
+                    idleTimeout: 3
                 functions:
                   pid:
                     handler: app.pid
@@ -36,8 +36,8 @@ class IdleReapTest(FxTestCase):
         again = self.ok("invoke", "pid", "--json").json()
         self.assertEqual(again["result"], first["result"])
         self.assertIsNone(again.get("init_ms"))
-        # Idle past the timeout (1 s, checked every second): the process is gone...
-        self.wait_for(lambda: not os.path.exists(f"/proc/{first['result']}"), timeout=10,
+        # Idle past the timeout (3 s, checked every second): the process is gone...
+        self.wait_for(lambda: not os.path.exists(f"/proc/{first['result']}"), timeout=15,
                       message="the idle instance to be stopped")
         info = self.ok("info", "--json").json()["functions"][0]
         self.assertEqual(info["instances"], {"busy": 0, "idle": 0})
