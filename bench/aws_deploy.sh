@@ -5,11 +5,7 @@
 #   bench/aws_deploy.sh            FXBENCH_AWS_DEPLOY_RUNS (5) repetitions; medians reported
 # Needs python3 with moto and boto3 (both on this machine's Python).
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-FX_BIN="${FX_BIN:-$repo/build/fx}"
-case "$FX_BIN" in /*) ;; *) FX_BIN="$repo/$FX_BIN" ;; esac
-[ -x "$FX_BIN" ] || { echo "bench: no fx binary at $FX_BIN" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 python3 -c "import moto, boto3" 2>/dev/null || { echo "bench: python3 needs moto and boto3" >&2; exit 1; }
 out="$here/results/aws-deploy-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"

@@ -10,11 +10,7 @@
 # FX_BIN (default build/fx), FXBENCH_COST_RECORDS (1000000), FXBENCH_COST_RUNS (10),
 # FXBENCH_LOG_LINES (50). Loopback only, its own FX_HOME and emulator. About 1-2 minutes.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-FX_BIN="${FX_BIN:-$repo/build/fx}"
-case "$FX_BIN" in /*) ;; *) FX_BIN="$repo/$FX_BIN" ;; esac
-[ -x "$FX_BIN" ] || { echo "bench: no fx binary at $FX_BIN" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is needed: apt-get install -y hyperfine" >&2; exit 1; }
 out="$here/results/cost-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"

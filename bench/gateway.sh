@@ -4,12 +4,8 @@
 # serverless-offline@13 come from bench/run.sh's npm folder (FXBENCH_NPM_DIR).
 #   bench/gateway.sh [--no-peers]      FXBENCH_GW_DURATION (10s), FXBENCH_GW_LONG (100000)
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-FX_BIN="${FX_BIN:-$repo/build/fx}"
-case "$FX_BIN" in /*) ;; *) FX_BIN="$repo/$FX_BIN" ;; esac
-[ -x "$FX_BIN" ] || { echo "bench: no fx binary at $FX_BIN" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "bench: wrk is needed: apt-get install -y wrk" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+need_wrk
 out="$here/results/gateway-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 exec python3 "$here/gateway/gateway.py" --fx "$FX_BIN" --out "$out" "$@"

@@ -13,15 +13,11 @@
 # Loopback only, bounded loops, about 4-5 minutes on a 2-core machine.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
-FX_BIN="${FX_BIN:-$repo/build/fx}"
-case "$FX_BIN" in /*) ;; *) FX_BIN="$repo/$FX_BIN" ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 export FXBENCH_NPM_DIR="${FXBENCH_NPM_DIR:-/tmp/fxbench-npm}"
 
 die() { echo "bench: $*" >&2; exit 1; }
 
-[ -x "$FX_BIN" ] || die "no fx binary at $FX_BIN: build it (scripts/build.sh) or set FX_BIN"
 command -v python3 >/dev/null || die "python3 is needed"
 command -v hyperfine >/dev/null || die "hyperfine is needed: apt-get install -y hyperfine"
 command -v "${CC:-cc}" >/dev/null || die "a C compiler is needed (cc) for bench/lambda_client.c"

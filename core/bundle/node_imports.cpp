@@ -9,6 +9,7 @@
 // fails; such a dependency is placed in a nested node_modules under the package that needs it,
 // which Node's walk-up then finds (a "mount": logical directory → real directory).
 #include "core/bundle/node_imports.h"
+#include "core/util/text.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -638,11 +639,7 @@ bool is_require_kind(ImportRef::Kind k) {
   return k == ImportRef::Kind::require || k == ImportRef::Kind::require_resolve;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using util::ascii_lower;
 
 // Directories a runtime never reads, dropped from whole-package and directory copies.
 bool is_stripped_dir(std::string_view name) {
@@ -653,7 +650,7 @@ bool is_stripped_dir(std::string_view name) {
 
 // Files a runtime never reads: docs, licenses, source maps, TypeScript, tests, tool configs.
 bool is_stripped_file(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = ascii_lower(name);
   static const std::string_view suffixes[] = {".md",  ".markdown", ".map",     ".ts",     ".tsx",
                                               ".mts", ".cts",      ".test.js", ".spec.js"};
   for (auto s : suffixes) {

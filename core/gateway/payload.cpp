@@ -23,12 +23,7 @@ constexpr const char* kAccountId = "000000000000";
 constexpr const char* kApiId = "fxlocal";
 constexpr const char* kProtocol = "HTTP/1.1";
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using util::ascii_lower;
 
 std::string_view trim(std::string_view text) {
   auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
@@ -131,7 +126,7 @@ bool valid_utf8(std::string_view text) {
 // else base64-encoded. A text type with bytes that are not UTF-8 is encoded too, or the event
 // would not be valid JSON.
 bool is_text_media_type(std::string_view content_type) {
-  const std::string type = lower(trim(content_type.substr(0, content_type.find(';'))));
+  const std::string type = ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
   return type.starts_with("text/") || type == "application/json" || type == "application/xml" ||
          type == "application/javascript" || type == "application/x-www-form-urlencoded" ||
          type.ends_with("+json") || type.ends_with("+xml");
@@ -255,7 +250,7 @@ std::string build_event_v2(const GatewayRequest& request, const RouteTable::Matc
   json cookies = json::array();
   json headers = json::object();
   for (const auto& group : group_headers(request.headers)) {
-    const std::string name = lower(group.name);
+    const std::string name = ascii_lower(group.name);
     if (name == "cookie") {
       for (const auto& value : group.values) {
         std::string_view rest = value;

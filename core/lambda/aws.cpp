@@ -39,11 +39,7 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using util::ascii_lower;
 
 // --- the shared credentials and config files --------------------------------------------
 
@@ -104,7 +100,7 @@ IniFile read_ini(const std::string& path) {
     if (!current || indented) continue;
     auto eq = t.find_first_of("=:");
     if (eq == std::string::npos) continue;
-    (*current)[lower(trim(t.substr(0, eq)))] = trim(t.substr(eq + 1));
+    (*current)[ascii_lower(trim(t.substr(0, eq)))] = trim(t.substr(eq + 1));
   }
   return ini;
 }
@@ -368,7 +364,7 @@ std::vector<std::string> endpoint_env_names(std::string_view service) {
 }
 
 bool env_true(const char* name) {
-  std::string v = lower(env(name));
+  std::string v = ascii_lower(env(name));
   return v == "true" || v == "1";
 }
 

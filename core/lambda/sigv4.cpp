@@ -156,12 +156,7 @@ std::string canonical_query(std::string_view query) {
   return out;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using util::ascii_lower;
 
 // Trimmed, with runs of whitespace collapsed to one space (botocore: ' '.join(v.split())).
 std::string canonical_header_value(std::string_view value) {
@@ -221,7 +216,7 @@ Signature sigv4_signature(const SigningInput& input, const AwsCredentials& crede
   std::vector<std::pair<std::string, std::string>> canonical;
   bool has_host = false;
   for (const auto& [name, value] : headers) {
-    std::string key = lower(canonical_header_value(name));
+    std::string key = ascii_lower(canonical_header_value(name));
     if (is_unsigned_header(key)) continue;
     has_host = has_host || key == "host";
     std::string v = canonical_header_value(value);
