@@ -1232,8 +1232,11 @@ bool stop_emulator(const fs::path& home) {
   auto running = running_emulator(home);
   if (!running) return false;
   ::kill(running->pid, SIGTERM);
+  // Done when the process is gone, not when emulator.json is: the emulator removes that
+  // first and still holds FX_HOME's lock while it commits its last log lines, and an
+  // `fx emulator start` right after this returns must find the home free.
   for (int i = 0; i < 500; ++i) {  // up to 10 s
-    if (!running_emulator(home)) return true;
+    if (::kill(running->pid, 0) != 0 && errno == ESRCH) return true;
     ::usleep(20'000);
   }
   ::kill(running->pid, SIGKILL);

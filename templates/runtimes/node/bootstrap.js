@@ -58,9 +58,11 @@ function parseResponse(buf) {
   const status = Number(lines[0].split(' ')[1]);
   const keep = !/close/i.test(headers.connection || '');
   let body = buf.subarray(end + 4);
+  let used;
   if (/chunked/i.test(headers['transfer-encoding'] || '')) {
     const parts = [];
-    for (let at = 0; ;) {
+    let at = 0;
+    for (;;) {
       const eol = body.indexOf('\r\n', at);
       if (eol < 0) return { chunked: true };
       const n = parseInt(body.toString('latin1', at, eol), 16);
@@ -70,15 +72,20 @@ function parseResponse(buf) {
       at = eol + 2 + n + 2;
     }
     body = Buffer.concat(parts);
+    used = end + 4 + at + 5;  // the last chunk: "0\r\n\r\n"
   } else {
     const n = Number(headers['content-length'] || 0);
     if (body.length < n) return { need: end + 4 + n };
     body = body.subarray(0, n);
+    used = end + 4 + n;
   }
-  return { status, headers, body: body.toString('utf8'), keep };
+  return { status, headers, body: body.toString('utf8'), keep, used };
 }
 
-function api(method, p, body = '', headers = {}, retried = false) {
+// With thenNext, the request for the next event goes out in the same write (HTTP/1.1
+// pipelining) and the promise resolves to that next event: the Runtime API wakes once per
+// invocation for both.
+function api(method, p, body = '', headers = {}, retried = false, thenNext = false) {
   return new Promise((resolve, reject) => {
     const reused = idle.length > 0;
     const s = reused ? idle.pop() : connect();
@@ -87,37 +94,59 @@ function api(method, p, body = '', headers = {}, retried = false) {
     let size = 0;
     let wait = null;  // what parseResponse said we lack
     let tail = '';
+    let first = null;  // with thenNext: the answer to the request itself
     const settle = (err, res) => {
       s.off('data', onData);
       s.off('close', onClose);
       if (err) {
         s.destroy();
         // A kept-alive connection the server closed while idle: retry once on a new one.
-        if (reused && !size && !retried) api(method, p, body, headers, true).then(resolve, reject);
+        if (reused && !size && !retried && !first)
+          api(method, p, body, headers, true, thenNext).then(resolve, reject);
         else reject(err);
       } else {
         if (res.keep) idle.push(s.unref());
         else s.destroy();
-        resolve(res);
+        // The server closed after answering the request: ask for the next event again.
+        if (thenNext && res === first) api('GET', '/invocation/next').then(resolve, reject);
+        else resolve(res);
       }
     };
     const onData = (d) => {
-      chunks.push(d);
-      size += d.length;
-      tail = (tail + d.toString('latin1', Math.max(0, d.length - 5))).slice(-5);
+      if (d) {
+        chunks.push(d);
+        size += d.length;
+        tail = (tail + d.toString('latin1', Math.max(0, d.length - 5))).slice(-5);
+      }
       if (wait && (wait.need ? size < wait.need : tail !== '0\r\n\r\n')) return;
       const all = chunks.length > 1 ? Buffer.concat(chunks.splice(0)) : chunks.pop();
       chunks.push(all);
       const res = parseResponse(all);
-      if (res && res.status) settle(null, res);
-      else wait = res;
+      if (!res || !res.status) {
+        wait = res;
+        return;
+      }
+      if (!thenNext || first) return settle(null, res);
+      first = res;
+      if (!res.keep) return settle(null, res);  // no next answer will come on this socket
+      // The first of two answers: the rest of the bytes start the next one.
+      const rest = all.subarray(res.used);
+      chunks.splice(0, chunks.length, ...(rest.length ? [rest] : []));
+      size = rest.length;
+      tail = rest.toString('latin1', Math.max(0, rest.length - 5));
+      wait = null;
+      if (rest.length) onData(null);
     };
     const onClose = () => settle(new Error('Runtime API connection closed'));
     s.on('data', onData);
     s.on('close', onClose);
     let head = `${method} ${PREFIX}${p} HTTP/1.1\r\nHost: ${env.AWS_LAMBDA_RUNTIME_API}\r\n`;
     for (const k in headers) head += `${k}: ${headers[k]}\r\n`;
-    s.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const nextHead = thenNext
+      ? `GET ${PREFIX}/invocation/next HTTP/1.1\r\nHost: ${env.AWS_LAMBDA_RUNTIME_API}\r\n` +
+        'Content-Length: 0\r\n\r\n'
+      : '';
+    s.write(`${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}${nextHead}`);
   });
 }
 
@@ -303,13 +332,14 @@ function invoke(handler, isAsync, res) {
       err = runtimeError('JSONStringifyError', 'Unable to stringify response body');
     let post;
     if (err == null) {
-      post = api('POST', `${url}/response`, body, { 'Content-Type': 'application/json' });
+      post = api('POST', `${url}/response`, body, { 'Content-Type': 'application/json' }, false,
+                 true);
     } else {
       console.error('Invoke Error', toFormatted(err));
       post = api('POST', `${url}/error`, JSON.stringify(toRapidResponse(err)),
-                 errorHeaders('Unhandled'));
+                 errorHeaders('Unhandled'), false, true);
     }
-    post.then(() => setImmediate(next), lost);
+    post.then((nextEvent) => invoke(handler, isAsync, nextEvent), lost);
   };
 
   let waits = true;

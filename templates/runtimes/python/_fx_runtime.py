@@ -61,10 +61,16 @@ class _Client:
         self.got = True
         self.buf += data
 
-    def request(self, method, path, body=b'', headers=''):
-        """Returns (status, {lower-case header: value}, body bytes)."""
-        head = (f'{method} {_API}{path} HTTP/1.1\r\nHost: {self.host}\r\n{headers}'
+    def _head(self, method, path, body, headers):
+        return (f'{method} {_API}{path} HTTP/1.1\r\nHost: {self.host}\r\n{headers}'
                 f'Content-Length: {len(body)}\r\n\r\n').encode('latin-1')
+
+    def request(self, method, path, body=b'', headers='', then_next=False):
+        """Returns (status, {lower-case header: value}, body bytes). With then_next, the
+        request for the next event goes out in the same write (HTTP/1.1 pipelining), and the
+        answer returned is that next event: one wake-up of the Runtime API instead of two."""
+        head = self._head(method, path, body, headers)
+        tail = self._head('GET', '/invocation/next', b'', '') if then_next else b''
         while True:
             reused = self.sock is not None
             self.got = False
@@ -72,16 +78,24 @@ class _Client:
                 if not reused:
                     self._connect()
                 if len(body) < 65536:
-                    self.sock.sendall(head + body)
+                    self.sock.sendall(head + body + tail)
                 else:  # up to 6 MB: no need to copy it behind the head
                     self.sock.sendall(head)
                     self.sock.sendall(body)
-                return self._response()
+                    if tail:
+                        self.sock.sendall(tail)
+                answer = self._response()
+                break
             except (OSError, _Lost):
                 self.close()
                 # A kept-alive connection the server dropped before answering: retry once.
                 if not reused or self.got:
                     raise _Lost(f'{method} {path} failed')
+        if not then_next:
+            return answer
+        if self.sock is None:  # the server closed after its answer: ask for the next again
+            return self.request('GET', '/invocation/next')
+        return self._response()
 
     def _response(self):
         buf = self.buf
@@ -362,8 +376,9 @@ def main():
         raise TypeError(f'Object of type {o.__class__.__name__} is not JSON serializable')
     encode = json.JSONEncoder(ensure_ascii=ascii_only, default=default).encode
 
+    answer = api.request('GET', '/invocation/next')
     while True:
-        status, h, body = api.request('GET', '/invocation/next')
+        status, h, body = answer
         if status != 200:
             raise _Lost(f'next: HTTP {status}')
         rid = _request_id = h.get('lambda-runtime-aws-request-id', '')
@@ -400,12 +415,14 @@ def main():
             err = _error(e, rid)
             _log_error(err)
             _flush()
-            api.request('POST', f'/invocation/{rid}/error', json.dumps(err).encode(),
-                        'Content-Type: application/json\r\n'
-                        'Lambda-Runtime-Function-Error-Type: Unhandled\r\n')
+            answer = api.request('POST', f'/invocation/{rid}/error', json.dumps(err).encode(),
+                                 'Content-Type: application/json\r\n'
+                                 'Lambda-Runtime-Function-Error-Type: Unhandled\r\n',
+                                 then_next=True)
         else:
             _flush()
-            api.request('POST', f'/invocation/{rid}/response', out, f'Content-Type: {ctype}\r\n')
+            answer = api.request('POST', f'/invocation/{rid}/response', out,
+                                 f'Content-Type: {ctype}\r\n', then_next=True)
 
 
 def _undo_locale_coercion():
