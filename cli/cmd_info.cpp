@@ -25,11 +25,13 @@ actions::ResolvedTarget target_of(const GlobalOptions& g, const manifest::Servic
 int info_aws(const GlobalOptions& g, const manifest::Service& service,
              const actions::ResolvedTarget& target) {
   auto s = style_for(g, 1);
+  // Asked before anything is printed: a failing call is then the command's only output.
+  auto described = actions::describe_on_aws(service, target.endpoint);
   if (!g.json)
     fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n",
                s.bold(service.name), service.stage, target.endpoint.region, target.endpoint.url);
   json functions = json::array(), routes = json::array();
-  for (const auto& info : actions::describe_on_aws(service, target.endpoint)) {
+  for (const auto& info : described) {
     json j = {
         {"function", info.function}, {"name", info.name}, {"deployed", info.config.has_value()}};
     if (!info.config) {
@@ -115,11 +117,15 @@ int run_info(const GlobalOptions& g) {
   }
   json functions = json::array();
   auto s = style_for(g, 1);
+  // Asked before anything is printed: a failing call (a wrong token) is then the only output.
+  std::vector<std::optional<lambda::FunctionConfiguration>> configs;
+  for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
   if (!g.json)
     fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n",
                s.bold(service.name), service.stage, service.region, target.endpoint.url);
-  for (const auto& f : service.functions) {
-    auto deployed = client.get_function(f.name);
+  for (std::size_t at = 0; at < service.functions.size(); ++at) {
+    const auto& f = service.functions[at];
+    const auto& deployed = configs[at];
     json j = {{"function", f.key}, {"name", f.name}, {"deployed", deployed.has_value()}};
     if (deployed) {
       j["runtime"] = deployed->runtime;

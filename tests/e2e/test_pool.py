@@ -367,6 +367,9 @@ class IsolationTest(FxTestCase):
         line = next(l["message"] for l in self.logs("spawner") if l["message"].startswith("child "))
         hung_child = int(line.split()[1])
         self.wait_for(lambda: process_gone(hung_child), message="the child to die at the timeout")
+        # The next call starts a fresh instance.
+        fresh = self.ok("invoke", "spawner", "--json").json()
+        self.assertIsNotNone(fresh["init_ms"], "a call after a timeout is a cold start")
 
     def test_an_init_error_goes_to_the_first_caller_and_the_next_call_retries_init(self):
         flag = os.path.join(self.root, "init-failed-once")

@@ -166,6 +166,9 @@ class SharedEmulatorTest(FxTestCase):
                     r = self.remote_fx(*command, token=token)
                     self.assert_token_error(r)
                     self.assertIn(says, r.err)
+                    # Nothing half-printed before the error (fx info's header, say).
+                    if command[0] not in ("logs",):
+                        self.assertEqual(r.out.strip(), "", r)
         # A token that is a prefix of the right one is wrong too.
         self.assert_token_error(self.remote_fx("invoke", "hello", token=TOKEN[:-1]))
         # The remote is unharmed and still has the function.
