@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/store/sqlite.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
 #include "core/util/time.h"
@@ -52,58 +52,9 @@ constexpr int kMaxMessageAttributes = 10;
 constexpr int kMaxLambdaBatch = 10'000;
 constexpr std::string_view kReceiptPrefix = "fx1";
 
-// Binds in order; resets the statement when it goes out of scope.
-struct Stmt {
-  sqlite3_stmt* s;
-  int next = 1;
-  explicit Stmt(sqlite3_stmt* stmt) : s(stmt) {}
-  ~Stmt() {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-  }
-  Stmt& bind(const std::string& v) {
-    sqlite3_bind_text(s, next++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(std::int64_t v) {
-    sqlite3_bind_int64(s, next++, v);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw Error(fmt::format("queue store: {}", sqlite3_errmsg(sqlite3_db_handle(s))));
-  }
-  std::string text(int col) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) { return sqlite3_column_int64(s, col); }
-  bool is_null(int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
-};
-
-// BEGIN IMMEDIATE takes the write lock up front, so that two connections reading then writing
-// cannot deadlock; anything thrown before commit() rolls back.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { run("BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (db_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    run("COMMIT");
-    db_ = nullptr;
-  }
-
- private:
-  void run(const char* sql) {
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
-      throw Error(fmt::format("queue store: {}", sqlite3_errmsg(db_)));
-  }
-  sqlite3* db_;
-};
+using store::Database;
+using store::Stmt;
+using store::Transaction;
 
 SqsError invalid_parameter(const std::string& message) {
   return SqsError("InvalidParameterValue", message);
@@ -523,44 +474,20 @@ struct QueueStore::QueueRow {
 };
 
 QueueStore::QueueStore(const std::filesystem::path& path, Clock now_ms)
-    : now_(now_ms ? std::move(now_ms) : Clock(util::now_ms)), path_(path) {
-  if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw Error(fmt::format("cannot open the queue store {}: {}", path.string(), msg),
-                "check that FX_HOME is writable");
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  // WAL with NORMAL sync: a commit is in the log before the call returns, so a killed
-  // process loses nothing that was acknowledged (only a power cut could lose the last ones).
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
+    : now_(now_ms ? std::move(now_ms) : Clock(util::now_ms)),
+      db_(std::make_unique<Database>(path, Database::Options{"queue store"})),
+      path_(path) {
   exec(kSchema);
 }
 
-QueueStore::~QueueStore() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  sqlite3_close(db_);
-}
+QueueStore::~QueueStore() = default;
 
 void QueueStore::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw Error(fmt::format("queue store {}: {}", path_.string(), msg));
-  }
+  db_->exec(sql);
 }
 
 sqlite3_stmt* QueueStore::prepare(const char* sql) {
-  for (auto& [text, stmt] : statements_)
-    if (text == sql) return stmt;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK)
-    throw Error(fmt::format("queue store: {}", sqlite3_errmsg(db_)));
-  statements_.emplace_back(sql, stmt);
-  return stmt;
+  return db_->prepare(sql);
 }
 
 void QueueStore::set_listener(Listener listener) {
@@ -607,7 +534,7 @@ bool QueueStore::create_queue(const std::string& name, const QueueAttributes& at
     normalized[key] = normalized_attribute(key, value);
   }
 
-  Transaction tx(db_);
+  Transaction tx(*db_);
   if (auto existing = find_queue(name)) {
     // SQS's idempotency rule: only the attributes given are compared, with the queue's values.
     for (const auto& [key, value] : normalized)
@@ -656,7 +583,7 @@ std::vector<std::string> QueueStore::list_queues(const std::string& prefix) {
 
 void QueueStore::delete_queue(const std::string& name) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  Transaction tx(*db_);
   require_queue(name);
   static const char* delete_messages = "DELETE FROM messages WHERE queue=?";
   Stmt(prepare(delete_messages)).bind(name).step();
@@ -702,7 +629,7 @@ void QueueStore::set_attributes(const std::string& name, const QueueAttributes& 
   std::lock_guard lock(mutex_);
   QueueAttributes normalized;
   for (const auto& [key, value] : attributes) normalized[key] = normalized_attribute(key, value);
-  Transaction tx(db_);
+  Transaction tx(*db_);
   QueueRow queue = require_queue(name);
   for (const auto& [key, value] : normalized) {
     if (value.empty())
@@ -717,7 +644,7 @@ void QueueStore::set_attributes(const std::string& name, const QueueAttributes& 
 
 void QueueStore::tag_queue(const std::string& name, const Tags& tags) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  Transaction tx(*db_);
   QueueRow queue = require_queue(name);
   for (const auto& [key, value] : tags) queue.tags[key] = value;
   static const char* sql = "UPDATE queues SET tags=? WHERE name=?";
@@ -727,7 +654,7 @@ void QueueStore::tag_queue(const std::string& name, const Tags& tags) {
 
 void QueueStore::untag_queue(const std::string& name, const std::vector<std::string>& keys) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  Transaction tx(*db_);
   QueueRow queue = require_queue(name);
   for (const auto& key : keys) queue.tags.erase(key);
   static const char* sql = "UPDATE queues SET tags=? WHERE name=?";
@@ -818,7 +745,7 @@ std::vector<Message> QueueStore::receive_for_lambda(const std::string& queue, in
 std::vector<Message> QueueStore::receive_locked(const std::string& queue_name, int max,
                                                 std::optional<int> visibility_timeout_s,
                                                 std::string& redriven_to) {
-  Transaction tx(db_);
+  Transaction tx(*db_);
   QueueRow queue = require_queue(queue_name);
   int visibility =
       visibility_timeout_s.value_or(static_cast<int>(queue.number("VisibilityTimeout")));
@@ -939,7 +866,7 @@ void QueueStore::change_visibility(const std::string& queue_name, const std::str
       .bind(id)
       .bind(receipt_handle)
       .step();
-  if (sqlite3_changes(db_) == 0)
+  if (sqlite3_changes(db_->handle()) == 0)
     throw invalid_parameter(
         fmt::format("Value {} for parameter ReceiptHandle is invalid. Reason: Message does not "
                     "exist or is not available for visibility timeout change.",
@@ -950,7 +877,7 @@ void QueueStore::change_visibility(const std::string& queue_name, const std::str
 
 void QueueStore::purge(const std::string& queue_name) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  Transaction tx(*db_);
   require_queue(queue_name);
   static const char* sql = "DELETE FROM messages WHERE queue=?";
   Stmt(prepare(sql)).bind(queue_name).step();

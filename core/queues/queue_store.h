@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -20,8 +21,10 @@
 #include <utility>
 #include <vector>
 
-struct sqlite3;
 struct sqlite3_stmt;
+namespace fx::store {
+class Database;
+}
 
 namespace fx::queues {
 
@@ -192,9 +195,8 @@ class QueueStore {
   Clock now_;
   std::mutex listener_mutex_;
   Listener listener_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store::Database> db_;
   std::filesystem::path path_;
-  std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
 };
 
 }  // namespace fx::queues

@@ -3,10 +3,9 @@
 #include <set>
 #include <string_view>
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
 
+#include "core/store/sqlite.h"
 #include "core/util/error.h"
 
 namespace fx::store {
@@ -66,76 +65,19 @@ CREATE TABLE IF NOT EXISTS async_invocations (
 );
 )sql";
 
-// Binds in order; the statement is reset by the caller's Stmt guard.
-struct Stmt {
-  sqlite3_stmt* s;
-  int next = 1;
-  explicit Stmt(sqlite3_stmt* stmt) : s(stmt) {}
-  ~Stmt() {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-  }
-  Stmt& bind(const std::string& v) {
-    sqlite3_bind_text(s, next++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(std::int64_t v) {
-    sqlite3_bind_int64(s, next++, v);
-    return *this;
-  }
-  Stmt& bind(double v) {
-    sqlite3_bind_double(s, next++, v);
-    return *this;
-  }
-  Stmt& bind_null() {
-    sqlite3_bind_null(s, next++);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw Error(fmt::format("state store: {}", sqlite3_errmsg(sqlite3_db_handle(s))));
-  }
-  std::string text(int col) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-    return p ? std::string(p, sqlite3_column_bytes(s, col)) : std::string();
-  }
-  std::int64_t integer(int col) { return sqlite3_column_int64(s, col); }
-  double real(int col) { return sqlite3_column_double(s, col); }
-  bool is_null(int col) { return sqlite3_column_type(s, col) == SQLITE_NULL; }
-};
-
 }  // namespace
 
-Store::Store(const std::filesystem::path& path) : path_(path) {
-  // NOMUTEX: a connection is used by one thread at a time (see store.h), so SQLite need not
-  // lock around every call; over a million rows those locks were a fifth of the time.
-  if (sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw Error(fmt::format("cannot open the state store {}: {}", path.string(), msg),
-                "check that FX_HOME is writable");
-  }
-  sqlite3_busy_timeout(db_, 5000);
-  // WAL lets `fx logs` read while the emulator writes; NORMAL sync keeps every commit safe
-  // from a killed process (only a power cut may lose the last ones) without an fsync each.
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
-  // Reads straight from the page cache instead of a pread and a copy per page: a cost report
-  // reads every usage record.
-  exec("PRAGMA mmap_size=1073741824");
+Store::Store(const std::filesystem::path& path)
+    : db_(std::make_unique<Database>(
+          path, Database::Options{"state store", /*single_thread=*/true, /*memory_mapped=*/true})),
+      path_(path) {
+  // single_thread: a connection is used by one thread at a time (see store.h); memory_mapped:
+  // a cost report reads every usage record.
   exec(kSchema);
   migrate();
 }
 
-Store::~Store() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
-  sqlite3_close(db_);
-}
+Store::~Store() = default;
 
 // Session-1 stores kept usage in `reports`, keyed by request id: a retried asynchronous
 // invocation (same request id) replaced its earlier attempt's record. Records move to
@@ -159,22 +101,11 @@ void Store::migrate() {
 }
 
 void Store::exec(const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw Error(fmt::format("state store {}: {}", path_.string(), msg));
-  }
+  db_->exec(sql);
 }
 
 sqlite3_stmt* Store::prepare(const char* sql) {
-  for (auto& [text, stmt] : statements_)
-    if (text == sql) return stmt;
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK)
-    throw Error(fmt::format("state store: {}", sqlite3_errmsg(db_)));
-  statements_.emplace_back(sql, stmt);
-  return stmt;
+  return db_->prepare(sql);
 }
 
 void Store::begin() {
@@ -289,7 +220,7 @@ std::int64_t Store::add_async(const AsyncInvocation& a) {
       "created_ms) VALUES (?,?,?,?,?,?)"));
   st.bind(a.request_id).bind(a.function).bind(a.payload).bind(std::int64_t{a.attempts});
   st.bind(a.next_attempt_ms).bind(a.created_ms).step();
-  return sqlite3_last_insert_rowid(db_);
+  return sqlite3_last_insert_rowid(db_->handle());
 }
 
 void Store::update_async(std::int64_t id, int attempts, std::int64_t next_attempt_ms) {
@@ -400,12 +331,12 @@ void Store::for_each_report(const std::vector<std::string>& functions, std::int6
   auto scan = [&](Stmt& st, const std::set<std::string, std::less<>>* wanted) {
     while (st.step()) {
       if (wanted) {
-        auto p = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
-        std::string_view name(p ? p : "", p ? sqlite3_column_bytes(st.s, 0) : 0);
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+        std::string_view name(p ? p : "", p ? sqlite3_column_bytes(st.get(), 0) : 0);
         if (!wanted->contains(name)) continue;
       }
-      assign(r.function, st.s, 0);
-      assign(r.version, st.s, 1);
+      assign(r.function, st.get(), 0);
+      assign(r.version, st.get(), 1);
       r.start_ms = st.integer(2);
       r.duration_ms = st.real(3);
       r.billed_ms = st.integer(4);
@@ -415,8 +346,8 @@ void Store::for_each_report(const std::vector<std::string>& functions, std::int6
         r.init_ms.reset();
       else
         r.init_ms = st.real(7);
-      assign(r.architecture, st.s, 8);
-      assign(r.outcome, st.s, 9);
+      assign(r.architecture, st.get(), 8);
+      assign(r.outcome, st.get(), 9);
       r.cpu_ms = st.real(10);
       visit(r);
     }

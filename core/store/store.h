@@ -14,10 +14,11 @@
 
 #include "core/usage/report.h"
 
-struct sqlite3;
 struct sqlite3_stmt;
 
 namespace fx::store {
+
+class Database;
 
 struct StoredFunction {
   std::string name;
@@ -110,9 +111,8 @@ class Store {
   void exec(const char* sql);
   void migrate();
 
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<Database> db_;
   std::filesystem::path path_;
-  std::vector<std::pair<const char*, sqlite3_stmt*>> statements_;
 };
 
 }  // namespace fx::store
