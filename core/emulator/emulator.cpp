@@ -152,6 +152,17 @@ class BackgroundWorker {
   std::thread thread_;
 };
 
+// The instances' Unix sockets live in FX_HOME/run, emptied at each start (a killed emulator
+// leaves its sockets behind).
+PoolOptions pool_options(const fs::path& home) {
+  PoolOptions o;
+  std::error_code ec;
+  fs::remove_all(home / "run", ec);
+  if (fs::create_directories(home / "run", ec) || fs::is_directory(home / "run"))
+    o.socket_dir = home / "run";
+  return o;
+}
+
 class Emulator {
  public:
   Emulator(const EmulatorOptions& options, asio::io_context& io)
@@ -160,7 +171,7 @@ class Emulator {
         sink_(options.home / "state.db"),
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
-        pool_(io, sink_, runtimes_, PoolOptions{}),
+        pool_(io, sink_, runtimes_, pool_options(options.home)),
         events_(io, pool_, sink_, options.region, clock_speed()),
         gateway_(io, pool_, sink_),
         queues_(io, pool_, sink_, options.home / "queues.db", options.region),

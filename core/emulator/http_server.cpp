@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 
 #include <fcntl.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <optional>
 #include <set>
@@ -21,6 +23,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using local = asio::local::stream_protocol;
 
 namespace {}  // namespace
 
@@ -70,44 +73,56 @@ HttpResponse HttpResponse::json(int status, std::string body) {
   return r;
 }
 
-class Session;
+// One connection, whatever carries it (TCP, or a Unix socket for fx's own runtime shims).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void close() = 0;
+  virtual bool open() const = 0;
+  virtual void respond(HttpResponse response, bool keep_alive) = 0;
+};
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& io;
   RequestHandler handler;
   std::size_t body_limit;
   tcp::acceptor acceptor;
-  std::set<std::shared_ptr<Session>> sessions;
+  std::optional<local::acceptor> local_acceptor;
+  std::string local_path;  // the Unix socket's file, removed at close
+  std::set<std::shared_ptr<SessionBase>> sessions;
   bool closed = false;
 
   Impl(asio::io_context& ctx, RequestHandler h, std::size_t limit)
       : io(ctx), handler(std::move(h)), body_limit(limit), acceptor(ctx) {}
   void accept();
+  void accept_local();
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+template <class Protocol>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Protocol>> {
  public:
-  Session(tcp::socket socket, std::weak_ptr<HttpServer::Impl> server)
+  Session(typename Protocol::socket socket, std::weak_ptr<HttpServer::Impl> server)
       : stream_(std::move(socket)), server_(std::move(server)) {}
 
   void start() { read_header(); }
-  void close() {
+  void close() override {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().shutdown(asio::socket_base::shutdown_both, ec);
     stream_.socket().close(ec);
     open_ = false;
   }
-  bool open() const { return open_; }
-  void respond(HttpResponse response, bool keep_alive);
+  bool open() const override { return open_; }
+  void respond(HttpResponse response, bool keep_alive) override;
 
  private:
+  using std::enable_shared_from_this<Session<Protocol>>::shared_from_this;
   void read_header();
   void on_header(beast::error_code ec);
   void read_body();
   void on_request(beast::error_code ec);
   void finish();
 
-  beast::tcp_stream stream_;
+  beast::basic_stream<Protocol> stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::empty_body> continue_;
@@ -117,7 +132,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class SessionResponder : public Responder {
  public:
-  SessionResponder(std::shared_ptr<Session> s, bool keep_alive)
+  SessionResponder(std::shared_ptr<SessionBase> s, bool keep_alive)
       : session_(std::move(s)), keep_alive_(keep_alive) {}
   ~SessionResponder() override {
     // A handler that forgot to answer must not leave the client hanging forever.
@@ -134,12 +149,13 @@ class SessionResponder : public Responder {
   bool connected() const override { return session_->open(); }
 
  private:
-  std::shared_ptr<Session> session_;
+  std::shared_ptr<SessionBase> session_;
   bool keep_alive_;
   bool sent_ = false;
 };
 
-void Session::read_header() {
+template <class Protocol>
+void Session<Protocol>::read_header() {
   parser_.emplace();
   if (auto server = server_.lock()) parser_->body_limit(server->body_limit);
   parser_->header_limit(64 * 1024);
@@ -148,7 +164,8 @@ void Session::read_header() {
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
-void Session::on_header(beast::error_code ec) {
+template <class Protocol>
+void Session<Protocol>::on_header(beast::error_code ec) {
   if (ec) return finish();
   // curl and some SDKs wait for "100 Continue" before sending a large body.
   auto expect = parser_->get()[http::field::expect];
@@ -164,13 +181,15 @@ void Session::on_header(beast::error_code ec) {
   read_body();
 }
 
-void Session::read_body() {
+template <class Protocol>
+void Session<Protocol>::read_body() {
   http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_request(ec); });
 }
 
-void Session::on_request(beast::error_code ec) {
+template <class Protocol>
+void Session<Protocol>::on_request(beast::error_code ec) {
   if (ec == http::error::body_limit) {
     auto r = HttpResponse::json(
         413, R"({"Type":"User","message":"Request must be smaller than the limit"})");
@@ -195,7 +214,8 @@ void Session::on_request(beast::error_code ec) {
   server->handler(req, std::move(responder));
 }
 
-void Session::respond(HttpResponse response, bool keep_alive) {
+template <class Protocol>
+void Session<Protocol>::respond(HttpResponse response, bool keep_alive) {
   auto res = std::make_shared<http::response<http::string_body>>();
   res->version(11);
   res->result(static_cast<unsigned>(response.status));
@@ -211,7 +231,8 @@ void Session::respond(HttpResponse response, bool keep_alive) {
       });
 }
 
-void Session::finish() {
+template <class Protocol>
+void Session<Protocol>::finish() {
   close();
   if (auto server = server_.lock()) server->sessions.erase(shared_from_this());
 }
@@ -221,12 +242,25 @@ void HttpServer::Impl::accept() {
     if (self->closed) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session>(std::move(socket), self);
+      auto session = std::make_shared<Session<tcp>>(std::move(socket), self);
       self->sessions.insert(session);
       session->start();
     }
     self->accept();
   });
+}
+
+void HttpServer::Impl::accept_local() {
+  local_acceptor->async_accept(
+      io, [self = shared_from_this()](beast::error_code ec, local::socket socket) {
+        if (self->closed) return;
+        if (!ec) {
+          auto session = std::make_shared<Session<local>>(std::move(socket), self);
+          self->sessions.insert(session);
+          session->start();
+        }
+        self->accept_local();
+      });
 }
 
 HttpServer::HttpServer(asio::io_context& io, RequestHandler handler, std::size_t body_limit)
@@ -262,11 +296,36 @@ std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port)
   return a.local_endpoint().port();
 }
 
+void HttpServer::listen_unix(const std::string& path) {
+  // (Not Linux's abstract namespace: Node's net module cannot connect to one.)
+  if (path.size() >= sizeof(sockaddr_un::sun_path))
+    throw Error(fmt::format("the Unix socket path {} is too long", path));
+  ::unlink(path.c_str());
+  local::endpoint endpoint(path);
+  auto& a = impl_->local_acceptor.emplace(impl_->io);
+  impl_->local_path = path;
+  beast::error_code ec;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::string why = ec.message();
+    a.close(ec);
+    impl_->local_acceptor.reset();
+    impl_->local_path.clear();
+    throw Error(fmt::format("cannot listen on the Unix socket {}: {}", path, why));
+  }
+  ::fcntl(a.native_handle(), F_SETFD, FD_CLOEXEC);
+  impl_->accept_local();
+}
+
 void HttpServer::close() {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
   beast::error_code ec;
   impl_->acceptor.close(ec);
+  if (impl_->local_acceptor) impl_->local_acceptor->close(ec);
+  if (!impl_->local_path.empty()) ::unlink(impl_->local_path.c_str());
   auto sessions = std::move(impl_->sessions);
   for (auto& s : sessions) s->close();
 }

@@ -66,6 +66,9 @@ class HttpServer {
   // Binds and starts accepting; port 0 picks a free one. Returns the port. Throws fx::Error
   // when the address is taken or invalid.
   std::uint16_t listen(const std::string& address, std::uint16_t port);
+  // Also accepts on a Unix socket at `path` (created here, removed by close()). Throws
+  // fx::Error when the path is too long or cannot be bound.
+  void listen_unix(const std::string& path);
   // Stops accepting and closes every connection.
   void close();
 

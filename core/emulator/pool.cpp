@@ -378,6 +378,19 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
     opts.argv.push_back("--opt");
     opts.argv.push_back(fn.spec.opt_dir.string());
   }
+  // fx's own shims reach the Runtime API through a Unix socket as well: the same HTTP without
+  // the TCP stack, on two of the three hops of every request. AWS_LAMBDA_RUNTIME_API keeps its
+  // TCP port for custom runtimes and AWS's runtime interface clients.
+  if (!cfg.runtime.starts_with("provided") && !options_.socket_dir.empty()) {
+    auto socket_path = (options_.socket_dir / fmt::format("{}.sock", inst->id)).string();
+    try {
+      inst->runtime_api->listen_unix(socket_path);
+      opts.argv.push_back("--runtime-socket");
+      opts.argv.push_back(socket_path);
+    } catch (const Error&) {
+      // A path too long for a socket (a deep FX_HOME): the TCP port serves alone.
+    }
+  }
   // Where the emulator may (root), the layers are also at /opt itself, as on Lambda, in the
   // instance's own mount namespace.
   if (!fn.spec.opt_dir.empty() && ::geteuid() == 0 && std::filesystem::is_directory("/opt"))

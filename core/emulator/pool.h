@@ -107,6 +107,8 @@ struct FunctionState {
 struct PoolOptions {
   int account_concurrency = 1000;
   int init_timeout_s = 10;  // Lambda's limit on the init phase
+  // Where instances' Unix sockets for fx's own runtime shims go (empty: TCP only).
+  std::filesystem::path socket_dir;
 };
 
 struct PoolStats {

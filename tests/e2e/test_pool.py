@@ -439,5 +439,75 @@ class Kill9Test(FxTestCase):
         self.assertEqual(self.ok("invoke", "hello", "--data", '{"n": 9}', "--json").json()["result"], 9)
 
 
+class RuntimeSocketTest(FxTestCase):
+    """fx's shims reach the Runtime API over a Unix socket in FX_HOME/run (TCP stays for custom
+    runtimes, and is the fallback when the path cannot be a socket's)."""
+    start_emulator = False
+
+    SERVICE = {
+        "serverless.yaml": """
+            service: SERVICE
+            provider:
+              name: aws
+              runtime: python3.11
+            custom:
+              fx:
+                idleTimeout: 1
+            functions:
+              py:
+                handler: app.where
+              node:
+                handler: app_node.where
+                runtime: nodejs20.x
+            """,
+        "app.py": """
+            import os, stat, sys
+            def where(event, context):
+                path = sys.argv[sys.argv.index("--runtime-socket") + 1] if "--runtime-socket" in sys.argv else None
+                return {"socket": path, "is_socket": bool(path) and stat.S_ISSOCK(os.stat(path).st_mode),
+                        "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
+            """,
+        "app_node.js": """
+            const fs = require('fs');
+            exports.where = async () => {
+              const at = process.argv.indexOf('--runtime-socket');
+              const path = at > 0 ? process.argv[at + 1] : null;
+              return { socket: path, is_socket: !!path && fs.statSync(path).isSocket(),
+                       api: process.env.AWS_LAMBDA_RUNTIME_API };
+            };
+            """,
+    }
+
+    def start(self, home):
+        env = dict(self.env, FX_HOME=home)
+        r = self.fx("emulator", "start", "--port", "0", "--json", env=env, cwd=self.root)
+        self.assertEqual(r.code, 0, r)
+        self.addCleanup(self.fx, "emulator", "stop", env=env, cwd=self.root)
+        return env
+
+    def test_shims_use_a_unix_socket_removed_with_their_instance(self):
+        home = os.path.join(self.root, "home-short")
+        env = self.start(home)
+        self.make_service(self.SERVICE)
+        self.ok("deploy", env=env)
+        for fn in ("py", "node"):
+            r = self.ok("invoke", fn, "--json", env=env).json()["result"]
+            self.assertTrue(r["is_socket"], r)
+            self.assertTrue(r["socket"].startswith(os.path.join(home, "run") + "/"), r)
+            self.assertRegex(r["api"], r"^127\.0\.0\.1:\d+$")  # Lambda's variable, unchanged
+        # Reaped when idle (1 s): their sockets go with them.
+        self.wait_for(lambda: not os.listdir(os.path.join(home, "run")), timeout=15,
+                      message="the instances' sockets to be removed")
+
+    def test_a_home_too_deep_for_a_socket_path_falls_back_to_tcp(self):
+        home = os.path.join(self.root, "d" * 60, "e" * 60, "home")
+        env = self.start(home)
+        self.make_service(self.SERVICE)
+        self.ok("deploy", env=env)
+        for fn in ("py", "node"):
+            r = self.ok("invoke", fn, "--json", env=env).json()["result"]
+            self.assertIsNone(r["socket"], r)
+
+
 if __name__ == "__main__":
     main()

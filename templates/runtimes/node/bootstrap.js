@@ -36,9 +36,16 @@ const [apiHost, apiPort] = (() => {
 // empty" still means "the handler's work is done" (callbackWaitsForEmptyEventLoop).
 const idle = [];
 
+// fx's Unix socket for the same API (--runtime-socket PATH): the same HTTP without the TCP
+// stack. The TCP port stays the fallback.
+let unixName = (() => {
+  const at = process.argv.indexOf('--runtime-socket');
+  return at > 0 && process.argv[at + 1] ? process.argv[at + 1] : null;
+})();
+
 function connect() {
-  const s = net.connect(apiPort, apiHost);
-  s.setNoDelay(true);
+  const s = unixName ? net.connect({ path: unixName }) : net.connect(apiPort, apiHost);
+  if (!unixName) s.setNoDelay(true);
   s.on('error', () => {});  // surfaces as 'close' to the request in flight
   s.on('close', () => { const i = idle.indexOf(s); if (i >= 0) idle.splice(i, 1); });
   return s;
@@ -100,8 +107,10 @@ function api(method, p, body = '', headers = {}, retried = false, thenNext = fal
       s.off('close', onClose);
       if (err) {
         s.destroy();
-        // A kept-alive connection the server closed while idle: retry once on a new one.
-        if (reused && !size && !retried && !first)
+        // A kept-alive connection the server closed while idle: retry once on a new one. A
+        // Unix socket that would not connect: the TCP port from now on.
+        if (!reused && unixName && !size && !retried) unixName = null;
+        if ((reused || unixName === null) && !size && !retried && !first)
           api(method, p, body, headers, true, thenNext).then(resolve, reject);
         else reject(err);
       } else {

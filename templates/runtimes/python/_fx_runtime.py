@@ -24,15 +24,25 @@ class _Lost(Exception):
 class _Client:
     """One keep-alive HTTP/1.1 connection to the Runtime API."""
 
-    def __init__(self, hostport):
+    def __init__(self, hostport, unix_name=None):
         host, _, port = hostport.rpartition(':')
         self.addr = (host.strip('[]') or '127.0.0.1', int(port))
         self.host = hostport
+        self.unix_name = unix_name  # fx's Unix socket for the same API (--runtime-socket PATH)
         self.sock = None
         self.buf = bytearray()
 
     def _connect(self):
         import _socket  # the C module: socket.py costs several ms of imports we do not need
+        if self.unix_name:
+            s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+            try:
+                s.connect(self.unix_name)
+                self.sock, self.buf = s, bytearray()
+                return
+            except OSError:
+                s.close()
+                self.unix_name = None  # the TCP port it is, from now on
         err = None
         host, port = self.addr  # a bytes host skips the idna codec (~2 ms to import)
         addrs = _socket.getaddrinfo(host.encode(), port, 0, _socket.SOCK_STREAM)
@@ -330,7 +340,9 @@ def main():
         sys.stderr.write('bootstrap.py: AWS_LAMBDA_RUNTIME_API is not set; '
                          'fx starts this file itself\n')
         sys.exit(3)
-    api = _Client(env['AWS_LAMBDA_RUNTIME_API'])
+    argv = sys.argv[:-1]
+    unix_name = sys.argv[argv.index('--runtime-socket') + 1] if '--runtime-socket' in argv else None
+    api = _Client(env['AWS_LAMBDA_RUNTIME_API'], unix_name)
     # The task root replaces the shim's folder at the head of sys.path, as /var/task does.
     here = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [env.get('LAMBDA_TASK_ROOT') or os.getcwd()] + [
