@@ -90,8 +90,8 @@ bool same_configuration(const lambda::FunctionConfiguration& a,
                         const lambda::FunctionConfiguration& b) {
   return a.runtime == b.runtime && a.handler == b.handler && a.description == b.description &&
          a.timeout == b.timeout && a.memory_size == b.memory_size &&
-         a.ephemeral_storage_mb == b.ephemeral_storage_mb &&
-         a.environment == b.environment && a.layers == b.layers;
+         a.ephemeral_storage_mb == b.ephemeral_storage_mb && a.environment == b.environment &&
+         a.layers == b.layers;
 }
 
 }  // namespace
@@ -266,11 +266,16 @@ std::string service_events_json(const manifest::Service& service) {
     concurrency = fx["concurrency"];
   if (fx.is_object() && fx.contains("idleTimeout") && fx["idleTimeout"].is_number())
     idle_timeout = fx["idleTimeout"];
-  return json{{"stage", service.stage}, {"schedules", schedules},
-              {"async", async},         {"sqs", sqs},
-              {"queues", queues},       {"routes", routes},
-              {"functions", functions}, {"idle_timeout_s", idle_timeout},
-              {"provisioned", provisioned}, {"concurrency", concurrency}}
+  return json{{"stage", service.stage},
+              {"schedules", schedules},
+              {"async", async},
+              {"sqs", sqs},
+              {"queues", queues},
+              {"routes", routes},
+              {"functions", functions},
+              {"idle_timeout_s", idle_timeout},
+              {"provisioned", provisioned},
+              {"concurrency", concurrency}}
       .dump();
 }
 

@@ -86,7 +86,7 @@ struct Service {
   std::string name;
   std::string stage = "dev";
   std::string region = "us-east-1";
-  bool region_explicit = false;  // from --region or provider.region, not the default
+  bool region_explicit = false;     // from --region or provider.region, not the default
   std::string runtime;              // provider.runtime (may be empty when every function sets one)
   std::vector<Function> functions;  // in manifest order
   std::vector<Layer> layers;        // in manifest order
