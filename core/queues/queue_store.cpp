@@ -225,19 +225,6 @@ std::int64_t message_size(const std::string& body, const MessageAttributes& attr
   return size;
 }
 
-json attributes_to_json(const MessageAttributes& attributes) {
-  json out = json::object();
-  for (const auto& [name, value] : attributes) {
-    json v = {{"DataType", value.data_type}};
-    if (value.is_binary())
-      v["BinaryValue"] = util::base64_encode(value.binary_value);
-    else
-      v["StringValue"] = value.string_value;
-    out[name] = std::move(v);
-  }
-  return out;
-}
-
 MessageAttributes attributes_from_json(const std::string& text) {
   MessageAttributes out;
   const json doc = json::parse(text);  // named: items() only refers to it
@@ -473,6 +460,19 @@ struct QueueStore::QueueRow {
   }
 };
 
+json message_attributes_json(const MessageAttributes& attributes) {
+  json out = json::object();
+  for (const auto& [name, value] : attributes) {
+    json v = {{"DataType", value.data_type}};
+    if (value.is_binary())
+      v["BinaryValue"] = util::base64_encode(value.binary_value);
+    else
+      v["StringValue"] = value.string_value;
+    out[name] = std::move(v);
+  }
+  return out;
+}
+
 QueueStore::QueueStore(const std::filesystem::path& path, Clock now_ms)
     : now_(now_ms ? std::move(now_ms) : Clock(util::now_ms)),
       db_(std::make_unique<Database>(path, Database::Options{"queue store"})),
@@ -695,7 +695,7 @@ SendResult QueueStore::send(const std::string& queue_name, const std::string& bo
       .bind(result.message_id)
       .bind(queue_name)
       .bind(body)
-      .bind(attributes_to_json(message_attributes).dump())
+      .bind(message_attributes_json(message_attributes).dump())
       .bind(now)
       .bind(now + std::int64_t{delay} * 1000)
       .step();

@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 struct sqlite3_stmt;
 namespace fx::store {
 class Database;
@@ -59,6 +61,10 @@ struct MessageAttributeValue {
 };
 // Ordered by name, the order SQS hashes them in.
 using MessageAttributes = std::map<std::string, MessageAttributeValue>;
+
+// SQS's JSON for message attributes ({"name": {"DataType", "StringValue" | "BinaryValue"}}):
+// what ReceiveMessage answers, and how the store keeps them.
+nlohmann::json message_attributes_json(const MessageAttributes& attributes);
 
 // Queue attributes as SQS spells them: {"VisibilityTimeout": "30", ...}.
 using QueueAttributes = std::map<std::string, std::string>;

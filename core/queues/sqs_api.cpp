@@ -200,19 +200,6 @@ MessageAttributes message_attributes_of(const json& req) {
 
 // --- Writing the answer.
 
-json message_attributes_json(const MessageAttributes& attributes) {
-  json out = json::object();
-  for (const auto& [name, value] : attributes) {
-    json v = {{"DataType", value.data_type}};
-    if (value.is_binary())
-      v["BinaryValue"] = util::base64_encode(value.binary_value);
-    else
-      v["StringValue"] = value.string_value;
-    out[name] = std::move(v);
-  }
-  return out;
-}
-
 // ReceiveMessage's MessageAttributeNames: "All" or ".*" for all, "prefix.*" for a family.
 MessageAttributes select_message_attributes(const MessageAttributes& all,
                                             const std::vector<std::string>& names) {

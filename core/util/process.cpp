@@ -241,18 +241,18 @@ std::optional<std::uint64_t> rss_bytes(pid_t pid) {
 std::optional<std::uint64_t> tree_rss_bytes(pid_t pid) {
   auto total = rss_bytes(pid);
   if (!total) return std::nullopt;
-  std::vector<pid_t> todo = {pid};
-  // A guard against a pathological fork bomb: the limit check must stay cheap.
-  for (std::size_t seen = 0; !todo.empty() && seen < 4096; ++seen) {
-    pid_t p = todo.back();
-    todo.pop_back();
+  std::vector<pid_t> unvisited = {pid};
+  // At most 4096 processes: a fork bomb must not make the 50 ms memory check slow.
+  for (std::size_t seen = 0; !unvisited.empty() && seen < 4096; ++seen) {
+    pid_t p = unvisited.back();
+    unvisited.pop_back();
     std::error_code ec;
     for (const auto& task :
          std::filesystem::directory_iterator(fmt::format("/proc/{}/task", p), ec)) {
       std::ifstream in(task.path() / "children");
       for (pid_t child; in >> child;) {
         if (auto rss = rss_bytes(child)) *total += *rss;
-        todo.push_back(child);
+        unvisited.push_back(child);
       }
     }
   }
