@@ -251,14 +251,16 @@ void Pool::dispatch(FunctionState& fn) {
   }
   int limit = concurrency_limit(fn);
   std::size_t starting = coming;
-  int fresh = fresh_inits();
-  while (starting < fn.pending.size() && live < static_cast<std::size_t>(limit) &&
-         fresh < max_fresh_inits_) {
+  auto wants_instance = [&] {
+    return starting < fn.pending.size() && live < static_cast<std::size_t>(limit);
+  };
+  // Most dispatches find a warm instance: only a cold start pays for counting fresh inits.
+  if (!wants_instance()) return;
+  for (int fresh = fresh_inits(); wants_instance() && fresh < max_fresh_inits_; ++fresh) {
     spawn(fn);
     if (fn.instances.empty() || fn.instances.back()->state == Instance::State::dead) break;
     ++starting;
     ++live;
-    ++fresh;
   }
 }
 
