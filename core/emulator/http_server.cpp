@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <set>
+#include <type_traits>
 
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -94,8 +95,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   Impl(asio::io_context& ctx, RequestHandler h, std::size_t limit)
       : io(ctx), handler(std::move(h)), body_limit(limit), acceptor(ctx) {}
-  void accept();
-  void accept_local();
+  // Accepts connections on `a` (the TCP acceptor or the Unix one) until closed.
+  template <class Protocol>
+  void accept(typename Protocol::acceptor& a);
 };
 
 template <class Protocol>
@@ -237,29 +239,18 @@ void Session<Protocol>::finish() {
   if (auto server = server_.lock()) server->sessions.erase(shared_from_this());
 }
 
-void HttpServer::Impl::accept() {
-  acceptor.async_accept(io, [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-    if (self->closed) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session<tcp>>(std::move(socket), self);
-      self->sessions.insert(session);
-      session->start();
-    }
-    self->accept();
-  });
-}
-
-void HttpServer::Impl::accept_local() {
-  local_acceptor->async_accept(
-      io, [self = shared_from_this()](beast::error_code ec, local::socket socket) {
+template <class Protocol>
+void HttpServer::Impl::accept(typename Protocol::acceptor& a) {
+  a.async_accept(
+      io, [self = shared_from_this(), &a](beast::error_code ec, typename Protocol::socket socket) {
         if (self->closed) return;
         if (!ec) {
-          auto session = std::make_shared<Session<local>>(std::move(socket), self);
+          if constexpr (std::is_same_v<Protocol, tcp>) socket.set_option(tcp::no_delay(true), ec);
+          auto session = std::make_shared<Session<Protocol>>(std::move(socket), self);
           self->sessions.insert(session);
           session->start();
         }
-        self->accept_local();
+        self->accept<Protocol>(a);
       });
 }
 
@@ -292,7 +283,7 @@ std::uint16_t HttpServer::listen(const std::string& address, std::uint16_t port)
                        : "");
   }
   ::fcntl(a.native_handle(), F_SETFD, FD_CLOEXEC);
-  impl_->accept();
+  impl_->accept<tcp>(a);
   return a.local_endpoint().port();
 }
 
@@ -316,7 +307,7 @@ void HttpServer::listen_unix(const std::string& path) {
     throw Error(fmt::format("cannot listen on the Unix socket {}: {}", path, why));
   }
   ::fcntl(a.native_handle(), F_SETFD, FD_CLOEXEC);
-  impl_->accept_local();
+  impl_->accept<local>(a);
 }
 
 void HttpServer::close() {
