@@ -92,6 +92,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::string local_path;  // the Unix socket's file, removed at close
   std::set<std::shared_ptr<SessionBase>> sessions;
   bool closed = false;
+  bool hold_pipelined = false;
 
   Impl(asio::io_context& ctx, RequestHandler h, std::size_t limit)
       : io(ctx), handler(std::move(h)), body_limit(limit), acceptor(ctx) {}
@@ -123,12 +124,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void read_body();
   void on_request(beast::error_code ec);
   void finish();
+  // Whether the next request's head is already in the buffer (the client pipelined it).
+  bool next_request_buffered() const;
 
   beast::basic_stream<Protocol> stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::empty_body> continue_;
   std::weak_ptr<HttpServer::Impl> server_;
+  std::string held_;  // answers kept back for the next write (hold_pipelined_answers)
   bool open_ = true;
 };
 
@@ -172,9 +175,12 @@ void Session<Protocol>::on_header(beast::error_code ec) {
   // curl and some SDKs wait for "100 Continue" before sending a large body.
   auto expect = parser_->get()[http::field::expect];
   if (util::iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
-    continue_ = {http::status::continue_, 11};
-    http::async_write(stream_, continue_,
-                      [self = shared_from_this()](beast::error_code ec2, std::size_t) {
+    // Behind any held answer: responses leave in the order their requests came.
+    auto out = std::make_shared<std::string>(std::move(held_));
+    held_.clear();
+    *out += "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(*out),
+                      [self = shared_from_this(), out](beast::error_code ec2, std::size_t) {
                         if (ec2) return self->finish();
                         self->read_body();
                       });
@@ -216,18 +222,55 @@ void Session<Protocol>::on_request(beast::error_code ec) {
   server->handler(req, std::move(responder));
 }
 
+namespace {
+
+// The whole answer in one buffer: one copy into the socket instead of Beast's gather list of
+// a dozen pieces per header block.
+void serialize(std::string& out, const HttpResponse& response, bool keep_alive) {
+  auto status = static_cast<unsigned>(response.status);
+  auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", status,
+                 std::string_view(reason.data(), reason.size()));
+  for (const auto& [k, v] : response.headers) {
+    // The length is the body's, whatever a handler's headers claim (as prepare_payload did).
+    if (util::iequals(k, "Content-Length") || util::iequals(k, "Transfer-Encoding")) continue;
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  // No body and no length for 1xx, 204 and 304 (RFC 9110 8.6).
+  bool bodiless = status < 200 || status == 204 || status == 304;
+  if (!bodiless)
+    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", response.body.size());
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  if (!bodiless) out += response.body;
+}
+
+}  // namespace
+
+template <class Protocol>
+bool Session<Protocol>::next_request_buffered() const {
+  auto data = buffer_.data();
+  std::string_view text(static_cast<const char*>(data.data()), data.size());
+  return text.find("\r\n\r\n") != std::string_view::npos;
+}
+
 template <class Protocol>
 void Session<Protocol>::respond(HttpResponse response, bool keep_alive) {
-  auto res = std::make_shared<http::response<http::string_body>>();
-  res->version(11);
-  res->result(static_cast<unsigned>(response.status));
-  for (auto& [k, v] : response.headers) res->insert(k, v);
-  res->body() = std::move(response.body);
-  res->keep_alive(keep_alive);
-  res->prepare_payload();
-  http::async_write(
-      stream_, *res,
-      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+  auto out = std::make_shared<std::string>(std::move(held_));
+  held_.clear();
+  serialize(*out, response, keep_alive);
+  auto server = server_.lock();
+  if (keep_alive && server && server->hold_pipelined && next_request_buffered()) {
+    held_ = std::move(*out);
+    read_header();
+    return;
+  }
+  asio::async_write(
+      stream_, asio::buffer(*out),
+      [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
         if (ec || !keep_alive) return self->finish();
         self->read_header();
       });
@@ -308,6 +351,10 @@ void HttpServer::listen_unix(const std::string& path) {
   }
   ::fcntl(a.native_handle(), F_SETFD, FD_CLOEXEC);
   impl_->accept<local>(a);
+}
+
+void HttpServer::hold_pipelined_answers(bool hold) {
+  impl_->hold_pipelined = hold;
 }
 
 void HttpServer::close() {

@@ -71,6 +71,11 @@ class HttpServer {
   void listen_unix(const std::string& path);
   // Stops accepting and closes every connection.
   void close();
+  // When a client has pipelined its next request behind the one just answered, keep the
+  // answer and send it in the same write as the next one's. Only for clients that wait for
+  // both before acting (fx's runtime shims post a result and ask for the next event at
+  // once): the instance then wakes once per invocation instead of twice.
+  void hold_pipelined_answers(bool hold);
 
   struct Impl;  // public so that the connection code in the .cpp can name it
 

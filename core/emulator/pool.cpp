@@ -1,9 +1,11 @@
 #include "core/emulator/pool.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -31,6 +33,8 @@ constexpr std::size_t kMaxResponseBytes = 6'291'556;
 constexpr std::size_t kRuntimeBodyLimit = 64 * 1024 * 1024;
 constexpr std::size_t kLogTailBytes = 4096;
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
+// Sent by fx's shims with a result: the handler process's peak resident memory in kB.
+constexpr std::string_view kPeakRssHeader = "Fx-Max-Rss-Kb";
 
 std::mt19937_64& rng() {
   static std::mt19937_64 gen{std::random_device{}()};
@@ -335,6 +339,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
         handle_runtime_api(self, req, std::move(r));
       },
       kRuntimeBodyLimit);
+  inst->runtime_api->hold_pipelined_answers(true);
   inst->port = inst->runtime_api->listen("127.0.0.1", 0);
 
   std::string stream =
@@ -485,6 +490,12 @@ void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest
             HttpResponse::json(400, runtime_error_json("Invalid request ID", "InvalidRequestID")));
         return;
       }
+      inst->reported_peak_kb.reset();
+      if (auto kb = req.header(kPeakRssHeader); !kb.empty()) {
+        std::uint64_t value = 0;
+        auto [end, ec] = std::from_chars(kb.data(), kb.data() + kb.size(), value);
+        if (ec == std::errc() && end == kb.data() + kb.size()) inst->reported_peak_kb = value;
+      }
       if (action == "response") {
         if (req.body.size() > kMaxResponseBytes) {
           r->send(HttpResponse::json(
@@ -633,7 +644,9 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   // Billed Duration is Duration + Init Duration, rounded up once.
   rec.billed_ms = usage::billed_duration_ms(duration + rec.init_ms.value_or(0));
   rec.memory_mb = fn ? fn->spec.config.memory_size : 0;
-  auto peak = util::peak_rss_bytes(inst.pid);
+  auto peak = inst.reported_peak_kb ? std::optional(*inst.reported_peak_kb * 1024)
+                                    : util::peak_rss_bytes(inst.pid);
+  inst.reported_peak_kb.reset();
   rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
   // A process already gone (killed, exited) has no VmHWM left to read: what was seen.
   rec.max_memory_mb = std::max(rec.max_memory_mb, inst.peak_seen_mb);
@@ -819,8 +832,16 @@ void Pool::read_pipe(Instance& inst, bool is_err) {
 }
 
 void Pool::drain(Instance& inst) {
-  read_pipe(inst, false);
-  read_pipe(inst, true);
+  // One poll for both pipes: after most invocations neither holds anything, and a read of
+  // each would be two system calls per call for nothing.
+  std::array<pollfd, 2> fds{};
+  std::size_t n = 0;
+  if (inst.out_open && inst.out.is_open()) fds[n++] = {inst.out.native_handle(), POLLIN, 0};
+  if (inst.err_open && inst.err.is_open()) fds[n++] = {inst.err.native_handle(), POLLIN, 0};
+  if (n > 0 && ::poll(fds.data(), n, 0) > 0) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (fds[i].revents != 0) read_pipe(inst, fds[i].fd == inst.err.native_handle());
+  }
   // A line without its newline yet still belongs to this invocation.
   for (auto* partial : {&inst.out_partial, &inst.err_partial}) {
     if (partial->empty()) continue;
