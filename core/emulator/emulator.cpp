@@ -985,7 +985,7 @@ void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
       // What a REPORT line does not say but a price needs: the architecture, and the CPU
       // time (Cloudflare bills CPU-ms).
       if (with_usage && l.message.starts_with("REPORT ") && !l.request_id.empty()) {
-        if (auto rec = sink_.reader().report(l.request_id)) {
+        if (auto rec = sink_.reader().report_of_log_line(l.id)) {
           line["architecture"] = rec->architecture;
           line["cpu_ms"] = rec->cpu_ms;
           line["outcome"] = rec->outcome;

@@ -42,8 +42,8 @@ store::LogLine LogSink::emit(std::string function, std::string request_id, std::
   return line;
 }
 
-void LogSink::report(usage::ReportRecord record) {
-  enqueue(std::move(record));
+void LogSink::report(usage::ReportRecord record, std::optional<std::int64_t> report_line) {
+  enqueue(Usage{std::move(record), report_line});
 }
 void LogSink::put_function(store::StoredFunction f) {
   enqueue(std::move(f));
@@ -111,8 +111,8 @@ void LogSink::run() {
       for (auto& op : batch) {
         if (auto* line = std::get_if<store::LogLine>(&op))
           db.add_log(*line);
-        else if (auto* r = std::get_if<usage::ReportRecord>(&op))
-          db.add_report(*r);
+        else if (auto* u = std::get_if<Usage>(&op))
+          db.add_report(u->record, u->report_line);
         else if (auto* f = std::get_if<store::StoredFunction>(&op))
           db.put_function(*f);
         else if (auto* layer = std::get_if<store::StoredLayer>(&op))

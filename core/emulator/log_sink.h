@@ -25,7 +25,8 @@ class LogSink {
 
   // Queues a line and returns its id. Called on the I/O thread.
   store::LogLine emit(std::string function, std::string request_id, std::string message);
-  void report(usage::ReportRecord record);
+  // `report_line`: the id emit() gave the invocation's REPORT line (none for a throttle).
+  void report(usage::ReportRecord record, std::optional<std::int64_t> report_line);
   void put_function(store::StoredFunction f);
   void delete_function(std::string name);
   void put_layer(store::StoredLayer layer);
@@ -42,8 +43,12 @@ class LogSink {
   store::Store& reader() { return reader_; }
 
  private:
-  using Op = std::variant<store::LogLine, usage::ReportRecord, store::StoredFunction, std::string,
-                          store::StoredLayer>;
+  struct Usage {
+    usage::ReportRecord record;
+    std::optional<std::int64_t> report_line;
+  };
+  using Op =
+      std::variant<store::LogLine, Usage, store::StoredFunction, std::string, store::StoredLayer>;
   void enqueue(Op op);
   void run();
 

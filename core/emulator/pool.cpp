@@ -219,7 +219,7 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
     rec.architecture =
         fn.spec.config.architectures.empty() ? "x86_64" : fn.spec.config.architectures[0];
     rec.outcome = "throttled";
-    sink_.report(rec);
+    sink_.report(rec, std::nullopt);
     InvocationResult r;
     r.status = 429;
     r.error_type = "TooManyRequestsException";
@@ -661,8 +661,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   if (fn && outcome == "oom") ++fn->out_of_memory;
 
   log(&inst, inv.get(), name, fmt::format("END RequestId: {}", inv->request_id));
-  log(&inst, inv.get(), name, usage::format_report_line(rec));
-  sink_.report(rec);
+  sink_.report(rec, log(&inst, inv.get(), name, usage::format_report_line(rec)));
 
   InvocationResult result;
   result.function_error = std::move(function_error);
@@ -697,8 +696,7 @@ void Pool::fail_pending(FunctionState& fn, Instance* inst, const std::string& er
   rec.architecture = cfg.architectures.empty() ? "x86_64" : cfg.architectures[0];
   std::string report =
       usage::format_report_line(rec) + "\tStatus: error\tError Type: " + error_type;
-  log(inst, inv.get(), cfg.function_name, report);
-  sink_.report(rec);
+  sink_.report(rec, log(inst, inv.get(), cfg.function_name, report));
   ++fn.errors;
   InvocationResult result;
   result.function_error = "Unhandled";
@@ -851,8 +849,9 @@ void Pool::drain(Instance& inst) {
   }
 }
 
-void Pool::log(Instance* inst, Invocation* inv, const std::string& function, std::string message) {
-  if (function.empty()) return;
+std::optional<std::int64_t> Pool::log(Instance* inst, Invocation* inv, const std::string& function,
+                                      std::string message) {
+  if (function.empty()) return std::nullopt;
   if (inv) {
     inv->log += message;
     inv->log += '\n';
@@ -860,7 +859,7 @@ void Pool::log(Instance* inst, Invocation* inv, const std::string& function, std
     inst->init_log += message;
     inst->init_log += '\n';
   }
-  sink_.emit(function, inv ? inv->request_id : std::string(), std::move(message));
+  return sink_.emit(function, inv ? inv->request_id : std::string(), std::move(message)).id;
 }
 
 }  // namespace fx::emulator

@@ -167,7 +167,9 @@ class Pool {
   void watch_pipe(const std::shared_ptr<Instance>& inst, bool is_err);
   void read_pipe(Instance& inst, bool is_err);
   void drain(Instance& inst);
-  void log(Instance* inst, Invocation* inv, const std::string& function, std::string message);
+  // Returns the line's id (none when there is no function to file it under).
+  std::optional<std::int64_t> log(Instance* inst, Invocation* inv, const std::string& function,
+                                  std::string message);
 
   boost::asio::io_context& io_;
   LogSink& sink_;

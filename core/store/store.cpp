@@ -47,9 +47,9 @@ CREATE TABLE IF NOT EXISTS usage_records (
   init_ms REAL,
   architecture TEXT NOT NULL,
   outcome TEXT NOT NULL,
-  cpu_ms REAL NOT NULL
+  cpu_ms REAL NOT NULL,
+  log_id INTEGER
 );
-CREATE INDEX IF NOT EXISTS usage_by_request ON usage_records(request_id);
 CREATE TABLE IF NOT EXISTS services (
   name TEXT PRIMARY KEY,
   json TEXT NOT NULL
@@ -83,21 +83,38 @@ Store::~Store() = default;
 // invocation (same request id) replaced its earlier attempt's record. Records move to
 // usage_records, one row per attempt, in one transaction.
 void Store::migrate() {
-  bool old = false;
-  {
-    Stmt st(
-        prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'reports'"));
-    old = st.step() && st.integer(0) > 0;
+  auto count = [&](const char* sql) {
+    Stmt st(prepare(sql));
+    return st.step() ? st.integer(0) : 0;
+  };
+  if (count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'reports'") > 0) {
+    exec("BEGIN IMMEDIATE");
+    exec(
+        "INSERT INTO usage_records(request_id, function, version, start_ms, duration_ms, "
+        "billed_ms, memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms) SELECT "
+        "request_id, function, version, start_ms, duration_ms, billed_ms, memory_mb, "
+        "max_memory_mb, init_ms, architecture, outcome, cpu_ms FROM reports ORDER BY start_ms");
+    exec("DROP TABLE reports");
+    exec("COMMIT");
   }
-  if (!old) return;
-  exec("BEGIN IMMEDIATE");
-  exec(
-      "INSERT INTO usage_records(request_id, function, version, start_ms, duration_ms, billed_ms, "
-      "memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms) SELECT request_id, "
-      "function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, init_ms, "
-      "architecture, outcome, cpu_ms FROM reports ORDER BY start_ms");
-  exec("DROP TABLE reports");
-  exec("COMMIT");
+  // Session-3 stores found a record by its request id through an index on it. Request ids
+  // are random, so every insert dirtied a page somewhere in that index: under load that was
+  // a 4 KB WAL frame per invocation, and the largest part of the log writer's CPU. Records
+  // are now found by their REPORT line's id, which only grows; old records get theirs here,
+  // through the old index, before it goes.
+  if (count("SELECT count(*) FROM pragma_table_info('usage_records') WHERE name = 'log_id'") == 0) {
+    exec("BEGIN IMMEDIATE");
+    exec("ALTER TABLE usage_records ADD COLUMN log_id INTEGER");
+    // One pass over the log (grouped, then joined): a correlated subquery per record would
+    // scan the whole log for each.
+    exec(
+        "UPDATE usage_records SET log_id = r.id FROM (SELECT request_id, max(id) AS id FROM logs "
+        "WHERE message LIKE 'REPORT %' GROUP BY request_id) AS r WHERE usage_records.request_id "
+        "= r.request_id AND usage_records.outcome != 'throttled'");
+    exec("COMMIT");
+  }
+  exec("DROP INDEX IF EXISTS usage_by_request");
+  exec("CREATE INDEX IF NOT EXISTS usage_by_log ON usage_records(log_id)");
 }
 
 void Store::exec(const char* sql) {
@@ -244,11 +261,11 @@ std::vector<AsyncInvocation> Store::async_invocations() {
   return out;
 }
 
-void Store::add_report(const usage::ReportRecord& r) {
+void Store::add_report(const usage::ReportRecord& r, std::optional<std::int64_t> log_id) {
   static const char* sql =
       "INSERT INTO usage_records(request_id, function, version, start_ms, duration_ms, "
-      "billed_ms, memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms) "
-      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
+      "billed_ms, memory_mb, max_memory_mb, init_ms, architecture, outcome, cpu_ms, log_id) "
+      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt st(prepare(sql));
   st.bind(r.request_id).bind(r.function).bind(r.version).bind(r.start_ms).bind(r.duration_ms);
   st.bind(r.billed_ms).bind(std::int64_t{r.memory_mb}).bind(std::int64_t{r.max_memory_mb});
@@ -256,7 +273,12 @@ void Store::add_report(const usage::ReportRecord& r) {
     st.bind(*r.init_ms);
   else
     st.bind_null();
-  st.bind(r.architecture).bind(r.outcome).bind(r.cpu_ms).step();
+  st.bind(r.architecture).bind(r.outcome).bind(r.cpu_ms);
+  if (log_id)
+    st.bind(*log_id);
+  else
+    st.bind_null();
+  st.step();
 }
 
 std::vector<usage::ReportRecord> Store::reports(const std::string& function,
@@ -287,16 +309,16 @@ std::vector<usage::ReportRecord> Store::reports(const std::string& function,
   return out;
 }
 
-std::optional<usage::ReportRecord> Store::report(const std::string& request_id) {
+std::optional<usage::ReportRecord> Store::report_of_log_line(std::int64_t log_id) {
   static const char* sql =
       "SELECT function, version, start_ms, duration_ms, billed_ms, memory_mb, max_memory_mb, "
-      "init_ms, architecture, outcome, cpu_ms FROM usage_records WHERE request_id = ?1 "
-      "ORDER BY id DESC LIMIT 1";
+      "init_ms, architecture, outcome, cpu_ms, request_id FROM usage_records WHERE log_id = ?1 "
+      "LIMIT 1";
   Stmt st(prepare(sql));
-  st.bind(request_id);
+  st.bind(log_id);
   if (!st.step()) return std::nullopt;
   usage::ReportRecord r;
-  r.request_id = request_id;
+  r.request_id = st.text(11);
   r.function = st.text(0);
   r.version = st.text(1);
   r.start_ms = st.integer(2);

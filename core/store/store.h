@@ -95,9 +95,10 @@ class Store {
   void delete_async(std::int64_t id);
   std::vector<AsyncInvocation> async_invocations();  // oldest first
 
-  void add_report(const usage::ReportRecord& r);
-  // The record of one invocation, if there is one.
-  std::optional<usage::ReportRecord> report(const std::string& request_id);
+  // `log_id`: the id of the invocation's REPORT line (none for a throttle, which has none).
+  void add_report(const usage::ReportRecord& r, std::optional<std::int64_t> log_id = {});
+  // The record behind a REPORT line, if there is one.
+  std::optional<usage::ReportRecord> report_of_log_line(std::int64_t log_id);
   // Streams the records of the named functions (every function when empty) that started at
   // or after since_ms, without their request ids, into one reused record: a million of them
   // are read in a fraction of a second, with no allocation per row.

@@ -143,6 +143,14 @@ class CostTest(FxTestCase):
         self.assertAlmostEqual(f["cost"]["cloudflare"], 3 * cf["request_per_million"] / 1e6
                                + f["cpu_ms"] * cf["cpu_ms_per_million"] / 1e6, delta=1e-9)
         self.assertIn("$", self.ok("logs", "busy", "--provider", "cloudflare").out)
+        # Each REPORT line is priced with its own record's CPU time (the line does not say it):
+        # more than the request alone costs.
+        lines = [json.loads(x) for x in
+                 self.ok("logs", "busy", "--provider", "cloudflare", "--json").out.splitlines()]
+        priced = [x["cost_usd"] for x in lines if x["message"].startswith("REPORT ")]
+        self.assertEqual(len(priced), 3, lines)
+        for usd in priced:
+            self.assertGreater(usd, cf["request_per_million"] / 1e6 + 20 * cf["cpu_ms_per_million"] / 1e6)
 
     def test_no_invocations_free_tier_monthly_and_suggestion(self):
         out = self.ok("cost", "--json").json()
