@@ -31,6 +31,7 @@ class _Client:
         self.unix_name = unix_name  # fx's Unix socket for the same API (--runtime-socket PATH)
         self.sock = None
         self.buf = bytearray()
+        self.wait_readable = None
 
     def _connect(self):
         import _socket  # the C module: socket.py costs several ms of imports we do not need
@@ -39,6 +40,14 @@ class _Client:
             try:
                 s.connect(self.unix_name)
                 self.sock, self.buf = s, bytearray()
+                # Wait in poll, not in a blocking recv: Linux wakes a Unix socket's sleepers
+                # whenever the peer reads what we sent (send-buffer space frees), and a recv
+                # sleeper cannot tell that from data, so each invocation cost a wasted pair
+                # of context switches. poll wakes only for what it asked for.
+                import select
+                poller = select.poll()
+                poller.register(s.fileno(), select.POLLIN)
+                self.wait_readable = poller.poll
                 return
             except OSError:
                 s.close()
@@ -56,6 +65,7 @@ class _Client:
                 continue
             s.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             self.sock, self.buf = s, bytearray()
+            self.wait_readable = None  # TCP wakes a reader for data only
             return
         raise err or OSError('no address for ' + self.host)
 
@@ -65,6 +75,8 @@ class _Client:
             self.sock = None
 
     def _recv(self, want=65536):
+        if self.wait_readable is not None:
+            self.wait_readable()
         data = self.sock.recv(min(max(want, 65536), 1 << 23))
         if not data:
             raise _Lost('connection closed')
