@@ -8,6 +8,7 @@
 
 #include <utility>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/emulator/http_server.h"
@@ -152,6 +154,8 @@ class Pool {
   int fresh_inits() const;
   void reap_idle();
   void watch_memory();
+  void check_memory(const std::vector<std::weak_ptr<Instance>>& probed,
+                    const std::vector<std::optional<std::uint64_t>>& rss);
   void dispatch(FunctionState& fn);
   void spawn(FunctionState& fn, bool provisioned = false);
   void replenish_provisioned(FunctionState& fn);
@@ -181,6 +185,13 @@ class Pool {
   std::map<std::string, int> default_concurrency_;       // by function: custom.fx.concurrency
   std::unique_ptr<boost::asio::steady_timer> reaper_;
   std::unique_ptr<boost::asio::steady_timer> memory_watch_;
+  // The memory watch reads /proc on a thread of its own (see watch_memory); its answers come
+  // back to io_ only while `alive_` says the pool still exists.
+  boost::asio::io_context probe_io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      probe_work_;
+  std::thread probe_thread_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   int next_instance_id_ = 1;
   bool stopping_ = false;  // shutdown(): no instance is replaced any more
   int max_fresh_inits_;    // cold starts begun in the last 100 ms, at most (see fresh_inits)
