@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <random>
 #include <thread>
@@ -35,8 +34,6 @@ constexpr std::size_t kMaxResponseBytes = 6'291'556;
 constexpr std::size_t kRuntimeBodyLimit = 64 * 1024 * 1024;
 constexpr std::size_t kLogTailBytes = 4096;
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
-// Sent by fx's shims with a result: the handler process's peak resident memory in kB.
-constexpr std::string_view kPeakRssHeader = "Fx-Max-Rss-Kb";
 
 std::mt19937_64& rng() {
   static std::mt19937_64 gen{std::random_device{}()};
@@ -472,6 +469,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
     return;
   }
   inst->pid = child.pid;
+  inst->status_file = util::StatusFile(child.pid);
   inst->out.assign(child.stdout_fd);
   inst->err.assign(child.stderr_fd);
   by_pid_[inst->pid] = inst;
@@ -529,12 +527,6 @@ void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest
         r->send(
             HttpResponse::json(400, runtime_error_json("Invalid request ID", "InvalidRequestID")));
         return;
-      }
-      inst->reported_peak_kb.reset();
-      if (auto kb = req.header(kPeakRssHeader); !kb.empty()) {
-        std::uint64_t value = 0;
-        auto [end, ec] = std::from_chars(kb.data(), kb.data() + kb.size(), value);
-        if (ec == std::errc() && end == kb.data() + kb.size()) inst->reported_peak_kb = value;
       }
       if (action == "response") {
         if (req.body.size() > kMaxResponseBytes) {
@@ -684,9 +676,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   // Billed Duration is Duration + Init Duration, rounded up once.
   rec.billed_ms = usage::billed_duration_ms(duration + rec.init_ms.value_or(0));
   rec.memory_mb = fn ? fn->spec.config.memory_size : 0;
-  auto peak = inst.reported_peak_kb ? std::optional(*inst.reported_peak_kb * 1024)
-                                    : util::peak_rss_bytes(inst.pid);
-  inst.reported_peak_kb.reset();
+  auto peak = inst.status_file.peak_rss_bytes();
   rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
   // A process already gone (killed, exited) has no VmHWM left to read: what was seen.
   rec.max_memory_mb = std::max(rec.max_memory_mb, inst.peak_seen_mb);

@@ -29,6 +29,7 @@
 #include "core/emulator/log_sink.h"
 #include "core/emulator/runtimes.h"
 #include "core/lambda/types.h"
+#include "core/util/process.h"
 
 namespace fx::emulator {
 
@@ -83,9 +84,7 @@ struct Instance {
   std::int64_t idle_since_us = 0;           // monotonic, when it last became idle
   bool out_of_memory = false;               // killed by the memory watch
   int peak_seen_mb = 0;                     // the largest RSS the memory watch saw
-  // The handler process's own peak RSS as fx's runtime shims report it with each result
-  // (getrusage's ru_maxrss, the same number as /proc's VmHWM): saves a /proc read per call.
-  std::optional<std::uint64_t> reported_peak_kb;
+  util::StatusFile status_file;             // the process's /proc status, kept open
   std::shared_ptr<Invocation> current;
   std::int64_t spawn_us = 0;
   std::optional<double> init_ms;  // reported with the first invocation only

@@ -202,18 +202,14 @@ int run_and_wait(const SpawnOptions& options) {
 
 namespace {
 
-// Read with one open and one read into a stack buffer: it runs after every invocation (Max
-// Memory Used) and for every busy instance 20 times a second (the memory limit).
-std::optional<std::uint64_t> status_kb(pid_t pid, std::string_view field) {
+int open_status(pid_t pid) {
   char path[32];
   std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(pid));
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  char buf[4096];
-  ssize_t n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  if (n <= 0) return std::nullopt;
-  std::string_view text(buf, static_cast<std::size_t>(n));
+  return ::open(path, O_RDONLY | O_CLOEXEC);
+}
+
+// A field of a status file's text ("VmHWM:") in bytes.
+std::optional<std::uint64_t> status_field(std::string_view text, std::string_view field) {
   for (std::size_t at = 0; at < text.size();) {
     std::size_t eol = text.find('\n', at);
     if (eol == std::string_view::npos) eol = text.size();
@@ -229,10 +225,40 @@ std::optional<std::uint64_t> status_kb(pid_t pid, std::string_view field) {
   return std::nullopt;
 }
 
+std::optional<std::uint64_t> read_status_field(int fd, std::string_view field) {
+  char buf[4096];
+  ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  if (n <= 0) return std::nullopt;  // ESRCH once the process is gone
+  return status_field(std::string_view(buf, static_cast<std::size_t>(n)), field);
+}
+
 }  // namespace
 
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
-  return status_kb(pid, "VmHWM:");
+  int fd = open_status(pid);
+  if (fd < 0) return std::nullopt;
+  auto bytes = read_status_field(fd, "VmHWM:");
+  ::close(fd);
+  return bytes;
+}
+
+StatusFile::StatusFile(pid_t pid) : fd_(open_status(pid)) {}
+
+StatusFile::~StatusFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+StatusFile& StatusFile::operator=(StatusFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+std::optional<std::uint64_t> StatusFile::peak_rss_bytes() const {
+  if (fd_ < 0) return std::nullopt;
+  return read_status_field(fd_, "VmHWM:");
 }
 
 namespace {

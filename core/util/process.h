@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fx::util {
@@ -47,6 +48,26 @@ int run_and_wait(const SpawnOptions& options);
 
 // Peak resident set size of a live process in bytes (VmHWM), or nullopt once it is gone.
 std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
+// A process's /proc/PID/status, opened once and read again at will: for a number asked after
+// every invocation (Max Memory Used), one pread instead of an open, a path walk and a close.
+// (getrusage's ru_maxrss is no substitute when the process is not us: a spawned child
+// inherits its parent's peak across exec, so a 15 MB handler would show the emulator's.)
+class StatusFile {
+ public:
+  StatusFile() = default;
+  explicit StatusFile(pid_t pid);
+  ~StatusFile();
+  StatusFile(StatusFile&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  StatusFile& operator=(StatusFile&& other) noexcept;
+  StatusFile(const StatusFile&) = delete;
+  StatusFile& operator=(const StatusFile&) = delete;
+  // VmHWM in bytes; nullopt once the process is gone (or was never opened).
+  std::optional<std::uint64_t> peak_rss_bytes() const;
+
+ private:
+  int fd_ = -1;
+};
+
 // Its resident set size now (VmRSS), or nullopt once it is gone.
 std::optional<std::uint64_t> rss_bytes(pid_t pid);
 // The resident memory of a process and of every descendant it has (through

@@ -292,9 +292,6 @@ let current;  // the latest invocation's id: uncaught errors are charged to it, 
 
 const errorHeaders = (type) =>
   ({ 'Content-Type': 'application/json', 'Lambda-Runtime-Function-Error-Type': type });
-// With each result, the peak RSS for REPORT's Max Memory Used (the emulator would read /proc).
-const resultHeaders = (headers) =>
-  Object.assign(headers, { 'Fx-Max-Rss-Kb': process.resourceUsage().maxRSS });
 
 function fatal(label, err, code) {
   console.error(label, toFormatted(err));
@@ -344,12 +341,12 @@ function invoke(handler, isAsync, res) {
       err = runtimeError('JSONStringifyError', 'Unable to stringify response body');
     let post;
     if (err == null) {
-      post = api('POST', `${url}/response`, body,
-                 resultHeaders({ 'Content-Type': 'application/json' }), false, true);
+      post = api('POST', `${url}/response`, body, { 'Content-Type': 'application/json' }, false,
+                 true);
     } else {
       console.error('Invoke Error', toFormatted(err));
       post = api('POST', `${url}/error`, JSON.stringify(toRapidResponse(err)),
-                 resultHeaders(errorHeaders('Unhandled')), false, true);
+                 errorHeaders('Unhandled'), false, true);
     }
     post.then((nextEvent) => invoke(handler, isAsync, nextEvent), lost);
   };

@@ -390,7 +390,6 @@ def main():
         sys.exit(1)
 
     import json
-    from resource import getrusage, RUSAGE_SELF
     # Lambda's python3.12+ runtimes stop escaping non-ASCII; earlier ones escape it.
     ver = env.get('AWS_EXECUTION_ENV', '').rpartition('python')[2].split('.')
     ascii_only = not (len(ver) == 2 and ver[0] == '3' and ver[1].isdigit() and int(ver[1]) >= 12)
@@ -442,16 +441,12 @@ def main():
             _flush()
             answer = api.request('POST', f'/invocation/{rid}/error', json.dumps(err).encode(),
                                  'Content-Type: application/json\r\n'
-                                 'Lambda-Runtime-Function-Error-Type: Unhandled\r\n'
-                                 f'Fx-Max-Rss-Kb: {getrusage(RUSAGE_SELF).ru_maxrss}\r\n',
+                                 'Lambda-Runtime-Function-Error-Type: Unhandled\r\n',
                                  then_next=True)
         else:
             _flush()
-            # The peak RSS for REPORT's Max Memory Used (the emulator would read /proc).
             answer = api.request('POST', f'/invocation/{rid}/response', out,
-                                 f'Content-Type: {ctype}\r\n'
-                                 f'Fx-Max-Rss-Kb: {getrusage(RUSAGE_SELF).ru_maxrss}\r\n',
-                                 then_next=True)
+                                 f'Content-Type: {ctype}\r\n', then_next=True)
 
 
 def _undo_locale_coercion():
