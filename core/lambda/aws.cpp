@@ -330,8 +330,9 @@ std::string hint_for(const ServiceError& e, long status, const AwsSettings& sett
     return fmt::format(
         "the identity behind {} lacks an IAM permission for this {} call (AWS's message names "
         "the action): fx needs lambda:* on its functions, iam:GetRole, iam:CreateRole, "
-        "iam:AttachRolePolicy and iam:PassRole for the execution role, logs:FilterLogEvents "
-        "for fx logs",
+        "iam:AttachRolePolicy and iam:PassRole for the execution role, events:* on its rules "
+        "for schedules, sqs:GetQueueUrl and sqs:GetQueueAttributes for queues named by name, "
+        "logs:FilterLogEvents for fx logs",
         source, service);
   if (code == "MissingAuthenticationToken" || code == "MissingAuthenticationTokenException")
     return fmt::format(
@@ -355,7 +356,9 @@ std::chrono::milliseconds backoff(int attempt) {
 
 // AWS_ENDPOINT_URL_<id>: botocore's service id, upper-cased, spaces and dashes as "_".
 std::vector<std::string> endpoint_env_names(std::string_view service) {
-  std::string id = service == "logs" ? "CLOUDWATCH_LOGS" : std::string(service);
+  std::string id = service == "logs"     ? "CLOUDWATCH_LOGS"
+                   : service == "events" ? "EVENTBRIDGE"
+                                         : std::string(service);
   for (auto& c : id) c = (c == ' ' || c == '-') ? '_' : static_cast<char>(std::toupper(c));
   std::vector<std::string> names{"AWS_ENDPOINT_URL_" + id};
   if (service == "logs") names.push_back("AWS_ENDPOINT_URL_LOGS");

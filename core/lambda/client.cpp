@@ -249,6 +249,7 @@ bool LambdaClient::add_permission(const std::string& name, const Permission& p) 
   json body = {{"StatementId", p.statement_id}, {"Action", p.action}, {"Principal", p.principal}};
   if (!p.function_url_auth_type.empty()) body["FunctionUrlAuthType"] = p.function_url_auth_type;
   if (p.invoked_via_function_url) body["InvokedViaFunctionUrl"] = true;
+  if (!p.source_arn.empty()) body["SourceArn"] = p.source_arn;
   try {
     call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", body.dump());
     return true;
@@ -264,6 +265,125 @@ void LambdaClient::remove_permission(const std::string& name, const std::string&
          "/2015-03-31/functions/" + util::url_encode(name) + "/policy/" +
              util::url_encode(statement_id),
          "");
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+  }
+}
+
+std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name) {
+  json answer;
+  try {
+    answer = json::parse(
+        call("GET", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", "").http.body,
+        nullptr, false);
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return {};  // no policy yet (or no function)
+    throw;
+  }
+  // The policy comes as a JSON document inside a string.
+  json policy = answer.is_object() && answer.contains("Policy") && answer["Policy"].is_string()
+                    ? json::parse(answer["Policy"].get<std::string>(), nullptr, false)
+                    : json();
+  std::vector<PolicyStatement> out;
+  if (!policy.is_object()) return out;
+  for (const auto& st : policy.value("Statement", json::array())) {
+    if (!st.is_object()) continue;
+    PolicyStatement p;
+    p.sid = st.value("Sid", "");
+    if (st.contains("Principal")) {
+      const auto& principal = st["Principal"];
+      if (principal.is_string()) {
+        p.principal = principal.get<std::string>();
+      } else if (principal.is_object()) {
+        for (const char* key : {"Service", "AWS"})
+          if (principal.contains(key) && principal[key].is_string())
+            p.principal = principal[key].get<std::string>();
+      }
+    }
+    if (st.contains("Condition") && st["Condition"].is_object()) {
+      const auto& condition = st["Condition"];
+      if (condition.contains("ArnLike") && condition["ArnLike"].is_object())
+        for (const auto& [key, value] : condition["ArnLike"].items())
+          if (value.is_string() && (key == "AWS:SourceArn" || key == "aws:SourceArn"))
+            p.source_arn = value.get<std::string>();
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::string event_source_mapping_request(const std::string& function, const EventSourceMapping& m) {
+  json body = {{"BatchSize", m.batch_size},
+               {"MaximumBatchingWindowInSeconds", m.maximum_batching_window_s},
+               {"FunctionResponseTypes", m.function_response_types},
+               {"Enabled", m.enabled}};
+  if (!function.empty()) {
+    body["FunctionName"] = function;
+    body["EventSourceArn"] = m.event_source_arn;
+  }
+  return body.dump();
+}
+
+namespace {
+
+EventSourceMapping mapping_from_json(const json& j) {
+  if (!j.is_object() || !j.contains("UUID"))
+    throw Error(fmt::format("unexpected event source mapping: {}", j.dump().substr(0, 200)));
+  EventSourceMapping m;
+  m.uuid = j.value("UUID", "");
+  m.event_source_arn = j.value("EventSourceArn", "");
+  m.function_arn = j.value("FunctionArn", "");
+  m.batch_size = j.value("BatchSize", 10);
+  m.maximum_batching_window_s = j.value("MaximumBatchingWindowInSeconds", 0);
+  if (j.contains("FunctionResponseTypes") && j["FunctionResponseTypes"].is_array())
+    m.function_response_types = j["FunctionResponseTypes"].get<std::vector<std::string>>();
+  m.state = j.value("State", "");
+  m.enabled = m.state != "Disabled" && m.state != "Disabling";
+  return m;
+}
+
+}  // namespace
+
+std::vector<EventSourceMapping> LambdaClient::list_event_source_mappings(
+    const std::string& function) {
+  std::vector<EventSourceMapping> out;
+  std::string marker;
+  do {
+    std::string path =
+        "/2015-03-31/event-source-mappings/?FunctionName=" + util::url_encode(function);
+    if (!marker.empty()) path += "&Marker=" + util::url_encode(marker);
+    json list;
+    try {
+      list = json::parse(call("GET", path, "").http.body);
+    } catch (const ApiError& e) {
+      if (e.status() == 404) return out;  // no such function: nothing maps to it
+      throw;
+    }
+    for (const auto& m : list.value("EventSourceMappings", json::array()))
+      out.push_back(mapping_from_json(m));
+    marker = list.contains("NextMarker") && list["NextMarker"].is_string()
+                 ? list["NextMarker"].get<std::string>()
+                 : "";
+  } while (!marker.empty());
+  return out;
+}
+
+EventSourceMapping LambdaClient::create_event_source_mapping(const std::string& function,
+                                                             const EventSourceMapping& mapping) {
+  auto res = call("POST", "/2015-03-31/event-source-mappings/",
+                  event_source_mapping_request(function, mapping));
+  return mapping_from_json(json::parse(res.http.body, nullptr, false));
+}
+
+EventSourceMapping LambdaClient::update_event_source_mapping(const EventSourceMapping& mapping) {
+  auto res = call("PUT", "/2015-03-31/event-source-mappings/" + util::url_encode(mapping.uuid),
+                  event_source_mapping_request("", mapping));
+  return mapping_from_json(json::parse(res.http.body, nullptr, false));
+}
+
+void LambdaClient::delete_event_source_mapping(const std::string& uuid) {
+  try {
+    call("DELETE", "/2015-03-31/event-source-mappings/" + util::url_encode(uuid), "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
   }

@@ -54,6 +54,26 @@ struct Permission {
   std::string principal;               // "*"
   std::string function_url_auth_type;  // "NONE": only for calls through the function URL
   bool invoked_via_function_url = false;
+  std::string source_arn;  // only for calls on behalf of this resource (an EventBridge rule)
+};
+
+// A statement of a function's policy as GetPolicy answers it, reduced to what fx compares.
+struct PolicyStatement {
+  std::string sid;
+  std::string principal;   // "*", a service ("events.amazonaws.com") or an account's ARN
+  std::string source_arn;  // Condition.ArnLike.AWS:SourceArn, or ""
+};
+
+// A Lambda event source mapping: a queue (or stream) that Lambda polls for the function.
+struct EventSourceMapping {
+  std::string uuid;
+  std::string event_source_arn;
+  std::string function_arn;
+  int batch_size = 10;
+  int maximum_batching_window_s = 0;
+  std::vector<std::string> function_response_types;  // "ReportBatchItemFailures"
+  bool enabled = true;
+  std::string state;  // Creating, Enabled, Disabled, Updating, Deleting, ...
 };
 
 // Where a function is in its lifecycle: what the waiters of the AWS CLI poll.
@@ -72,6 +92,11 @@ struct InvokeResult {
   std::string log_tail;  // decoded X-Amz-Log-Result
   std::string executed_version;
 };
+
+// The body of CreateEventSourceMapping (with the function and source) or, with an empty
+// function, of UpdateEventSourceMapping.
+std::string event_source_mapping_request(const std::string& function,
+                                         const EventSourceMapping& mapping);
 
 class LambdaClient {
  public:
@@ -102,6 +127,16 @@ class LambdaClient {
   bool add_permission(const std::string& name, const Permission& permission);
   // Does nothing when there is no such statement.
   void remove_permission(const std::string& name, const std::string& statement_id);
+  // The statements of a function's policy; none when it has no policy.
+  std::vector<PolicyStatement> get_policy(const std::string& name);
+  // The mappings that invoke this function (by name), every page.
+  std::vector<EventSourceMapping> list_event_source_mappings(const std::string& function);
+  EventSourceMapping create_event_source_mapping(const std::string& function,
+                                                 const EventSourceMapping& mapping);
+  // Sets batch size, window, response types and Enabled of the mapping with mapping.uuid.
+  EventSourceMapping update_event_source_mapping(const EventSourceMapping& mapping);
+  // Does nothing when there is no such mapping.
+  void delete_event_source_mapping(const std::string& uuid);
   InvokeResult invoke(const InvokeRequest& request);
   LayerVersion publish_layer_version(const std::string& name, std::string_view zip,
                                      const std::string& description,

@@ -1,0 +1,53 @@
+// The request bodies of the EventBridge and event-source-mapping calls, as AWS documents them.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "core/lambda/aws_events.h"
+#include "core/lambda/client.h"
+
+using json = nlohmann::json;
+
+TEST_CASE("PutRule carries the schedule, its state and fx's description", "[aws][events]") {
+  fx::lambda::EventRule rule{"shop-dev-tick-schedule-1", "", "cron(0 3 * * ? *)", "DISABLED",
+                             "schedule 1 of function tick of shop-dev; created by fx"};
+  CHECK(json::parse(fx::lambda::put_rule_request(rule)) ==
+        json{{"Name", "shop-dev-tick-schedule-1"},
+             {"ScheduleExpression", "cron(0 3 * * ? *)"},
+             {"State", "DISABLED"},
+             {"Description", "schedule 1 of function tick of shop-dev; created by fx"}});
+}
+
+TEST_CASE("PutTargets sends Input only when there is one", "[aws][events]") {
+  const std::string fn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-tick";
+  auto body = json::parse(fx::lambda::put_targets_request(
+      "r", {{"fx-function", fn, ""}, {"other", fn, R"({"job":"nightly"})"}}));
+  CHECK(body == json{{"Rule", "r"},
+                     {"Targets",
+                      {{{"Id", "fx-function"}, {"Arn", fn}},
+                       {{"Id", "other"}, {"Arn", fn}, {"Input", R"({"job":"nightly"})"}}}}});
+}
+
+TEST_CASE("event source mapping requests: create names function and queue, update does not",
+          "[aws][sqs]") {
+  fx::lambda::EventSourceMapping m;
+  m.event_source_arn = "arn:aws:sqs:us-east-1:123456789012:jobs";
+  m.batch_size = 5;
+  m.maximum_batching_window_s = 3;
+  m.function_response_types = {"ReportBatchItemFailures"};
+  m.enabled = false;
+  auto create = json::parse(fx::lambda::event_source_mapping_request("shop-dev-worker", m));
+  CHECK(create == json{{"FunctionName", "shop-dev-worker"},
+                       {"EventSourceArn", "arn:aws:sqs:us-east-1:123456789012:jobs"},
+                       {"BatchSize", 5},
+                       {"MaximumBatchingWindowInSeconds", 3},
+                       {"FunctionResponseTypes", {"ReportBatchItemFailures"}},
+                       {"Enabled", false}});
+  auto update = json::parse(fx::lambda::event_source_mapping_request("", m));
+  CHECK_FALSE(update.contains("FunctionName"));
+  CHECK_FALSE(update.contains("EventSourceArn"));
+  // An empty list clears the response types a previous deploy set.
+  m.function_response_types.clear();
+  CHECK(json::parse(fx::lambda::event_source_mapping_request("", m))["FunctionResponseTypes"] ==
+        json::array());
+}
