@@ -56,6 +56,21 @@ int info_aws(const GlobalOptions& g, const manifest::Service& service,
     j["url"] = info.url ? json(info.url->url) : json(nullptr);
     j["url_auth_type"] = info.url ? json(info.url->auth_type) : json(nullptr);
     if (info.url) routes.push_back({{"function", info.function}, {"route", info.url->url}});
+    json schedules = json::array(), queues = json::array();
+    for (const auto& r : info.schedules)
+      schedules.push_back({{"rule", r.name},
+                           {"arn", r.arn},
+                           {"expression", r.schedule_expression},
+                           {"enabled", r.state == "ENABLED"}});
+    for (const auto& m : info.queues)
+      queues.push_back({{"uuid", m.uuid},
+                        {"queue_arn", m.event_source_arn},
+                        {"batch_size", m.batch_size},
+                        {"batching_window_s", m.maximum_batching_window_s},
+                        {"function_response_types", m.function_response_types},
+                        {"state", m.state}});
+    j["schedules"] = std::move(schedules);
+    j["queues"] = std::move(queues);
     if (!g.json) {
       fmt::print("  {:<16} {}  {} {} MB {}s {}  {}  {}\n", info.function, info.name, c.runtime,
                  c.memory_size, c.timeout, human_bytes(static_cast<std::uint64_t>(c.code_size)),
@@ -63,6 +78,12 @@ int info_aws(const GlobalOptions& g, const manifest::Service& service,
       if (info.url)
         fmt::print("  {:<16} {}{}\n", "", info.url->url,
                    info.url->auth_type == "NONE" ? "" : s.dim("  (" + info.url->auth_type + ")"));
+      for (const auto& r : info.schedules)
+        fmt::print("  {:<16} {}  {}{}\n", "", r.schedule_expression, s.dim(r.name),
+                   r.state == "ENABLED" ? "" : s.yellow("  disabled"));
+      for (const auto& m : info.queues)
+        fmt::print("  {:<16} {}  {}\n", "", m.event_source_arn,
+                   s.dim(fmt::format("batch {}, {}", m.batch_size, m.state)));
     }
     functions.push_back(std::move(j));
   }
@@ -82,15 +103,24 @@ int remove_aws(const GlobalOptions& g, const manifest::Service& service,
   auto removed = actions::remove_from_aws(service, target.endpoint);
   for (const auto& w : removed.warnings) warn(g, w);
   if (g.json) {
+    json mappings = json::array();
+    for (const auto& m : removed.queue_mappings)
+      mappings.push_back({{"uuid", m.uuid}, {"queue_arn", m.event_source_arn}});
     fmt::print("{}\n", json{{"removed", removed.functions},
                             {"layers", removed.layers},
+                            {"schedules", removed.schedules},
+                            {"queue_mappings", mappings},
                             {"role", removed.role.empty() ? json(nullptr) : json(removed.role)}}
                            .dump());
     return 0;
   }
   if (g.quiet) return 0;
-  if (removed.functions.empty() && removed.layers.empty() && removed.role.empty())
+  if (removed.functions.empty() && removed.layers.empty() && removed.schedules.empty() &&
+      removed.queue_mappings.empty() && removed.role.empty())
     fmt::print("nothing of {} was deployed to {}\n", service.name, target.endpoint.url);
+  for (const auto& r : removed.schedules) fmt::print("removed schedule rule {}\n", r);
+  for (const auto& m : removed.queue_mappings)
+    fmt::print("removed the mapping of queue {}\n", m.event_source_arn);
   for (const auto& f : removed.functions) fmt::print("removed {}\n", f);
   for (const auto& l : removed.layers) fmt::print("removed layer {}\n", l);
   if (!removed.role.empty()) fmt::print("removed role {}\n", removed.role);

@@ -6,20 +6,25 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <exception>
 #include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
 
 #include "core/bundle/bundle.h"
 #include "core/lambda/aws.h"
 #include "core/lambda/aws_iam.h"
+#include "core/lambda/aws_sqs.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
+#include "core/util/hash.h"
 
 namespace fx::actions {
 
@@ -41,6 +46,17 @@ constexpr const char* kRoleTag = "fx:service";
 // The console's names for a public function URL's two statements.
 constexpr const char* kUrlStatement = "FunctionURLAllowPublicAccess";
 constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
+// Reading an SQS queue: what a function fed by one needs besides the basic policy.
+constexpr std::string_view kLambdaSqsPolicy =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
+// EventBridge's limit on a rule's name.
+constexpr std::size_t kRuleNameLimit = 64;
+// The one target fx gives a schedule rule: the function.
+constexpr const char* kScheduleTargetId = "fx-function";
+// Ends the description of every rule fx makes: a rule under a function's prefix without it
+// is someone else's and never changed or deleted.
+constexpr std::string_view kRuleMark = "; created by fx";
+constexpr const char* kEventsPrincipal = "events.amazonaws.com";
 
 const lambda::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
   if (!endpoint.aws) throw Error("internal: an AWS deploy without AWS settings");
@@ -99,18 +115,27 @@ bool role_not_assumable(const lambda::ApiError& e) {
          std::string_view(e.what()).find("cannot be assumed") != std::string_view::npos;
 }
 
+// Lambda checks the role's policies when a queue mapping is made: a policy attached a moment
+// ago is not seen yet ("The function execution role does not have permissions to call
+// ReceiveMessage on SQS").
+bool role_cannot_read_queue(const lambda::ApiError& e) {
+  return e.type() == "InvalidParameterValueException" &&
+         std::string_view(e.what()).find("execution role does not have permissions") !=
+             std::string_view::npos;
+}
+
 // Runs a create or configuration update, again while Lambda cannot assume the role yet.
 template <class Call>
-lambda::FunctionConfiguration retry_while_role_propagates(const manifest::Function& f, Call call) {
+auto retry_while_role_propagates(const manifest::Function& f, Call call) -> decltype(call()) {
   const auto deadline = Clock::now() + kRoleWait;
   auto delay = 500ms;
   while (true) {
     try {
       return call();
     } catch (const lambda::ApiError& e) {
-      if (!role_not_assumable(e)) throw;
+      if (!role_not_assumable(e) && !role_cannot_read_queue(e)) throw;
       if (Clock::now() + delay > deadline)
-        throw Error(fmt::format("function '{}': Lambda still cannot assume its role after {} s: {}",
+        throw Error(fmt::format("function '{}': Lambda still cannot use its role after {} s: {}",
                                 f.key, kRoleWait.count(), e.what()),
                     "a new role takes a few seconds to be usable: deploy again in a minute; if "
                     "it persists, check that the role's trust policy allows lambda.amazonaws.com");
@@ -131,8 +156,10 @@ std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Fu
   url = url ? client.update_function_url_config(f.name, auth)
             : client.create_function_url_config(f.name, auth);
   if (auth == "NONE") {
-    client.add_permission(f.name, {kUrlStatement, "lambda:InvokeFunctionUrl", "*", "NONE", false});
-    client.add_permission(f.name, {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true});
+    client.add_permission(f.name,
+                          {kUrlStatement, "lambda:InvokeFunctionUrl", "*", "NONE", false, ""});
+    client.add_permission(f.name,
+                          {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true, ""});
   } else {
     client.remove_permission(f.name, kUrlStatement);
     client.remove_permission(f.name, kUrlInvokeStatement);
@@ -140,9 +167,175 @@ std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Fu
   return url->url;
 }
 
+bool made_by_fx(const lambda::EventRule& rule) {
+  return rule.description.ends_with(kRuleMark);
+}
+
+std::string rule_prefix(const manifest::Service& service, const manifest::Function& f) {
+  return schedule_rule_prefix(service.name, service.stage, f.key);
+}
+
+// The rules fx made for the function's schedule events, by name.
+std::map<std::string, lambda::EventRule> rules_of(lambda::EventBridgeClient& events,
+                                                  const manifest::Service& service,
+                                                  const manifest::Function& f) {
+  std::map<std::string, lambda::EventRule> out;
+  for (auto& rule : events.list_rules(rule_prefix(service, f)))
+    if (made_by_fx(rule)) out.emplace(rule.name, std::move(rule));
+  return out;
+}
+
+void delete_rule_and_targets(lambda::EventBridgeClient& events, const std::string& rule) {
+  std::vector<std::string> ids;
+  for (const auto& t : events.list_targets(rule)) ids.push_back(t.id);
+  events.remove_targets(rule, ids);
+  events.delete_rule(rule);
+}
+
+struct DesiredSchedule {
+  lambda::EventRule rule;
+  std::string input;
+};
+
+std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
+                                               const manifest::Function& f) {
+  std::vector<DesiredSchedule> out;
+  const std::string prefix = rule_prefix(service, f);
+  int n = 0;
+  for (const auto& e : f.events) {
+    if (e.type != "schedule") continue;
+    ++n;
+    lambda::EventRule rule;
+    rule.name = prefix + std::to_string(n);
+    rule.schedule_expression = e.schedule;
+    rule.state = e.enabled ? "ENABLED" : "DISABLED";
+    rule.description = fmt::format("schedule {} of function {} of {}-{}{}", n, f.key, service.name,
+                                   service.stage, kRuleMark);
+    out.push_back({std::move(rule), schedule_input(e.config_json)});
+  }
+  return out;
+}
+
+// One rule per schedule event, its target the function, and the statement of the function's
+// policy that lets EventBridge invoke it for that rule; rules of events no longer in the
+// manifest go. Everything is read first, so an unchanged service is only read. Returns
+// whether anything changed.
+bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+                    const manifest::Service& service, const manifest::Function& f,
+                    const std::string& function_arn, bool function_existed) {
+  auto desired = desired_schedules(service, f);
+  if (desired.empty() && !function_existed) return false;
+  auto existing = rules_of(events, service, f);
+  if (desired.empty() && existing.empty()) return false;
+  bool changed = false;
+  auto policy =
+      desired.empty() ? std::vector<lambda::PolicyStatement>{} : client.get_policy(f.name);
+  for (const auto& d : desired) {
+    const auto& name = d.rule.name;
+    auto found = existing.find(name);
+    std::string rule_arn;
+    if (found != existing.end() &&
+        found->second.schedule_expression == d.rule.schedule_expression &&
+        found->second.state == d.rule.state && found->second.description == d.rule.description) {
+      rule_arn = found->second.arn;
+    } else {
+      rule_arn = events.put_rule(d.rule);
+      changed = true;
+    }
+    const lambda::EventTarget target{kScheduleTargetId, function_arn, d.input};
+    auto targets =
+        found != existing.end() ? events.list_targets(name) : std::vector<lambda::EventTarget>{};
+    bool target_ok = targets.size() == 1 && targets[0].id == target.id &&
+                     targets[0].arn == target.arn && targets[0].input == target.input;
+    if (!target_ok) {
+      std::vector<std::string> others;
+      for (const auto& t : targets)
+        if (t.id != target.id) others.push_back(t.id);
+      events.remove_targets(name, others);
+      events.put_targets(name, {target});
+      changed = true;
+    }
+    // The statement is named after its rule, so each rule has its own.
+    auto statement =
+        std::find_if(policy.begin(), policy.end(), [&](const auto& st) { return st.sid == name; });
+    if (statement == policy.end() || statement->principal != kEventsPrincipal ||
+        statement->source_arn != rule_arn) {
+      if (statement != policy.end()) client.remove_permission(f.name, name);
+      client.add_permission(f.name,
+                            {name, "lambda:InvokeFunction", kEventsPrincipal, "", false, rule_arn});
+      changed = true;
+    }
+    if (found != existing.end()) existing.erase(found);
+  }
+  for (const auto& [name, rule] : existing) {
+    delete_rule_and_targets(events, name);
+    client.remove_permission(f.name, name);
+    changed = true;
+  }
+  return changed;
+}
+
+bool is_sqs_arn(std::string_view arn) {
+  return arn.starts_with("arn:") && arn.find(":sqs:") != std::string_view::npos;
+}
+
+bool same_mapping(const lambda::EventSourceMapping& a, const lambda::EventSourceMapping& b) {
+  return a.batch_size == b.batch_size &&
+         a.maximum_batching_window_s == b.maximum_batching_window_s &&
+         a.function_response_types == b.function_response_types && a.enabled == b.enabled;
+}
+
+// One event source mapping per sqs event: created, updated when a setting differs, and
+// deleted when its event left the manifest. Every SQS mapping of the function is fx's to
+// manage, as the function's configuration is; other sources (streams) are left alone.
+bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                         const std::map<std::string, std::string>& queue_arns,
+                         bool function_existed) {
+  std::vector<lambda::EventSourceMapping> desired;
+  for (const auto& e : f.events)
+    if (e.type == "sqs") desired.push_back(desired_queue_mapping(e, queue_arns.at(e.queue)));
+  if (desired.empty() && !function_existed) return false;
+  std::vector<lambda::EventSourceMapping> existing;
+  if (function_existed)
+    for (auto& m : client.list_event_source_mappings(f.name))
+      if (is_sqs_arn(m.event_source_arn)) existing.push_back(std::move(m));
+  bool changed = false;
+  for (auto& d : desired) {
+    auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& m) {
+      return m.event_source_arn == d.event_source_arn;
+    });
+    if (found == existing.end()) {
+      retry_while_role_propagates(f, [&] { return client.create_event_source_mapping(f.name, d); });
+      changed = true;
+      continue;
+    }
+    if (!same_mapping(*found, d)) {
+      d.uuid = found->uuid;
+      retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
+      changed = true;
+    }
+    existing.erase(found);
+  }
+  for (const auto& m : existing) {
+    client.delete_event_source_mapping(m.uuid);
+    changed = true;
+  }
+  return changed;
+}
+
+// What a function's deploy needs besides its own configuration and zip.
+struct FunctionDeployContext {
+  const manifest::Service& service;
+  const lambda::AwsSettings& settings;
+  const std::map<std::string, std::string>& queue_arns;  // an sqs event's queue → its ARN
+  bool force = false;
+};
+
 DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Function& f,
                              const bundle::Artifact& artifact,
-                             const lambda::FunctionConfiguration& desired, bool force) {
+                             const lambda::FunctionConfiguration& desired,
+                             const FunctionDeployContext& context) {
+  const bool force = context.force;
   DeployResult r;
   r.function = f.key;
   r.name = f.name;
@@ -185,7 +378,46 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
     if (r.status == "unchanged") r.status = "updated";
   }
   if (has_http_events(f)) r.routes.push_back(ensure_function_url(client, f, current.has_value()));
+
+  const std::string& arn = current ? current->function_arn : after.function_arn;
+  lambda::EventBridgeClient events(context.settings);
+  bool events_changed =
+      sync_schedules(client, events, context.service, f, arn, current.has_value());
+  events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
+  if (events_changed && r.status == "unchanged") r.status = "updated";
   return r;
+}
+
+// The ARN of every queue the functions' sqs events name, looked up before anything is
+// deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
+// its logical ID: the queue of `resources` with that ID, whose name is looked up.
+std::map<std::string, std::string> resolve_queue_arns(
+    const manifest::Service& service, const std::vector<const manifest::Function*>& fs,
+    const lambda::AwsSettings& settings) {
+  std::map<std::string, std::string> out;
+  std::unique_ptr<lambda::SqsClient> sqs;
+  for (const auto* f : fs)
+    for (const auto& e : f->events) {
+      if (e.type != "sqs" || out.contains(e.queue)) continue;
+      if (e.queue.starts_with("arn:")) {
+        out[e.queue] = e.queue;
+        continue;
+      }
+      std::string name = e.queue;
+      for (const auto& q : service.queues)
+        if (q.logical_id == e.queue) name = q.name;
+      if (!sqs) sqs = std::make_unique<lambda::SqsClient>(settings);
+      auto arn = sqs->queue_arn(name);
+      if (!arn)
+        throw Error(fmt::format("{}: function '{}': sqs event: there is no SQS queue '{}' in {}",
+                                e.mark.str(), f->key, name, settings.region),
+                    fmt::format("create it first (`aws sqs create-queue --queue-name {}`), or give "
+                                "the ARN of an existing queue; this version of fx does not create "
+                                "the queues of resources on AWS",
+                                name));
+      out[e.queue] = *arn;
+    }
+  return out;
 }
 
 // Runs work(i) for i in [0, n) on a few threads; rethrows the first failure (by index) once
@@ -217,16 +449,27 @@ std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
   std::vector<std::string> out;
   bool any_route = false;
   for (const auto* f : fs) {
-    std::set<std::string> types;
+    std::set<std::string> types, settings;
     for (const auto& e : f->events) {
-      if (e.type == "http" || e.type == "httpApi")
+      if (e.type == "http" || e.type == "httpApi") {
         any_route = true;
-      else
+      } else if (e.type == "schedule" || e.type == "sqs") {
+        // The event itself is deployed; these settings of it are not.
+        auto config = nlohmann::json::parse(e.config_json, nullptr, false);
+        if (!config.is_object()) continue;
+        for (const char* key : {"inputPath", "inputTransformer", "name", "description", "method",
+                                "timezone", "filterPatterns", "maximumConcurrency"})
+          if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, e.type));
+      } else {
         types.insert(e.type);
+      }
     }
     for (const auto& t : types)
       out.push_back(
           fmt::format("not deployed to AWS by this version of fx: {} events of {}", t, f->key));
+    for (const auto& s : settings)
+      out.push_back(
+          fmt::format("not deployed to AWS by this version of fx: {} events of {}", s, f->key));
     if (f->provisioned_concurrency.value_or(0) > 0)
       out.push_back(fmt::format(
           "not deployed to AWS by this version of fx: provisionedConcurrency of {}", f->key));
@@ -243,6 +486,21 @@ std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
     out.push_back(
         "http/httpApi events are served on AWS by each function's URL (any method and path); "
         "this version of fx creates no API Gateway routes");
+  return out;
+}
+
+bool has_sqs_events(const manifest::Service& service) {
+  for (const auto& f : service.functions)
+    for (const auto& e : f.events)
+      if (e.type == "sqs") return true;
+  return false;
+}
+
+// The managed policies the role fx created should have: logs always, SQS reads when any
+// function of the service (not only those deployed now) is fed by a queue.
+std::vector<std::string_view> role_policies(const manifest::Service& service) {
+  std::vector<std::string_view> out{lambda::kLambdaBasicExecutionPolicy};
+  if (has_sqs_events(service)) out.push_back(kLambdaSqsPolicy);
   return out;
 }
 
@@ -266,12 +524,19 @@ AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings&
     }
     const std::string name = default_role_name(service, settings.region);
     if (auto role = iam.get_role(name)) {
-      // A previous deploy may have stopped between creating the role and attaching its policy.
+      // A previous deploy may have stopped between creating the role and attaching its
+      // policies, and sqs events may have come or gone since.
       if (role->tags.contains(kRoleTag)) {
         auto attached = iam.attached_role_policies(name);
-        if (std::find(attached.begin(), attached.end(), lambda::kLambdaBasicExecutionPolicy) ==
-            attached.end())
-          iam.attach_role_policy(name, lambda::kLambdaBasicExecutionPolicy);
+        auto is_attached = [&](std::string_view p) {
+          return std::find(attached.begin(), attached.end(), p) != attached.end();
+        };
+        auto wanted = role_policies(service);
+        for (auto policy : wanted)
+          if (!is_attached(policy)) iam.attach_role_policy(name, policy);
+        if (is_attached(kLambdaSqsPolicy) &&
+            std::find(wanted.begin(), wanted.end(), kLambdaSqsPolicy) == wanted.end())
+          iam.detach_role_policy(name, kLambdaSqsPolicy);
       }
       return {role->name, role->arn, "existing"};
     }
@@ -287,7 +552,7 @@ AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings&
       if (!existing) throw;
       return {existing->name, existing->arn, "existing"};
     }
-    iam.attach_role_policy(name, lambda::kLambdaBasicExecutionPolicy);
+    for (auto policy : role_policies(service)) iam.attach_role_policy(name, policy);
     return {role.name, role.arn, "created"};
   } catch (const lambda::ApiError& e) {
     bool denied = e.type().find("AccessDenied") != std::string::npos || e.status() == 403;
@@ -300,6 +565,52 @@ AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings&
 }
 
 }  // namespace
+
+std::string schedule_rule_prefix(std::string_view service, std::string_view stage,
+                                 std::string_view function_key) {
+  std::string stem = fmt::format("{}-{}-{}", service, stage, function_key);
+  for (auto& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
+  constexpr std::string_view kind = "-schedule-";
+  // Room for three digits of rule number: a function has far fewer schedules.
+  const std::size_t room = kRuleNameLimit - kind.size() - 3;
+  if (stem.size() > room) {
+    // The hash is of the full stem, so two long names that share their front stay apart.
+    std::string hash = util::sha256_hex(stem).substr(0, 8);
+    stem = stem.substr(0, room - hash.size() - 1) + "-" + hash;
+  }
+  return stem + std::string(kind);
+}
+
+std::string schedule_input(std::string_view event_config_json) {
+  using nlohmann::json;
+  json config = json::parse(event_config_json, nullptr, false);
+  if (!config.is_object() || !config.contains("input") || config["input"].is_null()) return "";
+  const json& input = config["input"];
+  if (input.is_string()) {
+    json inner = json::parse(input.get<std::string>(), nullptr, false);
+    if (!inner.is_discarded()) return inner.dump();
+  }
+  return input.dump();
+}
+
+lambda::EventSourceMapping desired_queue_mapping(const manifest::Event& event,
+                                                 const std::string& queue_arn) {
+  using nlohmann::json;
+  lambda::EventSourceMapping m;
+  m.event_source_arn = queue_arn;
+  m.batch_size = event.batch_size;
+  json config = json::parse(event.config_json, nullptr, false);
+  if (config.is_object()) {
+    if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())
+      m.maximum_batching_window_s = config["maximumBatchingWindow"].get<int>();
+    if (config.value("functionResponseType", "") == "ReportBatchItemFailures")
+      m.function_response_types = {"ReportBatchItemFailures"};
+    if (config.contains("enabled") && config["enabled"].is_boolean())
+      m.enabled = config["enabled"].get<bool>();
+  }
+  return m;
+}
 
 std::string default_role_name(const manifest::Service& service, const std::string& region) {
   std::string name = fmt::format("{}-{}-{}-lambdaRole", service.name, service.stage, region);
@@ -328,6 +639,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
   auto more = not_deployed_warnings(service, selected);
   out.warnings.insert(out.warnings.end(), more.begin(), more.end());
 
+  const auto queue_arns = resolve_queue_arns(service, selected, settings);
   out.role = ensure_role(service, settings);
   {
     lambda::LambdaClient client(endpoint);
@@ -348,8 +660,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
         // One client per call keeps workers apart; its connection is reused for the calls of
         // this function, which are most of them.
         lambda::LambdaClient client(endpoint);
-        out.functions[i] =
-            deploy_function(client, *selected[i], packaged.artifacts[i], desired[i], options.force);
+        out.functions[i] = deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
+                                           {service, settings, queue_arns, options.force});
       },
       errors);
   std::size_t failed = 0;
@@ -378,12 +690,19 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
 
 std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint) {
-  aws_settings(endpoint);
+  const auto& settings = aws_settings(endpoint);
   lambda::LambdaClient client(endpoint);
+  lambda::EventBridgeClient events(settings);
   std::vector<AwsFunctionInfo> out;
   for (const auto& f : service.functions) {
-    AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt};
-    if (info.config) info.url = client.get_function_url_config(f.name);
+    AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt, {}, {}};
+    if (info.config) {
+      info.url = client.get_function_url_config(f.name);
+      for (auto& [name, rule] : rules_of(events, service, f))
+        info.schedules.push_back(std::move(rule));
+      for (auto& m : client.list_event_source_mappings(f.name))
+        if (is_sqs_arn(m.event_source_arn)) info.queues.push_back(std::move(m));
+    }
     out.push_back(std::move(info));
   }
   return out;
@@ -393,7 +712,19 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   const auto& settings = aws_settings(endpoint);
   AwsRemoval out;
   lambda::LambdaClient client(endpoint);
+  lambda::EventBridgeClient events(settings);
   for (const auto& f : service.functions) {
+    // Neither goes with the function on AWS: a rule would fire into nothing and a mapping
+    // would stay, disabled, on its queue.
+    for (const auto& [name, rule] : rules_of(events, service, f)) {
+      delete_rule_and_targets(events, name);
+      out.schedules.push_back(name);
+    }
+    for (auto& m : client.list_event_source_mappings(f.name)) {
+      if (!is_sqs_arn(m.event_source_arn)) continue;
+      client.delete_event_source_mapping(m.uuid);
+      out.queue_mappings.push_back(std::move(m));
+    }
     try {
       client.delete_function(f.name);
       out.functions.push_back(f.name);
@@ -416,7 +747,11 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
     out.warnings.push_back(fmt::format("kept the IAM role {}: fx did not create it", name));
     return out;
   }
-  iam.detach_role_policy(name, lambda::kLambdaBasicExecutionPolicy);
+  // Only what is attached is detached: a role fx made holds fx's policies alone.
+  auto attached = iam.attached_role_policies(name);
+  for (std::string_view policy : {lambda::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy})
+    if (std::find(attached.begin(), attached.end(), policy) != attached.end())
+      iam.detach_role_policy(name, policy);
   try {
     iam.delete_role(name);
     out.role = name;

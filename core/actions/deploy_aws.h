@@ -1,13 +1,17 @@
 // `fx deploy`, `fx info` and `fx remove` with --target aws: the service's functions on AWS
-// Lambda itself, run by an execution role and reachable through function URLs, pushing only
-// what changed. Calls go straight to the Lambda and IAM APIs (no CloudFormation).
+// Lambda itself, run by an execution role, reachable through function URLs, run on their
+// schedules by EventBridge rules and fed by their SQS queues through event source mappings,
+// pushing only what changed. Calls go straight to the Lambda, IAM, EventBridge and SQS APIs
+// (no CloudFormation).
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/actions/deploy.h"
+#include "core/lambda/aws_events.h"
 #include "core/lambda/client.h"
 #include "core/manifest/service.h"
 
@@ -28,12 +32,15 @@ struct AwsDeploy {
 
 // Packages the selected functions and deploys them to the Lambda of `endpoint` (whose aws
 // settings must be set): the role (provider.iam.role, else SERVICE-STAGE-REGION-lambdaRole,
-// created with the basic execution policy when missing), layers, then each function:
-// created, or its code uploaded only when the zip's SHA-256 differs from CodeSha256 (or
-// with options.force) and its configuration updated only when a managed setting differs,
-// waiting for Lambda to finish each step; reserved concurrency; a function URL for
-// http/httpApi functions. Several functions are deployed at once. Throws fx::Error naming
-// the function that failed (the others are deployed).
+// created with the basic execution policy, and the SQS one when a function has sqs events),
+// layers, then each function: created, or its code uploaded only when the zip's SHA-256
+// differs from CodeSha256 (or with options.force) and its configuration updated only when a
+// managed setting differs, waiting for Lambda to finish each step; reserved concurrency; a
+// function URL for http/httpApi functions; an EventBridge rule per schedule event and an
+// event source mapping per sqs event, each changed only when it differs and deleted when
+// its event left the manifest. Queues named by name are looked up first: a missing one is an
+// error before anything changes. Several functions are deployed at once. Throws fx::Error
+// naming the function that failed (the others are deployed).
 AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
                         DeployOptions options);
 
@@ -41,25 +48,48 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
 // its own: SERVICE-STAGE-REGION-lambdaRole.
 std::string default_role_name(const manifest::Service& service, const std::string& region);
 
+// The EventBridge rules of a function's schedule events are named PREFIX1, PREFIX2, ... with
+// this prefix: "SERVICE-STAGE-KEY-schedule-", its front shortened and a hash of the whole
+// added when a name could pass EventBridge's 64 characters, and characters a rule name cannot
+// hold replaced by '-'. The same function always gets the same names, so a redeploy finds
+// its rules, and one function's prefix never lists another's.
+std::string schedule_rule_prefix(std::string_view service, std::string_view stage,
+                                 std::string_view function_key);
+
+// The event a schedule's target sends, from the event's JSON (manifest::Event::config_json):
+// `input` as JSON text (a string that holds JSON is used as that JSON, as the Serverless
+// Framework does), or "" when there is none.
+std::string schedule_input(std::string_view event_config_json);
+
+// The mapping an sqs event asks for: batchSize, maximumBatchingWindow, functionResponseType,
+// enabled, on the queue of that ARN.
+lambda::EventSourceMapping desired_queue_mapping(const manifest::Event& event,
+                                                 const std::string& queue_arn);
+
 struct AwsFunctionInfo {
   std::string function;                                 // manifest key
   std::string name;                                     // deployed name
   std::optional<lambda::FunctionConfiguration> config;  // nullopt: not deployed
   std::optional<lambda::FunctionUrlConfig> url;
+  std::vector<lambda::EventRule> schedules;        // the rules fx made for its schedule events
+  std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 
-// Each of the service's functions as AWS has it, with its URL.
+// Each of the service's functions as AWS has it, with its URL, schedules and queues.
 std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint);
 
 struct AwsRemoval {
-  std::vector<std::string> functions;  // deployed names deleted
-  std::vector<std::string> layers;     // "NAME:VERSION" deleted
-  std::string role;                    // the role deleted, or ""
-  std::vector<std::string> warnings;   // what was kept, and why
+  std::vector<std::string> functions;                      // deployed names deleted
+  std::vector<std::string> layers;                         // "NAME:VERSION" deleted
+  std::vector<std::string> schedules;                      // EventBridge rule names deleted
+  std::vector<lambda::EventSourceMapping> queue_mappings;  // deleted
+  std::string role;                                        // the role deleted, or ""
+  std::vector<std::string> warnings;                       // what was kept, and why
 };
 
 // Deletes the service's functions (their URLs, permissions and concurrency go with them),
+// their schedule rules and SQS event source mappings (which AWS keeps after the function),
 // every version of its layers, and the default role when fx created it (never a role the
 // manifest names).
 AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpoint& endpoint);

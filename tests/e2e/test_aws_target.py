@@ -145,8 +145,10 @@ class AwsTarget(FxTestCase):
         self.assertEqual(lam.get_function_url_config(FunctionName=self.name("admin"))["AuthType"], "AWS_IAM")
         with self.assertRaises(lam.exceptions.ResourceNotFoundException):
             lam.get_function_url_config(FunctionName=self.name("tick"))
-        # What is not deployed is said, not dropped.
-        self.assertIn("not deployed to AWS by this version of fx: schedule events of tick", r.err)
+        # Schedules are deployed now (tests/e2e/test_aws_events.py), so not warned about.
+        self.assertNotIn("schedule events of tick", r.err)
+        self.assertEqual(self.boto("events").describe_rule(
+            Name=f"{self.service_name}-dev-tick-schedule-1")["ScheduleExpression"], "rate(5 minutes)")
         self.assertEqual(self.rec.count("CreateRole"), 1)
         self.assertEqual(self.rec.count("AttachRolePolicy"), 1)
 

@@ -1,0 +1,341 @@
+"""--target aws for a function's schedule and sqs events, end to end against moto on
+loopback, set up as tests/e2e/test_aws_target.py is: fx deploys EventBridge rules (with the
+function as target and a permission for events.amazonaws.com) and Lambda event source
+mappings, updates and deletes them as the manifest changes, and removes them; boto3 against
+moto checks what is there, and the recording proxy counts what fx sent.
+
+moto checks neither that EventBridge may really invoke the function nor that the role can
+read the queue (it runs no poller here): the policy statement and the attached managed policy
+are what is checked."""
+import json
+import os
+import sys
+
+import boto3
+from botocore.config import Config
+
+from fxtest import FxTestCase, main
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
+from moto_proxy import MotoProxy, MotoServer  # noqa: E402
+
+ACCOUNT = "123456789012"  # moto's
+REGION = "us-east-1"
+BASIC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+SQS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+
+SCHEDULES = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        functions:
+          tick:
+            handler: tick.handler
+            events:
+              - schedule: rate(5 minutes)
+              - schedule:
+                  rate: cron(0 3 * * ? *)
+                  enabled: false
+                  input: {job: nightly}
+          api:
+            handler: tick.handler
+            events:
+              - httpApi: 'GET /hello'
+        """,
+    "tick.py": """
+        def handler(event, context):
+            return event
+        """,
+}
+
+# Queues by ARN, by name, and by Fn::GetAtt of a queue of `resources` (which fx does not
+# create on AWS, so the test does).
+QUEUES = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        functions:
+          worker:
+            handler: worker.handler
+            events:
+              - sqs: arn:aws:sqs:us-east-1:123456789012:jobs-SERVICE
+              - sqs:
+                  arn: mail-SERVICE
+                  batchSize: 5
+                  maximumBatchingWindow: 3
+                  functionResponseType: ReportBatchItemFailures
+              - sqs:
+                  arn: {Fn::GetAtt: [AuditQueue, Arn]}
+                  enabled: false
+        resources:
+          Resources:
+            AuditQueue:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: audit-SERVICE
+        """,
+    "worker.py": """
+        def handler(event, context):
+            return {"batchItemFailures": []}
+        """,
+}
+
+# What changes something on AWS: the redeploy of an unchanged service must send none of it.
+READ_ACTIONS = ("Get", "List", "Describe")
+
+
+def mutating(request):
+    op, method, path, headers = request
+    if method in ("PUT", "DELETE", "PATCH"):
+        return True
+    if method != "POST":
+        return False
+    if path.split("?")[0].endswith("/invocations"):
+        return False
+    target = headers.get("x-amz-target", "")
+    if target:  # JSON protocol: Service.Action
+        return not target.split(".", 1)[1].startswith(READ_ACTIONS)
+    if path.split("?")[0] == "/":  # IAM's query protocol: the proxy names the Action
+        return not op.startswith(READ_ACTIONS)
+    return True
+
+
+class AwsEvents(FxTestCase):
+    start_emulator = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"))
+        cls.proxy = MotoProxy(cls.moto.url)
+        cls.env = {k: v for k, v in cls.env.items() if not k.startswith("AWS_")}
+        cls.aws_home = os.path.join(cls.root, "aws-home")  # no real ~/.aws is ever read
+        os.makedirs(cls.aws_home)
+        cls.env.update({"HOME": cls.aws_home, "AWS_ENDPOINT_URL": cls.proxy.url,
+                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx_static(["emulator", "stop"], cwd=cls.root)
+        cls.proxy.close()
+        cls.moto.close()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.rec = self.proxy.recorder
+        self.rec.reset()
+
+    def boto(self, service):
+        return boto3.client(service, endpoint_url=self.moto.url, region_name=REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            config=Config(retries={"max_attempts": 1}))
+
+    def deploy(self):
+        r = self.ok("deploy", "--target", "aws", "--json")
+        return {f["function"]: f for f in r.json()}, r
+
+    def edit(self, old, new):
+        path = os.path.join(self.service_dir, "serverless.yaml")
+        with open(path) as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(path, "w") as f:
+            f.write(text.replace(old, new))
+
+    def name(self, key):
+        return f"{self.service_name}-dev-{key}"
+
+    def rule(self, n, key="tick"):
+        return f"{self.name(key)}-schedule-{n}"
+
+    def targets(self, op):
+        return [r for r in self.rec.requests if r[3].get("x-amz-target") == op]
+
+    def mutations(self):
+        return [(r[0], r[3].get("x-amz-target", "")) for r in self.rec.requests if mutating(r)]
+
+    def rules(self):
+        prefix = f"{self.name('tick')}-schedule-"
+        return {r["Name"]: r for r in self.boto("events").list_rules(NamePrefix=prefix)["Rules"]}
+
+    def event_statements(self, key="tick"):
+        policy = json.loads(self.boto("lambda").get_policy(FunctionName=self.name(key))["Policy"])
+        return {s["Sid"]: s for s in policy["Statement"]
+                if s["Principal"] == {"Service": "events.amazonaws.com"}}
+
+    def test_schedules_become_rules_updated_in_place_and_removed(self):
+        self.make_service(dict(SCHEDULES))
+        first, r = self.deploy()
+        self.assertNotIn("schedule events", r.err)
+        events = self.boto("events")
+        function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name('tick')}"
+
+        rules = self.rules()
+        self.assertEqual(sorted(rules), [self.rule(1), self.rule(2)])
+        self.assertEqual(rules[self.rule(1)]["ScheduleExpression"], "rate(5 minutes)")
+        self.assertEqual(rules[self.rule(1)]["State"], "ENABLED")
+        self.assertEqual(rules[self.rule(2)]["ScheduleExpression"], "cron(0 3 * * ? *)")
+        self.assertEqual(rules[self.rule(2)]["State"], "DISABLED")
+        self.assertIn("created by fx", rules[self.rule(1)]["Description"])
+
+        t1 = events.list_targets_by_rule(Rule=self.rule(1))["Targets"]
+        self.assertEqual([(t["Arn"], t.get("Input")) for t in t1], [(function_arn, None)])
+        t2 = events.list_targets_by_rule(Rule=self.rule(2))["Targets"]
+        self.assertEqual([t["Arn"] for t in t2], [function_arn])
+        self.assertEqual(json.loads(t2[0]["Input"]), {"job": "nightly"})
+
+        statements = self.event_statements()
+        self.assertEqual(sorted(statements), [self.rule(1), self.rule(2)])
+        for n in (1, 2):
+            s = statements[self.rule(n)]
+            self.assertEqual(s["Action"], "lambda:InvokeFunction")
+            self.assertEqual(s["Condition"]["ArnLike"]["AWS:SourceArn"], rules[self.rule(n)]["Arn"])
+        self.assertEqual(self.rules_of_other_functions(), [])
+
+        info = self.ok("info", "--target", "aws", "--json").json()
+        tick = {f["function"]: f for f in info["functions"]}["tick"]
+        self.assertEqual([(s["expression"], s["enabled"]) for s in tick["schedules"]],
+                         [("rate(5 minutes)", True), ("cron(0 3 * * ? *)", False)])
+        self.assertIn("cron(0 3 * * ? *)", self.ok("info", "--target", "aws").out)
+
+        # Nothing changed: only reads, and the functions say unchanged.
+        self.rec.reset()
+        again, _ = self.deploy()
+        self.assertEqual({f["status"] for f in again.values()}, {"unchanged"}, again)
+        self.assertEqual(self.mutations(), [])
+        self.assertGreater(len(self.targets("AWSEvents.ListRules")), 0)
+
+        # The second schedule leaves the manifest, the first changes its rate: one rule put,
+        # one deleted with its target and its permission, nothing else.
+        self.edit("""      - schedule:
+          rate: cron(0 3 * * ? *)
+          enabled: false
+          input: {job: nightly}
+""", "")
+        self.edit("rate(5 minutes)", "rate(10 minutes)")
+        self.rec.reset()
+        changed, _ = self.deploy()
+        self.assertEqual(changed["tick"]["status"], "updated")
+        self.assertEqual(changed["api"]["status"], "unchanged")
+        self.assertEqual(len(self.targets("AWSEvents.PutRule")), 1)
+        self.assertEqual(len(self.targets("AWSEvents.PutTargets")), 0)
+        self.assertEqual(len(self.targets("AWSEvents.DeleteRule")), 1)
+        rules = self.rules()
+        self.assertEqual(sorted(rules), [self.rule(1)])
+        self.assertEqual(rules[self.rule(1)]["ScheduleExpression"], "rate(10 minutes)")
+        self.assertEqual(sorted(self.event_statements()), [self.rule(1)])
+
+        # A rule under the same prefix that fx did not make is never touched.
+        events.put_rule(Name=self.rule(9), ScheduleExpression="rate(1 hour)", Description="by hand")
+        self.deploy()
+        self.assertIn(self.rule(9), self.rules())
+
+        removed = self.ok("remove", "--target", "aws", "--json").json()
+        self.assertEqual(removed["schedules"], [self.rule(1)])
+        self.assertEqual(sorted(self.rules()), [self.rule(9)])
+        events.delete_rule(Name=self.rule(9))
+
+    def rules_of_other_functions(self):
+        prefix = f"{self.name('api')}-schedule-"
+        return self.boto("events").list_rules(NamePrefix=prefix)["Rules"]
+
+    def create_queues(self, *names):
+        sqs = self.boto("sqs")
+        return {n: sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName=n)["QueueUrl"],
+                                            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                for n in names}
+
+    def mappings(self):
+        got = self.boto("lambda").list_event_source_mappings(FunctionName=self.name("worker"))
+        return {m["EventSourceArn"]: m for m in got["EventSourceMappings"]}
+
+    def test_sqs_events_become_event_source_mappings(self):
+        self.make_service(dict(QUEUES))
+        svc = self.service_name
+        arns = self.create_queues(f"jobs-{svc}", f"mail-{svc}", f"audit-{svc}")
+        jobs, mail, audit = arns[f"jobs-{svc}"], arns[f"mail-{svc}"], arns[f"audit-{svc}"]
+        first, r = self.deploy()
+        self.assertEqual(first["worker"]["status"], "created")
+        self.assertNotIn("sqs events", r.err)
+        # The queue of resources is still not created by fx, and says so.
+        self.assertIn("the SQS queues of resources", r.err)
+
+        m = self.mappings()
+        self.assertEqual(sorted(m), sorted([jobs, mail, audit]))
+        self.assertEqual(m[jobs]["BatchSize"], 10)
+        self.assertEqual(m[jobs]["State"], "Enabled")
+        self.assertEqual(m[mail]["BatchSize"], 5)
+        self.assertEqual(m[mail]["MaximumBatchingWindowInSeconds"], 3)
+        self.assertEqual(m[mail]["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual(m[audit]["State"], "Disabled")
+        function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name('worker')}"
+        self.assertEqual({x["FunctionArn"] for x in m.values()}, {function_arn})
+        # The name was looked up through SQS's JSON protocol.
+        self.assertEqual(len(self.targets("AmazonSQS.GetQueueUrl")), 2)
+
+        iam = self.boto("iam")
+        role = f"{svc}-dev-{REGION}-lambdaRole"
+        attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]]
+        self.assertEqual(sorted(attached), sorted([BASIC_POLICY, SQS_POLICY]))
+
+        info = self.ok("info", "--target", "aws", "--json").json()
+        worker = {f["function"]: f for f in info["functions"]}["worker"]
+        self.assertEqual(sorted(q["queue_arn"] for q in worker["queues"]), sorted([jobs, mail, audit]))
+
+        self.rec.reset()
+        again, _ = self.deploy()
+        self.assertEqual(again["worker"]["status"], "unchanged")
+        self.assertEqual(self.mutations(), [])
+
+        # The first queue leaves the manifest and mail's batch size changes: one mapping
+        # deleted, one updated in place (same UUID), the third untouched.
+        self.edit(f"      - sqs: arn:aws:sqs:us-east-1:123456789012:jobs-{svc}\n", "")
+        self.edit("batchSize: 5", "batchSize: 7")
+        self.rec.reset()
+        changed, _ = self.deploy()
+        self.assertEqual(changed["worker"]["status"], "updated")
+        self.assertEqual(self.rec.count(f"POST /2015-03-31/event-source-mappings/"), 0)
+        self.assertEqual(self.rec.count(f"PUT /2015-03-31/event-source-mappings/{m[mail]['UUID']}"), 1)
+        self.assertEqual(self.rec.count(f"DELETE /2015-03-31/event-source-mappings/{m[jobs]['UUID']}"), 1)
+        self.assertEqual(len(self.mutations()), 2, self.mutations())
+        after = self.mappings()
+        self.assertEqual(sorted(after), sorted([mail, audit]))
+        self.assertEqual(after[mail]["BatchSize"], 7)
+        self.assertEqual(after[mail]["UUID"], m[mail]["UUID"])
+
+        removed = self.ok("remove", "--target", "aws", "--json").json()
+        self.assertEqual(sorted(q["queue_arn"] for q in removed["queue_mappings"]), sorted([mail, audit]))
+        self.assertEqual(self.mappings(), {})
+        # The role held the SQS policy too: it is detached, so the role can go.
+        self.assertEqual(removed["role"], role)
+        with self.assertRaises(iam.exceptions.NoSuchEntityException):
+            iam.get_role(RoleName=role)
+
+    def test_a_missing_queue_is_one_error_before_anything_changes(self):
+        files = dict(QUEUES)
+        files["serverless.yaml"] = """
+            service: SERVICE
+            provider: {name: aws, runtime: python3.11}
+            functions:
+              worker:
+                handler: worker.handler
+                events:
+                  - sqs: no-such-queue
+            """
+        self.make_service(files)
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        errors = [line for line in r.err.splitlines() if line.startswith("fx: error:")]
+        self.assertEqual(errors, ["fx: error: serverless.yaml:7:9: function 'worker': sqs event: "
+                                  "there is no SQS queue 'no-such-queue' in us-east-1"], r.err)
+        self.assertIn("aws sqs create-queue --queue-name no-such-queue", r.err)
+        self.assertEqual(self.rec.code_uploads(), 0)
+        self.assertEqual(self.rec.count("CreateRole"), 0)
+
+
+if __name__ == "__main__":
+    main()
