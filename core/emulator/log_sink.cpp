@@ -1,5 +1,8 @@
 #include "core/emulator/log_sink.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "core/util/error.h"
@@ -90,6 +93,11 @@ void LogSink::cancel(std::uint64_t handle) {
 }
 
 void LogSink::run() {
+  // Background work: at the I/O thread's priority the writer's commits (bursts of SQLite and
+  // page-cache copies) pre-empted request handling and showed in the gateway's 99th
+  // percentile; at nice 10 they fill the gaps (+5-10 % req/s, p99 -0.1 to -0.5 ms on 2 cores).
+  // Raising one's own nice needs no privilege.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   store::Store db(path_);
   std::deque<Op> batch;
   while (true) {
