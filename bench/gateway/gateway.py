@@ -2,9 +2,12 @@
 
 wrk -t2 -c10 -d10s --latency against a hello route, Python and Node, on fx's gateway and on
 serverless-offline 13 (with serverless v3) serving the same handlers from the same machine
-in the same run; Node also with serverless-offline's --useInProcess. Then a long run of
-100,000 requests on fx's Python route: throughput of its first and last tenth, and the
-emulator's resident memory before and after (no slowdown, no growth).
+in the same run; Node also with serverless-offline's --useInProcess. All servers run at
+once and the measured runs are interleaved in rounds (fx, then its peer, per route), so a
+machine that speeds up or slows down during the run moves both sides of a ratio alike; the
+summary gives each figure's median over the rounds and the median of the per-round ratios.
+Then a long run of 100,000 requests on fx's Python route: throughput of its first and last
+tenth, and the emulator's resident memory before and after (no slowdown, no growth).
 Standard library + wrk; results in bench/results/gateway-<UTC time>/.
 """
 import argparse
@@ -86,52 +89,30 @@ class GatewayBench:
         (d / 'serverless.yml').write_text(MANIFEST.format(plugins=plugins))
         return d
 
-    def fx_part(self):
+    def start_fx(self):
         info = json.loads(run([self.fx, 'emulator', 'start', '--port', '0', '--json'], env=self.env,
                               cwd=self.work).stdout)
         self.emu_pid = info['pid']
-        gw = info['gateway_url']
-        svc = self.service('fx')
-        run([self.fx, 'deploy'], cwd=svc, env=self.env)
-        r = {}
-        for route in ('py', 'node'):
-            url = f'{gw}/{route}'
-            wrk(url, '3s')  # warm: instances started, caches hot
-            r[route] = wrk(url, self.args.duration, out=self.out / f'fx_{route}.txt')
-            log(f"fx {route:5s}: {r[route]['rps']:6d} req/s, p50 {r[route]['p50_ms']} ms, p99 {r[route]['p99_ms']} ms")
-        # 100,000 requests: is the last stretch as fast as the first, and does memory grow?
-        before = rss_kb(self.emu_pid)
-        n = self.args.long_requests
-        rate = max(r['py']['rps'], 1)
-        secs = max(10, int(n / rate) + 1)
-        first = wrk(f'{gw}/py', f'{max(1, secs // 10)}s')
-        long = wrk(f'{gw}/py', f'{secs}s', out=self.out / 'fx_py_long.txt')
-        last = wrk(f'{gw}/py', f'{max(1, secs // 10)}s')
-        after = rss_kb(self.emu_pid)
-        r['long'] = {'requests': long['requests'] + first['requests'] + last['requests'],
-                     'first_rps': first['rps'], 'last_rps': last['rps'], 'overall_rps': long['rps'],
-                     'emulator_rss_kb_before': before, 'emulator_rss_kb_after': after,
-                     'non_2xx': long['non_2xx']}
-        log(f"fx long run: {r['long']['requests']} requests, first {first['rps']} req/s, last {last['rps']} req/s, "
-            f"emulator anonymous RSS {before} kB -> {after} kB")
-        self.results['fx'] = r
-        run([self.fx, 'emulator', 'stop'], cwd=self.work, env=self.env, check=False)
+        self.fx_gw = info['gateway_url']
+        run([self.fx, 'deploy'], cwd=self.service('fx'), env=self.env)
+        return {'py': f'{self.fx_gw}/py', 'node': f'{self.fx_gw}/node'}
 
-    def offline_part(self):
+    def start_offline(self):
+        """Both serverless-offline modes, each on its own port; {} when not installed."""
         npm = Path(self.args.npm_dir)
         sls = npm / 'node_modules' / '.bin' / 'serverless'
         if self.args.no_peers or not sls.exists() or not (npm / 'node_modules' / 'serverless-offline').exists():
             self.results['offline'] = {'skipped': 'serverless-offline not installed (bench/run.sh installs it)'}
             log('serverless-offline: skipped')
-            return
+            return {}
         svc = self.service('offline', 'plugins:\n  - serverless-offline\n')
         (svc / 'node_modules').symlink_to(npm / 'node_modules')
         home = self.work / 'sls-home'
         home.mkdir(exist_ok=True)
         env = dict(self.env, SLS_TELEMETRY_DISABLED='1', SLS_NOTIFICATIONS_MODE='off', SLS_DEPRECATION_DISABLE='*',
                    HOME=str(home), AWS_ACCESS_KEY_ID='x', AWS_SECRET_ACCESS_KEY='x')
-        res = {}
-        for mode, extra in (('default', []), ('useInProcess', ['--useInProcess'])):
+        urls = {}
+        for mode, extra, routes in (('default', [], ('py', 'node')), ('useInProcess', ['--useInProcess'], ('node',))):
             port = free_port()
             logf = open(self.out / f'offline_{mode}.log', 'w')
             p = subprocess.Popen([str(sls), 'offline', 'start', '--httpPort', str(port), '--lambdaPort', str(free_port()),
@@ -139,19 +120,63 @@ class GatewayBench:
                                  cwd=svc, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
             self.procs.append(p)
             if not wait_port(port, p, 120):
-                res[mode] = {'skipped': 'did not start'}
+                log(f'serverless-offline {mode}: did not start')
                 continue
-            routes = ('py', 'node') if mode == 'default' else ('node',)
             for route in routes:
-                url = f'http://127.0.0.1:{port}/{route}'
-                wrk(url, '3s')
-                key = route if mode == 'default' else f'{route}_in_process'
-                res[key] = wrk(url, self.args.duration, out=self.out / f'offline_{key}.txt')
-                log(f"serverless-offline {key:16s}: {res[key]['rps']:6d} req/s, p50 {res[key]['p50_ms']} ms, "
-                    f"p99 {res[key]['p99_ms']} ms, non-2xx {res[key]['non_2xx']}")
-            os.killpg(p.pid, 15)
-            p.wait(timeout=20)
-        self.results['offline'] = res
+                urls[route if mode == 'default' else f'{route}_in_process'] = f'http://127.0.0.1:{port}/{route}'
+        return urls
+
+    def rounds(self, fx_urls, peer_urls):
+        """Every measured run, interleaved: round after round of fx py, peer py, fx node, peer
+        node, peer node --useInProcess."""
+        order = [('fx', 'py', fx_urls['py']), ('offline', 'py', peer_urls.get('py')),
+                 ('fx', 'node', fx_urls['node']), ('offline', 'node', peer_urls.get('node')),
+                 ('offline', 'node_in_process', peer_urls.get('node_in_process'))]
+        order = [o for o in order if o[2]]
+        for _, _, url in order:
+            wrk(url, '3s')  # warm: instances started, caches hot
+        runs = {(side, key): [] for side, key, _ in order}
+        for n in range(1, self.args.rounds + 1):
+            for side, key, url in order:
+                r = wrk(url, self.args.duration, out=self.out / f'{side}_{key}_{n}.txt')
+                runs[(side, key)].append(r)
+                log(f"round {n} {side:7s} {key:16s}: {r['rps']:6d} req/s, p50 {r['p50_ms']} ms, "
+                    f"p99 {r['p99_ms']} ms, non-2xx {r['non_2xx']}")
+        for side in ('fx', 'offline'):
+            res = self.results.setdefault(side, {})
+            for (s_, key), rs in runs.items():
+                if s_ == side:
+                    res[key] = {'runs': rs, 'rps': median([r['rps'] for r in rs]),
+                                'p50_ms': median([r['p50_ms'] for r in rs]),
+                                'p99_ms': median([r['p99_ms'] for r in rs]),
+                                'non_2xx': sum(r['non_2xx'] for r in rs)}
+        # The ratio of each round's pair, then their median: drift between rounds cancels out.
+        ratios = {}
+        for fx_key, peer_key in (('py', 'py'), ('node', 'node'), ('node', 'node_in_process')):
+            f, o = runs.get(('fx', fx_key)), runs.get(('offline', peer_key))
+            if f and o:
+                per_round = [a['rps'] / max(b['rps'], 1) for a, b in zip(f, o)]
+                ratios[f'{fx_key}_vs_{peer_key}'] = {'per_round': [round(x, 2) for x in per_round],
+                                                     'median': round(median(per_round), 2)}
+        self.results['ratios'] = ratios
+
+    def long_run(self):
+        """100,000 requests: is the last stretch as fast as the first, and does memory grow?"""
+        gw = self.fx_gw
+        before = rss_kb(self.emu_pid)
+        n = self.args.long_requests
+        rate = max(self.results['fx']['py']['rps'], 1)
+        secs = max(10, int(n / rate) + 1)
+        first = wrk(f'{gw}/py', f'{max(1, secs // 10)}s')
+        long = wrk(f'{gw}/py', f'{secs}s', out=self.out / 'fx_py_long.txt')
+        last = wrk(f'{gw}/py', f'{max(1, secs // 10)}s')
+        after = rss_kb(self.emu_pid)
+        self.results['fx']['long'] = lg = {
+            'requests': long['requests'] + first['requests'] + last['requests'],
+            'first_rps': first['rps'], 'last_rps': last['rps'], 'overall_rps': long['rps'],
+            'emulator_rss_kb_before': before, 'emulator_rss_kb_after': after, 'non_2xx': long['non_2xx']}
+        log(f"fx long run: {lg['requests']} requests, first {first['rps']} req/s, last {last['rps']} req/s, "
+            f"emulator anonymous RSS {before} kB -> {after} kB")
 
     def close(self):
         for p in self.procs:
@@ -164,16 +189,29 @@ class GatewayBench:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+def median(xs):
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
 def summary(r):
-    fx, off = r['fx'], r.get('offline', {})
-    lines = ['| route | fx req/s | fx p50 / p99 | serverless-offline req/s | its p50 / p99 | ratio |', '|---|---|---|---|---|---|']
+    fx, off, ratios = r['fx'], r.get('offline', {}), r.get('ratios', {})
+    n = len(fx['py']['runs'])
+    lines = [f'Medians of {n} interleaved round{"s" if n != 1 else ""}; the ratio is the median of the per-round ratios.', '',
+             '| route | fx req/s | fx p50 / p99 | serverless-offline req/s | its p50 / p99 | ratio (per round) |',
+             '|---|---|---|---|---|---|']
     for route, peer_key, label in (('py', 'py', 'Python'), ('node', 'node', 'Node'), ('node', 'node_in_process', 'Node vs --useInProcess')):
         f, o = fx[route], off.get(peer_key)
-        if o and 'rps' in o:
-            lines.append(f"| {label} | {f['rps']:,} | {f['p50_ms']:.2f} / {f['p99_ms']:.2f} ms | {o['rps']:,} | "
-                         f"{o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | ×{f['rps'] / max(o['rps'], 1):.1f} |")
+        ratio = ratios.get(f'{route}_vs_{peer_key}')
+        if o and 'rps' in o and ratio:
+            each = ' / '.join(f'{x:.1f}' for x in ratio['per_round'])
+            lines.append(f"| {label} | {f['rps']:,.0f} | {f['p50_ms']:.2f} / {f['p99_ms']:.2f} ms | {o['rps']:,.0f} | "
+                         f"{o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | ×{ratio['median']:.1f} ({each}) |")
         else:
-            lines.append(f"| {label} | {f['rps']:,} | {f['p50_ms']:.2f} / {f['p99_ms']:.2f} ms | (skipped) | | |")
+            lines.append(f"| {label} | {f['rps']:,.0f} | {f['p50_ms']:.2f} / {f['p99_ms']:.2f} ms | (skipped) | | |")
+    p99s = ' / '.join(f"{x['p99_ms']:.2f}" for x in fx['py']['runs'])
+    lines += ['', f"fx Python route p99 per round: {p99s} ms"]
     lg = fx['long']
     lines += ['', f"100,000-request run on the Python route: {lg['requests']:,} requests, first tenth {lg['first_rps']:,} req/s, "
               f"last tenth {lg['last_rps']:,} req/s; emulator anonymous RSS {lg['emulator_rss_kb_before'] / 1024:.1f} MB → "
@@ -189,13 +227,16 @@ def main():
     ap.add_argument('--npm-dir', default=os.environ.get('FXBENCH_NPM_DIR', '/tmp/fxbench-npm'))
     ap.add_argument('--duration', default=os.environ.get('FXBENCH_GW_DURATION', '10s'))
     ap.add_argument('--long-requests', type=int, default=int(os.environ.get('FXBENCH_GW_LONG', 100_000)))
+    ap.add_argument('--rounds', type=int, default=int(os.environ.get('FXBENCH_GW_ROUNDS', 3)))
     args = ap.parse_args()
     b = GatewayBench(args)
     t0 = time.monotonic()
     try:
         b.results['machine'] = machine_info()
-        b.fx_part()
-        b.offline_part()
+        fx_urls = b.start_fx()
+        peer_urls = b.start_offline()
+        b.rounds(fx_urls, peer_urls)
+        b.long_run()
     finally:
         b.close()
     b.results['wall_s'] = round(time.monotonic() - t0, 1)

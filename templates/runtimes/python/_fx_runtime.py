@@ -124,13 +124,13 @@ class _Client:
         while (end := buf.find(b'\r\n\r\n')) < 0:
             self._recv()
             buf = self.buf
-        lines = bytes(buf[:end]).decode('latin-1').split('\r\n')
+        lines = buf[:end].decode('latin-1').split('\r\n')
         del buf[:end + 4]
         status = int(lines[0].split(None, 2)[1])
         hdrs = {}
         for line in lines[1:]:
             k, _, v = line.partition(':')
-            hdrs[k.strip().lower()] = v.strip()
+            hdrs[k.lower()] = v.strip()  # no space before the colon in HTTP/1.1 (RFC 9112)
         if 'chunked' in hdrs.get('transfer-encoding', '').lower():
             body = bytearray()
             while True:
