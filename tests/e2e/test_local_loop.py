@@ -1,6 +1,7 @@
 """The local loop through the real fx binary: init, deploy, invoke, logs, info, remove."""
 import json
 import os
+import re
 import subprocess
 import time
 import zipfile
@@ -183,6 +184,55 @@ class LocalLoop(FxTestCase):
         # the process that spawned it (getrusage's ru_maxrss carries that across exec).
         out = self.ok("invoke", "py", "--data", '{"hwm": 1}', "--json").json()
         self.assertEqual(out["max_memory_mb"], -(-out["result"] // 1024), out)
+
+    def test_trace_id_is_per_invocation_without_growing_the_c_environment(self):
+        # _X_AMZN_TRACE_ID changes with every call, as on Lambda. The shims keep it out of
+        # glibc's environment (setenv keeps every distinct value forever: ~150 bytes a call);
+        # Node's children still get it through process.env.
+        self.make_service({
+            "serverless.yml": """
+                service: trace
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  py:
+                    handler: app.trace
+                  node:
+                    handler: trace.trace
+                    runtime: nodejs20.x
+                """,
+            "app.py": """
+                import ctypes, os
+                def trace(event, context):
+                    c = ctypes.CDLL(None).getenv
+                    c.restype = ctypes.c_char_p
+                    return {"env": os.environ.get("_X_AMZN_TRACE_ID"),
+                            "getenv": os.getenv("_X_AMZN_TRACE_ID"),
+                            "c": c(b"_X_AMZN_TRACE_ID")}
+                """,
+            "trace.js": """
+                const { execSync } = require("child_process");
+                exports.trace = async () => ({
+                  env: process.env._X_AMZN_TRACE_ID,
+                  listed: Object.keys(process.env).includes("_X_AMZN_TRACE_ID"),
+                  child: execSync("echo -n $_X_AMZN_TRACE_ID").toString(),
+                });
+                """,
+        })
+        self.ok("deploy")
+        shape = re.compile(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$")
+        for fn in ("py", "node"):
+            first = self.ok("invoke", fn, "--json").json()["result"]
+            second = self.ok("invoke", fn, "--json").json()["result"]
+            self.assertRegex(first["env"], shape)
+            self.assertNotEqual(first["env"], second["env"])
+            if fn == "py":
+                self.assertEqual(second["getenv"], second["env"])
+                self.assertIsNone(second["c"])
+            else:
+                self.assertTrue(second["listed"])
+                self.assertEqual(second["child"], second["env"])
 
     def test_warm_instance_is_reused(self):
         self.make_service(PY_SERVICE)

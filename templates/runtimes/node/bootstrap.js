@@ -16,6 +16,42 @@ const fs = require('fs');
 const util = require('util');
 
 const PREFIX = '/2018-06-01/runtime';
+
+// _X_AMZN_TRACE_ID lives in JavaScript: setting it in the real environment calls glibc's
+// setenv, which keeps every distinct value it was ever given (a leak by design), and a new
+// trace id per invocation grew a busy instance by ~150 bytes a call until memorySize killed
+// it. Everything else goes to the real environment (TZ and the rest keep their effects);
+// child_process reads process.env, so children still get the current id.
+const TRACE = '_X_AMZN_TRACE_ID';
+let traceId;
+process.env = new Proxy(process.env, {
+  get: (t, k) => (k === TRACE ? traceId : Reflect.get(t, k)),
+  set: (t, k, v) => {
+    if (k !== TRACE) return Reflect.set(t, k, v);
+    traceId = String(v);
+    return true;
+  },
+  deleteProperty: (t, k) => {
+    if (k !== TRACE) return Reflect.deleteProperty(t, k);
+    traceId = undefined;
+    return true;
+  },
+  has: (t, k) => (k === TRACE ? traceId !== undefined : Reflect.has(t, k)),
+  ownKeys: (t) => {
+    const keys = Reflect.ownKeys(t).filter((k) => k !== TRACE);
+    return traceId === undefined ? keys : [...keys, TRACE];
+  },
+  getOwnPropertyDescriptor: (t, k) => {
+    if (k !== TRACE) return Reflect.getOwnPropertyDescriptor(t, k);
+    return traceId === undefined ? undefined
+      : { value: traceId, writable: true, enumerable: true, configurable: true };
+  },
+  defineProperty: (t, k, d) => {
+    if (k !== TRACE) return Reflect.defineProperty(t, k, d);
+    traceId = String(d.value);
+    return true;
+  },
+});
 const env = process.env;
 
 // ---- Runtime API client: raw HTTP/1.1 over `net`, kept alive between calls ----

@@ -400,6 +400,7 @@ def main():
         raise TypeError(f'Object of type {o.__class__.__name__} is not JSON serializable')
     encode = json.JSONEncoder(ensure_ascii=ascii_only, default=default).encode
 
+    env_data, trace_key = env._data, env.encodekey('_X_AMZN_TRACE_ID')
     answer = api.request('GET', '/invocation/next')
     while True:
         status, h, body = answer
@@ -408,11 +409,16 @@ def main():
         rid = _request_id = h.get('lambda-runtime-aws-request-id', '')
         if not _logging_ready and 'logging' in sys.modules:  # imported past the hook
             _setup_logging(sys.modules['logging'])
+        # os.environ, not the C environment: glibc's setenv keeps every distinct value it was
+        # ever given (a process-long leak by design), and a new trace id per invocation grew a
+        # busy instance by ~150 bytes a call until memorySize killed it. X-Ray SDKs and
+        # os.getenv read os.environ; a child started with the inherited environment does not
+        # see the id.
         trace_id = h.get('lambda-runtime-trace-id')
         if trace_id:
-            env['_X_AMZN_TRACE_ID'] = trace_id
+            env_data[trace_key] = env.encodevalue(trace_id)
         else:
-            env.pop('_X_AMZN_TRACE_ID', None)
+            env_data.pop(trace_key, None)
         try:
             cc = h.get('lambda-runtime-client-context')
             ci = h.get('lambda-runtime-cognito-identity')
