@@ -4,8 +4,9 @@ wrk -t2 -c10 -d10s --latency against a hello route, Python and Node, on fx's gat
 serverless-offline 13 (with serverless v3) serving the same handlers from the same machine
 in the same run; Node also with serverless-offline's --useInProcess. All servers run at
 once and the measured runs are interleaved in rounds (fx, then its peer, per route), so a
-machine that speeds up or slows down during the run moves both sides of a ratio alike; the
-summary gives each figure's median over the rounds and the median of the per-round ratios.
+machine that speeds up or slows down during the run moves both sides of a ratio alike; each
+run starts once the machine is quiet again (under 5 % busy); the summary gives each figure's
+median over the rounds and the median of the per-round ratios.
 Then a long run of 100,000 requests on fx's Python route: throughput of its first and last
 tenth, and the emulator's resident memory before and after (no slowdown, no growth).
 Standard library + wrk; results in bench/results/gateway-<UTC time>/.
@@ -60,6 +61,26 @@ def wrk(url, duration='10s', conns=10, threads=2, out=None):
     total = int(re.search(r'(\d+) requests in', text).group(1))
     return {'rps': round(rps), 'p50_ms': lat.get('50'), 'p99_ms': lat.get('99'), 'requests': total,
             'non_2xx': int(errs.group(1)) if errs else 0, 'socket_errors': sock.group(1) if sock else None}
+
+
+def cpu_busy_fraction(window=0.5):
+    """How busy the machine's CPUs were over `window` seconds, from /proc/stat."""
+    def snap():
+        v = [int(x) for x in open('/proc/stat').readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    t0, i0 = snap()
+    time.sleep(window)
+    t1, i1 = snap()
+    return 1 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def settle(limit_s=15):
+    """Waits until the machine is quiet: a server goes on working for seconds after its run
+    (serverless-offline's V8 collects its heap for 3-4 s, ~8 % of a core), which would be
+    charged to whichever run comes next."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and cpu_busy_fraction() > 0.05:
+        pass
 
 
 def rss_kb(pid):
@@ -138,6 +159,7 @@ class GatewayBench:
         runs = {(side, key): [] for side, key, _ in order}
         for n in range(1, self.args.rounds + 1):
             for side, key, url in order:
+                settle()
                 r = wrk(url, self.args.duration, out=self.out / f'{side}_{key}_{n}.txt')
                 runs[(side, key)].append(r)
                 log(f"round {n} {side:7s} {key:16s}: {r['rps']:6d} req/s, p50 {r['p50_ms']} ms, "
