@@ -139,9 +139,15 @@ void Pool::check_memory(const std::vector<std::weak_ptr<Instance>>& probed,
     if (!inst || !rss[i] || inst->state != Instance::State::busy || !inst->current ||
         !inst->function)
       continue;
-    inst->peak_seen_mb = std::max(inst->peak_seen_mb, static_cast<int>(*rss[i] >> 20));
-    const auto limit = static_cast<std::uint64_t>(inst->function->spec.config.memory_size) << 20;
+    // Whole MB rounded up, as REPORT's Max Memory Used: 128.4 MB over a 128 MB limit is 129.
+    constexpr std::uint64_t mb = 1 << 20;
+    auto seen_mb = [](std::uint64_t bytes) { return static_cast<int>((bytes + mb - 1) / mb); };
+    inst->peak_seen_mb = std::max(inst->peak_seen_mb, seen_mb(*rss[i]));
+    const auto limit = static_cast<std::uint64_t>(inst->function->spec.config.memory_size) * mb;
     if (limit > 0 && *rss[i] > limit) {
+      // Its VmHWM cannot be read once it is gone: the peak so far, now, for its REPORT.
+      if (auto peak = inst->status_file.peak_rss_bytes())
+        inst->peak_seen_mb = std::max(inst->peak_seen_mb, seen_mb(*peak));
       inst->out_of_memory = true;
       kill(*inst);
     }
