@@ -37,6 +37,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kDirectUploadLimit = 50ull * 1024 * 1024;
 // IAM is eventually consistent: a role just created is usually assumable within seconds.
 constexpr auto kRoleWait = 30s;
+// How long a queue mapping may stay busy (Creating, Updating, Deleting) before fx gives up.
+constexpr auto kMappingWait = 60s;
 constexpr auto kReadyWait = 5min;
 // Lambda's control plane allows about 15 calls a second per account; four functions at once
 // stay well under it (throttling is retried by AwsService anyway).
@@ -139,6 +141,30 @@ auto retry_while_role_propagates(const manifest::Function& f, Call call) -> decl
                                 f.key, kRoleWait.count(), e.what()),
                     "a new role takes a few seconds to be usable: deploy again in a minute; if "
                     "it persists, check that the role's trust policy allows lambda.amazonaws.com");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, 4s);
+  }
+}
+
+// A queue mapping that is still Creating, Updating or Deleting refuses another change for a
+// few seconds (ResourceInUseException, 409): a redeploy right after a deploy meets that.
+template <class Call>
+void retry_while_mapping_busy(const manifest::Function& f, Call call) {
+  const auto deadline = Clock::now() + kMappingWait;
+  auto delay = 500ms;
+  while (true) {
+    try {
+      call();
+      return;
+    } catch (const lambda::ApiError& e) {
+      if (e.type() != "ResourceInUseException") throw;
+      if (Clock::now() + delay > deadline)
+        throw Error(fmt::format("function '{}': its queue mapping is still busy on AWS after {} "
+                                "s: {}",
+                                f.key, kMappingWait.count(), e.what()),
+                    "wait until the mapping's State is Enabled or Disabled (`aws lambda "
+                    "list-event-source-mappings`), then deploy again");
     }
     std::this_thread::sleep_for(delay);
     delay = std::min<std::chrono::milliseconds>(delay * 2, 4s);
@@ -311,13 +337,15 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
     }
     if (!same_mapping(*found, d)) {
       d.uuid = found->uuid;
-      retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
+      retry_while_mapping_busy(f, [&] {
+        retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
+      });
       changed = true;
     }
     existing.erase(found);
   }
   for (const auto& m : existing) {
-    client.delete_event_source_mapping(m.uuid);
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
     changed = true;
   }
   return changed;
@@ -722,7 +750,7 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
     }
     for (auto& m : client.list_event_source_mappings(f.name)) {
       if (!is_sqs_arn(m.event_source_arn)) continue;
-      client.delete_event_source_mapping(m.uuid);
+      retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
       out.queue_mappings.push_back(std::move(m));
     }
     try {

@@ -296,12 +296,22 @@ class AwsEvents(FxTestCase):
         self.edit(f"      - sqs: arn:aws:sqs:us-east-1:123456789012:jobs-{svc}\n", "")
         self.edit("batchSize: 5", "batchSize: 7")
         self.rec.reset()
+        # Right after a change AWS refuses the next one for a while (moto never does): each
+        # call is made again until the mapping is free.
+        busy = json.dumps({"Type": "User", "Message": "Cannot update the event source mapping "
+                           "because it is in use."})
+        busy_headers = {"x-amzn-ErrorType": "ResourceInUseException",
+                        "Content-Type": "application/json"}
+        put_op = f"PUT /2015-03-31/event-source-mappings/{m[mail]['UUID']}"
+        delete_op = f"DELETE /2015-03-31/event-source-mappings/{m[jobs]['UUID']}"
+        self.rec.inject_answer(put_op, 2, 409, busy, busy_headers)
+        self.rec.inject_answer(delete_op, 1, 409, busy, busy_headers)
         changed, _ = self.deploy()
         self.assertEqual(changed["worker"]["status"], "updated")
         self.assertEqual(self.rec.count(f"POST /2015-03-31/event-source-mappings/"), 0)
-        self.assertEqual(self.rec.count(f"PUT /2015-03-31/event-source-mappings/{m[mail]['UUID']}"), 1)
-        self.assertEqual(self.rec.count(f"DELETE /2015-03-31/event-source-mappings/{m[jobs]['UUID']}"), 1)
-        self.assertEqual(len(self.mutations()), 2, self.mutations())
+        self.assertEqual(self.rec.count(put_op), 3)
+        self.assertEqual(self.rec.count(delete_op), 2)
+        self.assertEqual(len(self.mutations()), 5, self.mutations())
         after = self.mappings()
         self.assertEqual(sorted(after), sorted([mail, audit]))
         self.assertEqual(after[mail]["BatchSize"], 7)
