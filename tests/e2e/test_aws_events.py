@@ -9,17 +9,9 @@ read the queue (it runs no poller here): the policy statement and the attached m
 are what is checked."""
 import json
 import os
-import sys
 
-import boto3
-from botocore.config import Config
-
-from fxtest import FxTestCase, main
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoProxy, MotoServer  # noqa: E402
-
-ACCOUNT = "123456789012"  # moto's
+from awstest import ACCOUNT, MotoCase
+from fxtest import main
 REGION = "us-east-1"
 BASIC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 SQS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
@@ -104,40 +96,7 @@ def mutating(request):
     return True
 
 
-class AwsEvents(FxTestCase):
-    start_emulator = False
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"))
-        cls.proxy = MotoProxy(cls.moto.url)
-        cls.env = {k: v for k, v in cls.env.items() if not k.startswith("AWS_")}
-        cls.aws_home = os.path.join(cls.root, "aws-home")  # no real ~/.aws is ever read
-        os.makedirs(cls.aws_home)
-        cls.env.update({"HOME": cls.aws_home, "AWS_ENDPOINT_URL": cls.proxy.url,
-                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fx_static(["emulator", "stop"], cwd=cls.root)
-        cls.proxy.close()
-        cls.moto.close()
-        super().tearDownClass()
-
-    def setUp(self):
-        self.rec = self.proxy.recorder
-        self.rec.reset()
-
-    def boto(self, service):
-        return boto3.client(service, endpoint_url=self.moto.url, region_name=REGION,
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
-                            config=Config(retries={"max_attempts": 1}))
-
-    def deploy(self):
-        r = self.ok("deploy", "--target", "aws", "--json")
-        return {f["function"]: f for f in r.json()}, r
-
+class AwsEvents(MotoCase):
     def edit(self, old, new):
         path = os.path.join(self.service_dir, "serverless.yaml")
         with open(path) as f:
@@ -145,9 +104,6 @@ class AwsEvents(FxTestCase):
         self.assertIn(old, text)
         with open(path, "w") as f:
             f.write(text.replace(old, new))
-
-    def name(self, key):
-        return f"{self.service_name}-dev-{key}"
 
     def rule(self, n, key="tick"):
         return f"{self.name(key)}-schedule-{n}"

@@ -6,18 +6,13 @@ assumable, rejected credentials)."""
 import base64
 import json
 import os
-import sys
 import tempfile
 
 import boto3
-from botocore.config import Config
 
-from fxtest import FxTestCase, main
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoProxy, MotoServer  # noqa: E402
-
-ACCOUNT = "123456789012"  # moto's
+from awstest import ACCOUNT, MotoCase
+from fxtest import main
+from moto_proxy import MotoServer  # on sys.path through awstest
 BASIC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 SERVICE = {
@@ -69,47 +64,10 @@ def service_files():
     return dict(SERVICE)
 
 
-class AwsTarget(FxTestCase):
-    start_emulator = False
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"))
-        cls.proxy = MotoProxy(cls.moto.url)
-        cls.env = {k: v for k, v in cls.env.items() if not k.startswith("AWS_")}
-        cls.aws_home = os.path.join(cls.root, "aws-home")  # no real ~/.aws is ever read
-        os.makedirs(cls.aws_home)
-        cls.env.update({"HOME": cls.aws_home, "AWS_ENDPOINT_URL": cls.proxy.url,
-                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-
-    @classmethod
-    def tearDownClass(cls):
-        # Nothing here should start the local emulator; if a slip did, it must not outlive us.
-        cls.fx_static(["emulator", "stop"], cwd=cls.root)
-        cls.proxy.close()
-        cls.moto.close()
-        super().tearDownClass()
-
-    def setUp(self):
-        self.rec = self.proxy.recorder
-        self.rec.reset()
-
-    def boto(self, service, region="us-east-1"):
-        return boto3.client(service, endpoint_url=self.moto.url, region_name=region,
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
-                            config=Config(retries={"max_attempts": 1}))
-
-    def deploy(self, *extra, env=None):
-        r = self.ok("deploy", "--target", "aws", "--json", *extra, env=env)
-        return {f["function"]: f for f in r.json()}, r
-
+class AwsTarget(MotoCase):
     def write(self, path, text):
         with open(os.path.join(self.service_dir, path), "w") as f:
             f.write(text)
-
-    def name(self, key):
-        return f"{self.service_name}-dev-{key}"
 
     def role_name(self, region="us-east-1"):
         return f"{self.service_name}-dev-{region}-lambdaRole"

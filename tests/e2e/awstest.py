@@ -1,0 +1,56 @@
+"""The base of the --target aws tests: `python3 -m moto.server` on loopback standing in for
+AWS, behind the recording proxy (bench/aws/moto_proxy.py) that counts every call fx makes and
+can answer as AWS does where moto does not. fx sees only the proxy, with test credentials and
+an empty HOME (no real ~/.aws is ever read); boto3 checks moto directly."""
+import os
+import sys
+
+import boto3
+from botocore.config import Config
+
+from fxtest import FxTestCase
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
+from moto_proxy import MotoProxy, MotoServer  # noqa: E402
+
+ACCOUNT = "123456789012"  # moto's
+
+
+class MotoCase(FxTestCase):
+    start_emulator = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"))
+        cls.proxy = MotoProxy(cls.moto.url)
+        cls.env = {k: v for k, v in cls.env.items() if not k.startswith("AWS_")}
+        cls.aws_home = os.path.join(cls.root, "aws-home")
+        os.makedirs(cls.aws_home)
+        cls.env.update({"HOME": cls.aws_home, "AWS_ENDPOINT_URL": cls.proxy.url,
+                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+
+    @classmethod
+    def tearDownClass(cls):
+        # Nothing here should start the local emulator; if a slip did, it must not outlive us.
+        cls.fx_static(["emulator", "stop"], cwd=cls.root)
+        cls.proxy.close()
+        cls.moto.close()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.rec = self.proxy.recorder
+        self.rec.reset()
+
+    def boto(self, service, region="us-east-1"):
+        return boto3.client(service, endpoint_url=self.moto.url, region_name=region,
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            config=Config(retries={"max_attempts": 1}))
+
+    def deploy(self, *extra, env=None):
+        """`fx deploy --target aws --json`: its entries by function key, and the result."""
+        r = self.ok("deploy", "--target", "aws", "--json", *extra, env=env)
+        return {f["function"]: f for f in r.json()}, r
+
+    def name(self, key):
+        return f"{self.service_name}-dev-{key}"
