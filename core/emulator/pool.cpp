@@ -35,6 +35,11 @@ constexpr std::size_t kRuntimeBodyLimit = 64 * 1024 * 1024;
 constexpr std::size_t kLogTailBytes = 4096;
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
 
+// Whole MB, rounded up: Max Memory Used as Lambda's REPORT line gives it.
+int mb_rounded_up(std::uint64_t bytes) {
+  return static_cast<int>((bytes + (1 << 20) - 1) >> 20);
+}
+
 std::mt19937_64& rng() {
   static std::mt19937_64 gen{std::random_device{}()};
   return gen;
@@ -139,15 +144,13 @@ void Pool::check_memory(const std::vector<std::weak_ptr<Instance>>& probed,
     if (!inst || !rss[i] || inst->state != Instance::State::busy || !inst->current ||
         !inst->function)
       continue;
-    // Whole MB rounded up, as REPORT's Max Memory Used: 128.4 MB over a 128 MB limit is 129.
-    constexpr std::uint64_t mb = 1 << 20;
-    auto seen_mb = [](std::uint64_t bytes) { return static_cast<int>((bytes + mb - 1) / mb); };
-    inst->peak_seen_mb = std::max(inst->peak_seen_mb, seen_mb(*rss[i]));
-    const auto limit = static_cast<std::uint64_t>(inst->function->spec.config.memory_size) * mb;
+    // Rounded up, as REPORT's Max Memory Used: 128.4 MB over a 128 MB limit is 129.
+    inst->peak_seen_mb = std::max(inst->peak_seen_mb, mb_rounded_up(*rss[i]));
+    const auto limit = static_cast<std::uint64_t>(inst->function->spec.config.memory_size) << 20;
     if (limit > 0 && *rss[i] > limit) {
       // Its VmHWM cannot be read once it is gone: the peak so far, now, for its REPORT.
       if (auto peak = inst->status_file.peak_rss_bytes())
-        inst->peak_seen_mb = std::max(inst->peak_seen_mb, seen_mb(*peak));
+        inst->peak_seen_mb = std::max(inst->peak_seen_mb, mb_rounded_up(*peak));
       inst->out_of_memory = true;
       kill(*inst);
     }
@@ -683,7 +686,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   rec.billed_ms = usage::billed_duration_ms(duration + rec.init_ms.value_or(0));
   rec.memory_mb = fn ? fn->spec.config.memory_size : 0;
   auto peak = inst.status_file.peak_rss_bytes();
-  rec.max_memory_mb = peak ? static_cast<int>((*peak + 1024 * 1024 - 1) / (1024 * 1024)) : 0;
+  rec.max_memory_mb = peak ? mb_rounded_up(*peak) : 0;
   // A process already gone (killed, exited) has no VmHWM left to read: what was seen.
   rec.max_memory_mb = std::max(rec.max_memory_mb, inst.peak_seen_mb);
   rec.architecture =

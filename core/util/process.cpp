@@ -234,14 +234,6 @@ std::optional<std::uint64_t> read_status_field(int fd, std::string_view field) {
 
 }  // namespace
 
-std::optional<std::uint64_t> peak_rss_bytes(pid_t pid) {
-  int fd = open_status(pid);
-  if (fd < 0) return std::nullopt;
-  auto bytes = read_status_field(fd, "VmHWM:");
-  ::close(fd);
-  return bytes;
-}
-
 StatusFile::StatusFile(pid_t pid) : fd_(open_status(pid)) {}
 
 StatusFile::~StatusFile() {

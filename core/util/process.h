@@ -46,8 +46,6 @@ std::vector<std::string> current_environment();
 // Starts the program and waits for it; returns the waitpid status. Throws like spawn_process.
 int run_and_wait(const SpawnOptions& options);
 
-// Peak resident set size of a live process in bytes (VmHWM), or nullopt once it is gone.
-std::optional<std::uint64_t> peak_rss_bytes(pid_t pid);
 // A process's /proc/PID/status, opened once and read again at will: for a number asked after
 // every invocation (Max Memory Used), one pread instead of an open, a path walk and a close.
 // (getrusage's ru_maxrss is no substitute when the process is not us: a spawned child
