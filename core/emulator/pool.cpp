@@ -689,6 +689,9 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   rec.max_memory_mb = peak ? mb_rounded_up(*peak) : 0;
   // A process already gone (killed, exited) has no VmHWM left to read: what was seen.
   rec.max_memory_mb = std::max(rec.max_memory_mb, inst.peak_seen_mb);
+  // The kernel's RSS counters are approximate (per-CPU batches), so VmHWM read a call later
+  // can be a page batch lower than a figure already reported; Lambda's figure never falls.
+  inst.peak_seen_mb = rec.max_memory_mb;
   rec.architecture =
       fn && !fn->spec.config.architectures.empty() ? fn->spec.config.architectures[0] : "x86_64";
   rec.outcome = outcome;

@@ -83,7 +83,7 @@ struct Instance {
   std::shared_ptr<Responder> waiting_next;  // the runtime's parked GET /next
   std::int64_t idle_since_us = 0;           // monotonic, when it last became idle
   bool out_of_memory = false;               // killed by the memory watch
-  int peak_seen_mb = 0;                     // the largest RSS the memory watch saw
+  int peak_seen_mb = 0;                     // the largest RSS seen or reported so far
   util::StatusFile status_file;             // the process's /proc status, kept open
   std::shared_ptr<Invocation> current;
   std::int64_t spawn_us = 0;

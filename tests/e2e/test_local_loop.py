@@ -180,10 +180,11 @@ class LocalLoop(FxTestCase):
             self.assertGreaterEqual(big["max_memory_mb"], small + 75, (fn, big["max_memory_mb"]))
             after = self.ok("invoke", fn, "--json").json()["max_memory_mb"]
             self.assertGreaterEqual(after, big["max_memory_mb"], fn)
-        # Exactly the handler process's own VmHWM, rounded up to whole MB: not, say, the peak of
-        # the process that spawned it (getrusage's ru_maxrss carries that across exec).
+        # The handler process's own VmHWM, rounded up to whole MB: not, say, the peak of the
+        # process that spawned it (getrusage's ru_maxrss carries that across exec). Within a
+        # MB: the kernel's RSS counters are per-CPU batched, so two reads can straddle one.
         out = self.ok("invoke", "py", "--data", '{"hwm": 1}', "--json").json()
-        self.assertEqual(out["max_memory_mb"], -(-out["result"] // 1024), out)
+        self.assertAlmostEqual(out["max_memory_mb"], -(-out["result"] // 1024), delta=1, msg=out)
 
     def test_trace_id_is_per_invocation_without_growing_the_c_environment(self):
         # _X_AMZN_TRACE_ID changes with every call, as on Lambda. The shims keep it out of
