@@ -26,6 +26,11 @@ nlohmann::json results_json(const std::vector<actions::DeployResult>& results) {
 
 void print_functions(const Style& s, const std::vector<actions::DeployResult>& results) {
   for (const auto& r : results) {
+    if (r.status == "removed") {
+      fmt::print("  {:<18} {:<34} {}\n", r.function, r.name,
+                 s.yellow("removed (no longer in the manifest)"));
+      continue;
+    }
     std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
     fmt::print("  {:<18} {:<34} {:<10} {}\n", r.function, r.name, status, human_bytes(r.zip_bytes));
   }

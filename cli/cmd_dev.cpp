@@ -90,9 +90,12 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
       auto done = actions::deploy_to_emulator(service, endpoint, {});
       std::lock_guard lock(g_print);
       for (const auto& w : done.warnings) warn(g, w);
-      std::vector<std::string> changed;
+      std::vector<std::string> changed, removed;
       for (const auto& f : done.functions)
-        if (first || f.status != "unchanged") changed.push_back(f.function);
+        if (f.status == "removed")
+          removed.push_back(f.function);
+        else if (first || f.status != "unchanged")
+          changed.push_back(f.function);
       if (first) {
         for (const auto& f : done.functions)
           for (const auto& r : f.routes) fmt::print("  {}  {}\n", r, s.dim("→ " + f.function));
@@ -101,6 +104,8 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
                  changed.empty() ? std::string("nothing (no bundle changed)")
                                  : fmt::format("{}", fmt::join(changed, ", ")),
                  (util::monotonic_us() - t0) / 1000.0);
+      // Deleted from the manifest: gone from the emulator with its routes and schedules.
+      if (!removed.empty()) fmt::print("{} {}\n", s.yellow("removed"), fmt::join(removed, ", "));
     } catch (const Error& e) {
       // A broken save is reported and the loop goes on: the previous code keeps running.
       std::lock_guard lock(g_print);

@@ -229,6 +229,11 @@ int run_remove(const GlobalOptions& g) {
   if (target.aws) return remove_aws(g, service, target);
   lambda::LambdaClient client(target.endpoint);
   json removed = json::array();
+  // Also those deleted from the manifest since they were deployed.
+  for (const auto& stale : actions::stale_functions(service, client)) {
+    client.delete_function(stale.name);
+    removed.push_back(stale.name);
+  }
   for (const auto& f : service.functions) {
     if (!client.get_function(f.name)) continue;
     client.delete_function(f.name);

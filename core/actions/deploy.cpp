@@ -70,6 +70,7 @@ lambda::FunctionConfiguration desired_configuration(
   c.environment = f.environment;
   c.architectures = {f.architecture};
   c.reserved_concurrency = f.reserved_concurrency;
+  c.tags = function_tags(service, f);
   for (const auto& ref : f.layers) {
     if (ref.starts_with("arn:")) {
       c.layers.push_back(ref);
@@ -80,8 +81,54 @@ lambda::FunctionConfiguration desired_configuration(
                   "deploy the whole service (fx deploy) so that its layers are published first");
     }
   }
-  (void)service;
   return c;
+}
+
+namespace {
+
+constexpr const char* kServiceTag = "fx:service";
+constexpr const char* kStageTag = "fx:stage";
+constexpr const char* kFunctionTag = "fx:function";
+
+}  // namespace
+
+std::map<std::string, std::string> function_tags(const manifest::Service& service,
+                                                 const manifest::Function& function) {
+  return {{kServiceTag, service.name}, {kStageTag, service.stage}, {kFunctionTag, function.key}};
+}
+
+void ensure_tags(lambda::LambdaClient& client, const lambda::FunctionConfiguration& current,
+                 const lambda::FunctionConfiguration& desired) {
+  for (const auto& [key, value] : desired.tags) {
+    auto it = current.tags.find(key);
+    if (it == current.tags.end() || it->second != value)
+      return client.tag_function(current.function_arn, desired.tags);
+  }
+}
+
+std::vector<StaleFunction> stale_functions(const manifest::Service& service,
+                                           lambda::LambdaClient& client) {
+  const std::string prefix = service.name + "-" + service.stage + "-";
+  std::vector<StaleFunction> out;
+  for (const auto& listed : client.list_functions()) {
+    const std::string& name = listed.function_name;
+    if (!name.starts_with(prefix)) continue;
+    bool in_manifest = false;
+    for (const auto& f : service.functions) in_manifest |= f.name == name;
+    if (in_manifest) continue;
+    // ListFunctions has no tags: only the few candidates are read whole.
+    auto current = client.get_function(name);
+    if (!current) continue;  // deleted meanwhile
+    const auto& tags = current->tags;
+    auto tag = [&](const char* key) {
+      auto it = tags.find(key);
+      return it == tags.end() ? std::string() : it->second;
+    };
+    if (tag(kServiceTag) != service.name || tag(kStageTag) != service.stage) continue;
+    std::string key = tag(kFunctionTag);
+    out.push_back({key.empty() ? name.substr(prefix.size()) : key, name});
+  }
+  return out;
 }
 
 namespace {
@@ -118,6 +165,7 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
       r.status = "created";
     } else {
       r.status = "unchanged";
+      ensure_tags(client, *current, desired);
       if (options.force || current->code_sha256 != artifact.code_sha256) {
         after = client.update_function_code(f->name, util::read_file(artifact.zip_path));
         r.status = "updated";
@@ -160,6 +208,17 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   for (const auto& [key, line] : route_urls(service, out.gateway_url))
     for (auto& f : out.functions)
       if (f.function == key) f.routes.push_back(line);
+  // After the service's events, which no longer name them: no route or schedule is left
+  // pointing at a function that is gone.
+  if (options.functions.empty())
+    for (auto& stale : stale_functions(service, client)) {
+      client.delete_function(stale.name);
+      DeployResult r;
+      r.function = std::move(stale.function);
+      r.name = std::move(stale.name);
+      r.status = "removed";
+      out.functions.push_back(std::move(r));
+    }
   return out;
 }
 

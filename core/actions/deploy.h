@@ -34,7 +34,7 @@ struct DeployOptions {
 struct DeployResult {
   std::string function;  // manifest key
   std::string name;      // deployed name
-  std::string status;    // created, updated, unchanged
+  std::string status;    // created, updated, unchanged; removed: gone from the manifest
   std::uint64_t zip_bytes = 0;
   std::string sha256;  // hex
   std::vector<std::string> routes;
@@ -45,6 +45,28 @@ struct DeployResult {
 lambda::FunctionConfiguration desired_configuration(
     const manifest::Service& service, const manifest::Function& function,
     const std::map<std::string, std::string>& layer_arns = {});
+
+// The tags fx puts on every function it deploys: which service, stage and manifest key it
+// was deployed for. They tell fx's functions from others with a similar name.
+std::map<std::string, std::string> function_tags(const manifest::Service& service,
+                                                 const manifest::Function& function);
+
+// Adds the tags of `desired` that `current` lacks (functions deployed before fx tagged them);
+// changes nothing when they are all there.
+void ensure_tags(lambda::LambdaClient& client, const lambda::FunctionConfiguration& current,
+                 const lambda::FunctionConfiguration& desired);
+
+struct StaleFunction {
+  std::string function;  // the manifest key it was deployed for
+  std::string name;      // deployed name
+};
+
+// The functions fx deployed for this service and stage that its manifest no longer has, as
+// the Serverless Framework finds them in its stack: named SERVICE-STAGE-..., the default
+// naming, and tagged by fx as the service's (a function given its own `name:` and then
+// deleted from the manifest is not found).
+std::vector<StaleFunction> stale_functions(const manifest::Service& service,
+                                           lambda::LambdaClient& client);
 
 std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client,
@@ -60,7 +82,8 @@ std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Serv
                                                             const std::string& gateway_url);
 
 // Everything `fx deploy` does on an fx emulator: layers, functions, then the service's event
-// sources (routes get their full URLs).
+// sources (routes get their full URLs); a deploy of the whole service (no -f) then deletes
+// the stale functions, reported with the status "removed".
 struct ServiceDeploy {
   std::vector<LayerResult> layers;
   std::vector<DeployResult> functions;

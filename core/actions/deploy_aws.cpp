@@ -380,6 +380,7 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
   } else {
     // Lambda refuses a change while the previous one is still being applied.
     if (busy(*current)) wait_until_ready(client, f);
+    ensure_tags(client, *current, desired);
     if (force || current->code_sha256 != artifact.code_sha256) {
       after = client.update_function_code(f.name, util::read_file(artifact.zip_path));
       r.status = "updated";
@@ -649,6 +650,43 @@ std::string default_role_name(const manifest::Service& service, const std::strin
   return name;
 }
 
+namespace {
+
+// Deletes one of the service's functions with the schedule rules and SQS event source
+// mappings fx made for it: neither goes with the function on AWS (a rule would fire into
+// nothing, a mapping would stay, disabled, on its queue). Its URL, permissions and
+// concurrency do go with it.
+void remove_function(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+                     const manifest::Service& service, const manifest::Function& f,
+                     AwsRemoval& out) {
+  for (const auto& [name, rule] : rules_of(events, service, f)) {
+    delete_rule_and_targets(events, name);
+    out.schedules.push_back(name);
+  }
+  for (auto& m : client.list_event_source_mappings(f.name)) {
+    if (!is_sqs_arn(m.event_source_arn)) continue;
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
+    out.queue_mappings.push_back(std::move(m));
+  }
+  try {
+    client.delete_function(f.name);
+    out.functions.push_back(f.name);
+  } catch (const lambda::ApiError& e) {
+    if (e.status() != 404) throw;
+  }
+}
+
+// A stand-in manifest entry for a function the manifest no longer has: its rules and
+// mappings are found by its key and deployed name.
+manifest::Function stale_entry(const StaleFunction& stale) {
+  manifest::Function f;
+  f.key = stale.function;
+  f.name = stale.name;
+  return f;
+}
+
+}  // namespace
+
 AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
                         DeployOptions options) {
   const auto& settings = aws_settings(endpoint);
@@ -700,7 +738,24 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
       if (!first) first = errors[i], first_key = selected[i]->key;
       ++failed;
     }
-  if (!first) return out;
+  if (!first) {
+    // Only once the rest is deployed, and only on a deploy of the whole service (-f deploys
+    // some functions and leaves the others as they are).
+    if (options.functions.empty()) {
+      lambda::LambdaClient client(endpoint);
+      lambda::EventBridgeClient events(settings);
+      for (const auto& stale : stale_functions(service, client)) {
+        AwsRemoval removed;
+        remove_function(client, events, service, stale_entry(stale), removed);
+        DeployResult r;
+        r.function = stale.function;
+        r.name = stale.name;
+        r.status = "removed";
+        out.functions.push_back(std::move(r));
+      }
+    }
+    return out;
+  }
   std::string others =
       failed > 1 ? fmt::format(" (and {} more functions failed)", failed - 1) : std::string();
   try {
@@ -741,25 +796,10 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   AwsRemoval out;
   lambda::LambdaClient client(endpoint);
   lambda::EventBridgeClient events(settings);
-  for (const auto& f : service.functions) {
-    // Neither goes with the function on AWS: a rule would fire into nothing and a mapping
-    // would stay, disabled, on its queue.
-    for (const auto& [name, rule] : rules_of(events, service, f)) {
-      delete_rule_and_targets(events, name);
-      out.schedules.push_back(name);
-    }
-    for (auto& m : client.list_event_source_mappings(f.name)) {
-      if (!is_sqs_arn(m.event_source_arn)) continue;
-      retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
-      out.queue_mappings.push_back(std::move(m));
-    }
-    try {
-      client.delete_function(f.name);
-      out.functions.push_back(f.name);
-    } catch (const lambda::ApiError& e) {
-      if (e.status() != 404) throw;
-    }
-  }
+  // Also those deleted from the manifest since they were deployed.
+  for (const auto& stale : stale_functions(service, client))
+    remove_function(client, events, service, stale_entry(stale), out);
+  for (const auto& f : service.functions) remove_function(client, events, service, f, out);
   for (const auto& layer : service.layers)
     for (long v : client.layer_versions(layer.name)) {
       client.delete_layer_version(layer.name, v);

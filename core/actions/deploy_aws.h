@@ -38,9 +38,11 @@ struct AwsDeploy {
 // managed setting differs, waiting for Lambda to finish each step; reserved concurrency; a
 // function URL for http/httpApi functions; an EventBridge rule per schedule event and an
 // event source mapping per sqs event, each changed only when it differs and deleted when
-// its event left the manifest. Queues named by name are looked up first: a missing one is an
-// error before anything changes. Several functions are deployed at once. Throws fx::Error
-// naming the function that failed (the others are deployed).
+// its event left the manifest. A deploy of the whole service then deletes its stale
+// functions (see stale_functions) with their rules and mappings, each reported "removed". Queues
+// named by name are looked up first: a missing one is an error before anything changes. Several
+// functions are deployed at once. Throws fx::Error naming the function that failed (the others are
+// deployed).
 AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
                         DeployOptions options);
 
@@ -88,10 +90,10 @@ struct AwsRemoval {
   std::vector<std::string> warnings;                       // what was kept, and why
 };
 
-// Deletes the service's functions (their URLs, permissions and concurrency go with them),
-// their schedule rules and SQS event source mappings (which AWS keeps after the function),
-// every version of its layers, and the default role when fx created it (never a role the
-// manifest names).
+// Deletes the service's functions, those of the manifest and its stale ones (their URLs,
+// permissions and concurrency go with them), their schedule rules and SQS event source mappings
+// (which AWS keeps after the function), every version of its layers, and the default role when fx
+// created it (never a role the manifest names).
 AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpoint& endpoint);
 
 }  // namespace fx::actions

@@ -108,6 +108,7 @@ std::string stored_json(const FunctionSpec& spec, const std::string& sha_hex) {
             {"region", spec.region},
             {"sha256", sha_hex}};
   if (spec.config.reserved_concurrency) j["reserved"] = *spec.config.reserved_concurrency;
+  if (!spec.config.tags.empty()) j["tags"] = spec.config.tags;
   return j.dump();
 }
 
@@ -201,6 +202,8 @@ class Emulator {
         spec.config = lambda::configuration_from_json(j["config"].dump());
         spec.region = j.value("region", options_.region);
         if (j.contains("reserved")) spec.config.reserved_concurrency = j["reserved"].get<int>();
+        if (j.contains("tags"))
+          spec.config.tags = j["tags"].get<std::map<std::string, std::string>>();
         spec.code_dir = code_.get(stored.code_sha256_hex).dir;
         spec.opt_dir = opt_dir(spec.config.layers);
         pool_.deploy(std::move(spec));
@@ -270,6 +273,7 @@ class Emulator {
   void update_configuration(const std::string& name, HttpRequest& req, Responder& r);
   void invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r);
   void concurrency(const std::string& name, HttpRequest& req, Responder& r);
+  void tags(const std::string& name, HttpRequest& req, Responder& r);
   void fx_logs(HttpRequest& req, std::shared_ptr<Responder> r);
   void fx_status(Responder& r);
   void fx_reports(HttpRequest& req, Responder& r);
@@ -416,6 +420,11 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
       auto ref = lambda::parse_function_ref(name);
       return concurrency(ref ? ref->name : name, req, *r);
     }
+    if (path.starts_with("/2017-03-31/tags/")) {
+      std::string arn = url_decode(path.substr(17));
+      auto ref = lambda::parse_function_ref(arn);
+      return tags(ref ? ref->name : arn, req, *r);
+    }
     if (path.starts_with("/2018-10-31/layers/")) return route_layers(req, *r, path.substr(19));
     if (path == "/_fx/v1/status") return fx_status(*r);
     if (path == "/_fx/v1/logs") return fx_logs(req, std::move(r));
@@ -497,7 +506,7 @@ json Emulator::get_function_json(const FunctionState& fn) {
             {"Code",
              {{"RepositoryType", "S3"},
               {"Location", fmt::format("{}/_fx/v1/code/{}", url_, fn.spec.config.function_name)}}},
-            {"Tags", json::object()}};
+            {"Tags", fn.spec.config.tags}};
   if (fn.spec.config.reserved_concurrency)
     j["Concurrency"] = {{"ReservedConcurrentExecutions", *fn.spec.config.reserved_concurrency}};
   return j;
@@ -556,6 +565,23 @@ void apply_config(lambda::FunctionConfiguration& c, const json& body) {
   }
 }
 
+// A Tags object as CreateFunction and TagResource take it; throws fx::Error with Lambda's
+// constraints when a tag breaks one.
+std::map<std::string, std::string> tags_from_json(const json& tags) {
+  if (!tags.is_object()) throw Error("Tags must be an object of strings");
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : tags.items()) {
+    if (!value.is_string()) throw Error(fmt::format("the value of tag '{}' must be a string", key));
+    if (key.empty() || key.size() > 128 || key.starts_with("aws:"))
+      throw Error(
+          fmt::format("invalid tag key '{}': 1 to 128 characters, not starting with aws:", key));
+    if (value.get<std::string>().size() > 256)
+      throw Error(fmt::format("the value of tag '{}' is over 256 characters", key));
+    out[key] = value.get<std::string>();
+  }
+  return out;
+}
+
 json parse_body(const HttpRequest& req) {
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object())
@@ -592,6 +618,7 @@ void Emulator::create_function(HttpRequest& req, Responder& r) {
   c.role = fmt::format("arn:aws:iam::{}:role/fx-local", lambda::kLocalAccount);
   apply_config(c, body);
   validate_config(c);
+  if (body.contains("Tags")) c.tags = tags_from_json(body["Tags"]);
   auto stored = code_.put(util::base64_decode(code["ZipFile"].get<std::string>()));
   c.code_sha256 = stored.code_sha256;
   c.code_size = stored.size;
@@ -677,6 +704,37 @@ void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder&
   r.send(HttpResponse::json(200, json{{"ReservedConcurrentExecutions",
                                        *pool_.find(name)->spec.config.reserved_concurrency}}
                                      .dump()));
+}
+
+// ListTags, TagResource and UntagResource on /2017-03-31/tags/ARN.
+void Emulator::tags(const std::string& name, HttpRequest& req, Responder& r) {
+  const auto* fn = pool_.find(name);
+  if (!fn) return r.send(not_found(request_region(req, options_.region), name));
+  if (req.method == "GET")
+    return r.send(HttpResponse::json(200, json{{"Tags", fn->spec.config.tags}}.dump()));
+  auto tags = fn->spec.config.tags;
+  if (req.method == "POST") {
+    for (auto& [key, value] : tags_from_json(parse_body(req).value("Tags", json())))
+      tags[key] = std::move(value);
+  } else if (req.method == "DELETE") {
+    // ?tagKeys=a&tagKeys=b: every value counts, not only the first.
+    std::string_view query = req.query;
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+      if (pair.starts_with("tagKeys=")) tags.erase(url_decode(pair.substr(8), true));
+    }
+  } else {
+    return r.send(service_error(405, "UnknownOperationException", "method not allowed"));
+  }
+  FunctionSpec spec = fn->spec;
+  spec.config.tags = tags;
+  save(spec, code_sha_hex(*fn));
+  pool_.set_tags(name, std::move(tags));
+  HttpResponse res;
+  res.status = 204;
+  r.send(std::move(res));
 }
 
 void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r) {

@@ -210,6 +210,13 @@ const FunctionState* Pool::find(const std::string& name) const {
   return it == functions_.end() ? nullptr : it->second.get();
 }
 
+bool Pool::set_tags(const std::string& name, std::map<std::string, std::string> tags) {
+  auto it = functions_.find(name);
+  if (it == functions_.end()) return false;
+  it->second->spec.config.tags = std::move(tags);
+  return true;
+}
+
 std::vector<const FunctionState*> Pool::functions() const {
   std::vector<const FunctionState*> out;
   for (auto& [name, fn] : functions_) out.push_back(fn.get());

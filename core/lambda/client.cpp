@@ -86,6 +86,9 @@ std::optional<FunctionConfiguration> LambdaClient::get_function(const std::strin
     auto config = configuration_from_json(j.at("Configuration").dump());
     if (j.contains("Concurrency") && j["Concurrency"].contains("ReservedConcurrentExecutions"))
       config.reserved_concurrency = j["Concurrency"]["ReservedConcurrentExecutions"].get<int>();
+    if (j.contains("Tags") && j["Tags"].is_object())
+      for (const auto& [k, v] : j["Tags"].items())
+        if (v.is_string()) config.tags[k] = v.get<std::string>();
     return config;
   } catch (const ApiError& e) {
     if (e.status() == 404) return std::nullopt;
@@ -116,6 +119,7 @@ FunctionConfiguration LambdaClient::create_function(const FunctionConfiguration&
   json body = config_body(config);
   body["Code"] = {{"ZipFile", util::base64_encode(zip)}};
   body["PackageType"] = "Zip";
+  if (!config.tags.empty()) body["Tags"] = config.tags;
   auto res = call("POST", "/2015-03-31/functions", body.dump());
   return configuration_from_json(res.http.body);
 }
@@ -153,6 +157,11 @@ std::vector<FunctionConfiguration> LambdaClient::list_functions() {
                  : "";
   } while (!marker.empty());
   return out;
+}
+
+void LambdaClient::tag_function(const std::string& function_arn,
+                                const std::map<std::string, std::string>& tags) {
+  call("POST", "/2017-03-31/tags/" + util::url_encode(function_arn), json{{"Tags", tags}}.dump());
 }
 
 void LambdaClient::delete_function(const std::string& name) {

@@ -110,7 +110,11 @@ class LambdaClient {
   FunctionConfiguration create_function(const FunctionConfiguration& config, std::string_view zip);
   FunctionConfiguration update_function_code(const std::string& name, std::string_view zip);
   FunctionConfiguration update_function_configuration(const FunctionConfiguration& config);
+  // Without tags or concurrency: ListFunctions carries neither.
   std::vector<FunctionConfiguration> list_functions();
+  // TagResource: adds these tags to the function of that ARN (or replaces their values).
+  void tag_function(const std::string& function_arn,
+                    const std::map<std::string, std::string>& tags);
   void delete_function(const std::string& name);
   void put_function_concurrency(const std::string& name, int reserved);
   // Does nothing when the function has no reserved concurrency.

@@ -33,6 +33,7 @@ struct FunctionConfiguration {
   std::string revision_id;
   std::vector<std::string> layers;          // layer version ARNs, in order
   std::optional<int> reserved_concurrency;  // GetFunction's Concurrency, not in the config JSON
+  std::map<std::string, std::string> tags;  // GetFunction's Tags, not in the config JSON
   std::vector<std::string> warnings;  // fx emulator only ("FxWarnings"): e.g. a runtime mismatch
 };
 

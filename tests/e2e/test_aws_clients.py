@@ -75,6 +75,29 @@ class AwsClients(FxTestCase):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("ResourceNotFoundException", proc.stderr)
 
+    def test_aws_cli_tags_a_function_and_the_tags_survive_a_restart(self):
+        arn = json.loads(self.aws("get-function", "--function-name", self.name).stdout)["Configuration"]["FunctionArn"]
+
+        def tags():
+            return json.loads(self.aws("list-tags", "--resource", arn).stdout)["Tags"]
+
+        # fx's own: how a redeploy knows the functions it made for this service.
+        self.assertEqual(tags(), {"fx:service": self.service_name, "fx:stage": "dev", "fx:function": "hello"})
+        self.aws("tag-resource", "--resource", arn, "--tags", "team=payments,cost=42")
+        self.aws("untag-resource", "--resource", arn, "--tag-keys", "cost", "fx:stage")
+        want = {"fx:service": self.service_name, "fx:function": "hello", "team": "payments"}
+        self.assertEqual(tags(), want)
+        proc = self.aws("tag-resource", "--resource", arn, "--tags", "aws:x=1", check=False)
+        self.assertIn("InvalidParameterValueException", proc.stderr)
+        port = self.url.rsplit(":", 1)[1]
+        self.ok("emulator", "stop")
+        self.ok("emulator", "start", "--port", port)
+        self.assertEqual(tags(), want)
+        self.assertEqual(self.client().get_function(FunctionName=self.name)["Tags"], want)
+        # A redeploy puts back the fx tag that was taken off, and keeps the user's.
+        self.ok("deploy")
+        self.assertEqual(tags(), {**want, "fx:stage": "dev"})
+
     def test_aws_cli_creates_and_updates_a_function_fx_can_invoke(self):
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:

@@ -4,9 +4,11 @@ moto and with a recording proxy between fx and moto (bench/aws/moto_proxy.py) th
 every call fx makes and can answer as AWS does where moto does not (a role not yet
 assumable, rejected credentials)."""
 import base64
+import io
 import json
 import os
 import tempfile
+import zipfile
 
 import boto3
 
@@ -187,6 +189,54 @@ class AwsTarget(MotoCase):
         forced, _ = self.deploy("--force")
         self.assertEqual({f["status"] for f in forced.values()}, {"updated"})
         self.assertEqual(self.rec.count("UpdateFunctionCode"), 3)
+
+    def test_functions_deleted_from_the_manifest_are_removed_with_their_rules(self):
+        self.make_service(service_files())
+        self.deploy()
+        lam, events = self.boto("lambda"), self.boto("events")
+        tags = lam.get_function(FunctionName=self.name("tick"))["Tags"]
+        self.assertEqual({k: v for k, v in tags.items() if k.startswith("fx:")},
+                         {"fx:service": self.service_name, "fx:stage": "dev", "fx:function": "tick"})
+        # Somebody else's function with a name like the service's: not fx's to delete.
+        role = lam.get_function(FunctionName=self.name("api"))["Configuration"]["Role"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("api.py", "def handler(event, context):\n    return 1\n")
+        lam.create_function(FunctionName=self.name("theirs"), Runtime="python3.11", Role=role,
+                            Handler="api.handler", Code={"ZipFile": code.getvalue()})
+        self.assertTrue(events.list_rules(NamePrefix=self.name("tick"))["Rules"])
+
+        manifest = os.path.join(self.service_dir, "serverless.yaml")
+        with open(manifest) as f:
+            text = f.read()
+        start = text.index("  tick:")
+        with open(manifest, "w") as f:
+            f.write(text[:start])
+        # -f deploys only what it names: nothing else is touched.
+        partial, _ = self.deploy("-f", "api")
+        self.assertEqual(list(partial), ["api"])
+        lam.get_function(FunctionName=self.name("tick"))
+
+        self.rec.reset()
+        out, r = self.deploy()
+        self.assertEqual(out["tick"]["status"], "removed", out)
+        self.assertEqual(out["tick"]["name"], self.name("tick"))
+        self.assertEqual({out[k]["status"] for k in ("api", "admin")}, {"unchanged"})
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function(FunctionName=self.name("tick"))
+        self.assertEqual(events.list_rules(NamePrefix=self.name("tick"))["Rules"], [])
+        lam.get_function(FunctionName=self.name("theirs"))
+        human = self.ok("deploy", "--target", "aws")
+        self.assertNotIn("tick", human.out)  # removed once, then gone from the report
+
+        # fx remove also takes a function deleted from the manifest since its deploy.
+        with open(manifest, "w") as f:
+            f.write(text[:text.index("  admin:")])
+        removed = self.ok("remove", "--target", "aws", "--json").json()["removed"]
+        self.assertEqual(sorted(removed), sorted([self.name("api"), self.name("admin")]))
+        mine = [f["FunctionName"] for f in lam.list_functions()["Functions"]
+                if f["FunctionName"].startswith(self.name(""))]  # moto is the class's
+        self.assertEqual(mine, [self.name("theirs")])
 
     def test_a_role_lambda_cannot_assume_yet_is_retried(self):
         self.make_service(service_files())

@@ -88,6 +88,14 @@ class DevTest(FxTestCase):
         deployed = f"{self.service_name}-dev-hello"
         self.assertEqual(self.ok("invoke", deployed, "--json", cwd=self.root).json()["result"]["version"], 2)
 
+        # A function deleted from the manifest is deleted from the emulator on that save.
+        with open(os.path.join(self.service_dir, "serverless.yaml"), "w") as f:
+            f.write(f"service: {self.service_name}\nprovider: {{name: aws, runtime: python3.11}}\n"
+                    "functions:\n  hello:\n    handler: app.hello\n")
+        self.wait_line(out, "removed other")
+        r = self.fx("invoke", f"{self.service_name}-dev-other", cwd=self.root)
+        self.assertEqual(r.code, 1, r)
+
         proc.send_signal(signal.SIGINT)
         self.assertEqual(proc.wait(timeout=20), 0)
         self.assertFalse(os.path.exists(os.path.join(self.home, "emulator.json")))

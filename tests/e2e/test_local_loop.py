@@ -3,7 +3,10 @@ import json
 import os
 import re
 import subprocess
+import textwrap
 import time
+import urllib.error
+import urllib.request
 import zipfile
 
 from fxtest import FxTestCase, main
@@ -440,6 +443,55 @@ class LocalLoop(FxTestCase):
         r = self.fx("invoke", "echo")
         self.assertEqual(r.code, 1, r)
         self.assertIn("is not deployed", r.err)
+
+    def test_a_function_deleted_from_the_manifest_is_removed_on_deploy(self):
+        manifest = """
+            service: prune
+            provider: {name: aws, runtime: python3.11}
+            functions:
+              keep:
+                handler: app.handler
+              gone:
+                handler: app.handler
+                events:
+                  - httpApi: GET /gone
+                  - schedule: rate(1 minute)
+            """
+        self.make_service({"serverless.yml": manifest,
+                           "app.py": "def handler(event, context):\n    return 'ok'\n"})
+        self.ok("deploy")
+        self.ok("invoke", "gone")
+        # Made with the AWS CLI, with a name like the service's: not fx's to delete.
+        self.ok("invoke", "keep")
+        code = os.path.join(self.service_dir, "theirs.zip")
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("app.py", "def handler(event, context):\n    return 'theirs'\n")
+        env = {**self.env, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+               "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""}
+        subprocess.run(["aws", "--endpoint-url", self.url, "lambda", "create-function",
+                        "--function-name", "prune-dev-theirs", "--runtime", "python3.11",
+                        "--role", "arn:aws:iam::000000000000:role/x", "--handler", "app.handler",
+                        "--zip-file", f"fileb://{code}"], env=env, check=True, capture_output=True)
+
+        with open(os.path.join(self.service_dir, "serverless.yml"), "w") as f:
+            f.write(textwrap.dedent(manifest).split("  gone:")[0])
+        # -f deploys what it names and leaves the rest.
+        self.assertEqual([f["function"] for f in self.ok("deploy", "-f", "keep", "--json").json()], ["keep"])
+        self.ok("invoke", "prune-dev-gone")
+        out = self.ok("deploy", "--json").json()
+        self.assertEqual([(f["function"], f["name"], f["status"]) for f in out],
+                         [("keep", "prune-dev-keep", "unchanged"), ("gone", "prune-dev-gone", "removed")])
+        r = self.fx("invoke", "prune-dev-gone")
+        self.assertEqual(r.code, 1, r)
+        info = self.ok("info", "--json").json()
+        self.assertEqual([f["function"] for f in info["functions"]], ["keep"])
+        self.assertEqual((info["routes"], info["schedules"]), ([], []))
+        status = self.ok("emulator", "status", "--json").json()
+        with self.assertRaises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(status["gateway_url"] + "/gone", timeout=10)
+        self.assertEqual(gone.exception.code, 404)
+        self.assertEqual(json.loads(self.ok("invoke", "prune-dev-theirs").out), "theirs")
+        self.assertEqual([f["status"] for f in self.ok("deploy", "--json").json()], ["unchanged"])
 
     def test_package_is_deterministic_and_readable(self):
         self.make_service(PY_SERVICE)
