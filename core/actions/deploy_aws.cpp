@@ -48,6 +48,9 @@ constexpr const char* kRoleTag = "fx:service";
 // The console's names for a public function URL's two statements.
 constexpr const char* kUrlStatement = "FunctionURLAllowPublicAccess";
 constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
+// On a function whose URL fx made (for its http events): the URL is fx's to delete when the
+// events go, never one made by hand on a function without them.
+constexpr const char* kUrlTag = "fx:url";
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
 constexpr std::string_view kLambdaSqsPolicy =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
@@ -406,7 +409,16 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
       client.delete_function_concurrency(f.name);
     if (r.status == "unchanged") r.status = "updated";
   }
-  if (has_http_events(f)) r.routes.push_back(ensure_function_url(client, f, current.has_value()));
+  if (has_http_events(f)) {
+    r.routes.push_back(ensure_function_url(client, f, current.has_value()));
+  } else if (current && current->tags.contains(kUrlTag)) {
+    // Its http events left the manifest: so does the URL that stood in for their routes.
+    client.delete_function_url_config(f.name);
+    client.remove_permission(f.name, kUrlStatement);
+    client.remove_permission(f.name, kUrlInvokeStatement);
+    client.untag_function(current->function_arn, {kUrlTag});
+    if (r.status == "unchanged") r.status = "updated";
+  }
 
   const std::string& arn = current ? current->function_arn : after.function_arn;
   lambda::EventBridgeClient events(context.settings);
@@ -717,6 +729,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
   for (const auto* f : selected) {
     desired.push_back(desired_configuration(service, *f, options.layer_arns));
     desired.back().role = out.role.arn;
+    if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
   }
   out.functions.resize(selected.size());
   std::vector<std::exception_ptr> errors;

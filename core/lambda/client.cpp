@@ -164,6 +164,14 @@ void LambdaClient::tag_function(const std::string& function_arn,
   call("POST", "/2017-03-31/tags/" + util::url_encode(function_arn), json{{"Tags", tags}}.dump());
 }
 
+void LambdaClient::untag_function(const std::string& function_arn,
+                                  const std::vector<std::string>& keys) {
+  std::string query;
+  for (const auto& k : keys)
+    query += (query.empty() ? "?tagKeys=" : "&tagKeys=") + util::url_encode(k);
+  call("DELETE", "/2017-03-31/tags/" + util::url_encode(function_arn) + query, "");
+}
+
 void LambdaClient::delete_function(const std::string& name) {
   call("DELETE", "/2015-03-31/functions/" + util::url_encode(name), "");
 }
@@ -252,6 +260,14 @@ FunctionUrlConfig LambdaClient::update_function_url_config(const std::string& na
                                    "/2021-10-31/functions/" + util::url_encode(name) + "/url",
                                    json{{"AuthType", auth_type}}.dump())
                                   .http.body);
+}
+
+void LambdaClient::delete_function_url_config(const std::string& name) {
+  try {
+    call("DELETE", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "");
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+  }
 }
 
 bool LambdaClient::add_permission(const std::string& name, const Permission& p) {

@@ -115,6 +115,8 @@ class LambdaClient {
   // TagResource: adds these tags to the function of that ARN (or replaces their values).
   void tag_function(const std::string& function_arn,
                     const std::map<std::string, std::string>& tags);
+  // UntagResource.
+  void untag_function(const std::string& function_arn, const std::vector<std::string>& keys);
   void delete_function(const std::string& name);
   void put_function_concurrency(const std::string& name, int reserved);
   // Does nothing when the function has no reserved concurrency.
@@ -127,6 +129,8 @@ class LambdaClient {
                                                const std::string& auth_type);
   FunctionUrlConfig update_function_url_config(const std::string& name,
                                                const std::string& auth_type);
+  // Does nothing when the function has no URL.
+  void delete_function_url_config(const std::string& name);
   // false when the function already has a statement with that id.
   bool add_permission(const std::string& name, const Permission& permission);
   // Does nothing when there is no such statement.

@@ -238,6 +238,31 @@ class AwsTarget(MotoCase):
                 if f["FunctionName"].startswith(self.name(""))]  # moto is the class's
         self.assertEqual(mine, [self.name("theirs")])
 
+    def test_a_function_url_goes_with_the_http_events_it_stood_for(self):
+        self.make_service(service_files())
+        first, _ = self.deploy()
+        lam = self.boto("lambda")
+        self.assertEqual(lam.get_function(FunctionName=self.name("api"))["Tags"].get("fx:url"), "true")
+        # A URL made by hand, on a function without http events, is the user's.
+        lam.create_function_url_config(FunctionName=self.name("tick"), AuthType="AWS_IAM")
+
+        manifest = os.path.join(self.service_dir, "serverless.yaml")
+        with open(manifest) as f:
+            text = f.read()
+        with open(manifest, "w") as f:
+            f.write(text.replace("    events:\n      - httpApi: 'GET /hello'\n", ""))
+        out, _ = self.deploy()
+        self.assertEqual({k: f["status"] for k, f in out.items()},
+                         {"api": "updated", "admin": "unchanged", "tick": "unchanged"})
+        self.assertEqual(out["api"]["routes"], [])
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function_url_config(FunctionName=self.name("api"))
+        self.assertNotIn("fx:url", lam.get_function(FunctionName=self.name("api"))["Tags"])
+        lam.get_function_url_config(FunctionName=self.name("tick"))
+        lam.get_function_url_config(FunctionName=self.name("admin"))
+        again, _ = self.deploy()
+        self.assertEqual({f["status"] for f in again.values()}, {"unchanged"})
+
     def test_a_role_lambda_cannot_assume_yet_is_retried(self):
         self.make_service(service_files())
         # AWS answers this for a few seconds after CreateRole; moto never does.
