@@ -253,7 +253,13 @@ std::string service_events_json(const manifest::Service& service) {
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
     json settings = json::object();
     if (f.max_retry_attempts) settings["max_retries"] = *f.max_retry_attempts;
-    if (!f.on_failure.empty()) settings["on_failure"] = f.on_failure;
+    if (const auto* target = service.find_function(f.on_failure)) {
+      // Another function of the service, by key (as the Serverless Framework allows).
+      settings["on_failure"] =
+          lambda::function_arn(service.region, lambda::kLocalAccount, target->name);
+    } else if (!f.on_failure.empty()) {
+      settings["on_failure"] = f.on_failure;
+    }
     if (!settings.empty()) async[f.name] = settings;
   }
   // Queues: sqs events become Lambda event source mappings; custom.fx.queues stands in for

@@ -51,6 +51,10 @@ constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
 // On a function whose URL fx made (for its http events): the URL is fx's to delete when the
 // events go, never one made by hand on a function without them.
 constexpr const char* kUrlTag = "fx:url";
+// Likewise on a function whose asynchronous settings (retries, destinations) fx set.
+constexpr const char* kAsyncTag = "fx:async";
+// The inline policy that lets the role fx made send to the functions' failure destinations.
+constexpr const char* kDestinationPolicy = "fx-destinations";
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
 constexpr std::string_view kLambdaSqsPolicy =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
@@ -358,9 +362,33 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
 struct FunctionDeployContext {
   const manifest::Service& service;
   const lambda::AwsSettings& settings;
-  const std::map<std::string, std::string>& queue_arns;  // an sqs event's queue → its ARN
+  const std::map<std::string, std::string>& queue_arns;    // an sqs event's queue → its ARN
+  const std::map<std::string, std::string>& destinations;  // function key → onFailure ARN
   bool force = false;
 };
+
+// maximumRetryAttempts and destinations.onFailure as Lambda's event invoke configuration:
+// put when it differs, deleted when the manifest dropped settings fx had put. Returns
+// whether anything changed.
+bool sync_event_invoke_config(lambda::LambdaClient& client, const manifest::Function& f,
+                              const std::optional<lambda::FunctionConfiguration>& current,
+                              const std::map<std::string, std::string>& destinations) {
+  auto destination = destinations.find(f.key);
+  if (!f.max_retry_attempts && destination == destinations.end()) {
+    if (!current || !current->tags.contains(kAsyncTag)) return false;
+    client.delete_event_invoke_config(f.name);
+    client.untag_function(current->function_arn, {kAsyncTag});
+    return true;
+  }
+  lambda::EventInvokeConfig desired;
+  desired.maximum_retry_attempts = f.max_retry_attempts;
+  if (destination != destinations.end()) desired.on_failure = destination->second;
+  if (current && client.get_event_invoke_config(f.name) == desired) return false;
+  // Lambda checks that the role may send to the destination: a policy put a moment ago may
+  // not be seen yet.
+  retry_while_role_propagates(f, [&] { client.put_event_invoke_config(f.name, desired); });
+  return true;
+}
 
 DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Function& f,
                              const bundle::Artifact& artifact,
@@ -425,6 +453,7 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
   bool events_changed =
       sync_schedules(client, events, context.service, f, arn, current.has_value());
   events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
+  events_changed |= sync_event_invoke_config(client, f, current, context.destinations);
   if (events_changed && r.status == "unchanged") r.status = "updated";
   return r;
 }
@@ -514,10 +543,6 @@ std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
     if (f->provisioned_concurrency.value_or(0) > 0)
       out.push_back(fmt::format(
           "not deployed to AWS by this version of fx: provisionedConcurrency of {}", f->key));
-    if (f->max_retry_attempts || !f->on_failure.empty())
-      out.push_back(fmt::format(
-          "not deployed to AWS by this version of fx: maximumRetryAttempts/destinations of {}",
-          f->key));
   }
   if (!service.queues.empty())
     out.push_back(
@@ -543,6 +568,67 @@ std::vector<std::string_view> role_policies(const manifest::Service& service) {
   std::vector<std::string_view> out{lambda::kLambdaBasicExecutionPolicy};
   if (has_sqs_events(service)) out.push_back(kLambdaSqsPolicy);
   return out;
+}
+
+// Each function's destinations.onFailure as an ARN: given as one, or as the key of another
+// function of the service (as the Serverless Framework allows), which becomes that
+// function's ARN in the role's account. Throws fx::Error for anything else.
+std::map<std::string, std::string> destination_arns(const manifest::Service& service,
+                                                    const std::string& role_arn,
+                                                    const std::string& region) {
+  // arn:aws:iam::ACCOUNT:role/NAME: the fifth field.
+  std::string_view rest = role_arn;
+  for (int i = 0; i < 4 && !rest.empty(); ++i) {
+    auto colon = rest.find(':');
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  }
+  const std::string account(rest.substr(0, rest.find(':')));
+  std::map<std::string, std::string> out;
+  for (const auto& f : service.functions) {
+    if (f.on_failure.empty()) continue;
+    if (f.on_failure.starts_with("arn:")) {
+      out[f.key] = f.on_failure;
+    } else if (const auto* target = service.find_function(f.on_failure)) {
+      out[f.key] = lambda::function_arn(region, account, target->name);
+    } else {
+      throw Error(fmt::format("function '{}': destinations.onFailure '{}' is neither an ARN nor a "
+                              "function of {}",
+                              f.key, f.on_failure, service.name),
+                  "give the queue's, topic's, bus's or function's ARN, or a function's key");
+    }
+  }
+  return out;
+}
+
+// The statement that lets a role send to a destination of that ARN, by its service.
+std::optional<std::string_view> destination_action(std::string_view arn) {
+  if (arn.starts_with("arn:aws:sqs:")) return "sqs:SendMessage";
+  if (arn.starts_with("arn:aws:sns:")) return "sns:Publish";
+  if (arn.starts_with("arn:aws:lambda:")) return "lambda:InvokeFunction";
+  if (arn.starts_with("arn:aws:events:")) return "events:PutEvents";
+  if (arn.starts_with("arn:aws:s3:")) return "s3:PutObject";
+  return std::nullopt;
+}
+
+// The inline policy of the role fx made: allowed to send to every failure destination of
+// the service, and nothing else. Put only when it differs; deleted when there are none.
+void sync_destination_policy(const lambda::AwsSettings& settings, const std::string& role,
+                             const std::map<std::string, std::string>& destinations) {
+  std::map<std::string, std::set<std::string>> by_action;
+  for (const auto& [key, arn] : destinations)
+    if (auto action = destination_action(arn)) by_action[std::string(*action)].insert(arn);
+  lambda::IamClient iam(settings);
+  auto current = iam.get_role_policy(role, kDestinationPolicy);
+  if (by_action.empty()) {
+    if (current) iam.delete_role_policy(role, kDestinationPolicy);
+    return;
+  }
+  nlohmann::json statements = nlohmann::json::array();
+  for (const auto& [action, arns] : by_action)
+    statements.push_back({{"Effect", "Allow"}, {"Action", action}, {"Resource", arns}});
+  nlohmann::json document = {{"Version", "2012-10-17"}, {"Statement", statements}};
+  if (current && nlohmann::json::parse(*current, nullptr, false) == document) return;
+  iam.put_role_policy(role, kDestinationPolicy, document.dump());
 }
 
 AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings& settings) {
@@ -719,6 +805,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
 
   const auto queue_arns = resolve_queue_arns(service, selected, settings);
   out.role = ensure_role(service, settings);
+  const auto destinations = destination_arns(service, out.role.arn, settings.region);
+  if (out.role.status != "manifest") sync_destination_policy(settings, out.role.name, destinations);
   {
     lambda::LambdaClient client(endpoint);
     out.layers = deploy_layers(service, client);
@@ -730,6 +818,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     desired.push_back(desired_configuration(service, *f, options.layer_arns));
     desired.back().role = out.role.arn;
     if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
+    if (f->max_retry_attempts || destinations.contains(f->key))
+      desired.back().tags[kAsyncTag] = "true";
   }
   out.functions.resize(selected.size());
   std::vector<std::exception_ptr> errors;
@@ -739,8 +829,9 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
         // One client per call keeps workers apart; its connection is reused for the calls of
         // this function, which are most of them.
         lambda::LambdaClient client(endpoint);
-        out.functions[i] = deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
-                                           {service, settings, queue_arns, options.force});
+        out.functions[i] =
+            deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
+                            {service, settings, queue_arns, destinations, options.force});
       },
       errors);
   std::size_t failed = 0;
@@ -829,6 +920,7 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
     return out;
   }
   // Only what is attached is detached: a role fx made holds fx's policies alone.
+  iam.delete_role_policy(name, kDestinationPolicy);
   auto attached = iam.attached_role_policies(name);
   for (std::string_view policy : {lambda::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy})
     if (std::find(attached.begin(), attached.end(), policy) != attached.end())

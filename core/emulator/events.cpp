@@ -157,9 +157,7 @@ struct EventSources::Impl {
     }
     std::string where = "dropped (no on-failure destination)";
     if (!settings.on_failure.empty()) {
-      std::string error = send_to_queue
-                              ? send_to_queue(settings.on_failure, failure_record(a, result))
-                              : "queues are not available in this emulator";
+      std::string error = deliver_failure(settings.on_failure, failure_record(a, result));
       where = error.empty() ? "sent to " + settings.on_failure
                             : fmt::format("NOT sent to {}: {}", settings.on_failure, error);
     }
@@ -167,6 +165,25 @@ struct EventSources::Impl {
               fmt::format("fx: asynchronous invocation {} failed {} time{}; {}", a.request_id,
                           a.attempts, a.attempts == 1 ? "" : "s", where));
     sink.reader().delete_async(a.id);
+  }
+
+  // Sends an invocation record to an on-failure destination: a queue, or a function (by
+  // ARN), invoked asynchronously with the record as its event, as Lambda does. Returns why it
+  // could not, or "".
+  std::string deliver_failure(const std::string& destination, std::string record) {
+    if (destination.starts_with("arn:aws:lambda:")) {
+      auto ref = lambda::parse_function_ref(destination);
+      if (!ref) return "not a function ARN";
+      if (!pool.find(ref->name)) return "there is no function " + ref->name;
+      try {
+        submit(ref->name, std::move(record), new_request_id());
+      } catch (const std::exception& e) {
+        return e.what();
+      }
+      return "";
+    }
+    return send_to_queue ? send_to_queue(destination, std::move(record))
+                         : "queues are not available in this emulator";
   }
 
   // Lambda's invocation record for destinations.

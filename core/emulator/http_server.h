@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/util/http_client.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -83,7 +85,6 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
-// Percent-decoding of a path segment or query value ('+' is a space only in queries).
-std::string url_decode(std::string_view text, bool plus_is_space = false);
+using util::url_decode;
 
 }  // namespace fx::emulator

@@ -180,6 +180,31 @@ std::vector<std::string> IamClient::attached_role_policies(const std::string& ro
   return out;
 }
 
+std::optional<std::string> IamClient::get_role_policy(const std::string& role,
+                                                      const std::string& name) {
+  try {
+    auto xml = call("GetRolePolicy", {{"RoleName", role}, {"PolicyName", name}});
+    // IAM answers the document URL-encoded (RFC 3986), inside the XML.
+    return util::url_decode(xml_text(xml, "PolicyDocument").value_or(""));
+  } catch (const ApiError& e) {
+    if (e.type() == "NoSuchEntity" || e.status() == 404) return std::nullopt;
+    throw;
+  }
+}
+
+void IamClient::put_role_policy(const std::string& role, const std::string& name,
+                                const std::string& document) {
+  call("PutRolePolicy", {{"RoleName", role}, {"PolicyName", name}, {"PolicyDocument", document}});
+}
+
+void IamClient::delete_role_policy(const std::string& role, const std::string& name) {
+  try {
+    call("DeleteRolePolicy", {{"RoleName", role}, {"PolicyName", name}});
+  } catch (const ApiError& e) {
+    if (e.type() != "NoSuchEntity" && e.status() != 404) throw;
+  }
+}
+
 void IamClient::delete_role(const std::string& name) {
   call("DeleteRole", {{"RoleName", name}});
 }

@@ -45,6 +45,12 @@ class IamClient {
   // Does nothing when the policy is not attached.
   void detach_role_policy(const std::string& role, std::string_view policy_arn);
   std::vector<std::string> attached_role_policies(const std::string& role);
+  // An inline policy's document (JSON text), or nullopt when the role has none of that name.
+  std::optional<std::string> get_role_policy(const std::string& role, const std::string& name);
+  void put_role_policy(const std::string& role, const std::string& name,
+                       const std::string& document);
+  // Does nothing when the role has no inline policy of that name.
+  void delete_role_policy(const std::string& role, const std::string& name);
   void delete_role(const std::string& name);
 
  private:

@@ -270,6 +270,47 @@ void LambdaClient::delete_function_url_config(const std::string& name) {
   }
 }
 
+namespace {
+
+std::string event_invoke_config_path(const std::string& name) {
+  return "/2019-09-25/functions/" + util::url_encode(name) + "/event-invoke-config";
+}
+
+}  // namespace
+
+std::optional<EventInvokeConfig> LambdaClient::get_event_invoke_config(const std::string& name) {
+  json j;
+  try {
+    j = json::parse(call("GET", event_invoke_config_path(name), "").http.body);
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return std::nullopt;
+    throw;
+  }
+  EventInvokeConfig c;
+  if (j.contains("MaximumRetryAttempts") && j["MaximumRetryAttempts"].is_number_integer())
+    c.maximum_retry_attempts = j["MaximumRetryAttempts"].get<int>();
+  const json failure =
+      j.value("DestinationConfig", json::object()).value("OnFailure", json::object());
+  c.on_failure = failure.value("Destination", "");
+  return c;
+}
+
+void LambdaClient::put_event_invoke_config(const std::string& name, const EventInvokeConfig& c) {
+  json body = json::object();
+  if (c.maximum_retry_attempts) body["MaximumRetryAttempts"] = *c.maximum_retry_attempts;
+  if (!c.on_failure.empty())
+    body["DestinationConfig"] = {{"OnFailure", {{"Destination", c.on_failure}}}};
+  call("PUT", event_invoke_config_path(name), body.dump());
+}
+
+void LambdaClient::delete_event_invoke_config(const std::string& name) {
+  try {
+    call("DELETE", event_invoke_config_path(name), "");
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+  }
+}
+
 bool LambdaClient::add_permission(const std::string& name, const Permission& p) {
   json body = {{"StatementId", p.statement_id}, {"Action", p.action}, {"Principal", p.principal}};
   if (!p.function_url_auth_type.empty()) body["FunctionUrlAuthType"] = p.function_url_auth_type;

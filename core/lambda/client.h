@@ -42,6 +42,13 @@ struct InvokeRequest {
 };
 
 // A function's URL (Lambda function URLs, API 2021-10-31).
+// What Lambda does with a failed asynchronous invocation (Put/GetFunctionEventInvokeConfig).
+struct EventInvokeConfig {
+  std::optional<int> maximum_retry_attempts;  // nullopt: Lambda's default, 2
+  std::string on_failure;                     // the destination's ARN, or ""
+  bool operator==(const EventInvokeConfig&) const = default;
+};
+
 struct FunctionUrlConfig {
   std::string url;        // "https://ID.lambda-url.REGION.on.aws/"
   std::string auth_type;  // "NONE" (public) or "AWS_IAM"
@@ -131,6 +138,12 @@ class LambdaClient {
                                                const std::string& auth_type);
   // Does nothing when the function has no URL.
   void delete_function_url_config(const std::string& name);
+  // nullopt when the function has Lambda's defaults (no such configuration).
+  std::optional<EventInvokeConfig> get_event_invoke_config(const std::string& name);
+  // Replaces the whole configuration, as PutFunctionEventInvokeConfig does.
+  void put_event_invoke_config(const std::string& name, const EventInvokeConfig& config);
+  // Does nothing when there is none.
+  void delete_event_invoke_config(const std::string& name);
   // false when the function already has a statement with that id.
   bool add_permission(const std::string& name, const Permission& permission);
   // Does nothing when there is no such statement.

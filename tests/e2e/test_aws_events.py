@@ -76,6 +76,32 @@ QUEUES = {
         """,
 }
 
+# Asynchronous settings: retries and a failure destination given by ARN or by function key.
+ASYNC = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        functions:
+          worker:
+            handler: worker.handler
+            maximumRetryAttempts: 1
+            destinations:
+              onFailure: arn:aws:sqs:us-east-1:123456789012:failed-SERVICE
+          relay:
+            handler: worker.handler
+            destinations:
+              onFailure: {type: function, arn: worker}
+          plain:
+            handler: worker.handler
+        """,
+    "worker.py": """
+        def handler(event, context):
+            return event
+        """,
+}
+
 # What changes something on AWS: the redeploy of an unchanged service must send none of it.
 READ_ACTIONS = ("Get", "List", "Describe")
 
@@ -280,6 +306,65 @@ class AwsEvents(MotoCase):
         self.assertEqual(removed["role"], role)
         with self.assertRaises(iam.exceptions.NoSuchEntityException):
             iam.get_role(RoleName=role)
+
+    def test_retries_and_failure_destinations_become_event_invoke_configs(self):
+        self.make_service(dict(ASYNC))
+        svc = self.service_name
+        failed = self.create_queues(f"failed-{svc}")[f"failed-{svc}"]
+        self.assertEqual(failed, f"arn:aws:sqs:{REGION}:{ACCOUNT}:failed-{svc}")
+        first, r = self.deploy()
+        self.assertNotIn("destinations", r.err)
+        lam, iam = self.boto("lambda"), self.boto("iam")
+        worker_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name('worker')}"
+
+        def config(key):
+            try:
+                got = lam.get_function_event_invoke_config(FunctionName=self.name(key))
+            except lam.exceptions.ResourceNotFoundException:
+                return None
+            return (got.get("MaximumRetryAttempts"),
+                    got.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"))
+
+        def policy():
+            role = f"{svc}-dev-{REGION}-lambdaRole"
+            try:
+                doc = iam.get_role_policy(RoleName=role, PolicyName="fx-destinations")["PolicyDocument"]
+            except iam.exceptions.NoSuchEntityException:
+                return None
+            return {st["Action"]: st["Resource"] for st in doc["Statement"]}
+
+        self.assertEqual(config("worker"), (1, failed))
+        self.assertEqual(config("relay"), (None, worker_arn))  # a function key is its ARN
+        self.assertIsNone(config("plain"))
+        # The role fx made may send to both destinations, and to nothing else.
+        self.assertEqual(policy(), {"sqs:SendMessage": [failed], "lambda:InvokeFunction": [worker_arn]})
+
+        self.rec.reset()
+        again, _ = self.deploy()
+        self.assertEqual({f["status"] for f in again.values()}, {"unchanged"})
+        self.assertEqual(self.mutations(), [])
+
+        # Settings dropped from the manifest are dropped on AWS, with the role's permission.
+        self.edit(f"    maximumRetryAttempts: 1\n    destinations:\n"
+                  f"      onFailure: arn:aws:sqs:us-east-1:123456789012:failed-{svc}\n", "")
+        dropped, _ = self.deploy()
+        self.assertEqual(dropped["worker"]["status"], "updated")
+        self.assertIsNone(config("worker"))
+        self.assertNotIn("fx:async", lam.get_function(FunctionName=self.name("worker"))["Tags"])
+        self.assertEqual(config("relay"), (None, worker_arn))
+        self.assertEqual(policy(), {"lambda:InvokeFunction": [worker_arn]})
+
+        self.edit("arn: worker}", "arn: nowhere}")
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: function 'relay': destinations.onFailure 'nowhere' is neither", r.err)
+        self.assertEqual(len(r.err.strip().splitlines()), 2, r.err)  # the error and its hint
+        self.assertEqual(config("relay"), (None, worker_arn))
+
+        # fx remove deletes the inline policy so that the role itself can go.
+        self.ok("remove", "--target", "aws")
+        with self.assertRaises(iam.exceptions.NoSuchEntityException):
+            iam.get_role(RoleName=f"{svc}-dev-{REGION}-lambdaRole")
 
     def test_a_missing_queue_is_one_error_before_anything_changes(self):
         files = dict(QUEUES)

@@ -41,6 +41,11 @@ SERVICE = {
           once:
             handler: app.flaky
             maximumRetryAttempts: 0
+          relay:
+            handler: app.flaky
+            maximumRetryAttempts: 0
+            destinations:
+              onFailure: tick
         """,
     "app.py": """
         import json
@@ -118,6 +123,20 @@ class EventsTest(FxTestCase):
         self.wait_for(lambda: any("failed 1 time;" in l["message"] for l in self.logs("once")), timeout=10,
                       message="the give-up line")
         self.assertEqual(len([l for l in self.logs("once") if l["message"].startswith(f"START RequestId: {rid}")]), 1)
+
+    def test_a_function_as_on_failure_destination_gets_the_invocation_record(self):
+        rid = self.ok("invoke", "relay", "--type", "Event", "--data", '{"n": 7}', "--json").json()["request_id"]
+        records = self.wait_for(lambda: [e for e in self.events_of("tick") if "requestContext" in e], timeout=15,
+                                message="the failure record, invoked on tick")
+        [record] = records
+        self.assertEqual(record["requestContext"]["requestId"], rid)
+        self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 1)
+        self.assertEqual(record["requestPayload"], {"n": 7})
+        self.assertEqual(record["responseContext"]["functionError"], "Unhandled")
+        self.assertEqual(record["responsePayload"]["errorMessage"], "always fails")
+        self.assertTrue(any(f"sent to arn:aws:lambda:" in l["message"] and self.names["tick"] in l["message"]
+                            for l in self.logs("relay")))
 
     @staticmethod
     def ms(line):
