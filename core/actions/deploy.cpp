@@ -276,6 +276,11 @@ std::string service_events_json(const manifest::Service& service) {
         m["report_batch_item_failures"] =
             config.value("functionResponseType", "") == "ReportBatchItemFailures";
       }
+      if (!e.filter_patterns.empty()) {
+        json patterns = json::array();
+        for (const auto& p : e.filter_patterns) patterns.push_back(json::parse(p));
+        m["filter_patterns"] = patterns;
+      }
       sqs.push_back(m);
     }
   auto fx = json::parse(service.custom_fx_json, nullptr, false);

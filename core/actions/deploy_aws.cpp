@@ -315,7 +315,8 @@ bool is_sqs_arn(std::string_view arn) {
 bool same_mapping(const lambda::EventSourceMapping& a, const lambda::EventSourceMapping& b) {
   return a.batch_size == b.batch_size &&
          a.maximum_batching_window_s == b.maximum_batching_window_s &&
-         a.function_response_types == b.function_response_types && a.enabled == b.enabled;
+         a.function_response_types == b.function_response_types && a.enabled == b.enabled &&
+         a.filter_patterns == b.filter_patterns;
 }
 
 // One event source mapping per sqs event: created, updated when a setting differs, and
@@ -528,7 +529,7 @@ std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
         auto config = nlohmann::json::parse(e.config_json, nullptr, false);
         if (!config.is_object()) continue;
         for (const char* key : {"inputPath", "inputTransformer", "name", "description", "method",
-                                "timezone", "filterPatterns", "maximumConcurrency"})
+                                "timezone", "maximumConcurrency"})
           if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, e.type));
       } else {
         types.insert(e.type);
@@ -727,6 +728,7 @@ lambda::EventSourceMapping desired_queue_mapping(const manifest::Event& event,
   lambda::EventSourceMapping m;
   m.event_source_arn = queue_arn;
   m.batch_size = event.batch_size;
+  m.filter_patterns = event.filter_patterns;  // compact JSON from the manifest's YAML
   json config = json::parse(event.config_json, nullptr, false);
   if (config.is_object()) {
     if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())

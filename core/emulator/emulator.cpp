@@ -988,6 +988,9 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
     qm.batch_size = m.value("batch_size", 10);
     qm.batching_window_s = m.value("batching_window", 0);
     qm.report_batch_item_failures = m.value("report_batch_item_failures", false);
+    std::vector<std::string> patterns;
+    for (const auto& p : m.value("filter_patterns", json::array())) patterns.push_back(p.dump());
+    qm.filter = events::EventFilter::parse(patterns);
     mappings.push_back(std::move(qm));
   }
   queues_.set_service(name, queue_settings, std::move(mappings));

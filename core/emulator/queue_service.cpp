@@ -1,5 +1,6 @@
 #include "core/emulator/queue_service.h"
 
+#include <algorithm>
 #include <list>
 #include <map>
 #include <set>
@@ -145,6 +146,29 @@ struct QueueService::Impl {
       sink.emit(p.mapping.function, "",
                 fmt::format("fx: cannot receive from queue {}: {}", p.mapping.queue, e.what()));
       return;
+    }
+    if (!p.mapping.filter.empty()) {
+      // Lambda deletes the messages no pattern matches, unseen by the function.
+      auto rejected = std::stable_partition(batch.begin(), batch.end(), [&](const auto& m) {
+        return p.mapping.filter.passes_sqs_body(m.body);
+      });
+      const auto dropped = static_cast<std::size_t>(batch.end() - rejected);
+      for (auto it = rejected; it != batch.end(); ++it) {
+        try {
+          store.delete_message(p.mapping.queue, it->receipt_handle);
+        } catch (const std::exception&) {
+          // The queue went away meanwhile: nothing left to delete.
+        }
+      }
+      if (dropped > 0)
+        sink.emit(p.mapping.function, "",
+                  fmt::format("fx: {} message{} of queue {} matched no filterPatterns and {} "
+                              "deleted, as Lambda does",
+                              dropped, dropped == 1 ? "" : "s", p.mapping.queue,
+                              dropped == 1 ? "was" : "were"));
+      batch.erase(rejected, batch.end());
+      // All filtered out: look again for what is left.
+      if (batch.empty()) return poll(p);
     }
     if (batch.empty()) return;
     ++p.in_flight;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/events/filter.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -26,6 +28,7 @@ struct QueueMapping {
   int batch_size = 10;
   int batching_window_s = 0;                // maximumBatchingWindow
   bool report_batch_item_failures = false;  // functionResponseType: ReportBatchItemFailures
+  events::EventFilter filter;               // filterPatterns
 };
 
 struct QueueSettings {  // custom.fx.queues.NAME: what `resources` would create on AWS

@@ -383,6 +383,13 @@ std::string event_source_mapping_request(const std::string& function, const Even
                {"MaximumBatchingWindowInSeconds", m.maximum_batching_window_s},
                {"FunctionResponseTypes", m.function_response_types},
                {"Enabled", m.enabled}};
+  json filters = json::array();
+  for (const auto& p : m.filter_patterns) filters.push_back({{"Pattern", p}});
+  // An update without patterns sends an empty FilterCriteria: that is how Lambda drops them.
+  if (!filters.empty())
+    body["FilterCriteria"] = {{"Filters", filters}};
+  else if (function.empty())
+    body["FilterCriteria"] = json::object();
   if (!function.empty()) {
     body["FunctionName"] = function;
     body["EventSourceArn"] = m.event_source_arn;
@@ -403,6 +410,14 @@ EventSourceMapping mapping_from_json(const json& j) {
   m.maximum_batching_window_s = j.value("MaximumBatchingWindowInSeconds", 0);
   if (j.contains("FunctionResponseTypes") && j["FunctionResponseTypes"].is_array())
     m.function_response_types = j["FunctionResponseTypes"].get<std::vector<std::string>>();
+  if (j.contains("FilterCriteria") && j["FilterCriteria"].is_object())
+    for (const auto& f : j["FilterCriteria"].value("Filters", json::array())) {
+      if (!f.is_object() || !f.contains("Pattern") || !f["Pattern"].is_string()) continue;
+      // Compact, with sorted keys, as fx writes them: the same pattern compares equal.
+      const std::string text = f["Pattern"].get<std::string>();
+      json pattern = json::parse(text, nullptr, false);
+      m.filter_patterns.push_back(pattern.is_discarded() ? text : pattern.dump());
+    }
   m.state = j.value("State", "");
   m.enabled = m.state != "Disabled" && m.state != "Disabling";
   return m;

@@ -79,6 +79,7 @@ struct EventSourceMapping {
   int batch_size = 10;
   int maximum_batching_window_s = 0;
   std::vector<std::string> function_response_types;  // "ReportBatchItemFailures"
+  std::vector<std::string> filter_patterns;  // FilterCriteria's patterns, as compact JSON text
   bool enabled = true;
   std::string state;  // Creating, Enabled, Disabled, Updating, Deleting, ...
 };

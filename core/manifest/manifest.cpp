@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/events/filter.h"
 #include "core/events/schedule.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
@@ -907,12 +908,33 @@ class Loader {
           event.queue = queue(c);
         } else if (c.name == "batchSize") {
           event.batch_size = integer(c, 1, 10000);
+        } else if (c.name == "filterPatterns") {
+          read_filter_patterns(c, event);
         } else if (!contains(kSqsAws, c.name)) {
           unknown(c);
         }
       }
     }
     if (event.queue.empty()) fail(f, expected, "set arn");
+  }
+
+  // Checked here as Lambda would check them, so a bad one is an error with its line.
+  void read_filter_patterns(const Field& f, Event& event) {
+    for (const auto& item : items(f, "a list of filter patterns")) {
+      if (!value(item).IsMap())
+        fail(item, "a filter pattern (a map, e.g. {body: {type: [order]}})");
+      try {
+        event.filter_patterns.push_back(to_json(value(item)).dump());
+        events::EventFilter::parse({event.filter_patterns.back()});
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}: {}: {}", item.mark.str(), item.key, e.what()), e.hint());
+      }
+    }
+    try {
+      events::EventFilter::parse(event.filter_patterns);  // how many there may be
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: {}: {}", f.mark.str(), f.key, e.what()), e.hint());
+    }
   }
 
   std::string queue(const Field& f) {

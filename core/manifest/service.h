@@ -32,7 +32,8 @@ struct Event {
   bool enabled = true;      // schedule
   std::string queue;        // sqs: the queue's name or ARN
   int batch_size = 10;      // sqs
-  std::string config_json;  // the event's value as JSON text
+  std::vector<std::string> filter_patterns;  // sqs filterPatterns: each a JSON object's text
+  std::string config_json;                   // the event's value as JSON text
   SourceMark mark;
 };
 

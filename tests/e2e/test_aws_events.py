@@ -60,6 +60,8 @@ QUEUES = {
                   batchSize: 5
                   maximumBatchingWindow: 3
                   functionResponseType: ReportBatchItemFailures
+                  filterPatterns:
+                    - body: {kind: [welcome, {prefix: reset-}]}
               - sqs:
                   arn: {Fn::GetAtt: [AuditQueue, Arn]}
                   enabled: false
@@ -253,6 +255,9 @@ class AwsEvents(MotoCase):
         self.assertEqual(m[mail]["BatchSize"], 5)
         self.assertEqual(m[mail]["MaximumBatchingWindowInSeconds"], 3)
         self.assertEqual(m[mail]["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual([json.loads(f["Pattern"]) for f in m[mail]["FilterCriteria"]["Filters"]],
+                         [{"body": {"kind": ["welcome", {"prefix": "reset-"}]}}])
+        self.assertIsNone(m[jobs].get("FilterCriteria"))
         self.assertEqual(m[audit]["State"], "Disabled")
         function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name('worker')}"
         self.assertEqual({x["FunctionArn"] for x in m.values()}, {function_arn})
@@ -277,6 +282,7 @@ class AwsEvents(MotoCase):
         # deleted, one updated in place (same UUID), the third untouched.
         self.edit(f"      - sqs: arn:aws:sqs:us-east-1:123456789012:jobs-{svc}\n", "")
         self.edit("batchSize: 5", "batchSize: 7")
+        self.edit("{prefix: reset-}", "{prefix: pw-}")
         self.rec.reset()
         # Right after a change AWS refuses the next one for a while (moto never does): each
         # call is made again until the mapping is free.
@@ -297,6 +303,8 @@ class AwsEvents(MotoCase):
         after = self.mappings()
         self.assertEqual(sorted(after), sorted([mail, audit]))
         self.assertEqual(after[mail]["BatchSize"], 7)
+        self.assertEqual(json.loads(after[mail]["FilterCriteria"]["Filters"][0]["Pattern"]),
+                         {"body": {"kind": ["welcome", {"prefix": "pw-"}]}})
         self.assertEqual(after[mail]["UUID"], m[mail]["UUID"])
 
         removed = self.ok("remove", "--target", "aws", "--json").json()

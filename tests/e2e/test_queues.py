@@ -5,6 +5,7 @@ two minutes on Lambda) take a second or two.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -37,6 +38,14 @@ SERVICE = {
               - sqs:
                   arn: SERVICE-partial
                   functionResponseType: ReportBatchItemFailures
+          picky:
+            handler: app.worker
+            events:
+              - sqs:
+                  arn: SERVICE-picky
+                  filterPatterns:
+                    - body: {type: [order], total: [{numeric: [">", 100]}]}
+                    - body: [{prefix: urgent}]
           flaky:
             handler: app.flaky
             maximumRetryAttempts: 1
@@ -154,6 +163,30 @@ class QueuesTest(SqsTestCase):
         self.assertEqual(m["Body"], "poison")
         counts = [g["count"] for g in self.lines("worker", "GOT") if g["body"] == "poison"]
         self.assertEqual(counts, ["1", "2"])
+
+    def test_filter_patterns_pass_matching_messages_and_delete_the_others(self):
+        queue = self.deploy_service()
+        q = queue("picky")
+        bodies = {"big": json.dumps({"type": "order", "total": 250}),
+                  "small": json.dumps({"type": "order", "total": 20}),
+                  "refund": json.dumps({"type": "refund", "total": 250}),
+                  "urgent": "urgent: call back",
+                  "plain": "call back"}
+        self.sqs("send-message-batch", "--queue-url", q, "--entries",
+                 json.dumps([{"Id": k, "MessageBody": v} for k, v in bodies.items()]))
+        got = self.wait_for(lambda: len(self.lines("picky", "GOT")) >= 2 and self.lines("picky", "GOT"),
+                            timeout=15, message="the two matching messages")
+        self.assertEqual(sorted(g["body"] for g in got), sorted([bodies["big"], bodies["urgent"]]))
+        # The others are deleted, unseen: the queue ends empty and nothing else arrives.
+        self.wait_for(lambda: (lambda a: a["ApproximateNumberOfMessages"] == "0" and
+                               a["ApproximateNumberOfMessagesNotVisible"] == "0")(
+            self.sqs("get-queue-attributes", "--queue-url", q, "--attribute-names", "All")["Attributes"]),
+            timeout=10, message="an empty queue")
+        dropped = [int(m.group(1)) for l in self.logs("picky")
+                   for m in [re.search(r"fx: (\d+) messages? of queue \S+ matched no filterPatterns", l["message"])] if m]
+        self.assertEqual(sum(dropped), 3)
+        time.sleep(1.5)  # over the visibility timeout on the fast clock: nothing comes back
+        self.assertEqual(len(self.lines("picky", "GOT")), 2)
 
     def test_report_batch_item_failures(self):
         queue = self.deploy_service()

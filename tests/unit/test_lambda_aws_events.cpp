@@ -50,4 +50,13 @@ TEST_CASE("event source mapping requests: create names function and queue, updat
   m.function_response_types.clear();
   CHECK(json::parse(fx::lambda::event_source_mapping_request("", m))["FunctionResponseTypes"] ==
         json::array());
+  // Filter patterns go as FilterCriteria; an update without any sends an empty one, which is
+  // how Lambda drops those a previous deploy set, and a create sends none.
+  CHECK(json::parse(fx::lambda::event_source_mapping_request("", m))["FilterCriteria"] ==
+        json::object());
+  CHECK_FALSE(json::parse(fx::lambda::event_source_mapping_request("f", m))
+                  .contains("FilterCriteria"));
+  m.filter_patterns = {R"({"body":{"type":["order"]}})"};
+  CHECK(json::parse(fx::lambda::event_source_mapping_request("f", m))["FilterCriteria"] ==
+        json{{"Filters", {{{"Pattern", R"({"body":{"type":["order"]}})"}}}}});
 }

@@ -150,6 +150,26 @@ TEST_CASE("manifest errors: shapes of functions and events", "[manifest][errors]
       t.error(with_function_setting("    events:\n      - sqs:\n          batchSize: 5")).what(),
       Contains("functions.hello.events[0].sqs: expected a queue name, an ARN or {arn, "
                "batchSize}, got a map"));
+  // filterPatterns are checked as Lambda checks them, with the pattern's line and column.
+  const std::string sqs =
+      "    events:\n      - sqs:\n          arn: jobs\n          filterPatterns:\n";
+  CHECK_THAT(t.error(with_function_setting(sqs + "            - body: {type: order}")).what(),
+             EndsWith("serverless.yaml:11:15: functions.hello.events[0].sqs.filterPatterns[0]: "
+                      "filter pattern at body.type: expected a non-empty list of matchers or a "
+                      "nested object"));
+  CHECK_THAT(t.error(with_function_setting(sqs + "            - body: {n: [{above: 3}]}")).what(),
+             Contains("unknown operator 'above'"));
+  CHECK_THAT(t.error(with_function_setting(sqs + "            - order")).what(),
+             Contains("filterPatterns[0]: expected a filter pattern"));
+  std::string six = sqs;
+  for (int i = 0; i < 6; ++i) six += "            - body: [x]\n";
+  CHECK_THAT(t.error(with_function_setting(six)).what(),
+             Contains("serverless.yaml:11:13: functions.hello.events[0].sqs.filterPatterns: 6 "
+                      "filter patterns; Lambda takes at most 5"));
+  TempService ok;
+  const auto loaded = ok.load(with_function_setting(sqs + "            - body: {type: [order]}"));
+  REQUIRE(loaded.functions[0].events[0].filter_patterns.size() == 1);
+  CHECK(loaded.functions[0].events[0].filter_patterns[0] == R"({"body":{"type":["order"]}})");
 }
 
 TEST_CASE("manifest errors: environment values must be scalars", "[manifest][errors]") {
