@@ -61,6 +61,10 @@ int deploy_aws(const GlobalOptions& g, const DeployOptions& o, const manifest::S
              service.stage, target.endpoint.region, target.endpoint.url);
   fmt::print("  role {}  {}\n", deployed.role.arn,
              deployed.role.status == "created" ? s.green("created") : s.dim(deployed.role.status));
+  for (const auto& q : deployed.queues)
+    fmt::print(
+        "  queue {:<46} {}\n", q.name,
+        q.status == "created" || q.status == "updated" ? s.green(q.status) : s.dim(q.status));
   print_functions(s, deployed.functions);
   bool any_url = false;
   for (const auto& r : deployed.functions) any_url |= !r.routes.empty();

@@ -109,6 +109,7 @@ int remove_aws(const GlobalOptions& g, const manifest::Service& service,
     fmt::print("{}\n", json{{"removed", removed.functions},
                             {"layers", removed.layers},
                             {"schedules", removed.schedules},
+                            {"queues", removed.queues},
                             {"queue_mappings", mappings},
                             {"role", removed.role.empty() ? json(nullptr) : json(removed.role)}}
                            .dump());
@@ -116,13 +117,14 @@ int remove_aws(const GlobalOptions& g, const manifest::Service& service,
   }
   if (g.quiet) return 0;
   if (removed.functions.empty() && removed.layers.empty() && removed.schedules.empty() &&
-      removed.queue_mappings.empty() && removed.role.empty())
+      removed.queue_mappings.empty() && removed.queues.empty() && removed.role.empty())
     fmt::print("nothing of {} was deployed to {}\n", service.name, target.endpoint.url);
   for (const auto& r : removed.schedules) fmt::print("removed schedule rule {}\n", r);
   for (const auto& m : removed.queue_mappings)
     fmt::print("removed the mapping of queue {}\n", m.event_source_arn);
   for (const auto& f : removed.functions) fmt::print("removed {}\n", f);
   for (const auto& l : removed.layers) fmt::print("removed layer {}\n", l);
+  for (const auto& q : removed.queues) fmt::print("removed queue {}\n", q);
   if (!removed.role.empty()) fmt::print("removed role {}\n", removed.role);
   return 0;
 }

@@ -92,9 +92,23 @@ constexpr const char* kFunctionTag = "fx:function";
 
 }  // namespace
 
+std::map<std::string, std::string> service_tags(const manifest::Service& service) {
+  return {{kServiceTag, service.name}, {kStageTag, service.stage}};
+}
+
+bool made_for(const std::map<std::string, std::string>& tags, const manifest::Service& service) {
+  auto is = [&](const char* key, const std::string& value) {
+    auto it = tags.find(key);
+    return it != tags.end() && it->second == value;
+  };
+  return is(kServiceTag, service.name) && is(kStageTag, service.stage);
+}
+
 std::map<std::string, std::string> function_tags(const manifest::Service& service,
                                                  const manifest::Function& function) {
-  return {{kServiceTag, service.name}, {kStageTag, service.stage}, {kFunctionTag, function.key}};
+  auto tags = service_tags(service);
+  tags[kFunctionTag] = function.key;
+  return tags;
 }
 
 void ensure_tags(lambda::LambdaClient& client, const lambda::FunctionConfiguration& current,
@@ -119,14 +133,9 @@ std::vector<StaleFunction> stale_functions(const manifest::Service& service,
     // ListFunctions has no tags: only the few candidates are read whole.
     auto current = client.get_function(name);
     if (!current) continue;  // deleted meanwhile
-    const auto& tags = current->tags;
-    auto tag = [&](const char* key) {
-      auto it = tags.find(key);
-      return it == tags.end() ? std::string() : it->second;
-    };
-    if (tag(kServiceTag) != service.name || tag(kStageTag) != service.stage) continue;
-    std::string key = tag(kFunctionTag);
-    out.push_back({key.empty() ? name.substr(prefix.size()) : key, name});
+    if (!made_for(current->tags, service)) continue;
+    auto key = current->tags.find(kFunctionTag);
+    out.push_back({key == current->tags.end() ? name.substr(prefix.size()) : key->second, name});
   }
   return out;
 }

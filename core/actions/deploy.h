@@ -46,8 +46,13 @@ lambda::FunctionConfiguration desired_configuration(
     const manifest::Service& service, const manifest::Function& function,
     const std::map<std::string, std::string>& layer_arns = {});
 
-// The tags fx puts on every function it deploys: which service, stage and manifest key it
-// was deployed for. They tell fx's functions from others with a similar name.
+// The tags fx puts on what it makes for a service (fx:service, fx:stage), and whether a
+// resource carries them for this service and stage: fx changes and deletes only those.
+std::map<std::string, std::string> service_tags(const manifest::Service& service);
+bool made_for(const std::map<std::string, std::string>& tags, const manifest::Service& service);
+
+// The tags fx puts on every function it deploys: the service's, and the manifest key it was
+// deployed for (fx:function). They tell fx's functions from others with a similar name.
 std::map<std::string, std::string> function_tags(const manifest::Service& service,
                                                  const manifest::Function& function);
 

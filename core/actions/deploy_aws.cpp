@@ -462,6 +462,81 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
 // The ARN of every queue the functions' sqs events name, looked up before anything is
 // deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
 // its logical ID: the queue of `resources` with that ID, whose name is looked up.
+// The queue an sqs event names: a queue of `resources` by its logical ID (Fn::GetAtt) is
+// that queue's name.
+std::string resource_queue_name(const manifest::Service& service, const std::string& queue) {
+  for (const auto& q : service.queues)
+    if (q.logical_id == queue) return q.name;
+  return queue;
+}
+
+// The SQS queues of `resources`, as CloudFormation would make them: created (tagged as the
+// service's) with their VisibilityTimeout and RedrivePolicy, updated when one differs, and
+// used as they are when they exist and fx did not make them. Returns each one's ARN by name.
+std::map<std::string, std::string> sync_resource_queues(const manifest::Service& service,
+                                                        const lambda::AwsSettings& settings,
+                                                        AwsDeploy& out) {
+  std::map<std::string, std::string> arns;
+  if (service.queues.empty()) return arns;
+  lambda::SqsClient sqs(settings);
+  std::vector<lambda::SqsClient::Queue> found;
+  // First every queue, so that each dead-letter queue has an ARN for the redrive policies.
+  for (const auto& q : service.queues) {
+    std::map<std::string, std::string> attributes = {
+        {"VisibilityTimeout", std::to_string(q.visibility_timeout_s)}};
+    AwsQueue report{q.name, "unchanged"};
+    auto current = sqs.describe_queue(q.name);
+    if (!current) {
+      if (q.name.ends_with(".fifo")) attributes["FifoQueue"] = "true";
+      sqs.create_queue(q.name, attributes, service_tags(service));
+      current = sqs.describe_queue(q.name);
+      if (!current) throw Error(fmt::format("SQS created queue {} but does not find it", q.name));
+      report.status = "created";
+    } else if (!made_for(current->tags, service)) {
+      report.status = "existing";
+      out.warnings.push_back(fmt::format(
+          "queue {} of resources exists and fx did not create it: used as it is", q.name));
+    } else if (current->attributes["VisibilityTimeout"] != attributes["VisibilityTimeout"]) {
+      sqs.set_queue_attributes(current->url, attributes);
+      report.status = "updated";
+    }
+    arns[q.name] = current->attributes["QueueArn"];
+    found.push_back(std::move(*current));
+    out.queues.push_back(std::move(report));
+  }
+  for (std::size_t i = 0; i < service.queues.size(); ++i) {
+    const auto& q = service.queues[i];
+    if (out.queues[i].status == "existing") continue;
+    nlohmann::json desired;  // null: no redrive
+    if (q.max_receive_count > 0 && !q.dead_letter_queue.empty()) {
+      auto dlq = arns.find(q.dead_letter_queue);
+      std::optional<std::string> dlq_arn =
+          dlq != arns.end() ? std::optional(dlq->second) : sqs.queue_arn(q.dead_letter_queue);
+      if (!dlq_arn)
+        throw Error(fmt::format("queue {} of resources: its dead-letter queue {} does not exist",
+                                q.name, q.dead_letter_queue),
+                    "declare it in resources too, or create it first");
+      desired = {{"deadLetterTargetArn", *dlq_arn}, {"maxReceiveCount", q.max_receive_count}};
+    }
+    // SQS may answer maxReceiveCount as a string: compare it as a number.
+    nlohmann::json now =
+        nlohmann::json::parse(found[i].attributes["RedrivePolicy"], nullptr, false);
+    if (now.is_object() && now.contains("maxReceiveCount") && now["maxReceiveCount"].is_string())
+      now["maxReceiveCount"] = std::stoi(now["maxReceiveCount"].get<std::string>());
+    if (now.is_discarded()) now = nullptr;
+    if (now.is_object() && desired.is_object() &&
+        now.value("deadLetterTargetArn", "") == desired["deadLetterTargetArn"] &&
+        now.value("maxReceiveCount", 0) == q.max_receive_count)
+      continue;
+    if (now.is_null() && desired.is_null()) continue;
+    // An empty RedrivePolicy is how SQS drops one.
+    sqs.set_queue_attributes(found[i].url,
+                             {{"RedrivePolicy", desired.is_null() ? "" : desired.dump()}});
+    if (out.queues[i].status == "unchanged") out.queues[i].status = "updated";
+  }
+  return arns;
+}
+
 std::map<std::string, std::string> resolve_queue_arns(
     const manifest::Service& service, const std::vector<const manifest::Function*>& fs,
     const lambda::AwsSettings& settings) {
@@ -474,17 +549,18 @@ std::map<std::string, std::string> resolve_queue_arns(
         out[e.queue] = e.queue;
         continue;
       }
-      std::string name = e.queue;
-      for (const auto& q : service.queues)
-        if (q.logical_id == e.queue) name = q.name;
+      std::string name = resource_queue_name(service, e.queue);
+      bool from_resources = false;
+      for (const auto& q : service.queues) from_resources |= q.name == name;
+      if (from_resources) continue;  // created with the resources, before the functions
       if (!sqs) sqs = std::make_unique<lambda::SqsClient>(settings);
       auto arn = sqs->queue_arn(name);
       if (!arn)
         throw Error(fmt::format("{}: function '{}': sqs event: there is no SQS queue '{}' in {}",
                                 e.mark.str(), f->key, name, settings.region),
-                    fmt::format("create it first (`aws sqs create-queue --queue-name {}`), or give "
-                                "the ARN of an existing queue; this version of fx does not create "
-                                "the queues of resources on AWS",
+                    fmt::format("create it first (`aws sqs create-queue --queue-name {}`), declare "
+                                "it in resources (an AWS::SQS::Queue), or give the ARN of an "
+                                "existing queue",
                                 name));
       out[e.queue] = *arn;
     }
@@ -515,8 +591,7 @@ void for_each_parallel(std::size_t n, std::size_t width, Work work,
 
 // What the manifest asks for that this version of fx does not create on AWS, said once per
 // kind and function rather than dropped.
-std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
-                                               const std::vector<const manifest::Function*>& fs) {
+std::vector<std::string> not_deployed_warnings(const std::vector<const manifest::Function*>& fs) {
   std::vector<std::string> out;
   bool any_route = false;
   for (const auto* f : fs) {
@@ -545,10 +620,6 @@ std::vector<std::string> not_deployed_warnings(const manifest::Service& service,
       out.push_back(fmt::format(
           "not deployed to AWS by this version of fx: provisionedConcurrency of {}", f->key));
   }
-  if (!service.queues.empty())
-    out.push_back(
-        "not deployed to AWS by this version of fx: the SQS queues of resources (create them "
-        "with CloudFormation or the AWS CLI)");
   if (any_route)
     out.push_back(
         "http/httpApi events are served on AWS by each function's URL (any method and path); "
@@ -802,11 +873,16 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
                   fmt::format("shrink it (`fx package --explain {}` says why each file is in); "
                               "this version of fx does not upload through S3",
                               selected[i]->key));
-  auto more = not_deployed_warnings(service, selected);
+  auto more = not_deployed_warnings(selected);
   out.warnings.insert(out.warnings.end(), more.begin(), more.end());
 
-  const auto queue_arns = resolve_queue_arns(service, selected, settings);
+  auto queue_arns = resolve_queue_arns(service, selected, settings);
   out.role = ensure_role(service, settings);
+  const auto resource_arns = sync_resource_queues(service, settings, out);
+  for (const auto* f : selected)
+    for (const auto& e : f->events)
+      if (e.type == "sqs" && !queue_arns.contains(e.queue))
+        queue_arns[e.queue] = resource_arns.at(resource_queue_name(service, e.queue));
   const auto destinations = destination_arns(service, out.role.arn, settings.region);
   if (out.role.status != "manifest") sync_destination_policy(settings, out.role.name, destinations);
   {
@@ -906,6 +982,21 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   for (const auto& stale : stale_functions(service, client))
     remove_function(client, events, service, stale_entry(stale), out);
   for (const auto& f : service.functions) remove_function(client, events, service, f, out);
+  // After the mappings that read them. Only the queues fx made: their messages go with them,
+  // as with CloudFormation.
+  if (!service.queues.empty()) {
+    lambda::SqsClient sqs(settings);
+    for (const auto& q : service.queues) {
+      auto current = sqs.describe_queue(q.name);
+      if (!current) continue;
+      if (!made_for(current->tags, service)) {
+        out.warnings.push_back(fmt::format("kept queue {}: fx did not create it", q.name));
+        continue;
+      }
+      sqs.delete_queue(current->url);
+      out.queues.push_back(q.name);
+    }
+  }
   for (const auto& layer : service.layers)
     for (long v : client.layer_versions(layer.name)) {
       client.delete_layer_version(layer.name, v);

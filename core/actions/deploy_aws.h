@@ -23,8 +23,14 @@ struct AwsRole {
   std::string status;  // "manifest" (provider.iam.role), "created", "existing"
 };
 
+struct AwsQueue {
+  std::string name;
+  std::string status;  // created, updated, unchanged; existing: not fx's, used as it is
+};
+
 struct AwsDeploy {
   AwsRole role;
+  std::vector<AwsQueue> queues;  // the SQS queues of `resources`
   std::vector<LayerResult> layers;
   std::vector<DeployResult> functions;  // routes: the function URL of http/httpApi functions
   std::vector<std::string> warnings;    // about the service: what fx does not deploy to AWS
@@ -86,6 +92,7 @@ struct AwsRemoval {
   std::vector<std::string> layers;                         // "NAME:VERSION" deleted
   std::vector<std::string> schedules;                      // EventBridge rule names deleted
   std::vector<lambda::EventSourceMapping> queue_mappings;  // deleted
+  std::vector<std::string> queues;                         // the queues of resources deleted
   std::string role;                                        // the role deleted, or ""
   std::vector<std::string> warnings;                       // what was kept, and why
 };

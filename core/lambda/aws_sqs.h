@@ -1,7 +1,9 @@
-// The one SQS question `fx deploy --target aws` asks: the ARN of a queue named in an `sqs`
-// event, over SQS's JSON 1.0 protocol (AmazonSQS.GetQueueUrl, then GetQueueAttributes).
+// The SQS calls of `fx deploy --target aws`, over SQS's JSON 1.0 protocol: the ARN of a queue
+// named in an `sqs` event (AmazonSQS.GetQueueUrl, then GetQueueAttributes), and the queues of
+// `resources`, created, updated and deleted.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,8 +25,25 @@ class SqsClient {
   // or nullopt when there is none.
   std::optional<std::string> queue_arn(const std::string& name);
 
+  struct Queue {
+    std::string url;
+    std::map<std::string, std::string> attributes;  // All of them, QueueArn included
+    std::map<std::string, std::string> tags;
+  };
+  // nullopt when there is no queue of that name.
+  std::optional<Queue> describe_queue(const std::string& name);
+  // Returns the new queue's URL.
+  std::string create_queue(const std::string& name,
+                           const std::map<std::string, std::string>& attributes,
+                           const std::map<std::string, std::string>& tags);
+  void set_queue_attributes(const std::string& url,
+                            const std::map<std::string, std::string>& attributes);
+  void delete_queue(const std::string& url);
+
  private:
   std::string call(const char* action, const std::string& body);
+  // GetQueueUrl: the URL, or "" when there is no such queue.
+  std::string queue_url(const std::string& name);
 
   std::unique_ptr<AwsService> service_;
 };

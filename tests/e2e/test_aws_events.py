@@ -42,8 +42,8 @@ SCHEDULES = {
         """,
 }
 
-# Queues by ARN, by name, and by Fn::GetAtt of a queue of `resources` (which fx does not
-# create on AWS, so the test does).
+# Queues by ARN, by name, and by Fn::GetAtt of a queue of `resources` (which fx creates, with
+# its dead-letter queue; a queue of resources that exists already is used as it is).
 QUEUES = {
     "serverless.yaml": """
         service: SERVICE
@@ -71,6 +71,18 @@ QUEUES = {
               Type: AWS::SQS::Queue
               Properties:
                 QueueName: audit-SERVICE
+                VisibilityTimeout: 45
+                RedrivePolicy:
+                  deadLetterTargetArn: {Fn::GetAtt: [AuditDlq, Arn]}
+                  maxReceiveCount: 3
+            AuditDlq:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: audit-dlq-SERVICE
+            LegacyQueue:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: legacy-SERVICE
         """,
     "worker.py": """
         def handler(event, context):
@@ -240,13 +252,30 @@ class AwsEvents(MotoCase):
     def test_sqs_events_become_event_source_mappings(self):
         self.make_service(dict(QUEUES))
         svc = self.service_name
-        arns = self.create_queues(f"jobs-{svc}", f"mail-{svc}", f"audit-{svc}")
-        jobs, mail, audit = arns[f"jobs-{svc}"], arns[f"mail-{svc}"], arns[f"audit-{svc}"]
+        arns = self.create_queues(f"jobs-{svc}", f"mail-{svc}", f"legacy-{svc}")
+        jobs, mail = arns[f"jobs-{svc}"], arns[f"mail-{svc}"]
         first, r = self.deploy()
         self.assertEqual(first["worker"]["status"], "created")
         self.assertNotIn("sqs events", r.err)
-        # The queue of resources is still not created by fx, and says so.
-        self.assertIn("the SQS queues of resources", r.err)
+        # The queues of resources are made as CloudFormation would, tagged as the service's;
+        # one that exists already is someone else's.
+        self.assertIn(f"queue legacy-{svc} of resources exists and fx did not create it", r.err)
+        sqs = self.boto("sqs")
+
+        def queue(name):
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            return url, attrs, sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+
+        _, audit_attrs, audit_tags = queue(f"audit-{svc}")
+        _, dlq_attrs, _ = queue(f"audit-dlq-{svc}")
+        audit = audit_attrs["QueueArn"]
+        self.assertEqual(audit_attrs["VisibilityTimeout"], "45")
+        redrive = json.loads(audit_attrs["RedrivePolicy"])
+        self.assertEqual((redrive["deadLetterTargetArn"], int(redrive["maxReceiveCount"])),
+                         (dlq_attrs["QueueArn"], 3))
+        self.assertEqual(audit_tags, {"fx:service": svc, "fx:stage": "dev"})
+        self.assertEqual(queue(f"legacy-{svc}")[2], {})
 
         m = self.mappings()
         self.assertEqual(sorted(m), sorted([jobs, mail, audit]))
@@ -262,7 +291,9 @@ class AwsEvents(MotoCase):
         function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name('worker')}"
         self.assertEqual({x["FunctionArn"] for x in m.values()}, {function_arn})
         # The name was looked up through SQS's JSON protocol.
-        self.assertEqual(len(self.targets("AmazonSQS.GetQueueUrl")), 2)
+        # (mail's, and the resources': one each, and one more for each queue made)
+        self.assertEqual(len(self.targets("AmazonSQS.GetQueueUrl")), 1 + 3 + 2)
+        self.assertEqual(len(self.targets("AmazonSQS.CreateQueue")), 2)
 
         iam = self.boto("iam")
         role = f"{svc}-dev-{REGION}-lambdaRole"
@@ -283,6 +314,7 @@ class AwsEvents(MotoCase):
         self.edit(f"      - sqs: arn:aws:sqs:us-east-1:123456789012:jobs-{svc}\n", "")
         self.edit("batchSize: 5", "batchSize: 7")
         self.edit("{prefix: reset-}", "{prefix: pw-}")
+        self.edit("VisibilityTimeout: 45", "VisibilityTimeout: 60")
         self.rec.reset()
         # Right after a change AWS refuses the next one for a while (moto never does): each
         # call is made again until the mapping is free.
@@ -299,7 +331,9 @@ class AwsEvents(MotoCase):
         self.assertEqual(self.rec.count(f"POST /2015-03-31/event-source-mappings/"), 0)
         self.assertEqual(self.rec.count(put_op), 3)
         self.assertEqual(self.rec.count(delete_op), 2)
-        self.assertEqual(len(self.mutations()), 5, self.mutations())
+        # 3 + 2 calls for the mappings, and one SetQueueAttributes.
+        self.assertEqual(len(self.mutations()), 6, self.mutations())
+        self.assertEqual(queue(f"audit-{svc}")[1]["VisibilityTimeout"], "60")
         after = self.mappings()
         self.assertEqual(sorted(after), sorted([mail, audit]))
         self.assertEqual(after[mail]["BatchSize"], 7)
@@ -310,6 +344,11 @@ class AwsEvents(MotoCase):
         removed = self.ok("remove", "--target", "aws", "--json").json()
         self.assertEqual(sorted(q["queue_arn"] for q in removed["queue_mappings"]), sorted([mail, audit]))
         self.assertEqual(self.mappings(), {})
+        # fx's queues go; the one it did not make stays.
+        self.assertEqual(sorted(removed["queues"]), sorted([f"audit-{svc}", f"audit-dlq-{svc}"]))
+        names = [u.rsplit("/", 1)[1] for u in sqs.list_queues(QueueNamePrefix=f"").get("QueueUrls", [])]
+        self.assertNotIn(f"audit-{svc}", names)
+        self.assertIn(f"legacy-{svc}", names)
         # The role held the SQS policy too: it is detached, so the role can go.
         self.assertEqual(removed["role"], role)
         with self.assertRaises(iam.exceptions.NoSuchEntityException):
