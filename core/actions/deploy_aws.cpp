@@ -459,9 +459,6 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
   return r;
 }
 
-// The ARN of every queue the functions' sqs events name, looked up before anything is
-// deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
-// its logical ID: the queue of `resources` with that ID, whose name is looked up.
 // The queue an sqs event names: a queue of `resources` by its logical ID (Fn::GetAtt) is
 // that queue's name.
 std::string resource_queue_name(const manifest::Service& service, const std::string& queue) {
@@ -518,17 +515,19 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
                     "declare it in resources too, or create it first");
       desired = {{"deadLetterTargetArn", *dlq_arn}, {"maxReceiveCount", q.max_receive_count}};
     }
-    // SQS may answer maxReceiveCount as a string: compare it as a number.
+    // As SQS has it, in the same shape (its maxReceiveCount may be a string).
     nlohmann::json now =
         nlohmann::json::parse(found[i].attributes["RedrivePolicy"], nullptr, false);
-    if (now.is_object() && now.contains("maxReceiveCount") && now["maxReceiveCount"].is_string())
-      now["maxReceiveCount"] = std::stoi(now["maxReceiveCount"].get<std::string>());
-    if (now.is_discarded()) now = nullptr;
-    if (now.is_object() && desired.is_object() &&
-        now.value("deadLetterTargetArn", "") == desired["deadLetterTargetArn"] &&
-        now.value("maxReceiveCount", 0) == q.max_receive_count)
-      continue;
-    if (now.is_null() && desired.is_null()) continue;
+    if (now.is_object()) {
+      const nlohmann::json count = now.value("maxReceiveCount", nlohmann::json());
+      const int n = count.is_string()   ? std::atoi(count.get<std::string>().c_str())
+                    : count.is_number() ? count.get<int>()
+                                        : 0;
+      now = {{"deadLetterTargetArn", now.value("deadLetterTargetArn", "")}, {"maxReceiveCount", n}};
+    } else {
+      now = nullptr;
+    }
+    if (now == desired) continue;
     // An empty RedrivePolicy is how SQS drops one.
     sqs.set_queue_attributes(found[i].url,
                              {{"RedrivePolicy", desired.is_null() ? "" : desired.dump()}});
@@ -537,6 +536,10 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
   return arns;
 }
 
+// The ARN of every queue the functions' sqs events name, looked up before anything is
+// deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
+// its logical ID: the queue of `resources` with that ID, whose name is looked up. Queues of
+// `resources` are left out: fx creates them (sync_resource_queues).
 std::map<std::string, std::string> resolve_queue_arns(
     const manifest::Service& service, const std::vector<const manifest::Function*>& fs,
     const lambda::AwsSettings& settings) {

@@ -717,14 +717,7 @@ void Emulator::tags(const std::string& name, HttpRequest& req, Responder& r) {
     for (auto& [key, value] : tags_from_json(parse_body(req).value("Tags", json())))
       tags[key] = std::move(value);
   } else if (req.method == "DELETE") {
-    // ?tagKeys=a&tagKeys=b: every value counts, not only the first.
-    std::string_view query = req.query;
-    while (!query.empty()) {
-      auto amp = query.find('&');
-      std::string_view pair = query.substr(0, amp);
-      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-      if (pair.starts_with("tagKeys=")) tags.erase(url_decode(pair.substr(8), true));
-    }
+    for (const auto& key : req.query_params("tagKeys")) tags.erase(key);
   } else {
     return r.send(service_error(405, "UnknownOperationException", "method not allowed"));
   }

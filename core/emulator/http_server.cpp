@@ -34,18 +34,26 @@ std::string_view HttpRequest::header(std::string_view name) const {
   return {};
 }
 
-std::string HttpRequest::query_param(std::string_view name) const {
+std::vector<std::string> HttpRequest::query_params(std::string_view name, bool first_only) const {
+  std::vector<std::string> out;
   std::string_view q = query;
   while (!q.empty()) {
     auto amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     auto eq = pair.find('=');
-    if (url_decode(pair.substr(0, eq), true) == name)
-      return eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1), true);
+    if (url_decode(pair.substr(0, eq), true) == name) {
+      out.push_back(eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1), true));
+      if (first_only) break;
+    }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
-  return {};
+  return out;
+}
+
+std::string HttpRequest::query_param(std::string_view name) const {
+  auto values = query_params(name, true);
+  return values.empty() ? std::string() : std::move(values.front());
 }
 
 HttpResponse HttpResponse::json(int status, std::string body) {

@@ -32,6 +32,8 @@ struct HttpRequest {
   std::string_view header(std::string_view name) const;
   // The first query parameter of that name, percent-decoded, or "".
   std::string query_param(std::string_view name) const;
+  // Every value of a query parameter that may repeat (?tagKeys=a&tagKeys=b), in order.
+  std::vector<std::string> query_params(std::string_view name, bool first_only = false) const;
 };
 
 struct HttpResponse {

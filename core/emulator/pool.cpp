@@ -210,11 +210,9 @@ const FunctionState* Pool::find(const std::string& name) const {
   return it == functions_.end() ? nullptr : it->second.get();
 }
 
-bool Pool::set_tags(const std::string& name, std::map<std::string, std::string> tags) {
-  auto it = functions_.find(name);
-  if (it == functions_.end()) return false;
-  it->second->spec.config.tags = std::move(tags);
-  return true;
+void Pool::set_tags(const std::string& name, std::map<std::string, std::string> tags) {
+  if (auto it = functions_.find(name); it != functions_.end())
+    it->second->spec.config.tags = std::move(tags);
 }
 
 std::vector<const FunctionState*> Pool::functions() const {

@@ -129,9 +129,8 @@ class Pool {
   void deploy(FunctionSpec spec);
   bool remove(const std::string& name);
   const FunctionState* find(const std::string& name) const;
-  // Sets a function's tags, which its instances never see (nothing restarts); false when
-  // there is no such function.
-  bool set_tags(const std::string& name, std::map<std::string, std::string> tags);
+  // Sets a function's tags, which its instances never see (nothing restarts).
+  void set_tags(const std::string& name, std::map<std::string, std::string> tags);
   std::vector<const FunctionState*> functions() const;
 
   void invoke(const std::string& name, std::shared_ptr<Invocation> invocation);
