@@ -262,12 +262,15 @@ std::string service_events_json(const manifest::Service& service) {
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
     json settings = json::object();
     if (f.max_retry_attempts) settings["max_retries"] = *f.max_retry_attempts;
-    if (const auto* target = service.find_function(f.on_failure)) {
-      // Another function of the service, by key (as the Serverless Framework allows).
-      settings["on_failure"] =
-          lambda::function_arn(service.region, lambda::kLocalAccount, target->name);
-    } else if (!f.on_failure.empty()) {
-      settings["on_failure"] = f.on_failure;
+    if (f.max_event_age_s) settings["max_event_age"] = *f.max_event_age_s;
+    for (const auto& [key, destination] :
+         {std::pair{"on_failure", &f.on_failure}, std::pair{"on_success", &f.on_success}}) {
+      if (const auto* target = service.find_function(*destination)) {
+        // Another function of the service, by key (as the Serverless Framework allows).
+        settings[key] = lambda::function_arn(service.region, lambda::kLocalAccount, target->name);
+      } else if (!destination->empty()) {
+        settings[key] = *destination;
+      }
     }
     if (!settings.empty()) async[f.name] = settings;
   }

@@ -53,7 +53,7 @@ constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
 constexpr const char* kUrlTag = "fx:url";
 // Likewise on a function whose asynchronous settings (retries, destinations) fx set.
 constexpr const char* kAsyncTag = "fx:async";
-// The inline policy that lets the role fx made send to the functions' failure destinations.
+// The inline policy that lets the role fx made send to the functions' destinations.
 constexpr const char* kDestinationPolicy = "fx-destinations";
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
 constexpr std::string_view kLambdaSqsPolicy =
@@ -363,31 +363,28 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
 struct FunctionDeployContext {
   const manifest::Service& service;
   const lambda::AwsSettings& settings;
-  const std::map<std::string, std::string>& queue_arns;    // an sqs event's queue → its ARN
-  const std::map<std::string, std::string>& destinations;  // function key → onFailure ARN
+  const std::map<std::string, std::string>& queue_arns;  // an sqs event's queue → its ARN
+  const std::map<std::string, lambda::EventInvokeConfig>& async;  // by function key
   bool force = false;
 };
 
-// maximumRetryAttempts and destinations.onFailure as Lambda's event invoke configuration:
-// put when it differs, deleted when the manifest dropped settings fx had put. Returns
-// whether anything changed.
+// maximumRetryAttempts, maximumEventAge and destinations as Lambda's event invoke
+// configuration: put when it differs, deleted when the manifest dropped settings fx had put.
+// Returns whether anything changed.
 bool sync_event_invoke_config(lambda::LambdaClient& client, const manifest::Function& f,
                               const std::optional<lambda::FunctionConfiguration>& current,
-                              const std::map<std::string, std::string>& destinations) {
-  auto destination = destinations.find(f.key);
-  if (!f.max_retry_attempts && destination == destinations.end()) {
+                              const std::map<std::string, lambda::EventInvokeConfig>& async) {
+  auto desired = async.find(f.key);
+  if (desired == async.end()) {
     if (!current || !current->tags.contains(kAsyncTag)) return false;
     client.delete_event_invoke_config(f.name);
     client.untag_function(current->function_arn, {kAsyncTag});
     return true;
   }
-  lambda::EventInvokeConfig desired;
-  desired.maximum_retry_attempts = f.max_retry_attempts;
-  if (destination != destinations.end()) desired.on_failure = destination->second;
-  if (current && client.get_event_invoke_config(f.name) == desired) return false;
-  // Lambda checks that the role may send to the destination: a policy put a moment ago may
+  if (current && client.get_event_invoke_config(f.name) == desired->second) return false;
+  // Lambda checks that the role may send to the destinations: a policy put a moment ago may
   // not be seen yet.
-  retry_while_role_propagates(f, [&] { client.put_event_invoke_config(f.name, desired); });
+  retry_while_role_propagates(f, [&] { client.put_event_invoke_config(f.name, desired->second); });
   return true;
 }
 
@@ -454,7 +451,7 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
   bool events_changed =
       sync_schedules(client, events, context.service, f, arn, current.has_value());
   events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
-  events_changed |= sync_event_invoke_config(client, f, current, context.destinations);
+  events_changed |= sync_event_invoke_config(client, f, current, context.async);
   if (events_changed && r.status == "unchanged") r.status = "updated";
   return r;
 }
@@ -645,12 +642,13 @@ std::vector<std::string_view> role_policies(const manifest::Service& service) {
   return out;
 }
 
-// Each function's destinations.onFailure as an ARN: given as one, or as the key of another
-// function of the service (as the Serverless Framework allows), which becomes that
-// function's ARN in the role's account. Throws fx::Error for anything else.
-std::map<std::string, std::string> destination_arns(const manifest::Service& service,
-                                                    const std::string& role_arn,
-                                                    const std::string& region) {
+// Each function's asynchronous settings, for those that have any: its destinations as ARNs,
+// given as ARNs or as another function of the service (its key or name, as the Serverless
+// Framework allows), which becomes that function's ARN in the role's account. Throws
+// fx::Error for a destination that is neither.
+std::map<std::string, lambda::EventInvokeConfig> async_configs(const manifest::Service& service,
+                                                               const std::string& role_arn,
+                                                               const std::string& region) {
   // arn:aws:iam::ACCOUNT:role/NAME: the fifth field.
   std::string_view rest = role_arn;
   for (int i = 0; i < 4 && !rest.empty(); ++i) {
@@ -658,19 +656,23 @@ std::map<std::string, std::string> destination_arns(const manifest::Service& ser
     rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
   }
   const std::string account(rest.substr(0, rest.find(':')));
-  std::map<std::string, std::string> out;
+  auto arn_of = [&](const manifest::Function& f, const char* which, const std::string& given) {
+    if (given.empty() || given.starts_with("arn:")) return given;
+    if (const auto* target = service.find_function(given))
+      return lambda::function_arn(region, account, target->name);
+    throw Error(fmt::format("function '{}': destinations.{} '{}' is neither an ARN nor a "
+                            "function of {}",
+                            f.key, which, given, service.name),
+                "give the queue's, topic's, bus's or function's ARN, or a function's key");
+  };
+  std::map<std::string, lambda::EventInvokeConfig> out;
   for (const auto& f : service.functions) {
-    if (f.on_failure.empty()) continue;
-    if (f.on_failure.starts_with("arn:")) {
-      out[f.key] = f.on_failure;
-    } else if (const auto* target = service.find_function(f.on_failure)) {
-      out[f.key] = lambda::function_arn(region, account, target->name);
-    } else {
-      throw Error(fmt::format("function '{}': destinations.onFailure '{}' is neither an ARN nor a "
-                              "function of {}",
-                              f.key, f.on_failure, service.name),
-                  "give the queue's, topic's, bus's or function's ARN, or a function's key");
-    }
+    lambda::EventInvokeConfig c;
+    c.maximum_retry_attempts = f.max_retry_attempts;
+    c.maximum_event_age_s = f.max_event_age_s;
+    c.on_failure = arn_of(f, "onFailure", f.on_failure);
+    c.on_success = arn_of(f, "onSuccess", f.on_success);
+    if (c != lambda::EventInvokeConfig{}) out[f.key] = std::move(c);
   }
   return out;
 }
@@ -685,13 +687,14 @@ std::optional<std::string_view> destination_action(std::string_view arn) {
   return std::nullopt;
 }
 
-// The inline policy of the role fx made: allowed to send to every failure destination of
-// the service, and nothing else. Put only when it differs; deleted when there are none.
+// The inline policy of the role fx made: allowed to send to every destination of the
+// service, and nothing else. Put only when it differs; deleted when there are none.
 void sync_destination_policy(const lambda::AwsSettings& settings, const std::string& role,
-                             const std::map<std::string, std::string>& destinations) {
+                             const std::map<std::string, lambda::EventInvokeConfig>& async) {
   std::map<std::string, std::set<std::string>> by_action;
-  for (const auto& [key, arn] : destinations)
-    if (auto action = destination_action(arn)) by_action[std::string(*action)].insert(arn);
+  for (const auto& [key, c] : async)
+    for (const auto& arn : {c.on_failure, c.on_success})
+      if (auto action = destination_action(arn)) by_action[std::string(*action)].insert(arn);
   lambda::IamClient iam(settings);
   auto current = iam.get_role_policy(role, kDestinationPolicy);
   if (by_action.empty()) {
@@ -886,8 +889,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     for (const auto& e : f->events)
       if (e.type == "sqs" && !queue_arns.contains(e.queue))
         queue_arns[e.queue] = resource_arns.at(resource_queue_name(service, e.queue));
-  const auto destinations = destination_arns(service, out.role.arn, settings.region);
-  if (out.role.status != "manifest") sync_destination_policy(settings, out.role.name, destinations);
+  const auto async = async_configs(service, out.role.arn, settings.region);
+  if (out.role.status != "manifest") sync_destination_policy(settings, out.role.name, async);
   {
     lambda::LambdaClient client(endpoint);
     out.layers = deploy_layers(service, client);
@@ -899,8 +902,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     desired.push_back(desired_configuration(service, *f, options.layer_arns));
     desired.back().role = out.role.arn;
     if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
-    if (f->max_retry_attempts || destinations.contains(f->key))
-      desired.back().tags[kAsyncTag] = "true";
+    if (async.contains(f->key)) desired.back().tags[kAsyncTag] = "true";
   }
   out.functions.resize(selected.size());
   std::vector<std::exception_ptr> errors;
@@ -910,9 +912,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
         // One client per call keeps workers apart; its connection is reused for the calls of
         // this function, which are most of them.
         lambda::LambdaClient client(endpoint);
-        out.functions[i] =
-            deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
-                            {service, settings, queue_arns, destinations, options.force});
+        out.functions[i] = deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
+                                           {service, settings, queue_arns, async, options.force});
       },
       errors);
   std::size_t failed = 0;

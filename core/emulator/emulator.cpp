@@ -943,7 +943,9 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
   for (const auto& [function, a] : async_settings.items()) {
     AsyncSettings settings;
     settings.max_retries = std::clamp(a.value("max_retries", 2), 0, 2);
+    settings.max_event_age_s = a.value("max_event_age", 0);
     settings.on_failure = a.value("on_failure", "");
+    settings.on_success = a.value("on_success", "");
     async[function] = settings;
   }
   std::vector<gateway::RouteSpec> routes;

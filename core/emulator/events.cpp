@@ -140,37 +140,64 @@ struct EventSources::Impl {
 
   void finished(store::AsyncInvocation a, const InvocationResult& result) {
     ++a.attempts;
-    bool ok = result.status == 200 && result.function_error.empty();
-    if (ok || result.status == 404) {  // done, or the function is gone
+    if (result.status == 404) {  // the function is gone
       sink.reader().delete_async(a.id);
       return;
     }
     AsyncSettings settings;
     if (auto it = async_by_function.find(a.function); it != async_by_function.end())
       settings = it->second;
+    if (result.status == 200 && result.function_error.empty()) {
+      if (!settings.on_success.empty()) {
+        std::string error =
+            deliver_record(settings.on_success, invocation_record(a, result, "Success"));
+        if (!error.empty())
+          sink.emit(a.function, a.request_id,
+                    fmt::format("fx: asynchronous invocation {} succeeded; NOT sent to {}: {}",
+                                a.request_id, settings.on_success, error));
+      }
+      sink.reader().delete_async(a.id);
+      return;
+    }
+    std::string condition = "RetriesExhausted";
     if (a.attempts <= settings.max_retries) {
       std::int64_t delay = kRetryDelayMs * a.attempts;
-      a.next_attempt_ms = now() + delay;
-      sink.reader().update_async(a.id, a.attempts, a.next_attempt_ms);
-      later(std::move(a), delay);
-      return;
+      // maximumEventAge: an event that would be older than that at its next attempt is given
+      // up now rather than retried (on the emulator's clock, which may run faster).
+      const auto age_then =
+          static_cast<std::int64_t>(static_cast<double>(util::now_ms() - a.created_ms) * speed) +
+          delay;
+      if (settings.max_event_age_s == 0 || age_then <= settings.max_event_age_s * 1000LL) {
+        a.next_attempt_ms = now() + delay;
+        sink.reader().update_async(a.id, a.attempts, a.next_attempt_ms);
+        later(std::move(a), delay);
+        return;
+      }
+      condition = "EventAgeExceeded";
     }
     std::string where = "dropped (no on-failure destination)";
     if (!settings.on_failure.empty()) {
-      std::string error = deliver_failure(settings.on_failure, failure_record(a, result));
+      std::string error =
+          deliver_record(settings.on_failure, invocation_record(a, result, condition));
       where = error.empty() ? "sent to " + settings.on_failure
                             : fmt::format("NOT sent to {}: {}", settings.on_failure, error);
     }
     sink.emit(a.function, a.request_id,
-              fmt::format("fx: asynchronous invocation {} failed {} time{}; {}", a.request_id,
-                          a.attempts, a.attempts == 1 ? "" : "s", where));
+              fmt::format("fx: asynchronous invocation {} failed {} time{}{}; {}", a.request_id,
+                          a.attempts, a.attempts == 1 ? "" : "s",
+                          condition == "EventAgeExceeded"
+                              ? fmt::format(" and would be over maximumEventAge ({} s) at its "
+                                            "next attempt",
+                                            settings.max_event_age_s)
+                              : "",
+                          where));
     sink.reader().delete_async(a.id);
   }
 
-  // Sends an invocation record to an on-failure destination: a queue, or a function (by
-  // ARN), invoked asynchronously with the record as its event, as Lambda does. Returns why it
-  // could not, or "".
-  std::string deliver_failure(const std::string& destination, std::string record) {
+  // Sends an invocation record to a destination: a queue, or a function (by ARN), invoked
+  // asynchronously with the record as its event, as Lambda does. Returns why it could not,
+  // or "".
+  std::string deliver_record(const std::string& destination, std::string record) {
     if (destination.starts_with("arn:aws:lambda:")) {
       auto ref = lambda::parse_function_ref(destination);
       if (!ref) return "not a function ARN";
@@ -186,8 +213,10 @@ struct EventSources::Impl {
                          : "queues are not available in this emulator";
   }
 
-  // Lambda's invocation record for destinations.
-  std::string failure_record(const store::AsyncInvocation& a, const InvocationResult& r) const {
+  // Lambda's invocation record for destinations; condition: Success, RetriesExhausted or
+  // EventAgeExceeded.
+  std::string invocation_record(const store::AsyncInvocation& a, const InvocationResult& r,
+                                std::string_view condition) const {
     auto parse = [](const std::string& text) {
       auto j = json::parse(text, nullptr, false);
       return j.is_discarded() ? json(text) : j;
@@ -200,7 +229,7 @@ struct EventSources::Impl {
                  {{"requestId", a.request_id},
                   {"functionArn", fmt::format("arn:aws:lambda:{}:{}:function:{}:$LATEST", region,
                                               lambda::kLocalAccount, a.function)},
-                  {"condition", "RetriesExhausted"},
+                  {"condition", condition},
                   {"approximateInvokeCount", a.attempts}}},
                 {"requestPayload", parse(a.payload)},
                 {"responseContext", response},

@@ -30,8 +30,10 @@ struct ScheduleSource {
 };
 
 struct AsyncSettings {
-  int max_retries = 2;     // Lambda's default: two more attempts after the first
-  std::string on_failure;  // a queue (name or ARN) for invocations that used up their retries
+  int max_retries = 2;      // Lambda's default: two more attempts after the first
+  int max_event_age_s = 0;  // maximumEventAge; 0: Lambda's default, six hours
+  std::string on_failure;   // where invocations that failed go: a queue (name or ARN), a function
+  std::string on_success;   // likewise for those that succeeded
 };
 
 struct ScheduleStatus {

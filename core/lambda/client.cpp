@@ -289,17 +289,22 @@ std::optional<EventInvokeConfig> LambdaClient::get_event_invoke_config(const std
   EventInvokeConfig c;
   if (j.contains("MaximumRetryAttempts") && j["MaximumRetryAttempts"].is_number_integer())
     c.maximum_retry_attempts = j["MaximumRetryAttempts"].get<int>();
-  const json failure =
-      j.value("DestinationConfig", json::object()).value("OnFailure", json::object());
-  c.on_failure = failure.value("Destination", "");
+  if (j.contains("MaximumEventAgeInSeconds") && j["MaximumEventAgeInSeconds"].is_number_integer())
+    c.maximum_event_age_s = j["MaximumEventAgeInSeconds"].get<int>();
+  const json destinations = j.value("DestinationConfig", json::object());
+  c.on_failure = destinations.value("OnFailure", json::object()).value("Destination", "");
+  c.on_success = destinations.value("OnSuccess", json::object()).value("Destination", "");
   return c;
 }
 
 void LambdaClient::put_event_invoke_config(const std::string& name, const EventInvokeConfig& c) {
   json body = json::object();
   if (c.maximum_retry_attempts) body["MaximumRetryAttempts"] = *c.maximum_retry_attempts;
-  if (!c.on_failure.empty())
-    body["DestinationConfig"] = {{"OnFailure", {{"Destination", c.on_failure}}}};
+  if (c.maximum_event_age_s) body["MaximumEventAgeInSeconds"] = *c.maximum_event_age_s;
+  json destinations = json::object();
+  if (!c.on_failure.empty()) destinations["OnFailure"] = {{"Destination", c.on_failure}};
+  if (!c.on_success.empty()) destinations["OnSuccess"] = {{"Destination", c.on_success}};
+  if (!destinations.empty()) body["DestinationConfig"] = destinations;
   call("PUT", event_invoke_config_path(name), body.dump());
 }
 

@@ -45,7 +45,9 @@ struct InvokeRequest {
 // What Lambda does with a failed asynchronous invocation (Put/GetFunctionEventInvokeConfig).
 struct EventInvokeConfig {
   std::optional<int> maximum_retry_attempts;  // nullopt: Lambda's default, 2
+  std::optional<int> maximum_event_age_s;     // nullopt: Lambda's default, 6 hours
   std::string on_failure;                     // the destination's ARN, or ""
+  std::string on_success;
   bool operator==(const EventInvokeConfig&) const = default;
 };
 

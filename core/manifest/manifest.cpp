@@ -709,15 +709,18 @@ class Loader {
         for (const auto& item : items(c, "a list of layers")) fn.layers.push_back(layer_ref(item));
       } else if (k == "maximumRetryAttempts") {
         fn.max_retry_attempts = integer(c, 0, 2);
+      } else if (k == "maximumEventAge") {
+        fn.max_event_age_s = integer(c, 60, 21600);
       } else if (k == "destinations") {
         for (const auto& d : entries(c, "{onSuccess, onFailure}")) {
-          if (d.name != "onFailure") continue;
+          if (d.name != "onFailure" && d.name != "onSuccess") continue;
+          std::string& target = d.name == "onFailure" ? fn.on_failure : fn.on_success;
           if (!value(d).IsMap()) {
-            fn.on_failure = text(d, "an ARN");
+            target = text(d, "an ARN or a function");
             continue;
           }
           for (const auto& e : entries(d, "{type, arn}"))
-            if (e.name == "arn") fn.on_failure = text(e, "an ARN");
+            if (e.name == "arn") target = text(e, "an ARN or a function");
         }
       } else if (!contains(kFunctionAws, k)) {
         unknown(c);

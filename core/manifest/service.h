@@ -59,7 +59,9 @@ struct Function {
   std::string description;
   std::map<std::string, std::string> environment;  // provider's merged with the function's
   std::optional<int> max_retry_attempts;           // maximumRetryAttempts (asynchronous calls)
-  std::string on_failure;                          // destinations.onFailure: an ARN
+  std::optional<int> max_event_age_s;              // maximumEventAge (asynchronous calls)
+  std::string on_failure;  // destinations.onFailure: an ARN, or a function's key or name
+  std::string on_success;  // destinations.onSuccess: likewise
   std::vector<Event> events;
   std::optional<int> reserved_concurrency;
   std::optional<int> provisioned_concurrency;

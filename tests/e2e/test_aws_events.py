@@ -101,8 +101,10 @@ ASYNC = {
           worker:
             handler: worker.handler
             maximumRetryAttempts: 1
+            maximumEventAge: 3600
             destinations:
               onFailure: arn:aws:sqs:us-east-1:123456789012:failed-SERVICE
+              onSuccess: arn:aws:sns:us-east-1:123456789012:done-SERVICE
           relay:
             handler: worker.handler
             destinations:
@@ -354,7 +356,7 @@ class AwsEvents(MotoCase):
         with self.assertRaises(iam.exceptions.NoSuchEntityException):
             iam.get_role(RoleName=role)
 
-    def test_retries_and_failure_destinations_become_event_invoke_configs(self):
+    def test_async_settings_and_destinations_become_event_invoke_configs(self):
         self.make_service(dict(ASYNC))
         svc = self.service_name
         failed = self.create_queues(f"failed-{svc}")[f"failed-{svc}"]
@@ -369,8 +371,10 @@ class AwsEvents(MotoCase):
                 got = lam.get_function_event_invoke_config(FunctionName=self.name(key))
             except lam.exceptions.ResourceNotFoundException:
                 return None
-            return (got.get("MaximumRetryAttempts"),
-                    got.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"))
+            destinations = got.get("DestinationConfig", {})
+            return (got.get("MaximumRetryAttempts"), got.get("MaximumEventAgeInSeconds"),
+                    destinations.get("OnFailure", {}).get("Destination"),
+                    destinations.get("OnSuccess", {}).get("Destination"))
 
         def policy():
             role = f"{svc}-dev-{REGION}-lambdaRole"
@@ -380,11 +384,13 @@ class AwsEvents(MotoCase):
                 return None
             return {st["Action"]: st["Resource"] for st in doc["Statement"]}
 
-        self.assertEqual(config("worker"), (1, failed))
-        self.assertEqual(config("relay"), (None, worker_arn))  # a function key is its ARN
+        done = f"arn:aws:sns:{REGION}:{ACCOUNT}:done-{svc}"
+        self.assertEqual(config("worker"), (1, 3600, failed, done))
+        self.assertEqual(config("relay"), (None, None, worker_arn, None))  # a key is its ARN
         self.assertIsNone(config("plain"))
-        # The role fx made may send to both destinations, and to nothing else.
-        self.assertEqual(policy(), {"sqs:SendMessage": [failed], "lambda:InvokeFunction": [worker_arn]})
+        # The role fx made may send to the destinations, and to nothing else.
+        self.assertEqual(policy(), {"sqs:SendMessage": [failed], "sns:Publish": [done],
+                                    "lambda:InvokeFunction": [worker_arn]})
 
         self.rec.reset()
         again, _ = self.deploy()
@@ -392,13 +398,14 @@ class AwsEvents(MotoCase):
         self.assertEqual(self.mutations(), [])
 
         # Settings dropped from the manifest are dropped on AWS, with the role's permission.
-        self.edit(f"    maximumRetryAttempts: 1\n    destinations:\n"
-                  f"      onFailure: arn:aws:sqs:us-east-1:123456789012:failed-{svc}\n", "")
+        self.edit(f"    maximumRetryAttempts: 1\n    maximumEventAge: 3600\n    destinations:\n"
+                  f"      onFailure: arn:aws:sqs:us-east-1:123456789012:failed-{svc}\n"
+                  f"      onSuccess: arn:aws:sns:us-east-1:123456789012:done-{svc}\n", "")
         dropped, _ = self.deploy()
         self.assertEqual(dropped["worker"]["status"], "updated")
         self.assertIsNone(config("worker"))
         self.assertNotIn("fx:async", lam.get_function(FunctionName=self.name("worker"))["Tags"])
-        self.assertEqual(config("relay"), (None, worker_arn))
+        self.assertEqual(config("relay"), (None, None, worker_arn, None))
         self.assertEqual(policy(), {"lambda:InvokeFunction": [worker_arn]})
 
         self.edit("arn: worker}", "arn: nowhere}")
@@ -406,7 +413,7 @@ class AwsEvents(MotoCase):
         self.assertEqual(r.code, 1, r)
         self.assertIn("fx: error: function 'relay': destinations.onFailure 'nowhere' is neither", r.err)
         self.assertEqual(len(r.err.strip().splitlines()), 2, r.err)  # the error and its hint
-        self.assertEqual(config("relay"), (None, worker_arn))
+        self.assertEqual(config("relay"), (None, None, worker_arn, None))
 
         # fx remove deletes the inline policy so that the role itself can go.
         self.ok("remove", "--target", "aws")

@@ -46,6 +46,15 @@ SERVICE = {
             maximumRetryAttempts: 0
             destinations:
               onFailure: tick
+          pleased:
+            handler: app.tick
+            destinations:
+              onSuccess: {type: function, arn: tick}
+          aging:
+            handler: app.flaky
+            maximumEventAge: 170
+            destinations:
+              onFailure: tick
         """,
     "app.py": """
         import json
@@ -137,6 +146,31 @@ class EventsTest(FxTestCase):
         self.assertEqual(record["responsePayload"]["errorMessage"], "always fails")
         self.assertTrue(any(f"sent to arn:aws:lambda:" in l["message"] and self.names["tick"] in l["message"]
                             for l in self.logs("relay")))
+
+    def records_on_tick(self, message):
+        return self.wait_for(lambda: [e for e in self.events_of("tick") if "requestContext" in e], timeout=15,
+                             message=message)
+
+    def test_on_success_destination_gets_the_result(self):
+        rid = self.ok("invoke", "pleased", "--type", "Event", "--data", '{"n": 3}', "--json").json()["request_id"]
+        [record] = self.records_on_tick("the success record")
+        self.assertEqual(record["requestContext"]["requestId"], rid)
+        self.assertEqual(record["requestContext"]["condition"], "Success")
+        self.assertEqual(record["requestPayload"], {"n": 3})
+        self.assertEqual(record["responseContext"], {"statusCode": 200, "executedVersion": "$LATEST"})
+        self.assertEqual(record["responsePayload"], "ok")
+
+    def test_maximum_event_age_stops_the_retries(self):
+        # Retries come one, then two minutes apart: the second would be 3 minutes after the
+        # call, over maximumEventAge's 170 s (which leaves the first attempt almost 2 s of real
+        # time at 60x before the first retry would be too late as well).
+        rid = self.ok("invoke", "aging", "--type", "Event", "--json").json()["request_id"]
+        [record] = self.records_on_tick("the record of the event that got too old")
+        self.assertEqual(record["requestContext"]["condition"], "EventAgeExceeded")
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 2)
+        lines = [l["message"] for l in self.logs("aging")]
+        self.assertEqual(len([m for m in lines if m.startswith(f"START RequestId: {rid}")]), 2)
+        self.assertTrue(any("failed 2 times and would be over maximumEventAge (170 s)" in m for m in lines), lines)
 
     @staticmethod
     def ms(line):

@@ -198,3 +198,20 @@ TEST_CASE("manifest errors: duplicate keys, provider name, bad stage", "[manifes
   CHECK(e.kind() == fx::ErrorKind::usage);
   CHECK_THAT(e.what(), Equals("--stage: expected letters, digits and '-', got \"a b\""));
 }
+
+TEST_CASE("manifest: asynchronous settings and destinations", "[manifest][errors]") {
+  TempService t;
+  const auto loaded = t.load(with_function_setting(
+      "    maximumRetryAttempts: 1\n    maximumEventAge: 600\n    destinations:\n"
+      "      onSuccess: other\n      onFailure: {type: sqs, arn: arn:aws:sqs:us-east-1:1:q}"));
+  const auto& f = loaded.functions[0];
+  CHECK(f.max_retry_attempts == 1);
+  CHECK(f.max_event_age_s == 600);
+  CHECK(f.on_success == "other");
+  CHECK(f.on_failure == "arn:aws:sqs:us-east-1:1:q");
+  // Lambda's bounds: a minute to six hours.
+  CHECK_THAT(t.error(with_function_setting("    maximumEventAge: 30")).what(),
+             Contains("functions.hello.maximumEventAge: expected"));
+  CHECK_THAT(t.error(with_function_setting("    maximumEventAge: 21601")).what(),
+             Contains("21600"));
+}
