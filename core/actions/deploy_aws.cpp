@@ -53,6 +53,10 @@ constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
 constexpr const char* kUrlTag = "fx:url";
 // Likewise on a function whose asynchronous settings (retries, destinations) fx set.
 constexpr const char* kAsyncTag = "fx:async";
+// On a function with schedule (sqs) events: only such a function, or one that had them, can
+// have rules (mappings) to sync, so a redeploy lists them for no other.
+constexpr const char* kSchedulesTag = "fx:schedules";
+constexpr const char* kQueuesTag = "fx:sqs";
 // The inline policy that lets the role fx made send to the functions' destinations.
 constexpr const char* kDestinationPolicy = "fx-destinations";
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
@@ -72,9 +76,13 @@ const lambda::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
   return *endpoint.aws;
 }
 
-bool has_http_events(const manifest::Function& f) {
+bool has_events(const manifest::Function& f, std::string_view type) {
   return std::any_of(f.events.begin(), f.events.end(),
-                     [](const auto& e) { return e.type == "http" || e.type == "httpApi"; });
+                     [&](const auto& e) { return e.type == type; });
+}
+
+bool has_http_events(const manifest::Function& f) {
+  return has_events(f, "http") || has_events(f, "httpApi");
 }
 
 // `private: true` asks for callers to prove who they are: on a function URL that is IAM.
@@ -447,10 +455,24 @@ DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Funct
   }
 
   const std::string& arn = current ? current->function_arn : after.function_arn;
-  lambda::EventBridgeClient events(context.settings);
-  bool events_changed =
-      sync_schedules(client, events, context.service, f, arn, current.has_value());
-  events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
+  // Rules and mappings are listed only where there can be some: the function has such events,
+  // or had them (its mark), or was deployed by an fx that did not mark functions.
+  const bool unmarked = current && !made_for(current->tags, context.service);
+  auto may_have = [&](const char* mark) {
+    return current && (current->tags.contains(mark) || unmarked);
+  };
+  bool events_changed = false;
+  if (has_events(f, "schedule") || may_have(kSchedulesTag)) {
+    lambda::EventBridgeClient events(context.settings);
+    events_changed |= sync_schedules(client, events, context.service, f, arn, current.has_value());
+  }
+  if (has_events(f, "sqs") || may_have(kQueuesTag))
+    events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
+  // The marks of events that left the manifest go with their rules and mappings.
+  std::vector<std::string> gone;
+  for (auto [type, mark] : {std::pair{"schedule", kSchedulesTag}, std::pair{"sqs", kQueuesTag}})
+    if (current && current->tags.contains(mark) && !has_events(f, type)) gone.push_back(mark);
+  if (!gone.empty()) client.untag_function(arn, gone);
   events_changed |= sync_event_invoke_config(client, f, current, context.async);
   if (events_changed && r.status == "unchanged") r.status = "updated";
   return r;
@@ -688,17 +710,20 @@ std::optional<std::string_view> destination_action(std::string_view arn) {
 }
 
 // The inline policy of the role fx made: allowed to send to every destination of the
-// service, and nothing else. Put only when it differs; deleted when there are none.
-void sync_destination_policy(const lambda::AwsSettings& settings, const std::string& role,
+// service, and nothing else. Put only when it differs; deleted when there are none. A role
+// created a moment ago has none to read.
+void sync_destination_policy(const lambda::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async) {
   std::map<std::string, std::set<std::string>> by_action;
   for (const auto& [key, c] : async)
     for (const auto& arn : {c.on_failure, c.on_success})
       if (auto action = destination_action(arn)) by_action[std::string(*action)].insert(arn);
+  const bool created = role.status == "created";
+  if (created && by_action.empty()) return;
   lambda::IamClient iam(settings);
-  auto current = iam.get_role_policy(role, kDestinationPolicy);
+  auto current = created ? std::nullopt : iam.get_role_policy(role.name, kDestinationPolicy);
   if (by_action.empty()) {
-    if (current) iam.delete_role_policy(role, kDestinationPolicy);
+    if (current) iam.delete_role_policy(role.name, kDestinationPolicy);
     return;
   }
   nlohmann::json statements = nlohmann::json::array();
@@ -706,7 +731,7 @@ void sync_destination_policy(const lambda::AwsSettings& settings, const std::str
     statements.push_back({{"Effect", "Allow"}, {"Action", action}, {"Resource", arns}});
   nlohmann::json document = {{"Version", "2012-10-17"}, {"Statement", statements}};
   if (current && nlohmann::json::parse(*current, nullptr, false) == document) return;
-  iam.put_role_policy(role, kDestinationPolicy, document.dump());
+  iam.put_role_policy(role.name, kDestinationPolicy, document.dump());
 }
 
 AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings& settings) {
@@ -890,7 +915,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
       if (e.type == "sqs" && !queue_arns.contains(e.queue))
         queue_arns[e.queue] = resource_arns.at(resource_queue_name(service, e.queue));
   const auto async = async_configs(service, out.role.arn, settings.region);
-  if (out.role.status != "manifest") sync_destination_policy(settings, out.role.name, async);
+  if (out.role.status != "manifest") sync_destination_policy(settings, out.role, async);
   {
     lambda::LambdaClient client(endpoint);
     out.layers = deploy_layers(service, client);
@@ -903,6 +928,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     desired.back().role = out.role.arn;
     if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
     if (async.contains(f->key)) desired.back().tags[kAsyncTag] = "true";
+    if (has_events(*f, "schedule")) desired.back().tags[kSchedulesTag] = "true";
+    if (has_events(*f, "sqs")) desired.back().tags[kQueuesTag] = "true";
   }
   out.functions.resize(selected.size());
   std::vector<std::exception_ptr> errors;

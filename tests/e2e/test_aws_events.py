@@ -205,7 +205,10 @@ class AwsEvents(MotoCase):
         again, _ = self.deploy()
         self.assertEqual({f["status"] for f in again.values()}, {"unchanged"}, again)
         self.assertEqual(self.mutations(), [])
-        self.assertGreater(len(self.targets("AWSEvents.ListRules")), 0)
+        # Rules are listed for tick alone: api has never had a schedule (no fx:schedules mark),
+        # and no function has mappings to list.
+        self.assertEqual(len(self.targets("AWSEvents.ListRules")), 1)
+        self.assertEqual(self.mapping_listings(), 0)
 
         # The second schedule leaves the manifest, the first changes its rate: one rule put,
         # one deleted with its target and its permission, nothing else.
@@ -236,6 +239,32 @@ class AwsEvents(MotoCase):
         self.assertEqual(removed["schedules"], [self.rule(1)])
         self.assertEqual(sorted(self.rules()), [self.rule(9)])
         events.delete_rule(Name=self.rule(9))
+
+    def mapping_listings(self):
+        return sum(1 for r in self.rec.requests
+                   if r[1] == "GET" and r[2].startswith("/2015-03-31/event-source-mappings"))
+
+    def test_a_function_whose_schedules_all_go_loses_their_rules_and_its_mark(self):
+        self.make_service(dict(SCHEDULES))
+        self.deploy()
+        # As an fx that did not tag its functions left it: its rules are still found.
+        lam = self.boto("lambda")
+        arn = lam.get_function(FunctionName=self.name("tick"))["Configuration"]["FunctionArn"]
+        lam.untag_resource(Resource=arn, TagKeys=["fx:service", "fx:stage", "fx:function", "fx:schedules"])
+        self.edit("""    events:
+      - schedule: rate(5 minutes)
+      - schedule:
+          rate: cron(0 3 * * ? *)
+          enabled: false
+          input: {job: nightly}
+""", "")
+        out, _ = self.deploy()
+        self.assertEqual(out["tick"]["status"], "updated")
+        self.assertEqual(self.rules(), {})
+        self.assertNotIn("fx:schedules", self.boto("lambda").get_function(FunctionName=self.name("tick"))["Tags"])
+        self.rec.reset()
+        self.deploy()
+        self.assertEqual(len(self.targets("AWSEvents.ListRules")), 0)
 
     def rules_of_other_functions(self):
         prefix = f"{self.name('api')}-schedule-"

@@ -196,7 +196,8 @@ class AwsTarget(MotoCase):
         lam, events = self.boto("lambda"), self.boto("events")
         tags = lam.get_function(FunctionName=self.name("tick"))["Tags"]
         self.assertEqual({k: v for k, v in tags.items() if k.startswith("fx:")},
-                         {"fx:service": self.service_name, "fx:stage": "dev", "fx:function": "tick"})
+                         {"fx:service": self.service_name, "fx:stage": "dev", "fx:function": "tick",
+                          "fx:schedules": "true"})
         # Somebody else's function with a name like the service's: not fx's to delete.
         role = lam.get_function(FunctionName=self.name("api"))["Configuration"]["Role"]
         code = io.BytesIO()
