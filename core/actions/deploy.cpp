@@ -288,6 +288,7 @@ std::string service_events_json(const manifest::Service& service) {
         m["report_batch_item_failures"] =
             config.value("functionResponseType", "") == "ReportBatchItemFailures";
       }
+      if (e.max_concurrency > 0) m["max_concurrency"] = e.max_concurrency;
       if (!e.filter_patterns.empty()) {
         json patterns = json::array();
         for (const auto& p : e.filter_patterns) patterns.push_back(json::parse(p));

@@ -324,7 +324,7 @@ bool same_mapping(const lambda::EventSourceMapping& a, const lambda::EventSource
   return a.batch_size == b.batch_size &&
          a.maximum_batching_window_s == b.maximum_batching_window_s &&
          a.function_response_types == b.function_response_types && a.enabled == b.enabled &&
-         a.filter_patterns == b.filter_patterns;
+         a.filter_patterns == b.filter_patterns && a.maximum_concurrency == b.maximum_concurrency;
 }
 
 // One event source mapping per sqs event: created, updated when a setting differs, and
@@ -625,8 +625,8 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
         // The event itself is deployed; these settings of it are not.
         auto config = nlohmann::json::parse(e.config_json, nullptr, false);
         if (!config.is_object()) continue;
-        for (const char* key : {"inputPath", "inputTransformer", "name", "description", "method",
-                                "timezone", "maximumConcurrency"})
+        for (const char* key :
+             {"inputPath", "inputTransformer", "name", "description", "method", "timezone"})
           if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, e.type));
       } else {
         types.insert(e.type);
@@ -831,6 +831,7 @@ lambda::EventSourceMapping desired_queue_mapping(const manifest::Event& event,
   m.event_source_arn = queue_arn;
   m.batch_size = event.batch_size;
   m.filter_patterns = event.filter_patterns;  // compact JSON from the manifest's YAML
+  m.maximum_concurrency = event.max_concurrency;
   json config = json::parse(event.config_json, nullptr, false);
   if (config.is_object()) {
     if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())

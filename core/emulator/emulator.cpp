@@ -986,6 +986,7 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
     std::vector<std::string> patterns;
     for (const auto& p : m.value("filter_patterns", json::array())) patterns.push_back(p.dump());
     qm.filter = events::EventFilter::parse(patterns);
+    qm.max_concurrency = m.value("max_concurrency", 0);
     mappings.push_back(std::move(qm));
   }
   queues_.set_service(name, queue_settings, std::move(mappings));

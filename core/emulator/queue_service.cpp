@@ -68,7 +68,9 @@ struct QueueService::Impl {
     std::unique_ptr<asio::steady_timer> timer;
   };
   std::list<Poller> pollers;
-  static constexpr int kMaxBatchesInFlight = 2;  // per mapping, beside the function's own limit
+  // Batches of one mapping at once, beside the function's own limit: Lambda starts with five
+  // pollers (and scales further; the emulator does not) unless maximumConcurrency says.
+  static constexpr int kDefaultBatchesInFlight = 5;
 
   Impl(asio::io_context& io, Pool& pool, LogSink& sink, const std::filesystem::path& db,
        std::string region)
@@ -128,7 +130,9 @@ struct QueueService::Impl {
 
   void poll(Poller& p) {
     const auto* fn = pool.find(p.mapping.function);
-    if (!fn || p.in_flight >= kMaxBatchesInFlight) return;
+    const int limit =
+        p.mapping.max_concurrency > 0 ? p.mapping.max_concurrency : kDefaultBatchesInFlight;
+    if (!fn || p.in_flight >= limit) return;
     auto next = store.next_visible_ms(p.mapping.queue);
     if (!next) return;
     std::int64_t now = store.now_ms();

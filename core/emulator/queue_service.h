@@ -29,6 +29,7 @@ struct QueueMapping {
   int batching_window_s = 0;                // maximumBatchingWindow
   bool report_batch_item_failures = false;  // functionResponseType: ReportBatchItemFailures
   events::EventFilter filter;               // filterPatterns
+  int max_concurrency = 0;                  // maximumConcurrency: batches at once; 0: default
 };
 
 struct QueueSettings {  // custom.fx.queues.NAME: what `resources` would create on AWS

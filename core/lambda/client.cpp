@@ -390,7 +390,12 @@ std::string event_source_mapping_request(const std::string& function, const Even
                {"Enabled", m.enabled}};
   json filters = json::array();
   for (const auto& p : m.filter_patterns) filters.push_back({{"Pattern", p}});
-  // An update without patterns sends an empty FilterCriteria: that is how Lambda drops them.
+  // An update without patterns (or a concurrency cap) sends an empty FilterCriteria (or
+  // ScalingConfig): that is how Lambda drops them.
+  if (m.maximum_concurrency > 0)
+    body["ScalingConfig"] = {{"MaximumConcurrency", m.maximum_concurrency}};
+  else if (function.empty())
+    body["ScalingConfig"] = json::object();
   if (!filters.empty())
     body["FilterCriteria"] = {{"Filters", filters}};
   else if (function.empty())
@@ -423,6 +428,8 @@ EventSourceMapping mapping_from_json(const json& j) {
       json pattern = json::parse(text, nullptr, false);
       m.filter_patterns.push_back(pattern.is_discarded() ? text : pattern.dump());
     }
+  if (j.contains("ScalingConfig") && j["ScalingConfig"].is_object())
+    m.maximum_concurrency = j["ScalingConfig"].value("MaximumConcurrency", 0);
   m.state = j.value("State", "");
   m.enabled = m.state != "Disabled" && m.state != "Disabling";
   return m;

@@ -82,6 +82,7 @@ struct EventSourceMapping {
   int maximum_batching_window_s = 0;
   std::vector<std::string> function_response_types;  // "ReportBatchItemFailures"
   std::vector<std::string> filter_patterns;  // FilterCriteria's patterns, as compact JSON text
+  int maximum_concurrency = 0;               // ScalingConfig.MaximumConcurrency; 0: none
   bool enabled = true;
   std::string state;  // Creating, Enabled, Disabled, Updating, Deleting, ...
 };

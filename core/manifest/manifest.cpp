@@ -913,6 +913,8 @@ class Loader {
           event.batch_size = integer(c, 1, 10000);
         } else if (c.name == "filterPatterns") {
           read_filter_patterns(c, event);
+        } else if (c.name == "maximumConcurrency") {
+          event.max_concurrency = integer(c, 2, 1000);
         } else if (!contains(kSqsAws, c.name)) {
           unknown(c);
         }

@@ -33,6 +33,7 @@ struct Event {
   std::string queue;        // sqs: the queue's name or ARN
   int batch_size = 10;      // sqs
   std::vector<std::string> filter_patterns;  // sqs filterPatterns: each a JSON object's text
+  int max_concurrency = 0;                   // sqs maximumConcurrency (2 to 1000); 0: not set
   std::string config_json;                   // the event's value as JSON text
   SourceMark mark;
 };

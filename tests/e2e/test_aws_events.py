@@ -60,6 +60,7 @@ QUEUES = {
                   batchSize: 5
                   maximumBatchingWindow: 3
                   functionResponseType: ReportBatchItemFailures
+                  maximumConcurrency: 3
                   filterPatterns:
                     - body: {kind: [welcome, {prefix: reset-}]}
               - sqs:
@@ -318,6 +319,7 @@ class AwsEvents(MotoCase):
         self.assertEqual([json.loads(f["Pattern"]) for f in m[mail]["FilterCriteria"]["Filters"]],
                          [{"body": {"kind": ["welcome", {"prefix": "reset-"}]}}])
         self.assertIsNone(m[jobs].get("FilterCriteria"))
+        self.assertEqual(m[mail]["ScalingConfig"], {"MaximumConcurrency": 3})
         self.assertEqual(m[audit]["State"], "Disabled")
         function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self.name('worker')}"
         self.assertEqual({x["FunctionArn"] for x in m.values()}, {function_arn})

@@ -46,6 +46,19 @@ SERVICE = {
                   filterPatterns:
                     - body: {type: [order], total: [{numeric: [">", 100]}]}
                     - body: [{prefix: urgent}]
+          capped:
+            handler: app.slow
+            events:
+              - sqs:
+                  arn: SERVICE-capped
+                  batchSize: 1
+                  maximumConcurrency: 2
+          uncapped:
+            handler: app.slow
+            events:
+              - sqs:
+                  arn: SERVICE-uncapped
+                  batchSize: 1
           flaky:
             handler: app.flaky
             maximumRetryAttempts: 1
@@ -68,6 +81,11 @@ SERVICE = {
             return {"batchItemFailures": [{"itemIdentifier": i} for i in bad]}
         def flaky(event, context):
             raise RuntimeError("nope")
+        def slow(event, context):
+            import time
+            start = time.time()
+            time.sleep(0.4)
+            print("SPAN " + json.dumps([start, time.time()]))
         """,
 }
 
@@ -187,6 +205,21 @@ class QueuesTest(SqsTestCase):
         self.assertEqual(sum(dropped), 3)
         time.sleep(1.5)  # over the visibility timeout on the fast clock: nothing comes back
         self.assertEqual(len(self.lines("picky", "GOT")), 2)
+
+    def most_at_once(self, fn, n):
+        spans = self.wait_for(lambda: len(self.lines(fn, "SPAN")) >= n and self.lines(fn, "SPAN"),
+                              timeout=30, message=f"{n} batches of {fn}")
+        return max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans)
+
+    def test_maximum_concurrency_caps_the_batches_at_once(self):
+        queue = self.deploy_service()
+        for name in ("capped", "uncapped"):
+            self.sqs("send-message-batch", "--queue-url", queue(name), "--entries",
+                     json.dumps([{"Id": str(i), "MessageBody": str(i)} for i in range(8)]))
+        # Eight slow one-message batches: two at a time with maximumConcurrency: 2, more
+        # without it (Lambda's five pollers).
+        self.assertEqual(self.most_at_once("capped", 8), 2)
+        self.assertGreater(self.most_at_once("uncapped", 8), 2)
 
     def test_report_batch_item_failures(self):
         queue = self.deploy_service()

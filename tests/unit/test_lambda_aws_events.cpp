@@ -54,8 +54,13 @@ TEST_CASE("event source mapping requests: create names function and queue, updat
   // how Lambda drops those a previous deploy set, and a create sends none.
   CHECK(json::parse(fx::lambda::event_source_mapping_request("", m))["FilterCriteria"] ==
         json::object());
-  CHECK_FALSE(json::parse(fx::lambda::event_source_mapping_request("f", m))
-                  .contains("FilterCriteria"));
+  CHECK_FALSE(
+      json::parse(fx::lambda::event_source_mapping_request("f", m)).contains("FilterCriteria"));
+  CHECK(json::parse(fx::lambda::event_source_mapping_request("", m))["ScalingConfig"] ==
+        json::object());
+  m.maximum_concurrency = 4;
+  CHECK(json::parse(fx::lambda::event_source_mapping_request("f", m))["ScalingConfig"] ==
+        json{{"MaximumConcurrency", 4}});
   m.filter_patterns = {R"({"body":{"type":["order"]}})"};
   CHECK(json::parse(fx::lambda::event_source_mapping_request("f", m))["FilterCriteria"] ==
         json{{"Filters", {{{"Pattern", R"({"body":{"type":["order"]}})"}}}}});

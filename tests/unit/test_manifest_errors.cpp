@@ -166,6 +166,10 @@ TEST_CASE("manifest errors: shapes of functions and events", "[manifest][errors]
   CHECK_THAT(t.error(with_function_setting(six)).what(),
              Contains("serverless.yaml:11:13: functions.hello.events[0].sqs.filterPatterns: 6 "
                       "filter patterns; Lambda takes at most 5"));
+  CHECK_THAT(t.error(with_function_setting("    events:\n      - sqs:\n          arn: jobs\n"
+                                           "          maximumConcurrency: 1"))
+                 .what(),
+             Contains("functions.hello.events[0].sqs.maximumConcurrency: expected"));
   TempService ok;
   const auto loaded = ok.load(with_function_setting(sqs + "            - body: {type: [order]}"));
   REQUIRE(loaded.functions[0].events[0].filter_patterns.size() == 1);
