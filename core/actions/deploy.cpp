@@ -257,7 +257,10 @@ std::string service_events_json(const manifest::Service& service) {
                            {"rule", fmt::format("{}-schedule-{}", f.name, ++index)},
                            {"expression", e.schedule},
                            {"enabled", e.enabled},
-                           {"input", input}});
+                           {"input", input},
+                           {"input_path", e.input_path},
+                           {"input_paths_map", e.input_paths_map},
+                           {"input_template", e.input_template}});
     }
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
     json settings = json::object();

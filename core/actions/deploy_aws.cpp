@@ -235,7 +235,7 @@ void delete_rule_and_targets(lambda::EventBridgeClient& events, const std::strin
 
 struct DesiredSchedule {
   lambda::EventRule rule;
-  std::string input;
+  lambda::EventTarget target;  // without its ARN, which is the function's
 };
 
 std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
@@ -252,7 +252,10 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
     rule.state = e.enabled ? "ENABLED" : "DISABLED";
     rule.description = fmt::format("schedule {} of function {} of {}-{}{}", n, f.key, service.name,
                                    service.stage, kRuleMark);
-    out.push_back({std::move(rule), schedule_input(e.config_json)});
+    lambda::EventTarget target{
+        kScheduleTargetId, "", schedule_input(e.config_json), e.input_path, e.input_paths_map,
+        e.input_template};
+    out.push_back({std::move(rule), std::move(target)});
   }
   return out;
 }
@@ -283,11 +286,11 @@ bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& eve
       rule_arn = events.put_rule(d.rule);
       changed = true;
     }
-    const lambda::EventTarget target{kScheduleTargetId, function_arn, d.input};
+    lambda::EventTarget target = d.target;
+    target.arn = function_arn;
     auto targets =
         found != existing.end() ? events.list_targets(name) : std::vector<lambda::EventTarget>{};
-    bool target_ok = targets.size() == 1 && targets[0].id == target.id &&
-                     targets[0].arn == target.arn && targets[0].input == target.input;
+    bool target_ok = targets.size() == 1 && targets[0] == target;
     if (!target_ok) {
       std::vector<std::string> others;
       for (const auto& t : targets)
@@ -625,8 +628,7 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
         // The event itself is deployed; these settings of it are not.
         auto config = nlohmann::json::parse(e.config_json, nullptr, false);
         if (!config.is_object()) continue;
-        for (const char* key :
-             {"inputPath", "inputTransformer", "name", "description", "method", "timezone"})
+        for (const char* key : {"name", "description", "method", "timezone"})
           if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, e.type));
       } else {
         types.insert(e.type);

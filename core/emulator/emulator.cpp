@@ -934,7 +934,13 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
     s.expression = sc.at("expression").get<std::string>();
     s.enabled = sc.value("enabled", true);
     if (sc.contains("input") && !sc["input"].is_null())
-      s.input = sc["input"].is_string() ? sc["input"].get<std::string>() : sc["input"].dump();
+      s.target.input =
+          sc["input"].is_string() ? sc["input"].get<std::string>() : sc["input"].dump();
+    s.target.input_path = sc.value("input_path", "");
+    s.target.paths_map = sc.value("input_paths_map", std::map<std::string, std::string>{});
+    s.target.input_template = sc.value("input_template", "");
+    if (!s.target.input_path.empty()) events::check_json_path(s.target.input_path);
+    for (const auto& [name, path] : s.target.paths_map) events::check_json_path(path);
     s.anchor_ms = sc.value("anchor_ms", std::int64_t{0});
     schedules.push_back(std::move(s));
   }

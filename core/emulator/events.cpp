@@ -81,21 +81,20 @@ struct EventSources::Impl {
   }
 
   void fire(ArmedSchedule& s) {
-    std::string payload = s.source.input;
-    if (payload.empty()) {
-      payload = json{{"version", "0"},
-                     {"id", new_request_id()},
-                     {"detail-type", "Scheduled Event"},
-                     {"source", "aws.events"},
-                     {"account", lambda::kLocalAccount},
-                     {"time", iso8601_s(s.next_ms)},
-                     {"region", region},
-                     {"resources",
-                      {fmt::format("arn:aws:events:{}:{}:rule/{}", region, lambda::kLocalAccount,
-                                   s.source.rule)}},
-                     {"detail", json::object()}}
-                    .dump();
-    }
+    const std::string event = json{
+        {"version", "0"},
+        {"id", new_request_id()},
+        {"detail-type", "Scheduled Event"},
+        {"source", "aws.events"},
+        {"account", lambda::kLocalAccount},
+        {"time", iso8601_s(s.next_ms)},
+        {"region", region},
+        {"resources",
+         {fmt::format("arn:aws:events:{}:{}:rule/{}", region, lambda::kLocalAccount,
+                      s.source.rule)}},
+        {"detail",
+         json::object()}}.dump();
+    std::string payload = events::target_payload(s.source.target, event);
     try {
       submit(s.source.function, std::move(payload), new_request_id());
     } catch (const std::exception& e) {

@@ -10,11 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "core/events/target_input.h"
+
 namespace boost::asio {
 class io_context;
 }
 
 namespace fx::emulator {
+
+using events::TargetInput;
 
 class Pool;
 class LogSink;
@@ -25,7 +29,9 @@ struct ScheduleSource {
   std::string rule;        // the EventBridge rule's name, for the event's `resources`
   std::string expression;  // rate(...) or cron(...)
   bool enabled = true;
-  std::string input;           // JSON text sent instead of the scheduled event; empty: the event
+  // What is sent instead of the scheduled event (input, inputPath, inputTransformer); the
+  // event itself when none is set.
+  TargetInput target;
   std::int64_t anchor_ms = 0;  // rate schedules count from here (when the rule was created)
 };
 

@@ -41,6 +41,12 @@ std::string put_targets_request(const std::string& rule, const std::vector<Event
   for (const auto& t : targets) {
     json target = {{"Id", t.id}, {"Arn", t.arn}};
     if (!t.input.empty()) target["Input"] = t.input;
+    if (!t.input_path.empty()) target["InputPath"] = t.input_path;
+    if (!t.input_template.empty()) {
+      target["InputTransformer"] = {{"InputTemplate", t.input_template}};
+      if (!t.input_paths_map.empty())
+        target["InputTransformer"]["InputPathsMap"] = t.input_paths_map;
+    }
     list.push_back(std::move(target));
   }
   return json{{"Rule", rule}, {"Targets", list}}.dump();
@@ -93,8 +99,22 @@ std::vector<EventTarget> EventBridgeClient::list_targets(const std::string& rule
       if (e.type() == "ResourceNotFoundException") return out;
       throw;
     }
-    for (const auto& t : page.value("Targets", json::array()))
-      out.push_back({string_field(t, "Id"), string_field(t, "Arn"), string_field(t, "Input")});
+    for (const auto& t : page.value("Targets", json::array())) {
+      EventTarget target{string_field(t, "Id"),
+                         string_field(t, "Arn"),
+                         string_field(t, "Input"),
+                         string_field(t, "InputPath"),
+                         {},
+                         ""};
+      if (t.contains("InputTransformer") && t["InputTransformer"].is_object()) {
+        const json& transformer = t["InputTransformer"];
+        target.input_template = string_field(transformer, "InputTemplate");
+        if (transformer.contains("InputPathsMap") && transformer["InputPathsMap"].is_object())
+          for (const auto& [k, v] : transformer["InputPathsMap"].items())
+            if (v.is_string()) target.input_paths_map[k] = v.get<std::string>();
+      }
+      out.push_back(std::move(target));
+    }
     token = string_field(page, "NextToken");
   } while (!token.empty());
   return out;

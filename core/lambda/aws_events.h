@@ -2,6 +2,7 @@
 // bus with a function as their target, over EventBridge's JSON 1.1 protocol (AWSEvents.*).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,7 +26,11 @@ struct EventRule {
 struct EventTarget {
   std::string id;
   std::string arn;
-  std::string input;  // JSON text sent as the event; "" sends EventBridge's own event
+  std::string input;       // JSON text sent as the event; "" sends EventBridge's own event
+  std::string input_path;  // InputPath, or ""
+  std::map<std::string, std::string> input_paths_map;  // InputTransformer's, with...
+  std::string input_template;                          // ...its InputTemplate ("": none)
+  bool operator==(const EventTarget&) const = default;
 };
 
 class EventBridgeClient {

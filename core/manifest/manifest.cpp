@@ -16,6 +16,7 @@
 
 #include "core/events/filter.h"
 #include "core/events/schedule.h"
+#include "core/events/target_input.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
 #include "core/util/error.h"
@@ -889,16 +890,47 @@ class Loader {
           add_rate(c);
         } else if (c.name == "enabled") {
           event.enabled = boolean(c);
+        } else if (c.name == "inputPath") {
+          event.input_path = json_path(c);
+        } else if (c.name == "inputTransformer") {
+          for (const auto& t : entries(c, "{inputPathsMap, inputTemplate}")) {
+            if (t.name == "inputPathsMap") {
+              for (const auto& p : entries(t, "a map of names to JSONPaths"))
+                event.input_paths_map[p.name] = json_path(p);
+            } else if (t.name == "inputTemplate") {
+              event.input_template = text(t, "a template, e.g. '{\"at\": <time>}'");
+            } else {
+              unknown(t);
+            }
+          }
+          if (event.input_template.empty())
+            fail(c, "{inputPathsMap, inputTemplate}", "set inputTemplate");
         } else if (!contains(kScheduleAws, c.name)) {
           unknown(c);
         }
       }
     }
     if (rates.empty()) fail(f, expected, "set rate");
+    // EventBridge sends one of them: a target has Input, InputPath or InputTransformer.
+    const bool has_input = value(f).IsMap() && value(f)["input"].IsDefined();
+    if (has_input + !event.input_path.empty() + !event.input_template.empty() > 1)
+      throw Error(fmt::format("{}: {}: input, inputPath and inputTransformer exclude each other",
+                              f.mark.str(), f.key),
+                  "keep one of them");
     for (const auto& rate : rates) {
       event.schedule = rate;
       events.push_back(event);
     }
+  }
+
+  std::string json_path(const Field& f) {
+    std::string path = text(f, "a JSONPath, e.g. $.detail");
+    try {
+      events::check_json_path(path);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: {}: {}", f.mark.str(), f.key, e.what()), e.hint());
+    }
+    return path;
   }
 
   void read_sqs(const Field& f, Event& event) {

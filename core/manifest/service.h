@@ -34,7 +34,11 @@ struct Event {
   int batch_size = 10;      // sqs
   std::vector<std::string> filter_patterns;  // sqs filterPatterns: each a JSON object's text
   int max_concurrency = 0;                   // sqs maximumConcurrency (2 to 1000); 0: not set
-  std::string config_json;                   // the event's value as JSON text
+  // schedule inputPath and inputTransformer (its `input` is in config_json)
+  std::string input_path;
+  std::map<std::string, std::string> input_paths_map;
+  std::string input_template;
+  std::string config_json;  // the event's value as JSON text
   SourceMark mark;
 };
 

@@ -241,6 +241,45 @@ class AwsEvents(MotoCase):
         self.assertEqual(sorted(self.rules()), [self.rule(9)])
         events.delete_rule(Name=self.rule(9))
 
+    def test_input_path_and_input_transformer_become_the_targets(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.11}
+                functions:
+                  tick:
+                    handler: tick.handler
+                    events:
+                      - schedule:
+                          rate: rate(1 hour)
+                          inputPath: $.detail
+                      - schedule:
+                          rate: rate(2 hours)
+                          inputTransformer:
+                            inputPathsMap: {when: $.time}
+                            inputTemplate: '{"when": <when>}'
+                """,
+            "tick.py": SCHEDULES["tick.py"],
+        })
+        _, r = self.deploy()
+        self.assertNotIn("inputPath", r.err)
+        events = self.boto("events")
+        [by_path] = events.list_targets_by_rule(Rule=self.rule(1))["Targets"]
+        [by_template] = events.list_targets_by_rule(Rule=self.rule(2))["Targets"]
+        self.assertEqual(by_path["InputPath"], "$.detail")
+        self.assertEqual(by_template["InputTransformer"],
+                         {"InputPathsMap": {"when": "$.time"}, "InputTemplate": '{"when": <when>}'})
+        self.rec.reset()
+        self.deploy()
+        self.assertEqual(self.mutations(), [])
+        self.edit("{when: $.time}", "{when: $.id}")
+        self.rec.reset()
+        changed, _ = self.deploy()
+        self.assertEqual(changed["tick"]["status"], "updated")
+        self.assertEqual(len(self.targets("AWSEvents.PutTargets")), 1)
+        [by_template] = events.list_targets_by_rule(Rule=self.rule(2))["Targets"]
+        self.assertEqual(by_template["InputTransformer"]["InputPathsMap"], {"when": "$.id"})
+
     def mapping_listings(self):
         return sum(1 for r in self.rec.requests
                    if r[1] == "GET" and r[2].startswith("/2015-03-31/event-source-mappings"))

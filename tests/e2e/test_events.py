@@ -35,6 +35,17 @@ SERVICE = {
                   rate: rate(1 minute)
                   input:
                     greeting: hello
+          shaped:
+            handler: app.tick
+            events:
+              - schedule:
+                  rate: rate(1 minute)
+                  inputTransformer:
+                    inputPathsMap: {when: $.time, rule: '$.resources[0]'}
+                    inputTemplate: '{"when": <when>, "note": "fired by <rule>"}'
+              - schedule:
+                  rate: rate(1 minute)
+                  inputPath: $.detail-type
           flaky:
             handler: app.flaky
             maximumRetryAttempts: 2
@@ -106,6 +117,15 @@ class EventsTest(FxTestCase):
     def test_input_replaces_the_event(self):
         events = self.wait_for(lambda: self.events_of("greet"), timeout=15, message="a firing with input")
         self.assertEqual(events[0], {"greeting": "hello"})
+
+    def test_input_path_and_input_transformer_shape_the_event(self):
+        events = self.wait_for(lambda: (lambda e: len(e) >= 2 and e)(self.events_of("shaped")), timeout=15,
+                               message="a firing of each schedule")
+        self.assertIn("Scheduled Event", events)  # inputPath: one value of the event
+        [shaped] = [e for e in events if isinstance(e, dict)][:1]
+        self.assertRegex(shaped["when"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(shaped["note"],
+                         f"fired by arn:aws:events:us-east-1:000000000000:rule/{self.names['shaped']}-schedule-1")
 
     def test_async_invocation_retries_twice_then_gives_up(self):
         r = self.ok("invoke", "flaky", "--type", "Event", "--data", '{"n": 1}', "--json")

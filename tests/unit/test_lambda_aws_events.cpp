@@ -18,14 +18,26 @@ TEST_CASE("PutRule carries the schedule, its state and fx's description", "[aws]
              {"Description", "schedule 1 of function tick of shop-dev; created by fx"}});
 }
 
-TEST_CASE("PutTargets sends Input only when there is one", "[aws][events]") {
+TEST_CASE("PutTargets sends Input, InputPath or InputTransformer only when there is one",
+          "[aws][events]") {
   const std::string fn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-tick";
-  auto body = json::parse(fx::lambda::put_targets_request(
-      "r", {{"fx-function", fn, ""}, {"other", fn, R"({"job":"nightly"})"}}));
-  CHECK(body == json{{"Rule", "r"},
-                     {"Targets",
-                      {{{"Id", "fx-function"}, {"Arn", fn}},
-                       {{"Id", "other"}, {"Arn", fn}, {"Input", R"({"job":"nightly"})"}}}}});
+  fx::lambda::EventTarget plain, input, path, transformer;
+  plain.id = "fx-function", plain.arn = fn;
+  input.id = "i", input.arn = fn, input.input = R"({"job":"nightly"})";
+  path.id = "p", path.arn = fn, path.input_path = "$.detail";
+  transformer.id = "t", transformer.arn = fn, transformer.input_template = R"({"at": <t>})";
+  transformer.input_paths_map = {{"t", "$.time"}};
+  auto body = json::parse(fx::lambda::put_targets_request("r", {plain, input, path, transformer}));
+  CHECK(body ==
+        json{{"Rule", "r"},
+             {"Targets",
+              {{{"Id", "fx-function"}, {"Arn", fn}},
+               {{"Id", "i"}, {"Arn", fn}, {"Input", R"({"job":"nightly"})"}},
+               {{"Id", "p"}, {"Arn", fn}, {"InputPath", "$.detail"}},
+               {{"Id", "t"},
+                {"Arn", fn},
+                {"InputTransformer",
+                 {{"InputTemplate", R"({"at": <t>})"}, {"InputPathsMap", {{"t", "$.time"}}}}}}}}});
 }
 
 TEST_CASE("event source mapping requests: create names function and queue, update does not",

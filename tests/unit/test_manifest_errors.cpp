@@ -219,3 +219,27 @@ TEST_CASE("manifest: asynchronous settings and destinations", "[manifest][errors
   CHECK_THAT(t.error(with_function_setting("    maximumEventAge: 21601")).what(),
              Contains("21600"));
 }
+
+TEST_CASE("manifest errors: a schedule's inputPath and inputTransformer", "[manifest][errors]") {
+  TempService t;
+  const std::string schedule = "    events:\n      - schedule:\n          rate: rate(1 hour)\n";
+  CHECK_THAT(t.error(with_function_setting(schedule + "          inputPath: detail")).what(),
+             EndsWith("serverless.yaml:10:22: functions.hello.events[0].schedule.inputPath: "
+                      "'detail' is not a JSONPath EventBridge takes: it must start with $"));
+  CHECK_THAT(t.error(with_function_setting(schedule + "          inputTransformer:\n"
+                                                      "            inputPathsMap: {a: $.time}"))
+                 .what(),
+             Contains("inputTransformer: expected {inputPathsMap, inputTemplate}"));
+  CHECK_THAT(
+      t.error(with_function_setting(schedule + "          input: {a: 1}\n          inputPath: $.x"))
+          .what(),
+      Contains("input, inputPath and inputTransformer exclude each other"));
+  TempService ok;
+  const auto loaded =
+      ok.load(with_function_setting(
+          schedule + "          inputTransformer:\n            inputPathsMap: {a: $.time}\n"
+                     "            inputTemplate: '{\"at\": <a>}'"));
+  const auto& e = loaded.functions[0].events[0];
+  CHECK(e.input_paths_map.at("a") == "$.time");
+  CHECK(e.input_template == R"({"at": <a>})");
+}
