@@ -84,7 +84,7 @@ SERVICE = {
         def slow(event, context):
             import time
             start = time.time()
-            time.sleep(0.4)
+            time.sleep(1)  # long beside a cold start, so batches at once overlap even on a busy machine
             print("SPAN " + json.dumps([start, time.time()]))
         """,
 }
