@@ -250,8 +250,17 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
     rule.name = prefix + std::to_string(n);
     rule.schedule_expression = e.schedule;
     rule.state = e.enabled ? "ENABLED" : "DISABLED";
-    rule.description = fmt::format("schedule {} of function {} of {}-{}{}", n, f.key, service.name,
-                                   service.stage, kRuleMark);
+    // The event's own description, else one that says where the rule comes from; either way
+    // ending with the mark that tells fx's rules from others under the same prefix.
+    auto config = nlohmann::json::parse(e.config_json, nullptr, false);
+    std::string description;
+    if (config.is_object() && config.contains("description") && config["description"].is_string())
+      // EventBridge takes 512 characters, the mark included.
+      description = config["description"].get<std::string>().substr(0, 512 - kRuleMark.size());
+    if (description.empty())
+      description =
+          fmt::format("schedule {} of function {} of {}-{}", n, f.key, service.name, service.stage);
+    rule.description = description + std::string(kRuleMark);
     lambda::EventTarget target{
         kScheduleTargetId, "", schedule_input(e.config_json), e.input_path, e.input_paths_map,
         e.input_template};
@@ -628,7 +637,7 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
         // The event itself is deployed; these settings of it are not.
         auto config = nlohmann::json::parse(e.config_json, nullptr, false);
         if (!config.is_object()) continue;
-        for (const char* key : {"name", "description", "method", "timezone"})
+        for (const char* key : {"name", "method", "timezone"})
           if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, e.type));
       } else {
         types.insert(e.type);

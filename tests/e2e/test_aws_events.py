@@ -241,7 +241,7 @@ class AwsEvents(MotoCase):
         self.assertEqual(sorted(self.rules()), [self.rule(9)])
         events.delete_rule(Name=self.rule(9))
 
-    def test_input_path_and_input_transformer_become_the_targets(self):
+    def test_input_path_input_transformer_and_description_go_to_aws(self):
         self.make_service({
             "serverless.yaml": """
                 service: SERVICE
@@ -255,6 +255,7 @@ class AwsEvents(MotoCase):
                           inputPath: $.detail
                       - schedule:
                           rate: rate(2 hours)
+                          description: every other hour
                           inputTransformer:
                             inputPathsMap: {when: $.time}
                             inputTemplate: '{"when": <when>}'
@@ -267,6 +268,9 @@ class AwsEvents(MotoCase):
         [by_path] = events.list_targets_by_rule(Rule=self.rule(1))["Targets"]
         [by_template] = events.list_targets_by_rule(Rule=self.rule(2))["Targets"]
         self.assertEqual(by_path["InputPath"], "$.detail")
+        # The event's description is the rule's, with the mark that makes it fx's.
+        self.assertEqual(events.describe_rule(Name=self.rule(2))["Description"],
+                         "every other hour; created by fx")
         self.assertEqual(by_template["InputTransformer"],
                          {"InputPathsMap": {"when": "$.time"}, "InputTemplate": '{"when": <when>}'})
         self.rec.reset()
