@@ -318,14 +318,15 @@ std::string service_events_json(const manifest::Service& service) {
     }
     queues.push_back(entry);
   }
-  // An on-failure destination queue must exist before the first failure needs it.
-  for (const auto& f : service.functions) {
-    if (!f.on_failure.starts_with("arn:aws:sqs:")) continue;
-    std::string name = f.on_failure.substr(f.on_failure.rfind(':') + 1);
-    bool listed = false;
-    for (const auto& q : queues) listed |= q.value("name", "") == name;
-    if (!listed) queues.push_back({{"name", name}});
-  }
+  // A destination queue must exist before the first record needs it.
+  for (const auto& f : service.functions)
+    for (const auto* destination : {&f.on_failure, &f.on_success}) {
+      if (!destination->starts_with("arn:aws:sqs:")) continue;
+      std::string name = destination->substr(destination->rfind(':') + 1);
+      bool listed = false;
+      for (const auto& q : queues) listed |= q.value("name", "") == name;
+      if (!listed) queues.push_back({{"name", name}});
+    }
   json routes = json::array();
   for (const auto& r : gateway::routes_from_service(service))
     routes.push_back({{"function", r.function},

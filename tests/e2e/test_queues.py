@@ -64,6 +64,10 @@ SERVICE = {
             maximumRetryAttempts: 1
             destinations:
               onFailure: arn:aws:sqs:us-east-1:000000000000:SERVICE-failed
+          fine:
+            handler: app.partial
+            destinations:
+              onSuccess: arn:aws:sqs:us-east-1:000000000000:SERVICE-done
         """,
     "app.py": """
         import json
@@ -233,23 +237,33 @@ class QueuesTest(SqsTestCase):
             timeout=10, message="one message left in flight")
         self.assertEqual(attrs["ApproximateNumberOfMessages"], "0")
 
+    def first_record(self, queue):
+        """The first message of the service's queue, as JSON; None while there is none (or no queue)."""
+        r = self.sqs("get-queue-url", "--queue-name", f"{self.prefix}-{queue}", check=False)
+        if r.returncode != 0:
+            return None
+        msgs = self.sqs("receive-message", "--queue-url", json.loads(r.stdout)["QueueUrl"]).get("Messages")
+        return msgs and json.loads(msgs[0]["Body"])
+
     def test_async_failure_goes_to_the_on_failure_queue(self):
         queue = self.deploy_service()
         r = self.ok("invoke", "flaky", "--type", "Event", "--data", '{"order": 7}', "--json")
         # fx deploy created the destination queue.
-        def record():
-            r = self.sqs("get-queue-url", "--queue-name", f"{self.prefix}-failed", check=False)
-            if r.returncode != 0:
-                return None
-            url = json.loads(r.stdout)["QueueUrl"]
-            msgs = self.sqs("receive-message", "--queue-url", url).get("Messages")
-            return msgs and json.loads(msgs[0]["Body"])
-        rec = self.wait_for(record, timeout=20, message="the failure record")
+        rec = self.wait_for(lambda: self.first_record("failed"), timeout=20, message="the failure record")
         self.assertEqual(rec["requestContext"]["condition"], "RetriesExhausted")
         self.assertEqual(rec["requestContext"]["approximateInvokeCount"], 2)
         self.assertEqual(rec["requestPayload"], {"order": 7})
         self.assertEqual(rec["responseContext"]["functionError"], "Unhandled")
         self.assertEqual(rec["requestContext"]["requestId"], r.json()["request_id"])
+
+    def test_async_success_goes_to_the_on_success_queue(self):
+        self.deploy_service()
+        r = self.ok("invoke", "fine", "--type", "Event", "--data", '{"Records": []}', "--json")
+        # fx deploy created this destination queue too.
+        rec = self.wait_for(lambda: self.first_record("done"), timeout=20, message="the success record")
+        self.assertEqual(rec["requestContext"]["condition"], "Success")
+        self.assertEqual(rec["requestContext"]["requestId"], r.json()["request_id"])
+        self.assertEqual(rec["responsePayload"], {"batchItemFailures": []})
 
 
 RESOURCES_SERVICE = {
