@@ -39,7 +39,13 @@ std::string usd_text(double usd) {
 
 int run_logs(const GlobalOptions& g, const LogsOptions& o) {
   lambda::LogRequest q;
-  if (!o.since.empty()) q.since_ms = util::parse_since(o.since, util::now_ms());
+  if (!o.since.empty()) {
+    try {
+      q.since_ms = util::parse_since(o.since, util::now_ms());
+    } catch (const Error& e) {
+      throw usage_error(e.what(), e.hint());  // a flag's value: exit 2, as CLI.md says
+    }
+  }
   q.filter = o.filter;
   q.tail = o.tail;
   q.usage = true;
@@ -151,7 +157,19 @@ int run_logs(const GlobalOptions& g, const LogsOptions& o) {
 
   // Print what is stored (page by page), then, with -f, wait for each new line.
   lambda::FxApi api(target.endpoint);
-  auto page = api.logs(q);
+  lambda::LogPage page;
+  try {
+    page = api.logs(q);
+  } catch (const lambda::ApiError& e) {
+    // Deployed functions, and deleted ones that left lines, have logs: this is neither.
+    if (e.status() != 404) throw;
+    throw Error(fmt::format("function '{}' is not deployed to {} and has no logs there", fn.name,
+                            target.endpoint.url),
+                fn.known.empty() ? "check the name (`fx info` lists what is deployed)"
+                                 : fmt::format("pass a function of the manifest ({}), and deploy "
+                                               "it with `fx deploy`",
+                                               fn.known));
+  }
   for (const auto& l : page.lines) print(l);
   q.tail = 0;
   while (q.tail == 0 && !o.follow && page.lines.size() >= 10'000) {

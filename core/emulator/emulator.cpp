@@ -28,10 +28,12 @@
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
+#include "core/emulator/lambda_requests.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtimes.h"
+#include "core/events/schedule.h"
 #include "core/gateway/routes.h"
 #include "core/store/store.h"
 #include "core/util/embedded.h"
@@ -54,16 +56,40 @@ constexpr std::size_t kSyncPayloadLimit = 6 * 1024 * 1024;
 constexpr std::size_t kAsyncPayloadLimit = 1024 * 1024;
 
 HttpResponse service_error(int status, std::string_view type, std::string_view message) {
+  // A message may quote what the client sent, which need not be UTF-8: replace what is not,
+  // rather than let the JSON writer throw.
   auto r = HttpResponse::json(
-      status, json{{"Type", "User"}, {"message", message}, {"Message", message}}.dump());
+      status,
+      json{{"Type", status >= 500 ? "Service" : "User"}, {"message", message}, {"Message", message}}
+          .dump(-1, ' ', false, json::error_handler_t::replace));
   r.set("x-amzn-ErrorType", std::string(type));
   return r;
 }
 
-HttpResponse not_found(std::string_view region, std::string_view name) {
-  return service_error(404, "ResourceNotFoundException",
-                       fmt::format("Function not found: {}",
-                                   lambda::function_arn(region, lambda::kLocalAccount, name)));
+// The one place an exception becomes an answer. ApiErrors carry the service's own status and
+// words; fx::Error is something the client can fix; anything else is a bug in fx: a 500,
+// whose details go to the daemon's log (emulator.log), not to the client.
+HttpResponse error_response(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const lambda::ApiError& e) {
+    return service_error(e.status(), e.type(), e.what());
+  } catch (const Error& e) {
+    return service_error(400, "InvalidParameterValueException", e.what());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fx emulator: internal error (a bug in fx): {}\n", e.what());
+    return service_error(500, "ServiceException",
+                         "The fx emulator failed on this request (a bug in fx); its log "
+                         "(FX_HOME/emulator.log) has the details");
+  } catch (...) {
+    fmt::print(stderr, "fx emulator: internal error (a bug in fx): unknown exception\n");
+    return service_error(500, "ServiceException", "The fx emulator failed on this request");
+  }
+}
+
+// Answers a request with the error `error`, unless it was answered already.
+void answer_error(Responder& r, std::exception_ptr error) {
+  if (!r.sent()) r.send(error_response(std::move(error)));
 }
 
 // Compares in time independent of where the first difference is, so that the token of an
@@ -95,6 +121,22 @@ std::string request_region(const HttpRequest& req, const std::string& fallback) 
     if (s3 != std::string_view::npos) return std::string(cred.substr(s2 + 1, s3 - s2 - 1));
   }
   return fallback;
+}
+
+// A query parameter of fx's own API that must be a whole number >= 0 (0 when absent).
+std::int64_t query_number(const HttpRequest& req, std::string_view key) {
+  std::string v = req.query_param(key);
+  std::int64_t n = 0;
+  bool valid = v.size() <= 18;
+  for (char c : v) {
+    valid &= c >= '0' && c <= '9';
+    if (valid) n = n * 10 + (c - '0');
+  }
+  if (!valid)
+    throw lambda::ApiError(
+        400, "InvalidParameterValueException",
+        fmt::format("query parameter '{}' must be a whole number, got '{}'", key, v.substr(0, 64)));
+  return n;
 }
 
 struct StoredState {
@@ -169,7 +211,8 @@ class Emulator {
   Emulator(const EmulatorOptions& options, asio::io_context& io)
       : options_(options),
         io_(io),
-        sink_(options.home / "state.db"),
+        sink_(options.home / "state.db",
+              [&io](std::function<void()> done) { asio::post(io, std::move(done)); }),
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
         pool_(io, sink_, runtimes_, pool_options(options.home)),
@@ -205,7 +248,8 @@ class Emulator {
         if (j.contains("tags"))
           spec.config.tags = j["tags"].get<std::map<std::string, std::string>>();
         spec.code_dir = code_.get(stored.code_sha256_hex).dir;
-        spec.opt_dir = opt_dir(spec.config.layers);
+        spec.opt_dir = merge_layers(options_.home, layer_codes(spec.config.layers));
+        sha_by_function_[spec.config.function_name] = stored.code_sha256_hex;
         pool_.deploy(std::move(spec));
       } catch (const std::exception& e) {
         fmt::print(stderr, "fx emulator: cannot restore function {}: {}\n", stored.name, e.what());
@@ -261,24 +305,39 @@ class Emulator {
     lambda::LayerVersion meta;
     StoredCode code;
   };
+  // The stored code of each layer version, in order. Throws Lambda's
+  // InvalidParameterValueException naming a version that does not exist.
+  std::vector<StoredCode> layer_codes(const std::vector<std::string>& arns) const;
   // The layers' contents merged in order into one folder (later layers win), shared by every
-  // function with the same list. Throws fx::Error naming an unknown layer version.
-  fs::path opt_dir(const std::vector<std::string>& arns);
-  void route_layers(HttpRequest& req, Responder& r, std::string_view rest);
+  // function with the same list. Only touches the filesystem: runs on the code worker.
+  static fs::path merge_layers(const fs::path& home, const std::vector<StoredCode>& layers);
 
+  // Every request of the main port comes in here, and every exception its handlers throw
+  // (at once, or later on the code worker) ends as that request's answer: handlers get the
+  // responder by reference and never take the router's own.
   void route(HttpRequest& req, std::shared_ptr<Responder> r);
-  void route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std::string_view rest);
-  void create_function(HttpRequest& req, Responder& r);
-  void update_code(const std::string& name, HttpRequest& req, Responder& r);
-  void update_configuration(const std::string& name, HttpRequest& req, Responder& r);
-  void invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r);
+  void dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r);
+  void route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& r, std::string_view rest);
+  void route_layers(HttpRequest& req, const std::shared_ptr<Responder>& r, std::string_view rest);
+  void create_function(HttpRequest& req, const std::shared_ptr<Responder>& r);
+  void update_code(const std::string& name, HttpRequest& req, const std::shared_ptr<Responder>& r);
+  void update_configuration(const std::string& name, HttpRequest& req,
+                            const std::shared_ptr<Responder>& r);
+  void invoke(const std::string& name, HttpRequest& req, const std::shared_ptr<Responder>& r);
   void concurrency(const std::string& name, HttpRequest& req, Responder& r);
   void tags(const std::string& name, HttpRequest& req, Responder& r);
-  void fx_logs(HttpRequest& req, std::shared_ptr<Responder> r);
+  void fx_logs(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void fx_status(Responder& r);
   void fx_reports(HttpRequest& req, Responder& r);
-  void fx_cost(HttpRequest& req, std::shared_ptr<Responder> r);
+  void fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void fx_service(const std::string& name, HttpRequest& req, Responder& r);
+  void fx_code(std::string_view name, Responder& r);
+  // Unpacking a zip of up to 250 MB, or merging layers, must not stall every other request:
+  // `work` runs on the code worker, then `then` on the I/O thread with its result. Whatever
+  // either throws answers `r`.
+  template <class T>
+  void off_io_thread(const std::shared_ptr<Responder>& r, std::function<T()> work,
+                     std::function<void(T&)> then);
   std::string gateway_url_for(const HttpRequest& req) const;
   // Returns warnings for the deployer (a route another service also serves).
   std::vector<std::string> apply_service(const std::string& name, const json& events);
@@ -286,6 +345,10 @@ class Emulator {
   json get_function_json(const FunctionState& fn);
   void save(const FunctionSpec& spec, const std::string& sha_hex);
   std::string code_sha_hex(const FunctionState& fn) const;
+  const FunctionState& existing(const std::string& name, const HttpRequest& req) const;
+  // Deletes log lines and usage records older than their function's logRetentionInDays, now
+  // and then every hour (of the schedules' clock, so tests can speed it up).
+  void prune_logs();
 
   EmulatorOptions options_;
   asio::io_context& io_;
@@ -302,30 +365,40 @@ class Emulator {
   std::string url_;
   std::map<std::string, std::string> sha_by_function_;
   std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
-  std::unique_ptr<store::Store> background_reader_;        // used on worker_'s thread only
-  BackgroundWorker worker_;  // last: joined before the members its jobs use are destroyed
+  std::map<std::string, int> retention_days_;  // by deployed function: logRetentionInDays
+  std::unique_ptr<asio::steady_timer> prune_timer_;
+  std::unique_ptr<store::Store> background_reader_;  // used on worker_'s thread only
+  // Last: joined before the members their jobs use are destroyed.
+  BackgroundWorker code_worker_;  // unpacking uploaded code, merging layers
+  BackgroundWorker worker_;       // slow reads: cost reports
 };
 
-fs::path Emulator::opt_dir(const std::vector<std::string>& arns) {
-  if (arns.empty()) return {};
-  std::string key;
-  std::vector<const LayerEntry*> entries;
+std::vector<StoredCode> Emulator::layer_codes(const std::vector<std::string>& arns) const {
+  std::vector<StoredCode> out;
   for (const auto& arn : arns) {
     const LayerEntry* found = nullptr;
     for (const auto& [name, versions] : layers_)
       for (const auto& v : versions)
         if (v.meta.version_arn == arn) found = &v;
-    if (!found) throw Error(fmt::format("Layer version {} does not exist.", arn));
-    entries.push_back(found);
-    key += found->code.sha256_hex;
+    if (!found)
+      throw lambda::ApiError(400, "InvalidParameterValueException",
+                             fmt::format("Layer version {} does not exist.", arn));
+    out.push_back(found->code);
   }
-  fs::path dir = options_.home / "opt" / util::sha256_hex(key).substr(0, 32);
+  return out;
+}
+
+fs::path Emulator::merge_layers(const fs::path& home, const std::vector<StoredCode>& layers) {
+  if (layers.empty()) return {};
+  std::string key;
+  for (const auto& code : layers) key += code.sha256_hex;
+  fs::path dir = home / "opt" / util::sha256_hex(key).substr(0, 32);
   if (fs::exists(dir / ".fx-complete")) return dir;
   fs::path tmp = dir.string() + ".tmp";
   util::remove_tree(tmp);
   fs::create_directories(tmp);
-  for (const auto* e : entries) {
-    fs::copy(e->code.dir, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  for (const auto& code : layers) {
+    fs::copy(code.dir, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     // The copies keep the layer's read-only modes; a later layer overwrites some of them.
     util::remove_tree(tmp / ".fx-complete");
     util::make_tree_writable(tmp);
@@ -337,48 +410,97 @@ fs::path Emulator::opt_dir(const std::vector<std::string>& arns) {
   return dir;
 }
 
-void Emulator::route_layers(HttpRequest& req, Responder& r, std::string_view rest) {
+template <class T>
+void Emulator::off_io_thread(const std::shared_ptr<Responder>& r, std::function<T()> work,
+                             std::function<void(T&)> then) {
+  code_worker_.post([this, r, work = std::move(work), then = std::move(then)]() mutable {
+    auto result = std::make_shared<T>();
+    std::exception_ptr error;
+    try {
+      *result = work();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    asio::post(io_, [r, result, error, then = std::move(then)]() mutable {
+      if (error) return answer_error(*r, error);
+      try {
+        then(*result);
+      } catch (...) {
+        answer_error(*r, std::current_exception());
+      }
+    });
+  });
+}
+
+void Emulator::route_layers(HttpRequest& req, const std::shared_ptr<Responder>& r,
+                            std::string_view rest) {
   // rest: "NAME/versions" or "NAME/versions/N"
   auto slash = rest.find('/');
   std::string name = url_decode(rest.substr(0, slash));
   std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  bool valid_name = !name.empty() && name.size() <= 140;
+  for (char c : name)
+    valid_name &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  if (!valid_name)
+    throw lambda::ApiError(
+        400, "ValidationException",
+        fmt::format("1 validation error detected: Value '{}' at 'layerName' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: "
+                    "[a-zA-Z0-9-_]+",
+                    name.substr(0, 200)));
   const std::string region = request_region(req, options_.region);
-  auto& versions = layers_[name];
   if (tail == "versions" && req.method == "POST") {
-    json body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("Content") || !body["Content"].contains("ZipFile"))
-      return r.send(service_error(400, "InvalidParameterValueException",
-                                  "the fx emulator takes layer code as Content.ZipFile"));
-    LayerEntry e;
-    e.code = code_.put(util::base64_decode(body["Content"]["ZipFile"].get<std::string>()));
-    e.meta.layer_arn =
-        fmt::format("arn:aws:lambda:{}:{}:layer:{}", region, lambda::kLocalAccount, name);
-    e.meta.version = versions.empty() ? 1 : versions.back().meta.version + 1;
-    e.meta.version_arn = fmt::format("{}:{}", e.meta.layer_arn, e.meta.version);
-    e.meta.code_sha256 = e.code.code_sha256;
-    e.meta.code_size = e.code.size;
-    e.meta.description = body.value("Description", "");
-    if (body.contains("CompatibleRuntimes") && body["CompatibleRuntimes"].is_array())
-      e.meta.compatible_runtimes = body["CompatibleRuntimes"].get<std::vector<std::string>>();
-    std::string out = lambda::to_json(e.meta);
-    sink_.put_layer({name, e.meta.version, out, e.code.sha256_hex});
-    sink_.flush();
-    versions.push_back(std::move(e));
-    return r.send(HttpResponse::json(201, std::move(out)));
+    auto request =
+        std::make_shared<PublishLayerVersionRequest>(parse_publish_layer_version(req.body));
+    req.body.clear();
+    off_io_thread<StoredCode>(
+        r, [this, request] { return code_.put(request->zip_file); },
+        [this, r, request, name, region](StoredCode& code) {
+          auto& versions = layers_[name];
+          LayerEntry e;
+          e.code = code;
+          e.meta.layer_arn =
+              fmt::format("arn:aws:lambda:{}:{}:layer:{}", region, lambda::kLocalAccount, name);
+          e.meta.version = versions.empty() ? 1 : versions.back().meta.version + 1;
+          e.meta.version_arn = fmt::format("{}:{}", e.meta.layer_arn, e.meta.version);
+          e.meta.code_sha256 = e.code.code_sha256;
+          e.meta.code_size = e.code.size;
+          e.meta.description = request->description;
+          e.meta.compatible_runtimes = request->compatible_runtimes;
+          std::string out = lambda::to_json(e.meta);
+          sink_.put_layer({name, e.meta.version, out, e.code.sha256_hex});
+          sink_.flush();
+          versions.push_back(std::move(e));
+          r->send(HttpResponse::json(201, std::move(out)));
+        });
+    return;
   }
+  auto it = layers_.find(name);
   if (tail == "versions" && req.method == "GET") {
     json list = json::array();
-    for (auto it = versions.rbegin(); it != versions.rend(); ++it)
-      list.push_back(json::parse(lambda::to_json(it->meta)));
-    return r.send(HttpResponse::json(200, json{{"LayerVersions", list}}.dump()));
+    if (it != layers_.end())
+      for (auto v = it->second.rbegin(); v != it->second.rend(); ++v)
+        list.push_back(json::parse(lambda::to_json(v->meta)));
+    return r->send(HttpResponse::json(200, json{{"LayerVersions", list}}.dump()));
   }
-  if (tail.starts_with("versions/") && req.method == "GET") {
-    long n = std::strtol(std::string(tail.substr(9)).c_str(), nullptr, 10);
-    for (const auto& v : versions)
-      if (v.meta.version == n) return r.send(HttpResponse::json(200, lambda::to_json(v.meta)));
+  if (tail.starts_with("versions/") && req.method == "GET" && it != layers_.end()) {
+    std::string_view number = tail.substr(9);
+    long n = 0;
+    bool numeric = !number.empty() && number.size() <= 18;
+    for (char c : number) {
+      numeric &= c >= '0' && c <= '9';
+      if (numeric) n = n * 10 + (c - '0');
+    }
+    if (numeric)
+      for (const auto& v : it->second)
+        if (v.meta.version == n) return r->send(HttpResponse::json(200, lambda::to_json(v.meta)));
   }
-  r.send(service_error(404, "ResourceNotFoundException",
-                       fmt::format("Layer version {}:{} does not exist.", name, tail)));
+  if (tail != "versions" && !tail.starts_with("versions/"))
+    throw lambda::ApiError(404, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
+  throw lambda::ApiError(
+      404, "ResourceNotFoundException",
+      fmt::format("Layer version {}:{} does not exist.", name, tail.substr(tail.find('/') + 1)));
 }
 
 void Emulator::save(const FunctionSpec& spec, const std::string& sha_hex) {
@@ -394,7 +516,25 @@ std::string Emulator::code_sha_hex(const FunctionState& fn) const {
   return it == sha_by_function_.end() ? fn.spec.code_dir.filename().string() : it->second;
 }
 
+const FunctionState& Emulator::existing(const std::string& name, const HttpRequest& req) const {
+  const auto* fn = pool_.find(name);
+  if (!fn)
+    throw lambda::ApiError(404, "ResourceNotFoundException",
+                           fmt::format("Function not found: {}",
+                                       lambda::function_arn(request_region(req, options_.region),
+                                                            lambda::kLocalAccount, name)));
+  return *fn;
+}
+
 void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
+  try {
+    dispatch(req, r);
+  } catch (...) {
+    answer_error(*r, std::current_exception());
+  }
+}
+
+void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   std::string_view path = req.path;
   if (!options_.token.empty()) {
     // Says whether the token was missing or wrong: the two have different fixes. A SigV4
@@ -403,102 +543,107 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     std::string_view sent = req.header("X-Fx-Token");
     if (sent.empty() && auth.starts_with("Bearer ")) sent = auth.substr(7);
     if (sent.empty())
-      return r->send(service_error(401, "UnrecognizedClientException",
-                                   "this fx emulator requires a token and the request has none"));
+      throw lambda::ApiError(401, "UnrecognizedClientException",
+                             "this fx emulator requires a token and the request has none");
     if (!same_secret(sent, options_.token))
-      return r->send(service_error(401, "UnrecognizedClientException",
-                                   "the token in the request is not this fx emulator's"));
+      throw lambda::ApiError(401, "UnrecognizedClientException",
+                             "the token in the request is not this fx emulator's");
   }
-  try {
-    // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
-    if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
-      return queues_.handle(req, std::move(r), url_);
-    if (path.starts_with("/2015-03-31/functions"))
-      return route_lambda(req, std::move(r), path.substr(21));
-    if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency")) {
-      std::string name = url_decode(path.substr(22, path.size() - 22 - 12));
-      auto ref = lambda::parse_function_ref(name);
-      return concurrency(ref ? ref->name : name, req, *r);
-    }
-    if (path.starts_with("/2017-03-31/tags/")) {
-      std::string arn = url_decode(path.substr(17));
-      auto ref = lambda::parse_function_ref(arn);
-      return tags(ref ? ref->name : arn, req, *r);
-    }
-    if (path.starts_with("/2018-10-31/layers/")) return route_layers(req, *r, path.substr(19));
-    if (path == "/_fx/v1/status") return fx_status(*r);
-    if (path == "/_fx/v1/logs") return fx_logs(req, std::move(r));
-    if (path == "/_fx/v1/reports") return fx_reports(req, *r);
-    if (path == "/_fx/v1/cost") return fx_cost(req, std::move(r));
-    if (path.starts_with("/_fx/v1/services/"))
+  // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
+  if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
+    return queues_.handle(req, r, url_);
+  if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
+  if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency") &&
+      path.size() > 22 + 12) {
+    auto ref = checked_function_ref(url_decode(path.substr(22, path.size() - 22 - 12)));
+    return concurrency(ref.name, req, *r);
+  }
+  if (path.starts_with("/2017-03-31/tags/")) {
+    // Tags take an ARN; the emulator also accepts a plain name.
+    auto ref = checked_function_ref(url_decode(path.substr(17)));
+    return tags(ref.name, req, *r);
+  }
+  if (path.starts_with("/2018-10-31/layers/")) return route_layers(req, r, path.substr(19));
+  if (path == "/_fx/v1/status") return fx_status(*r);
+  if (path == "/_fx/v1/logs") return fx_logs(req, r);
+  if (path == "/_fx/v1/reports") return fx_reports(req, *r);
+  if (path == "/_fx/v1/cost") return fx_cost(req, r);
+  if (path.starts_with("/_fx/v1/services/")) {
+    try {
       return fx_service(url_decode(path.substr(17)), req, *r);
-    if (path == "/_fx/v1/shutdown" && req.method == "POST") {
-      r->send(HttpResponse::json(200, R"({"stopping":true})"));
-      asio::post(io_, [this] { io_.stop(); });
-      return;
+    } catch (const json::exception& e) {
+      // fx deploy writes this document; anything else sending it is told what is wrong,
+      // without nlohmann's "[json.exception.type_error.302]" prefix.
+      std::string what = e.what();
+      if (auto end = what.find("] "); what.starts_with("[json.") && end != std::string::npos)
+        what = what.substr(end + 2);
+      throw lambda::ApiError(400, "InvalidParameterValueException",
+                             "the service's events document is not one fx deploy writes: " + what);
     }
-    if (path.starts_with("/_fx/v1/code/")) {
-      const auto* fn = pool_.find(url_decode(path.substr(13)));
-      if (!fn) return r->send(not_found(options_.region, path.substr(13)));
-      std::ifstream in(options_.home / "code" / (code_sha_hex(*fn) + ".zip"), std::ios::binary);
-      HttpResponse res;
-      res.set("Content-Type", "application/zip");
-      res.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      return r->send(std::move(res));
-    }
-    r->send(service_error(404, "UnknownOperationException",
-                          fmt::format("Unknown operation {} {}", req.method, req.path)));
-  } catch (const Error& e) {
-    r->send(service_error(400, "InvalidParameterValueException", e.what()));
-  } catch (const std::exception& e) {
-    r->send(service_error(500, "ServiceException", e.what()));
   }
+  if (path == "/_fx/v1/shutdown" && req.method == "POST") {
+    r->send(HttpResponse::json(200, R"({"stopping":true})"));
+    asio::post(io_, [this] { io_.stop(); });
+    return;
+  }
+  if (path.starts_with("/_fx/v1/code/") && req.method == "GET") return fx_code(path.substr(13), *r);
+  throw lambda::ApiError(404, "UnknownOperationException",
+                         fmt::format("Unknown operation {} {}", req.method, req.path));
 }
 
-void Emulator::route_lambda(HttpRequest& req, std::shared_ptr<Responder> r, std::string_view rest) {
-  const std::string region = request_region(req, options_.region);
+void Emulator::fx_code(std::string_view raw_name, Responder& r) {
+  auto ref = checked_function_ref(url_decode(raw_name));
+  const auto* fn = pool_.find(ref.name);
+  if (!fn)
+    throw lambda::ApiError(404, "ResourceNotFoundException", "Function not found: " + ref.name);
+  std::ifstream in(options_.home / "code" / (code_sha_hex(*fn) + ".zip"), std::ios::binary);
+  HttpResponse res;
+  res.set("Content-Type", "application/zip");
+  res.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  r.send(std::move(res));
+}
+
+void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& r,
+                            std::string_view rest) {
   if (rest.empty() || rest == "/") {
-    if (req.method == "POST") return create_function(req, *r);
+    if (req.method == "POST") return create_function(req, r);
     if (req.method == "GET") {
       json list = json::array();
       for (const auto* fn : pool_.functions())
         list.push_back(json::parse(lambda::to_json(fn->spec.config)));
       return r->send(HttpResponse::json(200, json{{"Functions", list}}.dump()));
     }
-    return r->send(service_error(405, "UnknownOperationException", "method not allowed"));
+    throw lambda::ApiError(405, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
   }
+  if (rest.front() != '/')
+    throw lambda::ApiError(404, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
   rest.remove_prefix(1);
   auto slash = rest.find('/');
-  std::string raw_name = url_decode(rest.substr(0, slash));
+  auto ref = checked_function_ref(url_decode(rest.substr(0, slash)));
   std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  auto ref = lambda::parse_function_ref(raw_name);
-  if (!ref)
-    return r->send(service_error(400, "ValidationException",
-                                 fmt::format("1 validation error detected: Value '{}' at "
-                                             "'functionName' failed to satisfy constraint",
-                                             raw_name)));
-  const auto* fn = pool_.find(ref->name);
-  if (!fn) return r->send(not_found(region, ref->name));
+  const auto& fn = existing(ref.name, req);
 
-  if (action == "invocations" && req.method == "POST") return invoke(ref->name, req, std::move(r));
+  if (action == "invocations" && req.method == "POST") return invoke(ref.name, req, r);
   if (action.empty() && req.method == "GET")
-    return r->send(HttpResponse::json(200, get_function_json(*fn).dump()));
+    return r->send(HttpResponse::json(200, get_function_json(fn).dump()));
   if (action == "configuration" && req.method == "GET")
-    return r->send(HttpResponse::json(200, lambda::to_json(fn->spec.config)));
+    return r->send(HttpResponse::json(200, lambda::to_json(fn.spec.config)));
   if (action == "configuration" && req.method == "PUT")
-    return update_configuration(ref->name, req, *r);
-  if (action == "code" && req.method == "PUT") return update_code(ref->name, req, *r);
+    return update_configuration(ref.name, req, r);
+  if (action == "code" && req.method == "PUT") return update_code(ref.name, req, r);
   if (action.empty() && req.method == "DELETE") {
-    pool_.remove(ref->name);
-    sha_by_function_.erase(ref->name);
-    sink_.delete_function(ref->name);
+    pool_.remove(ref.name);
+    sha_by_function_.erase(ref.name);
+    sink_.delete_function(ref.name);
     sink_.flush();
     HttpResponse res;
     res.status = 204;
     return r->send(std::move(res));
   }
-  r->send(service_error(404, "UnknownOperationException",
-                        fmt::format("Unknown operation {} {}", req.method, req.path)));
+  throw lambda::ApiError(404, "UnknownOperationException",
+                         fmt::format("Unknown operation {} {}", req.method, req.path));
 }
 
 json Emulator::get_function_json(const FunctionState& fn) {
@@ -514,172 +659,124 @@ json Emulator::get_function_json(const FunctionState& fn) {
 
 namespace {
 
-// Checks the configuration fields Lambda validates; throws fx::Error with Lambda's wording.
-void validate_config(const lambda::FunctionConfiguration& c) {
-  if (!is_supported_runtime(c.runtime))
-    throw Error(
-        fmt::format("Value {} at 'runtime' failed to satisfy constraint: the fx emulator runs "
-                    "python3.x, nodejsNN.x, provided, provided.al2 and provided.al2023",
-                    c.runtime));
-  if (c.memory_size < 128 || c.memory_size > 10240)
-    throw Error(
-        fmt::format("Value {} at 'memorySize' failed to satisfy constraint: Member must have value "
-                    "greater than or equal to 128 and less than or equal to 10240",
-                    c.memory_size));
-  if (c.ephemeral_storage_mb < 512 || c.ephemeral_storage_mb > 10240)
-    throw Error(fmt::format(
-        "Value {} at 'ephemeralStorage.size' failed to satisfy constraint: Member must have "
-        "value greater than or equal to 512 and less than or equal to 10240",
-        c.ephemeral_storage_mb));
-  if (c.timeout < 1 || c.timeout > 900)
-    throw Error(
-        fmt::format("Value {} at 'timeout' failed to satisfy constraint: Member must have value "
-                    "greater than or equal to 1 and less than or equal to 900",
-                    c.timeout));
-  if (c.handler.empty() && !c.runtime.starts_with("provided"))
-    throw Error("Handler is required for the " + c.runtime + " runtime");
-}
-
-// Applies the fields present in a Create/UpdateFunctionConfiguration body.
-void apply_config(lambda::FunctionConfiguration& c, const json& body) {
-  if (body.contains("Runtime")) c.runtime = body["Runtime"].get<std::string>();
-  if (body.contains("Handler")) c.handler = body["Handler"].get<std::string>();
-  if (body.contains("Role")) c.role = body["Role"].get<std::string>();
-  if (body.contains("Description")) c.description = body["Description"].get<std::string>();
-  if (body.contains("Timeout")) c.timeout = body["Timeout"].get<int>();
-  if (body.contains("MemorySize")) c.memory_size = body["MemorySize"].get<int>();
-  if (body.contains("EphemeralStorage") && body["EphemeralStorage"].is_object())
-    c.ephemeral_storage_mb = body["EphemeralStorage"].value("Size", 512);
-  if (body.contains("Architectures"))
-    c.architectures = body["Architectures"].get<std::vector<std::string>>();
-  if (body.contains("Layers") && body["Layers"].is_array()) {
-    c.layers.clear();
-    for (const auto& l : body["Layers"])
-      if (l.is_string()) c.layers.push_back(l.get<std::string>());
-  }
-  if (body.contains("Environment")) {
-    c.environment.clear();
-    const auto& vars = body["Environment"].value("Variables", json::object());
-    for (auto& [k, v] : vars.items())
-      c.environment[k] = v.is_string() ? v.get<std::string>() : v.dump();
-  }
-}
-
-// A Tags object as CreateFunction and TagResource take it; throws fx::Error with Lambda's
-// constraints when a tag breaks one.
-std::map<std::string, std::string> tags_from_json(const json& tags) {
-  if (!tags.is_object()) throw Error("Tags must be an object of strings");
-  std::map<std::string, std::string> out;
-  for (const auto& [key, value] : tags.items()) {
-    if (!value.is_string()) throw Error(fmt::format("the value of tag '{}' must be a string", key));
-    if (key.empty() || key.size() > 128 || key.starts_with("aws:"))
-      throw Error(
-          fmt::format("invalid tag key '{}': 1 to 128 characters, not starting with aws:", key));
-    if (value.get<std::string>().size() > 256)
-      throw Error(fmt::format("the value of tag '{}' is over 256 characters", key));
-    out[key] = value.get<std::string>();
-  }
-  return out;
-}
-
-json parse_body(const HttpRequest& req) {
-  json body = json::parse(req.body, nullptr, false);
-  if (!body.is_object())
-    throw Error("Could not parse request body into json: the body is not a JSON object");
-  return body;
-}
+// What the code worker hands back: the stored code and the function's layers merged.
+struct UnpackedCode {
+  StoredCode code;
+  fs::path opt_dir;
+};
 
 }  // namespace
 
-void Emulator::create_function(HttpRequest& req, Responder& r) {
-  json body = parse_body(req);
-  std::string raw_name = body.value("FunctionName", "");
-  auto ref = lambda::parse_function_ref(raw_name);
-  if (!ref)
-    return r.send(service_error(400, "ValidationException",
-                                fmt::format("invalid FunctionName '{}'", raw_name)));
-  if (pool_.find(ref->name))
-    return r.send(
-        service_error(409, "ResourceConflictException", "Function already exist: " + ref->name));
-  if (body.value("PackageType", "Zip") != "Zip")
-    return r.send(
-        service_error(400, "InvalidParameterValueException",
-                      "the fx emulator runs zip functions; container images are not supported"));
-  const json& code = body.value("Code", json::object());
-  if (!code.contains("ZipFile"))
-    return r.send(service_error(
-        400, "InvalidParameterValueException",
-        "the fx emulator takes code as Code.ZipFile; S3 locations are not supported"));
-  FunctionSpec spec;
-  spec.region = request_region(req, options_.region);
-  auto& c = spec.config;
-  c.function_name = ref->name;
-  c.function_arn = lambda::function_arn(spec.region, lambda::kLocalAccount, ref->name);
+void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder>& r) {
+  auto request = std::make_shared<CreateFunctionRequest>(parse_create_function(req.body));
+  req.body.clear();
+  auto ref = checked_function_ref(request->function_name);
+  if (pool_.find(ref.name))
+    throw lambda::ApiError(409, "ResourceConflictException", "Function already exist: " + ref.name);
+  auto spec = std::make_shared<FunctionSpec>();
+  spec->region = request_region(req, options_.region);
+  auto& c = spec->config;
+  c.function_name = ref.name;
+  c.function_arn = lambda::function_arn(spec->region, lambda::kLocalAccount, ref.name);
+  // The emulator runs no IAM: a function without a role gets one that names the emulator.
   c.role = fmt::format("arn:aws:iam::{}:role/fx-local", lambda::kLocalAccount);
-  apply_config(c, body);
-  validate_config(c);
-  if (body.contains("Tags")) c.tags = tags_from_json(body["Tags"]);
-  auto stored = code_.put(util::base64_decode(code["ZipFile"].get<std::string>()));
-  c.code_sha256 = stored.code_sha256;
-  c.code_size = stored.size;
-  c.last_modified = lambda_timestamp();
-  c.revision_id = new_request_id();
-  spec.code_dir = stored.dir;
-  spec.opt_dir = opt_dir(c.layers);
-  if (!c.runtime.starts_with("provided")) {
-    const auto& resolved = runtimes_.resolve(c.runtime);
-    if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
-    if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
-  }
-  std::string out = lambda::to_json(c);
-  save(spec, stored.sha256_hex);
-  pool_.deploy(std::move(spec));
-  r.send(HttpResponse::json(201, std::move(out)));
+  apply_config(c, request->config);
+  c.tags = request->tags;
+  auto layers = layer_codes(c.layers);
+  off_io_thread<UnpackedCode>(
+      r,
+      [this, request, layers] {
+        UnpackedCode out;
+        out.code = code_.put(request->zip_file);
+        out.opt_dir = merge_layers(options_.home, layers);
+        return out;
+      },
+      [this, r, spec](UnpackedCode& unpacked) {
+        auto& c = spec->config;
+        // Another CreateFunction of the same name may have finished while this one unpacked.
+        if (pool_.find(c.function_name))
+          throw lambda::ApiError(409, "ResourceConflictException",
+                                 "Function already exist: " + c.function_name);
+        c.code_sha256 = unpacked.code.code_sha256;
+        c.code_size = unpacked.code.size;
+        c.last_modified = lambda_timestamp();
+        c.revision_id = new_request_id();
+        spec->code_dir = unpacked.code.dir;
+        spec->opt_dir = unpacked.opt_dir;
+        if (!c.runtime.starts_with("provided")) {
+          const auto& resolved = runtimes_.resolve(c.runtime);
+          if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
+          if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
+        }
+        std::string out = lambda::to_json(c);
+        save(*spec, unpacked.code.sha256_hex);
+        pool_.deploy(std::move(*spec));
+        r->send(HttpResponse::json(201, std::move(out)));
+      });
 }
 
-void Emulator::update_code(const std::string& name, HttpRequest& req, Responder& r) {
-  json body = parse_body(req);
-  if (!body.contains("ZipFile"))
-    return r.send(service_error(400, "InvalidParameterValueException",
-                                "the fx emulator takes code as ZipFile"));
-  FunctionSpec spec = pool_.find(name)->spec;
-  auto stored = code_.put(util::base64_decode(body["ZipFile"].get<std::string>()));
-  spec.config.code_sha256 = stored.code_sha256;
-  spec.config.code_size = stored.size;
-  spec.config.last_modified = lambda_timestamp();
-  spec.config.revision_id = new_request_id();
-  spec.config.warnings.clear();
-  spec.code_dir = stored.dir;
-  std::string out = lambda::to_json(spec.config);
-  save(spec, stored.sha256_hex);
-  pool_.deploy(std::move(spec));
-  r.send(HttpResponse::json(200, std::move(out)));
+void Emulator::update_code(const std::string& name, HttpRequest& req,
+                           const std::shared_ptr<Responder>& r) {
+  auto zip = std::make_shared<std::string>(parse_update_code(req.body));
+  req.body.clear();
+  off_io_thread<StoredCode>(
+      r, [this, zip] { return code_.put(*zip); },
+      [this, r, name, req_region = request_region(req, options_.region)](StoredCode& stored) {
+        const auto* fn = pool_.find(name);
+        if (!fn)  // deleted while its new code unpacked
+          throw lambda::ApiError(404, "ResourceNotFoundException",
+                                 "Function not found: " +
+                                     lambda::function_arn(req_region, lambda::kLocalAccount, name));
+        FunctionSpec spec = fn->spec;
+        spec.config.code_sha256 = stored.code_sha256;
+        spec.config.code_size = stored.size;
+        spec.config.last_modified = lambda_timestamp();
+        spec.config.revision_id = new_request_id();
+        spec.config.warnings.clear();
+        spec.code_dir = stored.dir;
+        std::string out = lambda::to_json(spec.config);
+        save(spec, stored.sha256_hex);
+        pool_.deploy(std::move(spec));
+        r->send(HttpResponse::json(200, std::move(out)));
+      });
 }
 
-void Emulator::update_configuration(const std::string& name, HttpRequest& req, Responder& r) {
-  json body = parse_body(req);
-  const auto* fn = pool_.find(name);
-  FunctionSpec spec = fn->spec;
-  apply_config(spec.config, body);
-  validate_config(spec.config);
-  spec.opt_dir = opt_dir(spec.config.layers);
-  spec.config.last_modified = lambda_timestamp();
-  spec.config.revision_id = new_request_id();
-  spec.config.warnings.clear();
-  if (!spec.config.runtime.starts_with("provided")) {
-    const auto& resolved = runtimes_.resolve(spec.config.runtime);
-    if (!resolved.warning.empty()) spec.config.warnings.push_back(resolved.warning);
-  }
-  std::string out = lambda::to_json(spec.config);
-  save(spec, code_sha_hex(*fn));
-  pool_.deploy(std::move(spec));
-  r.send(HttpResponse::json(200, std::move(out)));
+void Emulator::update_configuration(const std::string& name, HttpRequest& req,
+                                    const std::shared_ptr<Responder>& r) {
+  auto fields = parse_update_configuration(req.body);
+  auto spec = std::make_shared<FunctionSpec>(existing(name, req).spec);
+  apply_config(spec->config, fields);
+  auto layers = layer_codes(spec->config.layers);
+  off_io_thread<fs::path>(
+      r, [this, layers] { return merge_layers(options_.home, layers); },
+      [this, r, spec, name](fs::path& opt_dir) {
+        const auto* fn = pool_.find(name);
+        if (!fn)
+          throw lambda::ApiError(404, "ResourceNotFoundException", "Function not found: " + name);
+        // Code deployed meanwhile stays: only the configuration changes here.
+        spec->code_dir = fn->spec.code_dir;
+        spec->config.code_sha256 = fn->spec.config.code_sha256;
+        spec->config.code_size = fn->spec.config.code_size;
+        spec->config.tags = fn->spec.config.tags;
+        spec->config.reserved_concurrency = fn->spec.config.reserved_concurrency;
+        spec->opt_dir = opt_dir;
+        spec->config.last_modified = lambda_timestamp();
+        spec->config.revision_id = new_request_id();
+        spec->config.warnings.clear();
+        if (!spec->config.runtime.starts_with("provided")) {
+          const auto& resolved = runtimes_.resolve(spec->config.runtime);
+          if (!resolved.warning.empty()) spec->config.warnings.push_back(resolved.warning);
+        }
+        std::string out = lambda::to_json(spec->config);
+        save(*spec, code_sha_hex(*fn));
+        pool_.deploy(std::move(*spec));
+        r->send(HttpResponse::json(200, std::move(out)));
+      });
 }
 
 void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder& r) {
-  const auto* fn = pool_.find(name);
-  if (!fn) return r.send(not_found(request_region(req, options_.region), name));
-  FunctionSpec spec = fn->spec;
+  const auto& fn = existing(name, req);
+  FunctionSpec spec = fn.spec;
   if (req.method == "GET") {
     json j = json::object();
     if (spec.config.reserved_concurrency)
@@ -687,14 +784,14 @@ void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder&
     return r.send(HttpResponse::json(200, j.dump()));
   }
   if (req.method == "PUT") {
-    json body = parse_body(req);
-    int n = body.value("ReservedConcurrentExecutions", -1);
-    if (n < 0) throw Error("ReservedConcurrentExecutions must be a number >= 0");
-    spec.config.reserved_concurrency = n;
+    spec.config.reserved_concurrency = parse_put_concurrency(req.body);
   } else if (req.method == "DELETE") {
     spec.config.reserved_concurrency.reset();
+  } else {
+    throw lambda::ApiError(405, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
   }
-  save(spec, code_sha_hex(*fn));
+  save(spec, code_sha_hex(fn));
   pool_.deploy(std::move(spec));
   if (req.method == "DELETE") {
     HttpResponse res;
@@ -708,45 +805,56 @@ void Emulator::concurrency(const std::string& name, HttpRequest& req, Responder&
 
 // ListTags, TagResource and UntagResource on /2017-03-31/tags/ARN.
 void Emulator::tags(const std::string& name, HttpRequest& req, Responder& r) {
-  const auto* fn = pool_.find(name);
-  if (!fn) return r.send(not_found(request_region(req, options_.region), name));
+  const auto& fn = existing(name, req);
   if (req.method == "GET")
-    return r.send(HttpResponse::json(200, json{{"Tags", fn->spec.config.tags}}.dump()));
-  auto tags = fn->spec.config.tags;
+    return r.send(HttpResponse::json(200, json{{"Tags", fn.spec.config.tags}}.dump()));
+  auto tags = fn.spec.config.tags;
   if (req.method == "POST") {
-    for (auto& [key, value] : tags_from_json(parse_body(req).value("Tags", json())))
-      tags[key] = std::move(value);
+    for (auto& [key, value] : parse_tag_resource(req.body)) tags[key] = std::move(value);
+    if (tags.size() > 50)
+      throw lambda::ApiError(400, "InvalidParameterValueException",
+                             "A function can have at most 50 tags");
   } else if (req.method == "DELETE") {
     for (const auto& key : req.query_params("tagKeys")) tags.erase(key);
   } else {
-    return r.send(service_error(405, "UnknownOperationException", "method not allowed"));
+    throw lambda::ApiError(405, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
   }
-  FunctionSpec spec = fn->spec;
+  FunctionSpec spec = fn.spec;
   spec.config.tags = tags;
-  save(spec, code_sha_hex(*fn));
+  save(spec, code_sha_hex(fn));
   pool_.set_tags(name, std::move(tags));
   HttpResponse res;
   res.status = 204;
   r.send(std::move(res));
 }
 
-void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr<Responder> r) {
+void Emulator::invoke(const std::string& name, HttpRequest& req,
+                      const std::shared_ptr<Responder>& r) {
   std::string type(req.header("X-Amz-Invocation-Type"));
   if (type.empty()) type = "RequestResponse";
   if (type != "RequestResponse" && type != "Event" && type != "DryRun")
-    return r->send(service_error(400, "InvalidParameterValueException",
-                                 "X-Amz-Invocation-Type must be RequestResponse, Event or DryRun"));
+    throw lambda::ApiError(
+        400, "InvalidParameterValueException",
+        fmt::format("1 validation error detected: Value '{}' at 'invocationType' failed to "
+                    "satisfy constraint: Member must satisfy enum value set: [Event, "
+                    "RequestResponse, DryRun]",
+                    type.substr(0, 64)));
+  if (auto log_type = req.header("X-Amz-Log-Type");
+      !log_type.empty() && log_type != "None" && log_type != "Tail")
+    throw lambda::ApiError(
+        400, "InvalidParameterValueException",
+        fmt::format("1 validation error detected: Value '{}' at 'logType' failed to satisfy "
+                    "constraint: Member must satisfy enum value set: [None, Tail]",
+                    log_type.substr(0, 64)));
   bool async = type == "Event";
   if (req.body.size() > (async ? kAsyncPayloadLimit : kSyncPayloadLimit))
-    return r->send(service_error(
-        413, "RequestTooLargeException",
-        fmt::format("Request must be smaller than {} bytes for the InvokeFunction operation",
-                    async ? 262144 * 4 : 6291456)));
+    throw request_too_large(async ? kAsyncPayloadLimit : kSyncPayloadLimit, "InvokeFunction");
   std::string payload = req.body.empty() ? "{}" : std::move(req.body);
   if (!json::accept(payload))
-    return r->send(
-        service_error(400, "InvalidRequestContentException",
-                      "Could not parse request body into json: the payload is not valid JSON"));
+    throw lambda::ApiError(
+        400, "InvalidRequestContentException",
+        "Could not parse request body into json: the payload is not valid JSON (or not UTF-8)");
   if (type == "DryRun") {
     HttpResponse res;
     res.status = 204;
@@ -757,21 +865,23 @@ void Emulator::invoke(const std::string& name, HttpRequest& req, std::shared_ptr
   inv->payload = std::move(payload);
   inv->async = async;
   if (auto cc = req.header("X-Amz-Client-Context"); !cc.empty()) {
+    // Lambda's limit on the client context is 3583 bytes of base64.
+    if (cc.size() > 3583)
+      throw lambda::ApiError(400, "InvalidParameterValueException",
+                             "Client context must be 3583 bytes or less");
     try {
       inv->client_context = util::base64_decode(cc);
     } catch (const Error&) {
-      return r->send(service_error(400, "InvalidParameterValueException",
-                                   "X-Amz-Client-Context is not valid base64"));
+      throw lambda::ApiError(400, "InvalidRequestContentException",
+                             "X-Amz-Client-Context is not valid base64");
     }
+    if (!json::accept(inv->client_context))
+      throw lambda::ApiError(400, "InvalidRequestContentException",
+                             "Client context must be a valid JSON object, base64-encoded");
   }
   if (async) {
-    if (!pool_.find(name)) return r->send(not_found(options_.region, name));
     // Stored before the 202: an accepted event survives a crash of the emulator.
-    try {
-      events_.submit_async(name, std::move(inv->payload), inv->request_id);
-    } catch (const std::exception& e) {
-      return r->send(service_error(500, "ServiceException", e.what()));
-    }
+    events_.submit_async(name, std::move(inv->payload), inv->request_id);
     HttpResponse res;
     res.status = 202;
     res.set("x-amzn-RequestId", inv->request_id);
@@ -881,10 +991,16 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
   }
   if (req.method != "PUT")
     return r.send(service_error(405, "MethodNotAllowedException", "PUT or DELETE a service"));
+  if (name.empty() || name.size() > 128 || name.find('/') != std::string::npos)
+    throw lambda::ApiError(400, "InvalidParameterValueException",
+                           "a service name has 1 to 128 characters and no '/'");
   auto events = json::parse(req.body, nullptr, false);
   if (!events.is_object())
     return r.send(service_error(400, "InvalidParameterValueException",
                                 "the service's events must be a JSON object"));
+  if (events.contains("schedules") && !events["schedules"].is_array())
+    return r.send(service_error(400, "InvalidParameterValueException",
+                                "the service's schedules must be a JSON array"));
   // A rate schedule counts from when its rule was created: keep the anchors of rules that
   // were already here, so a redeploy does not move their firing times.
   std::map<std::string, std::int64_t> anchors;
@@ -913,8 +1029,23 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
   std::vector<std::string> warnings;
   try {
     warnings = apply_service(name, events);
-  } catch (const std::exception& e) {
-    return r.send(service_error(400, "InvalidParameterValueException", e.what()));
+  } catch (...) {
+    // All or nothing: the service's event sources go back to what they were.
+    std::string previous;
+    for (auto& [stored_name, text] : sink_.reader().services())
+      if (stored_name == name) previous = text;
+    try {
+      if (previous.empty()) {
+        events_.remove_service(name);
+        gateway_.remove_service(name);
+        queues_.remove_service(name);
+      } else {
+        apply_service(name, json::parse(previous));
+      }
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "fx emulator: cannot restore the events of {}: {}\n", name, e.what());
+    }
+    throw;
   }
   sink_.reader().put_service(name, events.dump());
   r.send(HttpResponse::json(200, json{{"service", name},
@@ -932,6 +1063,7 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
     s.function = sc.at("function").get<std::string>();
     s.rule = sc.value("rule", s.function);
     s.expression = sc.at("expression").get<std::string>();
+    events::Schedule::parse(s.expression);  // a bad one is the request's 400, not a log line
     s.enabled = sc.value("enabled", true);
     if (sc.contains("input") && !sc["input"].is_null())
       s.target.input =
@@ -1003,10 +1135,20 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
   int concurrency = events.contains("concurrency") && events["concurrency"].is_number_integer()
                         ? events["concurrency"].get<int>()
                         : 0;
+  std::map<std::string, int> retention;
+  if (events.contains("log_retention")) {
+    for (const auto& [function, days] : events["log_retention"].items())
+      if (days.is_number_integer() && days.get<int>() > 0) retention[function] = days.get<int>();
+  }
   for (const auto& f : events.value("functions", std::vector<std::string>{})) {
     pool_.set_idle_timeout(f, idle_ms);
     pool_.set_default_concurrency(f, concurrency);
+    if (auto it = retention.find(f); it != retention.end())
+      retention_days_[f] = it->second;
+    else
+      retention_days_.erase(f);
   }
+  if (!retention.empty()) prune_logs();
   // After the functions' own deploys (fx deploy PUTs the service last), so the provisioned
   // instances start on the new code.
   for (const auto& f : events.value("functions", std::vector<std::string>{})) {
@@ -1016,22 +1158,36 @@ std::vector<std::string> Emulator::apply_service(const std::string& name, const 
   return warnings;
 }
 
-void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
+void Emulator::prune_logs() {
+  const double speed = clock_speed();
+  const std::int64_t now = util::now_ms();
+  for (const auto& [function, days] : retention_days_)
+    sink_.prune(function, now - static_cast<std::int64_t>(days * 86'400'000.0 / speed));
+  if (!prune_timer_) prune_timer_ = std::make_unique<asio::steady_timer>(io_);
+  prune_timer_->expires_after(std::chrono::milliseconds(
+      std::max<std::int64_t>(50, static_cast<std::int64_t>(3'600'000.0 / speed))));
+  prune_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !retention_days_.empty()) prune_logs();
+  });
+}
+
+void Emulator::fx_logs(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   store::LogQuery q;
   q.function = req.query_param("function");
-  auto num = [&](std::string_view key) -> std::int64_t {
-    std::string v = req.query_param(key);
-    try {
-      return v.empty() ? 0 : std::stoll(v);
-    } catch (...) {
-      throw Error(fmt::format("query parameter {} must be a number, got '{}'", key, v));
-    }
-  };
-  q.after_id = num("after");
-  q.since_ms = num("since");
+  q.after_id = query_number(req, "after");
+  q.since_ms = query_number(req, "since");
   q.filter = req.query_param("filter");
-  q.tail = num("tail");
-  std::int64_t wait_s = std::min<std::int64_t>(num("wait"), 60);
+  q.tail = query_number(req, "tail");
+  std::int64_t wait_s = std::min<std::int64_t>(query_number(req, "wait"), 60);
+  // A function that is not deployed and never logged is a mistake in its name (CloudWatch:
+  // the log group does not exist); one deleted since keeps its lines.
+  if (!q.function.empty() && !pool_.find(q.function)) {
+    sink_.flush();
+    store::LogQuery any;
+    any.function = q.function;
+    any.tail = 1;
+    if (sink_.reader().logs(any).empty()) existing(q.function, req);
+  }
 
   bool with_usage = req.query_param("usage") == "1";
   auto answer = [this, q, with_usage](Responder& responder) {
@@ -1056,7 +1212,9 @@ void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
       }
       arr.push_back(std::move(line));
     }
-    responder.send(HttpResponse::json(200, json{{"lines", arr}, {"last_id", last}}.dump()));
+    // Functions print what they like; bytes that are not UTF-8 become U+FFFD on the way out.
+    responder.send(HttpResponse::json(200, json{{"lines", arr}, {"last_id", last}}.dump(
+                                               -1, ' ', false, json::error_handler_t::replace)));
     return !lines.empty();
   };
   if (wait_s <= 0 || q.tail > 0) {
@@ -1086,10 +1244,9 @@ void Emulator::fx_logs(HttpRequest& req, std::shared_ptr<Responder> r) {
 }
 
 void Emulator::fx_reports(HttpRequest& req, Responder& r) {
+  std::int64_t since = query_number(req, "since");
   sink_.flush();
-  std::string since = req.query_param("since");
-  auto records =
-      sink_.reader().reports(req.query_param("function"), since.empty() ? 0 : std::stoll(since));
+  auto records = sink_.reader().reports(req.query_param("function"), since);
   json arr = json::array();
   for (auto& rec : records) {
     json j = {{"request_id", rec.request_id},
@@ -1109,7 +1266,7 @@ void Emulator::fx_reports(HttpRequest& req, Responder& r) {
   r.send(HttpResponse::json(200, json{{"reports", arr}}.dump()));
 }
 
-void Emulator::fx_cost(HttpRequest& req, std::shared_ptr<Responder> r) {
+void Emulator::fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (req.method != "POST")
     return r->send(service_error(405, "MethodNotAllowedException", "POST a cost request"));
   usage::PriceTable prices;
@@ -1210,7 +1367,22 @@ void run_emulator(const EmulatorOptions& options) {
   write_ready(options.ready_fd, "ready " + emulator->url());
   if (options.ready_fd >= 0) ::close(options.ready_fd);
 
-  io.run();
+  // Every handler answers its own errors (Emulator::route); this is the net under that net.
+  // An exception that still escapes a handler is a bug, but it must not take every running
+  // function and every client down with it: log it and go on serving. The request it came
+  // from is answered by its responder's destructor (a 500).
+  while (true) {
+    try {
+      io.run();
+      break;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "fx emulator: internal error (a bug in fx), still serving: {}\n",
+                 e.what());
+    } catch (...) {
+      fmt::print(stderr, "fx emulator: internal error (a bug in fx), still serving\n");
+    }
+    std::fflush(stderr);
+  }
 
   emulator->close();
   emulator->pool().shutdown();

@@ -232,8 +232,8 @@ struct EventSources::Impl {
                   {"approximateInvokeCount", a.attempts}}},
                 {"requestPayload", parse(a.payload)},
                 {"responseContext", response},
-                {"responsePayload", parse(r.body)}}
-        .dump();
+                {"responsePayload", parse(r.body)}}  // A function's response need not be UTF-8.
+        .dump(-1, ' ', false, json::error_handler_t::replace);
   }
 };
 

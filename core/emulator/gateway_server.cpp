@@ -56,10 +56,23 @@ struct GatewayServer::Impl {
         sink(sink),
         server(
             io,
-            [this](HttpRequest& req, std::shared_ptr<Responder> r) { handle(req, std::move(r)); },
+            [this](HttpRequest& req, std::shared_ptr<Responder> r) {
+              // Whatever goes wrong answers the client as API Gateway would, and is logged.
+              try {
+                handle(req, r);
+              } catch (const std::exception& e) {
+                fmt::print(stderr, "fx gateway: internal error (a bug in fx): {} {}: {}\n",
+                           req.method, req.path.substr(0, 200), e.what());
+                if (!r->sent()) {
+                  HttpResponse res =
+                      HttpResponse::json(500, R"({"message":"Internal server error"})");
+                  r->send(std::move(res));
+                }
+              }
+            },
             kReadLimit) {}
 
-  void handle(HttpRequest& req, std::shared_ptr<Responder> r) {
+  void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     // The first service whose routes match; a path some service serves with other methods
     // is a 405 unless another matches outright.
     // (A match's route pointer stays valid: tables change only between requests.)

@@ -14,7 +14,9 @@ namespace {
 constexpr std::size_t kFullBatch = 512;  // lines that make the writer commit at once
 }  // namespace
 
-LogSink::LogSink(const std::filesystem::path& db_path) : reader_(db_path), path_(db_path) {
+LogSink::LogSink(const std::filesystem::path& db_path,
+                 std::function<void(std::function<void()>)> post)
+    : reader_(db_path), path_(db_path), post_(std::move(post)) {
   next_id_ = reader_.max_log_id() + 1;
   writer_ = std::thread([this] { run(); });
 }
@@ -56,6 +58,22 @@ void LogSink::delete_function(std::string name) {
 }
 void LogSink::put_layer(store::StoredLayer layer) {
   enqueue(std::move(layer));
+}
+void LogSink::prune(std::string function, std::int64_t before_ms) {
+  enqueue(Prune{std::move(function), before_ms});
+}
+
+void LogSink::after_commit(std::function<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (committed_count_ < queued_) {
+      acks_.push_back({queued_, std::move(done)});
+      // The writer may be gathering a batch: someone now waits on it.
+      if (acks_.size() == 1) wake_writer_.notify_one();
+      return;
+    }
+  }
+  done();  // nothing pending: already durable
 }
 
 void LogSink::enqueue(Op op) {
@@ -108,12 +126,15 @@ void LogSink::run() {
       // Gather for a moment: one commit per burst instead of one per invocation halves the
       // CPU the writer takes from the instances on a small machine. A reader that needs the
       // lines now (flush) cuts the wait short.
+      // A caller waiting for its answer (after_commit) cuts it short too: its latency is
+      // the commit's, and what arrives meanwhile rides in the next batch.
       wake_writer_.wait_for(lock, std::chrono::milliseconds(2), [&] {
-        return stopping_ || flushing_ > 0 || queue_.size() >= kFullBatch;
+        return stopping_ || flushing_ > 0 || !acks_.empty() || queue_.size() >= kFullBatch;
       });
       batch.swap(queue_);
     }
     // One transaction per batch: under load many lines share one commit.
+    std::vector<Prune> more;
     try {
       db.begin();
       for (auto& op : batch) {
@@ -125,7 +146,11 @@ void LogSink::run() {
           db.put_function(*f);
         else if (auto* layer = std::get_if<store::StoredLayer>(&op))
           db.put_layer(*layer);
-        else
+        else if (auto* prune = std::get_if<Prune>(&op)) {
+          // A few thousand rows per transaction, so that pruning a large log never holds
+          // back the answers waiting on this batch: the rest goes in the next one.
+          if (db.prune(prune->function, prune->before_ms) >= 5000) more.push_back(*prune);
+        } else
           db.delete_function(std::get<std::string>(op));
       }
       db.commit();
@@ -133,12 +158,26 @@ void LogSink::run() {
       // The daemon's stderr is its log file: the one place left to say it.
       fmt::print(stderr, "fx emulator: cannot write to the state store: {}\n", e.what());
     }
+    std::vector<std::function<void()>> ready;
     {
       std::lock_guard lock(mutex_);
+      for (auto& p : more) {
+        queue_.push_back(std::move(p));
+        ++queued_;
+      }
       committed_count_ += batch.size();
+      while (!acks_.empty() && acks_.front().after <= committed_count_) {
+        ready.push_back(std::move(acks_.front().done));
+        acks_.pop_front();
+      }
     }
     batch.clear();
     committed_.notify_all();
+    // One hop to the I/O thread for the whole batch's answers.
+    if (!ready.empty())
+      post_([ready = std::move(ready)]() mutable {
+        for (auto& done : ready) done();
+      });
   }
 }
 

@@ -1,6 +1,9 @@
 // Where the emulator's records go: log lines, REPORT records and function rows are queued
-// to a writer thread that commits them to SQLite in batches, so an invocation never waits
-// on the disk. Followers (`fx logs -f`) are woken the moment a line of theirs arrives.
+// to a writer thread that commits them to SQLite in batches (group commit: what arrives
+// while one batch commits goes in the next). Nothing acknowledged is lost: an invocation's
+// answer leaves only once its lines and its usage record are committed (after_commit), so a
+// kill -9 of the emulator loses no line of a call whose caller got an answer. Followers
+// (`fx logs -f`) are woken the moment a line of theirs arrives.
 #pragma once
 
 #include <condition_variable>
@@ -20,7 +23,8 @@ namespace fx::emulator {
 
 class LogSink {
  public:
-  explicit LogSink(const std::filesystem::path& db_path);
+  // `post` runs a callback on the I/O thread (after_commit's callbacks run there).
+  LogSink(const std::filesystem::path& db_path, std::function<void(std::function<void()>)> post);
   ~LogSink();  // commits everything queued, then stops the writer
 
   // Queues a line and returns its id. Called on the I/O thread.
@@ -33,6 +37,12 @@ class LogSink {
 
   // Blocks until everything queued so far is committed.
   void flush();
+  // Calls `done` on the I/O thread once everything queued so far is committed, without
+  // blocking: how an invocation's answer waits for its records.
+  void after_commit(std::function<void()> done);
+  // Deletes the log lines and usage records of `function` older than `before_ms` (its log
+  // retention), in the writer's next batch.
+  void prune(std::string function, std::int64_t before_ms);
 
   // Calls `wake` (once) when a line of `function` (or any, when empty) is emitted.
   // Returns a handle for cancel().
@@ -47,13 +57,23 @@ class LogSink {
     usage::ReportRecord record;
     std::optional<std::int64_t> report_line;
   };
-  using Op =
-      std::variant<store::LogLine, Usage, store::StoredFunction, std::string, store::StoredLayer>;
+  struct Prune {
+    std::string function;
+    std::int64_t before_ms = 0;
+  };
+  using Op = std::variant<store::LogLine, Usage, store::StoredFunction, std::string,
+                          store::StoredLayer, Prune>;
+  struct Ack {
+    std::uint64_t after = 0;  // run once this many ops are committed
+    std::function<void()> done;
+  };
   void enqueue(Op op);
   void run();
 
   store::Store reader_;
   std::filesystem::path path_;
+  std::function<void(std::function<void()>)> post_;
+  std::deque<Ack> acks_;  // in order of `after`
   std::mutex mutex_;
   std::condition_variable wake_writer_, committed_;
   std::deque<Op> queue_;

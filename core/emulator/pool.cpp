@@ -33,6 +33,12 @@ constexpr std::size_t kMaxResponseBytes = 6'291'556;
 // Lambda's 413 and its invocation fails cleanly, instead of a dropped connection.
 constexpr std::size_t kRuntimeBodyLimit = 64 * 1024 * 1024;
 constexpr std::size_t kLogTailBytes = 4096;
+// CloudWatch Logs' limit on one log event: a longer line is cut there, and marked.
+constexpr std::size_t kMaxLogLineBytes = 256 * 1024;
+// What one invocation (or one instance's init) may write to its log. Lambda sets no such
+// limit, but each line costs the store: a function printing in a loop must not fill the disk.
+// Past it, lines are read and dropped, and one line says how much went.
+constexpr std::size_t kMaxInvocationLogBytes = 10 * 1024 * 1024;
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
 
 // Whole MB, rounded up: Max Memory Used as Lambda's REPORT line gives it.
@@ -52,7 +58,9 @@ std::string random_hex(int digits) {
 }
 
 std::string runtime_error_json(std::string_view message, std::string_view type) {
-  return json{{"errorMessage", message}, {"errorType", type}}.dump();
+  // What a runtime sends need not be UTF-8: replace what is not rather than throw.
+  return json{{"errorMessage", message}, {"errorType", type}}.dump(-1, ' ', false,
+                                                                   json::error_handler_t::replace);
 }
 
 std::string tail_of(const std::string& log) {
@@ -279,7 +287,7 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
                   {"Reason", "ReservedFunctionConcurrentInvocationLimitExceeded"}}
                  .dump();
     r.request_id = inv->request_id;
-    return inv->done(std::move(r));
+    return answer(std::move(inv), std::move(r));
   }
   fn.pending.push_back(std::move(inv));
   dispatch(fn);
@@ -387,7 +395,15 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
               403, runtime_error_json("instance stopped", "InvalidStateTransition")));
           return;
         }
-        handle_runtime_api(self, req, std::move(r));
+        try {
+          handle_runtime_api(self, req, r);
+        } catch (const std::exception& e) {
+          fmt::print(stderr, "fx emulator: Runtime API internal error (a bug in fx): {}\n",
+                     e.what());
+          if (!r->sent())
+            r->send(
+                HttpResponse::json(500, runtime_error_json("internal error", "ServiceException")));
+        }
       },
       kRuntimeBodyLimit);
   inst->runtime_api->hold_pipelined_answers(true);
@@ -637,6 +653,8 @@ void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
   inst.current = inv;
   inv->start_ms = util::now_ms();
   if (!inst.served_any) inv->log += inst.init_log;
+  note_dropped_output(inst, nullptr);  // what the last window dropped after its END
+  inst.window_log_bytes = inst.window_dropped_bytes = 0;
   log(&inst, inv.get(), cfg.function_name,
       fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
   // Between two invocations the instance only waits in /next: the CPU time read when the
@@ -707,6 +725,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   if (fn && outcome == "timeout") ++fn->timeouts;
   if (fn && outcome == "oom") ++fn->out_of_memory;
 
+  note_dropped_output(inst, inv.get());
   log(&inst, inv.get(), name, fmt::format("END RequestId: {}", inv->request_id));
   sink_.report(rec, log(&inst, inv.get(), name, usage::format_report_line(rec)));
 
@@ -715,8 +734,15 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   result.body = std::move(body);
   result.log_tail = tail_of(inv->log);
   result.request_id = inv->request_id;
-  inv->done(std::move(result));
+  answer(std::move(inv), std::move(result));
   if (inst.state == Instance::State::busy && fn && inst.generation != fn->generation) kill(inst);
+}
+
+void Pool::answer(std::shared_ptr<Invocation> inv, InvocationResult result) {
+  // Its lines and usage record are queued: the answer leaves once they are committed.
+  sink_.after_commit([inv = std::move(inv), result = std::move(result)]() mutable {
+    inv->done(std::move(result));
+  });
 }
 
 void Pool::fail_pending(FunctionState& fn, Instance* inst, const std::string& error_type,
@@ -750,7 +776,7 @@ void Pool::fail_pending(FunctionState& fn, Instance* inst, const std::string& er
   result.body = body;
   result.log_tail = tail_of(inv->log);
   result.request_id = inv->request_id;
-  inv->done(std::move(result));
+  answer(std::move(inv), std::move(result));
 }
 
 void Pool::on_timeout(Instance& inst) {
@@ -849,31 +875,70 @@ void Pool::read_pipe(Instance& inst, bool is_err) {
   auto& desc = is_err ? inst.err : inst.out;
   auto& partial = is_err ? inst.err_partial : inst.out_partial;
   bool& open = is_err ? inst.err_open : inst.out_open;
+  bool& skipping = is_err ? inst.err_skipping : inst.out_skipping;
   if (!open || !desc.is_open()) return;
+  const std::string name = inst.function ? inst.function->spec.config.function_name : "";
   std::array<char, 16384> buf;
   while (true) {
     ssize_t n = ::read(desc.native_handle(), buf.data(), buf.size());
-    if (n > 0) {
-      partial.append(buf.data(), static_cast<std::size_t>(n));
-      continue;
+    if (n <= 0) {
+      if (n == 0) open = false;  // EOF: the process closed it (or died)
+      break;                     // EAGAIN: nothing more for now
     }
-    if (n == 0) open = false;  // EOF: the process closed it (or died)
-    break;                     // EAGAIN: nothing more for now
+    std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+    if (skipping) {  // the rest of a line already cut at its limit
+      auto nl = chunk.find('\n');
+      inst.window_dropped_bytes += nl == std::string_view::npos ? chunk.size() : nl + 1;
+      if (nl == std::string_view::npos) continue;
+      skipping = false;
+      chunk.remove_prefix(nl + 1);
+    }
+    partial.append(chunk);
+    // Lines are taken as they complete, so `partial` never holds more than one line (cut at
+    // its limit) and a read: a gigabyte without a newline costs no gigabyte of memory.
+    std::size_t start = 0;
+    for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
+      std::string_view line(partial.data() + start, nl - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      start = nl + 1;
+      log_output(inst, name, line);
+    }
+    partial.erase(0, start);
+    if (partial.size() > kMaxLogLineBytes) {
+      log_output(inst, name, partial);
+      partial.clear();
+      skipping = true;
+    }
   }
-  std::size_t start = 0;
-  for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', start)) {
-    std::string line = partial.substr(start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    start = nl + 1;
-    const std::string name = inst.function ? inst.function->spec.config.function_name : "";
-    log(&inst, inst.current.get(), name, std::move(line));
-  }
-  partial.erase(0, start);
   if (!open && !partial.empty()) {
-    const std::string name = inst.function ? inst.function->spec.config.function_name : "";
-    log(&inst, inst.current.get(), name, std::move(partial));
+    log_output(inst, name, partial);
     partial.clear();
   }
+}
+
+void Pool::log_output(Instance& inst, const std::string& function, std::string_view line) {
+  if (inst.window_log_bytes >= kMaxInvocationLogBytes) {
+    inst.window_dropped_bytes += line.size() + 1;
+    return;
+  }
+  inst.window_log_bytes += line.size() + 1;
+  if (line.size() <= kMaxLogLineBytes) {
+    log(&inst, inst.current.get(), function, std::string(line));
+    return;
+  }
+  inst.window_dropped_bytes += line.size() - kMaxLogLineBytes;
+  log(&inst, inst.current.get(), function,
+      fmt::format("{} [fx: line cut at {} bytes, CloudWatch Logs' limit on one event]",
+                  line.substr(0, kMaxLogLineBytes), kMaxLogLineBytes));
+}
+
+void Pool::note_dropped_output(Instance& inst, Invocation* inv) {
+  if (inst.window_dropped_bytes == 0 || !inst.function) return;
+  log(&inst, inv, inst.function->spec.config.function_name,
+      fmt::format("[fx] {} bytes of output were dropped: one invocation may log {} MB (and one "
+                  "line {} KB)",
+                  inst.window_dropped_bytes, kMaxInvocationLogBytes >> 20, kMaxLogLineBytes >> 10));
+  inst.window_dropped_bytes = 0;
 }
 
 void Pool::drain(Instance& inst) {
@@ -888,10 +953,10 @@ void Pool::drain(Instance& inst) {
       if (fds[i].revents != 0) read_pipe(inst, fds[i].fd == inst.err.native_handle());
   }
   // A line without its newline yet still belongs to this invocation.
+  const std::string name = inst.function ? inst.function->spec.config.function_name : "";
   for (auto* partial : {&inst.out_partial, &inst.err_partial}) {
     if (partial->empty()) continue;
-    const std::string name = inst.function ? inst.function->spec.config.function_name : "";
-    log(&inst, inst.current.get(), name, std::move(*partial));
+    log_output(inst, name, *partial);
     partial->clear();
   }
 }
@@ -899,13 +964,16 @@ void Pool::drain(Instance& inst) {
 std::optional<std::int64_t> Pool::log(Instance* inst, Invocation* inv, const std::string& function,
                                       std::string message) {
   if (function.empty()) return std::nullopt;
-  if (inv) {
-    inv->log += message;
-    inv->log += '\n';
-  } else if (inst && !inst->served_any) {
-    inst->init_log += message;
-    inst->init_log += '\n';
-  }
+  // Only the tail is ever read (the Invoke API's LogResult): keep what can be, not all.
+  auto keep = [&](std::string& log) {
+    log += message;
+    log += '\n';
+    if (log.size() > 16 * kLogTailBytes) log.erase(0, log.size() - kLogTailBytes);
+  };
+  if (inv)
+    keep(inv->log);
+  else if (inst && !inst->served_any)
+    keep(inst->init_log);
   return sink_.emit(function, inv ? inv->request_id : std::string(), std::move(message)).id;
 }
 

@@ -79,6 +79,11 @@ struct Instance {
   boost::asio::posix::stream_descriptor out, err;
   std::string out_partial, err_partial;
   bool out_open = true, err_open = true;
+  // A line cut at the length limit: the rest of it, up to its newline, is dropped.
+  bool out_skipping = false, err_skipping = false;
+  // What the process wrote since its current (or last) invocation began, against the limit
+  // on what one invocation may log, and what was dropped past it.
+  std::size_t window_log_bytes = 0, window_dropped_bytes = 0;
   boost::asio::steady_timer timer;          // init limit, then each invocation's deadline
   std::shared_ptr<Responder> waiting_next;  // the runtime's parked GET /next
   std::int64_t idle_since_us = 0;           // monotonic, when it last became idle
@@ -165,6 +170,8 @@ class Pool {
                           std::shared_ptr<Responder> responder);
   void on_next(Instance& inst, std::shared_ptr<Responder> responder);
   void complete(Instance& inst, std::string outcome, std::string function_error, std::string body);
+  // Answers an invocation once its records are durable (LogSink::after_commit).
+  void answer(std::shared_ptr<Invocation> inv, InvocationResult result);
   void fail_pending(FunctionState& fn, Instance* inst, const std::string& error_type,
                     const std::string& body, const std::string& outcome);
   void on_timeout(Instance& inst);
@@ -172,6 +179,10 @@ class Pool {
   void watch_pipe(const std::shared_ptr<Instance>& inst, bool is_err);
   void read_pipe(Instance& inst, bool is_err);
   void drain(Instance& inst);
+  // One line the process wrote, within the limits on a line and on an invocation's log.
+  void log_output(Instance& inst, const std::string& function, std::string_view line);
+  // Says, in the log, how much output the current window dropped (if any).
+  void note_dropped_output(Instance& inst, Invocation* inv);
   // Returns the line's id (none when there is no function to file it under).
   std::optional<std::int64_t> log(Instance* inst, Invocation* inv, const std::string& function,
                                   std::string message);

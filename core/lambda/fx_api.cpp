@@ -56,8 +56,11 @@ std::string FxApi::call(const char* method, const std::string& path, const std::
                   "set FX_TOKEN to the token the emulator was started with (fx emulator start "
                   "--token)");
     }
-    if (!message.empty()) throw Error(message);
-    throw Error(
+    std::string type = r.header("x-amzn-ErrorType");
+    if (type.empty()) type = fmt::format("HTTP {}", r.status);
+    if (!message.empty()) throw ApiError(static_cast<int>(r.status), type, message);
+    throw ApiError(
+        static_cast<int>(r.status), type,
         fmt::format("fx emulator answered {} to {}: {}", r.status, path, r.body.substr(0, 300)));
   }
   return std::move(r.body);

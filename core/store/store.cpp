@@ -186,6 +186,21 @@ void Store::add_log(const LogLine& l) {
       .step();
 }
 
+int Store::prune(const std::string& function, std::int64_t before_ms, int limit) {
+  static const char* logs_sql =
+      "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE function=? AND time_ms<? "
+      "ORDER BY id LIMIT ?)";
+  static const char* usage_sql =
+      "DELETE FROM usage_records WHERE id IN (SELECT id FROM usage_records WHERE function=? AND "
+      "start_ms<? ORDER BY id LIMIT ?)";
+  int deleted = 0;
+  for (const char* sql : {logs_sql, usage_sql}) {
+    Stmt(prepare(sql)).bind(function).bind(before_ms).bind(std::int64_t{limit}).step();
+    deleted += sqlite3_changes(db_->handle());
+  }
+  return deleted;
+}
+
 std::vector<LogLine> Store::logs(const LogQuery& q) {
   // One statement covers every combination: an empty function or filter matches all.
   static const char* sql_head =

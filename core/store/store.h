@@ -82,6 +82,10 @@ class Store {
   std::vector<StoredLayer> layers();
 
   void add_log(const LogLine& line);
+  // Deletes up to `limit` of the oldest log lines and usage records of `function` from
+  // before `before_ms` (log retention); returns how many rows went, so that a caller can
+  // go on in small transactions.
+  int prune(const std::string& function, std::int64_t before_ms, int limit = 5000);
   std::vector<LogLine> logs(const LogQuery& query);
   std::int64_t max_log_id();
 

@@ -1,0 +1,537 @@
+"""The bad-input catalogue of the emulator's APIs: every request an attacker or a careless tool
+might send, each with the exact answer the real service gives (status, error type and words),
+and after each one the emulator still serving with the same pid. A 500 here is a bug in fx.
+
+Where `python3 -m moto.server` implements a call, the Differential class sends the same calls
+to fx and to moto and compares; moto validates far less than AWS does, and each case where it
+deviates says so and follows AWS's documentation instead.
+"""
+import base64
+import http.client
+import io
+import json
+import os
+import re
+import zipfile
+
+import boto3
+from botocore.config import Config
+
+from fxtest import FxTestCase, main
+
+HANDLER = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: python3.11}
+        functions:
+          victim:
+            handler: app.handler
+        """,
+    "app.py": """
+        def handler(event, context):
+            return {"ok": True}
+        """,
+}
+
+
+def zip_of(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+ZIP = zip_of({"app.py": "def handler(e, c):\n    return 1\n"})
+ZIP64 = base64.b64encode(ZIP).decode()
+ROLE = "arn:aws:iam::000000000000:role/fx-local"
+
+
+def create_body(**overrides):
+    body = {"FunctionName": "cat-new", "Runtime": "python3.11", "Handler": "app.handler",
+            "Role": ROLE, "Code": {"ZipFile": ZIP64}}
+    body.update(overrides)
+    return json.dumps(body).encode()
+
+
+def request(url, method, path, body=b"", headers=None, timeout=30):
+    """One raw HTTP request: (status, headers dict (lower-case), body bytes)."""
+    host = url.split("//", 1)[1]
+    conn = http.client.HTTPConnection(host, timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        hdrs = {"Content-Length": str(len(body))}
+        hdrs.update(headers or {})
+        for k, v in hdrs.items():
+            conn.putheader(k, v)
+        conn.endheaders(body if body else None)
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+LAYER = "arn:aws:lambda:us-east-1:000000000000:layer"
+
+# (name, method, path, body, headers, status, x-amzn-ErrorType, message pattern: a regex that
+# must match the whole message). `victim` is deployed; `nosuch` is not.
+LAMBDA_CASES = [
+    # CreateFunction: the body itself
+    ("create: not JSON", "POST", "/2015-03-31/functions", b"x", {}, 400,
+     "InvalidRequestContentException",
+     r"Could not parse request body into json: the body is not valid JSON \(or not valid UTF-8\)"),
+    ("create: empty body", "POST", "/2015-03-31/functions", b"", {}, 400,
+     "InvalidRequestContentException",
+     r"Could not parse request body into json: the body is empty; send a JSON object"),
+    ("create: a JSON array", "POST", "/2015-03-31/functions", b"[]", {}, 400,
+     "InvalidRequestContentException",
+     r"Could not parse request body into json: expected a JSON object, got Array"),
+    ("create: invalid UTF-8", "POST", "/2015-03-31/functions", b'{"FunctionName":"\xff\xfe"}', {},
+     400, "InvalidRequestContentException", r"Could not parse request body into json: .*UTF-8.*"),
+    ("create: deep nesting", "POST", "/2015-03-31/functions", b"[" * 100000, {}, 400,
+     "InvalidRequestContentException", r"Could not parse request body into json: .*"),
+    # CreateFunction: fields of the wrong type
+    ("create: FunctionName is a number", "POST", "/2015-03-31/functions",
+     create_body(FunctionName=123), {}, 400, "InvalidRequestContentException",
+     r"Could not parse request body into json: Cannot deserialize value of type String from "
+     r"Integer at 'FunctionName'"),
+    ("create: Timeout is a string", "POST", "/2015-03-31/functions", create_body(Timeout="abc"), {},
+     400, "InvalidRequestContentException",
+     r"Could not parse request body into json: Cannot deserialize value of type Integer from "
+     r"String \"abc\" at 'Timeout'"),
+    ("create: MemorySize is a float", "POST", "/2015-03-31/functions", create_body(MemorySize=1.5),
+     {}, 400, "InvalidRequestContentException",
+     r".*Cannot deserialize value of type Integer from Float at 'MemorySize'"),
+    ("create: Environment is a string", "POST", "/2015-03-31/functions",
+     create_body(Environment="x"), {}, 400, "InvalidRequestContentException",
+     r".*Cannot deserialize value of type Structure from String \"x\" at 'Environment'"),
+    ("create: an environment value is a number", "POST", "/2015-03-31/functions",
+     create_body(Environment={"Variables": {"KEY": 1}}), {}, 400,
+     "InvalidRequestContentException", r".*from Integer at 'Variables.KEY'"),
+    ("create: Layers is an object", "POST", "/2015-03-31/functions", create_body(Layers={}), {},
+     400, "InvalidRequestContentException", r".*type List from Object at 'Layers'"),
+    ("create: Code is a string", "POST", "/2015-03-31/functions", create_body(Code="x"), {}, 400,
+     "InvalidRequestContentException", r".*type Structure from String \"x\" at 'Code'"),
+    ("create: Tags is a list", "POST", "/2015-03-31/functions", create_body(Tags=[]), {}, 400,
+     "InvalidRequestContentException", r".*type Map from Array at 'Tags'"),
+    # CreateFunction: constraints (ValidationException, Lambda's wording)
+    ("create: no FunctionName", "POST", "/2015-03-31/functions",
+     json.dumps({"Runtime": "python3.11", "Code": {"ZipFile": ZIP64}}).encode(), {}, 400,
+     "ValidationException",
+     r"1 validation error detected: Value null at 'functionName' failed to satisfy constraint: "
+     r"Member must not be null"),
+    ("create: FunctionName with a space", "POST", "/2015-03-31/functions",
+     create_body(FunctionName="bad name"), {}, 400, "ValidationException",
+     r"1 validation error detected: Value 'bad name' at 'functionName' failed to satisfy "
+     r"constraint: Member must satisfy regular expression pattern: .*"),
+    ("create: FunctionName of 65 characters", "POST", "/2015-03-31/functions",
+     create_body(FunctionName="a" * 65), {}, 400, "ValidationException",
+     r"1 validation error detected: Value 'a{65}' at 'functionName'.*"),
+    ("create: MemorySize 64", "POST", "/2015-03-31/functions", create_body(MemorySize=64), {}, 400,
+     "ValidationException",
+     r"1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: "
+     r"Member must have value greater than or equal to 128"),
+    ("create: MemorySize 20000", "POST", "/2015-03-31/functions", create_body(MemorySize=20000),
+     {}, 400, "ValidationException",
+     r"1 validation error detected: Value '20000' at 'memorySize' failed to satisfy constraint: "
+     r"Member must have value less than or equal to 10240"),
+    ("create: Timeout 0 and MemorySize 64", "POST", "/2015-03-31/functions",
+     create_body(Timeout=0, MemorySize=64), {}, 400, "ValidationException",
+     r"2 validation errors detected: Value '64' at 'memorySize' .*; Value '0' at 'timeout' "
+     r"failed to satisfy constraint: Member must have value greater than or equal to 1"),
+    ("create: Timeout 901", "POST", "/2015-03-31/functions", create_body(Timeout=901), {}, 400,
+     "ValidationException", r"1 validation error detected: Value '901' at 'timeout'.*less than or "
+     r"equal to 900"),
+    ("create: EphemeralStorage 100", "POST", "/2015-03-31/functions",
+     create_body(EphemeralStorage={"Size": 100}), {}, 400, "ValidationException",
+     r"1 validation error detected: Value '100' at 'ephemeralStorage.size'.*"),
+    ("create: unknown runtime", "POST", "/2015-03-31/functions", create_body(Runtime="cobol85"),
+     {}, 400, "ValidationException",
+     r"1 validation error detected: Value 'cobol85' at 'runtime' failed to satisfy constraint: "
+     r"Member must satisfy enum value set: .*"),
+    ("create: handler with a space", "POST", "/2015-03-31/functions",
+     create_body(Handler="app handler"), {}, 400, "ValidationException",
+     r".*Value 'app handler' at 'handler' failed to satisfy constraint: Member must satisfy "
+     r"regular expression pattern: \[\^\\s\]\+"),
+    ("create: handler of 200 characters", "POST", "/2015-03-31/functions",
+     create_body(Handler="h" * 200), {}, 400, "ValidationException",
+     r".*at 'handler' failed to satisfy constraint: Member must have length less than or equal "
+     r"to 128"),
+    ("create: no handler for python", "POST", "/2015-03-31/functions", create_body(Handler=None),
+     {}, 400, "InvalidParameterValueException", r"Handler is required for the python3.11 runtime"),
+    ("create: role is not an ARN", "POST", "/2015-03-31/functions", create_body(Role="nope"), {},
+     400, "ValidationException",
+     r"1 validation error detected: Value 'nope' at 'role' failed to satisfy constraint: Member "
+     r"must satisfy regular expression pattern: .*"),
+    ("create: description of 300 characters", "POST", "/2015-03-31/functions",
+     create_body(Description="d" * 300), {}, 400, "ValidationException",
+     r".*at 'description' failed to satisfy constraint: Member must have length less than or "
+     r"equal to 256"),
+    ("create: environment name not a name", "POST", "/2015-03-31/functions",
+     create_body(Environment={"Variables": {"1x": "a"}}), {}, 400, "ValidationException",
+     r".*Value '1x' at 'environment.variables' failed to satisfy constraint: Map keys must "
+     r"satisfy constraint: .*"),
+    ("create: reserved environment variable", "POST", "/2015-03-31/functions",
+     create_body(Environment={"Variables": {"AWS_REGION": "x", "LAMBDA_TASK_ROOT": "/"}}), {},
+     400, "InvalidParameterValueException",
+     r"Lambda was unable to configure your environment variables because the environment "
+     r"variables you have provided contains reserved keys that are currently not supported for "
+     r"modification. Reserved keys used in this request: AWS_REGION, LAMBDA_TASK_ROOT"),
+    ("create: environment over 4 KB", "POST", "/2015-03-31/functions",
+     create_body(Environment={"Variables": {"BIG": "x" * 5000}}), {}, 400,
+     "InvalidParameterValueException",
+     r"Lambda was unable to configure your environment variables because the environment "
+     r"variables you have provided exceeded the 4KB limit.*"),
+    ("create: unknown architecture", "POST", "/2015-03-31/functions",
+     create_body(Architectures=["sparc"]), {}, 400, "ValidationException",
+     r".*Value '\[sparc\]' at 'architectures'.*enum value set: \[x86_64, arm64\].*"),
+    ("create: two architectures", "POST", "/2015-03-31/functions",
+     create_body(Architectures=["x86_64", "arm64"]), {}, 400, "ValidationException",
+     r".*at 'architectures' failed to satisfy constraint: Member must have length less than or "
+     r"equal to 1.*"),
+    ("create: a layer ARN that is not one", "POST", "/2015-03-31/functions",
+     create_body(Layers=["garbage"]), {}, 400, "ValidationException",
+     r".*Value 'garbage' at 'layers' failed to satisfy constraint: .*"),
+    ("create: six layers", "POST", "/2015-03-31/functions",
+     create_body(Layers=[f"{LAYER}:l{i}:1" for i in range(6)]), {}, 400,
+     "InvalidParameterValueException", r"Cannot reference more than 5 layers\."),
+    ("create: a layer that does not exist", "POST", "/2015-03-31/functions",
+     create_body(Layers=[f"{LAYER}:nope:1"]), {}, 400, "InvalidParameterValueException",
+     rf"Layer version {LAYER}:nope:1 does not exist\."),
+    ("create: no Code", "POST", "/2015-03-31/functions", create_body(Code=None), {}, 400,
+     "ValidationException", r".*Value null at 'code' failed to satisfy constraint: Member must "
+     r"not be null"),
+    ("create: empty Code", "POST", "/2015-03-31/functions", create_body(Code={}), {}, 400,
+     "InvalidParameterValueException", r"Please provide a source for function code\."),
+    ("create: code in S3", "POST", "/2015-03-31/functions",
+     create_body(Code={"S3Bucket": "b", "S3Key": "k"}), {}, 400, "InvalidParameterValueException",
+     r"The fx emulator takes code as Code.ZipFile; S3 locations and images are not supported"),
+    ("create: ZipFile is not base64", "POST", "/2015-03-31/functions",
+     create_body(Code={"ZipFile": "!!!"}), {}, 400, "InvalidRequestContentException",
+     r"Could not parse request body into json: Code.ZipFile is not valid base64"),
+    ("create: ZipFile is not a zip", "POST", "/2015-03-31/functions",
+     create_body(Code={"ZipFile": base64.b64encode(b"not a zip").decode()}), {}, 400,
+     "InvalidParameterValueException", r"Could not unzip uploaded file\..*"),
+    ("create: zip slip", "POST", "/2015-03-31/functions",
+     create_body(Code={"ZipFile": base64.b64encode(zip_of({"../evil.py": "x"})).decode()}), {},
+     400, "InvalidParameterValueException", r"Could not unzip uploaded file.*'\.\./evil\.py'.*"),
+    ("create: a container image", "POST", "/2015-03-31/functions",
+     create_body(PackageType="Image"), {}, 400, "InvalidParameterValueException",
+     r"The fx emulator runs zip functions; container images are not supported"),
+    ("create: a tag key starting with aws:", "POST", "/2015-03-31/functions",
+     create_body(Tags={"aws:x": "y"}), {}, 400, "InvalidParameterValueException",
+     r"Invalid tag key 'aws:x': .*"),
+    ("create: 51 tags", "POST", "/2015-03-31/functions",
+     create_body(Tags={f"k{i}": "v" for i in range(51)}), {}, 400,
+     "InvalidParameterValueException", r"A resource can have at most 50 tags; got 51"),
+    ("create: the function exists", "POST", "/2015-03-31/functions",
+     create_body(FunctionName="victim"), {}, 409, "ResourceConflictException",
+     r"Function already exist: victim"),
+    # Invoke
+    ("invoke: a name that is not UTF-8", "POST", "/2015-03-31/functions/%ff/invocations", b"{}", {},
+     400, "ValidationException", r"1 validation error detected: Value '\ufffd' at 'functionName'.*"),
+    ("invoke: an unknown function", "POST", "/2015-03-31/functions/nosuch/invocations", b"{}", {},
+     404, "ResourceNotFoundException", rf"Function not found: {ARN}:nosuch"),
+    ("invoke: a payload that is not JSON", "POST", "/2015-03-31/functions/victim/invocations",
+     b"not json", {}, 400, "InvalidRequestContentException",
+     r"Could not parse request body into json: the payload is not valid JSON \(or not UTF-8\)"),
+    ("invoke: a payload that is not UTF-8", "POST", "/2015-03-31/functions/victim/invocations",
+     b'"\xff"', {}, 400, "InvalidRequestContentException", r"Could not parse request body .*"),
+    ("invoke: an unknown invocation type", "POST", "/2015-03-31/functions/victim/invocations",
+     b"{}", {"X-Amz-Invocation-Type": "Bogus"}, 400, "InvalidParameterValueException",
+     r"1 validation error detected: Value 'Bogus' at 'invocationType' failed to satisfy "
+     r"constraint: Member must satisfy enum value set: \[Event, RequestResponse, DryRun\]"),
+    ("invoke: an unknown log type", "POST", "/2015-03-31/functions/victim/invocations", b"{}",
+     {"X-Amz-Log-Type": "All"}, 400, "InvalidParameterValueException",
+     r".*Value 'All' at 'logType'.*\[None, Tail\]"),
+    ("invoke: 7 MB synchronously", "POST", "/2015-03-31/functions/victim/invocations",
+     b'"' + b"x" * 7_000_000 + b'"', {}, 413, "RequestTooLargeException",
+     r"Request must be smaller than 6291456 bytes for the InvokeFunction operation"),
+    ("invoke: 1.1 MB asynchronously", "POST", "/2015-03-31/functions/victim/invocations",
+     b'"' + b"x" * 1_100_000 + b'"', {"X-Amz-Invocation-Type": "Event"}, 413,
+     "RequestTooLargeException",
+     r"Request must be smaller than 1048576 bytes for the InvokeFunction operation"),
+    ("invoke: client context not base64", "POST", "/2015-03-31/functions/victim/invocations",
+     b"{}", {"X-Amz-Client-Context": "!!!"}, 400, "InvalidRequestContentException",
+     r"X-Amz-Client-Context is not valid base64"),
+    ("invoke: client context not JSON", "POST", "/2015-03-31/functions/victim/invocations", b"{}",
+     {"X-Amz-Client-Context": base64.b64encode(b"nojson").decode()}, 400,
+     "InvalidRequestContentException", r"Client context must be a valid JSON object.*"),
+    ("invoke: DryRun of an unknown function", "POST", "/2015-03-31/functions/nosuch/invocations",
+     b"{}", {"X-Amz-Invocation-Type": "DryRun"}, 404, "ResourceNotFoundException", r".*nosuch"),
+    # The rest of the function's API
+    ("configuration: Timeout is a string", "PUT", "/2015-03-31/functions/victim/configuration",
+     b'{"Timeout":"abc"}', {}, 400, "InvalidRequestContentException",
+     r".*Cannot deserialize value of type Integer from String \"abc\" at 'Timeout'"),
+    ("configuration: a layer that does not exist", "PUT",
+     "/2015-03-31/functions/victim/configuration",
+     json.dumps({"Layers": [f"{LAYER}:nope:1"]}).encode(), {}, 400,
+     "InvalidParameterValueException", rf"Layer version {LAYER}:nope:1 does not exist\."),
+    ("configuration: MemorySize 64", "PUT", "/2015-03-31/functions/victim/configuration",
+     b'{"MemorySize":64}', {}, 400, "ValidationException", r".*Value '64' at 'memorySize'.*"),
+    ("configuration: an unknown function", "PUT", "/2015-03-31/functions/nosuch/configuration",
+     b'{"Timeout":5}', {}, 404, "ResourceNotFoundException", rf"Function not found: {ARN}:nosuch"),
+    ("code: ZipFile is a number", "PUT", "/2015-03-31/functions/victim/code", b'{"ZipFile":5}', {},
+     400, "InvalidRequestContentException", r".*type String from Integer at 'ZipFile'"),
+    ("code: no ZipFile", "PUT", "/2015-03-31/functions/victim/code", b"{}", {}, 400,
+     "InvalidParameterValueException", r"Please provide a source for function code\."),
+    ("an unknown action", "GET", "/2015-03-31/functions/victim/bogus", b"", {}, 404,
+     "UnknownOperationException", r"Unknown operation GET /2015-03-31/functions/victim/bogus"),
+    ("a method the function list does not take", "PATCH", "/2015-03-31/functions", b"", {}, 405,
+     "UnknownOperationException", r"Unknown operation PATCH /2015-03-31/functions"),
+    ("concurrency: negative", "PUT", "/2017-10-31/functions/victim/concurrency",
+     b'{"ReservedConcurrentExecutions":-1}', {}, 400, "ValidationException",
+     r".*Value '-1' at 'reservedConcurrentExecutions'.*greater than or equal to 0"),
+    ("concurrency: a string", "PUT", "/2017-10-31/functions/victim/concurrency",
+     b'{"ReservedConcurrentExecutions":"x"}', {}, 400, "InvalidRequestContentException",
+     r".*from String \"x\" at 'ReservedConcurrentExecutions'"),
+    ("concurrency: a name that is not UTF-8", "GET", "/2017-10-31/functions/%ff%fe/concurrency",
+     b"", {}, 400, "ValidationException", r".*at 'functionName'.*"),
+    ("tags: Tags is a list", "POST", f"/2017-03-31/tags/{ARN}:victim", b'{"Tags":[]}', {}, 400,
+     "InvalidRequestContentException", r".*type Map from Array at 'Tags'"),
+    ("tags: a tag value is a number", "POST", f"/2017-03-31/tags/{ARN}:victim",
+     b'{"Tags":{"k":1}}', {}, 400, "InvalidRequestContentException", r".*at 'Tags.k'"),
+    ("tags: an unknown function", "GET", f"/2017-03-31/tags/{ARN}:nosuch", b"", {}, 404,
+     "ResourceNotFoundException", rf"Function not found: {ARN}:nosuch"),
+    ("layers: a name with a space", "POST", "/2018-10-31/layers/bad%20name/versions",
+     b'{"Content":{"ZipFile":""}}', {}, 400, "ValidationException",
+     r".*Value 'bad name' at 'layerName'.*"),
+    ("layers: no ZipFile", "POST", "/2018-10-31/layers/good/versions", b'{"Content":{}}', {}, 400,
+     "InvalidParameterValueException", r"The fx emulator takes layer code as Content.ZipFile"),
+    ("layers: a version that is not a number", "GET", "/2018-10-31/layers/good/versions/abc", b"",
+     {}, 404, "ResourceNotFoundException", r"Layer version good:abc does not exist\."),
+    ("layers: an unknown action", "GET", "/2018-10-31/layers/good/bogus", b"", {}, 404,
+     "UnknownOperationException", r"Unknown operation GET .*"),
+    # fx's own API
+    ("fx logs: since is not a number", "GET", "/_fx/v1/logs?since=abc", b"", {}, 400,
+     "InvalidParameterValueException", r"query parameter 'since' must be a whole number, got 'abc'"),
+    ("fx logs: tail is negative", "GET", "/_fx/v1/logs?tail=-1", b"", {}, 400,
+     "InvalidParameterValueException", r"query parameter 'tail' must be a whole number, got '-1'"),
+    ("fx logs: an unknown function", "GET", "/_fx/v1/logs?function=nosuch", b"", {}, 404,
+     "ResourceNotFoundException", rf"Function not found: {ARN}:nosuch"),
+    ("fx reports: since is not a number", "GET", "/_fx/v1/reports?since=1e9", b"", {}, 400,
+     "InvalidParameterValueException", r"query parameter 'since' must be a whole number.*"),
+    ("fx cost: not JSON", "POST", "/_fx/v1/cost", b"x", {}, 400, "InvalidParameterValueException",
+     r".+"),
+    ("fx cost: GET", "GET", "/_fx/v1/cost", b"", {}, 405, "MethodNotAllowedException",
+     r"POST a cost request"),
+    ("fx service: not JSON", "PUT", "/_fx/v1/services/cat", b"x", {}, 400,
+     "InvalidParameterValueException", r"the service's events must be a JSON object"),
+    ("fx service: a schedule that is a number", "PUT", "/_fx/v1/services/cat",
+     b'{"schedules":[1]}', {}, 400, "InvalidParameterValueException",
+     r"the service's events document is not one fx deploy writes: .*"),
+    ("fx service: a route whose function is a number", "PUT", "/_fx/v1/services/cat",
+     b'{"routes":[{"function":3}]}', {}, 400, "InvalidParameterValueException",
+     r"the service's events document is not one fx deploy writes: type must be string, but is "
+     r"number"),
+    ("fx service: a bad cron expression", "PUT", "/_fx/v1/services/cat",
+     b'{"schedules":[{"function":"victim","expression":"cron(99 * * * ? *)"}]}', {}, 400,
+     "InvalidParameterValueException", r".*cron.*"),
+    ("fx code: a name that is not UTF-8", "GET", "/_fx/v1/code/%ff", b"", {}, 400,
+     "ValidationException", r".*at 'functionName'.*"),
+    ("an unknown path", "GET", "/nothing/here", b"", {}, 404, "UnknownOperationException",
+     r"Unknown operation GET /nothing/here"),
+]
+
+
+class LambdaApiCatalogue(FxTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.service_dir = os.path.join(cls.root, "victim")
+        os.makedirs(cls.service_dir)
+        for path, text in HANDLER.items():
+            with open(os.path.join(cls.service_dir, path), "w") as f:
+                f.write(__import__("textwrap").dedent(text).lstrip("\n").replace("SERVICE", "cat"))
+        r = cls.fx_static(["deploy", "--json"], cwd=cls.service_dir)
+        assert r.code == 0, r
+        # The catalogue's `victim` is the deployed name: cat-dev-victim. Rewrite the cases.
+        cls.victim = "cat-dev-victim"
+
+    def fix(self, text):
+        return text.replace("victim", self.victim) if isinstance(text, str) else text.replace(
+            b"victim", self.victim.encode())
+
+    def assert_serving(self):
+        os.kill(self.pid, 0)  # the same process: raises when it died
+        status, _, body = request(self.url, "GET", "/_fx/v1/status")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["pid"], self.pid)
+
+    def test_every_case_gets_its_exact_answer_and_the_emulator_lives(self):
+        self.assertGreaterEqual(len(LAMBDA_CASES), 60)
+        for name, method, path, body, headers, status, etype, pattern in LAMBDA_CASES:
+            with self.subTest(name):
+                got, hdrs, raw = request(self.url, method, self.fix(path), self.fix(body), headers)
+                self.assertEqual(got, status, f"{name}: {raw[:400]!r}")
+                self.assertEqual(hdrs.get("x-amzn-errortype"), etype, name)
+                message = json.loads(raw)["message"]
+                self.assertRegex(message, "^" + self.fix(pattern) + "$", name)
+                self.assertNotRegex(message, r"json\.exception|stoll|stoi|basic_string")
+                self.assert_serving()
+
+    def test_a_rejected_configuration_changes_nothing(self):
+        before = request(self.url, "GET", f"/2015-03-31/functions/{self.victim}/configuration")[2]
+        request(self.url, "PUT", f"/2015-03-31/functions/{self.victim}/configuration",
+                json.dumps({"Timeout": 5, "Layers": [f"{LAYER}:nope:1"]}).encode())
+        after = request(self.url, "GET", f"/2015-03-31/functions/{self.victim}/configuration")[2]
+        self.assertEqual(json.loads(before), json.loads(after))
+        self.assertEqual(json.loads(self.ok("invoke", "victim", cwd=self.service_dir).out), {"ok": True})
+
+    def test_a_rejected_service_document_keeps_the_previous_events(self):
+        good = {"functions": [self.victim],
+                "schedules": [{"function": self.victim, "rule": "r1", "expression": "rate(1 hour)"}]}
+        status, _, body = request(self.url, "PUT", "/_fx/v1/services/keep", json.dumps(good).encode())
+        self.assertEqual(status, 200, body)
+        bad = dict(good, sqs=[{"function": self.victim, "queue": "q",
+                               "filter_patterns": [{"body": {"a": [{"numeric": ["<"]}]}}]}])
+        status, _, body = request(self.url, "PUT", "/_fx/v1/services/keep", json.dumps(bad).encode())
+        self.assertEqual(status, 400, body)
+        schedules = json.loads(request(self.url, "GET", "/_fx/v1/status")[2])["schedules"]
+        self.assertEqual([s["rule"] for s in schedules if s["service"] == "keep"], ["r1"])
+        request(self.url, "DELETE", "/_fx/v1/services/keep")
+
+    def test_a_deploy_naming_a_missing_layer_fails_once_and_the_emulator_lives(self):
+        d = os.path.join(self.root, "layered")
+        os.makedirs(d)
+        with open(os.path.join(d, "serverless.yaml"), "w") as f:
+            f.write("service: lay\nprovider: {name: aws, runtime: python3.11}\nfunctions:\n"
+                    "  f:\n    handler: app.handler\n"
+                    f"    layers: ['{LAYER}:nope:1']\n")
+        with open(os.path.join(d, "app.py"), "w") as f:
+            f.write("def handler(e, c):\n    return 1\n")
+        for _ in range(2):  # it crashed the emulator again on every retry
+            r = self.fx("deploy", cwd=d)
+            self.assertEqual(r.code, 1, r)
+            self.assertIn(f"Layer version {LAYER}:nope:1 does not exist.", r.err)
+            self.assertEqual(r.err.count("fx: error:"), 1, r.err)
+            self.assert_serving()
+
+
+class Differential(FxTestCase):
+    """The same boto3 calls to fx and to moto (parameter validation off in the client, so the
+    servers see what a careless tool would send)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import sys
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                        "bench", "aws"))
+        from moto_proxy import MotoServer
+        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.close()
+        super().tearDownClass()
+
+    def client(self, service, url):
+        return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                            aws_access_key_id="x", aws_secret_access_key="x",
+                            config=Config(parameter_validation=False, retries={"max_attempts": 0}))
+
+    @staticmethod
+    def outcome(call):
+        try:
+            call()
+            return ("ok",)
+        except Exception as e:  # botocore.exceptions.ClientError
+            r = getattr(e, "response", None)
+            if not r:
+                raise
+            return (r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"])
+
+    def test_lambda_answers_compared_with_moto(self):
+        moto_role = self.client("iam", self.moto.url).create_role(
+            RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        servers = {"fx": (self.client("lambda", self.url), ROLE),
+                   "moto": (self.client("lambda", self.moto.url), moto_role)}
+        # (case, call(client, role), expected fx answer, moto's when it deviates from AWS)
+        def create(**kw):
+            return lambda c, role: c.create_function(**{
+                "FunctionName": "d-ok", "Runtime": "python3.11", "Handler": "app.handler",
+                "Role": role, "Code": {"ZipFile": ZIP}, **kw})
+        cases = [
+            ("a valid function", create(), ("ok",), None),
+            ("the same again", create(), (409, "ResourceConflictException"), None),
+            ("a role that is not an ARN", create(FunctionName="d2", Role="nope"),
+             (400, "ValidationException"), None),
+            ("an unknown function", lambda c, r: c.get_function(FunctionName="nosuch"),
+             (404, "ResourceNotFoundException"), None),
+            ("configuring an unknown function",
+             lambda c, r: c.update_function_configuration(FunctionName="nosuch", Timeout=5),
+             (404, "ResourceNotFoundException"), None),
+            # moto's Docker-less Lambda backend answers any Invoke with its event, even of a
+            # function that does not exist; AWS says 404.
+            ("invoking an unknown function",
+             lambda c, r: c.invoke(FunctionName="nosuch", Payload=b"{}"),
+             (404, "ResourceNotFoundException"), ("ok",)),
+            # moto accepts all of these; AWS refuses them (CreateFunction's documented
+            # constraints: MemorySize 128-10240, Timeout 1-900, Runtime an enum, FunctionName
+            # a pattern), so fx follows AWS.
+            ("MemorySize 64", create(FunctionName="d3", MemorySize=64),
+             (400, "ValidationException"), ("ok",)),
+            ("Timeout 901", create(FunctionName="d4", Timeout=901), (400, "ValidationException"),
+             ("ok",)),
+            ("an unknown runtime", create(FunctionName="d5", Runtime="cobol85"),
+             (400, "ValidationException"), ("ok",)),
+            ("a reserved variable", create(FunctionName="d6",
+                                           Environment={"Variables": {"AWS_REGION": "x"}}),
+             (400, "InvalidParameterValueException"), ("ok",)),
+            ("negative reserved concurrency",
+             lambda c, r: c.put_function_concurrency(FunctionName="d-ok",
+                                                     ReservedConcurrentExecutions=-1),
+             (400, "ValidationException"), ("ok",)),
+            ("an unknown invocation type",
+             lambda c, r: c.invoke(FunctionName="d-ok", Payload=b"{}", InvocationType="Bogus"),
+             (400, "InvalidParameterValueException"), ("ok",)),
+            # moto says 404 ResourceNotFoundException; AWS (and LocalStack's recorded AWS
+            # answers) say 400 InvalidParameterValueException "Layer version ... does not exist."
+            ("a layer that does not exist",
+             create(FunctionName="d7", Layers=[f"{LAYER}:nope:1"]),
+             (400, "InvalidParameterValueException"), (404, "ResourceNotFoundException")),
+        ]
+        for name, call, expected, moto_deviates in cases:
+            with self.subTest(name):
+                got = {k: self.outcome(lambda: call(c, role)) for k, (c, role) in servers.items()}
+                self.assertEqual(got["fx"], expected, name)
+                self.assertEqual(got["moto"], moto_deviates or expected,
+                                 f"{name}: moto changed; compare again")
+        os.kill(self.pid, 0)
+
+
+class CliCatalogue(FxTestCase):
+    """Bad input on the command line: one `fx: error:` line (plus a hint), the right exit code."""
+
+    def test_cases(self):
+        self.make_service(HANDLER)
+        self.ok("deploy")
+        cases = [
+            (["logs", "nosuch"], 1,
+             r"^fx: error: function 'nosuch' is not deployed to http://127\.0\.0\.1:\d+ and has no "
+             r"logs there\n  pass a function of the manifest \(victim\), and deploy it with "
+             r"`fx deploy`\n$"),
+            (["invoke", "victim", "--data", "not json"], 1, r"^fx: error: .*JSON.*"),
+            (["invoke", "nosuch"], 1, r"^fx: error: function '.*nosuch' is not deployed to .*"),
+            (["invoke", "victim", "--type", "Bogus"], 2, r"^fx: error: .*"),
+            (["logs", "victim", "--since", "abc"], 2,
+             r"^fx: error: --since: cannot read 'abc' as a time\n  use a duration ago .*"),
+            (["cost", "--provider", "nope"], 2, r"^fx: error: .*"),
+            (["deploy", "-f", "nosuch"], 2,
+             r"^fx: error: no function 'nosuch' in serverless.yaml\n  functions: victim\n$"),
+            (["emulator", "start", "--port", "99999"], 2, r"^fx: error: .*port.*"),
+            (["invoke", "victim", "--target", "ftp://x"], 2, r"^fx: error: .*ftp://x.*"),
+        ]
+        for args, code, pattern in cases:
+            with self.subTest(" ".join(args)):
+                r = self.fx(*args)
+                self.assertEqual(r.code, code, r)
+                self.assertRegex(r.err, pattern)
+                self.assertEqual(r.err.count("fx: error:"), 1, r.err)
+        os.kill(self.pid, 0)
+
+
+if __name__ == "__main__":
+    main()
