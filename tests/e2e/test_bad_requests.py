@@ -335,6 +335,41 @@ LAMBDA_CASES = [
 ]
 
 
+# SQS's JSON protocol: (name, target, body, __type, message pattern); all 400s.
+SQS_QUEUE = "QUEUE_URL"
+SQS_CASES = [
+    ("an unknown action", "Bogus", b"{}", "com.amazonaws.sqs#InvalidAction",
+     r"The action Bogus is not valid for this endpoint\."),
+    ("a body that is not JSON", "SendMessage", b"x", "com.amazon.coral.service#SerializationException",
+     r"The request body is not a JSON object\."),
+    ("a body that is not UTF-8", "SendMessage", b'{"QueueUrl":"QUEUE_URL","MessageBody":"\xff"}',
+     "com.amazon.coral.service#SerializationException", r"The request body is not a JSON object\."),
+    ("a queue that does not exist", "SendMessage",
+     b'{"QueueUrl":"http://x/000000000000/nope","MessageBody":"hi"}',
+     "com.amazonaws.sqs#QueueDoesNotExist", r"The specified queue does not exist\."),
+    ("a body that is a number", "SendMessage", b'{"QueueUrl":"QUEUE_URL","MessageBody":5}',
+     "com.amazonaws.sqs#InvalidParameterValue",
+     r"Value for parameter MessageBody is invalid\. Reason: must be a string\."),
+    ("no body", "SendMessage", b'{"QueueUrl":"QUEUE_URL"}', "com.amazonaws.sqs#MissingParameter",
+     r"The request must contain the parameter MessageBody\."),
+    ("a control character", "SendMessage", b'{"QueueUrl":"QUEUE_URL","MessageBody":"\\u0001"}',
+     "com.amazonaws.sqs#InvalidMessageContents", r"Invalid characters found\..*"),
+    ("a queue name with a space", "CreateQueue", b'{"QueueName":"bad name"}',
+     "com.amazonaws.sqs#InvalidParameterValue",
+     r"Can only include alphanumeric characters, hyphens, or underscores\. 1 to 80 in length"),
+    ("eleven messages at once", "ReceiveMessage",
+     b'{"QueueUrl":"QUEUE_URL","MaxNumberOfMessages":11}', "com.amazonaws.sqs#InvalidParameterValue",
+     r"Value 11 for parameter MaxNumberOfMessages is invalid\. Reason: Must be between 1 and 10, if "
+     r"provided\."),
+    ("an empty batch", "SendMessageBatch", b'{"QueueUrl":"QUEUE_URL","Entries":[]}',
+     "com.amazonaws.sqs#EmptyBatchRequest",
+     r"There should be at least one SendMessageBatchRequestEntry in the request\."),
+    ("a receipt handle that is not one", "DeleteMessage",
+     b'{"QueueUrl":"QUEUE_URL","ReceiptHandle":"garbage"}', "com.amazonaws.sqs#ReceiptHandleIsInvalid",
+     r'The input receipt handle "garbage" is not a valid receipt handle\.'),
+]
+
+
 class LambdaApiCatalogue(FxTestCase):
     @classmethod
     def setUpClass(cls):
@@ -369,6 +404,23 @@ class LambdaApiCatalogue(FxTestCase):
                 message = json.loads(raw)["message"]
                 self.assertRegex(message, "^" + self.fix(pattern) + "$", name)
                 self.assertNotRegex(message, r"json\.exception|stoll|stoi|basic_string")
+                self.assert_serving()
+
+    def test_sqs_cases(self):
+        status, _, body = request(self.url, "POST", "/", b'{"QueueName":"cat-q"}',
+                                  {"X-Amz-Target": "AmazonSQS.CreateQueue",
+                                   "Content-Type": "application/x-amz-json-1.0"})
+        self.assertEqual(status, 200, body)
+        queue = json.loads(body)["QueueUrl"].encode()
+        for name, target, payload, etype, pattern in SQS_CASES:
+            with self.subTest(name):
+                got, _, raw = request(self.url, "POST", "/", payload.replace(b"QUEUE_URL", queue),
+                                      {"X-Amz-Target": f"AmazonSQS.{target}",
+                                       "Content-Type": "application/x-amz-json-1.0"})
+                self.assertEqual(got, 400, f"{name}: {raw[:300]!r}")
+                answer = json.loads(raw)
+                self.assertEqual(answer["__type"], etype, name)
+                self.assertRegex(answer["message"], "^" + pattern + "$", name)
                 self.assert_serving()
 
     def test_a_rejected_configuration_changes_nothing(self):
