@@ -80,6 +80,7 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
   lambda::Endpoint endpoint;
   endpoint.url = running->url;
   endpoint.region = service.region;
+  endpoint.token = emulator::local_token(home);
   fmt::print("{} emulator {} at {}, HTTP gateway at {}\n", s.bold("fx dev"),
              started ? "started" : "running", running->url, running->gateway_url);
 

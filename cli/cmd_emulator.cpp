@@ -85,6 +85,22 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     if (o.port >= 0) eo.port = static_cast<std::uint16_t>(o.port);
     eo.gateway_port = o.gateway_port;
     eo.token = o.token;
+    eo.shared = o.shared;
+    if (o.generate_token) {
+      if (!o.token.empty())
+        throw usage_error("--token and --generate-token both give a token", "pass one of them");
+      eo.token = emulator::generate_token();
+    }
+    if (!eo.token.empty()) {
+      bool printable =
+          std::all_of(eo.token.begin(), eo.token.end(), [](char c) { return c > ' ' && c < 127; });
+      if (eo.token.size() < emulator::kMinTokenLength || !printable)
+        throw usage_error(
+            fmt::format("--token: a token needs at least {} characters, printable and without "
+                        "spaces (this one has {})",
+                        emulator::kMinTokenLength, eo.token.size()),
+            "pass a longer one, or --generate-token to have fx make one");
+    }
     if (!g.region.empty()) eo.region = g.region;
     if (o.foreground) {
       eo.ready_fd = o.ready_fd;
@@ -101,16 +117,20 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
       return 0;
     }
     auto info = emulator::start_emulator_daemon(eo);
-    if (g.json)
-      fmt::print("{}\n", json{{"running", true},
-                              {"pid", info.pid},
-                              {"url", info.url},
-                              {"gateway_url", info.gateway_url}}
-                             .dump());
-    else if (!g.quiet)
+    if (g.json) {
+      json j = {{"running", true},
+                {"pid", info.pid},
+                {"url", info.url},
+                {"gateway_url", info.gateway_url}};
+      if (o.generate_token) j["token"] = eo.token;  // shown once; it is in FX_HOME/token too
+      fmt::print("{}\n", j.dump());
+    } else if (!g.quiet) {
       fmt::print("fx emulator running at {} (pid {}), HTTP gateway at {}; logs in {}\n",
                  s.bold(info.url), info.pid, s.bold(info.gateway_url),
                  (home / "emulator.log").string());
+    }
+    if (o.generate_token && !g.json)
+      fmt::print("token (shown once; clients set FX_TOKEN to it): {}\n", eo.token);
     return 0;
   }
   if (o.action == "stop") {
@@ -131,7 +151,8 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
     try {
       lambda::Endpoint endpoint;
       endpoint.url = info->url;
-      if (const char* token = std::getenv("FX_TOKEN")) endpoint.token = token;
+      const char* token = std::getenv("FX_TOKEN");
+      endpoint.token = token && *token ? std::string(token) : emulator::local_token(home);
       live = json::parse(lambda::FxApi(endpoint).status().raw_json);
     } catch (const std::exception&) {
       // Starting or stopping: the file says where it is, the rest is unknown.

@@ -39,13 +39,7 @@ std::string usd_text(double usd) {
 
 int run_logs(const GlobalOptions& g, const LogsOptions& o) {
   lambda::LogRequest q;
-  if (!o.since.empty()) {
-    try {
-      q.since_ms = util::parse_since(o.since, util::now_ms());
-    } catch (const Error& e) {
-      throw usage_error(e.what(), e.hint());  // a flag's value: exit 2, as CLI.md says
-    }
-  }
+  if (!o.since.empty()) q.since_ms = util::parse_since(o.since, util::now_ms());
   q.filter = o.filter;
   q.tail = o.tail;
   q.usage = true;

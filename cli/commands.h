@@ -79,6 +79,8 @@ struct EmulatorCommandOptions {
   int gateway_port = -1;  // -1: 3000, or a free port
   std::string listen = "127.0.0.1";
   std::string token;
+  bool generate_token = false;
+  bool shared = false;  // the daemon's flag: the given token is in FX_HOME/token
   bool foreground = false;
   int ready_fd = -1;
 };

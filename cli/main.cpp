@@ -110,7 +110,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   c_emu_start->add_option("--listen", emu.listen,
                           "ADDR or ADDR:PORT (default 127.0.0.1; others need --token)");
-  c_emu_start->add_option("--token", emu.token, "require this bearer token from clients");
+  c_emu_start->add_option("--token", emu.token,
+                          "require this bearer token (16+ characters) from every client");
+  c_emu_start->add_flag("--generate-token", emu.generate_token,
+                        "make a random token, require it, and print it once");
+  c_emu_start->add_flag("--shared", emu.shared)->group("");
   c_emu_start->add_flag("--foreground", emu.foreground, "run in this terminal");
   c_emu_start->add_option("--ready-fd", emu.ready_fd)->group("");
   c_emu_start->callback([&] {

@@ -27,8 +27,9 @@ ResolvedTarget resolve_target(const TargetOptions& options) {
       out.started = true;
     }
     out.endpoint.url = running->url;
-    // A local emulator started with --token asks its own user for it too.
-    if (const char* token = std::getenv("FX_TOKEN")) out.endpoint.token = token;
+    // The local emulator's token is in FX_HOME, readable by its user only; FX_TOKEN wins.
+    const char* token = std::getenv("FX_TOKEN");
+    out.endpoint.token = token && *token ? std::string(token) : emulator::local_token(home);
     out.local = true;
     return out;
   }

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +43,7 @@
 #include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
+#include "core/util/sandbox.h"
 #include "core/util/time.h"
 
 namespace fx::emulator {
@@ -203,6 +206,14 @@ PoolOptions pool_options(const fs::path& home) {
   fs::remove_all(home / "run", ec);
   if (fs::create_directories(home / "run", ec) || fs::is_directory(home / "run"))
     o.socket_dir = home / "run";
+  const auto& sandbox = util::sandbox_support();
+  if (sandbox.available && fs::create_directories(home / "run" / "root", ec))
+    o.sandbox_root = home / "run" / "root";
+  else if (!sandbox.available)  // said once, at start; `fx info` says it too
+    fmt::print(stderr,
+               "fx emulator: functions run without a sandbox (as this user, seeing its files): "
+               "{}\n",
+               sandbox.reason);
   return o;
 }
 
@@ -346,6 +357,9 @@ class Emulator {
   void save(const FunctionSpec& spec, const std::string& sha_hex);
   std::string code_sha_hex(const FunctionState& fn) const;
   const FunctionState& existing(const std::string& name, const HttpRequest& req) const;
+  bool host_is_ours(std::string_view host) const;
+  // Throws the 401 or 403 a request without the right to call the main port gets.
+  void authorize(const HttpRequest& req) const;
   // Deletes log lines and usage records older than their function's logRetentionInDays, now
   // and then every hour (of the schedules' clock, so tests can speed it up).
   void prune_logs();
@@ -534,21 +548,76 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
   }
 }
 
-void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
-  std::string_view path = req.path;
-  if (!options_.token.empty()) {
-    // Says whether the token was missing or wrong: the two have different fixes. A SigV4
-    // Authorization (the AWS CLI, SDKs) carries no fx token, so it counts as missing.
-    std::string_view auth = req.header("Authorization");
-    std::string_view sent = req.header("X-Fx-Token");
-    if (sent.empty() && auth.starts_with("Bearer ")) sent = auth.substr(7);
-    if (sent.empty())
-      throw lambda::ApiError(401, "UnrecognizedClientException",
-                             "this fx emulator requires a token and the request has none");
+// Whether a Host header names this emulator: a loopback name, or the address it listens
+// on. A page whose own name resolves to 127.0.0.1 (DNS rebinding) sends its own name.
+bool Emulator::host_is_ours(std::string_view host) const {
+  if (host.empty()) return true;  // HTTP/1.0 clients; browsers always send one
+  std::string_view name = host;
+  if (name.starts_with('[')) {
+    name = name.substr(0, name.find(']') + 1);
+  } else if (auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  std::string lower(name);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "localhost" || lower.ends_with(".localhost") || lower == "[::1]" ||
+      lower.starts_with("127."))
+    return true;
+  const std::string& address = options_.address;
+  if (address == "0.0.0.0" || address == "::") return true;  // anywhere: the token guards it
+  return lower == address || lower == "[" + address + "]";
+}
+
+// Who may call the main port. A web page must never: browsers send Origin (and Sec-Fetch-*)
+// on what a page makes them send, and cannot add Authorization to a cross-site request
+// without a preflight this server never approves. So every call needs a credential: fx's
+// token (Bearer or X-Fx-Token), or for the AWS APIs an AWS signature (any, as AWS's own
+// local tools accept) unless the emulator was given a token, which then is the only key.
+void Emulator::authorize(const HttpRequest& req) const {
+  if (!host_is_ours(req.header("Host")))
+    throw lambda::ApiError(
+        403, "AccessDeniedException",
+        fmt::format("the Host header '{}' names neither this emulator nor loopback; requests "
+                    "that a web page sends through DNS rebinding are refused",
+                    req.header("Host").substr(0, 200)));
+  auto origin = req.header("Origin");
+  auto fetch_site = req.header("Sec-Fetch-Site");
+  if (!origin.empty() || (!fetch_site.empty() && fetch_site != "none"))
+    throw lambda::ApiError(
+        403, "AccessDeniedException",
+        fmt::format("requests from web pages{} are refused by the emulator's API; a page may "
+                    "call the functions' HTTP routes on the gateway ({})",
+                    origin.empty() ? "" : fmt::format(" (Origin: {})", origin.substr(0, 200)),
+                    gateway_url_));
+  std::string_view auth = req.header("Authorization");
+  std::string_view sent = req.header("X-Fx-Token");
+  if (sent.empty() && auth.starts_with("Bearer ")) sent = auth.substr(7);
+  const bool fx_api = req.path.starts_with("/_fx/");
+  if (!sent.empty()) {
     if (!same_secret(sent, options_.token))
       throw lambda::ApiError(401, "UnrecognizedClientException",
                              "the token in the request is not this fx emulator's");
+    return;
   }
+  if (fx_api || options_.shared) {
+    // Says whether the token was missing or wrong: the two have different fixes. A SigV4
+    // Authorization (the AWS CLI, SDKs) carries no fx token, so it counts as missing.
+    throw lambda::ApiError(401, "UnrecognizedClientException",
+                           options_.shared
+                               ? "this fx emulator requires a token and the request has none"
+                               : "fx's own API requires the emulator's token (in FX_HOME/token) "
+                                 "and the request has none");
+  }
+  if (!auth.starts_with("AWS4-HMAC-SHA256 "))
+    throw lambda::ApiError(
+        403, "MissingAuthenticationTokenException",
+        "Missing Authentication Token: sign the request as the AWS CLI and SDKs do (any "
+        "credentials will do for the local emulator), or send the emulator's token");
+}
+
+void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
+  std::string_view path = req.path;
+  authorize(req);
   // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
   if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
     return queues_.handle(req, r, url_);
@@ -933,22 +1002,25 @@ void Emulator::fx_status(Responder& r) {
                    {"timeouts", fn->timeouts},
                    {"throttles", fn->throttles}});
   }
-  json j = {{"running", true},
-            {"pid", ::getpid()},
-            {"url", url_},
-            {"gateway_url", gateway_url_},
-            {"version", FX_VERSION},
-            {"home", options_.home.string()},
-            {"instances", s.instances},
-            {"busy", s.busy},
-            {"idle", s.idle},
-            {"functions", fns},
-            {"totals",
-             {{"invocations", invocations},
-              {"cold_starts", cold_starts},
-              {"errors", errors},
-              {"timeouts", timeouts},
-              {"throttles", throttles}}}};
+  json j = {
+      {"running", true},
+      {"pid", ::getpid()},
+      {"url", url_},
+      {"gateway_url", gateway_url_},
+      {"version", FX_VERSION},
+      {"home", options_.home.string()},
+      {"sandbox", util::sandbox_support().available ? "namespaces (user, pid, mount, ipc)"
+                                                    : "none: " + util::sandbox_support().reason},
+      {"instances", s.instances},
+      {"busy", s.busy},
+      {"idle", s.idle},
+      {"functions", fns},
+      {"totals",
+       {{"invocations", invocations},
+        {"cold_starts", cold_starts},
+        {"errors", errors},
+        {"timeouts", timeouts},
+        {"throttles", throttles}}}};
   json schedules = json::array();
   for (const auto& st : events_.schedules())
     schedules.push_back({{"service", st.source.service},
@@ -1304,18 +1376,92 @@ void write_ready(int fd, const std::string& line) {
 
 }  // namespace
 
+namespace {
+
+// Written whole or not at all, readable by its owner only.
+void write_secret(const fs::path& path, const std::string& text) {
+  std::string tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+  ::fchmod(fd, 0600);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    throw Error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+}
+
+// FX_HOME holds the token, every function's code and environment, every log line: its
+// owner's only. One made by an older fx (0755) is closed here.
+void secure_home(const fs::path& home) {
+  fs::create_directories(home);
+  struct stat st {};
+  if (::stat(home.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0)
+    ::chmod(home.c_str(), 0700);
+}
+
+// A SQLite file of the store, made (or kept) 0600 before SQLite opens it: SQLite gives its
+// -wal and -shm files the database's own mode.
+void private_file(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+  for (const char* suffix : {"-wal", "-shm"}) ::chmod((path.string() + suffix).c_str(), 0600);
+}
+
+}  // namespace
+
+std::string generate_token() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw Error("cannot read random bytes for a token");
+    got += static_cast<std::size_t>(n);
+  }
+  return util::to_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+std::string local_token(const fs::path& home) {
+  std::ifstream in(home / "token");
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return token;
+}
+
 fs::path fx_home() {
   if (const char* home = std::getenv("FX_HOME"); home && *home) return fs::absolute(home);
   const char* user_home = std::getenv("HOME");
   return fs::path(user_home && *user_home ? user_home : "/tmp") / ".fx";
 }
 
-void run_emulator(const EmulatorOptions& options) {
-  fs::create_directories(options.home);
-  if (options.token.empty() && options.address != "127.0.0.1" && options.address != "::1" &&
+void run_emulator(const EmulatorOptions& given) {
+  EmulatorOptions options = given;
+  secure_home(options.home);
+  // The emulator's token: the one given (a shared emulator), else the one it made at its
+  // first start. The CLI of this machine's user reads it from FX_HOME/token.
+  fs::path token_path = options.home / "token";
+  if (!options.token.empty()) {
+    write_secret(token_path, options.token);
+    options.shared = true;
+  } else {
+    options.token = local_token(options.home);
+    if (options.shared && options.token.size() < kMinTokenLength)
+      throw Error(fmt::format("no token in {} for a shared emulator", token_path.string()),
+                  "start it with `fx emulator start --token T`");
+    if (options.token.size() < kMinTokenLength) {
+      options.token = generate_token();
+      write_secret(token_path, options.token);
+    }
+  }
+  if (!options.shared && options.address != "127.0.0.1" && options.address != "::1" &&
       options.address != "localhost")
     throw Error(fmt::format("refusing to listen on {} without a token", options.address),
-                "pass --token T (clients then set FX_TOKEN=T), or listen on 127.0.0.1");
+                "pass --token T (clients then set FX_TOKEN=T), or --generate-token, or listen "
+                "on 127.0.0.1");
   // One emulator per FX_HOME: the lock dies with the process, so a kill -9 never leaves a
   // stale lock behind.
   fs::path lock_path = options.home / "emulator.lock";
@@ -1327,6 +1473,8 @@ void run_emulator(const EmulatorOptions& options) {
                     running ? fmt::format(" (pid {}, {})", running->pid, running->url) : ""),
         "stop it with `fx emulator stop`, or set FX_HOME to use another one");
   }
+  private_file(options.home / "state.db");
+  private_file(options.home / "queues.db");
   // Runtime shims are written fresh at every start so they always match this binary.
   fs::remove_all(options.home / "runtimes");
   util::extract_embedded("runtimes/", options.home / "runtimes");
@@ -1341,10 +1489,7 @@ void run_emulator(const EmulatorOptions& options) {
   json info = {
       {"pid", ::getpid()}, {"url", emulator->url()},     {"gateway_url", emulator->gateway_url()},
       {"port", port},      {"address", options.address}, {"started", util::now_ms()}};
-  {
-    std::ofstream(info_path.string() + ".tmp") << info.dump() << "\n";
-    fs::rename(info_path.string() + ".tmp", info_path);
-  }
+  write_secret(info_path, info.dump() + "\n");
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   stop_signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
@@ -1415,7 +1560,7 @@ std::optional<EmulatorInfo> running_emulator(const fs::path& home) {
 }
 
 EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
-  fs::create_directories(options.home);
+  secure_home(options.home);
   if (auto running = running_emulator(options.home))
     throw Error(fmt::format("an emulator is already running for {} (pid {}, {})",
                             options.home.string(), running->pid, running->url),
@@ -1429,9 +1574,12 @@ EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
     spawn.argv.push_back("--gateway-port");
     spawn.argv.push_back(std::to_string(options.gateway_port));
   }
+  // A given token goes to the daemon through FX_HOME/token (0600), never its command line,
+  // where every user of the machine could read it with ps.
   if (!options.token.empty()) {
-    spawn.argv.push_back("--token");
-    spawn.argv.push_back(options.token);
+    secure_home(options.home);
+    write_secret(options.home / "token", options.token);
+    spawn.argv.push_back("--shared");
   }
   spawn.env = util::current_environment();
   spawn.env.push_back("FX_HOME=" + options.home.string());

@@ -21,7 +21,11 @@ struct EmulatorOptions {
   // The HTTP gateway's port: -1 is 3000 (a free one when 3000 is taken, or when `port` is 0),
   // 0 a free one.
   int gateway_port = -1;
-  std::string token;                 // required from clients when set
+  // A token given by the user (a shared emulator): every API call must carry it. Without
+  // one, the emulator makes its own at first start (FX_HOME/token, mode 0600), which fx's own
+  // API (/_fx/) always requires and the CLI reads.
+  std::string token;
+  bool shared = false;               // the daemon's side of a given token: it is in FX_HOME/token
   std::string region = "us-east-1";  // for calls that do not say theirs
   int ready_fd = -1;                 // "ready URL" or "error WHAT\tHINT" is written here once
 };
@@ -40,6 +44,15 @@ struct EmulatorInfo {
 
 // FX_HOME, else ~/.fx.
 std::filesystem::path fx_home();
+
+// The emulator's token in FX_HOME/token (empty when there is none yet, or it is not ours to
+// read): what fx's CLI sends to a local emulator.
+std::string local_token(const std::filesystem::path& home);
+
+// The shortest token fx accepts for a shared emulator.
+inline constexpr std::size_t kMinTokenLength = 16;
+// A new random token (32 hex digits: 128 bits).
+std::string generate_token();
 
 // The emulator that owns this FX_HOME, when one is running.
 std::optional<EmulatorInfo> running_emulator(const std::filesystem::path& home);

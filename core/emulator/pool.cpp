@@ -18,6 +18,7 @@
 #include "core/usage/report.h"
 #include "core/util/error.h"
 #include "core/util/process.h"
+#include "core/util/sandbox.h"
 #include "core/util/time.h"
 
 namespace fx::emulator {
@@ -411,11 +412,31 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
 
   std::string stream =
       fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));
+  // In a sandbox the instance sees Lambda's own layout: its code at /var/task, its layers at
+  // /opt, the runtime at /var/runtime. Without one, the host's folders themselves.
+  const bool sandboxed = !options_.sandbox_root.empty();
+  const std::filesystem::path host_runtime_dir = runtimes_.runtime_dir(cfg.runtime);
+  const std::filesystem::path task_root = sandboxed ? "/var/task" : fn.spec.code_dir;
+  const std::filesystem::path runtime_dir = sandboxed ? "/var/runtime" : host_runtime_dir;
+  const std::filesystem::path opt_dir = fn.spec.opt_dir.empty() ? std::filesystem::path()
+                                        : sandboxed             ? "/opt"
+                                                                : fn.spec.opt_dir;
+  if (sandboxed) {
+    // The command names host paths: the same files, where the sandbox shows them.
+    auto inside = [&](std::string& arg) {
+      for (const auto& [host, in] :
+           {std::pair{fn.spec.code_dir, task_root}, std::pair{host_runtime_dir, runtime_dir}}) {
+        const std::string prefix = host.string() + "/";
+        if (arg.starts_with(prefix)) arg = (in / arg.substr(prefix.size())).string();
+      }
+    };
+    for (auto& arg : cmd.argv) inside(arg);
+  }
   std::vector<std::string> env = {
       "_HANDLER=" + cfg.handler,
       fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", inst->port),
-      "LAMBDA_TASK_ROOT=" + fn.spec.code_dir.string(),
-      "LAMBDA_RUNTIME_DIR=" + runtimes_.runtime_dir(cfg.runtime).string(),
+      "LAMBDA_TASK_ROOT=" + task_root.string(),
+      "LAMBDA_RUNTIME_DIR=" + runtime_dir.string(),
       "AWS_LAMBDA_FUNCTION_NAME=" + cfg.function_name,
       fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", cfg.memory_size),
       "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
@@ -430,9 +451,9 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
       "LANG=en_US.UTF-8",
       "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") +
           "/usr/local/bin:/usr/bin:/bin" +
-          (fn.spec.opt_dir.empty() ? "" : ":" + (fn.spec.opt_dir / "bin").string()),
-      "LD_LIBRARY_PATH=" + (fn.spec.code_dir / "lib").string() +
-          (fn.spec.opt_dir.empty() ? "" : ":" + (fn.spec.opt_dir / "lib").string()),
+          (opt_dir.empty() ? "" : ":" + (opt_dir / "bin").string()),
+      "LD_LIBRARY_PATH=" + (task_root / "lib").string() +
+          (opt_dir.empty() ? "" : ":" + (opt_dir / "lib").string()),
   };
   for (const auto& [k, v] : cfg.environment) {
     // The function's own variables win over ours except for the Runtime API's plumbing.
@@ -448,14 +469,14 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   // The runtime shims add the layers' python/ and nodejs/node_modules/ folders to their
   // import paths, as Lambda's runtimes do for /opt (argv, because the environment must stay
   // exactly Lambda's).
-  if (!fn.spec.opt_dir.empty() && !cfg.runtime.starts_with("provided")) {
+  if (!opt_dir.empty() && !cfg.runtime.starts_with("provided")) {
     opts.argv.push_back("--opt");
-    opts.argv.push_back(fn.spec.opt_dir.string());
+    opts.argv.push_back(opt_dir.string());
   }
   // fx's own shims reach the Runtime API through a Unix socket as well: the same HTTP without
   // the TCP stack, on two of the three hops of every request. AWS_LAMBDA_RUNTIME_API keeps its
   // TCP port for custom runtimes and AWS's runtime interface clients.
-  if (!cfg.runtime.starts_with("provided") && !options_.socket_dir.empty()) {
+  if (!sandboxed && !cfg.runtime.starts_with("provided") && !options_.socket_dir.empty()) {
     auto socket_path = (options_.socket_dir / fmt::format("{}.sock", inst->id)).string();
     try {
       inst->runtime_api->listen_unix(socket_path);
@@ -465,21 +486,42 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
       // A path too long for a socket (a deep FX_HOME): the TCP port serves alone.
     }
   }
-  // Where the emulator may (root), the layers are also at /opt itself, as on Lambda, in the
-  // instance's own mount namespace.
-  if (!fn.spec.opt_dir.empty() && ::geteuid() == 0 && std::filesystem::is_directory("/opt"))
-    opts.bind_mounts.emplace_back(fn.spec.opt_dir, "/opt");
-  // The task root is read-only on Lambda. The code store takes the write bits off, which
-  // binds everyone but root; for root, a read-only bind mount of the folder onto itself.
-  if (::geteuid() == 0) {
-    opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
-    // Its own /tmp, as every Lambda instance has: ephemeralStorageSize (512 MB by default, as
-    // on Lambda), invisible to other instances, gone with the instance. Not when the
-    // instance's own files live under /tmp (an FX_HOME there): the tmpfs would hide them.
-    auto under_tmp = [](const std::string& p) { return p.starts_with("/tmp/"); };
-    bool needs_tmp = under_tmp(fn.spec.code_dir.string()) || under_tmp(fn.spec.opt_dir.string());
-    for (const auto& a : opts.argv) needs_tmp |= under_tmp(a);
-    if (!needs_tmp) opts.private_tmp_mb = cfg.ephemeral_storage_mb;
+  util::SandboxSpec sandbox;
+  if (sandboxed) {
+    sandbox.staging = options_.sandbox_root;
+    sandbox.cwd = task_root;
+    sandbox.tmp_mb = cfg.ephemeral_storage_mb;
+    sandbox.read_only = util::system_mounts();
+    auto covered = [&](const std::filesystem::path& p) {
+      for (const auto& [src, dst] : sandbox.read_only) {
+        auto rel = p.lexically_relative(dst);
+        if (!rel.empty() && *rel.begin() != "..") return true;
+      }
+      return false;
+    };
+    if (!cfg.runtime.starts_with("provided"))
+      for (const auto& prefix : runtimes_.resolve(cfg.runtime).prefixes)
+        if (!covered(prefix)) sandbox.read_only.emplace_back(prefix, prefix);
+    sandbox.read_only.emplace_back(host_runtime_dir, runtime_dir);
+    sandbox.read_only.emplace_back(fn.spec.code_dir, task_root);
+    if (!opt_dir.empty()) sandbox.read_only.emplace_back(fn.spec.opt_dir, opt_dir);
+  } else {
+    // Where the emulator may (root), the layers are also at /opt itself, as on Lambda, in the
+    // instance's own mount namespace.
+    if (!fn.spec.opt_dir.empty() && ::geteuid() == 0 && std::filesystem::is_directory("/opt"))
+      opts.bind_mounts.emplace_back(fn.spec.opt_dir, "/opt");
+    // The task root is read-only on Lambda. The code store takes the write bits off, which
+    // binds everyone but root; for root, a read-only bind mount of the folder onto itself.
+    if (::geteuid() == 0) {
+      opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
+      // Its own /tmp, as every Lambda instance has: ephemeralStorageSize (512 MB by default,
+      // as on Lambda), invisible to other instances, gone with the instance. Not when the
+      // instance's own files live under /tmp (an FX_HOME there): the tmpfs would hide them.
+      auto under_tmp = [](const std::string& p) { return p.starts_with("/tmp/"); };
+      bool needs_tmp = under_tmp(fn.spec.code_dir.string()) || under_tmp(fn.spec.opt_dir.string());
+      for (const auto& a : opts.argv) needs_tmp |= under_tmp(a);
+      if (!needs_tmp) opts.private_tmp_mb = cfg.ephemeral_storage_mb;
+    }
   }
   opts.env = std::move(env);
   opts.cwd = fn.spec.code_dir;
@@ -488,7 +530,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   inst->spawn_us = util::monotonic_us();
   util::Child child;
   try {
-    child = util::spawn_process(opts);
+    child = sandboxed ? util::spawn_sandboxed(opts, sandbox) : util::spawn_process(opts);
   } catch (const Error& e) {
     inst->runtime_api->close();
     log(nullptr, nullptr, cfg.function_name,

@@ -118,6 +118,9 @@ struct PoolOptions {
   int init_timeout_s = 10;  // Lambda's limit on the init phase
   // Where instances' Unix sockets for fx's own runtime shims go (empty: TCP only).
   std::filesystem::path socket_dir;
+  // Where each instance's sandbox mounts its root (an empty folder); empty: no sandbox, the
+  // instances run as the emulator's user (util::sandbox_support() said no).
+  std::filesystem::path sandbox_root;
 };
 
 struct PoolStats {

@@ -49,10 +49,12 @@ std::string capture(const std::vector<std::string>& argv) {
   return out;
 }
 
+// The first line of `s`; what follows it goes to `rest` (which may be `s` itself).
 std::string first_line(const std::string& s, std::string* rest = nullptr) {
   auto nl = s.find('\n');
+  std::string line = s.substr(0, nl);
   if (rest) *rest = nl == std::string::npos ? "" : s.substr(nl + 1);
-  return s.substr(0, nl);
+  return line;
 }
 
 }  // namespace
@@ -81,13 +83,18 @@ const ResolvedRuntime& RuntimeResolver::resolve(const std::string& runtime) {
       if (exe.empty()) continue;
       // fd 3 carries the answer, so a noisy sitecustomize cannot garble it.
       std::string out = capture({exe.string(), "-c",
-                                 "import os,sys;os.write(3,('%s\\n%d.%d\\n'%(sys.executable,"
-                                 "*sys.version_info[:2])).encode())"});
+                                 "import os,sys;os.write(3,('%s\\n%d.%d\\n%s\\n'%(sys.executable,"
+                                 "*sys.version_info[:2],'\\n'.join({sys.prefix,sys.base_prefix,"
+                                 "sys.exec_prefix,sys.base_exec_prefix}))).encode())"});
       std::string rest;
       std::string real = first_line(out, &rest);
       if (real.empty()) continue;
       r.interpreter = real;
-      r.version = first_line(rest);
+      r.version = first_line(rest, &rest);
+      while (!rest.empty()) {
+        std::string prefix = first_line(rest, &rest);
+        if (!prefix.empty()) r.prefixes.emplace_back(prefix);
+      }
       break;
     }
     if (r.interpreter.empty()) {
@@ -113,6 +120,8 @@ const ResolvedRuntime& RuntimeResolver::resolve(const std::string& runtime) {
     } else {
       r.interpreter = real;
       r.version = first_line(rest);
+      // node lives in PREFIX/bin, its own modules in PREFIX/lib.
+      r.prefixes.push_back(fs::path(real).parent_path().parent_path());
       if (r.version != wanted)
         r.warning = fmt::format("{} requested, running with the local Node.js {} ({})", runtime,
                                 r.version, r.interpreter.string());

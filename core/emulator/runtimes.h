@@ -13,8 +13,11 @@ namespace fx::emulator {
 struct ResolvedRuntime {
   std::filesystem::path interpreter;  // empty for custom runtimes
   std::string version;                // "3.11", "20"
-  std::string warning;                // e.g. the local version differs from the runtime's
-  std::string error;                  // the interpreter cannot be found
+  // Folders the interpreter reads beside the system's (its installation prefix, e.g. a
+  // pyenv version's): a sandboxed instance sees these read-only.
+  std::vector<std::filesystem::path> prefixes;
+  std::string warning;  // e.g. the local version differs from the runtime's
+  std::string error;    // the interpreter cannot be found
 };
 
 struct InstanceCommand {

@@ -130,7 +130,8 @@ Child spawn_process(const SpawnOptions& options) {
     posix_spawn_file_actions_adddup2(&fa.actions, err_pipe[1], 2);
     posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
   } else if (!options.output_file.empty()) {
-    out_file = ::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    // A daemon's log (the emulator's, in FX_HOME) is its owner's only.
+    out_file = ::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out_file < 0)
       throw Error(
           fmt::format("cannot open {}: {}", options.output_file.string(), std::strerror(errno)));

@@ -31,9 +31,9 @@ std::string iso8601_ms(std::int64_t epoch_ms) {
 namespace {
 
 [[noreturn]] void bad_since(std::string_view text) {
-  throw Error(fmt::format("--since: cannot read '{}' as a time", text),
-              "use a duration ago (30s, 10m, 2h, 1d, 1w) or an ISO 8601 time "
-              "(2026-11-27, 2026-11-27T08:00:00Z, 2026-11-27T08:00:00+01:00)");
+  throw usage_error(fmt::format("--since: cannot read '{}' as a time", text),
+                    "use a duration ago (30s, 10m, 2h, 1d, 1w) or an ISO 8601 time "
+                    "(2026-11-27, 2026-11-27T08:00:00Z, 2026-11-27T08:00:00+01:00)");
 }
 
 std::int64_t parse_iso(std::string_view text) {

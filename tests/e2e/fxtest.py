@@ -18,6 +18,17 @@ FX = os.environ.get("FX_BIN") or os.path.join(os.path.dirname(__file__), "..", "
 FX = os.path.abspath(FX)
 
 
+# What the AWS CLI and SDKs send: the local emulator takes any signature.
+AWS_SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=fx-test/20260101/us-east-1/lambda/"
+                               "aws4_request, SignedHeaders=host, Signature=00"}
+
+
+def token_of(home):
+    """The emulator's token, which fx's CLI reads from FX_HOME/token."""
+    with open(os.path.join(home, "token")) as f:
+        return f.read().strip()
+
+
 class Result:
     def __init__(self, proc):
         self.code = proc.returncode
@@ -66,6 +77,11 @@ class FxTestCase(unittest.TestCase):
                               capture_output=True, text=True, timeout=timeout)
         return Result(proc)
 
+    @classmethod
+    def auth(cls, extra=None):
+        """Headers with the emulator's token, for raw calls to its API."""
+        return {"Authorization": f"Bearer {token_of(cls.home)}", **(extra or {})}
+
     def fx(self, *args, cwd=None, input=None, timeout=60, env=None):
         return self.fx_static(args, cwd=cwd or getattr(self, "service_dir", None), input=input,
                               timeout=timeout, env=env)
@@ -103,6 +119,37 @@ class FxTestCase(unittest.TestCase):
                 return value
             time.sleep(0.05)
         self.fail(f"timed out waiting for {message}")
+
+
+# How a function names its instance (or a process it started), in the tests' function code:
+# "NS/PID/START", the PID namespace it runs in, its pid there and its start time. In fx's
+# sandbox each instance is pid 1 of a namespace of its own (whose inode a later one may get),
+# so neither a pid nor a namespace alone names one.
+
+
+def host_pid(instance_id):
+    """The host's pid of the process "NS/PID/START" names, or None once it is gone."""
+    ns, pid, start = instance_id.rsplit("/", 2)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != ns:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        nspid = next((l.split()[-1] for l in status.splitlines() if l.startswith("NSpid:")), None)
+        state = next((l.split()[1] for l in status.splitlines() if l.startswith("State:")), "")
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                started = f.read().rsplit(")", 1)[1].split()[19]
+        except OSError:
+            continue
+        if nspid == pid and started == start and state != "Z":
+            return int(entry)
+    return None
 
 
 def pids_of_group(pgid):

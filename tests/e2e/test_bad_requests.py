@@ -384,13 +384,16 @@ class LambdaApiCatalogue(FxTestCase):
         # The catalogue's `victim` is the deployed name: cat-dev-victim. Rewrite the cases.
         cls.victim = "cat-dev-victim"
 
+    def call(self, method, path, body=b"", headers=None):
+        return request(self.url, method, path, body, self.auth(headers))
+
     def fix(self, text):
         return text.replace("victim", self.victim) if isinstance(text, str) else text.replace(
             b"victim", self.victim.encode())
 
     def assert_serving(self):
         os.kill(self.pid, 0)  # the same process: raises when it died
-        status, _, body = request(self.url, "GET", "/_fx/v1/status")
+        status, _, body = self.call("GET", "/_fx/v1/status")
         self.assertEqual(status, 200, body)
         self.assertEqual(json.loads(body)["pid"], self.pid)
 
@@ -398,7 +401,7 @@ class LambdaApiCatalogue(FxTestCase):
         self.assertGreaterEqual(len(LAMBDA_CASES), 60)
         for name, method, path, body, headers, status, etype, pattern in LAMBDA_CASES:
             with self.subTest(name):
-                got, hdrs, raw = request(self.url, method, self.fix(path), self.fix(body), headers)
+                got, hdrs, raw = self.call(method, self.fix(path), self.fix(body), headers)
                 self.assertEqual(got, status, f"{name}: {raw[:400]!r}")
                 self.assertEqual(hdrs.get("x-amzn-errortype"), etype, name)
                 message = json.loads(raw)["message"]
@@ -407,16 +410,16 @@ class LambdaApiCatalogue(FxTestCase):
                 self.assert_serving()
 
     def test_sqs_cases(self):
-        status, _, body = request(self.url, "POST", "/", b'{"QueueName":"cat-q"}',
-                                  {"X-Amz-Target": "AmazonSQS.CreateQueue",
-                                   "Content-Type": "application/x-amz-json-1.0"})
+        status, _, body = self.call("POST", "/", b'{"QueueName":"cat-q"}',
+                                    {"X-Amz-Target": "AmazonSQS.CreateQueue",
+                                     "Content-Type": "application/x-amz-json-1.0"})
         self.assertEqual(status, 200, body)
         queue = json.loads(body)["QueueUrl"].encode()
         for name, target, payload, etype, pattern in SQS_CASES:
             with self.subTest(name):
-                got, _, raw = request(self.url, "POST", "/", payload.replace(b"QUEUE_URL", queue),
-                                      {"X-Amz-Target": f"AmazonSQS.{target}",
-                                       "Content-Type": "application/x-amz-json-1.0"})
+                got, _, raw = self.call("POST", "/", payload.replace(b"QUEUE_URL", queue),
+                                        {"X-Amz-Target": f"AmazonSQS.{target}",
+                                         "Content-Type": "application/x-amz-json-1.0"})
                 self.assertEqual(got, 400, f"{name}: {raw[:300]!r}")
                 answer = json.loads(raw)
                 self.assertEqual(answer["__type"], etype, name)
@@ -424,25 +427,25 @@ class LambdaApiCatalogue(FxTestCase):
                 self.assert_serving()
 
     def test_a_rejected_configuration_changes_nothing(self):
-        before = request(self.url, "GET", f"/2015-03-31/functions/{self.victim}/configuration")[2]
-        request(self.url, "PUT", f"/2015-03-31/functions/{self.victim}/configuration",
-                json.dumps({"Timeout": 5, "Layers": [f"{LAYER}:nope:1"]}).encode())
-        after = request(self.url, "GET", f"/2015-03-31/functions/{self.victim}/configuration")[2]
+        before = self.call("GET", f"/2015-03-31/functions/{self.victim}/configuration")[2]
+        self.call("PUT", f"/2015-03-31/functions/{self.victim}/configuration",
+                  json.dumps({"Timeout": 5, "Layers": [f"{LAYER}:nope:1"]}).encode())
+        after = self.call("GET", f"/2015-03-31/functions/{self.victim}/configuration")[2]
         self.assertEqual(json.loads(before), json.loads(after))
         self.assertEqual(json.loads(self.ok("invoke", "victim", cwd=self.service_dir).out), {"ok": True})
 
     def test_a_rejected_service_document_keeps_the_previous_events(self):
         good = {"functions": [self.victim],
                 "schedules": [{"function": self.victim, "rule": "r1", "expression": "rate(1 hour)"}]}
-        status, _, body = request(self.url, "PUT", "/_fx/v1/services/keep", json.dumps(good).encode())
+        status, _, body = self.call("PUT", "/_fx/v1/services/keep", json.dumps(good).encode())
         self.assertEqual(status, 200, body)
         bad = dict(good, sqs=[{"function": self.victim, "queue": "q",
                                "filter_patterns": [{"body": {"a": [{"numeric": ["<"]}]}}]}])
-        status, _, body = request(self.url, "PUT", "/_fx/v1/services/keep", json.dumps(bad).encode())
+        status, _, body = self.call("PUT", "/_fx/v1/services/keep", json.dumps(bad).encode())
         self.assertEqual(status, 400, body)
-        schedules = json.loads(request(self.url, "GET", "/_fx/v1/status")[2])["schedules"]
+        schedules = json.loads(self.call("GET", "/_fx/v1/status")[2])["schedules"]
         self.assertEqual([s["rule"] for s in schedules if s["service"] == "keep"], ["r1"])
-        request(self.url, "DELETE", "/_fx/v1/services/keep")
+        self.call("DELETE", "/_fx/v1/services/keep")
 
     def test_a_deploy_naming_a_missing_layer_fails_once_and_the_emulator_lives(self):
         d = os.path.join(self.root, "layered")

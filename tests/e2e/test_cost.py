@@ -197,7 +197,8 @@ class CostTest(FxTestCase):
         import urllib.request
         name = f"{self.prefix}-sleepy"
         req = urllib.request.Request(f"{self.url}/2017-10-31/functions/{name}/concurrency", method="PUT",
-                                     data=json.dumps({"ReservedConcurrentExecutions": 0}).encode())
+                                     data=json.dumps({"ReservedConcurrentExecutions": 0}).encode(),
+                                     headers=self.auth())
         urllib.request.urlopen(req).read()
         self.assertNotEqual(self.fx("invoke", "sleepy").code, 0)
         [f] = self.ok("cost", "sleepy", "--json").json()["functions"]
@@ -259,7 +260,7 @@ class CostBadInputTest(FxTestCase):
 
     def test_bad_since_says_which_forms_work(self):
         r = self.fx("cost", "--since", "last tuesday")
-        self.assertEqual(r.code, 1, r)
+        self.assertEqual(r.code, 2, r)  # a flag's value: a usage error
         self.assertIn("fx: error: --since", r.err)
         self.assertIn("10m", r.err)
         self.assertIn("ISO 8601", r.err)

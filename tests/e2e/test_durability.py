@@ -51,7 +51,8 @@ class KillNine(FxTestCase):
         conn = http.client.HTTPConnection(host, timeout=30)
         answered = []
         for n in range(300):
-            conn.request("POST", f"/2015-03-31/functions/{name}/invocations", json.dumps({"n": n}))
+            conn.request("POST", f"/2015-03-31/functions/{name}/invocations", json.dumps({"n": n}),
+                         headers=self.auth())
             r = conn.getresponse()
             body = r.read()
             self.assertEqual(r.status, 200, body)
@@ -133,7 +134,8 @@ class Retention(FxTestCase):
         host = self.url.split("//", 1)[1]
         conn = http.client.HTTPConnection(host, timeout=30)
         doc = {"functions": [name], "log_retention": {name: 3}}
-        conn.request("PUT", f"/_fx/v1/services/{self.service_name}", json.dumps(doc))
+        conn.request("PUT", f"/_fx/v1/services/{self.service_name}", json.dumps(doc),
+                     headers=self.auth())
         r = conn.getresponse()
         self.assertEqual(r.status, 200, r.read())
         conn.close()

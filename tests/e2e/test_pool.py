@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from fxtest import FxTestCase, main
+from fxtest import FxTestCase, main, host_pid
 
 
 def parallel(count, call):
@@ -30,9 +30,10 @@ def parallel(count, call):
     return out
 
 
-def function_status(url, name):
+def function_status(url, name, headers):
     """One function's instances and counters, from the emulator's own status endpoint."""
-    with urllib.request.urlopen(f"{url}/_fx/v1/status", timeout=10) as r:
+    req = urllib.request.Request(f"{url}/_fx/v1/status", headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as r:
         status = json.loads(r.read())
     return next(f for f in status["functions"] if f["name"] == name)
 
@@ -64,13 +65,13 @@ class ConcurrencyTest(FxTestCase):
                 import os, time
                 def sleepy(event, context):
                     time.sleep(1.5)
-                    return {"pid": os.getpid()}
+                    return {"pid": os.readlink('/proc/self/ns/pid') + '/' + str(os.getpid()) + '/' + open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]}
                 """,
         })
         self.ok("deploy")
 
     def status_of(self, name):
-        return function_status(self.url, name)
+        return function_status(self.url, name, self.auth())
 
     def test_parallel_calls_get_an_instance_each_up_to_reserved_concurrency_then_429(self):
         name = f"{self.service_name}-dev-sleepy"
@@ -143,7 +144,7 @@ class DefaultConcurrencyTest(FxTestCase):
         threads = [threading.Thread(target=self.fx, args=("invoke", "sleepy")) for _ in range(2)]
         for t in threads:
             t.start()
-        self.wait_for(lambda: function_status(self.url, name)["busy"] == 2, message="2 busy instances")
+        self.wait_for(lambda: function_status(self.url, name, self.auth())["busy"] == 2, message="2 busy instances")
         over = self.fx("invoke", "sleepy", "--json")
         for t in threads:
             t.join()
@@ -192,14 +193,15 @@ class ProvisionedTest(FxTestCase):
                 import os, time
                 def warm(event, context):
                     time.sleep(event.get("sleep", 0))
-                    return {"pid": os.getpid(), "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
+                    return {"pid": os.readlink('/proc/self/ns/pid') + '/' + str(os.getpid()) + '/' + open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19],
+                            "init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"]}
                 """,
         })
         self.ok("deploy")
         name = f"{self.service_name}-dev-warm"
 
         def fn_status():
-            return function_status(self.url, name)
+            return function_status(self.url, name, self.auth())
 
         self.wait_for(lambda: fn_status()["idle"] == 2, message="two provisioned instances")
         self.assertEqual(fn_status()["invocations"], 0)
@@ -220,7 +222,7 @@ class ProvisionedTest(FxTestCase):
         self.wait_for(lambda: fn_status()["idle"] == 2 and fn_status()["busy"] == 0, timeout=10,
                       message="the on-demand instance to be reaped, the provisioned ones kept")
         # One that dies is replaced.
-        victim = r["result"]["pid"]
+        victim = host_pid(r["result"]["pid"])
         os.kill(victim, signal.SIGKILL)
         self.wait_for(lambda: process_gone(victim), message="the killed instance to exit")
         self.wait_for(lambda: fn_status()["idle"] == 2, message="a replacement provisioned instance")
@@ -345,34 +347,56 @@ class IsolationTest(FxTestCase):
                     timeout: 1
                 """,
             "app.py": """
-                import subprocess, time
+                import os, subprocess, time
                 def spawn(event, context):
                     child = subprocess.Popen(["sleep", "300"])
+                    start = open(f'/proc/{child.pid}/stat').read().rsplit(')', 1)[1].split()[19]
+                    child_id = os.readlink('/proc/self/ns/pid') + '/' + str(child.pid) + '/' + start
                     if event.get("hang"):
-                        print(f"child {child.pid}", flush=True)
+                        print(f"child {child_id}", flush=True)
                         time.sleep(10)
-                    return child.pid
+                    return child_id
                 """,
         })
         self.ok("deploy")
         # A child that outlives its invocation lives as long as the instance, then dies with it
         # when the instance is reaped (idle timeout 1 s).
         child = self.ok("invoke", "spawner", "--json").json()["result"]
-        self.assertFalse(process_gone(child), "the child runs while its instance is warm")
-        self.wait_for(lambda: process_gone(child), timeout=10,
+        self.assertIsNotNone(host_pid(child), "the child runs while its instance is warm")
+        self.wait_for(lambda: host_pid(child) is None, timeout=10,
                       message="the child to die with its reaped instance")
         # A timeout kills the instance's whole process group, the child included.
         r = self.fx("invoke", "spawner", "--json", "--data", '{"hang": true}')
         self.assertEqual(r.json()["result"]["errorType"], "Sandbox.Timedout", r)
         line = next(l["message"] for l in self.logs("spawner") if l["message"].startswith("child "))
-        hung_child = int(line.split()[1])
-        self.wait_for(lambda: process_gone(hung_child), message="the child to die at the timeout")
+        hung_child = line.split()[1]
+        self.wait_for(lambda: host_pid(hung_child) is None, message="the child to die at the timeout")
         # The next call starts a fresh instance.
         fresh = self.ok("invoke", "spawner", "--json").json()
         self.assertIsNotNone(fresh["init_ms"], "a call after a timeout is a cold start")
 
     def test_an_init_error_goes_to_the_first_caller_and_the_next_call_retries_init(self):
-        flag = os.path.join(self.root, "init-failed-once")
+        # Instances are sandboxed (no shared files): the first init asks a server on loopback
+        # whether to fail, and only the first is told yes.
+        import http.server
+        asked = []
+
+        class Once(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                asked.append(1)
+                body = b"fail" if len(asked) == 1 else b"ok"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Once)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        flag = f"http://127.0.0.1:{server.server_port}/"
         self.make_service({
             "serverless.yaml": f"""
                 service: SERVICE
@@ -386,9 +410,8 @@ class IsolationTest(FxTestCase):
                       FLAG: {flag}
                 """,
             "app.py": """
-                import os
-                if not os.path.exists(os.environ["FLAG"]):
-                    open(os.environ["FLAG"], "w").close()
+                import os, urllib.request
+                if urllib.request.urlopen(os.environ["FLAG"]).read() == b"fail":
                     raise RuntimeError("init fails the first time")
                 def handler(event, context):
                     return "initialized"

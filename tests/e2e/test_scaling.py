@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import time
 
-from fxtest import FxTestCase, main
+from fxtest import FxTestCase, main, host_pid
 
 
 class IdleReapTest(FxTestCase):
@@ -26,7 +26,7 @@ class IdleReapTest(FxTestCase):
             "app.py": """
                 import os
                 def pid(event, context):
-                    return os.getpid()
+                    return os.readlink('/proc/self/ns/pid') + '/' + str(os.getpid()) + '/' + open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]
                 """,
         })
         self.ok("deploy")
@@ -37,7 +37,7 @@ class IdleReapTest(FxTestCase):
         self.assertEqual(again["result"], first["result"])
         self.assertIsNone(again.get("init_ms"))
         # Idle past the timeout (3 s, checked every second): the process is gone...
-        self.wait_for(lambda: not os.path.exists(f"/proc/{first['result']}"), timeout=15,
+        self.wait_for(lambda: host_pid(first["result"]) is None, timeout=15,
                       message="the idle instance to be stopped")
         info = self.ok("info", "--json").json()["functions"][0]
         self.assertEqual(info["instances"], {"busy": 0, "idle": 0})
@@ -126,9 +126,9 @@ class PrivateTmpTest(FxTestCase):
                         ephemeralStorageSize: 1024
                     """,
                 "app.py": """
-                    import os, time
+                    import os, time, uuid
                     def tmp(event, context):
-                        mine = f"/tmp/{os.getpid()}"
+                        mine = f"/tmp/{uuid.uuid4().hex}"
                         open(mine, "w").write("x")
                         time.sleep(event.get("sleep", 0))
                         st = os.statvfs("/tmp")
