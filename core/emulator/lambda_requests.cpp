@@ -295,10 +295,11 @@ void check_environment(const std::map<std::string, std::string>& env, Violations
   std::size_t bytes = 0;
   for (const auto& [key, value] : env) {
     if (!valid_env_key(key)) {
+      // Lambda's words name no key (and need a key of two characters at least); fx adds it.
       violations.add(
-          fmt::format("Value '{}' at 'environment.variables' failed to satisfy constraint: Map "
-                      "keys must satisfy constraint: [Member must satisfy regular expression "
-                      "pattern: [a-zA-Z]([a-zA-Z0-9_])+]",
+          fmt::format("Value at 'environment.variables' failed to satisfy constraint: Map keys "
+                      "must satisfy constraint: [Member must satisfy regular expression pattern: "
+                      "[a-zA-Z]([a-zA-Z0-9_])+] (the key '{}')",
                       shown(key)));
       continue;
     }

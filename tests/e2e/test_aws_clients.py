@@ -144,11 +144,11 @@ class AwsClients(FxTestCase):
         c = self.client()
         c.get_waiter("function_active_v2").wait(FunctionName=self.name)
         c.update_function_configuration(FunctionName=self.name, MemorySize=512,
-                                        Environment={"Variables": {"A": "1"}})
+                                        Environment={"Variables": {"AB": "1"}})
         c.get_waiter("function_updated_v2").wait(FunctionName=self.name)
         conf = c.get_function_configuration(FunctionName=self.name)
         self.assertEqual(conf["MemorySize"], 512)
-        self.assertEqual(conf["Environment"]["Variables"], {"A": "1"})
+        self.assertEqual(conf["Environment"]["Variables"], {"AB": "1"})
         # fx sees the drift and puts the manifest's configuration back.
         self.assertEqual(self.ok("deploy", "--json").json()[0]["status"], "updated")
         self.assertEqual(c.get_function_configuration(FunctionName=self.name)["MemorySize"], 1024)

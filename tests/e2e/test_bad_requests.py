@@ -170,8 +170,12 @@ LAMBDA_CASES = [
      r"equal to 256"),
     ("create: environment name not a name", "POST", "/2015-03-31/functions",
      create_body(Environment={"Variables": {"1x": "a"}}), {}, 400, "ValidationException",
-     r".*Value '1x' at 'environment.variables' failed to satisfy constraint: Map keys must "
-     r"satisfy constraint: .*"),
+     r"1 validation error detected: Value at 'environment.variables' failed to satisfy "
+     r"constraint: Map keys must satisfy constraint: \[Member must satisfy regular expression "
+     r"pattern: \[a-zA-Z\]\(\[a-zA-Z0-9_\]\)\+\] \(the key '1x'\)"),
+    ("create: a one-letter environment name", "POST", "/2015-03-31/functions",
+     create_body(Environment={"Variables": {"A": "a"}}), {}, 400, "ValidationException",
+     r".*Map keys must satisfy constraint: .* \(the key 'A'\)"),
     ("create: reserved environment variable", "POST", "/2015-03-31/functions",
      create_body(Environment={"Variables": {"AWS_REGION": "x", "LAMBDA_TASK_ROOT": "/"}}), {},
      400, "InvalidParameterValueException",
