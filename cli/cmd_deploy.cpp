@@ -95,7 +95,8 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   if (g.json) {
     auto out = results_json(results);
     if (!api_key.empty()) {
-      fmt::print("{}\n", nlohmann::json{{"functions", out}, {"api_key", api_key}}.dump());
+      fmt::print("{}\n",
+                 nlohmann::json{{"functions", out}, {"api_key", shown_secret(g, api_key)}}.dump());
       return 0;
     }
     fmt::print("{}\n", out.dump());
@@ -111,7 +112,9 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   for (const auto& r : results)
     for (const auto& line : r.routes) fmt::print("  {}  {}\n", line, s.dim("→ " + r.function));
   if (!api_key.empty())
-    fmt::print("api key for private routes (send it as x-api-key): {}\n", s.bold(api_key));
+    fmt::print("api key for private routes (send it as x-api-key): {}{}\n",
+               s.bold(shown_secret(g, api_key)),
+               g.show_secrets ? "" : s.dim("  (--show-secrets prints it whole)"));
   return 0;
 }
 

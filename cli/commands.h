@@ -18,6 +18,7 @@ struct GlobalOptions {
   bool quiet = false;
   bool verbose = false;
   bool no_color = false;
+  bool show_secrets = false;  // print API keys (and other secrets) whole
 };
 
 struct InitOptions {

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "print less");
   app.add_flag("-v,--verbose", g.verbose, "print more");
   app.add_flag("--no-color", g.no_color, "no colour (NO_COLOR is honoured too)");
+  app.add_flag("--show-secrets", g.show_secrets,
+               "print API keys whole (they are shortened otherwise, in --json too)");
 
   std::function<int()> run;
 

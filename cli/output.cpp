@@ -83,6 +83,11 @@ FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn,
   return ref;
 }
 
+std::string shown_secret(const GlobalOptions& g, const std::string& secret) {
+  if (g.show_secrets || secret.size() <= 8) return secret;
+  return secret.substr(0, 4) + "...";
+}
+
 std::string human_bytes(std::uint64_t bytes) {
   if (bytes < 1000) return fmt::format("{} B", bytes);
   if (bytes < 1000 * 1000) return fmt::format("{:.1f} kB", bytes / 1000.0);

@@ -51,4 +51,8 @@ std::optional<manifest::Service> load_service_if_present(const GlobalOptions& g)
 // "1.2 kB", "3.4 MB"
 std::string human_bytes(std::uint64_t bytes);
 
+// A secret as the CLI shows it: whole with --show-secrets, else its first four characters, so
+// that a terminal, a CI log or a pasted --json never carries it.
+std::string shown_secret(const GlobalOptions& g, const std::string& secret);
+
 }  // namespace fx::cli

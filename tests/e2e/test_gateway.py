@@ -80,7 +80,7 @@ class GatewayTest(FxTestCase):
 
     def setUp(self):
         self.make_service(SERVICE)
-        r = self.ok("deploy", "--json")
+        r = self.ok("deploy", "--json", "--show-secrets")
         self.deploy = r.json()
 
     def tearDown(self):
@@ -231,7 +231,12 @@ class GatewayTest(FxTestCase):
         self.assertEqual(self.request("GET", "/dev/secret", headers={"x-api-key": "wrong"})[0], 403)
         self.assertEqual(self.request("GET", "/dev/secret", headers={"x-api-key": key})[0], 200)
         # The key stays the same across deploys.
-        self.assertEqual(self.ok("deploy", "--json").json()["api_key"], key)
+        self.assertEqual(self.ok("deploy", "--json", "--show-secrets").json()["api_key"], key)
+        # Without --show-secrets, no output carries it whole.
+        for args in (["deploy", "--json"], ["deploy"], ["info"], ["info", "--json"]):
+            r = self.ok(*args)
+            self.assertNotIn(key, r.out + r.err, args)
+        self.assertEqual(self.ok("deploy", "--json").json()["api_key"], key[:4] + "...")
 
     def test_deploy_and_info_print_full_urls(self):
         routes = {r for f in self.deploy["functions"] for r in f["routes"]}
