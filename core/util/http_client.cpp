@@ -270,6 +270,7 @@ int connect_to(const Url& u, long timeout_ms) {
 
 // A header value quoted in an error: printable, and short.
 std::string quoted(std::string_view text) {
+  text = text.substr(0, text.find_first_of("\r\n"));
   std::string out;
   for (char c : text.substr(0, 40)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
   return "'" + out + (text.size() > 40 ? "...'" : "'");
@@ -351,8 +352,10 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
       if (n > 0) {
         data.remove_prefix(static_cast<std::size_t>(n));
       } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        if (!wait_ready(fd, POLLOUT, deadline))
-          throw fail(fmt::format("{} did not take the request within {} ms", url, timeout_ms));
+        if (!wait_ready(fd, POLLOUT, deadline)) {
+          conn_->close();
+          throw Error(fmt::format("{} did not take the request within {} ms", url, timeout_ms));
+        }
       } else {
         throw StaleConnection{};
       }
@@ -378,8 +381,10 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
       }
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
-        if (!wait_ready(fd, POLLIN, deadline))
-          throw fail(fmt::format("no answer from {} within {} ms", url, timeout_ms));
+        if (!wait_ready(fd, POLLIN, deadline)) {
+          conn_->close();
+          throw Error(fmt::format("no answer from {} within {} ms", url, timeout_ms));
+        }
         continue;
       }
       if (!any_response_byte && errno == ECONNRESET) throw StaleConnection{};
@@ -406,6 +411,9 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
   while (true) {
     std::size_t end, look = 0;
     while ((end = buf.find("\r\n\r\n", look)) == std::string::npos) {
+      // (Not waiting for the head's end to tell garbage, which may never have one.)
+      if (buf.size() >= 5 && !buf.starts_with("HTTP/"))
+        throw bad(fmt::format("is not HTTP/1.x (it starts with {})", quoted(buf)));
       if (buf.size() > options_.max_head)
         throw bad(fmt::format("has a head over the {}-byte limit", options_.max_head));
       look = buf.size() < 3 ? 0 : buf.size() - 3;

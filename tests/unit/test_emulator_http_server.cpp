@@ -634,10 +634,10 @@ TEST_CASE("http server: out of file descriptors, accept backs off instead of spi
     auto after = server.stats();
     double cpu = cpu_seconds() - cpu_before;
     CHECK(after.accept_errors > before.accept_errors);
-    // Pauses of 10, 20, 40 ... ms, up to 1 s: about 8 attempts in that second, where a busy
-    // loop makes hundreds of thousands.
+    // Pauses of 10, 20, 40 ... ms, up to 1 s: about 8 attempts in that second, where the
+    // loop without them made over 7000 and used a third of a core.
     CHECK(after.accept_calls - before.accept_calls <= 20);
-    CHECK(cpu < 0.5);
+    CHECK(cpu < 0.1);
     limit.restore();
     // Served again once descriptors are free (within the 1 s pause at most).
     send_all(fd, "GET /back HTTP/1.1\r\nConnection: close\r\n\r\n");
