@@ -636,12 +636,15 @@ bool Session<Protocol>::next_request_buffered() const {
 template <class Protocol>
 void Session<Protocol>::respond(HttpResponse response, bool keep_alive) {
   if (!open_) return;
+  // One answer held at most: the next request is then answered from within this call, and
+  // a client pipelining thousands must not make that a recursion as deep.
+  bool may_hold = held_.empty();
   // (Swapping keeps both strings' capacity for the next answers.)
   out_.clear();
   out_.swap(held_);
   serialize(out_, response, keep_alive);
   auto server = server_.lock();
-  if (keep_alive && server && server->hold_pipelined && next_request_buffered()) {
+  if (keep_alive && may_hold && server && server->hold_pipelined && next_request_buffered()) {
     held_.swap(out_);
     return next_request();
   }
