@@ -147,6 +147,7 @@ void serialize(std::string& out, const HttpResponse& response, bool keep_alive) 
 
 // The length of the request target in a request line (or its start) p[0, n).
 std::size_t target_length(const char* p, std::size_t n) {
+  if (n == 0) return 0;  // (p may then be null)
   auto* sp = static_cast<const char*>(std::memchr(p, ' ', n));
   if (!sp) return 0;
   ++sp;
