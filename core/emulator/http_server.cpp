@@ -259,7 +259,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   using std::enable_shared_from_this<Session<Protocol>>::shared_from_this;
   void reset_parser();
-  void next_request();
+  // Reads (or parses, if pipelined) the next request on this connection.
+  void next_request(bool from_handler = false);
   void read();
   void on_read(beast::error_code ec, std::size_t n);
   void parse();
@@ -419,12 +420,19 @@ void Session<Protocol>::reset_parser() {
 }
 
 template <class Protocol>
-void Session<Protocol>::next_request() {
+void Session<Protocol>::next_request(bool from_handler) {
   reset_parser();
   if (buffer_.size() > 0) {  // pipelined: its head (or part of it) is already here
     phase_ = Phase::head;
     set_deadline(after(options_->header_timeout));
-    return parse();
+    if (!from_handler) return parse();
+    // Not from within the handler's send(): the handler must be done with one request
+    // (the Runtime API marks the invocation finished after answering it) before it sees
+    // the next.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->open_) self->parse();
+    });
+    return;
   }
   phase_ = Phase::idle;
   set_deadline(after(options_->idle_timeout));
@@ -637,8 +645,8 @@ bool Session<Protocol>::next_request_buffered() const {
 template <class Protocol>
 void Session<Protocol>::respond(HttpResponse response, bool keep_alive) {
   if (!open_) return;
-  // One answer held at most: the next request is then answered from within this call, and
-  // a client pipelining thousands must not make that a recursion as deep.
+  // One answer held at most: a client pipelining thousands of requests must not make the
+  // server keep thousands of answers.
   bool may_hold = held_.empty();
   // (Swapping keeps both strings' capacity for the next answers.)
   out_.clear();
@@ -647,7 +655,7 @@ void Session<Protocol>::respond(HttpResponse response, bool keep_alive) {
   auto server = server_.lock();
   if (keep_alive && may_hold && server && server->hold_pipelined && next_request_buffered()) {
     held_.swap(out_);
-    return next_request();
+    return next_request(true);
   }
   then_ = keep_alive ? Then::next_request : Then::linger;
   write();

@@ -66,6 +66,7 @@ class TestServer {
 
   std::uint16_t port = 0;
   std::atomic<bool> slow_seen{false};
+  std::atomic<bool> reentered{false};
 
  private:
   void start(bool hold) {
@@ -75,6 +76,14 @@ class TestServer {
   }
   fx::emulator::RequestHandler handler() {
     return [this](HttpRequest& req, std::shared_ptr<Responder> r) {
+      // The next request must not reach the handler from within this one's send().
+      struct Depth {
+        TestServer& s;
+        explicit Depth(TestServer& server) : s(server) {
+          if (++s.depth_ > 1) s.reentered = true;
+        }
+        ~Depth() { --s.depth_; }
+      } depth(*this);
       if (req.path == "/slow") {
         slow_ = std::move(r);
         slow_seen = true;
@@ -108,6 +117,7 @@ class TestServer {
   }
 
   boost::asio::io_context io_;
+  int depth_ = 0;  // handler calls under way
   HttpServer server_;
   std::shared_ptr<Responder> slow_;
   std::thread thread_;
@@ -243,6 +253,7 @@ TEST_CASE("http server: a pipelined request's answer holds back the one before i
   server.answer_slow();
   std::string got = read_answers(fd, kDoneAnswer.size() + kSlowAnswer.size());
   CHECK(got == kDoneAnswer + kSlowAnswer);
+  CHECK_FALSE(server.reentered);
   ::close(fd);
 }
 
@@ -304,6 +315,7 @@ TEST_CASE("http server: holding, a client pipelining many requests gets every an
   });
   CHECK(read_answers(fd, answers.size()) == answers);
   writer.join();
+  CHECK_FALSE(server.reentered);
   ::close(fd);
 }
 
