@@ -15,10 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -105,30 +108,52 @@ const CurlApi& curl_api() {
   return api;
 }
 
+// What curl's callbacks fill, and the limits they keep.
+struct CurlSink {
+  HttpResult result;
+  const HttpClientOptions* options;
+  std::size_t head_bytes = 0;
+  bool head_too_large = false, body_too_large = false;
+};
+
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
+  auto* sink = static_cast<CurlSink*>(out);
+  if (size * n > sink->options->max_body - sink->result.body.size()) {
+    sink->body_too_large = true;
+    return 0;  // curl stops: CURLE_WRITE_ERROR
+  }
+  sink->result.body.append(data, size * n);
   return size * n;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* out) {
   std::string_view line(data, size * n);
+  auto* sink = static_cast<CurlSink*>(out);
   auto colon = line.find(':');
-  auto* result = static_cast<HttpResult*>(out);
-  if (line.starts_with("HTTP/"))
-    result->headers.clear();  // a new response (after 100 Continue)
-  else if (colon != std::string_view::npos)
-    result->headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+  if (line.starts_with("HTTP/")) {
+    sink->result.headers.clear();  // a new response (after 100 Continue)
+    sink->head_bytes = 0;
+  }
+  sink->head_bytes += line.size();
+  if (sink->head_bytes > sink->options->max_head) {
+    sink->head_too_large = true;
+    return 0;
+  }
+  if (!line.starts_with("HTTP/") && colon != std::string_view::npos)
+    sink->result.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
   return size * n;
 }
 
-HttpResult curl_request(void*& handle, std::string_view method, const std::string& url,
+HttpResult curl_request(void*& handle, const HttpClientOptions& options, std::string_view method,
+                        const std::string& url,
                         const std::vector<std::pair<std::string, std::string>>& headers,
                         std::string_view body, long timeout_ms) {
   const auto& c = curl_api();
   if (!handle) handle = c.easy_init();
   CURL* h = static_cast<CURL*>(handle);
   c.easy_reset(h);  // keeps the connection cache
-  HttpResult result;
+  CurlSink sink;
+  sink.options = &options;
   c.easy_setopt(h, CURLOPT_URL, url.c_str());
   std::string verb(method);
   if (verb == "HEAD")
@@ -144,21 +169,28 @@ HttpResult curl_request(void*& handle, std::string_view method, const std::strin
   for (const auto& [k, v] : headers) list = c.slist_append(list, (k + ": " + v).c_str());
   c.easy_setopt(h, CURLOPT_HTTPHEADER, list);
   c.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  c.easy_setopt(h, CURLOPT_WRITEDATA, &result.body);
+  c.easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   c.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  c.easy_setopt(h, CURLOPT_HEADERDATA, &result);
-  c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  c.easy_setopt(h, CURLOPT_HEADERDATA, &sink);
+  c.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options.max_body));
+  c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
   c.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   c.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   char errbuf[CURL_ERROR_SIZE] = {0};
   c.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   CURLcode rc = c.easy_perform(h);
   c.slist_free_all(list);
+  if (sink.head_too_large)
+    throw Error(
+        fmt::format("the answer from {} has a head over the {}-byte limit", url, options.max_head));
+  if (sink.body_too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    throw Error(
+        fmt::format("the answer from {} is larger than the {}-byte limit", url, options.max_body));
   if (rc != CURLE_OK)
     throw Error(fmt::format("cannot reach {}: {}", parse_url(url).origin(),
                             errbuf[0] ? errbuf : c.easy_strerror(rc)));
-  c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &result.status);
-  return result;
+  c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &sink.result.status);
+  return std::move(sink.result);
 }
 
 }  // namespace
@@ -199,7 +231,7 @@ bool wait_ready(int fd, short events, std::optional<Clock::time_point> deadline)
   }
 }
 
-int connect_to(const Url& u) {
+int connect_to(const Url& u, long timeout_ms) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV;
@@ -213,18 +245,19 @@ int connect_to(const Url& u) {
     if (fd < 0) continue;
     int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
     if (rc != 0 && errno == EINPROGRESS) {
-      if (wait_ready(fd, POLLOUT, Clock::now() + std::chrono::seconds(5))) {
+      if (wait_ready(fd, POLLOUT, Clock::now() + std::chrono::milliseconds(timeout_ms))) {
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
         rc = err ? -1 : 0;
         errno = err;
       } else {
-        errno = ETIMEDOUT;
+        errno = 0;
+        why = fmt::format("no connection within {} ms", timeout_ms);
       }
     }
     if (rc == 0) break;
-    why = std::strerror(errno);
+    if (errno != 0) why = std::strerror(errno);
     ::close(fd);
     fd = -1;
   }
@@ -235,9 +268,26 @@ int connect_to(const Url& u) {
   return fd;
 }
 
+// A header value quoted in an error: printable, and short.
+std::string quoted(std::string_view text) {
+  text = text.substr(0, text.find_first_of("\r\n"));
+  std::string out;
+  for (char c : text.substr(0, 40)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  return "'" + out + (text.size() > 40 ? "...'" : "'");
+}
+
+// A Content-Length: digits only, and no overflow ("-1" or 2^64 must not become a size).
+std::optional<std::size_t> parse_length(std::string_view text) {
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
 }  // namespace
 
-HttpClient::HttpClient() : conn_(std::make_unique<Connection>()) {}
+HttpClient::HttpClient(HttpClientOptions options)
+    : options_(options), conn_(std::make_unique<Connection>()) {}
 
 HttpClient::~HttpClient() {
   if (curl_) curl_api().easy_cleanup(static_cast<CURL*>(curl_));
@@ -247,7 +297,8 @@ HttpResult HttpClient::request(std::string_view method, const std::string& url,
                                const std::vector<std::pair<std::string, std::string>>& headers,
                                std::string_view body, long timeout_ms) {
   Url u = parse_url(url);
-  if (u.scheme == "https") return curl_request(curl_, method, url, headers, body, timeout_ms);
+  if (u.scheme == "https")
+    return curl_request(curl_, options_, method, url, headers, body, timeout_ms);
   if (u.scheme != "http")
     throw Error(fmt::format("unsupported URL scheme in {}", url), "use http:// or https://");
 
@@ -257,18 +308,21 @@ HttpResult HttpClient::request(std::string_view method, const std::string& url,
   head += "\r\n";
   std::optional<Clock::time_point> deadline;
   if (timeout_ms > 0) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  long connect_ms = options_.connect_timeout_ms;
+  if (timeout_ms > 0) connect_ms = std::min(connect_ms, timeout_ms);
 
   // A kept-alive connection the server has closed meanwhile fails before any byte of the
   // answer: then (only then) the request is sent again on a new connection.
   for (int attempt = 0;; ++attempt) {
-    bool reused = conn_->fd >= 0 && conn_->origin == u.origin();
+    // Bytes the server sent past its last answer were never asked for: not this answer.
+    bool reused = conn_->fd >= 0 && conn_->origin == u.origin() && conn_->buffer.empty();
     if (!reused) {
       conn_->close();
-      conn_->fd = connect_to(u);
+      conn_->fd = connect_to(u, connect_ms);
       conn_->origin = u.origin();
     }
     try {
-      return exchange(head, body, deadline, u);
+      return exchange(head, body, deadline, timeout_ms, u);
     } catch (const StaleConnection&) {
       conn_->close();
       if (!reused || attempt > 0)
@@ -279,11 +333,17 @@ HttpResult HttpClient::request(std::string_view method, const std::string& url,
 
 HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
                                 std::optional<std::chrono::steady_clock::time_point> deadline,
-                                const Url& u) {
+                                long timeout_ms, const Url& u) {
   int fd = conn_->fd;
+  std::string url = u.origin() + u.target;
   auto fail = [&](const std::string& why) -> Error {
     conn_->close();
     return Error(fmt::format("cannot reach {}: {}", u.origin(), why));
+  };
+  // The server answered, but not with something this client takes.
+  auto bad = [&](const std::string& why) -> Error {
+    conn_->close();
+    return Error(fmt::format("the answer from {} {}", url, why));
   };
   bool any_response_byte = false;
   auto send_all = [&](std::string_view data) {
@@ -292,7 +352,10 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
       if (n > 0) {
         data.remove_prefix(static_cast<std::size_t>(n));
       } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        if (!wait_ready(fd, POLLOUT, deadline)) throw fail("timed out");
+        if (!wait_ready(fd, POLLOUT, deadline)) {
+          conn_->close();
+          throw Error(fmt::format("{} did not take the request within {} ms", url, timeout_ms));
+        }
       } else {
         throw StaleConnection{};
       }
@@ -302,6 +365,7 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
   send_all(body);
 
   std::string& buf = conn_->buffer;
+  // Reads what is there (waiting until the deadline for it); false when the server closed.
   auto read_more = [&] {
     char chunk[65536];
     while (true) {
@@ -317,61 +381,132 @@ HttpResult HttpClient::exchange(const std::string& head, std::string_view body,
       }
       if (errno == EINTR) continue;
       if (errno == EAGAIN) {
-        if (!wait_ready(fd, POLLIN, deadline)) throw fail("timed out waiting for the answer");
+        if (!wait_ready(fd, POLLIN, deadline)) {
+          conn_->close();
+          throw Error(fmt::format("no answer from {} within {} ms", url, timeout_ms));
+        }
         continue;
       }
       if (!any_response_byte && errno == ECONNRESET) throw StaleConnection{};
       throw fail(std::strerror(errno));
     }
   };
+  auto more = [&] {
+    if (!read_more()) throw bad("was cut short: the server closed the connection");
+  };
+  // The end of the CRLF-ended line starting at `from`, reading until it is there; no line
+  // may take more than `limit` bytes.
+  auto line_end = [&](std::size_t from, std::size_t limit, const char* what) {
+    std::size_t look = from;
+    while (true) {
+      auto eol = buf.find("\r\n", look);
+      if (eol != std::string::npos && eol - from <= limit) return eol;
+      if (buf.size() - from > limit) throw bad(fmt::format("has {} over {} bytes", what, limit));
+      look = buf.empty() ? 0 : buf.size() - 1;
+      more();
+    }
+  };
 
   HttpResult result;
-  std::size_t end;
-  while ((end = buf.find("\r\n\r\n")) == std::string::npos)
-    if (!read_more()) throw fail("the connection closed mid-answer");
-  std::string_view header_block(buf.data(), end);
-  auto line_end = header_block.find("\r\n");
-  std::string_view status_line = header_block.substr(0, line_end);
-  auto sp = status_line.find(' ');
-  if (!status_line.starts_with("HTTP/1.") || sp == std::string_view::npos)
-    throw fail("not an HTTP answer");
-  result.status = std::strtol(std::string(status_line.substr(sp + 1, 3)).c_str(), nullptr, 10);
-  std::size_t pos = line_end == std::string_view::npos ? header_block.size() : line_end + 2;
-  while (pos < header_block.size()) {
-    auto next = header_block.find("\r\n", pos);
-    std::string_view line = header_block.substr(pos, next - pos);
-    auto colon = line.find(':');
-    if (colon != std::string_view::npos)
-      result.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
-    if (next == std::string_view::npos) break;
-    pos = next + 2;
+  while (true) {
+    std::size_t end, look = 0;
+    while ((end = buf.find("\r\n\r\n", look)) == std::string::npos) {
+      // (Not waiting for the head's end to tell garbage, which may never have one.)
+      if (buf.size() >= 5 && !buf.starts_with("HTTP/"))
+        throw bad(fmt::format("is not HTTP/1.x (it starts with {})", quoted(buf)));
+      if (buf.size() > options_.max_head)
+        throw bad(fmt::format("has a head over the {}-byte limit", options_.max_head));
+      look = buf.size() < 3 ? 0 : buf.size() - 3;
+      more();
+    }
+    if (end + 4 > options_.max_head)
+      throw bad(fmt::format("has a head over the {}-byte limit", options_.max_head));
+    std::string_view header_block(buf.data(), end);
+    auto first_eol = header_block.find("\r\n");
+    std::string_view status_line = header_block.substr(0, first_eol);
+    // "HTTP/1.1 200 OK": three digits, then a space or nothing.
+    auto digit = [&](std::size_t i) {
+      return i < status_line.size() && std::isdigit(static_cast<unsigned char>(status_line[i]));
+    };
+    if (!status_line.starts_with("HTTP/1.") || !digit(7) || status_line.size() < 12 ||
+        status_line[8] != ' ' || !digit(9) || !digit(10) || !digit(11) ||
+        (status_line.size() > 12 && status_line[12] != ' ') || status_line[9] == '0')
+      throw bad(fmt::format("is not HTTP/1.x (it starts with {})", quoted(status_line)));
+    result = HttpResult();
+    result.status =
+        (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
+    std::size_t pos = first_eol == std::string_view::npos ? header_block.size() : first_eol + 2;
+    while (pos < header_block.size()) {
+      auto next = header_block.find("\r\n", pos);
+      std::string_view line = header_block.substr(pos, next - pos);
+      auto colon = line.find(':');
+      if (colon != std::string_view::npos)
+        result.headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+      if (next == std::string_view::npos) break;
+      pos = next + 2;
+    }
+    buf.erase(0, end + 4);
+    // An interim answer (100 Continue): the real one follows.
+    if (result.status >= 200 || result.status == 101) break;
   }
-  buf.erase(0, end + 4);
 
   bool keep_alive = !iequals(result.header("Connection"), "close");
   bool head_only = head.starts_with("HEAD ") || result.status == 204 || result.status == 304;
+  std::optional<std::size_t> length;
+  for (const auto& [k, v] : result.headers) {
+    if (!iequals(k, "Content-Length")) continue;
+    auto n = parse_length(v);
+    if (!n || (length && *length != *n))
+      throw bad(fmt::format("has an invalid Content-Length {}", quoted(v)));
+    length = n;
+  }
+  const std::size_t max_body = options_.max_body;
+  auto too_large = [&] { return bad(fmt::format("is larger than the {}-byte limit", max_body)); };
   if (head_only) {
   } else if (iequals(result.header("Transfer-Encoding"), "chunked")) {
     while (true) {
-      std::size_t eol;
-      while ((eol = buf.find("\r\n")) == std::string::npos)
-        if (!read_more()) throw fail("the connection closed mid-answer");
-      std::size_t size = std::strtoul(buf.substr(0, eol).c_str(), nullptr, 16);
-      while (buf.size() < eol + 2 + size + 2)
-        if (!read_more()) throw fail("the connection closed mid-answer");
-      result.body.append(buf, eol + 2, size);
-      buf.erase(0, eol + 2 + size + 2);
-      if (size == 0) break;  // (trailers are not used by the emulator)
+      // chunk-size [; extensions] CRLF data CRLF ... 0 CRLF [trailers] CRLF
+      std::size_t eol = line_end(0, 4096, "a chunk header");
+      std::size_t size = 0;
+      auto [hex_end, ec] = std::from_chars(buf.data(), buf.data() + eol, size, 16);
+      if (ec == std::errc::result_out_of_range) throw too_large();
+      if (ec != std::errc() ||
+          (hex_end != buf.data() + eol && *hex_end != ';' && *hex_end != ' ' && *hex_end != '\t'))
+        throw bad(fmt::format("has an invalid chunk size {}", quoted(buf.substr(0, eol))));
+      if (size > max_body - result.body.size()) throw too_large();
+      buf.erase(0, eol + 2);
+      if (size == 0) {
+        // Trailers (the emulator sends none) up to the empty line, within the head's limit.
+        std::size_t trailers = 0;
+        while (true) {
+          std::size_t t = line_end(0, options_.max_head, "a trailer");
+          trailers += t + 2;
+          if (trailers > options_.max_head)
+            throw bad(fmt::format("has trailers over the {}-byte limit", options_.max_head));
+          buf.erase(0, t + 2);
+          if (t == 0) break;
+        }
+        break;
+      }
+      while (buf.size() < size + 2) more();
+      if (buf.compare(size, 2, "\r\n") != 0) throw bad("has a chunk longer than its size");
+      result.body.append(buf, 0, size);
+      buf.erase(0, size + 2);
     }
-  } else if (auto cl = result.header("Content-Length"); !cl.empty()) {
-    std::size_t size = std::strtoull(cl.c_str(), nullptr, 10);
-    while (buf.size() < size)
-      if (!read_more()) throw fail("the connection closed mid-answer");
-    result.body = buf.substr(0, size);
-    buf.erase(0, size);
+  } else if (length) {
+    if (*length > max_body) throw too_large();
+    while (buf.size() < *length) more();
+    if (buf.size() == *length) {
+      result.body = std::move(buf);
+      buf.clear();
+    } else {
+      result.body = buf.substr(0, *length);
+      buf.erase(0, *length);
+    }
   } else {
-    while (read_more()) {
-    }
+    // No length: the body ends where the connection does.
+    while (read_more())
+      if (buf.size() > max_body) throw too_large();
     result.body = std::move(buf);
     buf.clear();
     keep_alive = false;
