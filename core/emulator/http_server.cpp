@@ -773,6 +773,22 @@ void HttpServer::Impl::accept(Listener<Protocol>& l) {
     self->accept_calls.fetch_add(1, std::memory_order_relaxed);
     if (!ec) {
       l.backoff = {};
+      if constexpr (std::is_same_v<Protocol, tcp>) {
+        if (self->options->vet_connection) {
+          if (auto refusal = self->options->vet_connection(socket.native_handle())) {
+            // A few hundred bytes into an empty socket buffer: one write, then gone.
+            std::string out;
+            serialize(out, *refusal, false);
+            beast::error_code ignored;
+            socket.non_blocking(true, ignored);
+            [[maybe_unused]] auto n = ::send(socket.native_handle(), out.data(), out.size(),
+                                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+            socket.close(ignored);
+            return self->accept(l);
+          }
+        }
+      }
       self->start_session<Protocol>(std::move(socket));
       return self->accept(l);
     }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,6 +102,11 @@ struct HttpServerOptions {
 
   // Open connections beyond which the server stops accepting until one closes (0: none).
   std::size_t max_connections = 256;
+
+  // Vets each connection accepted on the TCP port before it is served: an answer it returns
+  // is sent (with "Connection: close") instead, and the connection closed. The Runtime API
+  // uses it to serve its own instance's processes only.
+  std::function<std::optional<HttpResponse>(int fd)> vet_connection;
 };
 
 class HttpServer {

@@ -1,6 +1,7 @@
 #include "core/emulator/pool.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 
 #include "core/usage/report.h"
 #include "core/util/error.h"
+#include "core/util/peer.h"
 #include "core/util/process.h"
 #include "core/util/sandbox.h"
 #include "core/util/time.h"
@@ -406,7 +408,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
                 HttpResponse::json(500, runtime_error_json("internal error", "ServiceException")));
         }
       },
-      kRuntimeBodyLimit);
+      runtime_api_options(weak));
   inst->runtime_api->hold_pipelined_answers(true);
   inst->port = inst->runtime_api->listen("127.0.0.1", 0);
 
@@ -473,18 +475,17 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
     opts.argv.push_back("--opt");
     opts.argv.push_back(opt_dir.string());
   }
-  // fx's own shims reach the Runtime API through a Unix socket as well: the same HTTP without
-  // the TCP stack, on two of the three hops of every request. AWS_LAMBDA_RUNTIME_API keeps its
-  // TCP port for custom runtimes and AWS's runtime interface clients.
-  if (!sandboxed && !cfg.runtime.starts_with("provided") && !options_.socket_dir.empty()) {
-    auto socket_path = (options_.socket_dir / fmt::format("{}.sock", inst->id)).string();
-    try {
-      inst->runtime_api->listen_unix(socket_path);
-      opts.argv.push_back("--runtime-socket");
-      opts.argv.push_back(socket_path);
-    } catch (const Error&) {
-      // A path too long for a socket (a deep FX_HOME): the TCP port serves alone.
-    }
+  // fx's own shims reach the Runtime API through one end of a socket pair, fd 3 in the
+  // instance: no other process can reach it (a socket file in FX_HOME could be, by any
+  // process of the same user), and it is the same HTTP without the TCP stack on two of the
+  // three hops of every request. AWS_LAMBDA_RUNTIME_API keeps its TCP port for custom
+  // runtimes and AWS's runtime interface clients.
+  int pair[2] = {-1, -1};
+  if (!cfg.runtime.starts_with("provided") &&
+      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+    opts.pass_fd = pair[1];
+    opts.argv.push_back("--runtime-fd");
+    opts.argv.push_back("3");
   }
   util::SandboxSpec sandbox;
   if (sandboxed) {
@@ -532,6 +533,8 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   try {
     child = sandboxed ? util::spawn_sandboxed(opts, sandbox) : util::spawn_process(opts);
   } catch (const Error& e) {
+    for (int fd : pair)
+      if (fd >= 0) ::close(fd);
     inst->runtime_api->close();
     log(nullptr, nullptr, cfg.function_name,
         fmt::format("[ERROR] Runtime.InvalidEntrypoint: {}", e.what()));
@@ -541,6 +544,10 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
     return;
   }
   inst->pid = child.pid;
+  if (pair[0] >= 0) {
+    ::close(pair[1]);  // the instance's end is the instance's now
+    inst->runtime_api->serve(pair[0]);
+  }
   inst->status_file = util::StatusFile(child.pid);
   inst->out.assign(child.stdout_fd);
   inst->err.assign(child.stderr_fd);
@@ -560,6 +567,28 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
         "Sandbox.Timedout");
     kill(*self);
   });
+}
+
+HttpServerOptions Pool::runtime_api_options(std::weak_ptr<Instance> weak) {
+  HttpServerOptions o;
+  o.body_limit = kRuntimeBodyLimit;
+  // An instance may compute for 900 s between two requests on its connection.
+  o.idle_timeout = std::chrono::milliseconds(0);
+  o.max_connections = 64;
+  // The TCP port (AWS_LAMBDA_RUNTIME_API, for custom runtimes and AWS's runtime interface
+  // clients) is on loopback, where any local process could reach it: only a process of the
+  // instance's own may use it. fx's shims use their socket pair and never come here.
+  o.vet_connection = [weak](int fd) -> std::optional<HttpResponse> {
+    auto inst = weak.lock();
+    auto peer = util::tcp_peer_inode(fd);
+    if (inst && inst->pid > 0 && peer && util::process_tree_holds_socket(inst->pid, *peer))
+      return std::nullopt;
+    return HttpResponse::json(
+        403, runtime_error_json("this Runtime API belongs to its instance: a process outside "
+                                "it may not connect",
+                                "AccessDeniedException"));
+  };
+  return o;
 }
 
 void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest& req,

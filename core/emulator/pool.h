@@ -169,6 +169,8 @@ class Pool {
   void spawn(FunctionState& fn, bool provisioned = false);
   void replenish_provisioned(FunctionState& fn);
   void deliver(Instance& inst, std::shared_ptr<Invocation> inv);
+  // The options of an instance's Runtime API server (its TCP port vets who connects).
+  static HttpServerOptions runtime_api_options(std::weak_ptr<Instance> weak);
   void handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest& req,
                           std::shared_ptr<Responder> responder);
   void on_next(Instance& inst, std::shared_ptr<Responder> responder);

@@ -88,7 +88,11 @@ Child spawn_with_mounts(const SpawnOptions& options) {
     ::dup2(devnull, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
-    ::close_range(3, ~0U, 0);
+    if (options.pass_fd >= 0) {
+      if (options.pass_fd != 3) ::dup2(options.pass_fd, 3);
+      else ::fcntl(3, F_SETFD, 0);
+    }
+    ::close_range(options.pass_fd >= 0 ? 4 : 3, ~0U, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);

@@ -72,16 +72,25 @@ const [apiHost, apiPort] = (() => {
 // empty" still means "the handler's work is done" (callbackWaitsForEmptyEventLoop).
 const idle = [];
 
-// fx's Unix socket for the same API (--runtime-socket PATH): the same HTTP without the TCP
-// stack. The TCP port stays the fallback.
-let unixName = (() => {
-  const at = process.argv.indexOf('--runtime-socket');
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1] : null;
+// fx's own connection to the same API (--runtime-fd N): one end of a socket pair, which no
+// other process can reach, and the same HTTP without the TCP stack. Used once: if it closes,
+// the TCP port serves from then on.
+let runtimeFd = (() => {
+  const at = process.argv.indexOf('--runtime-fd');
+  return at > 0 && process.argv[at + 1] ? Number(process.argv[at + 1]) : null;
 })();
+let viaPair = runtimeFd !== null;  // while the socket pair is the way
 
 function connect() {
-  const s = unixName ? net.connect({ path: unixName }) : net.connect(apiPort, apiHost);
-  if (!unixName) s.setNoDelay(true);
+  let s;
+  if (runtimeFd !== null) {
+    s = new net.Socket({ fd: runtimeFd, readable: true, writable: true });
+    runtimeFd = null;
+  } else {
+    viaPair = false;
+    s = net.connect(apiPort, apiHost);
+    s.setNoDelay(true);
+  }
   s.on('error', () => {});  // surfaces as 'close' to the request in flight
   s.on('close', () => { const i = idle.indexOf(s); if (i >= 0) idle.splice(i, 1); });
   return s;
@@ -144,9 +153,9 @@ function api(method, p, body = '', headers = {}, retried = false, thenNext = fal
       if (err) {
         s.destroy();
         // A kept-alive connection the server closed while idle: retry once on a new one. A
-        // Unix socket that would not connect: the TCP port from now on.
-        if (!reused && unixName && !size && !retried) unixName = null;
-        if ((reused || unixName === null) && !size && !retried && !first)
+        // socket pair that closed at once: the TCP port from now on.
+        if (!reused && viaPair && !size && !retried) viaPair = false;
+        if ((reused || !viaPair) && !size && !retried && !first)
           api(method, p, body, headers, true, thenNext).then(resolve, reject);
         else reject(err);
       } else {

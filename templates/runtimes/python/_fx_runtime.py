@@ -24,21 +24,23 @@ class _Lost(Exception):
 class _Client:
     """One keep-alive HTTP/1.1 connection to the Runtime API."""
 
-    def __init__(self, hostport, unix_name=None):
+    def __init__(self, hostport, fd=None):
         host, _, port = hostport.rpartition(':')
         self.addr = (host.strip('[]') or '127.0.0.1', int(port))
         self.host = hostport
-        self.unix_name = unix_name  # fx's Unix socket for the same API (--runtime-socket PATH)
+        # fx's own connection to the same API (--runtime-fd N): one end of a socket pair, which
+        # no other process can reach, and the same HTTP without the TCP stack.
+        self.fd = fd
         self.sock = None
         self.buf = bytearray()
         self.wait_readable = None
 
     def _connect(self):
         import _socket  # the C module: socket.py costs several ms of imports we do not need
-        if self.unix_name:
-            s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        if self.fd is not None:
+            fd, self.fd = self.fd, None  # once: if it closes, the TCP port it is from then on
             try:
-                s.connect(self.unix_name)
+                s = _socket.socket(fileno=fd)
                 self.sock, self.buf = s, bytearray()
                 # Wait in poll, not in a blocking recv: Linux wakes a Unix socket's sleepers
                 # whenever the peer reads what we sent (send-buffer space frees), and a recv
@@ -50,8 +52,7 @@ class _Client:
                 self.wait_readable = poller.poll
                 return
             except OSError:
-                s.close()
-                self.unix_name = None  # the TCP port it is, from now on
+                pass
         err = None
         host, port = self.addr  # a bytes host skips the idna codec (~2 ms to import)
         addrs = _socket.getaddrinfo(host.encode(), port, 0, _socket.SOCK_STREAM)
@@ -353,8 +354,8 @@ def main():
                          'fx starts this file itself\n')
         sys.exit(3)
     argv = sys.argv[:-1]
-    unix_name = sys.argv[argv.index('--runtime-socket') + 1] if '--runtime-socket' in argv else None
-    api = _Client(env['AWS_LAMBDA_RUNTIME_API'], unix_name)
+    fd = int(sys.argv[argv.index('--runtime-fd') + 1]) if '--runtime-fd' in argv else None
+    api = _Client(env['AWS_LAMBDA_RUNTIME_API'], fd)
     # The task root replaces the shim's folder at the head of sys.path, as /var/task does.
     here = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [env.get('LAMBDA_TASK_ROOT') or os.getcwd()] + [
