@@ -146,9 +146,9 @@ std::uint64_t read_le64(std::string_view b, std::uint64_t at) {
 
 // The most central directory records any end-of-directory record in the zip's tail points
 // at, counting no further than `stop_after` + 1. libzip reads every record of a directory
-// (ignoring the 16-bit count, as InfoZIP does past 65535 files) and keeps ~300 bytes for
-// each: counting first refuses a 50 MB zip of a million empty files before libzip spends
-// 300 MB on it. The candidates are a superset of the ones libzip tries.
+// (past the 16-bit count, as InfoZIP writes more than 65535 files) and keeps ~250 bytes for
+// each: a 50 MB zip can name a million files, refused here before libzip spends 250 MB on
+// them. The candidates are a superset of the ones libzip tries.
 std::uint64_t central_directory_records(std::string_view zip, std::uint64_t stop_after) {
   constexpr std::uint64_t kEocd = 22, kLocator = 20, kEocd64 = 56, kRecord = 46;
   constexpr std::uint64_t kTail = 0xffff + kEocd + kLocator;

@@ -24,7 +24,7 @@ inline constexpr std::uint64_t kMaxZippedBytes = 52428800;
 // Lambda's cap on the unzipped code of a function plus all its layers.
 inline constexpr std::uint64_t kMaxUnzippedBytes = 262144000;
 // Files and folders (named or implied by a path) in one bundle. Large Node bundles hold a few
-// tens of thousands of files; at 100,000 libzip's directory costs about 30 MB of memory and
+// tens of thousands of files; at 100,000 libzip's directory costs about 25 MB of memory and
 // unpacking takes a few seconds, and zips with more are refused before libzip reads them.
 inline constexpr std::uint64_t kMaxEntries = 100000;
 // Linux's PATH_MAX: an entry's path, under the task root's own path, with its NUL, must fit
