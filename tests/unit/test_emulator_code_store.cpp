@@ -133,8 +133,9 @@ RawEntry stored(std::string name, std::string data, std::uint32_t mode = 0100644
   return e;
 }
 
+// `v` in `bytes` little-endian bytes; past the 8th, zeros (several zero fields at once).
 void put_le(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < bytes; ++i) out += static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xff : 0);
 }
 
 // A zip written byte by byte, for what libzip refuses to write: duplicate names, sizes that
