@@ -164,7 +164,7 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
               {"url", info ? json(info->url) : json(nullptr)},
               {"gateway_url", info ? json(info->gateway_url) : json(nullptr)},
               {"home", home.string()}};
-    for (const char* key : {"instances", "busy", "idle", "totals", "async_pending"})
+    for (const char* key : {"instances", "busy", "idle", "totals", "async_pending", "sandbox"})
       if (live.contains(key)) j[key] = live[key];
     fmt::print("{}\n", j.dump());
   } else {
@@ -173,6 +173,7 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
                  info->gateway_url, home.string());
     else
       fmt::print("not running (FX_HOME {})\n", home.string());
+    if (live.contains("sandbox")) fmt::print("sandbox: {}\n", live["sandbox"].get<std::string>());
     if (live.contains("totals")) {
       const auto& t = live["totals"];
       fmt::print(

@@ -139,10 +139,12 @@ int run_info(const GlobalOptions& g) {
   json instances = json::object();
   json schedules = json::array();
   std::string gateway_url;
+  std::string sandbox;  // how the emulator isolates instances
   if (target.local) {
     lambda::FxApi api(target.endpoint);
     json status = json::parse(api.status().raw_json);
     gateway_url = status.value("gateway_url", "");
+    sandbox = status.value("sandbox", "");
     for (auto& f : status.value("functions", json::array())) instances[f.value("name", "")] = f;
     for (auto& sc : status.value("schedules", json::array()))
       if (sc.value("service", "") == service.name + "-" + service.stage) schedules.push_back(sc);
@@ -153,8 +155,9 @@ int run_info(const GlobalOptions& g) {
   std::vector<std::optional<lambda::FunctionConfiguration>> configs;
   for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
   if (!g.json)
-    fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n\nfunctions\n",
-               s.bold(service.name), service.stage, service.region, target.endpoint.url);
+    fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n{}\nfunctions\n",
+               s.bold(service.name), service.stage, service.region, target.endpoint.url,
+               sandbox.empty() ? "" : fmt::format("sandbox  {}\n", sandbox));
   for (std::size_t at = 0; at < service.functions.size(); ++at) {
     const auto& f = service.functions[at];
     const auto& deployed = configs[at];
@@ -217,6 +220,7 @@ int run_info(const GlobalOptions& g) {
                             {"stage", service.stage},
                             {"region", service.region},
                             {"endpoint", target.endpoint.url},
+                            {"sandbox", sandbox.empty() ? json(nullptr) : json(sandbox)},
                             {"functions", functions},
                             {"schedules", schedules},
                             {"gateway_url", gateway_url},

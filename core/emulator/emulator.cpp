@@ -54,7 +54,6 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kControlBodyLimit = 80 * 1024 * 1024;  // a 50 MB zip, base64-encoded
 constexpr std::size_t kSyncPayloadLimit = 6 * 1024 * 1024;
 constexpr std::size_t kAsyncPayloadLimit = 1024 * 1024;
 
@@ -233,7 +232,7 @@ class Emulator {
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
-            kControlBodyLimit) {
+            server_options()) {
     events_.set_queue_sender([this](const std::string& queue, const std::string& body) {
       return queues_.send(queue, body);
     });
@@ -319,6 +318,7 @@ class Emulator {
   // The stored code of each layer version, in order. Throws Lambda's
   // InvalidParameterValueException naming a version that does not exist.
   std::vector<StoredCode> layer_codes(const std::vector<std::string>& arns) const;
+  static std::uint64_t unzipped_size(const std::vector<StoredCode>& codes);
   // The layers' contents merged in order into one folder (later layers win), shared by every
   // function with the same list. Only touches the filesystem: runs on the code worker.
   static fs::path merge_layers(const fs::path& home, const std::vector<StoredCode>& layers);
@@ -326,6 +326,9 @@ class Emulator {
   // Every request of the main port comes in here, and every exception its handlers throw
   // (at once, or later on the code worker) ends as that request's answer: handlers get the
   // responder by reference and never take the router's own.
+  // The main port's limits: each operation's body limit, known from its request line and
+  // checked before the body is read, and Lambda's 413 for one over it.
+  static HttpServerOptions server_options();
   void route(HttpRequest& req, std::shared_ptr<Responder> r);
   void dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& r, std::string_view rest);
@@ -387,6 +390,12 @@ class Emulator {
   BackgroundWorker worker_;       // slow reads: cost reports
 };
 
+std::uint64_t Emulator::unzipped_size(const std::vector<StoredCode>& codes) {
+  std::uint64_t total = 0;
+  for (const auto& c : codes) total += static_cast<std::uint64_t>(c.unzipped_size);
+  return total;
+}
+
 std::vector<StoredCode> Emulator::layer_codes(const std::vector<std::string>& arns) const {
   std::vector<StoredCode> out;
   for (const auto& arn : arns) {
@@ -422,6 +431,47 @@ fs::path Emulator::merge_layers(const fs::path& home, const std::vector<StoredCo
   util::remove_tree(dir);
   fs::rename(tmp, dir);
   return dir;
+}
+
+namespace {
+
+// The operation a request is, as Lambda names it in its 413s, and its body limit.
+std::pair<std::string_view, std::size_t> body_limit_of(const HttpRequest& head) {
+  std::string_view path = head.path;
+  if (path.starts_with("/2015-03-31/functions")) {
+    if (head.method == "POST" &&
+        (path == "/2015-03-31/functions" || path == "/2015-03-31/functions/"))
+      return {"CreateFunction", kMaxCreateFunctionRequestBytes};
+    if (head.method == "PUT" && path.ends_with("/code"))
+      return {"UpdateFunctionCode", kMaxUpdateCodeRequestBytes};
+    if (head.method == "POST" && path.ends_with("/invocations"))
+      return {"InvokeFunction", head.header("X-Amz-Invocation-Type") == "Event"
+                                    ? kAsyncPayloadLimit
+                                    : kSyncPayloadLimit};
+  }
+  if (path.starts_with("/2018-10-31/layers/") && head.method == "POST")
+    return {"PublishLayerVersion", kMaxCreateFunctionRequestBytes};
+  // SQS: a batch of ten 256 KB messages and its JSON; fx's own API: a service's events and a
+  // price table.
+  if (head.header("X-Amz-Target").starts_with("AmazonSQS.") || path.starts_with("/_fx/"))
+    return {"", 8 * 1024 * 1024};
+  return {"", kMaxControlRequestBytes};
+}
+
+}  // namespace
+
+HttpServerOptions Emulator::server_options() {
+  HttpServerOptions o;
+  o.body_limit = kMaxControlRequestBytes;
+  o.body_limit_for = [](const HttpRequest& head) { return body_limit_of(head).second; };
+  o.too_large = [](const HttpRequest& head, std::size_t limit) {
+    auto operation = body_limit_of(head).first;
+    if (operation.empty())
+      return service_error(413, "RequestEntityTooLargeException",
+                           fmt::format("Request must be smaller than {} bytes", limit));
+    return error_response(std::make_exception_ptr(request_too_large(limit, operation)));
+  };
+  return o;
 }
 
 template <class T>
@@ -467,8 +517,10 @@ void Emulator::route_layers(HttpRequest& req, const std::shared_ptr<Responder>& 
     auto request =
         std::make_shared<PublishLayerVersionRequest>(parse_publish_layer_version(req.body));
     req.body.clear();
+    CodeLimits limits;
+    limits.operation = "PublishLayerVersion";
     off_io_thread<StoredCode>(
-        r, [this, request] { return code_.put(request->zip_file); },
+        r, [this, request, limits] { return code_.put(request->zip_file, limits); },
         [this, r, request, name, region](StoredCode& code) {
           auto& versions = layers_[name];
           LayerEntry e;
@@ -752,11 +804,14 @@ void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder
   apply_config(c, request->config);
   c.tags = request->tags;
   auto layers = layer_codes(c.layers);
+  CodeLimits limits;
+  limits.operation = "CreateFunction";
+  limits.unzipped_used = unzipped_size(layers);
   off_io_thread<UnpackedCode>(
       r,
-      [this, request, layers] {
+      [this, request, layers, limits] {
         UnpackedCode out;
-        out.code = code_.put(request->zip_file);
+        out.code = code_.put(request->zip_file, limits);
         out.opt_dir = merge_layers(options_.home, layers);
         return out;
       },
@@ -788,8 +843,11 @@ void Emulator::update_code(const std::string& name, HttpRequest& req,
                            const std::shared_ptr<Responder>& r) {
   auto zip = std::make_shared<std::string>(parse_update_code(req.body));
   req.body.clear();
+  CodeLimits limits;
+  limits.operation = "UpdateFunctionCode";
+  limits.unzipped_used = unzipped_size(layer_codes(existing(name, req).spec.config.layers));
   off_io_thread<StoredCode>(
-      r, [this, zip] { return code_.put(*zip); },
+      r, [this, zip, limits] { return code_.put(*zip, limits); },
       [this, r, name, req_region = request_region(req, options_.region)](StoredCode& stored) {
         const auto* fn = pool_.find(name);
         if (!fn)  // deleted while its new code unpacked
@@ -813,9 +871,21 @@ void Emulator::update_code(const std::string& name, HttpRequest& req,
 void Emulator::update_configuration(const std::string& name, HttpRequest& req,
                                     const std::shared_ptr<Responder>& r) {
   auto fields = parse_update_configuration(req.body);
-  auto spec = std::make_shared<FunctionSpec>(existing(name, req).spec);
+  const auto& fn = existing(name, req);
+  auto spec = std::make_shared<FunctionSpec>(fn.spec);
   apply_config(spec->config, fields);
   auto layers = layer_codes(spec->config.layers);
+  if (fields.layers) {
+    // Lambda's cap is on the function's code and all its layers together.
+    std::uint64_t total = unzipped_size(layers) +
+                          static_cast<std::uint64_t>(code_.get(code_sha_hex(fn)).unzipped_size);
+    if (total >= kMaxUnzippedBytes)
+      throw lambda::ApiError(
+          400, "InvalidParameterValueException",
+          fmt::format("Function code combined with layers exceeds the maximum allowed size of "
+                      "{} bytes. The actual size is {} bytes.",
+                      kMaxUnzippedBytes, total));
+  }
   off_io_thread<fs::path>(
       r, [this, layers] { return merge_layers(options_.home, layers); },
       [this, r, spec, name](fs::path& opt_dir) {
@@ -1472,6 +1542,16 @@ void run_emulator(const EmulatorOptions& given) {
         fmt::format("an emulator is already running for {}{}", options.home.string(),
                     running ? fmt::format(" (pid {}, {})", running->pid, running->url) : ""),
         "stop it with `fx emulator stop`, or set FX_HOME to use another one");
+  }
+  // What a crash left half-written in the code store (unpacks, uploads, merges of layers):
+  // no other emulator can be using FX_HOME now that we hold its lock.
+  for (const char* folder : {"code", "opt"}) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(options.home / folder, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.find(".tmp") != std::string::npos || name.find(".old-") != std::string::npos)
+        util::remove_tree(entry.path());
+    }
   }
   private_file(options.home / "state.db");
   private_file(options.home / "queues.db");

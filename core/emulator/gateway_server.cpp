@@ -70,7 +70,18 @@ struct GatewayServer::Impl {
                 }
               }
             },
-            kReadLimit) {}
+            gateway_options()) {}
+
+  static HttpServerOptions gateway_options() {
+    HttpServerOptions o;
+    o.body_limit = kReadLimit;
+    // API Gateway's quota on a request's headers is 10 KB; allow its line and some slack.
+    o.header_limit = 16 * 1024;
+    o.too_large = [](const HttpRequest&, std::size_t) {
+      return to_http(gateway::payload_too_large_response());
+    };
+    return o;
+  }
 
   void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     // The first service whose routes match; a path some service serves with other methods

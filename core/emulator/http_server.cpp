@@ -781,8 +781,8 @@ void HttpServer::Impl::accept(Listener<Protocol>& l) {
             serialize(out, *refusal, false);
             beast::error_code ignored;
             socket.non_blocking(true, ignored);
-            [[maybe_unused]] auto n = ::send(socket.native_handle(), out.data(), out.size(),
-                                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            [[maybe_unused]] auto n =
+                ::send(socket.native_handle(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             socket.shutdown(tcp::socket::shutdown_both, ignored);
             socket.close(ignored);
             return self->accept(l);

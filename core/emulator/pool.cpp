@@ -1,8 +1,8 @@
 #include "core/emulator/pool.h"
 
 #include <poll.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
@@ -660,6 +660,14 @@ void Pool::handle_runtime_api(const std::shared_ptr<Instance>& inst, HttpRequest
 }
 
 void Pool::on_next(Instance& inst, std::shared_ptr<Responder> r) {
+  // One runtime, one /next at a time: a second one while the first still waits cannot take
+  // the event meant for the first.
+  if (inst.waiting_next && inst.waiting_next->connected()) {
+    r->send(HttpResponse::json(
+        403, runtime_error_json("another GET /next of this instance is already waiting",
+                                "InvalidStateTransition")));
+    return;
+  }
   if (inst.current) {
     r->send(HttpResponse::json(403, runtime_error_json("the current invocation has no response yet",
                                                        "InvalidStateTransition")));

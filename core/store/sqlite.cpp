@@ -21,6 +21,9 @@ Database::Database(const std::filesystem::path& path, Options options)
   // WAL lets readers (`fx logs`) go on while the emulator writes.
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
+  // A burst (a function logging megabytes) grows the WAL; once checkpointed it shrinks back
+  // to this instead of keeping its largest size on disk for good.
+  exec("PRAGMA journal_size_limit=16777216");
   if (options.memory_mapped) exec("PRAGMA mmap_size=1073741824");
 }
 

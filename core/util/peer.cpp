@@ -86,7 +86,8 @@ std::optional<ino_t> tcp_peer_inode(int fd) {
 
 bool process_tree_holds_socket(pid_t root, ino_t inode) {
   char want[64];
-  int want_len = std::snprintf(want, sizeof want, "socket:[%lu]", static_cast<unsigned long>(inode));
+  int want_len =
+      std::snprintf(want, sizeof want, "socket:[%lu]", static_cast<unsigned long>(inode));
   std::vector<pid_t> unvisited = {root};
   char path[320], link[64], buf[4096];
   for (std::size_t seen = 0; !unvisited.empty() && seen < 4096; ++seen) {

@@ -89,8 +89,10 @@ Child spawn_with_mounts(const SpawnOptions& options) {
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     if (options.pass_fd >= 0) {
-      if (options.pass_fd != 3) ::dup2(options.pass_fd, 3);
-      else ::fcntl(3, F_SETFD, 0);
+      if (options.pass_fd != 3)
+        ::dup2(options.pass_fd, 3);
+      else
+        ::fcntl(3, F_SETFD, 0);
     }
     ::close_range(options.pass_fd >= 0 ? 4 : 3, ~0U, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);

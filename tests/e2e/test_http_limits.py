@@ -47,7 +47,7 @@ class HttpLimits(FxTestCase):
         status = self.ok("emulator", "status", "--json").json()
         self.assertEqual(status["pid"], self.pid)
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
-        conn.request("GET", "/_fx/v1/status")
+        conn.request("GET", "/_fx/v1/status", headers=self.auth())
         r = conn.getresponse()
         r.read()
         self.assertEqual(r.status, 200)
@@ -62,9 +62,12 @@ class HttpLimits(FxTestCase):
         r = conn.getresponse()
         body = r.read()
         self.assertEqual(r.status, 413)
-        self.assertEqual(r.getheader("x-amzn-ErrorType"), "RequestTooLargeException")
+        # Lambda's answer to a CreateFunction over its limit, before a byte of the body is read.
+        self.assertEqual(r.getheader("x-amzn-ErrorType"), "RequestEntityTooLargeException")
         self.assertEqual(r.getheader("Connection"), "close")
-        self.assertIn("Request must be smaller than", json.loads(body)["message"])
+        self.assertEqual(json.loads(body)["message"],
+                         "Request must be smaller than 70167211 bytes for the CreateFunction "
+                         "operation")
         conn.close()
         self.assert_still_serving()
 

@@ -6,6 +6,7 @@ init error, and nothing lost when the emulator is killed with -9."""
 import json
 import os
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -463,8 +464,8 @@ class Kill9Test(FxTestCase):
 
 
 class RuntimeSocketTest(FxTestCase):
-    """fx's shims reach the Runtime API over a Unix socket in FX_HOME/run (TCP stays for custom
-    runtimes, and is the fallback when the path cannot be a socket's)."""
+    """fx's shims reach the Runtime API over one end of a socket pair, fd 3, that no other process
+    can reach (TCP stays for custom runtimes and AWS's runtime interface clients)."""
     start_emulator = False
 
     SERVICE = {
@@ -473,9 +474,6 @@ class RuntimeSocketTest(FxTestCase):
             provider:
               name: aws
               runtime: python3.11
-            custom:
-              fx:
-                idleTimeout: 1
             functions:
               py:
                 handler: app.where
@@ -485,17 +483,25 @@ class RuntimeSocketTest(FxTestCase):
             """,
         "app.py": """
             import os, stat, sys
+            def is_socket(fd):
+                try:  # (listdir's own descriptor is gone by now)
+                    return os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+                except OSError:
+                    return False
             def where(event, context):
-                path = sys.argv[sys.argv.index("--runtime-socket") + 1] if "--runtime-socket" in sys.argv else None
-                return {"socket": path, "is_socket": bool(path) and stat.S_ISSOCK(os.stat(path).st_mode),
-                        "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
+                sockets = sorted(int(fd) for fd in os.listdir("/proc/self/fd") if is_socket(fd))
+                return {"fd": sys.argv[sys.argv.index("--runtime-fd") + 1] if "--runtime-fd" in sys.argv else None,
+                        "sockets": sockets, "api": os.environ["AWS_LAMBDA_RUNTIME_API"]}
             """,
         "app_node.js": """
             const fs = require('fs');
             exports.where = async () => {
-              const at = process.argv.indexOf('--runtime-socket');
-              const path = at > 0 ? process.argv[at + 1] : null;
-              return { socket: path, is_socket: !!path && fs.statSync(path).isSocket(),
+              const at = process.argv.indexOf('--runtime-fd');
+              const sockets = fs.readdirSync('/proc/self/fd').map(Number).filter((fd) => {
+                try { return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:'); }
+                catch (e) { return false; }
+              }).sort((a, b) => a - b);
+              return { fd: at > 0 ? process.argv[at + 1] : null, sockets,
                        api: process.env.AWS_LAMBDA_RUNTIME_API };
             };
             """,
@@ -508,28 +514,22 @@ class RuntimeSocketTest(FxTestCase):
         self.addCleanup(self.fx, "emulator", "stop", env=env, cwd=self.root)
         return env
 
-    def test_shims_use_a_unix_socket_removed_with_their_instance(self):
-        home = os.path.join(self.root, "home-short")
-        env = self.start(home)
-        self.make_service(self.SERVICE)
-        self.ok("deploy", env=env)
-        for fn in ("py", "node"):
-            r = self.ok("invoke", fn, "--json", env=env).json()["result"]
-            self.assertTrue(r["is_socket"], r)
-            self.assertTrue(r["socket"].startswith(os.path.join(home, "run") + "/"), r)
-            self.assertRegex(r["api"], r"^127\.0\.0\.1:\d+$")  # Lambda's variable, unchanged
-        # Reaped when idle (1 s): their sockets go with them.
-        self.wait_for(lambda: not os.listdir(os.path.join(home, "run")), timeout=15,
-                      message="the instances' sockets to be removed")
-
-    def test_a_home_too_deep_for_a_socket_path_falls_back_to_tcp(self):
+    def test_shims_use_their_socket_pair_and_nothing_else(self):
+        # A deep FX_HOME too: a socket pair has no path to be too long.
         home = os.path.join(self.root, "d" * 60, "e" * 60, "home")
         env = self.start(home)
         self.make_service(self.SERVICE)
         self.ok("deploy", env=env)
         for fn in ("py", "node"):
             r = self.ok("invoke", fn, "--json", env=env).json()["result"]
-            self.assertIsNone(r["socket"], r)
+            self.assertEqual(r["fd"], "3", r)
+            # The pair is the only socket: the shim did not fall back to the TCP port.
+            self.assertEqual(r["sockets"], [3], r)
+            self.assertRegex(r["api"], r"^127\.0\.0\.1:\d+$")  # Lambda's variable, unchanged
+        # No socket file anywhere in FX_HOME for another process to connect to.
+        for dirpath, _, files in os.walk(home):
+            for name in files:
+                self.assertFalse(stat.S_ISSOCK(os.lstat(os.path.join(dirpath, name)).st_mode), name)
 
 
 if __name__ == "__main__":
