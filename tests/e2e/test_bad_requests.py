@@ -468,6 +468,89 @@ class LambdaApiCatalogue(FxTestCase):
             self.assert_serving()
 
 
+def lying_zip():
+    """A 200-byte zip whose headers say its one entry unpacks to 3.9 GB."""
+    data = bytearray(zip_of({"a.txt": "hello"}))
+    big = (0xF0000000).to_bytes(4, "little")
+    local = data.find(b"PK\x03\x04")
+    data[local + 22:local + 26] = big  # uncompressed size, local header
+    central = data.find(b"PK\x01\x02")
+    data[central + 24:central + 28] = big  # and in the central directory
+    return bytes(data)
+
+
+def bomb_zip():
+    """About 300 KB that unpack to 300 MB."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("zeros", "w") as f:
+            block = b"\0" * (1 << 20)
+            for _ in range(300):
+                f.write(block)
+    return buf.getvalue()
+
+
+def symlink_zip():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("link")
+        info.external_attr = (0o120777 << 16)
+        z.writestr(info, "/etc/shadow")
+    return buf.getvalue()
+
+
+class HostileZips(FxTestCase):
+    """Zips built to hurt, through CreateFunction: each refused in Lambda's words, nothing left
+    behind, and the emulator's descriptors as many after as before."""
+
+    def create(self, name, zip_bytes):
+        body = create_body(FunctionName=name, Code={"ZipFile": base64.b64encode(zip_bytes).decode()})
+        return request(self.url, "POST", "/2015-03-31/functions", body, self.auth())
+
+    def test_hostile_zips(self):
+        cases = [
+            ("foo and foo/bar", zip_of({"foo": "x", "foo/bar": "y"}), 400,
+             "InvalidParameterValueException",
+             r"Could not unzip uploaded file\. Please check your file, then try to upload again\. "
+             r"\(entry 'foo' is a file, and entry 'foo/bar' needs it to be a folder\)"),
+            ("foo/bar and foo", zip_of({"foo/bar": "y", "foo": "x"}), 400,
+             "InvalidParameterValueException", r"Could not unzip uploaded file\..*'foo'.*"),
+            ("a header that claims 3.9 GB", lying_zip(), 400, "InvalidParameterValueException",
+             r"Could not unzip uploaded file\..*"),
+            ("1 MB that unpacks to 300 MB", bomb_zip(), 400, "InvalidParameterValueException",
+             r"Unzipped size must be smaller than 262144000 bytes"),
+            # Over 50 MB, yet its request (base64) under CreateFunction's 70167211 bytes: the
+            # zip's own limit answers.
+            ("50.1 MB zipped", b"PK" + os.urandom(52_500_000), 413,
+             "RequestEntityTooLargeException", r"Zipped size must be smaller than 52428800 bytes"),
+            ("55 MB zipped", b"PK" + os.urandom(55 * 1024 * 1024), 413,
+             "RequestEntityTooLargeException",
+             r"Request must be smaller than 70167211 bytes for the CreateFunction operation"),
+            ("a symbolic link", symlink_zip(), 400, "InvalidParameterValueException",
+             r"Could not unzip uploaded file\..*'link' is a symbolic link.*"),
+            ("an empty zip", zip_of({}), 400, "InvalidParameterValueException",
+             r"Uploaded file must be a non-empty zip"),
+            ("zip slip", zip_of({"a/../../x": "x"}), 400, "InvalidParameterValueException",
+             r"Could not unzip uploaded file\..*outside the task root.*"),
+        ]
+        fds = len(os.listdir(f"/proc/{self.pid}/fd"))
+        code = os.path.join(self.home, "code")
+        before = sorted(os.listdir(code)) if os.path.isdir(code) else []
+        for round in range(3):  # a leak grows with each round
+            for i, (name, data, status, etype, pattern) in enumerate(cases):
+                with self.subTest(name):
+                    got, hdrs, raw = self.create(f"hostile-{i}", data)
+                    self.assertEqual(got, status, f"{name}: {raw[:300]!r}")
+                    self.assertEqual(hdrs.get("x-amzn-errortype"), etype, name)
+                    self.assertRegex(json.loads(raw)["message"], "^" + pattern + "$", name)
+        os.kill(self.pid, 0)
+        self.assertEqual(sorted(os.listdir(code)) if os.path.isdir(code) else [], before)
+        self.assertLessEqual(len(os.listdir(f"/proc/{self.pid}/fd")), fds + 2)
+        # And a good one still deploys.
+        got, _, raw = self.create("hostile-ok", ZIP)
+        self.assertEqual(got, 201, raw)
+
+
 class Differential(FxTestCase):
     """The same boto3 calls to fx and to moto (parameter validation off in the client, so the
     servers see what a careless tool would send)."""
