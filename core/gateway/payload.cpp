@@ -366,6 +366,51 @@ std::optional<std::string> header_text(const json& value) {
   return std::nullopt;
 }
 
+// RFC 9110's token: the only characters a header name may have.
+bool is_token(std::string_view name) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+// A name as the function's log can show it: control characters spelled out, so that a name
+// holding a line break stays on its log line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// A header the function returned, refused when it cannot be sent as one header: a name that
+// is not a token, or a value with CR or LF (which would start another header, or the body:
+// header injection) or NUL. `field` says where it came from, for the reason: "header",
+// "multiValueHeaders" or "cookies" (whose name is Set-Cookie).
+std::optional<std::string> bad_header(std::string_view field, std::string_view name,
+                                      std::string_view value) {
+  const std::string which =
+      field == "cookies" ? "cookies" : fmt::format("{} '{}'", field, printable(name));
+  if (!is_token(name)) return fmt::format("the handler's {} is not a valid header name", which);
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return fmt::format(
+        "the handler's {} holds a CR, LF or NUL character, which a header value cannot hold",
+        which);
+  }
+  return std::nullopt;
+}
+
 bool has_header(const GatewayResponse& response, std::string_view name) {
   return std::any_of(response.headers.begin(), response.headers.end(),
                      [&](const auto& h) { return util::iequals(h.first, name); });
@@ -409,6 +454,9 @@ std::optional<std::string> read_proxy_result(const json& result, bool v2, ApiKin
             return fmt::format("the handler's multiValueHeaders '{}' holds {}, not a string", name,
                                kind_of(value));
           }
+          if (auto bad = bad_header("multiValueHeaders", name, *text)) {
+            return bad;
+          }
           out.headers.emplace_back(name, *text);
         }
         multi_names.push_back(name);
@@ -427,6 +475,7 @@ std::optional<std::string> read_proxy_result(const json& result, bool v2, ApiKin
       }
       const bool overridden = std::any_of(multi_names.begin(), multi_names.end(),
                                           [&](const auto& m) { return util::iequals(m, name); });
+      if (auto bad = bad_header("header", name, *text)) return bad;
       if (!overridden) out.headers.emplace_back(name, *text);
     }
   }
@@ -440,6 +489,7 @@ std::optional<std::string> read_proxy_result(const json& result, bool v2, ApiKin
         if (!cookie.is_string()) {
           return fmt::format("the handler's cookies holds {}, not a string", kind_of(cookie));
         }
+        if (auto bad = bad_header("cookies", "Set-Cookie", cookie.get<std::string>())) return bad;
         out.headers.emplace_back("Set-Cookie", cookie.get<std::string>());
       }
     }
