@@ -4,11 +4,14 @@
 // or throws fx::Error saying why and leaves nothing behind; nothing ever lands outside.
 #include <signal.h>
 #include <sys/resource.h>
+#include <zip.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/emulator/code_store.h"
 #include "core/util/error.h"
@@ -17,6 +20,55 @@
 
 namespace fs = std::filesystem;
 using fx::fuzz::fail;
+
+namespace {
+
+// Bugs found here and reported (the store is being rewritten with Lambda's size limits);
+// inputs that hit them are set aside before put, so that the run goes on past them (with
+// FX_FUZZ_STRICT=1 the target stops on them instead, as on any known issue):
+//  - put reads each entry into a buffer of the size the zip declares, so a 600-byte upload
+//    that claims 4 GB allocates 4 GB (regressions/code_store/declared-size-4gb.zip);
+//  - an entry under a path that another entry made a file ("a", then "a/b"), or with a name
+//    too long for the file system, escapes as std::filesystem_error and leaks the open zip
+//    and the temporary task root (regressions/code_store/file-then-dir-same-name.zip).
+const char* known_problem(std::string_view bytes) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  zip_t* archive = source ? zip_open_from_source(source, ZIP_RDONLY, &error) : nullptr;
+  if (!archive && source) zip_source_free(source);
+  zip_error_fini(&error);
+  if (!archive) return nullptr;
+  const char* problem = nullptr;
+  std::vector<fs::path> files;
+  std::vector<fs::path> all;
+  const zip_int64_t n = zip_get_num_entries(archive, 0);
+  for (zip_int64_t i = 0; i < n && !problem; ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(archive, static_cast<zip_uint64_t>(i), 0, &st) != 0) continue;
+    if ((st.valid & ZIP_STAT_SIZE) && st.size > (64u << 20))
+      problem = "a zip entry that declares gigabytes is read into one buffer that size";
+    if (!(st.valid & ZIP_STAT_NAME) || st.name[0] == '\0') continue;
+    const std::string name = st.name;
+    const fs::path rel = fs::path(name).lexically_normal();
+    for (const auto& part : rel)
+      if (part.native().size() > 200)
+        problem = "an entry whose name is too long escapes as filesystem_error";
+    if (name.back() != '/') files.push_back(rel);
+    all.push_back(rel);
+  }
+  zip_discard(archive);
+  for (const auto& file : files) {
+    for (const auto& other : all) {
+      auto [f, o] = std::mismatch(file.begin(), file.end(), other.begin(), other.end());
+      if (!problem && f == file.end() && o != other.end() && !o->empty())
+        problem = "an entry under another entry's file escapes as filesystem_error";
+    }
+  }
+  return problem;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   // The store writes what the zip says: a file past this size is a bomb, not a bundle, and
@@ -33,6 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fs::path& scratch = fx::fuzz::scratch_dir();
   const fs::path root = scratch / "code";
   std::string stored;  // the hex name, when put succeeded
+  if (const char* problem = known_problem(input)) {
+    fx::fuzz::known_issue(problem);
+    return 0;
+  }
   try {
     fx::emulator::CodeStore store(root);
     auto code = store.put(input);
