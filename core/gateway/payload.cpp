@@ -8,6 +8,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "core/util/error.h"
 #include "core/util/hash.h"
@@ -44,23 +45,36 @@ struct Group {
   std::vector<std::string> values;
 };
 
+// An index by name, not a search of the groups so far: a request may carry thousands of
+// headers or query parameters (64 KB of them), and a search per pair made that quadratic,
+// seconds of the emulator's one thread for one request.
 std::vector<Group> group_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::vector<Group> groups;
+  std::unordered_map<std::string, std::size_t> index;
   for (const auto& [name, value] : headers) {
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const Group& g) { return util::iequals(g.name, name); });
-    if (it == groups.end()) {
+    auto [it, added] = index.try_emplace(ascii_lower(name), groups.size());
+    if (added) {
       groups.push_back({name, {value}});
     } else {
-      it->values.push_back(value);
+      groups[it->second].values.push_back(value);
     }
   }
   return groups;
 }
 
+// Adds a member the object cannot hold yet (its name comes from a group). ordered_json's
+// operator[] looks for the name among the members one by one, which for thousands of
+// headers or parameters made building an event quadratic too.
+void add_member(json& object, const std::string& name, json value) {
+  if (object.is_null()) object = json::object();
+  static_cast<json::object_t::Container&>(object.get_ref<json::object_t&>())
+      .emplace_back(name, std::move(value));
+}
+
 // "a=1&b=x+y&a=2&flag" -> a: [1, 2], b: ["x y"], flag: [""]; names and values decoded.
 std::vector<Group> parse_query(std::string_view query) {
   std::vector<Group> groups;
+  std::unordered_map<std::string, std::size_t> index;
   std::size_t start = 0;
   while (start <= query.size()) {
     std::size_t end = query.find('&', start);
@@ -72,12 +86,11 @@ std::vector<Group> parse_query(std::string_view query) {
     std::string name = percent_decode(pair.substr(0, eq), true);
     std::string value =
         eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
-    auto it =
-        std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.name == name; });
-    if (it == groups.end()) {
+    auto [it, added] = index.try_emplace(name, groups.size());
+    if (added) {
       groups.push_back({std::move(name), {std::move(value)}});
     } else {
-      it->values.push_back(std::move(value));
+      groups[it->second].values.push_back(std::move(value));
     }
   }
   return groups;
@@ -196,8 +209,8 @@ std::string build_event_v1(const GatewayRequest& request, const RouteTable::Matc
   json headers = json::object();
   json multi_headers = json::object();
   for (const auto& group : group_headers(request.headers)) {
-    headers[group.name] = group.values.back();
-    multi_headers[group.name] = group.values;
+    add_member(headers, group.name, group.values.back());
+    add_member(multi_headers, group.name, group.values);
   }
   event["headers"] = std::move(headers);
   event["multiValueHeaders"] = std::move(multi_headers);
@@ -205,8 +218,8 @@ std::string build_event_v1(const GatewayRequest& request, const RouteTable::Matc
   json query = nullptr;
   json multi_query = nullptr;
   for (const auto& group : parse_query(request.raw_query)) {
-    query[group.name] = group.values.back();
-    multi_query[group.name] = group.values;
+    add_member(query, group.name, group.values.back());
+    add_member(multi_query, group.name, group.values);
   }
   event["queryStringParameters"] = std::move(query);
   event["multiValueQueryStringParameters"] = std::move(multi_query);
@@ -263,14 +276,14 @@ std::string build_event_v2(const GatewayRequest& request, const RouteTable::Matc
       }
       continue;
     }
-    headers[name] = join(group.values, ",");
+    add_member(headers, name, join(group.values, ","));
   }
   if (!cookies.empty()) event["cookies"] = std::move(cookies);
   event["headers"] = std::move(headers);
 
   json query = json::object();
   for (const auto& group : parse_query(request.raw_query)) {
-    query[group.name] = join(group.values, ",");
+    add_member(query, group.name, join(group.values, ","));
   }
   if (!query.empty()) event["queryStringParameters"] = std::move(query);
   if (!match.path_parameters.empty()) event["pathParameters"] = params_json(match.path_parameters);

@@ -33,6 +33,9 @@ namespace {
 
 // Small, so that the 413 answer is reached too.
 constexpr std::size_t kBodyLimit = 16 * 1024;
+// Marks the handler's answers, to count them in what comes back.
+constexpr std::string_view kMarkName = "X-Fuzz-Answer";
+constexpr std::string_view kMark = "\r\nX-Fuzz-Answer: 7c1e\r\n";
 
 bool is_token(std::string_view s) {
   static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
@@ -73,8 +76,11 @@ struct Harness {
     holding->listen_unix(holding_path);
   }
 
+  std::size_t handled = 0;  // requests the handler saw, on the current connection
+
   void echo(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     check_request(req);
+    ++handled;
     HttpResponse response = HttpResponse::json(200, "");
     std::string& out = response.body;
     out += req.method + "\n" + req.target + "\n" + req.path + "\n" + req.query + "\n";
@@ -84,6 +90,7 @@ struct Harness {
     for (const auto& v : req.query_params("b")) out += "b=" + v + "\n";
     out += "\n" + req.body;
     response.set("X-Echo-Length", std::to_string(req.body.size()));
+    response.set(std::string(kMarkName), "7c1e");
     if (req.path.find("/drop") != std::string::npos) return;
     if (req.path.find("/later") != std::string::npos) {
       asio::post(io, [r, response = std::move(response)]() mutable { r->send(response); });
@@ -95,6 +102,7 @@ struct Harness {
 
   // Sends `input` on a new connection to the server at `path`; returns what came back.
   std::string exchange(const std::string& path, std::string_view input) {
+    handled = 0;
     local::socket client(io);
     client.connect(local::endpoint(path));
     std::string received;
@@ -127,6 +135,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string answer = harness.exchange(*path, input);
     if (!answer.empty() && !answer.starts_with("HTTP/1.1 "))
       fail("the server sent something that is not an HTTP answer", answer.substr(0, 80));
+    // Every request the handler answered (a /drop one by the responder's destructor, with a
+    // 500 that has no mark) reaches the client: count the marks. Only without held answers:
+    // a held answer is dropped when the connection ends before the next request is whole.
+    if (path != &harness.plain_path || input.find("7c1e") != std::string_view::npos) continue;
+    std::size_t marks = 0;
+    for (auto at = answer.find(kMark); at != std::string::npos; at = answer.find(kMark, at + 1))
+      ++marks;
+    std::size_t dropped = 0;  // /drop requests answer 500 without the mark
+    for (auto at = answer.find("HTTP/1.1 500 "); at != std::string::npos;
+         at = answer.find("HTTP/1.1 500 ", at + 1))
+      ++dropped;
+    if (marks + dropped < harness.handled)
+      fail("a request the handler answered got no answer", input.substr(0, 200));
   }
   return 0;
 }
