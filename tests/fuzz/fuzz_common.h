@@ -54,15 +54,20 @@ inline std::vector<std::string_view> split_parts(std::string_view input, std::si
 // A directory of the process's own, in memory when /dev/shm exists (targets that write files
 // write many), removed at exit.
 inline const std::filesystem::path& scratch_dir() {
+  // The name is kept in a plain array: at exit, the path below may be destroyed before the
+  // handler that removes the directory runs.
+  static char name[4096];
   static const std::filesystem::path dir = [] {
     std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
                                      ? std::filesystem::path("/dev/shm")
                                      : std::filesystem::temp_directory_path();
     std::string tmpl = (base / "fx-fuzz-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) fail("cannot create a scratch directory", tmpl);
+    if (tmpl.size() >= sizeof(name) || !::mkdtemp(tmpl.data()))
+      fail("cannot create a scratch directory", tmpl);
+    tmpl.copy(name, tmpl.size());
     std::atexit([] {
       std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
+      std::filesystem::remove_all(name, ec);
     });
     return std::filesystem::path(tmpl);
   }();
