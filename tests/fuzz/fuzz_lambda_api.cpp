@@ -82,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ref_text.find(ref->name) == std::string_view::npos)
       fail("a function name that is not in the reference", ref_text);
   }
-  if (float_out_of_int_range(body)) {
+  if (float_out_of_int_range(body) && !fx::fuzz::strict()) {
     fx::fuzz::known_issue("a float member beyond int's range is converted to int (UB)");
     return 0;
   }
