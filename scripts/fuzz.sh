@@ -50,7 +50,11 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The targets' own files (sockets, SQLite, unpacked zips) go in memory, in a directory of this
+# run's that goes with it, whatever the targets did.
+scratch=$(mktemp -d -p /dev/shm fx-fuzz-run.XXXXXX 2>/dev/null || mktemp -d)
+export FX_FUZZ_SCRATCH=$scratch
+trap 'rm -rf "$work" "$scratch"' EXIT
 
 # Runs one target; writes its one-line result to $work/<target>.result.
 run_target() {

@@ -57,14 +57,17 @@ inline std::vector<std::string_view> split_parts(std::string_view input, std::si
 }
 
 // A directory of the process's own, in memory when /dev/shm exists (targets that write files
-// write many), removed at exit.
+// write many), removed at exit (not after a crash, which skips exit handlers).
 inline const std::filesystem::path& scratch_dir() {
   // The name is kept in a plain array: at exit, the path below may be destroyed before the
   // handler that removes the directory runs.
   static char name[4096];
   static const std::filesystem::path dir = [] {
-    std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
-                                     ? std::filesystem::path("/dev/shm")
+    // scripts/fuzz.sh names a directory of its run, which it removes even after a crash.
+    const char* run_dir = std::getenv("FX_FUZZ_SCRATCH");
+    std::filesystem::path base = run_dir ? run_dir
+                                 : std::filesystem::is_directory("/dev/shm")
+                                     ? "/dev/shm"
                                      : std::filesystem::temp_directory_path();
     std::string tmpl = (base / "fx-fuzz-XXXXXX").string();
     if (tmpl.size() >= sizeof(name) || !::mkdtemp(tmpl.data()))
