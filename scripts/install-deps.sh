@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what fx needs to build and test, from Debian's packages. Safe to run again: it
-# only calls apt-get when something is missing.
+# only calls apt-get when something is missing. `--fuzz` adds what scripts/fuzz.sh needs.
 set -euo pipefail
+
+fuzz=0
+[[ ${1:-} == --fuzz ]] && fuzz=1
 
 packages=(build-essential cmake ninja-build pkg-config ccache
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libfmt-dev catch2
@@ -18,11 +21,26 @@ done
 command -v aws >/dev/null 2>&1 || missing+=(awscli)
 python3 -c "import boto3" 2>/dev/null || missing+=(python3-boto3)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+# The fuzz targets: clang 16, the oldest Debian clang that compiles fx's C++20 as GCC 12 does
+# (clang 14 refuses lambdas that capture structured bindings); libFuzzer and the sanitizers'
+# runtimes are in libclang-rt-16-dev; llvm-16 has the symbolizer that makes reports readable.
+# They go in without their recommends (llvm-16-dev and more), which the fuzz build never uses.
+missing_fuzz=()
+if ((fuzz)); then
+  for p in clang-16 libclang-rt-16-dev llvm-16; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing_fuzz+=("$p")
+  done
+fi
 
-if ((${#missing[@]})); then
-  echo "installing: ${missing[*]}"
+if ((${#missing[@]} + ${#missing_fuzz[@]})); then
+  echo "installing: ${missing[*]} ${missing_fuzz[*]}"
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  ((${#missing[@]} == 0)) ||
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}"
+  ((${#missing_fuzz[@]} == 0)) ||
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+      "${missing_fuzz[@]}"
 fi

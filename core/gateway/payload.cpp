@@ -8,6 +8,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "core/util/error.h"
 #include "core/util/hash.h"
@@ -44,23 +45,36 @@ struct Group {
   std::vector<std::string> values;
 };
 
+// An index by name, not a search of the groups so far: a request may carry thousands of
+// headers or query parameters (64 KB of them), and a search per pair made that quadratic,
+// seconds of the emulator's one thread for one request.
 std::vector<Group> group_headers(const std::vector<std::pair<std::string, std::string>>& headers) {
   std::vector<Group> groups;
+  std::unordered_map<std::string, std::size_t> index;
   for (const auto& [name, value] : headers) {
-    auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const Group& g) { return util::iequals(g.name, name); });
-    if (it == groups.end()) {
+    auto [it, added] = index.try_emplace(ascii_lower(name), groups.size());
+    if (added) {
       groups.push_back({name, {value}});
     } else {
-      it->values.push_back(value);
+      groups[it->second].values.push_back(value);
     }
   }
   return groups;
 }
 
+// Adds a member the object cannot hold yet (its name comes from a group). ordered_json's
+// operator[] looks for the name among the members one by one, which for thousands of
+// headers or parameters made building an event quadratic too.
+void add_member(json& object, const std::string& name, json value) {
+  if (object.is_null()) object = json::object();
+  static_cast<json::object_t::Container&>(object.get_ref<json::object_t&>())
+      .emplace_back(name, std::move(value));
+}
+
 // "a=1&b=x+y&a=2&flag" -> a: [1, 2], b: ["x y"], flag: [""]; names and values decoded.
 std::vector<Group> parse_query(std::string_view query) {
   std::vector<Group> groups;
+  std::unordered_map<std::string, std::size_t> index;
   std::size_t start = 0;
   while (start <= query.size()) {
     std::size_t end = query.find('&', start);
@@ -72,12 +86,11 @@ std::vector<Group> parse_query(std::string_view query) {
     std::string name = percent_decode(pair.substr(0, eq), true);
     std::string value =
         eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
-    auto it =
-        std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.name == name; });
-    if (it == groups.end()) {
+    auto [it, added] = index.try_emplace(name, groups.size());
+    if (added) {
       groups.push_back({std::move(name), {std::move(value)}});
     } else {
-      it->values.push_back(std::move(value));
+      groups[it->second].values.push_back(std::move(value));
     }
   }
   return groups;
@@ -196,8 +209,8 @@ std::string build_event_v1(const GatewayRequest& request, const RouteTable::Matc
   json headers = json::object();
   json multi_headers = json::object();
   for (const auto& group : group_headers(request.headers)) {
-    headers[group.name] = group.values.back();
-    multi_headers[group.name] = group.values;
+    add_member(headers, group.name, group.values.back());
+    add_member(multi_headers, group.name, group.values);
   }
   event["headers"] = std::move(headers);
   event["multiValueHeaders"] = std::move(multi_headers);
@@ -205,8 +218,8 @@ std::string build_event_v1(const GatewayRequest& request, const RouteTable::Matc
   json query = nullptr;
   json multi_query = nullptr;
   for (const auto& group : parse_query(request.raw_query)) {
-    query[group.name] = group.values.back();
-    multi_query[group.name] = group.values;
+    add_member(query, group.name, group.values.back());
+    add_member(multi_query, group.name, group.values);
   }
   event["queryStringParameters"] = std::move(query);
   event["multiValueQueryStringParameters"] = std::move(multi_query);
@@ -263,14 +276,14 @@ std::string build_event_v2(const GatewayRequest& request, const RouteTable::Matc
       }
       continue;
     }
-    headers[name] = join(group.values, ",");
+    add_member(headers, name, join(group.values, ","));
   }
   if (!cookies.empty()) event["cookies"] = std::move(cookies);
   event["headers"] = std::move(headers);
 
   json query = json::object();
   for (const auto& group : parse_query(request.raw_query)) {
-    query[group.name] = join(group.values, ",");
+    add_member(query, group.name, join(group.values, ","));
   }
   if (!query.empty()) event["queryStringParameters"] = std::move(query);
   if (!match.path_parameters.empty()) event["pathParameters"] = params_json(match.path_parameters);
@@ -366,6 +379,51 @@ std::optional<std::string> header_text(const json& value) {
   return std::nullopt;
 }
 
+// RFC 9110's token: the only characters a header name may have.
+bool is_token(std::string_view name) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+// A name as the function's log can show it: control characters spelled out, so that a name
+// holding a line break stays on its log line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// A header the function returned, refused when it cannot be sent as one header: a name that
+// is not a token, or a value with CR or LF (which would start another header, or the body:
+// header injection) or NUL. `field` says where it came from, for the reason: "header",
+// "multiValueHeaders" or "cookies" (whose name is Set-Cookie).
+std::optional<std::string> bad_header(std::string_view field, std::string_view name,
+                                      std::string_view value) {
+  const std::string which =
+      field == "cookies" ? "cookies" : fmt::format("{} '{}'", field, printable(name));
+  if (!is_token(name)) return fmt::format("the handler's {} is not a valid header name", which);
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return fmt::format(
+        "the handler's {} holds a CR, LF or NUL character, which a header value cannot hold",
+        which);
+  }
+  return std::nullopt;
+}
+
 bool has_header(const GatewayResponse& response, std::string_view name) {
   return std::any_of(response.headers.begin(), response.headers.end(),
                      [&](const auto& h) { return util::iequals(h.first, name); });
@@ -409,6 +467,9 @@ std::optional<std::string> read_proxy_result(const json& result, bool v2, ApiKin
             return fmt::format("the handler's multiValueHeaders '{}' holds {}, not a string", name,
                                kind_of(value));
           }
+          if (auto bad = bad_header("multiValueHeaders", name, *text)) {
+            return bad;
+          }
           out.headers.emplace_back(name, *text);
         }
         multi_names.push_back(name);
@@ -427,6 +488,7 @@ std::optional<std::string> read_proxy_result(const json& result, bool v2, ApiKin
       }
       const bool overridden = std::any_of(multi_names.begin(), multi_names.end(),
                                           [&](const auto& m) { return util::iequals(m, name); });
+      if (auto bad = bad_header("header", name, *text)) return bad;
       if (!overridden) out.headers.emplace_back(name, *text);
     }
   }
@@ -440,6 +502,7 @@ std::optional<std::string> read_proxy_result(const json& result, bool v2, ApiKin
         if (!cookie.is_string()) {
           return fmt::format("the handler's cookies holds {}, not a string", kind_of(cookie));
         }
+        if (auto bad = bad_header("cookies", "Set-Cookie", cookie.get<std::string>())) return bad;
         out.headers.emplace_back("Set-Cookie", cookie.get<std::string>());
       }
     }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/gateway/payload.h"
@@ -330,6 +331,62 @@ TEST_CASE("bad payload 1.0 results are a 502 that says why", "[gateway]") {
     CHECK(json::parse(api.body) == json{{"message", "Internal Server Error"}});
     CHECK_THAT(api.reason, Contains(c.reason));
   }
+}
+
+TEST_CASE("a header that cannot be sent as one is a 502 that says why, not an injection",
+          "[gateway]") {
+  struct Case {
+    const char* result;
+    const char* reason;
+  };
+  // JSON escapes: \r\n in a value would end the header and start another (or the body).
+  const Case cases[] = {
+      {R"({"statusCode":200,"headers":{"X-A":"1\r\nSet-Cookie: admin=1"}})",
+       "the handler's header 'X-A' holds a CR, LF or NUL character"},
+      {R"({"statusCode":200,"headers":{"X-A":"1\n\nsmuggled body"}})", "header 'X-A' holds a CR"},
+      {R"({"statusCode":200,"headers":{"X-A":"a\rb"}})", "header 'X-A' holds a CR"},
+      {R"({"statusCode":200,"headers":{"X-A":"a\u0000b"}})", "header 'X-A' holds a CR, LF or NUL"},
+      {R"({"statusCode":200,"multiValueHeaders":{"X-A":["ok","2\r\nX-B: 3"]}})",
+       "the handler's multiValueHeaders 'X-A' holds a CR"},
+      {R"({"statusCode":200,"headers":{"X-A: 1\r\nX-B":"2"}})",
+       "the handler's header 'X-A: 1\\r\\nX-B' is not a valid header name"},
+      {R"({"statusCode":200,"headers":{"X Flag":"1"}})", "header 'X Flag' is not a valid header"},
+      {R"({"statusCode":200,"headers":{"X-Flag;":"1"}})", "header 'X-Flag;' is not a valid"},
+      {R"({"statusCode":200,"headers":{"":"1"}})", "header '' is not a valid header name"},
+      {R"({"statusCode":200,"headers":{"Ünï":"1"}})", "header 'Ünï' is not a valid header name"},
+      {R"json({"statusCode":200,"multiValueHeaders":{"(x)":["1"]}})json",
+       "multiValueHeaders '(x)' is not a valid header name"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.result);
+    const GatewayResponse rest = fx::gateway::map_result_v1(c.result);
+    CHECK(rest.status == 502);
+    CHECK(rest.body == R"({"message": "Internal server error"})");
+    CHECK_THAT(rest.reason, Contains(c.reason));
+    const GatewayResponse api = fx::gateway::map_result_v1(c.result, ApiKind::http);
+    CHECK(api.status == 500);
+    CHECK_THAT(api.reason, Contains(c.reason));
+    // The same result from a payload 2.0 function (multiValueHeaders does not exist there).
+    if (std::string_view(c.result).find("multiValueHeaders") == std::string_view::npos) {
+      const GatewayResponse v2 = fx::gateway::map_result_v2(c.result);
+      CHECK(v2.status == 500);
+      CHECK_THAT(v2.reason, Contains(c.reason));
+    }
+  }
+
+  const GatewayResponse cookie =
+      fx::gateway::map_result_v2(R"({"statusCode":200,"cookies":["a=1","b=2\r\nX-Evil: 1"]})");
+  CHECK(cookie.status == 500);
+  CHECK_THAT(cookie.reason, Contains("the handler's cookies holds a CR, LF or NUL character"));
+
+  // What HTTP allows still goes through: any token characters in a name, tabs and bytes past
+  // ASCII (obs-text) in a value.
+  const GatewayResponse ok = fx::gateway::map_result_v1(
+      R"({"statusCode":200,"headers":{"X-Odd!#$%&'*+.^_`|~1":"a\tb","X-Utf8":"ünïcödé"}})");
+  CHECK(ok.status == 200);
+  CHECK(ok.reason.empty());
+  CHECK(header(ok, "X-Odd!#$%&'*+.^_`|~1") == "a\tb");
+  CHECK(header(ok, "X-Utf8") == "ünïcödé");
 }
 
 TEST_CASE("payload 2.0 results without statusCode are the body of a 200", "[gateway]") {
