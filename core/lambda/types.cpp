@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "core/util/error.h"
 
 namespace fx::lambda {
@@ -51,20 +53,60 @@ std::string to_json(const LayerVersion& l) {
       .dump();
 }
 
+namespace {
+
+// Readers of documents an emulator or AWS answered, which may be anything: a member of the
+// wrong type reads as absent, never as an exception from the JSON library, and a number
+// outside its C++ type's range is clamped (converting it would be undefined behaviour).
+std::string string_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+template <class Int>
+Int integer_of(const json& j, const char* key, Int fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return fallback;
+  const double v = it->get<double>();
+  if (!(v == v)) return fallback;  // NaN
+  constexpr double lo = static_cast<double>(std::numeric_limits<Int>::min());
+  constexpr double hi = static_cast<double>(std::numeric_limits<Int>::max());
+  if (v <= lo) return std::numeric_limits<Int>::min();
+  if (v >= hi) return std::numeric_limits<Int>::max();
+  if (it->is_number_integer()) return static_cast<Int>(it->get<std::int64_t>());
+  if (it->is_number_unsigned()) return static_cast<Int>(it->get<std::uint64_t>());
+  return static_cast<Int>(v);
+}
+
+std::vector<std::string> strings_of(const json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+const json* object_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? &*it : nullptr;
+}
+
+}  // namespace
+
 LayerVersion layer_version_from_json(std::string_view text) {
   json j = json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("LayerVersionArn"))
     throw Error(fmt::format("unexpected layer version: {}", text.substr(0, 200)));
   LayerVersion l;
-  l.layer_arn = j.value("LayerArn", "");
-  l.version_arn = j.value("LayerVersionArn", "");
-  l.version = j.value("Version", 0L);
-  l.description = j.value("Description", "");
-  if (j.contains("CompatibleRuntimes") && j["CompatibleRuntimes"].is_array())
-    l.compatible_runtimes = j["CompatibleRuntimes"].get<std::vector<std::string>>();
-  if (j.contains("Content") && j["Content"].is_object()) {
-    l.code_sha256 = j["Content"].value("CodeSha256", "");
-    l.code_size = j["Content"].value("CodeSize", std::int64_t{0});
+  l.layer_arn = string_of(j, "LayerArn");
+  l.version_arn = string_of(j, "LayerVersionArn");
+  l.version = integer_of<long>(j, "Version", 0);
+  l.description = string_of(j, "Description");
+  l.compatible_runtimes = strings_of(j, "CompatibleRuntimes");
+  if (const json* content = object_of(j, "Content")) {
+    l.code_sha256 = string_of(*content, "CodeSha256");
+    l.code_size = integer_of<std::int64_t>(*content, "CodeSize", 0);
   }
   return l;
 }
@@ -74,38 +116,38 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
   if (!j.is_object() || !j.contains("FunctionName"))
     throw Error(fmt::format("unexpected FunctionConfiguration: {}", text.substr(0, 200)));
   FunctionConfiguration c;
-  auto str = [&](const char* key) {
-    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-  };
-  c.function_name = str("FunctionName");
-  c.function_arn = str("FunctionArn");
-  c.runtime = str("Runtime");
-  c.role = str("Role");
-  c.handler = str("Handler");
-  c.description = str("Description");
-  c.code_sha256 = str("CodeSha256");
-  c.last_modified = str("LastModified");
-  c.version = str("Version");
-  c.state = str("State");
-  c.last_update_status = str("LastUpdateStatus");
-  c.package_type = str("PackageType");
-  c.revision_id = str("RevisionId");
-  c.code_size = j.value("CodeSize", std::int64_t{0});
-  c.timeout = j.value("Timeout", 3);
-  c.memory_size = j.value("MemorySize", 128);
-  if (j.contains("EphemeralStorage") && j["EphemeralStorage"].is_object())
-    c.ephemeral_storage_mb = j["EphemeralStorage"].value("Size", 512);
-  if (j.contains("Architectures") && j["Architectures"].is_array())
-    c.architectures = j["Architectures"].get<std::vector<std::string>>();
-  if (j.contains("Environment") && j["Environment"].is_object() &&
-      j["Environment"].contains("Variables") && j["Environment"]["Variables"].is_object())
-    for (auto& [k, v] : j["Environment"]["Variables"].items())
-      c.environment[k] = v.is_string() ? v.get<std::string>() : v.dump();
-  if (j.contains("Layers") && j["Layers"].is_array())
-    for (const auto& l : j["Layers"])
-      if (l.is_object() && l.contains("Arn")) c.layers.push_back(l["Arn"].get<std::string>());
-  if (j.contains("FxWarnings") && j["FxWarnings"].is_array())
-    c.warnings = j["FxWarnings"].get<std::vector<std::string>>();
+  c.function_name = string_of(j, "FunctionName");
+  c.function_arn = string_of(j, "FunctionArn");
+  c.runtime = string_of(j, "Runtime");
+  c.role = string_of(j, "Role");
+  c.handler = string_of(j, "Handler");
+  c.description = string_of(j, "Description");
+  c.code_sha256 = string_of(j, "CodeSha256");
+  c.last_modified = string_of(j, "LastModified");
+  c.version = string_of(j, "Version");
+  c.state = string_of(j, "State");
+  c.last_update_status = string_of(j, "LastUpdateStatus");
+  c.package_type = string_of(j, "PackageType");
+  c.revision_id = string_of(j, "RevisionId");
+  c.code_size = integer_of<std::int64_t>(j, "CodeSize", 0);
+  c.timeout = integer_of<int>(j, "Timeout", 3);
+  c.memory_size = integer_of<int>(j, "MemorySize", 128);
+  if (const json* storage = object_of(j, "EphemeralStorage"))
+    c.ephemeral_storage_mb = integer_of<int>(*storage, "Size", 512);
+  if (j.contains("Architectures")) c.architectures = strings_of(j, "Architectures");
+  if (const json* env = object_of(j, "Environment"))
+    if (const json* vars = object_of(*env, "Variables"))
+      for (const auto& [k, v] : vars->items())
+        c.environment[k] =
+            v.is_string() ? v.get<std::string>()
+                          : v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (auto it = j.find("Layers"); it != j.end() && it->is_array())
+    for (const auto& l : *it)
+      if (l.is_object()) {
+        std::string arn = string_of(l, "Arn");
+        if (!arn.empty()) c.layers.push_back(std::move(arn));
+      }
+  c.warnings = strings_of(j, "FxWarnings");
   return c;
 }
 
