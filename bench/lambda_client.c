@@ -392,12 +392,16 @@ int main(int argc, char **argv) {
   if (baseline) port = start_baseline();
   int fd = connect_to(port);
 
-  static char req[65536], cfg[4096], cfg_body[512];
+  static char req[65536], cfg[4096], cfg_body[512], auth[512];
+  /* fx's emulator takes a call with its token (or an AWS signature); others ignore it. */
+  const char *auth_value = getenv("FXBENCH_AUTHORIZATION");
+  auth[0] = '\0';
+  if (auth_value && *auth_value) snprintf(auth, sizeof auth, "Authorization: %s\r\n", auth_value);
   int req_len = snprintf(req, sizeof req,
                          "POST /2015-03-31/functions/%s/invocations HTTP/1.1\r\n"
-                         "Host: 127.0.0.1:%d\r\n%s"
+                         "Host: 127.0.0.1:%d\r\n%s%s"
                          "Content-Length: %zu\r\n\r\n%s",
-                         fn, port, tail ? "X-Amz-Log-Type: Tail\r\n" : "", strlen(data), data);
+                         fn, port, auth, tail ? "X-Amz-Log-Type: Tail\r\n" : "", strlen(data), data);
   if (req_len <= 0 || (size_t)req_len >= sizeof req) {
     fprintf(stderr, "lambda_client: payload too large\n");
     return 2;
@@ -413,9 +417,9 @@ int main(int argc, char **argv) {
                         "{\"Environment\":{\"Variables\":{\"FXBENCH_COLD\":\"%d-%lld\"}}}", i, now_ns());
       int cl = snprintf(cfg, sizeof cfg,
                         "PUT /2015-03-31/functions/%s/configuration HTTP/1.1\r\n"
-                        "Host: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+                        "Host: 127.0.0.1:%d\r\nContent-Type: application/json\r\n%s"
                         "Content-Length: %d\r\n\r\n%s",
-                        fn, port, bl, cfg_body);
+                        fn, port, auth, bl, cfg_body);
       send_all(fd, cfg, (size_t)cl);
       read_response(fd, &b, &res);
       if (res.status != 200) {

@@ -311,7 +311,8 @@ class Bench:
         """A new Environment retires every instance of the function: the next call is cold."""
         body = json.dumps({'Environment': {'Variables': {'FXBENCH_COLD': f'{i}-{time.time_ns()}'}}}).encode()
         req = urllib.request.Request(f'{self.url}/2015-03-31/functions/{name}/configuration', data=body,
-                                     method='PUT', headers={'Content-Type': 'application/json'})
+                                     method='PUT', headers={'Content-Type': 'application/json',
+                                                            'Authorization': 'Bearer ' + (self.fx_home / 'token').read_text().strip()})
         with urllib.request.urlopen(req, timeout=30) as r:
             r.read()
             if r.status != 200:

@@ -87,7 +87,8 @@ class CostBench:
         self.names = {f['function']: f['name'] for f in json.loads(self.fxrun('info', '--json').stdout)['functions']}
 
     def invoke(self, name):
-        req = urllib.request.Request(f'{self.url}/2015-03-31/functions/{name}/invocations', data=b'{}', method='POST')
+        req = urllib.request.Request(f'{self.url}/2015-03-31/functions/{name}/invocations', data=b'{}', method='POST',
+                                     headers={'Authorization': 'Bearer ' + (self.home / 'token').read_text().strip()})
         with urllib.request.urlopen(req) as r:
             r.read()
 

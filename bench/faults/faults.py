@@ -142,6 +142,7 @@ def main():
         plan = [rng.choice(faults) if rng.random() < args.fault_share else "ok"
                 for _ in range(args.calls)]
         host = f"127.0.0.1:{emu.port}"
+        auth = {"Authorization": "Bearer " + (work / "home" / "token").read_text().strip()}
         lock = threading.Lock()
         next_call = [0]
         results = []  # (i, mode, answered, request_id, function_error, error_type)
@@ -165,7 +166,7 @@ def main():
                 try:
                     status, hdrs, raw = call(conn, "POST",
                                              f"/2015-03-31/functions/{FUNCTION}/invocations",
-                                             body, {"Content-Type": "application/json"})
+                                             body, {"Content-Type": "application/json", **auth})
                     error_type = None
                     if hdrs.get("x-amz-function-error"):
                         try:
@@ -191,7 +192,7 @@ def main():
                 method, path, body, headers = r.choice(BAD_REQUESTS)
                 bad["sent"] += 1
                 try:
-                    status, _, _ = call(conn, method, path, body, headers)
+                    status, _, _ = call(conn, method, path, body, {**headers, **auth})
                     bad["4xx" if 400 <= status < 500 else "5xx"] += 1
                 except (OSError, http.client.HTTPException):
                     bad["unanswered"] += 1

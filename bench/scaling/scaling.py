@@ -101,7 +101,9 @@ class ScalingBench:
         self.results = {'goals': {'throughput_fraction': 0.8, 'python_idle_over_bare_mb': 2.0}}
 
     def status(self):
-        with urllib.request.urlopen(f'{self.url}/_fx/v1/status', timeout=5) as r:
+        token = (self.work / 'home' / 'token').read_text().strip()
+        req = urllib.request.Request(f'{self.url}/_fx/v1/status', headers={'Authorization': f'Bearer {token}'})
+        with urllib.request.urlopen(req, timeout=5) as r:
             return json.loads(r.read())
 
     def run(self):
