@@ -238,8 +238,11 @@ std::string relative_path(std::string_view name, std::size_t max_path) {
       refuse_unzip(
           fmt::format("entry '{}' has a path longer than {} bytes", shown(name), max_path));
   }
-  if (rel == kMarker)
-    refuse_unzip(fmt::format("entry '{}' is a name the fx emulator keeps for itself", kMarker));
+  // The marker at the root, as a file or as a folder holding others (found by fuzz_code_store:
+  // a folder of that name made writing the marker fail, a 500).
+  if (rel == kMarker || rel.starts_with(std::string(kMarker) + "/"))
+    refuse_unzip(fmt::format("entry '{}' is under a name the fx emulator keeps for itself ({})",
+                             shown(name), kMarker));
   return rel;
 }
 

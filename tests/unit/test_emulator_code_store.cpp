@@ -541,7 +541,12 @@ TEST_CASE("entries that would land outside the task root are refused", "[emulato
   refused("a\\..\\..\\evil.py",
           "entry 'a\\..\\..\\evil.py' has a backslash in its name; zip it with '/' between "
           "folders");
-  refused(".fx-complete", "entry '.fx-complete' is a name the fx emulator keeps for itself");
+  refused(".fx-complete",
+          "entry '.fx-complete' is under a name the fx emulator keeps for itself (.fx-complete)");
+  // Found by fuzz_code_store: a folder of that name made writing the marker fail (a 500).
+  refused(".fx-complete/left-pad/package.json",
+          "entry '.fx-complete/left-pad/package.json' is under a name the fx emulator keeps for "
+          "itself (.fx-complete)");
   // A link out, and a file written through it: the link is refused before anything is written.
   check_refused(
       [&] {
