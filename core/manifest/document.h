@@ -26,7 +26,7 @@ inline constexpr std::uint64_t kMaxAliasValues = 1'000'000;
 inline constexpr std::uint64_t kMaxAliasBytes = std::uint64_t{64} << 20;
 
 // The largest YAML or JSON text fx parses (yaml-cpp reads a few MB a second).
-inline constexpr std::uint64_t kMaxDocumentBytes = std::uint64_t{32} << 20;
+inline constexpr std::uint64_t kMaxDocumentBytes = std::uint64_t{16} << 20;
 
 // Parses the first document of `text`, the contents of `file` (as messages name it), written
 // in `language` ("YAML", or "JSON" for a .json file). Throws fx::Error

@@ -295,6 +295,9 @@ TEST_CASE("hostile manifests: huge values are named, not quoted in full", "[mani
   CHECK_THAT(after_file(t.error(kHead + "    description: \"two\\nlines\"\n    memorySize: x\n")),
              Equals("serverless.yaml:8:17: functions.hello.memorySize: expected an integer from "
                     "128 to 10240 (MB), got \"x\""));
+  // Past 16 MB the manifest is not even read (yaml-cpp parses a few MB a second).
+  CHECK_THAT(after_file(t.error(kHead + "    description: " + std::string(17 << 20, 'x') + "\n")),
+             Equals("serverless.yaml: 17 MB; fx reads manifests of at most 16 MB"));
   // A key with a line break stays on one line in the message.
   const auto key = t.error(kHead + "    \"mem\\nory\": 1\n    timeout: 0\n");
   CHECK_THAT(after_file(key), Contains("functions.hello.timeout: expected"));
