@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <algorithm>
@@ -49,14 +50,23 @@ bool is_within(const fs::path& path, const fs::path& root) {
   return r == root.end();
 }
 
-// Walks the service folder collecting every file the default excludes leave. Symlinked files
-// are followed (their content goes in); symlinked folders only when they stay inside the
-// service folder and do not lead back to a folder being walked, so a link can neither pull
-// in the rest of the disk nor loop.
+std::string join_path(const std::string& dir, const std::string& name) {
+  return dir.empty() ? name : dir + "/" + name;
+}
+
+// Walks a folder collecting every file the default excludes leave. Symlinks are followed
+// only when they lead inside one of `boundaries` (the service folder, and for an import root
+// or a named link, that folder too) and not back to a folder being walked, so a link can
+// neither pull in the rest of the disk nor loop; the others are listed in `outside`.
 class Collector {
  public:
-  Collector(fs::path root, std::string manifest_rel)
-      : root_(std::move(root)), manifest_rel_(std::move(manifest_rel)) {}
+  // `link_prefix` is the walked folder's path from the service folder, for the links' paths.
+  Collector(fs::path root, std::string manifest_rel, std::vector<fs::path> boundaries,
+            std::string link_prefix = "")
+      : root_(std::move(root)),
+        manifest_rel_(std::move(manifest_rel)),
+        boundaries_(std::move(boundaries)),
+        link_prefix_(std::move(link_prefix)) {}
 
   std::vector<PlannedFile> run() {
     walking_.push_back(root_);
@@ -64,7 +74,14 @@ class Collector {
     return std::move(files_);
   }
 
+  std::vector<OutsideLink> outside;  // links out of every boundary, not followed
+
  private:
+  bool inside(const fs::path& real) const {
+    return std::any_of(boundaries_.begin(), boundaries_.end(),
+                       [&](const fs::path& b) { return path_within(real, b); });
+  }
+
   void walk(const fs::path& dir, const std::string& rel) {
     std::error_code ec;
     for (fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
@@ -73,21 +90,25 @@ class Collector {
       std::string path = rel.empty() ? name : rel + "/" + name;
       std::error_code st_ec;
       fs::file_status st = it->status(st_ec);  // follows symlinks; fails on dangling ones
-      if (st_ec) continue;
-      if (fs::is_directory(st)) {
-        if (matches_any(kExcludedDirs, path)) continue;
-        fs::path real = walking_.back() / name;
-        if (it->is_symlink(st_ec)) {
-          real = fs::canonical(it->path(), st_ec);
-          if (st_ec || !is_within(real, root_) ||
-              std::find(walking_.begin(), walking_.end(), real) != walking_.end())
-            continue;
+      if (st_ec) continue;                     // (and on loops: ELOOP)
+      const bool directory = fs::is_directory(st);
+      if (directory && matches_any(kExcludedDirs, path)) continue;
+      if (!directory && (path == manifest_rel_ || matches_any(kExcludedFiles, path))) continue;
+      fs::path real = walking_.back() / name;
+      if (it->is_symlink(st_ec)) {
+        real = fs::canonical(it->path(), st_ec);
+        if (st_ec) continue;
+        if (!inside(real)) {
+          outside.push_back({join_path(link_prefix_, path), real, directory});
+          continue;
         }
+      }
+      if (directory) {
+        if (std::find(walking_.begin(), walking_.end(), real) != walking_.end()) continue;
         walking_.push_back(real);
         walk(it->path(), path);
         walking_.pop_back();
       } else if (fs::is_regular_file(st)) {  // sockets, fifos and devices have no content
-        if (path == manifest_rel_ || matches_any(kExcludedFiles, path)) continue;
         std::uint64_t size = it->file_size(st_ec);
         if (st_ec) continue;
         bool executable = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
@@ -98,9 +119,57 @@ class Collector {
 
   fs::path root_;
   std::string manifest_rel_;
+  std::vector<fs::path> boundaries_;
+  std::string link_prefix_;
   std::vector<fs::path> walking_;  // canonical folders from the root down to the current one
   std::vector<PlannedFile> files_;
 };
+
+// A package.patterns line as a link's path would be written: "./x/" is "x".
+std::string normalized_pattern(std::string_view line) {
+  while (line.starts_with("./")) line.remove_prefix(2);
+  while (line.size() > 1 && line.ends_with('/')) line.remove_suffix(1);
+  return std::string(line);
+}
+
+// The paths that package.patterns lines name exactly (not as a glob that happens to match):
+// the only links out of the service folder a bundle follows.
+std::set<std::string> named_paths(const std::vector<std::string>& service_patterns,
+                                  const std::vector<std::string>& function_patterns) {
+  std::set<std::string> named;
+  for (const auto* patterns : {&service_patterns, &function_patterns}) {
+    for (const auto& line : *patterns) {
+      if (!line.starts_with('!')) named.insert(normalized_pattern(line));
+    }
+  }
+  return named;
+}
+
+// The files behind a link out of the service folder, as the bundle holds them: under the
+// link's path. Links inside them that lead out of both the service folder and the link's
+// target are not followed, and are added to `outside`.
+std::vector<PlannedFile> linked_files(const fs::path& root, const OutsideLink& link,
+                                      std::vector<OutsideLink>& outside) {
+  std::vector<PlannedFile> files;
+  std::error_code ec;
+  const std::string why = fmt::format("the link {} -> {}", link.path, link.target.string());
+  if (!link.directory) {
+    const fs::path source = root / link.path;
+    const auto st = fs::status(source, ec);
+    if (ec || !fs::is_regular_file(st)) return files;
+    files.push_back({link.path, source, fs::file_size(source, ec),
+                     (st.permissions() & fs::perms::owner_exec) != fs::perms::none, why});
+    return files;
+  }
+  Collector collector(link.target, "", {root, link.target}, link.path);
+  for (auto& f : collector.run()) {
+    f.archive_path = link.path + "/" + f.archive_path;
+    f.reason = why;
+    files.push_back(std::move(f));
+  }
+  outside.insert(outside.end(), collector.outside.begin(), collector.outside.end());
+  return files;
+}
 
 }  // namespace
 
@@ -171,19 +240,54 @@ ServiceFiles collect_service_files(const manifest::Service& service) {
     fs::path rel = fs::weakly_canonical(service.manifest_path, ec).lexically_relative(out.root);
     if (!ec && !rel.empty() && *rel.begin() != "..") manifest_rel = rel.generic_string();
   }
-  out.files = Collector(out.root, manifest_rel).run();
+  Collector walk(out.root, manifest_rel, {out.root});
+  out.files = walk.run();
+  out.outside_links = std::move(walk.outside);
   std::string acc;
   fingerprint_files(acc, out.files);
+  // Links out of the service folder that some patterns line names are walked once, here.
+  std::vector<std::string> function_patterns;
+  for (const auto& fn : service.functions)
+    function_patterns.insert(function_patterns.end(), fn.package_patterns.begin(),
+                             fn.package_patterns.end());
+  const auto named = named_paths(service.package_patterns, function_patterns);
+  for (size_t i = 0; i < out.outside_links.size(); ++i) {  // grows with links found inside
+    if (!named.count(out.outside_links[i].path)) continue;
+    const OutsideLink link = out.outside_links[i];
+    for (auto& f : linked_files(out.root, link, out.outside_links))
+      out.linked_files.push_back(std::move(f));
+  }
+  fingerprint_files(acc, out.linked_files);
   // Installed Python dependencies live outside the walked tree (.fx is excluded from it).
   auto settings = bundle_settings(service);
-  std::vector<fs::path> extra = {out.root / ".fx" / "deps"};
-  for (const auto& p : settings.python_path) extra.push_back(out.root / p);
-  for (const auto& dir : extra) {
+  std::vector<std::string> extra = {".fx/deps"};
+  for (const auto& p : settings.python_path) extra.push_back(p);
+  for (const auto& name : extra) {
+    const fs::path dir = out.root / name;
     if (!fs::is_directory(dir, ec)) continue;
-    out.python_roots.push_back(fs::canonical(dir, ec));
-    acc += "root " + out.python_roots.back().string() + "\n";
-    out.python_root_files.push_back(Collector(out.python_roots.back(), "").run());
+    fs::path real = fs::canonical(dir, ec);
+    if (ec) continue;
+    // A root given by a path inside the service folder that a link leads out of is a link
+    // like any other (the walk above lists it); one given as ../shared is the manifest's word.
+    const std::string rel = normalized_pattern(fs::path(name).lexically_normal().generic_string());
+    const bool lexically_inside = !rel.starts_with("..") && !fs::path(name).is_absolute();
+    if (lexically_inside && !path_within(real, out.root) && !named.count(rel)) continue;
+    out.python_roots.push_back(real);
+    acc += "root " + real.string() + "\n";
+    const std::string prefix =
+        lexically_inside ? rel : real.lexically_relative(out.root).generic_string();
+    out.python_root_paths.push_back(prefix);
+    Collector root_walk(real, "", {out.root, real}, prefix);
+    out.python_root_files.push_back(root_walk.run());
+    out.python_root_links.insert(out.python_root_links.end(), root_walk.outside.begin(),
+                                 root_walk.outside.end());
     fingerprint_files(acc, out.python_root_files.back());
+  }
+  auto by_path = [](const OutsideLink& a, const OutsideLink& b) { return a.path < b.path; };
+  std::sort(out.outside_links.begin(), out.outside_links.end(), by_path);
+  std::sort(out.python_root_links.begin(), out.python_root_links.end(), by_path);
+  for (const auto* links : {&out.outside_links, &out.python_root_links}) {
+    for (const auto& link : *links) acc += "link " + link.path + "\t" + link.target.string() + "\n";
   }
   out.fingerprint = util::sha256_hex(acc);
   return out;
@@ -268,13 +372,64 @@ PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& funct
 
 }  // namespace
 
+namespace {
+
+// Whether `link` is, or is inside, a link that `named` holds.
+const std::string* named_link_of(const std::string& path, const std::vector<OutsideLink>& links,
+                                 const std::set<std::string>& named) {
+  for (const auto& link : links) {
+    if (named.count(link.path) &&
+        (path == link.path || (path.starts_with(link.path) && path[link.path.size()] == '/')))
+      return &link.path;
+  }
+  return nullptr;
+}
+
+// Whether a graph left out `name` (a package or module) because its link leads outside.
+bool skipped_package(const std::vector<OutsideLink>& links, const std::string& name) {
+  return std::any_of(links.begin(), links.end(), [&](const OutsideLink& link) {
+    const std::string base = fs::path(link.path).filename().string();
+    return base == name || base == name + ".py";
+  });
+}
+
+}  // namespace
+
 BundlePlan plan_bundle(const manifest::Service& service, const manifest::Function& function,
                        const ServiceFiles& collected) {
   BundlePlan plan;
   plan.function = function.key;
+  // Links out of the service folder go in only when a patterns line names them exactly.
+  const auto named = named_paths(service.package_patterns, function.package_patterns);
   std::vector<PlannedFile> files = collected.files;
+  std::vector<OutsideLink> outside_links = collected.outside_links;
+  for (const auto& f : collected.linked_files) {
+    if (named_link_of(f.archive_path, outside_links, named)) files.push_back(f);
+  }
+  // A function the service does not list (or a link found in one just walked) may name a link
+  // collect_service_files did not walk: walk it now.
+  for (size_t i = 0; i < outside_links.size(); ++i) {
+    if (!named.count(outside_links[i].path)) continue;
+    const OutsideLink link = outside_links[i];
+    const bool walked = std::any_of(files.begin(), files.end(), [&](const PlannedFile& f) {
+      return f.archive_path == link.path || f.archive_path.starts_with(link.path + "/");
+    });
+    if (walked) continue;
+    std::vector<OutsideLink> found;
+    for (auto& f : linked_files(collected.root, link, found)) files.push_back(std::move(f));
+    for (auto& l : found) {
+      if (std::none_of(outside_links.begin(), outside_links.end(),
+                       [&](const OutsideLink& o) { return o.path == l.path; }))
+        outside_links.push_back(std::move(l));
+    }
+  }
   plan.files_in = files.size();
   for (const auto& f : files) plan.bytes_in += f.size;
+  std::vector<std::string> allowed;  // the named links, for the import graphs
+  for (const auto& link : outside_links)
+    if (named.count(link.path)) allowed.push_back(link.path);
+  for (const auto& link : collected.python_root_links)
+    if (named.count(link.path)) allowed.push_back(link.path);
 
   auto settings = bundle_settings(service);
   auto family = manifest::runtime_family(function.runtime);
@@ -283,6 +438,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
 
   // `kept` maps an archive path to its file; patterns then add or remove in order.
   std::map<std::string, PlannedFile> kept;
+  std::vector<OutsideLink> reached;  // links out that the import graph met and did not follow
   auto keep_graph = [&](auto& graph) {
     for (auto& f : graph.files) {
       std::error_code ec;
@@ -291,6 +447,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
                               f.reason};
     }
     plan.notes = std::move(graph.notes);
+    reached = std::move(graph.skipped_links);
   };
   if (graph && family == manifest::RuntimeFamily::node && settings.bundler == "esbuild") {
     plan.minimized = true;
@@ -311,13 +468,14 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
           plan.bytes_in += f.size;
         }
       }
-      auto g = python::follow(handler_module(function.handler), roots);
+      auto g = python::follow(handler_module(function.handler), roots, allowed);
       auto declared = python_requirement_names(service);
       for (const auto& name : g.not_found) {
         std::string top = name.substr(0, name.find('.'));
         std::string key = top;
         for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (std::find(declared.begin(), declared.end(), key) != declared.end())
+        if (std::find(declared.begin(), declared.end(), key) != declared.end() &&
+            !skipped_package(g.skipped_links, top))
           throw Error(fmt::format("function '{}' imports '{}' from requirements.txt, but it is not "
                                   "installed in {} or any import root",
                                   function.key, top, (service.dir / ".fx" / "deps").string()),
@@ -328,12 +486,16 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     } else {
       node::Options options;
       options.exclude_dev_dependencies = service.exclude_dev_dependencies;
+      options.allowed_links = allowed;
       auto g = node::follow(collected.root, node_handler_module(function.handler), options);
       auto declared = node_dependency_names(service);
       for (const auto& name : g.builtins_or_missing) {
         std::string pkg = name.starts_with('@') ? name.substr(0, name.find('/', name.find('/') + 1))
                                                 : name.substr(0, name.find('/'));
-        if (std::find(declared.begin(), declared.end(), pkg) != declared.end())
+        const bool linked_out = std::any_of(
+            g.skipped_links.begin(), g.skipped_links.end(),
+            [&](const OutsideLink& l) { return l.path.ends_with("node_modules/" + pkg); });
+        if (std::find(declared.begin(), declared.end(), pkg) != declared.end() && !linked_out)
           throw Error(fmt::format("function '{}' requires '{}' from package.json, but {} has no "
                                   "node_modules/{}",
                                   function.key, pkg, service.dir.string(), pkg),
@@ -348,20 +510,36 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     // folder moves there rather than being shipped twice.
     if (family == manifest::RuntimeFamily::python)
       for (std::size_t i = 0; i < collected.python_roots.size(); ++i) {
-        const auto& r = collected.python_roots[i];
-        bool inside = is_within(r, collected.root);
-        std::string prefix = r.lexically_relative(collected.root).generic_string() + "/";
+        const std::string& path = collected.python_root_paths[i];
+        bool inside = !path.starts_with("..");
+        std::string prefix = path + "/";
         if (inside) std::erase_if(kept, [&](const auto& e) { return e.first.starts_with(prefix); });
         for (auto f : collected.python_root_files[i]) {
           if (!inside) {
             ++plan.files_in;
             plan.bytes_in += f.size;
           }
-          f.reason = "import root " + prefix.substr(0, prefix.size() - 1);
+          f.reason = "import root " + path;
           kept.try_emplace(f.archive_path, std::move(f));
         }
       }
   }
+
+  // The links out of the service folder this bundle could meet, and whether it would have held
+  // them: what the graph met, or (not minimized) every one; then as the patterns say.
+  std::map<std::string, OutsideLink> links;
+  std::map<std::string, bool> ships;
+  auto add_links = [&](const std::vector<OutsideLink>& from, bool in) {
+    for (const auto& link : from) {
+      links.emplace(link.path, link);
+      auto [it, fresh] = ships.emplace(link.path, in);
+      if (!fresh) it->second = it->second || in;
+    }
+  };
+  add_links(outside_links, !plan.minimized);
+  if (family == manifest::RuntimeFamily::python)
+    add_links(collected.python_root_links, !plan.minimized);
+  add_links(reached, true);
 
   // Patterns in order, later lines winning: "X" forces matching service files in (with the
   // pattern as the reason), "!X" takes matching files out, whatever brought them in.
@@ -371,6 +549,12 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
       bool exclude = pattern.starts_with('!');
       if (exclude) pattern.remove_prefix(1);
       if (pattern.empty()) continue;
+      for (auto& [path, in] : ships) {
+        if (exclude ? glob_match(pattern, path)
+                    : glob_match(pattern, path) ||
+                          (links.at(path).directory && glob_match_below(pattern, path)))
+          in = !exclude;
+      }
       if (exclude) {
         std::erase_if(kept, [&](const auto& entry) { return glob_match(pattern, entry.first); });
         continue;
@@ -386,7 +570,25 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
   apply(service.package_patterns);
   apply(function.package_patterns);
 
-  for (auto& [path, f] : kept) plan.files.push_back(std::move(f));  // std::map: sorted
+  for (auto& [path, f] : kept) {
+    // Say which named link brought a file in, whatever else the reason says.
+    if (const std::string* link = named_link_of(path, outside_links, named)) {
+      const std::string target = links.at(*link).target.string();
+      if (f.reason.starts_with("pattern '") || f.reason.starts_with("the link "))
+        f.reason = fmt::format("pattern '{}' names the link {} -> {}", *link, *link, target);
+      else
+        f.reason += fmt::format(" (through the link {} -> {}, which package.patterns names)", *link,
+                                target);
+    }
+    plan.files.push_back(std::move(f));  // std::map: sorted
+  }
+  for (const auto& [path, in] : ships) {
+    if (!in || named.count(path)) continue;
+    plan.warnings.push_back(fmt::format(
+        "functions.{}: skipped {} -> {}: it points outside the service folder; add '{}' to "
+        "package.patterns to ship it",
+        function.key, path, links.at(path).target.string(), path));
+  }
   return plan;
 }
 
@@ -430,6 +632,7 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
       a.bytes_out = meta.value("bytes_out", std::uint64_t{0});
       a.zip_bytes = meta.value("zip_bytes", std::uint64_t{0});
       a.notes = meta.value("notes", std::vector<std::string>{});
+      a.warnings = meta.value("warnings", std::vector<std::string>{});
       a.cached = true;
       return a;
     }
@@ -446,6 +649,7 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   }
   auto artifact = write_zip(plan, zip_path);
   artifact.notes = plan.notes;
+  artifact.warnings = plan.warnings;
   nlohmann::json meta = {{"inputs", inputs},
                          {"sha256", artifact.sha256_hex},
                          {"code_sha256", artifact.code_sha256},
@@ -454,7 +658,8 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
                          {"bytes_in", artifact.bytes_in},
                          {"bytes_out", artifact.bytes_out},
                          {"zip_bytes", artifact.zip_bytes},
-                         {"notes", artifact.notes}};
+                         {"notes", artifact.notes},
+                         {"warnings", artifact.warnings}};
   std::ofstream(meta_path.string() + ".tmp") << meta.dump() << "\n";
   fs::rename(meta_path.string() + ".tmp", meta_path, ec);
   return artifact;
@@ -470,14 +675,26 @@ Artifact package_layer(const manifest::Service& service, const manifest::Layer& 
         "fix layers." + layer.key + ".path in serverless.yaml");
   BundlePlan plan;
   plan.function = "layer " + layer.key;
-  plan.files = Collector(dir, "").run();
+  const std::string rel = dir.lexically_relative(root).generic_string();
+  Collector walk(dir, "", {root, dir}, rel.starts_with("..") ? dir.string() : rel);
+  plan.files = walk.run();
+  std::sort(walk.outside.begin(), walk.outside.end(),
+            [](const OutsideLink& a, const OutsideLink& b) { return a.path < b.path; });
+  for (const auto& link : walk.outside) {
+    plan.warnings.push_back(
+        fmt::format("layers.{}: skipped {} -> {}: it points outside the service folder; copy "
+                    "what it points at into the layer's folder to ship it",
+                    layer.key, link.path, link.target.string()));
+  }
   for (auto& f : plan.files) f.reason = "layer " + layer.key;
   std::sort(plan.files.begin(), plan.files.end(), [](const PlannedFile& a, const PlannedFile& b) {
     return a.archive_path < b.archive_path;
   });
   plan.files_in = plan.files.size();
   for (const auto& f : plan.files) plan.bytes_in += f.size;
-  return write_zip(plan, root / ".fx" / "build" / ("layer-" + layer.key + ".zip"));
+  auto artifact = write_zip(plan, root / ".fx" / "build" / ("layer-" + layer.key + ".zip"));
+  artifact.warnings = std::move(plan.warnings);
+  return artifact;
 }
 
 PackageResult package_functions(const manifest::Service& service,
@@ -500,6 +717,8 @@ PackageResult package_functions(const manifest::Service& service,
       jobs.clear();
     }
   }
+  for (const auto& a : out)
+    result.warnings.insert(result.warnings.end(), a.warnings.begin(), a.warnings.end());
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bundle/links.h"
 #include "core/manifest/service.h"
 
 namespace fx::bundle {
@@ -29,6 +30,9 @@ struct BundlePlan {
   std::uint64_t bytes_in = 0;      // excludes, plus installed dependencies
   bool minimized = false;          // by the import graph (else: every file the patterns leave)
   std::vector<std::string> notes;  // what the graph could not follow, and what it did instead
+  // Symlinks out of the service folder that the bundle would have held, left out: one line
+  // each, "functions.F: skipped LINK -> TARGET: ...", for `fx: warning:`.
+  std::vector<std::string> warnings;
 };
 
 // fx's packaging settings from custom.fx.
@@ -45,11 +49,19 @@ BundleSettings bundle_settings(const manifest::Service& service);
 // Every file of the service folder that the default excludes leave, walked once and shared
 // by every function's plan; `fingerprint` changes when any of them (or an installed
 // dependency) changes name, size or modification time.
+// Symlinks whose target lies outside the service folder are not walked into: they are listed
+// in outside_links, and what a package.patterns line names exactly is walked once into
+// linked_files.
 struct ServiceFiles {
   std::filesystem::path root;  // canonical service folder
   std::vector<PlannedFile> files;
   std::vector<std::filesystem::path> python_roots;          // import roots after the service folder
   std::vector<std::vector<PlannedFile>> python_root_files;  // each root's files, walked once
+  std::vector<std::string> python_root_paths;  // each root's path from the service folder
+  std::vector<OutsideLink> outside_links;      // in the service folder, sorted by path
+  std::vector<OutsideLink>
+      python_root_links;                  // in the import roots (paths from the service folder)
+  std::vector<PlannedFile> linked_files;  // behind outside links that some patterns line names
   std::string fingerprint;
 };
 ServiceFiles collect_service_files(const manifest::Service& service);
@@ -62,6 +74,7 @@ struct Artifact {
   std::uint64_t files_in = 0, files_out = 0, bytes_in = 0, bytes_out = 0, zip_bytes = 0;
   bool cached = false;  // reused from the last packaging: nothing changed
   std::vector<std::string> notes;
+  std::vector<std::string> warnings;  // BundlePlan::warnings (kept with a reused bundle too)
 };
 
 // The files a function's bundle holds: every file of the service folder not excluded by the
@@ -92,7 +105,7 @@ Artifact package_layer(const manifest::Service& service, const manifest::Layer& 
 // installing Python requirements when they changed.
 struct PackageResult {
   std::vector<Artifact> artifacts;    // in the order of `functions`
-  std::vector<std::string> warnings;  // e.g. pip could not reach an index
+  std::vector<std::string> warnings;  // pip could not reach an index; each artifact's warnings
 };
 PackageResult package_functions(const manifest::Service& service,
                                 const std::vector<const manifest::Function*>& functions);
@@ -100,5 +113,8 @@ PackageResult package_functions(const manifest::Service& service,
 // Glob matching as the Serverless Framework's package.patterns: '*' within a segment,
 // '**' across segments, '?' one character, "dir/" style prefixes.
 bool glob_match(std::string_view pattern, std::string_view path);
+
+// Whether `pattern` could match a path inside the folder `dir`, or the folder itself.
+bool glob_match_below(std::string_view pattern, std::string_view dir);
 
 }  // namespace fx::bundle

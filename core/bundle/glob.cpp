@@ -152,7 +152,32 @@ bool match_one(std::string_view pattern, const std::vector<std::string_view>& pa
   return match_segments(split(pattern), 0, path, 0, prefix_ok);
 }
 
+// Whether some path inside `dir` (or `dir` itself) could match: the pattern's segments agree
+// with the folder's as far as both go, or a '**' takes over.
+bool match_one_below(std::string_view pattern, const std::vector<std::string_view>& dir) {
+  bool prefix_ok = pattern.ends_with('/') || pattern.find_first_of("*?[") == std::string_view::npos;
+  const std::vector<std::string_view> pat = split(pattern);
+  std::size_t i = 0;
+  for (; i < pat.size(); ++i) {
+    if (pat[i] == "**" || i >= dir.size()) return true;
+    if (!match_segment(pat[i], dir[i])) return false;
+  }
+  return i == dir.size() || prefix_ok;
+}
+
 }  // namespace
+
+bool glob_match_below(std::string_view pattern, std::string_view dir) {
+  while (pattern.starts_with("./")) pattern.remove_prefix(2);
+  while (dir.starts_with("./")) dir.remove_prefix(2);
+  if (pattern.empty()) return false;
+  std::vector<std::string_view> segments = split(dir);
+  std::vector<std::string> alternatives;
+  expand_braces(pattern, alternatives);
+  for (const auto& alt : alternatives)
+    if (match_one_below(alt, segments)) return true;
+  return false;
+}
 
 bool glob_match(std::string_view pattern, std::string_view path) {
   while (pattern.starts_with("./")) pattern.remove_prefix(2);

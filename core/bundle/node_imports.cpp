@@ -712,6 +712,15 @@ class Follower {
  public:
   Follower(fs::path root, const Options& options) : root_(std::move(root)), options_(options) {
     root_prefix_ = root_.string() + "/";
+    for (const auto& link : options_.allowed_links) {
+      std::error_code ec;
+      const fs::path real = root_ / link;
+      if (!fs::is_symlink(fs::symlink_status(real, ec))) continue;
+      fs::path target = fs::canonical(real, ec);
+      if (ec) continue;
+      allowed_links_.insert(link);
+      allowed_targets_.push_back(std::move(target));
+    }
     read_dev_only();
   }
 
@@ -734,6 +743,7 @@ class Follower {
     for (auto& [path, file] : kept_) graph.files.push_back(std::move(file));
     graph.notes = std::move(notes_);
     graph.builtins_or_missing.assign(unresolved_.begin(), unresolved_.end());
+    for (auto& [path, link] : skipped_) graph.skipped_links.push_back(std::move(link));
     return graph;
   }
 
@@ -766,6 +776,8 @@ class Follower {
                     : fs::is_regular_file(st) ? FileType::file
                     : fs::is_directory(st)    ? FileType::dir
                                               : FileType::none;
+    // What a link out of the root leads to is not there, as far as the bundle goes.
+    if (type != FileType::none && skipped(logical)) type = FileType::none;
     types_.emplace(std::move(key), type);
     return type;
   }
@@ -779,10 +791,42 @@ class Follower {
         "remove or fix the link; a bundle can only hold files that exist");
   }
 
+  // Whether a canonical path may go in a bundle: inside the root, or behind an allowed link.
+  bool inside(const fs::path& canon) const {
+    if (path_within(canon, root_)) return true;
+    return std::any_of(allowed_targets_.begin(), allowed_targets_.end(),
+                       [&](const fs::path& t) { return path_within(canon, t); });
+  }
+
+  // Whether `logical` leads out of the root through a link that is not allowed; the first such
+  // link is recorded (once) for the bundle's warnings.
+  bool skipped(const std::string& logical) {
+    if (inside(canonical_of(logical))) return false;
+    for (size_t i = 0; i <= logical.size();) {
+      size_t j = logical.find('/', i);
+      if (j == std::string::npos) j = logical.size();
+      const std::string prefix = logical.substr(0, j);
+      std::error_code ec;
+      const fs::path real = to_real(prefix);
+      const auto st = fs::symlink_status(real, ec);
+      if (!ec && fs::is_symlink(st) && !allowed_links_.count(prefix) && !mounts_.count(prefix)) {
+        fs::path target = fs::canonical(real, ec);
+        if (!ec && !inside(target)) {
+          if (!skipped_.count(prefix)) {
+            skipped_.emplace(prefix, OutsideLink{prefix, target, fs::is_directory(target, ec)});
+          }
+          return true;
+        }
+      }
+      i = j + 1;
+    }
+    return true;  // outside without a link of its own on the way (a mount): not followed either
+  }
+
   // The canonical directory or file behind a logical path, checked to be inside the root.
   fs::path checked_canonical(const std::string& logical) {
     fs::path canon = canonical_of(logical);
-    if (canon != root_ && !canon.native().starts_with(root_prefix_)) {
+    if (!inside(canon)) {
       throw Error(fmt::format("{} leads outside the service root {}: {} points to {}", logical,
                               root_.string(), escaping_link(logical), canon.string()),
                   "a bundle holds only files inside the service folder: copy the target in, or "
@@ -1236,7 +1280,7 @@ class Follower {
   }
 
   bool keep(const std::string& logical, const std::string& reason) {
-    if (kept_.count(logical)) return false;
+    if (kept_.count(logical) || skipped(logical)) return false;
     checked_canonical(logical);
     kept_.emplace(logical, KeptFile{to_real(logical), logical, reason});
     return true;
@@ -1281,6 +1325,7 @@ class Follower {
   // and follows the imports of its scripts.
   void keep_tree(const std::string& dir, const std::string& reason, int parent,
                  std::vector<fs::path>& ancestors) {
+    if (skipped(dir)) return;
     fs::path canon = checked_canonical(dir);
     if (std::find(ancestors.begin(), ancestors.end(), canon) != ancestors.end()) {
       throw loop_error(dir);
@@ -1445,6 +1490,9 @@ class Follower {
   std::unordered_map<std::string, std::optional<std::string>> scopes_;  // by logical dir
   std::unordered_map<std::string, ScanResult> scans_;                   // by real path
   std::unordered_map<std::string, fs::path> canonicals_;                // by logical path
+  std::set<std::string> allowed_links_;         // links out of the root that may be followed
+  std::vector<fs::path> allowed_targets_;       // where they lead
+  std::map<std::string, OutsideLink> skipped_;  // links not followed, by path
   std::unordered_map<std::string, std::pair<Resolved, std::vector<std::string>>> resolve_cache_;
   std::map<std::string, fs::path> mounts_;       // logical dir → real dir (pnpm dependencies)
   std::vector<std::string> nested_;              // mounts, in the order they were made

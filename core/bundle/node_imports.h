@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bundle/links.h"
+
 namespace fx::bundle::node {
 
 // One static import: a literal specifier and how it is loaded.
@@ -55,6 +57,9 @@ struct Graph {
   // Specifiers not resolved to files: builtins ("fs", "node:path"), packages the Lambda
   // runtime provides (@aws-sdk/*) and missing ones; unique, sorted.
   std::vector<std::string> builtins_or_missing;
+  // Symlinks out of the service folder that resolution or a copied package met and did not
+  // follow (what they lead to is treated as absent), sorted by path.
+  std::vector<OutsideLink> skipped_links;
 };
 
 // How `follow` resolves and what it leaves out.
@@ -64,12 +69,15 @@ struct Options {
   // different file than without it, both are kept: a Lambda runtime may be either side.
   std::vector<std::string> conditions = {"node", "require", "import", "module-sync", "default"};
   bool exclude_dev_dependencies = true;  // packages only in the root devDependencies
+  // Links out of the service root that may be followed (paths relative to it, e.g.
+  // "node_modules/mylib" for an `npm link`ed package that package.patterns names).
+  std::vector<std::string> allowed_links;
 };
 
 // Follows imports from the handler module (e.g. "src/app" for handler "src/app.main": tries
-// src/app.js, .mjs, .cjs, then src/app/index.js) inside service_root. Throws fx::Error naming
-// the paths tried when the handler file is not found, and for a symlink that leaves the service
-// root or loops.
+// src/app.js, .mjs, .cjs, then src/app/index.js) inside service_root. A symlink that leaves the
+// root (and is not in options.allowed_links) is not followed: it lands in skipped_links. Throws
+// fx::Error naming the paths tried when the handler file is not found, and for a symlink loop.
 Graph follow(const std::filesystem::path& service_root, const std::string& handler_module_path,
              const Options& options = {});
 

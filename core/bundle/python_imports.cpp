@@ -837,12 +837,14 @@ class Scanner {
 // ---------------------------------------------------------------------------------------------
 // File system: cached listings
 
-enum class EntryType : std::uint8_t { file, dir, other, loop };
+// `outside`: a symlink out of every root that no package.patterns line names; never followed.
+enum class EntryType : std::uint8_t { file, dir, other, loop, outside };
 
 struct Entry {
   std::string name;
   EntryType type = EntryType::other;
   bool symlink = false;
+  std::string target;  // where an `outside` link leads
 };
 
 bool ends_with_native(std::string_view name) {
@@ -1052,22 +1054,41 @@ struct Dist {
 
 class Resolver {
  public:
-  explicit Resolver(const std::vector<SearchRoot>& roots) {
+  Resolver(const std::vector<SearchRoot>& roots, const std::vector<std::string>& allowed_links) {
+    std::vector<fs::path> dirs, reals;
     for (std::size_t i = 0; i < roots.size(); ++i) {
       std::error_code ec;
-      fs::path dir = absolute_dir(roots[i].dir);
-      fs::path real = fs::canonical(dir, ec);
-      if (ec || !fs::is_directory(real, ec)) {
-        roots_.push_back(nullptr);
-        continue;
-      }
-      real_roots_.push_back(real.string());
-      Listing& l = listings_[key(static_cast<int>(i), dir.string())];
-      l.dir = dir.string();
-      l.real = real.string();
+      dirs.push_back(absolute_dir(roots[i].dir));
+      fs::path real = fs::canonical(dirs.back(), ec);
+      if (ec || !fs::is_directory(real, ec)) real.clear();
+      if (!real.empty()) real_roots_.push_back(real.string());
+      reals.push_back(std::move(real));
+    }
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+      root_names_.push_back(i == 0 || reals[i].empty() || reals[0].empty()
+                                ? std::string()
+                                : reals[i].lexically_relative(reals[0]).generic_string());
+    }
+    for (const std::string& link : allowed_links) {
+      if (dirs.empty()) break;
+      std::error_code ec;
+      const fs::path path = dirs[0] / link;
+      if (!fs::is_symlink(fs::symlink_status(path, ec))) continue;
+      const fs::path target = fs::canonical(path, ec);
+      if (ec) continue;
+      allowed_links_.insert(link);
+      real_roots_.push_back(target.string());  // what it leads to counts as inside
+    }
+    roots_.assign(roots.size(), nullptr);
+    for (std::size_t i = 0; i < roots.size(); ++i) {
+      if (reals[i].empty()) continue;
+      Listing& l = listings_[key(static_cast<int>(i), dirs[i].string())];
+      l.dir = dirs[i].string();
+      l.real = reals[i].string();
       l.root = static_cast<int>(i);
       read_listing(l);
-      roots_.push_back(&l);
+      classify_links(l);
+      roots_[i] = &l;
     }
     dists_.resize(roots.size());
     dists_built_.resize(roots.size(), false);
@@ -1155,6 +1176,45 @@ class Resolver {
                        [&](const std::string& r) { return is_within(real, r); });
   }
 
+  // The path of an entry relative to the service folder (roots[0]), as package.patterns
+  // names it.
+  std::string service_path(const Listing& dir, std::string_view name) const {
+    const std::string& root = root_names_[dir.root];
+    return root.empty() ? dir.archive(name) : Listing::join(root, dir.archive(name));
+  }
+
+  // Marks the symlinks of a listing that lead out of every root, unless package.patterns
+  // names them, as `outside`: they are seen but never followed.
+  void classify_links(Listing& l) {
+    bool changed = false;
+    for (Entry& e : l.entries) {
+      if (!e.symlink || e.type == EntryType::loop) continue;
+      std::error_code ec;
+      std::string real = fs::canonical(l.path(e.name), ec).string();
+      if (ec || within_roots(real) || allowed_links_.count(service_path(l, e.name))) continue;
+      e.type = EntryType::outside;
+      e.target = std::move(real);
+      changed = true;
+    }
+    if (!changed) return;
+    l.has_py = l.has_init = false;
+    for (const Entry& e : l.entries) {
+      if (e.type != EntryType::file) continue;
+      if (e.name.ends_with(".py")) l.has_py = true;
+      if (e.name == "__init__.py" || (e.name.starts_with("__init__.") && ends_with_native(e.name)))
+        l.has_init = true;
+    }
+  }
+
+  // An outside link that would have gone in the bundle: recorded for its warning.
+  void skip(const Listing& dir, const Entry& e) {
+    std::string path = service_path(dir, e.name);
+    if (skipped_.count(path)) return;
+    std::error_code ec;
+    const bool directory = fs::is_directory(e.target, ec);
+    skipped_.emplace(path, OutsideLink{path, e.target, directory});
+  }
+
   Listing& child(Listing& parent, const Entry& e) {
     std::string path = parent.path(e.name);
     auto [it, inserted] = listings_.try_emplace(key(parent.root, path));
@@ -1179,6 +1239,7 @@ class Resolver {
       }
     }
     read_listing(l);
+    classify_links(l);
     return l;
   }
 
@@ -1210,6 +1271,10 @@ class Resolver {
         if (is_data_file(e.name)) keep(dir, e, Why::package_data, module);  // throws
         continue;
       }
+      if (e.type == EntryType::outside) {
+        if (is_data_file(e.name) || is_data_dir(e.name, dependency)) skip(dir, e);
+        continue;
+      }
       if (e.type == EntryType::file) {
         if (is_data_file(e.name)) keep(dir, e, Why::package_data, module, modules_[module].name);
       } else if (e.type == EntryType::dir && is_data_dir(e.name, dependency)) {
@@ -1230,7 +1295,9 @@ class Resolver {
     if (!dir.problem.empty()) throw Error(dir.problem, kLinkHint);
     if (depth > 32) throw Error(fmt::format("symlink loop at {}", dir.dir), kLinkHint);
     for (const Entry& e : dir.entries) {
-      if (e.type == EntryType::file || e.type == EntryType::loop) {
+      if (e.type == EntryType::outside) {
+        skip(dir, e);
+      } else if (e.type == EntryType::file || e.type == EntryType::loop) {
         keep(dir, e, why, -1, subject);
       } else if (e.type == EntryType::dir && e.name != "__pycache__") {
         keep_tree(child(dir, e), why, subject, depth + 1);
@@ -1244,6 +1311,7 @@ class Resolver {
     std::vector<Listing*> portions;
     std::string prefix = std::string(last) + ".";
     for (Listing* d : search) {
+      if (const Entry* e = d->find(last); e && e->type == EntryType::outside) skip(*d, *e);
       if (const Entry* e = d->find(last); e && e->type == EntryType::dir) {
         Listing& sub = child(*d, *e);
         if (sub.has_init) {
@@ -1263,6 +1331,10 @@ class Resolver {
       auto it = std::lower_bound(d->entries.begin(), d->entries.end(), prefix,
                                  [](const Entry& e, const std::string& n) { return e.name < n; });
       for (; it != d->entries.end() && it->name.starts_with(prefix); ++it) {
+        if (it->type == EntryType::outside &&
+            (ends_with_native(it->name) || it->name == prefix + "py")) {
+          skip(*d, *it);
+        }
         if (it->type == EntryType::file && ends_with_native(it->name)) {
           Module m;
           m.kind = ModKind::extension;
@@ -1592,11 +1664,15 @@ class Resolver {
     for (auto& [archive, k] : kept_) g.files.push_back({k.source, archive, reason(k)});
     g.not_found.assign(not_found_.begin(), not_found_.end());
     g.notes = std::move(notes_);
+    for (auto& [path, link] : skipped_) g.skipped_links.push_back(std::move(link));
     return g;
   }
 
   std::vector<Listing*> roots_;          // per SearchRoot; null when the folder does not exist
-  std::vector<std::string> real_roots_;  // canonical, for symlink checks
+  std::vector<std::string> real_roots_;  // canonical, for symlink checks; allowed links' targets
+  std::vector<std::string> root_names_;  // each root relative to roots[0] ("" for roots[0])
+  std::set<std::string> allowed_links_;  // links out of the roots that package.patterns names
+  std::map<std::string, OutsideLink> skipped_;  // links not followed, by service path
   fs::path first_root_;
   std::unordered_map<std::string, Listing> listings_;  // node-based: Listing* stay valid
   std::vector<Module> modules_;
@@ -1621,8 +1697,9 @@ std::vector<ImportRef> scan_imports(std::string_view source) {
   return scan_source(source).imports;
 }
 
-Graph follow(const std::string& handler_module_path, const std::vector<SearchRoot>& roots) {
-  return Resolver(roots).run(handler_module_path);
+Graph follow(const std::string& handler_module_path, const std::vector<SearchRoot>& roots,
+             const std::vector<std::string>& allowed_links) {
+  return Resolver(roots, allowed_links).run(handler_module_path);
 }
 
 }  // namespace fx::bundle::python

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bundle/links.h"
+
 namespace fx::bundle::python {
 
 // One import found in a source file.
@@ -66,14 +68,19 @@ struct Graph {
   std::vector<KeptFile> files;         // unique by archive_path, sorted by archive_path
   std::vector<std::string> not_found;  // imports found in no root (stdlib, runtime-provided)
   std::vector<std::string> notes;      // imports that cannot be followed, and why
+  // Symlinks leading out of every root that an import or a package's data would have used,
+  // and that were not followed (what they lead to counts as absent), sorted by path.
+  std::vector<OutsideLink> skipped_links;
 };
 
 // Follows imports from the handler module ("src/app" for handler "src/app.main", found in
 // roots[0]) through the roots in order, the first root holding a module winning as on
 // sys.path. A string literal naming a module of a package found in the roots ("pkg.mod.func")
 // is followed too, as lazy imports load such names at run time; dormant imports are not.
-// Throws fx::Error when the handler module is missing (naming every path searched),
-// and on a symlink loop or a symlink leading outside every root.
-Graph follow(const std::string& handler_module_path, const std::vector<SearchRoot>& roots);
+// A symlink leading outside every root is not followed unless `allowed_links` names it (paths
+// relative to roots[0], the service folder); it lands in skipped_links. Throws fx::Error when
+// the handler module is missing (naming every path searched), and on a symlink loop.
+Graph follow(const std::string& handler_module_path, const std::vector<SearchRoot>& roots,
+             const std::vector<std::string>& allowed_links = {});
 
 }  // namespace fx::bundle::python

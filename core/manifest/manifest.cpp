@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "core/events/filter.h"
 #include "core/events/schedule.h"
 #include "core/events/target_input.h"
+#include "core/manifest/document.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
 #include "core/util/error.h"
@@ -44,7 +46,7 @@ constexpr std::string_view kProviderAws[] = {
     "rollbackConfiguration", "notificationArns", "role", "cfnRole", "permissionsBoundary",
     "apiGateway", "apiName", "endpointType", "resourcePolicy", "usagePlan", "apiKeys",
     "websockets", "websocketsApiName", "websocketsApiRouteSelectionExpression",
-    "websocketsDescription", "alb", "logs", "logRetentionInDays", "logDataProtectionPolicy",
+    "websocketsDescription", "alb", "logs", "logDataProtectionPolicy",
     "kmsKeyArn", "versionFunctions", "tracing", "vpc", "vpcEndpointIds", "layers", "eventBridge",
     "ecr", "cloudFront", "s3", "runtimeManagement", "lambdaHashingVersion"};
 // Permissions: what they allow is AWS's business, so a user hears once that fx ignores them.
@@ -52,7 +54,7 @@ constexpr std::string_view kProviderIam[] = {"iam", "iamRoleStatements", "iamMan
 constexpr std::string_view kFunctionAws[] = {
     "layers", "role", "tags", "vpc", "runtimeManagement", "onError",
     "destinations", "tracing", "kmsKeyArn", "snapStart", "fileSystemConfig", "maximumEventAge",
-    "maximumRetryAttempts", "disableLogs", "logRetentionInDays", "logDataProtectionPolicy", "url",
+    "maximumRetryAttempts", "disableLogs", "logDataProtectionPolicy", "url",
     "condition", "dependsOn", "image", "iamRoleStatements", "iamRoleStatementsName",
     "iamRoleStatementsInherit"};
 constexpr std::string_view kHttpAws[] = {
@@ -65,6 +67,10 @@ constexpr std::string_view kScheduleAws[] = {
 constexpr std::string_view kSqsAws[] = {
     "maximumBatchingWindow", "functionResponseType", "enabled", "filterPatterns",
     "maximumConcurrency"};
+// What CloudWatch Logs' PutRetentionPolicy accepts, in days.
+constexpr int kLogRetentionDays[] = {
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653};
 constexpr std::string_view kMethods[] = {
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"};
 // Plugins whose job fx does itself.
@@ -97,43 +103,98 @@ struct Defaults {
   int timeout_s = 6;
   std::string architecture = "x86_64";
   Environment environment;
+  std::optional<int> log_retention_days;
 };
+
+using text::printable;
 
 std::string describe(const YAML::Node& v) {
   if (!v.IsDefined() || v.IsNull()) return "nothing";
   if (v.IsMap()) return "a map";
   if (v.IsSequence()) return "a list";
-  return scalar_type(v) == ScalarType::string ? fmt::format("\"{}\"", v.Scalar()) : scalar_text(v);
+  const std::string text = printable(scalar_text(v));
+  return scalar_type(v) == ScalarType::string ? fmt::format("\"{}\"", text) : text;
 }
 
-json to_json(const YAML::Node& v) {
-  if (v.IsMap()) {
-    json object = json::object();
-    for (const auto& [key, value] : map_entries(v)) object[key.Scalar()] = to_json(value);
-    return object;
-  }
-  if (v.IsSequence()) {
-    json array = json::array();
-    for (const auto& item : v) array.push_back(to_json(item));
-    return array;
-  }
-  const std::string& s = v.Scalar();
-  switch (scalar_type(v)) {
-    case ScalarType::null:
-      return nullptr;
-    case ScalarType::boolean:
-      return scalar_text(v) == "true";
-    case ScalarType::number: {
-      int64_t n = 0;
-      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-      if (ec == std::errc() && end == s.data() + s.size()) return n;
-      return std::stod(s);
-    }
-    case ScalarType::string:
-      break;
-  }
-  return s;
+// A whole number, all of `s` (an optional sign, then digits), that fits in an int.
+bool parse_int(std::string_view s, int& out) {
+  if (s.starts_with('+')) s.remove_prefix(1);
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
+
+// The value of `key` in a map (merge keys applied), or nullopt, also when `node` is no map.
+std::optional<YAML::Node> member(const YAML::Node& node, std::string_view key) {
+  if (!node.IsMap()) return std::nullopt;
+  for (const auto& [k, v] : map_entries(node)) {
+    if (k.IsScalar() && k.Scalar() == key) return v;
+  }
+  return std::nullopt;
+}
+
+// JSON text that never throws: text that is not UTF-8 (from an env variable or a plain file)
+// gets U+FFFD, as nlohmann would otherwise refuse it.
+std::string json_text(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// YAML → JSON, bounded: variables may make a value repeat another (${self:a} in every item),
+// so what they build is measured as it is converted, with the same bounds as the document.
+class JsonBuilder {
+ public:
+  json build(const YAML::Node& v, int depth = 1) {
+    if (++values_ > kMaxAliasValues)
+      throw Error(fmt::format("more than {} values once variables are resolved", kMaxAliasValues));
+    if ((v.IsMap() || v.IsSequence()) && depth > kMaxNesting)
+      throw Error(
+          fmt::format("lists and maps nested deeper than {} levels once variables are "
+                      "resolved",
+                      kMaxNesting));
+    if (v.IsMap()) {
+      json object = json::object();
+      for (const auto& [key, value] : map_entries(v))
+        object[key.Scalar()] = build(value, depth + 1);
+      return object;
+    }
+    if (v.IsSequence()) {
+      json array = json::array();
+      for (const auto& item : v) array.push_back(build(item, depth + 1));
+      return array;
+    }
+    if ((bytes_ += v.Scalar().size()) > kMaxAliasBytes)
+      throw Error(
+          fmt::format("more than {} MB of text once variables are resolved", kMaxAliasBytes >> 20));
+    return scalar(v);
+  }
+
+ private:
+  static json scalar(const YAML::Node& v) {
+    std::string_view s = v.Scalar();
+    switch (scalar_type(v)) {
+      case ScalarType::null:
+        return nullptr;
+      case ScalarType::boolean:
+        return scalar_text(v) == "true";
+      case ScalarType::number: {
+        if (s.starts_with('+')) s.remove_prefix(1);
+        int64_t n = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+        if (ec == std::errc() && end == s.data() + s.size()) return n;
+        double d = 0;
+        auto [dend, dec] = std::from_chars(s.data(), s.data() + s.size(), d);
+        // Past a double's range (1e999) the number stays as written, as text.
+        if (dec == std::errc() && dend == s.data() + s.size() && std::isfinite(d)) return d;
+        return v.Scalar();
+      }
+      case ScalarType::string:
+        break;
+    }
+    return v.Scalar();
+  }
+
+  std::uint64_t values_ = 0;
+  std::uint64_t bytes_ = 0;
+};
 
 // `!Ref X`, `{Ref: X}`, `{Fn::GetAtt: ...}`: values only CloudFormation can give.
 bool is_intrinsic(const YAML::Node& v) {
@@ -240,19 +301,13 @@ class Loader {
     std::vector<Field> out;
     if (map.IsNull()) return out;
     if (!map.IsMap()) fail(f, expected);
+    // Duplicate keys were refused when the document was parsed (parse_document).
     for (const auto& [k, v] : map_entries(map)) {
       const std::string& name = k.Scalar();
       Field c{v, f.key.empty() ? name : f.key + "." + name, name, f.mark, f.mark, !own};
       if (own) {
         c.key_mark = mark_of(k, context_.file, f.mark);
         c.mark = mark_of(v, context_.file, c.key_mark);
-        for (const auto& seen : out) {
-          if (seen.name == c.name) {
-            throw Error(fmt::format("{}: {}: duplicate key; the first is at line {}",
-                                    c.key_mark.str(), c.key, seen.key_mark.line),
-                        "keep one of them");
-          }
-        }
       }
       out.push_back(std::move(c));
     }
@@ -280,6 +335,16 @@ class Loader {
     return std::nullopt;
   }
 
+  // `v` (the value of `f`) as JSON text.
+  std::string json_of(const Field& f, const YAML::Node& v) {
+    try {
+      return json_text(JsonBuilder().build(v));
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: {}: {}", f.mark.str(), f.key, e.what()),
+                  "look for variables that repeat large values, or that nest into each other");
+    }
+  }
+
   [[noreturn]] void fail(const Field& f, std::string_view expected, std::string hint = {}) {
     throw Error(fmt::format("{}: {}: expected {}, got {}", f.mark.str(), f.key, expected,
                             describe(value(f))),
@@ -302,47 +367,60 @@ class Loader {
   // properties a local queue uses are read (so only they are resolved); a value that cannot
   // be read here leaves that queue out with a warning rather than failing the manifest.
   void read_queue_resources(const Field& f) {
-    if (!f.node.IsMap() || !f.node["Resources"] || !f.node["Resources"].IsMap()) return;
+    const auto resources = member(f.node, "Resources");
+    if (!resources || !resources->IsMap()) return;
     std::map<std::string, std::string> name_of_id;
     struct Pending {
       QueueResource q;
       std::string dlq_ref;
     };
     std::vector<Pending> pending;
-    for (const auto& [k, v] : map_entries(f.node["Resources"])) {
-      if (!v.IsMap() || !v["Type"] || v["Type"].Scalar() != "AWS::SQS::Queue") continue;
+    for (const auto& [k, v] : map_entries(*resources)) {
+      const auto type = member(v, "Type");
+      if (!type || !type->IsScalar() || type->Scalar() != "AWS::SQS::Queue") continue;
       Pending p;
       p.q.logical_id = k.Scalar();
       const SourceMark mark = mark_of(v, context_.file, f.mark);
+      const std::string base = "resources.Resources." + p.q.logical_id + ".Properties.";
       auto read = [&](const YAML::Node& n, const std::string& key) {
-        return value(Field{n, key, key, mark, mark, false});
+        return value(Field{n, base + key, key, mark_of(n, context_.file, mark), mark, false});
+      };
+      auto name = [&](const YAML::Node& n, const std::string& key) {
+        const YAML::Node v = read(n, key);
+        if (!v.IsScalar() || v.Scalar().empty())
+          throw Error(fmt::format("{} is not a name", base + key));
+        return v.Scalar();
+      };
+      auto whole = [&](const YAML::Node& n, const std::string& key, int low, int high) {
+        const YAML::Node v = read(n, key);
+        int out = 0;
+        if (!v.IsScalar() || !parse_int(v.Scalar(), out) || out < low || out > high)
+          throw Error(fmt::format("{} is not a whole number from {} to {}", base + key, low, high));
+        return out;
       };
       try {
-        const auto props = v["Properties"];
-        const std::string base = "resources.Resources." + p.q.logical_id + ".Properties.";
-        p.q.name = props && props["QueueName"]
-                       ? read(props["QueueName"], base + "QueueName").Scalar()
-                       : p.q.logical_id;
-        if (props && props["VisibilityTimeout"])
-          p.q.visibility_timeout_s =
-              std::stoi(read(props["VisibilityTimeout"], base + "VisibilityTimeout").Scalar());
-        if (props && props["RedrivePolicy"] && props["RedrivePolicy"].IsMap()) {
-          const auto rp = props["RedrivePolicy"];
-          if (rp["maxReceiveCount"])
-            p.q.max_receive_count = std::stoi(
-                read(rp["maxReceiveCount"], base + "RedrivePolicy.maxReceiveCount").Scalar());
-          if (const auto t = rp["deadLetterTargetArn"]) {
-            // An ARN, or {Fn::GetAtt: [ID, Arn]} / !GetAtt ID.Arn naming another resource.
-            if (t.IsMap() && t["Fn::GetAtt"] && t["Fn::GetAtt"].IsSequence())
-              p.dlq_ref = t["Fn::GetAtt"][0].Scalar();
-            else if (t.IsScalar() && t.Tag() == "!GetAtt")
-              p.dlq_ref = t.Scalar().substr(0, t.Scalar().find('.'));
-            else
-              p.q.dead_letter_queue = read(t, base + "RedrivePolicy.deadLetterTargetArn").Scalar();
-          }
+        const auto props = member(v, "Properties");
+        p.q.name = p.q.logical_id;
+        if (const auto n = props ? member(*props, "QueueName") : std::nullopt)
+          p.q.name = name(*n, "QueueName");
+        if (const auto n = props ? member(*props, "VisibilityTimeout") : std::nullopt)
+          p.q.visibility_timeout_s = whole(*n, "VisibilityTimeout", 0, 43200);
+        const auto rp = props ? member(*props, "RedrivePolicy") : std::nullopt;
+        if (const auto n = rp ? member(*rp, "maxReceiveCount") : std::nullopt)
+          p.q.max_receive_count = whole(*n, "RedrivePolicy.maxReceiveCount", 1, 1000);
+        if (const auto t = rp ? member(*rp, "deadLetterTargetArn") : std::nullopt) {
+          // An ARN, or {Fn::GetAtt: [ID, Arn]} / !GetAtt ID.Arn naming another resource.
+          const auto get_att = member(*t, "Fn::GetAtt");
+          if (get_att && get_att->IsSequence() && get_att->size() > 0 && (*get_att)[0].IsScalar())
+            p.dlq_ref = (*get_att)[0].Scalar();
+          else if (t->IsScalar() && t->Tag() == "!GetAtt")
+            p.dlq_ref = t->Scalar().substr(0, t->Scalar().find('.'));
+          else
+            p.q.dead_letter_queue = name(*t, "RedrivePolicy.deadLetterTargetArn");
         }
-      } catch (const std::exception& e) {
-        warn(mark, fmt::format("queue {} is not created locally: {}", p.q.logical_id, e.what()));
+      } catch (const Error& e) {
+        warn(mark, fmt::format("queue {} is not created locally: {}", printable(p.q.logical_id),
+                               e.what()));
         continue;
       }
       name_of_id[p.q.logical_id] = p.q.name;
@@ -389,6 +467,30 @@ class Loader {
     }
     if (!ok) fail(f, fmt::format("an integer from {} to {}{}", low, high, unit));
     return n;
+  }
+
+  // Lambda's length limits, counted in characters, so that a deploy does not fail on them.
+  void at_most(const Field& f, std::string_view text, size_t limit) {
+    const auto characters = static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+    if (characters <= limit) return;
+    throw Error(fmt::format("{}: {}: {} characters; Lambda takes at most {}", f.mark.str(), f.key,
+                            characters, limit),
+                "shorten it");
+  }
+
+  // logRetentionInDays, as the Serverless Framework reads it: one of CloudWatch Logs' periods.
+  int log_retention(const Field& f) {
+    const YAML::Node v = value(f);
+    int days = 0;
+    if (v.IsScalar() && parse_int(v.Scalar(), days) &&
+        std::find(std::begin(kLogRetentionDays), std::end(kLogRetentionDays), days) !=
+            std::end(kLogRetentionDays)) {
+      return days;
+    }
+    fail(f, "a number of days CloudWatch Logs keeps logs for",
+         fmt::format("use one of {}", fmt::join(kLogRetentionDays, ", ")));
   }
 
   std::string runtime(const Field& f) {
@@ -489,6 +591,8 @@ class Loader {
         defaults_.architecture = architecture(c);
       } else if (k == "environment") {
         defaults_.environment = environment(c);
+      } else if (k == "logRetentionInDays") {
+        defaults_.log_retention_days = log_retention(c);
       } else if (k == "httpApi") {
         if (auto payload = child(c, "payload")) {
           service_.http_api_payload = text(*payload, "'1.0' or '2.0'");
@@ -562,7 +666,7 @@ class Loader {
     const auto fx = child(f, "fx");
     if (!fx || value(*fx).IsNull()) return;
     if (!value(*fx).IsMap()) fail(*fx, "a map of fx settings");
-    service_.custom_fx_json = to_json(value(*fx)).dump();
+    service_.custom_fx_json = json_of(*fx, value(*fx));
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
     if (auto limit = child(*fx, "concurrency")) integer(*limit, 1, 100000);
   }
@@ -588,12 +692,13 @@ class Loader {
         }
       }
       if (layer.path.empty())
-        throw Error(fmt::format("{}: layers.{}.path: missing; expected the layer's folder",
-                                c.key_mark.str(), c.name),
+        throw Error(fmt::format("{}: {}.path: missing; expected the layer's folder",
+                                c.key_mark.str(), c.key),
                     "add e.g. `path: layers/common` (a folder holding python/ or nodejs/)");
-      if (!std::filesystem::is_directory(service_.dir / layer.path))
-        throw Error(fmt::format("{}: layers.{}.path: folder '{}' not found in {}", c.key_mark.str(),
-                                c.name, layer.path, service_.dir.string()),
+      std::error_code ec;
+      if (!fs::is_directory(service_.dir / layer.path, ec))
+        throw Error(fmt::format("{}: {}.path: folder '{}' not found in {}", c.key_mark.str(), c.key,
+                                printable(layer.path), service_.dir.string()),
                     "create it, or fix the path");
       if (layer.name.empty())
         layer.name = fmt::format("{}-{}-{}", service_.name, service_.stage, layer.key);
@@ -605,14 +710,14 @@ class Loader {
   // key in TitleCase plus "LambdaLayer" (as the Serverless Framework's CloudFormation does);
   // a string is a layer version ARN (or a bare key, for convenience).
   std::string layer_ref(const Field& item) {
-    YAML::Node v = value(item);
+    const YAML::Node v = value(item);
+    const auto named = member(v, "Ref");
     std::string ref;
-    if (v.IsMap() && v["Ref"])
-      ref = v["Ref"].as<std::string>();
+    if (named && named->IsScalar())
+      ref = named->Scalar();
     else if (v.IsScalar())
       ref = v.Scalar();
-    else
-      fail(item, "a layer ARN or {Ref: NameLambdaLayer}");
+    if (ref.empty()) fail(item, "a layer ARN or {Ref: NameLambdaLayer}");
     if (ref.starts_with("arn:")) return ref;
     // The Serverless Framework's CloudFormation name: the key in TitleCase + "LambdaLayer".
     auto logical_id = [](std::string key) {
@@ -674,6 +779,7 @@ class Loader {
     fn.memory_mb = defaults_.memory_mb;
     fn.timeout_s = defaults_.timeout_s;
     fn.architecture = defaults_.architecture;
+    fn.log_retention_days = defaults_.log_retention_days;
     Environment env = defaults_.environment;
     std::optional<Field> handler, name, provisioned;
     for (const auto& c : entries(f, "a map of the function's settings")) {
@@ -690,6 +796,8 @@ class Loader {
         fn.architecture = architecture(c);
       } else if (k == "environment") {
         for (auto& [var, v] : environment(c)) env[var] = v;
+      } else if (k == "logRetentionInDays") {
+        fn.log_retention_days = log_retention(c);
       } else if (k == "events") {
         read_events(c, fn.events);
       } else if (k == "name") {
@@ -697,6 +805,7 @@ class Loader {
         fn.name = text(c, "a function name");
       } else if (k == "description") {
         fn.description = text(c);
+        at_most(c, fn.description, 256);
       } else if (k == "reservedConcurrency") {
         fn.reserved_concurrency = integer(c, 0, 100000);
       } else if (k == "provisionedConcurrency") {
@@ -741,7 +850,10 @@ class Loader {
     const std::string shape_hint =
         "the file's path without extension, a dot, and the function: "
         "handler.main for main() in handler.py";
-    if (handler) fn.handler = text(*handler, shape);
+    if (handler) {
+      fn.handler = text(*handler, shape);
+      at_most(*handler, fn.handler, 128);
+    }
     if (runtime_family(fn.runtime) != RuntimeFamily::provided) {  // provided: free-form
       if (!handler) {
         throw Error(
@@ -752,11 +864,11 @@ class Loader {
     }
     if (fn.name.empty()) fn.name = fmt::format("{}-{}-{}", service_.name, service_.stage, fn.key);
     if (!is_function_name(fn.name)) {
-      throw Error(
-          fmt::format("{}: {}: the deployed name \"{}\" is not 1 to 64 letters, digits, "
-                      "'-' and '_'",
-                      (name ? name->mark : fn.mark).str(), name ? name->key : f.key, fn.name),
-          fmt::format("set {}.name, or shorten the service's name or stage", f.key));
+      throw Error(fmt::format("{}: {}: the deployed name \"{}\" is not 1 to 64 letters, digits, "
+                              "'-' and '_'",
+                              (name ? name->mark : fn.mark).str(), name ? name->key : f.key,
+                              printable(fn.name)),
+                  fmt::format("set {}.name, or shorten the service's name or stage", f.key));
     }
     if (fn.package_artifact.empty()) fn.package_artifact = artifact_;
     for (const auto& [var, v] : env) {
@@ -782,16 +894,16 @@ class Loader {
         read_sqs(source, event);
       } else if (source.name != "schedule") {
         warn(item.mark, fmt::format("{}: '{}' events run only on AWS; kept for deploys there",
-                                    item.key, source.name));
+                                    item.key, printable(source.name)));
         try {
-          event.config_json = to_json(value(source)).dump();
+          event.config_json = json_of(source, value(source));
         } catch (const Error&) {  // it may use sources only AWS resolves; keep it as written
-          event.config_json = to_json(source.node).dump();
+          event.config_json = json_of(source, source.node);
         }
         events.push_back(std::move(event));
         continue;
       }
-      event.config_json = to_json(value(source)).dump();
+      event.config_json = json_of(source, value(source));
       if (source.name == "schedule") {
         read_schedule(source, event, events);
       } else {
@@ -912,7 +1024,7 @@ class Loader {
     }
     if (rates.empty()) fail(f, expected, "set rate");
     // EventBridge sends one of them: a target has Input, InputPath or InputTransformer.
-    const bool has_input = value(f).IsMap() && value(f)["input"].IsDefined();
+    const bool has_input = member(value(f), "input").has_value();
     if (has_input + !event.input_path.empty() + !event.input_template.empty() > 1)
       throw Error(fmt::format("{}: {}: input, inputPath and inputTransformer exclude each other",
                               f.mark.str(), f.key),
@@ -960,8 +1072,8 @@ class Loader {
     for (const auto& item : items(f, "a list of filter patterns")) {
       if (!value(item).IsMap())
         fail(item, "a filter pattern (a map, e.g. {body: {type: [order]}})");
+      event.filter_patterns.push_back(json_of(item, value(item)));
       try {
-        event.filter_patterns.push_back(to_json(value(item)).dump());
         events::EventFilter::parse({event.filter_patterns.back()});
       } catch (const Error& e) {
         throw Error(fmt::format("{}: {}: {}", item.mark.str(), item.key, e.what()), e.hint());
@@ -979,7 +1091,7 @@ class Loader {
     if (v.IsScalar() && !is_intrinsic(v)) return scalar_text(v);
     // Fn::GetAtt names the queue by its logical ID, which is its name in the emulator.
     YAML::Node ref;
-    if (v.IsMap() && v.begin()->first.Scalar() == "Fn::GetAtt") {
+    if (v.IsMap() && v.size() == 1 && v.begin()->first.Scalar() == "Fn::GetAtt") {
       ref.reset(v.begin()->second);
     } else if (v.Tag() == "!GetAtt") {
       ref.reset(v);
@@ -1010,18 +1122,19 @@ std::optional<std::string> process_env(const std::string& name) {
   return value ? std::optional<std::string>(value) : std::nullopt;
 }
 
-YAML::Node parse(const fs::path& path, const std::string& name) {
+std::string read_manifest(const fs::path& path, const std::string& name) {
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > kMaxDocumentBytes) {
+    throw Error(fmt::format("{}: {} MB; fx reads manifests of at most {} MB", name, size >> 20,
+                            kMaxDocumentBytes >> 20),
+                "move large values into files read with ${file(...)}");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot read the file", name), "check its permissions");
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    return YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    throw Error(
-        fmt::format("{}:{}:{}: invalid YAML: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg),
-        "fix the YAML there; indentation and unclosed quotes or brackets are the usual");
-  }
+  return text.str();
 }
 
 }  // namespace
@@ -1044,27 +1157,54 @@ fs::path find_manifest(const LoadOptions& options) {
               "run `fx init` to create a service, or pass --config PATH");
 }
 
-Service load_service(const LoadOptions& options) {
-  Service service;
-  service.manifest_path = find_manifest(options);
-  service.dir = service.manifest_path.parent_path();
+namespace {
+
+// The manifest's text, as the file at service.manifest_path, into `service`.
+Service load_text(Service service, std::string_view text, const LoadOptions& options,
+                  std::string file) {
   std::random_device random;
-  VariableContext context{service.dir, display_name(service.manifest_path), options.opts,
+  VariableContext context{service.dir, std::move(file), options.opts,
                           options.getenv ? options.getenv : process_env,
                           fmt::format("{:08x}{:08x}", random(), random())};
-  const YAML::Node root = parse(service.manifest_path, context.file);
+  const YAML::Node root = parse_document(text, context.file);
   if (root.IsNull()) {
     throw Error(fmt::format("{}: the file is empty", context.file),
                 "start it with `service: NAME`, then provider: and functions:");
   }
   if (!root.IsMap()) {
-    throw Error(fmt::format("{}:1:1: expected a map of settings (service, provider, functions), "
-                            "got {}",
-                            context.file, describe(root)),
-                "start it with `service: NAME`, then provider: and functions:");
+    throw Error(
+        fmt::format("{}: expected a map of settings (service, provider, functions), got {}",
+                    mark_of(root, context.file, {context.file, 1, 1}).str(), describe(root)),
+        "start it with `service: NAME`, then provider: and functions:");
   }
-  Loader(root, std::move(context), service).load();
+  // Messages quote keys and values of the manifest: each stays one line, of a sane length.
+  try {
+    Loader(root, std::move(context), service).load();
+  } catch (const Error& e) {
+    throw Error(printable(e.what(), 2000), printable(e.hint(), 1000), e.kind());
+  }
+  for (auto& warning : service.warnings) warning = printable(warning, 2000);
   return service;
+}
+
+}  // namespace
+
+Service load_service(const LoadOptions& options) {
+  Service service;
+  service.manifest_path = find_manifest(options);
+  service.dir = service.manifest_path.parent_path();
+  std::string file = display_name(service.manifest_path);
+  const std::string text = read_manifest(service.manifest_path, file);
+  return load_text(std::move(service), text, options, std::move(file));
+}
+
+Service load_service_text(std::string_view text, const LoadOptions& options,
+                          const std::string& name) {
+  Service service;
+  std::error_code ec;
+  service.dir = fs::weakly_canonical(fs::absolute(options.dir, ec), ec);
+  service.manifest_path = service.dir / name;
+  return load_text(std::move(service), text, options, name);
 }
 
 }  // namespace fx::manifest

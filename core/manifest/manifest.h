@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/manifest/service.h"
 
@@ -22,6 +23,12 @@ struct LoadOptions {
 // Finds, parses, resolves and validates the manifest. Throws fx::Error naming
 // file:line:col, the key, what was expected and what was found.
 Service load_service(const LoadOptions& options);
+
+// Parses, resolves and validates manifest text as if it were the file `name` in options.dir
+// (where ${file(...)} and .env files are read; options.config is not used). For any text it
+// returns a Service or throws fx::Error, never another exception.
+Service load_service_text(std::string_view text, const LoadOptions& options,
+                          const std::string& name = "serverless.yaml");
 
 // The manifest path load_service would read, or throws fx::Error when there is none.
 std::filesystem::path find_manifest(const LoadOptions& options);

@@ -65,6 +65,9 @@ struct Function {
   std::map<std::string, std::string> environment;  // provider's merged with the function's
   std::optional<int> max_retry_attempts;           // maximumRetryAttempts (asynchronous calls)
   std::optional<int> max_event_age_s;              // maximumEventAge (asynchronous calls)
+  // logRetentionInDays (the function's, else the provider's): how long CloudWatch Logs keeps
+  // its logs; unset: forever.
+  std::optional<int> log_retention_days;
   std::string on_failure;  // destinations.onFailure: an ARN, or a function's key or name
   std::string on_success;  // destinations.onSuccess: likewise
   std::vector<Event> events;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace fx::manifest::text {
@@ -83,6 +84,29 @@ constexpr bool is_number(std::string_view s) {
     if (i == exponent) return false;
   }
   return i == s.size();
+}
+
+// `s` fit for a one-line message: control characters escaped (\n, \t, \x01), and cut after
+// `limit` bytes, at a character boundary (manifests are valid UTF-8), with an ellipsis.
+inline std::string printable(std::string_view s, size_t limit = 80) {
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (out.size() >= limit && (c & 0xC0) != 0x80) return out + "…";
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7F) {
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 }  // namespace fx::manifest::text

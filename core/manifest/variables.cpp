@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
+#include "core/manifest/document.h"
 #include "core/manifest/text.h"
 #include "core/util/error.h"
 
@@ -38,20 +41,25 @@ bool is_quoted(std::string_view s) {
 }
 
 // Index of the `}` closing a `${` whose content starts at `from`, stepping over nested
-// variables and quoted literals; npos when there is none.
-size_t closing_brace(std::string_view s, size_t from) {
+// variables and quoted literals; npos when there is none. Adds the characters it looked at to
+// `work`.
+size_t closing_brace(std::string_view s, size_t from, size_t& work) {
   int depth = 1;
-  for (size_t i = from; i < s.size(); ++i) {
+  size_t i = from;
+  for (; i < s.size(); ++i) {
     if (s.compare(i, 2, "${") == 0) {
       ++depth;
       ++i;
     } else if (s[i] == '}' && --depth == 0) {
+      work += i - from;
       return i;
     } else if (s[i] == '\'' || s[i] == '"') {
-      i = s.find(s[i], i + 1);
-      if (i == std::string_view::npos) return i;
+      const size_t quote = s.find(s[i], i + 1);
+      if (quote == std::string_view::npos) break;
+      i = quote;
     }
   }
+  work += i - from;
   return std::string_view::npos;
 }
 
@@ -113,9 +121,14 @@ struct Piece {
   std::string text;
 };
 
-std::vector<Piece> split_pieces(std::string_view s) {
+// Each `${` scans ahead for its `}`, so a value of thousands of nested or unclosed `${` would
+// take quadratic time; such a value is refused (nullopt) once the scanning passes a bound
+// that real values, whose variables close nearby, never come near.
+std::optional<std::vector<Piece>> split_pieces(std::string_view s) {
   std::vector<Piece> pieces;
   std::string literal;
+  size_t work = 0;
+  const size_t budget = 64 * s.size() + 65536;
   for (size_t i = 0; i < s.size();) {
     if (s.compare(i, 3, "\\${") == 0) {
       literal += "${";
@@ -123,7 +136,8 @@ std::vector<Piece> split_pieces(std::string_view s) {
       continue;
     }
     if (s.compare(i, 2, "${") == 0) {
-      const size_t end = closing_brace(s, i + 2);
+      const size_t end = closing_brace(s, i + 2, work);
+      if (work > budget) return std::nullopt;
       if (end != std::string_view::npos && is_variable(s.substr(i + 2, end - i - 2))) {
         if (!literal.empty()) pieces.push_back({false, std::move(literal)});
         literal.clear();
@@ -174,12 +188,22 @@ std::vector<std::string> split_dots(const std::string& address) {
 
 std::optional<YAML::Node> child_of(const YAML::Node& node, const std::string& name) {
   if (node.IsMap()) {
+    bool merges = false;
+    for (const auto& entry : node) {  // own keys first, without copying the map's entries
+      const YAML::Node key = entry.first;
+      if (key.Scalar() == name && !(name == "<<" && key.Tag() == "?")) return entry.second;
+      merges = merges || (key.Scalar() == "<<" && key.Tag() == "?");
+    }
+    if (!merges) return std::nullopt;
     for (const auto& [key, value] : map_entries(node)) {
       if (key.Scalar() == name) return value;
     }
-  } else if (node.IsSequence() && !name.empty() &&
-             std::all_of(name.begin(), name.end(), ::isdigit) && std::stoul(name) < node.size()) {
-    return node[std::stoul(name)];
+  } else if (node.IsSequence()) {
+    size_t index = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), index);
+    if (ec == std::errc() && end == name.data() + name.size() && index < node.size()) {
+      return node[index];
+    }
   }
   return std::nullopt;
 }
@@ -227,13 +251,13 @@ std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map
       entries.emplace_back(key, value);
     }
   }
+  if (merged.empty()) return entries;
+  std::unordered_set<std::string> seen;
+  for (const auto& entry : entries) seen.insert(entry.first.Scalar());
   for (const auto& base : merged) {
     if (!base.IsMap()) continue;
     for (auto& [key, value] : map_entries(base)) {
-      const bool shadowed = std::any_of(entries.begin(), entries.end(), [&](const auto& e) {
-        return e.first.Scalar() == key.Scalar();
-      });
-      if (!shadowed) entries.emplace_back(key, value);
+      if (seen.insert(key.Scalar()).second) entries.emplace_back(key, value);
     }
   }
   return entries;
@@ -289,7 +313,10 @@ struct Resolver::Impl {
   int depth = 0;
 
   [[noreturn]] void fail(const Where& where, const std::string& what, std::string hint = {}) {
-    throw Error(fmt::format("{}: {}: {}", where.mark.str(), where.key, what), std::move(hint));
+    // Values quoted in `what` come from the manifest: one line, and not the whole of a huge one.
+    throw Error(fmt::format("{}: {}: {}", where.mark.str(), text::printable(where.key, 160),
+                            text::printable(what, 600)),
+                text::printable(hint, 600));
   }
 
   // `own` nodes belong to the manifest, so their keys and marks are real and can be cached;
@@ -333,10 +360,19 @@ struct Resolver::Impl {
     return out;
   }
 
+  std::vector<Piece> pieces_of(std::string_view s, const Where& where) {
+    auto pieces = split_pieces(s);
+    if (!pieces) {
+      fail(where, "too many '${' that nest in each other or never close",
+           "write a literal ${ as \\${, or split the value");
+    }
+    return std::move(*pieces);
+  }
+
   YAML::Node resolve_string(const YAML::Node& node, const Where& where) {
     const std::string& s = node.Scalar();
     if (s.find("${") == std::string::npos) return node;
-    const auto pieces = split_pieces(s);
+    const auto pieces = pieces_of(s, where);
     if (pieces.size() == 1 && pieces[0].variable) return resolve_variable(pieces[0].text, where);
     const std::string text = interpolate(pieces, where);
     return text == s ? node : string_node(text);
@@ -352,8 +388,8 @@ struct Resolver::Impl {
       const YAML::Node value = resolve_variable(piece.text, where);
       if (value.IsMap() || value.IsSequence()) {
         fail(where,
-             fmt::format("${{{}}} is a {}, which cannot be part of a longer string", piece.text,
-                         value.IsMap() ? "map" : "list"),
+             fmt::format("${{{}}} is a {}, which cannot be part of a longer string",
+                         text::printable(piece.text), value.IsMap() ? "map" : "list"),
              "make the variable the whole value, or point it at a string, number or boolean");
       }
       if (defined(value)) text += scalar_text(value);
@@ -365,15 +401,18 @@ struct Resolver::Impl {
     std::vector<std::string> reasons;
     std::string hint;
     if (auto found = find(content, where, reasons, hint)) return *found;
-    fail(where, fmt::format("cannot resolve ${{{}}}: {}", content, fmt::join(reasons, "; ")),
-         fmt::format("{}, or add a fallback: ${{{}, 'default'}}", hint, content));
+    const std::string shown = text::printable(content);
+    fail(where, fmt::format("cannot resolve ${{{}}}: {}", shown, fmt::join(reasons, "; ")),
+         fmt::format("{}, or add a fallback: ${{{}, 'default'}}", hint, shown));
   }
 
   // The first alternative of `content` that has a value; otherwise nullopt, with the reasons.
   std::optional<YAML::Node> find(const std::string& content, const Where& where,
                                  std::vector<std::string>& reasons, std::string& hint) {
     if (depth >= kMaxDepth) {
-      fail(where, fmt::format("variables nest more than {} deep at ${{{}}}", kMaxDepth, content),
+      fail(where,
+           fmt::format("variables nest more than {} deep at ${{{}}}", kMaxDepth,
+                       text::printable(content)),
            "look for a file() that reads itself");
     }
     ++depth;
@@ -383,7 +422,7 @@ struct Resolver::Impl {
         result = *literal;
         break;
       }
-      const auto pieces = split_pieces(alternative);
+      const auto pieces = pieces_of(alternative, where);
       if (pieces.size() == 1 && pieces[0].variable) {  // ${a, ${b}}: the inner one keeps its type
         if ((result = find(pieces[0].text, where, reasons, hint))) break;
         continue;
@@ -402,7 +441,7 @@ struct Resolver::Impl {
 
   std::optional<YAML::Node> read_literal(const std::string& text, const Where& where) {
     if (is_quoted(text)) {
-      return string_node(interpolate(split_pieces(text.substr(1, text.size() - 2)), where));
+      return string_node(interpolate(pieces_of(text.substr(1, text.size() - 2), where), where));
     }
     if (text == "true" || text == "false" || text::is_decimal(text)) {
       return typed_node(text, "?");
@@ -421,6 +460,12 @@ struct Resolver::Impl {
     const std::string argument = trim(form->argument.value_or(""));
     const std::string address = trim(form->address.value_or(""));
     if (source == "self") return self(address);
+    if ((source == "opt" || source == "env") && address.empty()) {
+      fail(where,
+           fmt::format("${{{}:}} names no {}", source,
+                       source == "opt" ? "option" : "environment variable"),
+           fmt::format("e.g. ${{{}}}", source == "opt" ? "opt:stage" : "env:HOME"));
+    }
     if (source == "opt") {
       if (auto it = context.opts.find(address); it != context.opts.end()) {
         return {string_node(it->second)};
@@ -492,16 +537,33 @@ struct Resolver::Impl {
         is_quoted(argument) ? argument.substr(1, argument.size() - 2) : argument;
     const fs::path path = (context.dir / name).lexically_normal();
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
+    const fs::file_status status = fs::status(path, ec);
+    if (fs::is_directory(status)) {
+      return {{},
+              fmt::format("{} is a folder, not a file", name),
+              fmt::format("name a file in {}", name)};
+    }
+    if (fs::exists(status) && !fs::is_regular_file(status)) {  // a FIFO would block forever
+      return {{}, fmt::format("{} is not a regular file", name), "point file() at a regular file"};
+    }
+    if (!fs::is_regular_file(status)) {
       return {{}, fmt::format("{} does not exist", name), fmt::format("create {}", name)};
     }
     std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (ext == ".js" || ext == ".cjs" || ext == ".mjs" || ext == ".ts") {
       fail(where, fmt::format("file({}) would run JavaScript, which fx does not do", name),
            "put the values in a YAML or JSON file");
     }
+    if (const auto size = fs::file_size(path, ec); !ec && size > kMaxDocumentBytes) {
+      fail(where,
+           fmt::format("{} is {} MB; fx reads files of at most {} MB", name, size >> 20,
+                       kMaxDocumentBytes >> 20),
+           "read a smaller file");
+    }
     std::ifstream in(path, std::ios::binary);
+    if (!in) fail(where, fmt::format("cannot read {}", name), "check its permissions");
     std::stringstream text;
     text << in.rdbuf();
     if (ext != ".yml" && ext != ".yaml" && ext != ".json") {  // plain text, taken as it is
@@ -510,14 +572,14 @@ struct Resolver::Impl {
               fmt::format("{} is plain text, without '{}'", name, address),
               fmt::format("drop :{}", address)};
     }
-    auto [it, fresh] = files.try_emplace(path);
-    if (fresh) {
+    auto it = files.find(path);
+    if (it == files.end()) {
       try {
-        it->second = YAML::Load(text.str());
-      } catch (const YAML::ParserException& e) {
-        throw Error(fmt::format("{}:{}:{}: invalid {}: {}", name, e.mark.line + 1,
-                                e.mark.column + 1, ext == ".json" ? "JSON" : "YAML", e.msg),
-                    fmt::format("{} reads it at {}", where.key, where.mark.str()));
+        it = files.emplace(path, parse_document(text.str(), name, ext == ".json" ? "JSON" : "YAML"))
+                 .first;
+      } catch (const Error& e) {
+        throw Error(e.what(),
+                    fmt::format("{} ({} reads it at {})", e.hint(), where.key, where.mark.str()));
       }
     }
     const std::string key = address.empty() ? where.key : where.key + "(" + address + ")";

@@ -221,16 +221,121 @@ class Bundles(FxTestCase):
         self.assertEqual(r.code, 1, r)
         self.assertIn("npm install", r.err)
 
-    def test_symlink_outside_the_service_is_refused(self):
+    def test_symlink_outside_the_service_is_left_out_with_a_warning(self):
         d = self.make_service({"serverless.yaml": PY_MANIFEST.replace("MINIFY", "true"), **PY_FILES})
         outside = os.path.join(self.root, "outside.py")
         with open(outside, "w") as f:
             f.write("X = 1\n")
         os.remove(os.path.join(d, "pkg", "helpers.py"))
         os.symlink(outside, os.path.join(d, "pkg", "helpers.py"))
-        r = self.fx("package")
-        self.assertEqual(r.code, 1, r)
-        self.assertIn("pkg/helpers.py", r.err)
+        r = self.fx("package", "-f", "tricky")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn(f"fx: warning: functions.tricky: skipped pkg/helpers.py -> {outside}: it points "
+                      f"outside the service folder; add 'pkg/helpers.py' to package.patterns to "
+                      f"ship it\n", r.err)
+        self.assertNotIn("pkg/helpers.py", self.zip_names(d, "tricky"))
+
+
+SHADOW_MANIFEST = """
+    service: SERVICE
+    provider: {name: aws, runtime: nodejs20.x}
+    package:
+      patterns:
+        - '*.txt'
+        - 'config/**'
+    functions:
+      api:
+        handler: handler.main
+    """
+
+
+class SymlinksOutsideTheService(FxTestCase):
+    """A symlink whose target lies outside the service folder is never followed into a bundle
+    unless package.patterns names it exactly (issue 14, item 5)."""
+
+    start_emulator = False
+
+    def setUp(self):
+        self.outside = os.path.join(self.root, f"outside-{self._testMethodName}")
+        os.makedirs(os.path.join(self.outside, "mylib"))
+        with open(os.path.join(self.outside, "shadow"), "w") as f:
+            f.write("root:$6$not-for-a-zip\n")
+        files = {
+            "mylib/package.json": '{"name": "mylib", "main": "index.js"}\n',
+            "mylib/index.js": "module.exports = () => 'linked';\n",
+        }
+        for path, text in files.items():
+            with open(os.path.join(self.outside, path), "w") as f:
+                f.write(text)
+        self.make_service({
+            "serverless.yaml": SHADOW_MANIFEST,
+            "handler.js": "const lib = require('mylib');\nexports.main = async () => lib();\n",
+            "package.json": '{"name": "svc", "dependencies": {"mylib": "file:../mylib"}}\n',
+            "notes.txt": "mine\n",
+            "config/app.json": "{}\n",
+        })
+        os.symlink(os.path.join(self.outside, "shadow"), os.path.join(self.service_dir, "shadow.txt"))
+        os.symlink(os.path.join(self.outside, "shadow"),
+                   os.path.join(self.service_dir, "config", "deep.json"))
+        os.makedirs(os.path.join(self.service_dir, "node_modules"))
+        os.symlink(os.path.join(self.outside, "mylib"),
+                   os.path.join(self.service_dir, "node_modules", "mylib"))  # npm link
+        os.symlink("notes.txt", os.path.join(self.service_dir, "alias.txt"))  # inside: fine
+        os.symlink("loop-b", os.path.join(self.service_dir, "loop-a.txt"))
+        os.symlink("loop-a.txt", os.path.join(self.service_dir, "loop-b"))
+
+    def zip_entries(self):
+        path = os.path.join(self.service_dir, ".fx", "build", "api.zip")
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist()}
+
+    def warning(self, link, target):
+        return (f"fx: warning: functions.api: skipped {link} -> {target}: it points outside the "
+                f"service folder; add '{link}' to package.patterns to ship it")
+
+    def test_links_out_are_skipped_with_one_warning_each(self):
+        shadow = os.path.join(self.outside, "shadow")
+        r = self.ok("package", timeout=30)
+        warnings = [line for line in r.err.splitlines() if line.startswith("fx: warning:")]
+        self.assertEqual(warnings, [
+            self.warning("config/deep.json", shadow),
+            self.warning("node_modules/mylib", os.path.join(self.outside, "mylib")),
+            self.warning("shadow.txt", shadow),
+        ], r)
+        entries = self.zip_entries()
+        self.assertEqual(sorted(entries), ["alias.txt", "config/app.json", "handler.js",
+                                           "notes.txt", "package.json"])
+        self.assertEqual(entries["alias.txt"], b"mine\n")
+        self.assertFalse(any(b"not-for-a-zip" in data for data in entries.values()))
+        # A bundle reused as it is says so again.
+        again = self.ok("package", timeout=30)
+        self.assertIn("(unchanged)", again.out)
+        self.assertEqual([line for line in again.err.splitlines() if line.startswith("fx: warning:")],
+                         warnings)
+
+    def test_links_named_in_package_patterns_ship_and_explain_says_why(self):
+        manifest = os.path.join(self.service_dir, "serverless.yaml")
+        with open(manifest) as f:
+            text = f.read()
+        with open(manifest, "w") as f:
+            f.write(text.replace("    - 'config/**'\n", "    - 'config/**'\n    - shadow.txt\n"
+                                                          "    - node_modules/mylib\n"))
+        r = self.ok("package", timeout=30)
+        self.assertEqual([line for line in r.err.splitlines() if line.startswith("fx: warning:")],
+                         [self.warning("config/deep.json", os.path.join(self.outside, "shadow"))])
+        entries = self.zip_entries()
+        self.assertEqual(entries["shadow.txt"], b"root:$6$not-for-a-zip\n")
+        self.assertEqual(entries["node_modules/mylib/index.js"], b"module.exports = () => 'linked';\n")
+        self.assertNotIn("config/deep.json", entries)
+        explained = self.ok("package", "--explain", "api", "--json").json()
+        reasons = {f["path"]: f["reason"] for f in explained["files"]}
+        self.assertEqual(reasons["shadow.txt"], "pattern 'shadow.txt' names the link shadow.txt -> "
+                         + os.path.join(self.outside, "shadow"))
+        self.assertIn("(through the link node_modules/mylib -> "
+                      + os.path.join(self.outside, "mylib") + ", which package.patterns names)",
+                      reasons["node_modules/mylib/index.js"])
+        text = self.ok("package", "--explain", "api").out
+        self.assertIn("names the link shadow.txt", text)
 
 
 NATIVE_MANIFEST = """

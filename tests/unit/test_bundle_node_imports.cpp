@@ -510,25 +510,55 @@ TEST_CASE("follow names the paths tried for a missing handler", "[node][follow]"
   CHECK_THROWS_AS(follow(t.path, "../outside"), fx::Error);
 }
 
-TEST_CASE("follow refuses a symlink that leaves the service root", "[node][follow][symlink]") {
+TEST_CASE("follow does not follow a symlink that leaves the service root",
+          "[node][follow][symlink]") {
   TempDir outside, t;
   outside.write("ext/index.js", "");
-  t.write("handler.js", "require('ext');\n");
+  outside.write("ext/package.json", R"({"name": "ext"})");
+  outside.write("passwd", "root:x:0:0");
+  t.write("handler.js", "require('ext'); require('./conf.json');\n");
   t.link("node_modules/ext", outside.path / "ext");
-  try {
-    follow(t.path, "handler");
-    FAIL("no error");
-  } catch (const fx::Error& e) {
-    std::string what = e.what();
-    CHECK(what.find("symlink node_modules/ext") != std::string::npos);
-    CHECK(what.find("outside the service root") != std::string::npos);
-  }
-  // Loops are refused too.
+  fs::create_symlink(outside.path / "passwd", t.path / "conf.json");
+  auto g = follow(t.path, "handler");
+  CHECK(paths(g) == Strings{"handler.js"});
+  REQUIRE(g.skipped_links.size() == 2);
+  CHECK(g.skipped_links[0].path == "conf.json");
+  CHECK(g.skipped_links[0].target == outside.path / "passwd");
+  CHECK_FALSE(g.skipped_links[0].directory);
+  CHECK(g.skipped_links[1].path == "node_modules/ext");
+  CHECK(g.skipped_links[1].directory);
+  CHECK(g.builtins_or_missing == Strings{"ext"});
+  // Named (an `npm link`ed package that package.patterns names), it is followed.
+  Options named;
+  named.allowed_links = {"node_modules/ext"};
+  auto allowed = follow(t.path, "handler", named);
+  CHECK(paths(allowed) ==
+        Strings{"handler.js", "node_modules/ext/index.js", "node_modules/ext/package.json"});
+  CHECK(allowed.skipped_links.size() == 1);
+  // Loops are refused.
   TempDir l;
   l.write("handler.js", "require('loop');\n");
   fs::create_directories(l.path / "node_modules");
   fs::create_directory_symlink("loop", l.path / "node_modules/loop");
   CHECK_THROWS_WITH(follow(l.path, "handler"), Catch::Contains("symlink loop"));
+}
+
+TEST_CASE("follow skips links out of the root inside a package it copies whole",
+          "[node][follow][symlink]") {
+  TempDir outside, t;
+  outside.write("secret.pem", "private");
+  outside.write("tree/a.js", "");
+  t.write("handler.js", "require('pkg');\n");
+  t.write("node_modules/pkg/index.js", "const name = process.env.X; require('./locale/' + name);");
+  t.write("node_modules/pkg/locale/en.js", "");
+  fs::create_symlink(outside.path / "secret.pem", t.path / "node_modules/pkg/locale/key.pem");
+  t.link("node_modules/pkg/locale/more", outside.path / "tree");
+  auto g = follow(t.path, "handler");
+  CHECK(paths(g) ==
+        Strings{"handler.js", "node_modules/pkg/index.js", "node_modules/pkg/locale/en.js"});
+  REQUIRE(g.skipped_links.size() == 2);
+  CHECK(g.skipped_links[0].path == "node_modules/pkg/locale/key.pem");
+  CHECK(g.skipped_links[1].path == "node_modules/pkg/locale/more");
 }
 
 TEST_CASE("follow bundles linked packages where the link is", "[node][follow][symlink]") {

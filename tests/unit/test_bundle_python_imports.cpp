@@ -534,7 +534,7 @@ TEST_CASE("follow names every path searched for a missing handler", "[bundle][py
             .find((dir.path / "missing/deep/mod.py").string()) != std::string::npos);
 }
 
-TEST_CASE("follow refuses symlink loops and links leaving the roots", "[bundle][python]") {
+TEST_CASE("follow refuses symlink loops and skips links leaving the roots", "[bundle][python]") {
   TempDir dir;
   fs::path svc = dir.path / "svc";
   write_file(svc / "handler.py", "import pkg\n");
@@ -553,12 +553,39 @@ TEST_CASE("follow refuses symlink loops and links leaving the roots", "[bundle][
     CHECK(error_of("handler", {{svc}}).find("symlink loop at " + (svc / "pkg/a.txt").string()) !=
           std::string::npos);
   }
-  SECTION("a link out of every root") {
+  SECTION("a link out of every root is not followed, unless it is allowed") {
     write_file(dir.path / "outside/secret.txt", "");
+    write_file(dir.path / "outside/lib/shared.py", "");
     fs::create_symlink(dir.path / "outside/secret.txt", svc / "pkg/secret.txt");
-    std::string message = error_of("handler", {{svc}});
-    CHECK(message.find("outside the search roots") != std::string::npos);
-    CHECK(message.find((svc / "pkg/secret.txt").string()) != std::string::npos);
+    fs::create_directory_symlink(dir.path / "outside/lib", svc / "pkg/lib");
+    write_file(svc / "handler.py", "import pkg\nimport shared\n");
+    fs::create_symlink(dir.path / "outside/lib/shared.py", svc / "shared.py");
+    Graph g = follow("handler", {{svc}});
+    CHECK(paths(g) ==
+          std::vector<std::string>{"handler.py", "pkg/__init__.py", "pkg/data/file.txt"});
+    REQUIRE(g.skipped_links.size() == 3);
+    CHECK(g.skipped_links[0].path == "pkg/lib");
+    CHECK(g.skipped_links[0].directory);
+    CHECK(g.skipped_links[1].path == "pkg/secret.txt");
+    CHECK(g.skipped_links[1].target == dir.path / "outside/secret.txt");
+    CHECK(g.skipped_links[2].path == "shared.py");
+    CHECK(g.not_found == std::vector<std::string>{"shared"});
+    Graph allowed = follow("handler", {{svc}}, {"pkg/secret.txt", "shared.py"});
+    CHECK(paths(allowed) == std::vector<std::string>{"handler.py", "pkg/__init__.py",
+                                                     "pkg/data/file.txt", "pkg/secret.txt",
+                                                     "shared.py"});
+    REQUIRE(allowed.skipped_links.size() == 1);
+    CHECK(allowed.skipped_links[0].path == "pkg/lib");
+  }
+  SECTION("a link in an installed dependency is named from the service folder") {
+    write_file(dir.path / "outside/blob.bin", "");
+    write_file(svc / ".fx/deps/dep/__init__.py", "");
+    fs::create_symlink(dir.path / "outside/blob.bin", svc / ".fx/deps/dep/blob.bin");
+    write_file(svc / "handler.py", "import dep\n");
+    Graph g = follow("handler", {{svc}, {svc / ".fx/deps"}});
+    CHECK(paths(g) == std::vector<std::string>{"dep/__init__.py", "handler.py"});
+    REQUIRE(g.skipped_links.size() == 1);
+    CHECK(g.skipped_links[0].path == ".fx/deps/dep/blob.bin");
   }
   SECTION("links inside the roots are followed, and unreached bad links do not matter") {
     write_file(svc / "shared/common.txt", "x");

@@ -27,7 +27,7 @@ TEST_CASE("manifest errors: malformed YAML names line and column", "[manifest][e
   TempService t;
   const auto e = t.error("service: shop\nprovider:\n  runtime: [python3.12\n");
   CHECK_THAT(e.what(), Contains("serverless.yaml:4:1: invalid YAML: "));
-  CHECK_THAT(e.what(), Contains("end of sequence flow not found"));
+  CHECK_THAT(e.what(), Contains("a '[' is never closed with ']'"));
   CHECK_FALSE(e.hint().empty());
 }
 
