@@ -87,6 +87,8 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
     fmt::print("{}\n", s.dim(fmt::format("started the local emulator at {}", target.endpoint.url)));
   auto deployed = actions::deploy_to_emulator(service, target.endpoint, {o.functions, o.force, {}});
   if (!g.json && !g.quiet) print_layers(s, deployed.layers);
+  for (const auto& l : deployed.layers)
+    for (const auto& w : l.warnings) warn(g, w);
   const auto& results = deployed.functions;
   for (const auto& w : deployed.warnings) warn(g, w);
   const std::string& api_key = deployed.api_key;

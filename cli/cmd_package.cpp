@@ -16,6 +16,7 @@ int explain(const GlobalOptions& g, const manifest::Service& service, const std:
   auto fns = actions::select_functions(service, {fn});
   auto plan = bundle::plan_bundle(service, *fns[0]);
   auto s = style_for(g, 1);
+  for (const auto& w : plan.warnings) warn(g, w);  // links skipped, and why
   if (g.json) {
     json files = json::array();
     for (auto& f : plan.files)

@@ -39,7 +39,7 @@ std::vector<LayerResult> deploy_layers(const manifest::Service& service,
   std::vector<LayerResult> out;
   for (const auto& layer : service.layers) {
     auto artifact = bundle::package_layer(service, layer);
-    LayerResult r{layer.key, "", "unchanged", artifact.zip_bytes};
+    LayerResult r{layer.key, "", "unchanged", artifact.zip_bytes, artifact.warnings};
     auto latest = client.latest_layer_version(layer.name);
     if (latest && latest->code_sha256 == artifact.code_sha256) {
       r.version_arn = latest->version_arn;
@@ -153,8 +153,8 @@ bool same_configuration(const lambda::FunctionConfiguration& a,
 }  // namespace
 
 std::vector<DeployResult> deploy_service(const manifest::Service& service,
-                                         lambda::LambdaClient& client,
-                                         const DeployOptions& options) {
+                                         lambda::LambdaClient& client, const DeployOptions& options,
+                                         std::vector<std::string>* warnings) {
   std::vector<DeployResult> results;
   auto selected = select_functions(service, options.functions);
   auto packaged = bundle::package_functions(service, selected);
@@ -190,10 +190,10 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
       if (r.status == "unchanged") r.status = "updated";
     }
     r.warnings = after.warnings;
-    if (i == 0)
-      r.warnings.insert(r.warnings.begin(), packaged.warnings.begin(), packaged.warnings.end());
     results.push_back(std::move(r));
   }
+  if (warnings)
+    warnings->insert(warnings->end(), packaged.warnings.begin(), packaged.warnings.end());
   return results;
 }
 
@@ -203,7 +203,8 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   lambda::LambdaClient client(endpoint);
   out.layers = deploy_layers(service, client);
   for (const auto& l : out.layers) options.layer_arns[l.layer] = l.version_arn;
-  out.functions = deploy_service(service, client, options);
+  std::vector<std::string> packaging_warnings;
+  out.functions = deploy_service(service, client, options, &packaging_warnings);
   // The whole service's event sources, also when -f deployed only some functions.
   auto answer =
       nlohmann::json::parse(lambda::FxApi(endpoint).put_service(service.name + "-" + service.stage,
@@ -214,6 +215,7 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
     out.api_key = answer.value("api_key", "");
     out.warnings = answer.value("warnings", std::vector<std::string>{});
   }
+  out.warnings.insert(out.warnings.begin(), packaging_warnings.begin(), packaging_warnings.end());
   for (const auto& [key, line] : route_urls(service, out.gateway_url))
     for (auto& f : out.functions)
       if (f.function == key) f.routes.push_back(line);
@@ -341,10 +343,12 @@ std::string service_events_json(const manifest::Service& service) {
                       {"line", r.mark.line},
                       {"col", r.mark.col}});
   // custom.fx.idleTimeout: seconds an idle instance is kept before it is stopped.
-  json functions = json::array(), provisioned = json::object();
+  json functions = json::array(), provisioned = json::object(), retention = json::object();
   for (const auto& f : service.functions) {
     functions.push_back(f.name);
     if (f.provisioned_concurrency.value_or(0) > 0) provisioned[f.name] = *f.provisioned_concurrency;
+    // logRetentionInDays: the emulator deletes older log lines and usage records.
+    if (f.log_retention_days) retention[f.name] = *f.log_retention_days;
   }
   json idle_timeout, concurrency;
   // custom.fx.concurrency: the limit of functions without reservedConcurrency (Lambda's
@@ -362,6 +366,7 @@ std::string service_events_json(const manifest::Service& service) {
               {"functions", functions},
               {"idle_timeout_s", idle_timeout},
               {"provisioned", provisioned},
+              {"log_retention", retention},
               {"concurrency", concurrency}}
       .dump();
 }

@@ -18,6 +18,7 @@ struct LayerResult {
   std::string version_arn;  // the version functions use
   std::string status;       // published, unchanged
   std::uint64_t zip_bytes = 0;
+  std::vector<std::string> warnings;  // packaging's: links out of the service skipped
 };
 
 // Packages the service's top-level layers and publishes a new version of each one whose zip
@@ -73,9 +74,10 @@ struct StaleFunction {
 std::vector<StaleFunction> stale_functions(const manifest::Service& service,
                                            lambda::LambdaClient& client);
 
+// Packaging's warnings about the service (links out of it skipped) go to `warnings`.
 std::vector<DeployResult> deploy_service(const manifest::Service& service,
-                                         lambda::LambdaClient& client,
-                                         const DeployOptions& options);
+                                         lambda::LambdaClient& client, const DeployOptions& options,
+                                         std::vector<std::string>* warnings = nullptr);
 
 // What makes the service's functions run besides direct calls (schedules, asynchronous
 // settings; later routes and queues), as the fx emulator's PUT /_fx/v1/services/NAME takes it.

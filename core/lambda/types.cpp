@@ -138,9 +138,8 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
   if (const json* env = object_of(j, "Environment"))
     if (const json* vars = object_of(*env, "Variables"))
       for (const auto& [k, v] : vars->items())
-        c.environment[k] =
-            v.is_string() ? v.get<std::string>()
-                          : v.dump(-1, ' ', false, json::error_handler_t::replace);
+        c.environment[k] = v.is_string() ? v.get<std::string>()
+                                         : v.dump(-1, ' ', false, json::error_handler_t::replace);
   if (auto it = j.find("Layers"); it != j.end() && it->is_array())
     for (const auto& l : *it)
       if (l.is_object()) {

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import tempfile
 import zipfile
 
 import boto3
@@ -673,6 +674,67 @@ class CliCatalogue(FxTestCase):
                 self.assertRegex(r.err, pattern)
                 self.assertEqual(r.err.count("fx: error:"), 1, r.err)
         os.kill(self.pid, 0)
+
+
+def alias_bomb():
+    yaml = ("service: bomb\nprovider: {name: aws, runtime: python3.11}\nfunctions:\n"
+            "  hello:\n    handler: app.handler\ncustom:\n  a: &a [x,x,x,x,x,x,x,x,x]\n")
+    names = "abcdefghi"
+    for level in range(1, 9):
+        alias = "*" + names[level - 1]
+        yaml += f"  {names[level]}: &{names[level]} [{','.join([alias] * 9)}]\n"
+    return yaml
+
+
+class ManifestCatalogue(FxTestCase):
+    """Manifests that hung fx or said nothing useful, through the real `fx package`: one
+    `fx: error:` line naming file, line, column and key, quickly."""
+    start_emulator = False
+
+    CASES = [
+        ("a 700-byte alias bomb", alias_bomb(),
+         r"^fx: error: serverless\.yaml:\d+:\d+: custom\.\w\[0\]: the alias \*\w takes the "
+         r"document past 1000000 values\n"),
+        ("a tab in the indentation",
+         "service: tabs\nprovider:\n\tname: aws\n",
+         r"^fx: error: serverless\.yaml:3:1: a tab in the indentation; YAML indents with spaces "
+         r"only"),
+        ("nesting 300 levels deep",
+         "service: deep\nprovider: {name: aws, runtime: python3.11}\ncustom:\n  x: " +
+         "[" * 300 + "]" * 300 + "\n",
+         r"^fx: error: serverless\.yaml:4:\d+: .*nesting deeper than 100 levels"),
+        ("bytes that are not UTF-8",
+         "service: bad\nprovider: {name: aws, runtime: python3.11}\ncustom:\n  x: \xff\xfe\n",
+         r"^fx: error: serverless\.yaml:4:\d+: .*UTF-8"),
+        ("memorySize 64",
+         "service: mem\nprovider: {name: aws, runtime: python3.11}\nfunctions:\n  f:\n"
+         "    handler: app.handler\n    memorySize: 64\n",
+         r"^fx: error: serverless\.yaml:6:17: functions\.f\.memorySize: .*128"),
+        ("a variable that refers to itself",
+         "service: loop\nprovider: {name: aws, runtime: python3.11}\ncustom:\n"
+         "  a: ${self:custom.b}\n  b: ${self:custom.a}\nfunctions:\n  f:\n"
+         "    handler: app.handler\n    environment:\n      A: ${self:custom.a}\n",
+         r"^fx: error: serverless\.yaml:\d+:\d+: .*(cycle|itself|refer).*"),
+        ("logRetentionInDays 2",
+         "service: ret\nprovider: {name: aws, runtime: python3.11, logRetentionInDays: 2}\n"
+         "functions:\n  f:\n    handler: app.handler\n",
+         r"^fx: error: serverless\.yaml:2:64: provider\.logRetentionInDays: expected a number of "
+         r"days CloudWatch Logs keeps logs for, got 2\n  use one of 1, 3, 5, 7, 14, .*"),
+    ]
+
+    def test_cases(self):
+        for name, manifest, pattern in self.CASES:
+            with self.subTest(name):
+                d = tempfile.mkdtemp(dir=self.root)
+                with open(os.path.join(d, "serverless.yaml"), "wb") as f:
+                    f.write(manifest.encode("latin-1") if "\xff" in manifest else manifest.encode())
+                with open(os.path.join(d, "app.py"), "w") as f:
+                    f.write("def handler(e, c):\n    return 1\n")
+                r = self.fx("package", cwd=d, timeout=30)
+                self.assertEqual(r.code, 1, r)
+                self.assertRegex(r.err, pattern)
+                self.assertEqual(r.err.count("fx: error:"), 1, r.err)
+                self.assertNotRegex(r.err, r"yaml-cpp|bad file|illegal map value|json\.exception")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,22 @@ class Retention(FxTestCase):
         self.ok("invoke", "hello", "--data", '{"n": 2}')
         self.assertIn("hello 2", [l["message"] for l in self.logs("hello")])
 
+    def test_log_retention_in_days_from_the_manifest(self):
+        files = dict(SERVICE)
+        files["serverless.yaml"] = files["serverless.yaml"].replace(
+            "provider: {name: aws, runtime: python3.11}",
+            "provider: {name: aws, runtime: python3.11, logRetentionInDays: 3}").replace(
+            "          chatty:\n", "          chatty:\n            logRetentionInDays: 30\n")
+        self.make_service(files)
+        self.ok("deploy")
+        self.ok("invoke", "hello", "--data", '{"n": 1}')
+        self.ok("invoke", "chatty", "--data", '{"lines": 1}')
+        time.sleep(0.5)  # five days of the emulator's clock: past hello's 3, not chatty's 30
+        self.ok("deploy", "--force")  # a deploy applies retention at once (else: hourly)
+        self.wait_for(lambda: "hello 1" not in [l["message"] for l in self.logs("hello")],
+                      message="hello's old lines to go")
+        self.assertTrue(any(l["message"].startswith("xxx") for l in self.logs("chatty")))
+
 
 if __name__ == "__main__":
     main()
