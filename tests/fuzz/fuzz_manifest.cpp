@@ -40,13 +40,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const fx::Error& e) {
     fx::fuzz::check_user_text(e.what(), input);
     fx::fuzz::check_user_text(e.hint(), input);
-  } catch (const nlohmann::json::type_error& e) {
-    // Known: a value that is not UTF-8 (custom.fx, an event's settings) escapes as
-    // nlohmann's type_error 316 when the loader dumps it as JSON; the user sees
-    // "[json.exception.type_error.316] invalid UTF-8 byte". regressions/manifest/not-utf8-*.
-    if (e.id != 316) throw;
-    fx::fuzz::known_issue("a manifest value that is not UTF-8 escapes as json type_error 316",
-                          e.what());
   }
   return 0;
 }
