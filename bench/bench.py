@@ -164,7 +164,10 @@ class Bench:
         self.port = int(self.url.rsplit(':', 1)[1])
         self.emu_pid = int(info['pid'])
         # The emulator's token, which its API asks of every caller (bench/lambda_client.c).
-        os.environ['FXBENCH_AUTHORIZATION'] = 'Bearer ' + (self.fx_home / 'token').read_text().strip()
+        # (An fx from before the token has none: nothing to send.)
+        token = self.fx_home / 'token'
+        os.environ['FXBENCH_AUTHORIZATION'] = ('Bearer ' + token.read_text().strip()
+                                               if token.exists() else '')
         self.fxrun('init', str(self.svc), '--template', 'python', cwd=self.work)
         # A no-op function beside the template's `hello`. It returns {} rather than None:
         # serverless-offline waits forever for a None result (it treats it as "no answer yet").
