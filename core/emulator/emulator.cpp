@@ -221,16 +221,8 @@ class Emulator {
   Emulator(const EmulatorOptions& options, asio::io_context& io)
       : options_(options),
         io_(io),
-        sink_(
-            options.home / "state.db",
-            [&io](std::function<void()> done) { asio::post(io, std::move(done)); },
-            [&io](std::chrono::milliseconds delay, std::function<void()> then) {
-              auto timer = std::make_shared<asio::steady_timer>(io, delay);
-              timer->async_wait(
-                  [timer, then = std::move(then)](const boost::system::error_code& ec) {
-                    if (!ec) then();
-                  });
-            }),
+        sink_(options.home / "state.db",
+              [&io](std::function<void()> done) { asio::post(io, std::move(done)); }),
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
         pool_(io, sink_, runtimes_, pool_options(options.home)),

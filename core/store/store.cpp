@@ -186,6 +186,28 @@ void Store::add_log(const LogLine& l) {
       .step();
 }
 
+void Store::add_log_if_missing(const LogLine& l) {
+  static const char* sql =
+      "INSERT OR IGNORE INTO logs(id, time_ms, function, request_id, message) VALUES(?,?,?,?,?)";
+  Stmt(prepare(sql))
+      .bind(l.id)
+      .bind(l.time_ms)
+      .bind(l.function)
+      .bind(l.request_id)
+      .bind(l.message)
+      .step();
+}
+
+bool Store::has_report(const std::string& request_id, std::optional<std::int64_t> log_id) {
+  if (log_id) {
+    static const char* sql = "SELECT 1 FROM usage_records WHERE log_id=? LIMIT 1";
+    return Stmt(prepare(sql)).bind(*log_id).step();
+  }
+  static const char* sql =
+      "SELECT 1 FROM usage_records WHERE request_id=? AND log_id IS NULL LIMIT 1";
+  return Stmt(prepare(sql)).bind(request_id).step();
+}
+
 int Store::prune(const std::string& function, std::int64_t before_ms, int limit) {
   static const char* logs_sql =
       "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE function=? AND time_ms<? "

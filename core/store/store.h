@@ -82,6 +82,11 @@ class Store {
   std::vector<StoredLayer> layers();
 
   void add_log(const LogLine& line);
+  // The same, skipping a line whose id the store has (the emulator's journal replay).
+  void add_log_if_missing(const LogLine& line);
+  // Whether the store has the usage record of that REPORT line (or, without one, a throttle's
+  // record of that request).
+  bool has_report(const std::string& request_id, std::optional<std::int64_t> log_id);
   // Deletes up to `limit` of the oldest log lines and usage records of `function` from
   // before `before_ms` (log retention); returns how many rows went, so that a caller can
   // go on in small transactions.
