@@ -503,6 +503,11 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
     if (!cfg.runtime.starts_with("provided"))
       for (const auto& prefix : runtimes_.resolve(cfg.runtime).prefixes)
         if (!covered(prefix)) sandbox.read_only.emplace_back(prefix, prefix);
+    // /etc/passwd and /etc/group with the sandbox's user and group (see pool_options).
+    for (const char* file : {"passwd", "group"})
+      if (std::filesystem::exists(options_.sandbox_root.parent_path() / file))
+        sandbox.read_only.emplace_back(options_.sandbox_root.parent_path() / file,
+                                       std::filesystem::path("/etc") / file);
     sandbox.read_only.emplace_back(host_runtime_dir, runtime_dir);
     sandbox.read_only.emplace_back(fn.spec.code_dir, task_root);
     if (!opt_dir.empty()) sandbox.read_only.emplace_back(fn.spec.opt_dir, opt_dir);

@@ -84,6 +84,8 @@ SERVICE = {
             start = open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[19]
             found["setsid_child"] = os.readlink("/proc/self/ns/pid") + "/" + str(child.pid) + "/" + start
             found["uid"] = os.getuid()
+            import pwd
+            found["user"] = pwd.getpwuid(os.getuid()).pw_name
             return found
         """,
 }
@@ -181,6 +183,8 @@ class Attacks(FxTestCase):
         self.assertNotIn("wrote", r, "changed deployed code")
         self.assertNotIn("killed", r)
         self.assertNotEqual(r["uid"], 0)
+        # Lambda's own user, by number and by name (getpwuid is fast when it has a name).
+        self.assertEqual((r["uid"], r["user"]), (993, "sbx_user1051"))
         os.kill(self.pid, 0)  # the emulator lives
         # The victim's code is as deployed: its next cold start runs it unchanged.
         self.assertIn('"runtime_api"', self.ok("invoke", "victim").out)
