@@ -652,6 +652,11 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
     if (f->provisioned_concurrency.value_or(0) > 0)
       out.push_back(fmt::format(
           "not deployed to AWS by this version of fx: provisionedConcurrency of {}", f->key));
+    if (f->log_retention_days)
+      out.push_back(fmt::format(
+          "not deployed to AWS by this version of fx: logRetentionInDays of {} (the local "
+          "emulator honours it)",
+          f->key));
   }
   if (any_route)
     out.push_back(
