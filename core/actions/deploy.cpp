@@ -239,86 +239,82 @@ std::vector<std::pair<std::string, std::string>> route_urls(const manifest::Serv
   for (const auto& r : gateway::routes_from_service(service)) {
     std::string path = r.path == "*" ? "/*  ($default: any other route)" : r.path;
     // REST routes live under the stage (and, locally, also without it).
-    if (r.type == "http") path = "/" + service.stage + path;
+    if (r.api == manifest::HttpApi::rest) path = "/" + service.stage + path;
     out.emplace_back(r.function_key, fmt::format("{:<6} {}{}", r.method, gateway_url, path));
   }
   return out;
 }
 
-std::string service_events_json(const manifest::Service& service) {
+namespace {
+
+// custom.fx.queues.NAME's settings, a number of seconds or times.
+int queue_setting(const nlohmann::json& value, const std::string& queue, const char* key) {
+  if (!value.is_number())
+    throw Error(
+        fmt::format("custom.fx.queues.{}.{}: expected a number, got {}", queue, key, value.dump()),
+        "e.g. visibilityTimeout: 30");
+  return value.get<int>();
+}
+
+}  // namespace
+
+manifest::ServiceEvents service_events(const manifest::Service& service) {
   using nlohmann::json;
-  json schedules = json::array(), async = json::object();
+  manifest::ServiceEvents doc;
+  doc.stage = service.stage;
+  doc.http_api_payload = service.http_api_payload.empty() ? "2.0" : service.http_api_payload;
   for (const auto& f : service.functions) {
-    int index = 0;
-    for (const auto& e : f.events) {
-      if (e.type != "schedule") continue;
-      auto config = json::parse(e.config_json, nullptr, false);
-      json input = config.is_object() && config.contains("input") ? config["input"] : json();
-      schedules.push_back({{"function", f.name},
-                           // Serverless names a function's rules FUNCTION-schedule-N too.
-                           {"rule", fmt::format("{}-schedule-{}", f.name, ++index)},
-                           {"expression", e.schedule},
-                           {"enabled", e.enabled},
-                           {"input", input},
-                           {"input_path", e.input_path},
-                           {"input_paths_map", e.input_paths_map},
-                           {"input_template", e.input_template}});
-    }
+    auto& out = doc.functions.emplace_back();
+    out.name = f.name;
+    out.key = f.key;
+    for (const auto& e : f.events)
+      if (!std::holds_alternative<manifest::OtherEvent>(e)) out.events.push_back(e);
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
-    json settings = json::object();
-    if (f.max_retry_attempts) settings["max_retries"] = *f.max_retry_attempts;
-    if (f.max_event_age_s) settings["max_event_age"] = *f.max_event_age_s;
-    for (const auto& [key, destination] :
-         {std::pair{"on_failure", &f.on_failure}, std::pair{"on_success", &f.on_success}}) {
-      if (const auto* target = service.find_function(*destination)) {
+    out.async.max_retries = f.max_retry_attempts;
+    out.async.max_event_age_s = f.max_event_age_s;
+    for (const auto& [destination, target] : {std::pair{&f.on_failure, &out.async.on_failure},
+                                              std::pair{&f.on_success, &out.async.on_success}}) {
+      if (const auto* other = service.find_function(*destination)) {
         // Another function of the service, by key (as the Serverless Framework allows).
-        settings[key] = lambda::function_arn(service.region, lambda::kLocalAccount, target->name);
-      } else if (!destination->empty()) {
-        settings[key] = *destination;
+        *target = lambda::function_arn(service.region, lambda::kLocalAccount, other->name);
+      } else {
+        *target = *destination;
       }
     }
-    if (!settings.empty()) async[f.name] = settings;
+    out.provisioned = f.provisioned_concurrency.value_or(0);
+    // logRetentionInDays: the emulator deletes older log lines and usage records.
+    out.log_retention_days = f.log_retention_days.value_or(0);
   }
-  // Queues: sqs events become Lambda event source mappings; custom.fx.queues stands in for
-  // the queues `resources` would create on AWS (visibility timeout, dead-letter queue).
-  json sqs = json::array(), queues = json::array();
-  for (const auto& f : service.functions)
-    for (const auto& e : f.events) {
-      if (e.type != "sqs") continue;
-      auto config = json::parse(e.config_json, nullptr, false);
-      json m = {{"function", f.name}, {"queue", e.queue}, {"batch_size", e.batch_size}};
-      if (config.is_object()) {
-        if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())
-          m["batching_window"] = config["maximumBatchingWindow"];
-        m["report_batch_item_failures"] =
-            config.value("functionResponseType", "") == "ReportBatchItemFailures";
-      }
-      if (e.max_concurrency > 0) m["max_concurrency"] = e.max_concurrency;
-      if (!e.filter_patterns.empty()) {
-        json patterns = json::array();
-        for (const auto& p : e.filter_patterns) patterns.push_back(json::parse(p));
-        m["filter_patterns"] = patterns;
-      }
-      sqs.push_back(m);
-    }
+  // custom.fx.queues stands in for the queues `resources` would create on AWS (visibility
+  // timeout, dead-letter queue).
   auto fx = json::parse(service.custom_fx_json, nullptr, false);
   if (fx.is_object() && fx.contains("queues") && fx["queues"].is_object())
     for (const auto& [name, q] : fx["queues"].items()) {
-      json entry = {{"name", name}};
-      if (q.is_object()) {
-        if (q.contains("visibilityTimeout")) entry["visibility_timeout"] = q["visibilityTimeout"];
-        if (q.contains("maxReceiveCount")) entry["max_receive_count"] = q["maxReceiveCount"];
-        if (q.contains("deadLetterQueue")) entry["dead_letter_queue"] = q["deadLetterQueue"];
+      auto& entry = doc.queues.emplace_back();
+      entry.name = name;
+      if (!q.is_object()) continue;
+      if (q.contains("visibilityTimeout"))
+        entry.visibility_timeout_s =
+            queue_setting(q["visibilityTimeout"], name, "visibilityTimeout");
+      if (q.contains("maxReceiveCount"))
+        entry.max_receive_count = queue_setting(q["maxReceiveCount"], name, "maxReceiveCount");
+      if (q.contains("deadLetterQueue")) {
+        if (!q["deadLetterQueue"].is_string())
+          throw Error(
+              fmt::format("custom.fx.queues.{}.deadLetterQueue: expected a queue's name, "
+                          "got {}",
+                          name, q["deadLetterQueue"].dump()));
+        entry.dead_letter_queue = q["deadLetterQueue"].get<std::string>();
       }
-      queues.push_back(entry);
     }
   for (const auto& q : service.queues) {
-    json entry = {{"name", q.name}, {"visibility_timeout", q.visibility_timeout_s}};
+    auto& entry = doc.queues.emplace_back();
+    entry.name = q.name;
+    entry.visibility_timeout_s = q.visibility_timeout_s;
     if (q.max_receive_count > 0 && !q.dead_letter_queue.empty()) {
-      entry["max_receive_count"] = q.max_receive_count;
-      entry["dead_letter_queue"] = q.dead_letter_queue;
+      entry.max_receive_count = q.max_receive_count;
+      entry.dead_letter_queue = q.dead_letter_queue;
     }
-    queues.push_back(entry);
   }
   // A destination queue must exist before the first record needs it.
   for (const auto& f : service.functions)
@@ -326,49 +322,21 @@ std::string service_events_json(const manifest::Service& service) {
       if (!destination->starts_with("arn:aws:sqs:")) continue;
       std::string name = destination->substr(destination->rfind(':') + 1);
       bool listed = false;
-      for (const auto& q : queues) listed |= q.value("name", "") == name;
-      if (!listed) queues.push_back({{"name", name}});
+      for (const auto& q : doc.queues) listed |= q.name == name;
+      if (!listed) doc.queues.push_back({name, std::nullopt, 0, ""});
     }
-  json routes = json::array();
-  for (const auto& r : gateway::routes_from_service(service))
-    routes.push_back({{"function", r.function},
-                      {"function_key", r.function_key},
-                      {"type", r.type},
-                      {"method", r.method},
-                      {"path", r.path},
-                      {"cors", r.cors},
-                      {"private", r.is_private},
-                      {"payload_version", r.payload_version},
-                      {"file", r.mark.file},
-                      {"line", r.mark.line},
-                      {"col", r.mark.col}});
   // custom.fx.idleTimeout: seconds an idle instance is kept before it is stopped.
-  json functions = json::array(), provisioned = json::object(), retention = json::object();
-  for (const auto& f : service.functions) {
-    functions.push_back(f.name);
-    if (f.provisioned_concurrency.value_or(0) > 0) provisioned[f.name] = *f.provisioned_concurrency;
-    // logRetentionInDays: the emulator deletes older log lines and usage records.
-    if (f.log_retention_days) retention[f.name] = *f.log_retention_days;
-  }
-  json idle_timeout, concurrency;
+  if (fx.is_object() && fx.contains("idleTimeout") && fx["idleTimeout"].is_number())
+    doc.idle_timeout_s = fx["idleTimeout"].get<double>();
   // custom.fx.concurrency: the limit of functions without reservedConcurrency (Lambda's
   // account limit, 1000 by default).
   if (fx.is_object() && fx.contains("concurrency") && fx["concurrency"].is_number_integer())
-    concurrency = fx["concurrency"];
-  if (fx.is_object() && fx.contains("idleTimeout") && fx["idleTimeout"].is_number())
-    idle_timeout = fx["idleTimeout"];
-  return json{{"stage", service.stage},
-              {"schedules", schedules},
-              {"async", async},
-              {"sqs", sqs},
-              {"queues", queues},
-              {"routes", routes},
-              {"functions", functions},
-              {"idle_timeout_s", idle_timeout},
-              {"provisioned", provisioned},
-              {"log_retention", retention},
-              {"concurrency", concurrency}}
-      .dump();
+    doc.concurrency = fx["concurrency"].get<int>();
+  return doc;
+}
+
+std::string service_events_json(const manifest::Service& service) {
+  return manifest::to_json(service_events(service));
 }
 
 }  // namespace fx::actions

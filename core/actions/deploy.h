@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/lambda/client.h"
+#include "core/manifest/events_json.h"
 #include "core/manifest/service.h"
 
 namespace fx::actions {
@@ -79,8 +80,9 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client, const DeployOptions& options,
                                          std::vector<std::string>* warnings = nullptr);
 
-// What makes the service's functions run besides direct calls (schedules, asynchronous
-// settings; later routes and queues), as the fx emulator's PUT /_fx/v1/services/NAME takes it.
+// What makes the service's functions run besides direct calls (routes, schedules, queues,
+// asynchronous settings), as the fx emulator's PUT /_fx/v1/services/NAME takes it.
+manifest::ServiceEvents service_events(const manifest::Service& service);
 std::string service_events_json(const manifest::Service& service);
 
 // Every http/httpApi route as "METHOD URL" on the gateway at `gateway_url`, with the

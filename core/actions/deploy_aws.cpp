@@ -78,7 +78,7 @@ const lambda::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
 
 bool has_events(const manifest::Function& f, std::string_view type) {
   return std::any_of(f.events.begin(), f.events.end(),
-                     [&](const auto& e) { return e.type == type; });
+                     [&](const auto& e) { return manifest::event_type(e) == type; });
 }
 
 bool has_http_events(const manifest::Function& f) {
@@ -87,8 +87,10 @@ bool has_http_events(const manifest::Function& f) {
 
 // `private: true` asks for callers to prove who they are: on a function URL that is IAM.
 std::string url_auth_type(const manifest::Function& f) {
-  bool is_private =
-      std::any_of(f.events.begin(), f.events.end(), [](const auto& e) { return e.is_private; });
+  bool is_private = std::any_of(f.events.begin(), f.events.end(), [](const auto& e) {
+    const auto* http = std::get_if<manifest::HttpEvent>(&e);
+    return http && http->is_private;
+  });
   return is_private ? "AWS_IAM" : "NONE";
 }
 
@@ -243,12 +245,12 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
   std::vector<DesiredSchedule> out;
   const std::string prefix = rule_prefix(service, f);
   int n = 0;
-  for (const auto& e : f.events) {
-    if (e.type != "schedule") continue;
+  for (const auto* schedule : manifest::events_of<manifest::ScheduleEvent>(f.events)) {
+    const auto& e = *schedule;
     ++n;
     lambda::EventRule rule;
     rule.name = prefix + std::to_string(n);
-    rule.schedule_expression = e.schedule;
+    rule.schedule_expression = e.expression;
     rule.state = e.enabled ? "ENABLED" : "DISABLED";
     // The event's own description, else one that says where the rule comes from; either way
     // ending with the mark that tells fx's rules from others under the same prefix.
@@ -346,8 +348,8 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
                          const std::map<std::string, std::string>& queue_arns,
                          bool function_existed) {
   std::vector<lambda::EventSourceMapping> desired;
-  for (const auto& e : f.events)
-    if (e.type == "sqs") desired.push_back(desired_queue_mapping(e, queue_arns.at(e.queue)));
+  for (const auto* e : manifest::events_of<manifest::SqsEvent>(f.events))
+    desired.push_back(desired_queue_mapping(*e, queue_arns.at(e->queue)));
   if (desired.empty() && !function_existed) return false;
   std::vector<lambda::EventSourceMapping> existing;
   if (function_existed)
@@ -577,8 +579,9 @@ std::map<std::string, std::string> resolve_queue_arns(
   std::map<std::string, std::string> out;
   std::unique_ptr<lambda::SqsClient> sqs;
   for (const auto* f : fs)
-    for (const auto& e : f->events) {
-      if (e.type != "sqs" || out.contains(e.queue)) continue;
+    for (const auto* event : manifest::events_of<manifest::SqsEvent>(f->events)) {
+      const auto& e = *event;
+      if (out.contains(e.queue)) continue;
       if (e.queue.starts_with("arn:")) {
         out[e.queue] = e.queue;
         continue;
@@ -631,16 +634,17 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
   for (const auto* f : fs) {
     std::set<std::string> types, settings;
     for (const auto& e : f->events) {
-      if (e.type == "http" || e.type == "httpApi") {
+      const std::string type(manifest::event_type(e));
+      if (std::holds_alternative<manifest::HttpEvent>(e)) {
         any_route = true;
-      } else if (e.type == "schedule" || e.type == "sqs") {
+      } else if (!std::holds_alternative<manifest::OtherEvent>(e)) {
         // The event itself is deployed; these settings of it are not.
-        auto config = nlohmann::json::parse(e.config_json, nullptr, false);
+        auto config = nlohmann::json::parse(manifest::event_config_json(e), nullptr, false);
         if (!config.is_object()) continue;
         for (const char* key : {"name", "method", "timezone"})
-          if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, e.type));
+          if (config.contains(key)) settings.insert(fmt::format("{} of {}", key, type));
       } else {
-        types.insert(e.type);
+        types.insert(type);
       }
     }
     for (const auto& t : types)
@@ -667,8 +671,7 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
 
 bool has_sqs_events(const manifest::Service& service) {
   for (const auto& f : service.functions)
-    for (const auto& e : f.events)
-      if (e.type == "sqs") return true;
+    if (manifest::has_events<manifest::SqsEvent>(f.events)) return true;
   return false;
 }
 
@@ -840,7 +843,7 @@ std::string schedule_input(std::string_view event_config_json) {
   return input.dump();
 }
 
-lambda::EventSourceMapping desired_queue_mapping(const manifest::Event& event,
+lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event,
                                                  const std::string& queue_arn) {
   using nlohmann::json;
   lambda::EventSourceMapping m;
@@ -928,9 +931,9 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
   out.role = ensure_role(service, settings);
   const auto resource_arns = sync_resource_queues(service, settings, out);
   for (const auto* f : selected)
-    for (const auto& e : f->events)
-      if (e.type == "sqs" && !queue_arns.contains(e.queue))
-        queue_arns[e.queue] = resource_arns.at(resource_queue_name(service, e.queue));
+    for (const auto* e : manifest::events_of<manifest::SqsEvent>(f->events))
+      if (!queue_arns.contains(e->queue))
+        queue_arns[e->queue] = resource_arns.at(resource_queue_name(service, e->queue));
   const auto async = async_configs(service, out.role.arn, settings.region);
   if (out.role.status != "manifest") sync_destination_policy(settings, out.role, async);
   {

@@ -64,14 +64,14 @@ std::string default_role_name(const manifest::Service& service, const std::strin
 std::string schedule_rule_prefix(std::string_view service, std::string_view stage,
                                  std::string_view function_key);
 
-// The event a schedule's target sends, from the event's JSON (manifest::Event::config_json):
+// The event a schedule's target sends, from the event's JSON (ScheduleEvent::config_json):
 // `input` as JSON text (a string that holds JSON is used as that JSON, as the Serverless
 // Framework does), or "" when there is none.
 std::string schedule_input(std::string_view event_config_json);
 
 // The mapping an sqs event asks for: batchSize, maximumBatchingWindow, functionResponseType,
 // enabled, on the queue of that ARN.
-lambda::EventSourceMapping desired_queue_mapping(const manifest::Event& event,
+lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event,
                                                  const std::string& queue_arn);
 
 struct AwsFunctionInfo {

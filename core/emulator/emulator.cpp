@@ -17,6 +17,7 @@
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <fstream>
@@ -37,6 +38,7 @@
 #include "core/emulator/runtimes.h"
 #include "core/events/schedule.h"
 #include "core/gateway/routes.h"
+#include "core/manifest/events_json.h"
 #include "core/store/store.h"
 #include "core/util/embedded.h"
 #include "core/util/error.h"
@@ -278,7 +280,7 @@ class Emulator {
     }
     for (auto& [name, text] : sink_.reader().services()) {
       try {
-        apply_service(name, json::parse(text));
+        apply_service(name, manifest::parse_service_events(text));
       } catch (const std::exception& e) {
         fmt::print(stderr, "fx emulator: cannot restore the events of {}: {}\n", name, e.what());
       }
@@ -365,7 +367,12 @@ class Emulator {
                      std::function<void(T&)> then);
   std::string gateway_url_for(const HttpRequest& req) const;
   // Returns warnings for the deployer (a route another service also serves).
-  std::vector<std::string> apply_service(const std::string& name, const json& events);
+  std::vector<std::string> apply_service(const std::string& name,
+                                         const manifest::ServiceEvents& events);
+  // What takes a service's events, in the order a deploy's are checked and applied.
+  std::array<sources::EventSourceKind*, 3> event_source_kinds() {
+    return {&events_, &gateway_, &queues_};
+  }
   static double clock_speed();
   json get_function_json(const FunctionState& fn);
   void save(const FunctionSpec& spec, const std::string& sha_hex);
@@ -1136,9 +1143,7 @@ std::string Emulator::gateway_url_for(const HttpRequest& req) const {
 // (fx deploy sends it after the functions). DELETE: fx remove.
 void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& r) {
   if (req.method == "DELETE") {
-    events_.remove_service(name);
-    gateway_.remove_service(name);
-    queues_.remove_service(name);
+    for (auto* kind : event_source_kinds()) kind->drop(name);
     sink_.reader().delete_service(name);
     return r.send(HttpResponse::json(200, json{{"removed", name}}.dump()));
   }
@@ -1147,28 +1152,29 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
   if (name.empty() || name.size() > 128 || name.find('/') != std::string::npos)
     throw lambda::ApiError(400, "InvalidParameterValueException",
                            "a service name has 1 to 128 characters and no '/'");
-  auto events = json::parse(req.body, nullptr, false);
-  if (!events.is_object())
-    return r.send(service_error(400, "InvalidParameterValueException",
-                                "the service's events must be a JSON object"));
-  if (events.contains("schedules") && !events["schedules"].is_array())
-    return r.send(service_error(400, "InvalidParameterValueException",
-                                "the service's schedules must be a JSON array"));
+  auto events = manifest::parse_service_events(req.body);
   // A rate schedule counts from when its rule was created: keep the anchors of rules that
   // were already here, so a redeploy does not move their firing times.
   std::map<std::string, std::int64_t> anchors;
   for (const auto& st : events_.schedules())
     if (st.source.service == name)
-      anchors[st.source.rule + "\n" + st.source.expression] = st.source.anchor_ms;
-  for (auto& sc : events["schedules"]) {
-    auto key = sc.value("rule", "") + "\n" + sc.value("expression", "");
-    auto it = anchors.find(key);
-    sc["anchor_ms"] = it != anchors.end() && it->second ? it->second : events_.now_ms();
+      anchors[manifest::schedule_anchor_key(st.source.rule, st.source.expression)] =
+          st.source.anchor_ms;
+  for (const auto& f : events.functions) {
+    int n = 0;
+    for (const auto* sc : manifest::events_of<manifest::ScheduleEvent>(f.events)) {
+      auto key =
+          manifest::schedule_anchor_key(manifest::schedule_rule(f.name, *sc, ++n), sc->expression);
+      auto it = anchors.find(key);
+      events.schedule_anchors[key] =
+          it != anchors.end() && it->second ? it->second : events_.now_ms();
+    }
   }
   // Private routes need an API key; it stays the same across deploys, as on AWS.
   bool has_private = false;
-  for (const auto& rt : events.value("routes", json::array()))
-    has_private |= rt.value("private", false);
+  for (const auto& f : events.functions)
+    for (const auto* rt : manifest::events_of<manifest::HttpEvent>(f.events))
+      has_private |= rt->is_private;
   std::string api_key;
   if (has_private) {
     for (auto& [stored_name, text] : sink_.reader().services())
@@ -1177,8 +1183,8 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
       api_key = new_request_id();  // 122 random bits, as 32 hex digits
       std::erase(api_key, '-');
     }
-    events["api_key"] = api_key;
   }
+  events.api_key = api_key;
   std::vector<std::string> warnings;
   try {
     warnings = apply_service(name, events);
@@ -1189,18 +1195,16 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
       if (stored_name == name) previous = text;
     try {
       if (previous.empty()) {
-        events_.remove_service(name);
-        gateway_.remove_service(name);
-        queues_.remove_service(name);
+        for (auto* kind : event_source_kinds()) kind->drop(name);
       } else {
-        apply_service(name, json::parse(previous));
+        apply_service(name, manifest::parse_service_events(previous));
       }
     } catch (const std::exception& e) {
       fmt::print(stderr, "fx emulator: cannot restore the events of {}: {}\n", name, e.what());
     }
     throw;
   }
-  sink_.reader().put_service(name, events.dump());
+  sink_.reader().put_service(name, manifest::to_json(events));
   r.send(HttpResponse::json(200, json{{"service", name},
                                       {"gateway_url", gateway_url_for(req)},
                                       {"api_key", api_key},
@@ -1208,106 +1212,29 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
                                      .dump()));
 }
 
-std::vector<std::string> Emulator::apply_service(const std::string& name, const json& events) {
-  std::vector<ScheduleSource> schedules;
-  for (const auto& sc : events.value("schedules", json::array())) {
-    ScheduleSource s;
-    s.service = name;
-    s.function = sc.at("function").get<std::string>();
-    s.rule = sc.value("rule", s.function);
-    s.expression = sc.at("expression").get<std::string>();
-    events::Schedule::parse(s.expression);  // a bad one is the request's 400, not a log line
-    s.enabled = sc.value("enabled", true);
-    if (sc.contains("input") && !sc["input"].is_null())
-      s.target.input =
-          sc["input"].is_string() ? sc["input"].get<std::string>() : sc["input"].dump();
-    s.target.input_path = sc.value("input_path", "");
-    s.target.paths_map = sc.value("input_paths_map", std::map<std::string, std::string>{});
-    s.target.input_template = sc.value("input_template", "");
-    if (!s.target.input_path.empty()) events::check_json_path(s.target.input_path);
-    for (const auto& [name, path] : s.target.paths_map) events::check_json_path(path);
-    s.anchor_ms = sc.value("anchor_ms", std::int64_t{0});
-    schedules.push_back(std::move(s));
+std::vector<std::string> Emulator::apply_service(const std::string& name,
+                                                 const manifest::ServiceEvents& events) {
+  std::vector<std::string> warnings;
+  for (auto* kind : event_source_kinds()) {
+    auto more = kind->apply(name, events);
+    warnings.insert(warnings.end(), more.begin(), more.end());
   }
-  std::map<std::string, AsyncSettings> async;
-  const json async_settings = events.value("async", json::object());
-  for (const auto& [function, a] : async_settings.items()) {
-    AsyncSettings settings;
-    settings.max_retries = std::clamp(a.value("max_retries", 2), 0, 2);
-    settings.max_event_age_s = a.value("max_event_age", 0);
-    settings.on_failure = a.value("on_failure", "");
-    settings.on_success = a.value("on_success", "");
-    async[function] = settings;
-  }
-  std::vector<gateway::RouteSpec> routes;
-  for (const auto& rt : events.value("routes", json::array())) {
-    gateway::RouteSpec spec;
-    spec.function = rt.at("function").get<std::string>();
-    spec.function_key = rt.value("function_key", spec.function);
-    spec.type = rt.value("type", "httpApi");
-    spec.method = rt.value("method", "ANY");
-    spec.path = rt.value("path", "/");
-    spec.cors = rt.value("cors", false);
-    spec.is_private = rt.value("private", false);
-    spec.payload_version = rt.value("payload_version", "2.0");
-    spec.mark.file = rt.value("file", "");
-    spec.mark.line = rt.value("line", 0);
-    spec.mark.col = rt.value("col", 0);
-    routes.push_back(std::move(spec));
-  }
-  auto warnings = gateway_.set_service(name, std::move(routes), events.value("stage", "dev"),
-                                       events.value("api_key", ""));
-  std::vector<QueueSettings> queue_settings;
-  for (const auto& q : events.value("queues", json::array())) {
-    QueueSettings qs;
-    qs.name = q.at("name").get<std::string>();
-    qs.visibility_timeout_s = q.value("visibility_timeout", 30);
-    qs.max_receive_count = q.value("max_receive_count", 0);
-    qs.dead_letter_queue = q.value("dead_letter_queue", "");
-    queue_settings.push_back(std::move(qs));
-  }
-  std::vector<QueueMapping> mappings;
-  for (const auto& m : events.value("sqs", json::array())) {
-    QueueMapping qm;
-    qm.function = m.at("function").get<std::string>();
-    qm.queue = m.at("queue").get<std::string>();
-    qm.batch_size = m.value("batch_size", 10);
-    qm.batching_window_s = m.value("batching_window", 0);
-    qm.report_batch_item_failures = m.value("report_batch_item_failures", false);
-    std::vector<std::string> patterns;
-    for (const auto& p : m.value("filter_patterns", json::array())) patterns.push_back(p.dump());
-    qm.filter = events::EventFilter::parse(patterns);
-    qm.max_concurrency = m.value("max_concurrency", 0);
-    mappings.push_back(std::move(qm));
-  }
-  queues_.set_service(name, queue_settings, std::move(mappings));
-  events_.set_service(name, std::move(schedules), std::move(async));
   std::int64_t idle_ms = 5 * 60 * 1000;  // custom.fx.idleTimeout's default
-  if (events.contains("idle_timeout_s") && events["idle_timeout_s"].is_number())
-    idle_ms = static_cast<std::int64_t>(events["idle_timeout_s"].get<double>() * 1000);
-  int concurrency = events.contains("concurrency") && events["concurrency"].is_number_integer()
-                        ? events["concurrency"].get<int>()
-                        : 0;
-  std::map<std::string, int> retention;
-  if (events.contains("log_retention")) {
-    for (const auto& [function, days] : events["log_retention"].items())
-      if (days.is_number_integer() && days.get<int>() > 0) retention[function] = days.get<int>();
-  }
-  for (const auto& f : events.value("functions", std::vector<std::string>{})) {
-    pool_.set_idle_timeout(f, idle_ms);
-    pool_.set_default_concurrency(f, concurrency);
-    if (auto it = retention.find(f); it != retention.end())
-      retention_days_[f] = it->second;
+  if (events.idle_timeout_s) idle_ms = static_cast<std::int64_t>(*events.idle_timeout_s * 1000);
+  bool retention = false;
+  for (const auto& f : events.functions) {
+    pool_.set_idle_timeout(f.name, idle_ms);
+    pool_.set_default_concurrency(f.name, events.concurrency);
+    if (f.log_retention_days > 0)
+      retention_days_[f.name] = f.log_retention_days;
     else
-      retention_days_.erase(f);
+      retention_days_.erase(f.name);
+    retention |= f.log_retention_days > 0;
   }
-  if (!retention.empty()) prune_logs();
+  if (retention) prune_logs();
   // After the functions' own deploys (fx deploy PUTs the service last), so the provisioned
   // instances start on the new code.
-  for (const auto& f : events.value("functions", std::vector<std::string>{})) {
-    const auto& p = events.value("provisioned", json::object());
-    pool_.set_provisioned(f, p.contains(f) && p[f].is_number_integer() ? p[f].get<int>() : 0);
-  }
+  for (const auto& f : events.functions) pool_.set_provisioned(f.name, f.provisioned);
   return warnings;
 }
 

@@ -1,5 +1,6 @@
 #include "core/emulator/events.h"
 
+#include <algorithm>
 #include <cmath>
 #include <list>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "core/emulator/pool.h"
 #include "core/events/schedule.h"
 #include "core/lambda/types.h"
+#include "core/manifest/events_json.h"
 #include "core/util/error.h"
 #include "core/util/time.h"
 
@@ -243,9 +245,44 @@ EventSources::EventSources(asio::io_context& io, Pool& pool, LogSink& sink, std:
 
 EventSources::~EventSources() = default;
 
-void EventSources::set_service(const std::string& service, std::vector<ScheduleSource> schedules,
-                               std::map<std::string, AsyncSettings> async) {
-  remove_service(service);
+std::vector<std::string> EventSources::apply(const std::string& service,
+                                             const manifest::ServiceEvents& events) {
+  // Every schedule is checked before anything changes: a bad one is the deploy's error, not a
+  // line in the function's log.
+  std::vector<ScheduleSource> schedules;
+  std::map<std::string, AsyncSettings> async;
+  for (const auto& f : events.functions) {
+    int n = 0;
+    for (const auto* e : manifest::events_of<manifest::ScheduleEvent>(f.events)) {
+      ScheduleSource& s = schedules.emplace_back();
+      s.service = service;
+      s.function = f.name;
+      s.rule = manifest::schedule_rule(f.name, *e, ++n);
+      s.expression = e->expression;
+      events::Schedule::parse(s.expression);
+      s.enabled = e->enabled;
+      if (!e->input_json.empty()) {
+        auto input = json::parse(e->input_json);
+        s.target.input = input.is_string() ? input.get<std::string>() : input.dump();
+      }
+      s.target.input_path = e->input_path;
+      s.target.paths_map = e->input_paths_map;
+      s.target.input_template = e->input_template;
+      if (!s.target.input_path.empty()) events::check_json_path(s.target.input_path);
+      for (const auto& [name, path] : s.target.paths_map) events::check_json_path(path);
+      auto anchor =
+          events.schedule_anchors.find(manifest::schedule_anchor_key(s.rule, s.expression));
+      if (anchor != events.schedule_anchors.end()) s.anchor_ms = anchor->second;
+    }
+    if (!f.async.empty()) {
+      AsyncSettings& settings = async[f.name];
+      settings.max_retries = std::clamp(f.async.max_retries.value_or(2), 0, 2);
+      settings.max_event_age_s = f.async.max_event_age_s.value_or(0);
+      settings.on_failure = f.async.on_failure;
+      settings.on_success = f.async.on_success;
+    }
+  }
+  drop(service);
   auto& list = impl_->schedules_by_service[service];
   for (auto& source : schedules) {
     auto& armed = list.emplace_back();
@@ -267,9 +304,10 @@ void EventSources::set_service(const std::string& service, std::vector<ScheduleS
     impl_->async_by_function[function] = settings;
     impl_->service_of_async[function] = service;
   }
+  return {};
 }
 
-void EventSources::remove_service(const std::string& service) {
+void EventSources::drop(const std::string& service) {
   impl_->schedules_by_service.erase(service);  // their timers cancel as they are destroyed
   for (auto it = impl_->service_of_async.begin(); it != impl_->service_of_async.end();) {
     if (it->second == service) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/events/target_input.h"
+#include "core/sources/event_source_kind.h"
 
 namespace boost::asio {
 class io_context;
@@ -47,17 +48,19 @@ struct ScheduleStatus {
   std::int64_t next_ms = 0;  // 0: never again
 };
 
-class EventSources {
+class EventSources : public sources::EventSourceKind {
  public:
   // `clock_speed` > 1 makes schedules and retry delays run that many times faster (tests).
   EventSources(boost::asio::io_context& io, Pool& pool, LogSink& sink, std::string region,
                double clock_speed);
-  ~EventSources();
+  ~EventSources() override;
 
-  // Replaces a service's schedules and asynchronous-invocation settings.
-  void set_service(const std::string& service, std::vector<ScheduleSource> schedules,
-                   std::map<std::string, AsyncSettings> async);
-  void remove_service(const std::string& service);
+  // Replaces a service's schedules (those of its schedule events) and its functions'
+  // asynchronous-invocation settings. Throws fx::Error for an expression or a JSONPath that
+  // is not valid.
+  std::vector<std::string> apply(const std::string& service,
+                                 const manifest::ServiceEvents& events) override;
+  void drop(const std::string& service) override;
 
   // Stores an asynchronous invocation and starts its first attempt. Throws fx::Error when it
   // cannot be stored (the caller answers 5xx rather than 202).

@@ -168,13 +168,18 @@ void GatewayServer::close() {
   impl_->server.close();
 }
 
+std::vector<std::string> GatewayServer::apply(const std::string& service,
+                                              const manifest::ServiceEvents& events) {
+  return set_service(service, gateway::routes_from_events(events), events.stage, events.api_key);
+}
+
 std::vector<std::string> GatewayServer::set_service(const std::string& service,
                                                     std::vector<gateway::RouteSpec> routes,
                                                     const std::string& stage,
                                                     const std::string& api_key) {
   std::vector<std::string> warnings;
   if (routes.empty()) {
-    remove_service(service);
+    drop(service);
     return warnings;
   }
   auto table = std::make_unique<gateway::RouteTable>(routes, stage);
@@ -183,7 +188,7 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
     if (name == service) continue;
     for (const auto& mine : routes) {
       std::string probe = mine.path == "*" ? "/" : mine.path;
-      if (mine.type == "http") probe = "/" + stage + probe;
+      if (mine.api == manifest::HttpApi::rest) probe = "/" + stage + probe;
       gateway::RouteTable::Match m;
       if (mine.method != "ANY" && mine.path.find('{') == std::string::npos &&
           other.table->find(mine.method, probe, m) == gateway::RouteTable::Outcome::matched &&
@@ -198,7 +203,7 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
   return warnings;
 }
 
-void GatewayServer::remove_service(const std::string& service) {
+void GatewayServer::drop(const std::string& service) {
   impl_->erase(service);
 }
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/sources/event_source_kind.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -21,22 +23,27 @@ namespace fx::emulator {
 class Pool;
 class LogSink;
 
-class GatewayServer {
+class GatewayServer : public sources::EventSourceKind {
  public:
   GatewayServer(boost::asio::io_context& io, Pool& pool, LogSink& sink);
-  ~GatewayServer();
+  ~GatewayServer() override;
 
   // Binds; port 0 picks a free one. Returns the port. Throws fx::Error when taken.
   std::uint16_t listen(const std::string& address, std::uint16_t port);
   void close();
 
-  // Replaces a service's routes. Throws fx::Error when they are malformed. A route another
-  // service also serves goes to the service deployed last (API Gateway would keep them
-  // apart by host name; one local port cannot): the returned warnings name both.
+  // Replaces a service's routes by those of its http and httpApi events. Throws fx::Error
+  // when they are malformed. A route another service also serves goes to the service
+  // deployed last (API Gateway would keep them apart by host name; one local port cannot):
+  // the returned warnings name both.
+  std::vector<std::string> apply(const std::string& service,
+                                 const manifest::ServiceEvents& events) override;
+  void drop(const std::string& service) override;
+
+  // apply() with the routes themselves.
   std::vector<std::string> set_service(const std::string& service,
                                        std::vector<gateway::RouteSpec> routes,
                                        const std::string& stage, const std::string& api_key);
-  void remove_service(const std::string& service);
 
  private:
   struct Impl;

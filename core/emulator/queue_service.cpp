@@ -1,9 +1,7 @@
 #include "core/emulator/queue_service.h"
 
-#include <algorithm>
 #include <list>
 #include <map>
-#include <set>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
 #include <fmt/format.h>
@@ -13,8 +11,12 @@
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/manifest/events_json.h"
 #include "core/queues/queue_store.h"
 #include "core/queues/sqs_api.h"
+#include "core/sources/mapping.h"
+#include "core/sources/poller.h"
+#include "core/sources/sqs_source.h"
 
 namespace fx::emulator {
 
@@ -59,22 +61,17 @@ struct QueueService::Impl {
   };
   std::list<Parked> parked;
 
-  // Lambda's SQS poller, one per mapping.
-  struct Poller {
-    std::string service;
-    QueueMapping mapping;
-    int in_flight = 0;
-    bool window_open = false;
-    std::unique_ptr<asio::steady_timer> timer;
-  };
-  std::list<Poller> pollers;
-  // Batches of one mapping at once, beside the function's own limit: Lambda starts with five
-  // pollers (and scales further; the emulator does not) unless maximumConcurrency says.
-  static constexpr int kDefaultBatchesInFlight = 5;
+  // Lambda's SQS pollers, one per mapping.
+  sources::Pollers pollers;
 
   Impl(asio::io_context& io, Pool& pool, LogSink& sink, const std::filesystem::path& db,
        std::string region)
-      : io(io), pool(pool), sink(sink), store(db), region(std::move(region)) {
+      : io(io),
+        pool(pool),
+        sink(sink),
+        store(db),
+        region(std::move(region)),
+        pollers(poller_host(io, pool, sink)) {
     // Every send, visibility change or redrive: wake what waits on that queue.
     store.set_listener(
         [this](const std::string& queue) { asio::post(this->io, [this, queue] { wake(queue); }); });
@@ -86,8 +83,30 @@ struct QueueService::Impl {
       if (it->queue == queue) retry(it);
       it = next;
     }
-    for (auto& p : pollers)
-      if (p.mapping.queue == queue) poll(p);
+    pollers.wake(queues::queue_arn(region, queue));
+  }
+
+  static sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink) {
+    sources::PollerHost host;
+    host.io = &io;
+    host.has_function = [&pool](const std::string& function) {
+      return pool.find(function) != nullptr;
+    };
+    host.invoke = [&pool](const std::string& function, std::string payload,
+                          std::function<void(sources::InvokeResult)> done) {
+      auto inv = std::make_shared<Invocation>();
+      inv->request_id = new_request_id();
+      inv->async = true;  // like Lambda's poller: wait for capacity instead of a 429
+      inv->payload = std::move(payload);
+      inv->done = [done = std::move(done)](InvocationResult r) {
+        done({r.status, std::move(r.function_error), std::move(r.body)});
+      };
+      pool.invoke(function, std::move(inv));
+    };
+    host.log = [&sink](const std::string& function, const std::string& line) {
+      sink.emit(function, "", line);
+    };
+    return host;
   }
 
   // Long polls --------------------------------------------------------------------------
@@ -125,103 +144,6 @@ struct QueueService::Impl {
     it->timer->cancel();
     parked.erase(it);
   }
-
-  // Lambda's event source ----------------------------------------------------------------
-
-  void poll(Poller& p) {
-    const auto* fn = pool.find(p.mapping.function);
-    const int limit =
-        p.mapping.max_concurrency > 0 ? p.mapping.max_concurrency : kDefaultBatchesInFlight;
-    if (!fn || p.in_flight >= limit) return;
-    auto next = store.next_visible_ms(p.mapping.queue);
-    if (!next) return;
-    std::int64_t now = store.now_ms();
-    if (*next > now) return arm_poller(p, *next - now);
-    // maximumBatchingWindow: gather up to batch_size for that long after the first message.
-    if (p.mapping.batching_window_s > 0 && !p.window_open) {
-      p.window_open = true;
-      return arm_poller(p, p.mapping.batching_window_s * 1000LL);
-    }
-    p.window_open = false;
-    std::vector<queues::Message> batch;
-    try {
-      batch = store.receive_for_lambda(p.mapping.queue, p.mapping.batch_size);
-    } catch (const std::exception& e) {
-      sink.emit(p.mapping.function, "",
-                fmt::format("fx: cannot receive from queue {}: {}", p.mapping.queue, e.what()));
-      return;
-    }
-    if (!p.mapping.filter.empty()) {
-      // Lambda deletes the messages no pattern matches, unseen by the function.
-      auto rejected = std::stable_partition(batch.begin(), batch.end(), [&](const auto& m) {
-        return p.mapping.filter.passes_sqs_body(m.body);
-      });
-      const auto dropped = static_cast<std::size_t>(batch.end() - rejected);
-      for (auto it = rejected; it != batch.end(); ++it) {
-        try {
-          store.delete_message(p.mapping.queue, it->receipt_handle);
-        } catch (const std::exception&) {
-          // The queue went away meanwhile: nothing left to delete.
-        }
-      }
-      if (dropped > 0)
-        sink.emit(p.mapping.function, "",
-                  fmt::format("fx: {} message{} of queue {} matched no filterPatterns and {} "
-                              "deleted, as Lambda does",
-                              dropped, dropped == 1 ? "" : "s", p.mapping.queue,
-                              dropped == 1 ? "was" : "were"));
-      batch.erase(rejected, batch.end());
-      // All filtered out: look again for what is left.
-      if (batch.empty()) return poll(p);
-    }
-    if (batch.empty()) return;
-    ++p.in_flight;
-    auto inv = std::make_shared<Invocation>();
-    inv->request_id = new_request_id();
-    inv->async = true;  // like Lambda's poller: wait for capacity instead of a 429
-    inv->payload =
-        queues::lambda_sqs_event_json(batch, queues::queue_arn(region, p.mapping.queue), region);
-    Poller* raw = &p;
-    inv->done = [this, raw, batch = std::move(batch)](InvocationResult result) {
-      --raw->in_flight;
-      finish(*raw, batch, result);
-      poll(*raw);
-    };
-    pool.invoke(p.mapping.function, std::move(inv));
-    poll(p);  // another batch, while the limit allows
-  }
-
-  void arm_poller(Poller& p, std::int64_t delay_ms) {
-    p.timer->expires_after(std::chrono::milliseconds(std::max<std::int64_t>(1, delay_ms)));
-    Poller* raw = &p;
-    p.timer->async_wait([this, raw](const boost::system::error_code& ec) {
-      if (!ec) poll(*raw);
-    });
-  }
-
-  // Success deletes the batch; a failure leaves it to come back after the visibility timeout
-  // (and to the dead-letter queue after maxReceiveCount). With ReportBatchItemFailures only
-  // the messages the function names come back.
-  void finish(Poller& p, const std::vector<queues::Message>& batch, const InvocationResult& r) {
-    bool ok = r.status == 200 && r.function_error.empty();
-    std::set<std::string> failed;
-    if (ok && p.mapping.report_batch_item_failures) {
-      auto j = json::parse(r.body, nullptr, false);
-      if (j.is_object() && j.contains("batchItemFailures") && j["batchItemFailures"].is_array())
-        for (const auto& f : j["batchItemFailures"])
-          if (f.is_object() && f.contains("itemIdentifier") && f["itemIdentifier"].is_string())
-            failed.insert(f["itemIdentifier"].get<std::string>());
-    }
-    if (!ok) return;
-    for (const auto& m : batch) {
-      if (failed.count(m.id)) continue;
-      try {
-        store.delete_message(p.mapping.queue, m.receipt_handle);
-      } catch (const std::exception&) {
-        // The queue went away meanwhile: nothing left to delete.
-      }
-    }
-  }
 };
 
 QueueService::QueueService(asio::io_context& io, Pool& pool, LogSink& sink,
@@ -239,8 +161,17 @@ void QueueService::handle(HttpRequest& req, std::shared_ptr<Responder> r,
   r->send(to_http(result));
 }
 
-void QueueService::set_service(const std::string& service, const std::vector<QueueSettings>& queues,
-                               std::vector<QueueMapping> mappings) {
+std::vector<std::string> QueueService::apply(const std::string& service,
+                                             const manifest::ServiceEvents& events) {
+  // Every mapping is checked before anything changes.
+  std::vector<sources::EventSourceMapping> mappings;
+  std::map<std::string, int> count;  // of mappings of the same function and queue
+  for (const auto& f : events.functions)
+    for (const auto* e : manifest::events_of<manifest::SqsEvent>(f.events)) {
+      const std::string arn = queues::queue_arn(impl_->region, name_of(e->queue));
+      mappings.push_back(
+          sources::sqs_mapping(service, f.name, *e, arn, ++count[f.name + " " + arn]));
+    }
   auto ensure = [&](const std::string& name, queues::QueueAttributes attrs) {
     if (!impl_->store.get_queue(name)) {
       impl_->store.create_queue(name, attrs);
@@ -248,9 +179,10 @@ void QueueService::set_service(const std::string& service, const std::vector<Que
       impl_->store.set_attributes(name, attrs);
     }
   };
-  for (const auto& q : queues) {
+  for (const auto& q : events.queues) {
     if (!q.dead_letter_queue.empty()) ensure(q.dead_letter_queue, {});
-    queues::QueueAttributes attrs{{"VisibilityTimeout", std::to_string(q.visibility_timeout_s)}};
+    queues::QueueAttributes attrs{
+        {"VisibilityTimeout", std::to_string(q.visibility_timeout_s.value_or(30))}};
     if (q.max_receive_count > 0 && !q.dead_letter_queue.empty())
       attrs["RedrivePolicy"] = json{
           {"deadLetterTargetArn", queues::queue_arn(impl_->region, q.dead_letter_queue)},
@@ -258,33 +190,22 @@ void QueueService::set_service(const std::string& service, const std::vector<Que
            q.max_receive_count}}.dump();
     ensure(q.name, attrs);
   }
+  for (const auto& m : mappings) ensure(queues::queue_name_from_arn(m.source_arn), {});
+  drop(service);
   for (auto& m : mappings) {
-    m.queue = name_of(m.queue);
-    ensure(m.queue, {});
+    auto source = std::make_unique<sources::SqsSource>(
+        impl_->store, queues::queue_name_from_arn(m.source_arn), impl_->region);
+    impl_->pollers.add(std::move(m), std::move(source));  // it polls what is there already
   }
-  remove_service(service);
-  for (auto& m : mappings) {
-    auto& p = impl_->pollers.emplace_back();
-    p.service = service;
-    p.mapping = std::move(m);
-    p.timer = std::make_unique<asio::steady_timer>(impl_->io);
-    impl_->poll(p);  // messages sent before the deploy (or before a restart)
-  }
+  return {};
 }
 
-void QueueService::remove_service(const std::string& service) {
-  // A poller with a batch in flight stays until it lands (its callback points at it).
-  for (auto it = impl_->pollers.begin(); it != impl_->pollers.end();) {
-    if (it->service == service && it->in_flight == 0)
-      it = impl_->pollers.erase(it);
-    else if (it->service == service) {
-      it->service = "(removed)";
-      it->mapping.function.clear();
-      ++it;
-    } else {
-      ++it;
-    }
-  }
+void QueueService::drop(const std::string& service) {
+  impl_->pollers.drop(service);  // a batch in flight still ends as it would have
+}
+
+std::vector<const sources::EventSourceMapping*> QueueService::mappings() const {
+  return impl_->pollers.mappings();
 }
 
 std::string QueueService::send(const std::string& queue, const std::string& body) {

@@ -1,6 +1,6 @@
 // SQS-compatible queues on the emulator's endpoint (the JSON protocol the AWS CLI and boto3
-// speak), long polls parked on the I/O thread, and Lambda's SQS event source: batches of
-// received messages delivered to functions, deleted when the function succeeds.
+// speak), long polls parked on the I/O thread, and Lambda's SQS event source: a service's sqs
+// events become event source mappings, each polled by core/sources' poller framework.
 #pragma once
 
 #include <cstdint>
@@ -9,10 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "core/events/filter.h"
+#include "core/sources/event_source_kind.h"
 
 namespace boost::asio {
 class io_context;
+}
+
+namespace fx::sources {
+struct EventSourceMapping;
 }
 
 namespace fx::emulator {
@@ -22,35 +26,22 @@ class LogSink;
 class Responder;
 struct HttpRequest;
 
-struct QueueMapping {
-  std::string function;  // deployed name
-  std::string queue;     // name
-  int batch_size = 10;
-  int batching_window_s = 0;                // maximumBatchingWindow
-  bool report_batch_item_failures = false;  // functionResponseType: ReportBatchItemFailures
-  events::EventFilter filter;               // filterPatterns
-  int max_concurrency = 0;                  // maximumConcurrency: batches at once; 0: default
-};
-
-struct QueueSettings {  // custom.fx.queues.NAME: what `resources` would create on AWS
-  std::string name;
-  int visibility_timeout_s = 30;
-  int max_receive_count = 0;      // > 0: redrive to dead_letter_queue after this many receives
-  std::string dead_letter_queue;  // name
-};
-
-class QueueService {
+class QueueService : public sources::EventSourceKind {
  public:
   QueueService(boost::asio::io_context& io, Pool& pool, LogSink& sink,
                const std::filesystem::path& db, std::string region);
-  ~QueueService();
+  ~QueueService() override;
 
   void handle(HttpRequest& req, std::shared_ptr<Responder> r, const std::string& endpoint_url);
 
-  // Creates the queues (and dead-letter queues) a service uses, and replaces its mappings.
-  void set_service(const std::string& service, const std::vector<QueueSettings>& queues,
-                   std::vector<QueueMapping> mappings);
-  void remove_service(const std::string& service);
+  // Creates the queues (and dead-letter queues) a service uses, and replaces its mappings
+  // with those of its sqs events. Throws fx::Error for filter patterns Lambda would refuse.
+  std::vector<std::string> apply(const std::string& service,
+                                 const manifest::ServiceEvents& events) override;
+  void drop(const std::string& service) override;
+
+  // Every service's event source mappings.
+  std::vector<const sources::EventSourceMapping*> mappings() const;
 
   // A message for an on-failure destination (a queue name or ARN). Returns an error, or "".
   std::string send(const std::string& queue, const std::string& body);

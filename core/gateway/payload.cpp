@@ -186,7 +186,7 @@ json params_json(const std::map<std::string, std::string>& params) {
 }
 
 bool is_rest(const RouteTable::Match& match) {
-  return match.route == nullptr || match.route->type == "http";
+  return match.route == nullptr || match.route->api == manifest::HttpApi::rest;
 }
 
 }  // namespace
@@ -550,7 +550,7 @@ std::optional<json> parse_result(std::string_view text, std::string& problem) {
 }  // namespace
 
 ApiKind api_kind(const RouteSpec& route) {
-  return route.type == "http" ? ApiKind::rest : ApiKind::http;
+  return route.api;
 }
 
 GatewayResponse map_result_v1(std::string_view function_result_json, ApiKind api) {

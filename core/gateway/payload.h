@@ -51,7 +51,7 @@ struct GatewayResponse {
 // REST APIs and HTTP APIs fail differently: a REST API answers a bad function result with
 // 502 {"message": "Internal server error"}, an HTTP API (either payload) with 500
 // {"message":"Internal Server Error"}; they also default a missing Content-Type differently.
-enum class ApiKind { rest, http };
+using ApiKind = manifest::HttpApi;
 ApiKind api_kind(const RouteSpec& route);  // "http" -> rest, "httpApi" -> http
 
 // A payload 1.0 result: an object with an integer statusCode (100-599) and optional headers,

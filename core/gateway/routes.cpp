@@ -23,7 +23,7 @@ constexpr std::string_view kPathHint =
     "a path is '/' then segments: literals, {name} or a last {name+}; e.g. /users/{id}";
 
 bool is_catch_all(const RouteSpec& route) {
-  return route.type == "httpApi" && route.path == "*";
+  return route.api == manifest::HttpApi::http && route.path == "*";
 }
 
 // API Gateway takes letters, digits, '_' and '-' in parameter names; a name that starts like
@@ -253,26 +253,41 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
+namespace {
+
+void add_routes(std::vector<RouteSpec>& routes, const std::string& function,
+                const std::string& function_key, const std::vector<manifest::Event>& events,
+                const std::string& http_api_payload) {
+  for (const auto* event : manifest::events_of<manifest::HttpEvent>(events)) {
+    RouteSpec route;
+    route.function = function;
+    route.function_key = function_key;
+    route.api = event->api;
+    route.method = event->method;
+    route.path = event->path;
+    route.cors = event->cors;
+    route.is_private = event->is_private;
+    route.payload_version = event->api == manifest::HttpApi::rest ? "1.0" : http_api_payload;
+    route.mark = event->mark;
+    routes.push_back(std::move(route));
+  }
+}
+
+}  // namespace
+
 std::vector<RouteSpec> routes_from_service(const manifest::Service& service) {
   std::vector<RouteSpec> routes;
   const std::string http_api_payload =
       service.http_api_payload.empty() ? "2.0" : service.http_api_payload;
-  for (const auto& fn : service.functions) {
-    for (const auto& event : fn.events) {
-      if (event.type != "http" && event.type != "httpApi") continue;
-      RouteSpec route;
-      route.function = fn.name;
-      route.function_key = fn.key;
-      route.type = event.type;
-      route.method = event.method;
-      route.path = event.path;
-      route.cors = event.cors;
-      route.is_private = event.is_private;
-      route.payload_version = event.type == "http" ? "1.0" : http_api_payload;
-      route.mark = event.mark;
-      routes.push_back(std::move(route));
-    }
-  }
+  for (const auto& fn : service.functions)
+    add_routes(routes, fn.name, fn.key, fn.events, http_api_payload);
+  return routes;
+}
+
+std::vector<RouteSpec> routes_from_events(const manifest::ServiceEvents& events) {
+  std::vector<RouteSpec> routes;
+  for (const auto& fn : events.functions)
+    add_routes(routes, fn.name, fn.key, fn.events, events.http_api_payload);
   return routes;
 }
 
@@ -285,12 +300,9 @@ void validate_routes(const std::vector<RouteSpec>& routes) {
 
   for (std::size_t i = 0; i < routes.size(); ++i) {
     const RouteSpec& route = routes[i];
-    if (route.type != "http" && route.type != "httpApi") {
-      throw Error(fmt::format("{}: event type '{}' is not an HTTP route", where(route), route.type),
-                  "only http and httpApi events are served by the gateway");
-    }
+    const std::string_view type = manifest::event_key(route.api);
     if (std::find(kMethods.begin(), kMethods.end(), route.method) == kMethods.end()) {
-      throw Error(fmt::format("{}: {} method '{}' is not one of {}", where(route), route.type,
+      throw Error(fmt::format("{}: {} method '{}' is not one of {}", where(route), type,
                               route.method, fmt::join(kMethods, ", ")),
                   "use one of those, or ANY for every method");
     }
@@ -305,12 +317,11 @@ void validate_routes(const std::vector<RouteSpec>& routes) {
       key = "httpApi $default";
     } else {
       if (const auto problem = parse_template(route.path, segments[i])) {
-        throw Error(
-            fmt::format("{}: {} path '{}' {}", where(route), route.type, route.path, *problem),
-            std::string(kPathHint));
+        throw Error(fmt::format("{}: {} path '{}' {}", where(route), type, route.path, *problem),
+                    std::string(kPathHint));
       }
-      key = fmt::format("{} {} {}", route.type, route.method, shape_of(segments[i]));
-      if (route.type == "http") {
+      key = fmt::format("{} {} {}", type, route.method, shape_of(segments[i]));
+      if (route.api == manifest::HttpApi::rest) {
         rest.push_back(&route);
         rest_segments.push_back(segments[i]);
       }
@@ -320,8 +331,8 @@ void validate_routes(const std::vector<RouteSpec>& routes) {
       const RouteSpec& first = *it->second;
       throw Error(
           fmt::format("{}: {} '{}' is already routed to function '{}' by its event at {} ('{}')",
-                      where(route), route.type, route_text(route), first.function_key,
-                      first.mark.str(), route_text(first)),
+                      where(route), type, route_text(route), first.function_key, first.mark.str(),
+                      route_text(first)),
           "API Gateway sends each method and path to one function: change one of the two");
     }
   }
@@ -345,14 +356,14 @@ namespace {
 
 // Which routes one matching pass looks at, and against which segments.
 struct Pass {
-  const char* type;  // "http" or "httpApi"; catch-alls are a pass of their own
+  manifest::HttpApi api;  // catch-alls are a pass of their own
   bool catch_all;
   bool stage_stripped;
 };
-constexpr Pass kPasses[] = {{"http", false, true},
-                            {"httpApi", false, false},
-                            {"http", false, false},
-                            {"httpApi", true, false}};
+constexpr Pass kPasses[] = {{manifest::HttpApi::rest, false, true},
+                            {manifest::HttpApi::http, false, false},
+                            {manifest::HttpApi::rest, false, false},
+                            {manifest::HttpApi::http, true, false}};
 
 }  // namespace
 
@@ -380,7 +391,7 @@ RouteTable::Outcome RouteTable::find(std::string_view method, std::string_view p
     std::optional<std::size_t> best;
     for (std::size_t i = 0; i < routes_.size(); ++i) {
       const RouteSpec& route = routes_[i];
-      if (route.type != pass.type || compiled_[i].catch_all != pass.catch_all) continue;
+      if (route.api != pass.api || compiled_[i].catch_all != pass.catch_all) continue;
       if (!pass.catch_all && !matches(compiled_[i], segs, nullptr)) continue;
       if (route.method != upper && route.method != "ANY") {
         path_served = true;
@@ -426,9 +437,9 @@ void for_each_serving(const std::vector<RouteSpec>& routes, const std::vector<Co
   if (prefixed) stripped.assign(segments.begin() + 1, segments.end());
   for (std::size_t i = 0; i < routes.size(); ++i) {
     if (compiled[i].catch_all) continue;
-    const bool served =
-        matches(compiled[i], segments, nullptr) ||
-        (prefixed && routes[i].type == "http" && matches(compiled[i], stripped, nullptr));
+    const bool served = matches(compiled[i], segments, nullptr) ||
+                        (prefixed && routes[i].api == manifest::HttpApi::rest &&
+                         matches(compiled[i], stripped, nullptr));
     if (served) visit(routes[i]);
   }
 }

@@ -13,16 +13,17 @@
 #include <string_view>
 #include <vector>
 
+#include "core/manifest/events_json.h"
 #include "core/manifest/service.h"
 
 namespace fx::gateway {
 
 // One http/httpApi event of one function.
 struct RouteSpec {
-  std::string function;         // the deployed name (what the invoker runs)
-  std::string function_key;     // the manifest key, for messages
-  std::string type;             // "http" or "httpApi"
-  std::string method;           // upper-case, or "ANY"
+  std::string function;                             // the deployed name (what the invoker runs)
+  std::string function_key;                         // the manifest key, for messages
+  manifest::HttpApi api = manifest::HttpApi::http;  // `http` (REST) or `httpApi`
+  std::string method;                               // upper-case, or "ANY"
   std::string path;             // "/hello/{id}", "/{proxy+}"; "*" is httpApi's $default
   bool cors = false;            // http `cors:`; the gateway answers OPTIONS itself
   bool is_private = false;      // http `private: true`: needs an x-api-key
@@ -34,6 +35,8 @@ struct RouteSpec {
 // payload 1.0; `httpApi` events follow provider.httpApi.payload (default 2.0). Does not
 // validate: see validate_routes.
 std::vector<RouteSpec> routes_from_service(const manifest::Service& service);
+// The same, of the emulator's document.
+std::vector<RouteSpec> routes_from_events(const manifest::ServiceEvents& events);
 
 // Throws fx::Error, the event's file:line:col first, for a malformed path (must start with
 // '/', no empty segments, `{name}` / `{name+}` as whole segments, greedy only last, no

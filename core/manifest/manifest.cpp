@@ -877,39 +877,82 @@ class Loader {
     return fn;
   }
 
+  using EventReader = void (Loader::*)(const Field& item, const Field& source,
+                                       std::vector<Event>& events);
+
   void read_events(const Field& f, std::vector<Event>& events) {
+    // What reads each type of event, by its key; any other key is kept for AWS (other_event).
+    static constexpr std::pair<std::string_view, EventReader> kEventReaders[] = {
+        {"http", &Loader::http_event},
+        {"httpApi", &Loader::http_event},
+        {"schedule", &Loader::schedule_event},
+        {"sqs", &Loader::sqs_event}};
     for (const auto& item : items(f, "a list of events")) {
       const std::string expected = "a map with one key, the event's type";
       const auto parts = entries(item, expected);
       if (parts.size() != 1) fail(item, expected);
       const Field& source = parts.front();
-      Event event;
-      event.type = source.name;
-      event.mark = item.mark;
-      if (source.name == "http") {
-        read_http(source, event);
-      } else if (source.name == "httpApi") {
-        read_http_api(source, event);
-      } else if (source.name == "sqs") {
-        read_sqs(source, event);
-      } else if (source.name != "schedule") {
-        warn(item.mark, fmt::format("{}: '{}' events run only on AWS; kept for deploys there",
-                                    item.key, printable(source.name)));
-        try {
-          event.config_json = json_of(source, value(source));
-        } catch (const Error&) {  // it may use sources only AWS resolves; keep it as written
-          event.config_json = json_of(source, source.node);
-        }
-        events.push_back(std::move(event));
-        continue;
-      }
-      event.config_json = json_of(source, value(source));
-      if (source.name == "schedule") {
-        read_schedule(source, event, events);
-      } else {
-        events.push_back(std::move(event));
-      }
+      EventReader read = &Loader::other_event;
+      for (const auto& [key, reader] : kEventReaders)
+        if (source.name == key) read = reader;
+      (this->*read)(item, source, events);
     }
+  }
+
+  void http_event(const Field& item, const Field& source, std::vector<Event>& events) {
+    HttpEvent event;
+    event.mark = item.mark;
+    if (source.name == "http") {
+      event.api = HttpApi::rest;
+      read_http(source, event);
+    } else {
+      read_http_api(source, event);
+    }
+    event.config_json = json_of(source, value(source));
+    events.push_back(std::move(event));
+  }
+
+  void schedule_event(const Field& item, const Field& source, std::vector<Event>& events) {
+    ScheduleEvent event;
+    event.mark = item.mark;
+    event.config_json = json_of(source, value(source));
+    const auto config = json::parse(event.config_json, nullptr, false);
+    if (config.is_object() && config.contains("input") && !config["input"].is_null())
+      event.input_json = config["input"].dump();
+    read_schedule(source, event, events);
+  }
+
+  void sqs_event(const Field& item, const Field& source, std::vector<Event>& events) {
+    SqsEvent event;
+    event.mark = item.mark;
+    read_sqs(source, event);
+    event.config_json = json_of(source, value(source));
+    // Settings fx passes on as given, unchecked (Lambda checks them on AWS).
+    const auto config = json::parse(event.config_json, nullptr, false);
+    if (config.is_object()) {
+      if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())
+        event.batching_window_s = config["maximumBatchingWindow"].get<int>();
+      if (config.contains("functionResponseType") && config["functionResponseType"].is_string())
+        event.report_batch_item_failures =
+            config["functionResponseType"].get<std::string>() == "ReportBatchItemFailures";
+      if (config.contains("enabled") && config["enabled"].is_boolean())
+        event.enabled = config["enabled"].get<bool>();
+    }
+    events.push_back(std::move(event));
+  }
+
+  void other_event(const Field& item, const Field& source, std::vector<Event>& events) {
+    warn(item.mark, fmt::format("{}: '{}' events run only on AWS; kept for deploys there", item.key,
+                                printable(source.name)));
+    OtherEvent event;
+    event.type = source.name;
+    event.mark = item.mark;
+    try {
+      event.config_json = json_of(source, value(source));
+    } catch (const Error&) {  // it may use sources only AWS resolves; keep it as written
+      event.config_json = json_of(source, source.node);
+    }
+    events.push_back(std::move(event));
   }
 
   std::string method(const Field& f, std::string name) {
@@ -921,7 +964,7 @@ class Loader {
     return name;
   }
 
-  void read_http(const Field& f, Event& event) {
+  void read_http(const Field& f, HttpEvent& event) {
     const std::string expected = "\"METHOD path\" or {path, method}";
     if (value(f).IsScalar()) {
       const auto words = split_words(text(f));
@@ -946,7 +989,7 @@ class Loader {
     if (event.path.empty() || event.method.empty()) fail(f, expected, "set both path and method");
   }
 
-  void read_http_api(const Field& f, Event& event) {
+  void read_http_api(const Field& f, HttpEvent& event) {
     const std::string expected = "'*', \"METHOD /path\" or {method, path}";
     event.method = "ANY";
     if (value(f).IsScalar()) {
@@ -973,8 +1016,8 @@ class Loader {
     if (event.path != "*") event.path = with_slash(event.path);
   }
 
-  // Each rate of a schedule becomes an Event of its own.
-  void read_schedule(const Field& f, Event event, std::vector<Event>& events) {
+  // Each rate of a schedule becomes an event of its own.
+  void read_schedule(const Field& f, ScheduleEvent event, std::vector<Event>& events) {
     const std::string expected = "rate(...), cron(...) or {rate, enabled, input}";
     std::vector<std::string> rates;
     auto add_rate = [&](const Field& c) {
@@ -1030,7 +1073,7 @@ class Loader {
                               f.mark.str(), f.key),
                   "keep one of them");
     for (const auto& rate : rates) {
-      event.schedule = rate;
+      event.expression = rate;
       events.push_back(event);
     }
   }
@@ -1045,7 +1088,7 @@ class Loader {
     return path;
   }
 
-  void read_sqs(const Field& f, Event& event) {
+  void read_sqs(const Field& f, SqsEvent& event) {
     const std::string expected = "a queue name, an ARN or {arn, batchSize}";
     if (value(f).IsScalar()) {
       event.queue = queue(f);
@@ -1068,7 +1111,7 @@ class Loader {
   }
 
   // Checked here as Lambda would check them, so a bad one is an error with its line.
-  void read_filter_patterns(const Field& f, Event& event) {
+  void read_filter_patterns(const Field& f, SqsEvent& event) {
     for (const auto& item : items(f, "a list of filter patterns")) {
       if (!value(item).IsMap())
         fail(item, "a filter pattern (a map, e.g. {body: {type: [order]}})");

@@ -9,38 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "core/manifest/events.h"
+#include "core/manifest/mark.h"
+
 namespace fx::manifest {
-
-// Where a value came from, for error messages: file:line:col (1-based; 0 when unknown).
-struct SourceMark {
-  std::string file;
-  int line = 0;
-  int col = 0;
-  std::string str() const;  // "serverless.yaml:7:14" (or just the file when line is 0)
-};
-
-// One entry of functions.F.events. `type` is the source's key ("http", "httpApi", "schedule",
-// "sqs", or any other, which is kept and warned about). The typed fields are filled for the
-// sources that run locally; `config_json` keeps the whole entry for everything else.
-struct Event {
-  std::string type;
-  std::string method;       // http/httpApi: upper-case, "ANY" for any; "*" form gives "ANY"
-  std::string path;         // http/httpApi: "/hello/{id}"; "*" for the httpApi catch-all
-  bool cors = false;        // http
-  bool is_private = false;  // http `private: true`
-  std::string schedule;     // schedule: "rate(5 minutes)" / "cron(...)"
-  bool enabled = true;      // schedule
-  std::string queue;        // sqs: the queue's name or ARN
-  int batch_size = 10;      // sqs
-  std::vector<std::string> filter_patterns;  // sqs filterPatterns: each a JSON object's text
-  int max_concurrency = 0;                   // sqs maximumConcurrency (2 to 1000); 0: not set
-  // schedule inputPath and inputTransformer (its `input` is in config_json)
-  std::string input_path;
-  std::map<std::string, std::string> input_paths_map;
-  std::string input_template;
-  std::string config_json;  // the event's value as JSON text
-  SourceMark mark;
-};
 
 // A top-level `layers` entry: code shared by functions, packaged on its own and unpacked
 // under /opt (on the emulator: the folder the runtime adds to its import paths).
@@ -68,9 +40,9 @@ struct Function {
   // logRetentionInDays (the function's, else the provider's): how long CloudWatch Logs keeps
   // its logs; unset: forever.
   std::optional<int> log_retention_days;
-  std::string on_failure;  // destinations.onFailure: an ARN, or a function's key or name
-  std::string on_success;  // destinations.onSuccess: likewise
-  std::vector<Event> events;
+  std::string on_failure;     // destinations.onFailure: an ARN, or a function's key or name
+  std::string on_success;     // destinations.onSuccess: likewise
+  std::vector<Event> events;  // in manifest order (core/manifest/events.h)
   std::optional<int> reserved_concurrency;
   std::optional<int> provisioned_concurrency;
   int ephemeral_storage_mb = 512;             // ephemeralStorageSize: the size of its /tmp

@@ -36,7 +36,7 @@ RouteSpec route(std::string type, std::string method, std::string path, std::str
   RouteSpec r;
   r.function = "svc-dev-fn";
   r.function_key = "fn";
-  r.type = std::move(type);
+  r.api = type == "http" ? ApiKind::rest : ApiKind::http;
   r.method = std::move(method);
   r.path = std::move(path);
   r.payload_version = std::move(payload);

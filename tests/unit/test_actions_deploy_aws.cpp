@@ -43,8 +43,7 @@ TEST_CASE("a schedule's input is sent as JSON text", "[aws][events]") {
 }
 
 TEST_CASE("an sqs event's settings become its mapping's", "[aws][sqs]") {
-  fx::manifest::Event e;
-  e.type = "sqs";
+  fx::manifest::SqsEvent e;
   e.queue = "jobs";
   e.batch_size = 5;
   e.config_json =
@@ -57,8 +56,7 @@ TEST_CASE("an sqs event's settings become its mapping's", "[aws][sqs]") {
   CHECK(m.function_response_types == std::vector<std::string>{"ReportBatchItemFailures"});
   CHECK_FALSE(m.enabled);
 
-  fx::manifest::Event plain;
-  plain.type = "sqs";
+  fx::manifest::SqsEvent plain;
   plain.queue = "arn:aws:sqs:us-east-1:123456789012:jobs";
   plain.config_json = R"j("arn:aws:sqs:us-east-1:123456789012:jobs")j";
   auto d = desired_queue_mapping(plain, plain.queue);

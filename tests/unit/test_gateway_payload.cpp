@@ -24,10 +24,10 @@ RouteSpec route(std::string type, std::string method, std::string path, std::str
   RouteSpec r;
   r.function = "svc-dev-fn";
   r.function_key = "fn";
-  r.type = std::move(type);
+  r.api = type == "http" ? ApiKind::rest : ApiKind::http;
   r.method = std::move(method);
   r.path = std::move(path);
-  r.payload_version = !payload.empty() ? payload : r.type == "http" ? "1.0" : "2.0";
+  r.payload_version = !payload.empty() ? payload : type == "http" ? "1.0" : "2.0";
   r.mark = {"serverless.yaml", 1, 1};
   return r;
 }

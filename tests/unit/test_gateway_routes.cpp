@@ -19,10 +19,10 @@ RouteSpec route(std::string function, std::string type, std::string method, std:
   RouteSpec r;
   r.function = "svc-dev-" + function;
   r.function_key = std::move(function);
-  r.type = std::move(type);
+  r.api = type == "http" ? fx::manifest::HttpApi::rest : fx::manifest::HttpApi::http;
   r.method = std::move(method);
   r.path = std::move(path);
-  r.payload_version = r.type == "http" ? "1.0" : "2.0";
+  r.payload_version = type == "http" ? "1.0" : "2.0";
   r.mark = {"serverless.yaml", line, col};
   return r;
 }
@@ -230,20 +230,19 @@ TEST_CASE("routes_from_service takes http and httpApi events with their payload 
   fx::manifest::Function hello;
   hello.key = "hello";
   hello.name = "svc-dev-hello";
-  fx::manifest::Event rest;
-  rest.type = "http";
+  fx::manifest::HttpEvent rest;
+  rest.api = fx::manifest::HttpApi::rest;
   rest.method = "GET";
   rest.path = "/hello";
   rest.cors = true;
   rest.is_private = true;
   rest.mark = {"serverless.yaml", 7, 11};
-  fx::manifest::Event api;
-  api.type = "httpApi";
+  fx::manifest::HttpEvent api;
+  api.api = fx::manifest::HttpApi::http;
   api.method = "ANY";
   api.path = "*";
-  fx::manifest::Event schedule;
-  schedule.type = "schedule";
-  schedule.schedule = "rate(5 minutes)";
+  fx::manifest::ScheduleEvent schedule;
+  schedule.expression = "rate(5 minutes)";
   hello.events = {rest, schedule, api};
   service.functions.push_back(hello);
 
@@ -251,14 +250,14 @@ TEST_CASE("routes_from_service takes http and httpApi events with their payload 
   REQUIRE(routes.size() == 2);
   CHECK(routes[0].function == "svc-dev-hello");
   CHECK(routes[0].function_key == "hello");
-  CHECK(routes[0].type == "http");
+  CHECK(routes[0].api == fx::manifest::HttpApi::rest);
   CHECK(routes[0].method == "GET");
   CHECK(routes[0].path == "/hello");
   CHECK(routes[0].cors);
   CHECK(routes[0].is_private);
   CHECK(routes[0].payload_version == "1.0");
   CHECK(routes[0].mark.str() == "serverless.yaml:7:11");
-  CHECK(routes[1].type == "httpApi");
+  CHECK(routes[1].api == fx::manifest::HttpApi::http);
   CHECK(routes[1].path == "*");
   CHECK(routes[1].payload_version == "2.0");
 

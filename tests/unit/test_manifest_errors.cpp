@@ -172,8 +172,9 @@ TEST_CASE("manifest errors: shapes of functions and events", "[manifest][errors]
              Contains("functions.hello.events[0].sqs.maximumConcurrency: expected"));
   TempService ok;
   const auto loaded = ok.load(with_function_setting(sqs + "            - body: {type: [order]}"));
-  REQUIRE(loaded.functions[0].events[0].filter_patterns.size() == 1);
-  CHECK(loaded.functions[0].events[0].filter_patterns[0] == R"({"body":{"type":["order"]}})");
+  const auto& queue = std::get<fx::manifest::SqsEvent>(loaded.functions[0].events[0]);
+  REQUIRE(queue.filter_patterns.size() == 1);
+  CHECK(queue.filter_patterns[0] == R"({"body":{"type":["order"]}})");
 }
 
 TEST_CASE("manifest errors: environment values must be scalars", "[manifest][errors]") {
@@ -239,7 +240,7 @@ TEST_CASE("manifest errors: a schedule's inputPath and inputTransformer", "[mani
       ok.load(with_function_setting(
           schedule + "          inputTransformer:\n            inputPathsMap: {a: $.time}\n"
                      "            inputTemplate: '{\"at\": <a>}'"));
-  const auto& e = loaded.functions[0].events[0];
+  const auto& e = std::get<fx::manifest::ScheduleEvent>(loaded.functions[0].events[0]);
   CHECK(e.input_paths_map.at("a") == "$.time");
   CHECK(e.input_template == R"({"at": <a>})");
 }

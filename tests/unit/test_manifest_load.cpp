@@ -8,8 +8,13 @@
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using fx::manifest::Event;
+using fx::manifest::event_type;
+using fx::manifest::HttpEvent;
+using fx::manifest::OtherEvent;
 using fx::manifest::RuntimeFamily;
+using fx::manifest::ScheduleEvent;
 using fx::manifest::Service;
+using fx::manifest::SqsEvent;
 using fx::manifest::testing::TempService;
 
 namespace {
@@ -278,25 +283,26 @@ functions:
             origin: '*'
 )yaml");
   const auto& events = s.functions.at(0).events;
+  auto e = [&](std::size_t i) -> const HttpEvent& { return std::get<HttpEvent>(events.at(i)); };
   REQUIRE(events.size() == 4);
-  CHECK(events[0].type == "http");
-  CHECK(events[0].method == "GET");
-  CHECK(events[0].path == "/hello");
-  CHECK_FALSE(events[0].cors);
-  CHECK(events[0].config_json == R"("get hello")");
-  CHECK(events[0].mark.line == 8);
-  CHECK(events[0].mark.col == 9);
-  CHECK(events[1].method == "POST");
-  CHECK(events[1].path == "/items/{id}");
-  CHECK(events[2].method == "ANY");
-  CHECK(events[2].path == "/users/{proxy+}");
-  CHECK(events[2].cors);
-  CHECK(events[2].is_private);
-  CHECK(nlohmann::json::parse(events[2].config_json) ==
+  CHECK(event_type(events[0]) == "http");
+  CHECK(e(0).method == "GET");
+  CHECK(e(0).path == "/hello");
+  CHECK_FALSE(e(0).cors);
+  CHECK(e(0).config_json == R"("get hello")");
+  CHECK(e(0).mark.line == 8);
+  CHECK(e(0).mark.col == 9);
+  CHECK(e(1).method == "POST");
+  CHECK(e(1).path == "/items/{id}");
+  CHECK(e(2).method == "ANY");
+  CHECK(e(2).path == "/users/{proxy+}");
+  CHECK(e(2).cors);
+  CHECK(e(2).is_private);
+  CHECK(nlohmann::json::parse(e(2).config_json) ==
         nlohmann::json{
             {"path", "users/{proxy+}"}, {"method", "*"}, {"cors", true}, {"private", true}});
-  CHECK(events[3].method == "PUT");
-  CHECK(events[3].cors);
+  CHECK(e(3).method == "PUT");
+  CHECK(e(3).cors);
   CHECK(s.warnings.empty());
 }
 
@@ -322,16 +328,17 @@ functions:
 )yaml");
   CHECK(s.http_api_payload == "1.0");
   const auto& events = s.functions.at(0).events;
+  auto e = [&](std::size_t i) -> const HttpEvent& { return std::get<HttpEvent>(events.at(i)); };
   REQUIRE(events.size() == 4);
-  CHECK(events[0].type == "httpApi");
-  CHECK(events[0].method == "ANY");
-  CHECK(events[0].path == "*");
-  CHECK(events[1].method == "PATCH");
-  CHECK(events[1].path == "/elo");
-  CHECK(events[2].method == "DELETE");
-  CHECK(events[2].path == "/items/{id}");
-  CHECK(events[3].method == "ANY");
-  CHECK(events[3].path == "/any");
+  CHECK(event_type(events[0]) == "httpApi");
+  CHECK(e(0).method == "ANY");
+  CHECK(e(0).path == "*");
+  CHECK(e(1).method == "PATCH");
+  CHECK(e(1).path == "/elo");
+  CHECK(e(2).method == "DELETE");
+  CHECK(e(2).path == "/items/{id}");
+  CHECK(e(3).method == "ANY");
+  CHECK(e(3).path == "/any");
 }
 
 TEST_CASE("manifest: schedule events; a list of rates gives one event each", "[manifest][events]") {
@@ -355,16 +362,19 @@ functions:
             - cron(0 0 * * ? *)
 )yaml");
   const auto& events = s.functions.at(0).events;
+  auto e = [&](std::size_t i) -> const ScheduleEvent& {
+    return std::get<ScheduleEvent>(events.at(i));
+  };
   REQUIRE(events.size() == 4);
-  CHECK(events[0].type == "schedule");
-  CHECK(events[0].schedule == "rate(5 minutes)");
-  CHECK(events[0].enabled);
-  CHECK(events[1].schedule == "cron(0 12 * * ? *)");
-  CHECK_FALSE(events[1].enabled);
-  CHECK(nlohmann::json::parse(events[1].config_json)["input"] == nlohmann::json{{"key", 1}});
-  CHECK(events[2].schedule == "rate(1 hour)");
-  CHECK(events[3].schedule == "cron(0 0 * * ? *)");
-  CHECK(events[2].config_json == events[3].config_json);
+  CHECK(event_type(events[0]) == "schedule");
+  CHECK(e(0).expression == "rate(5 minutes)");
+  CHECK(e(0).enabled);
+  CHECK(e(1).expression == "cron(0 12 * * ? *)");
+  CHECK_FALSE(e(1).enabled);
+  CHECK(nlohmann::json::parse(e(1).config_json)["input"] == nlohmann::json{{"key", 1}});
+  CHECK(e(2).expression == "rate(1 hour)");
+  CHECK(e(3).expression == "cron(0 0 * * ? *)");
+  CHECK(e(2).config_json == e(3).config_json);
 }
 
 TEST_CASE("manifest: sqs events", "[manifest][events]") {
@@ -385,13 +395,14 @@ functions:
             Fn::GetAtt: [MailQueue, Arn]
 )yaml");
   const auto& events = s.functions.at(0).events;
+  auto e = [&](std::size_t i) -> const SqsEvent& { return std::get<SqsEvent>(events.at(i)); };
   REQUIRE(events.size() == 3);
-  CHECK(events[0].type == "sqs");
-  CHECK(events[0].queue == "arn:aws:sqs:us-east-1:000000000000:jobs");
-  CHECK(events[0].batch_size == 10);
-  CHECK(events[1].queue == "orders");
-  CHECK(events[1].batch_size == 5);
-  CHECK(events[2].queue == "MailQueue");
+  CHECK(event_type(events[0]) == "sqs");
+  CHECK(e(0).queue == "arn:aws:sqs:us-east-1:000000000000:jobs");
+  CHECK(e(0).batch_size == 10);
+  CHECK(e(1).queue == "orders");
+  CHECK(e(1).batch_size == 5);
+  CHECK(e(2).queue == "MailQueue");
 }
 
 TEST_CASE("manifest: events that run only on AWS are kept with a warning", "[manifest][events]") {
@@ -408,9 +419,10 @@ functions:
           event: s3:ObjectCreated:*
 )yaml");
   const auto& events = s.functions.at(0).events;
+  auto e = [&](std::size_t i) -> const OtherEvent& { return std::get<OtherEvent>(events.at(i)); };
   REQUIRE(events.size() == 1);
-  CHECK(events[0].type == "s3");
-  CHECK(nlohmann::json::parse(events[0].config_json)["event"] == "s3:ObjectCreated:*");
+  CHECK(event_type(events[0]) == "s3");
+  CHECK(nlohmann::json::parse(e(0).config_json)["event"] == "s3:ObjectCreated:*");
   REQUIRE(s.warnings.size() == 1);
   CHECK_THAT(s.warnings[0],
              Contains("serverless.yaml:8:9: functions.thumbs.events[0]: 's3' events run only on "

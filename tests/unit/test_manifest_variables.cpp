@@ -87,7 +87,7 @@ functions:
   CHECK(env_of(s).at("A") == "one");
   CHECK(env_of(s).at("B") == "2");
   REQUIRE(s.functions.at(0).events.size() == 1);
-  CHECK(s.functions.at(0).events[0].path == "/a");
+  CHECK(std::get<fx::manifest::HttpEvent>(s.functions.at(0).events[0]).path == "/a");
 }
 
 TEST_CASE("variables: types survive into custom.fx JSON", "[manifest][variables]") {
