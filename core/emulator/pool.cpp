@@ -774,10 +774,13 @@ void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
 
 void Pool::complete(Instance& inst, std::string outcome, std::string function_error,
                     std::string body) {
+  // What the handler printed just before it answered may still be in the pipes (the answer's
+  // socket can be served before the pipe's readiness): it is this invocation's, so it is read
+  // while the invocation is still current.
+  drain(inst);
   auto inv = std::move(inst.current);
   inst.current.reset();
   inst.timer.cancel();
-  drain(inst);
   FunctionState* fn = inst.function;
   const std::string name = fn ? fn->spec.config.function_name : "";
   double duration = static_cast<double>(util::monotonic_us() - inv->start_us) / 1000.0;

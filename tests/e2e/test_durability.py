@@ -84,6 +84,35 @@ class KillNine(FxTestCase):
         self.assertEqual(counts, (300, 300))
 
 
+class LineAttribution(FxTestCase):
+    def test_a_line_printed_just_before_the_answer_is_its_invocations(self):
+        # The handler prints, then answers at once: the answer can be served before the line is
+        # read from the pipe, and the line must still carry its invocation's request id (it
+        # once went to the store with none, about one call in 300).
+        self.make_service(SERVICE)
+        self.ok("deploy")
+        name = f"{self.service_name}-dev-hello"
+        conn = http.client.HTTPConnection(self.url.split("//", 1)[1], timeout=30)
+        by_n = {}
+        for n in range(600):
+            conn.request("POST", f"/2015-03-31/functions/{name}/invocations", json.dumps({"n": n}),
+                         headers=self.auth())
+            r = conn.getresponse()
+            self.assertEqual(r.status, 200, r.read())
+            r.read()
+            by_n[n] = r.getheader("x-amzn-RequestId")
+        conn.close()
+        self.ok("emulator", "stop")
+        db = sqlite3.connect(os.path.join(self.home, "state.db"))
+        rows = db.execute("SELECT message, request_id FROM logs WHERE message LIKE 'hello %' "
+                          "AND function = ?", (name,)).fetchall()
+        db.close()
+        got = {int(message.split()[1]): request_id for message, request_id in rows}
+        self.assertEqual(len(rows), 600)
+        wrong = {n: (got.get(n), rid) for n, rid in by_n.items() if got.get(n) != rid}
+        self.assertEqual(wrong, {})
+
+
 class OutputLimits(FxTestCase):
     def test_an_invocation_logs_at_most_10_mb_and_a_line_256_kb(self):
         self.make_service(SERVICE)
