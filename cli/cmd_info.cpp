@@ -72,6 +72,8 @@ void print_function(const Style& s, const targets::FunctionInfo& info,
   if (!info.config) {
     fmt::print("  {:<16} {}\n", info.function, s.yellow("not deployed"));
   } else if (const auto& cloud = info.cloud) {
+    // On a cloud, a function also has a code size it is billed storage for and a lifecycle
+    // state (Pending, Active, Failed) worth seeing at a glance.
     const auto& c = *info.config;
     fmt::print("  {:<16} {}  {} {} MB {}s {}  {}  {}\n", info.function, info.name, c.runtime,
                c.memory_size, c.timeout, human_bytes(static_cast<std::uint64_t>(c.code_size)),
@@ -139,7 +141,7 @@ int run_info(const GlobalOptions& g) {
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
   if (emulator) {
     json schedules = json::array();
-    for (const auto& sc : emulator->schedules) schedules.push_back(json::parse(sc.json));
+    for (const auto& sc : emulator->schedules) schedules.push_back(json::parse(sc.raw_json));
     out["sandbox"] = sandbox.empty() ? json(nullptr) : json(sandbox);
     out["schedules"] = std::move(schedules);
     out["gateway_url"] = emulator->gateway_url;

@@ -48,7 +48,7 @@ ServiceInfo emulator_info(
       s.expression = sc.value("expression", "");
       s.enabled = sc.value("enabled", true);
       if (sc.contains("next") && sc["next"].is_string()) s.next = sc["next"].get<std::string>();
-      s.json = sc.dump();
+      s.raw_json = sc.dump();
       state.schedules.push_back(std::move(s));
     }
   }

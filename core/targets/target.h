@@ -64,7 +64,7 @@ struct ScheduleState {
   std::string expression;
   bool enabled = true;
   std::optional<std::string> next;  // ISO 8601; nullopt: it never fires again
-  std::string json;                 // the whole entry, as the emulator sent it
+  std::string raw_json;             // the whole entry, as the emulator sent it
 };
 
 // What an fx emulator says about itself and the service (the local one only: a remote

@@ -114,7 +114,7 @@ TEST_CASE("Emulator info: instances, the service's schedules and the gateway's r
   CHECK(every5.expression == "rate(5 minutes)");
   CHECK(every5.enabled);
   CHECK(every5.next == "2025-01-01T00:05:00.000Z");
-  CHECK(json::parse(every5.json) == status["schedules"][0]);
+  CHECK(json::parse(every5.raw_json) == status["schedules"][0]);
   CHECK_FALSE(info.emulator->schedules[1].enabled);
   CHECK_FALSE(info.emulator->schedules[1].next);
 
