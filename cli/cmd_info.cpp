@@ -72,8 +72,8 @@ void print_function(const Style& s, const targets::FunctionInfo& info,
   if (!info.config) {
     fmt::print("  {:<16} {}\n", info.function, s.yellow("not deployed"));
   } else if (const auto& cloud = info.cloud) {
-    // On a cloud, a function also has a code size it is billed storage for and a lifecycle
-    // state (Pending, Active, Failed) worth seeing at a glance.
+    // On a cloud, a function's line also shows its code size and its lifecycle state
+    // (Pending, Active, Failed): a function there is not callable until Active.
     const auto& c = *info.config;
     fmt::print("  {:<16} {}  {} {} MB {}s {}  {}  {}\n", info.function, info.name, c.runtime,
                c.memory_size, c.timeout, human_bytes(static_cast<std::uint64_t>(c.code_size)),
