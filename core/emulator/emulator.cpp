@@ -26,7 +26,6 @@
 #include <thread>
 #include <utility>
 
-#include "core/actions/cost.h"
 #include "core/emulator/code_store.h"
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
@@ -40,6 +39,7 @@
 #include "core/gateway/routes.h"
 #include "core/manifest/events_json.h"
 #include "core/store/store.h"
+#include "core/usage/cost_report.h"
 #include "core/util/embedded.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -1350,9 +1350,9 @@ void Emulator::fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (req.method != "POST")
     return r->send(service_error(405, "MethodNotAllowedException", "POST a cost request"));
   usage::PriceTable prices;
-  actions::CostRequest request;
+  usage::CostRequest request;
   try {
-    request = actions::parse_cost_request(req.body, prices);
+    request = usage::parse_cost_request(req.body, prices);
   } catch (const Error& e) {
     return r->send(service_error(400, "InvalidParameterValueException", e.what()));
   }
@@ -1363,7 +1363,7 @@ void Emulator::fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     try {
       if (!background_reader_)
         background_reader_ = std::make_unique<store::Store>(options_.home / "state.db");
-      body = actions::cost_report(request, prices, [&](const actions::ReportVisitor& visit) {
+      body = usage::cost_report(request, prices, [&](const usage::ReportVisitor& visit) {
         background_reader_->for_each_report(request.functions, request.since_ms, visit);
       });
     } catch (const std::exception& e) {
