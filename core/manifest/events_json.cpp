@@ -139,7 +139,8 @@ ServiceEvents read_document(const json& j) {
     function_of(doc, sc).events.push_back(schedule_of(sc, doc));
   for (const auto& m : j.value("sqs", json::array()))
     function_of(doc, m).events.push_back(sqs_of(m));
-  for (const auto& [function, a] : j.value("async", json::object()).items()) {
+  const json async_settings = j.value("async", json::object());  // outlives the loop
+  for (const auto& [function, a] : async_settings.items()) {
     AsyncConfig& async = function_of(doc, json{{"function", function}}).async;
     if (a.contains("max_retries")) async.max_retries = a["max_retries"].get<int>();
     if (a.contains("max_event_age")) async.max_event_age_s = a["max_event_age"].get<int>();
