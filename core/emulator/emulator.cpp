@@ -38,6 +38,7 @@
 #include "core/events/schedule.h"
 #include "core/gateway/routes.h"
 #include "core/manifest/events_json.h"
+#include "core/sources/mapping.h"
 #include "core/store/store.h"
 #include "core/usage/cost_report.h"
 #include "core/util/embedded.h"
@@ -358,6 +359,7 @@ class Emulator {
   void fx_reports(HttpRequest& req, Responder& r);
   void fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void fx_service(const std::string& name, HttpRequest& req, Responder& r);
+  void event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest);
   void fx_code(std::string_view name, Responder& r);
   // Unpacking a zip of up to 250 MB, or merging layers, must not stall every other request:
   // `work` runs on the code worker, then `then` on the I/O thread with its result. Whatever
@@ -692,6 +694,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
     return queues_.handle(req, r, url_);
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
+  if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
+    return event_source_mappings(req, *r, path.substr(33));
   if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency") &&
       path.size() > 22 + 12) {
     auto ref = checked_function_ref(url_decode(path.substr(22, path.size() - 22 - 12)));
@@ -1210,6 +1214,28 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
                                       {"api_key", api_key},
                                       {"warnings", warnings}}
                                      .dump()));
+}
+
+// ListEventSourceMappings and GetEventSourceMapping. Deploys make, change and delete the
+// mappings (of sqs events), so the Lambda API only reads them here.
+void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest) {
+  if (rest.size() > 1) {
+    const std::string uuid = url_decode(rest.substr(1));
+    for (const auto* m : queues_.mappings())
+      if (m->uuid == uuid)
+        return r.send(HttpResponse::json(200, sources::mapping_json(*m, options_.region)));
+    throw lambda::ApiError(404, "ResourceNotFoundException",
+                           "The resource you requested does not exist.");
+  }
+  std::string function = req.query_param("FunctionName");
+  if (!function.empty()) function = checked_function_ref(function).name;
+  const std::string source = req.query_param("EventSourceArn");
+  std::string list;
+  for (const auto* m : queues_.mappings())
+    if ((function.empty() || m->function == function) &&
+        (source.empty() || m->source_arn == source))
+      list += (list.empty() ? "" : ",") + sources::mapping_json(*m, options_.region);
+  r.send(HttpResponse::json(200, R"({"EventSourceMappings":[)" + list + "]}"));
 }
 
 std::vector<std::string> Emulator::apply_service(const std::string& name,

@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
+#include "core/lambda/types.h"
 #include "core/manifest/events.h"
 #include "core/util/hash.h"
+#include "core/util/time.h"
 
 namespace fx::sources {
 
@@ -22,7 +26,31 @@ EventSourceMapping sqs_mapping(const std::string& service, const std::string& fu
   m.filter_patterns = event.filter_patterns;
   m.filter = events::EventFilter::parse(event.filter_patterns);
   m.max_concurrency = event.max_concurrency;
+  m.last_modified_ms = util::now_ms();
   return m;
+}
+
+std::string mapping_json(const EventSourceMapping& m, std::string_view region) {
+  using nlohmann::json;
+  json j = {
+      {"UUID", m.uuid},
+      {"BatchSize", m.batch_size},
+      {"MaximumBatchingWindowInSeconds", m.batching_window_s},
+      {"EventSourceArn", m.source_arn},
+      {"FunctionArn",
+       fmt::format("arn:aws:lambda:{}:{}:function:{}", region, lambda::kLocalAccount, m.function)},
+      {"LastModified", static_cast<double>(m.last_modified_ms) / 1000.0},
+      {"State", m.state},
+      {"StateTransitionReason", "USER_INITIATED"},
+      {"FunctionResponseTypes",
+       m.report_batch_item_failures ? json::array({"ReportBatchItemFailures"}) : json::array()}};
+  if (!m.filter_patterns.empty()) {
+    json filters = json::array();
+    for (const auto& p : m.filter_patterns) filters.push_back({{"Pattern", p}});
+    j["FilterCriteria"] = {{"Filters", filters}};
+  }
+  if (m.max_concurrency > 0) j["ScalingConfig"] = {{"MaximumConcurrency", m.max_concurrency}};
+  return j.dump();
 }
 
 std::string mapping_uuid(std::string_view service, std::string_view function,

@@ -2,6 +2,7 @@
 // streams are next) that the emulator polls for a function, with Lambda's settings of it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,7 @@ struct EventSourceMapping {
   std::vector<std::string> filter_patterns;  // FilterCriteria's patterns, as JSON text
   events::EventFilter filter;                // the same, compiled
   int max_concurrency = 0;                   // ScalingConfig.MaximumConcurrency; 0: unset
+  std::int64_t last_modified_ms = 0;         // when the deploy that made it was applied
 
   bool enabled() const { return state == "Enabled"; }
 };
@@ -36,6 +38,10 @@ struct EventSourceMapping {
 EventSourceMapping sqs_mapping(const std::string& service, const std::string& function,
                                const manifest::SqsEvent& event, const std::string& queue_arn,
                                int n);
+
+// The mapping as Lambda's API answers it (GetEventSourceMapping; each of
+// ListEventSourceMappings' EventSourceMappings), as JSON text.
+std::string mapping_json(const EventSourceMapping& mapping, std::string_view region);
 
 // A version 4 UUID made of what identifies a mapping, so that a mapping keeps its UUID across
 // deploys and restarts as Lambda's keeps it across updates.

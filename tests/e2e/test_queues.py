@@ -173,6 +173,41 @@ class QueuesTest(SqsTestCase):
         attrs = self.sqs("get-queue-attributes", "--queue-url", jobs, "--attribute-names", "All")["Attributes"]
         self.assertEqual(attrs["ApproximateNumberOfMessages"], "0")
 
+    def lambda_cli(self, *args, check=True):
+        proc = subprocess.run(["aws", "--endpoint-url", self.url, "--output", "json", "lambda", *args],
+                              env=self.aws_env, capture_output=True, text=True, timeout=60)
+        if check:
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            return json.loads(proc.stdout)
+        return proc
+
+    def test_sqs_events_are_event_source_mappings_the_lambda_api_lists(self):
+        self.deploy_service()
+        arn = lambda name: f"arn:aws:sqs:us-east-1:000000000000:{self.prefix}-{name}"
+        worker = f"{self.prefix}-dev-worker"
+        [m] = self.lambda_cli("list-event-source-mappings", "--function-name", worker)["EventSourceMappings"]
+        self.assertRegex(m["UUID"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+        self.assertEqual(m["EventSourceArn"], arn("jobs"))
+        self.assertEqual(m["FunctionArn"], f"arn:aws:lambda:us-east-1:000000000000:function:{worker}")
+        self.assertEqual((m["State"], m["BatchSize"], m["FunctionResponseTypes"]), ("Enabled", 5, []))
+        [capped] = self.lambda_cli("list-event-source-mappings", "--event-source-arn",
+                                   arn("capped"))["EventSourceMappings"]
+        self.assertEqual(capped["ScalingConfig"], {"MaximumConcurrency": 2})
+        [partial] = self.lambda_cli("list-event-source-mappings", "--function-name",
+                                    f"{self.prefix}-dev-partial")["EventSourceMappings"]
+        self.assertEqual(partial["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        [picky] = self.lambda_cli("list-event-source-mappings", "--event-source-arn",
+                                  arn("picky"))["EventSourceMappings"]
+        self.assertEqual(len(picky["FilterCriteria"]["Filters"]), 2)
+        self.assertEqual(self.lambda_cli("get-event-source-mapping", "--uuid", m["UUID"])["UUID"], m["UUID"])
+        # A redeploy keeps each mapping's UUID, as Lambda keeps it across updates.
+        self.ok("deploy", "--force")
+        [again] = self.lambda_cli("list-event-source-mappings", "--function-name", worker)["EventSourceMappings"]
+        self.assertEqual(again["UUID"], m["UUID"])
+        r = self.lambda_cli("get-event-source-mapping", "--uuid", "0" * 8 + "-0000-4000-8000-" + "0" * 12,
+                            check=False)
+        self.assertIn("ResourceNotFoundException", r.stderr)
+
     def test_failed_message_returns_then_goes_to_the_dead_letter_queue(self):
         queue = self.deploy_service()
         self.sqs("send-message", "--queue-url", queue("jobs"), "--message-body", "poison")
