@@ -35,8 +35,6 @@
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtimes.h"
-#include "core/events/schedule.h"
-#include "core/gateway/routes.h"
 #include "core/manifest/events_json.h"
 #include "core/sources/mapping.h"
 #include "core/store/store.h"
