@@ -1,25 +1,23 @@
-#include "core/emulator/runtimes.h"
+#include "core/runtimes/resolver.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/util/process.h"
 
-namespace fx::emulator {
+namespace fx::runtimes {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
 
 // Runs a short command and returns its stdout (empty on failure).
 std::string capture(const std::vector<std::string>& argv) {
@@ -59,84 +57,68 @@ std::string first_line(const std::string& s, std::string* rest = nullptr) {
 
 }  // namespace
 
-bool is_supported_runtime(std::string_view r) {
-  return starts_with(r, "python3.") || (starts_with(r, "nodejs") && r.ends_with(".x")) ||
-         r == "provided" || r == "provided.al2" || r == "provided.al2023";
-}
-
-RuntimeResolver::RuntimeResolver(fs::path shim_dir) : shim_dir_(std::move(shim_dir)) {}
+RuntimeResolver::RuntimeResolver(fs::path shim_dir, SearchEnvironment env)
+    : shim_dir_(std::move(shim_dir)), env_(std::move(env)) {}
 
 fs::path RuntimeResolver::runtime_dir(const std::string& runtime) const {
-  if (starts_with(runtime, "python")) return shim_dir_ / "python";
-  if (starts_with(runtime, "nodejs")) return shim_dir_ / "node";
-  return shim_dir_ / "provided";
+  const Family* family = find_family(runtime);
+  return shim_dir_ / (family ? family->name : "provided");
 }
 
 const ResolvedRuntime& RuntimeResolver::resolve(const std::string& runtime) {
   if (auto it = cache_.find(runtime); it != cache_.end()) return it->second;
   ResolvedRuntime r;
-  if (starts_with(runtime, "python")) {
-    std::string wanted = runtime.substr(6);  // "3.11"
-    // Prefer the exact version; any python3 will do, with a warning.
-    for (const std::string& name : {"python" + wanted, std::string("python3")}) {
-      fs::path exe = util::which(name);
-      if (exe.empty()) continue;
-      // fd 3 carries the answer, so a noisy sitecustomize cannot garble it.
-      // It also compiles fx's shim for this interpreter: a sandboxed instance sees the shim's
-      // folder read-only and would otherwise compile it again at every cold start (5-6 ms).
-      std::string out = capture({exe.string(), "-c",
-                                 "import os,sys,compileall;compileall.compile_dir(sys.argv[1],"
-                                 "quiet=2);os.write(3,('%s\\n%d.%d\\n%s\\n'%(sys.executable,"
-                                 "*sys.version_info[:2],'\\n'.join({sys.prefix,sys.base_prefix,"
-                                 "sys.exec_prefix,sys.base_exec_prefix}))).encode())",
-                                 (shim_dir_ / "python").string()});
-      std::string rest;
-      std::string real = first_line(out, &rest);
-      if (real.empty()) continue;
-      r.interpreter = real;
-      r.version = first_line(rest, &rest);
-      while (!rest.empty()) {
-        std::string prefix = first_line(rest, &rest);
-        if (!prefix.empty()) r.prefixes.emplace_back(prefix);
-      }
+  const Family* family = find_family(runtime);
+  if (!family || family->program.empty())
+    return cache_.emplace(runtime, std::move(r)).first->second;
+  const std::string wanted = family->version_of(runtime);
+  // The exact version wins wherever it is; else the first interpreter that answers, with a
+  // warning. A candidate that does not answer (a pyenv shim for a version that is not
+  // selected exits 127) is passed over.
+  std::optional<ResolvedRuntime> fallback;
+  for (const auto& candidate : interpreter_candidates(*family, wanted, env_)) {
+    std::vector<std::string> argv = {candidate.executable.string()};
+    argv.insert(argv.end(), family->probe.begin(), family->probe.end());
+    argv.push_back(runtime_dir(runtime).string());
+    std::string rest;
+    std::string real = first_line(capture(argv), &rest);
+    if (real.empty()) continue;
+    ResolvedRuntime found;
+    found.interpreter = real;
+    found.version = first_line(rest, &rest);
+    while (!rest.empty()) {
+      fs::path prefix = first_line(rest, &rest);
+      std::error_code ec;
+      if (!prefix.empty() && fs::is_directory(prefix, ec) &&
+          std::find(found.prefixes.begin(), found.prefixes.end(), prefix) == found.prefixes.end())
+        found.prefixes.push_back(prefix);
+    }
+    if (found.version == wanted) {
+      r = std::move(found);
       break;
     }
-    if (r.interpreter.empty()) {
-      r.error = fmt::format(
-          "no Python interpreter found for {} (looked for python{} and python3 on PATH)", runtime,
-          wanted);
-    } else if (r.version != wanted) {
-      r.warning = fmt::format("{} requested, running with the local Python {} ({})", runtime,
-                              r.version, r.interpreter.string());
-    }
-  } else if (starts_with(runtime, "nodejs")) {
-    std::string wanted = runtime.substr(6, runtime.size() - 8);  // "20"
-    fs::path exe = util::which("node");
-    std::string out;
-    if (!exe.empty())
-      out = capture({exe.string(), "-e",
-                     "require('fs').writeSync(3, process.execPath + '\\n' + "
-                     "process.versions.node.split('.')[0] + '\\n')"});
-    std::string rest;
-    std::string real = first_line(out, &rest);
-    if (real.empty()) {
-      r.error = fmt::format("no Node.js found for {} (looked for node on PATH)", runtime);
-    } else {
-      r.interpreter = real;
-      r.version = first_line(rest);
-      // node lives in PREFIX/bin, its own modules in PREFIX/lib.
-      r.prefixes.push_back(fs::path(real).parent_path().parent_path());
-      if (r.version != wanted)
-        r.warning = fmt::format("{} requested, running with the local Node.js {} ({})", runtime,
-                                r.version, r.interpreter.string());
-    }
+    if (!fallback) fallback = std::move(found);
   }
+  if (r.interpreter.empty() && fallback) {
+    r = std::move(*fallback);
+    r.warning = fmt::format("{} requested, running with the local {} {} ({})", runtime,
+                            family->language, r.version, r.interpreter.string());
+  }
+  if (r.interpreter.empty())
+    r.error = fmt::format("no {} found for {} (looked for {})", family->language, runtime,
+                          searched_places(*family, wanted, env_));
   return cache_.emplace(runtime, std::move(r)).first->second;
 }
 
 InstanceCommand RuntimeResolver::command(const std::string& runtime, const fs::path& task_root) {
   InstanceCommand cmd;
-  if (starts_with(runtime, "provided")) {
+  const Family* family = find_family(runtime);
+  if (!family) {
+    cmd.error_type = "Runtime.InvalidEntrypoint";
+    cmd.error_message = fmt::format("the fx emulator does not run the {} runtime", runtime);
+    return cmd;
+  }
+  if (family->custom()) {
     fs::path bootstrap = task_root / "bootstrap";
     if (::access(bootstrap.c_str(), X_OK) != 0) {
       cmd.error_type = "Runtime.InvalidEntrypoint";
@@ -156,11 +138,8 @@ InstanceCommand RuntimeResolver::command(const std::string& runtime, const fs::p
     return cmd;
   }
   cmd.path_dirs = resolved.interpreter.parent_path().string();
-  if (starts_with(runtime, "python"))
-    cmd.argv = {resolved.interpreter.string(), (runtime_dir(runtime) / "bootstrap.py").string()};
-  else
-    cmd.argv = {resolved.interpreter.string(), (runtime_dir(runtime) / "bootstrap.js").string()};
+  cmd.argv = {resolved.interpreter.string(), (runtime_dir(runtime) / family->shim).string()};
   return cmd;
 }
 
-}  // namespace fx::emulator
+}  // namespace fx::runtimes
