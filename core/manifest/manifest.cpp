@@ -692,7 +692,7 @@ class Loader {
       if (layer.path.empty())
         throw Error(fmt::format("{}: {}.path: missing; expected the layer's folder",
                                 c.key_mark.str(), c.key),
-                    "add e.g. `path: layers/common` (a folder holding python/ or nodejs/)");
+                    "add e.g. `path: layers/common` (a folder holding python/, nodejs/ or ruby/)");
       std::error_code ec;
       if (!fs::is_directory(service_.dir / layer.path, ec))
         throw Error(fmt::format("{}: {}.path: folder '{}' not found in {}", c.key_mark.str(), c.key,
