@@ -12,6 +12,7 @@ import urllib.request
 from fxtest import FxTestCase, main
 
 RUBY = shutil.which("ruby")
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
 def local_ruby_version():
@@ -73,6 +74,8 @@ SERVICE = {
         end
 
         def fail_hard(event:, context:)
+          return 'fine' if event['ok']
+
           puts 'about to fail'
           raise ArgumentError, 'bad order'
         end
@@ -228,9 +231,12 @@ class RubyRuntime(FxTestCase):
         self.assertIn("Error raised from handler method", messages)
         self.assertIn('  "errorType": "Function<ArgumentError>",', messages)
         self.assertTrue(any(m.startswith("REPORT") for m in messages))
-        # A handled error keeps the instance: the next call is warm.
+        # A handled error keeps the instance: the next calls are warm, and one that succeeds
+        # answers its own event.
         _, second = self.invoke("fail")
         self.assertIsNone(second["init_ms"])
+        _, third = self.invoke("fail", {"ok": True})
+        self.assertEqual((third["result"], third["init_ms"], third["function_error"]), ("fine", None, None))
         # The body names any class; fx's plain output prints it.
         r, out = self.invoke("custom", {"id": 7})
         self.assertEqual(out["result"]["errorType"], "Function<OrderError>")
@@ -294,6 +300,37 @@ class RubyRuntime(FxTestCase):
         self.assertEqual(second["fetched"], second["env"])
         self.assertTrue(second["listed"])
         self.assertIsNone(second["c"])
+
+    def test_the_shim_over_tcp_when_there_is_no_socket_pair(self):
+        # fx's shim started by a custom runtime's bootstrap: no --runtime-fd, so it reaches the
+        # Runtime API at AWS_LAMBDA_RUNTIME_API, keeps the connection and pipelines as it does
+        # over the socket pair.
+        with open(os.path.join(REPO, "templates", "runtimes", "ruby", "bootstrap.rb")) as f:
+            shim = f.read()
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: provided.al2023}
+                functions:
+                  tcp:
+                    handler: handler.echo
+                """,
+            "bootstrap": '#!/bin/sh\nexec ruby "$LAMBDA_TASK_ROOT/shim.rb"\n',
+            "shim.rb": shim,
+            "handler.rb": """
+                def echo(event:, context:)
+                  raise ArgumentError, 'no' if event['fail']
+                  { echo: event, pid: Process.pid }
+                end
+                """,
+        })
+        self.ok("deploy")
+        first = self.ok("invoke", "tcp", "--data", '{"n": 1}', "--json").json()["result"]
+        self.assertEqual(first["echo"], {"n": 1})
+        r, out = self.invoke("tcp", {"fail": True})
+        self.assertEqual(out["result"]["errorType"], "Function<ArgumentError>")
+        second = self.ok("invoke", "tcp", "--data", '{"n": 2}', "--json").json()["result"]
+        self.assertEqual((second["echo"], second["pid"]), ({"n": 2}, first["pid"]))
 
 
 if __name__ == "__main__":

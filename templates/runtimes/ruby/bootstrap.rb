@@ -365,34 +365,18 @@ module FxRuntime
       request_id = headers['lambda-runtime-aws-request-id'].to_s
       $_global_aws_request_id = request_id
       ENV['_X_AMZN_TRACE_ID'] = headers['lambda-runtime-trace-id']
-      critical = false
-      begin
-        context = LambdaContext.new(headers)
-        event = headers['content-type'] == 'application/json' ? JSON.parse(body) : body
-        target = class_name ? Kernel.const_get(class_name) : TOPLEVEL_BINDING.receiver
-        result = target.__send__(method, event: event, context: context)
-        out, type = case result
-                    when StringIO, IO then [result.read.to_s, 'application/unknown']
-                    else [result.to_json, 'application/json']
-                    end
-      rescue NameError => e # NoMethodError too: the handler is missing, or its code is broken
-        critical = true
-      rescue StandardError => e
-        nil
-      rescue Exception => e # SystemExit, NoMemoryError, ...
-        critical = true
-      end
       url = "/invocation/#{request_id}"
-      if e.nil?
+      out, type, error, critical = invoke(class_name, method, headers, body)
+      if error.nil?
         answer = api.request('POST', "#{url}/response", out, { 'Content-Type' => type },
                              then_next: true)
         next
       end
-      err = error_body(e, 'Function')
+      err = error_body(error, 'Function')
       log_error(critical ? 'Critical exception from handler' : 'Error raised from handler method',
                 err)
       error_headers = { 'Content-Type' => 'application/json',
-                        'Lambda-Runtime-Function-Error-Type' => header_type(e, 'Function') }
+                        'Lambda-Runtime-Function-Error-Type' => header_type(error, 'Function') }
       unless critical
         answer = api.request('POST', "#{url}/error", JSON.generate(err), error_headers,
                              then_next: true)
@@ -401,6 +385,25 @@ module FxRuntime
       api.request('POST', "#{url}/error", JSON.generate(err), error_headers)
       exit(255) # aws_lambda_ric's exit(-1): a critical error ends the instance
     end
+  end
+
+  # One invocation: [body, content type] of its answer, or [nil, nil, the error, whether it
+  # is critical], as aws_lambda_ric sorts errors.
+  def self.invoke(class_name, method, headers, body)
+    context = LambdaContext.new(headers)
+    event = headers['content-type'] == 'application/json' ? JSON.parse(body) : body
+    target = class_name ? Kernel.const_get(class_name) : TOPLEVEL_BINDING.receiver
+    result = target.__send__(method, event: event, context: context)
+    case result
+    when StringIO, IO then [result.read.to_s, 'application/unknown']
+    else [result.to_json, 'application/json']
+    end
+  rescue NameError => e # NoMethodError too: the handler is missing, or its code is broken
+    [nil, nil, e, true]
+  rescue StandardError => e
+    [nil, nil, e, false]
+  rescue Exception => e # SystemExit, NoMemoryError, ...
+    [nil, nil, e, true]
   end
 
   def self.run
