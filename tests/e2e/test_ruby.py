@@ -301,6 +301,45 @@ class RubyRuntime(FxTestCase):
         self.assertTrue(second["listed"])
         self.assertIsNone(second["c"])
 
+    def test_gems_in_vendor_bundle_load_as_on_lambda(self):
+        # `bundle config set path vendor/bundle && bundle install` leaves gems in
+        # vendor/bundle/ruby/X.Y.0, which Lambda's Ruby runtime has on its GEM_PATH.
+        api = subprocess.run([RUBY, "-e", "print RbConfig::CONFIG['ruby_version']"], capture_output=True,
+                             text=True).stdout.strip()
+        root = f"vendor/bundle/ruby/{api}"
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: ruby3.3}
+                functions:
+                  gem:
+                    handler: handler.run
+                """,
+            "handler.rb": """
+                require 'tinygem'
+                def run(event:, context:)
+                  [Tinygem.hi, Gem.loaded_specs['tinygem'].version.to_s]
+                end
+                """,
+            f"{root}/specifications/tinygem-1.2.0.gemspec": """
+                Gem::Specification.new do |s|
+                  s.name = 'tinygem'
+                  s.version = '1.2.0'
+                  s.summary = 'a gem for a test'
+                  s.authors = ['fx']
+                  s.files = ['lib/tinygem.rb']
+                  s.require_paths = ['lib']
+                end
+                """,
+            f"{root}/gems/tinygem-1.2.0/lib/tinygem.rb": """
+                module Tinygem
+                  def self.hi = 'hi from a vendored gem'
+                end
+                """,
+        })
+        self.ok("deploy")
+        self.assertEqual(json.loads(self.ok("invoke", "gem").out), ["hi from a vendored gem", "1.2.0"])
+
     def test_the_shim_over_tcp_when_there_is_no_socket_pair(self):
         # fx's shim started by a custom runtime's bootstrap: no --runtime-fd, so it reaches the
         # Runtime API at AWS_LAMBDA_RUNTIME_API, keeps the connection and pipelines as it does

@@ -321,7 +321,8 @@ module FxRuntime
     gems.select! { |dir| File.directory?(dir) }
     return if gems.empty? || !defined?(Gem)
 
-    Gem.paths = { 'GEM_HOME' => Gem.dir, 'GEM_PATH' => (gems + Gem.path).uniq.join(File::PATH_SEPARATOR) }
+    Gem.paths = { 'GEM_HOME' => Gem.dir,
+                  'GEM_PATH' => (gems + Gem.path).uniq.join(File::PATH_SEPARATOR) }
   end
 
   def self.post_init_error(api, exc, handler)
