@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -46,7 +47,7 @@ class LocalInterpreterFallback(FxTestCase):
     @classmethod
     def tearDownClass(cls):
         super().tearDownClass()
-        os.rmdir(BARE_HOME)
+        shutil.rmtree(BARE_HOME, ignore_errors=True)
 
     def test_runtime_version_mismatch_warns_and_runs_local_interpreter(self):
         self.make_service({**VERSION_SERVICE,
