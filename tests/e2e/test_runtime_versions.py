@@ -63,8 +63,8 @@ class LocalInterpreterFallback(FxTestCase):
 def pyenv_versions():
     """Python versions pyenv (or asdf) installed here, "3.9" -> its folder."""
     found = {}
-    roots = [os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")]
-    for folder in sorted(glob.glob(os.path.join(roots[0], "versions", "*"))) + \
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    for folder in sorted(glob.glob(os.path.join(pyenv, "versions", "*"))) + \
             sorted(glob.glob(os.path.expanduser("~/.asdf/installs/python/*"))):
         m = re.match(r"^(3\.\d+)\.\d+$", os.path.basename(folder))
         if m and os.access(os.path.join(folder, "bin", "python"), os.X_OK):
