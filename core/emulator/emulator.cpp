@@ -34,8 +34,8 @@
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
-#include "core/emulator/runtimes.h"
 #include "core/manifest/events_json.h"
+#include "core/runtimes/resolver.h"
 #include "core/sources/mapping.h"
 #include "core/store/store.h"
 #include "core/usage/cost_report.h"
@@ -389,7 +389,7 @@ class Emulator {
   asio::io_context& io_;
   LogSink sink_;
   CodeStore code_;
-  RuntimeResolver runtimes_;
+  runtimes::RuntimeResolver runtimes_;
   Pool pool_;
   EventSources events_;
   GatewayServer gateway_;
@@ -847,11 +847,9 @@ void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder
         c.revision_id = new_request_id();
         spec->code_dir = unpacked.code.dir;
         spec->opt_dir = unpacked.opt_dir;
-        if (!c.runtime.starts_with("provided")) {
-          const auto& resolved = runtimes_.resolve(c.runtime);
-          if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
-          if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
-        }
+        const auto& resolved = runtimes_.resolve(c.runtime);  // nothing for custom runtimes
+        if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
+        if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
         std::string out = lambda::to_json(c);
         save(*spec, unpacked.code.sha256_hex);
         pool_.deploy(std::move(*spec));
@@ -922,10 +920,8 @@ void Emulator::update_configuration(const std::string& name, HttpRequest& req,
         spec->config.last_modified = lambda_timestamp();
         spec->config.revision_id = new_request_id();
         spec->config.warnings.clear();
-        if (!spec->config.runtime.starts_with("provided")) {
-          const auto& resolved = runtimes_.resolve(spec->config.runtime);
-          if (!resolved.warning.empty()) spec->config.warnings.push_back(resolved.warning);
-        }
+        const auto& resolved = runtimes_.resolve(spec->config.runtime);
+        if (!resolved.warning.empty()) spec->config.warnings.push_back(resolved.warning);
         std::string out = lambda::to_json(spec->config);
         save(*spec, code_sha_hex(*fn));
         pool_.deploy(std::move(*spec));

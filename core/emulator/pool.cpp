@@ -37,7 +37,8 @@ std::string new_request_id() {
                      h.substr(16, 4), h.substr(20));
 }
 
-Pool::Pool(asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolOptions options)
+Pool::Pool(asio::io_context& io, LogSink& sink, runtimes::RuntimeResolver& runtimes,
+           PoolOptions options)
     : io_(io),
       sink_(sink),
       runtimes_(runtimes),
@@ -263,6 +264,9 @@ void Pool::replenish_provisioned(FunctionState& fn) {
 void Pool::spawn(FunctionState& fn, bool provisioned) {
   const auto& cfg = fn.spec.config;
   auto cmd = runtimes_.command(cfg.runtime, fn.spec.code_dir);
+  // Started through one of fx's shims (else a custom runtime's own bootstrap).
+  const auto* family = runtimes::find_family(cfg.runtime);
+  const bool fx_shim = family && !family->custom();
   if (!cmd.error_type.empty()) {
     // The instance cannot even start: every waiting call gets that error, as Lambda's would.
     log(nullptr, nullptr, cfg.function_name,
@@ -357,10 +361,10 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
 
   util::SpawnOptions opts;
   opts.argv = cmd.argv;
-  // The runtime shims add the layers' python/ and nodejs/node_modules/ folders to their
-  // import paths, as Lambda's runtimes do for /opt (argv, because the environment must stay
-  // exactly Lambda's).
-  if (!opt_dir.empty() && !cfg.runtime.starts_with("provided")) {
+  // The runtime shims add the layers' python/, nodejs/node_modules/ and ruby/lib/ folders to
+  // their import paths, as Lambda's runtimes do for /opt (argv, because the environment must
+  // stay exactly Lambda's).
+  if (!opt_dir.empty() && fx_shim) {
     opts.argv.push_back("--opt");
     opts.argv.push_back(opt_dir.string());
   }
@@ -370,8 +374,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   // three hops of every request. AWS_LAMBDA_RUNTIME_API keeps its TCP port for custom
   // runtimes and AWS's runtime interface clients.
   int pair[2] = {-1, -1};
-  if (!cfg.runtime.starts_with("provided") &&
-      ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
+  if (fx_shim && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == 0) {
     opts.pass_fd = pair[1];
     opts.argv.push_back("--runtime-fd");
     opts.argv.push_back("3");
@@ -389,7 +392,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
       }
       return false;
     };
-    if (!cfg.runtime.starts_with("provided"))
+    if (fx_shim)
       for (const auto& prefix : runtimes_.resolve(cfg.runtime).prefixes)
         if (!covered(prefix)) sandbox.read_only.emplace_back(prefix, prefix);
     // /etc/passwd and /etc/group with the sandbox's user and group (see pool_options).
