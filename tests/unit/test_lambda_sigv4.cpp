@@ -177,8 +177,9 @@ TEST_CASE("SigV4 matches botocore's signer byte for byte", "[lambda][sigv4][boto
   // botocore is the reference signer; scripts/install-deps.sh provides it, so its absence is
   // a failure, not a skip.
   if (!fx::test::python_has("botocore", dir.path))
-    FAIL("python3 cannot import botocore, the reference signer: run scripts/install-deps.sh "
-         "(it installs python3-botocore)");
+    FAIL(
+        "python3 cannot import botocore, the reference signer: run scripts/install-deps.sh "
+        "(it installs python3-botocore)");
   struct Case {
     std::string name, method, url;
     HeaderList headers;
