@@ -1,9 +1,8 @@
-// `fx cost`: the emulator sums and prices the usage records next to its store (on AWS, this
-// process does the same from CloudWatch's REPORT lines); this prints the result as a table a
-// person can read at a glance, or as JSON.
+// `fx cost`: the target's report (the emulator sums and prices the usage records next to its
+// store; for AWS, core/targets/ does the same from CloudWatch's REPORT lines), printed as a
+// table a person can read at a glance, or as JSON.
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -13,8 +12,7 @@
 #include "cli/output.h"
 #include "core/actions/cost.h"
 #include "core/actions/target.h"
-#include "core/lambda/fx_api.h"
-#include "core/manifest/manifest.h"
+#include "core/targets/target.h"
 #include "core/util/error.h"
 #include "core/util/time.h"
 
@@ -85,13 +83,14 @@ std::string pad(const std::string& s, std::size_t width, bool right = false) {
 }  // namespace
 
 int run_cost(const GlobalOptions& g, const CostOptions& o) {
-  actions::CostRequest request;
+  targets::CostQuery query;
+  auto& request = query.request;
   if (!o.since.empty()) request.since_ms = util::parse_since(o.since, util::now_ms());
   request.options.free_tier = o.free_tier;
   if (o.monthly > 0) request.options.monthly_invocations = o.monthly;
   request.suggest = o.suggest;
   auto service = load_service_if_present(g);
-  auto ref = resolve_function(g, o.function, service ? &*service : nullptr);
+  auto ref = resolve_function(o.function, service ? &*service : nullptr);
   if (!o.function.empty()) {
     bool in_service = !service;
     if (service)
@@ -104,26 +103,15 @@ int run_cost(const GlobalOptions& g, const CostOptions& o) {
   } else if (service) {
     for (const auto& f : service->functions) request.functions.push_back(f.name);
   }
-  std::string pricing_document;
-  auto prices = actions::select_prices(o.pricing, service ? &*service : nullptr, pricing_document);
+  query.prices =
+      actions::select_prices(o.pricing, service ? &*service : nullptr, query.pricing_document);
+  // REPORT lines read back from a cloud's logs do not say the architecture; the manifest does.
+  if (service)
+    for (const auto& f : service->functions) query.architectures[f.name] = f.architecture;
 
-  auto target =
-      actions::resolve_target({ref.target, ref.region, false, g.profile,
-                               !g.region.empty() || (service && service->region_explicit)});
-  json report;
-  if (target.aws) {
-    if (request.functions.empty())
-      throw usage_error("fx cost --target aws needs a function, or a service folder",
-                        "run it where serverless.yaml is, or name the deployed function");
-    std::map<std::string, std::string> architectures;
-    if (service)
-      for (const auto& f : service->functions) architectures[f.name] = f.architecture;
-    report = json::parse(
-        actions::cost_report_from_cloudwatch(request, prices, *target.endpoint.aws, architectures));
-  } else {
-    lambda::FxApi api(target.endpoint);
-    report = json::parse(api.cost(actions::cost_request_json(request, pricing_document)));
-  }
+  auto target = targets::open_target(
+      actions::target_options(g.target, g.region, g.profile, service ? &*service : nullptr));
+  json report = json::parse(target->cost(query));
 
   std::vector<std::string> providers;
   for (auto p : usage::kProviders)

@@ -3,10 +3,8 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "core/actions/deploy.h"
-#include "core/actions/deploy_aws.h"
 #include "core/actions/target.h"
-#include "core/lambda/fx_api.h"
+#include "core/targets/target.h"
 
 namespace fx::cli {
 
@@ -44,56 +42,23 @@ void print_layers(const Style& s, const std::vector<actions::LayerResult>& layer
                human_bytes(l.zip_bytes));
 }
 
-int deploy_aws(const GlobalOptions& g, const DeployOptions& o, const manifest::Service& service,
-               const actions::ResolvedTarget& target) {
-  auto deployed = actions::deploy_to_aws(service, target.endpoint, {o.functions, o.force, {}});
-  for (const auto& w : deployed.warnings) warn(g, w);
-  for (const auto& r : deployed.functions)
-    for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
-  if (g.json) {
-    fmt::print("{}\n", results_json(deployed.functions).dump());
-    return 0;
-  }
-  if (g.quiet) return 0;
-  auto s = style_for(g, 1);
-  print_layers(s, deployed.layers);
-  fmt::print("Deployed {} (stage {}, region {}) to AWS Lambda at {}\n", s.bold(service.name),
-             service.stage, target.endpoint.region, target.endpoint.url);
-  fmt::print("  role {}  {}\n", deployed.role.arn,
-             deployed.role.status == "created" ? s.green("created") : s.dim(deployed.role.status));
-  for (const auto& q : deployed.queues)
-    fmt::print(
-        "  queue {:<46} {}\n", q.name,
-        q.status == "created" || q.status == "updated" ? s.green(q.status) : s.dim(q.status));
-  print_functions(s, deployed.functions);
-  bool any_url = false;
-  for (const auto& r : deployed.functions) any_url |= !r.routes.empty();
-  if (any_url) fmt::print("function URLs\n");
-  for (const auto& r : deployed.functions)
-    for (const auto& url : r.routes) fmt::print("  {}  {}\n", url, s.dim("→ " + r.function));
-  return 0;
-}
-
 }  // namespace
 
 int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   auto service = load_service(g);
-  auto target =
-      actions::resolve_target({g.target.empty() ? service.target : g.target, service.region, true,
-                               g.profile, service.region_explicit || !g.region.empty()});
-  if (target.aws) return deploy_aws(g, o, service, target);
+  auto target = targets::open_target(
+      actions::target_options(g.target, g.region, g.profile, &service, /*start_local=*/true));
   auto s = style_for(g, 1);
-  if (target.started && !g.json && !g.quiet)
-    fmt::print("{}\n", s.dim(fmt::format("started the local emulator at {}", target.endpoint.url)));
-  auto deployed = actions::deploy_to_emulator(service, target.endpoint, {o.functions, o.force, {}});
+  if (target->started_emulator() && !g.json && !g.quiet)
+    fmt::print("{}\n",
+               s.dim(fmt::format("started the local emulator at {}", target->endpoint().url)));
+  auto deployed = target->deploy(service, {o.functions, o.force, {}});
   if (!g.json && !g.quiet) print_layers(s, deployed.layers);
-  for (const auto& l : deployed.layers)
-    for (const auto& w : l.warnings) warn(g, w);
-  const auto& results = deployed.functions;
   for (const auto& w : deployed.warnings) warn(g, w);
-  const std::string& api_key = deployed.api_key;
+  const auto& results = deployed.functions;
   for (const auto& r : results)
     for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
+  const std::string& api_key = deployed.api_key;
   if (g.json) {
     auto out = results_json(results);
     if (!api_key.empty()) {
@@ -106,11 +71,19 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   }
   if (g.quiet) return 0;
   fmt::print("Deployed {} (stage {}, region {}) to {}\n", s.bold(service.name), service.stage,
-             service.region, target.endpoint.url);
+             target->endpoint().region, target->description());
+  if (deployed.role)
+    fmt::print(
+        "  role {}  {}\n", deployed.role->arn,
+        deployed.role->status == "created" ? s.green("created") : s.dim(deployed.role->status));
+  for (const auto& q : deployed.queues)
+    fmt::print(
+        "  queue {:<46} {}\n", q.name,
+        q.status == "created" || q.status == "updated" ? s.green(q.status) : s.dim(q.status));
   print_functions(s, results);
   bool any_route = false;
   for (const auto& r : results) any_route |= !r.routes.empty();
-  if (any_route) fmt::print("routes\n");
+  if (any_route) fmt::print("{}\n", deployed.function_urls ? "function URLs" : "routes");
   for (const auto& r : results)
     for (const auto& line : r.routes) fmt::print("  {}  {}\n", line, s.dim("→ " + r.function));
   if (!api_key.empty())

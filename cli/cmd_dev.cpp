@@ -19,8 +19,8 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/actions/deploy.h"
-#include "core/emulator/emulator.h"
 #include "core/lambda/fx_api.h"
+#include "core/targets/local_emulator.h"
 #include "core/util/error.h"
 #include "core/util/time.h"
 
@@ -60,29 +60,20 @@ void watch_tree(int fd, const fs::path& dir, std::map<int, fs::path>& dirs) {
 int run_dev(const GlobalOptions& g, const DevOptions& o) {
   auto s = style_for(g, 1);
   auto service = load_service(g);
-  auto home = emulator::fx_home();
 
   // The emulator: the running one, or one of our own that we stop on the way out.
-  bool started = false;
-  auto running = emulator::running_emulator(home);
-  if (!running) {
-    emulator::EmulatorOptions eo;
-    eo.home = home;
-    if (o.port >= 0) eo.port = static_cast<std::uint16_t>(o.port);
-    eo.gateway_port = o.gateway_port;
-    running = emulator::start_emulator_daemon(eo);
-    started = true;
-  }
+  auto local = targets::find_local_emulator({true, o.port, o.gateway_port});
+  bool started = local.started;
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   lambda::Endpoint endpoint;
-  endpoint.url = running->url;
+  endpoint.url = local.url;
   endpoint.region = service.region;
-  endpoint.token = emulator::local_token(home);
+  endpoint.token = local.token;
   fmt::print("{} emulator {} at {}, HTTP gateway at {}\n", s.bold("fx dev"),
-             started ? "started" : "running", running->url, running->gateway_url);
+             started ? "started" : "running", local.url, local.gateway_url);
 
   auto deploy = [&](bool first) {
     auto t0 = util::monotonic_us();
@@ -177,7 +168,7 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
       dirty = false;
       deploy(false);
     }
-    if (!emulator::running_emulator(home)) {
+    if (!targets::local_emulator_running()) {
       std::lock_guard lock(g_print);
       fmt::print(stderr, "fx: error: the emulator stopped\n");
       g_stop = true;
@@ -185,7 +176,7 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
   }
   ::close(fd);
   if (started) {
-    emulator::stop_emulator(home);  // it stops every instance it started
+    targets::stop_local_emulator();  // it stops every instance it started
     std::lock_guard lock(g_print);
     fmt::print("\nstopped the emulator\n");
   }

@@ -10,9 +10,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/actions/target.h"
-#include "core/lambda/client.h"
-#include "core/manifest/manifest.h"
-#include "core/usage/report.h"
+#include "core/targets/target.h"
 #include "core/util/error.h"
 
 namespace fx::cli {
@@ -57,30 +55,19 @@ int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
   std::string payload = read_payload(o);
   // The manifest maps a key to its deployed name; without one, FN is the deployed name.
   auto service = load_service_if_present(g);
-  auto [name, region, target_flag, known] =
-      resolve_function(g, o.function, service ? &*service : nullptr);
-  // For AWS, a region nobody chose (the manifest's default) gives way to AWS_REGION.
-  bool region_explicit = !g.region.empty() || (service && service->region_explicit);
-  auto target = actions::resolve_target({target_flag, region, false, g.profile, region_explicit});
-  lambda::LambdaClient client(target.endpoint);
-  lambda::InvokeRequest req;
-  req.function = name;
+  auto fn = resolve_function(o.function, service ? &*service : nullptr);
+  auto target = targets::open_target(
+      actions::target_options(g.target, g.region, g.profile, service ? &*service : nullptr));
+  targets::InvokeQuery query;
+  auto& req = query.request;
+  req.function = fn.name;
   req.payload = payload;
   req.type = o.type == "Event"    ? lambda::InvocationType::event
              : o.type == "DryRun" ? lambda::InvocationType::dry_run
                                   : lambda::InvocationType::request_response;
-  lambda::InvokeResult res;
-  try {
-    res = client.invoke(req);
-  } catch (const lambda::ApiError& e) {
-    if (e.status() == 404)
-      throw Error(
-          fmt::format("function '{}' is not deployed to {}", name, target.endpoint.url),
-          known.empty()
-              ? "deploy it with `fx deploy`"
-              : fmt::format("deploy it with `fx deploy` (functions in the manifest: {})", known));
-    throw;
-  }
+  query.known = fn.known;
+  auto invocation = target->invoke(query);
+  const auto& res = invocation.result;
   if (req.type != lambda::InvocationType::request_response) {
     if (g.json)
       fmt::print("{}\n", json{{"request_id", res.request_id}, {"status_code", res.status}}.dump());
@@ -88,12 +75,7 @@ int run_invoke(const GlobalOptions& g, const InvokeOptions& o) {
       fmt::print(stderr, "{} accepted ({}), request id {}\n", o.type, res.status, res.request_id);
     return 0;
   }
-  auto report = [&]() -> std::optional<usage::ReportRecord> {
-    std::string_view tail = res.log_tail;
-    auto at = tail.rfind("REPORT RequestId: ");
-    if (at == std::string_view::npos) return std::nullopt;
-    return usage::parse_report_line(tail.substr(at, tail.find('\n', at) - at));
-  }();
+  const auto& report = invocation.report;
   if (g.json) {
     json result = json::parse(res.payload, nullptr, false);
     if (result.is_discarded()) result = res.payload;

@@ -69,17 +69,14 @@ std::optional<manifest::Service> load_service_if_present(const GlobalOptions& g)
 
 FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn) {
   auto service = load_service_if_present(g);
-  return resolve_function(g, fn, service ? &*service : nullptr);
+  return resolve_function(fn, service ? &*service : nullptr);
 }
 
-FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn,
-                             const manifest::Service* service) {
-  FunctionRef ref{fn, g.region, g.target, ""};
+FunctionRef resolve_function(const std::string& fn, const manifest::Service* service) {
+  FunctionRef ref{fn, ""};
   if (!service) return ref;
   if (const auto* f = service->find_function(fn)) ref.name = f->name;
   for (const auto& f : service->functions) ref.known += (ref.known.empty() ? "" : ", ") + f.key;
-  if (ref.region.empty()) ref.region = service->region;
-  if (ref.target.empty()) ref.target = service->target;
   return ref;
 }
 

@@ -35,15 +35,12 @@ manifest::Service load_service(const GlobalOptions& g);
 // What FN (a manifest key, or a deployed name) means: mapped through the manifest when the
 // current folder (or --config) has one, used as the deployed name otherwise.
 struct FunctionRef {
-  std::string name;    // deployed name
-  std::string region;  // --region, else the manifest's (empty without one)
-  std::string target;  // --target, else custom.fx.target
-  std::string known;   // the manifest's function keys, for error messages
+  std::string name;   // deployed name
+  std::string known;  // the manifest's function keys, for error messages
 };
 FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn);
 // The same with the service already loaded (or none): one load, one set of warnings.
-FunctionRef resolve_function(const GlobalOptions& g, const std::string& fn,
-                             const manifest::Service* service);
+FunctionRef resolve_function(const std::string& fn, const manifest::Service* service);
 
 // The service of the current folder (or --config), when there is one.
 std::optional<manifest::Service> load_service_if_present(const GlobalOptions& g);

@@ -10,7 +10,7 @@ packages=(build-essential cmake ninja-build pkg-config ccache
   libcli11-dev libyaml-cpp-dev libcurl4-openssl-dev libfmt-dev catch2
   nlohmann-json3-dev libsqlite3-dev libzip-dev zipcmp zipmerge ziptool
   libssl-dev libboost-dev
-  python3 curl
+  python3 curl ruby  # ruby: the interpreter of the ruby3.x runtimes (Debian 12's is 3.1)
   autoconf automake libtool)  # the last three build AWS's aws-lambda-ric for its e2e test
 
 missing=()

@@ -4,32 +4,31 @@
 
 #include <fmt/format.h>
 
-#include "core/emulator/emulator.h"
 #include "core/lambda/aws.h"
+#include "core/manifest/service.h"
 #include "core/util/error.h"
 
 namespace fx::actions {
+
+TargetOptions target_options(const std::string& target_flag, const std::string& region_flag,
+                             const std::string& profile, const manifest::Service* service,
+                             bool start_local) {
+  // For AWS, a region nobody chose (the manifest's default) gives way to AWS_REGION.
+  TargetOptions out{target_flag, region_flag, start_local, profile,
+                    !region_flag.empty() || (service && service->region_explicit)};
+  if (service && out.target.empty()) out.target = service->target;
+  if (service && out.region.empty()) out.region = service->region;
+  return out;
+}
 
 ResolvedTarget resolve_target(const TargetOptions& options) {
   ResolvedTarget out;
   out.endpoint.region = options.region;
   const std::string& t = options.target;
   if (t.empty() || t == "local") {
-    auto home = emulator::fx_home();
-    auto running = emulator::running_emulator(home);
-    if (!running) {
-      if (!options.start_local)
-        throw Error(fmt::format("no emulator is running for {}", home.string()),
-                    "deploy first (`fx deploy` starts it), or run `fx emulator start`");
-      emulator::EmulatorOptions eo;
-      eo.home = home;
-      running = emulator::start_emulator_daemon(eo);
-      out.started = true;
-    }
-    out.endpoint.url = running->url;
     // The local emulator's token is in FX_HOME, readable by its user only; FX_TOKEN wins.
     const char* token = std::getenv("FX_TOKEN");
-    out.endpoint.token = token && *token ? std::string(token) : emulator::local_token(home);
+    if (token && *token) out.endpoint.token = token;
     out.local = true;
     return out;
   }

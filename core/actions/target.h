@@ -1,11 +1,15 @@
-// Where a command's calls go: the local emulator (started on demand), a remote fx emulator
-// by URL, or AWS.
+// Which target a command's calls go to, from --target, custom.fx.target and the region: the
+// local emulator, a remote fx emulator by URL, or AWS. core/targets/target.h opens it (and
+// finds or starts the local emulator).
 #pragma once
 
-#include <filesystem>
 #include <string>
 
 #include "core/lambda/client.h"
+
+namespace fx::manifest {
+struct Service;
+}
 
 namespace fx::actions {
 
@@ -27,15 +31,21 @@ struct TargetOptions {
   bool region_explicit = true;
 };
 
+// The options every command resolves its target with: --target, else the manifest's
+// custom.fx.target; --region, else the manifest's region (`service` may be null: no manifest).
+TargetOptions target_options(const std::string& target_flag, const std::string& region_flag,
+                             const std::string& profile, const manifest::Service* service,
+                             bool start_local = false);
+
 struct ResolvedTarget {
+  // For the local emulator, url is empty (it is found, or started, when the target is
+  // opened) and token holds FX_TOKEN when that is set.
   lambda::Endpoint endpoint;
   bool local = false;
-  bool aws = false;      // AWS itself: endpoint.aws holds the credentials and region
-  bool started = false;  // this call started the local emulator
+  bool aws = false;  // AWS itself: endpoint.aws holds the credentials and region
 };
 
-// Throws fx::Error when the target is unknown, or local and not running (and not to be
-// started), or not yet supported.
+// Throws fx::Error when the target is unknown, or AWS without credentials or a region.
 ResolvedTarget resolve_target(const TargetOptions& options);
 
 }  // namespace fx::actions

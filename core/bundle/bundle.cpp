@@ -22,6 +22,7 @@
 #include "core/bundle/deps.h"
 #include "core/bundle/node_imports.h"
 #include "core/bundle/python_imports.h"
+#include "core/runtimes/registry.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 #include "core/util/hash.h"
@@ -312,6 +313,12 @@ std::string node_handler_module(const std::string& handler) {
   return dot == std::string::npos ? handler : handler.substr(0, dot);
 }
 
+// How a runtime's code is packaged; one fx does not know: the folder as it is.
+runtimes::Bundler bundler_of(const std::string& runtime) {
+  const auto* family = runtimes::find_family(runtime);
+  return family ? family->bundler : runtimes::Bundler::whole_folder;
+}
+
 bool is_executable(const fs::path& p) {
   std::error_code ec;
   auto perms = fs::status(p, ec).permissions();
@@ -345,7 +352,8 @@ PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& funct
   fs::path out = root / ".fx" / "esbuild" / function.key / archive;
   fs::create_directories(out.parent_path());
   fs::path log = root / ".fx" / "esbuild" / (function.key + ".log");
-  std::string node_major = function.runtime.substr(6, function.runtime.find('.') - 6);
+  const auto* family = runtimes::find_family(function.runtime);
+  std::string node_major = family ? family->version_of(function.runtime) : "";
   util::SpawnOptions opts;
   opts.argv = {esbuild.string(),
                source,
@@ -432,9 +440,8 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     if (named.count(link.path)) allowed.push_back(link.path);
 
   auto settings = bundle_settings(service);
-  auto family = manifest::runtime_family(function.runtime);
-  bool graph = settings.minify && (family == manifest::RuntimeFamily::python ||
-                                   family == manifest::RuntimeFamily::node);
+  const auto bundler = bundler_of(function.runtime);
+  bool graph = settings.minify && bundler != runtimes::Bundler::whole_folder;
 
   // `kept` maps an archive path to its file; patterns then add or remove in order.
   std::map<std::string, PlannedFile> kept;
@@ -449,13 +456,13 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     plan.notes = std::move(graph.notes);
     reached = std::move(graph.skipped_links);
   };
-  if (graph && family == manifest::RuntimeFamily::node && settings.bundler == "esbuild") {
+  if (graph && bundler == runtimes::Bundler::node_imports && settings.bundler == "esbuild") {
     plan.minimized = true;
     auto out = esbuild_bundle(collected.root, function, node_handler_module(function.handler));
     kept[out.archive_path] = std::move(out);
   } else if (graph) {
     plan.minimized = true;
-    if (family == manifest::RuntimeFamily::python) {
+    if (bundler == runtimes::Bundler::python_imports) {
       std::vector<python::SearchRoot> roots = {{collected.root}};
       for (std::size_t i = 0; i < collected.python_roots.size(); ++i) {
         const auto& r = collected.python_roots[i];
@@ -508,7 +515,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     // Import roots (installed requirements, custom.fx.pythonPath) go to the top of the
     // bundle, where Lambda's sys.path finds them, minimized or not; a root inside the service
     // folder moves there rather than being shipped twice.
-    if (family == manifest::RuntimeFamily::python)
+    if (bundler == runtimes::Bundler::python_imports)
       for (std::size_t i = 0; i < collected.python_roots.size(); ++i) {
         const std::string& path = collected.python_root_paths[i];
         bool inside = !path.starts_with("..");
@@ -537,7 +544,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     }
   };
   add_links(outside_links, !plan.minimized);
-  if (family == manifest::RuntimeFamily::python)
+  if (bundler == runtimes::Bundler::python_imports)
     add_links(collected.python_root_links, !plan.minimized);
   add_links(reached, true);
 
@@ -639,7 +646,7 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   }
   auto plan = plan_bundle(service, function, files);
   auto settings = bundle_settings(service);
-  if (manifest::runtime_family(function.runtime) == manifest::RuntimeFamily::python &&
+  if (bundler_of(function.runtime) == runtimes::Bundler::python_imports &&
       settings.bytecode.value_or(settings.minify)) {
     auto pycs = python_bytecode(plan, function.runtime, files.root / ".fx" / "pyc", plan.notes);
     plan.files.insert(plan.files.end(), pycs.begin(), pycs.end());
@@ -701,7 +708,7 @@ PackageResult package_functions(const manifest::Service& service,
                                 const std::vector<const manifest::Function*>& functions) {
   PackageResult result;
   bool python = std::any_of(functions.begin(), functions.end(), [](const manifest::Function* f) {
-    return manifest::runtime_family(f->runtime) == manifest::RuntimeFamily::python;
+    return bundler_of(f->runtime) == runtimes::Bundler::python_imports;
   });
   if (python) result.warnings = install_python_requirements(service);
   auto files = collect_service_files(service);

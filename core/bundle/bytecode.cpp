@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "core/runtimes/discovery.h"
 #include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
@@ -56,26 +57,31 @@ struct Interpreter {
   std::string tag;      // "cpython-311"
 };
 
-// The local interpreter for a runtime, asked once per fx process.
+// The local interpreter for a runtime, asked once per fx process: the one the emulator runs
+// (the exact version first, wherever the registry's discovery finds it).
 const Interpreter& interpreter_for(const std::string& runtime, const fs::path& scratch) {
   static std::mutex mutex;
   static std::map<std::string, Interpreter> cache;
   std::lock_guard lock(mutex);
   if (auto it = cache.find(runtime); it != cache.end()) return it->second;
   Interpreter found;
-  std::string wanted = runtime.substr(6);
-  for (const std::string& name : {"python" + wanted, std::string("python3")}) {
-    fs::path exe = util::which(name);
-    if (exe.empty()) continue;
+  const auto* family = runtimes::find_family(runtime);
+  const std::string wanted = family ? family->version_of(runtime) : "";
+  const auto candidates = family ? runtimes::interpreter_candidates(
+                                       *family, wanted, runtimes::SearchEnvironment::current())
+                                 : std::vector<runtimes::Candidate>{};
+  for (const auto& candidate : candidates) {
     std::string out;
     if (!run_python(
-            exe,
+            candidate.executable,
             "import sys;print('%d.%d' % sys.version_info[:2]);print(sys.implementation.cache_tag)",
             "", scratch, out))
       continue;
     auto nl = out.find('\n');
-    found = {exe, out.substr(0, nl), out.substr(nl + 1, out.find('\n', nl + 1) - nl - 1)};
-    break;
+    Interpreter answer = {candidate.executable, out.substr(0, nl),
+                          out.substr(nl + 1, out.find('\n', nl + 1) - nl - 1)};
+    if (found.exe.empty() || answer.version == wanted) found = answer;
+    if (answer.version == wanted) break;
   }
   return cache.emplace(runtime, found).first->second;
 }

@@ -25,7 +25,6 @@
 #include <thread>
 #include <utility>
 
-#include "core/actions/cost.h"
 #include "core/emulator/code_store.h"
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
@@ -34,10 +33,11 @@
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
-#include "core/emulator/runtimes.h"
 #include "core/events/schedule.h"
 #include "core/gateway/routes.h"
+#include "core/runtimes/resolver.h"
 #include "core/store/store.h"
+#include "core/usage/cost_report.h"
 #include "core/util/embedded.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -382,7 +382,7 @@ class Emulator {
   asio::io_context& io_;
   LogSink sink_;
   CodeStore code_;
-  RuntimeResolver runtimes_;
+  runtimes::RuntimeResolver runtimes_;
   Pool pool_;
   EventSources events_;
   GatewayServer gateway_;
@@ -838,11 +838,9 @@ void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder
         c.revision_id = new_request_id();
         spec->code_dir = unpacked.code.dir;
         spec->opt_dir = unpacked.opt_dir;
-        if (!c.runtime.starts_with("provided")) {
-          const auto& resolved = runtimes_.resolve(c.runtime);
-          if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
-          if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
-        }
+        const auto& resolved = runtimes_.resolve(c.runtime);  // nothing for custom runtimes
+        if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
+        if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
         std::string out = lambda::to_json(c);
         save(*spec, unpacked.code.sha256_hex);
         pool_.deploy(std::move(*spec));
@@ -913,10 +911,8 @@ void Emulator::update_configuration(const std::string& name, HttpRequest& req,
         spec->config.last_modified = lambda_timestamp();
         spec->config.revision_id = new_request_id();
         spec->config.warnings.clear();
-        if (!spec->config.runtime.starts_with("provided")) {
-          const auto& resolved = runtimes_.resolve(spec->config.runtime);
-          if (!resolved.warning.empty()) spec->config.warnings.push_back(resolved.warning);
-        }
+        const auto& resolved = runtimes_.resolve(spec->config.runtime);
+        if (!resolved.warning.empty()) spec->config.warnings.push_back(resolved.warning);
         std::string out = lambda::to_json(spec->config);
         save(*spec, code_sha_hex(*fn));
         pool_.deploy(std::move(*spec));
@@ -1423,9 +1419,9 @@ void Emulator::fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (req.method != "POST")
     return r->send(service_error(405, "MethodNotAllowedException", "POST a cost request"));
   usage::PriceTable prices;
-  actions::CostRequest request;
+  usage::CostRequest request;
   try {
-    request = actions::parse_cost_request(req.body, prices);
+    request = usage::parse_cost_request(req.body, prices);
   } catch (const Error& e) {
     return r->send(service_error(400, "InvalidParameterValueException", e.what()));
   }
@@ -1436,7 +1432,7 @@ void Emulator::fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     try {
       if (!background_reader_)
         background_reader_ = std::make_unique<store::Store>(options_.home / "state.db");
-      body = actions::cost_report(request, prices, [&](const actions::ReportVisitor& visit) {
+      body = usage::cost_report(request, prices, [&](const usage::ReportVisitor& visit) {
         background_reader_->for_each_report(request.functions, request.since_ms, visit);
       });
     } catch (const std::exception& e) {

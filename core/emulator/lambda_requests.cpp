@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/emulator/runtimes.h"
+#include "core/runtimes/registry.h"
 #include "core/util/hash.h"
 
 namespace fx::emulator {
@@ -325,12 +325,12 @@ void check_environment(const std::map<std::string, std::string>& env, Violations
 
 void check_config(const lambda::FunctionConfiguration& c) {
   Violations v;
-  if (!is_supported_runtime(c.runtime))
+  const runtimes::Family* family = runtimes::find_family(c.runtime);
+  if (!family)
     v.add(fmt::format(
         "Value '{}' at 'runtime' failed to satisfy constraint: Member must satisfy enum value "
-        "set: [python3.x, nodejsNN.x, provided, provided.al2, provided.al2023] (the runtimes "
-        "the fx emulator runs)",
-        shown(c.runtime)));
+        "set: [{}] (the runtimes the fx emulator runs)",
+        shown(c.runtime), fmt::join(runtimes::runtime_ids(), ", ")));
   v.range("memorySize", c.memory_size, 128, 10240);
   v.range("timeout", c.timeout, 1, 900);
   v.range("ephemeralStorage.size", c.ephemeral_storage_mb, 512, 10240);
@@ -370,7 +370,7 @@ void check_config(const lambda::FunctionConfiguration& c) {
   check_environment(c.environment, v);
   v.check();
   if (c.layers.size() > 5) throw invalid_value("Cannot reference more than 5 layers.");
-  if (c.handler.empty() && !c.runtime.starts_with("provided"))
+  if (c.handler.empty() && !family->custom())
     throw invalid_value(fmt::format("Handler is required for the {} runtime", c.runtime));
 }
 

@@ -27,8 +27,8 @@
 
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
-#include "core/emulator/runtimes.h"
 #include "core/lambda/types.h"
+#include "core/runtimes/resolver.h"
 #include "core/util/process.h"
 
 namespace fx::emulator {
@@ -129,7 +129,8 @@ struct PoolStats {
 
 class Pool {
  public:
-  Pool(boost::asio::io_context& io, LogSink& sink, RuntimeResolver& runtimes, PoolOptions options);
+  Pool(boost::asio::io_context& io, LogSink& sink, runtimes::RuntimeResolver& runtimes,
+       PoolOptions options);
   ~Pool();
 
   // Creates or replaces a function. Instances of the old code finish what they are doing
@@ -194,7 +195,7 @@ class Pool {
 
   boost::asio::io_context& io_;
   LogSink& sink_;
-  RuntimeResolver& runtimes_;
+  runtimes::RuntimeResolver& runtimes_;
   PoolOptions options_;
   std::map<std::string, std::unique_ptr<FunctionState>> functions_;
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;

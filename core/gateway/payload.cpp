@@ -25,13 +25,7 @@ constexpr const char* kApiId = "fxlocal";
 constexpr const char* kProtocol = "HTTP/1.1";
 
 using util::ascii_lower;
-
-std::string_view trim(std::string_view text) {
-  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return text;
-}
+using util::trim_view;
 
 // Request and query strings may hold any bytes; an event must still be valid JSON.
 std::string dump(const json& value) {
@@ -83,9 +77,9 @@ std::vector<Group> parse_query(std::string_view query) {
     start = end + 1;
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
-    std::string name = percent_decode(pair.substr(0, eq), true);
+    std::string name = util::url_decode(pair.substr(0, eq), true);
     std::string value =
-        eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
+        eq == std::string_view::npos ? "" : util::url_decode(pair.substr(eq + 1), true);
     auto [it, added] = index.try_emplace(name, groups.size());
     if (added) {
       groups.push_back({std::move(name), {std::move(value)}});
@@ -139,7 +133,7 @@ bool valid_utf8(std::string_view text) {
 // else base64-encoded. A text type with bytes that are not UTF-8 is encoded too, or the event
 // would not be valid JSON.
 bool is_text_media_type(std::string_view content_type) {
-  const std::string type = ascii_lower(trim(content_type.substr(0, content_type.find(';'))));
+  const std::string type = ascii_lower(trim_view(content_type.substr(0, content_type.find(';'))));
   return type.starts_with("text/") || type == "application/json" || type == "application/xml" ||
          type == "application/javascript" || type == "application/x-www-form-urlencoded" ||
          type.ends_with("+json") || type.ends_with("+xml");
@@ -269,7 +263,7 @@ std::string build_event_v2(const GatewayRequest& request, const RouteTable::Matc
         std::string_view rest = value;
         while (!rest.empty()) {
           const std::size_t semi = rest.find(';');
-          const std::string_view cookie = trim(rest.substr(0, semi));
+          const std::string_view cookie = trim_view(rest.substr(0, semi));
           if (!cookie.empty()) cookies.push_back(std::string(cookie));
           rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
         }
@@ -578,8 +572,8 @@ GatewayResponse map_result_v2(std::string_view function_result_json) {
   // No statusCode: the value is the body. The function's own text is sent rather than a
   // re-serialization, so numbers and key order come out exactly as it wrote them.
   response.headers = {{"Content-Type", "application/json"}};
-  response.body =
-      result->is_string() ? result->get<std::string>() : std::string(trim(function_result_json));
+  response.body = result->is_string() ? result->get<std::string>()
+                                      : std::string(trim_view(function_result_json));
   return response;
 }
 

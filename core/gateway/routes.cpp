@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace fx::gateway {
 namespace {
@@ -199,16 +200,16 @@ bool matches(const Compiled& route, const std::vector<std::string_view>& segment
           if (k > i) joined += '/';
           joined += segments[k];
         }
-        (*params)[t[i].text] = percent_decode(joined);
+        (*params)[t[i].text] = util::url_decode(joined);
       }
       return true;
     }
     if (i >= segments.size()) return false;
     if (t[i].kind == Segment::Kind::literal) {
-      if (segments[i] != t[i].text && percent_decode(segments[i]) != t[i].text) return false;
+      if (segments[i] != t[i].text && util::url_decode(segments[i]) != t[i].text) return false;
     } else {
       if (segments[i].empty()) return false;
-      if (params) (*params)[t[i].text] = percent_decode(segments[i]);
+      if (params) (*params)[t[i].text] = util::url_decode(segments[i]);
     }
   }
   return i == segments.size();
@@ -229,29 +230,6 @@ int compare_specificity(const Compiled& a, const Compiled& b) {
 }
 
 }  // namespace
-
-std::string percent_decode(std::string_view text, bool plus_is_space) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::vector<RouteSpec> routes_from_service(const manifest::Service& service) {
   std::vector<RouteSpec> routes;

@@ -97,8 +97,4 @@ class RouteTable {
   std::vector<Compiled> compiled_;  // parallel to routes_
 };
 
-// Percent-decoding; '+' becomes a space only when `plus_is_space` (query strings). A '%' not
-// followed by two hex digits is kept as is.
-std::string percent_decode(std::string_view text, bool plus_is_space = false);
-
 }  // namespace fx::gateway

@@ -33,13 +33,9 @@ std::string env(const char* name) {
   return v ? v : "";
 }
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
 using util::ascii_lower;
+using util::trim;
+using util::xml_unescape;
 
 // --- the shared credentials and config files --------------------------------------------
 
@@ -220,31 +216,6 @@ struct ServiceError {
   std::string code;
   std::string message;
 };
-
-std::string xml_unescape(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '&') {
-      auto semi = s.find(';', i);
-      if (semi != std::string_view::npos && semi - i <= 6) {
-        std::string_view entity = s.substr(i + 1, semi - i - 1);
-        const char* ch = entity == "amp"    ? "&"
-                         : entity == "lt"   ? "<"
-                         : entity == "gt"   ? ">"
-                         : entity == "quot" ? "\""
-                         : entity == "apos" ? "'"
-                                            : nullptr;
-        if (ch) {
-          out += ch;
-          i = semi;
-          continue;
-        }
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 std::string xml_element(std::string_view xml, std::string_view name) {
   std::string open = fmt::format("<{}>", name), close = fmt::format("</{}>", name);

@@ -73,29 +73,6 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    int hi = 0, lo = 0;
-    if (text[i] == '%' && i + 2 < text.size() && (hi = hex_value(text[i + 1])) >= 0 &&
-        (lo = hex_value(text[i + 2])) >= 0) {
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
 // RFC 3986 section 5.2.4, plus the removal of empty segments ("a//b") that AWS expects;
 // the same as botocore's remove_dot_segments.
 std::string remove_dot_segments(std::string_view path) {
@@ -142,8 +119,8 @@ std::string canonical_query(std::string_view query) {
       auto eq = pair.find('=');
       std::string_view key = pair.substr(0, eq);
       std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-      pairs.emplace_back(uri_encode(percent_decode(key), false),
-                         uri_encode(percent_decode(value), false));
+      pairs.emplace_back(uri_encode(util::url_decode(key), false),
+                         uri_encode(util::url_decode(value), false));
     }
     start = end + 1;
   }

@@ -21,6 +21,7 @@
 #include "core/manifest/document.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
+#include "core/runtimes/registry.h"
 #include "core/util/error.h"
 
 namespace fx::manifest {
@@ -30,10 +31,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // clang-format off
-constexpr std::string_view kRuntimes[] = {
-    "python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
-    "nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x",
-    "provided", "provided.al2", "provided.al2023"};
 constexpr std::string_view kTopLevel[] = {
     "service", "provider", "functions", "package", "custom", "plugins", "resources",
     "useDotenv", "configValidationMode", "frameworkVersion", "org", "app", "tenant", "layers",
@@ -495,8 +492,9 @@ class Loader {
 
   std::string runtime(const Field& f) {
     std::string name = text(f, "a runtime");
-    if (!contains(kRuntimes, name)) {
-      fail(f, "a supported runtime", fmt::format("use one of {}", fmt::join(kRuntimes, ", ")));
+    if (!runtimes::find_family(name)) {
+      fail(f, "a supported runtime",
+           fmt::format("use one of {}", fmt::join(runtimes::runtime_ids(), ", ")));
     }
     return name;
   }
@@ -694,7 +692,7 @@ class Loader {
       if (layer.path.empty())
         throw Error(fmt::format("{}: {}.path: missing; expected the layer's folder",
                                 c.key_mark.str(), c.key),
-                    "add e.g. `path: layers/common` (a folder holding python/ or nodejs/)");
+                    "add e.g. `path: layers/common` (a folder holding python/, nodejs/ or ruby/)");
       std::error_code ec;
       if (!fs::is_directory(service_.dir / layer.path, ec))
         throw Error(fmt::format("{}: {}.path: folder '{}' not found in {}", c.key_mark.str(), c.key,
@@ -854,7 +852,7 @@ class Loader {
       fn.handler = text(*handler, shape);
       at_most(*handler, fn.handler, 128);
     }
-    if (runtime_family(fn.runtime) != RuntimeFamily::provided) {  // provided: free-form
+    if (!runtimes::find_family(fn.runtime)->custom()) {  // a custom runtime's: free-form
       if (!handler) {
         throw Error(
             fmt::format("{}: {}.handler: missing; expected {}", f.key_mark.str(), f.key, shape),

@@ -18,11 +18,4 @@ const Function* Service::find_function(std::string_view key_or_name) const {
   return nullptr;
 }
 
-RuntimeFamily runtime_family(std::string_view runtime) {
-  if (runtime.starts_with("python")) return RuntimeFamily::python;
-  if (runtime.starts_with("nodejs")) return RuntimeFamily::node;
-  if (runtime.starts_with("provided")) return RuntimeFamily::provided;
-  return RuntimeFamily::unknown;
-}
-
 }  // namespace fx::manifest

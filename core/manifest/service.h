@@ -119,8 +119,4 @@ struct Service {
   const Function* find_function(std::string_view key_or_name) const;
 };
 
-// Which runtime family a runtime string belongs to.
-enum class RuntimeFamily { python, node, provided, unknown };
-RuntimeFamily runtime_family(std::string_view runtime);
-
 }  // namespace fx::manifest

@@ -13,11 +13,13 @@
 #include "core/manifest/document.h"
 #include "core/manifest/text.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 namespace fx::manifest {
 namespace {
 
 namespace fs = std::filesystem;
+using util::trim;
 
 constexpr int kMaxDepth = 32;
 
@@ -28,12 +30,6 @@ YAML::Node typed_node(const std::string& text, const char* tag) {
 }
 YAML::Node string_node(const std::string& text) {
   return typed_node(text, "!");
-}
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
 }
 
 bool is_quoted(std::string_view s) {

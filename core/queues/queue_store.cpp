@@ -391,14 +391,6 @@ void validate_queue_name(const std::string& name) {
 
 // --- Free functions.
 
-std::string md5_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1)
-    throw Error("MD5 failed (OpenSSL)");
-  return util::to_hex(std::string_view(reinterpret_cast<char*>(md), len));
-}
-
 std::string md5_of_message_attributes(const MessageAttributes& attributes) {
   if (attributes.empty()) return "";
   std::string buf;
@@ -421,7 +413,7 @@ std::string md5_of_message_attributes(const MessageAttributes& attributes) {
       append(value.string_value);
     }
   }
-  return md5_hex(buf);
+  return util::md5_hex(buf);
 }
 
 std::string queue_arn(std::string_view region, std::string_view name) {
@@ -686,7 +678,8 @@ SendResult QueueStore::send(const std::string& queue_name, const std::string& bo
         "<= {}.",
         delay, kMaxDelaySeconds));
 
-  SendResult result{new_message_id(), md5_hex(body), md5_of_message_attributes(message_attributes)};
+  SendResult result{new_message_id(), util::md5_hex(body),
+                    md5_of_message_attributes(message_attributes)};
   std::int64_t now = now_();
   static const char* sql =
       "INSERT INTO messages(id, queue, body, message_attributes, sent_ms, visible_at_ms) "
@@ -818,7 +811,7 @@ std::vector<Message> QueueStore::receive_locked(const std::string& queue_name, i
       m.receive_count += 1;
       if (m.first_receive_ms == 0) m.first_receive_ms = now;
       m.receipt_handle = receipt_handle_for(queue_name, m.id);
-      m.md5_of_body = md5_hex(m.body);
+      m.md5_of_body = util::md5_hex(m.body);
       m.md5_of_message_attributes = md5_of_message_attributes(m.message_attributes);
       m.sender_id = std::string(kAccountId);
       Stmt(prepare(deliver_sql))

@@ -98,8 +98,6 @@ struct QueueInfo {
   std::int64_t modified_ms = 0;
 };
 
-// Lowercase hex MD5, as SQS reports MD5OfBody.
-std::string md5_hex(std::string_view data);
 // MD5OfMessageAttributes as SQS computes it: for each attribute in name order, the
 // length-prefixed (4-byte big-endian) name and data type, a transport byte (1 for String and
 // Number, 2 for Binary) and the length-prefixed value. Empty when there are no attributes.

@@ -29,6 +29,14 @@ bool is_base64_char(char c) {
 
 }  // namespace
 
+std::string md5_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr) != 1)
+    throw Error("MD5 failed (OpenSSL)");
+  return to_hex(std::string_view(reinterpret_cast<char*>(md), len));
+}
+
 std::string sha256_raw(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -7,6 +7,7 @@
 
 namespace fx::util {
 
+std::string md5_hex(std::string_view data);  // SQS's MD5OfMessageBody and the like
 std::string sha256_hex(std::string_view data);
 std::string sha256_raw(std::string_view data);  // 32 bytes
 std::string sha256_file_raw(const std::filesystem::path& path);

@@ -2,6 +2,8 @@
 // libcurl (loaded on first use) for https://.
 #pragma once
 
+#include "core/util/text.h"
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -59,7 +61,5 @@ class HttpClient {
 
 // Percent-encodes everything but unreserved characters (RFC 3986).
 std::string url_encode(std::string_view text);
-// Percent-decoding of a path segment or query value ('+' is a space only in queries).
-std::string url_decode(std::string_view text, bool plus_is_space = false);
 
 }  // namespace fx::util

@@ -23,4 +23,15 @@ inline std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+// Without leading and trailing ASCII white space (isspace: space, \t, \n, \v, \f, \r).
+std::string_view trim_view(std::string_view text);
+std::string trim(std::string_view text);
+
+// %XX decoded (a malformed escape is kept as it is); `plus_is_space` for form-encoded
+// query strings, where '+' is a space.
+std::string url_decode(std::string_view text, bool plus_is_space = false);
+
+// XML's five predefined entities decoded (AWS's query-protocol answers); others are kept.
+std::string xml_unescape(std::string_view text);
+
 }  // namespace fx::util

@@ -531,27 +531,6 @@ class LocalLoop(FxTestCase):
         self.assertEqual(json.loads(r.out), {"echo": {"x": 1}})
         self.assertIn('custom runtime got {"x": 1}', [l["message"] for l in self.logs("shell")])
 
-    def test_runtime_version_mismatch_warns_and_runs_local_interpreter(self):
-        self.make_service({
-            "serverless.yaml": """
-                service: SERVICE
-                provider: {name: aws, runtime: python3.8}
-                functions:
-                  version:
-                    handler: app.version
-                """,
-            "app.py": """
-                import sys
-                def version(event, context):
-                    return "%d.%d" % sys.version_info[:2]
-                """,
-        })
-        r = self.ok("deploy")
-        self.assertIn("fx: warning: version: python3.8 requested, running with the local Python", r.err)
-        local = subprocess.run(["python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True).stdout.strip()
-        self.assertEqual(json.loads(self.ok("invoke", "version").out), local)
-
     def test_invoke_log_prints_the_tail_to_stderr(self):
         self.make_service(PY_SERVICE)
         self.ok("deploy", "-f", "chatty")

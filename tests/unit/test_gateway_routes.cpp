@@ -6,6 +6,7 @@
 #include "core/gateway/routes.h"
 #include "core/manifest/service.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 
 using Catch::Matchers::Contains;
 using fx::gateway::RouteSpec;
@@ -179,7 +180,7 @@ TEST_CASE("path parameters are percent-decoded; literals match decoded too", "[g
   CHECK(must_match(table, "GET", "/raw/a%2Fb/c%20d").path_parameters.at("path") == "a/b/c d");
   CHECK(target(table, "GET", "/caf%C3%A9") == "lit");
   CHECK(target(table, "GET", "/caf\xC3\xA9") == "lit");
-  CHECK(fx::gateway::percent_decode("a+b%3d%3D%zz", true) == "a b==%zz");
+  CHECK(fx::util::url_decode("a+b%3d%3D%zz", true) == "a b==%zz");
 }
 
 TEST_CASE("a trailing slash is the same path", "[gateway]") {

@@ -76,9 +76,9 @@ TEST_CASE("manifest errors: runtimes", "[manifest][errors]") {
     CHECK_THAT(e.hint(), Contains("provided.al2023"));
   }
   SECTION("a function's own") {
-    const auto e = t.error(with_function_setting("    runtime: ruby3.2"));
+    const auto e = t.error(with_function_setting("    runtime: ruby2.7"));
     CHECK_THAT(e.what(), EndsWith("serverless.yaml:7:14: functions.hello.runtime: expected a "
-                                  "supported runtime, got \"ruby3.2\""));
+                                  "supported runtime, got \"ruby2.7\""));
   }
   SECTION("none at all") {
     const auto e = t.error("service: shop\nfunctions:\n  hello:\n    handler: handler.main\n");

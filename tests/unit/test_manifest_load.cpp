@@ -8,7 +8,6 @@
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using fx::manifest::Event;
-using fx::manifest::RuntimeFamily;
 using fx::manifest::Service;
 using fx::manifest::testing::TempService;
 
@@ -582,16 +581,12 @@ functions:
   CHECK(s.warnings.size() == 1);  // x-defaults
 }
 
-TEST_CASE("manifest: find_function by key or deployed name; runtime families", "[manifest]") {
+TEST_CASE("manifest: find_function by key or deployed name", "[manifest]") {
   TempService t;
   const Service s = t.load(kMinimal);
   REQUIRE(s.find_function("hello") != nullptr);
   CHECK(s.find_function("shop-dev-hello") == s.find_function("hello"));
   CHECK(s.find_function("nope") == nullptr);
-  CHECK(fx::manifest::runtime_family("python3.12") == RuntimeFamily::python);
-  CHECK(fx::manifest::runtime_family("nodejs20.x") == RuntimeFamily::node);
-  CHECK(fx::manifest::runtime_family("provided.al2") == RuntimeFamily::provided);
-  CHECK(fx::manifest::runtime_family("java21") == RuntimeFamily::unknown);
   CHECK(fx::manifest::SourceMark{"f.yaml", 0, 0}.str() == "f.yaml");
   CHECK(fx::manifest::SourceMark{"f.yaml", 7, 14}.str() == "f.yaml:7:14");
 }

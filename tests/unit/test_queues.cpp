@@ -8,6 +8,7 @@
 
 #include "core/queues/queue_store.h"
 #include "core/queues/sqs_api.h"
+#include "core/util/hash.h"
 
 namespace fs = std::filesystem;
 using fx::queues::MessageAttributes;
@@ -316,8 +317,8 @@ TEST_CASE("MD5 digests are the ones SQS computes", "[queues]") {
   CHECK(md5_of_message_attributes(all) == "c932db14a896c663f83c260297d594ff");
   CHECK(md5_of_message_attributes({}).empty());
 
-  CHECK(fx::queues::md5_hex("hello") == "5d41402abc4b2a76b9719d911017c592");
-  CHECK(fx::queues::md5_hex("h\xc3\xa9llo \xe2\x9c\x93") == "21b1ae5bc147bb564254200a4731e337");
+  CHECK(fx::util::md5_hex("hello") == "5d41402abc4b2a76b9719d911017c592");
+  CHECK(fx::util::md5_hex("h\xc3\xa9llo \xe2\x9c\x93") == "21b1ae5bc147bb564254200a4731e337");
 
   Fixture fx;
   QueueStore store(fx.path, fx.clock());
@@ -501,7 +502,7 @@ TEST_CASE("a batch send reports each entry, and refuses bad batches whole", "[qu
                         {{"Id", "c"}, {"MessageBody", "also fine"}, {"DelaySeconds", 5}}}}});
   REQUIRE(result.at("Successful").size() == 2);
   CHECK(result["Successful"][0].at("Id") == "a");
-  CHECK(result["Successful"][0].at("MD5OfMessageBody") == fx::queues::md5_hex("fine"));
+  CHECK(result["Successful"][0].at("MD5OfMessageBody") == fx::util::md5_hex("fine"));
   CHECK(result["Successful"][1].at("Id") == "c");
   REQUIRE(result.at("Failed").size() == 1);
   CHECK(result["Failed"][0].at("Id") == "b");
@@ -601,7 +602,7 @@ TEST_CASE("Lambda's SQS event carries the records Lambda builds", "[queues]") {
   CHECK(r.at("messageId") == batch[0].id);
   CHECK(r.at("receiptHandle") == batch[0].receipt_handle);
   CHECK(r.at("body") == "first");
-  CHECK(r.at("md5OfBody") == fx::queues::md5_hex("first"));
+  CHECK(r.at("md5OfBody") == fx::util::md5_hex("first"));
   CHECK(r.at("md5OfMessageAttributes") == batch[0].md5_of_message_attributes);
   CHECK(r.at("eventSource") == "aws:sqs");
   CHECK(r.at("eventSourceARN") == "arn:aws:sqs:us-east-1:000000000000:q");

@@ -110,3 +110,8 @@ TEST_CASE("base64_decode rejects malformed input", "[util][base64]") {
     CHECK_THROWS_AS(base64_decode(bad), fx::Error);
   }
 }
+
+TEST_CASE("md5_hex is MD5 as SQS's MD5OfMessageBody gives it", "[util][hash]") {
+  CHECK(fx::util::md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(fx::util::md5_hex("hello") == "5d41402abc4b2a76b9719d911017c592");
+}

@@ -1,6 +1,7 @@
-// How an instance of each runtime is started: the interpreter (resolved once to its real
-// executable, so a pyenv or nvm shim's 60-90 ms is not paid at every cold start) and the
-// runtime shim from templates/runtimes/, or the bundle's own `bootstrap`.
+// How an instance of each runtime is started: the interpreter (found by the registry's
+// discovery rule and resolved once to its real executable, so a pyenv or nvm shim's 60-90 ms
+// is not paid at every cold start) and the runtime shim from templates/runtimes/, or the
+// bundle's own `bootstrap`.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace fx::emulator {
+#include "core/runtimes/discovery.h"
+
+namespace fx::runtimes {
 
 struct ResolvedRuntime {
   std::filesystem::path interpreter;  // empty for custom runtimes
@@ -29,8 +32,10 @@ struct InstanceCommand {
 
 class RuntimeResolver {
  public:
-  // `shim_dir` is where the runtime shims are (LAMBDA_RUNTIME_DIR's parent).
-  explicit RuntimeResolver(std::filesystem::path shim_dir);
+  // `shim_dir` is where the runtime shims are (LAMBDA_RUNTIME_DIR's parent); `env` is where
+  // interpreters are looked for.
+  explicit RuntimeResolver(std::filesystem::path shim_dir,
+                           SearchEnvironment env = SearchEnvironment::current());
 
   const ResolvedRuntime& resolve(const std::string& runtime);
   InstanceCommand command(const std::string& runtime, const std::filesystem::path& task_root);
@@ -39,10 +44,8 @@ class RuntimeResolver {
 
  private:
   std::filesystem::path shim_dir_;
+  SearchEnvironment env_;
   std::map<std::string, ResolvedRuntime> cache_;
 };
 
-// Whether the emulator knows how to run this runtime string.
-bool is_supported_runtime(std::string_view runtime);
-
-}  // namespace fx::emulator
+}  // namespace fx::runtimes

@@ -1,0 +1,114 @@
+#include "core/runtimes/registry.h"
+
+#include <algorithm>
+
+namespace fx::runtimes {
+
+namespace {
+
+// asdf keeps every language's installs under one root: ~/.asdf/installs/<plugin>/<version>.
+constexpr VersionStore asdf(std::string_view versions, std::string_view executable) {
+  return {"asdf", "ASDF_DATA_DIR", ".asdf", versions, executable};
+}
+
+// clang-format off
+const std::vector<Family> kFamilies = {
+    {
+        .name = "python",
+        .language = "Python",
+        .ids = {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13"},
+        .id_prefix = "python",
+        .id_suffix = "",
+        .versioned_program = "python",
+        .program = "python3",
+        .stores = {{"pyenv", "PYENV_ROOT", ".pyenv", "versions", "bin/python"},
+                   asdf("installs/python", "bin/python")},
+        // It also compiles fx's shim for this interpreter: a sandboxed instance sees the
+        // shim's folder read-only and would otherwise compile it again at every cold start
+        // (5-6 ms). fd 3 carries the answer, so a noisy sitecustomize cannot garble it.
+        .probe = {"-c",
+                  "import os,sys,compileall;compileall.compile_dir(sys.argv[1],quiet=2);"
+                  "os.write(3,('%s\\n%d.%d\\n%s\\n'%(sys.executable,*sys.version_info[:2],"
+                  "'\\n'.join({sys.prefix,sys.base_prefix,sys.exec_prefix,"
+                  "sys.base_exec_prefix}))).encode())"},
+        .shim = "bootstrap.py",
+        .bundler = Bundler::python_imports,
+        .template_name = "python",
+        .provides = {"boto3", "botocore"},
+    },
+    {
+        .name = "node",
+        .language = "Node.js",
+        .ids = {"nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x"},
+        .id_prefix = "nodejs",
+        .id_suffix = ".x",
+        .versioned_program = "",  // node has no binary per version
+        .program = "node",
+        .stores = {{"nvm", "NVM_DIR", ".nvm", "versions/node", "bin/node"},
+                   asdf("installs/nodejs", "bin/node")},
+        // node lives in PREFIX/bin, its own modules in PREFIX/lib: PREFIX is its prefix.
+        .probe = {"-e",
+                  "const p=require('path');require('fs').writeSync(3,process.execPath+'\\n'+"
+                  "process.versions.node.split('.')[0]+'\\n'+"
+                  "p.dirname(p.dirname(process.execPath))+'\\n')"},
+        .shim = "bootstrap.js",
+        .bundler = Bundler::node_imports,
+        .template_name = "node",
+        .provides = {"@aws-sdk/*"},  // AWS SDK for JavaScript v3, nodejs18.x and later
+    },
+    {
+        .name = "ruby",
+        .language = "Ruby",
+        .ids = {"ruby3.2", "ruby3.3"},
+        .id_prefix = "ruby",
+        .id_suffix = "",
+        .versioned_program = "ruby",  // Debian's ruby3.1, a build's ruby3.3
+        .program = "ruby",
+        .stores = {{"rbenv", "RBENV_ROOT", ".rbenv", "versions", "bin/ruby"},
+                   asdf("installs/ruby", "bin/ruby")},
+        // Its prefix, its library folder and its default gem folder (Debian's is
+        // /var/lib/gems/X.Y.0, outside the prefix).
+        .probe = {"-e",
+                  "require 'rbconfig';c=RbConfig::CONFIG;d=[RbConfig.ruby,"
+                  "RUBY_VERSION[/\\A\\d+\\.\\d+/],c['prefix'],c['rubylibprefix']];"
+                  "d<<Gem.default_dir if defined?(Gem);IO.for_fd(3).write(d.join(\"\\n\")+\"\\n\")"},
+        .shim = "bootstrap.rb",
+        .bundler = Bundler::whole_folder,
+        .template_name = "ruby",
+        .provides = {"aws-sdk-*"},  // the AWS SDK for Ruby's gems
+    },
+    {
+        .name = "provided",
+        .language = "a custom runtime",
+        .ids = {"provided", "provided.al2", "provided.al2023"},
+        .bundler = Bundler::whole_folder,
+    },
+};
+// clang-format on
+
+}  // namespace
+
+std::string Family::version_of(std::string_view runtime) const {
+  if (std::find(ids.begin(), ids.end(), runtime) == ids.end() || program.empty()) return {};
+  runtime.remove_prefix(id_prefix.size());
+  runtime.remove_suffix(id_suffix.size());
+  return std::string(runtime);
+}
+
+std::span<const Family> families() {
+  return kFamilies;
+}
+
+const Family* find_family(std::string_view runtime) {
+  for (const auto& f : kFamilies)
+    if (std::find(f.ids.begin(), f.ids.end(), runtime) != f.ids.end()) return &f;
+  return nullptr;
+}
+
+std::vector<std::string_view> runtime_ids() {
+  std::vector<std::string_view> out;
+  for (const auto& f : kFamilies) out.insert(out.end(), f.ids.begin(), f.ids.end());
+  return out;
+}
+
+}  // namespace fx::runtimes

@@ -1,0 +1,70 @@
+// Every runtime fx knows, in one table: per language family, the runtime identifiers it
+// accepts, how its interpreter is found, its shim, its bundler, its `fx init` template and
+// what Lambda's runtime provides to functions. The manifest, the emulator's API checks, the
+// instance pool, the bundler and `fx init` all ask this table; adding a runtime is one entry
+// here plus its shim in templates/runtimes/<name>/.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fx::runtimes {
+
+// How a function's code is packaged (core/bundle).
+enum class Bundler {
+  python_imports,  // follow the handler's imports; requirements, import roots, bytecode
+  node_imports,    // follow require/import through node_modules (or the project's esbuild)
+  whole_folder,    // the service folder as it is, as package.patterns shape it
+};
+
+// A version manager's installs, ROOT/VERSIONS/<version>/EXECUTABLE: pyenv's
+// ~/.pyenv/versions/3.11.7/bin/python, nvm's ~/.nvm/versions/node/v20.11.0/bin/node.
+struct VersionStore {
+  std::string_view manager;        // "pyenv", for messages
+  std::string_view root_variable;  // the root when this environment variable is set
+  std::string_view home_root;      // else this folder under HOME
+  std::string_view versions;       // the folder of versions under the root
+  std::string_view executable;     // inside one version's folder
+};
+
+struct Family {
+  std::string_view name = {};              // "python": the shim's folder under templates/runtimes/
+  std::string_view language = {};          // "Python", in messages
+  std::vector<std::string_view> ids = {};  // the runtime identifiers, as Lambda spells them
+  // id = id_prefix + version + id_suffix: "nodejs" "20" ".x". The version is what the
+  // interpreter reports ("3.11", "20", "3.2").
+  std::string_view id_prefix = {}, id_suffix = {};
+
+  // Interpreter discovery: the exact version first (this program name + the version on PATH,
+  // then each store's folders for that version), then `program` on PATH with a warning.
+  std::string_view versioned_program = {};  // "python" for python3.11; empty: none by version
+  std::string_view program = {};            // "python3"; empty: no interpreter (custom runtimes)
+  std::vector<VersionStore> stores = {};
+  // What the interpreter runs to describe itself (followed by the shim's folder): it writes
+  // to fd 3 its real executable, its version and then the folders it reads beside the
+  // system's (its prefixes), one a line.
+  std::vector<std::string_view> probe = {};
+
+  // The entry point under templates/runtimes/<name>/; empty: the bundle's own `bootstrap`.
+  std::string_view shim = {};
+  Bundler bundler = Bundler::whole_folder;
+  std::string_view template_name = {};  // `fx init --template NAME`; empty: none
+  // What Lambda's runtime has installed for every function (so a bundle need not ship it).
+  std::vector<std::string_view> provides = {};
+
+  // A custom runtime: the bundle brings its own bootstrap and no handler is needed.
+  bool custom() const { return shim.empty(); }
+  // "3.11" for python3.11; empty when `runtime` is not one of this family's spellings.
+  std::string version_of(std::string_view runtime) const;
+};
+
+// Every family, in the order messages list them.
+std::span<const Family> families();
+// The family that accepts `runtime`, or nullptr when none does.
+const Family* find_family(std::string_view runtime);
+// Every accepted runtime identifier, family by family.
+std::vector<std::string_view> runtime_ids();
+
+}  // namespace fx::runtimes

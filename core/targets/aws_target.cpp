@@ -1,0 +1,141 @@
+#include "core/targets/aws_target.h"
+
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/lambda/aws_logs.h"
+#include "core/util/error.h"
+
+namespace fx::targets {
+
+Deployment AwsTarget::deploy(const manifest::Service& service,
+                             const actions::DeployOptions& options) {
+  auto deployed = actions::deploy_to_aws(service, endpoint_, options);
+  Deployment out;
+  out.role = std::move(deployed.role);
+  out.queues = std::move(deployed.queues);
+  out.layers = std::move(deployed.layers);
+  out.functions = std::move(deployed.functions);
+  out.function_urls = true;
+  out.warnings = std::move(deployed.warnings);
+  return out;
+}
+
+ServiceInfo aws_info(const lambda::Endpoint& endpoint,
+                     const std::vector<actions::AwsFunctionInfo>& described) {
+  ServiceInfo out;
+  out.region = endpoint.region;
+  out.endpoint = endpoint.url;
+  for (const auto& d : described) {
+    FunctionInfo info{d.function, d.name, d.config, {}, {}};
+    if (d.config) {
+      info.cloud = CloudResources{d.url, d.schedules, d.queues};
+      if (d.url) out.routes.push_back({d.function, d.url->url, true});
+    }
+    out.functions.push_back(std::move(info));
+  }
+  return out;
+}
+
+ServiceInfo AwsTarget::info(const manifest::Service& service) {
+  return aws_info(endpoint_, actions::describe_on_aws(service, endpoint_));
+}
+
+Removal AwsTarget::remove(const manifest::Service& service) {
+  auto removed = actions::remove_from_aws(service, endpoint_);
+  Removal out;
+  out.functions = std::move(removed.functions);
+  out.resources = RemovedResources{std::move(removed.layers), std::move(removed.schedules),
+                                   std::move(removed.queue_mappings), std::move(removed.queues),
+                                   std::move(removed.role)};
+  out.warnings = std::move(removed.warnings);
+  return out;
+}
+
+void AwsTarget::logs(const LogQuery& query, const LogVisitor& each,
+                     const std::function<void()>& batch_done) {
+  lambda::CloudWatchLogs cloudwatch(*endpoint_.aws);
+  std::string group = lambda::lambda_log_group(query.function);
+  lambda::LogGroupTail tail(cloudwatch, {group, query.since_ms, query.filter});
+  auto event_of = [&](const lambda::CloudWatchEvent& e) {
+    lambda::LogEvent l;
+    l.time_ms = e.time_ms;
+    l.function = query.function;
+    l.request_id = e.request_id;
+    l.message = e.message;
+    l.architecture = query.architecture;
+    return l;
+  };
+  auto read_or_throw = [&](const lambda::CloudWatchVisitor& visit) {
+    if (!tail.read(visit))
+      throw Error(fmt::format("no CloudWatch logs for {} in {}: the log group {} does not exist",
+                              query.function, cloudwatch.region(), group),
+                  "the function has not run yet, or is not deployed there: `fx deploy --target "
+                  "aws`, invoke it, then try again (or check --region)");
+  };
+  std::deque<lambda::LogEvent> last;  // --tail N: CloudWatch reads forwards only
+  read_or_throw([&](const lambda::CloudWatchEvent& e) {
+    if (query.tail <= 0) return each(event_of(e));
+    last.push_back(event_of(e));
+    if (static_cast<std::int64_t>(last.size()) > query.tail) last.pop_front();
+  });
+  for (const auto& l : last) each(l);
+  batch_done();
+  if (!query.follow) return;
+  while (true) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    read_or_throw([&](const lambda::CloudWatchEvent& e) { each(event_of(e)); });
+    batch_done();
+  }
+}
+
+std::string AwsTarget::cost(const CostQuery& query) {
+  if (query.request.functions.empty())
+    throw usage_error("fx cost --target aws needs a function, or a service folder",
+                      "run it where serverless.yaml is, or name the deployed function");
+  return cost_report_from_cloudwatch(query.request, query.prices, *endpoint_.aws,
+                                     query.architectures);
+}
+
+std::string cost_report_from_cloudwatch(const usage::CostRequest& request,
+                                        const usage::PriceTable& prices,
+                                        const lambda::AwsSettings& aws,
+                                        const std::map<std::string, std::string>& architectures) {
+  lambda::CloudWatchLogs logs(aws);
+  std::vector<std::string> notes;
+  std::vector<std::string> without_log_group;
+  // cost_report reads the notes after the records, so the ones learnt while reading count.
+  auto report = usage::cost_report(
+      request, prices,
+      [&](const usage::ReportVisitor& visit) {
+        for (const auto& function : request.functions) {
+          auto arch = architectures.find(function);
+          lambda::LogEventsQuery q{lambda::lambda_log_group(function), request.since_ms,
+                                   "REPORT RequestId: "};
+          bool found = logs.filter_log_events(q, [&](const lambda::CloudWatchEvent& e) {
+            auto record = usage::parse_report_line(e.message);
+            if (!record) return;
+            record->function = function;
+            record->start_ms = e.time_ms;
+            if (arch != architectures.end()) record->architecture = arch->second;
+            visit(*record);
+          });
+          if (!found) without_log_group.push_back(function);
+        }
+        if (!without_log_group.empty())
+          notes.push_back(fmt::format(
+              "no CloudWatch log group in {} for {}: not invoked yet, or not deployed there",
+              logs.region(), fmt::join(without_log_group, ", ")));
+        notes.push_back(
+            "read from CloudWatch REPORT lines, which carry no CPU time: the Cloudflare figures "
+            "count requests only, and a function's own errors are not counted (timeouts and "
+            "out-of-memory are)");
+      },
+      notes);
+  return report;
+}
+
+}  // namespace fx::targets

@@ -1,0 +1,144 @@
+#include "core/targets/emulator_target.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/util/error.h"
+
+namespace fx::targets {
+
+using nlohmann::json;
+
+Deployment EmulatorTarget::deploy(const manifest::Service& service,
+                                  const actions::DeployOptions& options) {
+  auto deployed = actions::deploy_to_emulator(service, endpoint_, options);
+  Deployment out;
+  // Packaging's warnings about layers come before the service's.
+  for (const auto& l : deployed.layers)
+    out.warnings.insert(out.warnings.end(), l.warnings.begin(), l.warnings.end());
+  out.warnings.insert(out.warnings.end(), deployed.warnings.begin(), deployed.warnings.end());
+  out.layers = std::move(deployed.layers);
+  out.functions = std::move(deployed.functions);
+  out.api_key = std::move(deployed.api_key);
+  return out;
+}
+
+ServiceInfo emulator_info(
+    const manifest::Service& service, const lambda::Endpoint& endpoint,
+    std::string_view status_json,
+    const std::vector<std::optional<lambda::FunctionConfiguration>>& configs) {
+  ServiceInfo out;
+  out.region = endpoint.region;
+  out.endpoint = endpoint.url;
+  EmulatorState state;
+  std::map<std::string, InstanceCounts> instances;
+  if (!status_json.empty()) {
+    json status = json::parse(status_json);
+    state.gateway_url = status.value("gateway_url", "");
+    state.sandbox = status.value("sandbox", "");
+    for (const auto& f : status.value("functions", json::array()))
+      instances[f.value("name", "")] = {f.value("busy", 0),        f.value("idle", 0),
+                                        f.value("invocations", 0), f.value("cold_starts", 0),
+                                        f.value("errors", 0),      f.value("timeouts", 0),
+                                        f.value("throttles", 0)};
+    for (const auto& sc : status.value("schedules", json::array())) {
+      if (sc.value("service", "") != service.name + "-" + service.stage) continue;
+      ScheduleState s;
+      s.function = sc.value("function", "");
+      s.expression = sc.value("expression", "");
+      s.enabled = sc.value("enabled", true);
+      if (sc.contains("next") && sc["next"].is_string()) s.next = sc["next"].get<std::string>();
+      s.raw_json = sc.dump();
+      state.schedules.push_back(std::move(s));
+    }
+  }
+  for (std::size_t at = 0; at < service.functions.size(); ++at) {
+    const auto& f = service.functions[at];
+    FunctionInfo info{f.key, f.name, at < configs.size() ? configs[at] : std::nullopt, {}, {}};
+    if (info.config)
+      if (auto it = instances.find(f.name); it != instances.end()) info.instances = it->second;
+    out.functions.push_back(std::move(info));
+  }
+  if (!state.gateway_url.empty())
+    for (auto& [fn, line] : actions::route_urls(service, state.gateway_url))
+      out.routes.push_back({std::move(fn), std::move(line), false});
+  out.emulator = std::move(state);
+  return out;
+}
+
+ServiceInfo EmulatorTarget::info(const manifest::Service& service) {
+  lambda::LambdaClient client(endpoint_);
+  std::string status;
+  if (local_) status = lambda::FxApi(endpoint_).status().raw_json;
+  std::vector<std::optional<lambda::FunctionConfiguration>> configs;
+  for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
+  return emulator_info(service, endpoint_, status, configs);
+}
+
+Removal EmulatorTarget::remove(const manifest::Service& service) {
+  lambda::LambdaClient client(endpoint_);
+  Removal out;
+  // Also those deleted from the manifest since they were deployed.
+  for (const auto& stale : actions::stale_functions(service, client)) {
+    client.delete_function(stale.name);
+    out.functions.push_back(stale.name);
+  }
+  for (const auto& f : service.functions) {
+    if (!client.get_function(f.name)) continue;
+    client.delete_function(f.name);
+    out.functions.push_back(f.name);
+  }
+  // Its routes, schedules, queues and asynchronous settings, in one call.
+  lambda::FxApi(endpoint_).delete_service(service.name + "-" + service.stage);
+  return out;
+}
+
+void EmulatorTarget::logs(const LogQuery& query, const LogVisitor& each,
+                          const std::function<void()>& batch_done) {
+  lambda::LogRequest q;
+  q.function = query.function;
+  q.since_ms = query.since_ms;
+  q.filter = query.filter;
+  q.tail = query.tail;
+  q.usage = true;
+  // Print what is stored (page by page), then, with follow, wait for each new line.
+  lambda::FxApi api(endpoint_);
+  lambda::LogPage page;
+  try {
+    page = api.logs(q);
+  } catch (const lambda::ApiError& e) {
+    // Deployed functions, and deleted ones that left lines, have logs: this is neither.
+    if (e.status() != 404) throw;
+    throw Error(fmt::format("function '{}' is not deployed to {} and has no logs there",
+                            query.function, endpoint_.url),
+                query.known.empty() ? "check the name (`fx info` lists what is deployed)"
+                                    : fmt::format("pass a function of the manifest ({}), and "
+                                                  "deploy it with `fx deploy`",
+                                                  query.known));
+  }
+  for (const auto& l : page.lines) each(l);
+  q.tail = 0;
+  while (!query.follow && page.lines.size() >= 10'000) {
+    q.after_id = page.lines.back().id;
+    page = api.logs(q);
+    for (const auto& l : page.lines) each(l);
+  }
+  batch_done();
+  if (!query.follow) return;
+  q.after_id = page.last_id;
+  q.wait_s = 25;
+  while (true) {
+    page = api.logs(q);
+    for (const auto& l : page.lines) each(l);
+    batch_done();
+    if (!page.lines.empty()) q.after_id = page.lines.back().id;
+  }
+}
+
+std::string EmulatorTarget::cost(const CostQuery& query) {
+  // The emulator computes the report next to its store.
+  return lambda::FxApi(endpoint_).cost(
+      usage::cost_request_json(query.request, query.pricing_document));
+}
+
+}  // namespace fx::targets

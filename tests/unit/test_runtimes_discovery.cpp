@@ -1,0 +1,209 @@
+// Interpreter discovery and resolution against real folders in a temporary HOME: version
+// managers' trees (pyenv, asdf, nvm, rbenv) and a PATH of its own, holding small scripts that
+// answer the resolver's probe as an interpreter of some version would.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/runtimes/discovery.h"
+#include "core/runtimes/resolver.h"
+
+namespace fs = std::filesystem;
+using Catch::Matchers::Contains;
+using fx::runtimes::Candidate;
+using fx::runtimes::find_family;
+using fx::runtimes::interpreter_candidates;
+using fx::runtimes::RuntimeResolver;
+using fx::runtimes::SearchEnvironment;
+
+namespace {
+
+class TempHome {
+ public:
+  TempHome() {
+    std::random_device random;
+    root = fs::temp_directory_path() /
+           ("fx-test-runtimes-" + std::to_string(random()) + std::to_string(random()));
+    fs::create_directories(root / "home");
+    fs::create_directories(root / "bin");
+    fs::create_directories(root / "shims");
+    env.home = root / "home";
+    env.path = (root / "bin").string() + ":" + (root / "nowhere").string();
+  }
+  ~TempHome() {
+    std::error_code ec;
+    fs::remove_all(root, ec);
+  }
+  TempHome(const TempHome&) = delete;
+  TempHome& operator=(const TempHome&) = delete;
+
+  // An executable at `rel` (under root) that answers the probe as `version` of an interpreter
+  // whose prefix is its folder's parent; "" for one that fails as a pyenv shim does.
+  fs::path interpreter(const std::string& rel, const std::string& version) {
+    fs::path p = root / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream out(p);
+    if (version.empty())
+      out << "#!/bin/sh\necho \"pyenv: $(basename \"$0\"): command not found\" >&2\nexit 127\n";
+    else
+      out << "#!/bin/sh\nprintf '%s\\n"
+          << version << "\\n%s\\n' \"$0\" "
+          << "\"$(dirname \"$(dirname \"$0\")\")\" >&3\n";
+    out.close();
+    fs::permissions(p, fs::perms::owner_all);
+    return p;
+  }
+
+  std::vector<std::string> candidates(const std::string& runtime) const {
+    const auto* family = find_family(runtime);
+    std::vector<std::string> out;
+    for (const Candidate& c : interpreter_candidates(*family, family->version_of(runtime), env))
+      out.push_back(c.source + " " + fs::relative(c.executable, root).string() +
+                    (c.versioned ? "" : " (fallback)"));
+    return out;
+  }
+
+  fs::path root;
+  SearchEnvironment env;
+};
+
+}  // namespace
+
+TEST_CASE("runtimes discovery: the exact version first, then the fallback", "[runtimes]") {
+  TempHome h;
+  h.interpreter("bin/python3", "3.11");
+  h.interpreter("bin/python3.9", "3.9");
+  h.interpreter("home/.pyenv/versions/3.9.2/bin/python", "3.9");
+  h.interpreter("home/.pyenv/versions/3.9.18/bin/python", "3.9");
+  h.interpreter("home/.pyenv/versions/3.10.13/bin/python", "3.10");
+  h.interpreter("home/.asdf/installs/python/3.9.7/bin/python", "3.9");
+  // Not an install of 3.9: another version, or no executable where one should be.
+  h.interpreter("home/.pyenv/versions/3.90.1/bin/python", "3.90");
+  fs::create_directories(h.root / "home/.pyenv/versions/3.9.1/bin");
+  std::ofstream(h.root / "home/.pyenv/versions/3.9.1/bin/python") << "not executable\n";
+
+  CHECK(h.candidates("python3.9") ==
+        std::vector<std::string>{
+            "PATH bin/python3.9", "pyenv home/.pyenv/versions/3.9.18/bin/python",
+            "pyenv home/.pyenv/versions/3.9.2/bin/python",
+            "asdf home/.asdf/installs/python/3.9.7/bin/python", "PATH bin/python3 (fallback)"});
+  // 3.90.1 is not a 3.9, nor 3.10.13 a 3.1.
+  CHECK(h.candidates("python3.10") ==
+        std::vector<std::string>{"pyenv home/.pyenv/versions/3.10.13/bin/python",
+                                 "PATH bin/python3 (fallback)"});
+  CHECK(h.candidates("python3.12") == std::vector<std::string>{"PATH bin/python3 (fallback)"});
+}
+
+TEST_CASE("runtimes discovery: managers' root variables, nvm and rbenv", "[runtimes]") {
+  TempHome h;
+  h.interpreter("bin/node", "18");
+  h.interpreter("home/.nvm/versions/node/v20.11.0/bin/node", "20");
+  h.interpreter("home/.nvm/versions/node/v20.9.0/bin/node", "20");
+  h.interpreter("home/.nvm/versions/node/v18.19.0/bin/node", "18");
+  h.interpreter("home/.asdf/installs/nodejs/20.1.0/bin/node", "20");
+  CHECK(h.candidates("nodejs20.x") ==
+        std::vector<std::string>{"nvm home/.nvm/versions/node/v20.11.0/bin/node",
+                                 "nvm home/.nvm/versions/node/v20.9.0/bin/node",
+                                 "asdf home/.asdf/installs/nodejs/20.1.0/bin/node",
+                                 "PATH bin/node (fallback)"});
+
+  h.interpreter("bin/ruby", "3.1");
+  h.interpreter("bin/ruby3.2", "3.2");
+  h.interpreter("home/.rbenv/versions/3.2.2/bin/ruby", "3.2");
+  h.interpreter("home/.asdf/installs/ruby/3.3.0/bin/ruby", "3.3");
+  CHECK(h.candidates("ruby3.2") ==
+        std::vector<std::string>{"PATH bin/ruby3.2", "rbenv home/.rbenv/versions/3.2.2/bin/ruby",
+                                 "PATH bin/ruby (fallback)"});
+  CHECK(h.candidates("ruby3.3") ==
+        std::vector<std::string>{"asdf home/.asdf/installs/ruby/3.3.0/bin/ruby",
+                                 "PATH bin/ruby (fallback)"});
+
+  // PYENV_ROOT and ASDF_DATA_DIR move the trees away from HOME.
+  h.interpreter("home/.pyenv/versions/3.12.1/bin/python", "3.12");
+  h.interpreter("elsewhere/pyenv/versions/3.12.4/bin/python", "3.12");
+  h.interpreter("elsewhere/asdf/installs/python/3.12.0/bin/python", "3.12");
+  h.env.roots["PYENV_ROOT"] = (h.root / "elsewhere/pyenv").string();
+  h.env.roots["ASDF_DATA_DIR"] = (h.root / "elsewhere/asdf").string();
+  CHECK(h.candidates("python3.12") ==
+        std::vector<std::string>{"pyenv elsewhere/pyenv/versions/3.12.4/bin/python",
+                                 "asdf elsewhere/asdf/installs/python/3.12.0/bin/python"});
+
+  // Custom runtimes have no interpreter to look for.
+  CHECK(h.candidates("provided.al2023").empty());
+}
+
+TEST_CASE("runtimes resolver: the exact version wherever it is, else the fallback with a warning",
+          "[runtimes]") {
+  TempHome h;
+  const fs::path shims = h.root / "shims";
+  SECTION("an exact version in pyenv wins over PATH's python3") {
+    h.interpreter("bin/python3", "3.11");
+    h.interpreter("bin/python3.9", "");  // a pyenv shim for a version that is not selected
+    auto exact = h.interpreter("home/.pyenv/versions/3.9.18/bin/python", "3.9");
+    RuntimeResolver resolver(shims, h.env);
+    const auto& r = resolver.resolve("python3.9");
+    CHECK(r.interpreter == exact);
+    CHECK(r.version == "3.9");
+    CHECK(r.warning.empty());
+    CHECK(r.error.empty());
+    CHECK(r.prefixes == std::vector<fs::path>{h.root / "home/.pyenv/versions/3.9.18"});
+    auto cmd = resolver.command("python3.9", h.root / "task");
+    CHECK(cmd.error_type.empty());
+    CHECK(cmd.argv ==
+          std::vector<std::string>{exact.string(), (shims / "python/bootstrap.py").string()});
+    CHECK(cmd.path_dirs == exact.parent_path().string());
+  }
+  SECTION("a folder named for the version that holds another is not exact") {
+    auto local = h.interpreter("bin/python3", "3.11");
+    h.interpreter("home/.pyenv/versions/3.9.0/bin/python", "3.10");
+    RuntimeResolver resolver(shims, h.env);
+    const auto& r = resolver.resolve("python3.9");
+    // The first interpreter that answered is the fallback.
+    CHECK(r.interpreter == h.root / "home/.pyenv/versions/3.9.0/bin/python");
+    CHECK(r.warning == "python3.9 requested, running with the local Python 3.10 (" +
+                           (h.root / "home/.pyenv/versions/3.9.0/bin/python").string() + ")");
+  }
+  SECTION("Ruby falls back to the system's ruby, with a warning") {
+    auto ruby = h.interpreter("bin/ruby", "3.1");
+    RuntimeResolver resolver(shims, h.env);
+    const auto& r = resolver.resolve("ruby3.3");
+    CHECK(r.interpreter == ruby);
+    CHECK(r.warning ==
+          "ruby3.3 requested, running with the local Ruby 3.1 (" + ruby.string() + ")");
+    auto cmd = resolver.command("ruby3.3", h.root / "task");
+    CHECK(cmd.argv ==
+          std::vector<std::string>{ruby.string(), (shims / "ruby/bootstrap.rb").string()});
+    CHECK(resolver.runtime_dir("ruby3.2") == shims / "ruby");
+  }
+  SECTION("nothing found: an error naming where fx looked") {
+    RuntimeResolver resolver(shims, h.env);
+    const auto& r = resolver.resolve("nodejs20.x");
+    CHECK(r.interpreter.empty());
+    CHECK(r.error == "no Node.js found for nodejs20.x (looked for node on PATH, " +
+                         (h.env.home / ".nvm/versions/node").string() + ", " +
+                         (h.env.home / ".asdf/installs/nodejs").string() + ")");
+    auto cmd = resolver.command("nodejs20.x", h.root / "task");
+    CHECK(cmd.error_type == "Runtime.InvalidEntrypoint");
+    CHECK(cmd.error_message == r.error);
+    CHECK_THAT(resolver.resolve("python3.9").error,
+               Contains("looked for python3.9 and python3 on PATH"));
+  }
+  SECTION("custom runtimes run the bundle's bootstrap") {
+    RuntimeResolver resolver(shims, h.env);
+    CHECK(resolver.resolve("provided.al2023").interpreter.empty());
+    CHECK(resolver.resolve("provided.al2023").error.empty());
+    fs::create_directories(h.root / "task");
+    auto cmd = resolver.command("provided.al2023", h.root / "task");
+    CHECK(cmd.error_type == "Runtime.InvalidEntrypoint");
+    CHECK(cmd.error_message ==
+          "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]");
+    h.interpreter("task/bootstrap", "1");
+    cmd = resolver.command("provided.al2023", h.root / "task");
+    CHECK(cmd.argv == std::vector<std::string>{(h.root / "task/bootstrap").string()});
+    CHECK(resolver.command("cobol85", h.root / "task").error_type == "Runtime.InvalidEntrypoint");
+  }
+}
