@@ -2,7 +2,7 @@
 // Lambda itself, run by an execution role, reachable through function URLs, run on their
 // schedules by EventBridge rules and fed by their SQS queues through event source mappings,
 // pushing only what changed. Calls go straight to the Lambda, IAM, EventBridge and SQS APIs
-// (no CloudFormation).
+// (no CloudFormation). Implemented in core/targets/aws/, one file per kind of resource.
 #pragma once
 
 #include <optional>

@@ -1,0 +1,124 @@
+// The SQS event source mappings that feed a function from its queues: one per sqs event,
+// changed only when a setting differs, deleted when the event goes or the function does (AWS
+// keeps them after the function).
+#include <nlohmann/json.hpp>
+
+#include "core/targets/aws/steps.h"
+
+namespace fx::targets::aws {
+
+namespace {
+
+// How long a queue mapping may stay busy (Creating, Updating, Deleting) before fx gives up.
+constexpr auto kMappingWait = 60s;
+
+// A queue mapping that is still Creating, Updating or Deleting refuses another change for a
+// few seconds (ResourceInUseException, 409): a redeploy right after a deploy meets that.
+template <class Call>
+void retry_while_mapping_busy(const manifest::Function& f, Call call) {
+  const auto deadline = Clock::now() + kMappingWait;
+  auto delay = 500ms;
+  while (true) {
+    try {
+      call();
+      return;
+    } catch (const lambda::ApiError& e) {
+      if (e.type() != "ResourceInUseException") throw;
+      if (Clock::now() + delay > deadline)
+        throw Error(fmt::format("function '{}': its queue mapping is still busy on AWS after {} "
+                                "s: {}",
+                                f.key, kMappingWait.count(), e.what()),
+                    "wait until the mapping's State is Enabled or Disabled (`aws lambda "
+                    "list-event-source-mappings`), then deploy again");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, 4s);
+  }
+}
+
+bool same_mapping(const lambda::EventSourceMapping& a, const lambda::EventSourceMapping& b) {
+  return a.batch_size == b.batch_size &&
+         a.maximum_batching_window_s == b.maximum_batching_window_s &&
+         a.function_response_types == b.function_response_types && a.enabled == b.enabled &&
+         a.filter_patterns == b.filter_patterns && a.maximum_concurrency == b.maximum_concurrency;
+}
+
+}  // namespace
+
+bool is_sqs_arn(std::string_view arn) {
+  return arn.starts_with("arn:") && arn.find(":sqs:") != std::string_view::npos;
+}
+
+bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                         const std::map<std::string, std::string>& queue_arns,
+                         bool function_existed) {
+  std::vector<lambda::EventSourceMapping> desired;
+  for (const auto* e : manifest::events_of<manifest::SqsEvent>(f.events))
+    desired.push_back(actions::desired_queue_mapping(*e, queue_arns.at(e->queue)));
+  if (desired.empty() && !function_existed) return false;
+  std::vector<lambda::EventSourceMapping> existing;
+  if (function_existed)
+    for (auto& m : client.list_event_source_mappings(f.name))
+      if (is_sqs_arn(m.event_source_arn)) existing.push_back(std::move(m));
+  bool changed = false;
+  for (auto& d : desired) {
+    auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& m) {
+      return m.event_source_arn == d.event_source_arn;
+    });
+    if (found == existing.end()) {
+      retry_while_role_propagates(f, [&] { return client.create_event_source_mapping(f.name, d); });
+      changed = true;
+      continue;
+    }
+    if (!same_mapping(*found, d)) {
+      d.uuid = found->uuid;
+      retry_while_mapping_busy(f, [&] {
+        retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
+      });
+      changed = true;
+    }
+    existing.erase(found);
+  }
+  for (const auto& m : existing) {
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
+    changed = true;
+  }
+  return changed;
+}
+
+std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClient& client,
+                                                              const manifest::Function& f) {
+  std::vector<lambda::EventSourceMapping> out;
+  for (auto& m : client.list_event_source_mappings(f.name)) {
+    if (!is_sqs_arn(m.event_source_arn)) continue;
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace fx::targets::aws
+
+namespace fx::actions {
+
+lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event,
+                                                 const std::string& queue_arn) {
+  using nlohmann::json;
+  lambda::EventSourceMapping m;
+  m.event_source_arn = queue_arn;
+  m.batch_size = event.batch_size;
+  m.filter_patterns = event.filter_patterns;  // compact JSON from the manifest's YAML
+  m.maximum_concurrency = event.max_concurrency;
+  json config = json::parse(event.config_json, nullptr, false);
+  if (config.is_object()) {
+    if (config.contains("maximumBatchingWindow") && config["maximumBatchingWindow"].is_number())
+      m.maximum_batching_window_s = config["maximumBatchingWindow"].get<int>();
+    if (config.value("functionResponseType", "") == "ReportBatchItemFailures")
+      m.function_response_types = {"ReportBatchItemFailures"};
+    if (config.contains("enabled") && config["enabled"].is_boolean())
+      m.enabled = config["enabled"].get<bool>();
+  }
+  return m;
+}
+
+}  // namespace fx::actions

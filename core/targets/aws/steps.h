@@ -1,0 +1,230 @@
+// The steps of `fx deploy`, `fx info` and `fx remove` with --target aws, one file per kind of
+// AWS resource they manage: functions (functions.cpp), function URLs (function_url.cpp), the
+// IAM role and its inline policy (role.cpp), EventBridge schedule rules (schedules.cpp), SQS
+// queues of `resources` (queues.cpp), SQS event source mappings (event_source_mappings.cpp)
+// and event invoke configs (event_invoke_config.cpp); deploy.cpp runs them in order. Internal
+// to this folder: core/actions/deploy_aws.h is what the rest of fx calls.
+//
+// Deploying to AWS is a sequence of small idempotent calls per function, each of which may
+// have to wait for Lambda (a new function is Pending, an update InProgress, a fresh role not
+// yet assumable).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/actions/deploy_aws.h"
+#include "core/bundle/bundle.h"
+#include "core/lambda/aws.h"
+#include "core/lambda/aws_events.h"
+#include "core/lambda/client.h"
+#include "core/manifest/service.h"
+#include "core/util/error.h"
+
+namespace fx::targets::aws {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// IAM is eventually consistent: a role just created is usually assumable within seconds.
+constexpr auto kRoleWait = 30s;
+// On a function whose URL fx made (for its http events): the URL is fx's to delete when the
+// events go, never one made by hand on a function without them.
+constexpr const char* kUrlTag = "fx:url";
+// Likewise on a function whose asynchronous settings (retries, destinations) fx set.
+constexpr const char* kAsyncTag = "fx:async";
+// On a function with schedule (sqs) events: only such a function, or one that had them, can
+// have rules (mappings) to sync, so a redeploy lists them for no other.
+constexpr const char* kSchedulesTag = "fx:schedules";
+constexpr const char* kQueuesTag = "fx:sqs";
+
+inline bool has_events(const manifest::Function& f, std::string_view type) {
+  return std::any_of(f.events.begin(), f.events.end(),
+                     [&](const auto& e) { return manifest::event_type(e) == type; });
+}
+
+inline bool has_http_events(const manifest::Function& f) {
+  return has_events(f, "http") || has_events(f, "httpApi");
+}
+
+inline bool role_not_assumable(const lambda::ApiError& e) {
+  return e.type() == "InvalidParameterValueException" &&
+         std::string_view(e.what()).find("cannot be assumed") != std::string_view::npos;
+}
+
+// Lambda checks the role's policies when a queue mapping is made: a policy attached a moment
+// ago is not seen yet ("The function execution role does not have permissions to call
+// ReceiveMessage on SQS").
+inline bool role_cannot_read_queue(const lambda::ApiError& e) {
+  return e.type() == "InvalidParameterValueException" &&
+         std::string_view(e.what()).find("execution role does not have permissions") !=
+             std::string_view::npos;
+}
+
+// Runs a create or configuration update, again while Lambda cannot assume the role yet.
+template <class Call>
+auto retry_while_role_propagates(const manifest::Function& f, Call call) -> decltype(call()) {
+  const auto deadline = Clock::now() + kRoleWait;
+  auto delay = 500ms;
+  while (true) {
+    try {
+      return call();
+    } catch (const lambda::ApiError& e) {
+      if (!role_not_assumable(e) && !role_cannot_read_queue(e)) throw;
+      if (Clock::now() + delay > deadline)
+        throw Error(fmt::format("function '{}': Lambda still cannot use its role after {} s: {}",
+                                f.key, kRoleWait.count(), e.what()),
+                    "a new role takes a few seconds to be usable: deploy again in a minute; if "
+                    "it persists, check that the role's trust policy allows lambda.amazonaws.com");
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::milliseconds>(delay * 2, 4s);
+  }
+}
+
+// --- role.cpp ---------------------------------------------------------------------------------
+
+// provider.iam.role as it is, else the role fx makes for the service (created with the basic
+// execution policy, and the SQS one when a function has sqs events), found or created.
+actions::AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings& settings);
+
+// The inline policy of the role fx made: allowed to send to every destination of the
+// service, and nothing else. Put only when it differs; deleted when there are none. A role
+// created a moment ago has none to read.
+void sync_destination_policy(const lambda::AwsSettings& settings, const actions::AwsRole& role,
+                             const std::map<std::string, lambda::EventInvokeConfig>& async);
+
+// Deletes the role fx made for the service (never the manifest's, never one without fx's tag),
+// after its policies; what is kept goes to out.warnings.
+void remove_default_role(const manifest::Service& service, const lambda::AwsSettings& settings,
+                         actions::AwsRemoval& out);
+
+// --- queues.cpp -------------------------------------------------------------------------------
+
+// The queue an sqs event names: a queue of `resources` by its logical ID (Fn::GetAtt) is
+// that queue's name.
+std::string resource_queue_name(const manifest::Service& service, const std::string& queue);
+
+// The SQS queues of `resources`, as CloudFormation would make them: created (tagged as the
+// service's) with their VisibilityTimeout and RedrivePolicy, updated when one differs, and
+// used as they are when they exist and fx did not make them. Returns each one's ARN by name.
+std::map<std::string, std::string> sync_resource_queues(const manifest::Service& service,
+                                                        const lambda::AwsSettings& settings,
+                                                        actions::AwsDeploy& out);
+
+// The ARN of every queue the functions' sqs events name, looked up before anything is
+// deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
+// its logical ID: the queue of `resources` with that ID, whose name is looked up. Queues of
+// `resources` are left out: fx creates them (sync_resource_queues).
+std::map<std::string, std::string> resolve_queue_arns(
+    const manifest::Service& service, const std::vector<const manifest::Function*>& fs,
+    const lambda::AwsSettings& settings);
+
+// Deletes the queues of `resources` that fx made (their messages go with them, as with
+// CloudFormation); the others are named in out.warnings.
+void remove_resource_queues(const manifest::Service& service, const lambda::AwsSettings& settings,
+                            actions::AwsRemoval& out);
+
+// --- event_invoke_config.cpp ------------------------------------------------------------------
+
+// Each function's asynchronous settings, for those that have any: its destinations as ARNs,
+// given as ARNs or as another function of the service (its key or name, as the Serverless
+// Framework allows), which becomes that function's ARN in the role's account. Throws
+// fx::Error for a destination that is neither.
+std::map<std::string, lambda::EventInvokeConfig> async_configs(const manifest::Service& service,
+                                                               const std::string& role_arn,
+                                                               const std::string& region);
+
+// maximumRetryAttempts, maximumEventAge and destinations as Lambda's event invoke
+// configuration: put when it differs, deleted when the manifest dropped settings fx had put.
+// Returns whether anything changed.
+bool sync_event_invoke_config(lambda::LambdaClient& client, const manifest::Function& f,
+                              const std::optional<lambda::FunctionConfiguration>& current,
+                              const std::map<std::string, lambda::EventInvokeConfig>& async);
+
+// --- function_url.cpp -------------------------------------------------------------------------
+
+// A function URL for an http/httpApi function, public unless an event is private; returns it.
+std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Function& f,
+                                bool existed);
+
+// Deletes the URL fx made for a function whose http events left the manifest, its policy
+// statements and its mark.
+void delete_function_url(lambda::LambdaClient& client, const manifest::Function& f,
+                         const std::string& function_arn);
+
+// --- schedules.cpp ----------------------------------------------------------------------------
+
+// The rules fx made for the function's schedule events, by name.
+std::map<std::string, lambda::EventRule> rules_of(lambda::EventBridgeClient& events,
+                                                  const manifest::Service& service,
+                                                  const manifest::Function& f);
+
+// One rule per schedule event, its target the function, and the statement of the function's
+// policy that lets EventBridge invoke it for that rule; rules of events no longer in the
+// manifest go. Everything is read first, so an unchanged service is only read. Returns
+// whether anything changed.
+bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+                    const manifest::Service& service, const manifest::Function& f,
+                    const std::string& function_arn, bool function_existed);
+
+// Deletes the rules fx made for the function (with their targets); returns their names.
+std::vector<std::string> remove_schedules(lambda::EventBridgeClient& events,
+                                          const manifest::Service& service,
+                                          const manifest::Function& f);
+
+// --- event_source_mappings.cpp ----------------------------------------------------------------
+
+bool is_sqs_arn(std::string_view arn);
+
+// One event source mapping per sqs event: created, updated when a setting differs, and
+// deleted when its event left the manifest. Every SQS mapping of the function is fx's to
+// manage, as the function's configuration is; other sources (streams) are left alone.
+bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                         const std::map<std::string, std::string>& queue_arns,
+                         bool function_existed);
+
+// Deletes every SQS event source mapping of the function; returns them.
+std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClient& client,
+                                                              const manifest::Function& f);
+
+// --- functions.cpp ----------------------------------------------------------------------------
+
+// What a function's deploy needs besides its own configuration and zip.
+struct FunctionDeployContext {
+  const manifest::Service& service;
+  const lambda::AwsSettings& settings;
+  const std::map<std::string, std::string>& queue_arns;  // an sqs event's queue → its ARN
+  const std::map<std::string, lambda::EventInvokeConfig>& async;  // by function key
+  bool force = false;
+};
+
+// Creates or updates one function (code when its zip changed, configuration when a managed
+// setting differs, reserved concurrency), then its URL, schedules, queue mappings and event
+// invoke config.
+actions::DeployResult deploy_function(lambda::LambdaClient& client, const manifest::Function& f,
+                                      const bundle::Artifact& artifact,
+                                      const lambda::FunctionConfiguration& desired,
+                                      const FunctionDeployContext& context);
+
+// Deletes one of the service's functions with the schedule rules and SQS event source
+// mappings fx made for it: neither goes with the function on AWS (a rule would fire into
+// nothing, a mapping would stay, disabled, on its queue). Its URL, permissions and
+// concurrency do go with it.
+void remove_function(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+                     const manifest::Service& service, const manifest::Function& f,
+                     actions::AwsRemoval& out);
+
+// A stand-in manifest entry for a function the manifest no longer has: its rules and
+// mappings are found by its key and deployed name.
+manifest::Function stale_entry(const actions::StaleFunction& stale);
+
+}  // namespace fx::targets::aws
