@@ -50,6 +50,7 @@
 #include "core/util/process.h"
 #include "core/util/sandbox.h"
 #include "core/util/time.h"
+#include "core/util/worker.h"
 
 namespace fx::emulator {
 
@@ -160,47 +161,6 @@ inline std::string stored_json(const FunctionSpec& spec, const std::string& sha_
   if (!spec.config.tags.empty()) j["tags"] = spec.config.tags;
   return j.dump();
 }
-
-// Runs slow reads (a cost report over a million records) off the I/O thread, one at a time,
-// so invocations are not held up meanwhile. Jobs left when it is destroyed are dropped.
-class BackgroundWorker {
- public:
-  BackgroundWorker() : thread_([this] { run(); }) {}
-  ~BackgroundWorker() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_one();
-    thread_.join();
-  }
-  void post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mutex_);
-      jobs_.push_back(std::move(job));
-    }
-    wake_.notify_one();
-  }
-
- private:
-  void run() {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
 
 // The instances' Unix sockets live in FX_HOME/run, emptied at each start (a killed emulator
 // leaves its sockets behind).
@@ -408,8 +368,8 @@ class Emulator {
   std::unique_ptr<asio::steady_timer> prune_timer_;
   std::unique_ptr<store::Store> background_reader_;  // used on worker_'s thread only
   // Last: joined before the members their jobs use are destroyed.
-  BackgroundWorker code_worker_;  // unpacking uploaded code, merging layers
-  BackgroundWorker worker_;       // slow reads: cost reports
+  util::Worker code_worker_;  // unpacking uploaded code, merging layers
+  util::Worker worker_;       // slow reads: cost reports
 };
 
 template <class T>

@@ -44,17 +44,17 @@ void Pool::watch_memory() {
     });
   };
   if (probed.empty()) return rearm();
-  asio::post(probe_io_, [this, alive = alive_, probed = std::move(probed), pids = std::move(pids),
-                         rearm]() mutable {
-    std::vector<std::optional<std::uint64_t>> rss;
-    rss.reserve(pids.size());
-    for (pid_t pid : pids) rss.push_back(util::tree_rss_bytes(pid));
-    asio::post(io_, [this, alive, probed = std::move(probed), rss = std::move(rss), rearm] {
-      if (!*alive) return;
-      check_memory(probed, rss);
-      rearm();
-    });
-  });
+  probe_->post(
+      [this, alive = alive_, probed = std::move(probed), pids = std::move(pids), rearm]() mutable {
+        std::vector<std::optional<std::uint64_t>> rss;
+        rss.reserve(pids.size());
+        for (pid_t pid : pids) rss.push_back(util::tree_rss_bytes(pid));
+        asio::post(io_, [this, alive, probed = std::move(probed), rss = std::move(rss), rearm] {
+          if (!*alive) return;
+          check_memory(probed, rss);
+          rearm();
+        });
+      });
 }
 
 void Pool::check_memory(const std::vector<std::weak_ptr<Instance>>& probed,

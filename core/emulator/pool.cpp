@@ -44,15 +44,12 @@ Pool::Pool(asio::io_context& io, LogSink& sink, runtimes::RuntimeResolver& runti
       runtimes_(runtimes),
       options_(options),
       max_fresh_inits_(std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()))) {
-  probe_work_.emplace(probe_io_.get_executor());
-  probe_thread_ = std::thread([this] { probe_io_.run(); });
+  probe_.emplace();
 }
 
 Pool::~Pool() {
   *alive_ = false;
-  probe_work_.reset();
-  probe_io_.stop();
-  probe_thread_.join();
+  probe_.reset();
   if (reaper_) reaper_->cancel();
   if (memory_watch_) memory_watch_->cancel();
   shutdown();

@@ -8,7 +8,6 @@
 
 #include <utility>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,6 +29,7 @@
 #include "core/lambda/types.h"
 #include "core/runtimes/resolver.h"
 #include "core/util/process.h"
+#include "core/util/worker.h"
 
 namespace fx::emulator {
 
@@ -205,10 +205,8 @@ class Pool {
   std::unique_ptr<boost::asio::steady_timer> memory_watch_;
   // The memory watch reads /proc on a thread of its own (see watch_memory); its answers come
   // back to io_ only while `alive_` says the pool still exists.
-  boost::asio::io_context probe_io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
-      probe_work_;
-  std::thread probe_thread_;
+  // Reset first in ~Pool: its job in flight finishes before the members it uses go.
+  std::optional<util::Worker> probe_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   int next_instance_id_ = 1;
   bool stopping_ = false;  // shutdown(): no instance is replaced any more
