@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   InitOptions init;
   auto* c_init = app.add_subcommand("init", "scaffold a service from a template");
   c_init->add_option("dir", init.dir, "where (default: the current folder)");
-  c_init->add_option("--template", init.template_name, "python (default), node; see --list");
+  c_init->add_option("--template", init.template_name, "python (default), node, ruby; see --list");
   c_init->add_option("--name", init.name, "the service's name (default: the folder's)");
   c_init->add_flag("--force", init.force, "overwrite the template's files if they exist");
   c_init->add_flag("--list", init.list, "list the templates");
