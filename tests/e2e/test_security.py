@@ -238,6 +238,14 @@ class AttacksAsAnOrdinaryUser(Attacks):
         os.chmod(cls.root, 0o755)
         os.chown(cls.root, cls.uid, cls.uid)
         cls.home = os.path.join(cls.root, "home")
+        # The build may sit where the user cannot reach (a clone in a 0700 mktemp folder, as
+        # CI's is): the user runs its own link (or copy) of the binary, in its own folder.
+        cls.fx_bin = os.path.join(cls.root, "fx")
+        try:
+            os.link(FX, cls.fx_bin)
+        except OSError:
+            shutil.copy2(FX, cls.fx_bin)
+        os.chmod(cls.fx_bin, 0o755)
         cls.env = {k: v for k, v in os.environ.items() if not k.startswith("FX_")}
         # The machine's own Python: root's pyenv is not an ordinary user's to run.
         cls.env.update(FX_HOME=cls.home, NO_COLOR="1", HOME=cls.root,
@@ -248,7 +256,8 @@ class AttacksAsAnOrdinaryUser(Attacks):
 
     @classmethod
     def fx_static(cls, args, cwd=None, input=None, timeout=60, env=None):
-        argv = ["setpriv", f"--reuid={cls.uid}", f"--regid={cls.uid}", "--clear-groups", FX]
+        argv = ["setpriv", f"--reuid={cls.uid}", f"--regid={cls.uid}", "--clear-groups",
+                cls.fx_bin]
         proc = subprocess.run(argv + list(args), cwd=cwd or cls.root, input=input,
                               env=env or cls.env, capture_output=True, text=True, timeout=timeout)
         from fxtest import Result
