@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh                      every target, 20 s each, two at a time
 #   scripts/fuzz.sh --time 600 --target sqs --target manifest
 #   scripts/fuzz.sh --jobs 1             one at a time
+#   scripts/fuzz.sh --timeout 60         an input slower than 60 s is a hang (default 10; raise it
+#                                        on a loaded machine, where a 0.2 s input can take 10 s)
 #
 # What a run found is kept in build-fuzz/findings/<target>/ (the repo is never written to).
 set -euo pipefail
@@ -14,13 +16,15 @@ cd "$(dirname "$0")/.."
 
 time_s=20
 jobs=2
+unit_timeout=10
 targets=()
 while (($#)); do
   case $1 in
     --time) time_s=$2; shift 2 ;;
     --target) targets+=("$2"); shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    --timeout) unit_timeout=$2; shift 2 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -65,7 +69,7 @@ run_target() {
   regressions=("${regressions[@]/*README*/}")
   local inputs=()
   for f in "${regressions[@]}"; do [[ -f $f ]] && inputs+=("$f"); done
-  if ((${#inputs[@]})) && ! "$bin" -rss_limit_mb=2048 -timeout=10 "${inputs[@]}" >"$dir/replay.log" 2>&1; then
+  if ((${#inputs[@]})) && ! "$bin" -rss_limit_mb=2048 -timeout="$unit_timeout" "${inputs[@]}" >"$dir/replay.log" 2>&1; then
     cp "$dir/replay.log" "$findings/replay.log"
     echo "FAILED $t: a committed regression input fails again (log: $findings/replay.log)" \
       >"$work/$t.result"
@@ -74,7 +78,7 @@ run_target() {
   cp -r tests/fuzz/corpus/"$t"/. "$dir/corpus/"
   local dict=()
   [[ -f tests/fuzz/$t.dict ]] && dict=(-dict=tests/fuzz/$t.dict)
-  if "$bin" -max_total_time="$time_s" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$bin" -max_total_time="$time_s" -timeout="$unit_timeout" -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$findings/" "${dict[@]}" "$dir/corpus" >"$dir/log" 2>&1; then
     local runs speed cov
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log")
