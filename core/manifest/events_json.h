@@ -45,11 +45,20 @@ struct QueueConfig {
   std::string dead_letter_queue;            // the dead-letter queue's name
 };
 
+// A table the emulator creates for the service (an AWS::DynamoDB::Table of `resources`), in
+// the shape of manifest::TableResource: its CreateTable request as JSON text.
+struct TableConfig {
+  std::string name;
+  std::string create_json;
+  std::string ttl_attribute;  // "" when time to live is off
+};
+
 struct ServiceEvents {
   std::string stage = "dev";              // `http` routes are served under /STAGE
   std::string http_api_payload = "2.0";   // provider.httpApi.payload: httpApi events' format
   std::vector<FunctionEvents> functions;  // every function of the service, in manifest order
   std::vector<QueueConfig> queues;
+  std::vector<TableConfig> tables;
   std::optional<double> idle_timeout_s;  // custom.fx.idleTimeout
   int concurrency = 0;                   // custom.fx.concurrency; 0: unset
   // What the emulator adds to its copy: the key private routes take (the same across

@@ -63,6 +63,20 @@ struct QueueResource {
   std::string dead_letter_queue;  // the DLQ's queue name
 };
 
+// An AWS::DynamoDB::Table of `resources`: fx creates it (locally on the emulator, on AWS with
+// DynamoDB), updates it when a setting changes, and deletes it with the service.
+struct TableResource {
+  std::string logical_id;
+  std::string name;  // TableName; see manifest.cpp for the name given when it is unset
+  // The table as a DynamoDB CreateTable request (CloudFormation's properties are the same
+  // shape): TableName, KeySchema, AttributeDefinitions, BillingMode, ProvisionedThroughput,
+  // GlobalSecondaryIndexes, LocalSecondaryIndexes, StreamSpecification, Tags. One document
+  // serves both targets: the emulator's CreateTable and AWS's read the same JSON.
+  std::string create_json;
+  std::string ttl_attribute;  // TimeToLiveSpecification.AttributeName when Enabled; "" if off
+  SourceMark mark;
+};
+
 struct Service {
   std::filesystem::path dir;            // the service folder (absolute)
   std::filesystem::path manifest_path;  // absolute path of serverless.yaml
@@ -76,10 +90,10 @@ struct Service {
   std::vector<std::string> package_patterns;  // service-wide, in order; "!" excludes
   bool package_individually = false;
   bool exclude_dev_dependencies = true;
-  std::string custom_fx_json = "{}";
-  std::vector<QueueResource>
-      queues;          // from resources.Resources     // custom.fx as JSON text (fx settings)
-  std::string target;  // custom.fx.target, empty when unset
+  std::string custom_fx_json = "{}";  // custom.fx as JSON text (fx settings)
+  std::vector<QueueResource> queues;  // from resources.Resources
+  std::vector<TableResource> tables;  // from resources.Resources
+  std::string target;                 // custom.fx.target, empty when unset
   // provider.iam.role as an ARN or a role name: what functions run as on AWS; empty: a role
   // fx creates. iam_role_error: why it could not be read (an error for AWS deploys only).
   std::string iam_role;
