@@ -13,7 +13,7 @@ namespace fx::targets {
 
 Deployment AwsTarget::deploy(const manifest::Service& service,
                              const actions::DeployOptions& options) {
-  auto deployed = actions::deploy_to_aws(service, endpoint_, options);
+  auto deployed = aws::deploy_to_aws(service, endpoint_, options);
   Deployment out;
   out.role = std::move(deployed.role);
   out.queues = std::move(deployed.queues);
@@ -25,7 +25,7 @@ Deployment AwsTarget::deploy(const manifest::Service& service,
 }
 
 ServiceInfo aws_info(const lambda::Endpoint& endpoint,
-                     const std::vector<actions::AwsFunctionInfo>& described) {
+                     const std::vector<aws::AwsFunctionInfo>& described) {
   ServiceInfo out;
   out.region = endpoint.region;
   out.endpoint = endpoint.url;
@@ -41,11 +41,11 @@ ServiceInfo aws_info(const lambda::Endpoint& endpoint,
 }
 
 ServiceInfo AwsTarget::info(const manifest::Service& service) {
-  return aws_info(endpoint_, actions::describe_on_aws(service, endpoint_));
+  return aws_info(endpoint_, aws::describe_on_aws(service, endpoint_));
 }
 
 Removal AwsTarget::remove(const manifest::Service& service) {
-  auto removed = actions::remove_from_aws(service, endpoint_);
+  auto removed = aws::remove_from_aws(service, endpoint_);
   Removal out;
   out.functions = std::move(removed.functions);
   out.resources = RemovedResources{std::move(removed.layers), std::move(removed.schedules),

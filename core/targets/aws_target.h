@@ -1,4 +1,4 @@
-// AWS itself as a target: Lambda, IAM, EventBridge and SQS through core/actions/deploy_aws.h,
+// AWS itself as a target: Lambda, IAM, EventBridge and SQS through core/targets/aws/deploy.h,
 // logs and usage read back from CloudWatch Logs.
 #pragma once
 
@@ -34,7 +34,7 @@ class AwsTarget : public Target {
 
 // `fx info` from what AWS answered about each of the service's functions.
 ServiceInfo aws_info(const lambda::Endpoint& endpoint,
-                     const std::vector<actions::AwsFunctionInfo>& described);
+                     const std::vector<aws::AwsFunctionInfo>& described);
 
 // The cost report from the REPORT lines in each function's CloudWatch log group
 // (/aws/lambda/NAME) since request.since_ms; request.functions names the functions

@@ -132,7 +132,7 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
 
 void remove_function(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                      const manifest::Service& service, const manifest::Function& f,
-                     actions::AwsRemoval& out) {
+                     AwsRemoval& out) {
   for (auto& name : remove_schedules(events, service, f)) out.schedules.push_back(std::move(name));
   for (auto& m : remove_queue_mappings(client, f)) out.queue_mappings.push_back(std::move(m));
   try {

@@ -19,7 +19,7 @@ std::string resource_queue_name(const manifest::Service& service, const std::str
 
 std::map<std::string, std::string> sync_resource_queues(const manifest::Service& service,
                                                         const fx::aws::AwsSettings& settings,
-                                                        actions::AwsDeploy& out) {
+                                                        AwsDeploy& out) {
   std::map<std::string, std::string> arns;
   if (service.queues.empty()) return arns;
   fx::aws::SqsClient sqs(settings);
@@ -28,7 +28,7 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
   for (const auto& q : service.queues) {
     std::map<std::string, std::string> attributes = {
         {"VisibilityTimeout", std::to_string(q.visibility_timeout_s)}};
-    actions::AwsQueue report{q.name, "unchanged"};
+    AwsQueue report{q.name, "unchanged"};
     auto current = sqs.describe_queue(q.name);
     if (!current) {
       if (q.name.ends_with(".fifo")) attributes["FifoQueue"] = "true";
@@ -115,7 +115,7 @@ std::map<std::string, std::string> resolve_queue_arns(
 }
 
 void remove_resource_queues(const manifest::Service& service, const fx::aws::AwsSettings& settings,
-                            actions::AwsRemoval& out) {
+                            AwsRemoval& out) {
   if (!service.queues.empty()) {
     fx::aws::SqsClient sqs(settings);
     for (const auto& q : service.queues) {

@@ -48,7 +48,7 @@ std::optional<std::string_view> destination_action(std::string_view arn) {
 
 }  // namespace
 
-void sync_destination_policy(const fx::aws::AwsSettings& settings, const actions::AwsRole& role,
+void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async) {
   std::map<std::string, std::set<std::string>> by_action;
   for (const auto& [key, c] : async)
@@ -70,8 +70,7 @@ void sync_destination_policy(const fx::aws::AwsSettings& settings, const actions
   iam.put_role_policy(role.name, kDestinationPolicy, document.dump());
 }
 
-actions::AwsRole ensure_role(const manifest::Service& service,
-                             const fx::aws::AwsSettings& settings) {
+AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings& settings) {
   if (!service.iam_role_error.empty())
     throw Error(service.iam_role_error,
                 "for --target aws, provider.iam.role must be a role ARN or name fx can resolve");
@@ -89,7 +88,7 @@ actions::AwsRole ensure_role(const manifest::Service& service,
                     "its own");
       return {role->name, role->arn, "manifest"};
     }
-    const std::string name = actions::default_role_name(service, settings.region);
+    const std::string name = default_role_name(service, settings.region);
     if (auto role = iam.get_role(name)) {
       // A previous deploy may have stopped between creating the role and attaching its
       // policies, and sqs events may have come or gone since.
@@ -132,10 +131,10 @@ actions::AwsRole ensure_role(const manifest::Service& service,
 }
 
 void remove_default_role(const manifest::Service& service, const fx::aws::AwsSettings& settings,
-                         actions::AwsRemoval& out) {
+                         AwsRemoval& out) {
   if (!service.iam_role.empty()) return;  // the manifest's role is not fx's to delete
 
-  const std::string name = actions::default_role_name(service, settings.region);
+  const std::string name = default_role_name(service, settings.region);
   fx::aws::IamClient iam(settings);
   auto role = iam.get_role(name);
   if (!role) return;
@@ -161,10 +160,6 @@ void remove_default_role(const manifest::Service& service, const fx::aws::AwsSet
   }
 }
 
-}  // namespace fx::targets::aws
-
-namespace fx::actions {
-
 std::string default_role_name(const manifest::Service& service, const std::string& region) {
   std::string name = fmt::format("{}-{}-{}-lambdaRole", service.name, service.stage, region);
   if (name.size() > 64)
@@ -174,4 +169,4 @@ std::string default_role_name(const manifest::Service& service, const std::strin
   return name;
 }
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -27,7 +27,7 @@ bool made_by_fx(const fx::aws::EventRule& rule) {
 }
 
 std::string rule_prefix(const manifest::Service& service, const manifest::Function& f) {
-  return actions::schedule_rule_prefix(service.name, service.stage, f.key);
+  return schedule_rule_prefix(service.name, service.stage, f.key);
 }
 
 void delete_rule_and_targets(fx::aws::EventBridgeClient& events, const std::string& rule) {
@@ -65,12 +65,9 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
       description =
           fmt::format("schedule {} of function {} of {}-{}", n, f.key, service.name, service.stage);
     rule.description = description + std::string(kRuleMark);
-    fx::aws::EventTarget target{kScheduleTargetId,
-                                "",
-                                actions::schedule_input(e.config_json),
-                                e.input_path,
-                                e.input_paths_map,
-                                e.input_template};
+    fx::aws::EventTarget target{
+        kScheduleTargetId, "", schedule_input(e.config_json), e.input_path, e.input_paths_map,
+        e.input_template};
     out.push_back({std::move(rule), std::move(target)});
   }
   return out;
@@ -153,10 +150,6 @@ std::vector<std::string> remove_schedules(fx::aws::EventBridgeClient& events,
   return out;
 }
 
-}  // namespace fx::targets::aws
-
-namespace fx::actions {
-
 std::string schedule_rule_prefix(std::string_view service, std::string_view stage,
                                  std::string_view function_key) {
   std::string stem = fmt::format("{}-{}-{}", service, stage, function_key);
@@ -164,7 +157,7 @@ std::string schedule_rule_prefix(std::string_view service, std::string_view stag
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
   constexpr std::string_view kind = "-schedule-";
   // Room for three digits of rule number: a function has far fewer schedules.
-  const std::size_t room = targets::aws::kRuleNameLimit - kind.size() - 3;
+  const std::size_t room = kRuleNameLimit - kind.size() - 3;
   if (stem.size() > room) {
     // The hash is of the full stem, so two long names that share their front stay apart.
     std::string hash = util::sha256_hex(stem).substr(0, 8);
@@ -185,4 +178,4 @@ std::string schedule_input(std::string_view event_config_json) {
   return input.dump();
 }
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -3,7 +3,7 @@
 // IAM role and its inline policy (role.cpp), EventBridge schedule rules (schedules.cpp), SQS
 // queues of `resources` (queues.cpp), SQS event source mappings (event_source_mappings.cpp)
 // and event invoke configs (event_invoke_config.cpp); deploy.cpp runs them in order. Internal
-// to this folder: core/actions/deploy_aws.h is what the rest of fx calls.
+// to this folder: core/targets/aws/deploy.h is what the rest of fx calls.
 //
 // Deploying to AWS is a sequence of small idempotent calls per function, each of which may
 // have to wait for Lambda (a new function is Pending, an update InProgress, a fresh role not
@@ -21,12 +21,12 @@
 
 #include <fmt/format.h>
 
-#include "core/actions/deploy_aws.h"
 #include "core/aws/events.h"
 #include "core/aws/service.h"
 #include "core/bundle/bundle.h"
 #include "core/lambda/client.h"
 #include "core/manifest/service.h"
+#include "core/targets/aws/deploy.h"
 #include "core/util/error.h"
 
 namespace fx::targets::aws {
@@ -94,19 +94,18 @@ auto retry_while_role_propagates(const manifest::Function& f, Call call) -> decl
 
 // provider.iam.role as it is, else the role fx makes for the service (created with the basic
 // execution policy, and the SQS one when a function has sqs events), found or created.
-actions::AwsRole ensure_role(const manifest::Service& service,
-                             const fx::aws::AwsSettings& settings);
+AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings& settings);
 
 // The inline policy of the role fx made: allowed to send to every destination of the
 // service, and nothing else. Put only when it differs; deleted when there are none. A role
 // created a moment ago has none to read.
-void sync_destination_policy(const fx::aws::AwsSettings& settings, const actions::AwsRole& role,
+void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async);
 
 // Deletes the role fx made for the service (never the manifest's, never one without fx's tag),
 // after its policies; what is kept goes to out.warnings.
 void remove_default_role(const manifest::Service& service, const fx::aws::AwsSettings& settings,
-                         actions::AwsRemoval& out);
+                         AwsRemoval& out);
 
 // --- queues.cpp -------------------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ std::string resource_queue_name(const manifest::Service& service, const std::str
 // used as they are when they exist and fx did not make them. Returns each one's ARN by name.
 std::map<std::string, std::string> sync_resource_queues(const manifest::Service& service,
                                                         const fx::aws::AwsSettings& settings,
-                                                        actions::AwsDeploy& out);
+                                                        AwsDeploy& out);
 
 // The ARN of every queue the functions' sqs events name, looked up before anything is
 // deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
@@ -132,7 +131,7 @@ std::map<std::string, std::string> resolve_queue_arns(
 // Deletes the queues of `resources` that fx made (their messages go with them, as with
 // CloudFormation); the others are named in out.warnings.
 void remove_resource_queues(const manifest::Service& service, const fx::aws::AwsSettings& settings,
-                            actions::AwsRemoval& out);
+                            AwsRemoval& out);
 
 // --- event_invoke_config.cpp ------------------------------------------------------------------
 
@@ -222,7 +221,7 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
 // concurrency do go with it.
 void remove_function(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                      const manifest::Service& service, const manifest::Function& f,
-                     actions::AwsRemoval& out);
+                     AwsRemoval& out);
 
 // A stand-in manifest entry for a function the manifest no longer has: its rules and
 // mappings are found by its key and deployed name.
