@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -28,6 +27,7 @@
 
 #include "core/bundle/node_lexer.h"
 #include "core/util/error.h"
+#include "core/util/files.h"
 
 namespace fx::bundle::node {
 
@@ -159,19 +159,6 @@ bool is_stripped_file(std::string_view name) {
     if (n.starts_with(p)) return true;
   }
   return n == ".npmignore" || n == "tsconfig.json";
-}
-
-// The whole file in one read ("" if it cannot be read: an unreadable module imports nothing).
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text;
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  if (!in || ec) return text;
-  text.resize(size);
-  in.read(text.data(), static_cast<std::streamsize>(size));
-  text.resize(static_cast<size_t>(in.gcount()));
-  return text;
 }
 
 enum class FileType { none, file, dir };
@@ -385,7 +372,7 @@ class Follower {
     PackageJson pj;
     if (is_file(join(dir_logical, "package.json"))) {
       pj.present = true;
-      pj.data = Json::parse(read_file(real), nullptr, false);
+      pj.data = Json::parse(util::read_file(real), nullptr, false);
       pj.valid = pj.data.is_object();
       if (!pj.valid) {
         note(fmt::format("cannot parse {}; resolving as if it had no package.json",
@@ -915,7 +902,7 @@ class Follower {
     fs::path real = to_real(logical);
     auto it = scans_.find(real.native());
     if (it != scans_.end()) return it->second;
-    return scans_.emplace(real.native(), scan(read_file(real))).first->second;
+    return scans_.emplace(real.native(), scan(util::read_file(real))).first->second;
   }
 
   void reached(int index, const std::string& specifier, const std::string& logical) {

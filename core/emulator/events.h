@@ -1,6 +1,7 @@
 // What makes functions run without a caller waiting: schedules and asynchronous invocations
-// (with Lambda's retries and on-failure destination). Both run on the I/O thread; both are
-// durable, since an asynchronous invocation is in SQLite before its caller hears 202.
+// (core/sources/async_invoker.h: Lambda's retries and destinations), wired here to the
+// instance pool, the log and the queues. Both run on the I/O thread; both are durable, since
+// an asynchronous invocation is in SQLite before its caller hears 202.
 #pragma once
 
 #include <cstdint>
@@ -34,13 +35,6 @@ struct ScheduleSource {
   // event itself when none is set.
   TargetInput target;
   std::int64_t anchor_ms = 0;  // rate schedules count from here (when the rule was created)
-};
-
-struct AsyncSettings {
-  int max_retries = 2;      // Lambda's default: two more attempts after the first
-  int max_event_age_s = 0;  // maximumEventAge; 0: Lambda's default, six hours
-  std::string on_failure;   // where invocations that failed go: a queue (name or ARN), a function
-  std::string on_success;   // likewise for those that succeeded
 };
 
 struct ScheduleStatus {

@@ -63,6 +63,14 @@ class Reader {
   bool ok_ = true;
 };
 
+// Appends a record to `buffer`: its length, kind and seq, then `fields` (already encoded).
+void add_record(std::string& buffer, Kind kind, std::uint64_t seq, std::string_view fields) {
+  put(buffer, static_cast<std::uint32_t>(sizeof(std::uint8_t) + sizeof seq + fields.size()));
+  put(buffer, static_cast<std::uint8_t>(kind));
+  put(buffer, seq);
+  buffer += fields;
+}
+
 int open_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -156,23 +164,18 @@ std::vector<JournalRecord> Journal::recover() {
 
 void Journal::append(const store::LogLine& line, std::uint64_t seq) {
   std::string record;
-  put(record, static_cast<std::uint8_t>(kLogLine));
-  put(record, seq);
   put(record, line.id);
   put(record, line.time_ms);
   put(record, line.function);
   put(record, line.request_id);
   put(record, line.message);
-  put(buffer_, static_cast<std::uint32_t>(record.size()));
-  buffer_ += record;
+  add_record(buffer_, kLogLine, seq, record);
   buffer_last_seq_ = seq;
 }
 
 void Journal::append(const usage::ReportRecord& rec, std::optional<std::int64_t> report_line,
                      std::uint64_t seq) {
   std::string record;
-  put(record, static_cast<std::uint8_t>(kReport));
-  put(record, seq);
   put(record, rec.request_id);
   put(record, rec.function);
   put(record, rec.version);
@@ -188,8 +191,7 @@ void Journal::append(const usage::ReportRecord& rec, std::optional<std::int64_t>
   put(record, rec.cpu_ms);
   put(record, static_cast<std::uint8_t>(report_line.has_value()));
   if (report_line) put(record, *report_line);
-  put(buffer_, static_cast<std::uint32_t>(record.size()));
-  buffer_ += record;
+  add_record(buffer_, kReport, seq, record);
   buffer_last_seq_ = seq;
 }
 

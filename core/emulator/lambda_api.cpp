@@ -399,7 +399,10 @@ void Emulator::invoke(const std::string& name, HttpRequest& req,
 // ListEventSourceMappings and GetEventSourceMapping. Deploys make, change and delete the
 // mappings (of sqs events), so the Lambda API only reads them here.
 void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest) {
-  if (rest.size() > 1) {
+  if (!rest.empty() && rest != "/") {
+    if (rest.front() != '/' || rest.find('/', 1) != std::string_view::npos)
+      throw lambda::ApiError(404, "UnknownOperationException",
+                             fmt::format("Unknown operation {} {}", req.method, req.path));
     const std::string uuid = url_decode(rest.substr(1));
     for (const auto* m : queues_.mappings())
       if (m->uuid == uuid)
@@ -407,15 +410,37 @@ void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string
     throw lambda::ApiError(404, "ResourceNotFoundException",
                            "The resource you requested does not exist.");
   }
-  std::string function = req.query_param("FunctionName");
-  if (!function.empty()) function = checked_function_ref(function).name;
-  const std::string source = req.query_param("EventSourceArn");
-  std::string list;
+  auto param = [&req](std::string_view name) -> std::optional<std::string> {
+    auto values = req.query_params(name, true);
+    if (values.empty()) return std::nullopt;
+    return std::move(values.front());
+  };
+  const auto q = checked_list_mappings_query(param("FunctionName"), param("EventSourceArn"),
+                                             param("Marker"), param("MaxItems"));
+  std::vector<const sources::EventSourceMapping*> matching;
   for (const auto* m : queues_.mappings())
-    if ((function.empty() || m->function == function) &&
-        (source.empty() || m->source_arn == source))
-      list += (list.empty() ? "" : ",") + sources::mapping_json(*m, options_.region);
-  r.send(HttpResponse::json(200, R"({"EventSourceMappings":[)" + list + "]}"));
+    if ((q.function.empty() || m->function == q.function) &&
+        (q.source_arn.empty() || m->source_arn == q.source_arn))
+      matching.push_back(m);
+  // A page starts at the mapping its marker names (the UUID this answered as NextMarker).
+  std::size_t start = 0;
+  if (!q.marker.empty()) {
+    while (start < matching.size() && matching[start]->uuid != q.marker) ++start;
+    if (start == matching.size())
+      throw lambda::ApiError(
+          400, "InvalidParameterValueException",
+          fmt::format("Marker '{}' names no event source mapping of this list: send the "
+                      "NextMarker of the previous page",
+                      q.marker.size() > 200 ? q.marker.substr(0, 200) + "..." : q.marker));
+  }
+  const std::size_t end = std::min(matching.size(), start + static_cast<std::size_t>(q.max_items));
+  std::string list;
+  for (std::size_t i = start; i < end; ++i)
+    list += (list.empty() ? "" : ",") + sources::mapping_json(*matching[i], options_.region);
+  std::string body = R"({"EventSourceMappings":[)" + list + "]";
+  if (end < matching.size())
+    body += R"(,"NextMarker":)" + nlohmann::json(matching[end]->uuid).dump();
+  r.send(HttpResponse::json(200, body + "}"));
 }
 
 }  // namespace fx::emulator::front

@@ -1,5 +1,6 @@
 #include "core/emulator/lambda_requests.h"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 
@@ -403,6 +404,93 @@ lambda::FunctionRef checked_function_ref(std::string_view text) {
                     "(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
                     shown(text)));
   return *ref;
+}
+
+namespace {
+
+bool all_digits(std::string_view text) {
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool all_lower(std::string_view text) {
+  for (char c : text)
+    if (c < 'a' || c > 'z') return false;
+  return true;
+}
+
+// Lambda's pattern for an event source's ARN:
+// arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)
+bool valid_source_arn(std::string_view arn) {
+  auto next = [&arn]() -> std::optional<std::string_view> {
+    auto colon = arn.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    auto part = arn.substr(0, colon);
+    arn.remove_prefix(colon + 1);
+    return part;
+  };
+  auto word = [](std::string_view s) {
+    for (char c : s)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    return true;
+  };
+  auto prefix = next(), partition = next(), service = next(), region = next(), account = next();
+  if (!account || *prefix != "arn" || !partition->starts_with("aws") ||
+      !word(partition->substr(3)) || service->empty() || !word(*service))
+    return false;
+  if (!region->empty()) {
+    // [a-z]{2}(-gov)?-[a-z]+-\d
+    std::string_view r = *region;
+    if (r.size() < 6 || !all_lower(r.substr(0, 2)) || r[2] != '-') return false;
+    r.remove_prefix(3);
+    if (r.starts_with("gov-")) r.remove_prefix(4);
+    auto dash = r.rfind('-');
+    if (dash == std::string_view::npos || dash == 0 || r.size() != dash + 2 ||
+        !all_lower(r.substr(0, dash)) || !std::isdigit(static_cast<unsigned char>(r.back())))
+      return false;
+  }
+  return account->empty() || (account->size() == 12 && all_digits(*account));
+}
+
+}  // namespace
+
+ListMappingsQuery checked_list_mappings_query(const std::optional<std::string>& function,
+                                              const std::optional<std::string>& source_arn,
+                                              const std::optional<std::string>& marker,
+                                              const std::optional<std::string>& max_items) {
+  ListMappingsQuery q;
+  Violations violations;
+  if (max_items) {
+    const std::string& text = *max_items;
+    const std::string_view magnitude =
+        text.starts_with('-') ? std::string_view(text).substr(1) : std::string_view(text);
+    const bool digits = !magnitude.empty() && magnitude.size() <= 18 && all_digits(magnitude);
+    if (!digits)
+      // Lambda documents no wording for a MaxItems that is not a number: said in its form.
+      violations.add(fmt::format(
+          "Value '{}' at 'maxItems' failed to satisfy constraint: Member must be a whole number",
+          shown(text)));
+    else {
+      const long long n = std::stoll(text);
+      violations.range("maxItems", n, 1, 10000);
+      q.max_items = static_cast<int>(std::clamp<long long>(n, 1, 10000));
+    }
+  }
+  if (source_arn) {
+    if (!valid_source_arn(*source_arn))
+      violations.add(fmt::format(
+          "Value '{}' at 'eventSourceArn' failed to satisfy constraint: Member must satisfy "
+          "regular expression pattern: "
+          "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}})?:"
+          "(\\d{{12}})?:(.*)",
+          shown(*source_arn)));
+    q.source_arn = *source_arn;
+  }
+  violations.check();
+  if (function) q.function = checked_function_ref(*function).name;
+  if (marker) q.marker = *marker;
+  return q;
 }
 
 lambda::ApiError request_too_large(std::size_t limit, std::string_view operation) {

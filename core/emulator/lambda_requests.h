@@ -71,6 +71,20 @@ void apply_config(lambda::FunctionConfiguration& config, const ConfigFields& fie
 // optional qualifier), or ValidationException in Lambda's words.
 lambda::FunctionRef checked_function_ref(std::string_view text);
 
+// ListEventSourceMappings' query, checked as Lambda checks it (botocore's model: MaxItems 1 to
+// 10000, EventSourceArn an ARN's pattern); `function` is the plain name, "" for all.
+struct ListMappingsQuery {
+  std::string function;
+  std::string source_arn;
+  std::string marker;   // "" for the first page
+  int max_items = 100;  // Lambda's default page
+};
+// Each argument is the parameter's decoded text, nullopt when the query has none.
+ListMappingsQuery checked_list_mappings_query(const std::optional<std::string>& function,
+                                              const std::optional<std::string>& source_arn,
+                                              const std::optional<std::string>& marker,
+                                              const std::optional<std::string>& max_items);
+
 // The error a body too large for its operation gets ("Request must be smaller than N bytes
 // for the OPERATION operation"), as Lambda answers it: 413 RequestEntityTooLargeException
 // for the control plane, RequestTooLargeException for Invoke.

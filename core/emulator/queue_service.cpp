@@ -15,7 +15,6 @@
 #include "core/queues/queue_store.h"
 #include "core/queues/sqs_api.h"
 #include "core/sources/mapping.h"
-#include "core/sources/poller.h"
 #include "core/sources/sqs_source.h"
 
 namespace fx::emulator {
@@ -42,12 +41,35 @@ HttpResponse to_http(const queues::SqsResult& s) {
   return r;
 }
 
+// Lambda's pollers on the emulator: they invoke through the instance pool and log to the
+// function's log.
+sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink) {
+  sources::PollerHost host;
+  host.io = &io;
+  host.has_function = [&pool](const std::string& function) {
+    return pool.find(function) != nullptr;
+  };
+  host.invoke = [&pool](const std::string& function, std::string payload,
+                        std::function<void(sources::InvokeResult)> done) {
+    auto inv = std::make_shared<Invocation>();
+    inv->request_id = new_request_id();
+    inv->async = true;  // like Lambda's poller: wait for capacity instead of a 429
+    inv->payload = std::move(payload);
+    inv->done = [done = std::move(done)](InvocationResult r) {
+      done({r.status, std::move(r.function_error), std::move(r.body)});
+    };
+    pool.invoke(function, std::move(inv));
+  };
+  host.log = [&sink](const std::string& function, const std::string& line) {
+    sink.emit(function, "", line);
+  };
+  return host;
+}
+
 }  // namespace
 
 struct QueueService::Impl {
   asio::io_context& io;
-  Pool& pool;
-  LogSink& sink;
   queues::QueueStore store;
   std::string region;
 
@@ -64,14 +86,9 @@ struct QueueService::Impl {
   // Lambda's SQS pollers, one per mapping.
   sources::Pollers pollers;
 
-  Impl(asio::io_context& io, Pool& pool, LogSink& sink, const std::filesystem::path& db,
+  Impl(asio::io_context& io, sources::PollerHost host, const std::filesystem::path& db,
        std::string region)
-      : io(io),
-        pool(pool),
-        sink(sink),
-        store(db),
-        region(std::move(region)),
-        pollers(poller_host(io, pool, sink)) {
+      : io(io), store(db), region(std::move(region)), pollers(std::move(host)) {
     // Every send, visibility change or redrive: wake what waits on that queue.
     store.set_listener(
         [this](const std::string& queue) { asio::post(this->io, [this, queue] { wake(queue); }); });
@@ -84,29 +101,6 @@ struct QueueService::Impl {
       it = next;
     }
     pollers.wake(queues::queue_arn(region, queue));
-  }
-
-  static sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink) {
-    sources::PollerHost host;
-    host.io = &io;
-    host.has_function = [&pool](const std::string& function) {
-      return pool.find(function) != nullptr;
-    };
-    host.invoke = [&pool](const std::string& function, std::string payload,
-                          std::function<void(sources::InvokeResult)> done) {
-      auto inv = std::make_shared<Invocation>();
-      inv->request_id = new_request_id();
-      inv->async = true;  // like Lambda's poller: wait for capacity instead of a 429
-      inv->payload = std::move(payload);
-      inv->done = [done = std::move(done)](InvocationResult r) {
-        done({r.status, std::move(r.function_error), std::move(r.body)});
-      };
-      pool.invoke(function, std::move(inv));
-    };
-    host.log = [&sink](const std::string& function, const std::string& line) {
-      sink.emit(function, "", line);
-    };
-    return host;
   }
 
   // Long polls --------------------------------------------------------------------------
@@ -146,9 +140,13 @@ struct QueueService::Impl {
   }
 };
 
+QueueService::QueueService(asio::io_context& io, sources::PollerHost host,
+                           const std::filesystem::path& db, std::string region)
+    : impl_(std::make_unique<Impl>(io, std::move(host), db, std::move(region))) {}
+
 QueueService::QueueService(asio::io_context& io, Pool& pool, LogSink& sink,
                            const std::filesystem::path& db, std::string region)
-    : impl_(std::make_unique<Impl>(io, pool, sink, db, std::move(region))) {}
+    : QueueService(io, poller_host(io, pool, sink), db, std::move(region)) {}
 
 QueueService::~QueueService() = default;
 

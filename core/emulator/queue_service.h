@@ -10,13 +10,10 @@
 #include <vector>
 
 #include "core/sources/event_source_kind.h"
+#include "core/sources/poller.h"
 
 namespace boost::asio {
 class io_context;
-}
-
-namespace fx::sources {
-struct EventSourceMapping;
 }
 
 namespace fx::emulator {
@@ -28,6 +25,9 @@ struct HttpRequest;
 
 class QueueService : public sources::EventSourceKind {
  public:
+  // Lambda's pollers invoke through `host`; the emulator's is its instance pool and log.
+  QueueService(boost::asio::io_context& io, sources::PollerHost host,
+               const std::filesystem::path& db, std::string region);
   QueueService(boost::asio::io_context& io, Pool& pool, LogSink& sink,
                const std::filesystem::path& db, std::string region);
   ~QueueService() override;

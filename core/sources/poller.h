@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/sources/invoke_result.h"
 #include "core/sources/mapping.h"
 
 namespace boost::asio {
@@ -22,14 +23,6 @@ class io_context;
 }
 
 namespace fx::sources {
-
-// How the invocation of a batch ended.
-struct InvokeResult {
-  int status = 200;            // the Invoke API's: 200, or 404 when the function is gone
-  std::string function_error;  // "Unhandled" when the function failed (status stays 200)
-  std::string body;            // what the function returned
-  bool ok() const { return status == 200 && function_error.empty(); }
-};
 
 // What pollers need of the emulator: its I/O thread, its functions, their logs.
 struct PollerHost {

@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS async_invocations (
 );
 )sql";
 
+// Binds a log line to an INSERT INTO logs(id, time_ms, function, request_id, message) and
+// runs it.
+void insert_log(Stmt&& insert, const LogLine& l) {
+  insert.bind(l.id).bind(l.time_ms).bind(l.function).bind(l.request_id).bind(l.message).step();
+}
+
 }  // namespace
 
 Store::Store(const std::filesystem::path& path)
@@ -177,25 +183,13 @@ std::vector<StoredLayer> Store::layers() {
 void Store::add_log(const LogLine& l) {
   static const char* sql =
       "INSERT INTO logs(id, time_ms, function, request_id, message) VALUES(?,?,?,?,?)";
-  Stmt(prepare(sql))
-      .bind(l.id)
-      .bind(l.time_ms)
-      .bind(l.function)
-      .bind(l.request_id)
-      .bind(l.message)
-      .step();
+  insert_log(Stmt(prepare(sql)), l);
 }
 
 void Store::add_log_if_missing(const LogLine& l) {
   static const char* sql =
       "INSERT OR IGNORE INTO logs(id, time_ms, function, request_id, message) VALUES(?,?,?,?,?)";
-  Stmt(prepare(sql))
-      .bind(l.id)
-      .bind(l.time_ms)
-      .bind(l.function)
-      .bind(l.request_id)
-      .bind(l.message)
-      .step();
+  insert_log(Stmt(prepare(sql)), l);
 }
 
 bool Store::has_report(const std::string& request_id, std::optional<std::int64_t> log_id) {

@@ -1,7 +1,6 @@
 #include "core/util/files.h"
 
 #include <fstream>
-#include <iterator>
 
 namespace fx::util {
 
@@ -9,7 +8,21 @@ namespace fs = std::filesystem;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) return {};
+  std::string text;
+  // One read of the whole file when its size is known (the import scanners read thousands of
+  // modules per bundle), then whatever follows: a file may grow, and some (/proc) say size 0.
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > 0) {
+    text.resize(size);
+    in.read(text.data(), static_cast<std::streamsize>(size));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  }
+  char buffer[16 * 1024];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0)
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+  return text;
 }
 
 namespace {

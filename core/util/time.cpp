@@ -1,6 +1,8 @@
 #include "core/util/time.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -18,6 +20,19 @@ std::int64_t now_ms() {
 std::int64_t monotonic_us() {
   using namespace std::chrono;
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t ScaledClock::now_ms() const {
+  return origin_ms + scaled(util::now_ms() - origin_ms);
+}
+
+std::chrono::milliseconds ScaledClock::real_wait(std::int64_t virtual_ms) const {
+  return std::chrono::milliseconds(
+      std::max<std::int64_t>(0, std::llround(static_cast<double>(virtual_ms) / speed)));
+}
+
+std::int64_t ScaledClock::scaled(std::int64_t real_ms) const {
+  return std::llround(static_cast<double>(real_ms) * speed);
 }
 
 std::string iso8601_ms(std::int64_t epoch_ms) {

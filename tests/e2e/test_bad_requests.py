@@ -74,6 +74,7 @@ def request(url, method, path, body=b"", headers=None, timeout=30):
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function"
 LAYER = "arn:aws:lambda:us-east-1:000000000000:layer"
+ESM = "/2015-03-31/event-source-mappings"
 
 # (name, method, path, body, headers, status, x-amzn-ErrorType, message pattern: a regex that
 # must match the whole message). `victim` is deployed; `nosuch` is not.
@@ -308,6 +309,67 @@ LAMBDA_CASES = [
      {}, 404, "ResourceNotFoundException", r"Layer version good:abc does not exist\."),
     ("layers: an unknown action", "GET", "/2018-10-31/layers/good/bogus", b"", {}, 404,
      "UnknownOperationException", r"Unknown operation GET .*"),
+    # GetEventSourceMapping and ListEventSourceMappings. moto answers every list query below
+    # with an empty list (it checks none of them); these follow Lambda's documented constraints
+    # (botocore's model: MaxItems 1 to 10000, EventSourceArn an ARN's pattern, FunctionName a
+    # function's). The Differential class compares the answers both give.
+    ("mappings: an unknown UUID", "GET",
+     f"{ESM}/00000000-0000-4000-8000-000000000000", b"", {}, 404, "ResourceNotFoundException",
+     r"The resource you requested does not exist\."),
+    ("mappings: a UUID that is not one", "GET", f"{ESM}/not-a-uuid", b"", {}, 404,
+     "ResourceNotFoundException", r"The resource you requested does not exist\."),
+    ("mappings: a UUID that is not UTF-8", "GET", f"{ESM}/%ff%fe", b"", {}, 404,
+     "ResourceNotFoundException", r"The resource you requested does not exist\."),
+    ("mappings: a UUID of 4000 characters", "GET", f"{ESM}/{'a' * 4000}", b"", {}, 404,
+     "ResourceNotFoundException", r"The resource you requested does not exist\."),
+    ("mappings: a path below a UUID", "GET", f"{ESM}/x/y", b"", {}, 404,
+     "UnknownOperationException", rf"Unknown operation GET {ESM}/x/y"),
+    ("mappings: a path that only starts like it", "GET", f"{ESM}x", b"", {}, 404,
+     "UnknownOperationException", rf"Unknown operation GET {ESM}x"),
+    # Lambda documents no wording for a MaxItems that is not a number; fx says it in the form
+    # of its other validation errors.
+    ("mappings: MaxItems is a word", "GET", f"{ESM}?MaxItems=abc", b"", {}, 400,
+     "ValidationException",
+     r"1 validation error detected: Value 'abc' at 'maxItems' failed to satisfy constraint: "
+     r"Member must be a whole number"),
+    ("mappings: MaxItems is a fraction", "GET", f"{ESM}/?MaxItems=1.5", b"", {}, 400,
+     "ValidationException", r".*Value '1\.5' at 'maxItems'.*whole number"),
+    ("mappings: MaxItems is empty", "GET", f"{ESM}?MaxItems=", b"", {}, 400,
+     "ValidationException", r".*Value '' at 'maxItems'.*whole number"),
+    ("mappings: MaxItems of 20 digits", "GET", f"{ESM}?MaxItems={'9' * 20}", b"", {}, 400,
+     "ValidationException", r".*at 'maxItems'.*whole number"),
+    ("mappings: MaxItems 0", "GET", f"{ESM}?MaxItems=0", b"", {}, 400, "ValidationException",
+     r"1 validation error detected: Value '0' at 'maxItems' failed to satisfy constraint: "
+     r"Member must have value greater than or equal to 1"),
+    ("mappings: MaxItems -1", "GET", f"{ESM}?MaxItems=-1", b"", {}, 400, "ValidationException",
+     r".*Value '-1' at 'maxItems'.*greater than or equal to 1"),
+    ("mappings: MaxItems 10001", "GET", f"{ESM}?MaxItems=10001", b"", {}, 400,
+     "ValidationException", r".*Value '10001' at 'maxItems'.*less than or equal to 10000"),
+    ("mappings: a Marker fx never gave", "GET", f"{ESM}?Marker=garbage", b"", {}, 400,
+     "InvalidParameterValueException",
+     r"Marker 'garbage' names no event source mapping of this list: send the NextMarker of "
+     r"the previous page"),
+    ("mappings: a Marker that is not UTF-8", "GET", f"{ESM}?Marker=%ff", b"", {}, 400,
+     "InvalidParameterValueException", r"Marker '.*' names no event source mapping.*"),
+    ("mappings: a FunctionName of 5000 characters", "GET", f"{ESM}?FunctionName={'a' * 5000}",
+     b"", {}, 400, "ValidationException",
+     r"1 validation error detected: Value 'a{200}\.\.\. \(5000 bytes\)' at 'functionName'.*"),
+    ("mappings: a FunctionName that is not UTF-8", "GET", f"{ESM}?FunctionName=%ff%fe", b"", {},
+     400, "ValidationException", r".*at 'functionName'.*"),
+    ("mappings: an empty FunctionName", "GET", f"{ESM}?FunctionName=", b"", {}, 400,
+     "ValidationException", r".*Value '' at 'functionName'.*"),
+    ("mappings: an EventSourceArn that is not an ARN", "GET", f"{ESM}?EventSourceArn=nope", b"",
+     {}, 400, "ValidationException",
+     r"1 validation error detected: Value 'nope' at 'eventSourceArn' failed to satisfy "
+     r"constraint: Member must satisfy regular expression pattern: arn:.*"),
+    ("mappings: an EventSourceArn with a bad account", "GET",
+     f"{ESM}?EventSourceArn=arn:aws:sqs:us-east-1:123:q", b"", {}, 400, "ValidationException",
+     r".*at 'eventSourceArn'.*"),
+    ("mappings: a malformed query string", "GET", f"{ESM}?%zz&&=&MaxItems=%&%", b"", {}, 400,
+     "ValidationException", r".*Value '%' at 'maxItems'.*whole number"),
+    ("mappings: two errors at once", "GET", f"{ESM}?MaxItems=0&EventSourceArn=x", b"", {}, 400,
+     "ValidationException",
+     r"2 validation errors detected: Value '0' at 'maxItems'.*; Value 'x' at 'eventSourceArn'.*"),
     # fx's own API
     ("fx logs: since is not a number", "GET", "/_fx/v1/logs?since=abc", b"", {}, 400,
      "InvalidParameterValueException", r"query parameter 'since' must be a whole number, got 'abc'"),
@@ -451,6 +513,51 @@ class LambdaApiCatalogue(FxTestCase):
         schedules = json.loads(self.call("GET", "/_fx/v1/status")[2])["schedules"]
         self.assertEqual([s["rule"] for s in schedules if s["service"] == "keep"], ["r1"])
         self.call("DELETE", "/_fx/v1/services/keep")
+
+    def test_event_source_mappings_come_in_pages_by_marker(self):
+        doc = {"functions": [self.victim],
+               "sqs": [{"function": self.victim, "queue": f"page-{i}"} for i in range(5)]}
+        status, _, body = self.call("PUT", "/_fx/v1/services/pages", json.dumps(doc).encode())
+        self.assertEqual(status, 200, body)
+        try:
+            status, _, body = self.call("GET", f"{ESM}?FunctionName={self.victim}")
+            self.assertEqual(status, 200, body)
+            everything = json.loads(body)
+            self.assertNotIn("NextMarker", everything)
+            uuids = [m["UUID"] for m in everything["EventSourceMappings"]]
+            self.assertEqual(len(uuids), 5)
+            pages, marker = [], None
+            while len(pages) < 10:
+                query = f"FunctionName={self.victim}&MaxItems=2"
+                status, _, body = self.call(
+                    "GET", f"{ESM}?{query}" + (f"&Marker={marker}" if marker else ""))
+                self.assertEqual(status, 200, body)
+                page = json.loads(body)
+                pages.append([m["UUID"] for m in page["EventSourceMappings"]])
+                marker = page.get("NextMarker")
+                if not marker:
+                    break
+            self.assertEqual(pages, [uuids[0:2], uuids[2:4], uuids[4:5]])
+            # boto3's paginator follows the same markers.
+            lam = boto3.client("lambda", endpoint_url=self.url, region_name="us-east-1",
+                               aws_access_key_id="x", aws_secret_access_key="x")
+            paged = [m["UUID"]
+                     for p in lam.get_paginator("list_event_source_mappings").paginate(
+                         FunctionName=self.victim, PaginationConfig={"PageSize": 2})
+                     for m in p["EventSourceMappings"]]
+            self.assertEqual(paged, uuids)
+            # A mapping by its UUID and by its queue's ARN.
+            one = lam.get_event_source_mapping(UUID=uuids[3])
+            self.assertEqual(one["EventSourceArn"], "arn:aws:sqs:us-east-1:000000000000:page-3")
+            by_arn = lam.list_event_source_mappings(EventSourceArn=one["EventSourceArn"])
+            self.assertEqual([m["UUID"] for m in by_arn["EventSourceMappings"]], [uuids[3]])
+            # Of another function: none, as on Lambda (moto too).
+            self.assertEqual(
+                lam.list_event_source_mappings(FunctionName="nosuch")["EventSourceMappings"], [])
+        finally:
+            self.call("DELETE", "/_fx/v1/services/pages")
+        status, _, body = self.call("GET", f"{ESM}/{uuids[0]}")
+        self.assertEqual(status, 404, body)
 
     def test_a_deploy_naming_a_missing_layer_fails_once_and_the_emulator_lives(self):
         d = os.path.join(self.root, "layered")
@@ -635,6 +742,35 @@ class Differential(FxTestCase):
             ("a layer that does not exist",
              create(FunctionName="d7", Layers=[f"{LAYER}:nope:1"]),
              (400, "InvalidParameterValueException"), (404, "ResourceNotFoundException")),
+            # Event source mappings. moto checks none of ListEventSourceMappings' parameters;
+            # AWS's documented constraints (MaxItems 1 to 10000, EventSourceArn and FunctionName
+            # patterns) refuse these, so fx follows AWS.
+            ("an unknown mapping",
+             lambda c, r: c.get_event_source_mapping(UUID="00000000-0000-4000-8000-000000000000"),
+             (404, "ResourceNotFoundException"), None),
+            ("a mapping UUID that is not one",
+             lambda c, r: c.get_event_source_mapping(UUID="not-a-uuid"),
+             (404, "ResourceNotFoundException"), None),
+            ("mappings of an unknown function",
+             lambda c, r: c.list_event_source_mappings(FunctionName="nosuch"), ("ok",), None),
+            ("mappings, MaxItems 0", lambda c, r: c.list_event_source_mappings(MaxItems=0),
+             (400, "ValidationException"), ("ok",)),
+            ("mappings, MaxItems 10001", lambda c, r: c.list_event_source_mappings(MaxItems=10001),
+             (400, "ValidationException"), ("ok",)),
+            ("mappings, MaxItems a word",
+             lambda c, r: c.list_event_source_mappings(MaxItems="abc"),
+             (400, "ValidationException"), ("ok",)),
+            ("mappings, an EventSourceArn that is not an ARN",
+             lambda c, r: c.list_event_source_mappings(EventSourceArn="nope"),
+             (400, "ValidationException"), ("ok",)),
+            ("mappings, a FunctionName of 5000 characters",
+             lambda c, r: c.list_event_source_mappings(FunctionName="a" * 5000),
+             (400, "ValidationException"), ("ok",)),
+            # fx's markers name a mapping; moto ignores Marker (AWS documents no answer for a
+            # marker it never gave).
+            ("mappings, a Marker never given",
+             lambda c, r: c.list_event_source_mappings(Marker="garbage"),
+             (400, "InvalidParameterValueException"), ("ok",)),
         ]
         for name, call, expected, moto_deviates in cases:
             with self.subTest(name):

@@ -12,24 +12,14 @@
 #include "core/bundle/bundle.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace fx::bundle;
 
-namespace {
+using fx::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-bundle-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = fs::canonical(templ);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 void write_file(const fs::path& path, const std::string& content, bool executable = false) {
   fs::create_directories(path.parent_path());

@@ -14,6 +14,7 @@
 
 #include "core/bundle/bundle.h"
 #include "core/util/error.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace fx::bundle;
@@ -21,28 +22,9 @@ using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 using Strings = std::vector<std::string>;
 
-namespace {
+using fx::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-links-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = fs::canonical(templ);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& relative, const std::string& content = "") const {
-    fs::create_directories((path / relative).parent_path());
-    std::ofstream(path / relative, std::ios::binary | std::ios::trunc) << content;
-  }
-  void link(const std::string& relative, const fs::path& target) const {
-    fs::create_directories((path / relative).parent_path());
-    fs::create_symlink(target, path / relative);
-  }
-};
+namespace {
 
 fx::manifest::Service service_in(const fs::path& dir, Strings patterns = {},
                                  const std::string& custom_fx = "{}") {

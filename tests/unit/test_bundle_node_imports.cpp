@@ -10,35 +10,15 @@
 
 #include "core/bundle/node_imports.h"
 #include "core/util/error.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace fx::bundle::node;
 using Kind = ImportRef::Kind;
 
-namespace {
+using fx::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-node-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = fs::canonical(templ);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& relative, const std::string& content) const {
-    fs::path p = path / relative;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << content;
-  }
-  void link(const std::string& relative, const fs::path& target) const {
-    fs::path p = path / relative;
-    fs::create_directories(p.parent_path());
-    fs::create_directory_symlink(target, p);
-  }
-};
+namespace {
 
 std::vector<std::string> specifiers(const ScanResult& r) {
   std::vector<std::string> out;

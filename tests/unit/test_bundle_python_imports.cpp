@@ -10,24 +10,14 @@
 
 #include "core/bundle/python_imports.h"
 #include "core/util/error.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace fx::bundle::python;
 
-namespace {
+using fx::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-pyimports-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = fs::canonical(templ);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 void write_file(const fs::path& path, const std::string& content = "") {
   fs::create_directories(path.parent_path());

@@ -16,29 +16,19 @@
 #include "core/emulator/code_store.h"
 #include "core/lambda/api_error.h"
 #include "core/util/hash.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::emulator::CodeLimits;
 using fx::emulator::CodeStore;
 
+using fx::test::remove_tree;
+using fx::test::TempDir;
+
 namespace {
 
 const std::string kUnzip =
     "Could not unzip uploaded file. Please check your file, then try to upload again.";
-
-fs::path temp_dir() {
-  auto dir = fs::temp_directory_path() / ("fx-code-" + std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Removes a test's folder, read-only task roots included.
-void remove_dir(const fs::path& dir) {
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_directory(ec)) fs::permissions(it->path(), fs::perms::owner_all, ec);
-  fs::remove_all(dir, ec);
-}
 
 std::string read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -368,7 +358,8 @@ constexpr bool kMeasureRss = true;
 }  // namespace
 
 TEST_CASE("uploaded code is stored by content and unpacked with its modes", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   auto zip = make_zip(dir, {{"app.py", "print(1)\n", 0644}, {"bin/tool", "#!/bin/sh\n", 0755}});
   auto code = store.put(zip);
@@ -384,16 +375,16 @@ TEST_CASE("uploaded code is stored by content and unpacked with its modes", "[em
   CHECK(listing(dir / "code") ==
         std::vector<std::string>{code.sha256_hex, code.sha256_hex + ".zip"});
   // A lost folder is unpacked again from the kept zip, with the same size.
-  remove_dir(code.dir);
+  remove_tree(code.dir);
   auto again = store.get(code.sha256_hex);
   CHECK(read_bytes(again.dir / "app.py") == "print(1)\n");
   CHECK(again.unzipped_size == code.unzipped_size);
   CHECK(again.code_sha256 == code.code_sha256);
-  remove_dir(dir);
 }
 
 TEST_CASE("Python and Node bundles unpack exactly: contents, modes, folders", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   mode_t old_mask = ::umask(022);
   std::vector<std::tuple<std::string, std::string, int>> python = {
@@ -435,11 +426,11 @@ TEST_CASE("Python and Node bundles unpack exactly: contents, modes, folders", "[
     CHECK(mode_of(code.dir) == 0555);
   }
   ::umask(old_mask);
-  remove_dir(dir);
 }
 
 TEST_CASE("a zip over 50 MB is refused as Lambda refuses it", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   auto zip = make_zip(dir, {{"big.bin", std::string(55u << 20, 'x'), 0644}}, ZIP_CM_STORE);
   REQUIRE(zip.size() > fx::emulator::kMaxZippedBytes);
@@ -457,11 +448,11 @@ TEST_CASE("a zip over 50 MB is refused as Lambda refuses it", "[emulator][code]"
   exact.max_zipped = small.size() - 1;
   CHECK_THROWS_AS(store.put(small, exact), fx::lambda::ApiError);
   CHECK(listing(dir / "code").size() == 2);
-  remove_dir(dir);
 }
 
 TEST_CASE("a zip bomb stops at 250 MB unzipped, in bounded memory", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   // 1 MB that unpacks to 1 GB.
   auto bomb = raw_zip({zeros_entry("zeros.bin", 4161814)});
@@ -472,11 +463,11 @@ TEST_CASE("a zip bomb stops at 250 MB unzipped, in bounded memory", "[emulator][
   });
   if (kMeasureRss) CHECK(growth < 64 * 1024);
   CHECK(listing(dir / "code").empty());
-  remove_dir(dir);
 }
 
 TEST_CASE("the unzipped budget counts the layers already used", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   auto zip = raw_zip({zeros_entry("a.bin", 3)});  // 775 bytes
   CodeLimits limits;
@@ -498,11 +489,11 @@ TEST_CASE("the unzipped budget counts the layers already used", "[emulator][code
   limits.unzipped_used = fx::emulator::kMaxUnzippedBytes + 1;
   check_refused([&] { store.put(zip, limits); }, 400, "InvalidParameterValueException",
                 "Unzipped size must be smaller than 262144000 bytes");
-  remove_dir(dir);
 }
 
 TEST_CASE("sizes in zip headers are not trusted, in either direction", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   // Claims 3.9 GB, holds 100 bytes.
   std::string data(100, 'a');
@@ -521,11 +512,11 @@ TEST_CASE("sizes in zip headers are not trusted, in either direction", "[emulato
   check_refused([&] { store.put(raw_zip({modest})); }, 400, "InvalidParameterValueException",
                 unzip_error("entry 'small.bin' holds more than the 10 bytes its header says"));
   CHECK(listing(dir / "code").empty());
-  remove_dir(dir);
 }
 
 TEST_CASE("entries that would land outside the task root are refused", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   auto refused = [&](const std::string& name, const std::string& why) {
     INFO(name);
@@ -577,12 +568,12 @@ TEST_CASE("entries that would land outside the task root are refused", "[emulato
       store.put(raw_zip({stored("./", ""), stored("./a.py", "a"), stored("d//b.py", "b")}));
   CHECK(read_bytes(dotted.dir / "a.py") == "a");
   CHECK(read_bytes(dotted.dir / "d/b.py") == "b");
-  remove_dir(dir);
 }
 
 TEST_CASE("a file that another entry needs as a folder is refused, in either order",
           "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   const std::string why = "entry 'foo' is a file, and entry 'foo/bar' needs it to be a folder";
   check_refused(
@@ -611,11 +602,11 @@ TEST_CASE("a file that another entry needs as a folder is refused, in either ord
   CHECK(listing(dir / "code").empty());
   // A folder named before or after its files is fine.
   CHECK_NOTHROW(store.put(make_zip(dir, {{"foo/bar", "2", 0644}, {"foo/", "", 0755}})));
-  remove_dir(dir);
 }
 
 TEST_CASE("duplicate entries are refused", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   check_refused(
       [&] {
@@ -634,12 +625,12 @@ TEST_CASE("duplicate entries are refused", "[emulator][code]") {
       },
       400, "InvalidParameterValueException", unzip_error("entry 'd/' appears twice"));
   CHECK(listing(dir / "code").empty());
-  remove_dir(dir);
 }
 
 TEST_CASE("too many entries, too long paths and names, too deep folders are refused",
           "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   const std::string invalid = "InvalidParameterValueException";
   const std::string too_many = unzip_error("the zip holds more than 100000 files and folders");
@@ -677,12 +668,12 @@ TEST_CASE("too many entries, too long paths and names, too deep folders are refu
   check_refused([&] { store.put(long_zip); }, 400, invalid,
                 unzip_error("entry '" + long_path.substr(0, 200) + "...' has a path longer than " +
                             std::to_string(4096 - root - 2) + " bytes"));
-  remove_dir(dir);
 }
 
 TEST_CASE("what is not a zip, or an empty one, is refused with Lambda's words",
           "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   const std::string invalid = "InvalidParameterValueException";
   check_refused([&] { store.put(""); }, 400, invalid, "Uploaded file must be a non-empty zip");
@@ -700,11 +691,11 @@ TEST_CASE("what is not a zip, or an empty one, is refused with Lambda's words",
   cut[cut.find("hello") + 1] = 'a';
   check_refused([&] { store.put(cut); }, 400, invalid, unzip_error("entry 'a.py': CRC error"));
   CHECK(listing(dir / "code").empty());
-  remove_dir(dir);
 }
 
 TEST_CASE("failed uploads leave no descriptor and no file behind", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   store.put(make_zip(dir, {{"ok.py", "1", 0644}}));
   CodeLimits small;
@@ -725,11 +716,11 @@ TEST_CASE("failed uploads leave no descriptor and no file behind", "[emulator][c
   }
   CHECK(open_fds() == fds);
   CHECK(listing(dir / "code") == entries);
-  remove_dir(dir);
 }
 
 TEST_CASE("get() refuses what is not a SHA-256 and says what is missing", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   const std::string invalid = "InvalidParameterValueException";
   check_refused([&] { store.get("xyz"); }, 400, invalid, "'xyz' is not a SHA-256 (64 hex digits)");
@@ -745,16 +736,16 @@ TEST_CASE("get() refuses what is not a SHA-256 and says what is missing", "[emul
   std::string upper = code.sha256_hex;
   for (char& c : upper) c = static_cast<char>(std::toupper(c));
   CHECK(store.get(upper).dir == code.dir);
-  remove_dir(dir);
 }
 
 TEST_CASE("a folder unpacked again obeys the same limits", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   CodeStore store(dir / "code");
   auto zip = raw_zip({zeros_entry("zeros.bin", 1000)});  // 258,001 bytes
   auto code = store.put(zip);
   CHECK(code.unzipped_size == 258001);
-  remove_dir(code.dir);
+  remove_tree(code.dir);
   CodeLimits small;
   small.max_unzipped = 258000;
   check_refused([&] { store.get(code.sha256_hex, small); }, 400, "InvalidParameterValueException",
@@ -773,11 +764,11 @@ TEST_CASE("a folder unpacked again obeys the same limits", "[emulator][code]") {
   CHECK_FALSE(fs::exists(code.dir / "junk"));
   CHECK(listing(dir / "code") ==
         std::vector<std::string>{code.sha256_hex, code.sha256_hex + ".zip"});
-  remove_dir(dir);
 }
 
 TEST_CASE("puts of the same bytes at once all succeed, gets run meanwhile", "[emulator][code]") {
-  auto dir = temp_dir();
+  TempDir tmp("code");
+  const fs::path& dir = tmp.path;
   auto other = make_zip(dir, {{"other.py", "2", 0644}});
   std::vector<std::tuple<std::string, std::string, int>> files;
   for (int i = 0; i < 40; ++i) files.emplace_back("f" + std::to_string(i), std::to_string(i), 0644);
@@ -819,5 +810,4 @@ TEST_CASE("puts of the same bytes at once all succeed, gets run meanwhile", "[em
     std::sort(expected.begin(), expected.end());
     CHECK(listing(root) == expected);
   }
-  remove_dir(dir);
 }

@@ -8,19 +8,16 @@
 #include <string>
 
 #include "core/emulator/journal.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::emulator::Journal;
 using fx::emulator::JournaledReport;
 using fx::emulator::JournalRecord;
 
-namespace {
+using fx::test::TempDir;
 
-fs::path temp_dir() {
-  auto dir = fs::temp_directory_path() / ("fx-journal-" + std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
-  return dir;
-}
+namespace {
 
 fx::store::LogLine line(std::int64_t id, std::string message) {
   return {id, 1000 + id, "fn", "req-" + std::to_string(id), std::move(message)};
@@ -33,7 +30,8 @@ std::uintmax_t journal_bytes(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("journal: what was written is recovered, in order, by the next process", "[journal]") {
-  auto dir = temp_dir();
+  TempDir tmp("journal");
+  const fs::path& dir = tmp.path;
   {
     Journal j(dir);
     j.append(line(1, "START"), 1);
@@ -64,12 +62,12 @@ TEST_CASE("journal: what was written is recovered, in order, by the next process
   // Recovered once: the files are empty now.
   CHECK(journal_bytes(dir) == 0);
   CHECK(again.recover().empty());
-  fs::remove_all(dir);
 }
 
 TEST_CASE("journal: a record cut short by a crash is dropped, the ones before it kept",
           "[journal]") {
-  auto dir = temp_dir();
+  TempDir tmp("journal");
+  const fs::path& dir = tmp.path;
   {
     Journal j(dir);
     j.append(line(1, "whole"), 1);
@@ -83,11 +81,11 @@ TEST_CASE("journal: a record cut short by a crash is dropped, the ones before it
   auto records = again.recover();
   REQUIRE(records.size() == 1);
   CHECK(std::get<fx::store::LogLine>(records[0]).message == "whole");
-  fs::remove_all(dir);
 }
 
 TEST_CASE("journal: a file is emptied once the store has all it holds, not before", "[journal]") {
-  auto dir = temp_dir();
+  TempDir tmp("journal");
+  const fs::path& dir = tmp.path;
   Journal j(dir);
   j.append(line(1, "a"), 1);
   j.append(line(2, "b"), 2);
@@ -101,12 +99,12 @@ TEST_CASE("journal: a file is emptied once the store has all it holds, not befor
   j.append(line(3, "c"), 3);
   REQUIRE(j.write_pending());
   CHECK(journal_bytes(dir) > 0);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("journal: under a load the store never catches up with, the two files take turns",
           "[journal]") {
-  auto dir = temp_dir();
+  TempDir tmp("journal");
+  const fs::path& dir = tmp.path;
   Journal j(dir);
   const std::string big(64 * 1024, 'x');
   std::uint64_t seq = 0;
@@ -120,14 +118,13 @@ TEST_CASE("journal: under a load the store never catches up with, the two files 
   }
   CHECK(fs::file_size(dir / "journal-1") > 0);
   CHECK(journal_bytes(dir) < 16u * 1024 * 1024);
-  fs::remove_all(dir);
 }
 
 TEST_CASE("journal: its files are the owner's only", "[journal]") {
-  auto dir = temp_dir();
+  TempDir tmp("journal");
+  const fs::path& dir = tmp.path;
   Journal j(dir);
   for (const char* name : {"journal-0", "journal-1"})
     CHECK((fs::status(dir / name).permissions() & fs::perms::all) ==
           (fs::perms::owner_read | fs::perms::owner_write));
-  fs::remove_all(dir);
 }

@@ -7,29 +7,16 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <string>
 
 #include "core/manifest/manifest.h"
 #include "core/util/error.h"
+#include "temp_dir.h"
 
 namespace fx::manifest::testing {
 
 class TempService {
  public:
-  TempService() {
-    std::random_device random;
-    dir = std::filesystem::temp_directory_path() /
-          ("fx-test-manifest-" + std::to_string(random()) + std::to_string(random()));
-    std::filesystem::create_directories(dir);
-  }
-  ~TempService() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  TempService(const TempService&) = delete;
-  TempService& operator=(const TempService&) = delete;
-
   void write(const std::string& name, const std::string& text) const {
     std::filesystem::create_directories((dir / name).parent_path());
     std::ofstream(dir / name, std::ios::binary) << text;
@@ -65,7 +52,8 @@ class TempService {
     return fx::Error("");
   }
 
-  std::filesystem::path dir;
+  fx::test::TempDir tmp{"manifest"};
+  std::filesystem::path dir = tmp.path;
   std::map<std::string, std::string> env;
   std::map<std::string, std::string> opts;
 };

@@ -1,7 +1,6 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +8,7 @@
 #include "core/queues/queue_store.h"
 #include "core/queues/sqs_api.h"
 #include "core/util/hash.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::queues::MessageAttributes;
@@ -24,15 +24,10 @@ constexpr const char* kRegion = "us-east-1";
 
 // A fresh database in its own directory, and a clock the test moves by hand.
 struct Fixture {
-  fs::path dir =
-      fs::temp_directory_path() / ("fx-queues-" + std::to_string(std::random_device{}()));
-  fs::path path;
+  fx::test::TempDir tmp{"queues"};
+  fs::path dir = tmp.path;
+  fs::path path = dir / "queues.db";
   std::int64_t now = kStart;
-  Fixture() {
-    fs::create_directories(dir);
-    path = dir / "queues.db";
-  }
-  ~Fixture() { fs::remove_all(dir); }
   QueueStore::Clock clock() {
     return [this] { return now; };
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/queues/queue_store.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::queues::QueueStore;
@@ -21,17 +22,9 @@ namespace {
 constexpr const char* kRegion = "us-east-1";
 
 struct Fixture {
-  fs::path dir;
+  fx::test::TempDir tmp{"queue-store"};
+  fs::path dir = tmp.path;
   std::int64_t now = 1'700'000'000'000;
-  Fixture() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-queue-store-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    dir = templ;
-  }
-  ~Fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
   QueueStore::Clock clock() {
     return [this] { return now; };
   }

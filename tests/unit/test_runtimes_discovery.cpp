@@ -5,12 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/runtimes/discovery.h"
 #include "core/runtimes/resolver.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
@@ -25,21 +25,12 @@ namespace {
 class TempHome {
  public:
   TempHome() {
-    std::random_device random;
-    root = fs::temp_directory_path() /
-           ("fx-test-runtimes-" + std::to_string(random()) + std::to_string(random()));
     fs::create_directories(root / "home");
     fs::create_directories(root / "bin");
     fs::create_directories(root / "shims");
     env.home = root / "home";
     env.path = (root / "bin").string() + ":" + (root / "nowhere").string();
   }
-  ~TempHome() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-  }
-  TempHome(const TempHome&) = delete;
-  TempHome& operator=(const TempHome&) = delete;
 
   // An executable at `rel` (under root) that answers the probe as `version` of an interpreter
   // whose prefix is its folder's parent; "" for one that fails as a pyenv shim does.
@@ -67,7 +58,8 @@ class TempHome {
     return out;
   }
 
-  fs::path root;
+  fx::test::TempDir tmp{"runtimes"};
+  fs::path root = tmp.path;
   SearchEnvironment env;
 };
 

@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <random>
 #include <string>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 #include <vector>
@@ -17,6 +16,7 @@
 #include "core/sources/mapping.h"
 #include "core/sources/poller.h"
 #include "core/sources/sqs_source.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::queues::QueueStore;
@@ -37,8 +37,8 @@ struct Call {
 };
 
 struct Fixture {
-  fs::path dir =
-      fs::temp_directory_path() / ("fx-sources-" + std::to_string(std::random_device{}()));
+  fx::test::TempDir tmp{"sources"};
+  fs::path dir = tmp.path;
   boost::asio::io_context io;
   std::unique_ptr<QueueStore> store;
   std::vector<Call> calls;
@@ -48,7 +48,6 @@ struct Fixture {
   std::unique_ptr<fx::sources::Pollers> pollers;
 
   Fixture() {
-    fs::create_directories(dir);
     store = std::make_unique<QueueStore>(dir / "queues.db");
     store->create_queue("jobs", {{"VisibilityTimeout", "30"}});
     fx::sources::PollerHost host;
@@ -76,8 +75,6 @@ struct Fixture {
   ~Fixture() {
     pollers.reset();
     store.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   EventSourceMapping mapping(std::string function = "svc-dev-worker") {

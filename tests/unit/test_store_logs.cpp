@@ -9,26 +9,16 @@
 #include <vector>
 
 #include "core/store/store.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::store::LogLine;
 using fx::store::LogQuery;
 using fx::store::Store;
 
-namespace {
+using fx::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-store-logs-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 std::vector<std::string> messages(const std::vector<LogLine>& lines) {
   std::vector<std::string> out;

@@ -11,27 +11,13 @@
 #include <vector>
 
 #include "core/store/store.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::store::AsyncInvocation;
 using fx::store::Store;
 
-namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-store-state-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-}  // namespace
+using fx::test::TempDir;
 
 TEST_CASE("store: functions come back by name after a restart", "[store][state]") {
   TempDir dir;

@@ -1,23 +1,18 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <random>
 
 #include "core/store/sqlite.h"
 #include "core/store/store.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 
-namespace {
-fs::path temp_db() {
-  auto dir = fs::temp_directory_path() / ("fx-store-" + std::to_string(std::random_device{}()));
-  fs::create_directories(dir);
-  return dir / "state.db";
-}
-}  // namespace
+using fx::test::TempDir;
 
 TEST_CASE("log lines are kept in order and filtered", "[store]") {
-  auto path = temp_db();
+  TempDir tmp("store");
+  const fs::path path = tmp / "state.db";
   {
     fx::store::Store db(path);
     db.begin();
@@ -47,11 +42,11 @@ TEST_CASE("log lines are kept in order and filtered", "[store]") {
   fx::store::LogQuery filter;
   filter.filter = "line 1";
   CHECK(db.logs(filter).size() == 2);  // "line 1" and "line 10"
-  fs::remove_all(path.parent_path());
 }
 
 TEST_CASE("functions are upserted and deleted", "[store]") {
-  auto path = temp_db();
+  TempDir tmp("store");
+  const fs::path path = tmp / "state.db";
   fx::store::Store db(path);
   db.put_function({"f", "{}", "aa", 1});
   db.put_function({"f", R"({"x":1})", "bb", 2});
@@ -62,11 +57,11 @@ TEST_CASE("functions are upserted and deleted", "[store]") {
   CHECK(all[0].code_sha256_hex == "bb");
   db.delete_function("f");
   CHECK(db.functions().size() == 1);
-  fs::remove_all(path.parent_path());
 }
 
 TEST_CASE("REPORT records round-trip, cold and warm", "[store]") {
-  auto path = temp_db();
+  TempDir tmp("store");
+  const fs::path path = tmp / "state.db";
   fx::store::Store db(path);
   fx::usage::ReportRecord cold;
   cold.request_id = "a";
@@ -90,11 +85,11 @@ TEST_CASE("REPORT records round-trip, cold and warm", "[store]") {
   CHECK_FALSE(rs[1].cold());
   CHECK(db.reports("f", 15).size() == 1);
   CHECK(db.reports("other", 0).empty());
-  fs::remove_all(path.parent_path());
 }
 
 TEST_CASE("a REPORT line finds its usage record", "[store]") {
-  auto path = temp_db();
+  TempDir tmp("store");
+  const fs::path path = tmp / "state.db";
   fx::store::Store db(path);
   fx::usage::ReportRecord first;
   first.request_id = "req-1";
@@ -116,12 +111,12 @@ TEST_CASE("a REPORT line finds its usage record", "[store]") {
   CHECK(db.report_of_log_line(12)->cpu_ms == Approx(2.5));
   CHECK_FALSE(db.report_of_log_line(8));
   CHECK(db.reports("f", 0).size() == 3);
-  fs::remove_all(path.parent_path());
 }
 
 TEST_CASE("a session-3 store: records get their REPORT line, the request-id index goes",
           "[store]") {
-  auto path = temp_db();
+  TempDir tmp("store");
+  const fs::path path = tmp / "state.db";
   {
     // The schema as session 3 left it, written with SQLite directly.
     fx::store::Database raw(path, {"test store"});
@@ -156,5 +151,4 @@ TEST_CASE("a session-3 store: records get their REPORT line, the request-id inde
       "AND tbl_name = 'usage_records'");
   REQUIRE(sqlite3_step(st) == SQLITE_ROW);
   CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "usage_by_log");
-  fs::remove_all(path.parent_path());
 }

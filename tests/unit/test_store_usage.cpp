@@ -10,25 +10,15 @@
 #include <vector>
 
 #include "core/store/store.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using fx::store::Store;
 using fx::usage::ReportRecord;
 
-namespace {
+using fx::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-store-usage-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 ReportRecord record(const std::string& request_id, const std::string& function,
                     std::int64_t start_ms) {

@@ -11,6 +11,7 @@
 #include "core/usage/pricing.h"
 #include "core/util/embedded.h"
 #include "core/util/error.h"
+#include "temp_dir.h"
 
 using Catch::Matchers::Contains;
 using fx::usage::PriceTable;
@@ -188,10 +189,9 @@ TEST_CASE("fields beyond the table's are ignored", "[pricing]") {
 }
 
 TEST_CASE("load_prices reads a file and names it as the origin", "[pricing]") {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / "fx_test_usage_pricing";
-  fs::create_directories(dir);
-  fs::path file = dir / "prices.json";
+  fx::test::TempDir tmp("pricing");
+  const std::filesystem::path& dir = tmp.path;
+  std::filesystem::path file = dir / "prices.json";
   json doc = builtin_json();
   doc["date"] = "2030-01-01";
   doc["aws"]["request_per_million"] = 0.25;
@@ -209,5 +209,4 @@ TEST_CASE("load_prices reads a file and names it as the origin", "[pricing]") {
   std::ofstream(file) << "{\"date\": \"2030-01-01\"}";
   CHECK_THROWS_WITH(fx::usage::load_prices(file),
                     "pricing file " + file.string() + ": aws is missing");
-  fs::remove_all(dir);
 }

@@ -8,26 +8,12 @@
 
 #include "core/util/error.h"
 #include "core/util/hash.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace fx::util;
 
-namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "fx-test-hash-XXXXXX").string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-}  // namespace
+using fx::test::TempDir;
 
 TEST_CASE("sha256 of known vectors", "[util][hash]") {
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -15,23 +15,11 @@
 #include <string>
 
 #include "core/util/process.h"
+#include "temp_dir.h"
 
 namespace fx::test {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag = "aws") {
-    std::string templ = (fs::temp_directory_path() / ("fx-test-" + tag + "-XXXXXX")).string();
-    REQUIRE(mkdtemp(templ.data()) != nullptr);
-    path = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 inline std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
