@@ -195,6 +195,21 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
     return event_source_mappings(req, *r, path.substr(33));
+  if (path == "/2015-03-31/event-source-mappings" ||
+      path.starts_with("/2015-03-31/event-source-mappings/")) {
+    // Mappings come from the manifest's events; the API's writes are not built yet, and a
+    // tool calling them is told so (and what to do) rather than "unknown operation".
+    const char* op = req.method == "POST"     ? "CreateEventSourceMapping"
+                     : req.method == "PUT"    ? "UpdateEventSourceMapping"
+                     : req.method == "DELETE" ? "DeleteEventSourceMapping"
+                                              : nullptr;
+    if (op)
+      throw lambda::ApiError(
+          400, "InvalidParameterValueException",
+          fmt::format("fx does not support {} yet: declare the event on the function in "
+                      "serverless.yaml (events: - sqs: ...) and fx deploy makes the mapping",
+                      op));
+  }
   if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency") &&
       path.size() > 22 + 12) {
     auto ref = checked_function_ref(url_decode(path.substr(22, path.size() - 22 - 12)));
