@@ -579,10 +579,11 @@ TEST_CASE("projection errors", "[dynamodb][expression]") {
 
 TEST_CASE("SET, REMOVE, ADD and DELETE", "[dynamodb][expression]") {
   const char* v = R"({":one": {"N": "1"}, ":s": {"S": "new"}, ":l": {"L": [{"N": "9"}]},
-    ":ss": {"SS": ["y", "z"]}, ":ns": {"NS": ["2.50"]}, ":x": {"SS": ["x", "y"]}})";
+    ":ss": {"SS": ["y", "z"]}, ":ns": {"NS": ["2.50"]}, ":x": {"SS": ["x", "y"]},
+    ":bx": {"BS": ["Ag=="]}})";
   json out = updated(
       "SET s = :s, n = n + :one, l = list_append(l, :l), m.a.c = :one, fresh = if_not_exists(fresh, :one) "
-      "REMOVE z, m.lst[0] ADD ss :ss, ns :ns, tally :one DELETE bs :x",
+      "REMOVE z, m.lst[0] ADD ss :ss, ns :ns, tally :one DELETE bs :bx",
       kItem, v);
   CHECK(out["s"] == json::parse(R"({"S": "new"})"));
   CHECK(out["n"] == json::parse(R"({"N": "6"})"));
