@@ -185,8 +185,7 @@ struct KeyTerm {
 std::vector<KeyTerm> parse_key_condition_terms(std::string_view text, ExpressionInputs& inputs);
 
 // The second half: checks the terms against the key schema of the table or index.
-KeyCondition check_key_condition(const std::vector<KeyTerm>& terms,
-                                 const KeyAttribute& partition,
+KeyCondition check_key_condition(const std::vector<KeyTerm>& terms, const KeyAttribute& partition,
                                  const std::optional<KeyAttribute>& sort,
                                  std::string_view index_name = {});
 

@@ -23,7 +23,11 @@ std::string utf8_safe(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xe  ? 3
+                    : (c >> 3) == 0x1e ? 4
+                                       : 0;
     bool valid = n != 0 && i + n <= text.size();
     for (std::size_t k = 1; valid && k < n; ++k)
       valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
@@ -50,7 +54,7 @@ std::size_t utf16_length(std::string_view text) {
   std::size_t length = 0;
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    if ((c >> 6) != 0x2) ++length;  // a lead byte or ASCII starts a code point
+    if ((c >> 6) != 0x2) ++length;   // a lead byte or ASCII starts a code point
     if ((c >> 3) == 0x1e) ++length;  // four bytes: a surrogate pair in UTF-16
   }
   return length;
@@ -143,7 +147,9 @@ struct Operand {
   const AttributeValue* get() const { return owned ? &*owned : ref; }
 };
 
-bool is_ordered(Type t) { return t == Type::S || t == Type::N || t == Type::B; }
+bool is_ordered(Type t) {
+  return t == Type::S || t == Type::N || t == Type::B;
+}
 
 bool same_ordered(const AttributeValue* a, const AttributeValue* b) {
   return a != nullptr && b != nullptr && a->type == b->type && is_ordered(a->type);
@@ -206,9 +212,8 @@ bool contains_value(const AttributeValue* haystack, const AttributeValue* needle
       const Type member = haystack->type == Type::SS   ? Type::S
                           : haystack->type == Type::NS ? Type::N
                                                        : Type::B;
-      return needle->type == member &&
-             std::find(haystack->set.begin(), haystack->set.end(), needle->text) !=
-                 haystack->set.end();
+      return needle->type == member && std::find(haystack->set.begin(), haystack->set.end(),
+                                                 needle->text) != haystack->set.end();
     }
     default:
       return false;
@@ -299,7 +304,9 @@ std::vector<Path> condition_paths(const Condition& condition) {
 
 namespace {
 
-[[noreturn]] void invalid(const std::string& message) { throw ValidationError(message); }
+[[noreturn]] void invalid(const std::string& message) {
+  throw ValidationError(message);
+}
 
 SortKeyCondition::Op key_operator(Op op) {
   switch (op) {
@@ -372,7 +379,8 @@ void extract_terms(const Node& n, std::vector<KeyTerm>& terms) {
       invalid("KeyConditionExpressions cannot contain nested operations");
     }
   }
-  if (!attribute) invalid("Invalid condition in KeyConditionExpression: No key attribute specified");
+  if (!attribute)
+    invalid("Invalid condition in KeyConditionExpression: No key attribute specified");
   for (const KeyTerm& term : terms)
     if (term.attribute == *attribute)
       invalid("KeyConditionExpressions must only contain one condition per key");
@@ -462,8 +470,7 @@ KeyCondition parse_key_condition(std::string_view text, ExpressionInputs& inputs
                                  const KeyAttribute& partition,
                                  const std::optional<KeyAttribute>& sort,
                                  std::string_view index_name) {
-  return check_key_condition(parse_key_condition_terms(text, inputs), partition, sort,
-                             index_name);
+  return check_key_condition(parse_key_condition_terms(text, inputs), partition, sort, index_name);
 }
 
 bool matches(const SortKeyCondition& c, const AttributeValue& v) {
@@ -483,8 +490,8 @@ bool matches(const SortKeyCondition& c, const AttributeValue& v) {
     case K::between:
       return c.upper.type == v.type && compare(v, c.value) >= 0 && compare(v, c.upper) <= 0;
     case K::begins_with:
-      return v.type != Type::N && std::string_view(v.text).substr(0, c.value.text.size()) ==
-                                      c.value.text;
+      return v.type != Type::N &&
+             std::string_view(v.text).substr(0, c.value.text.size()) == c.value.text;
   }
   return false;
 }
@@ -641,8 +648,8 @@ std::optional<AttributeValue> action_result(const UpdateAction& action, const It
       if (existing == nullptr) return operand;
       if (existing->type != operand.type) wrong_type();
       if (operand.type == Type::N)
-        return AttributeValue::number(format_number(
-            add_numbers(parse_number(existing->text), parse_number(operand.text))));
+        return AttributeValue::number(
+            format_number(add_numbers(parse_number(existing->text), parse_number(operand.text))));
       AttributeValue merged = *existing;
       for (const std::string& member : operand.set)
         if (std::find(merged.set.begin(), merged.set.end(), member) == merged.set.end())

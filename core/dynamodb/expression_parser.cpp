@@ -69,8 +69,8 @@ void check_placeholder_key(const std::string& key, char sigil, std::string_view 
                           "The expression attribute map contains a key that is too long; size "
                           "of key: " +
                           std::to_string(detail::utf16_length(key)));
-  bool ok = key.size() >= 2 && key[0] == sigil &&
-            std::all_of(key.begin() + 1, key.end(), is_id_char);
+  bool ok =
+      key.size() >= 2 && key[0] == sigil && std::all_of(key.begin() + 1, key.end(), is_id_char);
   if (!ok) throw ValidationError(prefix + "Syntax error; key: \"" + utf8_safe(key) + "\"");
 }
 
@@ -100,9 +100,9 @@ ExpressionInputs::ExpressionInputs(const nlohmann::json* names, const nlohmann::
         if (name.is_array())
           throw SerializationError("Unrecognized collection type class java.lang.String");
         throw SerializationError(
-            std::string(name.is_boolean() ? (name.get<bool>() ? "TRUE_VALUE" : "FALSE_VALUE")
-                                          : (name.is_number_float() ? "DECIMAL_VALUE"
-                                                                    : "NUMBER_VALUE")) +
+            std::string(name.is_boolean()
+                            ? (name.get<bool>() ? "TRUE_VALUE" : "FALSE_VALUE")
+                            : (name.is_number_float() ? "DECIMAL_VALUE" : "NUMBER_VALUE")) +
             " cannot be converted to String");
       }
       names_.emplace(it.key(), name.get<std::string>());
@@ -160,7 +160,9 @@ void ExpressionInputs::check_all_used() const {
   report(values_, used_values_, "ExpressionAttributeValues");
 }
 
-void check_all_used(const ExpressionInputs& inputs) { inputs.check_all_used(); }
+void check_all_used(const ExpressionInputs& inputs) {
+  inputs.check_all_used();
+}
 
 // ---- Lexer ----
 
@@ -205,12 +207,16 @@ struct Token {
   std::size_t end;
 };
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 Tok keyword_or_id(std::string_view word) {
   static constexpr std::pair<std::string_view, Tok> kKeywords[] = {
-      {"IN", Tok::in},   {"BETWEEN", Tok::between}, {"NOT", Tok::not_},
+      {"IN", Tok::in},    {"BETWEEN", Tok::between}, {"NOT", Tok::not_},
       {"AND", Tok::and_}, {"OR", Tok::or_},          {"SET", Tok::set},
       {"ADD", Tok::add},  {"DELETE", Tok::delete_},  {"REMOVE", Tok::remove},
   };
@@ -228,7 +234,11 @@ Tok keyword_or_id(std::string_view word) {
 // byte is then a token of its own).
 std::size_t code_point_length(std::string_view text, std::size_t at) {
   auto c = static_cast<unsigned char>(text[at]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  std::size_t n = c < 0x80           ? 1
+                  : (c >> 5) == 0x6  ? 2
+                  : (c >> 4) == 0xe  ? 3
+                  : (c >> 3) == 0x1e ? 4
+                                     : 0;
   if (n == 0 || at + n > text.size()) return 1;
   for (std::size_t i = 1; i < n; ++i)
     if ((static_cast<unsigned char>(text[at + i]) >> 6) != 0x2) return 1;
@@ -251,8 +261,8 @@ std::vector<Token> lex(std::string_view text) {
     const char next = i + 1 < text.size() ? text[i + 1] : '\0';
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
       std::size_t j = i;
-      while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' ||
-                                 text[j] == '\n'))
+      while (j < text.size() &&
+             (text[j] == ' ' || text[j] == '\t' || text[j] == '\r' || text[j] == '\n'))
         ++j;
       push(Tok::ws, j);
     } else if (c == '=') {
@@ -435,8 +445,10 @@ class Parser {
     const std::size_t current = significant_[pos_];
     const bool at_eof = tokens_[current].kind == Tok::eof;
     std::size_t from = tokens_[current].begin;
-    if (pos_ > 0) from = tokens_[significant_[pos_ - 1]].begin;
-    else if (current > 0) from = tokens_[0].begin;  // leading white space
+    if (pos_ > 0)
+      from = tokens_[significant_[pos_ - 1]].begin;
+    else if (current > 0)
+      from = tokens_[0].begin;  // leading white space
     std::size_t to = at_eof ? tokens_[current].begin : tokens_[current].end;
     if (!at_eof && pos_ + 1 < significant_.size()) to = tokens_[significant_[pos_ + 1]].end;
     const std::string token = at_eof ? "<EOF>" : std::string(token_text(pos_));
@@ -578,8 +590,9 @@ class Parser {
       case Tok::name_sub: {
         std::size_t q = at + 1;
         while (true) {
-          if (kind_at(q) == Tok::dot && (kind_at(q + 1) == Tok::id || kind_at(q + 1) == Tok::name_sub ||
-                                         kind_at(q + 1) == Tok::value_sub)) {
+          if (kind_at(q) == Tok::dot &&
+              (kind_at(q + 1) == Tok::id || kind_at(q + 1) == Tok::name_sub ||
+               kind_at(q + 1) == Tok::value_sub)) {
             q += 2;
           } else if (kind_at(q) == Tok::lbracket && kind_at(q + 1) == Tok::index &&
                      kind_at(q + 2) == Tok::rbracket) {
@@ -708,8 +721,7 @@ class Parser {
           action.kind = UpdateAction::Kind::remove;
           break;
         default:
-          action.kind =
-              section == Tok::add ? UpdateAction::Kind::add : UpdateAction::Kind::delete_;
+          action.kind = section == Tok::add ? UpdateAction::Kind::add : UpdateAction::Kind::delete_;
           if (peek() != Tok::value_sub) fail_syntax();
           action.value.op = Node::Op::value;
           action.value.placeholder = std::string(token_text(pos_));
@@ -778,8 +790,7 @@ class Parser {
           if (update && !update_function)
             fail("The function is not allowed in an update expression; function: " + check.text);
           if (!update && update_function)
-            fail("The function is not allowed in a condition expression; function: " +
-                 check.text);
+            fail("The function is not allowed in a condition expression; function: " + check.text);
           // Where a function may stand: in a condition, the boolean ones alone and size()
           // inside a comparison; in an update, if_not_exists() anywhere, list_append() only as
           // the whole value.
@@ -822,7 +833,9 @@ class Parser {
 
 // Type sets, as bits indexed by Type.
 using TypeSet = unsigned;
-constexpr TypeSet bit(Type t) { return 1u << static_cast<unsigned>(t); }
+constexpr TypeSet bit(Type t) {
+  return 1u << static_cast<unsigned>(t);
+}
 constexpr TypeSet kAllTypes = (1u << 10) - 1;
 constexpr TypeSet kOrdered = bit(Type::S) | bit(Type::N) | bit(Type::B);
 constexpr TypeSet kStringBinary = bit(Type::S) | bit(Type::B);
@@ -1004,13 +1017,14 @@ class Validator {
     const std::string name(detail::operator_name(n.op));
     const std::size_t count = n.children.size();
     if (r.more ? count < r.operands : count != r.operands)
-      parser_.fail(
-          "Incorrect number of operands for operator or function; operator or function: " + name +
-          ", number of operands: " + std::to_string(count));
+      parser_.fail("Incorrect number of operands for operator or function; operator or function: " +
+                   name + ", number of operands: " + std::to_string(count));
     for (const Node& child : n.children) {
       TypeSet produced = kAllTypes;
-      if (child.op == Node::Op::value) produced = bit(child.value.type);
-      else if (child.op != Node::Op::path) produced = rule(child.op).result_types;
+      if (child.op == Node::Op::value)
+        produced = bit(child.value.type);
+      else if (child.op != Node::Op::path)
+        produced = rule(child.op).result_types;
       if (child.op == Node::Op::path || (produced & r.operand_types)) continue;
       parser_.fail("Incorrect operand type for operator or function; operator or function: " +
                    name + ", operand type: " + type_set_text(produced));
@@ -1038,9 +1052,8 @@ class Validator {
           const TypeSet produced = t.op == Node::Op::value  ? bit(t.value.type)
                                    : t.op == Node::Op::path ? kAllTypes
                                                             : rule(t.op).result_types;
-          parser_.fail(
-              "Incorrect operand type for operator or function; operator or function: " + name +
-              ", operand type: " + type_set_text(produced));
+          parser_.fail("Incorrect operand type for operator or function; operator or function: " +
+                       name + ", operand type: " + type_set_text(produced));
         }
         Type ignored;
         if (!type_from_name(t.value.text, ignored))
@@ -1055,9 +1068,8 @@ class Validator {
         const std::string bounds = "lower bound operand: " + value_text(low.value) +
                                    ", upper bound operand: " + value_text(high.value);
         if (low.value.type != high.value.type)
-          parser_.fail(
-              "The BETWEEN operator requires same data type for lower and upper bounds; " +
-              bounds);
+          parser_.fail("The BETWEEN operator requires same data type for lower and upper bounds; " +
+                       bounds);
         if (compare(low.value, high.value) > 0)
           parser_.fail(
               "The BETWEEN operator requires upper bound to be greater than or equal to lower "
@@ -1067,9 +1079,8 @@ class Validator {
       }
       case Node::Op::in:
         if (count - 1 > kMaxInOperands)
-          parser_.fail(
-              "The IN operator is provided with too many operands; number of operands: " +
-              std::to_string(count - 1));
+          parser_.fail("The IN operator is provided with too many operands; number of operands: " +
+                       std::to_string(count - 1));
         break;
       default:
         break;

@@ -3,6 +3,8 @@
 // (tests/dynamodb/expressions.txt lists them for the end-to-end differential tests).
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -10,13 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/dynamodb/expression.h"
+#include "core/util/process.h"
 
 using namespace fx::dynamodb;
 using nlohmann::json;
 
 namespace {
 
-Item item_of(const char* text) { return item_from_json(json::parse(text)); }
+Item item_of(const char* text) {
+  return item_from_json(json::parse(text));
+}
 
 struct Inputs {
   std::optional<json> names;
@@ -104,7 +109,7 @@ const char* kItem = R"({
 TEST_CASE("comparisons follow DynamoDB's typing rules", "[dynamodb][expression]") {
   const char* v = R"({":five": {"N": "5.0"}, ":six": {"N": "6"}, ":s": {"S": "hello"},
                       ":five_s": {"S": "5"}, ":t": {"BOOL": true}})";
-  CHECK(holds("n = :five", kItem, v));  // numbers compare numerically
+  CHECK(holds("n = :five", kItem, v));          // numbers compare numerically
   CHECK_FALSE(holds("n = :five_s", kItem, v));  // different types are never equal
   CHECK(holds("n <> :five_s", kItem, v));
   CHECK(holds("n < :six", kItem, v));
@@ -195,12 +200,27 @@ TEST_CASE("syntax errors name the token and its neighbours", "[dynamodb][express
         "Invalid ConditionExpression: Syntax error; token: \"<EOF>\", near: \"AND\"");
   CHECK(condition_error("_a = :v") ==
         "Invalid ConditionExpression: Syntax error; token: \"_\", near: \"_a\"");
-  for (const char* bad :
-       {"attribute_exists(Pictures-RearView)", "attribute_exists(\"Pictures.RearView\")",
-        "attribute_exists(Pictures..RearView)", "attribute_exists(asdf[a])", "a in b, c",
-        "a > between", "a in (b,c,)", "(a)between(b.(c.d))and(c)", "#$.b > a", "b[:a] > a",
-        "b[#_] > a", "\xc3\xbc > a", "size(a).b > a", "(size(a)).b > a", "size(a)[0] > a",
-        "a[01] = b", "a = b + c", "a", ":v", "(a = b", "a = b)"}) {
+  for (const char* bad : {"attribute_exists(Pictures-RearView)",
+                          "attribute_exists(\"Pictures.RearView\")",
+                          "attribute_exists(Pictures..RearView)",
+                          "attribute_exists(asdf[a])",
+                          "a in b, c",
+                          "a > between",
+                          "a in (b,c,)",
+                          "(a)between(b.(c.d))and(c)",
+                          "#$.b > a",
+                          "b[:a] > a",
+                          "b[#_] > a",
+                          "\xc3\xbc > a",
+                          "size(a).b > a",
+                          "(size(a)).b > a",
+                          "size(a)[0] > a",
+                          "a[01] = b",
+                          "a = b + c",
+                          "a",
+                          ":v",
+                          "(a = b",
+                          "a = b)"}) {
     INFO(bad);
     CHECK(filter_error(bad).rfind("Invalid FilterExpression: Syntax error; token: ", 0) == 0);
   }
@@ -227,7 +247,8 @@ TEST_CASE("redundant parentheses", "[dynamodb][expression]") {
         "a=a AND ((a=a AND a=a)) AND a=a", "a=a OR ((a=a OR a=a)) OR a=a",
         "a=a AND ((a=a AND (a=a AND a=a)))", "((a = b))"}) {
     INFO(bad);
-    CHECK(filter_error(bad) == "Invalid FilterExpression: The expression has redundant parentheses;");
+    CHECK(filter_error(bad) ==
+          "Invalid FilterExpression: The expression has redundant parentheses;");
   }
   CHECK(holds("(attribute_exists(id) AND (attribute_exists(n)))", kItem));
 }
@@ -237,15 +258,16 @@ TEST_CASE("function names and where functions may stand", "[dynamodb][expression
         "Invalid FilterExpression: Invalid function name; function: whatever");
   CHECK(filter_error("attRIbute_exIsts((views), #a)") ==
         "Invalid FilterExpression: Invalid function name; function: attRIbute_exIsts");
-  for (auto [bad, function] : {std::pair{"a=a and attribute_exists((views), (#a)) > b", "attribute_exists"},
-                               {"attribute_not_exists(things) > b", "attribute_not_exists"},
-                               {"attribute_type(things, :a) > b", "attribute_type"},
-                               {"begins_with(things, a) > b", "begins_with"},
-                               {"contains(:things, c) > b", "contains"},
-                               {"size(contains(a, b)) > a", "contains"},
-                               {"size(things)", "size"},
-                               {"a between b and attribute_exists(things)", "attribute_exists"},
-                               {"a in (b, attribute_exists(things))", "attribute_exists"}}) {
+  for (auto [bad, function] :
+       {std::pair{"a=a and attribute_exists((views), (#a)) > b", "attribute_exists"},
+        {"attribute_not_exists(things) > b", "attribute_not_exists"},
+        {"attribute_type(things, :a) > b", "attribute_type"},
+        {"begins_with(things, a) > b", "begins_with"},
+        {"contains(:things, c) > b", "contains"},
+        {"size(contains(a, b)) > a", "contains"},
+        {"size(things)", "size"},
+        {"a between b and attribute_exists(things)", "attribute_exists"},
+        {"a in (b, attribute_exists(things))", "attribute_exists"}}) {
     INFO(bad);
     CHECK(filter_error(bad) ==
           std::string("Invalid FilterExpression: The function is not allowed to be used this way "
@@ -273,21 +295,21 @@ TEST_CASE("reserved words must go through a name placeholder", "[dynamodb][expre
 }
 
 TEST_CASE("undefined names and values", "[dynamodb][expression]") {
-  for (auto [bad, name] : {std::pair{"attribute_exists(#Pictures.RearView, :a) and a=a", "#Pictures"},
-                           {"begins_with(Pictures.#RearView)", "#RearView"},
-                           {"(#P between :lo and :hi) and (#PC in (:cat1, :cat2))", "#P"},
-                           {"#4g > a", "#4g"},
-                           {"#_ > a", "#_"},
-                           {"(a)between(b.c[45].#d)and(:a)", "#d"}}) {
+  for (auto [bad, name] :
+       {std::pair{"attribute_exists(#Pictures.RearView, :a) and a=a", "#Pictures"},
+        {"begins_with(Pictures.#RearView)", "#RearView"},
+        {"(#P between :lo and :hi) and (#PC in (:cat1, :cat2))", "#P"},
+        {"#4g > a", "#4g"},
+        {"#_ > a", "#_"},
+        {"(a)between(b.c[45].#d)and(:a)", "#d"}}) {
     INFO(bad);
     CHECK(filter_error(bad) ==
           std::string("Invalid FilterExpression: An expression attribute name used in the "
                       "document path is not defined; attribute name: ") +
               name);
   }
-  for (auto [bad, value] : {std::pair{"begins_with(:hello, #a, #b)", ":hello"},
-                            {":a < :b", ":a"},
-                            {":_ > a", ":_"}}) {
+  for (auto [bad, value] :
+       {std::pair{"begins_with(:hello, #a, #b)", ":hello"}, {":a < :b", ":a"}, {":_ > a", ":_"}}) {
     INFO(bad);
     CHECK(filter_error(bad) ==
           std::string("Invalid FilterExpression: An expression attribute value used in "
@@ -328,8 +350,7 @@ TEST_CASE("operand counts and types", "[dynamodb][expression]") {
   CHECK(type_error("size(size(a)) > :a", R"({"N": "1"})") == prefix + "size, operand type: N");
   CHECK(type_error("size(:a) > a", R"({"NULL": true})") == prefix + "size, operand type: NULL");
   CHECK(type_error("a < :a", R"({"BOOL": false})") == prefix + "<, operand type: BOOL");
-  CHECK(type_error("a BETWEEN :a AND b", R"({"L": []})") ==
-        prefix + "BETWEEN, operand type: L");
+  CHECK(type_error("a BETWEEN :a AND b", R"({"L": []})") == prefix + "BETWEEN, operand type: L");
   CHECK(type_error("attribute_type(a, :a)", R"({"S": "1"})") ==
         "Invalid FilterExpression: Invalid attribute type name found; type: 1, valid types: "
         "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}");
@@ -342,15 +363,14 @@ TEST_CASE("operand counts and types", "[dynamodb][expression]") {
 }
 
 TEST_CASE("the first operand must differ from the others", "[dynamodb][expression]") {
-  for (auto [bad, op, path] : {std::tuple{"a = a AND #a = b AND :views > a", "=", "[a]"},
-                               {"#a <> a", "<>", "[a]"},
-                               {"a > #a", ">", "[a]"},
-                               {"((a=a) OR (a=a))", "=", "[a]"},
-                               {"contains(ab.bc[1].a, ab.bc[1].#a)", "contains", "[ab, bc, [1], a]"},
-                               {"attribute_type(ab.bc[1].#a, ab.bc[1].a)", "attribute_type",
-                                "[ab, bc, [1], a]"},
-                               {"begins_with(ab.bc[1].a, ab.bc[1].#a)", "begins_with",
-                                "[ab, bc, [1], a]"}}) {
+  for (auto [bad, op, path] :
+       {std::tuple{"a = a AND #a = b AND :views > a", "=", "[a]"},
+        {"#a <> a", "<>", "[a]"},
+        {"a > #a", ">", "[a]"},
+        {"((a=a) OR (a=a))", "=", "[a]"},
+        {"contains(ab.bc[1].a, ab.bc[1].#a)", "contains", "[ab, bc, [1], a]"},
+        {"attribute_type(ab.bc[1].#a, ab.bc[1].a)", "attribute_type", "[ab, bc, [1], a]"},
+        {"begins_with(ab.bc[1].a, ab.bc[1].#a)", "begins_with", "[ab, bc, [1], a]"}}) {
     INFO(bad);
     CHECK(filter_error(bad, nullptr, R"({"#a": "a"})") ==
           std::string("Invalid FilterExpression: The first operand must be distinct from the "
@@ -453,8 +473,8 @@ TEST_CASE("a key condition gives the partition value and the sort-key condition"
           "[dynamodb][expression]") {
   const char* v = R"({":p": {"S": "x"}, ":lo": {"N": "1"}, ":hi": {"N": "10"}})";
   ExpressionInputs in = inputs(v).make();
-  KeyCondition k = parse_key_condition("pk = :p AND sk BETWEEN :lo AND :hi", in,
-                                       {"pk", Type::S}, KeyAttribute{"sk", Type::N});
+  KeyCondition k = parse_key_condition("pk = :p AND sk BETWEEN :lo AND :hi", in, {"pk", Type::S},
+                                       KeyAttribute{"sk", Type::N});
   CHECK(k.partition == AttributeValue::string("x"));
   REQUIRE(k.sort);
   CHECK(k.sort->op == SortKeyCondition::Op::between);
@@ -462,8 +482,8 @@ TEST_CASE("a key condition gives the partition value and the sort-key condition"
   CHECK_FALSE(matches(*k.sort, AttributeValue::number("10.5")));
 
   ExpressionInputs in2 = inputs(v).make();
-  KeyCondition inverted =
-      parse_key_condition(":lo < sk and :p = pk", in2, {"pk", Type::S}, KeyAttribute{"sk", Type::N});
+  KeyCondition inverted = parse_key_condition(":lo < sk and :p = pk", in2, {"pk", Type::S},
+                                              KeyAttribute{"sk", Type::N});
   REQUIRE(inverted.sort);
   CHECK(inverted.sort->op == SortKeyCondition::Op::gt);  // ":lo < sk" is "sk > :lo"
 
@@ -496,13 +516,13 @@ TEST_CASE("key condition errors", "[dynamodb][expression]") {
   CHECK(key_error("begins_with(:a, b) and a > :b", ab) ==
         "Invalid condition in KeyConditionExpression: begins_with operator must have the key "
         "attribute as its first operand");
-  for (const char* bad : {"size(b) > a AND a.b > b AND b > c", "a > size(b.d)",
-                          "a between size(b) and size(a)"}) {
+  for (const char* bad :
+       {"size(b) > a AND a.b > b AND b > c", "a > size(b.d)", "a between size(b) and size(a)"}) {
     INFO(bad);
     CHECK(key_error(bad) == "KeyConditionExpressions cannot contain nested operations");
   }
-  for (const char* bad : {"b > a.b", "b between c[1] and d", "a between b and size(a)",
-                          "begins_with(a, b)"}) {
+  for (const char* bad :
+       {"b > a.b", "b between c[1] and d", "a between b and size(a)", "begins_with(a, b)"}) {
     INFO(bad);
     CHECK(key_error(bad) ==
           "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
@@ -582,7 +602,8 @@ TEST_CASE("SET, REMOVE, ADD and DELETE", "[dynamodb][expression]") {
     ":ss": {"SS": ["y", "z"]}, ":ns": {"NS": ["2.50"]}, ":x": {"SS": ["x", "y"]},
     ":bx": {"BS": ["Ag=="]}})";
   json out = updated(
-      "SET s = :s, n = n + :one, l = list_append(l, :l), m.a.c = :one, fresh = if_not_exists(fresh, :one) "
+      "SET s = :s, n = n + :one, l = list_append(l, :l), m.a.c = :one, fresh = "
+      "if_not_exists(fresh, :one) "
       "REMOVE z, m.lst[0] ADD ss :ss, ns :ns, tally :one DELETE bs :bx",
       kItem, v);
   CHECK(out["s"] == json::parse(R"({"S": "new"})"));
@@ -608,22 +629,27 @@ TEST_CASE("SET, REMOVE, ADD and DELETE", "[dynamodb][expression]") {
 }
 
 TEST_CASE("list indexes name the list as it was", "[dynamodb][expression]") {
-  const char* item = R"({"a": {"L": [{"N": "2"}, {"N": "3"}, {"N": "4"}, {"N": "5"}, {"N": "6"}, {"N": "7"}]}})";
+  const char* item =
+      R"({"a": {"L": [{"N": "2"}, {"N": "3"}, {"N": "4"}, {"N": "5"}, {"N": "6"}, {"N": "7"}]}})";
   const char* v = R"({":v": {"N": "17"}, ":w": {"S": "w"}})";
   CHECK(updated("REMOVE a[1] SET a[3] = :v", item, v)["a"] ==
         json::parse(R"({"L": [{"N": "2"}, {"N": "4"}, {"N": "17"}, {"N": "6"}, {"N": "7"}]})"));
   CHECK(updated("SET a[3] = :v REMOVE a[1]", item, v)["a"] ==
         updated("REMOVE a[1] SET a[3] = :v", item, v)["a"]);
   // Past the end SET appends, in index order; REMOVE does nothing.
-  CHECK(updated("SET a[84] = :w, a[7] = :v", item, v)["a"]["L"].back() == json::parse(R"({"S": "w"})"));
+  CHECK(updated("SET a[84] = :w, a[7] = :v", item, v)["a"]["L"].back() ==
+        json::parse(R"({"S": "w"})"));
   CHECK(updated("SET a[84] = :w, a[7] = :v", item, v)["a"]["L"].size() == 8);
   CHECK(updated("REMOVE a[17]", item, v)["a"]["L"].size() == 6);
-  CHECK(updated("REMOVE a[0]", R"({"a": {"L": [{"N": "1"}]}})")["a"] == json::parse(R"({"L": []})"));
-  CHECK(updated("REMOVE a.b", R"({"a": {"M": {"b": {"N": "1"}}}})")["a"] == json::parse(R"({"M": {}})"));
+  CHECK(updated("REMOVE a[0]", R"({"a": {"L": [{"N": "1"}]}})")["a"] ==
+        json::parse(R"({"L": []})"));
+  CHECK(updated("REMOVE a.b", R"({"a": {"M": {"b": {"N": "1"}}}})")["a"] ==
+        json::parse(R"({"M": {}})"));
 }
 
 TEST_CASE("update errors met while applying", "[dynamodb][expression]") {
-  const char* v = R"({":one": {"N": "1"}, ":s": {"S": "x"}, ":l": {"L": []}, ":ss": {"SS": ["a"]}})";
+  const char* v =
+      R"({":one": {"N": "1"}, ":s": {"S": "x"}, ":l": {"L": []}, ":ss": {"SS": ["a"]}})";
   const std::string invalid_path =
       "The document path provided in the update expression is invalid for update";
   CHECK(update_error("SET s.c = :one", kItem, v) == invalid_path);
@@ -658,16 +684,18 @@ TEST_CASE("update errors met while applying", "[dynamodb][expression]") {
   CHECK(to_json(it) == to_json(item_of(kItem)));
 }
 
-TEST_CASE("update arithmetic is exact decimal, within DynamoDB's limits", "[dynamodb][expression]") {
-  const char* v = R"({":tenth": {"N": "0.1"}, ":big": {"N": "99999999999999999999999999999999999999"},
+TEST_CASE("update arithmetic is exact decimal, within DynamoDB's limits",
+          "[dynamodb][expression]") {
+  const char* v =
+      R"({":tenth": {"N": "0.1"}, ":big": {"N": "99999999999999999999999999999999999999"},
     ":tiny": {"N": "1E-100"}, ":max": {"N": "9.9999999999999999999999999999999999999E+125"}})";
   CHECK(updated("SET a = :tenth + :tenth", "{}", v)["a"] == json::parse(R"({"N": "0.2"})"));
   CHECK(update_error("SET a = :big + :tiny", "{}", v) ==
         "Attempting to store more than 38 significant digits in a Number");
   CHECK(update_error("SET a = :max + :max", "{}", v) ==
         "Number overflow. Attempting to store a number with magnitude larger than supported range");
-  CHECK(update_error("ADD a :tenth", R"({"a": {"N": "99999999999999999999999999999999999999"}})", v) ==
-        "Attempting to store more than 38 significant digits in a Number");
+  CHECK(update_error("ADD a :tenth", R"({"a": {"N": "99999999999999999999999999999999999999"}})",
+                     v) == "Attempting to store more than 38 significant digits in a Number");
 }
 
 TEST_CASE("update clause and path rules", "[dynamodb][expression]") {
@@ -705,9 +733,8 @@ TEST_CASE("update clause and path rules", "[dynamodb][expression]") {
   for (const char* bad : {"add :a b", "delete :a b", "remove :a", "set a = b / c",
                           "set a[1] = \"eight\"", "set a[1] = 1", "SET a = if_not_exist(a, 100)",
                           "SET if_not_exist(a, b) = a", "set (a = (b + c))", "set a = (b.c).d + e",
-                          "set a = (b.c)[0] + e", "set a = b + c + d", "SET a = :v,",
-                          "SET :a = :b", "SET a = list_append(:v + :w, a)", "SET a = :",
-                          "SET # = :v"}) {
+                          "set a = (b.c)[0] + e", "set a = b + c + d", "SET a = :v,", "SET :a = :b",
+                          "SET a = list_append(:v + :w, a)", "SET a = :", "SET # = :v"}) {
     INFO(bad);
     CHECK(update_error(bad).rfind("Invalid UpdateExpression: Syntax error; ", 0) == 0);
   }
@@ -741,8 +768,10 @@ TEST_CASE("update operand checks", "[dynamodb][expression]") {
   };
   const std::string prefix =
       "Invalid UpdateExpression: Incorrect operand type for operator or function; ";
-  CHECK(error("set a = list_append(:a, a)") == prefix + "operator or function: list_append, operand type: S");
-  CHECK(error("set a = list_append(a, :b)") == prefix + "operator or function: list_append, operand type: N");
+  CHECK(error("set a = list_append(:a, a)") ==
+        prefix + "operator or function: list_append, operand type: S");
+  CHECK(error("set a = list_append(a, :b)") ==
+        prefix + "operator or function: list_append, operand type: N");
   CHECK(error("set a = a + :a") == prefix + "operator or function: +, operand type: S");
   CHECK(error("set a = :c - a") == prefix + "operator or function: -, operand type: B");
   CHECK(error("set a = a + :j") == prefix + "operator or function: +, operand type: L");
@@ -755,10 +784,11 @@ TEST_CASE("update operand checks", "[dynamodb][expression]") {
   // Actions are checked last first, as DynamoDB does.
   CHECK(error("set b = list_append(:a, a), c = if_not_exists(a) add a.b :a") ==
         prefix + "operator: ADD, operand type: STRING");
-  CHECK(error("set a = if_not_exists(c)").rfind(
-            "Invalid UpdateExpression: Incorrect number of operands for operator or function; "
-            "operator or function: if_not_exists, number of operands: 1",
-            0) == 0);
+  CHECK(
+      error("set a = if_not_exists(c)")
+          .rfind("Invalid UpdateExpression: Incorrect number of operands for operator or function; "
+                 "operator or function: if_not_exists, number of operands: 1",
+                 0) == 0);
   CHECK(error("set a = if_not_exists(:a, c)") ==
         "Invalid UpdateExpression: Operator or function requires a document path; operator or "
         "function: if_not_exists");
@@ -774,7 +804,8 @@ TEST_CASE("an update reports the attributes it writes", "[dynamodb][expression]"
   ExpressionInputs in = inputs(R"({":v": {"N": "1"}})").make();
   Update u = parse_update("SET a.b = :v, c = :v REMOVE d[0] ADD e :v", in);
   CHECK(updated_attributes(u) == std::set<std::string>{"a", "c", "d", "e"});
-  Item before = item_of(R"({"a": {"M": {"b": {"N": "0"}, "x": {"N": "9"}}}, "d": {"L": [{"N": "1"}]}})");
+  Item before =
+      item_of(R"({"a": {"M": {"b": {"N": "0"}, "x": {"N": "9"}}}, "d": {"L": [{"N": "1"}]}})");
   Item after = before;
   apply_update(u, after);
   CHECK(to_json(project(updated_paths(u), before)) ==
@@ -792,4 +823,67 @@ TEST_CASE("an update may not nest deeper than 32 levels", "[dynamodb][expression
   CHECK(update_error("SET a.b = :deep", R"({"a": {"M": {}}})", values.c_str()) ==
         "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
         "beyond supported limit");
+}
+
+// ---- tests/dynamodb/expressions.json ----
+
+namespace {
+
+// The cases file shared with the end-to-end differential tests; __FILE__ is relative to the
+// build folder when ccache rewrites paths.
+json expression_cases() {
+  std::filesystem::path here = __FILE__;
+  if (here.is_relative()) here = fx::util::self_exe().parent_path() / here;
+  std::ifstream in(here.parent_path().parent_path() / "dynamodb" / "expressions.json");
+  REQUIRE(in);
+  return json::parse(in)["cases"];
+}
+
+// What fx answers for one case, in the file's terms: {"message": ...} or {"result": ...}.
+json answer(const json& c) {
+  const json* names = c.contains("names") ? &c["names"] : nullptr;
+  const json* values = c.contains("values") ? &c["values"] : nullptr;
+  const std::string expression = c["expression"];
+  const std::string text = c["text"];
+  const bool has_item = c.contains("item");
+  Item item = has_item ? item_from_json(c["item"]) : Item{};
+  try {
+    ExpressionInputs in(names, values);
+    if (expression == "ConditionExpression" || expression == "FilterExpression") {
+      Condition cond = parse_condition(
+          text, in,
+          expression == "FilterExpression" ? ExpressionKind::filter : ExpressionKind::condition);
+      check_all_used(in);
+      return {{"message", nullptr}, {"result", evaluate(cond, item)}};
+    }
+    if (expression == "KeyConditionExpression") {
+      (void)parse_key_condition(text, in, {"pk", Type::S}, KeyAttribute{"sk", Type::N});
+      check_all_used(in);
+      return {{"message", nullptr}};
+    }
+    if (expression == "ProjectionExpression") {
+      Projection p = parse_projection(text, in);
+      check_all_used(in);
+      return {{"message", nullptr}, {"result", to_json(project(p, item))}};
+    }
+    Update u = parse_update(text, in);
+    check_all_used(in);
+    apply_update(u, item, has_item);
+    return {{"message", nullptr}, {"result", to_json(item)}};
+  } catch (const ValidationError& e) {
+    return {{"message", e.what()}};
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every case of tests/dynamodb/expressions.json", "[dynamodb][expression]") {
+  for (const json& c : expression_cases()) {
+    INFO(c.dump());
+    const json got = answer(c);
+    CHECK(got["message"] == c["message"]);
+    if (c["message"].is_null() && c.contains("result") && c["operation"] != "Scan" &&
+        c["operation"] != "PutItem")
+      CHECK(got["result"] == c["result"]);
+  }
 }
