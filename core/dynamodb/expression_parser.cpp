@@ -584,13 +584,41 @@ class Parser {
   // ---- operands ----
 
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kUnknown = static_cast<std::size_t>(-2);
 
   // Where an operand starting at significant token `at` ends, without recording anything; kNone
   // when none starts there. It reads what parse_operand reads, so that the parser can tell
   // "(a) = :v" from "(a = :v)" before committing. An operand nested deeper than the parser
-  // may go is none (parsing it fails anyway).
+  // may go is none (parsing it fails anyway). Answers are remembered, as is the largest depth
+  // budget found too small at a token: every level of "((((a" asks again about the operands
+  // inside it, which would make deep nesting quadratic.
   std::size_t skip_operand(std::size_t at, std::size_t depth = 0) const {
-    if (depth_ + depth > kMaxNesting) return kNone;
+    if (depth_ + depth > kMaxNesting) {
+      skip_cut_short_ = true;
+      return kNone;
+    }
+    const std::size_t budget = kMaxNesting - depth_ - depth;
+    if (skip_end_.empty()) {
+      skip_end_.assign(significant_.size(), kUnknown);
+      skip_too_deep_.assign(significant_.size(), kUnknown);
+    }
+    const bool memo = at < skip_end_.size();
+    if (memo && skip_end_[at] != kUnknown) return skip_end_[at];
+    if (memo && skip_too_deep_[at] != kUnknown && budget <= skip_too_deep_[at]) {
+      skip_cut_short_ = true;
+      return kNone;
+    }
+    const bool outer_cut_short = std::exchange(skip_cut_short_, false);
+    const std::size_t end = skip_operand_here(at, depth);
+    if (memo && !skip_cut_short_) skip_end_[at] = end;
+    if (memo && skip_cut_short_)
+      skip_too_deep_[at] =
+          skip_too_deep_[at] == kUnknown ? budget : std::max(skip_too_deep_[at], budget);
+    skip_cut_short_ = skip_cut_short_ || outer_cut_short;
+    return end;
+  }
+
+  std::size_t skip_operand_here(std::size_t at, std::size_t depth) const {
     switch (kind_at(at)) {
       case Tok::lparen: {
         const std::size_t inner = skip_operand(at + 1, depth + 1);
@@ -856,6 +884,12 @@ class Parser {
   std::size_t pos_ = 0;                   // into significant_
   int nesting_ = 0;
   std::size_t depth_ = 0;  // levels of nesting the parse is in (Descend)
+  // skip_operand's answers by token (kUnknown: not known yet), the largest depth budget it
+  // ran out of at each token, and whether the current answer was cut short by the depth limit
+  // (and so may not be remembered as the answer).
+  mutable std::vector<std::size_t> skip_end_;
+  mutable std::vector<std::size_t> skip_too_deep_;
+  mutable bool skip_cut_short_ = false;
   std::vector<WalkCheck> walk_;
 };
 
