@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "core/bundle/node_lexer.h"
+#include "core/runtimes/registry.h"
 #include "core/util/error.h"
 
 namespace fx::bundle::node {
@@ -663,7 +664,7 @@ class Follower {
 
     if (auto r = resolve_beside_real_path(name, subpath, require_kind, from)) return *r;
 
-    if (name.starts_with("@aws-sdk/")) {
+    if (runtimes::provides_module(options_.runtime, name)) {
       return Resolved::failed(Resolved::Status::provided);
     }
     return Resolved::failed(Resolved::Status::missing);
