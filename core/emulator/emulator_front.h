@@ -38,6 +38,7 @@
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
+#include "core/emulator/runtime_sdk.h"
 #include "core/manifest/events_json.h"
 #include "core/runtimes/resolver.h"
 #include "core/sources/mapping.h"
@@ -164,8 +165,9 @@ inline std::string stored_json(const FunctionSpec& spec, const std::string& sha_
 
 // The instances' Unix sockets live in FX_HOME/run, emptied at each start (a killed emulator
 // leaves its sockets behind).
-inline PoolOptions pool_options(const fs::path& home) {
+inline PoolOptions pool_options(const fs::path& home, RuntimeSdks* sdks) {
   PoolOptions o;
+  o.sdks = sdks;
   std::error_code ec;
   fs::remove_all(home / "run", ec);
   if (fs::create_directories(home / "run", ec) || fs::is_directory(home / "run"))
@@ -201,7 +203,10 @@ class Emulator {
               [&io](std::function<void()> done) { asio::post(io, std::move(done)); }),
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
-        pool_(io, sink_, runtimes_, pool_options(options.home)),
+        credentials_(instance_credentials(options.home)),
+        sdks_(options.home / "sdk",
+              [&io](std::function<void()> job) { asio::post(io, std::move(job)); }),
+        pool_(io, sink_, runtimes_, pool_options(options.home, &sdks_)),
         events_(io, pool_, sink_, options.region, clock_speed()),
         gateway_(io, pool_, sink_),
         queues_(io, pool_, sink_, options.home / "queues.db", options.region),
@@ -276,6 +281,8 @@ class Emulator {
       }
     }
     gateway_url_ = fmt::format("http://{}:{}", host, gateway_port);
+    // Instances share the machine's network: they reach the emulator as this machine does.
+    pool_.set_services({url_, credentials_});
     return port_;
   }
   const std::string& url() const { return url_; }
@@ -354,6 +361,8 @@ class Emulator {
   LogSink sink_;
   CodeStore code_;
   runtimes::RuntimeResolver runtimes_;
+  InstanceCredentials credentials_;  // what the instances sign their calls with
+  RuntimeSdks sdks_;                 // before pool_: the pool uses it
   Pool pool_;
   EventSources events_;
   GatewayServer gateway_;

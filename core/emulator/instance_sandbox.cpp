@@ -8,6 +8,21 @@
 
 namespace fx::emulator {
 
+namespace {
+
+// One line per service. DynamoDB and its streams join when the emulator serves tables
+// (core/dynamodb, issue 16): uncomment their line in the same change.
+constexpr std::string_view kServedServices[] = {
+    "LAMBDA", "SQS",
+    // "DYNAMODB", "DYNAMODB_STREAMS",
+};
+
+}  // namespace
+
+std::span<const std::string_view> served_services() {
+  return kServedServices;
+}
+
 InstanceLaunch plan_instance(const InstanceSetup& setup) {
   const FunctionSpec& spec = *setup.spec;
   const auto& cfg = spec.config;
@@ -58,6 +73,20 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
       "LD_LIBRARY_PATH=" + (task_root / "lib").string() +
           (opt_dir.empty() ? "" : ":" + (opt_dir / "lib").string()),
   };
+  if (const auto* services = setup.services) {
+    // As Lambda gives its functions the credentials of their role, and as SDKs take them.
+    env.push_back("AWS_ACCESS_KEY_ID=" + services->credentials.access_key_id);
+    env.push_back("AWS_SECRET_ACCESS_KEY=" + services->credentials.secret_access_key);
+    env.push_back("AWS_SESSION_TOKEN=" + services->credentials.session_token);
+    for (auto service : served_services())
+      env.push_back(fmt::format("AWS_ENDPOINT_URL_{}={}", service, services->endpoint_url));
+    // A sandboxed instance sees no home of the user's (its own is /tmp); one without a sandbox
+    // runs as the user, and its SDK would read ~/.aws: profiles, endpoints, credential
+    // processes of the user's real accounts.
+    if (!sandboxed)
+      for (const char* file : {"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"})
+        env.push_back(fmt::format("{}=/dev/null", file));
+  }
   for (const auto& [k, v] : cfg.environment) {
     // The function's own variables win over ours except for the Runtime API's plumbing.
     std::string prefix = k + "=";
@@ -75,6 +104,17 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
   if (!opt_dir.empty() && fx_shim) {
     opts.argv.push_back("--opt");
     opts.argv.push_back(opt_dir.string());
+  }
+  // The SDK the runtime provides: after the code and the layers, as Lambda's runtimes have it
+  // (a bundle's own copy wins). Where the sandbox shows it, as /var/runtime/node_modules is.
+  const runtimes::ProvidedSdk* sdk = runtimes::provided_sdk(cfg.runtime);
+  const std::filesystem::path sdk_dir = setup.sdk_dir.empty() || !sdk || !fx_shim
+                                            ? std::filesystem::path()
+                                        : sandboxed ? runtime_dir / sdk->runtime_folder
+                                                    : setup.sdk_dir;
+  if (!sdk_dir.empty()) {
+    opts.argv.push_back("--sdk");
+    opts.argv.push_back(sdk_dir.string());
   }
   util::SandboxSpec& sandbox = launch.sandbox;
   if (sandboxed) {
@@ -98,6 +138,7 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
         sandbox.read_only.emplace_back(setup.sandbox_root.parent_path() / file,
                                        std::filesystem::path("/etc") / file);
     sandbox.read_only.emplace_back(host_runtime_dir, runtime_dir);
+    if (!sdk_dir.empty()) sandbox.read_only.emplace_back(setup.sdk_dir, sdk_dir);
     sandbox.read_only.emplace_back(spec.code_dir, task_root);
     if (!opt_dir.empty()) sandbox.read_only.emplace_back(spec.opt_dir, opt_dir);
   } else {

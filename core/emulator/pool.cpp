@@ -18,6 +18,7 @@
 
 #include "core/emulator/instance_sandbox.h"
 #include "core/emulator/pool_internal.h"
+#include "core/emulator/runtime_sdk.h"
 #include "core/usage/report.h"
 #include "core/util/error.h"
 #include "core/util/peer.h"
@@ -46,6 +47,25 @@ Pool::Pool(asio::io_context& io, LogSink& sink, runtimes::RuntimeResolver& runti
       options_(options),
       max_fresh_inits_(std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()))) {
   probe_.emplace();
+  if (options_.sdks)
+    options_.sdks->on_settled([this, alive = alive_] {
+      if (!*alive) return;
+      for (auto& [name, fn] : functions_) {
+        replenish_provisioned(*fn);
+        dispatch(*fn);
+      }
+    });
+}
+
+bool Pool::waits_for_sdk(const FunctionState& fn) {
+  const auto& runtime = fn.spec.config.runtime;
+  if (!options_.sdks || !runtimes::provided_sdk(runtime)) return false;
+  const auto* family = runtimes::find_family(runtime);
+  if (!family || family->custom()) return false;
+  const auto& resolved = runtimes_.resolve(runtime);
+  if (resolved.interpreter.empty()) return false;  // spawn says why it cannot start
+  return options_.sdks->find(runtime, resolved.interpreter, resolved.version).status ==
+         RuntimeSdk::Status::installing;
 }
 
 Pool::~Pool() {
@@ -79,6 +99,7 @@ void Pool::deploy(FunctionSpec spec) {
     if (inst->state == Instance::State::idle || inst->state == Instance::State::starting)
       kill(*inst);
   slot->provisioned_failed = false;
+  waits_for_sdk(*slot);  // its installation starts with the first deploy, not the first call
   replenish_provisioned(*slot);
   dispatch(*slot);
 }
@@ -209,7 +230,7 @@ void Pool::dispatch(FunctionState& fn) {
     return starting < fn.pending.size() && live < static_cast<std::size_t>(limit);
   };
   // Most dispatches find a warm instance: only a cold start pays for counting fresh inits.
-  if (!wants_instance()) return;
+  if (!wants_instance() || waits_for_sdk(fn)) return;
   for (int fresh = fresh_inits(); wants_instance() && fresh < max_fresh_inits_; ++fresh) {
     spawn(fn);
     if (fn.instances.empty() || fn.instances.back()->state == Instance::State::dead) break;
@@ -247,7 +268,7 @@ void Pool::set_provisioned(const std::string& function, int count) {
 }
 
 void Pool::replenish_provisioned(FunctionState& fn) {
-  if (fn.provisioned_failed) return;
+  if (fn.provisioned_failed || (fn.provisioned > 0 && waits_for_sdk(fn))) return;
   int live = 0;
   for (auto& inst : fn.instances)
     if (inst->provisioned && inst->state != Instance::State::dead &&
@@ -315,6 +336,18 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   setup.provisioned = provisioned;
   setup.runtime_api_port = inst->port;
   setup.log_stream = std::move(stream);
+  if (services_) setup.services = &*services_;
+  if (fx_shim && options_.sdks) {
+    const auto& resolved = runtimes_.resolve(cfg.runtime);
+    const auto& sdk = options_.sdks->find(cfg.runtime, resolved.interpreter, resolved.version);
+    if (sdk.status == RuntimeSdk::Status::ready) setup.sdk_dir = sdk.dir;
+    if (sdk.status == RuntimeSdk::Status::failed && !fn.told_sdk_problem) {
+      // Said once in the function's own log (fx logs, the Invoke API's tail), where its
+      // author looks when an import of the SDK fails.
+      fn.told_sdk_problem = true;
+      log(inst.get(), nullptr, cfg.function_name, "[WARN] fx: " + sdk.problem);
+    }
+  }
   InstanceLaunch launch = plan_instance(setup);
   util::SpawnOptions& opts = launch.options;
   // fx's own shims reach the Runtime API through one end of a socket pair, fd 3 in the

@@ -32,6 +32,10 @@ const std::vector<Family> kFamilies = {
                   "'\\n'.join({sys.prefix,sys.base_prefix,sys.exec_prefix,"
                   "sys.base_exec_prefix}))).encode())"},
         .shim = "bootstrap.py",
+        // No `site`: the host's site-packages (its .pth files, sitecustomize) never reach a
+        // function. The shim sets sys.path as Lambda's runtime has it: the code, the layers,
+        // the runtime with its SDK, the standard library.
+        .shim_options = {"-S"},
         .bundler = Bundler::python_imports,
         .template_name = "python",
         // Lambda's Python runtimes have boto3 (and what it requires) in /var/runtime.
@@ -39,7 +43,8 @@ const std::vector<Family> kFamilies = {
                      .modules = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six",
                                  "urllib3"},
                      .source = SdkSource::host_python,
-                     .packages = {"boto3"}},
+                     .packages = {"boto3"},
+                     .runtime_folder = "sdk"},
     },
     {
         .name = "node",
@@ -70,7 +75,8 @@ const std::vector<Family> kFamilies = {
                                   "@aws-sdk/client-s3", "@aws-sdk/client-sns",
                                   "@aws-sdk/client-ssm", "@aws-sdk/client-secrets-manager"},
                      .version = "3.1178.0",
-                     .since = "18"},
+                     .since = "18",
+                     .runtime_folder = "node_modules"},
     },
     {
         .name = "ruby",

@@ -47,6 +47,9 @@ struct ProvidedSdk {
   std::vector<std::string_view> packages = {};  // what is installed: "boto3", "@aws-sdk/client-sqs"
   std::string_view version = {};                // every npm package's; empty: the host's
   std::string_view since = {};  // the family's first version that has it ("18"); empty: all
+  // Where a sandboxed instance sees it, under the runtime's folder (/var/runtime): Lambda's
+  // Node runtimes have it in /var/runtime/node_modules.
+  std::string_view runtime_folder = {};
 };
 
 struct Family {
@@ -69,6 +72,8 @@ struct Family {
 
   // The entry point under templates/runtimes/<name>/; empty: the bundle's own `bootstrap`.
   std::string_view shim = {};
+  // The interpreter's options before the shim.
+  std::vector<std::string_view> shim_options = {};
   Bundler bundler = Bundler::whole_folder;
   std::string_view template_name = {};  // `fx init --template NAME`; empty: none
   // What Lambda's runtime has installed for every function (so a bundle need not ship it).
