@@ -1,0 +1,196 @@
+"""What a function finds in its environment, as on Lambda: credentials and endpoints that send
+its AWS SDK's calls for the services fx serves (Lambda, SQS) to the emulator, the SDK its
+runtime provides (boto3; @aws-sdk v3 on nodejs18.x and later) and nothing else of the host's.
+
+Everything is real: the emulator, python3 with the host's boto3, node with @aws-sdk v3 that the
+emulator installs from npm into its FX_HOME.
+"""
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+
+from fxtest import FxTestCase, main
+
+# What the user's shell might hold: none of it may reach a function.
+USER_AWS = {
+    "AWS_ACCESS_KEY_ID": "AKIAUSERSOWNKEY00000",
+    "AWS_SECRET_ACCESS_KEY": "users-own-secret",
+    "AWS_SESSION_TOKEN": "users-own-session",
+    "AWS_PROFILE": "users-profile",
+    "AWS_CONFIG_FILE": "/nonexistent/users/config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/users/credentials",
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9/users-endpoint",
+}
+
+PYTHON = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: python3.11}
+        functions:
+          sqs:
+            handler: app.sqs
+          lam:
+            handler: app.lam
+          env:
+            handler: app.env
+          yaml:
+            handler: app.host_only
+          paths:
+            handler: app.paths
+        """,
+    "app.py": """
+        import os, sys
+        import boto3
+
+        def sqs(event, context):
+            # No endpoint, region or credentials here: the environment has them, as on Lambda.
+            client = boto3.client("sqs")
+            url = client.create_queue(QueueName=event["queue"])["QueueUrl"]
+            client.send_message(QueueUrl=url, MessageBody="from the function")
+            got = client.receive_message(QueueUrl=url, WaitTimeSeconds=1)
+            return {"url": url, "bodies": [m["Body"] for m in got.get("Messages", [])]}
+
+        def lam(event, context):
+            client = boto3.client("lambda")
+            names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
+            return {"names": names, "env": client.invoke(FunctionName=event["target"])["Payload"].read().decode()}
+
+        def env(event, context):
+            return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+
+        def host_only(event, context):
+            try:
+                import yaml
+                return "imported " + yaml.__file__
+            except ImportError as e:
+                return "ImportError: " + str(e)
+
+        def paths(event, context):
+            return {"path": sys.path, "boto3": boto3.__file__}
+        """,
+}
+
+OWN_BOTO3 = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: python3.11}
+        functions:
+          own:
+            handler: app.own
+        """,
+    "app.py": """
+        import boto3
+        def own(event, context):
+            return boto3.MARKER
+        """,
+    "boto3/__init__.py": "MARKER = 'the bundle\\'s own boto3'\n",
+}
+
+NODE = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: nodejs20.x}
+        functions:
+          v3:
+            handler: index.v3
+          where:
+            handler: index.where
+        """,
+    "index.js": """
+        const { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } =
+          require('@aws-sdk/client-sqs');
+        const { LambdaClient, ListFunctionsCommand } = require('@aws-sdk/client-lambda');
+        exports.v3 = async (event) => {
+          const sqs = new SQSClient({});
+          const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: event.queue }));
+          await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'from node' }));
+          const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 }));
+          const fns = await new LambdaClient({}).send(new ListFunctionsCommand({}));
+          return { url: QueueUrl, bodies: (got.Messages || []).map((m) => m.Body),
+                   names: fns.Functions.map((f) => f.FunctionName) };
+        };
+        exports.where = async () => require.resolve('@aws-sdk/client-sqs');
+        """,
+}
+
+
+class FunctionEnvironment(FxTestCase):
+    emulator_env = USER_AWS
+
+    def invoke(self, fn, payload=None):
+        args = ["invoke", fn] + (["--data", json.dumps(payload)] if payload is not None else [])
+        r = self.ok(*args, timeout=180)
+        return json.loads(r.out)
+
+    def test_python_boto3_reaches_the_emulators_sqs_and_lambda(self):
+        self.make_service(PYTHON, name="pyenv")
+        self.ok("deploy")
+        got = self.invoke("sqs", {"queue": "from-boto3"})
+        self.assertEqual(got["bodies"], ["from the function"])
+        self.assertTrue(got["url"].endswith("/000000000000/from-boto3"), got)
+        # The queue is the emulator's: the CLI sees it.
+        urls = subprocess.run(
+            ["aws", "--endpoint-url", self.url, "--output", "json", "sqs", "list-queues"],
+            env={**{k: v for k, v in self.env.items() if not k.startswith("AWS_")},
+                 "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""},
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(urls.returncode, 0, urls.stderr)
+        self.assertIn("from-boto3", urls.stdout)
+        got = self.invoke("lam", {"target": "pyenv-dev-env"})
+        self.assertIn("pyenv-dev-sqs", got["names"])
+        self.assertIn("AWS_ENDPOINT_URL_SQS", json.loads(got["env"]))
+
+    def test_credentials_and_endpoints_are_the_emulators_never_the_users(self):
+        self.make_service(PYTHON, name="pycred")
+        self.ok("deploy")
+        env = self.invoke("env")
+        self.assertEqual(env["AWS_ENDPOINT_URL_SQS"], self.url)
+        self.assertEqual(env["AWS_ENDPOINT_URL_LAMBDA"], self.url)
+        # Only the services fx serves: any other goes where the SDK would send it.
+        endpoints = sorted(k for k in env if k.startswith("AWS_ENDPOINT_URL"))
+        self.assertEqual(endpoints, ["AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS"])
+        self.assertTrue(env["AWS_ACCESS_KEY_ID"].startswith("ASIA"), env)
+        self.assertEqual(len(env["AWS_ACCESS_KEY_ID"]), 20)
+        self.assertEqual(len(env["AWS_SECRET_ACCESS_KEY"]), 40)
+        self.assertGreater(len(env["AWS_SESSION_TOKEN"]), 64)
+        self.assertEqual(env["AWS_REGION"], "us-east-1")
+        for k, v in USER_AWS.items():
+            self.assertNotEqual(env.get(k), v, k)
+        self.assertNotIn("AWS_PROFILE", env)
+        # Kept in FX_HOME, readable by its owner only, and the same after a redeploy.
+        path = os.path.join(self.home, "instance-credentials")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        with open(path) as f:
+            self.assertEqual(json.load(f)["AccessKeyId"], env["AWS_ACCESS_KEY_ID"])
+
+    def test_host_only_packages_do_not_import_and_a_bundled_boto3_wins(self):
+        self.make_service(PYTHON, name="pypath")
+        self.ok("deploy")
+        self.assertTrue(self.invoke("yaml").startswith("ImportError"), "host's yaml imported")
+        got = self.invoke("paths")
+        self.assertFalse(any("site-packages" in p and "/opt/" not in p for p in got["path"]), got)
+        self.assertIn(os.path.join("sdk", "boto3"), got["boto3"].replace("/var/runtime/", "sdk/"))
+        self.make_service(OWN_BOTO3, name="pyown")
+        self.ok("deploy")
+        self.assertEqual(self.invoke("own"), "the bundle's own boto3")
+
+    def test_node_sdk_v3_reaches_the_emulator_with_no_configuration(self):
+        if not shutil.which("npm"):
+            self.skipTest("npm is not installed")
+        self.make_service(NODE, name="nodeenv")
+        self.ok("deploy")
+        got = self.invoke("v3", {"queue": "from-node"})
+        self.assertEqual(got["bodies"], ["from node"])
+        self.assertIn("nodeenv-dev-v3", got["names"])
+        # The runtime's copy, not one of the host's.
+        where = self.invoke("where")
+        self.assertIn("node_modules/@aws-sdk/client-sqs", where)
+        self.assertTrue(where.startswith("/var/runtime/") or self.home in where, where)
+
+
+if __name__ == "__main__":
+    main()
