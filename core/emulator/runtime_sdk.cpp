@@ -69,30 +69,33 @@ void publish_tree(const fs::path& root) {
   fix(root);
 }
 
-// The lines of npm's log that say what failed ("npm error code ENOTFOUND", "npm error network
-// request to ... failed"), joined; else its last line.
+// What npm's log says failed: its error code and the line that names the request or the
+// package ("ECONNREFUSED: request to http://... failed, reason: ..."); else its last line.
 std::string npm_failure(const fs::path& log) {
   std::istringstream lines(util::read_file(log));
-  std::string line, said, last;
-  int kept = 0;
+  std::string line, code, detail, last;
   while (std::getline(lines, line)) {
     if (line.empty()) continue;
     last = line;
-    for (std::string_view prefix : {"npm error ", "npm ERR! "})
-      if (line.starts_with(prefix) && kept < 2 &&
-          line.find("A complete log") == std::string::npos) {
-        said += (said.empty() ? "" : "; ") + line.substr(prefix.size());
-        ++kept;
-      }
+    for (std::string_view prefix : {"npm error ", "npm ERR! "}) {
+      if (!line.starts_with(prefix)) continue;
+      std::string_view said = std::string_view(line).substr(prefix.size());
+      if (code.empty() && said.starts_with("code ")) code = said.substr(5);
+      if (detail.empty() && (said.find("request to ") != std::string_view::npos ||
+                             said.starts_with("404 ") || said.starts_with("notarget ")))
+        detail = said;
+    }
   }
-  std::string out = said.empty() ? last : said;
+  std::string out = !detail.empty() ? (code.empty() ? "" : code + ": ") + detail
+                    : !code.empty() ? code
+                                    : last;
   if (out.size() > 300) out = out.substr(0, 297) + "...";
   return out.empty() ? "it wrote nothing" : out;
 }
 
 std::string package_list(const runtimes::ProvidedSdk& sdk) {
   std::string out;
-  for (auto p : sdk.packages) out += fmt::format("{}{}", out.empty() ? "" : " ", p);
+  for (auto p : sdk.packages) out += fmt::format("{}{}", out.empty() ? "" : ", ", p);
   return out;
 }
 
@@ -216,7 +219,7 @@ RuntimeSdk install_runtime_sdk(const runtimes::ProvidedSdk& sdk, const fs::path&
     for (auto p : sdk.packages) {
       if (!fs::exists(tmp / "node_modules" / p / "package.json", ec)) {
         problem = fmt::format(
-            "cannot install {} from npm ({}@{}): {}; functions run without it until the "
+            "cannot install {} from npm ({} at {}): {}; functions run without it until the "
             "emulator restarts and npm can reach its registry (log: {})",
             sdk.name, package_list(sdk), sdk.version, npm_failure(log), log.string());
         break;

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 
@@ -190,6 +191,61 @@ class FunctionEnvironment(FxTestCase):
         where = self.invoke("where")
         self.assertIn("node_modules/@aws-sdk/client-sqs", where)
         self.assertTrue(where.startswith("/var/runtime/") or self.home in where, where)
+
+
+NODE_NO_SDK = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: nodejs20.x}
+        functions:
+          bare:
+            handler: index.bare
+        """,
+    "index.js": """
+        exports.bare = async () => {
+          try {
+            require('@aws-sdk/client-sqs');
+            return 'loaded';
+          } catch (e) {
+            return e.code;
+          }
+        };
+        """,
+}
+
+
+class NpmUnreachable(FxTestCase):
+    """npm cannot reach its registry: Node functions still run, without the SDK, and their log
+    says once why."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.npm_root = tempfile.mkdtemp(prefix="fx-npm-")
+        # Port 9 (discard) refuses at once; an empty cache so nothing is served from an earlier run.
+        cls.emulator_env = {"npm_config_registry": "http://127.0.0.1:9/",
+                            "npm_config_cache": os.path.join(cls.npm_root, "cache")}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.npm_root, ignore_errors=True)
+
+    def test_functions_run_without_the_sdk_and_the_log_says_why(self):
+        if not shutil.which("npm"):
+            self.skipTest("npm is not installed")
+        self.make_service(NODE_NO_SDK, name="nonpm")
+        self.ok("deploy")
+        r = self.ok("invoke", "bare", timeout=240)
+        self.assertEqual(json.loads(r.out), "MODULE_NOT_FOUND")
+        self.ok("invoke", "bare", timeout=60)
+        said = [e["message"] for e in self.logs("bare") if "cannot install" in e["message"]]
+        self.assertEqual(len(said), 1, said)
+        self.assertIn("from npm", said[0])
+        self.assertIn("@aws-sdk/client-sqs", said[0])
+        self.assertIn("ECONNREFUSED", said[0])
+        self.assertIn("request to http://127.0.0.1:9/", said[0])
+        self.assertFalse(os.path.exists(os.path.join(self.home, "sdk", "node", "node_modules")))
 
 
 if __name__ == "__main__":
