@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/actions/deploy.h"
-#include "core/lambda/aws_events.h"
+#include "core/aws/events.h"
 #include "core/lambda/client.h"
 #include "core/manifest/service.h"
 
@@ -79,7 +79,7 @@ struct AwsFunctionInfo {
   std::string name;                                     // deployed name
   std::optional<lambda::FunctionConfiguration> config;  // nullopt: not deployed
   std::optional<lambda::FunctionUrlConfig> url;
-  std::vector<lambda::EventRule> schedules;        // the rules fx made for its schedule events
+  std::vector<aws::EventRule> schedules;           // the rules fx made for its schedule events
   std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 

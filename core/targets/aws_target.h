@@ -8,7 +8,7 @@
 
 #include "core/targets/target.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 struct AwsSettings;
 }
 
@@ -43,7 +43,7 @@ ServiceInfo aws_info(const lambda::Endpoint& endpoint,
 // a note says so. Throws fx::Error / lambda::ApiError when CloudWatch cannot be read.
 std::string cost_report_from_cloudwatch(const usage::CostRequest& request,
                                         const usage::PriceTable& prices,
-                                        const lambda::AwsSettings& aws,
+                                        const fx::aws::AwsSettings& aws,
                                         const std::map<std::string, std::string>& architectures);
 
 }  // namespace fx::targets

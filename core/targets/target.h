@@ -46,7 +46,7 @@ struct InstanceCounts {  // the fx emulator's pool, for one function
 // What a cloud keeps for a function beyond its configuration, made by fx from its events.
 struct CloudResources {
   std::optional<lambda::FunctionUrlConfig> url;
-  std::vector<lambda::EventRule> schedules;        // EventBridge rules of its schedule events
+  std::vector<fx::aws::EventRule> schedules;       // EventBridge rules of its schedule events
   std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 

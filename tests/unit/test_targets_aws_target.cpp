@@ -4,7 +4,7 @@
 
 #include "core/targets/aws_target.h"
 #include "core/util/error.h"
-#include "test_lambda_aws_helpers.h"
+#include "test_aws_helpers.h"
 
 using Catch::Matchers::Contains;
 
@@ -17,7 +17,7 @@ TEST_CASE("AWS info: function URLs are routes of their function, with its rules 
   web.config = fx::lambda::FunctionConfiguration{};
   web.config->state = "Active";
   web.url = fx::lambda::FunctionUrlConfig{"https://abc.lambda-url.eu-west-1.on.aws/", "NONE"};
-  fx::lambda::EventRule rule;
+  fx::aws::EventRule rule;
   rule.name = "shop-dev-web-schedule-1";
   rule.schedule_expression = "rate(1 hour)";
   web.schedules.push_back(rule);

@@ -25,7 +25,7 @@ constexpr std::uint64_t kDirectUploadLimit = 50ull * 1024 * 1024;
 // stay well under it (throttling is retried by AwsService anyway).
 constexpr std::size_t kParallelFunctions = 4;
 
-const lambda::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
+const fx::aws::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
   if (!endpoint.aws) throw Error("internal: an AWS deploy without AWS settings");
   return *endpoint.aws;
 }
@@ -164,7 +164,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     // some functions and leaves the others as they are).
     if (options.functions.empty()) {
       lambda::LambdaClient client(endpoint);
-      lambda::EventBridgeClient events(settings);
+      fx::aws::EventBridgeClient events(settings);
       for (const auto& stale : stale_functions(service, client)) {
         AwsRemoval removed;
         remove_function(client, events, service, stale_entry(stale), removed);
@@ -196,7 +196,7 @@ std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint) {
   const auto& settings = aws_settings(endpoint);
   lambda::LambdaClient client(endpoint);
-  lambda::EventBridgeClient events(settings);
+  fx::aws::EventBridgeClient events(settings);
   std::vector<AwsFunctionInfo> out;
   for (const auto& f : service.functions) {
     AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt, {}, {}};
@@ -216,7 +216,7 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   const auto& settings = aws_settings(endpoint);
   AwsRemoval out;
   lambda::LambdaClient client(endpoint);
-  lambda::EventBridgeClient events(settings);
+  fx::aws::EventBridgeClient events(settings);
   // Also those deleted from the manifest since they were deployed.
   for (const auto& stale : stale_functions(service, client))
     remove_function(client, events, service, stale_entry(stale), out);

@@ -22,7 +22,7 @@ constexpr const char* kScheduleTargetId = "fx-function";
 constexpr std::string_view kRuleMark = "; created by fx";
 constexpr const char* kEventsPrincipal = "events.amazonaws.com";
 
-bool made_by_fx(const lambda::EventRule& rule) {
+bool made_by_fx(const fx::aws::EventRule& rule) {
   return rule.description.ends_with(kRuleMark);
 }
 
@@ -30,7 +30,7 @@ std::string rule_prefix(const manifest::Service& service, const manifest::Functi
   return actions::schedule_rule_prefix(service.name, service.stage, f.key);
 }
 
-void delete_rule_and_targets(lambda::EventBridgeClient& events, const std::string& rule) {
+void delete_rule_and_targets(fx::aws::EventBridgeClient& events, const std::string& rule) {
   std::vector<std::string> ids;
   for (const auto& t : events.list_targets(rule)) ids.push_back(t.id);
   events.remove_targets(rule, ids);
@@ -38,8 +38,8 @@ void delete_rule_and_targets(lambda::EventBridgeClient& events, const std::strin
 }
 
 struct DesiredSchedule {
-  lambda::EventRule rule;
-  lambda::EventTarget target;  // without its ARN, which is the function's
+  fx::aws::EventRule rule;
+  fx::aws::EventTarget target;  // without its ARN, which is the function's
 };
 
 std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
@@ -50,7 +50,7 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
   for (const auto* schedule : manifest::events_of<manifest::ScheduleEvent>(f.events)) {
     const auto& e = *schedule;
     ++n;
-    lambda::EventRule rule;
+    fx::aws::EventRule rule;
     rule.name = prefix + std::to_string(n);
     rule.schedule_expression = e.expression;
     rule.state = e.enabled ? "ENABLED" : "DISABLED";
@@ -65,12 +65,12 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
       description =
           fmt::format("schedule {} of function {} of {}-{}", n, f.key, service.name, service.stage);
     rule.description = description + std::string(kRuleMark);
-    lambda::EventTarget target{kScheduleTargetId,
-                               "",
-                               actions::schedule_input(e.config_json),
-                               e.input_path,
-                               e.input_paths_map,
-                               e.input_template};
+    fx::aws::EventTarget target{kScheduleTargetId,
+                                "",
+                                actions::schedule_input(e.config_json),
+                                e.input_path,
+                                e.input_paths_map,
+                                e.input_template};
     out.push_back({std::move(rule), std::move(target)});
   }
   return out;
@@ -78,16 +78,16 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
 
 }  // namespace
 
-std::map<std::string, lambda::EventRule> rules_of(lambda::EventBridgeClient& events,
-                                                  const manifest::Service& service,
-                                                  const manifest::Function& f) {
-  std::map<std::string, lambda::EventRule> out;
+std::map<std::string, fx::aws::EventRule> rules_of(fx::aws::EventBridgeClient& events,
+                                                   const manifest::Service& service,
+                                                   const manifest::Function& f) {
+  std::map<std::string, fx::aws::EventRule> out;
   for (auto& rule : events.list_rules(rule_prefix(service, f)))
     if (made_by_fx(rule)) out.emplace(rule.name, std::move(rule));
   return out;
 }
 
-bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                     const manifest::Service& service, const manifest::Function& f,
                     const std::string& function_arn, bool function_existed) {
   auto desired = desired_schedules(service, f);
@@ -109,10 +109,10 @@ bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& eve
       rule_arn = events.put_rule(d.rule);
       changed = true;
     }
-    lambda::EventTarget target = d.target;
+    fx::aws::EventTarget target = d.target;
     target.arn = function_arn;
     auto targets =
-        found != existing.end() ? events.list_targets(name) : std::vector<lambda::EventTarget>{};
+        found != existing.end() ? events.list_targets(name) : std::vector<fx::aws::EventTarget>{};
     bool target_ok = targets.size() == 1 && targets[0] == target;
     if (!target_ok) {
       std::vector<std::string> others;
@@ -142,7 +142,7 @@ bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& eve
   return changed;
 }
 
-std::vector<std::string> remove_schedules(lambda::EventBridgeClient& events,
+std::vector<std::string> remove_schedules(fx::aws::EventBridgeClient& events,
                                           const manifest::Service& service,
                                           const manifest::Function& f) {
   std::vector<std::string> out;
