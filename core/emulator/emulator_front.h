@@ -34,6 +34,7 @@
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
+#include "core/emulator/instance_auth.h"
 #include "core/emulator/lambda_requests.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
@@ -50,6 +51,7 @@
 #include "core/util/hash.h"
 #include "core/util/process.h"
 #include "core/util/sandbox.h"
+#include "core/util/text.h"
 #include "core/util/time.h"
 #include "core/util/worker.h"
 
@@ -94,6 +96,27 @@ inline HttpResponse error_response(std::exception_ptr error) {
     fmt::print(stderr, "fx emulator: internal error (a bug in fx): unknown exception\n");
     return service_error(500, "ServiceException", "The fx emulator failed on this request");
   }
+}
+
+// An error answer in SQS's JSON protocol: the code in __type (as the front layer that refuses
+// unsigned or forged requests words it, com.amazon.coral.service#) and in x-amzn-query-error,
+// which the SDKs of SQS's query-compatible JSON protocol read first.
+inline HttpResponse sqs_shaped(HttpResponse lambda_shaped) {
+  std::string type = "ServiceException";
+  for (const auto& [name, value] : lambda_shaped.headers)
+    if (util::iequals(name, "x-amzn-ErrorType")) type = value;
+  json body = json::parse(lambda_shaped.body, nullptr, false);
+  std::string message = body.is_object() && body.contains("message") && body["message"].is_string()
+                            ? body["message"].get<std::string>()
+                            : std::string();
+  auto r = HttpResponse::json(
+      lambda_shaped.status,
+      json{{"__type", "com.amazon.coral.service#" + type}, {"message", message}}.dump(
+          -1, ' ', false, json::error_handler_t::replace));
+  r.headers.clear();
+  r.set("Content-Type", "application/x-amz-json-1.0");
+  r.set("x-amzn-query-error", type + (lambda_shaped.status >= 500 ? ";Receiver" : ";Sender"));
+  return r;
 }
 
 // Answers a request with the error `error`, unless it was answered already.

@@ -248,5 +248,89 @@ class NpmUnreachable(FxTestCase):
         self.assertFalse(os.path.exists(os.path.join(self.home, "sdk", "node", "node_modules")))
 
 
+SIGNED = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: python3.11}
+        functions:
+          calls:
+            handler: app.calls
+        """,
+    "app.py": """
+        import os
+        import boto3
+        from botocore.exceptions import ClientError
+
+        def attempt(call):
+            try:
+                call()
+                return "ok"
+            except ClientError as e:
+                return "%s %s" % (e.response["ResponseMetadata"]["HTTPStatusCode"],
+                                  e.response["Error"]["Code"])
+
+        def calls(event, context):
+            good = boto3.client("sqs")
+            url = good.create_queue(QueueName="signed")["QueueUrl"]
+            # The emulator's key id, a wrong secret: a forgery.
+            forged = dict(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key="x" * 40,
+                          aws_session_token=os.environ["AWS_SESSION_TOKEN"])
+            wrong_token = dict(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                               aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+                               aws_session_token="not-the-token")
+            other = dict(aws_access_key_id="AKIAOTHERKEY00000000", aws_secret_access_key="y" * 40)
+            return {
+                "sqs": attempt(lambda: good.send_message(QueueUrl=url, MessageBody="signed")),
+                "lambda": attempt(lambda: boto3.client("lambda").list_functions()),
+                "sqs_forged": attempt(lambda: boto3.client("sqs", **forged).list_queues()),
+                "lambda_forged": attempt(lambda: boto3.client("lambda", **forged).list_functions()),
+                "wrong_token": attempt(lambda: boto3.client("sqs", **wrong_token).list_queues()),
+                "other_key": attempt(lambda: boto3.client("lambda", **other).list_functions()),
+            }
+        """,
+}
+
+
+class SharedEmulatorSignatures(FxTestCase):
+    """An emulator that requires its token takes its instances' signed calls, and only those."""
+    start_emulator = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        r = cls.fx_static(["emulator", "start", "--port", "0", "--token", "shared-token-for-tests",
+                           "--json"])
+        assert r.code == 0, r
+        cls.url = r.json()["url"]
+        cls.env["FX_TOKEN"] = "shared-token-for-tests"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx_static(["emulator", "stop"])
+        super().tearDownClass()
+
+    def test_instances_signed_calls_pass_and_forgeries_are_refused(self):
+        self.make_service(SIGNED, name="signed")
+        self.ok("deploy", "--target", self.url)
+        got = json.loads(self.ok("invoke", "calls", "--target", self.url, timeout=120).out)
+        self.assertEqual(got["sqs"], "ok", got)
+        self.assertEqual(got["lambda"], "ok", got)
+        self.assertEqual(got["sqs_forged"], "403 SignatureDoesNotMatch", got)
+        self.assertEqual(got["lambda_forged"], "403 InvalidSignatureException", got)
+        self.assertEqual(got["wrong_token"], "403 UnrecognizedClientException", got)
+        # Any other signature is no key to a shared emulator: the token is.
+        self.assertEqual(got["other_key"], "401 UnrecognizedClientException", got)
+        # From outside too: the AWS CLI with a signature of its own is refused.
+        r = subprocess.run(
+            ["aws", "--endpoint-url", self.url, "lambda", "list-functions"],
+            env={**{k: v for k, v in self.env.items() if not k.startswith("AWS_")},
+                 "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": ""},
+            capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("UnrecognizedClientException", r.stderr)
+
+
 if __name__ == "__main__":
     main()
