@@ -6,13 +6,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/aws/api_error.h"
+#include "core/aws/sigv4.h"
 #include "core/emulator/emulator.h"
+#include "core/emulator/instance_auth.h"
 #include "core/emulator/instance_sandbox.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/runtime_sdk.h"
@@ -209,4 +213,96 @@ TEST_CASE("runtime sdk: one folder per Python version, one per npm version", "[i
   REQUIRE(node);
   CHECK(runtime_sdk_folder(*node, "20") == fs::path("node") / std::string(node->version));
   CHECK(fx::runtimes::provided_sdk("nodejs16.x") == nullptr);
+}
+
+namespace {
+
+// A request as an instance's SDK sends it: signed with `credentials` at `when`.
+fx::emulator::HttpRequest signed_request(const InstanceCredentials& credentials,
+                                         std::chrono::system_clock::time_point when,
+                                         std::string service = "sqs") {
+  fx::aws::SigningInput input;
+  input.method = "POST";
+  input.url = "http://127.0.0.1:4599/";
+  input.headers = {{"Host", "127.0.0.1:4599"},
+                   {"Content-Type", "application/x-amz-json-1.0"},
+                   {"X-Amz-Target", "AmazonSQS.ListQueues"}};
+  input.body = "{}";
+  input.region = "us-east-1";
+  input.service = std::move(service);
+  input.now = when;
+  fx::aws::AwsCredentials key{credentials.access_key_id, credentials.secret_access_key,
+                              credentials.session_token, ""};
+  fx::emulator::HttpRequest req;
+  req.method = "POST";
+  req.target = req.path = "/";
+  req.body = "{}";
+  for (auto& [k, v] : fx::aws::sign_v4(input, key)) req.headers.emplace_back(k, v);
+  return req;
+}
+
+std::string refusal(const fx::emulator::HttpRequest& req, const InstanceCredentials& c,
+                    std::chrono::system_clock::time_point now) {
+  try {
+    check_instance_signature(req, c, now);
+    return "accepted";
+  } catch (const fx::aws::ApiError& e) {
+    return std::to_string(e.status()) + " " + e.type();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("instance signature: the instances' SigV4 is verified, forgeries refused",
+          "[instance_env]") {
+  auto home = temp_dir();
+  const auto creds = instance_credentials(home);
+  const auto now = std::chrono::system_clock::now();
+  auto req = signed_request(creds, now);
+  CHECK(check_instance_signature(req, creds, now) == InstanceSignature::valid);
+
+  SECTION("a changed body, target or signed header") {
+    auto body = req;
+    body.body = "{\"QueueNamePrefix\":\"x\"}";
+    CHECK(refusal(body, creds, now) == "403 SignatureDoesNotMatch");
+    auto target = req;
+    target.target = "/?x=1";
+    CHECK(refusal(target, creds, now) == "403 SignatureDoesNotMatch");
+    auto header = req;
+    for (auto& [k, v] : header.headers)
+      if (k == "X-Amz-Target") v = "AmazonSQS.DeleteQueue";
+    CHECK(refusal(header, creds, now) == "403 SignatureDoesNotMatch");
+  }
+  SECTION("the wrong secret, as Lambda words it") {
+    auto forged = creds;
+    forged.secret_access_key = std::string(40, 'x');
+    CHECK(refusal(signed_request(forged, now, "lambda"), creds, now) ==
+          "403 InvalidSignatureException");
+  }
+  SECTION("another session token") {
+    auto other = creds;
+    other.session_token = "another";
+    CHECK(refusal(signed_request(other, now), creds, now) == "403 UnrecognizedClientException");
+  }
+  SECTION("signed more than 15 minutes away") {
+    CHECK(refusal(req, creds, now + std::chrono::minutes(16)) == "403 SignatureDoesNotMatch");
+    CHECK(refusal(req, creds, now - std::chrono::minutes(16)) == "403 SignatureDoesNotMatch");
+    CHECK(refusal(req, creds, now + std::chrono::minutes(14)) == "accepted");
+  }
+  SECTION("another key id, or no signature: not the instances'") {
+    auto other = creds;
+    other.access_key_id = "AKIAOTHERKEY00000000";
+    CHECK(check_instance_signature(signed_request(other, now), creds, now) ==
+          InstanceSignature::other);
+    fx::emulator::HttpRequest bare;
+    bare.headers = {{"Authorization", "Bearer token"}};
+    CHECK(check_instance_signature(bare, creds, now) == InstanceSignature::other);
+    bare.headers = {{"Authorization", "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id}};
+    CHECK(check_instance_signature(bare, creds, now) == InstanceSignature::other);
+    bare.headers = {{"Authorization", "AWS4-HMAC-SHA256 Credential=" + creds.access_key_id +
+                                          "/20260101/us-east-1/sqs/aws4_request, "
+                                          "SignedHeaders=host, Signature=00"}};
+    CHECK(refusal(bare, creds, now) == "403 SignatureDoesNotMatch");
+  }
+  remove_dir(home);
 }
