@@ -13,7 +13,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from fxtest import FxTestCase, main
+from fxtest import FX, FxTestCase, main
 
 # What the user's shell might hold: none of it may reach a function.
 USER_AWS = {
@@ -330,6 +330,72 @@ class SharedEmulatorSignatures(FxTestCase):
             capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("UnrecognizedClientException", r.stderr)
+
+
+NODE_V2 = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: nodejs20.x}
+        functions:
+          v2:
+            handler: index.v2
+          mine:
+            handler: index.mine
+        """,
+    "index.js": """
+        const SQS = require('aws-sdk/clients/sqs');
+        const Lambda = require('aws-sdk/clients/lambda');
+        // v2 reads no endpoint variable: fx's shim gives its clients the emulator's.
+        exports.v2 = async (event) => {
+          const sqs = new SQS();
+          const { QueueUrl } = await sqs.createQueue({ QueueName: event.queue }).promise();
+          await sqs.sendMessage({ QueueUrl, MessageBody: 'from v2' }).promise();
+          const got = await sqs.receiveMessage({ QueueUrl, WaitTimeSeconds: 1 }).promise();
+          const fns = await new Lambda().listFunctions({}).promise();
+          return { url: QueueUrl, bodies: (got.Messages || []).map((m) => m.Body),
+                   names: fns.Functions.map((f) => f.FunctionName),
+                   version: require('aws-sdk/package.json').version };
+        };
+        // An endpoint the code gives wins over the shim's.
+        exports.mine = async () => new SQS({ endpoint: 'http://127.0.0.1:9' }).endpoint.href;
+        """,
+}
+
+
+def aws_sdk_v2():
+    """node_modules holding aws-sdk v2 from npm, kept under the build folder across runs."""
+    cache = os.path.join(os.path.dirname(FX), "e2e-cache", "aws-sdk-v2")
+    modules = os.path.join(cache, "node_modules")
+    if os.path.exists(os.path.join(modules, "aws-sdk", "package.json")):
+        return modules
+    os.makedirs(cache, exist_ok=True)
+    with open(os.path.join(cache, "package.json"), "w") as f:
+        f.write('{"name": "fx-e2e-aws-sdk-v2", "private": true}\n')
+    r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts",
+                        "--loglevel=error", "aws-sdk@2"], cwd=cache, capture_output=True,
+                       text=True, timeout=300)
+    return modules if r.returncode == 0 else None
+
+
+class NodeSdkV2(FxTestCase):
+    def test_aws_sdk_v2_reaches_the_emulator_with_no_configuration(self):
+        if not shutil.which("npm"):
+            self.skipTest("npm is not installed")
+        modules = aws_sdk_v2()
+        self.assertIsNotNone(modules, "npm could not install aws-sdk@2")
+        d = self.make_service(NODE_V2, name="nodev2")
+        try:  # hard links: the same file system, and 100 MB not copied
+            shutil.copytree(modules, os.path.join(d, "node_modules"), copy_function=os.link)
+        except OSError:
+            shutil.copytree(modules, os.path.join(d, "node_modules"))
+        self.ok("deploy", timeout=300)
+        r = self.ok("invoke", "v2", "--data", json.dumps({"queue": "from-v2"}), timeout=180)
+        got = json.loads(r.out)
+        self.assertTrue(got["version"].startswith("2."), got)
+        self.assertEqual(got["bodies"], ["from v2"])
+        self.assertTrue(got["url"].endswith("/000000000000/from-v2"), got)
+        self.assertIn("nodev2-dev-v2", got["names"])
+        self.assertEqual(json.loads(self.ok("invoke", "mine").out), "http://127.0.0.1:9/")
 
 
 if __name__ == "__main__":

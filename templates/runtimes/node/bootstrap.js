@@ -339,34 +339,55 @@ function endpointsForSdkV2() {
       endpoints[key.slice(17).toLowerCase().replace(/_/g, '')] = env[key];
   }
   if (Object.keys(endpoints).length === 0) return;
+  // A config object gets a getter per served service: the endpoint unless the code set one.
+  const configs = new WeakSet();
+  const withEndpoints = (config) => {
+    if (!config || typeof config !== 'object' || configs.has(config)) return;
+    configs.add(config);
+    for (const [service, endpoint] of Object.entries(endpoints)) {
+      let own = config[service];
+      Object.defineProperty(config, service, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          if (this.endpoint || (own && own.endpoint !== undefined)) return own;
+          return Object.assign({}, own, { endpoint });
+        },
+        set(value) {
+          own = value;
+        },
+      });
+    }
+  };
   const Module = require('module');
   const load = Module._load;
   const inSdk = `${path.sep}aws-sdk${path.sep}`;
-  const done = new WeakSet();
+  const cores = new WeakSet();
   Module._load = function (request, parent) {
     const exports = load.apply(this, arguments);
     // v2's core (aws-sdk/lib/core.js) is loaded by every entry point of the package.
     if (typeof request === 'string' && parent && typeof parent.filename === 'string' &&
         parent.filename.includes(inSdk) && exports && typeof exports === 'object' &&
-        !done.has(exports)) {
+        !cores.has(exports)) {
       try {
         if (typeof exports.VERSION === 'string' && exports.VERSION.startsWith('2.') &&
             exports.config && typeof exports.Service === 'function') {
-          done.add(exports);
-          for (const [service, endpoint] of Object.entries(endpoints)) {
-            let own = exports.config[service];
-            Object.defineProperty(exports.config, service, {
-              configurable: true,
-              enumerable: true,
-              get() {
-                if (this.endpoint || (own && own.endpoint !== undefined)) return own;
-                return Object.assign({}, own, { endpoint });
-              },
-              set(value) {
-                own = value;
-              },
-            });
-          }
+          cores.add(exports);
+          // v2 replaces AWS.config as it finishes loading (lib/node_loader.js), and code may
+          // too: every config it holds gets the endpoints.
+          let current = exports.config;
+          withEndpoints(current);
+          Object.defineProperty(exports, 'config', {
+            configurable: true,
+            enumerable: true,
+            get() {
+              return current;
+            },
+            set(value) {
+              current = value;
+              withEndpoints(value);
+            },
+          });
         }
       } catch (_) {
         // Not v2's core after all: leave it as it is.
