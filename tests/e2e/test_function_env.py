@@ -178,7 +178,9 @@ class FunctionEnvironment(FxTestCase):
         self.assertTrue(self.invoke("yaml").startswith("ImportError"), "host's yaml imported")
         got = self.invoke("paths")
         self.assertFalse(any("site-packages" in p and "/opt/" not in p for p in got["path"]), got)
-        self.assertIn(os.path.join("sdk", "boto3"), got["boto3"].replace("/var/runtime/", "sdk/"))
+        # fx's copy, where the sandbox shows it (Lambda's /var/runtime) or in FX_HOME without one.
+        self.assertTrue(got["boto3"].startswith(("/var/runtime/sdk/boto3/",
+                                                 os.path.join(self.home, "sdk", "python"))), got)
         self.make_service(OWN_BOTO3, name="pyown")
         self.ok("deploy")
         self.assertEqual(self.invoke("own"), "the bundle's own boto3")
@@ -195,6 +197,20 @@ class FunctionEnvironment(FxTestCase):
         where = self.invoke("where")
         self.assertIn("node_modules/@aws-sdk/client-sqs", where)
         self.assertTrue(where.startswith("/var/runtime/") or self.home in where, where)
+
+
+
+class FunctionEnvironmentUnsandboxed(FunctionEnvironment):
+    """The same without a sandbox (kernels without user namespaces): the instance runs as the
+    user, sees the host's folders, and its SDK must still not read the user's ~/.aws."""
+    emulator_env = {**USER_AWS, "FX_SANDBOX": "off"}
+
+    def test_the_sdk_files_of_the_user_are_not_read(self):
+        self.make_service(PYTHON, name="pynosbx")
+        self.ok("deploy")
+        env = self.invoke("env")
+        self.assertEqual(env["AWS_CONFIG_FILE"], "/dev/null")
+        self.assertEqual(env["AWS_SHARED_CREDENTIALS_FILE"], "/dev/null")
 
 
 NODE_NO_SDK = {
