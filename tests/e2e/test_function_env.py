@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -350,6 +351,66 @@ class SharedEmulatorSignatures(FxTestCase):
             capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("UnrecognizedClientException", r.stderr)
+
+
+    def post(self, headers, body=b"{}", path="/2015-03-31/functions/"):
+        req = urllib.request.Request(self.url + path, data=body if path.endswith("/") and
+                                     "X-Amz-Target" in headers else None, headers=headers,
+                                     method="POST" if "X-Amz-Target" in headers else "GET")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def test_malformed_signatures_with_the_instances_key_are_refused_not_crashed(self):
+        with open(os.path.join(self.home, "instance-credentials")) as f:
+            creds = json.load(f)
+        key = creds["AccessKeyId"]
+        now = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        scope = f"{key}/{now[:8]}/us-east-1/lambda/aws4_request"
+        cases = [
+            # (headers, status, error type)
+            ({"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, "
+                               "Signature=00"}, 403, "InvalidSignatureException"),  # no X-Amz-Date
+            ({"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, "
+                               "Signature=00", "X-Amz-Date": "20000101T000000Z",
+              "X-Amz-Security-Token": creds["SessionToken"]}, 403, "InvalidSignatureException"),
+            ({"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, "
+                               "Signature=00", "X-Amz-Date": now}, 403,
+             "UnrecognizedClientException"),  # no session token
+            ({"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders="
+                               + ";".join(f"h{i}" for i in range(400)) + ", Signature=" + "f" * 64,
+              "X-Amz-Date": now, "X-Amz-Security-Token": creds["SessionToken"]}, 403,
+             "InvalidSignatureException"),
+            ({"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host;\u00ff, "
+                               "Signature=zz", "X-Amz-Date": now,
+              "X-Amz-Security-Token": creds["SessionToken"]}, 403, "InvalidSignatureException"),
+            # Its key, another layout of scope: not the instances' signature, so the token rule.
+            ({"Authorization": f"AWS4-HMAC-SHA256 Credential={key}/x, SignedHeaders=host, "
+                               "Signature=00"}, 401, "UnrecognizedClientException"),
+        ]
+        for headers, status, error in cases:
+            code, answer_headers, _ = self.post(headers)
+            self.assertEqual((code, answer_headers.get("x-amzn-ErrorType")), (status, error), str(headers)[:300])
+        # SQS's shape: the code where its SDKs read it.
+        code, answer_headers, body = self.post(
+            {"Authorization": f"AWS4-HMAC-SHA256 Credential={key}/{now[:8]}/us-east-1/sqs/"
+                              "aws4_request, SignedHeaders=host, Signature=00",
+             "X-Amz-Date": now, "X-Amz-Security-Token": creds["SessionToken"],
+             "X-Amz-Target": "AmazonSQS.ListQueues",
+             "Content-Type": "application/x-amz-json-1.0"}, path="/")
+        self.assertEqual(code, 403)
+        self.assertEqual(json.loads(body)["__type"],
+                         "com.amazon.coral.service#SignatureDoesNotMatch")
+        self.assertEqual(answer_headers.get("x-amzn-query-error"), "SignatureDoesNotMatch;Sender")
+        # Still serving, and a correct signature with the instances' credentials (botocore's
+        # own signer, from outside) is taken.
+        import boto3
+        client = boto3.client("lambda", endpoint_url=self.url, region_name="us-east-1",
+                              aws_access_key_id=key, aws_secret_access_key=creds["SecretAccessKey"],
+                              aws_session_token=creds["SessionToken"])
+        self.assertIn("Functions", client.list_functions())
 
 
 NODE_V2 = {
