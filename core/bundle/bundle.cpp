@@ -494,6 +494,7 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
       node::Options options;
       options.exclude_dev_dependencies = service.exclude_dev_dependencies;
       options.allowed_links = allowed;
+      options.runtime = function.runtime;
       auto g = node::follow(collected.root, node_handler_module(function.handler), options);
       auto declared = node_dependency_names(service);
       for (const auto& name : g.builtins_or_missing) {
@@ -707,10 +708,11 @@ Artifact package_layer(const manifest::Service& service, const manifest::Layer& 
 PackageResult package_functions(const manifest::Service& service,
                                 const std::vector<const manifest::Function*>& functions) {
   PackageResult result;
-  bool python = std::any_of(functions.begin(), functions.end(), [](const manifest::Function* f) {
+  auto python = std::find_if(functions.begin(), functions.end(), [](const manifest::Function* f) {
     return bundler_of(f->runtime) == runtimes::Bundler::python_imports;
   });
-  if (python) result.warnings = install_python_requirements(service);
+  if (python != functions.end())
+    result.warnings = install_python_requirements(service, (*python)->runtime);
   auto files = collect_service_files(service);
   std::vector<std::future<Artifact>> jobs;
   // One thread per core: packaging is reading, hashing and deflating.

@@ -101,6 +101,11 @@ for line in open(sys.argv[1], encoding='utf-8').read().splitlines():
 
 }  // namespace
 
+fs::path python_interpreter(const std::string& runtime, const fs::path& scratch) {
+  fs::create_directories(scratch);
+  return interpreter_for(runtime, scratch).exe;
+}
+
 std::vector<PlannedFile> python_bytecode(const BundlePlan& plan, const std::string& runtime,
                                          const fs::path& cache_dir,
                                          std::vector<std::string>& notes) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/bundle/bytecode.h"
 #include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
@@ -48,7 +49,8 @@ std::vector<std::string> node_dependency_names(const manifest::Service& service)
   return names;
 }
 
-std::vector<std::string> install_python_requirements(const manifest::Service& service) {
+std::vector<std::string> install_python_requirements(const manifest::Service& service,
+                                                     const std::string& runtime) {
   fs::path requirements = service.dir / "requirements.txt";
   std::error_code ec;
   if (!fs::is_regular_file(requirements, ec) || python_requirement_names(service).empty())
@@ -72,7 +74,8 @@ std::vector<std::string> install_python_requirements(const manifest::Service& se
   fs::path log = fx_dir / "pip.log";
   fs::remove(log, ec);
   util::SpawnOptions opts;
-  fs::path python = util::which("python3");
+  fs::path python = python_interpreter(runtime, fx_dir / "pyc");
+  if (python.empty()) return {fmt::format("no Python for {} to run pip with", runtime)};
   opts.argv = {python.string(),
                "-m",
                "pip",

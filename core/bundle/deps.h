@@ -10,10 +10,12 @@
 
 namespace fx::bundle {
 
-// Installs requirements.txt into SERVICE/.fx/deps when it changed since the last install.
-// Returns warnings (pip could not run or reach an index); never throws for that, since the
-// user may have vendored the packages instead.
-std::vector<std::string> install_python_requirements(const manifest::Service& service);
+// Installs requirements.txt into SERVICE/.fx/deps when it changed since the last install,
+// with the pip of the interpreter that runs `runtime` (the registry's discovery: python3.11's
+// own pip builds wheels for 3.11). Returns warnings (pip could not run or reach an index);
+// never throws for that, since the user may have vendored the packages instead.
+std::vector<std::string> install_python_requirements(const manifest::Service& service,
+                                                     const std::string& runtime);
 
 // Requirement names from requirements.txt, normalized as import names ("PyYAML" → "pyyaml").
 std::vector<std::string> python_requirement_names(const manifest::Service& service);

@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "core/bundle/node_lexer.h"
+#include "core/runtimes/registry.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -650,7 +651,7 @@ class Follower {
 
     if (auto r = resolve_beside_real_path(name, subpath, require_kind, from)) return *r;
 
-    if (name.starts_with("@aws-sdk/")) {
+    if (runtimes::provides_module(options_.runtime, name)) {
       return Resolved::failed(Resolved::Status::provided);
     }
     return Resolved::failed(Resolved::Status::missing);

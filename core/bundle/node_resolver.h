@@ -25,7 +25,7 @@ struct Graph {
   std::vector<KeptFile> files;     // unique, sorted by archive_path
   std::vector<std::string> notes;  // computed requires, unresolved imports, excluded packages
   // Specifiers not resolved to files: builtins ("fs", "node:path"), packages the Lambda
-  // runtime provides (@aws-sdk/*) and missing ones; unique, sorted.
+  // runtime provides (@aws-sdk/* on nodejs18.x and later) and missing ones; unique, sorted.
   std::vector<std::string> builtins_or_missing;
   // Symlinks out of the service folder that resolution or a copied package met and did not
   // follow (what they lead to is treated as absent), sorted by path.
@@ -42,6 +42,9 @@ struct Options {
   // Links out of the service root that may be followed (paths relative to it, e.g.
   // "node_modules/mylib" for an `npm link`ed package that package.patterns names).
   std::vector<std::string> allowed_links;
+  // The Lambda runtime the bundle is for: what it provides (core/runtimes/registry.h, the AWS
+  // SDK v3 on nodejs18.x and later) resolves without a file and without a note.
+  std::string runtime = "nodejs22.x";
 };
 
 // Follows imports from the handler module (e.g. "src/app" for handler "src/app.main": tries

@@ -64,6 +64,52 @@ std::string generate_token() {
   return util::to_hex(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
+namespace {
+
+// `n` characters drawn from `alphabet` (of 32 or 64: a byte's low bits pick one evenly).
+std::string random_text(std::size_t n, std::string_view alphabet) {
+  std::string bytes(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::getrandom(bytes.data() + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) throw Error("cannot read random bytes for the instances' credentials");
+    got += static_cast<std::size_t>(r);
+  }
+  for (auto& c : bytes) c = alphabet[static_cast<unsigned char>(c) % alphabet.size()];
+  return bytes;
+}
+
+}  // namespace
+
+InstanceCredentials instance_credentials(const fs::path& home) {
+  const fs::path path = home / "instance-credentials";
+  json j = json::parse(util::read_file(path), nullptr, false);
+  auto field = [&](const char* name) {
+    return j.is_object() && j.contains(name) && j[name].is_string() ? j[name].get<std::string>()
+                                                                    : std::string();
+  };
+  InstanceCredentials c{field("AccessKeyId"), field("SecretAccessKey"), field("SessionToken")};
+  if (c.access_key_id.size() == 20 && c.secret_access_key.size() == 40 &&
+      c.session_token.size() >= 64)
+    return c;
+  // Shaped as STS's: an ASIA key id of 20 (base32), a secret of 40 and a long session token
+  // (base64), so SDKs and tools that check a key's shape take them.
+  constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  constexpr std::string_view kBase64 =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  c.access_key_id = "ASIA" + random_text(16, kBase32);
+  c.secret_access_key = random_text(40, kBase64);
+  c.session_token = "FwoGZXIvYXdzE" + random_text(243, kBase64);
+  secure_home(home);
+  write_secret(path, json{{"AccessKeyId", c.access_key_id},
+                          {"SecretAccessKey", c.secret_access_key},
+                          {"SessionToken", c.session_token}}
+                             .dump() +
+                         "\n");
+  return c;
+}
+
 std::string local_token(const fs::path& home) {
   std::ifstream in(home / "token");
   std::string token;
@@ -128,6 +174,12 @@ void run_emulator(const EmulatorOptions& given) {
   // Runtime shims are written fresh at every start so they always match this binary.
   fs::remove_all(options.home / "runtimes");
   util::extract_embedded("runtimes/", options.home / "runtimes");
+  // Where a sandbox shows the SDK a runtime provides (/var/runtime/node_modules): a mount
+  // needs its folder.
+  for (const auto& family : runtimes::families())
+    if (!family.provides.runtime_folder.empty())
+      fs::create_directories(options.home / "runtimes" / family.name /
+                             family.provides.runtime_folder);
 
   ::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);

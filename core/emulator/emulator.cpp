@@ -115,6 +115,10 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
   try {
     dispatch(req, r);
   } catch (...) {
+    // Refused before SQS saw it (authorization, size): in SQS's JSON shape, which its SDKs
+    // read the error's code from (the Lambda shape's x-amzn-ErrorType they ignore).
+    if (req.header("X-Amz-Target").starts_with("AmazonSQS.") && !r->sent())
+      return r->send(sqs_shaped(error_response(std::current_exception())));
     answer_error(*r, std::current_exception());
   }
 }
@@ -143,7 +147,8 @@ bool Emulator::host_is_ours(std::string_view host) const {
 // on what a page makes them send, and cannot add Authorization to a cross-site request
 // without a preflight this server never approves. So every call needs a credential: fx's
 // token (Bearer or X-Fx-Token), or for the AWS APIs an AWS signature (any, as AWS's own
-// local tools accept) unless the emulator was given a token, which then is the only key.
+// local tools accept) unless the emulator was given a token, which then is the only key
+// besides the instances' own credentials (checked as AWS checks SigV4).
 void Emulator::authorize(const HttpRequest& req) const {
   if (!host_is_ours(req.header("Host")))
     throw lambda::ApiError(
@@ -170,6 +175,11 @@ void Emulator::authorize(const HttpRequest& req) const {
                              "the token in the request is not this fx emulator's");
     return;
   }
+  // The instances' own calls (their SDK signs with the credentials the emulator gave them):
+  // verified, and then as good as the token for the AWS APIs.
+  if (!fx_api && check_instance_signature(req, credentials_, std::chrono::system_clock::now()) ==
+                     InstanceSignature::valid)
+    return;
   if (fx_api || options_.shared) {
     // Says whether the token was missing or wrong: the two have different fixes. A SigV4
     // Authorization (the AWS CLI, SDKs) carries no fx token, so it counts as missing.

@@ -54,6 +54,18 @@ inline constexpr std::size_t kMinTokenLength = 16;
 // A new random token (32 hex digits: 128 bits).
 std::string generate_token();
 
+// The credentials the emulator's instances get, as Lambda gives its functions their role's
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN): the emulator's own, made at
+// its first start and kept in FX_HOME/instance-credentials (0600), never the user's. Its API
+// accepts a request they sign even when it requires a token.
+struct InstanceCredentials {
+  std::string access_key_id;  // "ASIA" and 16 more, as STS's temporary keys
+  std::string secret_access_key;
+  std::string session_token;
+};
+// Reads them, or makes and keeps them when there are none yet (or what is there is damaged).
+InstanceCredentials instance_credentials(const std::filesystem::path& home);
+
 // The emulator that owns this FX_HOME, when one is running.
 std::optional<EmulatorInfo> running_emulator(const std::filesystem::path& home);
 

@@ -34,10 +34,12 @@
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
+#include "core/emulator/instance_auth.h"
 #include "core/emulator/lambda_requests.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
+#include "core/emulator/runtime_sdk.h"
 #include "core/manifest/events_json.h"
 #include "core/runtimes/resolver.h"
 #include "core/sources/mapping.h"
@@ -49,6 +51,7 @@
 #include "core/util/hash.h"
 #include "core/util/process.h"
 #include "core/util/sandbox.h"
+#include "core/util/text.h"
 #include "core/util/time.h"
 #include "core/util/worker.h"
 
@@ -93,6 +96,27 @@ inline HttpResponse error_response(std::exception_ptr error) {
     fmt::print(stderr, "fx emulator: internal error (a bug in fx): unknown exception\n");
     return service_error(500, "ServiceException", "The fx emulator failed on this request");
   }
+}
+
+// An error answer in SQS's JSON protocol: the code in __type (as the front layer that refuses
+// unsigned or forged requests words it, com.amazon.coral.service#) and in x-amzn-query-error,
+// which the SDKs of SQS's query-compatible JSON protocol read first.
+inline HttpResponse sqs_shaped(HttpResponse lambda_shaped) {
+  std::string type = "ServiceException";
+  for (const auto& [name, value] : lambda_shaped.headers)
+    if (util::iequals(name, "x-amzn-ErrorType")) type = value;
+  json body = json::parse(lambda_shaped.body, nullptr, false);
+  std::string message = body.is_object() && body.contains("message") && body["message"].is_string()
+                            ? body["message"].get<std::string>()
+                            : std::string();
+  auto r = HttpResponse::json(
+      lambda_shaped.status,
+      json{{"__type", "com.amazon.coral.service#" + type}, {"message", message}}.dump(
+          -1, ' ', false, json::error_handler_t::replace));
+  r.headers.clear();
+  r.set("Content-Type", "application/x-amz-json-1.0");
+  r.set("x-amzn-query-error", type + (lambda_shaped.status >= 500 ? ";Receiver" : ";Sender"));
+  return r;
 }
 
 // Answers a request with the error `error`, unless it was answered already.
@@ -164,8 +188,9 @@ inline std::string stored_json(const FunctionSpec& spec, const std::string& sha_
 
 // The instances' Unix sockets live in FX_HOME/run, emptied at each start (a killed emulator
 // leaves its sockets behind).
-inline PoolOptions pool_options(const fs::path& home) {
+inline PoolOptions pool_options(const fs::path& home, RuntimeSdks* sdks) {
   PoolOptions o;
+  o.sdks = sdks;
   std::error_code ec;
   fs::remove_all(home / "run", ec);
   if (fs::create_directories(home / "run", ec) || fs::is_directory(home / "run"))
@@ -201,7 +226,10 @@ class Emulator {
               [&io](std::function<void()> done) { asio::post(io, std::move(done)); }),
         code_(options.home / "code"),
         runtimes_(options.home / "runtimes"),
-        pool_(io, sink_, runtimes_, pool_options(options.home)),
+        credentials_(instance_credentials(options.home)),
+        sdks_(options.home / "sdk",
+              [&io](std::function<void()> job) { asio::post(io, std::move(job)); }),
+        pool_(io, sink_, runtimes_, pool_options(options.home, &sdks_)),
         events_(io, pool_, sink_, options.region, clock_speed()),
         gateway_(io, pool_, sink_),
         queues_(io, pool_, sink_, options.home / "queues.db", options.region),
@@ -276,6 +304,8 @@ class Emulator {
       }
     }
     gateway_url_ = fmt::format("http://{}:{}", host, gateway_port);
+    // Instances share the machine's network: they reach the emulator as this machine does.
+    pool_.set_services({url_, credentials_});
     return port_;
   }
   const std::string& url() const { return url_; }
@@ -354,6 +384,8 @@ class Emulator {
   LogSink sink_;
   CodeStore code_;
   runtimes::RuntimeResolver runtimes_;
+  InstanceCredentials credentials_;  // what the instances sign their calls with
+  RuntimeSdks sdks_;                 // before pool_: the pool uses it
   Pool pool_;
   EventSources events_;
   GatewayServer gateway_;

@@ -16,7 +16,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/emulator/instance_sandbox.h"
 #include "core/emulator/pool_internal.h"
+#include "core/emulator/runtime_sdk.h"
 #include "core/usage/report.h"
 #include "core/util/error.h"
 #include "core/util/peer.h"
@@ -45,6 +47,25 @@ Pool::Pool(asio::io_context& io, LogSink& sink, runtimes::RuntimeResolver& runti
       options_(options),
       max_fresh_inits_(std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()))) {
   probe_.emplace();
+  if (options_.sdks)
+    options_.sdks->on_settled([this, alive = alive_] {
+      if (!*alive) return;
+      for (auto& [name, fn] : functions_) {
+        replenish_provisioned(*fn);
+        dispatch(*fn);
+      }
+    });
+}
+
+bool Pool::waits_for_sdk(const FunctionState& fn) {
+  const auto& runtime = fn.spec.config.runtime;
+  if (!options_.sdks || !runtimes::provided_sdk(runtime)) return false;
+  const auto* family = runtimes::find_family(runtime);
+  if (!family || family->custom()) return false;
+  const auto& resolved = runtimes_.resolve(runtime);
+  if (resolved.interpreter.empty()) return false;  // spawn says why it cannot start
+  return options_.sdks->find(runtime, resolved.interpreter, resolved.version).status ==
+         RuntimeSdk::Status::installing;
 }
 
 Pool::~Pool() {
@@ -78,6 +99,7 @@ void Pool::deploy(FunctionSpec spec) {
     if (inst->state == Instance::State::idle || inst->state == Instance::State::starting)
       kill(*inst);
   slot->provisioned_failed = false;
+  waits_for_sdk(*slot);  // its installation starts with the first deploy, not the first call
   replenish_provisioned(*slot);
   dispatch(*slot);
 }
@@ -208,7 +230,7 @@ void Pool::dispatch(FunctionState& fn) {
     return starting < fn.pending.size() && live < static_cast<std::size_t>(limit);
   };
   // Most dispatches find a warm instance: only a cold start pays for counting fresh inits.
-  if (!wants_instance()) return;
+  if (!wants_instance() || waits_for_sdk(fn)) return;
   for (int fresh = fresh_inits(); wants_instance() && fresh < max_fresh_inits_; ++fresh) {
     spawn(fn);
     if (fn.instances.empty() || fn.instances.back()->state == Instance::State::dead) break;
@@ -246,7 +268,7 @@ void Pool::set_provisioned(const std::string& function, int count) {
 }
 
 void Pool::replenish_provisioned(FunctionState& fn) {
-  if (fn.provisioned_failed) return;
+  if (fn.provisioned_failed || (fn.provisioned > 0 && waits_for_sdk(fn))) return;
   int live = 0;
   for (auto& inst : fn.instances)
     if (inst->provisioned && inst->state != Instance::State::dead &&
@@ -304,67 +326,30 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
 
   std::string stream =
       fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));
-  // In a sandbox the instance sees Lambda's own layout: its code at /var/task, its layers at
-  // /opt, the runtime at /var/runtime. Without one, the host's folders themselves.
-  const bool sandboxed = !options_.sandbox_root.empty();
-  const std::filesystem::path host_runtime_dir = runtimes_.runtime_dir(cfg.runtime);
-  const std::filesystem::path task_root = sandboxed ? "/var/task" : fn.spec.code_dir;
-  const std::filesystem::path runtime_dir = sandboxed ? "/var/runtime" : host_runtime_dir;
-  const std::filesystem::path opt_dir = fn.spec.opt_dir.empty() ? std::filesystem::path()
-                                        : sandboxed             ? "/opt"
-                                                                : fn.spec.opt_dir;
-  if (sandboxed) {
-    // The command names host paths: the same files, where the sandbox shows them.
-    auto inside = [&](std::string& arg) {
-      for (const auto& [host, in] :
-           {std::pair{fn.spec.code_dir, task_root}, std::pair{host_runtime_dir, runtime_dir}}) {
-        const std::string prefix = host.string() + "/";
-        if (arg.starts_with(prefix)) arg = (in / arg.substr(prefix.size())).string();
-      }
-    };
-    for (auto& arg : cmd.argv) inside(arg);
+  InstanceSetup setup;
+  setup.spec = &fn.spec;
+  setup.command = std::move(cmd);
+  setup.host_runtime_dir = runtimes_.runtime_dir(cfg.runtime);
+  if (fx_shim) setup.prefixes = runtimes_.resolve(cfg.runtime).prefixes;
+  setup.sandbox_root = options_.sandbox_root;
+  setup.fx_shim = fx_shim;
+  setup.provisioned = provisioned;
+  setup.runtime_api_port = inst->port;
+  setup.log_stream = std::move(stream);
+  if (services_) setup.services = &*services_;
+  if (fx_shim && options_.sdks) {
+    const auto& resolved = runtimes_.resolve(cfg.runtime);
+    const auto& sdk = options_.sdks->find(cfg.runtime, resolved.interpreter, resolved.version);
+    if (sdk.status == RuntimeSdk::Status::ready) setup.sdk_dir = sdk.dir;
+    if (sdk.status == RuntimeSdk::Status::failed && !fn.told_sdk_problem) {
+      // Said once in the function's own log (fx logs, the Invoke API's tail), where its
+      // author looks when an import of the SDK fails.
+      fn.told_sdk_problem = true;
+      log(inst.get(), nullptr, cfg.function_name, "[WARN] fx: " + sdk.problem);
+    }
   }
-  std::vector<std::string> env = {
-      "_HANDLER=" + cfg.handler,
-      fmt::format("AWS_LAMBDA_RUNTIME_API=127.0.0.1:{}", inst->port),
-      "LAMBDA_TASK_ROOT=" + task_root.string(),
-      "LAMBDA_RUNTIME_DIR=" + runtime_dir.string(),
-      "AWS_LAMBDA_FUNCTION_NAME=" + cfg.function_name,
-      fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", cfg.memory_size),
-      "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-      provisioned ? "AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency"
-                  : "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
-      "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + cfg.function_name,
-      "AWS_LAMBDA_LOG_STREAM_NAME=" + stream,
-      "AWS_REGION=" + fn.spec.region,
-      "AWS_DEFAULT_REGION=" + fn.spec.region,
-      "AWS_EXECUTION_ENV=AWS_Lambda_" + cfg.runtime,
-      "TZ=:UTC",
-      "LANG=en_US.UTF-8",
-      "PATH=" + (cmd.path_dirs.empty() ? "" : cmd.path_dirs + ":") +
-          "/usr/local/bin:/usr/bin:/bin" +
-          (opt_dir.empty() ? "" : ":" + (opt_dir / "bin").string()),
-      "LD_LIBRARY_PATH=" + (task_root / "lib").string() +
-          (opt_dir.empty() ? "" : ":" + (opt_dir / "lib").string()),
-  };
-  for (const auto& [k, v] : cfg.environment) {
-    // The function's own variables win over ours except for the Runtime API's plumbing.
-    std::string prefix = k + "=";
-    std::erase_if(env, [&](const std::string& e) {
-      return e.starts_with(prefix) && k != "AWS_LAMBDA_RUNTIME_API" && k != "_HANDLER";
-    });
-    if (k != "AWS_LAMBDA_RUNTIME_API" && k != "_HANDLER") env.push_back(prefix + v);
-  }
-
-  util::SpawnOptions opts;
-  opts.argv = cmd.argv;
-  // The runtime shims add the layers' python/, nodejs/node_modules/ and ruby/lib/ folders to
-  // their import paths, as Lambda's runtimes do for /opt (argv, because the environment must
-  // stay exactly Lambda's).
-  if (!opt_dir.empty() && fx_shim) {
-    opts.argv.push_back("--opt");
-    opts.argv.push_back(opt_dir.string());
-  }
+  InstanceLaunch launch = plan_instance(setup);
+  util::SpawnOptions& opts = launch.options;
   // fx's own shims reach the Runtime API through one end of a socket pair, fd 3 in the
   // instance: no other process can reach it (a socket file in FX_HOME could be, by any
   // process of the same user), and it is the same HTTP without the TCP stack on two of the
@@ -376,56 +361,11 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
     opts.argv.push_back("--runtime-fd");
     opts.argv.push_back("3");
   }
-  util::SandboxSpec sandbox;
-  if (sandboxed) {
-    sandbox.staging = options_.sandbox_root;
-    sandbox.cwd = task_root;
-    sandbox.tmp_mb = cfg.ephemeral_storage_mb;
-    sandbox.read_only = util::system_mounts();
-    auto covered = [&](const std::filesystem::path& p) {
-      for (const auto& [src, dst] : sandbox.read_only) {
-        auto rel = p.lexically_relative(dst);
-        if (!rel.empty() && *rel.begin() != "..") return true;
-      }
-      return false;
-    };
-    if (fx_shim)
-      for (const auto& prefix : runtimes_.resolve(cfg.runtime).prefixes)
-        if (!covered(prefix)) sandbox.read_only.emplace_back(prefix, prefix);
-    // /etc/passwd and /etc/group with the sandbox's user and group (see pool_options).
-    for (const char* file : {"passwd", "group"})
-      if (std::filesystem::exists(options_.sandbox_root.parent_path() / file))
-        sandbox.read_only.emplace_back(options_.sandbox_root.parent_path() / file,
-                                       std::filesystem::path("/etc") / file);
-    sandbox.read_only.emplace_back(host_runtime_dir, runtime_dir);
-    sandbox.read_only.emplace_back(fn.spec.code_dir, task_root);
-    if (!opt_dir.empty()) sandbox.read_only.emplace_back(fn.spec.opt_dir, opt_dir);
-  } else {
-    // Where the emulator may (root), the layers are also at /opt itself, as on Lambda, in the
-    // instance's own mount namespace.
-    if (!fn.spec.opt_dir.empty() && ::geteuid() == 0 && std::filesystem::is_directory("/opt"))
-      opts.bind_mounts.emplace_back(fn.spec.opt_dir, "/opt");
-    // The task root is read-only on Lambda. The code store takes the write bits off, which
-    // binds everyone but root; for root, a read-only bind mount of the folder onto itself.
-    if (::geteuid() == 0) {
-      opts.bind_mounts.emplace_back(fn.spec.code_dir, fn.spec.code_dir);
-      // Its own /tmp, as every Lambda instance has: ephemeralStorageSize (512 MB by default,
-      // as on Lambda), invisible to other instances, gone with the instance. Not when the
-      // instance's own files live under /tmp (an FX_HOME there): the tmpfs would hide them.
-      auto under_tmp = [](const std::string& p) { return p.starts_with("/tmp/"); };
-      bool needs_tmp = under_tmp(fn.spec.code_dir.string()) || under_tmp(fn.spec.opt_dir.string());
-      for (const auto& a : opts.argv) needs_tmp |= under_tmp(a);
-      if (!needs_tmp) opts.private_tmp_mb = cfg.ephemeral_storage_mb;
-    }
-  }
-  opts.env = std::move(env);
-  opts.cwd = fn.spec.code_dir;
-  opts.new_process_group = true;
-  opts.capture_output = true;
   inst->spawn_us = util::monotonic_us();
   util::Child child;
   try {
-    child = sandboxed ? util::spawn_sandboxed(opts, sandbox) : util::spawn_process(opts);
+    child =
+        launch.sandboxed ? util::spawn_sandboxed(opts, launch.sandbox) : util::spawn_process(opts);
   } catch (const Error& e) {
     for (int fd : pair)
       if (fd >= 0) ::close(fd);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/emulator/http_server.h"
+#include "core/emulator/instance_sandbox.h"
 #include "core/emulator/log_sink.h"
 #include "core/lambda/types.h"
 #include "core/runtimes/resolver.h"
@@ -32,6 +33,8 @@
 #include "core/util/worker.h"
 
 namespace fx::emulator {
+
+class RuntimeSdks;
 
 struct FunctionSpec {
   lambda::FunctionConfiguration config;
@@ -111,6 +114,7 @@ struct FunctionState {
   std::uint64_t out_of_memory = 0;
   int provisioned = 0;              // provisionedConcurrency: instances kept initialized
   bool provisioned_failed = false;  // their init failed: not restarted until the next deploy
+  bool told_sdk_problem = false;    // its log says why its runtime's SDK is missing
 };
 
 struct PoolOptions {
@@ -121,6 +125,8 @@ struct PoolOptions {
   // Where each instance's sandbox mounts its root (an empty folder); empty: no sandbox, the
   // instances run as the emulator's user (util::sandbox_support() said no).
   std::filesystem::path sandbox_root;
+  // The SDKs the runtimes provide (none: instances get none). Outlives the pool.
+  RuntimeSdks* sdks = nullptr;
 };
 
 struct PoolStats {
@@ -148,6 +154,9 @@ class Pool {
   // Kills every instance (the emulator is stopping).
   void shutdown();
   PoolStats stats() const;
+  // What every instance started from now on gets to reach the emulator's services (its
+  // endpoint is known once the emulator listens).
+  void set_services(InstanceServices services) { services_ = std::move(services); }
   // Instances idle longer than this are stopped (scale to zero); Lambda's is unspecified,
   // custom.fx.idleTimeout sets it per service, 5 minutes by default.
   void set_idle_timeout(const std::string& function, std::int64_t ms);
@@ -169,6 +178,9 @@ class Pool {
   void dispatch(FunctionState& fn);
   void spawn(FunctionState& fn, bool provisioned = false);
   void replenish_provisioned(FunctionState& fn);
+  // Whether `fn`'s instances wait for the SDK its runtime provides, being installed (asking
+  // starts the installation). When it is settled, the pool dispatches again.
+  bool waits_for_sdk(const FunctionState& fn);
   void deliver(Instance& inst, std::shared_ptr<Invocation> inv);
   // The options of an instance's Runtime API server (its TCP port vets who connects).
   static HttpServerOptions runtime_api_options(std::weak_ptr<Instance> weak);
@@ -197,6 +209,7 @@ class Pool {
   LogSink& sink_;
   runtimes::RuntimeResolver& runtimes_;
   PoolOptions options_;
+  std::optional<InstanceServices> services_;
   std::map<std::string, std::unique_ptr<FunctionState>> functions_;
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;
   std::map<std::string, std::int64_t> idle_timeout_ms_;  // by function; default 5 minutes

@@ -32,9 +32,19 @@ const std::vector<Family> kFamilies = {
                   "'\\n'.join({sys.prefix,sys.base_prefix,sys.exec_prefix,"
                   "sys.base_exec_prefix}))).encode())"},
         .shim = "bootstrap.py",
+        // No `site`: the host's site-packages (its .pth files, sitecustomize) never reach a
+        // function. The shim sets sys.path as Lambda's runtime has it: the code, the layers,
+        // the runtime with its SDK, the standard library.
+        .shim_options = {"-S"},
         .bundler = Bundler::python_imports,
         .template_name = "python",
-        .provides = {"boto3", "botocore"},
+        // Lambda's Python runtimes have boto3 (and what it requires) in /var/runtime.
+        .provides = {.name = "the AWS SDK for Python (boto3)",
+                     .modules = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six",
+                                 "urllib3"},
+                     .source = SdkSource::host_python,
+                     .packages = {"boto3"},
+                     .runtime_folder = "sdk"},
     },
     {
         .name = "node",
@@ -54,7 +64,19 @@ const std::vector<Family> kFamilies = {
         .shim = "bootstrap.js",
         .bundler = Bundler::node_imports,
         .template_name = "node",
-        .provides = {"@aws-sdk/*"},  // AWS SDK for JavaScript v3, nodejs18.x and later
+        // nodejs18.x and later have the AWS SDK for JavaScript v3 in /var/runtime/node_modules
+        // (nodejs16.x had v2, `aws-sdk`, which fx does not install: a function ships its own).
+        // The clients fx serves and the common ones, at one version.
+        .provides = {.name = "the AWS SDK for JavaScript v3 (@aws-sdk/*)",
+                     .modules = {"@aws-sdk/*"},
+                     .source = SdkSource::npm,
+                     .packages = {"@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb",
+                                  "@aws-sdk/client-sqs", "@aws-sdk/client-lambda",
+                                  "@aws-sdk/client-s3", "@aws-sdk/client-sns",
+                                  "@aws-sdk/client-ssm", "@aws-sdk/client-secrets-manager"},
+                     .version = "3.1178.0",
+                     .since = "18",
+                     .runtime_folder = "node_modules"},
     },
     {
         .name = "ruby",
@@ -75,7 +97,7 @@ const std::vector<Family> kFamilies = {
         .shim = "bootstrap.rb",
         .bundler = Bundler::whole_folder,
         .template_name = "ruby",
-        .provides = {"aws-sdk-*"},  // the AWS SDK for Ruby's gems
+        .provides = {.name = "the AWS SDK for Ruby", .modules = {"aws-sdk-*"}},  // not installed
     },
     {
         .name = "provided",
@@ -103,6 +125,49 @@ const Family* find_family(std::string_view runtime) {
   for (const auto& f : kFamilies)
     if (std::find(f.ids.begin(), f.ids.end(), runtime) != f.ids.end()) return &f;
   return nullptr;
+}
+
+namespace {
+
+// "3.10" >= "3.9", "20" >= "18": dotted numbers, compared part by part.
+bool version_at_least(std::string_view version, std::string_view minimum) {
+  auto next = [](std::string_view& v) {
+    int n = 0;
+    while (!v.empty() && v.front() >= '0' && v.front() <= '9')
+      n = n * 10 + (v.front() - '0'), v.remove_prefix(1);
+    if (!v.empty() && v.front() == '.') v.remove_prefix(1);
+    return n;
+  };
+  while (!version.empty() || !minimum.empty()) {
+    int a = next(version), b = next(minimum);
+    if (a != b) return a > b;
+  }
+  return true;
+}
+
+// "@aws-sdk/*" matches "@aws-sdk/client-s3"; "boto3" matches "boto3" and "boto3.session".
+bool module_matches(std::string_view pattern, std::string_view module) {
+  if (pattern.ends_with('*')) return module.starts_with(pattern.substr(0, pattern.size() - 1));
+  return module == pattern || (module.starts_with(pattern) && module.size() > pattern.size() &&
+                               (module[pattern.size()] == '.' || module[pattern.size()] == '/'));
+}
+
+}  // namespace
+
+const ProvidedSdk* provided_sdk(std::string_view runtime) {
+  const Family* family = find_family(runtime);
+  if (!family || family->provides.modules.empty()) return nullptr;
+  const auto& sdk = family->provides;
+  if (!sdk.since.empty() && !version_at_least(family->version_of(runtime), sdk.since))
+    return nullptr;
+  return &sdk;
+}
+
+bool provides_module(std::string_view runtime, std::string_view module) {
+  const ProvidedSdk* sdk = provided_sdk(runtime);
+  if (!sdk) return false;
+  return std::any_of(sdk->modules.begin(), sdk->modules.end(),
+                     [&](std::string_view p) { return module_matches(p, module); });
 }
 
 std::vector<std::string_view> runtime_ids() {

@@ -29,6 +29,29 @@ struct VersionStore {
   std::string_view executable;     // inside one version's folder
 };
 
+// Where the emulator gets what a runtime provides.
+enum class SdkSource {
+  none,         // fx does not install it: a function ships its own
+  host_python,  // copied once from the interpreter's own site-packages (the packages and
+                // everything they require), as the host's pip installed them
+  npm,          // installed once from npm at `version`
+};
+
+// The SDK Lambda's runtime has installed for every function, at the version fx names: a
+// bundle need not ship it, the emulator installs it once into FX_HOME/sdk, and an instance
+// finds it after its own code and layers, as on Lambda (a bundle's own copy wins).
+struct ProvidedSdk {
+  std::string_view name = {};                  // "the AWS SDK for Python (boto3)", in messages
+  std::vector<std::string_view> modules = {};  // what imports find: "boto3", "@aws-sdk/*"
+  SdkSource source = SdkSource::none;
+  std::vector<std::string_view> packages = {};  // what is installed: "boto3", "@aws-sdk/client-sqs"
+  std::string_view version = {};                // every npm package's; empty: the host's
+  std::string_view since = {};  // the family's first version that has it ("18"); empty: all
+  // Where a sandboxed instance sees it, under the runtime's folder (/var/runtime): Lambda's
+  // Node runtimes have it in /var/runtime/node_modules.
+  std::string_view runtime_folder = {};
+};
+
 struct Family {
   std::string_view name = {};              // "python": the shim's folder under templates/runtimes/
   std::string_view language = {};          // "Python", in messages
@@ -49,10 +72,12 @@ struct Family {
 
   // The entry point under templates/runtimes/<name>/; empty: the bundle's own `bootstrap`.
   std::string_view shim = {};
+  // The interpreter's options before the shim.
+  std::vector<std::string_view> shim_options = {};
   Bundler bundler = Bundler::whole_folder;
   std::string_view template_name = {};  // `fx init --template NAME`; empty: none
   // What Lambda's runtime has installed for every function (so a bundle need not ship it).
-  std::vector<std::string_view> provides = {};
+  ProvidedSdk provides = {};
 
   // A custom runtime: the bundle brings its own bootstrap and no handler is needed.
   bool custom() const { return shim.empty(); }
@@ -66,5 +91,12 @@ std::span<const Family> families();
 const Family* find_family(std::string_view runtime);
 // Every accepted runtime identifier, family by family.
 std::vector<std::string_view> runtime_ids();
+
+// The SDK Lambda's `runtime` provides (nodejs18.x and later: the AWS SDK for JavaScript v3), or
+// nullptr when it provides none that fx knows (nodejs16.x's v2, custom runtimes).
+const ProvidedSdk* provided_sdk(std::string_view runtime);
+// Whether an import of `module` ("@aws-sdk/client-s3", "boto3.session") is one the runtime
+// provides: a bundle need not ship it.
+bool provides_module(std::string_view runtime, std::string_view module);
 
 }  // namespace fx::runtimes

@@ -138,7 +138,9 @@ InstanceCommand RuntimeResolver::command(const std::string& runtime, const fs::p
     return cmd;
   }
   cmd.path_dirs = resolved.interpreter.parent_path().string();
-  cmd.argv = {resolved.interpreter.string(), (runtime_dir(runtime) / family->shim).string()};
+  cmd.argv = {resolved.interpreter.string()};
+  cmd.argv.insert(cmd.argv.end(), family->shim_options.begin(), family->shim_options.end());
+  cmd.argv.push_back((runtime_dir(runtime) / family->shim).string());
   return cmd;
 }
 

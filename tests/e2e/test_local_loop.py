@@ -253,9 +253,17 @@ class LocalLoop(FxTestCase):
                     "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
                     "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_REGION",
                     "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH",
+                    # The role's credentials, as Lambda gives them (the emulator's own), and
+                    # where the SDK finds the services fx serves.
+                    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                    "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
                     "SHARED"}
-        # The runtime itself may add what Lambda's runtimes add (the trace id).
-        extra = set(env) - expected - {"_X_AMZN_TRACE_ID"}
+        # DynamoDB's join when the emulator serves tables (instance_sandbox.cpp's table).
+        expected |= {k for k in env if k.startswith("AWS_ENDPOINT_URL_DYNAMODB")}
+        # The runtime itself may add what Lambda's runtimes add (the trace id); without a
+        # sandbox, fx points the SDK's files away from the user's ~/.aws.
+        extra = set(env) - expected - {"_X_AMZN_TRACE_ID", "AWS_CONFIG_FILE",
+                                       "AWS_SHARED_CREDENTIALS_FILE"}
         self.assertEqual(extra, set(), f"unexpected variables: {extra}")
         self.assertEqual(expected - set(env), set())
         self.assertEqual(env["SHARED"], "from-provider")

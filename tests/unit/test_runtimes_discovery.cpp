@@ -145,8 +145,9 @@ TEST_CASE("runtimes resolver: the exact version wherever it is, else the fallbac
     CHECK(r.prefixes == std::vector<fs::path>{h.root / "home/.pyenv/versions/3.9.18"});
     auto cmd = resolver.command("python3.9", h.root / "task");
     CHECK(cmd.error_type.empty());
+    // -S: no site, so nothing of the host's site-packages reaches the function.
     CHECK(cmd.argv ==
-          std::vector<std::string>{exact.string(), (shims / "python/bootstrap.py").string()});
+          std::vector<std::string>{exact.string(), "-S", (shims / "python/bootstrap.py").string()});
     CHECK(cmd.path_dirs == exact.parent_path().string());
   }
   SECTION("a folder named for the version that holds another is not exact") {

@@ -59,13 +59,32 @@ TEST_CASE("runtimes: how each family bundles and what its runtime provides", "[r
   CHECK(find_family("nodejs20.x")->bundler == Bundler::node_imports);
   CHECK(find_family("ruby3.3")->bundler == Bundler::whole_folder);
   CHECK(find_family("provided")->bundler == Bundler::whole_folder);
-  auto provides = [](const char* id, std::string_view what) {
-    const auto& p = find_family(id)->provides;
-    return std::find(p.begin(), p.end(), what) != p.end();
-  };
-  CHECK(provides("python3.12", "boto3"));
-  CHECK(provides("nodejs20.x", "@aws-sdk/*"));
-  CHECK(provides("ruby3.3", "aws-sdk-*"));
+  using fx::runtimes::provided_sdk;
+  using fx::runtimes::provides_module;
+  using fx::runtimes::SdkSource;
+  CHECK(provides_module("python3.12", "boto3"));
+  CHECK(provides_module("python3.12", "botocore.session"));
+  CHECK_FALSE(provides_module("python3.12", "boto3x"));
+  CHECK_FALSE(provides_module("python3.12", "yaml"));  // the host's, never Lambda's
+  CHECK(provides_module("nodejs20.x", "@aws-sdk/client-s3"));
+  CHECK(provides_module("nodejs18.x", "@aws-sdk/lib-dynamodb"));
+  // nodejs16.x had the v2 SDK, which fx does not install.
+  CHECK_FALSE(provides_module("nodejs16.x", "@aws-sdk/client-s3"));
+  CHECK(provided_sdk("nodejs16.x") == nullptr);
+  CHECK_FALSE(provides_module("nodejs20.x", "aws-sdk"));
+  CHECK(provides_module("ruby3.3", "aws-sdk-s3"));
+  CHECK(provided_sdk("provided.al2023") == nullptr);
+  CHECK(provided_sdk("nope") == nullptr);
+  // What the emulator installs: boto3 from the host's Python, v3 from npm at one version.
+  CHECK(provided_sdk("python3.11")->source == SdkSource::host_python);
+  const auto* node = provided_sdk("nodejs22.x");
+  REQUIRE(node != nullptr);
+  CHECK(node->source == SdkSource::npm);
+  CHECK_FALSE(node->version.empty());
+  for (auto client : {"@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb", "@aws-sdk/client-sqs",
+                      "@aws-sdk/client-lambda"})
+    CHECK(std::find(node->packages.begin(), node->packages.end(), client) != node->packages.end());
+  CHECK(provided_sdk("ruby3.3")->source == SdkSource::none);
 }
 
 // What one registry entry promises must be in the binary: its shim, its template (listed by

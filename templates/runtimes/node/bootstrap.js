@@ -324,6 +324,79 @@ async function loadHandler(root, full) {
   return fn;
 }
 
+// ---- the AWS SDK for JavaScript v2 ----
+
+// v2 (`aws-sdk`, which a function brings itself; most public projects still use it) reads no
+// AWS_ENDPOINT_URL_<SERVICE> variable, which v3 and boto3 honour. When it loads, each service
+// the emulator serves gets its endpoint in v2's per-service settings (AWS.config.sqs), which a
+// client takes unless the function's code gives one: to the client, in AWS.config.sqs, or to
+// every service in AWS.config.endpoint (what the variables are to v3 and boto3).
+function endpointsForSdkV2() {
+  const endpoints = {};
+  for (const key of Object.keys(env)) {
+    // AWS_ENDPOINT_URL_DYNAMODB_STREAMS -> dynamodbstreams, v2's name for the service.
+    if (key.startsWith('AWS_ENDPOINT_URL_') && env[key])
+      endpoints[key.slice(17).toLowerCase().replace(/_/g, '')] = env[key];
+  }
+  if (Object.keys(endpoints).length === 0) return;
+  // A config object gets a getter per served service: the endpoint unless the code set one.
+  const configs = new WeakSet();
+  const withEndpoints = (config) => {
+    if (!config || typeof config !== 'object' || configs.has(config)) return;
+    configs.add(config);
+    for (const [service, endpoint] of Object.entries(endpoints)) {
+      let own = config[service];
+      Object.defineProperty(config, service, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          if (this.endpoint || (own && own.endpoint !== undefined)) return own;
+          return Object.assign({}, own, { endpoint });
+        },
+        set(value) {
+          own = value;
+        },
+      });
+    }
+  };
+  const Module = require('module');
+  const load = Module._load;
+  const inSdk = `${path.sep}aws-sdk${path.sep}`;
+  const cores = new WeakSet();
+  Module._load = function (request, parent) {
+    const exports = load.apply(this, arguments);
+    // v2's core (aws-sdk/lib/core.js) is loaded by every entry point of the package.
+    if (typeof request === 'string' && parent && typeof parent.filename === 'string' &&
+        parent.filename.includes(inSdk) && exports && typeof exports === 'object' &&
+        !cores.has(exports)) {
+      try {
+        if (typeof exports.VERSION === 'string' && exports.VERSION.startsWith('2.') &&
+            exports.config && typeof exports.Service === 'function') {
+          cores.add(exports);
+          // v2 replaces AWS.config as it finishes loading (lib/node_loader.js), and code may
+          // too: every config it holds gets the endpoints.
+          let current = exports.config;
+          withEndpoints(current);
+          Object.defineProperty(exports, 'config', {
+            configurable: true,
+            enumerable: true,
+            get() {
+              return current;
+            },
+            set(value) {
+              current = value;
+              withEndpoints(value);
+            },
+          });
+        }
+      } catch (_) {
+        // Not v2's core after all: leave it as it is.
+      }
+    }
+    return exports;
+  };
+}
+
 // ---- the invocation loop ----
 
 let onEmptyLoop = null;  // what to do when the event loop drains mid-invocation
@@ -457,20 +530,29 @@ let next;  // set once the handler is loaded
   };
   let handler;
   try {
-    // Layers (`--opt DIR`, Lambda's /opt): their node_modules resolve as NODE_PATH makes
-    // them on Lambda, without putting NODE_PATH in the function's environment.
-    const optAt = process.argv.indexOf('--opt');
-    if (optAt > 0 && process.argv[optAt + 1]) {
-      const opt = process.argv[optAt + 1];
-      const major = process.versions.node.split('.')[0];
+    // Layers (`--opt DIR`, Lambda's /opt) and the SDK the runtime provides (`--sdk DIR`,
+    // Lambda's /var/runtime/node_modules) resolve as NODE_PATH makes them on Lambda: after the
+    // function's own node_modules, so its own copy wins. NODE_PATH stays out of the function's
+    // environment.
+    const argument = (name) => {
+      const at = process.argv.indexOf(name);
+      return at > 0 ? process.argv[at + 1] : undefined;
+    };
+    const opt = argument('--opt');
+    const sdk = argument('--sdk');
+    const major = process.versions.node.split('.')[0];
+    const paths = [...(opt ? [path.join(opt, 'nodejs', `node${major}`, 'node_modules'),
+                              path.join(opt, 'nodejs', 'node_modules')] : []),
+                   ...(sdk ? [sdk] : [])];
+    if (paths.length) {
       // Module._initPaths reads NODE_PATH once into the loader's own list; the variable is
       // removed again so the handler's environment stays exactly Lambda's list.
       const saved = env.NODE_PATH;
-      env.NODE_PATH = [path.join(opt, 'nodejs', `node${major}`, 'node_modules'),
-                       path.join(opt, 'nodejs', 'node_modules'), saved].filter(Boolean).join(':');
+      env.NODE_PATH = [...paths, saved].filter(Boolean).join(':');
       require('module')._initPaths();
       if (saved === undefined) delete env.NODE_PATH; else env.NODE_PATH = saved;
     }
+    endpointsForSdkV2();
     handler = await loadHandler(env.LAMBDA_TASK_ROOT || process.cwd(), env._HANDLER || '');
   } catch (e) {
     return fatal('Uncaught Exception', e, 129);

@@ -356,15 +356,27 @@ def main():
     argv = sys.argv[:-1]
     fd = int(sys.argv[argv.index('--runtime-fd') + 1]) if '--runtime-fd' in argv else None
     api = _Client(env['AWS_LAMBDA_RUNTIME_API'], fd)
-    # The task root replaces the shim's folder at the head of sys.path, as /var/task does.
+    # sys.path as Lambda's runtime has it: the task root, the layers (`--opt DIR`, Lambda's
+    # /opt), the runtime's folder and the SDK it provides (`--sdk DIR`: boto3, after the
+    # function's own so a bundled boto3 wins), then the standard library. fx starts Python
+    # without `site` (-S): no site-packages of the host is on the path.
     here = os.path.dirname(os.path.realpath(__file__))
-    sys.path[:] = [env.get('LAMBDA_TASK_ROOT') or os.getcwd()] + [
-        p for p in sys.path if not p or os.path.realpath(p) != here]
-    # Layers (`--opt DIR`, Lambda's /opt) come right after the task root, as on Lambda.
-    if '--opt' in sys.argv[:-1]:
-        opt = sys.argv[sys.argv.index('--opt') + 1]
-        sys.path[1:1] = [os.path.join(opt, 'python', 'lib', 'python%d.%d' % sys.version_info[:2],
-                                      'site-packages'), os.path.join(opt, 'python')]
+    head = [env.get('LAMBDA_TASK_ROOT') or os.getcwd()]
+    if '--opt' in argv:
+        opt = argv[argv.index('--opt') + 1]
+        head += [os.path.join(opt, 'python', 'lib', 'python%d.%d' % sys.version_info[:2],
+                              'site-packages'), os.path.join(opt, 'python')]
+    head.append(here)
+    if '--sdk' in argv:
+        head.append(argv[argv.index('--sdk') + 1])
+    sys.path[:] = head + [p for p in sys.path if not p or os.path.realpath(p) != here]
+    if sys.flags.no_site:
+        # What `site` puts in builtins (exit, quit, help), which Lambda's runtime has. Imported
+        # under -S, the module adds no path.
+        import site
+        site.setquit()
+        site.setcopyright()
+        site.sethelper()
     for s in (sys.stdout, sys.stderr):
         try:  # the emulator reads lines as they come and stamps them with the request
             s.reconfigure(line_buffering=True)
