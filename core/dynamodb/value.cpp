@@ -398,6 +398,12 @@ std::string set_text(const std::vector<std::string>& members) {
 
 AttributeValue parse_value(const json& j, int depth);
 
+[[noreturn]] void too_deep() {
+  invalid(
+      "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+      "beyond supported limit");
+}
+
 // One member ("S", "N", ...) of an attribute value's JSON object, of type `type`.
 AttributeValue parse_member(Type type, const json& member, int depth) {
   switch (type) {
@@ -416,6 +422,8 @@ AttributeValue parse_member(Type type, const json& member, int depth) {
             "value of true");
       return AttributeValue::null();
     case Type::M: {
+      // A map or list at the deepest level would hold values deeper still.
+      if (depth >= kMaxNestingDepth) too_deep();
       if (member.is_array())
         serialization(
             "Unrecognized collection type java.util.Map<java.lang.String, "
@@ -429,6 +437,7 @@ AttributeValue parse_member(Type type, const json& member, int depth) {
       return AttributeValue::map_value(std::move(map));
     }
     case Type::L: {
+      if (depth >= kMaxNestingDepth) too_deep();
       List list;
       for (const json& element : expect_list(member)) {
         if (element.is_null()) continue;
@@ -473,10 +482,6 @@ AttributeValue parse_member(Type type, const json& member, int depth) {
 }
 
 AttributeValue parse_value(const json& j, int depth) {
-  if (depth > kMaxNestingDepth)
-    invalid(
-        "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
-        "beyond supported limit");
   if (j.is_array())
     serialization(
         "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue");
@@ -571,6 +576,21 @@ nlohmann::json to_json(const AttributeValue& value) {
     }
   }
   return out;
+}
+
+namespace {
+
+void check_nesting(const AttributeValue& value, int depth) {
+  if (value.type != Type::M && value.type != Type::L) return;
+  if (depth >= kMaxNestingDepth) too_deep();
+  for (const auto& [name, v] : value.map) check_nesting(v, depth + 1);
+  for (const AttributeValue& v : value.list) check_nesting(v, depth + 1);
+}
+
+}  // namespace
+
+void check_nesting(const Item& item) {
+  for (const auto& [name, value] : item) check_nesting(value, 1);
 }
 
 nlohmann::json to_json(const Item& item) {

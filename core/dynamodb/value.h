@@ -127,6 +127,10 @@ AttributeValue value_from_json(const nlohmann::json& json);
 // An item ({"name": value, ...}) from its DynamoDB JSON, each value as value_from_json.
 Item item_from_json(const nlohmann::json& json);
 nlohmann::json to_json(const AttributeValue& value);
+// Throws DynamoDB's "Nesting Levels have exceeded supported limits: ..." ValidationError when a
+// map or list of the item sits 32 levels deep (a top-level attribute's value is level 1): what
+// value_from_json refuses, for items built otherwise (by an update).
+void check_nesting(const Item& item);
 nlohmann::json to_json(const Item& item);
 
 // ---- Sizes ----
