@@ -140,7 +140,7 @@ IndexSchema index_from_json(const json& e, bool global, const std::string& path)
   auto keys = key_schema(e, path + ".keySchema");
   auto [hash, range] = hash_and_range(keys, "");
   index.hash.name = hash;
-  if (!range.empty()) index.range = KeyAttribute{range, Type::S};
+  if (!range.empty()) index.range = KeyDef{range, Type::S};
   const json* projection = rq::object(e, "Projection");
   if (!projection) throw rq::not_null(path + ".projection");
   auto type = rq::string(*projection, "ProjectionType");
@@ -205,7 +205,7 @@ std::string new_uuid() {
                      0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
 }
 
-json key_schema_json(const KeyAttribute& hash, const std::optional<KeyAttribute>& range) {
+json key_schema_json(const KeyDef& hash, const std::optional<KeyDef>& range) {
   json out = json::array({{{"AttributeName", hash.name}, {"KeyType", "HASH"}}});
   if (range) out.push_back({{"AttributeName", range->name}, {"KeyType", "RANGE"}});
   return out;
@@ -227,6 +227,14 @@ void type_index_keys(IndexSchema& index, const std::vector<std::pair<std::string
     index.range->type = defined_type(defs, index.range->name, found);
     if (!found) missing.push_back(index.range->name);
   }
+}
+
+// What DynamoDB reports as a table's (or index's) warm throughput: an on-demand table's
+// starting capacity, or a provisioned one's capacity.
+json warm_throughput(bool pay_per_request, std::int64_t rcu, std::int64_t wcu) {
+  return {{"ReadUnitsPerSecond", pay_per_request ? 12000 : rcu},
+          {"WriteUnitsPerSecond", pay_per_request ? 4000 : wcu},
+          {"Status", "ACTIVE"}};
 }
 
 }  // namespace
@@ -276,7 +284,7 @@ TableSchema schema_from_create_request(const json& request) {
 
   auto [hash, range] = hash_and_range(keys, "");
   s.hash.name = hash;
-  if (!range.empty()) s.range = KeyAttribute{range, Type::S};
+  if (!range.empty()) s.range = KeyDef{range, Type::S};
 
   const json* gsis = rq::list(request, "GlobalSecondaryIndexes");
   const json* lsis = rq::list(request, "LocalSecondaryIndexes");
@@ -530,7 +538,7 @@ IndexSchema index_from_stored(const json& j) {
   i.global = j.at("global").get<bool>();
   i.hash = {j.at("hash").get<std::string>(), type_of(j.at("hash_type"))};
   if (j.contains("range"))
-    i.range = KeyAttribute{j["range"].get<std::string>(), type_of(j["range_type"])};
+    i.range = KeyDef{j["range"].get<std::string>(), type_of(j["range_type"])};
   i.projection_type = j.at("projection").get<std::string>();
   i.non_key_attributes = j.at("non_key").get<std::vector<std::string>>();
   i.read_capacity = j.value("rcu", 0);
@@ -577,7 +585,7 @@ TableSchema schema_from_stored(std::string_view text) {
   s.table_id = j.at("table_id").get<std::string>();
   s.hash = {j.at("hash").get<std::string>(), type_of(j.at("hash_type"))};
   if (j.contains("range"))
-    s.range = KeyAttribute{j["range"].get<std::string>(), type_of(j["range_type"])};
+    s.range = KeyDef{j["range"].get<std::string>(), type_of(j["range_type"])};
   for (const auto& d : j.at("definitions"))
     s.attribute_definitions.emplace_back(d[0].get<std::string>(), type_of(d[1]));
   s.pay_per_request = j.at("pay_per_request").get<bool>();
@@ -624,6 +632,9 @@ json describe(const TableSchema& s, std::string_view region, const TableCounts& 
       {"TableArn", arn},
       {"TableId", s.table_id},
       {"DeletionProtectionEnabled", s.deletion_protection},
+      {"BillingModeSummary",
+       {{"BillingMode", s.pay_per_request ? "PAY_PER_REQUEST" : "PROVISIONED"}}},
+      {"WarmThroughput", warm_throughput(s.pay_per_request, s.read_capacity, s.write_capacity)},
   };
   if (s.pay_per_request)
     d["BillingModeSummary"] = {
@@ -645,7 +656,9 @@ json describe(const TableSchema& s, std::string_view region, const TableCounts& 
                 {"ProvisionedThroughput",
                  {{"NumberOfDecreasesToday", 0},
                   {"ReadCapacityUnits", i.read_capacity},
-                  {"WriteCapacityUnits", i.write_capacity}}}};
+                  {"WriteCapacityUnits", i.write_capacity}}},
+                {"WarmThroughput",
+                 warm_throughput(s.pay_per_request, i.read_capacity, i.write_capacity)}};
       index_counts(i, g);
       list.push_back(std::move(g));
     }

@@ -21,7 +21,7 @@ namespace fx::dynamodb {
 // The account of every ARN the emulator gives (the one its Lambda ARNs use).
 inline constexpr std::string_view kAccountId = "000000000000";
 
-struct KeyAttribute {
+struct KeyDef {
   std::string name;
   Type type = Type::S;  // S, N or B
 };
@@ -30,8 +30,8 @@ struct IndexSchema {
   std::string name;
   std::int64_t id = 0;  // the store's number for the index, unique in the store
   bool global = true;
-  KeyAttribute hash;
-  std::optional<KeyAttribute> range;
+  KeyDef hash;
+  std::optional<KeyDef> range;
   std::string projection_type = "ALL";          // ALL, KEYS_ONLY or INCLUDE
   std::vector<std::string> non_key_attributes;  // INCLUDE's
   std::int64_t read_capacity = 0, write_capacity = 0;
@@ -41,8 +41,8 @@ struct TableSchema {
   std::string name;
   std::int64_t store_id = 0;  // the store's number for the table (not part of the stored JSON)
   std::string table_id;       // DescribeTable's TableId (a UUID)
-  KeyAttribute hash;
-  std::optional<KeyAttribute> range;
+  KeyDef hash;
+  std::optional<KeyDef> range;
   std::vector<std::pair<std::string, Type>> attribute_definitions;
   bool pay_per_request = false;
   std::int64_t read_capacity = 0, write_capacity = 0;
