@@ -671,23 +671,26 @@ std::optional<AttributeValue> action_result(const UpdateAction& action, const It
   return std::nullopt;
 }
 
-// The update's actions arranged by path; an action sits where its path ends.
+// The update's actions arranged by path; an action sits where its path ends. Each node keeps
+// its own path element: a vector of pairs holding UpdateTree would need UpdateTree complete
+// (clang with libstdc++ refuses it), a vector of UpdateTree does not (C++17).
 struct UpdateTree {
-  std::vector<std::pair<PathElement, UpdateTree>> children;
+  PathElement element;
+  std::vector<UpdateTree> children;
   const UpdateAction* action = nullptr;
 
   void add(const UpdateAction& a, std::size_t from) {
     const PathElement& e = a.path[from];
     auto it = std::find_if(children.begin(), children.end(),
-                           [&](const auto& child) { return child.first == e; });
+                           [&](const UpdateTree& child) { return child.element == e; });
     if (it == children.end()) {
-      children.emplace_back(e, UpdateTree{});
+      children.push_back(UpdateTree{e, {}, nullptr});
       it = children.end() - 1;
     }
     if (from + 1 == a.path.size())
-      it->second.action = &a;
+      it->action = &a;
     else
-      it->second.add(a, from + 1);
+      it->add(a, from + 1);
   }
 };
 
@@ -707,7 +710,8 @@ AttributeValue updated_container(const UpdateTree& tree, const AttributeValue& c
                                  const Item& original) {
   if (container.type == Type::M) {
     AttributeValue out = container;
-    for (const auto& [element, sub] : tree.children) {
+    for (const UpdateTree& sub : tree.children) {
+      const PathElement& element = sub.element;
       if (element.is_index) invalid_path();
       auto it = container.map.find(element.name);
       auto result = updated_child(sub, it == container.map.end() ? nullptr : &it->second, original);
@@ -722,7 +726,8 @@ AttributeValue updated_container(const UpdateTree& tree, const AttributeValue& c
   // so that a SET past the end appends.
   std::map<std::size_t, AttributeValue> elements;
   for (std::size_t i = 0; i < container.list.size(); ++i) elements.emplace(i, container.list[i]);
-  for (const auto& [element, sub] : tree.children) {
+  for (const UpdateTree& sub : tree.children) {
+    const PathElement& element = sub.element;
     if (!element.is_index) invalid_path();
     const AttributeValue* existing =
         element.index < container.list.size() ? &container.list[element.index] : nullptr;
@@ -748,13 +753,13 @@ void apply_update(const Update& update, Item& item, bool item_exists) {
     if (!action.path.empty()) tree.add(action, 0);
   }
   Item result = item;
-  for (const auto& [element, sub] : tree.children) {
-    auto it = item.find(element.name);
+  for (const UpdateTree& sub : tree.children) {
+    auto it = item.find(sub.element.name);
     auto value = updated_child(sub, it == item.end() ? nullptr : &it->second, item);
     if (value)
-      result.insert_or_assign(element.name, std::move(*value));
+      result.insert_or_assign(sub.element.name, std::move(*value));
     else
-      result.erase(element.name);
+      result.erase(sub.element.name);
   }
   check_nesting(result);
   item = std::move(result);
