@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS streams (
   label TEXT NOT NULL,
   view_type TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
-  ended_ms INTEGER
+  ended_ms INTEGER,
+  key_schema TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS stream_records (
   seq INTEGER PRIMARY KEY,
@@ -439,9 +440,11 @@ std::int64_t TableStore::stream_id(const TableSchema& table) {
     if (s.step()) return s.integer(0);
   }
   Stmt s(
-      db_->prepare("INSERT INTO streams (table_name, arn, label, view_type, created_ms) VALUES (?, "
-                   "?, ?, ?, ?)"));
+      db_->prepare("INSERT INTO streams (table_name, arn, label, view_type, created_ms, key_schema)"
+                   " VALUES (?, ?, ?, ?, ?, ?)"));
   s.bind(table.name).bind(arn).bind(table.stream_label).bind(table.stream_view_type).bind(now_());
+  // DescribeStream's KeySchema, kept with the stream: its table may be gone or remade.
+  s.bind(table.hash.name + (table.range ? "\n" + table.range->name : ""));
   s.step();
   return sqlite3_last_insert_rowid(db_->handle());
 }

@@ -164,6 +164,26 @@ class TableStore {
   // The base item behind an index row (a local index's Select ALL_ATTRIBUTES).
   std::optional<std::string> item_json(const TableSchema& table, const EncodedKey& key);
 
+  // --- Streams (read by streams_api.cpp; implemented in stream_reads.cpp).
+
+  struct StreamRow {
+    std::int64_t id = 0;
+    std::string table_name, arn, label, view_type;
+    std::int64_t created_ms = 0;
+    std::optional<std::int64_t> ended_ms;
+    std::string hash_key, range_key;  // the table's key attribute names ("" without a range)
+  };
+  std::vector<StreamRow> list_streams();  // oldest first
+  std::optional<StreamRow> find_stream(const std::string& arn);
+  // The first and last sequence numbers of the stream's records (0, 0 when it has none).
+  std::pair<std::int64_t, std::int64_t> stream_range(std::int64_t stream_id);
+  // The highest sequence number given so far, and the highest one trimmed (0: none).
+  std::int64_t last_seq();
+  std::int64_t trimmed_seq();
+  // Up to `limit` records of the stream after sequence number `after`: seq, GetRecords' JSON.
+  std::vector<std::pair<std::int64_t, std::string>> stream_records(std::int64_t stream_id,
+                                                                   std::int64_t after, int limit);
+
   // --- Background work.
 
   // Deletes up to `max` items whose time to live passed (`now_s`, epoch seconds, at most five
