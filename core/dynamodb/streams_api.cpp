@@ -1,6 +1,7 @@
 #include "core/dynamodb/streams_api.h"
 
 #include <charconv>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,6 +79,25 @@ std::optional<std::int64_t> bounded_integer(const json& req, std::string_view na
     throw rq::constraint(std::to_string(*v), path,
                          fmt::format("Member must have value less than or equal to {}", max));
   return v;
+}
+
+// The protocol layer reads every member before the validation layer checks any: a member of
+// the wrong JSON type is a SerializationException whatever else is wrong with the request.
+void check_types(const json& req, std::initializer_list<std::string_view> strings,
+                 std::initializer_list<std::string_view> integers) {
+  for (auto name : strings) rq::string(req, name);
+  for (auto name : integers) rq::integer(req, name);
+}
+
+// The store keeps a record as Lambda's event carries it (userIdentity {type, principalId}); the
+// Streams API's Identity shape spells those members Type and PrincipalId.
+std::string api_record(const std::string& stored) {
+  if (stored.find("\"userIdentity\"") == std::string::npos) return stored;
+  json r = json::parse(stored);
+  auto it = r.find("userIdentity");
+  if (it == r.end() || !it->is_object()) return stored;
+  *it = {{"PrincipalId", it->value("principalId", "")}, {"Type", it->value("type", "")}};
+  return r.dump();
 }
 
 bool parse_int(std::string_view text, std::int64_t& out) {
@@ -184,6 +204,7 @@ class StreamsApi {
   // ---- ListStreams
 
   DynamoResult list_streams(const json& req) {
+    check_types(req, {"TableName", "ExclusiveStartStreamArn"}, {"Limit"});
     auto table = rq::string(req, "TableName");
     if (table) rq::check_name(*table, "tableName");
     auto limit = bounded_integer(req, "Limit", "limit", 100).value_or(100);
@@ -215,6 +236,7 @@ class StreamsApi {
   // ---- DescribeStream
 
   DynamoResult describe_stream(const json& req) {
+    check_types(req, {"StreamArn", "ExclusiveStartShardId"}, {"Limit"});
     std::string arn = required_string(req, "StreamArn", "streamArn", 37, 1024);
     bounded_integer(req, "Limit", "limit", 100);
     auto start = bounded_string(req, "ExclusiveStartShardId", "exclusiveStartShardId", 28, 65);
@@ -241,6 +263,7 @@ class StreamsApi {
   // ---- GetShardIterator
 
   DynamoResult get_shard_iterator(const json& req) {
+    check_types(req, {"StreamArn", "ShardId", "ShardIteratorType", "SequenceNumber"}, {});
     std::string arn = required_string(req, "StreamArn", "streamArn", 37, 1024);
     std::string shard = required_string(req, "ShardId", "shardId", 28, 65);
     auto type = rq::string(req, "ShardIteratorType");
@@ -285,6 +308,7 @@ class StreamsApi {
   // ---- GetRecords
 
   DynamoResult get_records(const json& req) {
+    check_types(req, {"ShardIterator"}, {"Limit"});
     std::string text = required_string(req, "ShardIterator", "shardIterator", 1, 2048);
     auto limit = bounded_integer(req, "Limit", "limit", 1000).value_or(1000);
     Position p = read_iterator(text);
@@ -308,7 +332,7 @@ class StreamsApi {
     for (const auto& [seq, record] : records) {
       if (!first && bytes + record.size() > kMaxRecordBytes) break;
       if (!first) body += ',';
-      body += record;
+      body += api_record(record);
       bytes += record.size();
       after = seq;
       first = false;
