@@ -91,10 +91,10 @@ struct Fixture {
 
 TEST_CASE("streams: records in order with the region and the images", "[dynamodb][streams]") {
   Fixture f;
-  auto arn = f.table("t1");
+  auto arn = f.table("tbl1");
   CHECK(arn.starts_with("arn:aws:dynamodb:eu-west-1:"));
-  f.put("t1", "a");
-  f.put("t1", "b");
+  f.put("tbl1", "a");
+  f.put("tbl1", "b");
   auto page = f.ok("GetRecords", {{"ShardIterator", f.iterator(arn)}});
   REQUIRE(page["Records"].size() == 2);
   CHECK(page["Records"][0]["awsRegion"] == "eu-west-1");
@@ -105,8 +105,8 @@ TEST_CASE("streams: records in order with the region and the images", "[dynamodb
 
 TEST_CASE("streams: an iterator expires after 15 minutes", "[dynamodb][streams]") {
   Fixture f;
-  auto arn = f.table("t2");
-  f.put("t2", "a");
+  auto arn = f.table("tbl2");
+  f.put("tbl2", "a");
   auto it = f.iterator(arn);
   f.now += fx::dynamodb::kIteratorLifetimeMs;
   CHECK(f.ok("GetRecords", {{"ShardIterator", it}})["Records"].size() == 1);
@@ -116,8 +116,8 @@ TEST_CASE("streams: an iterator expires after 15 minutes", "[dynamodb][streams]"
 
 TEST_CASE("streams: iterators and records survive reopening the store", "[dynamodb][streams]") {
   Fixture f;
-  auto arn = f.table("t3");
-  f.put("t3", "a");
+  auto arn = f.table("tbl3");
+  f.put("tbl3", "a");
   auto it = f.iterator(arn);
   f.open();
   CHECK(f.ok("GetRecords", {{"ShardIterator", it}})["Records"].size() == 1);
@@ -125,14 +125,14 @@ TEST_CASE("streams: iterators and records survive reopening the store", "[dynamo
 
 TEST_CASE("streams: records past 24 hours are trimmed", "[dynamodb][streams]") {
   Fixture f;
-  auto arn = f.table("t4");
-  f.put("t4", "old");
+  auto arn = f.table("tbl4");
+  f.put("tbl4", "old");
   auto old_seq = std::string(
       f.ok("GetRecords",
            {{"ShardIterator", f.iterator(arn)}})["Records"][0]["dynamodb"]["SequenceNumber"]);
   auto stale = f.iterator(arn);
   f.now += fx::dynamodb::kStreamRetentionMs + 1000;
-  f.put("t4", "new");
+  f.put("tbl4", "new");
   f.store->trim_streams();
   // The trimmed number is refused; TRIM_HORIZON starts after it.
   CHECK(
@@ -156,15 +156,16 @@ TEST_CASE("streams: records past 24 hours are trimmed", "[dynamodb][streams]") {
 TEST_CASE("streams: a stream turned off and on within a millisecond is a new stream",
           "[dynamodb][streams]") {
   Fixture f;
-  auto first = f.table("t5");
-  f.ddb("UpdateTable", {{"TableName", "t5"}, {"StreamSpecification", {{"StreamEnabled", false}}}});
+  auto first = f.table("tbl5");
+  f.ddb("UpdateTable",
+        {{"TableName", "tbl5"}, {"StreamSpecification", {{"StreamEnabled", false}}}});
   auto second =
       f.ddb("UpdateTable",
-            {{"TableName", "t5"},
+            {{"TableName", "tbl5"},
              {"StreamSpecification", {{"StreamEnabled", true}, {"StreamViewType", "KEYS_ONLY"}}}});
   std::string arn2 = second["TableDescription"]["LatestStreamArn"];
   CHECK(arn2 != first);
-  f.put("t5", "x");
+  f.put("tbl5", "x");
   CHECK(f.ok("GetRecords", {{"ShardIterator", f.iterator(first)}})["Records"].empty());
   auto page = f.ok("GetRecords", {{"ShardIterator", f.iterator(arn2)}});
   REQUIRE(page["Records"].size() == 1);
@@ -175,7 +176,7 @@ TEST_CASE("streams: a stream turned off and on within a millisecond is a new str
 
 TEST_CASE("streams: a forged iterator is a ValidationException", "[dynamodb][streams]") {
   Fixture f;
-  auto arn = f.table("t6");
+  auto arn = f.table("tbl6");
   auto it = f.iterator(arn);
   for (std::string bad : {std::string("x"), it + "A", it.substr(0, it.size() - 2), arn + "|1|",
                           arn + "|1|AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
@@ -184,6 +185,6 @@ TEST_CASE("streams: a forged iterator is a ValidationException", "[dynamodb][str
   }
   // Another store signs with another key: its iterators are not this one's.
   Fixture g;
-  g.table("t6");
+  g.table("tbl6");
   CHECK(g.error("GetRecords", {{"ShardIterator", it}}) == "ValidationException");
 }
