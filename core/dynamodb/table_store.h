@@ -18,9 +18,11 @@
 //       a secondary index's entries: ipk, isk the index's keys (encoded as above), pk, sk the
 //       table's; item: the projected item (KEYS_ONLY, INCLUDE or ALL). Sparse: an item without
 //       the index's key attributes has no entry.
-//   streams(id, table_name, arn, label, view_type, created_ms, ended_ms)
+//   streams(id, table_name, arn, label, view_type, created_ms, ended_ms, key_schema)
 //       one row per stream a table had (a table's stream turned off and on again is a new
-//       stream with a new label); ended_ms is NULL while the stream is on.
+//       stream with a new label); ended_ms is NULL while the stream is on; key_schema: the
+//       table's hash key name, then "\n" and its range key name if it has one (DescribeStream
+//       answers it after the table is gone).
 //   stream_records(seq, stream_id, created_ms, keys, record)   seq INTEGER PRIMARY KEY
 //       seq: increasing across the store (so per table and per stream); records of one item
 //       are in seq order. keys: the item's encoded pk (records of one partition key share
