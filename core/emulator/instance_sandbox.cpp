@@ -10,11 +10,12 @@ namespace fx::emulator {
 
 namespace {
 
-// One line per service. DynamoDB and its streams join when the emulator serves tables
-// (core/dynamodb, issue 16): uncomment their line in the same change.
+// The services the emulator serves, one line each: an instance gets an
+// AWS_ENDPOINT_URL_<SERVICE> for these only, so a call to any other service goes where the SDK
+// would send it on Lambda, and fails there as it would.
 constexpr std::string_view kServedServices[] = {
     "LAMBDA", "SQS",
-    // "DYNAMODB", "DYNAMODB_STREAMS",
+    "DYNAMODB", "DYNAMODB_STREAMS",
 };
 
 }  // namespace

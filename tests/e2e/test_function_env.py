@@ -152,10 +152,11 @@ class FunctionEnvironment(FxTestCase):
         env = self.invoke("env")
         self.assertEqual(env["AWS_ENDPOINT_URL_SQS"], self.url)
         self.assertEqual(env["AWS_ENDPOINT_URL_LAMBDA"], self.url)
+        self.assertEqual(env["AWS_ENDPOINT_URL_DYNAMODB"], self.url)
+        self.assertEqual(env["AWS_ENDPOINT_URL_DYNAMODB_STREAMS"], self.url)
         # Only the services fx serves: any other goes where the SDK would send it.
-        # (DynamoDB's lines join when the emulator serves tables: instance_sandbox.cpp's table.)
         endpoints = {k for k in env if k.startswith("AWS_ENDPOINT_URL")}
-        self.assertLessEqual(endpoints, {"AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
+        self.assertEqual(endpoints, {"AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
                                          "AWS_ENDPOINT_URL_DYNAMODB",
                                          "AWS_ENDPOINT_URL_DYNAMODB_STREAMS"})
         self.assertNotIn("AWS_ENDPOINT_URL_S3", env)

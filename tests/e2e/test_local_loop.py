@@ -257,9 +257,8 @@ class LocalLoop(FxTestCase):
                     # where the SDK finds the services fx serves.
                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                     "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
+                    "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
                     "SHARED"}
-        # DynamoDB's join when the emulator serves tables (instance_sandbox.cpp's table).
-        expected |= {k for k in env if k.startswith("AWS_ENDPOINT_URL_DYNAMODB")}
         # The runtime itself may add what Lambda's runtimes add (the trace id); without a
         # sandbox, fx points the SDK's files away from the user's ~/.aws.
         extra = set(env) - expected - {"_X_AMZN_TRACE_ID", "AWS_CONFIG_FILE",
