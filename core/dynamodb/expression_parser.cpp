@@ -358,6 +358,13 @@ bool is_update_function(std::string_view name) {
   return name == "if_not_exists" || name == "list_append";
 }
 
+// How deep parentheses, NOT and function calls may nest before the parser gives up with a
+// syntax error at the token that goes too deep. Every level of a valid expression but an
+// operand's own parentheses holds an operator below it, so 300 operators allow at most about
+// 600 levels: deeper input is refused either way, and the limit keeps the parser's recursion
+// (and the trees the later passes walk) off the end of the stack.
+constexpr std::size_t kMaxNesting = 1000;
+
 // The largest list index DynamoDB takes (a Java int).
 constexpr std::size_t kMaxListIndex = std::numeric_limits<std::int32_t>::max();
 
@@ -460,6 +467,21 @@ class Parser {
     fail("The expression has redundant parentheses;");
   }
 
+  // One level of nesting for as long as it lives; too many is a syntax error at the token
+  // that opens one more.
+  class Descend {
+   public:
+    explicit Descend(Parser& parser) : parser_(parser) {
+      if (++parser_.depth_ > kMaxNesting) parser_.fail_syntax();
+    }
+    ~Descend() { --parser_.depth_; }
+    Descend(const Descend&) = delete;
+    Descend& operator=(const Descend&) = delete;
+
+   private:
+    Parser& parser_;
+  };
+
   // ---- conditions ----
 
   Parsed parse_or() {
@@ -492,6 +514,7 @@ class Parser {
 
   Parsed parse_not() {
     if (peek() != Tok::not_) return parse_primary_condition();
+    Descend level(*this);
     advance();
     Parsed inner = parse_not();
     RawNode node;
@@ -509,6 +532,7 @@ class Parser {
     const std::size_t end = skip_operand(pos_);
     if (end != kNone && is_comparison(kind_at(end))) return Parsed{parse_comparison(), false};
     if (peek() == Tok::lparen) {
+      Descend level(*this);
       advance();
       Parsed inner = parse_or();
       expect(Tok::rparen);
@@ -560,14 +584,44 @@ class Parser {
   // ---- operands ----
 
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kUnknown = static_cast<std::size_t>(-2);
 
   // Where an operand starting at significant token `at` ends, without recording anything; kNone
   // when none starts there. It reads what parse_operand reads, so that the parser can tell
-  // "(a) = :v" from "(a = :v)" before committing.
-  std::size_t skip_operand(std::size_t at) const {
+  // "(a) = :v" from "(a = :v)" before committing. An operand nested deeper than the parser
+  // may go is none (parsing it fails anyway). Answers are remembered, as is the largest depth
+  // budget found too small at a token: every level of "((((a" asks again about the operands
+  // inside it, which would make deep nesting quadratic.
+  std::size_t skip_operand(std::size_t at, std::size_t depth = 0) const {
+    if (depth_ + depth > kMaxNesting) {
+      skip_cut_short_ = true;
+      return kNone;
+    }
+    const std::size_t budget = kMaxNesting - depth_ - depth;
+    if (skip_end_.empty()) {
+      skip_end_.assign(significant_.size(), kUnknown);
+      skip_too_deep_.assign(significant_.size(), kUnknown);
+    }
+    const bool memo = at < skip_end_.size();
+    if (memo && skip_end_[at] != kUnknown) return skip_end_[at];
+    if (memo && skip_too_deep_[at] != kUnknown && budget <= skip_too_deep_[at]) {
+      skip_cut_short_ = true;
+      return kNone;
+    }
+    const bool outer_cut_short = std::exchange(skip_cut_short_, false);
+    const std::size_t end = skip_operand_here(at, depth);
+    if (memo && !skip_cut_short_) skip_end_[at] = end;
+    if (memo && skip_cut_short_)
+      skip_too_deep_[at] =
+          skip_too_deep_[at] == kUnknown ? budget : std::max(skip_too_deep_[at], budget);
+    skip_cut_short_ = skip_cut_short_ || outer_cut_short;
+    return end;
+  }
+
+  std::size_t skip_operand_here(std::size_t at, std::size_t depth) const {
     switch (kind_at(at)) {
       case Tok::lparen: {
-        const std::size_t inner = skip_operand(at + 1);
+        const std::size_t inner = skip_operand(at + 1, depth + 1);
         if (inner == kNone || kind_at(inner) != Tok::rparen) return kNone;
         return inner + 1;
       }
@@ -577,7 +631,7 @@ class Parser {
         if (kind_at(at + 1) == Tok::lparen) {
           std::size_t q = at + 2;
           while (true) {
-            q = skip_operand(q);
+            q = skip_operand(q, depth + 1);
             if (q == kNone) return kNone;
             if (kind_at(q) == Tok::comma) {
               ++q;
@@ -610,6 +664,7 @@ class Parser {
   Parsed parse_operand() {
     switch (peek()) {
       case Tok::lparen: {
+        Descend level(*this);
         advance();
         Parsed inner = parse_operand();
         expect(Tok::rparen);
@@ -638,6 +693,7 @@ class Parser {
   }
 
   RawNode parse_function() {
+    Descend level(*this);
     const std::string name(token_text(pos_));
     walk_.push_back({WalkCheck::Kind::function, name, nesting_});
     advance();
@@ -752,6 +808,7 @@ class Parser {
   }
 
   Parsed parse_arithmetic_parens() {
+    Descend level(*this);
     expect(Tok::lparen);
     Parsed inner;
     if (peek() == Tok::lparen && skip_operand(pos_) == kNone) {
@@ -826,6 +883,13 @@ class Parser {
   std::vector<std::size_t> significant_;  // indexes into tokens_ of all but white space
   std::size_t pos_ = 0;                   // into significant_
   int nesting_ = 0;
+  std::size_t depth_ = 0;  // levels of nesting the parse is in (Descend)
+  // skip_operand's answers by token (kUnknown: not known yet), the largest depth budget it
+  // ran out of at each token, and whether the current answer was cut short by the depth limit
+  // (and so may not be remembered as the answer).
+  mutable std::vector<std::size_t> skip_end_;
+  mutable std::vector<std::size_t> skip_too_deep_;
+  mutable bool skip_cut_short_ = false;
   std::vector<WalkCheck> walk_;
 };
 

@@ -253,6 +253,37 @@ TEST_CASE("redundant parentheses", "[dynamodb][expression]") {
   CHECK(holds("(attribute_exists(id) AND (attribute_exists(n)))", kItem));
 }
 
+// Found by fuzz_dynamodb_expression: 4,000 "(" overflowed the stack. Nesting deeper than any
+// valid expression can (each level needs an operator, and there may be only 300) is a syntax
+// error at the token that goes too deep.
+TEST_CASE("nesting deeper than any valid expression is refused, not recursed into",
+          "[dynamodb][expression]") {
+  const std::string opens(4095, '(');
+  CHECK(filter_error(opens.c_str())
+            .starts_with("Invalid FilterExpression: Syntax error; token: \"(\", near: \"(((\""));
+  const std::string nots = [] {
+    std::string s;
+    for (int i = 0; i < 1023; ++i) s += "NOT ";
+    return s + "a";
+  }();
+  CHECK(filter_error(nots.c_str()) ==
+        "Invalid FilterExpression: Syntax error; token: \"NOT\", near: \"NOT NOT NOT\"");
+  const std::string arithmetic =
+      "SET a = " + std::string(2040, '(') + ":v" + std::string(2040, ')');
+  CHECK(update_error(arithmetic.c_str(), "{}", R"({":v": {"N": "1"}})")
+            .starts_with("Invalid UpdateExpression: Syntax error; token: \"(\""));
+  // 300 levels, each with its operator, are still an expression.
+  std::string deep = "a = :v";
+  for (int i = 0; i < 299; ++i) deep = "(NOT " + deep + ")";
+  const char* one = R"({":v": {"N": "1"}})";
+  CHECK(holds(deep.c_str(), R"({"a": {"N": "2"}})", one) == (299 % 2 == 1));
+  deep = "(NOT " + deep + ")";
+  deep = "(NOT " + deep + ")";
+  CHECK(condition_error(deep.c_str(), one) ==
+        "Invalid ConditionExpression: The expression contains too many operators; operator "
+        "count: 301");
+}
+
 TEST_CASE("function names and where functions may stand", "[dynamodb][expression]") {
   CHECK(filter_error("a=a and whatever((:things)) > a") ==
         "Invalid FilterExpression: Invalid function name; function: whatever");
