@@ -417,6 +417,28 @@ def steps():
     query("query: consistent on GSI", IndexName="by-status", ConsistentRead=True,
           KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
           ExpressionAttributeValues={":s": S("open")})
+    # Paging: a Query's LastEvaluatedKey is its last item's key, so the pages are known.
+    query("query page 3 of 2 items", Limit=2, ExclusiveStartKey={"customer": S("c0"), "order": N(12)})
+    query("query after the last item", ExclusiveStartKey={"customer": S("c0"), "order": N(40)})
+    query("query backwards from a start key", ScanIndexForward=False, Limit=2,
+          ExclusiveStartKey={"customer": S("c0"), "order": N(12)})
+    query("query GSI page", IndexName="by-status", KeyConditionExpression="#s = :s", Limit=1,
+          ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": S("open")})
+    query("query: start key of another partition", ExclusiveStartKey={"customer": S("c1"), "order": N(12)})
+    query("query: start key missing the sort key", ExclusiveStartKey={"customer": S("c0")})
+    for op_text, bound in (("<", -2), ("<=", -2), (">=", 26)):
+        query(f"query sort {op_text}", KeyConditionExpression=f"customer = :c AND #o {op_text} :z",
+              ExpressionAttributeNames={"#o": "order"}, values={":z": N(bound)})
+    query("query: begins_with on a number", KeyConditionExpression="customer = :c AND begins_with(#o, :z)",
+          ExpressionAttributeNames={"#o": "order"}, values={":z": N(1)})
+    query("query select ALL_ATTRIBUTES", Select="ALL_ATTRIBUTES", ConsistentRead=True)
+    query("query select SPECIFIC_ATTRIBUTES", Select="SPECIFIC_ATTRIBUTES", ProjectionExpression="amount")
+    query("query: SPECIFIC_ATTRIBUTES without projection", Select="SPECIFIC_ATTRIBUTES")
+    query("query: COUNT with projection", Select="COUNT", ProjectionExpression="amount")
+    query("query count filtered", Select="COUNT", FilterExpression="amount > :t", values={":t": N(30)})
+    query("query LSI projected", IndexName="by-placed", Select="ALL_PROJECTED_ATTRIBUTES")
+    query("query: bad Select", Select="EVERYTHING")
+    query("query: unknown name in key condition", KeyConditionExpression="#c = :c")
     query("query: legacy KeyConditions", KeyConditionExpression=None, ExpressionAttributeValues=None,
           KeyConditions={"customer": {"ComparisonOperator": "EQ", "AttributeValueList": [S("c0")]}})
     add("scan all", "Scan", {"TableName": "orders"})
@@ -428,6 +450,13 @@ def steps():
     add("scan: segment too big", "Scan", {"TableName": "orders", "Segment": 2, "TotalSegments": 2})
     add("scan: missing table", "Scan", {"TableName": "nosuch"})
     add("scan: bad filter", "Scan", {"TableName": "orders", "FilterExpression": "amount >"})
+    add("scan projection and filter", "Scan", {
+        "TableName": "orders", "ProjectionExpression": "#o, #s", "FilterExpression": "attribute_exists(#s)",
+        "ExpressionAttributeNames": {"#o": "order", "#s": "status"}})
+    for seg in range(2):
+        add(f"scan segment {seg} of 2", "Scan", {"TableName": "orders", "Segment": seg, "TotalSegments": 2})
+    add("scan: negative segment", "Scan", {"TableName": "orders", "Segment": -1, "TotalSegments": 2})
+    add("scan: 1,000,001 segments", "Scan", {"TableName": "orders", "Segment": 0, "TotalSegments": 1000001})
     add("scan: legacy ScanFilter", "Scan", {"TableName": "orders", "ScanFilter": {}})
 
     # --- Batches and transactions
@@ -459,6 +488,33 @@ def steps():
         {"Put": {"TableName": "simple", "Item": {"pk": S("t2")}}},
         {"ConditionCheck": {"TableName": "simple", "Key": {"pk": S("b4")}, "ConditionExpression": "v > :big",
                             "ExpressionAttributeValues": {":big": N(100)}}}]})
+    add("transact write: 101 actions", "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "scratch", "Item": {"pk": S(f"t{i}")}}} for i in range(101)]})
+    add("transact write: no actions", "TransactWriteItems", {"TransactItems": []})
+    add("transact write: missing table", "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "nosuch", "Item": {"pk": S("t4")}}}]})
+    add("transact write: cancelled, old item returned", "TransactWriteItems", {"TransactItems": [
+        {"Update": {"TableName": "simple", "Key": {"pk": S("b5")}, "UpdateExpression": "SET v = :z",
+                    "ConditionExpression": "v = :z", "ExpressionAttributeValues": {":z": N(0)},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+        {"Delete": {"TableName": "simple", "Key": {"pk": S("b6")}}}]})
+    add("get: cancelled delete absent", "GetItem", {"TableName": "simple", "Key": {"pk": S("b6")}})
+    add("transact get: 101", "TransactGetItems", {"TransactItems": [
+        {"Get": {"TableName": "simple", "Key": {"pk": S(f"b{i}")}}} for i in range(101)]})
+    add("transact get: missing table", "TransactGetItems", {"TransactItems": [
+        {"Get": {"TableName": "nosuch", "Key": {"pk": S("b1")}}}]})
+    add("batch get consistent, names", "BatchGetItem", {"RequestItems": {"simple": {
+        "Keys": [{"pk": S("b7")}, {"pk": S("b8")}], "ConsistentRead": True, "ProjectionExpression": "#v",
+        "ExpressionAttributeNames": {"#v": "v"}}}})
+    add("batch write: wrong key type", "BatchWriteItem", {"RequestItems": {"simple": [
+        {"DeleteRequest": {"Key": {"pk": N(1)}}}]}})
+    add("delete: ALL_NEW refused", "DeleteItem", {"TableName": "simple", "Key": {"pk": S("b9")},
+                                                  "ReturnValues": "ALL_NEW"})
+    add("delete: NONE", "DeleteItem", {"TableName": "simple", "Key": {"pk": S("b9")}, "ReturnValues": "NONE"})
+    add("update: condition fails, old returned", "UpdateItem", {
+        "TableName": "simple", "Key": {"pk": S("b10")}, "UpdateExpression": "SET v = :z",
+        "ConditionExpression": "attribute_not_exists(v)", "ExpressionAttributeValues": {":z": N(0)},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"})
     add("get: cancelled put absent", "GetItem", {"TableName": "simple", "Key": {"pk": S("t2")}})
     add("transact write: same item twice", "TransactWriteItems", {"TransactItems": [
         {"Put": {"TableName": "simple", "Item": {"pk": S("t3")}}},
@@ -478,6 +534,19 @@ def steps():
     add("TableName a number", "DescribeTable", {"TableName": 5})
     add("Limit a string", "ListTables", {"Limit": "x"})
     add("Item a list", "PutItem", {"TableName": "simple", "Item": []})
+
+    # --- Tables after the writes
+    add("describe orders after writes", "DescribeTable", {"TableName": "orders"})
+    add("update: delete GSI", "UpdateTable", {"TableName": "simple", "GlobalSecondaryIndexUpdates": [
+        {"Delete": {"IndexName": "by-email"}}]})
+    add("update: delete missing GSI", "UpdateTable", {"TableName": "prov", "GlobalSecondaryIndexUpdates": [
+        {"Delete": {"IndexName": "nope"}}]})
+    add("update: stream on", "UpdateTable", {"TableName": "prov", "StreamSpecification": {
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}})
+    add("update: stream already on", "UpdateTable", {"TableName": "prov", "StreamSpecification": {
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}})
+    add("disable ttl", "UpdateTimeToLive", {"TableName": "simple",
+                                            "TimeToLiveSpecification": {"Enabled": False, "AttributeName": "exp"}})
 
     # --- Deleting
     add("delete table", "DeleteTable", {"TableName": "bin"})
@@ -562,6 +631,10 @@ MOTO_DEVIATIONS = {
     "update: no expression creates": "moto fails with a 500 on an UpdateItem without UpdateExpression",
     "projection 2: l[0], l[2]": "moto keeps only the last of two elements picked from one list",
     "scan count": "moto ignores Select COUNT and returns the items",
+    "scan segment 0 of 2":
+        "moto ignores Segment and returns every item in each segment; DynamoDB's segments "
+        "partition the table (test_segments_partition_the_table checks fx's)",
+    "scan segment 1 of 2": "as segment 0: moto returns every item",
     "batch write: duplicates":
         "DynamoDB refuses two requests on one key in a BatchWriteItem ('Provided list of item keys "
         "contains duplicates'); moto applies both",
@@ -625,6 +698,37 @@ class Differential(FxTestCase):
         # A deviation that no longer happens (or names no step) is a stale explanation.
         self.assertEqual(sorted(set(MOTO_DEVIATIONS) - explained), [], "moto now agrees, or no such step")
         print(f"\n{len(all_steps)} operations: {agreed} answered alike, {len(explained)} moto deviations")
+
+    def test_segments_partition_the_table(self):
+        """Scan's Segment/TotalSegments: every item in exactly one segment, whatever the number
+        of segments, each segment paged by its own LastEvaluatedKey. Not differential: moto
+        ignores Segment (it returns every item in each)."""
+        status, body = call(self.url, "CreateTable", {
+            "TableName": "segments", "KeySchema": key_schema("pk", "sk"), "AttributeDefinitions": defs(pk="S", sk="N"),
+            "BillingMode": "PAY_PER_REQUEST"})
+        self.assertEqual(status, 200, body)
+        keys = set()
+        for start in range(0, 300, 25):
+            status, body = call(self.url, "BatchWriteItem", {"RequestItems": {"segments": [
+                {"PutRequest": {"Item": {"pk": S(f"p{i % 37}"), "sk": N(i)}}} for i in range(start, start + 25)]}})
+            self.assertEqual((status, body.get("UnprocessedItems")), (200, {}), body)
+            keys |= {(f"p{i % 37}", str(i)) for i in range(start, start + 25)}
+        for total in (1, 2, 3, 7, 64):
+            seen = []
+            for seg in range(total):
+                start = None
+                while True:
+                    req = {"TableName": "segments", "Segment": seg, "TotalSegments": total, "Limit": 40}
+                    if start:
+                        req["ExclusiveStartKey"] = start
+                    status, body = call(self.url, "Scan", req)
+                    self.assertEqual(status, 200, body)
+                    seen += [(i["pk"]["S"], i["sk"]["N"]) for i in body["Items"]]
+                    start = body.get("LastEvaluatedKey")
+                    if not start:
+                        break
+            self.assertEqual(len(seen), len(set(seen)), f"{total} segments: an item in two")
+            self.assertEqual(set(seen), keys, f"{total} segments: items missing")
 
     def test_expressions_replayed_against_both(self):
         with open(EXPRESSIONS) as f:
