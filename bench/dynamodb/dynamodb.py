@@ -357,7 +357,7 @@ def main():
         emulators.append(emu)
         if "a" in args.only:
             log(f"(a) PutItem and GetItem of 1 KB items, {n} each after {warmup} warm-up, one connection")
-            results["a"] = {"fx": put_get(emu.url, "kv", n, warmup), "moto": put_get(moto.url, "kv", n, warmup),
+            results["a"] = {"fx": put_get(emu.url, "kvtable", n, warmup), "moto": put_get(moto.url, "kvtable", n, warmup),
                             "client_floor": client_floor(n)}
             for op in ("put", "get"):
                 results["a"][f"ratio_{op}"] = round(results["a"]["moto"][op]["median_ms"]

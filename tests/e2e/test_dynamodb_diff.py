@@ -631,16 +631,50 @@ MOTO_DEVIATIONS = {
     "update: no expression creates": "moto fails with a 500 on an UpdateItem without UpdateExpression",
     "projection 2: l[0], l[2]": "moto keeps only the last of two elements picked from one list",
     "scan count": "moto ignores Select COUNT and returns the items",
-    "scan segment 0 of 2":
-        "moto ignores Segment and returns every item in each segment; DynamoDB's segments "
-        "partition the table (test_segments_partition_the_table checks fx's)",
-    "scan segment 1 of 2": "as segment 0: moto returns every item",
     "batch write: duplicates":
         "DynamoDB refuses two requests on one key in a BatchWriteItem ('Provided list of item keys "
         "contains duplicates'); moto applies both",
     "transact get":
         "moto adds the key attributes to a Get's ProjectionExpression result; DynamoDB returns "
         "only the projected attributes",
+    "query page 3 of 2 items":
+        "DynamoDB returns LastEvaluatedKey whenever Limit stopped the read, even when no item "
+        "follows (the next page is then empty); moto only when more items remain",
+    "query: start key of another partition":
+        "DynamoDB: 'The provided starting key is outside query boundaries based on provided "
+        "conditions'; moto pages from it and returns nothing",
+    "query: start key missing the sort key": "moto fails with a 500 on an incomplete start key",
+    "query: begins_with on a number":
+        "DynamoDB refuses begins_with on a number sort key; moto fails with a 500",
+    "query: SPECIFIC_ATTRIBUTES without projection":
+        "DynamoDB requires a projection with Select SPECIFIC_ATTRIBUTES; moto returns every attribute",
+    "query: COUNT with projection":
+        "DynamoDB: 'Cannot specify the ProjectionExpression when choosing to get only the Count'; "
+        "moto counts",
+    "query: bad Select": "DynamoDB checks Select's enum; moto ignores an unknown Select",
+    "query: unknown name in key condition":
+        "DynamoDB reports the undefined #c first; moto reports the key it could not find",
+    "scan: negative segment": "DynamoDB's Segment is >= 0; moto ignores Segment",
+    "scan: 1,000,001 segments": "DynamoDB's TotalSegments is <= 1,000,000; moto ignores it",
+    "transact write: 101 actions":
+        "both refuse; DynamoDB's message prints the list's members (Java objects, which fx elides "
+        "as '[...]'), moto leaves the Value out and adds a full stop",
+    "transact write: no actions": "DynamoDB's TransactItems has 1 to 100 members; moto accepts none",
+    "transact get: 101":
+        "TransactGetItems takes 100 items since 2022 (DynamoDB's API reference); moto's limit is "
+        "still 25",
+    "batch write: wrong key type":
+        "DynamoDB: 'The provided key element does not match the schema'; moto answers 200",
+    "delete: ALL_NEW refused":
+        "as PutItem: DynamoDB's 'ReturnValues can only be ALL_OLD or NONE'; moto its own words",
+    "update: delete GSI":
+        "as 'describe simple after writes': moto replaced the table's AttributeDefinitions with "
+        "the new index's when it was created, so pk is missing from moto's",
+    "update: delete missing GSI": "moto fails with a 500 deleting an index the table does not have",
+    "update: stream on": "as 'update billing': moto's WarmThroughput is the one of the table's creation",
+    "update: stream already on":
+        "DynamoDB: ValidationException 'Table already has an enabled stream: ARN'; moto answers "
+        "ResourceInUseException 'Cannot enable stream'",
     "update billing":
         "DynamoDB's WarmThroughput of a provisioned table is at least its provisioned capacity; "
         "moto keeps the one of the table's creation",
@@ -701,8 +735,9 @@ class Differential(FxTestCase):
 
     def test_segments_partition_the_table(self):
         """Scan's Segment/TotalSegments: every item in exactly one segment, whatever the number
-        of segments, each segment paged by its own LastEvaluatedKey. Not differential: moto
-        ignores Segment (it returns every item in each)."""
+        of segments, each segment paged by its own LastEvaluatedKey. fx only: which segment
+        an item falls in is each implementation's own (the differential steps compare two
+        segments of a small table, where fx and moto happen to split alike)."""
         status, body = call(self.url, "CreateTable", {
             "TableName": "segments", "KeySchema": key_schema("pk", "sk"), "AttributeDefinitions": defs(pk="S", sk="N"),
             "BillingMode": "PAY_PER_REQUEST"})
