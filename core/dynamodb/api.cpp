@@ -887,8 +887,10 @@ class Api {
       const std::string& apk = r.index ? a.ipk : a.pk;
       const std::string& ask = r.index ? a.isk : a.sk;
       bool outside = apk != *page.partition;
-      if (page.lower) outside |= page.lower->inclusive ? ask < page.lower->key : ask <= page.lower->key;
-      if (page.upper) outside |= page.upper->inclusive ? ask > page.upper->key : ask >= page.upper->key;
+      if (page.lower)
+        outside |= page.lower->inclusive ? ask < page.lower->key : ask <= page.lower->key;
+      if (page.upper)
+        outside |= page.upper->inclusive ? ask > page.upper->key : ask >= page.upper->key;
       if (outside)
         throw ValidationError(
             "The provided starting key is outside query boundaries based on provided conditions");
