@@ -398,7 +398,7 @@ class Api {
   DynamoResult update_table(const json& req) {
     std::string name = table_name_of(req);
     TableSchema t = store_.require_table(name);
-    TableUpdate u = update_from_request(t, req);
+    TableUpdate u = update_from_request(t, req, store_.region());
     TableSchema updated = store_.update_table(name, u);
     return answer({{"TableDescription", describe_json(updated)}});
   }
@@ -679,11 +679,12 @@ class Api {
       throw ValidationError(
           "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires "
           "AttributesToGet or ProjectionExpression");
+    // DynamoDB's words; its Query puts the validation prefix before them, its Scan does not.
     if (ex.projection && select && *select != "SPECIFIC_ATTRIBUTES")
       throw ValidationError(fmt::format(
-          "One or more parameter values were invalid: Select type {} is not allowed when "
-          "ProjectionExpression is given; use SPECIFIC_ATTRIBUTES",
-          *select));
+          "{}Cannot specify the ProjectionExpression when choosing to get {}",
+          rq::member(req, "KeyConditionExpression") ? "1 validation error detected: " : "",
+          *select == "COUNT" ? "only the Count" : *select));
     if (select == "ALL_PROJECTED_ATTRIBUTES" && !r.index)
       throw ValidationError(
           "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is "
@@ -879,6 +880,21 @@ class Api {
       }
     }
     start_key(req, r, page);
+    // A start key the key condition does not select would page through another partition (or
+    // outside the sort key's range): DynamoDB refuses it.
+    if (page.after) {
+      const Row& a = *page.after;
+      const std::string& apk = r.index ? a.ipk : a.pk;
+      const std::string& ask = r.index ? a.isk : a.sk;
+      bool outside = apk != *page.partition;
+      if (page.lower)
+        outside |= page.lower->inclusive ? ask < page.lower->key : ask <= page.lower->key;
+      if (page.upper)
+        outside |= page.upper->inclusive ? ask > page.upper->key : ask >= page.upper->key;
+      if (outside)
+        throw ValidationError(
+            "The provided starting key is outside query boundaries based on provided conditions");
+    }
     return read(r, ex, page);
   }
 
@@ -935,7 +951,7 @@ class Api {
       const json* keys = rq::list(spec, "Keys");
       if (!keys) throw rq::not_null("requestItems." + name + ".member.keys");
       if (keys->size() > kMaxBatchGetKeys)
-        throw rq::constraint("", "requestItems." + name + ".member.keys",
+        throw rq::constraint("'[...]'", "requestItems." + name + ".member.keys",
                              "Member must have length less than or equal to 100");
       if (keys->empty())
         throw rq::constraint("'[]'", "requestItems." + name + ".member.keys",
@@ -1059,7 +1075,8 @@ class Api {
     const json* list = rq::list(req, "TransactItems");
     if (!list) throw rq::not_null("transactItems");
     if (list->empty() || list->size() > kMaxTransactItems)
-      throw rq::constraint("", "transactItems",
+      // DynamoDB prints the list's Java objects here; fx elides them.
+      throw rq::constraint(list->empty() ? "'[]'" : "'[...]'", "transactItems",
                            list->empty() ? "Member must have length greater than or equal to 1"
                                          : "Member must have length less than or equal to 100");
     if (auto token = rq::string(req, "ClientRequestToken");
@@ -1193,7 +1210,8 @@ class Api {
     const json* list = rq::list(req, "TransactItems");
     if (!list) throw rq::not_null("transactItems");
     if (list->empty() || list->size() > kMaxTransactItems)
-      throw rq::constraint("", "transactItems",
+      // DynamoDB prints the list's Java objects here; fx elides them.
+      throw rq::constraint(list->empty() ? "'[]'" : "'[...]'", "transactItems",
                            list->empty() ? "Member must have length greater than or equal to 1"
                                          : "Member must have length less than or equal to 100");
     Capacity cap = capacity_of(req);

@@ -396,7 +396,8 @@ TableSchema schema_from_create_request(const json& request) {
   return s;
 }
 
-TableUpdate update_from_request(const TableSchema& table, const json& request) {
+TableUpdate update_from_request(const TableSchema& table, const json& request,
+                                std::string_view region) {
   TableUpdate u;
   auto billing = rq::string(request, "BillingMode");
   if (billing && *billing != "PROVISIONED" && *billing != "PAY_PER_REQUEST")
@@ -492,7 +493,7 @@ TableUpdate update_from_request(const TableSchema& table, const json& request) {
       throw invalid("StreamSpecification: StreamViewType is required when StreamEnabled is true");
     if (*enabled && table.stream_enabled)
       throw ValidationError("Table already has an enabled stream: " +
-                            stream_arn("", table.name, table.stream_label));
+                            stream_arn(region, table.name, table.stream_label));
     if (!*enabled && !table.stream_enabled)
       throw ValidationError("Table already has no enabled stream");
     u.stream = {*enabled, view.value_or("")};

@@ -78,7 +78,9 @@ struct TableUpdate {
   std::optional<bool> deletion_protection;
   std::vector<std::pair<std::string, Type>> attribute_definitions;  // for new indexes
 };
-TableUpdate update_from_request(const TableSchema& table, const nlohmann::json& request);
+// `region` names the stream in the error for a stream already on.
+TableUpdate update_from_request(const TableSchema& table, const nlohmann::json& request,
+                                std::string_view region = "");
 
 // Stored form (everything above, ids included).
 std::string schema_to_stored(const TableSchema& schema);

@@ -18,6 +18,8 @@ Database::Database(const std::filesystem::path& path, Options options)
                 "check that FX_HOME is writable");
   }
   sqlite3_busy_timeout(db_, 5000);
+  // Before WAL mode, which fixes the page size of a new database for good.
+  if (options.page_size > 0) exec(fmt::format("PRAGMA page_size={}", options.page_size).c_str());
   // WAL lets readers (`fx logs`) go on while the emulator writes.
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");

@@ -25,6 +25,8 @@ class Database {
     bool single_thread = false;
     // Reads straight from the page cache instead of a pread and a copy per page.
     bool memory_mapped = false;
+    // The page size of a database this creates (0: SQLite's 4 KB); an existing one keeps its own.
+    int page_size = 0;
   };
   // Throws fx::Error (with a hint about FX_HOME) when the file cannot be opened.
   Database(const std::filesystem::path& path, Options options);

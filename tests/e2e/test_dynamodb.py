@@ -343,6 +343,41 @@ class QueriesAndIndexes(DynamoCase):
         kw.setdefault("TableName", "events")
         return self.ddb.query(**kw)
 
+    def test_a_start_key_outside_the_key_condition_is_refused(self):
+        outside = "The provided starting key is outside query boundaries based on provided conditions"
+        p = {":p": {"S": "p"}}
+        # Another partition, on the table and on the local index.
+        code, msg, _ = error_of(self.q, KeyConditionExpression="pk = :p", ExpressionAttributeValues=p,
+                                ExclusiveStartKey={"pk": {"S": "q"}, "n": {"N": "1"}})
+        self.assertEqual((code, msg), ("ValidationException", outside))
+        code, msg, _ = error_of(self.q, IndexName="by-name", KeyConditionExpression="pk = :p",
+                                ExpressionAttributeValues=p, ExclusiveStartKey={
+                                    "pk": {"S": "q"}, "n": {"N": "1"}, "name": {"S": "name-5"}})
+        self.assertEqual((code, msg), ("ValidationException", outside))
+        # Outside the sort key's range: below a BETWEEN, and at a strict bound.
+        between = dict(KeyConditionExpression="pk = :p AND n BETWEEN :a AND :b",
+                       ExpressionAttributeValues={**p, ":a": {"N": "0"}, ":b": {"N": "20"}})
+        code, msg, _ = error_of(self.q, ExclusiveStartKey={"pk": {"S": "p"}, "n": {"N": "-2"}}, **between)
+        self.assertEqual((code, msg), ("ValidationException", outside))
+        code, msg, _ = error_of(self.q, KeyConditionExpression="pk = :p AND n > :a",
+                                ExpressionAttributeValues={**p, ":a": {"N": "3"}},
+                                ExclusiveStartKey={"pk": {"S": "p"}, "n": {"N": "3"}})
+        self.assertEqual((code, msg), ("ValidationException", outside))
+        # Inside: the page goes on after the key.
+        r = self.q(ExclusiveStartKey={"pk": {"S": "p"}, "n": {"N": "0.5"}}, **between)
+        self.assertEqual([i["n"]["N"] for i in r["Items"]], ["3", "20"])
+
+    def test_select_with_a_projection_in_dynamodbs_words(self):
+        base = dict(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}},
+                    ProjectionExpression="note")
+        for select, words in (("COUNT", "only the Count"), ("ALL_ATTRIBUTES", "ALL_ATTRIBUTES")):
+            code, msg, _ = error_of(self.q, Select=select, **base)
+            self.assertEqual((code, msg), ("ValidationException", "1 validation error detected: Cannot "
+                                           f"specify the ProjectionExpression when choosing to get {words}"))
+        code, msg, _ = error_of(self.ddb.scan, TableName="events", Select="COUNT", ProjectionExpression="note")
+        self.assertEqual(msg, "Cannot specify the ProjectionExpression when choosing to get only the Count")
+        self.assertEqual(self.q(Select="SPECIFIC_ATTRIBUTES", **base)["Count"], 6)
+
     def test_numeric_order_both_ways_and_ranges(self):
         r = self.q(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}})
         self.assertEqual([i["n"]["N"] for i in r["Items"]], ["-10", "-2", "0.5", "3", "20", "100"])
