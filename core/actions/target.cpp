@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/manifest/service.h"
 #include "core/util/error.h"
 
@@ -39,11 +39,11 @@ ResolvedTarget resolve_target(const TargetOptions& options) {
     return out;
   }
   if (t == "aws") {
-    auto settings = std::make_shared<lambda::AwsSettings>(
-        lambda::resolve_aws_settings(options.profile, options.region_explicit ? options.region : "",
-                                     options.region.empty() ? "us-east-1" : options.region));
+    auto settings = std::make_shared<aws::AwsSettings>(
+        aws::resolve_aws_settings(options.profile, options.region_explicit ? options.region : "",
+                                  options.region.empty() ? "us-east-1" : options.region));
     out.endpoint.region = settings->region;
-    out.endpoint.url = lambda::aws_endpoint("lambda", settings->region);
+    out.endpoint.url = aws::aws_endpoint("lambda", settings->region);
     out.endpoint.aws = std::move(settings);
     out.aws = true;
     return out;

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/util/hash.h"
 #include "core/util/http_client.h"
 
@@ -20,7 +20,8 @@ struct LambdaClient::Response {
 
 LambdaClient::LambdaClient(Endpoint endpoint)
     : endpoint_(std::move(endpoint)), http_(std::make_unique<util::HttpClient>()) {
-  if (endpoint_.aws) aws_ = std::make_unique<AwsService>(*endpoint_.aws, "lambda", endpoint_.url);
+  if (endpoint_.aws)
+    aws_ = std::make_unique<aws::AwsService>(*endpoint_.aws, "lambda", endpoint_.url);
 }
 
 LambdaClient::~LambdaClient() = default;
@@ -60,7 +61,7 @@ LambdaClient::Response LambdaClient::call(std::string_view method, const std::st
                                           long timeout_ms) {
   if (aws_) {
     if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-    AwsCallOptions options;
+    aws::AwsCallOptions options;
     if (timeout_ms > 0) options.timeout_ms = timeout_ms;
     return Response{aws_->request(method, path, std::move(headers), body, options)};
   }

@@ -16,10 +16,12 @@ namespace fx::util {
 class HttpClient;
 }
 
-namespace fx::lambda {
-
+namespace fx::aws {
 struct AwsSettings;
 class AwsService;
+}  // namespace fx::aws
+
+namespace fx::lambda {
 
 struct Endpoint {
   std::string url;     // "http://127.0.0.1:4599"
@@ -27,7 +29,7 @@ struct Endpoint {
   std::string token;   // a remote fx emulator's bearer token
   // Set when the target is AWS itself: calls are signed with these settings (SigV4) and
   // retried on throttling; url is then the Lambda endpoint (aws_endpoint("lambda", ...)).
-  std::shared_ptr<const AwsSettings> aws;
+  std::shared_ptr<const fx::aws::AwsSettings> aws;
 };
 
 enum class InvocationType { request_response, event, dry_run };
@@ -180,7 +182,7 @@ class LambdaClient {
 
   Endpoint endpoint_;
   std::unique_ptr<util::HttpClient> http_;
-  std::unique_ptr<AwsService> aws_;  // when endpoint_.aws is set
+  std::unique_ptr<aws::AwsService> aws_;  // when endpoint_.aws is set
 };
 
 }  // namespace fx::lambda

@@ -6,14 +6,14 @@
 
 #include <fmt/format.h>
 
-#include "core/lambda/aws_logs.h"
+#include "core/aws/logs.h"
 #include "core/util/error.h"
 
 namespace fx::targets {
 
 Deployment AwsTarget::deploy(const manifest::Service& service,
                              const actions::DeployOptions& options) {
-  auto deployed = actions::deploy_to_aws(service, endpoint_, options);
+  auto deployed = aws::deploy_to_aws(service, endpoint_, options);
   Deployment out;
   out.role = std::move(deployed.role);
   out.queues = std::move(deployed.queues);
@@ -25,7 +25,7 @@ Deployment AwsTarget::deploy(const manifest::Service& service,
 }
 
 ServiceInfo aws_info(const lambda::Endpoint& endpoint,
-                     const std::vector<actions::AwsFunctionInfo>& described) {
+                     const std::vector<aws::AwsFunctionInfo>& described) {
   ServiceInfo out;
   out.region = endpoint.region;
   out.endpoint = endpoint.url;
@@ -41,11 +41,11 @@ ServiceInfo aws_info(const lambda::Endpoint& endpoint,
 }
 
 ServiceInfo AwsTarget::info(const manifest::Service& service) {
-  return aws_info(endpoint_, actions::describe_on_aws(service, endpoint_));
+  return aws_info(endpoint_, aws::describe_on_aws(service, endpoint_));
 }
 
 Removal AwsTarget::remove(const manifest::Service& service) {
-  auto removed = actions::remove_from_aws(service, endpoint_);
+  auto removed = aws::remove_from_aws(service, endpoint_);
   Removal out;
   out.functions = std::move(removed.functions);
   out.resources = RemovedResources{std::move(removed.layers), std::move(removed.schedules),
@@ -57,10 +57,10 @@ Removal AwsTarget::remove(const manifest::Service& service) {
 
 void AwsTarget::logs(const LogQuery& query, const LogVisitor& each,
                      const std::function<void()>& batch_done) {
-  lambda::CloudWatchLogs cloudwatch(*endpoint_.aws);
-  std::string group = lambda::lambda_log_group(query.function);
-  lambda::LogGroupTail tail(cloudwatch, {group, query.since_ms, query.filter});
-  auto event_of = [&](const lambda::CloudWatchEvent& e) {
+  fx::aws::CloudWatchLogs cloudwatch(*endpoint_.aws);
+  std::string group = fx::aws::lambda_log_group(query.function);
+  fx::aws::LogGroupTail tail(cloudwatch, {group, query.since_ms, query.filter});
+  auto event_of = [&](const fx::aws::CloudWatchEvent& e) {
     lambda::LogEvent l;
     l.time_ms = e.time_ms;
     l.function = query.function;
@@ -69,7 +69,7 @@ void AwsTarget::logs(const LogQuery& query, const LogVisitor& each,
     l.architecture = query.architecture;
     return l;
   };
-  auto read_or_throw = [&](const lambda::CloudWatchVisitor& visit) {
+  auto read_or_throw = [&](const fx::aws::CloudWatchVisitor& visit) {
     if (!tail.read(visit))
       throw Error(fmt::format("no CloudWatch logs for {} in {}: the log group {} does not exist",
                               query.function, cloudwatch.region(), group),
@@ -77,7 +77,7 @@ void AwsTarget::logs(const LogQuery& query, const LogVisitor& each,
                   "aws`, invoke it, then try again (or check --region)");
   };
   std::deque<lambda::LogEvent> last;  // --tail N: CloudWatch reads forwards only
-  read_or_throw([&](const lambda::CloudWatchEvent& e) {
+  read_or_throw([&](const fx::aws::CloudWatchEvent& e) {
     if (query.tail <= 0) return each(event_of(e));
     last.push_back(event_of(e));
     if (static_cast<std::int64_t>(last.size()) > query.tail) last.pop_front();
@@ -87,7 +87,7 @@ void AwsTarget::logs(const LogQuery& query, const LogVisitor& each,
   if (!query.follow) return;
   while (true) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    read_or_throw([&](const lambda::CloudWatchEvent& e) { each(event_of(e)); });
+    read_or_throw([&](const fx::aws::CloudWatchEvent& e) { each(event_of(e)); });
     batch_done();
   }
 }
@@ -102,9 +102,9 @@ std::string AwsTarget::cost(const CostQuery& query) {
 
 std::string cost_report_from_cloudwatch(const usage::CostRequest& request,
                                         const usage::PriceTable& prices,
-                                        const lambda::AwsSettings& aws,
+                                        const fx::aws::AwsSettings& aws,
                                         const std::map<std::string, std::string>& architectures) {
-  lambda::CloudWatchLogs logs(aws);
+  fx::aws::CloudWatchLogs logs(aws);
   std::vector<std::string> notes;
   std::vector<std::string> without_log_group;
   // cost_report reads the notes after the records, so the ones learnt while reading count.
@@ -113,9 +113,9 @@ std::string cost_report_from_cloudwatch(const usage::CostRequest& request,
       [&](const usage::ReportVisitor& visit) {
         for (const auto& function : request.functions) {
           auto arch = architectures.find(function);
-          lambda::LogEventsQuery q{lambda::lambda_log_group(function), request.since_ms,
-                                   "REPORT RequestId: "};
-          bool found = logs.filter_log_events(q, [&](const lambda::CloudWatchEvent& e) {
+          fx::aws::LogEventsQuery q{fx::aws::lambda_log_group(function), request.since_ms,
+                                    "REPORT RequestId: "};
+          bool found = logs.filter_log_events(q, [&](const fx::aws::CloudWatchEvent& e) {
             auto record = usage::parse_report_line(e.message);
             if (!record) return;
             record->function = function;

@@ -1,4 +1,4 @@
-// AWS itself as a target: Lambda, IAM, EventBridge and SQS through core/actions/deploy_aws.h,
+// AWS itself as a target: Lambda, IAM, EventBridge and SQS through core/targets/aws/deploy.h,
 // logs and usage read back from CloudWatch Logs.
 #pragma once
 
@@ -8,7 +8,7 @@
 
 #include "core/targets/target.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 struct AwsSettings;
 }
 
@@ -34,7 +34,7 @@ class AwsTarget : public Target {
 
 // `fx info` from what AWS answered about each of the service's functions.
 ServiceInfo aws_info(const lambda::Endpoint& endpoint,
-                     const std::vector<actions::AwsFunctionInfo>& described);
+                     const std::vector<aws::AwsFunctionInfo>& described);
 
 // The cost report from the REPORT lines in each function's CloudWatch log group
 // (/aws/lambda/NAME) since request.since_ms; request.functions names the functions
@@ -43,7 +43,7 @@ ServiceInfo aws_info(const lambda::Endpoint& endpoint,
 // a note says so. Throws fx::Error / lambda::ApiError when CloudWatch cannot be read.
 std::string cost_report_from_cloudwatch(const usage::CostRequest& request,
                                         const usage::PriceTable& prices,
-                                        const lambda::AwsSettings& aws,
+                                        const fx::aws::AwsSettings& aws,
                                         const std::map<std::string, std::string>& architectures);
 
 }  // namespace fx::targets

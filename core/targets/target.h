@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "core/actions/deploy.h"
-#include "core/actions/deploy_aws.h"
 #include "core/actions/target.h"
 #include "core/lambda/client.h"
 #include "core/lambda/fx_api.h"
 #include "core/manifest/service.h"
+#include "core/targets/aws/deploy.h"
 #include "core/usage/cost_report.h"
 #include "core/usage/pricing.h"
 #include "core/usage/report.h"
@@ -26,8 +26,8 @@ namespace fx::targets {
 
 // `fx deploy`.
 struct Deployment {
-  std::optional<actions::AwsRole> role;  // the execution role, on targets that run functions as one
-  std::vector<actions::AwsQueue> queues;  // the queues of `resources` the target keeps
+  std::optional<aws::AwsRole> role;   // the execution role, on targets that run functions as one
+  std::vector<aws::AwsQueue> queues;  // the queues of `resources` the target keeps
   std::vector<actions::LayerResult> layers;
   std::vector<actions::DeployResult> functions;
   // What each function's `routes` are: its function URL (one per function), or the lines of
@@ -46,7 +46,7 @@ struct InstanceCounts {  // the fx emulator's pool, for one function
 // What a cloud keeps for a function beyond its configuration, made by fx from its events.
 struct CloudResources {
   std::optional<lambda::FunctionUrlConfig> url;
-  std::vector<lambda::EventRule> schedules;        // EventBridge rules of its schedule events
+  std::vector<fx::aws::EventRule> schedules;       // EventBridge rules of its schedule events
   std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 

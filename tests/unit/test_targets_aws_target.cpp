@@ -4,20 +4,20 @@
 
 #include "core/targets/aws_target.h"
 #include "core/util/error.h"
-#include "test_lambda_aws_helpers.h"
+#include "test_aws_helpers.h"
 
 using Catch::Matchers::Contains;
 
 TEST_CASE("AWS info: function URLs are routes of their function, with its rules and mappings",
           "[targets]") {
   fx::lambda::Endpoint endpoint{"https://lambda.eu-west-1.amazonaws.com", "eu-west-1", "", nullptr};
-  fx::actions::AwsFunctionInfo web;
+  fx::targets::aws::AwsFunctionInfo web;
   web.function = "web";
   web.name = "shop-dev-web";
   web.config = fx::lambda::FunctionConfiguration{};
   web.config->state = "Active";
   web.url = fx::lambda::FunctionUrlConfig{"https://abc.lambda-url.eu-west-1.on.aws/", "NONE"};
-  fx::lambda::EventRule rule;
+  fx::aws::EventRule rule;
   rule.name = "shop-dev-web-schedule-1";
   rule.schedule_expression = "rate(1 hour)";
   web.schedules.push_back(rule);
@@ -25,7 +25,7 @@ TEST_CASE("AWS info: function URLs are routes of their function, with its rules 
   mapping.uuid = "u-1";
   mapping.event_source_arn = "arn:aws:sqs:eu-west-1:123456789012:orders";
   web.queues.push_back(mapping);
-  fx::actions::AwsFunctionInfo gone;
+  fx::targets::aws::AwsFunctionInfo gone;
   gone.function = "gone";
   gone.name = "shop-dev-gone";
   gone.url = fx::lambda::FunctionUrlConfig{"https://stale.lambda-url.eu-west-1.on.aws/", "NONE"};

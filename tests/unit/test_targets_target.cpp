@@ -8,7 +8,7 @@
 #include "core/targets/local_emulator.h"
 #include "core/targets/target.h"
 #include "core/util/error.h"
-#include "test_lambda_aws_helpers.h"
+#include "test_aws_helpers.h"
 #include "test_manifest_helpers.h"
 
 using Catch::Matchers::Contains;

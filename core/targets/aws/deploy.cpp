@@ -9,13 +9,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/actions/deploy_aws.h"
 #include "core/bundle/bundle.h"
 #include "core/targets/aws/steps.h"
 
-namespace fx::actions {
-
-using namespace targets::aws;
+namespace fx::targets::aws {
 
 namespace {
 
@@ -25,7 +22,7 @@ constexpr std::uint64_t kDirectUploadLimit = 50ull * 1024 * 1024;
 // stay well under it (throttling is retried by AwsService anyway).
 constexpr std::size_t kParallelFunctions = 4;
 
-const lambda::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
+const fx::aws::AwsSettings& aws_settings(const lambda::Endpoint& endpoint) {
   if (!endpoint.aws) throw Error("internal: an AWS deploy without AWS settings");
   return *endpoint.aws;
 }
@@ -98,10 +95,10 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
 }  // namespace
 
 AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
-                        DeployOptions options) {
+                        actions::DeployOptions options) {
   const auto& settings = aws_settings(endpoint);
   AwsDeploy out;
-  auto selected = select_functions(service, options.functions);
+  auto selected = actions::select_functions(service, options.functions);
   auto packaged = bundle::package_functions(service, selected);
   out.warnings = packaged.warnings;
   for (std::size_t i = 0; i < selected.size(); ++i)
@@ -126,13 +123,13 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
   if (out.role.status != "manifest") sync_destination_policy(settings, out.role, async);
   {
     lambda::LambdaClient client(endpoint);
-    out.layers = deploy_layers(service, client);
+    out.layers = actions::deploy_layers(service, client);
   }
   for (const auto& l : out.layers) options.layer_arns[l.layer] = l.version_arn;
 
   std::vector<lambda::FunctionConfiguration> desired;
   for (const auto* f : selected) {
-    desired.push_back(desired_configuration(service, *f, options.layer_arns));
+    desired.push_back(actions::desired_configuration(service, *f, options.layer_arns));
     desired.back().role = out.role.arn;
     if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
     if (async.contains(f->key)) desired.back().tags[kAsyncTag] = "true";
@@ -164,11 +161,11 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     // some functions and leaves the others as they are).
     if (options.functions.empty()) {
       lambda::LambdaClient client(endpoint);
-      lambda::EventBridgeClient events(settings);
-      for (const auto& stale : stale_functions(service, client)) {
+      fx::aws::EventBridgeClient events(settings);
+      for (const auto& stale : actions::stale_functions(service, client)) {
         AwsRemoval removed;
         remove_function(client, events, service, stale_entry(stale), removed);
-        DeployResult r;
+        actions::DeployResult r;
         r.function = stale.function;
         r.name = stale.name;
         r.status = "removed";
@@ -196,7 +193,7 @@ std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint) {
   const auto& settings = aws_settings(endpoint);
   lambda::LambdaClient client(endpoint);
-  lambda::EventBridgeClient events(settings);
+  fx::aws::EventBridgeClient events(settings);
   std::vector<AwsFunctionInfo> out;
   for (const auto& f : service.functions) {
     AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt, {}, {}};
@@ -216,9 +213,9 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   const auto& settings = aws_settings(endpoint);
   AwsRemoval out;
   lambda::LambdaClient client(endpoint);
-  lambda::EventBridgeClient events(settings);
+  fx::aws::EventBridgeClient events(settings);
   // Also those deleted from the manifest since they were deployed.
-  for (const auto& stale : stale_functions(service, client))
+  for (const auto& stale : actions::stale_functions(service, client))
     remove_function(client, events, service, stale_entry(stale), out);
   for (const auto& f : service.functions) remove_function(client, events, service, f, out);
   // After the mappings that read them.
@@ -232,4 +229,4 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   return out;
 }
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -54,7 +54,7 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
                          bool function_existed) {
   std::vector<lambda::EventSourceMapping> desired;
   for (const auto* e : manifest::events_of<manifest::SqsEvent>(f.events))
-    desired.push_back(actions::desired_queue_mapping(*e, queue_arns.at(e->queue)));
+    desired.push_back(desired_queue_mapping(*e, queue_arns.at(e->queue)));
   if (desired.empty() && !function_existed) return false;
   std::vector<lambda::EventSourceMapping> existing;
   if (function_existed)
@@ -97,10 +97,6 @@ std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClie
   return out;
 }
 
-}  // namespace fx::targets::aws
-
-namespace fx::actions {
-
 lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event,
                                                  const std::string& queue_arn) {
   using nlohmann::json;
@@ -121,4 +117,4 @@ lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event
   return m;
 }
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -115,7 +115,7 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
   };
   bool events_changed = false;
   if (has_events(f, "schedule") || may_have(kSchedulesTag)) {
-    lambda::EventBridgeClient events(context.settings);
+    fx::aws::EventBridgeClient events(context.settings);
     events_changed |= sync_schedules(client, events, context.service, f, arn, current.has_value());
   }
   if (has_events(f, "sqs") || may_have(kQueuesTag))
@@ -130,9 +130,9 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
   return r;
 }
 
-void remove_function(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+void remove_function(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                      const manifest::Service& service, const manifest::Function& f,
-                     actions::AwsRemoval& out) {
+                     AwsRemoval& out) {
   for (auto& name : remove_schedules(events, service, f)) out.schedules.push_back(std::move(name));
   for (auto& m : remove_queue_mappings(client, f)) out.queue_mappings.push_back(std::move(m));
   try {

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/aws_sqs.h"
+#include "core/aws/sqs.h"
 #include "core/targets/aws/steps.h"
 
 namespace fx::targets::aws {
@@ -18,17 +18,17 @@ std::string resource_queue_name(const manifest::Service& service, const std::str
 }
 
 std::map<std::string, std::string> sync_resource_queues(const manifest::Service& service,
-                                                        const lambda::AwsSettings& settings,
-                                                        actions::AwsDeploy& out) {
+                                                        const fx::aws::AwsSettings& settings,
+                                                        AwsDeploy& out) {
   std::map<std::string, std::string> arns;
   if (service.queues.empty()) return arns;
-  lambda::SqsClient sqs(settings);
-  std::vector<lambda::SqsClient::Queue> found;
+  fx::aws::SqsClient sqs(settings);
+  std::vector<fx::aws::SqsClient::Queue> found;
   // First every queue, so that each dead-letter queue has an ARN for the redrive policies.
   for (const auto& q : service.queues) {
     std::map<std::string, std::string> attributes = {
         {"VisibilityTimeout", std::to_string(q.visibility_timeout_s)}};
-    actions::AwsQueue report{q.name, "unchanged"};
+    AwsQueue report{q.name, "unchanged"};
     auto current = sqs.describe_queue(q.name);
     if (!current) {
       if (q.name.ends_with(".fifo")) attributes["FifoQueue"] = "true";
@@ -85,9 +85,9 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
 
 std::map<std::string, std::string> resolve_queue_arns(
     const manifest::Service& service, const std::vector<const manifest::Function*>& fs,
-    const lambda::AwsSettings& settings) {
+    const fx::aws::AwsSettings& settings) {
   std::map<std::string, std::string> out;
-  std::unique_ptr<lambda::SqsClient> sqs;
+  std::unique_ptr<fx::aws::SqsClient> sqs;
   for (const auto* f : fs)
     for (const auto* event : manifest::events_of<manifest::SqsEvent>(f->events)) {
       const auto& e = *event;
@@ -100,7 +100,7 @@ std::map<std::string, std::string> resolve_queue_arns(
       bool from_resources = false;
       for (const auto& q : service.queues) from_resources |= q.name == name;
       if (from_resources) continue;  // created with the resources, before the functions
-      if (!sqs) sqs = std::make_unique<lambda::SqsClient>(settings);
+      if (!sqs) sqs = std::make_unique<fx::aws::SqsClient>(settings);
       auto arn = sqs->queue_arn(name);
       if (!arn)
         throw Error(fmt::format("{}: function '{}': sqs event: there is no SQS queue '{}' in {}",
@@ -114,10 +114,10 @@ std::map<std::string, std::string> resolve_queue_arns(
   return out;
 }
 
-void remove_resource_queues(const manifest::Service& service, const lambda::AwsSettings& settings,
-                            actions::AwsRemoval& out) {
+void remove_resource_queues(const manifest::Service& service, const fx::aws::AwsSettings& settings,
+                            AwsRemoval& out) {
   if (!service.queues.empty()) {
-    lambda::SqsClient sqs(settings);
+    fx::aws::SqsClient sqs(settings);
     for (const auto& q : service.queues) {
       auto current = sqs.describe_queue(q.name);
       if (!current) continue;

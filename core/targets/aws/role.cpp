@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/aws_iam.h"
+#include "core/aws/iam.h"
 #include "core/targets/aws/steps.h"
 
 namespace fx::targets::aws {
@@ -31,7 +31,7 @@ bool has_sqs_events(const manifest::Service& service) {
 // The managed policies the role fx created should have: logs always, SQS reads when any
 // function of the service (not only those deployed now) is fed by a queue.
 std::vector<std::string_view> role_policies(const manifest::Service& service) {
-  std::vector<std::string_view> out{lambda::kLambdaBasicExecutionPolicy};
+  std::vector<std::string_view> out{fx::aws::kLambdaBasicExecutionPolicy};
   if (has_sqs_events(service)) out.push_back(kLambdaSqsPolicy);
   return out;
 }
@@ -48,7 +48,7 @@ std::optional<std::string_view> destination_action(std::string_view arn) {
 
 }  // namespace
 
-void sync_destination_policy(const lambda::AwsSettings& settings, const actions::AwsRole& role,
+void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async) {
   std::map<std::string, std::set<std::string>> by_action;
   for (const auto& [key, c] : async)
@@ -56,7 +56,7 @@ void sync_destination_policy(const lambda::AwsSettings& settings, const actions:
       if (auto action = destination_action(arn)) by_action[std::string(*action)].insert(arn);
   const bool created = role.status == "created";
   if (created && by_action.empty()) return;
-  lambda::IamClient iam(settings);
+  fx::aws::IamClient iam(settings);
   auto current = created ? std::nullopt : iam.get_role_policy(role.name, kDestinationPolicy);
   if (by_action.empty()) {
     if (current) iam.delete_role_policy(role.name, kDestinationPolicy);
@@ -70,14 +70,13 @@ void sync_destination_policy(const lambda::AwsSettings& settings, const actions:
   iam.put_role_policy(role.name, kDestinationPolicy, document.dump());
 }
 
-actions::AwsRole ensure_role(const manifest::Service& service,
-                             const lambda::AwsSettings& settings) {
+AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings& settings) {
   if (!service.iam_role_error.empty())
     throw Error(service.iam_role_error,
                 "for --target aws, provider.iam.role must be a role ARN or name fx can resolve");
   if (service.iam_role.starts_with("arn:"))
     return {service.iam_role.substr(service.iam_role.rfind('/') + 1), service.iam_role, "manifest"};
-  lambda::IamClient iam(settings);
+  fx::aws::IamClient iam(settings);
   const std::string owner = service.name + "-" + service.stage;
   try {
     if (!service.iam_role.empty()) {
@@ -89,7 +88,7 @@ actions::AwsRole ensure_role(const manifest::Service& service,
                     "its own");
       return {role->name, role->arn, "manifest"};
     }
-    const std::string name = actions::default_role_name(service, settings.region);
+    const std::string name = default_role_name(service, settings.region);
     if (auto role = iam.get_role(name)) {
       // A previous deploy may have stopped between creating the role and attaching its
       // policies, and sqs events may have come or gone since.
@@ -107,9 +106,9 @@ actions::AwsRole ensure_role(const manifest::Service& service,
       }
       return {role->name, role->arn, "existing"};
     }
-    lambda::IamRole role;
+    fx::aws::IamRole role;
     try {
-      role = iam.create_role(name, lambda::kLambdaTrustPolicy,
+      role = iam.create_role(name, fx::aws::kLambdaTrustPolicy,
                              fmt::format("Runs the functions of {}; created by fx", owner),
                              {{kRoleTag, owner}});
     } catch (const lambda::ApiError& e) {
@@ -131,12 +130,12 @@ actions::AwsRole ensure_role(const manifest::Service& service,
   }
 }
 
-void remove_default_role(const manifest::Service& service, const lambda::AwsSettings& settings,
-                         actions::AwsRemoval& out) {
+void remove_default_role(const manifest::Service& service, const fx::aws::AwsSettings& settings,
+                         AwsRemoval& out) {
   if (!service.iam_role.empty()) return;  // the manifest's role is not fx's to delete
 
-  const std::string name = actions::default_role_name(service, settings.region);
-  lambda::IamClient iam(settings);
+  const std::string name = default_role_name(service, settings.region);
+  fx::aws::IamClient iam(settings);
   auto role = iam.get_role(name);
   if (!role) return;
   if (!role->tags.contains(kRoleTag)) {
@@ -146,7 +145,7 @@ void remove_default_role(const manifest::Service& service, const lambda::AwsSett
   // Only what is attached is detached: a role fx made holds fx's policies alone.
   iam.delete_role_policy(name, kDestinationPolicy);
   auto attached = iam.attached_role_policies(name);
-  for (std::string_view policy : {lambda::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy})
+  for (std::string_view policy : {fx::aws::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy})
     if (std::find(attached.begin(), attached.end(), policy) != attached.end())
       iam.detach_role_policy(name, policy);
   try {
@@ -161,10 +160,6 @@ void remove_default_role(const manifest::Service& service, const lambda::AwsSett
   }
 }
 
-}  // namespace fx::targets::aws
-
-namespace fx::actions {
-
 std::string default_role_name(const manifest::Service& service, const std::string& region) {
   std::string name = fmt::format("{}-{}-{}-lambdaRole", service.name, service.stage, region);
   if (name.size() > 64)
@@ -174,4 +169,4 @@ std::string default_role_name(const manifest::Service& service, const std::strin
   return name;
 }
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -22,15 +22,15 @@ constexpr const char* kScheduleTargetId = "fx-function";
 constexpr std::string_view kRuleMark = "; created by fx";
 constexpr const char* kEventsPrincipal = "events.amazonaws.com";
 
-bool made_by_fx(const lambda::EventRule& rule) {
+bool made_by_fx(const fx::aws::EventRule& rule) {
   return rule.description.ends_with(kRuleMark);
 }
 
 std::string rule_prefix(const manifest::Service& service, const manifest::Function& f) {
-  return actions::schedule_rule_prefix(service.name, service.stage, f.key);
+  return schedule_rule_prefix(service.name, service.stage, f.key);
 }
 
-void delete_rule_and_targets(lambda::EventBridgeClient& events, const std::string& rule) {
+void delete_rule_and_targets(fx::aws::EventBridgeClient& events, const std::string& rule) {
   std::vector<std::string> ids;
   for (const auto& t : events.list_targets(rule)) ids.push_back(t.id);
   events.remove_targets(rule, ids);
@@ -38,8 +38,8 @@ void delete_rule_and_targets(lambda::EventBridgeClient& events, const std::strin
 }
 
 struct DesiredSchedule {
-  lambda::EventRule rule;
-  lambda::EventTarget target;  // without its ARN, which is the function's
+  fx::aws::EventRule rule;
+  fx::aws::EventTarget target;  // without its ARN, which is the function's
 };
 
 std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
@@ -50,7 +50,7 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
   for (const auto* schedule : manifest::events_of<manifest::ScheduleEvent>(f.events)) {
     const auto& e = *schedule;
     ++n;
-    lambda::EventRule rule;
+    fx::aws::EventRule rule;
     rule.name = prefix + std::to_string(n);
     rule.schedule_expression = e.expression;
     rule.state = e.enabled ? "ENABLED" : "DISABLED";
@@ -65,12 +65,9 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
       description =
           fmt::format("schedule {} of function {} of {}-{}", n, f.key, service.name, service.stage);
     rule.description = description + std::string(kRuleMark);
-    lambda::EventTarget target{kScheduleTargetId,
-                               "",
-                               actions::schedule_input(e.config_json),
-                               e.input_path,
-                               e.input_paths_map,
-                               e.input_template};
+    fx::aws::EventTarget target{
+        kScheduleTargetId, "", schedule_input(e.config_json), e.input_path, e.input_paths_map,
+        e.input_template};
     out.push_back({std::move(rule), std::move(target)});
   }
   return out;
@@ -78,16 +75,16 @@ std::vector<DesiredSchedule> desired_schedules(const manifest::Service& service,
 
 }  // namespace
 
-std::map<std::string, lambda::EventRule> rules_of(lambda::EventBridgeClient& events,
-                                                  const manifest::Service& service,
-                                                  const manifest::Function& f) {
-  std::map<std::string, lambda::EventRule> out;
+std::map<std::string, fx::aws::EventRule> rules_of(fx::aws::EventBridgeClient& events,
+                                                   const manifest::Service& service,
+                                                   const manifest::Function& f) {
+  std::map<std::string, fx::aws::EventRule> out;
   for (auto& rule : events.list_rules(rule_prefix(service, f)))
     if (made_by_fx(rule)) out.emplace(rule.name, std::move(rule));
   return out;
 }
 
-bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                     const manifest::Service& service, const manifest::Function& f,
                     const std::string& function_arn, bool function_existed) {
   auto desired = desired_schedules(service, f);
@@ -109,10 +106,10 @@ bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& eve
       rule_arn = events.put_rule(d.rule);
       changed = true;
     }
-    lambda::EventTarget target = d.target;
+    fx::aws::EventTarget target = d.target;
     target.arn = function_arn;
     auto targets =
-        found != existing.end() ? events.list_targets(name) : std::vector<lambda::EventTarget>{};
+        found != existing.end() ? events.list_targets(name) : std::vector<fx::aws::EventTarget>{};
     bool target_ok = targets.size() == 1 && targets[0] == target;
     if (!target_ok) {
       std::vector<std::string> others;
@@ -142,7 +139,7 @@ bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& eve
   return changed;
 }
 
-std::vector<std::string> remove_schedules(lambda::EventBridgeClient& events,
+std::vector<std::string> remove_schedules(fx::aws::EventBridgeClient& events,
                                           const manifest::Service& service,
                                           const manifest::Function& f) {
   std::vector<std::string> out;
@@ -153,10 +150,6 @@ std::vector<std::string> remove_schedules(lambda::EventBridgeClient& events,
   return out;
 }
 
-}  // namespace fx::targets::aws
-
-namespace fx::actions {
-
 std::string schedule_rule_prefix(std::string_view service, std::string_view stage,
                                  std::string_view function_key) {
   std::string stem = fmt::format("{}-{}-{}", service, stage, function_key);
@@ -164,7 +157,7 @@ std::string schedule_rule_prefix(std::string_view service, std::string_view stag
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
   constexpr std::string_view kind = "-schedule-";
   // Room for three digits of rule number: a function has far fewer schedules.
-  const std::size_t room = targets::aws::kRuleNameLimit - kind.size() - 3;
+  const std::size_t room = kRuleNameLimit - kind.size() - 3;
   if (stem.size() > room) {
     // The hash is of the full stem, so two long names that share their front stay apart.
     std::string hash = util::sha256_hex(stem).substr(0, 8);
@@ -185,4 +178,4 @@ std::string schedule_input(std::string_view event_config_json) {
   return input.dump();
 }
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -3,7 +3,7 @@
 // IAM role and its inline policy (role.cpp), EventBridge schedule rules (schedules.cpp), SQS
 // queues of `resources` (queues.cpp), SQS event source mappings (event_source_mappings.cpp)
 // and event invoke configs (event_invoke_config.cpp); deploy.cpp runs them in order. Internal
-// to this folder: core/actions/deploy_aws.h is what the rest of fx calls.
+// to this folder: core/targets/aws/deploy.h is what the rest of fx calls.
 //
 // Deploying to AWS is a sequence of small idempotent calls per function, each of which may
 // have to wait for Lambda (a new function is Pending, an update InProgress, a fresh role not
@@ -21,12 +21,12 @@
 
 #include <fmt/format.h>
 
-#include "core/actions/deploy_aws.h"
+#include "core/aws/events.h"
+#include "core/aws/service.h"
 #include "core/bundle/bundle.h"
-#include "core/lambda/aws.h"
-#include "core/lambda/aws_events.h"
 #include "core/lambda/client.h"
 #include "core/manifest/service.h"
+#include "core/targets/aws/deploy.h"
 #include "core/util/error.h"
 
 namespace fx::targets::aws {
@@ -94,18 +94,18 @@ auto retry_while_role_propagates(const manifest::Function& f, Call call) -> decl
 
 // provider.iam.role as it is, else the role fx makes for the service (created with the basic
 // execution policy, and the SQS one when a function has sqs events), found or created.
-actions::AwsRole ensure_role(const manifest::Service& service, const lambda::AwsSettings& settings);
+AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings& settings);
 
 // The inline policy of the role fx made: allowed to send to every destination of the
 // service, and nothing else. Put only when it differs; deleted when there are none. A role
 // created a moment ago has none to read.
-void sync_destination_policy(const lambda::AwsSettings& settings, const actions::AwsRole& role,
+void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async);
 
 // Deletes the role fx made for the service (never the manifest's, never one without fx's tag),
 // after its policies; what is kept goes to out.warnings.
-void remove_default_role(const manifest::Service& service, const lambda::AwsSettings& settings,
-                         actions::AwsRemoval& out);
+void remove_default_role(const manifest::Service& service, const fx::aws::AwsSettings& settings,
+                         AwsRemoval& out);
 
 // --- queues.cpp -------------------------------------------------------------------------------
 
@@ -117,8 +117,8 @@ std::string resource_queue_name(const manifest::Service& service, const std::str
 // service's) with their VisibilityTimeout and RedrivePolicy, updated when one differs, and
 // used as they are when they exist and fx did not make them. Returns each one's ARN by name.
 std::map<std::string, std::string> sync_resource_queues(const manifest::Service& service,
-                                                        const lambda::AwsSettings& settings,
-                                                        actions::AwsDeploy& out);
+                                                        const fx::aws::AwsSettings& settings,
+                                                        AwsDeploy& out);
 
 // The ARN of every queue the functions' sqs events name, looked up before anything is
 // deployed so that a missing queue changes nothing. A queue given by Fn::GetAtt is named by
@@ -126,12 +126,12 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
 // `resources` are left out: fx creates them (sync_resource_queues).
 std::map<std::string, std::string> resolve_queue_arns(
     const manifest::Service& service, const std::vector<const manifest::Function*>& fs,
-    const lambda::AwsSettings& settings);
+    const fx::aws::AwsSettings& settings);
 
 // Deletes the queues of `resources` that fx made (their messages go with them, as with
 // CloudFormation); the others are named in out.warnings.
-void remove_resource_queues(const manifest::Service& service, const lambda::AwsSettings& settings,
-                            actions::AwsRemoval& out);
+void remove_resource_queues(const manifest::Service& service, const fx::aws::AwsSettings& settings,
+                            AwsRemoval& out);
 
 // --- event_invoke_config.cpp ------------------------------------------------------------------
 
@@ -164,20 +164,20 @@ void delete_function_url(lambda::LambdaClient& client, const manifest::Function&
 // --- schedules.cpp ----------------------------------------------------------------------------
 
 // The rules fx made for the function's schedule events, by name.
-std::map<std::string, lambda::EventRule> rules_of(lambda::EventBridgeClient& events,
-                                                  const manifest::Service& service,
-                                                  const manifest::Function& f);
+std::map<std::string, fx::aws::EventRule> rules_of(fx::aws::EventBridgeClient& events,
+                                                   const manifest::Service& service,
+                                                   const manifest::Function& f);
 
 // One rule per schedule event, its target the function, and the statement of the function's
 // policy that lets EventBridge invoke it for that rule; rules of events no longer in the
 // manifest go. Everything is read first, so an unchanged service is only read. Returns
 // whether anything changed.
-bool sync_schedules(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                     const manifest::Service& service, const manifest::Function& f,
                     const std::string& function_arn, bool function_existed);
 
 // Deletes the rules fx made for the function (with their targets); returns their names.
-std::vector<std::string> remove_schedules(lambda::EventBridgeClient& events,
+std::vector<std::string> remove_schedules(fx::aws::EventBridgeClient& events,
                                           const manifest::Service& service,
                                           const manifest::Function& f);
 
@@ -201,7 +201,7 @@ std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClie
 // What a function's deploy needs besides its own configuration and zip.
 struct FunctionDeployContext {
   const manifest::Service& service;
-  const lambda::AwsSettings& settings;
+  const fx::aws::AwsSettings& settings;
   const std::map<std::string, std::string>& queue_arns;  // an sqs event's queue → its ARN
   const std::map<std::string, lambda::EventInvokeConfig>& async;  // by function key
   bool force = false;
@@ -219,9 +219,9 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
 // mappings fx made for it: neither goes with the function on AWS (a rule would fire into
 // nothing, a mapping would stay, disabled, on its queue). Its URL, permissions and
 // concurrency do go with it.
-void remove_function(lambda::LambdaClient& client, lambda::EventBridgeClient& events,
+void remove_function(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                      const manifest::Service& service, const manifest::Function& f,
-                     actions::AwsRemoval& out);
+                     AwsRemoval& out);
 
 // A stand-in manifest entry for a function the manifest no longer has: its rules and
 // mappings are found by its key and deployed name.

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace fx::lambda {
+namespace fx::aws {
 
 struct AwsSettings;
 class AwsService;
@@ -78,4 +78,4 @@ class LogGroupTail {
 // or a runtime's "TIME\tID\tLEVEL\tmessage" line. Empty when it names none.
 std::string request_id_in(std::string_view message);
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

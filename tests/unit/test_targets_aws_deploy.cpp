@@ -2,11 +2,11 @@
 // target sends, and which mapping an sqs event asks for.
 #include <catch2/catch.hpp>
 
-#include "core/actions/deploy_aws.h"
+#include "core/targets/aws/deploy.h"
 
-using fx::actions::desired_queue_mapping;
-using fx::actions::schedule_input;
-using fx::actions::schedule_rule_prefix;
+using fx::targets::aws::desired_queue_mapping;
+using fx::targets::aws::schedule_input;
+using fx::targets::aws::schedule_rule_prefix;
 
 TEST_CASE("schedule rules are named SERVICE-STAGE-KEY-schedule-N", "[aws][events]") {
   CHECK(schedule_rule_prefix("shop", "dev", "nightly") == "shop-dev-nightly-schedule-");

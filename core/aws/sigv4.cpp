@@ -1,6 +1,6 @@
 // The canonical forms follow botocore's SigV4Auth (botocore/auth.py), which is what AWS's own
 // SDKs agree on and what the unit tests compare against byte for byte.
-#include "core/lambda/sigv4.h"
+#include "core/aws/sigv4.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,7 +11,7 @@
 #include "core/util/hash.h"
 #include "core/util/text.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 
 namespace {
 
@@ -245,4 +245,4 @@ HeaderList sign_v4(SigningInput input, const AwsCredentials& credentials) {
   return headers;
 }
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

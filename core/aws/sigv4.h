@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace fx::lambda {
+namespace fx::aws {
 
 struct AwsCredentials {
   std::string access_key_id;
@@ -44,4 +44,4 @@ Signature sigv4_signature(const SigningInput& input, const AwsCredentials& crede
 // input.headers, and returns them.
 HeaderList sign_v4(SigningInput input, const AwsCredentials& credentials);
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

@@ -6,15 +6,15 @@
 #include <string>
 #include <string_view>
 
-#include "core/lambda/api_error.h"
-#include "core/lambda/sigv4.h"
+#include "core/aws/api_error.h"
+#include "core/aws/sigv4.h"
 
 namespace fx::util {
 class HttpClient;
 struct HttpResult;
 }  // namespace fx::util
 
-namespace fx::lambda {
+namespace fx::aws {
 
 struct AwsSettings {
   AwsCredentials credentials;
@@ -77,4 +77,4 @@ class AwsService {
   std::unique_ptr<util::HttpClient> http_;
 };
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

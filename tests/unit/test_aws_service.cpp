@@ -20,12 +20,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/actions/target.h"
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/lambda/client.h"
 #include "core/util/http_client.h"
 #include "core/util/process.h"
-#include "test_lambda_aws_helpers.h"
+#include "test_aws_helpers.h"
 
+using namespace fx::aws;
 using namespace fx::lambda;
 using Catch::Contains;
 using fx::test::ScopedEnv;

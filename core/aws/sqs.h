@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace fx::lambda {
+namespace fx::aws {
 
 struct AwsSettings;
 class AwsService;
@@ -48,4 +48,4 @@ class SqsClient {
   std::unique_ptr<AwsService> service_;
 };
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

@@ -3,15 +3,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/aws_events.h"
+#include "core/aws/events.h"
 #include "core/lambda/client.h"
 
 using json = nlohmann::json;
 
 TEST_CASE("PutRule carries the schedule, its state and fx's description", "[aws][events]") {
-  fx::lambda::EventRule rule{"shop-dev-tick-schedule-1", "", "cron(0 3 * * ? *)", "DISABLED",
-                             "schedule 1 of function tick of shop-dev; created by fx"};
-  CHECK(json::parse(fx::lambda::put_rule_request(rule)) ==
+  fx::aws::EventRule rule{"shop-dev-tick-schedule-1", "", "cron(0 3 * * ? *)", "DISABLED",
+                          "schedule 1 of function tick of shop-dev; created by fx"};
+  CHECK(json::parse(fx::aws::put_rule_request(rule)) ==
         json{{"Name", "shop-dev-tick-schedule-1"},
              {"ScheduleExpression", "cron(0 3 * * ? *)"},
              {"State", "DISABLED"},
@@ -21,13 +21,13 @@ TEST_CASE("PutRule carries the schedule, its state and fx's description", "[aws]
 TEST_CASE("PutTargets sends Input, InputPath or InputTransformer only when there is one",
           "[aws][events]") {
   const std::string fn = "arn:aws:lambda:us-east-1:123456789012:function:shop-dev-tick";
-  fx::lambda::EventTarget plain, input, path, transformer;
+  fx::aws::EventTarget plain, input, path, transformer;
   plain.id = "fx-function", plain.arn = fn;
   input.id = "i", input.arn = fn, input.input = R"({"job":"nightly"})";
   path.id = "p", path.arn = fn, path.input_path = "$.detail";
   transformer.id = "t", transformer.arn = fn, transformer.input_template = R"({"at": <t>})";
   transformer.input_paths_map = {{"t", "$.time"}};
-  auto body = json::parse(fx::lambda::put_targets_request("r", {plain, input, path, transformer}));
+  auto body = json::parse(fx::aws::put_targets_request("r", {plain, input, path, transformer}));
   CHECK(body ==
         json{{"Rule", "r"},
              {"Targets",

@@ -1,4 +1,4 @@
-#include "core/lambda/aws_logs.h"
+#include "core/aws/logs.h"
 
 #include <algorithm>
 #include <cctype>
@@ -7,10 +7,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/util/http_client.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 
 using json = nlohmann::json;
 
@@ -140,4 +140,4 @@ bool LogGroupTail::read(const CloudWatchVisitor& each) {
   return found;
 }
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

@@ -1,12 +1,12 @@
-#include "core/lambda/aws_events.h"
+#include "core/aws/events.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/util/http_client.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 
 using json = nlohmann::json;
 
@@ -143,4 +143,4 @@ void EventBridgeClient::delete_rule(const std::string& name) {
   }
 }
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

@@ -1,10 +1,10 @@
 // The small XML reader behind fx's IAM client, on answers shaped as IAM sends them.
 #include <catch2/catch.hpp>
 
-#include "core/lambda/aws_iam.h"
+#include "core/aws/iam.h"
 
-using fx::lambda::xml_elements;
-using fx::lambda::xml_text;
+using fx::aws::xml_elements;
+using fx::aws::xml_text;
 
 namespace {
 

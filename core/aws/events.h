@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace fx::lambda {
+namespace fx::aws {
 
 struct AwsSettings;
 class AwsService;
@@ -66,4 +66,4 @@ class EventBridgeClient {
 std::string put_rule_request(const EventRule& rule);
 std::string put_targets_request(const std::string& rule, const std::vector<EventTarget>& targets);
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

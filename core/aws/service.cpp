@@ -2,7 +2,7 @@
 // set up for `aws` works for `fx --target aws` with nothing more to configure. Only static
 // keys (with an optional session token) are read: SSO, assumed roles and credential_process
 // are left to `aws configure export-credentials`, which the error for them suggests.
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 
 #include <algorithm>
 #include <cctype>
@@ -22,7 +22,7 @@
 #include "core/util/http_client.h"
 #include "core/util/text.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 
 namespace {
 
@@ -494,4 +494,4 @@ util::HttpResult AwsService::request(std::string_view method, const std::string&
                   endpoint_env_names(service_).front()));
 }
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

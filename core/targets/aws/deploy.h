@@ -2,7 +2,7 @@
 // Lambda itself, run by an execution role, reachable through function URLs, run on their
 // schedules by EventBridge rules and fed by their SQS queues through event source mappings,
 // pushing only what changed. Calls go straight to the Lambda, IAM, EventBridge and SQS APIs
-// (no CloudFormation). Implemented in core/targets/aws/, one file per kind of resource.
+// (no CloudFormation). Implemented in this folder, one file per kind of resource (steps.h).
 #pragma once
 
 #include <optional>
@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "core/actions/deploy.h"
-#include "core/lambda/aws_events.h"
+#include "core/aws/events.h"
 #include "core/lambda/client.h"
 #include "core/manifest/service.h"
 
-namespace fx::actions {
+namespace fx::targets::aws {
 
 struct AwsRole {
   std::string name;
@@ -31,9 +31,10 @@ struct AwsQueue {
 struct AwsDeploy {
   AwsRole role;
   std::vector<AwsQueue> queues;  // the SQS queues of `resources`
-  std::vector<LayerResult> layers;
-  std::vector<DeployResult> functions;  // routes: the function URL of http/httpApi functions
-  std::vector<std::string> warnings;    // about the service: what fx does not deploy to AWS
+  std::vector<actions::LayerResult> layers;
+  std::vector<actions::DeployResult>
+      functions;                      // routes: the function URL of http/httpApi functions
+  std::vector<std::string> warnings;  // about the service: what fx does not deploy to AWS
 };
 
 // Packages the selected functions and deploys them to the Lambda of `endpoint` (whose aws
@@ -50,7 +51,7 @@ struct AwsDeploy {
 // functions are deployed at once. Throws fx::Error naming the function that failed (the others are
 // deployed).
 AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
-                        DeployOptions options);
+                        actions::DeployOptions options);
 
 // The role fx creates when the manifest names none, named as the Serverless Framework names
 // its own: SERVICE-STAGE-REGION-lambdaRole.
@@ -79,7 +80,7 @@ struct AwsFunctionInfo {
   std::string name;                                     // deployed name
   std::optional<lambda::FunctionConfiguration> config;  // nullopt: not deployed
   std::optional<lambda::FunctionUrlConfig> url;
-  std::vector<lambda::EventRule> schedules;        // the rules fx made for its schedule events
+  std::vector<fx::aws::EventRule> schedules;       // the rules fx made for its schedule events
   std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 
@@ -103,4 +104,4 @@ struct AwsRemoval {
 // created it (never a role the manifest names).
 AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpoint& endpoint);
 
-}  // namespace fx::actions
+}  // namespace fx::targets::aws

@@ -11,11 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/sigv4.h"
+#include "core/aws/sigv4.h"
 #include "core/util/process.h"
-#include "test_lambda_aws_helpers.h"
+#include "test_aws_helpers.h"
 
-using namespace fx::lambda;
+using namespace fx::aws;
 using fx::test::read_text;
 using fx::test::TempDir;
 using fx::test::write_text;

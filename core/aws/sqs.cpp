@@ -1,12 +1,12 @@
-#include "core/lambda/aws_sqs.h"
+#include "core/aws/sqs.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/util/http_client.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 
 using json = nlohmann::json;
 
@@ -99,4 +99,4 @@ void SqsClient::delete_queue(const std::string& url) {
   call("DeleteQueue", json{{"QueueUrl", url}}.dump());
 }
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

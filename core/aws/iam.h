@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace fx::lambda {
+namespace fx::aws {
 
 struct AwsSettings;
 class AwsService;
@@ -68,4 +68,4 @@ std::optional<std::string> xml_text(std::string_view xml, std::string_view tag);
 // The raw contents of every <tag>...</tag> in `xml`, in order.
 std::vector<std::string_view> xml_elements(std::string_view xml, std::string_view tag);
 
-}  // namespace fx::lambda
+}  // namespace fx::aws

@@ -1,11 +1,11 @@
-#include "core/lambda/aws_iam.h"
+#include "core/aws/iam.h"
 
 #include <fmt/format.h>
 
-#include "core/lambda/aws.h"
+#include "core/aws/service.h"
 #include "core/util/http_client.h"
 
-namespace fx::lambda {
+namespace fx::aws {
 
 namespace {
 
@@ -209,4 +209,4 @@ void IamClient::delete_role(const std::string& name) {
   call("DeleteRole", {{"RoleName", name}});
 }
 
-}  // namespace fx::lambda
+}  // namespace fx::aws
