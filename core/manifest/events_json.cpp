@@ -222,6 +222,7 @@ ServiceEvents read_document(const json& j) {
       throw Error(fmt::format("{}table {} has no CreateTable request", kNotOurs, table.name));
     table.create_json = t["create"].dump();
     table.ttl_attribute = t.value("ttl_attribute", "");
+    table.retain = t.value("retain", false);
   }
   if (j.contains("idle_timeout_s") && j["idle_timeout_s"].is_number())
     doc.idle_timeout_s = j["idle_timeout_s"].get<double>();
@@ -302,6 +303,7 @@ std::string to_json(const ServiceEvents& doc) {
     for (const auto& t : doc.tables) {
       json entry = {{"name", t.name}, {"create", json::parse(t.create_json)}};
       if (!t.ttl_attribute.empty()) entry["ttl_attribute"] = t.ttl_attribute;
+      if (t.retain) entry["retain"] = true;
       tables.push_back(entry);
     }
     j["tables"] = tables;

@@ -51,6 +51,7 @@ struct TableConfig {
   std::string name;
   std::string create_json;
   std::string ttl_attribute;  // "" when time to live is off
+  bool retain = false;        // DeletionPolicy: Retain: removing the service keeps the table
 };
 
 struct ServiceEvents {

@@ -793,6 +793,12 @@ class Loader {
       static constexpr std::string_view kPolicies[] = {"Delete", "Retain", "RetainExceptOnCreate"};
       table.retain = table_choice(*policy, kPolicies, "DeletionPolicy") != "Delete";
     }
+    // fx never replaces a table (a key DynamoDB cannot change stops the deploy instead), so
+    // the data is kept whatever this says; it is checked, as CloudFormation would.
+    if (const auto policy = child(resource, "UpdateReplacePolicy")) {
+      static constexpr std::string_view kPolicies[] = {"Delete", "Retain"};
+      table_choice(*policy, kPolicies, "UpdateReplacePolicy");
+    }
     const auto props = child(resource, "Properties");
     if (!props || value(*props).IsNull())
       table_error(resource, "a table without Properties",

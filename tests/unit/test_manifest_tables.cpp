@@ -499,6 +499,16 @@ resources:
 )yaml") ==
         "serverless.yaml:7:23: resources.Resources.Table.DeletionPolicy: unknown DeletionPolicy "
         "'Snapshot'; use one of Delete, Retain, RetainExceptOnCreate");
+  CHECK(error_of(R"yaml(service: shop
+provider: {runtime: python3.12}
+resources:
+  Resources:
+    Table:
+      Type: AWS::DynamoDB::Table
+      UpdateReplacePolicy: Keep
+)yaml") ==
+        "serverless.yaml:7:28: resources.Resources.Table.UpdateReplacePolicy: unknown "
+        "UpdateReplacePolicy 'Keep'; use one of Delete, Retain");
 
   // An unknown property is warned about, as unknown keys are.
   TempService t;
@@ -727,6 +737,7 @@ resources:
   Resources:
     Orders:
       Type: AWS::DynamoDB::Table
+      DeletionPolicy: Retain
       Properties:
         BillingMode: PAY_PER_REQUEST
         AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
@@ -735,6 +746,7 @@ resources:
         TimeToLiveSpecification: {AttributeName: ttl, Enabled: true}
 )yaml");
   const auto doc = fx::actions::service_events(s);
+  CHECK(doc.tables.at(0).retain);
   REQUIRE(doc.tables.size() == 1);
   CHECK(doc.tables[0].name == "shop-dev-Orders");
   CHECK(doc.tables[0].create_json == s.tables[0].create_json);
@@ -749,6 +761,7 @@ resources:
   REQUIRE(back.tables.size() == 1);
   CHECK(json::parse(back.tables[0].create_json) == json::parse(s.tables[0].create_json));
   CHECK(back.tables[0].ttl_attribute == "ttl");
+  CHECK(back.tables[0].retain);  // the emulator keeps it when the service is removed
   REQUIRE(back.functions.at(0).events.size() == 2);
   const auto& e = std::get<StreamEvent>(back.functions[0].events[0]);
   CHECK(e.table == "shop-dev-Orders");

@@ -22,17 +22,28 @@ constexpr const char* kDestinationPolicy = "fx-destinations";
 constexpr std::string_view kLambdaSqsPolicy =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
 
+// Reading a DynamoDB table's stream: DescribeStream, GetRecords, GetShardIterator, ListStreams.
+constexpr std::string_view kLambdaDynamoDbPolicy =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole";
+
+bool has_stream_events(const manifest::Service& service) {
+  for (const auto& f : service.functions)
+    if (manifest::has_events<manifest::StreamEvent>(f.events)) return true;
+  return false;
+}
+
 bool has_sqs_events(const manifest::Service& service) {
   for (const auto& f : service.functions)
     if (manifest::has_events<manifest::SqsEvent>(f.events)) return true;
   return false;
 }
 
-// The managed policies the role fx created should have: logs always, SQS reads when any
-// function of the service (not only those deployed now) is fed by a queue.
+// The managed policies the role fx created should have: logs always, SQS (DynamoDB stream) reads
+// when any function of the service (not only those deployed now) is fed by a queue (a stream).
 std::vector<std::string_view> role_policies(const manifest::Service& service) {
   std::vector<std::string_view> out{fx::aws::kLambdaBasicExecutionPolicy};
   if (has_sqs_events(service)) out.push_back(kLambdaSqsPolicy);
+  if (has_stream_events(service)) out.push_back(kLambdaDynamoDbPolicy);
   return out;
 }
 
@@ -100,9 +111,10 @@ AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings
         auto wanted = role_policies(service);
         for (auto policy : wanted)
           if (!is_attached(policy)) iam.attach_role_policy(name, policy);
-        if (is_attached(kLambdaSqsPolicy) &&
-            std::find(wanted.begin(), wanted.end(), kLambdaSqsPolicy) == wanted.end())
-          iam.detach_role_policy(name, kLambdaSqsPolicy);
+        for (auto policy : {kLambdaSqsPolicy, kLambdaDynamoDbPolicy})
+          if (is_attached(policy) &&
+              std::find(wanted.begin(), wanted.end(), policy) == wanted.end())
+            iam.detach_role_policy(name, policy);
       }
       return {role->name, role->arn, "existing"};
     }
@@ -145,7 +157,8 @@ void remove_default_role(const manifest::Service& service, const fx::aws::AwsSet
   // Only what is attached is detached: a role fx made holds fx's policies alone.
   iam.delete_role_policy(name, kDestinationPolicy);
   auto attached = iam.attached_role_policies(name);
-  for (std::string_view policy : {fx::aws::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy})
+  for (std::string_view policy :
+       {fx::aws::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy, kLambdaDynamoDbPolicy})
     if (std::find(attached.begin(), attached.end(), policy) != attached.end())
       iam.detach_role_policy(name, policy);
   try {
