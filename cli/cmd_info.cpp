@@ -149,8 +149,8 @@ int run_info(const GlobalOptions& g) {
     routes.push_back({{"function", r.function}, {"route", r.route}});
   json out = {{"service", service.name},   {"stage", service.stage}, {"region", info.region},
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
-  // Only where the target lists them: the emulator's tables are not read yet.
-  if (!info.tables.empty()) {
+  // The tables of `resources`; a remote emulator's are not read (see EmulatorTarget::info).
+  {
     json tables = json::array();
     for (const auto& t : info.tables)
       tables.push_back({{"name", t.name},
@@ -181,7 +181,7 @@ int run_remove(const GlobalOptions& g) {
   for (const auto& w : removed.warnings) warn(g, w);
   const auto& more = removed.resources;
   if (g.json) {
-    json out = {{"removed", removed.functions}};
+    json out = {{"removed", removed.functions}, {"tables", removed.tables}};
     if (more) {
       json mappings = json::array();
       for (const auto& m : more->queue_mappings)
@@ -194,18 +194,17 @@ int run_remove(const GlobalOptions& g) {
       for (const auto& m : more->stream_mappings)
         streams.push_back({{"uuid", m.uuid}, {"stream_arn", m.event_source_arn}});
       out["stream_mappings"] = std::move(streams);
-      out["tables"] = more->tables;
       out["role"] = more->role.empty() ? json(nullptr) : json(more->role);
     }
     fmt::print("{}\n", out.dump());
     return 0;
   }
   if (g.quiet) return 0;
-  bool nothing = removed.functions.empty();
+  bool nothing = removed.functions.empty() && removed.tables.empty();
   if (more)
     nothing = nothing && more->layers.empty() && more->schedules.empty() &&
               more->queue_mappings.empty() && more->queues.empty() && more->role.empty() &&
-              more->stream_mappings.empty() && more->tables.empty();
+              more->stream_mappings.empty();
   if (nothing)
     fmt::print("nothing of {} was deployed to {}\n", service.name, target->endpoint().url);
   if (more) {
@@ -216,10 +215,10 @@ int run_remove(const GlobalOptions& g) {
       fmt::print("removed the mapping of stream {}\n", m.event_source_arn);
   }
   for (const auto& f : removed.functions) fmt::print("removed {}\n", f);
+  for (const auto& t : removed.tables) fmt::print("removed table {}\n", t);
   if (more) {
     for (const auto& l : more->layers) fmt::print("removed layer {}\n", l);
     for (const auto& q : more->queues) fmt::print("removed queue {}\n", q);
-    for (const auto& t : more->tables) fmt::print("removed table {}\n", t);
     if (!more->role.empty()) fmt::print("removed role {}\n", more->role);
   }
   return 0;

@@ -53,8 +53,8 @@ Removal AwsTarget::remove(const manifest::Service& service) {
   out.functions = std::move(removed.functions);
   out.resources = RemovedResources{
       std::move(removed.layers), std::move(removed.schedules), std::move(removed.queue_mappings),
-      std::move(removed.queues), std::move(removed.role),      std::move(removed.stream_mappings),
-      std::move(removed.tables)};
+      std::move(removed.queues), std::move(removed.role),      std::move(removed.stream_mappings)};
+  out.tables = std::move(removed.tables);
   out.warnings = std::move(removed.warnings);
   return out;
 }

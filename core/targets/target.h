@@ -99,7 +99,6 @@ struct RemovedResources {              // what went with the functions, one by o
   std::vector<std::string> queues;                          // the queues of `resources`
   std::string role;                                         // the role deleted, or ""
   std::vector<lambda::EventSourceMapping> stream_mappings;  // deleted
-  std::vector<std::string> tables;                          // the tables of `resources`
 };
 
 struct Removal {
@@ -107,6 +106,7 @@ struct Removal {
   // nullopt when the target takes the service's event sources down as a whole without
   // listing them (the fx emulator).
   std::optional<RemovedResources> resources;
+  std::vector<std::string> tables;    // the DynamoDB tables of `resources` deleted, on any target
   std::vector<std::string> warnings;  // what was kept, and why
 };
 

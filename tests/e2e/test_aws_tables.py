@@ -173,6 +173,16 @@ class AwsTables(MotoCase):
         self.assertIn({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": [failed_arn]},
                       policy["Statement"])
 
+        # The functions may use the service's tables and their indexes, and only those.
+        tables_policy = iam.get_role_policy(RoleName=role, PolicyName="fx-tables")
+        [statement] = tables_policy["PolicyDocument"]["Statement"]
+        arns = [self.table(n)["TableArn"] for n in (counters, ledger, orders)]
+        self.assertEqual(sorted(statement["Resource"]),
+                         sorted(arns + [a + "/index/*" for a in arns]))
+        self.assertIn("dynamodb:PutItem", statement["Action"])
+        self.assertIn("dynamodb:Query", statement["Action"])
+        self.assertNotIn("dynamodb:DeleteTable", statement["Action"])
+
         # fx info lists the tables, with their streams.
         info = self.ok("info", "--target", "aws", "--json").json()
         by_name = {x["name"]: x for x in info["tables"]}

@@ -121,8 +121,12 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
         queue_arns[e->queue] = resource_arns.at(resource_queue_name(service, e->queue));
   // Tables before the functions: a stream mapping needs its table's stream.
   std::map<std::string, std::string> stream_arns;
-  for (const auto& [name, table] : sync_resource_tables(service, settings, out))
+  std::vector<std::string> table_arns;
+  for (const auto& [name, table] : sync_resource_tables(service, settings, out)) {
     stream_arns["table:" + name] = table.stream_arn;
+    table_arns.push_back(table.arn);
+  }
+  if (out.role.status != "manifest") sync_table_policy(settings, out.role, table_arns);
   auto async = async_configs(service, out.role.arn, settings.region);
   // The destinations of stream mappings are sent to by the role too: the same policy allows
   // them (as stand-in entries, which no function is deployed with).
@@ -132,8 +136,9 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
       if (!e->table.empty() && stream_arns["table:" + e->table].empty())
         throw Error(fmt::format("{}: function '{}': table {} has no stream on AWS", e->mark.str(),
                                 f->key, e->table),
-                    "fx did not create the table and uses it as it is: enable its stream "
-                    "(`aws dynamodb update-table --stream-specification ...`), or let fx make it");
+                    "fx did not create that table and uses it as it is: enable its stream "
+                    "(`aws dynamodb update-table --stream-specification ...`), or delete it so "
+                    "that fx makes it");
       if (e->on_failure.empty()) continue;
       std::string arn = e->on_failure;
       if (!arn.starts_with("arn:")) {

@@ -111,6 +111,10 @@ struct AwsTableInfo {
 // The service's tables of `resources` on AWS.
 std::vector<AwsTableInfo> describe_tables_on_aws(const manifest::Service& service,
                                                  const lambda::Endpoint& endpoint);
+// The same from an fx emulator's DynamoDB (endpoint.url): its counts are exact, not AWS's
+// six-hourly ones.
+std::vector<AwsTableInfo> describe_tables_on_emulator(const manifest::Service& service,
+                                                      const lambda::Endpoint& endpoint);
 
 struct AwsRemoval {
   std::vector<std::string> functions;                       // deployed names deleted

@@ -18,6 +18,15 @@ namespace {
 constexpr const char* kRoleTag = "fx:service";
 // The inline policy that lets the role fx made send to the functions' destinations.
 constexpr const char* kDestinationPolicy = "fx-destinations";
+constexpr const char* kTablePolicy = "fx-tables";
+
+// What a function does with its service's tables; table management (CreateTable, ...) is fx's
+// at deploy time, not the function's.
+constexpr const char* kTableActions[] = {
+    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",   "dynamodb:DescribeTable",     "dynamodb:GetItem",
+    "dynamodb:PutItem",      "dynamodb:Query",             "dynamodb:Scan",
+    "dynamodb:UpdateItem",   "dynamodb:DescribeTimeToLive"};
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
 constexpr std::string_view kLambdaSqsPolicy =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
@@ -79,6 +88,28 @@ void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole
   nlohmann::json document = {{"Version", "2012-10-17"}, {"Statement", statements}};
   if (current && nlohmann::json::parse(*current, nullptr, false) == document) return;
   iam.put_role_policy(role.name, kDestinationPolicy, document.dump());
+}
+
+void sync_table_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
+                       const std::vector<std::string>& table_arns) {
+  const bool created = role.status == "created";
+  if (created && table_arns.empty()) return;
+  fx::aws::IamClient iam(settings);
+  auto current = created ? std::nullopt : iam.get_role_policy(role.name, kTablePolicy);
+  if (table_arns.empty()) {
+    if (current) iam.delete_role_policy(role.name, kTablePolicy);
+    return;
+  }
+  nlohmann::json resources = nlohmann::json::array();
+  for (const auto& arn : table_arns) {
+    resources.push_back(arn);
+    resources.push_back(arn + "/index/*");
+  }
+  nlohmann::json document = {
+      {"Version", "2012-10-17"},
+      {"Statement", {{{"Effect", "Allow"}, {"Action", kTableActions}, {"Resource", resources}}}}};
+  if (current && nlohmann::json::parse(*current, nullptr, false) == document) return;
+  iam.put_role_policy(role.name, kTablePolicy, document.dump());
 }
 
 AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings& settings) {
@@ -156,6 +187,7 @@ void remove_default_role(const manifest::Service& service, const fx::aws::AwsSet
   }
   // Only what is attached is detached: a role fx made holds fx's policies alone.
   iam.delete_role_policy(name, kDestinationPolicy);
+  iam.delete_role_policy(name, kTablePolicy);
   auto attached = iam.attached_role_policies(name);
   for (std::string_view policy :
        {fx::aws::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy, kLambdaDynamoDbPolicy})

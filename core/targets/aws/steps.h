@@ -103,6 +103,13 @@ AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings
 void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async);
 
+// The inline policy of the role fx made that lets the service's functions read and write the
+// tables of `resources` and their indexes (fx ignores provider.iam statements, so a function
+// of a todo API would otherwise be denied its own table). As sync_destination_policy: put only
+// when it differs, deleted when there are no tables.
+void sync_table_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
+                       const std::vector<std::string>& table_arns);
+
 // Deletes the role fx made for the service (never the manifest's, never one without fx's tag),
 // after its policies; what is kept goes to out.warnings.
 void remove_default_role(const manifest::Service& service, const fx::aws::AwsSettings& settings,

@@ -312,11 +312,11 @@ std::map<std::string, AwsTableState> sync_resource_tables(const manifest::Servic
   return states;
 }
 
-std::vector<AwsTableInfo> describe_tables(const manifest::Service& service,
-                                          const fx::aws::AwsSettings& settings) {
+namespace {
+
+std::vector<AwsTableInfo> describe_with(fx::aws::DynamoDbClient& db,
+                                        const manifest::Service& service) {
   std::vector<AwsTableInfo> out;
-  if (service.tables.empty()) return out;
-  fx::aws::DynamoDbClient db(settings);
   for (const auto& t : service.tables) {
     AwsTableInfo info;
     info.name = t.name;
@@ -331,6 +331,26 @@ std::vector<AwsTableInfo> describe_tables(const manifest::Service& service,
     out.push_back(std::move(info));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<AwsTableInfo> describe_tables(const manifest::Service& service,
+                                          const fx::aws::AwsSettings& settings) {
+  if (service.tables.empty()) return {};
+  fx::aws::DynamoDbClient db(settings);
+  return describe_with(db, service);
+}
+
+std::vector<AwsTableInfo> describe_tables_on_emulator(const manifest::Service& service,
+                                                      const lambda::Endpoint& endpoint) {
+  if (service.tables.empty()) return {};
+  // The emulator reads the region from the signature and checks no key: any will do.
+  fx::aws::AwsSettings settings;
+  settings.credentials = {"fx", "fx", "", "fx"};
+  settings.region = endpoint.region;
+  fx::aws::DynamoDbClient db(settings, endpoint.url);
+  return describe_with(db, service);
 }
 
 void remove_resource_tables(const manifest::Service& service, const fx::aws::AwsSettings& settings,
