@@ -125,6 +125,7 @@ void run_emulator(const EmulatorOptions& given) {
   }
   private_file(options.home / "state.db");
   private_file(options.home / "queues.db");
+  private_file(options.home / "dynamodb.db");
   // Runtime shims are written fresh at every start so they always match this binary.
   fs::remove_all(options.home / "runtimes");
   util::extract_embedded("runtimes/", options.home / "runtimes");

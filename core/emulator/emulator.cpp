@@ -3,6 +3,8 @@
 // way AWS SDKs expect; an exception always has someone to answer it.
 #include "core/emulator/emulator_front.h"
 
+#include "core/dynamodb/api.h"
+
 namespace fx::emulator::front {
 
 std::uint64_t Emulator::unzipped_size(const std::vector<StoredCode>& codes) {
@@ -70,6 +72,8 @@ std::pair<std::string_view, std::size_t> body_limit_of(const HttpRequest& head) 
   // price table.
   if (head.header("X-Amz-Target").starts_with("AmazonSQS.") || path.starts_with("/_fx/"))
     return {"", 8 * 1024 * 1024};
+  if (dynamodb::is_dynamodb_target(head.header("X-Amz-Target")))
+    return {"", dynamodb::kMaxRequestBytes};
   return {"", kMaxControlRequestBytes};
 }
 }  // namespace
@@ -192,6 +196,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
   if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
     return queues_.handle(req, r, url_);
+  if (req.method == "POST" && dynamodb::is_dynamodb_target(req.header("X-Amz-Target")))
+    return dynamodb_.handle(req, r);
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
     return event_source_mappings(req, *r, path.substr(33));

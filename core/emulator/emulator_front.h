@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "core/emulator/code_store.h"
+#include "core/emulator/dynamodb_service.h"
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
@@ -205,6 +206,7 @@ class Emulator {
         events_(io, pool_, sink_, options.region, clock_speed()),
         gateway_(io, pool_, sink_),
         queues_(io, pool_, sink_, options.home / "queues.db", options.region),
+        dynamodb_(io, options.home / "dynamodb.db", options.region, clock_speed()),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -334,8 +336,9 @@ class Emulator {
   std::vector<std::string> apply_service(const std::string& name,
                                          const manifest::ServiceEvents& events);
   // What takes a service's events, in the order a deploy's are checked and applied.
-  std::array<sources::EventSourceKind*, 3> event_source_kinds() {
-    return {&events_, &gateway_, &queues_};
+  // Tables last: a deploy that another kind refuses has changed no table.
+  std::array<sources::EventSourceKind*, 4> event_source_kinds() {
+    return {&events_, &gateway_, &queues_, &dynamodb_};
   }
   static double clock_speed();
   json get_function_json(const FunctionState& fn);
@@ -358,6 +361,7 @@ class Emulator {
   EventSources events_;
   GatewayServer gateway_;
   QueueService queues_;
+  DynamoService dynamodb_;
   std::string gateway_url_;
   HttpServer server_;
   std::uint16_t port_ = 0;

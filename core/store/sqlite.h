@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,11 @@ class Stmt {
     sqlite3_bind_double(s_, next_++, v);
     return *this;
   }
+  // A BLOB, not TEXT: SQLite orders BLOBs by memcmp, which order-preserving keys rely on.
+  Stmt& bind_blob(std::string_view v) {
+    sqlite3_bind_blob(s_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   Stmt& bind_null() {
     sqlite3_bind_null(s_, next_++);
     return *this;
@@ -74,6 +80,11 @@ class Stmt {
   bool step();
   std::string text(int col) {
     auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
+  }
+  std::string blob(int col) {
+    auto p = static_cast<const char*>(sqlite3_column_blob(s_, col));
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
              : std::string();
   }
