@@ -149,7 +149,7 @@ int run_info(const GlobalOptions& g) {
     routes.push_back({{"function", r.function}, {"route", r.route}});
   json out = {{"service", service.name},   {"stage", service.stage}, {"region", info.region},
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
-  // The tables of `resources`; a remote emulator's are not read (see EmulatorTarget::info).
+  // The tables of `resources`, as the target has them.
   {
     json tables = json::array();
     for (const auto& t : info.tables)

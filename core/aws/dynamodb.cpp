@@ -53,18 +53,18 @@ TableDescription table_of(const json& answer, const char* key, const char* actio
 DynamoDbClient::DynamoDbClient(const AwsSettings& settings)
     : service_(std::make_unique<AwsService>(settings, "dynamodb")) {}
 
-DynamoDbClient::DynamoDbClient(const AwsSettings& settings, const std::string& endpoint_url)
-    : service_(std::make_unique<AwsService>(settings, "dynamodb", endpoint_url)) {}
+DynamoDbClient::DynamoDbClient(const AwsSettings& settings, const std::string& endpoint_url,
+                               std::string fx_token)
+    : service_(std::make_unique<AwsService>(settings, "dynamodb", endpoint_url)),
+      fx_token_(std::move(fx_token)) {}
 
 DynamoDbClient::~DynamoDbClient() = default;
 
 std::string DynamoDbClient::call(const char* action, const std::string& body) {
-  return service_
-      ->request("POST", "/",
-                {{"X-Amz-Target", fmt::format("DynamoDB_20120810.{}", action)},
-                 {"Content-Type", "application/x-amz-json-1.0"}},
-                body)
-      .body;
+  HeaderList headers{{"X-Amz-Target", fmt::format("DynamoDB_20120810.{}", action)},
+                     {"Content-Type", "application/x-amz-json-1.0"}};
+  if (!fx_token_.empty()) headers.emplace_back("X-Fx-Token", fx_token_);
+  return service_->request("POST", "/", headers, body).body;
 }
 
 std::optional<TableDescription> DynamoDbClient::describe_table(const std::string& name) {

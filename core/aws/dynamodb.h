@@ -38,8 +38,10 @@ class DynamoDbClient {
   // DynamoDB's endpoint: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, else
   // dynamodb.REGION.amazonaws.com.
   explicit DynamoDbClient(const AwsSettings& settings);
-  // Another endpoint speaking DynamoDB's API: the fx emulator's.
-  DynamoDbClient(const AwsSettings& settings, const std::string& endpoint_url);
+  // Another endpoint speaking DynamoDB's API: the fx emulator's, which takes any signature
+  // and, when it is shared, its token (sent as X-Fx-Token beside the signature).
+  DynamoDbClient(const AwsSettings& settings, const std::string& endpoint_url,
+                 std::string fx_token = "");
   ~DynamoDbClient();
   DynamoDbClient(const DynamoDbClient&) = delete;
   DynamoDbClient& operator=(const DynamoDbClient&) = delete;
@@ -66,6 +68,7 @@ class DynamoDbClient {
   std::string call(const char* action, const std::string& body);
 
   std::unique_ptr<AwsService> service_;
+  std::string fx_token_;
 };
 
 }  // namespace fx::aws

@@ -272,7 +272,6 @@ class Loader {
     const auto provider = get("provider");
     if (auto f = get("useDotenv"); f && boolean(*f)) load_dotenv(setting(provider, "stage", "dev"));
     for (const auto& f : fields) {
-      if (f.name == "resources") kept_for_aws(f);
       if (!contains(kTopLevel, f.name)) unknown(f);
     }
     service_.name = service_name(get("service"));
@@ -286,7 +285,15 @@ class Loader {
     if (auto f = get("plugins")) read_plugins(*f);
     if (auto f = get("layers")) read_layers(*f);
     // Tables before functions: a stream event names its table's stream.
-    if (auto f = get("resources")) read_table_resources(*f);
+    if (auto f = get("resources")) {
+      // Its tables are made locally too; the rest waits for an AWS deploy.
+      const bool others = read_table_resources(*f);
+      if (service_.tables.empty())
+        kept_for_aws(*f);
+      else if (others)
+        warn(f->key_mark, "'resources' other than its AWS::DynamoDB::Table resources is kept for "
+                          "AWS deploys; fx does not act on it locally");
+    }
     if (auto f = get("functions")) read_functions(*f);
     if (auto f = get("resources")) read_queue_resources(*f);
   }
@@ -1076,17 +1083,24 @@ class Loader {
   }
 
   // The tables of `resources` (its Resources map, or a list of such maps, as the Serverless
-  // Framework merges them). Parts only AWS can resolve hold no table fx could create.
-  void read_table_resources(const Field& f) {
+  // Framework merges them). Parts only AWS can resolve hold no table fx could create. Returns
+  // whether `resources` holds anything else.
+  bool read_table_resources(const Field& f) {
+    bool others = false;
     std::vector<Field> sections{f};
     if (f.node.IsSequence()) sections = items(f, "a list of resource maps");
     for (const auto& section : sections) {
       std::vector<Field> list;
       try {
         const auto resources = child(section, "Resources");
-        if (!resources) continue;
+        others |= section.node.IsMap() && section.node.size() > 1;  // Outputs, ...
+        if (!resources) {
+          others = true;
+          continue;
+        }
         list = entries(*resources, "a map of resources");
       } catch (const Error&) {
+        others = true;
         continue;
       }
       for (const auto& resource : list) {
@@ -1094,11 +1108,16 @@ class Loader {
         try {
           if (const auto t = child(resource, "Type")) type = text(*t);
         } catch (const Error&) {
+          others = true;
           continue;
         }
-        if (type == "AWS::DynamoDB::Table") read_table(resource);
+        if (type == "AWS::DynamoDB::Table")
+          read_table(resource);
+        else
+          others = true;
       }
     }
+    return others;
   }
 
   void kept_for_aws(const Field& f) {

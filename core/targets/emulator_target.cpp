@@ -73,9 +73,7 @@ ServiceInfo EmulatorTarget::info(const manifest::Service& service) {
   std::vector<std::optional<lambda::FunctionConfiguration>> configs;
   for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
   auto out = emulator_info(service, endpoint_, status, configs);
-  // A remote emulator takes its bearer token, not a signature: its tables are read where it
-  // runs (`fx info` there), or with the AWS CLI.
-  if (endpoint_.token.empty()) out.tables = aws::describe_tables_on_emulator(service, endpoint_);
+  out.tables = aws::describe_tables_on_emulator(service, endpoint_);
   return out;
 }
 
@@ -95,7 +93,7 @@ Removal EmulatorTarget::remove(const manifest::Service& service) {
   // Its routes, schedules, queues, tables and asynchronous settings, in one call; what became
   // of each table is read around it (the emulator keeps those of DeletionPolicy Retain and
   // those it did not create for the service).
-  const bool tables = endpoint_.token.empty() && !service.tables.empty();
+  const bool tables = !service.tables.empty();
   const auto before = tables ? aws::describe_tables_on_emulator(service, endpoint_)
                              : std::vector<aws::AwsTableInfo>{};
   lambda::FxApi(endpoint_).delete_service(service.name + "-" + service.stage);

@@ -28,9 +28,7 @@ SERVICE = {
               Properties:
                 TableName: orders-SERVICE
                 BillingMode: PAY_PER_REQUEST
-                AttributeDefinitions:
-                  - {AttributeName: pk, AttributeType: S}
-                  - {AttributeName: customer, AttributeType: S}
+                AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
                 KeySchema: [{AttributeName: pk, KeyType: HASH}]
                 StreamSpecification: {StreamViewType: NEW_IMAGE}
                 TimeToLiveSpecification: {AttributeName: expires, Enabled: true}
@@ -54,6 +52,13 @@ SERVICE = {
             return "hi"
         """,
 }
+
+
+STREAM_AND_INDEX = """StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}
+        GlobalSecondaryIndexes:
+          - IndexName: by-customer
+            KeySchema: [{AttributeName: customer, KeyType: HASH}]
+            Projection: {ProjectionType: ALL}"""
 
 
 class LocalTables(FxTestCase):
@@ -82,7 +87,8 @@ class LocalTables(FxTestCase):
         self.make_service(dict(SERVICE))
         svc = self.service_name
         orders, counters, ledger = f"orders-{svc}", f"{svc}-dev-Counters", f"ledger-{svc}"
-        self.ok("deploy")
+        r = self.ok("deploy")
+        self.assertNotIn("resources", r.err)  # its tables are acted on locally
         self.assertLessEqual({orders, counters, ledger}, self.names())
         t = self.table(orders)
         self.assertEqual(t["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
@@ -118,12 +124,10 @@ class LocalTables(FxTestCase):
         # Settings that change in place: capacity, a new global index, the stream's view type.
         self.edit("ProvisionedThroughput: {ReadCapacityUnits: 2, WriteCapacityUnits: 1}",
                   "ProvisionedThroughput: {ReadCapacityUnits: 5, WriteCapacityUnits: 1}")
-        self.edit("StreamSpecification: {StreamViewType: NEW_IMAGE}",
-                  "StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}\n"
-                  "                GlobalSecondaryIndexes:\n"
-                  "                  - IndexName: by-customer\n"
-                  "                    KeySchema: [{AttributeName: customer, KeyType: HASH}]\n"
-                  "                    Projection: {ProjectionType: ALL}")
+        self.edit("AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]",
+                  "AttributeDefinitions: [{AttributeName: pk, AttributeType: S}, "
+                  "{AttributeName: customer, AttributeType: S}]")
+        self.edit("StreamSpecification: {StreamViewType: NEW_IMAGE}", STREAM_AND_INDEX)
         self.ok("deploy")
         self.assertEqual(self.table(counters)["ProvisionedThroughput"]["ReadCapacityUnits"], 5)
         t = self.table(orders)
@@ -136,11 +140,8 @@ class LocalTables(FxTestCase):
         self.assertEqual(sorted(i["pk"]["S"] for i in got["Items"]), ["o0", "o2"])
 
         # The stream off again, the index gone: the items stay.
-        self.edit("StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}\n", "")
-        self.edit("                GlobalSecondaryIndexes:\n"
-                  "                  - IndexName: by-customer\n"
-                  "                    KeySchema: [{AttributeName: customer, KeyType: HASH}]\n"
-                  "                    Projection: {ProjectionType: ALL}\n", "")
+        self.edit("        " + STREAM_AND_INDEX + "\n", "")
+        self.edit(", {AttributeName: customer, AttributeType: S}]", "]")
         self.ok("deploy")
         t = self.table(orders)
         self.assertNotIn("GlobalSecondaryIndexes", t)
@@ -178,10 +179,8 @@ class LocalTables(FxTestCase):
     def test_a_bad_key_schema_is_an_error_at_its_place_and_creates_nothing(self):
         self.make_service(dict(SERVICE))
         svc = self.service_name
-        self.edit("KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
-                  "                ProvisionedThroughput",
-                  "KeySchema: [{AttributeName: id, KeyType: RANGE}]\n"
-                  "                ProvisionedThroughput")
+        self.edit("KeySchema: [{AttributeName: id, KeyType: HASH}]\n        ProvisionedThroughput",
+                  "KeySchema: [{AttributeName: id, KeyType: RANGE}]\n        ProvisionedThroughput")
         r = self.fx("deploy")
         self.assertNotEqual(r.code, 0, r)
         first = r.err.splitlines()[0]

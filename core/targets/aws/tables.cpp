@@ -349,7 +349,7 @@ std::vector<AwsTableInfo> describe_tables_on_emulator(const manifest::Service& s
   fx::aws::AwsSettings settings;
   settings.credentials = {"fx", "fx", "", "fx"};
   settings.region = endpoint.region;
-  fx::aws::DynamoDbClient db(settings, endpoint.url);
+  fx::aws::DynamoDbClient db(settings, endpoint.url, endpoint.token);
   return describe_with(db, service);
 }
 
