@@ -137,7 +137,8 @@ int run_info(const GlobalOptions& g) {
         fmt::print("  {:<32} {}\n", t.name, s.yellow("not deployed"));
         continue;
       }
-      fmt::print("  {:<32} {} items  {}\n", t.name, t.item_count, s.dim(t.status));
+      fmt::print("  {:<32} {} item{}  {}\n", t.name, t.item_count, t.item_count == 1 ? "" : "s",
+                 s.dim(t.status));
       if (!t.stream_arn.empty())
         fmt::print("  {:<32} stream {}  {}\n", "", t.stream_arn, s.dim(t.stream_view_type));
     }
