@@ -291,8 +291,9 @@ class Loader {
       if (service_.tables.empty())
         kept_for_aws(*f);
       else if (others)
-        warn(f->key_mark, "'resources' other than its AWS::DynamoDB::Table resources is kept for "
-                          "AWS deploys; fx does not act on it locally");
+        warn(f->key_mark,
+             "'resources' other than its AWS::DynamoDB::Table resources is kept for "
+             "AWS deploys; fx does not act on it locally");
     }
     if (auto f = get("functions")) read_functions(*f);
     if (auto f = get("resources")) read_queue_resources(*f);

@@ -22,11 +22,17 @@ constexpr const char* kTablePolicy = "fx-tables";
 
 // What a function does with its service's tables; table management (CreateTable, ...) is fx's
 // at deploy time, not the function's.
-constexpr const char* kTableActions[] = {
-    "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",    "dynamodb:ConditionCheckItem",
-    "dynamodb:DeleteItem",   "dynamodb:DescribeTable",     "dynamodb:GetItem",
-    "dynamodb:PutItem",      "dynamodb:Query",             "dynamodb:Scan",
-    "dynamodb:UpdateItem",   "dynamodb:DescribeTimeToLive"};
+constexpr const char* kTableActions[] = {"dynamodb:BatchGetItem",
+                                         "dynamodb:BatchWriteItem",
+                                         "dynamodb:ConditionCheckItem",
+                                         "dynamodb:DeleteItem",
+                                         "dynamodb:DescribeTable",
+                                         "dynamodb:GetItem",
+                                         "dynamodb:PutItem",
+                                         "dynamodb:Query",
+                                         "dynamodb:Scan",
+                                         "dynamodb:UpdateItem",
+                                         "dynamodb:DescribeTimeToLive"};
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
 constexpr std::string_view kLambdaSqsPolicy =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
