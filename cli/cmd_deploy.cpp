@@ -80,6 +80,10 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
     fmt::print(
         "  queue {:<46} {}\n", q.name,
         q.status == "created" || q.status == "updated" ? s.green(q.status) : s.dim(q.status));
+  for (const auto& t : deployed.tables)
+    fmt::print(
+        "  table {:<46} {}\n", t.name,
+        t.status == "created" || t.status == "updated" ? s.green(t.status) : s.dim(t.status));
   print_functions(s, results);
   bool any_route = false;
   for (const auto& r : results) any_route |= !r.routes.empty();

@@ -131,6 +131,17 @@ int run_info(const GlobalOptions& g) {
       header = true;
       fmt::print("  {}  {}\n", r.route, s.dim("→ " + r.function));
     }
+    if (!info.tables.empty()) fmt::print("\ntables\n");
+    for (const auto& t : info.tables) {
+      if (!t.exists) {
+        fmt::print("  {:<32} {}\n", t.name, s.yellow("not deployed"));
+        continue;
+      }
+      fmt::print("  {:<32} {} item{}  {}\n", t.name, t.item_count, t.item_count == 1 ? "" : "s",
+                 s.dim(t.status));
+      if (!t.stream_arn.empty())
+        fmt::print("  {:<32} stream {}  {}\n", "", t.stream_arn, s.dim(t.stream_view_type));
+    }
     return 0;
   }
   json functions = json::array(), routes = json::array();
@@ -139,6 +150,20 @@ int run_info(const GlobalOptions& g) {
     routes.push_back({{"function", r.function}, {"route", r.route}});
   json out = {{"service", service.name},   {"stage", service.stage}, {"region", info.region},
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
+  // The tables of `resources`, as the target has them.
+  {
+    json tables = json::array();
+    for (const auto& t : info.tables)
+      tables.push_back({{"name", t.name},
+                        {"logical_id", t.logical_id},
+                        {"deployed", t.exists},
+                        {"status", t.exists ? json(t.status) : json(nullptr)},
+                        {"item_count", t.exists ? json(t.item_count) : json(nullptr)},
+                        {"stream_arn", t.stream_arn.empty() ? json(nullptr) : json(t.stream_arn)},
+                        {"stream_view_type",
+                         t.stream_view_type.empty() ? json(nullptr) : json(t.stream_view_type)}});
+    out["tables"] = std::move(tables);
+  }
   if (emulator) {
     json schedules = json::array();
     for (const auto& sc : emulator->schedules) schedules.push_back(json::parse(sc.raw_json));
@@ -157,7 +182,7 @@ int run_remove(const GlobalOptions& g) {
   for (const auto& w : removed.warnings) warn(g, w);
   const auto& more = removed.resources;
   if (g.json) {
-    json out = {{"removed", removed.functions}};
+    json out = {{"removed", removed.functions}, {"tables", removed.tables}};
     if (more) {
       json mappings = json::array();
       for (const auto& m : more->queue_mappings)
@@ -166,24 +191,32 @@ int run_remove(const GlobalOptions& g) {
       out["schedules"] = more->schedules;
       out["queues"] = more->queues;
       out["queue_mappings"] = std::move(mappings);
+      json streams = json::array();
+      for (const auto& m : more->stream_mappings)
+        streams.push_back({{"uuid", m.uuid}, {"stream_arn", m.event_source_arn}});
+      out["stream_mappings"] = std::move(streams);
       out["role"] = more->role.empty() ? json(nullptr) : json(more->role);
     }
     fmt::print("{}\n", out.dump());
     return 0;
   }
   if (g.quiet) return 0;
-  bool nothing = removed.functions.empty();
+  bool nothing = removed.functions.empty() && removed.tables.empty();
   if (more)
     nothing = nothing && more->layers.empty() && more->schedules.empty() &&
-              more->queue_mappings.empty() && more->queues.empty() && more->role.empty();
+              more->queue_mappings.empty() && more->queues.empty() && more->role.empty() &&
+              more->stream_mappings.empty();
   if (nothing)
     fmt::print("nothing of {} was deployed to {}\n", service.name, target->endpoint().url);
   if (more) {
     for (const auto& r : more->schedules) fmt::print("removed schedule rule {}\n", r);
     for (const auto& m : more->queue_mappings)
       fmt::print("removed the mapping of queue {}\n", m.event_source_arn);
+    for (const auto& m : more->stream_mappings)
+      fmt::print("removed the mapping of stream {}\n", m.event_source_arn);
   }
   for (const auto& f : removed.functions) fmt::print("removed {}\n", f);
+  for (const auto& t : removed.tables) fmt::print("removed table {}\n", t);
   if (more) {
     for (const auto& l : more->layers) fmt::print("removed layer {}\n", l);
     for (const auto& q : more->queues) fmt::print("removed queue {}\n", q);

@@ -289,6 +289,13 @@ std::vector<std::string> TableStore::tables_of(const std::string& service) {
   return out;
 }
 
+void TableStore::set_owner(const std::string& name, const std::string& service) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_->prepare("UPDATE tables SET service = ? WHERE name = ?"));
+  s.bind(service).bind(name);
+  s.step();
+}
+
 TableSchema TableStore::update_table(const std::string& name, const TableUpdate& u) {
   std::lock_guard lock(mutex_);
   store::Transaction tx(*db_);

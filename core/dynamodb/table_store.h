@@ -129,6 +129,8 @@ class TableStore {
   // The fx service that created the table, "" for the API's.
   std::string owner(const std::string& name);
   std::vector<std::string> tables_of(const std::string& service);
+  // Gives the table to `service` ("": to no service, as the API's are).
+  void set_owner(const std::string& name, const std::string& service);
   // UpdateTable: billing, throughput, a GSI created (filled from the items) or deleted, the
   // stream turned on (a new label) or off.
   TableSchema update_table(const std::string& name, const TableUpdate& update);

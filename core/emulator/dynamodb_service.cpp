@@ -1,6 +1,7 @@
 #include "core/emulator/dynamodb_service.h"
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
@@ -78,6 +79,9 @@ struct DynamoService::Impl {
   std::int64_t started_ms;
   asio::steady_timer sweep_timer;
   int sweeps = 0;
+  // By service, its tables of DeletionPolicy Retain as its last document has them (rebuilt
+  // at start, when the stored documents are applied again): what drop() keeps.
+  std::map<std::string, std::set<std::string>> retained;
   // Last: joined before what its jobs use is destroyed.
   util::Worker worker;
 
@@ -231,16 +235,33 @@ std::vector<std::string> DynamoService::apply(const std::string& service,
     if (t.ttl_attribute != w.ttl_attribute) store.set_ttl(w.name, w.ttl_attribute);
     if (t.tags != w.tags) store.set_tags(w.name, w.tags);
   }
-  // Tables the service made that its manifest no longer has go, as CloudFormation deletes them.
-  for (const auto& name : store.tables_of(service))
-    if (!names.count(name)) store.delete_table(name);
+  // Tables the service made that its manifest no longer has go, as CloudFormation deletes them,
+  // unless their DeletionPolicy kept them: then they are no longer the service's.
+  auto& kept = impl_->retained[service];
+  for (const auto& name : store.tables_of(service)) {
+    if (names.count(name)) continue;
+    if (kept.count(name))
+      store.set_owner(name, "");
+    else
+      store.delete_table(name);
+  }
+  kept.clear();
+  for (const auto& t : events.tables)
+    if (t.retain) kept.insert(t.name);
   return warnings;
 }
 
 void DynamoService::drop(const std::string& service) {
+  const auto kept = std::move(impl_->retained[service]);
+  impl_->retained.erase(service);
   for (const auto& name : impl_->store.tables_of(service)) {
     try {
-      impl_->store.delete_table(name);
+      // DeletionPolicy: Retain: the table and its items stay, no longer the service's (a
+      // later deploy of it uses the table as it is and never deletes it).
+      if (kept.count(name))
+        impl_->store.set_owner(name, "");
+      else
+        impl_->store.delete_table(name);
     } catch (const std::exception& e) {
       fmt::print(stderr, "fx emulator: cannot delete table {} of {}: {}\n", name, service,
                  e.what());

@@ -39,7 +39,8 @@ class DynamoService : public sources::EventSourceKind {
   // fx::Error, having changed nothing, for a table DynamoDB would refuse.
   std::vector<std::string> apply(const std::string& service,
                                  const manifest::ServiceEvents& events) override;
-  // Deletes the tables the service created (fx remove).
+  // Deletes the tables the service created (fx remove), except those of DeletionPolicy Retain
+  // in its last document: those are kept, no longer the service's.
   void drop(const std::string& service) override;
 
   dynamodb::TableStore& store();

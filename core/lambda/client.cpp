@@ -401,9 +401,21 @@ std::string event_source_mapping_request(const std::string& function, const Even
     body["FilterCriteria"] = {{"Filters", filters}};
   else if (function.empty())
     body["FilterCriteria"] = json::object();
+  if (m.maximum_retry_attempts) body["MaximumRetryAttempts"] = *m.maximum_retry_attempts;
+  if (m.maximum_record_age_s) body["MaximumRecordAgeInSeconds"] = *m.maximum_record_age_s;
+  if (m.bisect_batch_on_function_error)
+    body["BisectBatchOnFunctionError"] = *m.bisect_batch_on_function_error;
+  if (m.parallelization_factor) body["ParallelizationFactor"] = *m.parallelization_factor;
+  if (m.tumbling_window_s) body["TumblingWindowInSeconds"] = *m.tumbling_window_s;
+  // An empty destination is how an update drops it.
+  if (m.on_failure)
+    body["DestinationConfig"] = {{"OnFailure", m.on_failure->empty()
+                                                   ? json::object()
+                                                   : json{{"Destination", *m.on_failure}}}};
   if (!function.empty()) {
     body["FunctionName"] = function;
     body["EventSourceArn"] = m.event_source_arn;
+    if (!m.starting_position.empty()) body["StartingPosition"] = m.starting_position;
   }
   return body.dump();
 }
@@ -431,6 +443,21 @@ EventSourceMapping mapping_from_json(const json& j) {
     }
   if (j.contains("ScalingConfig") && j["ScalingConfig"].is_object())
     m.maximum_concurrency = j["ScalingConfig"].value("MaximumConcurrency", 0);
+  auto number = [&](const char* key) -> std::optional<int> {
+    if (j.contains(key) && j[key].is_number_integer()) return j[key].get<int>();
+    return std::nullopt;
+  };
+  m.starting_position = j.value("StartingPosition", "");
+  m.maximum_retry_attempts = number("MaximumRetryAttempts");
+  m.maximum_record_age_s = number("MaximumRecordAgeInSeconds");
+  if (j.contains("BisectBatchOnFunctionError") && j["BisectBatchOnFunctionError"].is_boolean())
+    m.bisect_batch_on_function_error = j["BisectBatchOnFunctionError"].get<bool>();
+  m.parallelization_factor = number("ParallelizationFactor");
+  m.tumbling_window_s = number("TumblingWindowInSeconds");
+  if (j.contains("DestinationConfig") && j["DestinationConfig"].is_object()) {
+    const json on_failure = j["DestinationConfig"].value("OnFailure", json::object());
+    m.on_failure = on_failure.is_object() ? on_failure.value("Destination", "") : "";
+  }
   m.state = j.value("State", "");
   m.enabled = m.state != "Disabled" && m.state != "Disabling";
   return m;

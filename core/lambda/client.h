@@ -86,7 +86,15 @@ struct EventSourceMapping {
   std::vector<std::string> filter_patterns;  // FilterCriteria's patterns, as compact JSON text
   int maximum_concurrency = 0;               // ScalingConfig.MaximumConcurrency; 0: none
   bool enabled = true;
-  std::string state;  // Creating, Enabled, Disabled, Updating, Deleting, ...
+  // Stream sources (DynamoDB, Kinesis) only: sent when set, as queue mappings refuse them.
+  std::string starting_position;  // LATEST, TRIM_HORIZON: fixed when the mapping is created
+  std::optional<int> maximum_retry_attempts;
+  std::optional<int> maximum_record_age_s;
+  std::optional<bool> bisect_batch_on_function_error;
+  std::optional<int> parallelization_factor;
+  std::optional<int> tumbling_window_s;
+  std::optional<std::string> on_failure;  // DestinationConfig.OnFailure.Destination; "": none
+  std::string state;                      // Creating, Enabled, Disabled, Updating, Deleting, ...
 };
 
 // Where a function is in its lifecycle: what the waiters of the AWS CLI poll.

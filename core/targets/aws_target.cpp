@@ -17,6 +17,7 @@ Deployment AwsTarget::deploy(const manifest::Service& service,
   Deployment out;
   out.role = std::move(deployed.role);
   out.queues = std::move(deployed.queues);
+  out.tables = std::move(deployed.tables);
   out.layers = std::move(deployed.layers);
   out.functions = std::move(deployed.functions);
   out.function_urls = true;
@@ -41,16 +42,19 @@ ServiceInfo aws_info(const lambda::Endpoint& endpoint,
 }
 
 ServiceInfo AwsTarget::info(const manifest::Service& service) {
-  return aws_info(endpoint_, aws::describe_on_aws(service, endpoint_));
+  auto out = aws_info(endpoint_, aws::describe_on_aws(service, endpoint_));
+  out.tables = aws::describe_tables_on_aws(service, endpoint_);
+  return out;
 }
 
 Removal AwsTarget::remove(const manifest::Service& service) {
   auto removed = aws::remove_from_aws(service, endpoint_);
   Removal out;
   out.functions = std::move(removed.functions);
-  out.resources = RemovedResources{std::move(removed.layers), std::move(removed.schedules),
-                                   std::move(removed.queue_mappings), std::move(removed.queues),
-                                   std::move(removed.role)};
+  out.resources = RemovedResources{
+      std::move(removed.layers), std::move(removed.schedules), std::move(removed.queue_mappings),
+      std::move(removed.queues), std::move(removed.role),      std::move(removed.stream_mappings)};
+  out.tables = std::move(removed.tables);
   out.warnings = std::move(removed.warnings);
   return out;
 }

@@ -72,7 +72,9 @@ ServiceInfo EmulatorTarget::info(const manifest::Service& service) {
   if (local_) status = lambda::FxApi(endpoint_).status().raw_json;
   std::vector<std::optional<lambda::FunctionConfiguration>> configs;
   for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
-  return emulator_info(service, endpoint_, status, configs);
+  auto out = emulator_info(service, endpoint_, status, configs);
+  out.tables = aws::describe_tables_on_emulator(service, endpoint_);
+  return out;
 }
 
 Removal EmulatorTarget::remove(const manifest::Service& service) {
@@ -88,8 +90,25 @@ Removal EmulatorTarget::remove(const manifest::Service& service) {
     client.delete_function(f.name);
     out.functions.push_back(f.name);
   }
-  // Its routes, schedules, queues and asynchronous settings, in one call.
+  // Its routes, schedules, queues, tables and asynchronous settings, in one call; what became
+  // of each table is read around it (the emulator keeps those of DeletionPolicy Retain and
+  // those it did not create for the service).
+  const bool tables = !service.tables.empty();
+  const auto before = tables ? aws::describe_tables_on_emulator(service, endpoint_)
+                             : std::vector<aws::AwsTableInfo>{};
   lambda::FxApi(endpoint_).delete_service(service.name + "-" + service.stage);
+  const auto after = tables ? aws::describe_tables_on_emulator(service, endpoint_)
+                            : std::vector<aws::AwsTableInfo>{};
+  for (std::size_t i = 0; i < before.size() && i < after.size(); ++i) {
+    if (!before[i].exists) continue;
+    if (!after[i].exists)
+      out.tables.push_back(before[i].name);
+    else if (service.tables[i].retain)
+      out.warnings.push_back(fmt::format(
+          "kept table {}: its DeletionPolicy keeps it (as CloudFormation would)", before[i].name));
+    else
+      out.warnings.push_back(fmt::format("kept table {}: fx did not create it", before[i].name));
+  }
   return out;
 }
 

@@ -28,6 +28,7 @@ namespace fx::targets {
 struct Deployment {
   std::optional<aws::AwsRole> role;   // the execution role, on targets that run functions as one
   std::vector<aws::AwsQueue> queues;  // the queues of `resources` the target keeps
+  std::vector<aws::AwsTable> tables;  // the DynamoDB tables of `resources` the target keeps
   std::vector<actions::LayerResult> layers;
   std::vector<actions::DeployResult> functions;
   // What each function's `routes` are: its function URL (one per function), or the lines of
@@ -87,15 +88,17 @@ struct ServiceInfo {
   std::vector<FunctionInfo> functions;
   std::vector<Route> routes;
   std::optional<EmulatorState> emulator;  // on an fx emulator
+  std::vector<aws::AwsTableInfo> tables;  // the DynamoDB tables of `resources` (on AWS)
 };
 
 // `fx remove`.
 struct RemovedResources {              // what went with the functions, one by one
   std::vector<std::string> layers;     // "NAME:VERSION"
   std::vector<std::string> schedules;  // rule names
-  std::vector<lambda::EventSourceMapping> queue_mappings;  // deleted
-  std::vector<std::string> queues;                         // the queues of `resources`
-  std::string role;                                        // the role deleted, or ""
+  std::vector<lambda::EventSourceMapping> queue_mappings;   // deleted
+  std::vector<std::string> queues;                          // the queues of `resources`
+  std::string role;                                         // the role deleted, or ""
+  std::vector<lambda::EventSourceMapping> stream_mappings;  // deleted
 };
 
 struct Removal {
@@ -103,6 +106,7 @@ struct Removal {
   // nullopt when the target takes the service's event sources down as a whole without
   // listing them (the fx emulator).
   std::optional<RemovedResources> resources;
+  std::vector<std::string> tables;    // the DynamoDB tables of `resources` deleted, on any target
   std::vector<std::string> warnings;  // what was kept, and why
 };
 

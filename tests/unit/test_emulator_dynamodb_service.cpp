@@ -121,6 +121,31 @@ TEST_CASE("tables of the API or of another service are used as they are, never d
   CHECK(s.store().owner("theirs") == "other");
 }
 
+TEST_CASE("a table of DeletionPolicy Retain outlives its service, no longer its own",
+          "[dynamodb][emulator]") {
+  Fixture f;
+  DynamoService s(f.io, f.dir / "dynamodb.db", "us-east-1");
+  auto ledger = table("ledger");
+  ledger.retain = true;
+  auto audit = table("audit");
+  audit.retain = true;
+  s.apply("shop", with({table("orders"), ledger, audit}));
+  CHECK(s.store().owner("ledger") == "shop");
+
+  // Out of the manifest: kept as CloudFormation keeps a retained resource it stops managing.
+  s.apply("shop", with({table("orders"), ledger}));
+  CHECK(names(s) == std::vector<std::string>{"audit", "ledger", "orders"});
+  CHECK(s.store().owner("audit").empty());
+
+  s.drop("shop");
+  CHECK(names(s) == std::vector<std::string>{"audit", "ledger"});
+  CHECK(s.store().owner("ledger").empty());
+  // The service deployed again without it: the table is not its own to delete any more.
+  s.apply("shop", with({table("orders")}));
+  s.drop("shop");
+  CHECK(names(s) == std::vector<std::string>{"audit", "ledger"});
+}
+
 TEST_CASE("a table DynamoDB would refuse changes nothing and says which", "[dynamodb][emulator]") {
   Fixture f;
   DynamoService s(f.io, f.dir / "dynamodb.db", "us-east-1");

@@ -119,8 +119,44 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     for (const auto* e : manifest::events_of<manifest::SqsEvent>(f->events))
       if (!queue_arns.contains(e->queue))
         queue_arns[e->queue] = resource_arns.at(resource_queue_name(service, e->queue));
-  const auto async = async_configs(service, out.role.arn, settings.region);
-  if (out.role.status != "manifest") sync_destination_policy(settings, out.role, async);
+  // Tables before the functions: a stream mapping needs its table's stream.
+  std::map<std::string, std::string> stream_arns;
+  std::vector<std::string> table_arns;
+  for (const auto& [name, table] : sync_resource_tables(service, settings, out)) {
+    stream_arns["table:" + name] = table.stream_arn;
+    table_arns.push_back(table.arn);
+  }
+  if (out.role.status != "manifest") sync_table_policy(settings, out.role, table_arns);
+  auto async = async_configs(service, out.role.arn, settings.region);
+  // The destinations of stream mappings are sent to by the role too: the same policy allows
+  // them (as stand-in entries, which no function is deployed with).
+  auto destinations = async;
+  for (const auto* f : selected)
+    for (const auto* e : manifest::events_of<manifest::StreamEvent>(f->events)) {
+      if (!e->table.empty() && stream_arns["table:" + e->table].empty())
+        throw Error(fmt::format("{}: function '{}': table {} has no stream on AWS", e->mark.str(),
+                                f->key, e->table),
+                    "fx did not create that table and uses it as it is: enable its stream "
+                    "(`aws dynamodb update-table --stream-specification ...`), or delete it so "
+                    "that fx makes it");
+      if (e->on_failure.empty()) continue;
+      std::string arn = e->on_failure;
+      if (!arn.starts_with("arn:")) {
+        auto found = resource_arns.find(resource_queue_name(service, arn));
+        if (found == resource_arns.end())
+          throw Error(fmt::format("{}: function '{}': destinations.onFailure names {}, which is "
+                                  "no queue of resources",
+                                  e->mark.str(), f->key, arn),
+                      "declare it as an AWS::SQS::Queue under resources.Resources, or give an "
+                      "SQS queue's or SNS topic's ARN");
+        arn = found->second;
+        stream_arns["queue:" + e->on_failure] = arn;
+      }
+      lambda::EventInvokeConfig stand_in;
+      stand_in.on_failure = arn;
+      destinations[fmt::format("{} stream {}", f->key, destinations.size())] = stand_in;
+    }
+  if (out.role.status != "manifest") sync_destination_policy(settings, out.role, destinations);
   {
     lambda::LambdaClient client(endpoint);
     out.layers = actions::deploy_layers(service, client);
@@ -135,6 +171,8 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
     if (async.contains(f->key)) desired.back().tags[kAsyncTag] = "true";
     if (has_events(*f, "schedule")) desired.back().tags[kSchedulesTag] = "true";
     if (has_events(*f, "sqs")) desired.back().tags[kQueuesTag] = "true";
+    if (manifest::has_events<manifest::StreamEvent>(f->events))
+      desired.back().tags[kStreamsTag] = "true";
   }
   out.functions.resize(selected.size());
   std::vector<std::exception_ptr> errors;
@@ -144,8 +182,9 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
         // One client per call keeps workers apart; its connection is reused for the calls of
         // this function, which are most of them.
         lambda::LambdaClient client(endpoint);
-        out.functions[i] = deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
-                                           {service, settings, queue_arns, async, options.force});
+        out.functions[i] =
+            deploy_function(client, *selected[i], packaged.artifacts[i], desired[i],
+                            {service, settings, queue_arns, stream_arns, async, options.force});
       },
       errors);
   std::size_t failed = 0;
@@ -209,6 +248,11 @@ std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
   return out;
 }
 
+std::vector<AwsTableInfo> describe_tables_on_aws(const manifest::Service& service,
+                                                 const lambda::Endpoint& endpoint) {
+  return describe_tables(service, aws_settings(endpoint));
+}
+
 AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpoint& endpoint) {
   const auto& settings = aws_settings(endpoint);
   AwsRemoval out;
@@ -220,6 +264,7 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   for (const auto& f : service.functions) remove_function(client, events, service, f, out);
   // After the mappings that read them.
   remove_resource_queues(service, settings, out);
+  remove_resource_tables(service, settings, out);
   for (const auto& layer : service.layers)
     for (long v : client.layer_versions(layer.name)) {
       client.delete_layer_version(layer.name, v);

@@ -5,6 +5,7 @@
 // (no CloudFormation). Implemented in this folder, one file per kind of resource (steps.h).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,9 +29,17 @@ struct AwsQueue {
   std::string status;  // created, updated, unchanged; existing: not fx's, used as it is
 };
 
+struct AwsTable {
+  std::string name;
+  std::string status;      // created, updated, unchanged; existing: not fx's, used as it is
+  std::string stream_arn;  // its stream's LatestStreamArn; "" without a stream
+  std::string stream_view_type;
+};
+
 struct AwsDeploy {
   AwsRole role;
   std::vector<AwsQueue> queues;  // the SQS queues of `resources`
+  std::vector<AwsTable> tables;  // the DynamoDB tables of `resources`
   std::vector<actions::LayerResult> layers;
   std::vector<actions::DeployResult>
       functions;                      // routes: the function URL of http/httpApi functions
@@ -88,14 +97,35 @@ struct AwsFunctionInfo {
 std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint);
 
+// A table of `resources` as DynamoDB has it, for `fx info`.
+struct AwsTableInfo {
+  std::string name;
+  std::string logical_id;
+  bool exists = false;
+  std::string status;           // ACTIVE, CREATING, ...
+  std::int64_t item_count = 0;  // DynamoDB's count, refreshed about every six hours on AWS
+  std::string stream_arn;       // "" without a stream
+  std::string stream_view_type;
+};
+
+// The service's tables of `resources` on AWS.
+std::vector<AwsTableInfo> describe_tables_on_aws(const manifest::Service& service,
+                                                 const lambda::Endpoint& endpoint);
+// The same from an fx emulator's DynamoDB (endpoint.url): its counts are exact, not AWS's
+// six-hourly ones.
+std::vector<AwsTableInfo> describe_tables_on_emulator(const manifest::Service& service,
+                                                      const lambda::Endpoint& endpoint);
+
 struct AwsRemoval {
-  std::vector<std::string> functions;                      // deployed names deleted
-  std::vector<std::string> layers;                         // "NAME:VERSION" deleted
-  std::vector<std::string> schedules;                      // EventBridge rule names deleted
-  std::vector<lambda::EventSourceMapping> queue_mappings;  // deleted
-  std::vector<std::string> queues;                         // the queues of resources deleted
-  std::string role;                                        // the role deleted, or ""
-  std::vector<std::string> warnings;                       // what was kept, and why
+  std::vector<std::string> functions;                       // deployed names deleted
+  std::vector<std::string> layers;                          // "NAME:VERSION" deleted
+  std::vector<std::string> schedules;                       // EventBridge rule names deleted
+  std::vector<lambda::EventSourceMapping> queue_mappings;   // deleted
+  std::vector<std::string> queues;                          // the queues of resources deleted
+  std::vector<lambda::EventSourceMapping> stream_mappings;  // deleted
+  std::vector<std::string> tables;                          // the tables of resources deleted
+  std::string role;                                         // the role deleted, or ""
+  std::vector<std::string> warnings;                        // what was kept, and why
 };
 
 // Deletes the service's functions, those of the manifest and its stale ones (their URLs,

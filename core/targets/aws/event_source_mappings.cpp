@@ -1,6 +1,6 @@
-// The SQS event source mappings that feed a function from its queues: one per sqs event,
-// changed only when a setting differs, deleted when the event goes or the function does (AWS
-// keeps them after the function).
+// The event source mappings that feed a function from its SQS queues and its DynamoDB tables'
+// streams: one per sqs (stream) event, changed only when a setting differs, deleted when the
+// event goes or the function does (AWS keeps them after the function).
 #include <nlohmann/json.hpp>
 
 #include "core/targets/aws/steps.h"
@@ -25,11 +25,12 @@ void retry_while_mapping_busy(const manifest::Function& f, Call call) {
     } catch (const lambda::ApiError& e) {
       if (e.type() != "ResourceInUseException") throw;
       if (Clock::now() + delay > deadline)
-        throw Error(fmt::format("function '{}': its queue mapping is still busy on AWS after {} "
-                                "s: {}",
-                                f.key, kMappingWait.count(), e.what()),
-                    "wait until the mapping's State is Enabled or Disabled (`aws lambda "
-                    "list-event-source-mappings`), then deploy again");
+        throw Error(
+            fmt::format("function '{}': its event source mapping is still busy on AWS after {} "
+                        "s: {}",
+                        f.key, kMappingWait.count(), e.what()),
+            "wait until the mapping's State is Enabled or Disabled (`aws lambda "
+            "list-event-source-mappings`), then deploy again");
     }
     std::this_thread::sleep_for(delay);
     delay = std::min<std::chrono::milliseconds>(delay * 2, 4s);
@@ -43,7 +44,96 @@ bool same_mapping(const lambda::EventSourceMapping& a, const lambda::EventSource
          a.filter_patterns == b.filter_patterns && a.maximum_concurrency == b.maximum_concurrency;
 }
 
+bool same_stream_mapping(const lambda::EventSourceMapping& a, const lambda::EventSourceMapping& b) {
+  return same_mapping(a, b) && a.maximum_retry_attempts == b.maximum_retry_attempts &&
+         a.maximum_record_age_s == b.maximum_record_age_s &&
+         a.bisect_batch_on_function_error == b.bisect_batch_on_function_error &&
+         a.parallelization_factor == b.parallelization_factor &&
+         a.tumbling_window_s == b.tumbling_window_s &&
+         a.on_failure.value_or("") == b.on_failure.value_or("");
+}
+
 }  // namespace
+
+bool is_table_stream_arn(std::string_view arn) {
+  return arn.starts_with("arn:") && arn.find(":dynamodb:") != std::string_view::npos &&
+         arn.find("/stream/") != std::string_view::npos;
+}
+
+lambda::EventSourceMapping desired_stream_mapping(const manifest::StreamEvent& event,
+                                                  const std::string& stream_arn,
+                                                  const std::string& on_failure) {
+  lambda::EventSourceMapping m;
+  m.event_source_arn = stream_arn;
+  m.batch_size = event.batch_size;
+  m.maximum_batching_window_s = event.batching_window_s;
+  m.filter_patterns = event.filter_patterns;
+  m.enabled = event.enabled;
+  if (event.report_batch_item_failures) m.function_response_types = {"ReportBatchItemFailures"};
+  m.starting_position = event.starting_position;
+  // Lambda's defaults, written out so that a setting removed from the manifest goes back to it.
+  m.maximum_retry_attempts = event.max_retry_attempts.value_or(-1);
+  m.maximum_record_age_s = event.max_record_age_s.value_or(-1);
+  m.bisect_batch_on_function_error = event.bisect_batch_on_function_error;
+  m.parallelization_factor = event.parallelization_factor;
+  m.tumbling_window_s = event.tumbling_window_s;
+  m.on_failure = on_failure;
+  return m;
+}
+
+bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                          const std::map<std::string, std::string>& stream_arns,
+                          bool function_existed) {
+  std::vector<lambda::EventSourceMapping> desired;
+  for (const auto* e : manifest::events_of<manifest::StreamEvent>(f.events)) {
+    const std::string& arn = e->arn.empty() ? stream_arns.at("table:" + e->table) : e->arn;
+    std::string on_failure = e->on_failure;
+    if (!on_failure.empty() && !on_failure.starts_with("arn:"))
+      on_failure = stream_arns.at("queue:" + on_failure);
+    desired.push_back(desired_stream_mapping(*e, arn, on_failure));
+  }
+  if (desired.empty() && !function_existed) return false;
+  std::vector<lambda::EventSourceMapping> existing;
+  if (function_existed)
+    for (auto& m : client.list_event_source_mappings(f.name))
+      if (is_table_stream_arn(m.event_source_arn)) existing.push_back(std::move(m));
+  bool changed = false;
+  for (auto& d : desired) {
+    auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& m) {
+      return m.event_source_arn == d.event_source_arn;
+    });
+    if (found == existing.end()) {
+      retry_while_role_propagates(f, [&] { return client.create_event_source_mapping(f.name, d); });
+      changed = true;
+      continue;
+    }
+    // Where to start reading is fixed once the mapping exists.
+    if (!same_stream_mapping(*found, d)) {
+      d.uuid = found->uuid;
+      retry_while_mapping_busy(f, [&] {
+        retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
+      });
+      changed = true;
+    }
+    existing.erase(found);
+  }
+  for (const auto& m : existing) {
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
+    changed = true;
+  }
+  return changed;
+}
+
+std::vector<lambda::EventSourceMapping> remove_stream_mappings(lambda::LambdaClient& client,
+                                                               const manifest::Function& f) {
+  std::vector<lambda::EventSourceMapping> out;
+  for (auto& m : client.list_event_source_mappings(f.name)) {
+    if (!is_table_stream_arn(m.event_source_arn)) continue;
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
+    out.push_back(std::move(m));
+  }
+  return out;
+}
 
 bool is_sqs_arn(std::string_view arn) {
   return arn.starts_with("arn:") && arn.find(":sqs:") != std::string_view::npos;

@@ -120,10 +120,16 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
   }
   if (has_events(f, "sqs") || may_have(kQueuesTag))
     events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
+  const bool streams = manifest::has_events<manifest::StreamEvent>(f.events);
+  if (streams || may_have(kStreamsTag))
+    events_changed |= sync_stream_mappings(client, f, context.stream_arns, current.has_value());
   // The marks of events that left the manifest go with their rules and mappings.
   std::vector<std::string> gone;
-  for (auto [type, mark] : {std::pair{"schedule", kSchedulesTag}, std::pair{"sqs", kQueuesTag}})
-    if (current && current->tags.contains(mark) && !has_events(f, type)) gone.push_back(mark);
+  for (auto [type, mark] : {std::pair{"schedule", kSchedulesTag}, std::pair{"sqs", kQueuesTag},
+                            std::pair{"stream", kStreamsTag}})
+    if (current && current->tags.contains(mark) &&
+        !(mark == kStreamsTag ? streams : has_events(f, type)))
+      gone.push_back(mark);
   if (!gone.empty()) client.untag_function(arn, gone);
   events_changed |= sync_event_invoke_config(client, f, current, context.async);
   if (events_changed && r.status == "unchanged") r.status = "updated";
@@ -135,6 +141,7 @@ void remove_function(lambda::LambdaClient& client, fx::aws::EventBridgeClient& e
                      AwsRemoval& out) {
   for (auto& name : remove_schedules(events, service, f)) out.schedules.push_back(std::move(name));
   for (auto& m : remove_queue_mappings(client, f)) out.queue_mappings.push_back(std::move(m));
+  for (auto& m : remove_stream_mappings(client, f)) out.stream_mappings.push_back(std::move(m));
   try {
     client.delete_function(f.name);
     out.functions.push_back(f.name);

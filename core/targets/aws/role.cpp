@@ -18,9 +18,34 @@ namespace {
 constexpr const char* kRoleTag = "fx:service";
 // The inline policy that lets the role fx made send to the functions' destinations.
 constexpr const char* kDestinationPolicy = "fx-destinations";
+constexpr const char* kTablePolicy = "fx-tables";
+
+// What a function does with its service's tables; table management (CreateTable, ...) is fx's
+// at deploy time, not the function's.
+constexpr const char* kTableActions[] = {"dynamodb:BatchGetItem",
+                                         "dynamodb:BatchWriteItem",
+                                         "dynamodb:ConditionCheckItem",
+                                         "dynamodb:DeleteItem",
+                                         "dynamodb:DescribeTable",
+                                         "dynamodb:GetItem",
+                                         "dynamodb:PutItem",
+                                         "dynamodb:Query",
+                                         "dynamodb:Scan",
+                                         "dynamodb:UpdateItem",
+                                         "dynamodb:DescribeTimeToLive"};
 // Reading an SQS queue: what a function fed by one needs besides the basic policy.
 constexpr std::string_view kLambdaSqsPolicy =
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole";
+
+// Reading a DynamoDB table's stream: DescribeStream, GetRecords, GetShardIterator, ListStreams.
+constexpr std::string_view kLambdaDynamoDbPolicy =
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole";
+
+bool has_stream_events(const manifest::Service& service) {
+  for (const auto& f : service.functions)
+    if (manifest::has_events<manifest::StreamEvent>(f.events)) return true;
+  return false;
+}
 
 bool has_sqs_events(const manifest::Service& service) {
   for (const auto& f : service.functions)
@@ -28,11 +53,12 @@ bool has_sqs_events(const manifest::Service& service) {
   return false;
 }
 
-// The managed policies the role fx created should have: logs always, SQS reads when any
-// function of the service (not only those deployed now) is fed by a queue.
+// The managed policies the role fx created should have: logs always, SQS (DynamoDB stream) reads
+// when any function of the service (not only those deployed now) is fed by a queue (a stream).
 std::vector<std::string_view> role_policies(const manifest::Service& service) {
   std::vector<std::string_view> out{fx::aws::kLambdaBasicExecutionPolicy};
   if (has_sqs_events(service)) out.push_back(kLambdaSqsPolicy);
+  if (has_stream_events(service)) out.push_back(kLambdaDynamoDbPolicy);
   return out;
 }
 
@@ -70,6 +96,28 @@ void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole
   iam.put_role_policy(role.name, kDestinationPolicy, document.dump());
 }
 
+void sync_table_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
+                       const std::vector<std::string>& table_arns) {
+  const bool created = role.status == "created";
+  if (created && table_arns.empty()) return;
+  fx::aws::IamClient iam(settings);
+  auto current = created ? std::nullopt : iam.get_role_policy(role.name, kTablePolicy);
+  if (table_arns.empty()) {
+    if (current) iam.delete_role_policy(role.name, kTablePolicy);
+    return;
+  }
+  nlohmann::json resources = nlohmann::json::array();
+  for (const auto& arn : table_arns) {
+    resources.push_back(arn);
+    resources.push_back(arn + "/index/*");
+  }
+  nlohmann::json document = {
+      {"Version", "2012-10-17"},
+      {"Statement", {{{"Effect", "Allow"}, {"Action", kTableActions}, {"Resource", resources}}}}};
+  if (current && nlohmann::json::parse(*current, nullptr, false) == document) return;
+  iam.put_role_policy(role.name, kTablePolicy, document.dump());
+}
+
 AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings& settings) {
   if (!service.iam_role_error.empty())
     throw Error(service.iam_role_error,
@@ -100,9 +148,10 @@ AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings
         auto wanted = role_policies(service);
         for (auto policy : wanted)
           if (!is_attached(policy)) iam.attach_role_policy(name, policy);
-        if (is_attached(kLambdaSqsPolicy) &&
-            std::find(wanted.begin(), wanted.end(), kLambdaSqsPolicy) == wanted.end())
-          iam.detach_role_policy(name, kLambdaSqsPolicy);
+        for (auto policy : {kLambdaSqsPolicy, kLambdaDynamoDbPolicy})
+          if (is_attached(policy) &&
+              std::find(wanted.begin(), wanted.end(), policy) == wanted.end())
+            iam.detach_role_policy(name, policy);
       }
       return {role->name, role->arn, "existing"};
     }
@@ -144,8 +193,10 @@ void remove_default_role(const manifest::Service& service, const fx::aws::AwsSet
   }
   // Only what is attached is detached: a role fx made holds fx's policies alone.
   iam.delete_role_policy(name, kDestinationPolicy);
+  iam.delete_role_policy(name, kTablePolicy);
   auto attached = iam.attached_role_policies(name);
-  for (std::string_view policy : {fx::aws::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy})
+  for (std::string_view policy :
+       {fx::aws::kLambdaBasicExecutionPolicy, kLambdaSqsPolicy, kLambdaDynamoDbPolicy})
     if (std::find(attached.begin(), attached.end(), policy) != attached.end())
       iam.detach_role_policy(name, policy);
   try {

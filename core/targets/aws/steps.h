@@ -45,6 +45,7 @@ constexpr const char* kAsyncTag = "fx:async";
 // have rules (mappings) to sync, so a redeploy lists them for no other.
 constexpr const char* kSchedulesTag = "fx:schedules";
 constexpr const char* kQueuesTag = "fx:sqs";
+constexpr const char* kStreamsTag = "fx:streams";
 
 inline bool has_events(const manifest::Function& f, std::string_view type) {
   return std::any_of(f.events.begin(), f.events.end(),
@@ -102,6 +103,13 @@ AwsRole ensure_role(const manifest::Service& service, const fx::aws::AwsSettings
 void sync_destination_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
                              const std::map<std::string, lambda::EventInvokeConfig>& async);
 
+// The inline policy of the role fx made that lets the service's functions read and write the
+// tables of `resources` and their indexes (fx ignores provider.iam statements, so a function
+// of a todo API would otherwise be denied its own table). As sync_destination_policy: put only
+// when it differs, deleted when there are no tables.
+void sync_table_policy(const fx::aws::AwsSettings& settings, const AwsRole& role,
+                       const std::vector<std::string>& table_arns);
+
 // Deletes the role fx made for the service (never the manifest's, never one without fx's tag),
 // after its policies; what is kept goes to out.warnings.
 void remove_default_role(const manifest::Service& service, const fx::aws::AwsSettings& settings,
@@ -131,6 +139,31 @@ std::map<std::string, std::string> resolve_queue_arns(
 // Deletes the queues of `resources` that fx made (their messages go with them, as with
 // CloudFormation); the others are named in out.warnings.
 void remove_resource_queues(const manifest::Service& service, const fx::aws::AwsSettings& settings,
+                            AwsRemoval& out);
+
+// --- tables.cpp -------------------------------------------------------------------------------
+
+struct AwsTableState {
+  std::string arn;
+  std::string stream_arn;  // LatestStreamArn; "" without a stream
+};
+
+// The DynamoDB tables of `resources`, as CloudFormation would keep them: created (tagged as the
+// service's) and waited for until ACTIVE; brought to the manifest's settings when fx made them
+// (capacity, global indexes one per call, stream, time to live, tags); used as they are, with a
+// warning, when fx did not. A key schema DynamoDB cannot change stops the deploy before any
+// table changes. Returns each one's state by name.
+std::map<std::string, AwsTableState> sync_resource_tables(const manifest::Service& service,
+                                                          const fx::aws::AwsSettings& settings,
+                                                          AwsDeploy& out);
+
+// Each table of `resources` as DynamoDB has it (fx info).
+std::vector<AwsTableInfo> describe_tables(const manifest::Service& service,
+                                          const fx::aws::AwsSettings& settings);
+
+// Deletes the tables of `resources` that fx made, unless their DeletionPolicy (or deletion
+// protection) keeps them; what is kept is named in out.warnings.
+void remove_resource_tables(const manifest::Service& service, const fx::aws::AwsSettings& settings,
                             AwsRemoval& out);
 
 // --- event_invoke_config.cpp ------------------------------------------------------------------
@@ -192,6 +225,25 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
                          const std::map<std::string, std::string>& queue_arns,
                          bool function_existed);
 
+bool is_table_stream_arn(std::string_view arn);
+
+// The mapping a dynamodb stream event asks for, on the stream of that ARN; `on_failure` is its
+// failure destination's ARN ("" for none).
+lambda::EventSourceMapping desired_stream_mapping(const manifest::StreamEvent& event,
+                                                  const std::string& stream_arn,
+                                                  const std::string& on_failure);
+
+// One event source mapping per stream event, as sync_queue_mappings does for queues: every
+// DynamoDB stream mapping of the function is fx's to manage. `stream_arns` maps a stream
+// event's table (or ARN) to the stream's ARN, and its onFailure to a destination ARN.
+bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                          const std::map<std::string, std::string>& stream_arns,
+                          bool function_existed);
+
+// Deletes every DynamoDB stream mapping of the function; returns them.
+std::vector<lambda::EventSourceMapping> remove_stream_mappings(lambda::LambdaClient& client,
+                                                               const manifest::Function& f);
+
 // Deletes every SQS event source mapping of the function; returns them.
 std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClient& client,
                                                               const manifest::Function& f);
@@ -203,6 +255,8 @@ struct FunctionDeployContext {
   const manifest::Service& service;
   const fx::aws::AwsSettings& settings;
   const std::map<std::string, std::string>& queue_arns;  // an sqs event's queue → its ARN
+  // a stream event's table (or ARN) → its stream's ARN, and its onFailure → that ARN
+  const std::map<std::string, std::string>& stream_arns;
   const std::map<std::string, lambda::EventInvokeConfig>& async;  // by function key
   bool force = false;
 };
