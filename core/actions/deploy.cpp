@@ -316,6 +316,8 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
       entry.dead_letter_queue = q.dead_letter_queue;
     }
   }
+  for (const auto& t : service.tables)
+    doc.tables.push_back({t.name, t.create_json, t.ttl_attribute});
   // A destination queue must exist before the first record needs it.
   for (const auto& f : service.functions)
     for (const auto* destination : {&f.on_failure, &f.on_success}) {

@@ -11,6 +11,7 @@ std::string_view event_type(const Event& event) {
     std::string_view operator()(const HttpEvent& e) const { return event_key(e.api); }
     std::string_view operator()(const ScheduleEvent&) const { return "schedule"; }
     std::string_view operator()(const SqsEvent&) const { return "sqs"; }
+    std::string_view operator()(const StreamEvent&) const { return "stream"; }
     std::string_view operator()(const OtherEvent& e) const { return e.type; }
   };
   return std::visit(Type{}, event);

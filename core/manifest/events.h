@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -67,17 +68,41 @@ struct SqsEvent {
   SourceMark mark;
 };
 
-// Any other type (s3, sns, stream, ...): runs only on AWS, so it is kept as written, with a
-// warning, for deploys there.
+// stream of type dynamodb: a table's stream read for the function by a Lambda event source
+// mapping. A Kinesis stream is an OtherEvent (it runs only on AWS).
+struct StreamEvent {
+  std::string arn;    // the stream's ARN, when given as one; else ""
+  std::string table;  // the TableName of the table of `resources` whose StreamArn it names; else ""
+  // What the Serverless Framework sends when unset (Lambda's own defaults differ: 100 records).
+  int batch_size = 10;
+  std::string starting_position = "TRIM_HORIZON";  // or LATEST
+  int batching_window_s = 0;                       // batchWindow / maximumBatchingWindow
+  std::vector<std::string> filter_patterns;        // filterPatterns: each a JSON object's text
+  std::optional<int> max_retry_attempts;           // maximumRetryAttempts; unset: forever (-1)
+  std::optional<int> max_record_age_s;             // maximumRecordAgeInSeconds; unset: -1
+  bool bisect_batch_on_function_error = false;
+  bool report_batch_item_failures = false;  // functionResponseType: ReportBatchItemFailures
+  std::string on_failure;                   // destinations.onFailure: an SQS or SNS ARN, or the
+                                            // name of a queue of `resources` (Fn::GetAtt)
+  int parallelization_factor = 1;
+  int tumbling_window_s = 0;  // tumblingWindowInSeconds
+  bool enabled = true;
+  std::string config_json;  // the event's value as JSON text
+  SourceMark mark;
+};
+
+// Any other type (s3, sns, a kinesis stream, ...): runs only on AWS, so it is kept as written, with
+// a warning, for deploys there.
 struct OtherEvent {
   std::string type;         // the event's key: "s3"
   std::string config_json;  // its value as JSON text (unresolved when only AWS can resolve it)
   SourceMark mark;
 };
 
-using Event = std::variant<HttpEvent, ScheduleEvent, SqsEvent, OtherEvent>;
+using Event = std::variant<HttpEvent, ScheduleEvent, SqsEvent, StreamEvent, OtherEvent>;
 
-// The event's key in the manifest: "http", "httpApi", "schedule", "sqs", or the other's.
+// The event's key in the manifest: "http", "httpApi", "schedule", "sqs", "stream", or the
+// other's.
 std::string_view event_type(const Event& event);
 const SourceMark& event_mark(const Event& event);
 const std::string& event_config_json(const Event& event);

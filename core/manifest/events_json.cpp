@@ -1,5 +1,5 @@
-// Each event type has its list in the document ("routes", "schedules", "sqs"), each entry
-// naming its function: the shape fx wrote before events were typed, kept so that the
+// Each event type has its list in the document ("routes", "schedules", "sqs", "streams"), each
+// entry naming its function: the shape fx wrote before events were typed, kept so that the
 // documents earlier versions left in state.db still load.
 #include "core/manifest/events_json.h"
 
@@ -59,6 +59,29 @@ json sqs_json(const FunctionEvents& f, const SqsEvent& e) {
     for (const auto& p : e.filter_patterns) patterns.push_back(json::parse(p));
     j["filter_patterns"] = patterns;
   }
+  return j;
+}
+
+json stream_json(const FunctionEvents& f, const StreamEvent& e) {
+  json j = {{"function", f.name},
+            {"batch_size", e.batch_size},
+            {"starting_position", e.starting_position}};
+  if (!e.arn.empty()) j["arn"] = e.arn;
+  if (!e.table.empty()) j["table"] = e.table;
+  if (e.batching_window_s > 0) j["batching_window"] = e.batching_window_s;
+  if (!e.filter_patterns.empty()) {
+    json patterns = json::array();
+    for (const auto& p : e.filter_patterns) patterns.push_back(json::parse(p));
+    j["filter_patterns"] = patterns;
+  }
+  if (e.max_retry_attempts) j["max_retry_attempts"] = *e.max_retry_attempts;
+  if (e.max_record_age_s) j["max_record_age"] = *e.max_record_age_s;
+  if (e.bisect_batch_on_function_error) j["bisect_batch_on_function_error"] = true;
+  if (e.report_batch_item_failures) j["report_batch_item_failures"] = true;
+  if (!e.on_failure.empty()) j["on_failure"] = e.on_failure;
+  if (e.parallelization_factor != 1) j["parallelization_factor"] = e.parallelization_factor;
+  if (e.tumbling_window_s > 0) j["tumbling_window"] = e.tumbling_window_s;
+  if (!e.enabled) j["enabled"] = false;
   return j;
 }
 
@@ -123,6 +146,28 @@ SqsEvent sqs_of(const json& m) {
   return e;
 }
 
+StreamEvent stream_of(const json& m) {
+  StreamEvent e;
+  e.arn = m.value("arn", "");
+  e.table = m.value("table", "");
+  if (e.arn.empty() == e.table.empty())
+    throw Error(std::string(kNotOurs) + "a stream names either an arn or a table");
+  e.batch_size = m.value("batch_size", 10);
+  e.starting_position = m.value("starting_position", "TRIM_HORIZON");
+  e.batching_window_s = m.value("batching_window", 0);
+  for (const auto& p : m.value("filter_patterns", json::array()))
+    e.filter_patterns.push_back(p.dump());
+  if (m.contains("max_retry_attempts")) e.max_retry_attempts = m["max_retry_attempts"].get<int>();
+  if (m.contains("max_record_age")) e.max_record_age_s = m["max_record_age"].get<int>();
+  e.bisect_batch_on_function_error = m.value("bisect_batch_on_function_error", false);
+  e.report_batch_item_failures = m.value("report_batch_item_failures", false);
+  e.on_failure = m.value("on_failure", "");
+  e.parallelization_factor = m.value("parallelization_factor", 1);
+  e.tumbling_window_s = m.value("tumbling_window", 0);
+  e.enabled = m.value("enabled", true);
+  return e;
+}
+
 ServiceEvents read_document(const json& j) {
   ServiceEvents doc;
   doc.stage = j.value("stage", "dev");
@@ -139,6 +184,8 @@ ServiceEvents read_document(const json& j) {
     function_of(doc, sc).events.push_back(schedule_of(sc, doc));
   for (const auto& m : j.value("sqs", json::array()))
     function_of(doc, m).events.push_back(sqs_of(m));
+  for (const auto& m : j.value("streams", json::array()))
+    function_of(doc, m).events.push_back(stream_of(m));
   const json async_settings = j.value("async", json::object());  // outlives the loop
   for (const auto& [function, a] : async_settings.items()) {
     AsyncConfig& async = function_of(doc, json{{"function", function}}).async;
@@ -168,6 +215,14 @@ ServiceEvents read_document(const json& j) {
     queue.max_receive_count = q.value("max_receive_count", 0);
     queue.dead_letter_queue = q.value("dead_letter_queue", "");
   }
+  for (const auto& t : j.value("tables", json::array())) {
+    TableConfig& table = doc.tables.emplace_back();
+    table.name = t.at("name").get<std::string>();
+    if (!t.contains("create") || !t["create"].is_object())
+      throw Error(fmt::format("{}table {} has no CreateTable request", kNotOurs, table.name));
+    table.create_json = t["create"].dump();
+    table.ttl_attribute = t.value("ttl_attribute", "");
+  }
   if (j.contains("idle_timeout_s") && j["idle_timeout_s"].is_number())
     doc.idle_timeout_s = j["idle_timeout_s"].get<double>();
   if (j.contains("concurrency") && j["concurrency"].is_number_integer())
@@ -191,7 +246,8 @@ std::string schedule_anchor_key(std::string_view rule, std::string_view expressi
 }
 
 std::string to_json(const ServiceEvents& doc) {
-  json routes = json::array(), schedules = json::array(), sqs = json::array();
+  json routes = json::array(), schedules = json::array(), sqs = json::array(),
+       streams = json::array();
   json functions = json::array(), async = json::object(), provisioned = json::object(),
        retention = json::object();
   for (const auto& f : doc.functions) {
@@ -203,6 +259,8 @@ std::string to_json(const ServiceEvents& doc) {
         schedules.push_back(schedule_json(f, *e, ++n, doc));
       } else if (const auto* e = std::get_if<SqsEvent>(&event)) {
         sqs.push_back(sqs_json(f, *e));
+      } else if (const auto* e = std::get_if<StreamEvent>(&event)) {
+        streams.push_back(stream_json(f, *e));
       }  // other events run only on AWS
     }
     functions.push_back(f.name);
@@ -237,6 +295,17 @@ std::string to_json(const ServiceEvents& doc) {
             {"log_retention", retention},
             {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
+  // Only when there are some: a document without them reads as earlier versions wrote it.
+  if (!streams.empty()) j["streams"] = streams;
+  if (!doc.tables.empty()) {
+    json tables = json::array();
+    for (const auto& t : doc.tables) {
+      json entry = {{"name", t.name}, {"create", json::parse(t.create_json)}};
+      if (!t.ttl_attribute.empty()) entry["ttl_attribute"] = t.ttl_attribute;
+      tables.push_back(entry);
+    }
+    j["tables"] = tables;
+  }
   return j.dump();
 }
 

@@ -30,7 +30,7 @@ struct AsyncConfig {
 struct FunctionEvents {
   std::string name;  // the deployed name
   std::string key;   // the manifest's key, for messages (the name when the document has none)
-  std::vector<Event> events;  // http/httpApi, schedule and sqs events, in manifest order
+  std::vector<Event> events;  // http/httpApi, schedule, sqs and stream events, in manifest order
   AsyncConfig async;
   int provisioned = 0;         // provisionedConcurrency
   int log_retention_days = 0;  // logRetentionInDays; 0: lines are kept

@@ -11,8 +11,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "core/events/filter.h"
@@ -282,6 +285,8 @@ class Loader {
     if (auto f = get("custom")) read_custom(*f);
     if (auto f = get("plugins")) read_plugins(*f);
     if (auto f = get("layers")) read_layers(*f);
+    // Tables before functions: a stream event names its table's stream.
+    if (auto f = get("resources")) read_table_resources(*f);
     if (auto f = get("functions")) read_functions(*f);
     if (auto f = get("resources")) read_queue_resources(*f);
   }
@@ -431,6 +436,662 @@ class Loader {
       auto& dlq = p.q.dead_letter_queue;
       if (dlq.starts_with("arn:")) dlq = dlq.substr(dlq.rfind(':') + 1);
       service_.queues.push_back(std::move(p.q));
+    }
+  }
+
+  // --- The DynamoDB tables of `resources` ------------------------------------------------------
+  //
+  // Each AWS::DynamoDB::Table becomes the CreateTable request CloudFormation would send for it,
+  // checked as CloudFormation and DynamoDB check it, so that a bad key schema is an error with
+  // its line here rather than a deploy that fails halfway. These errors are one line: what is
+  // wrong, then what to do.
+
+  [[noreturn]] void table_error(const Field& f, std::string_view what, std::string_view todo) {
+    throw Error(fmt::format("{}: {}: {}; {}", f.mark.str(), f.key, what, todo));
+  }
+
+  // A scalar of the table's properties; `expected` and `todo` make the error when it is not.
+  std::string table_text(const Field& f, std::string_view expected, std::string_view todo) {
+    const YAML::Node v = value(f);
+    if (!v.IsScalar() || scalar_type(v) == ScalarType::null || is_intrinsic(v))
+      table_error(f, fmt::format("expected {}, got {}", expected, describe(v)), todo);
+    return scalar_text(v);
+  }
+
+  // The scalar under a CloudFormation function's tag (!Ref NAME, !Sub PATTERN).
+  std::string cfn_text(const Field& f, std::string_view expected, std::string_view todo) {
+    const YAML::Node v = value(f);
+    if (!v.IsScalar() || scalar_type(v) == ScalarType::null)
+      table_error(f, fmt::format("expected {}, got {}", expected, describe(v)), todo);
+    return scalar_text(v);
+  }
+
+  int table_integer(const Field& f, int low, int high) {
+    const YAML::Node v = value(f);
+    int n = 0;
+    if (!v.IsScalar() || !parse_int(v.Scalar(), n) || n < low || n > high)
+      table_error(
+          f, fmt::format("expected a whole number from {} to {}, got {}", low, high, describe(v)),
+          "write a number in that range");
+    return n;
+  }
+
+  bool table_boolean(const Field& f) {
+    const YAML::Node v = value(f);
+    if (v.IsScalar() && (scalar_text(v) == "true" || scalar_text(v) == "false"))
+      return scalar_text(v) == "true";
+    table_error(f, fmt::format("expected true or false, got {}", describe(v)),
+                "write true or false");
+  }
+
+  // One of `allowed`, as DynamoDB spells it.
+  template <size_t N>
+  std::string table_choice(const Field& f, const std::string_view (&allowed)[N],
+                           std::string_view what) {
+    const std::string todo = fmt::format("use one of {}", fmt::join(allowed, ", "));
+    std::string s = table_text(f, what, todo);
+    if (!contains(allowed, s))
+      table_error(f, fmt::format("unknown {} '{}'", what, printable(s)), todo);
+    return s;
+  }
+
+  // A property passed to AWS as written: CloudFormation's functions (Ref, Fn::GetAtt, ...)
+  // need CloudFormation, which fx does not deploy through.
+  json table_json(const Field& f) {
+    std::function<void(const YAML::Node&)> check = [&](const YAML::Node& n) {
+      if (is_intrinsic(n) || (n.Tag().size() > 1 && n.Tag()[0] == '!'))
+        table_error(f, "a CloudFormation function (Ref, Fn::...) fx cannot resolve",
+                    "write the value itself: fx deploys without CloudFormation");
+      if (n.IsMap())
+        for (const auto& [k, v] : map_entries(n)) check(v);
+      if (n.IsSequence())
+        for (const auto& item : n) check(item);
+    };
+    if (!f.resolved) check(f.node);
+    const YAML::Node v = value(f);
+    check(v);
+    return json::parse(json_of(f, v));
+  }
+
+  // CloudFormation's pseudo parameters that fx knows the value of before it deploys.
+  std::optional<std::string> pseudo_parameter(std::string_view name) {
+    if (name == "AWS::Region") return service_.region;
+    if (name == "AWS::StackName") return service_.name + "-" + service_.stage;
+    if (name == "AWS::Partition") return std::string("aws");
+    if (name == "AWS::URLSuffix") return std::string("amazonaws.com");
+    return std::nullopt;
+  }
+
+  std::string cfn_ref(const Field& f, const std::string& name) {
+    if (auto v = pseudo_parameter(name)) return *v;
+    if (name == "AWS::AccountId")
+      table_error(f,
+                  "AWS::AccountId is not known before a deploy (the emulator's account is not "
+                  "AWS's)",
+                  "leave the account out of the name");
+    table_error(f,
+                fmt::format("Ref to '{}' needs CloudFormation (a parameter or another resource), "
+                            "which fx does not deploy through",
+                            printable(name)),
+                "write the name itself, or build it with variables: "
+                "${self:service}-${sls:stage}-NAME");
+  }
+
+  // Fn::Sub: "${AWS::Region}", "${Name}" of its variable map, "${!Literal}".
+  std::string cfn_sub(const Field& f) {
+    std::string pattern;
+    std::map<std::string, std::string> vars;
+    if (value(f).IsSequence()) {
+      const auto parts = items(f, "[string, {variables}]");
+      if (parts.size() != 2)
+        table_error(f, "Fn::Sub takes a string, or a list of a string and a map of variables",
+                    "write [PATTERN, {NAME: VALUE}]");
+      pattern = cfn_text(parts[0], "a string", "write the pattern as a string");
+      for (const auto& c : entries(parts[1], "a map of variables")) vars[c.name] = cfn_string(c);
+    } else {
+      pattern = cfn_text(f, "a string", "write the pattern as a string");
+    }
+    std::string out;
+    for (size_t i = 0; i < pattern.size();) {
+      const size_t open = pattern.find("${", i);
+      if (open == std::string::npos) {
+        out += pattern.substr(i);
+        break;
+      }
+      out += pattern.substr(i, open - i);
+      const size_t close = pattern.find('}', open);
+      if (close == std::string::npos)
+        table_error(f, "an unclosed ${ in Fn::Sub", "close it with }");
+      const std::string name = pattern.substr(open + 2, close - open - 2);
+      if (name.starts_with('!'))
+        out += "${" + name.substr(1) + "}";
+      else if (auto it = vars.find(name); it != vars.end())
+        out += it->second;
+      else
+        out += cfn_ref(f, name);
+      i = close + 1;
+    }
+    return out;
+  }
+
+  std::string cfn_join(const Field& f) {
+    const auto parts = items(f, "[delimiter, [values]]");
+    if (parts.size() != 2)
+      table_error(f, "Fn::Join takes a delimiter and a list of values",
+                  "write [DELIMITER, [VALUE, ...]]");
+    const YAML::Node d = value(parts[0]);
+    const std::string delimiter = d.IsScalar() ? scalar_text(d) : "";
+    std::string out;
+    const auto values = items(parts[1], "a list of values");
+    for (size_t i = 0; i < values.size(); ++i) out += (i ? delimiter : "") + cfn_string(values[i]);
+    return out;
+  }
+
+  // A string that CloudFormation's Ref, Fn::Sub or Fn::Join may build, from what fx knows.
+  std::string cfn_string(const Field& f) {
+    const std::string tag = f.resolved ? std::string() : f.node.Tag();
+    const std::string expected = "a string";
+    const std::string todo = "write it as text";
+    if (tag == "!Ref") return cfn_ref(f, cfn_text(f, "a name", todo));
+    if (tag == "!Sub") return cfn_sub(f);
+    if (tag == "!Join") return cfn_join(f);
+    if (tag.size() > 1 && tag[0] == '!')
+      table_error(f, fmt::format("{} needs CloudFormation, which fx does not deploy through", tag),
+                  "write the value itself, or use Ref, Fn::Sub or Fn::Join of what fx knows");
+    const YAML::Node v = value(f);
+    if (v.IsMap() && v.size() == 1) {
+      const auto parts = entries(f, "a map");
+      const std::string& fn = parts.front().name;
+      if (fn == "Ref") return cfn_ref(parts.front(), cfn_text(parts.front(), "a name", todo));
+      if (fn == "Fn::Sub") return cfn_sub(parts.front());
+      if (fn == "Fn::Join") return cfn_join(parts.front());
+      if (fn.starts_with("Fn::"))
+        table_error(f, fmt::format("{} needs CloudFormation, which fx does not deploy through", fn),
+                    "write the value itself, or use Ref, Fn::Sub or Fn::Join of what fx knows");
+    }
+    return table_text(f, expected, todo);
+  }
+
+  // DynamoDB's names: a table or index 3 to 255 characters of [a-zA-Z0-9_.-].
+  static bool is_dynamodb_name(std::string_view s) {
+    auto ok = [](char c) { return text::is_alnum(c) || c == '_' || c == '-' || c == '.'; };
+    return s.size() >= 3 && s.size() <= 255 && text::is_word(s, ok, ok);
+  }
+
+  struct KeyElement {
+    std::string name;
+    std::string type;  // HASH or RANGE
+    Field field;       // its AttributeName, for messages
+  };
+
+  // A KeySchema: one HASH key, then at most one RANGE key.
+  std::vector<KeyElement> key_schema(const Field& f, json& out) {
+    static constexpr std::string_view kKeyTypes[] = {"HASH", "RANGE"};
+    const std::string todo =
+        "write [{AttributeName: id, KeyType: HASH}], and a second element "
+        "with KeyType: RANGE for a sort key";
+    std::vector<KeyElement> keys;
+    const auto list = items(f, "a list of keys");
+    if (list.empty() || list.size() > 2)
+      table_error(f, fmt::format("expected one or two keys, got {}", list.size()), todo);
+    out = json::array();
+    for (const auto& item : list) {
+      KeyElement key{"", "", item};
+      std::optional<Field> type;
+      for (const auto& c : entries(item, "a map {AttributeName, KeyType}")) {
+        if (c.name == "AttributeName") {
+          key.name = table_text(c, "an attribute name", todo);
+          key.field = c;
+          if (key.name.empty() || key.name.size() > 255)
+            table_error(c, "an attribute name has 1 to 255 bytes", "shorten it");
+        } else if (c.name == "KeyType") {
+          key.type = table_choice(c, kKeyTypes, "KeyType");
+          type = c;
+        } else {
+          unknown(c);
+        }
+      }
+      if (key.name.empty()) table_error(item, "AttributeName missing", todo);
+      if (!type) table_error(item, "KeyType missing", "add KeyType: HASH or KeyType: RANGE");
+      for (const auto& k : keys) {
+        if (k.name == key.name)
+          table_error(key.field, fmt::format("'{}' is already a key", printable(key.name)),
+                      "use another attribute for the sort key");
+        if (k.type == "HASH" && key.type == "HASH")
+          table_error(*type, "two HASH keys (a table or index has one partition key)",
+                      "make the second KeyType: RANGE");
+        if (k.type == "RANGE" && key.type == "RANGE")
+          table_error(*type, "two RANGE keys and no HASH key", "make the first KeyType: HASH");
+        if (k.type == "RANGE")
+          table_error(*type, "the HASH key must come first",
+                      "put the HASH key first, then the RANGE key");
+      }
+      if (keys.empty() && key.type == "RANGE" && list.size() == 1)
+        table_error(*type, "a RANGE key without a HASH key",
+                    "add the partition key (KeyType: HASH) before it, or make this one HASH");
+      out.push_back({{"AttributeName", key.name}, {"KeyType", key.type}});
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  }
+
+  json provisioned_throughput(const Field& f) {
+    json out = json::object();
+    for (const auto& c : entries(f, "a map {ReadCapacityUnits, WriteCapacityUnits}")) {
+      if (c.name == "ReadCapacityUnits" || c.name == "WriteCapacityUnits")
+        out[c.name] = table_integer(c, 1, std::numeric_limits<int>::max());
+      else
+        unknown(c);
+    }
+    for (const char* k : {"ReadCapacityUnits", "WriteCapacityUnits"})
+      if (!out.contains(k))
+        table_error(f, fmt::format("{} missing", k),
+                    "set both ReadCapacityUnits and WriteCapacityUnits");
+    return out;
+  }
+
+  struct IndexRead {
+    std::string name;
+    std::vector<KeyElement> keys;
+    std::optional<Field> throughput;  // its ProvisionedThroughput
+    size_t non_key_attributes = 0;
+    Field field;
+    bool global = true;
+  };
+
+  // An entry of GlobalSecondaryIndexes or LocalSecondaryIndexes as CreateTable takes it.
+  IndexRead read_index(const Field& f, bool global, json& out) {
+    static constexpr std::string_view kProjections[] = {"ALL", "KEYS_ONLY", "INCLUDE"};
+    IndexRead index{"", {}, std::nullopt, 0, f, global};
+    out = json::object();
+    std::optional<Field> name, schema, projection;
+    for (const auto& c : entries(f, "a map of the index's settings")) {
+      if (c.name == "IndexName") {
+        name = c;
+        index.name = table_text(c, "an index name", "name the index");
+        if (!is_dynamodb_name(index.name))
+          table_error(c,
+                      fmt::format("'{}' is not 3 to 255 letters, digits, '_', '-' and '.'",
+                                  printable(index.name)),
+                      "rename the index");
+        out["IndexName"] = index.name;
+      } else if (c.name == "KeySchema") {
+        schema = c;
+        index.keys = key_schema(c, out["KeySchema"]);
+      } else if (c.name == "Projection") {
+        projection = c;
+        std::optional<Field> type, non_key;
+        json p = json::object();
+        for (const auto& pc : entries(c, "a map {ProjectionType, NonKeyAttributes}")) {
+          if (pc.name == "ProjectionType") {
+            type = pc;
+            p["ProjectionType"] = table_choice(pc, kProjections, "ProjectionType");
+          } else if (pc.name == "NonKeyAttributes") {
+            non_key = pc;
+            p["NonKeyAttributes"] = json::array();
+            for (const auto& a : items(pc, "a list of attribute names"))
+              p["NonKeyAttributes"].push_back(
+                  table_text(a, "an attribute name", "list attribute names"));
+            index.non_key_attributes = p["NonKeyAttributes"].size();
+          } else {
+            unknown(pc);
+          }
+        }
+        if (!type)
+          table_error(c, "ProjectionType missing",
+                      "add ProjectionType: ALL, KEYS_ONLY or INCLUDE (with NonKeyAttributes)");
+        const bool include = p["ProjectionType"] == "INCLUDE";
+        if (include && index.non_key_attributes == 0)
+          table_error(non_key ? *non_key : *type, "ProjectionType INCLUDE without NonKeyAttributes",
+                      "list the attributes to project in NonKeyAttributes, or use ALL");
+        if (!include && non_key)
+          table_error(*non_key,
+                      fmt::format("NonKeyAttributes with ProjectionType {}",
+                                  p["ProjectionType"].get<std::string>()),
+                      "remove NonKeyAttributes, or use ProjectionType: INCLUDE");
+        out["Projection"] = p;
+      } else if (global && c.name == "ProvisionedThroughput") {
+        index.throughput = c;
+        out[c.name] = provisioned_throughput(c);
+      } else if (global && (c.name == "OnDemandThroughput" || c.name == "WarmThroughput")) {
+        out[c.name] = table_json(c);
+      } else if (global && c.name == "ContributorInsightsSpecification") {
+        // Its own API on AWS (UpdateContributorInsights); nothing a table needs to work.
+      } else {
+        unknown(c);
+      }
+    }
+    const std::string kind = global ? "a global secondary index" : "a local secondary index";
+    if (!name) table_error(f, fmt::format("IndexName missing in {}", kind), "name the index");
+    if (!schema)
+      table_error(f, fmt::format("KeySchema missing in index {}", printable(index.name)),
+                  "give the index a KeySchema");
+    if (!projection)
+      table_error(f, fmt::format("Projection missing in index {}", printable(index.name)),
+                  "add Projection: {ProjectionType: ALL}");
+    return index;
+  }
+
+  void read_table(const Field& resource) {
+    static constexpr std::string_view kBillingModes[] = {"PROVISIONED", "PAY_PER_REQUEST"};
+    static constexpr std::string_view kAttributeTypes[] = {"S", "N", "B"};
+    static constexpr std::string_view kViewTypes[] = {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE",
+                                                      "NEW_AND_OLD_IMAGES"};
+    static constexpr std::string_view kTableClasses[] = {"STANDARD", "STANDARD_INFREQUENT_ACCESS"};
+    // CloudFormation's properties that CreateTable takes as they are.
+    static constexpr std::string_view kPassed[] = {"DeletionProtectionEnabled",
+                                                   "OnDemandThroughput", "WarmThroughput"};
+    // Its properties that AWS sets with calls of their own: fx names them when it skips them.
+    static constexpr std::string_view kOwnCalls[] = {"ContributorInsightsSpecification",
+                                                     "KinesisStreamSpecification",
+                                                     "ImportSourceSpecification"};
+    TableResource table;
+    table.logical_id = resource.name;
+    table.mark = resource.key_mark;
+    json create = json::object();
+    if (const auto policy = child(resource, "DeletionPolicy")) {
+      static constexpr std::string_view kPolicies[] = {"Delete", "Retain", "RetainExceptOnCreate"};
+      table.retain = table_choice(*policy, kPolicies, "DeletionPolicy") != "Delete";
+    }
+    const auto props = child(resource, "Properties");
+    if (!props || value(*props).IsNull())
+      table_error(resource, "a table without Properties",
+                  "add Properties with KeySchema and AttributeDefinitions");
+    std::optional<Field> name, schema, definitions, billing, throughput;
+    std::vector<KeyElement> keys;
+    std::vector<IndexRead> indexes;
+    std::map<std::string, Field> defined;  // AttributeDefinitions, by name
+    for (const auto& c : entries(*props, "a map of the table's properties")) {
+      if (c.name == "TableName") {
+        name = c;
+        table.name = cfn_string(c);
+      } else if (c.name == "KeySchema") {
+        schema = c;
+        keys = key_schema(c, create["KeySchema"]);
+      } else if (c.name == "AttributeDefinitions") {
+        definitions = c;
+        create["AttributeDefinitions"] = json::array();
+        for (const auto& item : items(c, "a list of {AttributeName, AttributeType}")) {
+          std::string attribute, type;
+          std::optional<Field> at;
+          for (const auto& d : entries(item, "a map {AttributeName, AttributeType}")) {
+            if (d.name == "AttributeName") {
+              attribute = table_text(d, "an attribute name", "name the attribute");
+              at = d;
+            } else if (d.name == "AttributeType") {
+              type = table_choice(d, kAttributeTypes, "AttributeType");
+            } else {
+              unknown(d);
+            }
+          }
+          if (!at) table_error(item, "AttributeName missing", "name the attribute");
+          if (type.empty())
+            table_error(item, "AttributeType missing",
+                        "add AttributeType: S (string), N (number) or B (binary)");
+          if (defined.contains(attribute))
+            table_error(*at, fmt::format("'{}' is defined twice", printable(attribute)),
+                        "keep one definition");
+          defined.emplace(attribute, *at);
+          create["AttributeDefinitions"].push_back(
+              {{"AttributeName", attribute}, {"AttributeType", type}});
+        }
+      } else if (c.name == "BillingMode") {
+        billing = c;
+        create["BillingMode"] = table_choice(c, kBillingModes, "BillingMode");
+      } else if (c.name == "ProvisionedThroughput") {
+        throughput = c;
+        create["ProvisionedThroughput"] = provisioned_throughput(c);
+      } else if (c.name == "GlobalSecondaryIndexes" || c.name == "LocalSecondaryIndexes") {
+        const bool global = c.name == "GlobalSecondaryIndexes";
+        create[c.name] = json::array();
+        const auto list = items(c, "a list of indexes");
+        if (list.size() > (global ? 20u : 5u))
+          table_error(
+              c, fmt::format("{} indexes; DynamoDB takes at most {}", list.size(), global ? 20 : 5),
+              "remove some");
+        for (const auto& item : list) {
+          json index;
+          indexes.push_back(read_index(item, global, index));
+          create[c.name].push_back(std::move(index));
+        }
+      } else if (c.name == "StreamSpecification") {
+        std::optional<Field> view;
+        for (const auto& s : entries(c, "a map {StreamViewType}")) {
+          if (s.name == "StreamViewType") {
+            view = s;
+            create["StreamSpecification"] = {
+                {"StreamEnabled", true},
+                {"StreamViewType", table_choice(s, kViewTypes, "StreamViewType")}};
+          } else if (s.name != "ResourcePolicy") {  // the stream's policy: AWS's business
+            unknown(s);
+          }
+        }
+        if (!view)
+          table_error(c, "StreamViewType missing",
+                      "add StreamViewType: NEW_AND_OLD_IMAGES (or NEW_IMAGE, OLD_IMAGE, "
+                      "KEYS_ONLY)");
+      } else if (c.name == "TimeToLiveSpecification") {
+        std::optional<Field> enabled;
+        std::string attribute;
+        for (const auto& s : entries(c, "a map {AttributeName, Enabled}")) {
+          if (s.name == "AttributeName")
+            attribute = table_text(s, "an attribute name", "name the expiry attribute");
+          else if (s.name == "Enabled")
+            enabled = s;
+          else
+            unknown(s);
+        }
+        if (!enabled) table_error(c, "Enabled missing", "add Enabled: true (or false)");
+        if (table_boolean(*enabled)) {
+          if (attribute.empty())
+            table_error(c, "AttributeName missing",
+                        "name the attribute that holds each item's expiry (epoch seconds)");
+          table.ttl_attribute = attribute;
+        }
+      } else if (c.name == "Tags") {
+        json tags = json::array();
+        std::set<std::string> seen;
+        const auto list = items(c, "a list of {Key, Value}");
+        if (list.size() > 50)
+          table_error(c, fmt::format("{} tags; DynamoDB takes at most 50", list.size()),
+                      "remove some");
+        for (const auto& item : list) {
+          std::optional<Field> key_field;
+          std::string key, tag_value;
+          for (const auto& t : entries(item, "a map {Key, Value}")) {
+            if (t.name == "Key") {
+              key = table_text(t, "a tag key", "write the key as text");
+              key_field = t;
+            } else if (t.name == "Value") {
+              tag_value = table_text(t, "a tag value", "write the value as text");
+            } else {
+              unknown(t);
+            }
+          }
+          if (!key_field) table_error(item, "Key missing", "write {Key: K, Value: V}");
+          if (key.empty() || key.size() > 128 || tag_value.size() > 256)
+            table_error(*key_field, "a tag's key has 1 to 128 characters, its value at most 256",
+                        "shorten it");
+          if (key.starts_with("aws:"))
+            table_error(*key_field, "tag keys starting with aws: are AWS's own",
+                        "use another prefix");
+          if (!seen.insert(key).second)
+            table_error(*key_field, fmt::format("tag '{}' is given twice", printable(key)),
+                        "keep one");
+          tags.push_back({{"Key", key}, {"Value", tag_value}});
+        }
+        if (!tags.empty()) create["Tags"] = tags;
+      } else if (c.name == "SSESpecification") {
+        // CloudFormation's SSEEnabled is CreateTable's Enabled.
+        json sse = table_json(c);
+        if (!sse.is_object())
+          table_error(c, "expected a map {SSEEnabled, SSEType, KMSMasterKeyId}",
+                      "write SSESpecification: {SSEEnabled: true}");
+        if (sse.contains("SSEEnabled")) {
+          sse["Enabled"] = sse["SSEEnabled"];
+          sse.erase("SSEEnabled");
+        }
+        create["SSESpecification"] = sse;
+      } else if (c.name == "TableClass") {
+        create["TableClass"] = table_choice(c, kTableClasses, "TableClass");
+      } else if (c.name == "ResourcePolicy") {
+        // CreateTable takes the policy document as text.
+        json policy = table_json(c);
+        if (!policy.is_object() || !policy.contains("PolicyDocument"))
+          table_error(c, "expected {PolicyDocument: ...}", "give the policy as PolicyDocument");
+        const json& document = policy["PolicyDocument"];
+        create["ResourcePolicy"] =
+            document.is_string() ? document.get<std::string>() : document.dump();
+      } else if (c.name == "PointInTimeRecoverySpecification") {
+        for (const auto& s : entries(c, "a map {PointInTimeRecoveryEnabled}")) {
+          if (s.name == "PointInTimeRecoveryEnabled")
+            table.point_in_time_recovery = table_boolean(s);
+          else if (s.name != "RecoveryPeriodInDays")
+            unknown(s);
+        }
+      } else if (contains(kPassed, c.name)) {
+        create[c.name] = table_json(c);
+      } else if (contains(kOwnCalls, c.name)) {
+        table.not_deployed.push_back(c.name);
+      } else {
+        unknown(c);
+      }
+    }
+    if (!schema)
+      table_error(*props, "KeySchema missing",
+                  "add KeySchema: [{AttributeName: id, KeyType: HASH}]");
+    if (!definitions)
+      table_error(*props, "AttributeDefinitions missing",
+                  "add AttributeDefinitions: [{AttributeName: id, AttributeType: S}]");
+    if (name) {
+      if (!is_dynamodb_name(table.name))
+        table_error(*name,
+                    fmt::format("'{}' is not 3 to 255 letters, digits, '_', '-' and '.'",
+                                printable(table.name)),
+                    "rename the table");
+    } else {
+      // CloudFormation names an unnamed table STACK-LOGICALID-RANDOM; fx has no stack to keep a
+      // random part in, so the name is what the manifest gives on every deploy: SERVICE-STAGE-ID.
+      table.name = fmt::format("{}-{}-{}", service_.name, service_.stage, table.logical_id);
+      if (!is_dynamodb_name(table.name))
+        table_error(*props,
+                    fmt::format("the table's default name '{}' is longer than DynamoDB's 255 "
+                                "characters",
+                                printable(table.name)),
+                    "set TableName");
+    }
+    for (const auto& other : service_.tables)
+      if (other.name == table.name)
+        table_error(name ? *name : *props,
+                    fmt::format("table '{}' is also the name of {} (at {})", printable(table.name),
+                                other.logical_id, other.mark.str()),
+                    "give each table its own TableName");
+    create["TableName"] = table.name;
+
+    // Keys: the table's and every index's attributes are defined, and nothing else is.
+    std::set<std::string> used;
+    auto check_keys = [&](const std::vector<KeyElement>& ks) {
+      for (const auto& k : ks) {
+        used.insert(k.name);
+        if (!defined.contains(k.name))
+          table_error(k.field,
+                      fmt::format("'{}' is not in AttributeDefinitions", printable(k.name)),
+                      fmt::format("add {{AttributeName: {}, AttributeType: S}} (or N, B) to "
+                                  "AttributeDefinitions",
+                                  printable(k.name)));
+      }
+    };
+    check_keys(keys);
+    std::map<std::string, const IndexRead*> index_names;
+    size_t non_key_attributes = 0;
+    for (const auto& index : indexes) {
+      check_keys(index.keys);
+      non_key_attributes += index.non_key_attributes;
+      if (auto [it, fresh] = index_names.emplace(index.name, &index); !fresh)
+        table_error(index.field, fmt::format("two indexes are named '{}'", printable(index.name)),
+                    "give each index its own IndexName");
+    }
+    if (non_key_attributes > 100)
+      table_error(*props,
+                  fmt::format("{} NonKeyAttributes in all; DynamoDB projects at most 100",
+                              non_key_attributes),
+                  "project fewer, or use ProjectionType: ALL");
+    for (const auto& [attribute, at] : defined)
+      if (!used.contains(attribute))
+        table_error(at,
+                    fmt::format("'{}' is defined but is no key of the table or of an index "
+                                "(CloudFormation refuses it)",
+                                printable(attribute)),
+                    "remove it from AttributeDefinitions: other attributes need no definition");
+    // A local index shares the table's partition key and sorts on another attribute.
+    for (const auto& index : indexes) {
+      if (index.global) continue;
+      if (keys.size() < 2)
+        table_error(
+            index.field,
+            fmt::format("local index {}: the table has no RANGE key", printable(index.name)),
+            "give the table a sort key, or make it a global index");
+      if (index.keys.size() < 2)
+        table_error(index.keys.front().field,
+                    fmt::format("local index {} has no RANGE key", printable(index.name)),
+                    "add a RANGE key (the attribute it sorts on)");
+      if (index.keys.front().name != keys.front().name)
+        table_error(
+            index.keys.front().field,
+            fmt::format("local index {} has HASH key '{}', the table '{}'", printable(index.name),
+                        printable(index.keys.front().name), printable(keys.front().name)),
+            "use the table's HASH key (a local index is one partition, sorted another way)");
+    }
+    // Capacity: provisioned tables and their global indexes say theirs; on-demand ones none.
+    const bool on_demand = create.value("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST";
+    if (on_demand && throughput)
+      table_error(*throughput, "ProvisionedThroughput with BillingMode PAY_PER_REQUEST",
+                  "remove ProvisionedThroughput, or use BillingMode: PROVISIONED");
+    if (!on_demand && !throughput)
+      table_error(billing ? *billing : *props,
+                  "a PROVISIONED table (CloudFormation's default) without ProvisionedThroughput",
+                  "add BillingMode: PAY_PER_REQUEST, or ProvisionedThroughput: "
+                  "{ReadCapacityUnits: 1, WriteCapacityUnits: 1}");
+    for (const auto& index : indexes) {
+      if (!index.global) continue;
+      if (on_demand && index.throughput)
+        table_error(*index.throughput,
+                    fmt::format("index {}: ProvisionedThroughput on a PAY_PER_REQUEST table",
+                                printable(index.name)),
+                    "remove it");
+      if (!on_demand && !index.throughput)
+        table_error(index.field,
+                    fmt::format("index {} of a PROVISIONED table has no ProvisionedThroughput",
+                                printable(index.name)),
+                    "add ProvisionedThroughput: {ReadCapacityUnits: 1, WriteCapacityUnits: 1}");
+    }
+    table.create_json = create.dump();
+    service_.tables.push_back(std::move(table));
+  }
+
+  // The tables of `resources` (its Resources map, or a list of such maps, as the Serverless
+  // Framework merges them). Parts only AWS can resolve hold no table fx could create.
+  void read_table_resources(const Field& f) {
+    std::vector<Field> sections{f};
+    if (f.node.IsSequence()) sections = items(f, "a list of resource maps");
+    for (const auto& section : sections) {
+      std::vector<Field> list;
+      try {
+        const auto resources = child(section, "Resources");
+        if (!resources) continue;
+        list = entries(*resources, "a map of resources");
+      } catch (const Error&) {
+        continue;
+      }
+      for (const auto& resource : list) {
+        std::optional<std::string> type;
+        try {
+          if (const auto t = child(resource, "Type")) type = text(*t);
+        } catch (const Error&) {
+          continue;
+        }
+        if (type == "AWS::DynamoDB::Table") read_table(resource);
+      }
     }
   }
 
@@ -884,7 +1545,8 @@ class Loader {
         {"http", &Loader::http_event},
         {"httpApi", &Loader::http_event},
         {"schedule", &Loader::schedule_event},
-        {"sqs", &Loader::sqs_event}};
+        {"sqs", &Loader::sqs_event},
+        {"stream", &Loader::stream_event}};
     for (const auto& item : items(f, "a list of events")) {
       const std::string expected = "a map with one key, the event's type";
       const auto parts = entries(item, expected);
@@ -937,6 +1599,191 @@ class Loader {
         event.enabled = config["enabled"].get<bool>();
     }
     events.push_back(std::move(event));
+  }
+
+  // stream: a DynamoDB table's stream, by its ARN or as Fn::GetAtt: [Table, StreamArn] of a table
+  // of `resources`. A Kinesis stream (type: kinesis, or its ARN) runs only on AWS, as before.
+  void stream_event(const Field& item, const Field& source, std::vector<Event>& events) {
+    const std::string expected = "a stream's ARN, or {type: dynamodb, arn, batchSize, ...}";
+    const bool tagged = !source.resolved && source.node.Tag().size() > 1;
+    YAML::Node v;
+    try {
+      v = value(source);
+    } catch (const Error&) {  // it uses sources only AWS resolves: kept as written, as before
+      return other_event(item, source, events);
+    }
+    std::optional<Field> arn;
+    std::string type;
+    const bool settings = v.IsMap() && !tagged && !is_intrinsic(v);
+    if (settings) {
+      for (const auto& c : entries(source, expected)) {
+        if (c.name == "type") type = text(c, "dynamodb or kinesis");
+        if (c.name == "arn") arn = c;
+      }
+    } else {
+      arn = source;
+    }
+    if (type == "kinesis") return other_event(item, source, events);
+    if (!arn)
+      fail(source, expected, "set arn: the table's stream, e.g. !GetAtt TodosTable.StreamArn");
+    if (type.empty()) {  // as the Serverless Framework tells them apart: by the ARN
+      const YAML::Node a = value(*arn);
+      const bool kinesis =
+          a.IsScalar() && !is_intrinsic(a) && scalar_text(a).find(":kinesis:") != std::string::npos;
+      if (kinesis) return other_event(item, source, events);
+    } else if (type != "dynamodb") {
+      fail(*child(source, "type"), "dynamodb or kinesis");
+    }
+    StreamEvent event;
+    event.mark = item.mark;
+    stream_source(*arn, event);
+    if (settings) {
+      for (const auto& c : entries(source, expected)) {
+        const std::string& k = c.name;
+        if (k == "type" || k == "arn") {
+          continue;
+        } else if (k == "batchSize") {
+          event.batch_size = integer(c, 1, 10000);
+        } else if (k == "batchWindow" || k == "maximumBatchingWindow") {
+          event.batching_window_s = integer(c, 0, 300, " (seconds)");
+        } else if (k == "startingPosition") {
+          event.starting_position = text(c, "LATEST or TRIM_HORIZON");
+          if (event.starting_position != "LATEST" && event.starting_position != "TRIM_HORIZON")
+            fail(c, "LATEST or TRIM_HORIZON", "AT_TIMESTAMP is for Kinesis streams only");
+        } else if (k == "enabled") {
+          event.enabled = boolean(c);
+        } else if (k == "filterPatterns") {
+          read_filter_patterns(c, event.filter_patterns,
+                               "a filter pattern (a map, e.g. {eventName: [INSERT]})");
+        } else if (k == "maximumRetryAttempts") {
+          event.max_retry_attempts = integer(c, -1, 10000);
+        } else if (k == "maximumRecordAgeInSeconds") {
+          event.max_record_age_s = integer(c, -1, 604800, " (seconds)");
+          if (*event.max_record_age_s >= 0 && *event.max_record_age_s < 60)
+            fail(c, "-1 (forever) or 60 to 604800 seconds");
+        } else if (k == "bisectBatchOnFunctionError") {
+          event.bisect_batch_on_function_error = boolean(c);
+        } else if (k == "functionResponseType") {
+          if (text(c, "ReportBatchItemFailures") != "ReportBatchItemFailures")
+            fail(c, "ReportBatchItemFailures");
+          event.report_batch_item_failures = true;
+        } else if (k == "destinations") {
+          for (const auto& d : entries(c, "{onFailure}")) {
+            if (d.name != "onFailure") {
+              unknown(d);
+              continue;
+            }
+            // An ARN, or {arn, type} as the Serverless Framework also takes it.
+            const bool settings_map = value(d).IsMap() && !is_intrinsic(value(d)) &&
+                                      !(!d.resolved && d.node.Tag().size() > 1);
+            const auto target = settings_map ? child(d, "arn") : std::optional<Field>(d);
+            if (!target) fail(d, "an ARN, or {arn, type}", "set arn");
+            event.on_failure = stream_destination(*target);
+          }
+        } else if (k == "parallelizationFactor") {
+          event.parallelization_factor = integer(c, 1, 10);
+        } else if (k == "tumblingWindowInSeconds") {
+          event.tumbling_window_s = integer(c, 0, 900, " (seconds)");
+        } else {
+          unknown(c);
+        }
+      }
+    }
+    event.config_json = json_of(source, v);
+    events.push_back(std::move(event));
+  }
+
+  // Fn::GetAtt as CloudFormation writes it: {Fn::GetAtt: [ID, Attr]}, {Fn::GetAtt: ID.Attr},
+  // !GetAtt ID.Attr or !GetAtt [ID, Attr]. Returns {ID, Attr}, or nullopt for anything else.
+  std::optional<std::pair<std::string, std::string>> get_att(const Field& f) {
+    YAML::Node ref;
+    if (!f.resolved && f.node.Tag() == "!GetAtt") {
+      ref.reset(f.node);
+    } else {
+      const YAML::Node v = value(f);
+      if (v.IsMap() && v.size() == 1 && v.begin()->first.Scalar() == "Fn::GetAtt")
+        ref.reset(v.begin()->second);
+      else if (v.Tag() == "!GetAtt")
+        ref.reset(v);
+      else
+        return std::nullopt;
+    }
+    if (ref.IsScalar()) {
+      const std::string& s = ref.Scalar();
+      const size_t dot = s.find('.');
+      return std::pair{s.substr(0, dot), dot == std::string::npos ? "" : s.substr(dot + 1)};
+    }
+    if (ref.IsSequence() && ref.size() == 2 && ref[0].IsScalar() && ref[1].IsScalar())
+      return std::pair{ref[0].Scalar(), ref[1].Scalar()};
+    return std::pair{std::string(), std::string()};
+  }
+
+  // arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL
+  static bool is_table_stream_arn(std::string_view arn) {
+    std::vector<std::string_view> parts;
+    for (size_t start = 0;;) {
+      const size_t colon = arn.find(':', start);
+      parts.push_back(arn.substr(start, colon - start));
+      if (colon == std::string_view::npos || parts.size() == 6) {
+        if (colon != std::string_view::npos) parts.back() = arn.substr(start);
+        break;
+      }
+      start = colon + 1;
+    }
+    return parts.size() == 6 && parts[0] == "arn" && parts[1].starts_with("aws") &&
+           parts[2] == "dynamodb" && !parts[3].empty() && !parts[4].empty() &&
+           parts[5].starts_with("table/") && parts[5].find("/stream/") != std::string_view::npos;
+  }
+
+  void stream_source(const Field& f, StreamEvent& event) {
+    const std::string expected = "a DynamoDB stream's ARN or Fn::GetAtt: [Table, StreamArn]";
+    if (const auto ref = get_att(f)) {
+      const auto& [id, attribute] = *ref;
+      if (id.empty()) fail(f, expected);
+      const TableResource* table = nullptr;
+      for (const auto& t : service_.tables)
+        if (t.logical_id == id) table = &t;
+      if (!table)
+        throw Error(fmt::format("{}: {}: no table '{}' in resources (an AWS::DynamoDB::Table)",
+                                f.mark.str(), f.key, printable(id)),
+                    "declare the table under resources.Resources, or give its stream's ARN");
+      if (attribute != "StreamArn")
+        throw Error(fmt::format("{}: {}: Fn::GetAtt {}.{} is not a stream", f.mark.str(), f.key,
+                                printable(id), printable(attribute)),
+                    fmt::format("name the table's stream: Fn::GetAtt: [{}, StreamArn]", id));
+      if (!json::parse(table->create_json).contains("StreamSpecification"))
+        throw Error(
+            fmt::format("{}: {}: table {} has no StreamSpecification", f.mark.str(), f.key,
+                        printable(id)),
+            fmt::format("add StreamSpecification: {{StreamViewType: NEW_AND_OLD_IMAGES}} to "
+                        "the Properties of {} ({})",
+                        id, table->mark.str()));
+      event.table = table->name;
+      return;
+    }
+    const YAML::Node v = value(f);
+    if (!v.IsScalar() || is_intrinsic(v) || !is_table_stream_arn(scalar_text(v)))
+      fail(f, expected,
+           "e.g. arn: !GetAtt TodosTable.StreamArn, or "
+           "arn:aws:dynamodb:us-east-1:123456789012:table/todos/stream/2024-01-01T00:00:00.000");
+    event.arn = scalar_text(v);
+  }
+
+  // A stream mapping's failure destination: an SQS queue's or SNS topic's ARN, or a queue of
+  // `resources` by Fn::GetAtt (its logical ID, looked up when deployed).
+  std::string stream_destination(const Field& f) {
+    const std::string expected = "an SQS queue's or SNS topic's ARN, or Fn::GetAtt: [Queue, Arn]";
+    if (const auto ref = get_att(f)) {
+      if (ref->first.empty() || ref->second != "Arn") fail(f, expected);
+      return ref->first;
+    }
+    const YAML::Node v = value(f);
+    if (!v.IsScalar() || is_intrinsic(v)) fail(f, expected);
+    const std::string arn = scalar_text(v);
+    if (!arn.starts_with("arn:") ||
+        (arn.find(":sqs:") == std::string::npos && arn.find(":sns:") == std::string::npos))
+      fail(f, expected, "Lambda sends a stream's failed batches to a queue or a topic");
+    return arn;
   }
 
   void other_event(const Field& item, const Field& source, std::vector<Event>& events) {
@@ -1097,7 +1944,7 @@ class Loader {
         } else if (c.name == "batchSize") {
           event.batch_size = integer(c, 1, 10000);
         } else if (c.name == "filterPatterns") {
-          read_filter_patterns(c, event);
+          read_filter_patterns(c, event.filter_patterns);
         } else if (c.name == "maximumConcurrency") {
           event.max_concurrency = integer(c, 2, 1000);
         } else if (!contains(kSqsAws, c.name)) {
@@ -1109,19 +1956,20 @@ class Loader {
   }
 
   // Checked here as Lambda would check them, so a bad one is an error with its line.
-  void read_filter_patterns(const Field& f, SqsEvent& event) {
+  void read_filter_patterns(
+      const Field& f, std::vector<std::string>& patterns,
+      std::string_view expected = "a filter pattern (a map, e.g. {body: {type: [order]}})") {
     for (const auto& item : items(f, "a list of filter patterns")) {
-      if (!value(item).IsMap())
-        fail(item, "a filter pattern (a map, e.g. {body: {type: [order]}})");
-      event.filter_patterns.push_back(json_of(item, value(item)));
+      if (!value(item).IsMap()) fail(item, expected);
+      patterns.push_back(json_of(item, value(item)));
       try {
-        events::EventFilter::parse({event.filter_patterns.back()});
+        events::EventFilter::parse({patterns.back()});
       } catch (const Error& e) {
         throw Error(fmt::format("{}: {}: {}", item.mark.str(), item.key, e.what()), e.hint());
       }
     }
     try {
-      events::EventFilter::parse(event.filter_patterns);  // how many there may be
+      events::EventFilter::parse(patterns);  // how many there may be
     } catch (const Error& e) {
       throw Error(fmt::format("{}: {}: {}", f.mark.str(), f.key, e.what()), e.hint());
     }
