@@ -77,6 +77,7 @@ struct DynamoService::Impl {
   std::int64_t started_ms;
   asio::steady_timer sweep_timer;
   int sweeps = 0;
+  std::function<void()> stream_listener;  // called on the I/O thread
   // Last: joined before what its jobs use is destroyed.
   util::Worker worker;
 
@@ -87,6 +88,13 @@ struct DynamoService::Impl {
         started_ms(store.now_ms()),
         sweep_timer(io) {
     arm_sweep();
+  }
+
+  // From the worker: stream records were written.
+  void announce() {
+    asio::post(io, [this] {
+      if (stream_listener) stream_listener();
+    });
   }
 
   // Time to live's clock: the wall clock, run clock_speed times faster from the start.
@@ -108,8 +116,10 @@ struct DynamoService::Impl {
       worker.post([this, now_s, trim] {
         try {
           // Deletes in rounds, so a flood of expired items never holds the store for long.
+          const std::int64_t before = store.last_seq();
           while (store.sweep_expired(now_s) > 0) {
           }
+          if (store.last_seq() != before) announce();
           if (trim) store.trim_streams();
         } catch (const std::exception& e) {
           fmt::print(stderr, "fx emulator: time to live's sweep failed: {}\n", e.what());
@@ -130,11 +140,17 @@ dynamodb::TableStore& DynamoService::store() {
   return impl_->store;
 }
 
+void DynamoService::on_stream_records(std::function<void()> listener) {
+  impl_->stream_listener = std::move(listener);
+}
+
 void DynamoService::handle(HttpRequest& req, std::shared_ptr<Responder> r) {
   auto job = [impl = impl_.get(), r = std::move(r),
               target = std::string(req.header("X-Amz-Target")),
               body = std::move(req.body)]() mutable {
+    const std::int64_t before = impl->store.last_seq();
     auto result = dynamodb::handle_dynamodb(impl->store, target, body);
+    if (impl->store.last_seq() != before) impl->announce();
     asio::post(impl->io, [r = std::move(r), result = std::move(result)]() mutable {
       HttpResponse h;
       h.status = result.status;

@@ -401,7 +401,7 @@ void Emulator::invoke(const std::string& name, HttpRequest& req,
 void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest) {
   if (rest.size() > 1) {
     const std::string uuid = url_decode(rest.substr(1));
-    for (const auto* m : queues_.mappings())
+    for (const auto* m : all_mappings())
       if (m->uuid == uuid)
         return r.send(HttpResponse::json(200, sources::mapping_json(*m, options_.region)));
     throw lambda::ApiError(404, "ResourceNotFoundException",
@@ -411,7 +411,7 @@ void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string
   if (!function.empty()) function = checked_function_ref(function).name;
   const std::string source = req.query_param("EventSourceArn");
   std::string list;
-  for (const auto* m : queues_.mappings())
+  for (const auto* m : all_mappings())
     if ((function.empty() || m->function == function) &&
         (source.empty() || m->source_arn == source))
       list += (list.empty() ? "" : ",") + sources::mapping_json(*m, options_.region);

@@ -44,6 +44,29 @@ HttpResponse to_http(const queues::SqsResult& s) {
 
 }  // namespace
 
+sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink) {
+  sources::PollerHost host;
+  host.io = &io;
+  host.has_function = [&pool](const std::string& function) {
+    return pool.find(function) != nullptr;
+  };
+  host.invoke = [&pool](const std::string& function, std::string payload,
+                        std::function<void(sources::InvokeResult)> done) {
+    auto inv = std::make_shared<Invocation>();
+    inv->request_id = new_request_id();
+    inv->async = true;  // like Lambda's poller: wait for capacity instead of a 429
+    inv->payload = std::move(payload);
+    inv->done = [done = std::move(done)](InvocationResult r) {
+      done({r.status, std::move(r.function_error), std::move(r.body)});
+    };
+    pool.invoke(function, std::move(inv));
+  };
+  host.log = [&sink](const std::string& function, const std::string& line) {
+    sink.emit(function, "", line);
+  };
+  return host;
+}
+
 struct QueueService::Impl {
   asio::io_context& io;
   Pool& pool;
@@ -84,29 +107,6 @@ struct QueueService::Impl {
       it = next;
     }
     pollers.wake(queues::queue_arn(region, queue));
-  }
-
-  static sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink) {
-    sources::PollerHost host;
-    host.io = &io;
-    host.has_function = [&pool](const std::string& function) {
-      return pool.find(function) != nullptr;
-    };
-    host.invoke = [&pool](const std::string& function, std::string payload,
-                          std::function<void(sources::InvokeResult)> done) {
-      auto inv = std::make_shared<Invocation>();
-      inv->request_id = new_request_id();
-      inv->async = true;  // like Lambda's poller: wait for capacity instead of a 429
-      inv->payload = std::move(payload);
-      inv->done = [done = std::move(done)](InvocationResult r) {
-        done({r.status, std::move(r.function_error), std::move(r.body)});
-      };
-      pool.invoke(function, std::move(inv));
-    };
-    host.log = [&sink](const std::string& function, const std::string& line) {
-      sink.emit(function, "", line);
-    };
-    return host;
   }
 
   // Long polls --------------------------------------------------------------------------

@@ -17,6 +17,7 @@ class io_context;
 
 namespace fx::sources {
 struct EventSourceMapping;
+struct PollerHost;
 }
 
 namespace fx::emulator {
@@ -25,6 +26,10 @@ class Pool;
 class LogSink;
 class Responder;
 struct HttpRequest;
+
+// What every event source mapping's poller needs of the emulator: the pool's functions, invoked
+// as Lambda's pollers invoke them, and their logs.
+sources::PollerHost poller_host(boost::asio::io_context& io, Pool& pool, LogSink& sink);
 
 class QueueService : public sources::EventSourceKind {
  public:
