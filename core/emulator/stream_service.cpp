@@ -70,10 +70,9 @@ struct StreamService::Impl {
                   "declare the table under resources (AWS::DynamoDB::Table) or create it "
                   "(aws dynamodb create-table --endpoint-url ...), then deploy again");
     if (!schema->stream_enabled)
-      throw Error(
-          fmt::format("function {}: its stream event reads {}, but table {} has no stream", f.key,
-                      named, table),
-          "add StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES} to the table");
+      throw Error(fmt::format("function {}: its stream event reads {}, but table {} has no stream",
+                              f.key, named, table),
+                  "add StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES} to the table");
     return dynamodb::stream_arn(store.region(), schema->name, schema->stream_label);
   }
 

@@ -30,8 +30,7 @@ class StreamService : public sources::EventSourceKind {
  public:
   // `checkpoints` is the SQLite file of the mappings' checkpoints.
   StreamService(boost::asio::io_context& io, Pool& pool, LogSink& sink, DynamoService& dynamodb,
-                QueueService& queues, const std::filesystem::path& checkpoints,
-                std::string region);
+                QueueService& queues, const std::filesystem::path& checkpoints, std::string region);
   ~StreamService() override;
 
   // Replaces the service's stream mappings by those of its stream events; a mapping that stays

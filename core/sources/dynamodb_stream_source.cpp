@@ -265,38 +265,35 @@ void DynamoStreamSource::discard(const std::vector<Record>& records, const std::
                {"streamArn", mapping_.source_arn}};
   const std::string request_id = mapping_uuid(mapping_.uuid, condition, sequence_number(first),
                                               static_cast<int>(records.size()));
-  json record = {
-      {"requestContext",
-       {{"requestId", request_id},
-        {"functionArn", fmt::format("arn:aws:lambda:{}:{}:function:{}", host_.region,
-                                    lambda::kLocalAccount, mapping_.function)},
-        {"condition", condition},
-        {"approximateInvokeCount", invocations}}},
-      {"version", "1.0"},
-      {"timestamp", util::iso8601_ms(util::now_ms())},
-      {"DDBStreamBatchInfo", info}};
+  json record = {{"requestContext",
+                  {{"requestId", request_id},
+                   {"functionArn", fmt::format("arn:aws:lambda:{}:{}:function:{}", host_.region,
+                                               lambda::kLocalAccount, mapping_.function)},
+                   {"condition", condition},
+                   {"approximateInvokeCount", invocations}}},
+                 {"version", "1.0"},
+                 {"timestamp", util::iso8601_ms(util::now_ms())},
+                 {"DDBStreamBatchInfo", info}};
   if (result) {
     json response = {{"statusCode", result->status}, {"executedVersion", "$LATEST"}};
     if (!result->function_error.empty()) response["functionError"] = result->function_error;
     record["responseContext"] = response;
   }
-  const std::string what =
-      fmt::format("{} record{} of {} (sequence numbers {} to {}), {}", records.size(),
-                  records.size() == 1 ? "" : "s", describe(), sequence_number(first),
-                  sequence_number(last),
-                  condition == "RecordAgeExceeded"
-                      ? fmt::format("older than maximumRecordAgeInSeconds ({})",
-                                    mapping_.max_record_age_s)
-                      : fmt::format("after {} failed invocation{}", invocations,
-                                    invocations == 1 ? "" : "s"));
+  const std::string what = fmt::format(
+      "{} record{} of {} (sequence numbers {} to {}), {}", records.size(),
+      records.size() == 1 ? "" : "s", describe(), sequence_number(first), sequence_number(last),
+      condition == "RecordAgeExceeded"
+          ? fmt::format("older than maximumRecordAgeInSeconds ({})", mapping_.max_record_age_s)
+          : fmt::format("after {} failed invocation{}", invocations, invocations == 1 ? "" : "s"));
   if (mapping_.on_failure.empty()) {
     host_.log(fmt::format("fx: discarded {}; no onFailure destination keeps them", what));
     return;
   }
   if (mapping_.on_failure.find(":sqs:") == std::string::npos) {
-    host_.log(fmt::format("fx: discarded {}; the emulator has no SNS topics, so this record for "
-                          "{} is only logged: {}",
-                          what, mapping_.on_failure, record.dump()));
+    host_.log(
+        fmt::format("fx: discarded {}; the emulator has no SNS topics, so this record for "
+                    "{} is only logged: {}",
+                    what, mapping_.on_failure, record.dump()));
     return;
   }
   const std::string error = host_.send(mapping_.on_failure, record.dump());

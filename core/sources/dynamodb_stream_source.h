@@ -77,12 +77,12 @@ class DynamoStreamSource : public BatchSource {
   void failed(std::vector<Record> records, int attempts, const InvokeResult& result);
   // Retries `records` (from the first failed one) after a partial failure.
   void retry(std::vector<Record> records, int attempts, const InvokeResult& result);
-  void discard(const std::vector<Record>& records, const std::string& condition,
-               int invocations, const InvokeResult* result);
+  void discard(const std::vector<Record>& records, const std::string& condition, int invocations,
+               const InvokeResult* result);
 
   dynamodb::TableStore& store_;
   StreamCheckpoints& checkpoints_;
-  EventSourceMapping mapping_;  // a copy of the settings the batches follow
+  EventSourceMapping mapping_;             // a copy of the settings the batches follow
   std::optional<std::int64_t> stream_id_;  // once the store has the stream
   std::string shard_id_;
   Host host_;

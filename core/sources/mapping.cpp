@@ -31,9 +31,8 @@ EventSourceMapping sqs_mapping(const std::string& service, const std::string& fu
 }
 
 EventSourceMapping stream_mapping(const std::string& service, const std::string& function,
-                                  const manifest::StreamEvent& event,
-                                  const std::string& stream_arn, const std::string& on_failure,
-                                  int n) {
+                                  const manifest::StreamEvent& event, const std::string& stream_arn,
+                                  const std::string& on_failure, int n) {
   EventSourceMapping m;
   m.uuid = mapping_uuid(service, function, stream_arn, n);
   m.service = service;

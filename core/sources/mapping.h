@@ -12,7 +12,7 @@
 namespace fx::manifest {
 struct SqsEvent;
 struct StreamEvent;
-}
+}  // namespace fx::manifest
 
 namespace fx::sources {
 
@@ -32,11 +32,11 @@ struct EventSourceMapping {
   std::int64_t last_modified_ms = 0;         // when the deploy that made it was applied
 
   // Streams only (Lambda answers these for stream mappings alone).
-  std::string starting_position;     // LATEST or TRIM_HORIZON; "" for a queue's mapping
-  int max_retry_attempts = -1;       // -1: until the record expires
-  int max_record_age_s = -1;         // -1: no limit short of the stream's 24 hours
+  std::string starting_position;  // LATEST or TRIM_HORIZON; "" for a queue's mapping
+  int max_retry_attempts = -1;    // -1: until the record expires
+  int max_record_age_s = -1;      // -1: no limit short of the stream's 24 hours
   bool bisect_on_function_error = false;
-  std::string on_failure;            // the discarded batches' destination (an ARN), or ""
+  std::string on_failure;  // the discarded batches' destination (an ARN), or ""
   int parallelization_factor = 1;
   int tumbling_window_s = 0;
   // What the last batch came to, as Lambda words it: "No records processed", "OK",
@@ -58,9 +58,8 @@ EventSourceMapping sqs_mapping(const std::string& service, const std::string& fu
 // `on_failure` is the destination's ARN ("" for none). Throws fx::Error for filter patterns
 // Lambda would refuse.
 EventSourceMapping stream_mapping(const std::string& service, const std::string& function,
-                                  const manifest::StreamEvent& event,
-                                  const std::string& stream_arn, const std::string& on_failure,
-                                  int n);
+                                  const manifest::StreamEvent& event, const std::string& stream_arn,
+                                  const std::string& on_failure, int n);
 
 // The mapping as Lambda's API answers it (GetEventSourceMapping; each of
 // ListEventSourceMappings' EventSourceMappings), as JSON text.

@@ -6,8 +6,8 @@
 #include <deque>
 #include <filesystem>
 #include <random>
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 #include <vector>
 
@@ -40,7 +40,8 @@ struct Call {
 };
 
 struct Fixture {
-  fs::path dir = fs::temp_directory_path() / ("fx-stream-" + std::to_string(std::random_device{}()));
+  fs::path dir =
+      fs::temp_directory_path() / ("fx-stream-" + std::to_string(std::random_device{}()));
   boost::asio::io_context io;
   std::unique_ptr<TableStore> store;
   std::unique_ptr<StreamCheckpoints> checkpoints;
@@ -211,7 +212,8 @@ TEST_CASE("stream source: checkpoints move forward only and are forgotten per se
   CHECK(c.get("u3") == 0);
 }
 
-TEST_CASE("stream source: a failing batch blocks the shard until it succeeds", "[sources][stream]") {
+TEST_CASE("stream source: a failing batch blocks the shard until it succeeds",
+          "[sources][stream]") {
   Fixture f;
   f.put({"a", "b"});
   f.answers = {function_error, function_error};
@@ -262,9 +264,10 @@ TEST_CASE("stream source: bisection, retries exhausted, the failure record sent"
   CHECK(record["version"] == "1.0");
 }
 
-TEST_CASE("stream source: without bisection a batch is discarded whole, and logged without a "
-          "destination",
-          "[sources][stream]") {
+TEST_CASE(
+    "stream source: without bisection a batch is discarded whole, and logged without a "
+    "destination",
+    "[sources][stream]") {
   Fixture f;
   f.put({"a", "b"});
   f.answers = {function_error};
@@ -274,11 +277,12 @@ TEST_CASE("stream source: without bisection a batch is discarded whole, and logg
   f.run();
   CHECK(f.shapes() == Shapes{{"a", "b"}, {"c"}});
   REQUIRE(f.log.size() == 1);
-  CHECK_THAT(f.log[0], Catch::Contains("discarded 2 records") &&
-                           Catch::Contains("no onFailure destination"));
+  CHECK_THAT(f.log[0],
+             Catch::Contains("discarded 2 records") && Catch::Contains("no onFailure destination"));
 }
 
-TEST_CASE("stream source: maximumRecordAgeInSeconds discards what is too old", "[sources][stream]") {
+TEST_CASE("stream source: maximumRecordAgeInSeconds discards what is too old",
+          "[sources][stream]") {
   Fixture f;
   f.put({"a"});
   f.answers = {function_error};
@@ -298,10 +302,11 @@ TEST_CASE("stream source: ReportBatchItemFailures resumes from the first failed 
   f.put({"a", "b", "c", "d"});
   f.answers = {
       [](const Call& c) {  // b and d failed: a is done, b c d come again
-        return InvokeResult{200, "",
-                            json{{"batchItemFailures",
-                                  {{{"itemIdentifier", c.seqs[3]}}, {{"itemIdentifier", c.seqs[1]}}}}}
-                                .dump()};
+        return InvokeResult{
+            200, "",
+            json{{"batchItemFailures",
+                  {{{"itemIdentifier", c.seqs[3]}}, {{"itemIdentifier", c.seqs[1]}}}}}
+                .dump()};
       },
       [](const Call&) {  // not one of the batch's: the whole batch failed
         return InvokeResult{200, "", R"({"batchItemFailures":[{"itemIdentifier":"1"}]})"};
@@ -309,11 +314,14 @@ TEST_CASE("stream source: ReportBatchItemFailures resumes from the first failed 
       [](const Call&) {  // an unreadable answer fails it too
         return InvokeResult{200, "", R"({"batchItemFailures":[{"itemIdentifier":null}]})"};
       },
-      [](const Call&) { return InvokeResult{200, "", R"({"batchItemFailures":[]})"}; },
+      [](const Call&) {
+        return InvokeResult{200, "", R"({"batchItemFailures":[]})"};
+      },
   };
   f.add(f.mapping([](auto& e) { e.report_batch_item_failures = true; }));
   f.run(800);
-  CHECK(f.shapes() == Shapes{{"a", "b", "c", "d"}, {"b", "c", "d"}, {"b", "c", "d"}, {"b", "c", "d"}});
+  CHECK(f.shapes() ==
+        Shapes{{"a", "b", "c", "d"}, {"b", "c", "d"}, {"b", "c", "d"}, {"b", "c", "d"}});
   // A null answer, or none, is success.
   Fixture g;
   g.put({"x"});
@@ -367,15 +375,17 @@ TEST_CASE("stream mapping: Lambda's API shape", "[sources][stream]") {
   e.starting_position = "LATEST";
   e.max_retry_attempts = 3;
   e.bisect_batch_on_function_error = true;
-  auto m = fx::sources::stream_mapping("svc", "svc-dev-f", e, "arn:aws:dynamodb:us-east-1:000000000000:table/items/stream/x",
-                                       "arn:aws:sqs:us-east-1:000000000000:q", 1);
+  auto m = fx::sources::stream_mapping(
+      "svc", "svc-dev-f", e, "arn:aws:dynamodb:us-east-1:000000000000:table/items/stream/x",
+      "arn:aws:sqs:us-east-1:000000000000:q", 1);
   const json j = json::parse(fx::sources::mapping_json(m, "us-east-1"));
   CHECK(j["StartingPosition"] == "LATEST");
   CHECK(j["MaximumRetryAttempts"] == 3);
   CHECK(j["MaximumRecordAgeInSeconds"] == -1);
   CHECK(j["BisectBatchOnFunctionError"] == true);
   CHECK(j["LastProcessingResult"] == "No records processed");
-  CHECK(j["DestinationConfig"]["OnFailure"]["Destination"] == "arn:aws:sqs:us-east-1:000000000000:q");
+  CHECK(j["DestinationConfig"]["OnFailure"]["Destination"] ==
+        "arn:aws:sqs:us-east-1:000000000000:q");
   CHECK(j["BatchSize"] == 10);
   // A queue's mapping has none of the stream's fields.
   fx::manifest::SqsEvent q;
