@@ -1261,6 +1261,18 @@ DynamoResult handle_dynamodb(TableStore& store, std::string_view target, std::st
     if (!req.is_object()) throw rq::serialization_error("Start of list found where not expected");
     Api api(store);
     return api.run(target.substr(kTargetPrefix.size()), req);
+  } catch (...) {
+    return error_result(std::current_exception());
+  }
+}
+
+DynamoResult json_result(std::string body) {
+  return answer_text(std::move(body));
+}
+
+DynamoResult error_result(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
   } catch (const DynamoError& e) {
     return error_answer(e.coral ? kCoralPrefix : kDynamoPrefix, e.type(), e.what(), e.status(),
                         e.extra);
@@ -1272,6 +1284,10 @@ DynamoResult handle_dynamodb(TableStore& store, std::string_view target, std::st
                         "The fx emulator failed on this request (a bug in fx); its log "
                         "(FX_HOME/emulator.log) has the details",
                         500);
+  } catch (...) {
+    std::fprintf(stderr, "fx emulator: DynamoDB internal error (a bug in fx): not an exception\n");
+    return error_answer(kDynamoPrefix, "InternalServerError",
+                        "The fx emulator failed on this request (a bug in fx)", 500);
   }
 }
 

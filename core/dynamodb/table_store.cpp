@@ -216,7 +216,7 @@ TableSchema TableStore::create_table(TableSchema schema, const std::string& serv
     s.bind(next_index_id_ - 1);
     s.step();
   }
-  if (schema.stream_enabled) schema.stream_label = stream_label(schema.created_ms);
+  if (schema.stream_enabled) schema.stream_label = new_stream_label(schema.name);
   {
     Stmt s(db_->prepare("INSERT INTO tables (name, service, schema) VALUES (?, ?, ?)"));
     s.bind(schema.name).bind(service).bind(schema_to_stored(schema));
@@ -349,7 +349,7 @@ TableSchema TableStore::update_table(const std::string& name, const TableUpdate&
     t.stream_enabled = u.stream->first;
     if (t.stream_enabled) {
       t.stream_view_type = u.stream->second;
-      t.stream_label = stream_label(now_());
+      t.stream_label = new_stream_label(t.name);
       save_schema(t);
       stream_id(t);
     }
@@ -430,6 +430,17 @@ void TableStore::set_tags(const std::string& name, const std::map<std::string, s
   t.tags = tags;
   save_schema(t);
   tx.commit();
+}
+
+std::string TableStore::new_stream_label(const std::string& table) {
+  // A stream turned off and on (or a table remade) within one millisecond still gets a stream
+  // of its own: its label moves on to the next free millisecond.
+  for (std::int64_t ms = now_();; ++ms) {
+    std::string label = stream_label(ms);
+    Stmt s(db_->prepare("SELECT 1 FROM streams WHERE arn = ?"));
+    s.bind(stream_arn(region_, table, label));
+    if (!s.step()) return label;
+  }
 }
 
 std::int64_t TableStore::stream_id(const TableSchema& table) {

@@ -175,6 +175,7 @@ class TableStore {
   };
   std::vector<StreamRow> list_streams();  // oldest first
   std::optional<StreamRow> find_stream(const std::string& arn);
+  std::optional<StreamRow> find_stream(std::int64_t id);
   // The first and last sequence numbers of the stream's records (0, 0 when it has none).
   std::pair<std::int64_t, std::int64_t> stream_range(std::int64_t stream_id);
   // The highest sequence number given so far, and the highest one trimmed (0: none).
@@ -183,6 +184,9 @@ class TableStore {
   // Up to `limit` records of the stream after sequence number `after`: seq, GetRecords' JSON.
   std::vector<std::pair<std::int64_t, std::string>> stream_records(std::int64_t stream_id,
                                                                    std::int64_t after, int limit);
+  // The key that signs shard iterators (32 bytes), made once and kept in the store, so an
+  // iterator stays good across a restart of the emulator as it does across AWS's hosts.
+  std::string iterator_key();
 
   // --- Background work.
 
@@ -195,6 +199,7 @@ class TableStore {
  private:
   struct Cached;
   sqlite3_stmt* prepare(const std::string& sql);
+  std::string new_stream_label(const std::string& table);
   void add_record(const TableSchema& table, const std::optional<Item>& old,
                   const std::optional<Item>& now, bool by_ttl);
   void index_item(const TableSchema& table, const IndexSchema& index, const EncodedKey& key,

@@ -10,6 +10,7 @@
 
 #include "core/dynamodb/api.h"
 #include "core/dynamodb/errors.h"
+#include "core/dynamodb/streams_api.h"
 #include "core/dynamodb/table_schema.h"
 #include "core/dynamodb/table_store.h"
 #include "core/emulator/http_server.h"
@@ -97,13 +98,15 @@ struct DynamoService::Impl {
     });
   }
 
-  // Time to live's clock: the wall clock, run clock_speed times faster from the start.
-  std::int64_t ttl_now_s() const {
+  // Time to live's and shard iterators' clock: the wall clock, run clock_speed times faster
+  // from the start.
+  std::int64_t clock_ms() const {
     auto real = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started)
                     .count();
-    return (started_ms + static_cast<std::int64_t>(static_cast<double>(real) * clock_speed)) / 1000;
+    return started_ms + static_cast<std::int64_t>(static_cast<double>(real) * clock_speed);
   }
+  std::int64_t ttl_now_s() const { return clock_ms() / 1000; }
 
   void arm_sweep() {
     auto every = std::chrono::milliseconds(
@@ -149,7 +152,10 @@ void DynamoService::handle(HttpRequest& req, std::shared_ptr<Responder> r) {
               target = std::string(req.header("X-Amz-Target")),
               body = std::move(req.body)]() mutable {
     const std::int64_t before = impl->store.last_seq();
-    auto result = dynamodb::handle_dynamodb(impl->store, target, body);
+    auto result = dynamodb::is_streams_target(target)
+                      ? dynamodb::handle_streams(impl->store, target, body,
+                                                 [impl] { return impl->clock_ms(); })
+                      : dynamodb::handle_dynamodb(impl->store, target, body);
     if (impl->store.last_seq() != before) impl->announce();
     asio::post(impl->io, [r = std::move(r), result = std::move(result)]() mutable {
       HttpResponse h;

@@ -4,6 +4,7 @@
 #include "core/emulator/emulator_front.h"
 
 #include "core/dynamodb/api.h"
+#include "core/dynamodb/streams_api.h"
 
 namespace fx::emulator::front {
 
@@ -196,7 +197,9 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   // SQS's JSON protocol: POST with X-Amz-Target, to "/" or to a queue's URL.
   if (req.method == "POST" && req.header("X-Amz-Target").starts_with("AmazonSQS."))
     return queues_.handle(req, r, url_);
-  if (req.method == "POST" && dynamodb::is_dynamodb_target(req.header("X-Amz-Target")))
+  // DynamoDB and DynamoDB Streams share the endpoint (and the store's worker thread).
+  if (req.method == "POST" && (dynamodb::is_dynamodb_target(req.header("X-Amz-Target")) ||
+                               dynamodb::is_streams_target(req.header("X-Amz-Target"))))
     return dynamodb_.handle(req, r);
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")

@@ -50,9 +50,9 @@ DynamoStreamSource::Record record_of(std::int64_t seq, std::string text) {
 
 }  // namespace
 
-std::string stream_shard_id(std::string_view stream_arn) {
-  const std::string h = util::sha256_hex(stream_arn);
-  return fmt::format("shardId-{:020}-{}", std::stoull(h.substr(0, 15), nullptr, 16), h.substr(56));
+std::string stream_shard_id(std::int64_t stream_created_ms, std::string_view stream_arn) {
+  return fmt::format("shardId-{:020}-{}", stream_created_ms,
+                     util::sha256_hex(stream_arn).substr(0, 8));
 }
 
 // One batch of the stream: `all_` the records read (what success moves the checkpoint past),
@@ -152,7 +152,6 @@ DynamoStreamSource::DynamoStreamSource(dynamodb::TableStore& store, StreamCheckp
     : store_(store),
       checkpoints_(checkpoints),
       mapping_(mapping),
-      shard_id_(stream_shard_id(mapping.source_arn)),
       host_(std::move(host)) {
   // LATEST: what the stream holds now is not the mapping's; TRIM_HORIZON: all of it is.
   const std::int64_t start = mapping_.starting_position == "LATEST" ? store_.last_seq() : 0;
@@ -256,7 +255,9 @@ void DynamoStreamSource::discard(const std::vector<Record>& records, const std::
                                  int invocations, const InvokeResult* result) {
   const auto& first = records.front();
   const auto& last = records.back();
-  json info = {{"shardId", shard_id_},
+  // The stream has a row once it has a record: these records are its.
+  const auto stream = store_.find_stream(mapping_.source_arn);
+  json info = {{"shardId", stream_shard_id(stream ? stream->created_ms : 0, mapping_.source_arn)},
                {"startSequenceNumber", sequence_number(first)},
                {"endSequenceNumber", sequence_number(last)},
                {"approximateArrivalOfFirstRecord", iso_seconds(first.created_s)},

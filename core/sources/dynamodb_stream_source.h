@@ -28,8 +28,9 @@ namespace fx::sources {
 
 class StreamCheckpoints;
 
-// The one shard of a stream, named as DynamoDB Streams names shards.
-std::string stream_shard_id(std::string_view stream_arn);
+// The one shard of a stream, named as the Streams API (core/dynamodb/streams_api.cpp) names it:
+// from the stream's creation time and ARN.
+std::string stream_shard_id(std::int64_t stream_created_ms, std::string_view stream_arn);
 
 class DynamoStreamSource : public BatchSource {
  public:
@@ -84,7 +85,6 @@ class DynamoStreamSource : public BatchSource {
   StreamCheckpoints& checkpoints_;
   EventSourceMapping mapping_;             // a copy of the settings the batches follow
   std::optional<std::int64_t> stream_id_;  // once the store has the stream
-  std::string shard_id_;
   Host host_;
   std::int64_t checkpoint_ = 0;
   std::deque<Retry> retries_;  // what blocks the shard, in order
