@@ -91,7 +91,9 @@ StreamService::StreamService(boost::asio::io_context& io, Pool& pool, LogSink& s
   dynamodb.on_stream_records([impl = impl_.get()] { impl->pollers.wake_all(); });
 }
 
-StreamService::~StreamService() = default;
+StreamService::~StreamService() {
+  impl_->dynamodb.on_stream_records(nullptr);  // the tables outlive their pollers
+}
 
 std::vector<std::string> StreamService::apply(const std::string& service,
                                               const manifest::ServiceEvents& events) {

@@ -281,19 +281,20 @@ TEST_CASE(
              Catch::Contains("discarded 2 records") && Catch::Contains("no onFailure destination"));
 }
 
-TEST_CASE("stream source: maximumRecordAgeInSeconds discards what is too old",
-          "[sources][stream]") {
+TEST_CASE("stream source: maximumRecordAgeInSeconds discards what is too old", "[sources][stream]") {
   Fixture f;
   f.put({"a"});
   f.answers = {function_error};
-  f.add(f.mapping([](auto& e) { e.max_record_age_s = 0; }, "arn:aws:sqs:us-east-1:000000000000:q"));
-  f.run(50);  // the first try: the record is young enough (this second)
+  f.add(f.mapping([](auto& e) { e.max_record_age_s = 1; }, "arn:aws:sqs:us-east-1:000000000000:q"));
+  f.run(50);  // the first try: the record is under a second old
   REQUIRE(f.calls.size() == 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  f.run(300);  // its retry: a second old now, over the limit of 0
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  f.run(300);  // its retry: over two seconds old now
   CHECK(f.calls.size() == 1);
   REQUIRE(f.sent.size() == 1);
-  CHECK(json::parse(f.sent[0].second)["requestContext"]["condition"] == "RecordAgeExceeded");
+  const json record = json::parse(f.sent[0].second);
+  CHECK(record["requestContext"]["condition"] == "RecordAgeExceeded");
+  CHECK(record["DDBStreamBatchInfo"]["batchSize"] == 1);
 }
 
 TEST_CASE("stream source: ReportBatchItemFailures resumes from the first failed record",
@@ -319,7 +320,7 @@ TEST_CASE("stream source: ReportBatchItemFailures resumes from the first failed 
       },
   };
   f.add(f.mapping([](auto& e) { e.report_batch_item_failures = true; }));
-  f.run(800);
+  f.run(1500);  // retries 100, 200 and 400 ms apart
   CHECK(f.shapes() ==
         Shapes{{"a", "b", "c", "d"}, {"b", "c", "d"}, {"b", "c", "d"}, {"b", "c", "d"}});
   // A null answer, or none, is success.
