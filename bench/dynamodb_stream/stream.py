@@ -15,6 +15,7 @@ Standard library + boto3; results in bench/results/dynamodb-stream-<UTC time>/.
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,13 +98,14 @@ def main():
         table = 'streambench-items'
 
         def handled(fn):
-            lines = json.loads('[' + ','.join(
-                fx('logs', f'streambench-dev-{fn}', '--json').stdout.split('\n')[:-1]) + ']')
             got = {}
-            for line in lines:
-                parts = line['message'].split()
-                if len(parts) == 3 and parts[0] == 'T':
-                    got.setdefault(parts[1], float(parts[2]))
+            for text in fx('logs', fn, '--json').stdout.splitlines():
+                if not text.strip():
+                    continue
+                # Python prints the line as is; Node's console.log puts time, id and level first.
+                m = re.search(r'\bT (\S+) ([\d.]+)$', json.loads(text)['message'])
+                if m:
+                    got.setdefault(m.group(1), float(m.group(2)))
             return got
 
         # Warm both consumers (their first invocation is a cold start).
@@ -128,6 +130,9 @@ def main():
                     break
                 time.sleep(0.5)
             lat = [(got[pk] - t0) * 1000 for pk, t0 in written.items() if pk in got]
+            if not lat:
+                sys.exit(f'bench: {fn} was given none of the writes; its log: '
+                         + fx('logs', fn, '--tail', '20').stdout)
             results[fn] = {'delivered': len(lat), 'median_ms': pct(lat, 50), 'p90_ms': pct(lat, 90),
                            'p99_ms': pct(lat, 99), 'min_ms': min(lat), 'max_ms': max(lat)}
         summary = {'writes': writes, 'gap_ms': gap * 1000, 'goal_median_ms': 20.0,
