@@ -18,7 +18,7 @@ class io_context;
 namespace fx::sources {
 struct EventSourceMapping;
 struct PollerHost;
-}
+}  // namespace fx::sources
 
 namespace fx::emulator {
 

@@ -149,10 +149,7 @@ class StreamBatch : public Batch {
 
 DynamoStreamSource::DynamoStreamSource(dynamodb::TableStore& store, StreamCheckpoints& checkpoints,
                                        const EventSourceMapping& mapping, Host host)
-    : store_(store),
-      checkpoints_(checkpoints),
-      mapping_(mapping),
-      host_(std::move(host)) {
+    : store_(store), checkpoints_(checkpoints), mapping_(mapping), host_(std::move(host)) {
   // LATEST: what the stream holds now is not the mapping's; TRIM_HORIZON: all of it is.
   const std::int64_t start = mapping_.starting_position == "LATEST" ? store_.last_seq() : 0;
   checkpoint_ = checkpoints_.start(mapping_.uuid, mapping_.service, start);

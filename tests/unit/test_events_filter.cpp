@@ -140,7 +140,8 @@ TEST_CASE("stream records are matched as themselves, DynamoDB's typed values and
   CHECK(passes_record(R"({"eventName": ["INSERT", "MODIFY"]})", insert));
   CHECK_FALSE(passes_record(R"({"eventName": ["INSERT", "MODIFY"]})", remove));
   CHECK(passes_record(R"({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})", insert));
-  CHECK_FALSE(passes_record(R"({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})", remove));
+  CHECK_FALSE(
+      passes_record(R"({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})", remove));
   // N values are strings in a record, matched as strings.
   CHECK(passes_record(R"({"dynamodb": {"NewImage": {"total": {"N": ["120"]}}}})", insert));
   CHECK_FALSE(passes_record(R"({"dynamodb": {"NewImage": {"total": {"N": [120]}}}})", insert));

@@ -281,7 +281,8 @@ TEST_CASE(
              Catch::Contains("discarded 2 records") && Catch::Contains("no onFailure destination"));
 }
 
-TEST_CASE("stream source: maximumRecordAgeInSeconds discards what is too old", "[sources][stream]") {
+TEST_CASE("stream source: maximumRecordAgeInSeconds discards what is too old",
+          "[sources][stream]") {
   Fixture f;
   f.put({"a"});
   f.answers = {function_error};
