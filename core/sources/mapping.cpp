@@ -62,6 +62,8 @@ std::string mapping_json(const EventSourceMapping& m, std::string_view region) {
       {"BatchSize", m.batch_size},
       {"MaximumBatchingWindowInSeconds", m.batching_window_s},
       {"EventSourceArn", m.source_arn},
+      {"EventSourceMappingArn", fmt::format("arn:aws:lambda:{}:{}:event-source-mapping:{}", region,
+                                            lambda::kLocalAccount, m.uuid)},
       {"FunctionArn",
        fmt::format("arn:aws:lambda:{}:{}:function:{}", region, lambda::kLocalAccount, m.function)},
       {"LastModified", static_cast<double>(m.last_modified_ms) / 1000.0},

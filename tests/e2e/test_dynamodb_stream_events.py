@@ -367,6 +367,72 @@ class StreamEventsTest(FxTestCase):
         self.assertEqual(firsts, wanted)
 
 
+class StreamMappingDiffTest(FxTestCase):
+    """The mapping as fx's Lambda API answers it beside moto's for the same settings."""
+
+    def test_the_mapping_reads_as_motos_does(self):
+        import io
+        import sys
+        import zipfile
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
+        from moto_proxy import MotoServer
+        moto = MotoServer(log_path=os.path.join(self.root, "moto.log"))
+        self.addCleanup(moto.close)
+        settings = dict(BatchSize=7, StartingPosition="TRIM_HORIZON", MaximumRetryAttempts=3,
+                        MaximumRecordAgeInSeconds=3600, BisectBatchOnFunctionError=True,
+                        MaximumBatchingWindowInSeconds=2,
+                        FunctionResponseTypes=["ReportBatchItemFailures"])
+        # moto: a table with a stream, a function, and the mapping made through the API.
+        mddb, mlam = client(moto.url, "dynamodb"), client(moto.url, "lambda")
+        mddb.create_table(TableName="items", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        zipped = io.BytesIO()
+        with zipfile.ZipFile(zipped, "w") as z:
+            z.writestr("app.py", "def record(event, context):\n    return None\n")
+        role = client(moto.url, "iam").create_role(RoleName="fx-test", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))
+        mlam.create_function(FunctionName="f", Runtime="python3.11", Handler="app.record",
+                             Role=role["Role"]["Arn"], Code={"ZipFile": zipped.getvalue()})
+        stream = mddb.describe_table(TableName="items")["Table"]["LatestStreamArn"]
+        theirs = mlam.create_event_source_mapping(EventSourceArn=stream, FunctionName="f", **settings)
+        theirs = mlam.get_event_source_mapping(UUID=theirs["UUID"])
+        # fx: the same settings in the manifest.
+        self.make_service({"serverless.yaml": "service: SERVICE\nprovider:\n  name: aws\n  runtime: python3.11\n"
+                           "functions:\n  f:\n    handler: app.record\n    events:\n      - stream:\n"
+                           "          type: dynamodb\n          arn: !GetAtt Items.StreamArn\n"
+                           "          batchSize: 7\n          startingPosition: TRIM_HORIZON\n"
+                           "          maximumRetryAttempts: 3\n          maximumRecordAgeInSeconds: 3600\n"
+                           "          bisectBatchOnFunctionError: true\n          maximumBatchingWindow: 2\n"
+                           "          functionResponseType: ReportBatchItemFailures\n"
+                           + textwrap.dedent(TABLE).lstrip("\n"),
+                           "app.py": PYTHON})
+        self.ok("deploy", timeout=120)
+        ours = client(self.url, "lambda").list_event_source_mappings(
+            FunctionName=f"{self.service_name}-dev-f")["EventSourceMappings"][0]
+        compared = []
+        for key, value in theirs.items():
+            if key in ("ResponseMetadata", "UUID", "FunctionArn", "EventSourceArn", "LastModified"):
+                continue  # names, times and ids of each side's own
+            if key == "EventSourceMappingArn":
+                self.assertEqual(ours[key].rsplit(":", 1)[1], ours["UUID"])
+                continue
+            if key == "StateTransitionReason":
+                # moto says "User initiated"; Lambda's API reference spells it USER_INITIATED.
+                self.assertEqual(ours[key], "USER_INITIATED")
+                continue
+            self.assertIn(key, ours, f"moto answers {key}={value!r}, fx nothing")
+            self.assertEqual(ours[key], value, key)
+            compared.append(key)
+        for key in settings:
+            self.assertEqual(ours[key], settings[key], key)
+        # moto answers no LastProcessingResult; Lambda's is "No records processed" until a batch.
+        self.assertEqual(ours["LastProcessingResult"], "No records processed")
+        self.assertGreaterEqual(len(compared), 8, (theirs, ours))
+
+
 class StreamEventErrorsTest(FxTestCase):
     start_emulator = False
 

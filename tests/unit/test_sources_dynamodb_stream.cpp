@@ -389,6 +389,8 @@ TEST_CASE("stream mapping: Lambda's API shape", "[sources][stream]") {
   CHECK(j["DestinationConfig"]["OnFailure"]["Destination"] ==
         "arn:aws:sqs:us-east-1:000000000000:q");
   CHECK(j["BatchSize"] == 10);
+  CHECK(j["EventSourceMappingArn"] ==
+        "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:" + m.uuid);
   // A queue's mapping has none of the stream's fields.
   fx::manifest::SqsEvent q;
   q.queue = "jobs";
