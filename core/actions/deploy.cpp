@@ -318,6 +318,23 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
   }
   for (const auto& t : service.tables)
     doc.tables.push_back({t.name, t.create_json, t.ttl_attribute, t.retain});
+  // A stream event's onFailure queue of `resources` (by its logical ID) is its ARN in the
+  // emulator's document, and the queue must exist before the first discarded batch.
+  for (auto& f : doc.functions)
+    for (auto& e : f.events)
+      if (auto* stream = std::get_if<manifest::StreamEvent>(&e)) {
+        if (stream->on_failure.empty()) continue;
+        if (!stream->on_failure.starts_with("arn:"))
+          for (const auto& q : service.queues)
+            if (q.logical_id == stream->on_failure)
+              stream->on_failure = fmt::format("arn:aws:sqs:{}:{}:{}", service.region,
+                                               lambda::kLocalAccount, q.name);
+        if (!stream->on_failure.starts_with("arn:aws:sqs:")) continue;
+        std::string name = stream->on_failure.substr(stream->on_failure.rfind(':') + 1);
+        bool listed = false;
+        for (const auto& q : doc.queues) listed |= q.name == name;
+        if (!listed) doc.queues.push_back({name, std::nullopt, 0, ""});
+      }
   // A destination queue must exist before the first record needs it.
   for (const auto& f : service.functions)
     for (const auto* destination : {&f.on_failure, &f.on_success}) {

@@ -82,6 +82,7 @@ struct DynamoService::Impl {
   // By service, its tables of DeletionPolicy Retain as its last document has them (rebuilt
   // at start, when the stored documents are applied again): what drop() keeps.
   std::map<std::string, std::set<std::string>> retained;
+  std::function<void()> stream_listener;  // called on the I/O thread
   // Last: joined before what its jobs use is destroyed.
   util::Worker worker;
 
@@ -92,6 +93,13 @@ struct DynamoService::Impl {
         started_ms(store.now_ms()),
         sweep_timer(io) {
     arm_sweep();
+  }
+
+  // From the worker: stream records were written.
+  void announce() {
+    asio::post(io, [this] {
+      if (stream_listener) stream_listener();
+    });
   }
 
   // Time to live's and shard iterators' clock: the wall clock, run clock_speed times faster
@@ -115,8 +123,10 @@ struct DynamoService::Impl {
       worker.post([this, now_s, trim] {
         try {
           // Deletes in rounds, so a flood of expired items never holds the store for long.
+          const std::int64_t before = store.last_seq();
           while (store.sweep_expired(now_s) > 0) {
           }
+          if (store.last_seq() != before) announce();
           if (trim) store.trim_streams();
         } catch (const std::exception& e) {
           fmt::print(stderr, "fx emulator: time to live's sweep failed: {}\n", e.what());
@@ -137,14 +147,20 @@ dynamodb::TableStore& DynamoService::store() {
   return impl_->store;
 }
 
+void DynamoService::on_stream_records(std::function<void()> listener) {
+  impl_->stream_listener = std::move(listener);
+}
+
 void DynamoService::handle(HttpRequest& req, std::shared_ptr<Responder> r) {
   auto job = [impl = impl_.get(), r = std::move(r),
               target = std::string(req.header("X-Amz-Target")),
               body = std::move(req.body)]() mutable {
+    const std::int64_t before = impl->store.last_seq();
     auto result = dynamodb::is_streams_target(target)
                       ? dynamodb::handle_streams(impl->store, target, body,
                                                  [impl] { return impl->clock_ms(); })
                       : dynamodb::handle_dynamodb(impl->store, target, body);
+    if (impl->store.last_seq() != before) impl->announce();
     asio::post(impl->io, [r = std::move(r), result = std::move(result)]() mutable {
       HttpResponse h;
       h.status = result.status;

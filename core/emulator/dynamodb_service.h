@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ class DynamoService : public sources::EventSourceKind {
   void drop(const std::string& service) override;
 
   dynamodb::TableStore& store();
+
+  // `listener` runs on the I/O thread after each request or time-to-live sweep that wrote
+  // stream records (the stream event's pollers look then, rather than on a timer).
+  void on_stream_records(std::function<void()> listener);
 
  private:
   struct Impl;

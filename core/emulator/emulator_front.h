@@ -41,6 +41,7 @@
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtime_sdk.h"
+#include "core/emulator/stream_service.h"
 #include "core/manifest/events_json.h"
 #include "core/runtimes/resolver.h"
 #include "core/sources/mapping.h"
@@ -235,6 +236,8 @@ class Emulator {
         gateway_(io, pool_, sink_),
         queues_(io, pool_, sink_, options.home / "queues.db", options.region),
         dynamodb_(io, options.home / "dynamodb.db", options.region, clock_speed()),
+        streams_(io, pool_, sink_, dynamodb_, queues_, options.home / "stream_checkpoints.db",
+                 options.region),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -354,6 +357,12 @@ class Emulator {
   void fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void fx_service(const std::string& name, HttpRequest& req, Responder& r);
   void event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest);
+  // Every event source mapping: the queues', then the streams'.
+  std::vector<const sources::EventSourceMapping*> all_mappings() const {
+    auto all = queues_.mappings();
+    for (const auto* m : streams_.mappings()) all.push_back(m);
+    return all;
+  }
   void fx_code(std::string_view name, Responder& r);
   // Unpacking a zip of up to 250 MB, or merging layers, must not stall every other request:
   // `work` runs on the code worker, then `then` on the I/O thread with its result. Whatever
@@ -366,9 +375,10 @@ class Emulator {
   std::vector<std::string> apply_service(const std::string& name,
                                          const manifest::ServiceEvents& events);
   // What takes a service's events, in the order a deploy's are checked and applied.
-  // Tables last: a deploy that another kind refuses has changed no table.
-  std::array<sources::EventSourceKind*, 4> event_source_kinds() {
-    return {&events_, &gateway_, &queues_, &dynamodb_};
+  // Tables after the others: a deploy that another kind refuses has changed no table. Stream
+  // mappings after the tables, whose streams they read.
+  std::array<sources::EventSourceKind*, 5> event_source_kinds() {
+    return {&events_, &gateway_, &queues_, &dynamodb_, &streams_};
   }
   static double clock_speed();
   json get_function_json(const FunctionState& fn);
@@ -394,6 +404,7 @@ class Emulator {
   GatewayServer gateway_;
   QueueService queues_;
   DynamoService dynamodb_;
+  StreamService streams_;
   std::string gateway_url_;
   HttpServer server_;
   std::uint16_t port_ = 0;

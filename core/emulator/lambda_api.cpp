@@ -404,7 +404,7 @@ void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string
       throw lambda::ApiError(404, "UnknownOperationException",
                              fmt::format("Unknown operation {} {}", req.method, req.path));
     const std::string uuid = url_decode(rest.substr(1));
-    for (const auto* m : queues_.mappings())
+    for (const auto* m : all_mappings())
       if (m->uuid == uuid)
         return r.send(HttpResponse::json(200, sources::mapping_json(*m, options_.region)));
     throw lambda::ApiError(404, "ResourceNotFoundException",
@@ -418,7 +418,7 @@ void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string
   const auto q = checked_list_mappings_query(param("FunctionName"), param("EventSourceArn"),
                                              param("Marker"), param("MaxItems"));
   std::vector<const sources::EventSourceMapping*> matching;
-  for (const auto* m : queues_.mappings())
+  for (const auto* m : all_mappings())
     if ((q.function.empty() || m->function == q.function) &&
         (q.source_arn.empty() || m->source_arn == q.source_arn))
       matching.push_back(m);

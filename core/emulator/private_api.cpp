@@ -153,12 +153,6 @@ std::vector<std::string> Emulator::apply_service(const std::string& name,
     auto more = kind->apply(name, events);
     warnings.insert(warnings.end(), more.begin(), more.end());
   }
-  for (const auto& f : events.functions)  // no EventSourceKind reads streams yet
-    if (manifest::has_events<manifest::StreamEvent>(f.events))
-      warnings.push_back(
-          fmt::format("{}: dynamodb stream events do not run locally yet (they do "
-                      "on AWS: fx deploy --target aws)",
-                      f.key));
   std::int64_t idle_ms = 5 * 60 * 1000;  // custom.fx.idleTimeout's default
   if (events.idle_timeout_s) idle_ms = static_cast<std::int64_t>(*events.idle_timeout_s * 1000);
   bool retention = false;

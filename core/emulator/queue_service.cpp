@@ -41,8 +41,8 @@ HttpResponse to_http(const queues::SqsResult& s) {
   return r;
 }
 
-// Lambda's pollers on the emulator: they invoke through the instance pool and log to the
-// function's log.
+}  // namespace
+
 sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink) {
   sources::PollerHost host;
   host.io = &io;
@@ -65,8 +65,6 @@ sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink)
   };
   return host;
 }
-
-}  // namespace
 
 struct QueueService::Impl {
   asio::io_context& io;

@@ -16,12 +16,21 @@ namespace boost::asio {
 class io_context;
 }
 
+namespace fx::sources {
+struct EventSourceMapping;
+struct PollerHost;
+}  // namespace fx::sources
+
 namespace fx::emulator {
 
 class Pool;
 class LogSink;
 class Responder;
 struct HttpRequest;
+
+// What every event source mapping's poller needs of the emulator: the pool's functions, invoked
+// as Lambda's pollers invoke them, and their logs.
+sources::PollerHost poller_host(boost::asio::io_context& io, Pool& pool, LogSink& sink);
 
 class QueueService : public sources::EventSourceKind {
  public:

@@ -249,4 +249,13 @@ bool EventFilter::passes_sqs_body(std::string_view body) const {
   return false;
 }
 
+bool EventFilter::passes_record(std::string_view record_json) const {
+  if (!impl_) return true;
+  const json record = json::parse(record_json, nullptr, false);
+  if (record.is_discarded()) return false;
+  for (const auto& pattern : impl_->patterns)
+    if (match_pattern(pattern, record)) return true;
+  return false;
+}
+
 }  // namespace fx::events

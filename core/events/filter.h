@@ -1,6 +1,7 @@
 // Lambda's event filtering: an event source mapping's FilterCriteria (the Serverless
-// Framework's `filterPatterns` of an sqs event), in EventBridge's pattern language. A record
-// passes when any pattern matches it; the SQS records that pass none are deleted unseen.
+// Framework's `filterPatterns` of an sqs or stream event), in EventBridge's pattern language. A
+// record passes when any pattern matches it; the SQS records that pass none are deleted unseen,
+// the stream records that pass none are skipped.
 #pragma once
 
 #include <memory>
@@ -29,6 +30,10 @@ class EventFilter {
   // Whether an SQS message with this body passes. As on Lambda, only `body` is filtered on:
   // a body that is JSON is matched as JSON, any other as its text.
   bool passes_sqs_body(std::string_view body) const;
+  // Whether a stream record (a DynamoDB stream's record, as JSON text) passes. As on Lambda,
+  // the patterns apply to the record itself: {"eventName": ["INSERT"]}, {"dynamodb":
+  // {"NewImage": {"status": {"S": ["done"]}}}}. A record that is not JSON passes none.
+  bool passes_record(std::string_view record_json) const;
 
  private:
   struct Impl;

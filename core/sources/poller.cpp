@@ -30,6 +30,10 @@ std::set<std::string> batch_item_failures(std::string_view function_result) {
   return failed;
 }
 
+std::optional<std::set<std::string>> Batch::item_failures(std::string_view function_result) {
+  return batch_item_failures(function_result);
+}
+
 struct Poller::Timer {
   asio::steady_timer timer;
 };
@@ -45,18 +49,20 @@ Poller::~Poller() = default;
 
 void Poller::poll() {
   if (stopped_ || !mapping_.enabled() || !host_->has_function(mapping_.function)) return;
-  const int limit =
-      mapping_.max_concurrency > 0 ? mapping_.max_concurrency : kDefaultBatchesInFlight;
+  int limit = mapping_.max_concurrency > 0 ? mapping_.max_concurrency : kDefaultBatchesInFlight;
+  if (source_->max_in_flight() > 0) limit = std::min(limit, source_->max_in_flight());
   if (in_flight_ >= limit) return;
   const auto next = source_->next_ready_ms();
   if (!next) return;
   const std::int64_t now = source_->now_ms();
   if (*next > now) return arm(*next - now);
   // maximumBatchingWindow: gather up to batch_size for that long after the first record.
-  if (mapping_.batching_window_s > 0 && !window_open_) {
+  if (mapping_.batching_window_s > 0 && !window_open_ && !source_->has_ready(mapping_.batch_size)) {
     window_open_ = true;
     return arm(mapping_.batching_window_s * 1000LL);
   }
+  // A full batch does not wait for the rest of its window.
+  if (window_open_ && !source_->has_ready(mapping_.batch_size) && !window_due()) return;
   window_open_ = false;
   std::unique_ptr<Batch> batch;
   try {
@@ -70,8 +76,14 @@ void Poller::poll() {
   if (!mapping_.filter.empty()) {
     const std::string said = batch->filter(mapping_.filter);
     if (!said.empty()) host_->log(mapping_.function, said);
-    // All filtered out: look again for what is left.
-    if (batch->size() == 0) return poll();
+    // All filtered out: look again for what is left, from the I/O loop rather than deeper in
+    // this stack (a long run of filtered-out stream records is many batches).
+    if (batch->size() == 0) {
+      asio::post(*host_->io, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->poll();
+      });
+      return;
+    }
   }
   ++in_flight_;
   std::string payload = batch->event_json();
@@ -90,6 +102,10 @@ void Poller::stop() {
   timer_->timer.cancel();
 }
 
+bool Poller::window_due() const {
+  return timer_->timer.expiry() <= std::chrono::steady_clock::now();
+}
+
 void Poller::arm(std::int64_t delay_ms) {
   timer_->timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(1, delay_ms)));
   timer_->timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
@@ -101,9 +117,15 @@ void Poller::arm(std::int64_t delay_ms) {
 // Success hands the batch back as done, but for the records the function reported with
 // ReportBatchItemFailures; a failure leaves what happens to the records to their source.
 void Poller::finish(Batch& batch, const InvokeResult& result) {
-  if (!result.ok()) return batch.failed();
-  batch.succeeded(mapping_.report_batch_item_failures ? batch_item_failures(result.body)
-                                                      : std::set<std::string>{});
+  std::optional<std::set<std::string>> failed_items = std::set<std::string>{};
+  if (result.ok() && mapping_.report_batch_item_failures)
+    failed_items = batch.item_failures(result.body);
+  if (!result.ok() || !failed_items) {
+    mapping_.last_processing_result = "PROBLEM: Function call failed";
+    return batch.failed(result);
+  }
+  mapping_.last_processing_result = "OK";
+  batch.succeeded(*failed_items);
 }
 
 Pollers::Pollers(PollerHost host) : host_(std::make_shared<PollerHost>(std::move(host))) {}
@@ -129,6 +151,10 @@ void Pollers::drop(const std::string& service) {
 void Pollers::wake(std::string_view source_arn) {
   for (auto& p : pollers_)
     if (p->mapping().source_arn == source_arn) p->poll();
+}
+
+void Pollers::wake_all() {
+  for (auto& p : pollers_) p->poll();
 }
 
 std::vector<const EventSourceMapping*> Pollers::mappings() const {

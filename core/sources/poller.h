@@ -2,7 +2,9 @@
 // batches from its mapping's BatchSource while the mapping's concurrency allows, drops what
 // the mapping's filter does not pass, invokes the function with each batch, and tells the
 // batch how the invocation went. What a record is, what its event looks like and what
-// success or failure does to it belong to the source (sqs_source.h; streams next).
+// success or failure does to it belong to the source (sqs_source.h, dynamodb_stream_source.h):
+// a queue's batches run side by side and come back by themselves, a stream's run one at a
+// time per shard and block it until they are done, retried, split or discarded.
 // Everything runs on the emulator's I/O thread.
 #pragma once
 
@@ -45,19 +47,30 @@ class Batch {
   // records. Returns what the function's log should say about it, or "".
   virtual std::string filter(const events::EventFilter& filter) = 0;
   virtual std::string event_json() const = 0;  // what the function gets
+  // The item identifiers a ReportBatchItemFailures answer names, or nullopt when the answer
+  // fails the whole batch. By default batch_item_failures' reading, which ignores what it
+  // cannot read.
+  virtual std::optional<std::set<std::string>> item_failures(std::string_view function_result);
   // The function succeeded; `failed` are the item identifiers it reported as failed
   // (ReportBatchItemFailures), which must come back.
   virtual void succeeded(const std::set<std::string>& failed) = 0;
-  // The function failed, or could not run.
-  virtual void failed() = 0;
+  // The function failed, or could not run (`result` says how).
+  virtual void failed(const InvokeResult& result) = 0;
 };
 
-// A source of batches: an SQS queue (sqs_source.h).
+// A source of batches: an SQS queue (sqs_source.h), a DynamoDB stream
+// (dynamodb_stream_source.h).
 class BatchSource {
  public:
   virtual ~BatchSource() = default;
   virtual std::string describe() const = 0;  // "queue jobs", for log lines
   virtual std::int64_t now_ms() const = 0;   // the source's clock
+  // Batches of this source at once at most, whatever the mapping allows; 0: no limit of its
+  // own. A stream's shard is read in order: one batch at a time.
+  virtual int max_in_flight() const { return 0; }
+  // Whether `n` records are ready now, so that a batching window can end early (Lambda
+  // invokes once the batch is full). Sources that cannot tell cheaply say no.
+  virtual bool has_ready(int n) { return n <= 0; }
   // When a record can next be read: <= now_ms() when one can now; nullopt when none waits.
   virtual std::optional<std::int64_t> next_ready_ms() = 0;
   // Reads up to `max` records (none when there are none). Throws when the source cannot be
@@ -89,6 +102,7 @@ class Poller : public std::enable_shared_from_this<Poller> {
 
  private:
   void arm(std::int64_t delay_ms);
+  bool window_due() const;  // the batching window's timer has run out
   void finish(Batch& batch, const InvokeResult& result);
 
   struct Timer;
@@ -113,6 +127,7 @@ class Pollers {
   void drop(const std::string& service);
   // Records arrived at the source with this ARN: its pollers look now.
   void wake(std::string_view source_arn);
+  void wake_all();
 
   std::vector<const EventSourceMapping*> mappings() const;
   const EventSourceMapping* find(std::string_view uuid) const;

@@ -45,7 +45,7 @@ class SqsBatch : public Batch {
   }
 
   // The messages come back after their visibility timeout.
-  void failed() override {}
+  void failed(const InvokeResult&) override {}
 
  private:
   void remove(const queues::Message& m) {

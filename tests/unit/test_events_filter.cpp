@@ -123,3 +123,36 @@ TEST_CASE("patterns Lambda would refuse are errors that say where", "[filter]") 
   std::vector<std::string> six(6, R"({"body": ["x"]})");
   CHECK_THROWS_WITH(EventFilter::parse(six), Contains("at most 5"));
 }
+
+TEST_CASE("stream records are matched as themselves, DynamoDB's typed values and all",
+          "[filter][stream]") {
+  const std::string insert = R"({"eventName": "INSERT", "eventSource": "aws:dynamodb",
+    "dynamodb": {"Keys": {"pk": {"S": "order#7"}},
+                 "NewImage": {"pk": {"S": "order#7"}, "total": {"N": "120"},
+                              "tags": {"SS": ["gift", "rush"]}, "paid": {"BOOL": true}},
+                 "SequenceNumber": "000000000000000000042"}})";
+  const std::string remove = R"({"eventName": "REMOVE", "dynamodb": {"Keys": {"pk": {"S": "x"}},
+    "OldImage": {"pk": {"S": "x"}}}})";
+  auto passes_record = [](const std::string& pattern, const std::string& record) {
+    return EventFilter::parse({pattern}).passes_record(record);
+  };
+  CHECK(EventFilter().passes_record(insert));
+  CHECK(passes_record(R"({"eventName": ["INSERT", "MODIFY"]})", insert));
+  CHECK_FALSE(passes_record(R"({"eventName": ["INSERT", "MODIFY"]})", remove));
+  CHECK(passes_record(R"({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})", insert));
+  CHECK_FALSE(
+      passes_record(R"({"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "order#"}]}}}})", remove));
+  // N values are strings in a record, matched as strings.
+  CHECK(passes_record(R"({"dynamodb": {"NewImage": {"total": {"N": ["120"]}}}})", insert));
+  CHECK_FALSE(passes_record(R"({"dynamodb": {"NewImage": {"total": {"N": [120]}}}})", insert));
+  CHECK(passes_record(R"({"dynamodb": {"NewImage": {"tags": {"SS": ["rush"]}}}})", insert));
+  CHECK(passes_record(R"({"dynamodb": {"NewImage": {"paid": {"BOOL": [true]}}}})", insert));
+  CHECK(passes_record(R"({"dynamodb": {"NewImage": [{"exists": false}]}})", remove));
+  CHECK_FALSE(passes_record(R"({"dynamodb": {"NewImage": {"pk": [{"exists": true}]}}})", remove));
+  CHECK(passes_record(R"({"eventName": [{"anything-but": ["REMOVE"]}]})", insert));
+  // Any of the patterns; a record that is not JSON passes none.
+  auto two = EventFilter::parse({R"({"eventName": ["REMOVE"]})", R"({"eventName": ["INSERT"]})"});
+  CHECK(two.passes_record(insert));
+  CHECK(two.passes_record(remove));
+  CHECK_FALSE(two.passes_record("{nope"));
+}
