@@ -31,11 +31,8 @@ std::string seq_text(std::int64_t seq) {
   return fmt::format("{:021}", seq);
 }
 
-// The stream's one shard: its id is made from the stream's creation time and ARN, so it is the
-// same on every call and across restarts.
 std::string shard_id(const TableStore::StreamRow& s) {
-  return fmt::format("shardId-{:020}-{}", s.created_ms,
-                     util::to_hex(util::sha256_raw(s.arn)).substr(0, 8));
+  return stream_shard_id(s.created_ms, s.arn);
 }
 
 DynamoError not_found(const std::string& what) {
@@ -347,6 +344,11 @@ class StreamsApi {
 };
 
 }  // namespace
+
+std::string stream_shard_id(std::int64_t stream_created_ms, std::string_view stream_arn) {
+  return fmt::format("shardId-{:020}-{}", stream_created_ms,
+                     util::to_hex(util::sha256_raw(stream_arn)).substr(0, 8));
+}
 
 bool is_streams_target(std::string_view target) {
   return target.starts_with(kStreamsPrefix);

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "core/dynamodb/api.h"
@@ -21,6 +22,11 @@
 namespace fx::dynamodb {
 
 inline constexpr std::int64_t kIteratorLifetimeMs = 15 * 60 * 1000;
+
+// The id of a stream's one shard, made from the stream's creation time and ARN, so it is the
+// same on every call and across restarts. The stream event source names it too (a discarded
+// batch's DDBStreamBatchInfo), so the two must agree.
+std::string stream_shard_id(std::int64_t stream_created_ms, std::string_view stream_arn);
 
 // True for "DynamoDBStreams_20120810.<Operation>".
 bool is_streams_target(std::string_view target);

@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/dynamodb/streams_api.h"
 #include "core/dynamodb/table_store.h"
 #include "core/lambda/types.h"
 #include "core/sources/stream_checkpoints.h"
-#include "core/util/hash.h"
 #include "core/util/time.h"
 
 namespace fx::sources {
@@ -49,11 +49,6 @@ DynamoStreamSource::Record record_of(std::int64_t seq, std::string text) {
 }
 
 }  // namespace
-
-std::string stream_shard_id(std::int64_t stream_created_ms, std::string_view stream_arn) {
-  return fmt::format("shardId-{:020}-{}", stream_created_ms,
-                     util::sha256_hex(stream_arn).substr(0, 8));
-}
 
 // One batch of the stream: `all_` the records read (what success moves the checkpoint past),
 // `delivered_` those the filter passed.
@@ -254,13 +249,14 @@ void DynamoStreamSource::discard(const std::vector<Record>& records, const std::
   const auto& last = records.back();
   // The stream has a row once it has a record: these records are its.
   const auto stream = store_.find_stream(mapping_.source_arn);
-  json info = {{"shardId", stream_shard_id(stream ? stream->created_ms : 0, mapping_.source_arn)},
-               {"startSequenceNumber", sequence_number(first)},
-               {"endSequenceNumber", sequence_number(last)},
-               {"approximateArrivalOfFirstRecord", iso_seconds(first.created_s)},
-               {"approximateArrivalOfLastRecord", iso_seconds(last.created_s)},
-               {"batchSize", records.size()},
-               {"streamArn", mapping_.source_arn}};
+  json info = {
+      {"shardId", dynamodb::stream_shard_id(stream ? stream->created_ms : 0, mapping_.source_arn)},
+      {"startSequenceNumber", sequence_number(first)},
+      {"endSequenceNumber", sequence_number(last)},
+      {"approximateArrivalOfFirstRecord", iso_seconds(first.created_s)},
+      {"approximateArrivalOfLastRecord", iso_seconds(last.created_s)},
+      {"batchSize", records.size()},
+      {"streamArn", mapping_.source_arn}};
   const std::string request_id = mapping_uuid(mapping_.uuid, condition, sequence_number(first),
                                               static_cast<int>(records.size()));
   json record = {{"requestContext",

@@ -28,10 +28,6 @@ namespace fx::sources {
 
 class StreamCheckpoints;
 
-// The one shard of a stream, named as the Streams API (core/dynamodb/streams_api.cpp) names it:
-// from the stream's creation time and ARN.
-std::string stream_shard_id(std::int64_t stream_created_ms, std::string_view stream_arn);
-
 class DynamoStreamSource : public BatchSource {
  public:
   // What the source needs of the emulator beyond the stores: sending a discarded batch's
