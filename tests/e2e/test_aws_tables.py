@@ -451,6 +451,39 @@ class AwsTables(MotoCase):
         self.assertEqual(self.tables() & {plain, kept, guarded, stays, foreign, stageless, older},
                          {kept, foreign, stageless, older})
 
+    def test_a_deploy_that_may_not_list_tables_says_so_and_deploys_the_rest(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  hello:
+                    handler: hello.handler
+                """,
+            "hello.py": """
+                def handler(event, context):
+                    return "hi"
+                """,
+        })
+        # A policy scoped to the service's own tables allows no ListTables (it takes Resource
+        # "*"). Without tables, queues or schedules, ListTables is the deploy's only JSON call.
+        denied = ("User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: "
+                  "dynamodb:ListTables on resource: arn:aws:dynamodb:us-east-1:123456789012:table/*")
+        self.rec.inject_answer("POST /", 1, 400, json.dumps({
+            "__type": "com.amazon.coral.service#AccessDeniedException", "Message": denied}),
+            {"Content-Type": "application/x-amz-json-1.0"})
+        deployed, r = self.deploy()
+        self.assertEqual(deployed["hello"]["status"], "created")
+        self.assertEqual([x[3].get("x-amz-target") for x in self.rec.calls("POST /")],
+                         ["DynamoDB_20120810.ListTables"])
+        self.assertIn("did not look for the tables fx made that the manifest no longer names: "
+                      "DynamoDB denied ListTables", r.err)
+        self.assertIn("allow dynamodb:ListTables", r.err)
+        self.assertIn("not authorized to perform: dynamodb:ListTables", r.err)
+        self.ok("remove", "--target", "aws")
+
 
 if __name__ == "__main__":
     main()
