@@ -126,7 +126,11 @@ class AwsTables(MotoCase):
         return got["EventSourceMappings"]
 
     def tables(self):
-        return set(self.boto("dynamodb").list_tables()["TableNames"])
+        return set(self.all_tables())
+
+    def all_tables(self):
+        pages = self.boto("dynamodb").get_paginator("list_tables").paginate()
+        return [name for page in pages for name in page["TableNames"]]
 
     def test_tables_and_stream_mappings_are_deployed_updated_and_removed(self):
         self.make_service(dict(TABLES))
@@ -381,8 +385,13 @@ class AwsTables(MotoCase):
         # As an fx before the fx:retain tag made it, since dropped from the manifest: fx cannot
         # tell whether it is to be kept.
         make(older, {"fx:service": svc, "fx:stage": "dev"})
-        self.addCleanup(lambda: [db.delete_table(TableName=n) for n in (foreign, stageless, older,
-                                                                         kept)
+        # A hundred more, made first: ListTables answers 100 names a page, and moto lists tables
+        # in the order they were made, so the service's are on a later page.
+        fillers = [f"filler-{svc}-{i:03}" for i in range(100)]
+        for name in fillers:
+            make(name, {})
+        self.addCleanup(lambda: [db.delete_table(TableName=n)
+                                 for n in fillers + [foreign, stageless, older, kept]
                                  if n in self.tables()])
 
         _, first = self.deploy()
@@ -406,6 +415,10 @@ class AwsTables(MotoCase):
         self.rec.reset()
         r = self.ok("deploy", "--target", "aws")
         self.assertEqual(len(self.targets("DynamoDB_20120810.DeleteTable")), 1)
+        self.assertGreaterEqual(len(self.targets("DynamoDB_20120810.ListTables")), 2)
+        # fx reads the tags of every table it lists: the rest runs without the fillers.
+        for name in fillers:
+            db.delete_table(TableName=name)
         left = self.tables()
         self.assertNotIn(plain, left)
         self.assertRegex(r.out, rf"table {plain} +deleted")
