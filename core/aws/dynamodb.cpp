@@ -67,6 +67,25 @@ std::string DynamoDbClient::call(const char* action, const std::string& body) {
   return service_->request("POST", "/", headers, body).body;
 }
 
+std::vector<std::string> DynamoDbClient::list_tables() {
+  std::vector<std::string> out;
+  std::string last;
+  do {
+    json request = json::object();
+    if (!last.empty()) request["ExclusiveStartTableName"] = last;
+    const json answer = parse_answer(call("ListTables", request.dump()), "ListTables");
+    for (const auto& name : answer.value("TableNames", json::array()))
+      if (name.is_string()) out.push_back(name.get<std::string>());
+    const std::string next =
+        answer.contains("LastEvaluatedTableName") && answer["LastEvaluatedTableName"].is_string()
+            ? answer["LastEvaluatedTableName"].get<std::string>()
+            : "";
+    // A page that ends where the last one did would loop forever.
+    last = next == last ? "" : next;
+  } while (!last.empty());
+  return out;
+}
+
 std::optional<TableDescription> DynamoDbClient::describe_table(const std::string& name) {
   try {
     return table_of(

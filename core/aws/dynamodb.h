@@ -1,6 +1,7 @@
 // The DynamoDB calls fx makes itself, over DynamoDB's JSON 1.0 protocol (X-Amz-Target
 // DynamoDB_20120810.*): the tables of `resources` on AWS (created, updated, tagged, their time to
-// live and backups, deleted) and, on either target, what `fx info` says of a table.
+// live and backups, deleted; those the manifest dropped found among the account's) and, on either
+// target, what `fx info` says of a table.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,8 @@ class DynamoDbClient {
   DynamoDbClient(const DynamoDbClient&) = delete;
   DynamoDbClient& operator=(const DynamoDbClient&) = delete;
 
+  // Every table's name in the account and region, through all of ListTables' pages.
+  std::vector<std::string> list_tables();
   // nullopt when there is no table of that name.
   std::optional<TableDescription> describe_table(const std::string& name);
   // `request` is CreateTable's (or UpdateTable's) request as JSON text.

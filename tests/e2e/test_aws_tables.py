@@ -126,7 +126,11 @@ class AwsTables(MotoCase):
         return got["EventSourceMappings"]
 
     def tables(self):
-        return set(self.boto("dynamodb").list_tables()["TableNames"])
+        return set(self.all_tables())
+
+    def all_tables(self):
+        pages = self.boto("dynamodb").get_paginator("list_tables").paginate()
+        return [name for page in pages for name in page["TableNames"]]
 
     def test_tables_and_stream_mappings_are_deployed_updated_and_removed(self):
         self.make_service(dict(TABLES))
@@ -144,7 +148,9 @@ class AwsTables(MotoCase):
         self.assertEqual(t["StreamSpecification"],
                          {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
         stream_arn = t["LatestStreamArn"]
-        self.assertEqual(self.tags(orders), {"fx:service": svc, "fx:stage": "dev", "team": "shop"})
+        self.assertEqual(self.tags(orders), {"fx:service": svc, "fx:stage": "dev", "team": "shop",
+                                             "fx:retain": "false"})
+        self.assertEqual(self.tags(ledger)["fx:retain"], "true")
         ttl = self.boto("dynamodb").describe_time_to_live(TableName=orders)["TimeToLiveDescription"]
         self.assertEqual((ttl["TimeToLiveStatus"], ttl["AttributeName"]), ("ENABLED", "expires"))
         c = self.table(counters)
@@ -312,6 +318,183 @@ class AwsTables(MotoCase):
         self.assertIn(f"table orders-{svc} on AWS has another KeySchema than the manifest's", r.err)
         self.assertIn("fx does not delete data", r.err)
         self.assertEqual([x for x in self.mutations() if "DynamoDB" in x[1]], [])
+        self.ok("remove", "--target", "aws")
+
+    def test_tables_the_manifest_drops_go_unless_their_deletion_policy_kept_them(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  hello:
+                    handler: hello.handler
+                resources:
+                  Resources:
+                    Plain:
+                      Type: AWS::DynamoDB::Table
+                      Properties:
+                        TableName: plain-SERVICE
+                        BillingMode: PAY_PER_REQUEST
+                        AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+                        KeySchema: [{AttributeName: id, KeyType: HASH}]
+                    Kept:
+                      Type: AWS::DynamoDB::Table
+                      DeletionPolicy: Retain
+                      Properties:
+                        TableName: kept-SERVICE
+                        BillingMode: PAY_PER_REQUEST
+                        AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+                        KeySchema: [{AttributeName: id, KeyType: HASH}]
+                        Tags: [{Key: team, Value: books}]
+                    Guarded:
+                      Type: AWS::DynamoDB::Table
+                      Properties:
+                        TableName: guarded-SERVICE
+                        BillingMode: PAY_PER_REQUEST
+                        DeletionProtectionEnabled: true
+                        AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+                        KeySchema: [{AttributeName: id, KeyType: HASH}]
+                    Stays:
+                      Type: AWS::DynamoDB::Table
+                      Properties:
+                        TableName: stays-SERVICE
+                        BillingMode: PAY_PER_REQUEST
+                        AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+                        KeySchema: [{AttributeName: id, KeyType: HASH}]
+                """,
+            "hello.py": """
+                def handler(event, context):
+                    return "hi"
+                """,
+        })
+        svc = self.service_name
+        plain, kept, guarded, stays = (f"{n}-{svc}" for n in ("plain", "kept", "guarded", "stays"))
+        db = self.boto("dynamodb")
+
+        # Tables fx did not make for this service and stage, one of them much like its own.
+        def make(name, tags):
+            db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                            Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        foreign, stageless, older = f"foreign-{svc}", f"stageless-{svc}", f"older-{svc}"
+        make(foreign, {"fx:service": f"{svc}-other", "fx:stage": "dev"})
+        make(stageless, {"fx:service": svc})
+        # As an fx before the fx:retain tag made it, since dropped from the manifest: fx cannot
+        # tell whether it is to be kept.
+        make(older, {"fx:service": svc, "fx:stage": "dev"})
+        # A hundred more, made first: ListTables answers 100 names a page, and moto lists tables
+        # in the order they were made, so the service's are on a later page.
+        fillers = [f"filler-{svc}-{i:03}" for i in range(100)]
+        for name in fillers:
+            make(name, {})
+        self.addCleanup(lambda: [db.delete_table(TableName=n)
+                                 for n in fillers + [foreign, stageless, older, kept]
+                                 if n in self.tables()])
+
+        _, first = self.deploy()
+        self.assertEqual(self.tags(plain)["fx:retain"], "false")
+        # A table without a record of its policy goes at the first deploy that does not name it:
+        # kept, no longer the service's, and said so. (--json: the warnings are on stderr.)
+        self.assertIn(older, self.tables())
+        self.assertEqual(self.tags(older), {})
+        self.assertIn(f"kept table {older}: it left the manifest, and the fx that made it kept "
+                      f"no record of its DeletionPolicy", first.err)
+        self.assertEqual(self.tags(kept)["fx:retain"], "true")
+        db.put_item(TableName=kept, Item={"id": {"S": "ledger"}})
+
+        # Three tables leave the manifest.
+        path = os.path.join(self.service_dir, "serverless.yaml")
+        with open(path) as f:
+            text = f.read()
+        start, end = text.index("    Plain:"), text.index("    Stays:")
+        with open(path, "w") as f:
+            f.write(text[:start] + text[end:])
+        self.rec.reset()
+        r = self.ok("deploy", "--target", "aws")
+        self.assertEqual(len(self.targets("DynamoDB_20120810.DeleteTable")), 1)
+        self.assertGreaterEqual(len(self.targets("DynamoDB_20120810.ListTables")), 2)
+        # fx reads the tags of every table it lists: the rest runs without the fillers.
+        for name in fillers:
+            db.delete_table(TableName=name)
+        left = self.tables()
+        self.assertNotIn(plain, left)
+        self.assertRegex(r.out, rf"table {plain} +deleted")
+        self.assertIn(f"deleted table {plain}: fx made it for the service and the manifest no "
+                      f"longer has it", r.err)
+
+        # Retain: the table and its items stay, no longer the service's; its own tags stay.
+        self.assertIn(kept, left)
+        self.assertEqual(self.tags(kept), {"team": "books"})
+        self.assertEqual(db.get_item(TableName=kept, Key={"id": {"S": "ledger"}})["Item"],
+                         {"id": {"S": "ledger"}})
+        self.assertRegex(r.out, rf"table {kept} +kept")
+        self.assertIn(f"kept table {kept}: it left the manifest, and its DeletionPolicy kept it",
+                      r.err)
+        # Deletion protection: kept, still the service's, so that fx deletes it once it is off.
+        self.assertIn(guarded, left)
+        self.assertEqual(self.tags(guarded)["fx:service"], svc)
+        self.assertIn(f"kept table {guarded}: it left the manifest, but DeletionProtectionEnabled "
+                      f"is on", r.err)
+        # Not this service's (another service; no stage): untouched, tags and all.
+        self.assertEqual(self.tags(foreign), {"fx:service": f"{svc}-other", "fx:stage": "dev"})
+        self.assertEqual(self.tags(stageless), {"fx:service": svc})
+        self.assertNotIn(foreign, r.err)
+        self.assertNotIn(stageless, r.err)
+
+        # The next deploy changes none of them, and names only the protected one.
+        self.rec.reset()
+        _, again = self.deploy()
+        self.assertEqual(self.mutations(), [])
+        self.assertNotIn(kept, again.err)
+        self.assertNotIn(older, again.err)
+        self.assertIn(f"kept table {guarded}", again.err)
+
+        # fx remove deletes a table the manifest lost since the last deploy too, and the
+        # protected one once its protection is off; never the ones it let go.
+        db.update_table(TableName=guarded, DeletionProtectionEnabled=False)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text[:text.index("resources:")])
+        removed = self.ok("remove", "--target", "aws", "--json").json()
+        self.assertEqual(sorted(removed["tables"]), sorted([guarded, stays]))
+        self.assertEqual(self.tables() & {plain, kept, guarded, stays, foreign, stageless, older},
+                         {kept, foreign, stageless, older})
+
+    def test_a_deploy_that_may_not_list_tables_says_so_and_deploys_the_rest(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  hello:
+                    handler: hello.handler
+                """,
+            "hello.py": """
+                def handler(event, context):
+                    return "hi"
+                """,
+        })
+        # A policy scoped to the service's own tables allows no ListTables (it takes Resource
+        # "*"). Without tables, queues or schedules, ListTables is the deploy's only JSON call.
+        denied = ("User: arn:aws:iam::123456789012:user/deployer is not authorized to perform: "
+                  "dynamodb:ListTables on resource: arn:aws:dynamodb:us-east-1:123456789012:table/*")
+        self.rec.inject_answer("POST /", 1, 400, json.dumps({
+            "__type": "com.amazon.coral.service#AccessDeniedException", "Message": denied}),
+            {"Content-Type": "application/x-amz-json-1.0"})
+        deployed, r = self.deploy()
+        self.assertEqual(deployed["hello"]["status"], "created")
+        self.assertEqual([x[3].get("x-amz-target") for x in self.rec.calls("POST /")],
+                         ["DynamoDB_20120810.ListTables"])
+        self.assertIn("did not look for the tables fx made that the manifest no longer names: "
+                      "DynamoDB denied ListTables", r.err)
+        self.assertIn("allow dynamodb:ListTables", r.err)
+        self.assertIn("not authorized to perform: dynamodb:ListTables", r.err)
         self.ok("remove", "--target", "aws")
 
 

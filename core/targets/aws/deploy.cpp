@@ -210,6 +210,18 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
         r.status = "removed";
         out.functions.push_back(std::move(r));
       }
+      // After the functions, whose stream mappings on them are gone by now. --json prints the
+      // functions only: the warnings name what was deleted there.
+      auto dropped = remove_dropped_tables(service, settings, "deploy");
+      for (const auto& name : dropped.deleted) {
+        out.tables.push_back({name, "deleted", "", ""});
+        out.warnings.push_back(fmt::format(
+            "deleted table {}: fx made it for the service and the manifest no longer has it (as "
+            "CloudFormation deletes a resource that leaves the template)",
+            name));
+      }
+      for (const auto& name : dropped.kept) out.tables.push_back({name, "kept", "", ""});
+      out.warnings.insert(out.warnings.end(), dropped.warnings.begin(), dropped.warnings.end());
     }
     return out;
   }
@@ -265,6 +277,9 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   // After the mappings that read them.
   remove_resource_queues(service, settings, out);
   remove_resource_tables(service, settings, out);
+  auto dropped = remove_dropped_tables(service, settings, "remove");
+  out.tables.insert(out.tables.end(), dropped.deleted.begin(), dropped.deleted.end());
+  out.warnings.insert(out.warnings.end(), dropped.warnings.begin(), dropped.warnings.end());
   for (const auto& layer : service.layers)
     for (long v : client.layer_versions(layer.name)) {
       client.delete_layer_version(layer.name, v);

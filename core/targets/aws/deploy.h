@@ -31,7 +31,9 @@ struct AwsQueue {
 
 struct AwsTable {
   std::string name;
-  std::string status;      // created, updated, unchanged; existing: not fx's, used as it is
+  // created, updated, unchanged; existing: not fx's, used as it is; deleted, kept: fx made it
+  // for the service and the manifest dropped it (see remove_dropped_tables in steps.h)
+  std::string status;
   std::string stream_arn;  // its stream's LatestStreamArn; "" without a stream
   std::string stream_view_type;
 };
@@ -39,11 +41,11 @@ struct AwsTable {
 struct AwsDeploy {
   AwsRole role;
   std::vector<AwsQueue> queues;  // the SQS queues of `resources`
-  std::vector<AwsTable> tables;  // the DynamoDB tables of `resources`
+  std::vector<AwsTable> tables;  // the DynamoDB tables of `resources`, and those it dropped
   std::vector<actions::LayerResult> layers;
   std::vector<actions::DeployResult>
       functions;                      // routes: the function URL of http/httpApi functions
-  std::vector<std::string> warnings;  // about the service: what fx does not deploy to AWS
+  std::vector<std::string> warnings;  // about the service; dropped tables deleted or kept
 };
 
 // Packages the selected functions and deploys them to the Lambda of `endpoint` (whose aws
@@ -55,7 +57,8 @@ struct AwsDeploy {
 // function URL for http/httpApi functions; an EventBridge rule per schedule event and an
 // event source mapping per sqs event, each changed only when it differs and deleted when
 // its event left the manifest. A deploy of the whole service then deletes its stale
-// functions (see stale_functions) with their rules and mappings, each reported "removed". Queues
+// functions (see stale_functions) with their rules and mappings, each reported "removed", and the
+// tables fx made for it that the manifest dropped, unless their DeletionPolicy kept them. Queues
 // named by name are looked up first: a missing one is an error before anything changes. Several
 // functions are deployed at once. Throws fx::Error naming the function that failed (the others are
 // deployed).
@@ -123,14 +126,15 @@ struct AwsRemoval {
   std::vector<lambda::EventSourceMapping> queue_mappings;   // deleted
   std::vector<std::string> queues;                          // the queues of resources deleted
   std::vector<lambda::EventSourceMapping> stream_mappings;  // deleted
-  std::vector<std::string> tables;                          // the tables of resources deleted
+  std::vector<std::string> tables;                          // deleted (resources', dropped)
   std::string role;                                         // the role deleted, or ""
   std::vector<std::string> warnings;                        // what was kept, and why
 };
 
 // Deletes the service's functions, those of the manifest and its stale ones (their URLs,
 // permissions and concurrency go with them), their schedule rules and SQS event source mappings
-// (which AWS keeps after the function), every version of its layers, and the default role when fx
+// (which AWS keeps after the function), every version of its layers, the tables fx made for it
+// (those of the manifest and those it dropped, as a deploy does), and the default role when fx
 // created it (never a role the manifest names).
 AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpoint& endpoint);
 

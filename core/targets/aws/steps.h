@@ -166,6 +166,22 @@ std::vector<AwsTableInfo> describe_tables(const manifest::Service& service,
 void remove_resource_tables(const manifest::Service& service, const fx::aws::AwsSettings& settings,
                             AwsRemoval& out);
 
+// What became of the tables fx made for the service that its manifest no longer names.
+struct DroppedTables {
+  std::vector<std::string> deleted;
+  std::vector<std::string> kept;
+  std::vector<std::string> warnings;  // each kept table, and why; a ListTables denied
+};
+
+// The tables fx made for the service and stage (both its tags with their values, found among the
+// account's by ListTables and ListTagsOfResource) that the manifest no longer names: deleted, as
+// CloudFormation deletes a resource that leaves the template; kept, and no longer tagged as the
+// service's, when their DeletionPolicy kept them when fx last deployed them (its fx:retain tag)
+// or fx recorded none; kept, still the service's, while deletion protection is on (`command`,
+// "deploy" or "remove", is what to run again once it is off). Never a table without both tags.
+DroppedTables remove_dropped_tables(const manifest::Service& service,
+                                    const fx::aws::AwsSettings& settings, std::string_view command);
+
 // --- event_invoke_config.cpp ------------------------------------------------------------------
 
 // Each function's asynchronous settings, for those that have any: its destinations as ARNs,

@@ -1,14 +1,16 @@
 // The DynamoDB tables of `resources`, kept as CloudFormation would keep them: created (tagged as
 // the service's) and waited for until ACTIVE, changed in place where DynamoDB allows it (capacity,
 // global indexes one per call, the stream, time to live, backups, protection, class, tags),
-// deleted by `fx remove` unless their DeletionPolicy keeps them, and used as they are when fx did
-// not make them.
+// deleted by `fx remove`, or by a deploy once the manifest drops them, unless their
+// DeletionPolicy keeps them, and used as they are when fx did not make them.
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/aws/api_error.h"
 #include "core/aws/dynamodb.h"
 #include "core/targets/aws/steps.h"
 
@@ -76,13 +78,22 @@ json shape_of(const json& index) {
   return {{"KeySchema", index.value("KeySchema", json::array())}, {"Projection", projection}};
 }
 
+// On every table fx makes: "true" when its DeletionPolicy keeps it (Retain,
+// RetainExceptOnCreate), else "false". When the table later leaves the manifest, that policy is
+// gone with it, and CloudFormation would follow the one of the template it last deployed: this
+// is fx's record of it. A table without the tag was made by an fx that kept no record, and is
+// kept. (UpdateReplacePolicy does not count: fx never replaces a table.)
+constexpr const char* kRetainTag = "fx:retain";
+
 // The tags a table of the service carries: its own (the manifest's) and fx's.
 std::map<std::string, std::string> desired_tags(const manifest::Service& service,
+                                                const manifest::TableResource& t,
                                                 const json& create) {
   std::map<std::string, std::string> tags;
   for (const auto& tag : create.value("Tags", json::array()))
     tags[tag.value("Key", "")] = tag.value("Value", "");
   for (const auto& [key, value] : actions::service_tags(service)) tags[key] = value;
+  tags[kRetainTag] = t.retain ? "true" : "false";
   return tags;
 }
 
@@ -120,7 +131,7 @@ class TableSync {
   fx::aws::TableDescription create() {
     json request = desired_;
     request["Tags"] = json::array();
-    for (const auto& [key, value] : desired_tags(service_, desired_))
+    for (const auto& [key, value] : desired_tags(service_, t_, desired_))
       request["Tags"].push_back({{"Key", key}, {"Value", value}});
     db_.create_table(request.dump());
     auto d = wait_active(db_, t_.name);
@@ -237,7 +248,7 @@ class TableSync {
   bool sync_tags(const fx::aws::TableDescription& d,
                  const std::map<std::string, std::string>& now) {
     std::map<std::string, std::string> missing;
-    for (const auto& [key, value] : desired_tags(service_, desired_)) {
+    for (const auto& [key, value] : desired_tags(service_, t_, desired_)) {
       auto it = now.find(key);
       if (it == now.end() || it->second != value) missing[key] = value;
     }
@@ -377,6 +388,86 @@ void remove_resource_tables(const manifest::Service& service, const fx::aws::Aws
     }
     if (db.delete_table(t.name)) out.tables.push_back(t.name);
   }
+}
+
+DroppedTables remove_dropped_tables(const manifest::Service& service,
+                                    const fx::aws::AwsSettings& settings,
+                                    std::string_view command) {
+  DroppedTables out;
+  fx::aws::DynamoDbClient db(settings);
+  std::vector<std::string> names;
+  try {
+    names = db.list_tables();
+  } catch (const fx::aws::ApiError& e) {
+    // A policy scoped to the service's tables allows no ListTables (it takes Resource "*"):
+    // the rest of the command still holds.
+    if (e.type() != "AccessDeniedException") throw;
+    out.warnings.push_back(fmt::format(
+        "did not look for the tables fx made that the manifest no longer names: DynamoDB denied "
+        "ListTables ({}); allow dynamodb:ListTables on \"*\" to have them deleted as "
+        "CloudFormation would",
+        e.what()));
+    return out;
+  }
+  std::set<std::string> named;
+  for (const auto& t : service.tables) named.insert(t.name);
+  // arn:PARTITION:dynamodb:REGION:ACCOUNT:table/, learnt from the first table described: a
+  // DescribeTable for each of the account's tables only to read its ARN would double the calls.
+  std::string arn_prefix;
+  for (const auto& name : names) {
+    if (named.contains(name)) continue;
+    std::optional<fx::aws::TableDescription> d;
+    std::map<std::string, std::string> tags;
+    try {
+      if (arn_prefix.empty()) {
+        d = db.describe_table(name);
+        if (!d) continue;
+        if (d->arn.ends_with(":table/" + name))
+          arn_prefix = d->arn.substr(0, d->arn.size() - name.size());
+      }
+      tags = db.tags(d ? d->arn : arn_prefix + name);
+    } catch (const fx::aws::ApiError& e) {
+      if (e.type() == "ResourceNotFoundException") continue;  // deleted since it was listed
+      throw;
+    }
+    if (!actions::made_for(tags, service)) continue;
+    if (!d) d = db.describe_table(name);
+    if (!d || d->status == "DELETING") continue;
+    const auto retain = tags.find(kRetainTag);
+    if (retain == tags.end() || retain->second != "false") {
+      // No longer the service's: later deploys and removes leave it alone, as CloudFormation
+      // forgets a resource it retained.
+      std::vector<std::string> keys{kRetainTag};
+      for (const auto& [key, value] : actions::service_tags(service)) keys.push_back(key);
+      db.untag(d->arn, keys);
+      out.kept.push_back(name);
+      out.warnings.push_back(
+          retain == tags.end()
+              ? fmt::format("kept table {}: it left the manifest, and the fx that made it kept no "
+                            "record of its DeletionPolicy; it is no longer the service's: delete "
+                            "it yourself (`aws dynamodb delete-table --table-name {}`) unless it "
+                            "is to be kept",
+                            name, name)
+              : fmt::format("kept table {}: it left the manifest, and its DeletionPolicy kept it "
+                            "when fx last deployed it (as CloudFormation would); it is no longer "
+                            "the service's",
+                            name));
+      continue;
+    }
+    if (json::parse(d->json).value("DeletionProtectionEnabled", false)) {
+      out.kept.push_back(name);
+      out.warnings.push_back(fmt::format(
+          "kept table {}: it left the manifest, but DeletionProtectionEnabled is on: turn it off "
+          "(`aws dynamodb update-table --table-name {} --no-deletion-protection-enabled`) and "
+          "{} again to delete it",
+          name, name, command));
+      continue;
+    }
+    // DynamoDB deletes no table while it is being created or changed.
+    if (d->status != "ACTIVE") wait_active(db, name);
+    if (db.delete_table(name)) out.deleted.push_back(name);
+  }
+  return out;
 }
 
 }  // namespace fx::targets::aws
