@@ -357,7 +357,10 @@ RouteTable::Outcome RouteTable::find(std::string_view method, std::string_view p
   std::optional<std::string_view> stripped;
   std::vector<std::string_view> stripped_segments;
   if (!stage_.empty() && !segments.empty() && segments.front() == stage_) {
-    stripped = path.substr(1 + stage_.size());
+    // A target need not start with "/" (the HTTP parser passes "dev?x" on as it came), so
+    // the stage segment starts where split_request found it, not at a fixed offset.
+    const std::size_t stage_start = path.front() == '/' ? 1 : 0;
+    stripped = path.substr(stage_start + stage_.size());
     if (stripped->empty()) stripped = "/";
     stripped_segments.assign(segments.begin() + 1, segments.end());
   }

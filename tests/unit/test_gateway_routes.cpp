@@ -126,6 +126,11 @@ TEST_CASE("http routes answer with and without the stage prefix, httpApi routes 
   CHECK(target(table, "GET", "/") == "root");
   CHECK(target(table, "GET", "/prod/hello") == "404");
   CHECK(target(table, "GET", "/devhello") == "404");
+  // A target without its leading slash (the HTTP parser passes one on) is the same path; the
+  // fuzzer found the stage prefix was cut at a fixed offset, past the end of "dev".
+  CHECK(target(table, "GET", "dev") == "root");
+  CHECK(must_match(table, "GET", "dev").stage_path_stripped == "/");
+  CHECK(target(table, "GET", "dev/hello") == "hello");
 
   CHECK(target(table, "GET", "/time") == "time");
   CHECK(target(table, "GET", "/dev/time") == "404");
