@@ -1,0 +1,360 @@
+"""Public Serverless Framework projects, as their authors wrote them, deployed to the emulator.
+
+Each project of the corpus is copied to a temporary folder (the corpus itself is never written
+to), deployed with the real `fx deploy` to one real emulator, and then driven as its user would:
+one request to every http/httpApi route the deploy reports (through the gateway), and one
+`fx invoke` of every function that has no route, with an event shaped like the one its trigger
+sends (an SQS batch, a scheduled event, a DynamoDB stream record...). A project "works" when it
+deployed, no event it declares was left to AWS, every route answered below 500 and every
+invocation returned without a function error.
+
+The outcomes are compared with tests/corpus/expected.json, in both directions: a project that
+starts to work fails the test as surely as one that stops, so the table in the README (made from
+that file by scripts/corpus-table.py) never goes stale.
+
+Where the projects live: FX_CORPUS_DIR, else tests/corpus/ (one folder per project, each with the
+project's files, its LICENSE and a SOURCE.md). expected.json always comes from tests/corpus/.
+"""
+import concurrent.futures
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+import yaml
+
+from fxtest import FX, FxTestCase, main
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS_IN_TREE = os.path.normpath(os.path.join(HERE, "..", "corpus"))
+CORPUS = os.environ.get("FX_CORPUS_DIR") or CORPUS_IN_TREE
+EXPECTED = os.path.join(CORPUS_IN_TREE, "expected.json")
+MANIFESTS = ("serverless.yaml", "serverless.yml", "serverless.ts", "serverless.js", "serverless.json")
+WORKERS = 2
+
+
+def corpus_projects():
+    if not os.path.isdir(CORPUS):
+        return []
+    return sorted(d for d in os.listdir(CORPUS)
+                  if os.path.isfile(os.path.join(CORPUS, d, "SOURCE.md")))
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short forms (!Ref, !GetAtt, !Sub...) as plain values: the harness
+    only needs the shape of `functions`, not what the tags mean."""
+
+
+def _any_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_AnyTagLoader.add_multi_constructor("!", _any_tag)
+
+
+def manifest_of(folder):
+    for name in MANIFESTS:
+        if os.path.isfile(os.path.join(folder, name)):
+            return name
+    return None
+
+
+def functions_and_events(folder):
+    """{function: [event type, ...]} from the manifest as written (variables unresolved), with the
+    event's settings kept for the ones whose event the harness builds from them (schedule input)."""
+    name = manifest_of(folder)
+    if name is None or not name.endswith((".yml", ".yaml")):
+        return {}
+    try:
+        with open(os.path.join(folder, name)) as f:
+            doc = yaml.load(f, Loader=_AnyTagLoader) or {}
+    except yaml.YAMLError:
+        return {}
+    fns = doc.get("functions") if isinstance(doc, dict) else None
+    out = {}
+    for fn, spec in (fns or {}).items() if isinstance(fns, dict) else []:
+        events = []
+        for ev in (spec or {}).get("events") or [] if isinstance(spec, dict) else []:
+            if isinstance(ev, str):
+                events.append((ev, None))
+            elif isinstance(ev, dict) and ev:
+                kind = next(iter(ev))
+                events.append((kind, ev[kind]))
+        out[str(fn)] = events
+    return out
+
+
+NOW = "2026-01-01T00:00:00Z"
+
+
+def event_for(events):
+    """An event like the one the function's first non-HTTP trigger sends; {} when it has none."""
+    for kind, spec in events:
+        if kind == "sqs":
+            return {"Records": [{
+                "messageId": "c0a1f2e3-0000-4000-8000-000000000001", "receiptHandle": "corpus",
+                "body": json.dumps({"hello": "corpus"}), "md5OfBody": "", "messageAttributes": {},
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767225600000",
+                               "SenderId": "000000000000",
+                               "ApproximateFirstReceiveTimestamp": "1767225600000"},
+                "eventSource": "aws:sqs", "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:corpus"}]}
+        if kind == "schedule":
+            if isinstance(spec, dict) and isinstance(spec.get("input"), (dict, list)):
+                return spec["input"]
+            return {"version": "0", "id": "c0a1f2e3-0000-4000-8000-000000000002",
+                    "detail-type": "Scheduled Event", "source": "aws.events",
+                    "account": "000000000000", "time": NOW, "region": "us-east-1",
+                    "resources": ["arn:aws:events:us-east-1:000000000000:rule/corpus"], "detail": {}}
+        if kind == "stream":
+            image = {"id": {"S": "corpus-1"}, "username": {"S": "corpus"}}
+            return {"Records": [{
+                "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+                "dynamodb": {"ApproximateCreationDateTime": 1767225600, "Keys": {"id": image["id"]},
+                             "NewImage": image, "SequenceNumber": "100", "SizeBytes": 40,
+                             "StreamViewType": "NEW_AND_OLD_IMAGES"},
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/corpus/stream/"
+                                  "2026-01-01T00:00:00.000"}]}
+        if kind == "sns":
+            return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+                                 "EventSubscriptionArn": "arn:aws:sns:us-east-1:000000000000:corpus:1",
+                                 "Sns": {"Type": "Notification", "MessageId": "1",
+                                         "TopicArn": "arn:aws:sns:us-east-1:000000000000:corpus",
+                                         "Subject": "corpus", "Message": json.dumps({"hello": "corpus"}),
+                                         "Timestamp": NOW, "MessageAttributes": {}}}]}
+        if kind == "s3":
+            return {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+                                 "awsRegion": "us-east-1", "eventTime": NOW,
+                                 "eventName": "ObjectCreated:Put",
+                                 "s3": {"s3SchemaVersion": "1.0", "configurationId": "corpus",
+                                        "bucket": {"name": "corpus", "arn": "arn:aws:s3:::corpus"},
+                                        "object": {"key": "corpus.txt", "size": 6, "eTag": "0"}}}]}
+        if kind == "eventBridge":
+            return {"version": "0", "id": "c0a1f2e3-0000-4000-8000-000000000003",
+                    "detail-type": "corpus", "source": "corpus", "account": "000000000000",
+                    "time": NOW, "region": "us-east-1", "resources": [], "detail": {"hello": "corpus"}}
+        if kind == "websocket":
+            return {"requestContext": {"routeKey": "$default", "eventType": "MESSAGE",
+                                       "connectionId": "corpus=", "domainName": "localhost",
+                                       "stage": "dev", "requestId": "1"},
+                    "body": json.dumps({"action": "corpus"}), "isBase64Encoded": False}
+    return {}
+
+
+def request_path(url_path):
+    """A concrete path for a route template: {param} and {proxy+} filled in."""
+    path = re.sub(r"\{[^}/]+\+\}", "corpus/proxy", url_path)
+    return re.sub(r"\{[^}/]+\}", "corpus1", path)
+
+
+def probe_route(route):
+    """One request to a route as `fx deploy --json` prints it ("GET    http://host/path")."""
+    method, url = route.split(None, 1)
+    method = "GET" if method in ("ANY", "*") else method.upper()
+    parts = urllib.parse.urlsplit(url)
+    body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request(method, request_path(parts.path or "/"), body=body, headers=headers)
+        resp = conn.getresponse()
+        text = resp.read(400).decode("utf-8", "replace")
+        return resp.status, text
+    except OSError as e:
+        return None, f"no answer: {e}"
+    finally:
+        conn.close()
+
+
+def first_line(text, prefix="fx: error:"):
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            return line
+    lines = [l for l in text.splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+class Outcome:
+    def __init__(self, project):
+        self.project = project
+        self.deployed = False
+        self.problems = []   # why it does not work, one line each
+        self.checks = []     # what was tried and what came back
+        self.warnings = []
+        self.seconds = 0.0
+
+    @property
+    def works(self):
+        return self.deployed and not self.problems
+
+
+@unittest.skipUnless(corpus_projects(), f"no corpus projects in {CORPUS} (set FX_CORPUS_DIR to a folder "
+                                        "of them, see tests/corpus/README.md)")
+class CorpusTest(FxTestCase):
+    # Both gateway ports are shared by every project deployed here; httpApi routes carry no stage
+    # prefix, so two projects with GET /hello answer from whichever deployed last. A project's
+    # deploy and its route requests therefore happen under this lock; building and invoking by
+    # function name (unambiguous) run two at a time outside it.
+    gateway_lock = threading.Lock()
+
+    def run_project(self, project, setup):
+        out = Outcome(project)
+        started = time.monotonic()
+        work = tempfile.mkdtemp(prefix=f"{project}-", dir=self.root)
+        folder = os.path.join(work, project)
+        shutil.copytree(os.path.join(CORPUS, project), folder, symlinks=True)
+        env = dict(self.env)
+        # No package index is reachable in CI: pip is told so at once instead of timing out on
+        # each requirement; a project that needs PyPI packages shows it as a failed import.
+        env["PIP_NO_INDEX"] = "1"
+        # The first steps the project's README asks of its user (a config file made from the
+        # example it ships, a variable set): done on the copy, so the project stays unedited.
+        for src, dst in (setup.get("copy") or {}).items():
+            shutil.copyfile(os.path.join(folder, src), os.path.join(folder, dst))
+        env.update(setup.get("env") or {})
+        if manifest_of(folder) is None:
+            out.problems.append("no serverless.yml/serverless.yaml")
+            return out
+        # Building (npm, pip, bundlers) is the slow part and touches no route: done outside the lock.
+        self.fx_static(["package"], cwd=folder, env=env, timeout=300)
+        with self.gateway_lock:
+            r = self.fx_static(["deploy", "--json"], cwd=folder, env=env, timeout=300)
+            out.warnings = [l for l in r.err.splitlines() if l.startswith("fx: warning:")]
+            if r.code != 0:
+                out.problems.append(f"deploy: {first_line(r.err)}")
+                out.seconds = time.monotonic() - started
+                return out
+            out.deployed = True
+            deployed = json.loads(r.out)
+            routed = set()
+            for fn in deployed:
+                for route in fn.get("routes") or []:
+                    routed.add(fn["function"])
+                    status, text = probe_route(route)
+                    out.checks.append(f"{route.split()[0]} {route.split()[1]} -> {status}")
+                    if status is None or status >= 500:
+                        out.problems.append(f"route {' '.join(route.split())}: {status} "
+                                            f"{' '.join(text.split())[:160]}")
+        for w in out.warnings:
+            m = re.search(r"'([A-Za-z0-9]+)' events run only on AWS", w)
+            if m:
+                out.problems.append(f"event not run locally: {m.group(1)}")
+        events = functions_and_events(folder)
+        for fn in deployed:
+            if fn["function"] in routed:
+                continue
+            event = event_for(events.get(fn["function"], []))
+            r = self.fx_static(["invoke", fn["function"], "--json", "--data", json.dumps(event)],
+                               cwd=folder, env=env, timeout=120)
+            if r.code != 0 and not r.out.strip():
+                out.problems.append(f"invoke {fn['function']}: {first_line(r.err)}")
+                continue
+            try:
+                result = json.loads(r.out)
+            except ValueError:
+                out.problems.append(f"invoke {fn['function']}: not JSON: {r.out[:160]}")
+                continue
+            error = result.get("function_error")
+            out.checks.append(f"invoke {fn['function']} -> {error or 'ok'}")
+            if error:
+                payload = result.get("result")
+                detail = payload if isinstance(payload, str) else json.dumps(payload)
+                out.problems.append(f"invoke {fn['function']}: {error}: {' '.join(str(detail).split())[:200]}")
+        out.seconds = time.monotonic() - started
+        return out
+
+    def test_corpus(self):
+        projects = corpus_projects()
+        with open(EXPECTED) as f:
+            expected = json.load(f)["projects"]
+        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+            outcomes = list(pool.map(
+                lambda p: self.run_project(p, expected.get(p, {}).get("setup") or {}), projects))
+
+        mismatches = []
+        lines = []
+        for o in outcomes:
+            want = expected.get(o.project, {}).get("outcome")
+            got = "works" if o.works else "fails"
+            mark = "  " if want == got else "!!"
+            if want != got:
+                mismatches.append(o.project)
+            lines.append(f"{mark} {o.project:28} expected {want or '(not listed)':6} actual {got:5} "
+                         f"({o.seconds:4.1f}s) {'; '.join(o.problems)[:300]}")
+        missing = sorted(set(expected) - set(projects))
+        summary = "\n".join(lines)
+        works = sum(o.works for o in outcomes)
+        print(f"\ncorpus: {works} of {len(outcomes)} projects work\n{summary}")
+        if os.environ.get("FX_CORPUS_REPORT"):
+            with open(os.environ["FX_CORPUS_REPORT"], "w") as f:
+                json.dump({o.project: {"works": o.works, "deployed": o.deployed, "problems": o.problems,
+                                       "checks": o.checks, "warnings": o.warnings,
+                                       "seconds": round(o.seconds, 1)} for o in outcomes},
+                          f, indent=1, sort_keys=True)
+        self.assertFalse(missing, f"expected.json lists projects the corpus lacks: {missing}")
+        self.assertFalse(mismatches,
+                         f"outcome differs from tests/corpus/expected.json for {mismatches} "
+                         f"(update the file, then run scripts/corpus-table.py):\n{summary}")
+
+
+PERMISSIVE = {"MIT", "MIT-0", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Unlicense", "CC0-1.0"}
+CATEGORIES = ("service: ", "plugin: ", "event: ", "python deps from PyPI", "npm dependencies",
+              "runtime retired by Lambda", "project: ", "fx bug: ")
+
+
+class CorpusTableTest(unittest.TestCase):
+    """The expected outcomes are complete and the README's table is the one they make; no
+    emulator and no corpus needed, so these run everywhere."""
+
+    def setUp(self):
+        with open(EXPECTED) as f:
+            self.projects = json.load(f)["projects"]
+
+    def test_every_entry_says_what_and_why(self):
+        self.assertGreaterEqual(len(self.projects), 30)
+        for name, p in self.projects.items():
+            with self.subTest(project=name):
+                self.assertIn(p["outcome"], ("works", "fails"))
+                if p["outcome"] == "fails":
+                    self.assertTrue(p["category"].startswith(CATEGORIES), p["category"])
+                    self.assertTrue(p["reason"].strip())
+                src = p["source"]
+                self.assertRegex(src["repository"], r"^https://github\.com/[^/]+/[^/]+$")
+                self.assertRegex(src["commit"], r"^[0-9a-f]{40}$")
+                self.assertIn(src["licence"], PERMISSIVE)
+                self.assertNotIn("serverless/examples", src["repository"])
+
+    def test_readme_table_is_current(self):
+        script = os.path.join(HERE, "..", "..", "scripts", "corpus-table.py")
+        r = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_corpus_folders_match_the_entries(self):
+        projects = corpus_projects()
+        if not projects:
+            self.skipTest(f"no corpus projects in {CORPUS}")
+        self.assertEqual(sorted(projects), sorted(self.projects))
+        for name in projects:
+            with self.subTest(project=name):
+                folder = os.path.join(CORPUS, name)
+                self.assertTrue(os.path.isfile(os.path.join(folder, "LICENSE")))
+                with open(os.path.join(folder, "SOURCE.md")) as f:
+                    source = f.read()
+                self.assertIn(self.projects[name]["source"]["commit"], source)
+
+
+if __name__ == "__main__":
+    main()
