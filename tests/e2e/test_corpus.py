@@ -250,6 +250,12 @@ class CorpusTest(FxTestCase):
                 return out
             out.deployed = True
             deployed = json.loads(r.out)
+            if not deployed:
+                # Nothing to run locally: a project made only of `resources` (an API Gateway
+                # service integration, a pipe, a Fargate task) is not working just because fx
+                # had nothing to deploy.
+                out.problems.append("deploy made no function: what the project declares is in "
+                                    "resources fx keeps for AWS")
             routed = set()
             failed_routes = []
             for fn in deployed:
