@@ -41,8 +41,9 @@ def source_link(name, source):
 def table(expected):
     projects = expected["projects"]
     works = sum(1 for p in projects.values() if p["outcome"] == "works")
+    measured = f" (measured with {expected['_measured']})" if expected.get("_measured") else ""
     lines = [
-        f"{works} of {len(projects)} projects work today.",
+        f"{works} of {len(projects)} projects work{measured}.",
         "",
         "| project | language | what it uses | works? | why not |",
         "|---|---|---|---|---|",
