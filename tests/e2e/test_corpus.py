@@ -5,8 +5,9 @@ to), deployed with the real `fx deploy` to one real emulator, and then driven as
 one request to every http/httpApi route the deploy reports (through the gateway), and one
 `fx invoke` of every function that has no route, with an event shaped like the one its trigger
 sends (an SQS batch, a scheduled event, a DynamoDB stream record...). A project "works" when it
-deployed, no event it declares was left to AWS, every route answered below 500 and every
-invocation returned without a function error.
+deployed, no event it declares was left to AWS, every route answered below 500, every
+invocation returned without a function error, and every sqs event on a queue of its own
+resources consumes that queue.
 
 The outcomes are compared with tests/corpus/expected.json, in both directions: a project that
 starts to work fails the test as surely as one that stops, so the table in the README (made from
@@ -29,6 +30,7 @@ import time
 import unittest
 import urllib.parse
 
+import boto3
 import yaml
 
 from fxtest import FX, FxTestCase, main
@@ -71,9 +73,7 @@ def manifest_of(folder):
     return None
 
 
-def functions_and_events(folder):
-    """{function: [event type, ...]} from the manifest as written (variables unresolved), with the
-    event's settings kept for the ones whose event the harness builds from them (schedule input)."""
+def load_manifest(folder):
     name = manifest_of(folder)
     if name is None or not name.endswith((".yml", ".yaml")):
         return {}
@@ -82,7 +82,44 @@ def functions_and_events(folder):
             doc = yaml.load(f, Loader=_AnyTagLoader) or {}
     except yaml.YAMLError:
         return {}
-    fns = doc.get("functions") if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else {}
+
+
+STAGE_VARIABLE = re.compile(r"\$\{(?:self:provider\.stage|sls:stage|opt:stage(?:\s*,[^}]*)?)\}")
+
+
+def intended_queues(folder, service, stage):
+    """{function: [queue name]} for the sqs events that name a queue of the project's own
+    `resources` (Fn::GetAtt [Logical, Arn] / !GetAtt Logical.Arn): the queue CloudFormation
+    would create, by its QueueName (stage and service variables filled in; skipped when other
+    variables remain)."""
+    doc = load_manifest(folder)
+    resources = (doc.get("resources") or {}) if isinstance(doc.get("resources"), dict) else {}
+    declared = resources.get("Resources") or {}
+    out = {}
+    for fn, events in functions_and_events(folder).items():
+        for kind, spec in events:
+            arn = spec.get("arn") if kind == "sqs" and isinstance(spec, dict) else None
+            ref = arn.get("Fn::GetAtt") if isinstance(arn, dict) else arn
+            logical = (ref[0] if isinstance(ref, list) and ref else
+                       ref.split(".")[0] if isinstance(ref, str) and ref.endswith(".Arn") else None)
+            res = declared.get(logical) if isinstance(declared, dict) and logical else None
+            if not isinstance(res, dict) or res.get("Type") != "AWS::SQS::Queue":
+                continue
+            name = (res.get("Properties") or {}).get("QueueName", logical)
+            if not isinstance(name, str):
+                continue
+            name = STAGE_VARIABLE.sub(stage, name).replace("${self:service}", service)
+            if "${" not in name:
+                out.setdefault(fn, []).append(name)
+    return out
+
+
+def functions_and_events(folder):
+    """{function: [event type, ...]} from the manifest as written (variables unresolved), with the
+    event's settings kept for the ones whose event the harness builds from them (schedule input)."""
+    doc = load_manifest(folder)
+    fns = doc.get("functions")
     out = {}
     for fn, spec in (fns or {}).items() if isinstance(fns, dict) else []:
         events = []
@@ -297,8 +334,33 @@ class CorpusTest(FxTestCase):
                 payload = result.get("result")
                 detail = payload if isinstance(payload, str) else json.dumps(payload)
                 out.problems.append(f"invoke {fn['function']}: {error}: {' '.join(str(detail).split())[:200]}")
+        self.check_queues(out, folder, env, deployed)
         out.seconds = time.monotonic() - started
         return out
+
+    def check_queues(self, out, folder, env, deployed):
+        """An sqs event on a queue of the project's resources must consume that queue (the one
+        its producers send to), not another one of a similar name."""
+        r = self.fx_static(["info", "--json"], cwd=folder, env=env)
+        if r.code != 0:
+            return
+        info = json.loads(r.out)
+        wanted = intended_queues(folder, info.get("service", ""), info.get("stage", ""))
+        if not wanted:
+            return
+        names = {fn["function"]: fn["name"] for fn in deployed}
+        lam = boto3.client("lambda", endpoint_url=self.url, region_name=info.get("region", "us-east-1"),
+                           aws_access_key_id="corpus", aws_secret_access_key="corpus")
+        for fn, queues in wanted.items():
+            if fn not in names:
+                continue
+            mappings = lam.list_event_source_mappings(FunctionName=names[fn])["EventSourceMappings"]
+            consumed = sorted(m["EventSourceArn"].rsplit(":", 1)[-1] for m in mappings)
+            for queue in queues:
+                out.checks.append(f"sqs {fn} consumes {consumed}")
+                if queue not in consumed:
+                    out.problems.append(f"sqs event of {fn} consumes {consumed}, not its resources' queue "
+                                        f"'{queue}' that producers send to")
 
     def test_corpus(self):
         projects = corpus_projects()
