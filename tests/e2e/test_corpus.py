@@ -259,6 +259,15 @@ class CorpusTest(FxTestCase):
         return ""
 
     def run_project(self, project, setup):
+        # One project's surprise must not hide the others' outcomes: it becomes its problem.
+        try:
+            return self.try_project(project, setup)
+        except Exception as e:  # noqa: BLE001 - reported, and the project fails
+            out = Outcome(project)
+            out.problems.append(f"harness: {type(e).__name__}: {e}")
+            return out
+
+    def try_project(self, project, setup):
         out = Outcome(project)
         started = time.monotonic()
         work = tempfile.mkdtemp(prefix=f"{project}-", dir=self.root)
@@ -286,7 +295,16 @@ class CorpusTest(FxTestCase):
                 out.seconds = time.monotonic() - started
                 return out
             out.deployed = True
-            deployed = json.loads(r.out)
+            try:
+                deployed = json.loads(r.out)
+            except ValueError:
+                deployed = None
+            # A service with API keys gets {"api_key": ..., "functions": [...]}.
+            if isinstance(deployed, dict):
+                deployed = deployed.get("functions")
+            if not isinstance(deployed, list) or not all(isinstance(f, dict) for f in deployed):
+                out.problems.append(f"deploy --json printed no list of functions: {' '.join(r.out.split())[:200]}")
+                return out
             if not deployed:
                 # Nothing to run locally: a project made only of `resources` (an API Gateway
                 # service integration, a pipe, a Fargate task) is not working just because fx
