@@ -33,7 +33,7 @@ import urllib.parse
 import boto3
 import yaml
 
-from fxtest import FX, FxTestCase, main
+from fxtest import FxTestCase, main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS_IN_TREE = os.path.normpath(os.path.join(HERE, "..", "corpus"))
