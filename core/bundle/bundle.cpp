@@ -498,6 +498,9 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
       auto g = node::follow(collected.root, node_handler_module(function.handler), options);
       auto declared = node_dependency_names(service);
       for (const auto& name : g.builtins_or_missing) {
+        // Declared for local tooling but provided by Lambda's runtime (@aws-sdk/* on
+        // nodejs18.x and later): the function runs without node_modules, as on Lambda.
+        if (runtimes::provides_module(function.runtime, name)) continue;
         std::string pkg = name.starts_with('@') ? name.substr(0, name.find('/', name.find('/') + 1))
                                                 : name.substr(0, name.find('/'));
         const bool linked_out = std::any_of(

@@ -197,8 +197,14 @@ class JsonBuilder {
 };
 
 // `!Ref X`, `{Ref: X}`, `{Fn::GetAtt: ...}`: values only CloudFormation can give.
+// The runtime the Serverless Framework (v4) gives a function that names none.
+constexpr const char* kFrameworkDefaultRuntime = "nodejs20.x";
+
 bool is_intrinsic(const YAML::Node& v) {
-  if (v.IsScalar()) return v.Tag().size() > 1 && v.Tag()[0] == '!';
+  // A short-form function's tag is on whatever node it takes: !Ref x, !Join [sep, [..]],
+  // !Select [0, !GetAZs ''] ("!" alone is a quoted scalar's non-specific tag).
+  if (v.Tag().size() > 1 && v.Tag()[0] == '!') return true;
+  if (v.IsScalar()) return false;
   if (!v.IsMap() || v.size() != 1) return false;
   const std::string& key = v.begin()->first.Scalar();
   return key == "Ref" || key.starts_with("Fn::");
@@ -285,18 +291,20 @@ class Loader {
     if (auto f = get("plugins")) read_plugins(*f);
     if (auto f = get("layers")) read_layers(*f);
     // Tables before functions: a stream event names its table's stream.
+    // Queues before functions too: an sqs event's !GetAtt names its queue's logical ID.
     if (auto f = get("resources")) {
-      // Its tables are made locally too; the rest waits for an AWS deploy.
+      // Its tables and queues are made locally too; the rest waits for an AWS deploy.
+      const std::size_t queues_before = service_.queues.size();
+      read_queue_resources(*f);
       const bool others = read_table_resources(*f);
-      if (service_.tables.empty())
+      if (service_.tables.empty() && service_.queues.size() == queues_before)
         kept_for_aws(*f);
       else if (others)
         warn(f->key_mark,
-             "'resources' other than its AWS::DynamoDB::Table resources is kept for "
-             "AWS deploys; fx does not act on it locally");
+             "'resources' other than its AWS::DynamoDB::Table and AWS::SQS::Queue resources is "
+             "kept for AWS deploys; fx does not act on it locally");
     }
     if (auto f = get("functions")) read_functions(*f);
-    if (auto f = get("resources")) read_queue_resources(*f);
   }
 
  private:
@@ -1114,7 +1122,7 @@ class Loader {
         }
         if (type == "AWS::DynamoDB::Table")
           read_table(resource);
-        else
+        else if (type != "AWS::SQS::Queue")  // read_queue_resources took those
           others = true;
       }
     }
@@ -1301,6 +1309,14 @@ class Loader {
                     bool service_level) {
     std::vector<std::string> include, exclude;
     auto globs = [&](const Field& c, std::vector<std::string>& out, const char* prefix) {
+      // The framework's schema only warns about one glob given as a string; so does fx.
+      if (const YAML::Node v = value(c); v.IsScalar() && scalar_type(v) != ScalarType::null) {
+        warn(c.mark, fmt::format("{}: expected a list of globs, got one string; read as a "
+                                 "list of one (write it as `- {}`)",
+                                 c.key, scalar_text(v)));
+        out.push_back(prefix + scalar_text(v));
+        return;
+      }
       for (const auto& item : items(c, "a list of globs")) {
         out.push_back(prefix + text(item, "a glob"));
       }
@@ -1527,9 +1543,12 @@ class Loader {
       fail(*provisioned, fmt::format("at most reservedConcurrency ({})", *fn.reserved_concurrency),
            "raise reservedConcurrency or lower provisionedConcurrency");
     if (fn.runtime.empty()) {
-      throw Error(fmt::format("{}: {}: no runtime; expected {}.runtime or provider.runtime",
-                              f.key_mark.str(), f.key, f.key),
-                  "add e.g. `runtime: python3.12` under provider:");
+      // The framework deploys such a function on its default runtime (v4's is nodejs20.x);
+      // fx does the same, and says so where the framework is silent.
+      fn.runtime = kFrameworkDefaultRuntime;
+      warn(f.key_mark, fmt::format("{}: no runtime (neither {}.runtime nor provider.runtime); "
+                                   "running on the Serverless Framework's default, {}",
+                                   f.key, f.key, kFrameworkDefaultRuntime));
     }
     const std::string shape = "\"file.export\"";
     const std::string shape_hint =
@@ -2004,16 +2023,24 @@ class Loader {
   std::string queue(const Field& f) {
     const YAML::Node v = value(f);
     if (v.IsScalar() && !is_intrinsic(v)) return scalar_text(v);
-    // Fn::GetAtt names the queue by its logical ID, which is its name in the emulator.
+    // Fn::GetAtt names the queue by its logical ID: the queue of `resources` with that ID
+    // (its QueueName, when it has one), else a queue of that name.
     YAML::Node ref;
     if (v.IsMap() && v.size() == 1 && v.begin()->first.Scalar() == "Fn::GetAtt") {
       ref.reset(v.begin()->second);
     } else if (v.Tag() == "!GetAtt") {
       ref.reset(v);
     }
-    if (ref.IsSequence() && ref.size() > 0 && ref[0].IsScalar()) return ref[0].Scalar();
-    if (ref.IsScalar()) return ref.Scalar().substr(0, ref.Scalar().find('.'));
-    fail(f, "a queue name, an ARN or Fn::GetAtt: [Queue, Arn]");
+    std::string logical_id;
+    if (ref.IsSequence() && ref.size() > 0 && ref[0].IsScalar())
+      logical_id = ref[0].Scalar();
+    else if (ref.IsScalar())
+      logical_id = ref.Scalar().substr(0, ref.Scalar().find('.'));
+    else
+      fail(f, "a queue name, an ARN or Fn::GetAtt: [Queue, Arn]");
+    for (const auto& q : service_.queues)
+      if (q.logical_id == logical_id) return q.name;
+    return logical_id;
   }
 
   const YAML::Node root_;

@@ -349,6 +349,10 @@ struct Resolver::Impl {
     } else {
       out = node;
     }
+    // A short-form CloudFormation function on a list or map (!Join [..], !If [..]) stays one
+    // after its variables are resolved: the readers tell AWS-only values by that tag.
+    if ((node.IsMap() || node.IsSequence()) && node.Tag().size() > 1 && node.Tag()[0] == '!')
+      out.SetTag(node.Tag());
     if (own) {
       in_progress.pop_back();
       cache.emplace(key, out);

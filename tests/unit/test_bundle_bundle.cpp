@@ -347,3 +347,31 @@ TEST_CASE("package_function uses package.artifact as is", "[bundle]") {
   function.package_artifact = "dist/not-a.zip";
   CHECK_THROWS_AS(package_function(service, function), fx::Error);
 }
+
+// Found by the corpus of public projects: package.json lists @aws-sdk/* for local tooling,
+// Lambda's nodejs18.x and later provide it, and the framework deploys without node_modules.
+TEST_CASE("plan_bundle does not demand from node_modules what the runtime provides",
+          "[bundle][corpus]") {
+  TempDir dir;
+  write_file(dir.path / "package.json",
+             R"({"name": "svc", "dependencies": {"@aws-sdk/client-lambda": "^3.0.0",
+                 "left-pad": "^1.3.0"}})");
+  auto service = make_service(dir.path);
+  auto function = make_function();
+  function.handler = "handler.hello";
+  function.runtime = "nodejs20.x";
+  write_file(dir.path / "handler.js",
+             "const { LambdaClient } = require('@aws-sdk/client-lambda');\n"
+             "exports.hello = async () => ({ ok: typeof LambdaClient });\n");
+  const BundlePlan plan = plan_bundle(service, function);
+  CHECK(find(plan, "handler.js") != nullptr);
+
+  // A dependency the runtime does not provide is still named with the install step.
+  write_file(dir.path / "handler.js", "require('left-pad');\nexports.hello = async () => 1;\n");
+  try {
+    plan_bundle(service, function);
+    FAIL("planned a bundle whose declared dependency is not installed");
+  } catch (const fx::Error& e) {
+    CHECK(std::string(e.what()).find("node_modules/left-pad") != std::string::npos);
+  }
+}

@@ -80,11 +80,6 @@ TEST_CASE("manifest errors: runtimes", "[manifest][errors]") {
     CHECK_THAT(e.what(), EndsWith("serverless.yaml:7:14: functions.hello.runtime: expected a "
                                   "supported runtime, got \"ruby2.7\""));
   }
-  SECTION("none at all") {
-    const auto e = t.error("service: shop\nfunctions:\n  hello:\n    handler: handler.main\n");
-    CHECK_THAT(e.what(), EndsWith("serverless.yaml:3:3: functions.hello: no runtime; expected "
-                                  "functions.hello.runtime or provider.runtime"));
-  }
 }
 
 TEST_CASE("manifest errors: memorySize, timeout and architecture", "[manifest][errors]") {

@@ -602,3 +602,90 @@ TEST_CASE("manifest: find_function by key or deployed name", "[manifest]") {
   CHECK(fx::manifest::SourceMark{"f.yaml", 0, 0}.str() == "f.yaml");
   CHECK(fx::manifest::SourceMark{"f.yaml", 7, 14}.str() == "f.yaml:7:14");
 }
+
+// Found by the corpus of public projects (tests/corpus/): each passed the Serverless
+// Framework and stopped fx.
+TEST_CASE("manifest: an sqs event's !GetAtt names the queue resource's QueueName",
+          "[manifest][events][corpus]") {
+  TempService t;
+  const Service s = t.load(R"yaml(service: bus
+provider:
+  runtime: python3.12
+functions:
+  worker:
+    handler: worker.main
+    events:
+      - sqs:
+          arn: !GetAtt InboundQueue.Arn
+      - sqs: {arn: {'Fn::GetAtt': [Unnamed, Arn]}}
+resources:
+  Resources:
+    InboundQueue:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: inbound-queue-dev
+    Unnamed:
+      Type: AWS::SQS::Queue
+)yaml");
+  const auto& events = s.functions.at(0).events;
+  REQUIRE(events.size() == 2);
+  CHECK(std::get<SqsEvent>(events[0]).queue == "inbound-queue-dev");
+  CHECK(std::get<SqsEvent>(events[1]).queue == "Unnamed");
+  // The queues are made locally, so `resources` is not "kept for AWS deploys".
+  for (const auto& w : s.warnings) CHECK_THAT(w, !Contains("kept for AWS deploys"));
+}
+
+TEST_CASE("manifest: an environment value in any short-form CloudFormation function is kept "
+          "for AWS", "[manifest][corpus]") {
+  TempService t;
+  const Service s = t.load(R"yaml(service: spa
+provider:
+  runtime: nodejs20.x
+  environment:
+    APP_DOMAIN: !Join ['', ['https://', !GetAtt Dist.DomainName]]
+    PLAIN: x
+functions:
+  hello:
+    handler: handler.hello
+)yaml");
+  const auto& env = s.functions.at(0).environment;
+  CHECK(env.count("APP_DOMAIN") == 0);  // unset locally, as a !Ref value is
+  CHECK(env.at("PLAIN") == "x");
+  REQUIRE(s.warnings.size() == 1);
+  CHECK_THAT(s.warnings[0], Contains("provider.environment.APP_DOMAIN: a CloudFormation value"));
+}
+
+TEST_CASE("manifest: package.include given as one string is one glob, with a warning",
+          "[manifest][corpus]") {
+  TempService t;
+  const Service s = t.load(R"yaml(service: pkg
+provider:
+  runtime: python3.12
+functions:
+  hello:
+    handler: functions/hello/handler.main
+    package:
+      include: functions/hello/*
+)yaml");
+  REQUIRE(s.functions.at(0).package_patterns.size() == 1);
+  CHECK(s.functions.at(0).package_patterns[0] == "functions/hello/*");
+  REQUIRE(s.warnings.size() == 1);
+  CHECK_THAT(s.warnings[0], Contains("expected a list of globs, got one string"));
+}
+
+TEST_CASE("manifest: a function without a runtime gets the framework's default, with a warning "
+          "that also names a misspelt key", "[manifest][corpus]") {
+  TempService t;
+  const Service s = t.load(R"yaml(service: caps
+provider:
+  name: aws
+  Runtime: nodejs20.x
+functions:
+  logEvent:
+    handler: handler.log
+)yaml");
+  CHECK(s.functions.at(0).runtime == "nodejs20.x");
+  REQUIRE(s.warnings.size() == 2);
+  CHECK_THAT(s.warnings[0], Contains("unknown key 'provider.Runtime'"));
+  CHECK_THAT(s.warnings[1], Contains("no runtime") && Contains("Serverless Framework's default"));
+}
