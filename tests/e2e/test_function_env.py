@@ -100,6 +100,20 @@ NODE = {
             handler: index.v3
           where:
             handler: index.where
+          esm:
+            handler: esm/handler.list
+        """,
+    # An ES module importing the SDK the runtime provides, which package.json declares for local
+    # tooling with no node_modules (as public projects do): ESM ignores NODE_PATH, so this needs
+    # the shim's resolve hook; and the deploy must not demand node_modules for it.
+    "package.json": '{"name": "nodeenv", "dependencies": {"@aws-sdk/client-lambda": "^3.0.0"}}',
+    "esm/package.json": '{"type": "module"}',
+    "esm/handler.js": """
+        import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+        export const list = async () => {
+          const fns = await new LambdaClient({}).send(new ListFunctionsCommand({}));
+          return fns.Functions.map((f) => f.FunctionName);
+        };
         """,
     "index.js": """
         const { SQSClient, CreateQueueCommand, SendMessageCommand, ReceiveMessageCommand } =
@@ -195,6 +209,7 @@ class FunctionEnvironment(FxTestCase):
         got = self.invoke("v3", {"queue": "from-node"})
         self.assertEqual(got["bodies"], ["from node"])
         self.assertIn("nodeenv-dev-v3", got["names"])
+        self.assertIn("nodeenv-dev-esm", self.invoke("esm"))
         # The runtime's copy, not one of the host's.
         where = self.invoke("where")
         self.assertIn("node_modules/@aws-sdk/client-sqs", where)

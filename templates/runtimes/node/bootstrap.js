@@ -283,11 +283,48 @@ function typeModule(dir, root) {
   }
 }
 
+// ES modules ignore NODE_PATH, so an `import` of the SDK the runtime provides, or of a layer's
+// package, would fail where Lambda's runtime finds it. A resolve hook retries a bare specifier
+// Node could not find from each of those node_modules folders, after the function's own (its
+// copy still wins). Registered only for an ESM handler: the hook runs on a thread of its own.
+let extraModulePaths = [];
+let esmFallbackRegistered = false;
+const ESM_FALLBACK_HOOK = `
+let parents = [];
+export async function initialize(data) { parents = data.parents; }
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (e) {
+    if (!e || e.code !== 'ERR_MODULE_NOT_FOUND' || /^([./]|[a-z][a-z0-9+.-]*:)/i.test(specifier))
+      throw e;
+    for (const parentURL of parents) {
+      try { return await next(specifier, { ...context, parentURL }); } catch (_) {}
+    }
+    throw e;
+  }
+}`;
+
+function registerEsmFallback() {
+  const { register } = require('module');
+  if (esmFallbackRegistered || !extraModulePaths.length || typeof register !== 'function') return;
+  esmFallbackRegistered = true;
+  const { pathToFileURL } = require('url');
+  // A parent file beside each node_modules folder resolves from that folder first.
+  const parents = extraModulePaths.map(
+    (p) => pathToFileURL(path.join(path.dirname(p), 'fx-esm-parent.mjs')).href);
+  register('data:text/javascript,' + encodeURIComponent(ESM_FALLBACK_HOOK),
+           { data: { parents } });
+}
+
 async function loadModule(root, moduleRoot, module) {
   const file = path.resolve(root, moduleRoot, module);
   const tryRequire = (f) => (fs.existsSync(f) ? require(f) : undefined);
-  const tryImport = async (f) =>
-    (fs.existsSync(f) ? import(require('url').pathToFileURL(f).href) : undefined);
+  const tryImport = async (f) => {
+    if (!fs.existsSync(f)) return undefined;
+    registerEsmFallback();
+    return import(require('url').pathToFileURL(f).href);
+  };
   const esm = typeModule(path.dirname(file), root);
   return tryRequire(file) ||
     (!esm && tryRequire(file + '.js')) ||
@@ -544,6 +581,7 @@ let next;  // set once the handler is loaded
     const paths = [...(opt ? [path.join(opt, 'nodejs', `node${major}`, 'node_modules'),
                               path.join(opt, 'nodejs', 'node_modules')] : []),
                    ...(sdk ? [sdk] : [])];
+    extraModulePaths = paths;
     if (paths.length) {
       // Module._initPaths reads NODE_PATH once into the loader's own list; the variable is
       // removed again so the handler's environment stays exactly Lambda's list.
