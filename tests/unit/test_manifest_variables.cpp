@@ -288,25 +288,35 @@ resources:
   CHECK(s.functions.size() == 1);
 }
 
-TEST_CASE("variables: useDotenv loads .env and .env.STAGE below the real environment",
-          "[manifest][variables]") {
+TEST_CASE(
+    "variables: useDotenv loads .env.STAGE when there is one, else .env, below the real "
+    "environment",
+    "[manifest][variables]") {
   TempService t;
   t.env = {{"REAL", "real"}};
   t.opts["stage"] = "qa";
   t.write(".env", "# comment\nFROM_ENV=env\nBOTH=env\nexport REAL=dotenv\nQUOTED=\"a b\"\n");
-  t.write(".env.qa", "BOTH=stage # trailing comment\nSINGLE='x y'\n");
+  t.write(".env.qa", "BOTH=stage # trailing comment\nSINGLE='x y'\nexport REAL=dotenv\n");
+  // As the framework v3 documents it: "If .env.{stage} is found, .env will not be loaded".
   const Service s = t.load(with_env("useDotenv: true\n",
-                                    R"yaml(      FROM_ENV: ${env:FROM_ENV}
+                                    R"yaml(      FROM_ENV: ${env:FROM_ENV, 'unset'}
       BOTH: ${env:BOTH}
       REAL: ${env:REAL}
-      QUOTED: ${env:QUOTED}
       SINGLE: ${env:SINGLE})yaml"));
   const auto& env = env_of(s);
-  CHECK(env.at("FROM_ENV") == "env");
+  CHECK(env.at("FROM_ENV") == "unset");
   CHECK(env.at("BOTH") == "stage");
   CHECK(env.at("REAL") == "real");
-  CHECK(env.at("QUOTED") == "a b");
   CHECK(env.at("SINGLE") == "x y");
+
+  t.opts["stage"] = "prod";  // no .env.prod: .env it is
+  const Service p = t.load(with_env("useDotenv: true\n",
+                                    R"yaml(      FROM_ENV: ${env:FROM_ENV}
+      BOTH: ${env:BOTH}
+      QUOTED: ${env:QUOTED})yaml"));
+  CHECK(env_of(p).at("FROM_ENV") == "env");
+  CHECK(env_of(p).at("BOTH") == "env");
+  CHECK(env_of(p).at("QUOTED") == "a b");
 }
 
 TEST_CASE("variables: without useDotenv, .env is not read", "[manifest][variables]") {
