@@ -1662,7 +1662,9 @@ class Loader {
     for (const auto& item : items(f, "a list of events")) {
       const std::string expected = "a map with one key, the event's type, or a type's bare name";
       // `- alexaSkill`: the framework takes a bare name as that event with no settings.
-      const YAML::Node bare = value(item);
+      // Only a scalar is resolved here: a map's values may use sources only AWS resolves.
+      const bool scalar = item.node.IsScalar();
+      const YAML::Node bare = scalar ? value(item) : YAML::Node();
       if (bare.IsScalar() && scalar_type(bare) == ScalarType::string &&
           is_event_name(bare.Scalar())) {
         Field source{

@@ -142,7 +142,7 @@ class ManifestSourcesAws(MotoCase):
                   fn:
                     handler: handler.handler
                     environment:
-            """ + "".join(f"                      {k}: {v}\n" for k, v in environment.items()),
+""" + "".join(f"                      {k}: {v}\n" for k, v in environment.items()),
             "handler.py": HANDLER,
         }
 

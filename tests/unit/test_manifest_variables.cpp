@@ -396,11 +396,24 @@ TEST_CASE("variables: error messages for each way to fail", "[manifest][variable
                                   "the 'ssm' source is not supported locally"));
     CHECK_THAT(e.hint(), Contains("add a fallback: ${ssm:/app/key, 'default'}"));
   }
-  SECTION("cf and s3 as well") {
-    CHECK_THAT(t.error(with_env("", "      X: ${cf:stack.Output}")).what(),
-               Contains("the 'cf' source is not supported locally"));
-    CHECK_THAT(t.error(with_env("", "      X: ${s3:bucket/key}")).what(),
-               Contains("the 's3' source is not supported locally"));
+  SECTION("cf and s3 as well: read from AWS only when the target is AWS") {
+    auto e = t.error(with_env("", "      X: ${cf:stack.Output}"));
+    CHECK_THAT(e.what(), Contains("cannot resolve ${cf:stack.Output}: ${cf:...} reads stack "
+                                  "stack's output Output from AWS, and the target is not AWS"));
+    CHECK_THAT(e.hint(), Contains("deploy with --target aws to read it from AWS, or add a "
+                                  "fallback: ${cf:stack.Output, 'default'}"));
+    e = t.error(with_env("", "      X: ${s3:bucket/key}"));
+    CHECK_THAT(e.what(), Contains("${s3:...} reads object key of bucket bucket from AWS"));
+    CHECK_THAT(e.hint(), Contains("${s3:bucket/key, 'default'}"));
+    // The target is AWS, but nothing here can reach it (no reads given).
+    t.opts.clear();
+    CHECK_THAT(t.error(with_env("custom:\n  fx:\n    target: aws\n", "      X: ${cf:a.b}")).what(),
+               Contains("fx cannot reach AWS to read stack a's output b here"));
+    // Addresses the framework refuses.
+    CHECK_THAT(t.error(with_env("", "      X: ${cf:no-dot}")).what(),
+               Contains("${cf:no-dot}: expected STACK.OUTPUT"));
+    CHECK_THAT(t.error(with_env("", "      X: ${s3:bucket-only}")).what(),
+               Contains("${s3:bucket-only}: expected BUCKET/KEY"));
   }
   SECTION("a map inside a longer string") {
     const auto e = t.error(with_env("custom:\n  m: {a: 1}\n", "      X: pre-${self:custom.m}"));
