@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/actions/aws_variables.h"
 #include "core/gateway/routes.h"
 #include "core/manifest/manifest.h"
 
@@ -53,6 +54,8 @@ manifest::Service load_service(const GlobalOptions& g) {
   if (!g.config.empty()) opts.config = g.config;
   if (!g.stage.empty()) opts.opts["stage"] = g.stage;
   if (!g.region.empty()) opts.opts["region"] = g.region;
+  opts.target = g.target;
+  opts.aws = actions::aws_variable_reads(g.profile, g.region);
   auto service = manifest::load_service(opts);
   // Malformed routes, and two functions claiming one, are errors of the manifest itself.
   gateway::validate_routes(gateway::routes_from_service(service));

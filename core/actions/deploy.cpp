@@ -8,6 +8,7 @@
 #include "core/bundle/bundle.h"
 #include "core/gateway/routes.h"
 #include "core/lambda/fx_api.h"
+#include "core/manifest/event_types.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -216,6 +217,9 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
     out.warnings = answer.value("warnings", std::vector<std::string>{});
   }
   out.warnings.insert(out.warnings.begin(), packaging_warnings.begin(), packaging_warnings.end());
+  // Events the emulator does not run are named here, once, with what happens instead.
+  const auto notes = manifest::local_event_notes(service);
+  out.warnings.insert(out.warnings.begin(), notes.begin(), notes.end());
   for (const auto& [key, line] : route_urls(service, out.gateway_url))
     for (auto& f : out.functions)
       if (f.function == key) f.routes.push_back(line);

@@ -218,9 +218,11 @@ Signature sigv4_signature(const SigningInput& input, const AwsCredentials& crede
   std::string method = input.method;
   std::transform(method.begin(), method.end(), method.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  sig.canonical_request = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", method, canonical_uri(url.path),
-                                      canonical_query(url.query), canonical_headers, signed_headers,
-                                      util::sha256_hex(input.body));
+  // S3 signs the path as sent: encoded once, dot segments kept (an object key may hold them).
+  const std::string uri = input.service == "s3" ? std::string(url.path) : canonical_uri(url.path);
+  sig.canonical_request =
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}", method, uri, canonical_query(url.query),
+                  canonical_headers, signed_headers, util::sha256_hex(input.body));
 
   const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, input.region, input.service);
   sig.string_to_sign = fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", sig.amz_date, scope,

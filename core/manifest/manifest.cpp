@@ -22,6 +22,7 @@
 #include "core/events/schedule.h"
 #include "core/events/target_input.h"
 #include "core/manifest/document.h"
+#include "core/manifest/dotenv.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
 #include "core/runtimes/registry.h"
@@ -237,6 +238,9 @@ bool is_function_key(std::string_view s) {  // [A-Za-z0-9_-]+
   auto part = [](char c) { return text::is_alnum(c) || c == '_' || c == '-'; };
   return text::is_word(s, part, part);
 }
+bool is_event_name(std::string_view s) {  // [a-z][A-Za-z0-9]*, as the framework's types are
+  return text::is_word(s, text::is_lower, text::is_alnum);
+}
 bool is_function_name(std::string_view s) {  // [A-Za-z0-9_-]{1,64}
   return s.size() <= 64 && is_function_key(s);
 }
@@ -276,7 +280,10 @@ class Loader {
     };
     if (auto f = get("configValidationMode")) warn_unknown_ = text(*f) != "off";
     const auto provider = get("provider");
-    if (auto f = get("useDotenv"); f && boolean(*f)) load_dotenv(setting(provider, "stage", "dev"));
+    if (auto f = get("useDotenv"); f && boolean(*f))
+      load_dotenv(setting(provider, "stage", "dev"));
+    else
+      dotenv_not_loaded(setting(provider, "stage", "dev"), get("useDotenv"));
     for (const auto& f : fields) {
       if (!contains(kTopLevel, f.name)) unknown(f);
     }
@@ -289,6 +296,7 @@ class Loader {
     if (auto f = get("package")) read_package(*f, service_.package_patterns, artifact_, true);
     if (auto f = get("custom")) read_custom(*f);
     if (auto f = get("plugins")) read_plugins(*f);
+    if (dotenv_plugin_) load_dotenv_plugin(get("custom"));
     if (auto f = get("layers")) read_layers(*f);
     // Tables before functions: a stream event names its table's stream.
     // Queues before functions too: an sqs event's !GetAtt names its queue's logical ID.
@@ -1241,16 +1249,93 @@ class Loader {
     return s;
   }
 
+  // As the Serverless Framework v3 does with useDotenv: .env.STAGE when there is one, else
+  // .env; never both. The process's own environment wins over either.
   void load_dotenv(const std::string& stage) {
-    std::map<std::string, std::string> vars;
-    read_dotenv(context_.dir / ".env", vars);
-    read_dotenv(context_.dir / (".env." + stage), vars);
+    std::error_code ec;
+    std::string name = ".env." + stage;
+    if (!fs::is_regular_file(context_.dir / name, ec)) name = ".env";
+    if (!fs::is_regular_file(context_.dir / name, ec)) return;
+    const auto vars =
+        expand_dotenv(read_dotenv_file(context_.dir / name, name), context_.getenv, name);
     context_.getenv = [real = context_.getenv, vars](const std::string& name) {
       if (auto v = real(name)) return v;
       auto it = vars.find(name);
       return it == vars.end() ? std::nullopt : std::optional(it->second);
     };
     resolver_ = std::make_unique<Resolver>(root_, context_);  // forget what env gave before
+  }
+
+  // A .env that the manifest does not ask for is not read, as the framework v3 does not read
+  // it; one that is there is named, so a missing ${env:...} is not a mystery.
+  void dotenv_not_loaded(const std::string& stage, const std::optional<Field>& use_dotenv) {
+    std::error_code ec;
+    for (const std::string& name : {".env." + stage, std::string(".env")}) {
+      if (!fs::is_regular_file(context_.dir / name, ec)) continue;
+      warn(use_dotenv ? use_dotenv->key_mark : SourceMark{context_.file},
+           fmt::format("{} is not loaded into ${{env:...}}: useDotenv is not true (the Serverless "
+                       "Framework v3 reads .env files only with useDotenv: true); add `useDotenv: "
+                       "true` to read it",
+                       name));
+      return;
+    }
+  }
+
+  // serverless-dotenv-plugin's defaults (v6): .env.ENV.local, .env.ENV, .env.local (not for
+  // ENV=test), then .env, the first file giving a name winning, with ENV from NODE_ENV, else
+  // --env, else --stage, else "development"; custom.dotenv.path names the files instead. Every
+  // variable goes into every function's environment, over provider.environment (as the plugin
+  // sets it there) and under a function's own; custom.dotenv.include / exclude pick names.
+  void load_dotenv_plugin(const std::optional<Field>& custom) {
+    std::optional<Field> config;
+    if (custom && value(*custom).IsMap()) config = child(*custom, "dotenv");
+    std::vector<std::string> paths, include, exclude;
+    bool expand = true;
+    if (config && value(*config).IsMap()) {
+      for (const auto& c : entries(*config, "a map of serverless-dotenv-plugin settings")) {
+        auto names = [&](std::vector<std::string>& out, std::string_view what) {
+          if (value(c).IsScalar()) {
+            out.push_back(text(c, what));
+            return;
+          }
+          for (const auto& item : items(c, what)) out.push_back(text(item, what));
+        };
+        if (c.name == "path")
+          names(paths, "a .env file's path, or a list of them");
+        else if (c.name == "include")
+          names(include, "a list of variable names");
+        else if (c.name == "exclude")
+          names(exclude, "a list of variable names");
+        else if (c.name == "variableExpansion")
+          expand = boolean(c);
+      }
+    }
+    if (paths.empty()) {
+      std::string env = context_.getenv("NODE_ENV").value_or("");
+      for (const char* option : {"env", "stage"})
+        if (auto it = context_.opts.find(option); env.empty() && it != context_.opts.end())
+          env = it->second;
+      if (env.empty()) env = "development";
+      paths = {".env." + env + ".local", ".env." + env};
+      if (env != "test") paths.push_back(".env.local");
+      paths.push_back(".env");
+    }
+    std::map<std::string, std::string> vars;
+    std::error_code ec;
+    for (const auto& path : paths) {
+      if (!fs::is_regular_file(context_.dir / path, ec)) continue;
+      auto entries = read_dotenv_file(context_.dir / path, path);
+      if (!expand)
+        for (auto& e : entries) e.expand = false;
+      auto none = [](const std::string&) { return std::optional<std::string>(); };
+      for (auto& [name, v] : expand_dotenv(entries, expand ? context_.getenv : none, path))
+        vars.emplace(name, std::move(v));  // an earlier file's value wins
+    }
+    for (auto& [name, v] : vars) {
+      const bool in = include.empty() || std::count(include.begin(), include.end(), name);
+      if (!in || std::count(exclude.begin(), exclude.end(), name) || !is_env_name(name)) continue;
+      defaults_.environment[name] = std::move(v);
+    }
   }
 
   std::string service_name(std::optional<Field> f) {
@@ -1442,6 +1527,7 @@ class Loader {
     if (!list) return;
     for (const auto& item : items(*list, "a list of plugin names")) {
       const std::string name = text(item, "a plugin name");
+      dotenv_plugin_ = dotenv_plugin_ || name == "serverless-dotenv-plugin";
       if (!contains(kLocalPlugins, name)) {
         warn(item.mark,
              fmt::format("plugin '{}' is kept for AWS deploys; fx does not run plugins", name));
@@ -1593,9 +1679,20 @@ class Loader {
         {"sqs", &Loader::sqs_event},
         {"stream", &Loader::stream_event}};
     for (const auto& item : items(f, "a list of events")) {
-      const std::string expected = "a map with one key, the event's type";
+      const std::string expected = "a map with one key, the event's type, or a type's bare name";
+      // `- alexaSkill`: the framework takes a bare name as that event with no settings.
+      // Only a scalar is resolved here: a map's values may use sources only AWS resolves.
+      const bool scalar = item.node.IsScalar();
+      const YAML::Node bare = scalar ? value(item) : YAML::Node();
+      if (bare.IsScalar() && scalar_type(bare) == ScalarType::string &&
+          is_event_name(bare.Scalar())) {
+        Field source{
+            YAML::Node(YAML::NodeType::Null), item.key, bare.Scalar(), item.mark, item.mark, true};
+        other_event(item, source, events);
+        continue;
+      }
       const auto parts = entries(item, expected);
-      if (parts.size() != 1) fail(item, expected);
+      if (parts.size() != 1) fail(item, expected, "e.g. - http: GET /hello, or - alexaSkill");
       const Field& source = parts.front();
       EventReader read = &Loader::other_event;
       for (const auto& [key, reader] : kEventReaders)
@@ -1831,9 +1928,9 @@ class Loader {
     return arn;
   }
 
+  // Kept for deploys to AWS; `fx deploy` to the emulator says once per function and type what
+  // happens instead (local_event_notes).
   void other_event(const Field& item, const Field& source, std::vector<Event>& events) {
-    warn(item.mark, fmt::format("{}: '{}' events run only on AWS; kept for deploys there", item.key,
-                                printable(source.name)));
     OtherEvent event;
     event.type = source.name;
     event.mark = item.mark;
@@ -2050,6 +2147,7 @@ class Loader {
   Defaults defaults_;
   std::string artifact_;  // package.artifact: every function's unless it has its own
   bool warn_unknown_ = true;
+  bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
 };
 
 std::string display_name(const fs::path& path) {
@@ -2105,9 +2203,13 @@ namespace {
 Service load_text(Service service, std::string_view text, const LoadOptions& options,
                   std::string file) {
   std::random_device random;
-  VariableContext context{service.dir, std::move(file), options.opts,
+  VariableContext context{service.dir,
+                          std::move(file),
+                          options.opts,
                           options.getenv ? options.getenv : process_env,
-                          fmt::format("{:08x}{:08x}", random(), random())};
+                          fmt::format("{:08x}{:08x}", random(), random()),
+                          options.target,
+                          options.aws};
   const YAML::Node root = parse_document(text, context.file);
   if (root.IsNull()) {
     throw Error(fmt::format("{}: the file is empty", context.file),

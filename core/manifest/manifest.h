@@ -12,12 +12,28 @@
 
 namespace fx::manifest {
 
+// The reads behind the variable sources only AWS can answer, given by the caller that can reach
+// AWS (the CLI, through core/aws). Each returns nullopt when the stack, output or object does not
+// exist (so a fallback applies) and throws fx::Error when AWS cannot be asked.
+struct AwsVariableReads {
+  std::function<std::optional<std::string>(const std::string& region, const std::string& stack,
+                                           const std::string& output)>
+      cf_output;  // ${cf:stack.output}, ${cf(region):stack.output}
+  std::function<std::optional<std::string>(const std::string& region, const std::string& bucket,
+                                           const std::string& key)>
+      s3_object;  // ${s3:bucket/key}, asked of the service's region
+};
+
 struct LoadOptions {
   std::filesystem::path dir = ".";          // where to look for serverless.yaml / .yml
   std::filesystem::path config;             // --config: an explicit manifest path (wins over dir)
   std::map<std::string, std::string> opts;  // ${opt:...}: "stage", "region", and any --param
   // ${env:...}; defaults to the process environment. Tests replace it.
   std::function<std::optional<std::string>(const std::string&)> getenv;
+  // --target: where the commands go. ${cf:} and ${s3:} are read from AWS (through `aws`) only
+  // when it, or else custom.fx.target, is "aws".
+  std::string target;
+  AwsVariableReads aws;
 };
 
 // Finds, parses, resolves and validates the manifest. Throws fx::Error naming

@@ -259,28 +259,6 @@ std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map
   return entries;
 }
 
-void read_dotenv(const fs::path& path, std::map<std::string, std::string>& vars) {
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    std::string_view s = line;
-    s.remove_prefix(std::min(s.size(), s.find_first_not_of(" \t")));
-    if (s.starts_with("export ")) s.remove_prefix(7);
-    const size_t eq = s.find('=');
-    if (s.empty() || s[0] == '#' || eq == std::string_view::npos) continue;
-    std::string value = trim(s.substr(eq + 1));
-    if (is_quoted(value)) {
-      const bool expand = value[0] == '"';
-      value = value.substr(1, value.size() - 2);
-      for (size_t i = 0; expand && (i = value.find("\\n", i)) != std::string::npos;) {
-        value.replace(i, 2, "\n");
-      }
-    } else if (const size_t hash = value.find(" #"); hash != std::string::npos) {
-      value = trim(value.substr(0, hash));
-    }
-    vars[trim(s.substr(0, eq))] = value;
-  }
-}
-
 SourceMark mark_of(const YAML::Node& node, const std::string& file, const SourceMark& fallback) {
   // yaml-cpp marks an empty value at the start of the next line, which helps nobody.
   if (!node.IsDefined() || node.IsNull() || node.Mark().is_null()) return fallback;
@@ -306,6 +284,7 @@ struct Resolver::Impl {
   std::map<std::string, YAML::Node> cache;  // the document's resolved values by dotted key
   std::vector<std::string> in_progress;     // keys being resolved, to name a cycle
   std::map<fs::path, YAML::Node> files;     // file() contents as read
+  std::map<std::string, std::optional<std::string>> aws_reads;  // ${cf:}/${s3:} answers
   int depth = 0;
 
   [[noreturn]] void fail(const Where& where, const std::string& what, std::string hint = {}) {
@@ -418,6 +397,10 @@ struct Resolver::Impl {
     ++depth;
     std::optional<YAML::Node> result;
     for (const auto& alternative : split_alternatives(content)) {
+      if (auto called = call_function(alternative, where)) {
+        result = *called;
+        break;
+      }
       if (auto literal = read_literal(alternative, where)) {
         result = *literal;
         break;
@@ -492,9 +475,142 @@ struct Resolver::Impl {
     }
     if (source == "file") return file(argument, address, where);
     if (source == "param") return param(address);
+    if (source == "cf" || source == "s3") return from_aws(source, argument, address, where);
+    if (form->argument && source != "ssm")
+      fail(where,
+           fmt::format("'{}(...)' is no variable function the Serverless Framework has", source),
+           "its functions are strToBool(...) and merge(...); a plugin's own sources are not "
+           "read by fx");
     return {{},
             fmt::format("the '{}' source is not supported locally", source),
             "use a source fx resolves locally (self, opt, env, file, sls, aws, param)"};
+  }
+
+  // --- The framework's variable functions ------------------------------------------------
+  //
+  // strToBool is the one the framework's documentation (v3 and v4) lists; merge is its
+  // ${merge(...)} as the framework's own proposal documents it (shallow, duplicate keys refused,
+  // lists concatenated). Arguments are values in their own right: a variable that is a whole
+  // argument keeps its type (a map for merge), a quoted one is text, anything else is its text.
+
+  // The function call `text` makes, or nullopt when it is no call of a known function.
+  std::optional<YAML::Node> call_function(const std::string& text, const Where& where) {
+    const auto form = parse_form(text);
+    if (!form || !form->argument || form->address) return std::nullopt;
+    if (form->source != "strToBool" && form->source != "merge") return std::nullopt;
+    std::vector<YAML::Node> args;
+    const std::string inside = trim(*form->argument);
+    if (!inside.empty())
+      for (const auto& arg : split_alternatives(inside)) args.push_back(argument_value(arg, where));
+    if (form->source == "strToBool") return str_to_bool(args, where);
+    return merge(args, where);
+  }
+
+  YAML::Node argument_value(const std::string& text, const Where& where) {
+    if (auto literal = read_literal(text, where)) return *literal;
+    const auto pieces = pieces_of(text, where);
+    if (pieces.size() == 1 && pieces[0].variable) return resolve_variable(pieces[0].text, where);
+    return string_node(interpolate(pieces, where));
+  }
+
+  YAML::Node str_to_bool(const std::vector<YAML::Node>& args, const Where& where) {
+    if (args.size() != 1 || !defined(args[0]))
+      fail(where, "strToBool(...) takes one value: \"true\", \"false\", \"1\" or \"0\"",
+           "e.g. ${strToBool(${env:FEATURE_ON})}");
+    if (!args[0].IsScalar())
+      fail(where,
+           fmt::format("strToBool(...) takes text, got a {}", args[0].IsMap() ? "map" : "list"),
+           "give it a string such as \"true\"");
+    std::string v = util::ascii_lower(trim(scalar_text(args[0])));
+    if (v == "true" || v == "1") return typed_node("true", "?");
+    if (v == "false" || v == "0") return typed_node("false", "?");
+    fail(where,
+         fmt::format("strToBool(...) expected \"true\", \"false\", \"1\" or \"0\", got \"{}\"",
+                     text::printable(scalar_text(args[0]), 100)),
+         "fix the value it reads");
+  }
+
+  YAML::Node merge(const std::vector<YAML::Node>& args, const Where& where) {
+    if (args.size() < 2)
+      fail(where, fmt::format("merge(...) takes two or more maps or lists, got {}", args.size()),
+           "e.g. ${merge(${self:custom.a}, ${self:custom.b})}");
+    const bool lists =
+        std::all_of(args.begin(), args.end(), [](auto& a) { return a.IsSequence(); });
+    const bool maps = std::all_of(args.begin(), args.end(), [](auto& a) { return a.IsMap(); });
+    if (!lists && !maps)
+      fail(where, "merge(...) takes only maps or only lists",
+           "make each argument a variable that is a map (or each a list)");
+    if (lists) {
+      YAML::Node out(YAML::NodeType::Sequence);
+      for (const auto& a : args)
+        for (const auto& item : a) out.push_back(item);
+      return out;
+    }
+    YAML::Node out(YAML::NodeType::Map);
+    std::map<std::string, size_t> first;
+    for (size_t i = 0; i < args.size(); ++i) {
+      for (const auto& [k, v] : map_entries(args[i])) {
+        if (auto [it, fresh] = first.emplace(k.Scalar(), i); !fresh)
+          fail(where,
+               fmt::format("merge(...): key '{}' is in argument {} and in argument {}",
+                           text::printable(k.Scalar(), 100), it->second + 1, i + 1),
+               "a merge does not choose between values: keep the key in one of them");
+        out[k.Scalar()] = v;
+      }
+    }
+    return out;
+  }
+
+  // --- Sources only AWS can answer ------------------------------------------------------------
+
+  // ${cf:stack.output}, ${cf(region):stack.output}, ${s3:bucket/key}: read from AWS when the
+  // target is AWS; locally there is no such stack or bucket to read, so only a fallback helps.
+  Found from_aws(const std::string& source, const std::string& argument, const std::string& address,
+                 const Where& where) {
+    const bool cf = source == "cf";
+    const char separator = cf ? '.' : '/';
+    const size_t at = address.find(separator);
+    if (address.empty() || at == std::string::npos || at == 0 || at + 1 == address.size())
+      fail(where,
+           fmt::format("${{{}:{}}}: expected {}", source, text::printable(address, 200),
+                       cf ? "STACK.OUTPUT" : "BUCKET/KEY"),
+           cf ? "e.g. ${cf:other-service-dev.ApiUrl}" : "e.g. ${s3:my-bucket/config/key}");
+    const std::string first = address.substr(0, at), second = address.substr(at + 1);
+    std::string target = context.target;
+    if (target.empty())
+      if (auto t = descend(root, "custom.fx.target", "", true); t && t->IsScalar())
+        target = scalar_text(*t);
+    const std::string what = cf ? fmt::format("stack {}'s output {}", first, second)
+                                : fmt::format("object {} of bucket {}", second, first);
+    if (target != "aws")
+      return {{},
+              fmt::format("${{{}:...}} reads {} from AWS, and the target is not AWS", source, what),
+              "deploy with --target aws to read it from AWS"};
+    auto& read = cf ? context.aws.cf_output : context.aws.s3_object;
+    if (!read)
+      return {{}, fmt::format("fx cannot reach AWS to read {} here", what), "use --target aws"};
+    std::string region = argument.empty() ? effective("region", "us-east-1") : argument;
+    if (is_quoted(region)) region = region.substr(1, region.size() - 2);
+    const std::string cache_key = source + "\n" + region + "\n" + address;
+    auto it = aws_reads.find(cache_key);
+    if (it == aws_reads.end()) {
+      try {
+        it = aws_reads
+                 .emplace(cache_key, cf ? context.aws.cf_output(region, first, second)
+                                        : context.aws.s3_object(region, first, second))
+                 .first;
+      } catch (const Error& e) {
+        fail(where,
+             fmt::format("reading {} from AWS for ${{{}:{}}}: {}", what, source,
+                         text::printable(address, 200), e.what()),
+             e.hint());
+      }
+    }
+    if (it->second) return {string_node(*it->second)};
+    return {{},
+            cf ? fmt::format("there is no stack {} with output {} in {}", first, second, region)
+               : fmt::format("bucket {} has no object {}", first, second),
+            cf ? "deploy that stack first" : "upload it first"};
   }
 
   // ${sls:stage} is ${opt:stage, self:provider.stage, 'dev'}; ${aws:region} is its like.
@@ -600,7 +716,7 @@ struct Resolver::Impl {
 };
 
 Resolver::Resolver(const YAML::Node& root, VariableContext context)
-    : impl_(new Impl{root, std::move(context), {}, {}, {}, 0}) {}
+    : impl_(new Impl{root, std::move(context), {}, {}, {}, {}, 0}) {}
 
 Resolver::~Resolver() = default;
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/manifest/manifest.h"
 #include "core/manifest/service.h"
 
 namespace YAML {
@@ -27,6 +28,8 @@ struct VariableContext {
   std::map<std::string, std::string> opts;  // ${opt:...}
   std::function<std::optional<std::string>(const std::string&)> getenv;  // ${env:...}
   std::string instance_id;                                               // ${sls:instanceId}
+  std::string target;    // --target ("" when not given: custom.fx.target decides)
+  AwsVariableReads aws;  // ${cf:}, ${s3:} when the target is AWS
 };
 
 // Resolves the variables of one document lazily, so that sections fx never reads (resources,
@@ -51,10 +54,6 @@ ScalarType scalar_type(const YAML::Node& node);
 
 // A scalar as text, with booleans spelled `true`/`false`.
 std::string scalar_text(const YAML::Node& node);
-
-// The KEY=VALUE lines of a dotenv file (`export`, quotes and # comments as dotenv has them);
-// later files loaded into the same map win.
-void read_dotenv(const std::filesystem::path& path, std::map<std::string, std::string>& vars);
 
 // A map's key/value pairs in order, with YAML merge keys (`<<: *base`) expanded; own keys win.
 std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map);

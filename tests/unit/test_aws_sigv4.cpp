@@ -165,6 +165,16 @@ TEST_CASE("SigV4 canonical forms for what fx sends", "[lambda][sigv4]") {
     CHECK_THAT(canonical("GET", "https://x.amazonaws.com/?b=2&flag&a=z%20y&a=x y&Marker=a%2Fb"),
                Catch::Contains("\nMarker=a%2Fb&a=x%20y&a=z%20y&b=2&flag=\n"));
   }
+  SECTION("S3 signs the path as sent: encoded once, dot segments kept") {
+    // As S3 documents its canonical URI (and as botocore's S3 signer does): an object key
+    // "a b/../c" is sent and signed as /bucket/a%20b/../c.
+    SigningInput in{"GET",       "https://s3.us-east-1.amazonaws.com/bucket/a%20b/../c",
+                    {},          "",
+                    "us-east-1", "s3",
+                    suite_time()};
+    CHECK_THAT(sigv4_signature(in, kSuiteCredentials).canonical_request,
+               Catch::StartsWith("GET\n/bucket/a%20b/../c\n\n"));
+  }
   SECTION("User-Agent and Expect are never signed") {
     CHECK_THAT(canonical("GET", "https://x.amazonaws.com/",
                          {{"User-Agent", "fx/0.1"}, {"Expect", "100-continue"}}),

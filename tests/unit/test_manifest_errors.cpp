@@ -129,9 +129,11 @@ TEST_CASE("manifest errors: shapes of functions and events", "[manifest][errors]
   CHECK_THAT(t.error(with_function_setting("    events:\n      http: GET hello")).what(),
              EndsWith("serverless.yaml:8:7: functions.hello.events: expected a list of events, "
                       "got a map"));
-  CHECK_THAT(t.error(with_function_setting("    events:\n      - http")).what(),
+  // A bare name is the event with no settings, as the framework reads it; text that is no name
+  // of a type is refused.
+  CHECK_THAT(t.error(with_function_setting("    events:\n      - GET hello")).what(),
              EndsWith("serverless.yaml:8:9: functions.hello.events[0]: expected a map with one "
-                      "key, the event's type, got \"http\""));
+                      "key, the event's type, or a type's bare name, got \"GET hello\""));
   CHECK_THAT(t.error(with_function_setting("    events:\n      - http: hello")).what(),
              EndsWith("serverless.yaml:8:15: functions.hello.events[0].http: expected \"METHOD "
                       "path\" or {path, method}, got \"hello\""));

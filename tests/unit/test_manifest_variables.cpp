@@ -288,25 +288,35 @@ resources:
   CHECK(s.functions.size() == 1);
 }
 
-TEST_CASE("variables: useDotenv loads .env and .env.STAGE below the real environment",
-          "[manifest][variables]") {
+TEST_CASE(
+    "variables: useDotenv loads .env.STAGE when there is one, else .env, below the real "
+    "environment",
+    "[manifest][variables]") {
   TempService t;
   t.env = {{"REAL", "real"}};
   t.opts["stage"] = "qa";
   t.write(".env", "# comment\nFROM_ENV=env\nBOTH=env\nexport REAL=dotenv\nQUOTED=\"a b\"\n");
-  t.write(".env.qa", "BOTH=stage # trailing comment\nSINGLE='x y'\n");
+  t.write(".env.qa", "BOTH=stage # trailing comment\nSINGLE='x y'\nexport REAL=dotenv\n");
+  // As the framework v3 documents it: "If .env.{stage} is found, .env will not be loaded".
   const Service s = t.load(with_env("useDotenv: true\n",
-                                    R"yaml(      FROM_ENV: ${env:FROM_ENV}
+                                    R"yaml(      FROM_ENV: ${env:FROM_ENV, 'unset'}
       BOTH: ${env:BOTH}
       REAL: ${env:REAL}
-      QUOTED: ${env:QUOTED}
       SINGLE: ${env:SINGLE})yaml"));
   const auto& env = env_of(s);
-  CHECK(env.at("FROM_ENV") == "env");
+  CHECK(env.at("FROM_ENV") == "unset");
   CHECK(env.at("BOTH") == "stage");
   CHECK(env.at("REAL") == "real");
-  CHECK(env.at("QUOTED") == "a b");
   CHECK(env.at("SINGLE") == "x y");
+
+  t.opts["stage"] = "prod";  // no .env.prod: .env it is
+  const Service p = t.load(with_env("useDotenv: true\n",
+                                    R"yaml(      FROM_ENV: ${env:FROM_ENV}
+      BOTH: ${env:BOTH}
+      QUOTED: ${env:QUOTED})yaml"));
+  CHECK(env_of(p).at("FROM_ENV") == "env");
+  CHECK(env_of(p).at("BOTH") == "env");
+  CHECK(env_of(p).at("QUOTED") == "a b");
 }
 
 TEST_CASE("variables: without useDotenv, .env is not read", "[manifest][variables]") {
@@ -386,11 +396,24 @@ TEST_CASE("variables: error messages for each way to fail", "[manifest][variable
                                   "the 'ssm' source is not supported locally"));
     CHECK_THAT(e.hint(), Contains("add a fallback: ${ssm:/app/key, 'default'}"));
   }
-  SECTION("cf and s3 as well") {
-    CHECK_THAT(t.error(with_env("", "      X: ${cf:stack.Output}")).what(),
-               Contains("the 'cf' source is not supported locally"));
-    CHECK_THAT(t.error(with_env("", "      X: ${s3:bucket/key}")).what(),
-               Contains("the 's3' source is not supported locally"));
+  SECTION("cf and s3 as well: read from AWS only when the target is AWS") {
+    auto e = t.error(with_env("", "      X: ${cf:stack.Output}"));
+    CHECK_THAT(e.what(), Contains("cannot resolve ${cf:stack.Output}: ${cf:...} reads stack "
+                                  "stack's output Output from AWS, and the target is not AWS"));
+    CHECK_THAT(e.hint(), Contains("deploy with --target aws to read it from AWS, or add a "
+                                  "fallback: ${cf:stack.Output, 'default'}"));
+    e = t.error(with_env("", "      X: ${s3:bucket/key}"));
+    CHECK_THAT(e.what(), Contains("${s3:...} reads object key of bucket bucket from AWS"));
+    CHECK_THAT(e.hint(), Contains("${s3:bucket/key, 'default'}"));
+    // The target is AWS, but nothing here can reach it (no reads given).
+    t.opts.clear();
+    CHECK_THAT(t.error(with_env("custom:\n  fx:\n    target: aws\n", "      X: ${cf:a.b}")).what(),
+               Contains("fx cannot reach AWS to read stack a's output b here"));
+    // Addresses the framework refuses.
+    CHECK_THAT(t.error(with_env("", "      X: ${cf:no-dot}")).what(),
+               Contains("${cf:no-dot}: expected STACK.OUTPUT"));
+    CHECK_THAT(t.error(with_env("", "      X: ${s3:bucket-only}")).what(),
+               Contains("${s3:bucket-only}: expected BUCKET/KEY"));
   }
   SECTION("a map inside a longer string") {
     const auto e = t.error(with_env("custom:\n  m: {a: 1}\n", "      X: pre-${self:custom.m}"));

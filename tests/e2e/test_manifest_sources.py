@@ -1,0 +1,190 @@
+"""Serverless Framework manifests as they are (issue 17), through the real fx binary: bare event
+names and events fx does not run named once at deploy, .env files loaded as the framework v3
+loads them (useDotenv) and as serverless-dotenv-plugin loads them, the framework's variable
+functions, and ${cf:} / ${s3:}: an error naming the fallback syntax locally, read from AWS
+(moto, CloudFormation and S3) with --target aws."""
+import json
+
+from awstest import MotoCase
+from fxtest import FxTestCase, main
+
+HANDLER = """
+    import os
+
+    def handler(event, context):
+        return {k: os.environ.get(k) for k in event["names"]}
+    """
+
+LOCAL = {
+    "serverless.yaml": """
+        service: SERVICE
+        useDotenv: true
+        plugins:
+          - serverless-dotenv-plugin
+        custom:
+          base: {REGION_NAME: north}
+          extra: {TIER: gold}
+          debug: ${strToBool(${env:DEBUG_FLAG})}
+        provider:
+          name: aws
+          runtime: python3.12
+          environment: ${merge(${self:custom.base}, ${self:custom.extra})}
+        functions:
+          skill:
+            handler: handler.handler
+            environment:
+              API_URL: ${env:API_URL}
+              DEBUG: ${self:custom.debug}
+              OTHER_STACK: ${cf:other-stack.Url, 'no-stack-locally'}
+            events:
+              - alexaSkill
+              - iot
+              - websocket: $connect
+              - websocket: $disconnect
+        """,
+    "handler.py": HANDLER,
+    # useDotenv: .env.dev (the stage's) is read, .env is not; dotenv-expand expands it.
+    ".env.dev": "HOST=api.example.com\nAPI_URL=https://${HOST}/v1\nDEBUG_FLAG=TRUE\n",
+    ".env": "API_URL=from-dot-env\nDEBUG_FLAG=0\nPLUGIN_ONLY=plugin\n",
+}
+
+
+class ManifestSourcesLocal(FxTestCase):
+    def test_bare_events_dotenv_and_functions_deploy_and_run(self):
+        self.make_service(LOCAL)
+        r = self.ok("deploy")
+        # Each event type fx does not run is named once per function, with what to do instead.
+        self.assertEqual(r.err.count("'websocket' events of function skill run only on AWS; fx "
+                                     "serves no WebSocket API locally"), 1, r)
+        self.assertEqual(r.err.count("'alexaSkill' events of function skill"), 1, r)
+        self.assertEqual(r.err.count("'iot' events of function skill"), 1, r)
+        self.assertIn("`fx invoke skill --data EVENT`", r.err)
+        # ...at deploy only, not on every command that reads the manifest.
+        names = ["API_URL", "DEBUG", "REGION_NAME", "TIER", "OTHER_STACK", "PLUGIN_ONLY", "HOST"]
+        r = self.ok("invoke", "skill", "--data", json.dumps({"names": names}))
+        self.assertNotIn("run only on AWS", r.err)
+        self.assertEqual(json.loads(r.out), {
+            "API_URL": "https://api.example.com/v1",
+            "DEBUG": "true",
+            "REGION_NAME": "north",
+            "TIER": "gold",
+            "OTHER_STACK": "no-stack-locally",
+            # serverless-dotenv-plugin: ENV is "development", so .env's variables (and not
+            # .env.dev's) go into every function's environment.
+            "PLUGIN_ONLY": "plugin",
+            "HOST": None,
+        })
+
+    def test_cf_and_s3_without_a_fallback_name_the_fallback_syntax(self):
+        for value, shown in (("${cf:other-stack.Url}", "${cf:other-stack.Url, 'default'}"),
+                             ("${s3:my-bucket/config.txt}", "${s3:my-bucket/config.txt, 'default'}")):
+            self.make_service({
+                "serverless.yaml": f"""
+                    service: SERVICE
+                    provider: {{name: aws, runtime: python3.12}}
+                    functions:
+                      fn:
+                        handler: handler.handler
+                        environment:
+                          V: {value}
+                    """,
+                "handler.py": HANDLER})
+            r = self.fx("deploy")
+            self.assertEqual(r.code, 1, r)
+            self.assertIn("fx: error: serverless.yaml:7:10: functions.fn.environment.V: cannot "
+                          "resolve", r.err)
+            self.assertIn("and the target is not AWS", r.err)
+            self.assertIn("deploy with --target aws to read it from AWS, or add a fallback: "
+                          + shown, r.err)
+
+    def test_a_bad_variable_function_names_its_place(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.12}
+                custom:
+                  on: ${strToBool(maybe)}
+                functions:
+                  fn:
+                    handler: handler.handler
+                    environment: {ON: '${self:custom.on}'}
+                """,
+            "handler.py": HANDLER})
+        r = self.fx("deploy")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: serverless.yaml:4:7: custom.on: strToBool(...) expected "
+                      "\"true\", \"false\", \"1\" or \"0\", got \"maybe\"", r.err)
+
+
+class ManifestSourcesAws(MotoCase):
+    def setUp(self):
+        super().setUp()
+        cf = self.boto("cloudformation")
+        template = {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {"Url": {"Value": "https://other.example.com"},
+                        "Name": {"Value": "other-name"}},
+        }
+        try:
+            cf.describe_stacks(StackName="other-stack")
+        except Exception:  # noqa: BLE001 (not created yet in this moto)
+            cf.create_stack(StackName="other-stack", TemplateBody=json.dumps(template))
+        s3 = self.boto("s3")
+        s3.create_bucket(Bucket="config-bucket")
+        s3.put_object(Bucket="config-bucket", Key="app/settings.txt", Body=b"from-s3")
+
+    def service(self, environment):
+        return {
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.12}
+                functions:
+                  fn:
+                    handler: handler.handler
+                    environment:
+""" + "".join(f"                      {k}: {v}\n" for k, v in environment.items()),
+            "handler.py": HANDLER,
+        }
+
+    def test_cf_and_s3_are_read_from_aws_with_target_aws(self):
+        self.make_service(self.service({
+            "URL": "${cf:other-stack.Url}",
+            "NAME": "${cf(us-east-1):other-stack.Name}-x",
+            "SETTINGS": "${s3:config-bucket/app/settings.txt}",
+            "NO_OUTPUT": "${cf:other-stack.Nope, 'fallback'}",
+            "NO_STACK": "${cf:missing-stack.Url, 'fallback'}",
+            "NO_OBJECT": "${s3:config-bucket/nope.txt, 'fallback'}",
+        }))
+        self.deploy()
+        config = self.boto("lambda").get_function_configuration(FunctionName=self.name("fn"))
+        self.assertEqual(config["Environment"]["Variables"], {
+            "URL": "https://other.example.com",
+            "NAME": "other-name-x",
+            "SETTINGS": "from-s3",
+            "NO_OUTPUT": "fallback",
+            "NO_STACK": "fallback",
+            "NO_OBJECT": "fallback",
+        })
+        # One DescribeStacks per stack, however many outputs are read; one GetObject per object.
+        self.assertEqual(self.rec.count("DescribeStacks"), 2, self.rec.stats())
+        self.assertEqual(self.rec.count("GET /config-bucket/app/settings.txt"), 1,
+                         self.rec.stats())
+
+    def test_an_output_aws_lacks_without_fallback_is_an_error(self):
+        self.make_service(self.service({"URL": "${cf:other-stack.Missing}"}))
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("cannot resolve ${cf:other-stack.Missing}: there is no stack other-stack "
+                      "with output Missing in us-east-1", r.err)
+        self.assertIn("${cf:other-stack.Missing, 'default'}", r.err)
+
+    def test_a_bucket_aws_refuses_is_an_error_naming_the_variable(self):
+        self.make_service(self.service({"V": "${s3:no-such-bucket/key}"}))
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("reading object key of bucket no-such-bucket from AWS for "
+                      "${s3:no-such-bucket/key}", r.err)
+
+
+if __name__ == "__main__":
+    main()
