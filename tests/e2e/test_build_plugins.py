@@ -554,5 +554,73 @@ class ServerlessEsbuild(FxTestCase):
         self.assertIn("npm install --save-dev webpack webpack-cli", r.err)
 
 
+def install_webpack():
+    """webpack and webpack-cli from the npm registry, installed once into a cache outside the repo."""
+    cache = os.path.join(os.environ.get("FX_TEST_CACHE", os.path.expanduser("~/.cache/fx-tests")), "webpack")
+    if os.path.exists(os.path.join(cache, "node_modules", ".bin", "webpack")):
+        return cache
+    tmp = cache + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    with open(os.path.join(tmp, "package.json"), "w") as f:
+        f.write('{"name": "webpack-cache", "private": true}')
+    try:
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "webpack@5", "webpack-cli@5"], cwd=tmp,
+                       capture_output=True, timeout=600, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    shutil.rmtree(cache, ignore_errors=True)
+    os.rename(tmp, cache)
+    return cache
+
+
+WEBPACK_MANIFEST = """
+    service: SERVICE
+    provider: {name: aws, runtime: nodejs20.x}
+    plugins: [serverless-webpack]
+    custom:
+      webpack:
+        webpackConfig: build/webpack.config.js
+    functions:
+      hello:
+        handler: src/handler.hello
+    """
+
+WEBPACK_FILES = {
+    "src/handler.js": "const { x } = require('./lib');\nexports.hello = async () => ({ x, by: 'webpack' });\n",
+    "src/lib.js": "exports.x = 42;\n",
+    # serverless-webpack's configs take their entries from the plugin; fx gives the handler's.
+    "build/webpack.config.js": "module.exports = { mode: 'production', entry: {}, target: 'node', devtool: 'source-map' };\n",
+}
+
+
+class Webpack(FxTestCase):
+    """serverless-webpack: the project's own webpack, with the config custom.webpack names."""
+
+    def setUp(self):
+        self.cache = install_webpack()
+        if not self.cache:
+            self.skipTest("webpack could not be installed from the npm registry")
+
+    def service(self, files):
+        d = self.make_service({"serverless.yaml": WEBPACK_MANIFEST, **files})
+        os.symlink(os.path.join(self.cache, "node_modules"), os.path.join(d, "node_modules"))
+        return d
+
+    def test_project_webpack_builds_the_handler(self):
+        d = self.service(WEBPACK_FILES)
+        self.ok("deploy", timeout=180)
+        self.assertEqual(zip_names(os.path.join(d, ".fx", "build", "hello.zip")),
+                         ["src/handler.js", "src/handler.js.map"])
+        self.assertEqual(json.loads(self.ok("invoke", "hello").out), {"x": 42, "by": "webpack"})
+
+    def test_config_that_throws(self):
+        self.service({**WEBPACK_FILES, "build/webpack.config.js": "throw new Error('config broke');\n"})
+        r = self.fx("package", timeout=180)
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: function 'hello': webpack with build/webpack.config.js failed", r.err)
+        self.assertIn("config broke", r.err)
+
+
 if __name__ == "__main__":
     main()
