@@ -22,7 +22,7 @@ command -v hyperfine >/dev/null || { echo "bench: hyperfine is needed: apt-get i
 npm_dir="${FXBENCH_TS_DIR:-/tmp/fxbench-ts}"
 runs="${FXBENCH_RUNS:-10}"
 work="$(mktemp -d /tmp/fxbench-ts-work-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+trap 'mkdir -p "$repo/bench/results"; cp -r "$work/results" "$repo/bench/results/typescript-$(date -u +%Y%m%dT%H%M%S)" 2>/dev/null; rm -rf "$work"' EXIT
 export FX_HOME="$work/home"
 
 if [ ! -x "$npm_dir/node_modules/.bin/esbuild" ] || [ ! -d "$npm_dir/node_modules/serverless-esbuild" ]; then
@@ -74,17 +74,17 @@ TS
 results="$work/results"
 mkdir -p "$results"
 esb="$npm_dir/node_modules/.bin/esbuild"
+# hyperfine takes one --prepare per command: each tool starts from no output of its own.
 cmds=(
-  -n "fx package" --prepare "rm -rf $svc/.fx" "cd $svc && $FX_BIN package"
-  -n "esbuild" "cd $svc && $esb src/handler.ts --bundle --minify --sourcemap --platform=node --target=node20 --format=cjs --external:aws-sdk --outfile=$work/esb/handler.js --log-level=warning"
-  -n "npx esbuild" "cd $npm_dir && npx --no-install esbuild $svc/src/handler.ts --bundle --minify --sourcemap --platform=node --target=node20 --format=cjs --external:aws-sdk --outfile=$work/npx/handler.js --log-level=warning"
+  -n "fx package" --prepare "rm -rf $svc/.fx/build $svc/.fx/node-build" "cd $svc && $FX_BIN package"
+  -n "esbuild" --prepare "rm -rf $work/esb" "cd $svc && $esb src/handler.ts --bundle --minify --sourcemap --platform=node --target=node20 --format=cjs --external:aws-sdk --outfile=$work/esb/handler.js --log-level=warning"
+  -n "npx esbuild" --prepare "rm -rf $work/npx" "cd $npm_dir && npx --no-install esbuild $svc/src/handler.ts --bundle --minify --sourcemap --platform=node --target=node20 --format=cjs --external:aws-sdk --outfile=$work/npx/handler.js --log-level=warning"
 )
 if [ -x "$npm_dir/node_modules/.bin/serverless" ]; then
   cmds+=(-n "serverless package + serverless-esbuild" --prepare "rm -rf $svc/.serverless $svc/.esbuild"
          "cd $svc && SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off $npm_dir/node_modules/.bin/serverless package")
 fi
-hyperfine -N --warmup 1 --runs "$runs" --export-json "$results/hyperfine.json" "${cmds[@]}" >/dev/null 2>"$results/hyperfine.err" ||
-  hyperfine --warmup 1 --runs "$runs" --export-json "$results/hyperfine.json" "${cmds[@]}" >/dev/null
+hyperfine --warmup 1 --runs "$runs" --export-json "$results/hyperfine.json" "${cmds[@]}" >/dev/null
 (cd "$svc" && "$FX_BIN" package --json > "$results/fx.json")
 python3 - "$results/hyperfine.json" "$svc/.fx/build/hello.zip" "$svc/.serverless/hello.zip" <<'PY'
 import json, os, sys, platform

@@ -50,9 +50,9 @@ std::string manifest_name(const manifest::Service& service) {
 
 [[noreturn]] void bad_setting(const manifest::Service& service, const std::string& key,
                               std::string_view expected, const json& got) {
-  throw Error(fmt::format("{}: {}: expected {}, got {}", manifest_name(service), key, expected,
-                          got.dump()),
-              fmt::format("fix {} in {}", key, manifest_name(service)));
+  throw Error(
+      fmt::format("{}: {}: expected {}, got {}", manifest_name(service), key, expected, got.dump()),
+      fmt::format("fix {} in {}", key, manifest_name(service)));
 }
 
 bool flag(const manifest::Service& service, const json& settings, const std::string& prefix,
@@ -70,7 +70,8 @@ std::string word(const manifest::Service& service, const json& settings, const s
   const json& v = settings[name];
   std::string expected;
   for (auto a : allowed) expected += fmt::format("{}{}", expected.empty() ? "" : ", ", a);
-  if (!v.is_string()) bad_setting(service, prefix + name, expected.empty() ? "a string" : expected, v);
+  if (!v.is_string())
+    bad_setting(service, prefix + name, expected.empty() ? "a string" : expected, v);
   std::string s = v.get<std::string>();
   if (allowed.size() && std::find(allowed.begin(), allowed.end(), s) == allowed.end())
     bad_setting(service, prefix + name, expected, v);
@@ -127,7 +128,9 @@ int run_logged(const std::vector<std::string>& argv, const fs::path& cwd, const 
   return util::run_and_wait(opts);
 }
 
-bool succeeded(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+bool succeeded(int status) {
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
 
 std::string last_line(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -202,12 +205,16 @@ std::string strip_jsonc(std::string text) {
         }
         break;
       case string:
-        if (c == '\\') ++i;
-        else if (c == '"') state = code;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          state = code;
         break;
       case line_comment:
-        if (c == '\n') state = code;
-        else text[i] = ' ';
+        if (c == '\n')
+          state = code;
+        else
+          text[i] = ' ';
         break;
       case block_comment:
         if (c == '*' && next == '/') {
@@ -306,8 +313,8 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
     }
   }
   const std::string ext = source.empty() ? "" : fs::path(source).extension().string();
-  const bool typescript = std::find(std::begin(kTypeScript), std::end(kTypeScript), ext) !=
-                          std::end(kTypeScript);
+  const bool typescript =
+      std::find(std::begin(kTypeScript), std::end(kTypeScript), ext) != std::end(kTypeScript);
   const auto fail_missing = [&](std::string_view by) {
     throw Error(fmt::format("function '{}': {} needs the handler's source, but none of {}.js, "
                             ".mjs, .cjs, .ts, .mts, .cts, .tsx is in {}",
@@ -324,7 +331,8 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
   run.target = major.empty() ? "node20" : "node" + major;
   // A tsconfig.json in the service folder is esbuild's too (paths, JSX, decorators): read it
   // first, so one that is not JSON stops here with its place.
-  if (fs::is_regular_file(root / "tsconfig.json", ec) && (typescript || has_plugin(service, "serverless-plugin-typescript")))
+  if (fs::is_regular_file(root / "tsconfig.json", ec) &&
+      (typescript || has_plugin(service, "serverless-plugin-typescript")))
     read_tsconfig(root / "tsconfig.json");
 
   if (has_plugin(service, "serverless-webpack")) {
@@ -358,7 +366,8 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
     if (s.contains("sourcemap") && s["sourcemap"].is_boolean())
       run.sourcemap = s["sourcemap"].get<bool>() ? "linked" : "";
     else
-      run.sourcemap = word(service, s, p, "sourcemap", {"linked", "inline", "external", "both"}, "");
+      run.sourcemap =
+          word(service, s, p, "sourcemap", {"linked", "inline", "external", "both"}, "");
     run.target = word(service, s, p, "target", {}, run.target);
     run.platform = word(service, s, p, "platform", {"node", "neutral", "browser"}, "node");
     run.format = word(service, s, p, "format", {"cjs", "esm", "iife"}, run.format);
@@ -374,9 +383,8 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
     // `external`: kept out of the output and shipped from node_modules (the plugin's packager
     // installs them); `exclude`: kept out and not shipped (the runtime has them, as aws-sdk).
     build.packaged = names(service, s, p, "external");
-    std::vector<std::string> excluded = s.contains("exclude")
-                                            ? names(service, s, p, "exclude")
-                                            : std::vector<std::string>{"aws-sdk"};
+    std::vector<std::string> excluded = s.contains("exclude") ? names(service, s, p, "exclude")
+                                                              : std::vector<std::string>{"aws-sdk"};
     if (std::find(excluded.begin(), excluded.end(), "*") != excluded.end()) {
       run.bundle = false;  // every package outside, none shipped
       excluded.clear();
@@ -396,7 +404,7 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
           "from node_modules as they are installed",
           s["packager"].dump()));
     static const std::set<std::string> kHonoured = {
-        "bundle",   "minify", "sourcemap", "external", "exclude", "target",
+        "bundle",   "minify", "sourcemap", "external", "exclude",     "target",
         "platform", "format", "packager",  "tsconfig", "concurrency", "zipConcurrency"};
     for (auto& [key, value] : s.items()) {
       if (!kHonoured.count(key))
@@ -423,7 +431,8 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
             "tsconfig.json's{}{} do not move the output: fx writes {} at the handler's path, as "
             "the plugin's .build folder keeps it",
             out_dir.empty() ? "" : " outDir '" + out_dir + "'",
-            root_dir.empty() ? "" : (out_dir.empty() ? " rootDir '" : " and rootDir '") + root_dir + "'",
+            root_dir.empty() ? ""
+                             : (out_dir.empty() ? " rootDir '" : " and rootDir '") + root_dir + "'",
             run.archive));
     }
     build.notes.push_back(
@@ -471,20 +480,13 @@ std::vector<std::string> webpack_arguments(const std::string& config, const std:
                                            const fs::path& out_dir, const std::string& archive) {
   // The config's own `entry` (serverless-webpack's slsw.lib.entries, empty outside the
   // plugin) is replaced by the handler's source; its loaders, resolve and plugins stay.
-  return {"--config",
-          config,
-          "--entry-reset",
-          "--entry",
-          "./" + entry,
-          "--output-path",
-          out_dir.string(),
-          "--output-filename",
-          archive,
-          "--output-library-type",
-          "commonjs2",
-          "--target",
-          "node",
-          "--no-color"};
+  return {"--config",       config,
+          "--entry-reset",  "--entry",
+          "./" + entry,     "--output-path",
+          out_dir.string(), "--output-filename",
+          archive,          "--output-library-type",
+          "commonjs2",      "--target",
+          "node",           "--no-color"};
 }
 
 std::string esbuild_first_error(const std::string& log) {
@@ -531,13 +533,14 @@ fs::path find_esbuild(const fs::path& root, const std::string& why) {
   util::remove_tree(tmp);
   fs::create_directories(tmp, ec);
   // A package.json of its own, so npm never looks for one in the folders above.
-  std::ofstream(tmp / "package.json") << R"({"name":"fx-esbuild","private":true})" << "\n";
-  int status = run_logged({npm.string(), "install", "--no-audit", "--no-fund", "--no-save",
-                           "--no-package-lock", "--loglevel=error", "--fetch-retries=1",
-                           "--fetch-retry-mintimeout=1000", "--fetch-retry-maxtimeout=5000",
-                           "--fetch-timeout=60000", "--prefix", tmp.string(),
-                           fmt::format("esbuild@{}", kEsbuildVersion)},
-                          tmp, log);
+  std::ofstream(tmp / "package.json") << R"({"name":"fx-esbuild","private":true})"
+                                      << "\n";
+  int status = run_logged(
+      {npm.string(), "install", "--no-audit", "--no-fund", "--no-save", "--no-package-lock",
+       "--loglevel=error", "--fetch-retries=1", "--fetch-retry-mintimeout=1000",
+       "--fetch-retry-maxtimeout=5000", "--fetch-timeout=60000", "--prefix", tmp.string(),
+       fmt::format("esbuild@{}", kEsbuildVersion)},
+      tmp, log);
   if (!succeeded(status)) {
     util::remove_tree(tmp);
     throw Error(fmt::format("{} is built with esbuild; the project has none and npm could not "
@@ -608,12 +611,12 @@ std::vector<PlannedFile> run_node_build(const manifest::Function& function, cons
           break;
         }
       }
-      throw Error(fmt::format("function '{}': webpack with {} failed: {} (log: {})", function.key,
-                              build.webpack_config, first.empty() ? last_line(text) : first,
-                              log.string()),
-                  "fix the error in the webpack config or the source; fx runs the project's "
-                  "webpack as `webpack " +
-                      build.webpack_config + "`");
+      throw Error(
+          fmt::format("function '{}': webpack with {} failed: {} (log: {})", function.key,
+                      build.webpack_config, first.empty() ? last_line(text) : first, log.string()),
+          "fix the error in the webpack config or the source; fx runs the project's "
+          "webpack as `webpack " +
+              build.webpack_config + "`");
     }
     if (!fs::is_regular_file(out, ec))
       throw Error(fmt::format("function '{}': webpack with {} wrote no {}", function.key,
@@ -621,15 +624,15 @@ std::vector<PlannedFile> run_node_build(const manifest::Function& function, cons
                   "the config must not set output.filename to something else than one file");
     reason = fmt::format("built by webpack ({}) from {}", build.webpack_config, run.entry);
   } else {
-    const fs::path esbuild =
-        find_esbuild(root, fmt::format("function '{}' ({}, {})", function.key, run.entry, build.why));
+    const fs::path esbuild = find_esbuild(
+        root, fmt::format("function '{}' ({}, {})", function.key, run.entry, build.why));
     auto argv = esbuild_arguments(run, out);
     argv.insert(argv.begin(), esbuild.string());
     if (!succeeded(run_logged(argv, root, log)))
-      throw Error(fmt::format("{} (esbuild, building function '{}')",
-                              esbuild_first_error(util::read_file(log)), function.key),
-                  fmt::format("fix it in {}; fx builds it with esbuild for {}", run.entry,
-                              build.why));
+      throw Error(
+          fmt::format("{} (esbuild, building function '{}')",
+                      esbuild_first_error(util::read_file(log)), function.key),
+          fmt::format("fix it in {}; fx builds it with esbuild for {}", run.entry, build.why));
     reason = fmt::format("built by esbuild from {} ({})", run.entry, build.why);
   }
   std::vector<PlannedFile> files;
@@ -637,8 +640,8 @@ std::vector<PlannedFile> run_node_build(const manifest::Function& function, cons
   const fs::path map = out.string() + ".map";
   if (fs::is_regular_file(map, ec)) {
     rebase_source_map(map, root, run.archive);
-    files.push_back({run.archive + ".map", map, fs::file_size(map, ec), false,
-                     "source map of " + run.archive});
+    files.push_back(
+        {run.archive + ".map", map, fs::file_size(map, ec), false, "source map of " + run.archive});
   }
   std::set<std::string> seen;
   for (const auto& pkg : build.packaged)

@@ -25,9 +25,9 @@ struct EsbuildRun {
   std::string sourcemap;  // "" (none), "linked" (a .map beside the output), "inline"
   std::string target;     // "node20"
   std::string platform = "node";
-  std::string format = "cjs";          // or "esm"
-  std::vector<std::string> external;   // left out of the output (--external:NAME)
-  std::string tsconfig;                // from the service folder; "" lets esbuild find one
+  std::string format = "cjs";         // or "esm"
+  std::vector<std::string> external;  // left out of the output (--external:NAME)
+  std::string tsconfig;               // from the service folder; "" lets esbuild find one
 };
 
 struct NodeBuild {

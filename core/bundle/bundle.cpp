@@ -419,7 +419,8 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     std::vector<std::string> said;  // settings fx reads differently: shown at every deploy
     for (auto& f : run_node_build(function, collected.root, node_build, files, said))
       kept[f.archive_path] = std::move(f);
-    for (const auto& s : said) plan.warnings.push_back(fmt::format("functions.{}: {}", function.key, s));
+    for (const auto& s : said)
+      plan.warnings.push_back(fmt::format("functions.{}: {}", function.key, s));
   } else if (graph) {
     plan.minimized = true;
     if (bundler == runtimes::Bundler::python_imports) {

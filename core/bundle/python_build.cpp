@@ -39,7 +39,8 @@ std::vector<std::string> strings(const manifest::Service& service, const json& s
                                  const std::string& key) {
   std::vector<std::string> out;
   if (!s.contains(key)) return out;
-  if (!s[key].is_array()) bad_setting(service, "custom.pythonRequirements." + key, "a list", s[key]);
+  if (!s[key].is_array())
+    bad_setting(service, "custom.pythonRequirements." + key, "a list", s[key]);
   for (const auto& item : s[key]) {
     if (!item.is_string())
       bad_setting(service, "custom.pythonRequirements." + key, "a list of strings", s[key]);
@@ -107,7 +108,8 @@ PythonRequirements python_requirements(const manifest::Service& service) {
     out.notes.push_back(
         "custom.pythonRequirements.layer: fx ships the requirements in each function's bundle "
         "rather than in a layer");
-  if (s.contains("dockerizePip") && !(s["dockerizePip"].is_boolean() && !s["dockerizePip"].get<bool>()))
+  if (s.contains("dockerizePip") &&
+      !(s["dockerizePip"].is_boolean() && !s["dockerizePip"].get<bool>()))
     out.notes.push_back(
         "custom.pythonRequirements.dockerizePip is ignored: fx runs the host's pip, of the "
         "interpreter that runs the function's runtime (packages with C extensions are built "
@@ -128,10 +130,22 @@ PythonRequirements python_requirements(const manifest::Service& service) {
                             (service.dir / "pyproject.toml").string(), out.file),
                 "export them (poetry export -f requirements.txt -o requirements.txt) and set "
                 "custom.pythonRequirements.usePoetry: false");
-  static const std::set<std::string> kRead = {
-      "fileName", "noDeploy", "slim", "slimPatterns", "slimPatternsAppendDefaults", "zip",
-      "layer", "dockerizePip", "usePipenv", "usePoetry", "pipCmdExtraArgs", "strip",
-      "invalidateCaches", "useDownloadCache", "useStaticCache", "cacheLocation"};
+  static const std::set<std::string> kRead = {"fileName",
+                                              "noDeploy",
+                                              "slim",
+                                              "slimPatterns",
+                                              "slimPatternsAppendDefaults",
+                                              "zip",
+                                              "layer",
+                                              "dockerizePip",
+                                              "usePipenv",
+                                              "usePoetry",
+                                              "pipCmdExtraArgs",
+                                              "strip",
+                                              "invalidateCaches",
+                                              "useDownloadCache",
+                                              "useStaticCache",
+                                              "cacheLocation"};
   for (auto& [key, value] : s.items())
     if (!kRead.count(key))
       out.notes.push_back(fmt::format("custom.pythonRequirements.{} is not applied by fx", key));
@@ -204,8 +218,9 @@ WsgiApp wsgi_app_for(const manifest::Service& service, const manifest::Function&
                module.end(), '.', '/');
   out.active = true;
   out.app_module = module;
-  json settings = {{"app", app.substr(app.rfind('/') == std::string::npos ? 0 : app.rfind('/') + 1)},
-                   {"textMimeTypes", json::array()}};
+  json settings = {
+      {"app", app.substr(app.rfind('/') == std::string::npos ? 0 : app.rfind('/') + 1)},
+      {"textMimeTypes", json::array()}};
   if (s.contains("textMimeTypes")) {
     if (!s["textMimeTypes"].is_array())
       bad_setting(service, "custom.wsgi.textMimeTypes", "a list of content types",
@@ -227,8 +242,7 @@ WsgiApp wsgi_app_for(const manifest::Service& service, const manifest::Function&
 }
 
 PlannedFile unzip_requirements_module(const fs::path& root) {
-  return generated(root / ".fx" / "python-build" / "unzip_requirements.py",
-                   "unzip_requirements.py",
+  return generated(root / ".fx" / "python-build" / "unzip_requirements.py", "unzip_requirements.py",
                    "# serverless-python-requirements' zip: true; fx ships requirements unzipped, "
                    "so there is nothing to do.\n",
                    "custom.pythonRequirements.zip");

@@ -18,7 +18,7 @@ namespace fx::bundle {
 // (defaults otherwise). Throws an Error for a setting fx cannot honour (usePipenv or
 // usePoetry with a Pipfile or a Poetry pyproject.toml).
 struct PythonRequirements {
-  std::string file = "requirements.txt";  // fileName, from the service folder
+  std::string file = "requirements.txt";   // fileName, from the service folder
   std::vector<std::string> no_deploy;      // noDeploy: packages left out of every bundle
   bool slim = false;                       // slim: no bytecode, caches or .dist-info shipped
   std::vector<std::string> slim_patterns;  // slimPatterns: more globs left out when slim

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -50,8 +50,7 @@ std::string error_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("a TypeScript handler is built with esbuild as CommonJS with a source map",
-          "[bundle]") {
+TEST_CASE("a TypeScript handler is built with esbuild as CommonJS with a source map", "[bundle]") {
   TempDir dir("build-plugins");
   write_file(dir.path / "src/handler.ts", "export const hello = async () => 1;\n");
   auto service = make_service(dir.path);
@@ -92,11 +91,10 @@ TEST_CASE("serverless-esbuild's settings become esbuild's arguments", "[bundle]"
   REQUIRE(build.tool == NodeTool::esbuild);
   CHECK(build.packaged == std::vector<std::string>{"pg"});
   auto args = esbuild_arguments(build.esbuild, "/out/src/handler.js");
-  CHECK(args == std::vector<std::string>{"src/handler.js", "--bundle", "--minify", "--sourcemap",
-                                         "--platform=node", "--target=node18", "--format=cjs",
-                                         "--external:pg", "--external:aws-sdk",
-                                         "--outfile=/out/src/handler.js", "--log-level=warning",
-                                         "--color=false"});
+  CHECK(args == std::vector<std::string>{
+                    "src/handler.js", "--bundle", "--minify", "--sourcemap", "--platform=node",
+                    "--target=node18", "--format=cjs", "--external:pg", "--external:aws-sdk",
+                    "--outfile=/out/src/handler.js", "--log-level=warning", "--color=false"});
   REQUIRE(build.notes.size() == 2);
   CHECK(build.notes[0].find("packager \"yarn\" is not run") != std::string::npos);
   CHECK(build.notes[1].find("custom.esbuild.keepNames is not applied") != std::string::npos);
@@ -129,12 +127,13 @@ TEST_CASE("serverless-webpack runs the project's webpack with its config", "[bun
   CHECK(webpack_arguments(build.webpack_config, build.esbuild.entry, "/w", build.esbuild.archive) ==
         std::vector<std::string>{"--config", "./build/webpack.js", "--entry-reset", "--entry",
                                  "./src/handler.ts", "--output-path", "/w", "--output-filename",
-                                 "src/handler.js", "--output-library-type", "commonjs2",
-                                 "--target", "node", "--no-color"});
+                                 "src/handler.js", "--output-library-type", "commonjs2", "--target",
+                                 "node", "--no-color"});
   // Without the project's webpack: the error says what to install.
   std::vector<std::string> notes;
-  CHECK(error_of([&] { run_node_build(node_function(), dir.path, build, {}, notes); })
-            .find("has no node_modules/.bin/webpack") != std::string::npos);
+  CHECK(error_of([&] {
+          run_node_build(node_function(), dir.path, build, {}, notes);
+        }).find("has no node_modules/.bin/webpack") != std::string::npos);
 }
 
 TEST_CASE("tsconfig.json is read as TypeScript reads it", "[bundle]") {
@@ -143,8 +142,9 @@ TEST_CASE("tsconfig.json is read as TypeScript reads it", "[bundle]") {
              "{\n  // comment\n  \"compilerOptions\": {\"outDir\": \"dist\", /* x */},\n}\n");
   CHECK(read_tsconfig(dir.path / "tsconfig.json") == R"({"compilerOptions":{"outDir":"dist"}})");
   write_file(dir.path / "tsconfig.json", "{\n  \"a\": 1,\n  b: 2\n}\n");
-  CHECK(error_of([&] { read_tsconfig(dir.path / "tsconfig.json"); })
-            .starts_with((dir.path / "tsconfig.json").string() + ":3:3: not JSON"));
+  CHECK(error_of([&] {
+          read_tsconfig(dir.path / "tsconfig.json");
+        }).starts_with((dir.path / "tsconfig.json").string() + ":3:3: not JSON"));
 }
 
 TEST_CASE("esbuild's first error with its place", "[bundle]") {
@@ -175,9 +175,9 @@ TEST_CASE("serverless-python-requirements' settings", "[bundle]") {
   const fs::path deps = dir.path / ".fx/deps";
   write_file(deps / "PyYAML-6.0.dist-info/top_level.txt", "_yaml\nyaml\n");
   std::map<std::string, PlannedFile> kept;
-  for (std::string name : {"yaml/__init__.py", "_yaml/__init__.py", "PyYAML-6.0.dist-info/RECORD",
-                           "keep/__init__.py", "keep/__pycache__/x.cpython-311.pyc",
-                           "keep-1.0.dist-info/METADATA"}) {
+  for (std::string name :
+       {"yaml/__init__.py", "_yaml/__init__.py", "PyYAML-6.0.dist-info/RECORD", "keep/__init__.py",
+        "keep/__pycache__/x.cpython-311.pyc", "keep-1.0.dist-info/METADATA"}) {
     write_file(deps / name, "x");
     kept[name] = PlannedFile{name, deps / name, 1, false, "import"};
   }
