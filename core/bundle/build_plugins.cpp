@@ -181,7 +181,7 @@ fs::path installed_esbuild(const fs::path& dir) {
   return {};
 }
 
-// Replaces comments and trailing commas with spaces, so offsets (and so line:col) stay.
+// Replaces comments, then trailing commas, with spaces, so offsets (and line:col) stay.
 std::string strip_jsonc(std::string text) {
   enum { code, string, line_comment, block_comment } state = code;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -198,10 +198,6 @@ std::string strip_jsonc(std::string text) {
           state = block_comment;
           text[i] = text[i + 1] = ' ';
           ++i;
-        } else if (c == ',') {
-          std::size_t j = i + 1;
-          while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j]))) ++j;
-          if (j < text.size() && (text[j] == '}' || text[j] == ']')) text[i] = ' ';
         }
         break;
       case string:
@@ -225,6 +221,21 @@ std::string strip_jsonc(std::string text) {
           text[i] = ' ';
         }
         break;
+    }
+  }
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (in_string) {
+      if (text[i] == '\\')
+        ++i;
+      else if (text[i] == '"')
+        in_string = false;
+    } else if (text[i] == '"') {
+      in_string = true;
+    } else if (text[i] == ',') {
+      std::size_t j = i + 1;
+      while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+      if (j < text.size() && (text[j] == '}' || text[j] == ']')) text[i] = ' ';
     }
   }
   return text;
