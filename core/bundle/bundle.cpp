@@ -18,9 +18,11 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/bundle/build_plugins.h"
 #include "core/bundle/bytecode.h"
 #include "core/bundle/deps.h"
 #include "core/bundle/node_imports.h"
+#include "core/bundle/python_build.h"
 #include "core/bundle/python_imports.h"
 #include "core/runtimes/registry.h"
 #include "core/util/error.h"
@@ -325,59 +327,6 @@ bool is_executable(const fs::path& p) {
   return !ec && (perms & fs::perms::owner_exec) != fs::perms::none;
 }
 
-// custom.fx.bundler: esbuild — the project's own esbuild bundles and minifies the handler
-// into one file at the handler's path, which is then the whole bundle (plus patterns).
-PlannedFile esbuild_bundle(const fs::path& root, const manifest::Function& function,
-                           const std::string& module) {
-  fs::path esbuild = root / "node_modules" / ".bin" / "esbuild";
-  std::error_code ec;
-  if (!fs::exists(esbuild, ec))
-    throw Error(fmt::format("function '{}': custom.fx.bundler is esbuild, but {} is not installed",
-                            function.key, esbuild.string()),
-                "install it: npm install --save-dev esbuild (or remove custom.fx.bundler)");
-  std::string source, ext;
-  for (const char* e : {".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"}) {
-    if (fs::is_regular_file(root / (module + e), ec)) {
-      source = module + e;
-      ext = e;
-      break;
-    }
-  }
-  if (source.empty())
-    throw Error(fmt::format("function '{}': handler file {}.js (.mjs, .cjs, .ts) not found in {}",
-                            function.key, module, root.string()),
-                "fix functions." + function.key + ".handler in serverless.yaml");
-  bool esm = ext == ".mjs" || ext == ".mts";
-  std::string archive = module + (esm ? ".mjs" : ext == ".cjs" ? ".cjs" : ".js");
-  fs::path out = root / ".fx" / "esbuild" / function.key / archive;
-  fs::create_directories(out.parent_path());
-  fs::path log = root / ".fx" / "esbuild" / (function.key + ".log");
-  const auto* family = runtimes::find_family(function.runtime);
-  std::string node_major = family ? family->version_of(function.runtime) : "";
-  util::SpawnOptions opts;
-  opts.argv = {esbuild.string(),
-               source,
-               "--bundle",
-               "--minify",
-               "--platform=node",
-               "--target=node" + node_major,
-               esm ? "--format=esm" : "--format=cjs",
-               "--outfile=" + out.string(),
-               "--log-level=warning"};
-  opts.env = util::current_environment();
-  opts.cwd = root;
-  opts.output_file = log;
-  fs::remove(log, ec);
-  int status = util::run_and_wait(opts);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string text = util::read_file(log);
-    throw Error(fmt::format("function '{}': esbuild failed: {}", function.key, text.substr(0, 600)),
-                "fix the error above, or remove custom.fx.bundler to use fx's own minimizer");
-  }
-  return {archive, out, fs::file_size(out, ec), false,
-          "bundled and minified by esbuild from " + source};
-}
-
 }  // namespace
 
 namespace {
@@ -456,10 +405,22 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
     plan.notes = std::move(graph.notes);
     reached = std::move(graph.skipped_links);
   };
-  if (graph && bundler == runtimes::Bundler::node_imports && settings.bundler == "esbuild") {
+  // A TypeScript handler or a build plugin: built first (whatever custom.fx.minify says,
+  // since the source cannot run as it is), the output is the bundle.
+  NodeBuild node_build;
+  WsgiApp wsgi;
+  if (bundler == runtimes::Bundler::python_imports)
+    wsgi = wsgi_app_for(service, function, collected.root);
+  if (bundler == runtimes::Bundler::node_imports)
+    node_build = node_build_for(service, function, node_handler_module(function.handler),
+                                collected.root, settings);
+  if (node_build.tool != NodeTool::none) {
     plan.minimized = true;
-    auto out = esbuild_bundle(collected.root, function, node_handler_module(function.handler));
-    kept[out.archive_path] = std::move(out);
+    std::vector<std::string> said;  // settings fx reads differently: shown at every deploy
+    for (auto& f : run_node_build(function, collected.root, node_build, files, said))
+      kept[f.archive_path] = std::move(f);
+    for (const auto& s : said)
+      plan.warnings.push_back(fmt::format("functions.{}: {}", function.key, s));
   } else if (graph) {
     plan.minimized = true;
     if (bundler == runtimes::Bundler::python_imports) {
@@ -475,7 +436,8 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
           plan.bytes_in += f.size;
         }
       }
-      auto g = python::follow(handler_module(function.handler), roots, allowed);
+      auto g = python::follow(wsgi.active ? wsgi.app_module : handler_module(function.handler),
+                              roots, allowed);
       auto declared = python_requirement_names(service);
       for (const auto& name : g.not_found) {
         std::string top = name.substr(0, name.find('.'));
@@ -534,6 +496,18 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
           kept.try_emplace(f.archive_path, std::move(f));
         }
       }
+  }
+
+  if (bundler == runtimes::Bundler::python_imports) {
+    for (const auto& f : wsgi.files) kept[f.archive_path] = f;
+    const auto requirements = python_requirements(service);
+    if (requirements.zip) {
+      auto f = unzip_requirements_module(collected.root);
+      kept[f.archive_path] = std::move(f);
+    }
+    trim_requirements(requirements, collected.root / ".fx" / "deps", kept);
+    for (const auto& n : requirements.notes)
+      plan.warnings.push_back(fmt::format("functions.{}: {}", function.key, n));
   }
 
   // The links out of the service folder this bundle could meet, and whether it would have held
@@ -622,10 +596,11 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   fs::path meta_path = build / (function.key + ".json");
   // Everything the plan depends on, so that an unchanged key means an unchanged zip.
   std::string inputs = util::sha256_hex(
-      fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", FX_VERSION, files.fingerprint,
+      fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n", FX_VERSION, files.fingerprint,
                   function.runtime, function.handler, fmt::join(service.package_patterns, "\x1f"),
                   fmt::join(function.package_patterns, "\x1f"), service.custom_fx_json,
-                  service.exclude_dev_dependencies));
+                  service.exclude_dev_dependencies, fmt::join(service.plugins, "\x1f"),
+                  nlohmann::json(service.custom_build_json).dump()));
   std::error_code ec;
   if (fs::is_regular_file(zip_path, ec) && fs::is_regular_file(meta_path, ec)) {
     std::ifstream in(meta_path);

@@ -7,9 +7,11 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "core/bundle/bytecode.h"
+#include "core/bundle/python_build.h"
 #include "core/util/files.h"
 #include "core/util/hash.h"
 #include "core/util/process.h"
@@ -30,7 +32,7 @@ std::string normalize(std::string name) {
 
 std::vector<std::string> python_requirement_names(const manifest::Service& service) {
   std::vector<std::string> names;
-  std::istringstream lines(util::read_file(service.dir / "requirements.txt"));
+  std::istringstream lines(util::read_file(service.dir / python_requirements(service).file));
   std::string line;
   while (std::getline(lines, line)) {
     auto start = line.find_first_not_of(" \t");
@@ -51,14 +53,16 @@ std::vector<std::string> node_dependency_names(const manifest::Service& service)
 
 std::vector<std::string> install_python_requirements(const manifest::Service& service,
                                                      const std::string& runtime) {
-  fs::path requirements = service.dir / "requirements.txt";
+  const auto settings = python_requirements(service);
+  fs::path requirements = service.dir / settings.file;
   std::error_code ec;
   if (!fs::is_regular_file(requirements, ec) || python_requirement_names(service).empty())
     return {};
   fs::path fx_dir = service.dir / ".fx";
   fs::path deps = fx_dir / "deps";
   fs::path stamp = fx_dir / "deps.requirements";
-  std::string wanted = util::sha256_hex(util::read_file(requirements));
+  std::string wanted = util::sha256_hex(util::read_file(requirements) + "\n" +
+                                        fmt::format("{}", fmt::join(settings.pip_args, "\x1f")));
   // The stamp records the last attempt, failed or not: an unreachable index is not asked
   // again until requirements.txt changes.
   if (fs::exists(stamp, ec) && util::read_file(stamp).starts_with(wanted)) {
@@ -91,7 +95,9 @@ std::vector<std::string> install_python_requirements(const manifest::Service& se
                requirements.string(),
                "--target",
                tmp.string()};
+  opts.argv.insert(opts.argv.end(), settings.pip_args.begin(), settings.pip_args.end());
   opts.env = util::current_environment();
+  opts.cwd = service.dir;  // a requirement given by a relative path is the service folder's
   opts.output_file = log;
   std::string warning;
   try {

@@ -21,6 +21,7 @@
 #include "core/events/filter.h"
 #include "core/events/schedule.h"
 #include "core/events/target_input.h"
+#include "core/manifest/build_plugins.h"
 #include "core/manifest/document.h"
 #include "core/manifest/dotenv.h"
 #include "core/manifest/text.h"
@@ -76,7 +77,8 @@ constexpr std::string_view kMethods[] = {
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"};
 // Plugins whose job fx does itself.
 constexpr std::string_view kLocalPlugins[] = {
-    "serverless-offline", "serverless-python-requirements", "serverless-dotenv-plugin"};
+    "serverless-offline", "serverless-python-requirements", "serverless-dotenv-plugin",
+    "serverless-esbuild", "serverless-plugin-typescript", "serverless-webpack", "serverless-wsgi"};
 // clang-format on
 
 template <size_t N>
@@ -1449,6 +1451,10 @@ class Loader {
   }
 
   void read_custom(const Field& f) {
+    for (const char* plugin : {"esbuild", "webpack", "pythonRequirements", "wsgi"}) {
+      if (auto c = child(f, plugin); c && !value(*c).IsNull())
+        service_.custom_build_json[plugin] = json_of(*c, value(*c));
+    }
     const auto fx = child(f, "fx");
     if (!fx || value(*fx).IsNull()) return;
     if (!value(*fx).IsMap()) fail(*fx, "a map of fx settings");
@@ -1528,7 +1534,12 @@ class Loader {
     for (const auto& item : items(*list, "a list of plugin names")) {
       const std::string name = text(item, "a plugin name");
       dotenv_plugin_ = dotenv_plugin_ || name == "serverless-dotenv-plugin";
-      if (!contains(kLocalPlugins, name)) {
+      service_.plugins.push_back(name);
+      if (auto instead = unbuilt_plugin(name)) {
+        warn(item.mark, fmt::format("plugin '{}' changes how code is built, and fx does not run "
+                                    "it: {}",
+                                    name, *instead));
+      } else if (!contains(kLocalPlugins, name)) {
         warn(item.mark,
              fmt::format("plugin '{}' is kept for AWS deploys; fx does not run plugins", name));
       }

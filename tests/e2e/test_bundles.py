@@ -510,9 +510,12 @@ class Esbuild(FxTestCase):
             self.assertEqual(z.namelist(), ["src/index.js"])
         got = json.loads(self.ok("invoke", "node").out)
         self.assertEqual((got["a"], got["b"], got["config"], got["left"]), ("a", "b", "prod", "left/sub"))
-        # Without esbuild installed, the error says how to install it.
+        # Without esbuild in the project, fx installs one from npm; when npm cannot reach its
+        # registry, the error says how to install it.
         shutil.rmtree(os.path.join(d, "node_modules", ".bin"))
-        r = self.fx("package")
+        home = os.path.join(self.root, "home-no-npm")
+        r = self.fx("package", env={**self.env, "FX_HOME": home, "npm_config_registry": "http://127.0.0.1:9/",
+                                    "npm_config_cache": os.path.join(home, "npm-cache")}, timeout=120)
         self.assertEqual(r.code, 1, r)
         self.assertIn("npm install --save-dev esbuild", r.err)
 

@@ -326,6 +326,11 @@ async function loadModule(root, moduleRoot, module) {
     return import(require('url').pathToFileURL(f).href);
   };
   const esm = typeModule(path.dirname(file), root);
+  // A handler built with a source map (TypeScript, esbuild): stack traces name its sources.
+  if (process.setSourceMapsEnabled &&
+      ['.js', '.mjs', '.cjs'].some((e) => fs.existsSync(file + e + '.map'))) {
+    process.setSourceMapsEnabled(true);
+  }
   return tryRequire(file) ||
     (!esm && tryRequire(file + '.js')) ||
     (esm && (await tryImport(file + '.js'))) ||
