@@ -17,7 +17,7 @@ using nlohmann::json;
 constexpr std::string_view kNotOurs = "the service's events document is not one fx deploy writes: ";
 
 json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& http_api_payload) {
-  return {{"function", f.name},
+  json j = {{"function", f.name},
           {"function_key", f.key},
           {"type", event_key(e.api)},
           {"method", e.method},
@@ -28,6 +28,13 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
           {"file", e.mark.file},
           {"line", e.mark.line},
           {"col", e.mark.col}};
+  // The event's settings when they choose the integration (integration: lambda): the
+  // emulator builds the event and response from them. Other routes' documents stay as before.
+  if (e.api == HttpApi::rest && !e.config_json.empty()) {
+    const json config = json::parse(e.config_json, nullptr, false);
+    if (config.is_object() && config.contains("integration")) j["config"] = config;
+  }
+  return j;
 }
 
 json schedule_json(const FunctionEvents& f, const ScheduleEvent& e, int n,
@@ -114,6 +121,7 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.file = rt.value("file", "");
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
+  if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
   return e;
 }
