@@ -72,8 +72,8 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
   endpoint.url = local.url;
   endpoint.region = service.region;
   endpoint.token = local.token;
-  fmt::print("{} emulator {} at {}, HTTP gateway at {}\n", s.bold("fx dev"),
-             started ? "started" : "running", local.url, local.gateway_url);
+  fmt::print("{} emulator {} at {}, HTTP gateway at {}, ALB at {}\n", s.bold("fx dev"),
+             started ? "started" : "running", local.url, local.gateway_url, local.alb_url);
 
   auto deploy = [&](bool first) {
     auto t0 = util::monotonic_us();

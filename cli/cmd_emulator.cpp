@@ -121,12 +121,13 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
       json j = {{"running", true},
                 {"pid", info.pid},
                 {"url", info.url},
-                {"gateway_url", info.gateway_url}};
+                {"gateway_url", info.gateway_url},
+                {"alb_url", info.alb_url}};
       if (o.generate_token) j["token"] = eo.token;  // shown once; it is in FX_HOME/token too
       fmt::print("{}\n", j.dump());
     } else if (!g.quiet) {
-      fmt::print("fx emulator running at {} (pid {}), HTTP gateway at {}; logs in {}\n",
-                 s.bold(info.url), info.pid, s.bold(info.gateway_url),
+      fmt::print("fx emulator running at {} (pid {}), HTTP gateway at {}, ALB at {}; logs in {}\n",
+                 s.bold(info.url), info.pid, s.bold(info.gateway_url), s.bold(info.alb_url),
                  (home / "emulator.log").string());
     }
     if (o.generate_token && !g.json)
@@ -163,14 +164,15 @@ int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o
               {"pid", info ? json(info->pid) : json(nullptr)},
               {"url", info ? json(info->url) : json(nullptr)},
               {"gateway_url", info ? json(info->gateway_url) : json(nullptr)},
+              {"alb_url", info ? json(info->alb_url) : json(nullptr)},
               {"home", home.string()}};
     for (const char* key : {"instances", "busy", "idle", "totals", "async_pending", "sandbox"})
       if (live.contains(key)) j[key] = live[key];
     fmt::print("{}\n", j.dump());
   } else {
     if (info)
-      fmt::print("running at {} (pid {}), HTTP gateway at {}, FX_HOME {}\n", info->url, info->pid,
-                 info->gateway_url, home.string());
+      fmt::print("running at {} (pid {}), HTTP gateway at {}, ALB at {}, FX_HOME {}\n", info->url,
+                 info->pid, info->gateway_url, info->alb_url, home.string());
     else
       fmt::print("not running (FX_HOME {})\n", home.string());
     if (live.contains("sandbox")) fmt::print("sandbox: {}\n", live["sandbox"].get<std::string>());

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/actions/aws_variables.h"
+#include "core/gateway/alb.h"
 #include "core/gateway/routes.h"
 #include "core/manifest/manifest.h"
 
@@ -59,6 +60,7 @@ manifest::Service load_service(const GlobalOptions& g) {
   auto service = manifest::load_service(opts);
   // Malformed routes, and two functions claiming one, are errors of the manifest itself.
   gateway::validate_routes(gateway::routes_from_service(service));
+  gateway::alb_rules_from_service(service);  // malformed alb events, or a priority taken twice
   for (const auto& w : service.warnings) warn(g, w);
   return service;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bundle/bundle.h"
+#include "core/gateway/alb.h"
 #include "core/gateway/routes.h"
 #include "core/lambda/fx_api.h"
 #include "core/manifest/event_types.h"
@@ -213,6 +214,7 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
                             nullptr, false);
   if (answer.is_object()) {
     out.gateway_url = answer.value("gateway_url", "");
+    out.alb_url = answer.value("alb_url", "");
     out.api_key = answer.value("api_key", "");
     out.warnings = answer.value("warnings", std::vector<std::string>{});
   }
@@ -223,6 +225,13 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   for (const auto& [key, line] : route_urls(service, out.gateway_url))
     for (auto& f : out.functions)
       if (f.function == key) f.routes.push_back(line);
+  if (!out.alb_url.empty())
+    for (const auto& rule : gateway::alb_rules_from_service(service))
+      for (auto& f : out.functions)
+        if (f.function == rule.function_key)
+          f.routes.push_back(fmt::format("ALB    {}{}  (priority {})", out.alb_url,
+                                         rule.paths.empty() ? "/*" : rule.paths.front(),
+                                         rule.priority));
   // After the service's events, which no longer name them: no route or schedule is left
   // pointing at a function that is gone.
   if (options.functions.empty())
@@ -271,8 +280,10 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
     auto& out = doc.functions.emplace_back();
     out.name = f.name;
     out.key = f.key;
-    for (const auto& e : f.events)
-      if (!std::holds_alternative<manifest::OtherEvent>(e)) out.events.push_back(e);
+    for (const auto& e : f.events) {
+      const auto* other = std::get_if<manifest::OtherEvent>(&e);
+      if (!other || other->type == "alb") out.events.push_back(e);  // the emulator serves alb
+    }
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
     out.async.max_retries = f.max_retry_attempts;
     out.async.max_event_age_s = f.max_event_age_s;

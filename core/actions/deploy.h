@@ -97,6 +97,7 @@ struct ServiceDeploy {
   std::vector<LayerResult> layers;
   std::vector<DeployResult> functions;
   std::string gateway_url;
+  std::string alb_url;                // where alb events' listeners answer
   std::string api_key;                // for private routes; empty without any
   std::vector<std::string> warnings;  // the emulator's, about the service as a whole
 };

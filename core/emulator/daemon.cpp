@@ -191,6 +191,7 @@ void run_emulator(const EmulatorOptions& given) {
   fs::path info_path = options.home / "emulator.json";
   json info = {
       {"pid", ::getpid()}, {"url", emulator->url()},     {"gateway_url", emulator->gateway_url()},
+      {"alb_url", emulator->alb_url()},
       {"port", port},      {"address", options.address}, {"started", util::now_ms()}};
   write_secret(info_path, info.dump() + "\n");
 
@@ -209,8 +210,9 @@ void run_emulator(const EmulatorOptions& given) {
   };
   reap();
 
-  fmt::print("fx emulator {} listening on {}, HTTP gateway on {} (FX_HOME {})\n", FX_VERSION,
-             emulator->url(), emulator->gateway_url(), options.home.string());
+  fmt::print("fx emulator {} listening on {}, HTTP gateway on {}, ALB on {} (FX_HOME {})\n",
+             FX_VERSION, emulator->url(), emulator->gateway_url(), emulator->alb_url(),
+             options.home.string());
   std::fflush(stdout);
   write_ready(options.ready_fd, "ready " + emulator->url());
   if (options.ready_fd >= 0) ::close(options.ready_fd);
@@ -250,6 +252,7 @@ std::optional<EmulatorInfo> running_emulator(const fs::path& home) {
   info.pid = j.value("pid", 0);
   info.url = j.value("url", "");
   info.gateway_url = j.value("gateway_url", "");
+  info.alb_url = j.value("alb_url", "");
   info.port = j.value("port", 0);
   info.address = j.value("address", "");
   if (info.pid <= 0 || (::kill(info.pid, 0) != 0 && errno != EPERM)) return std::nullopt;
@@ -311,7 +314,10 @@ EmulatorInfo start_emulator_daemon(const EmulatorOptions& options) {
     info.address = options.address;
     info.port = static_cast<std::uint16_t>(std::stoi(info.url.substr(info.url.rfind(':') + 1)));
     // emulator.json is written before "ready": it has the gateway's address too.
-    if (auto written = running_emulator(options.home)) info.gateway_url = written->gateway_url;
+    if (auto written = running_emulator(options.home)) {
+      info.gateway_url = written->gateway_url;
+      info.alb_url = written->alb_url;
+    }
     return info;
   }
   ::waitpid(child.pid, nullptr, WNOHANG);

@@ -38,6 +38,7 @@ struct EmulatorInfo {
   pid_t pid = 0;
   std::string url;          // "http://127.0.0.1:4599"
   std::string gateway_url;  // "http://127.0.0.1:3000"
+  std::string alb_url;      // "http://127.0.0.1:3001": alb events' listeners
   std::uint16_t port = 0;
   std::string address;
 };

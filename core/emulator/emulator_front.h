@@ -33,6 +33,7 @@
 #include "core/emulator/code_store.h"
 #include "core/emulator/dynamodb_service.h"
 #include "core/emulator/events.h"
+#include "core/emulator/alb_server.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
 #include "core/emulator/instance_auth.h"
@@ -234,6 +235,7 @@ class Emulator {
         pool_(io, sink_, runtimes_, pool_options(options.home, &sdks_)),
         events_(io, pool_, sink_, options.region, clock_speed()),
         gateway_(io, pool_, sink_),
+        alb_(io, pool_, sink_),
         queues_(io, pool_, sink_, options.home / "queues.db", options.region),
         dynamodb_(io, options.home / "dynamodb.db", options.region, clock_speed()),
         streams_(io, pool_, sink_, dynamodb_, queues_, options.home / "stream_checkpoints.db",
@@ -309,16 +311,26 @@ class Emulator {
       }
     }
     gateway_url_ = fmt::format("http://{}:{}", host, gateway_port);
+    // ALB listeners: the port after the gateway's, or any free one when that is taken.
+    std::uint16_t alb_port = 0;
+    try {
+      alb_port = alb_.listen(options_.address, static_cast<std::uint16_t>(gateway_port + 1));
+    } catch (const Error&) {
+      alb_port = alb_.listen(options_.address, 0);
+    }
+    alb_url_ = fmt::format("http://{}:{}", host, alb_port);
     // Instances share the machine's network: they reach the emulator as this machine does.
     pool_.set_services({url_, credentials_});
     return port_;
   }
   const std::string& url() const { return url_; }
   const std::string& gateway_url() const { return gateway_url_; }
+  const std::string& alb_url() const { return alb_url_; }
   Pool& pool() { return pool_; }
   void close() {
     server_.close();
     gateway_.close();
+    alb_.close();
   }
 
  private:
@@ -377,8 +389,8 @@ class Emulator {
   // What takes a service's events, in the order a deploy's are checked and applied.
   // Tables after the others: a deploy that another kind refuses has changed no table. Stream
   // mappings after the tables, whose streams they read.
-  std::array<sources::EventSourceKind*, 5> event_source_kinds() {
-    return {&events_, &gateway_, &queues_, &dynamodb_, &streams_};
+  std::array<sources::EventSourceKind*, 6> event_source_kinds() {
+    return {&events_, &gateway_, &alb_, &queues_, &dynamodb_, &streams_};
   }
   static double clock_speed();
   json get_function_json(const FunctionState& fn);
@@ -402,10 +414,12 @@ class Emulator {
   Pool pool_;
   EventSources events_;
   GatewayServer gateway_;
+  AlbServer alb_;
   QueueService queues_;
   DynamoService dynamodb_;
   StreamService streams_;
   std::string gateway_url_;
+  std::string alb_url_;
   HttpServer server_;
   std::uint16_t port_ = 0;
   std::string url_;

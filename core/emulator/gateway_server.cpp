@@ -9,6 +9,7 @@
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
 #include "core/util/error.h"
@@ -130,7 +131,16 @@ struct GatewayServer::Impl {
 
     auto inv = std::make_shared<Invocation>();
     inv->request_id = new_request_id();
-    inv->payload = gateway::build_event(g, match, found->stage);
+    if (route.integration) {
+      auto made = gateway::build_lambda_event(*route.integration, g, match, found->stage);
+      if (made.refusal) {
+        if (route.cors) gateway::add_cors_headers(*made.refusal);
+        return r->send(to_http(std::move(*made.refusal)));
+      }
+      inv->payload = std::move(made.event);
+    } else {
+      inv->payload = gateway::build_event(g, match, found->stage);
+    }
     std::string request_id = inv->request_id;
     inv->done = [this, r, route, request_id](InvocationResult result) {
       gateway::GatewayResponse out;
@@ -138,6 +148,10 @@ struct GatewayServer::Impl {
         out.status = 429;
         out.headers = {{"Content-Type", "application/json"}};
         out.body = R"({"message":"Too Many Requests"})";
+      } else if (route.integration && result.status == 200) {
+        // Non-proxy: the function's value, or its error, is the body; patterns pick the status.
+        out = gateway::map_lambda_result(*route.integration, result.body,
+                                         !result.function_error.empty());
       } else if (result.status != 200 || !result.function_error.empty()) {
         // The function's own error is in its log already; the client gets API Gateway's.
         out = gateway::function_error_response(gateway::api_kind(route));

@@ -46,6 +46,7 @@ void Emulator::fx_status(Responder& r) {
       {"pid", ::getpid()},
       {"url", url_},
       {"gateway_url", gateway_url_},
+      {"alb_url", alb_url_},
       {"version", FX_VERSION},
       {"home", options_.home.string()},
       {"sandbox", util::sandbox_support().available ? "namespaces (user, pid, mount, ipc)"
@@ -141,6 +142,7 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
   sink_.reader().put_service(name, manifest::to_json(events));
   r.send(HttpResponse::json(200, json{{"service", name},
                                       {"gateway_url", gateway_url_for(req)},
+                                      {"alb_url", alb_url_},
                                       {"api_key", api_key},
                                       {"warnings", warnings}}
                                      .dump()));

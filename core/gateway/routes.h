@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,8 @@
 #include "core/manifest/service.h"
 
 namespace fx::gateway {
+
+struct LambdaIntegration;  // core/gateway/lambda_integration.h
 
 // One http/httpApi event of one function.
 struct RouteSpec {
@@ -28,6 +31,8 @@ struct RouteSpec {
   bool cors = false;            // http `cors:`; the gateway answers OPTIONS itself
   bool is_private = false;      // http `private: true`: needs an x-api-key
   std::string payload_version;  // "1.0" or "2.0"
+  // `integration: lambda` (non-proxy): how the event and response are made; null for proxy.
+  std::shared_ptr<const LambdaIntegration> integration;
   manifest::SourceMark mark;    // the event, for messages
 };
 

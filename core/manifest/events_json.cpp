@@ -17,7 +17,7 @@ using nlohmann::json;
 constexpr std::string_view kNotOurs = "the service's events document is not one fx deploy writes: ";
 
 json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& http_api_payload) {
-  return {{"function", f.name},
+  json j = {{"function", f.name},
           {"function_key", f.key},
           {"type", event_key(e.api)},
           {"method", e.method},
@@ -28,6 +28,13 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
           {"file", e.mark.file},
           {"line", e.mark.line},
           {"col", e.mark.col}};
+  // The event's settings when they choose the integration (integration: lambda): the
+  // emulator builds the event and response from them. Other routes' documents stay as before.
+  if (e.api == HttpApi::rest && !e.config_json.empty()) {
+    const json config = json::parse(e.config_json, nullptr, false);
+    if (config.is_object() && config.contains("integration")) j["config"] = config;
+  }
+  return j;
 }
 
 json schedule_json(const FunctionEvents& f, const ScheduleEvent& e, int n,
@@ -114,6 +121,7 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.file = rt.value("file", "");
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
+  if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
   return e;
 }
@@ -186,6 +194,17 @@ ServiceEvents read_document(const json& j) {
     function_of(doc, m).events.push_back(sqs_of(m));
   for (const auto& m : j.value("streams", json::array()))
     function_of(doc, m).events.push_back(stream_of(m));
+  for (const auto& m : j.value("alb", json::array())) {
+    auto& f = function_of(doc, m);
+    OtherEvent e;
+    e.type = "alb";
+    e.config_json = m.value("config", json::object()).dump();
+    e.mark.file = m.value("file", "");
+    e.mark.line = m.value("line", 0);
+    e.mark.col = m.value("col", 0);
+    if (m.contains("function_key")) f.key = m["function_key"].get<std::string>();
+    f.events.push_back(std::move(e));
+  }
   const json async_settings = j.value("async", json::object());  // outlives the loop
   for (const auto& [function, a] : async_settings.items()) {
     AsyncConfig& async = function_of(doc, json{{"function", function}}).async;
@@ -248,7 +267,7 @@ std::string schedule_anchor_key(std::string_view rule, std::string_view expressi
 
 std::string to_json(const ServiceEvents& doc) {
   json routes = json::array(), schedules = json::array(), sqs = json::array(),
-       streams = json::array();
+       streams = json::array(), alb = json::array();
   json functions = json::array(), async = json::object(), provisioned = json::object(),
        retention = json::object();
   for (const auto& f : doc.functions) {
@@ -262,6 +281,13 @@ std::string to_json(const ServiceEvents& doc) {
         sqs.push_back(sqs_json(f, *e));
       } else if (const auto* e = std::get_if<StreamEvent>(&event)) {
         streams.push_back(stream_json(f, *e));
+      } else if (const auto* e = std::get_if<OtherEvent>(&event); e && e->type == "alb") {
+        alb.push_back({{"function", f.name},
+                       {"function_key", f.key},
+                       {"config", json::parse(e->config_json, nullptr, false)},
+                       {"file", e->mark.file},
+                       {"line", e->mark.line},
+                       {"col", e->mark.col}});
       }  // other events run only on AWS
     }
     functions.push_back(f.name);
@@ -298,6 +324,7 @@ std::string to_json(const ServiceEvents& doc) {
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;
+  if (!alb.empty()) j["alb"] = alb;
   if (!doc.tables.empty()) {
     json tables = json::array();
     for (const auto& t : doc.tables) {

@@ -1688,7 +1688,8 @@ class Loader {
         {"httpApi", &Loader::http_event},
         {"schedule", &Loader::schedule_event},
         {"sqs", &Loader::sqs_event},
-        {"stream", &Loader::stream_event}};
+        {"stream", &Loader::stream_event},
+        {"alb", &Loader::alb_event}};
     for (const auto& item : items(f, "a list of events")) {
       const std::string expected = "a map with one key, the event's type, or a type's bare name";
       // `- alexaSkill`: the framework takes a bare name as that event with no settings.
@@ -1937,6 +1938,16 @@ class Loader {
         (arn.find(":sqs:") == std::string::npos && arn.find(":sns:") == std::string::npos))
       fail(f, expected, "Lambda sends a stream's failed batches to a queue or a topic");
     return arn;
+  }
+
+  // alb: served locally on the emulator's ALB port; its settings are checked by the gateway's
+  // rules (core/gateway/alb.h), which read them from the event's JSON.
+  void alb_event(const Field& item, const Field& source, std::vector<Event>& events) {
+    OtherEvent event;
+    event.type = source.name;
+    event.mark = item.mark;
+    event.config_json = json_of(source, value(source));
+    events.push_back(std::move(event));
   }
 
   // Kept for deploys to AWS; `fx deploy` to the emulator says once per function and type what

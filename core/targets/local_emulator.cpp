@@ -24,6 +24,7 @@ LocalEmulator find_local_emulator(const LocalStart& options) {
   }
   out.url = running->url;
   out.gateway_url = running->gateway_url;
+  out.alb_url = running->alb_url;
   out.token = emulator::local_token(home);
   return out;
 }

@@ -10,6 +10,7 @@ namespace fx::targets {
 struct LocalEmulator {
   std::string url;          // "http://127.0.0.1:4599"
   std::string gateway_url;  // "http://127.0.0.1:3000"
+  std::string alb_url;      // "http://127.0.0.1:3001": alb events' listeners
   std::string token;        // FX_HOME/token: what fx's own API requires
   bool started = false;     // this call started it
 };

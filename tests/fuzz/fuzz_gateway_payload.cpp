@@ -22,6 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/gateway/alb.h"
+#include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -61,6 +63,37 @@ const RouteTable& table() {
       },
       "dev");
   return t;
+}
+
+// ALB rules of every condition type, single- and multi-value, and an integration: lambda route.
+const std::vector<AlbRule>& alb_rules() {
+  static const std::vector<AlbRule> rules = [] {
+    fx::manifest::ServiceEvents doc;
+    auto& f = doc.functions.emplace_back();
+    f.name = "svc-dev-fn";
+    f.key = "fn";
+    for (const char* config :
+         {R"({"listenerArn": "l", "priority": 1, "conditions": {"path": ["/a*", "/b?c"],
+             "method": ["GET"], "header": {"name": "X-A", "values": ["*x*y*"]}}})",
+          R"({"listenerArn": "l", "priority": 2, "multiValueHeaders": true,
+             "conditions": {"query": {"k": "v*"}, "host": "*.example.com", "ip": ["127.0.0.0/8"]}}})",
+          R"({"listenerArn": "l", "priority": 3, "conditions": {"path": "*"}})"}) {
+      fx::manifest::OtherEvent e;
+      e.type = "alb";
+      e.config_json = config;
+      f.events.push_back(e);
+    }
+    return alb_rules_from_events(doc, "svc-dev");
+  }();
+  return rules;
+}
+
+const LambdaIntegration& lambda_integration() {
+  static const LambdaIntegration i = *lambda_integration_of(
+      R"({"integration": "lambda", "response": {"headers": {"X-B": "integration.response.body.a.b"},
+          "statusCodes": {"200": {"pattern": ""}, "404": {"pattern": ".*\\[404\\].*"}}}})",
+      "fuzz");
+  return i;
 }
 
 bool is_token_char(unsigned char c) {
@@ -138,5 +171,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     add_cors_headers(response);
     check_response(response, result);
   }
+
+  const AlbTable alb(alb_rules());
+  (void)alb.find(request);
+  for (const AlbRule& rule : alb.rules()) {
+    check_json(build_alb_event(rule, request), "build_alb_event");
+    check_response(map_alb_result(rule, result), result);
+  }
+  const auto made = build_lambda_event(lambda_integration(), request, match, "dev");
+  if (!made.refusal) check_json(made.event, "build_lambda_event");
+  for (bool error : {false, true})
+    check_response(map_lambda_result(lambda_integration(), result, error), result);
   return 0;
 }
