@@ -361,8 +361,8 @@ class Emulator {
   // `region`: the request's, for the 404 of a function deleted meanwhile.
   json publish_version(const std::string& name, const PublishVersionRequest& request,
                        const std::string& region);
-  void delete_version(const std::string& name, const std::string& qualifier,
-                      const HttpRequest& req, Responder& r);
+  void delete_version(const std::string& name, const std::string& qualifier, const HttpRequest& req,
+                      Responder& r);
   void provisioned_concurrency(HttpRequest& req, Responder& r, std::string_view rest);
   void save_versions(const std::string& name);
   void restore_versions();

@@ -144,7 +144,8 @@ void Emulator::apply_provisioned(const std::string& name) {
     auto alias = v.aliases.find(qualifier);
     per_version[alias == v.aliases.end() ? qualifier : alias->second.function_version] += count;
   }
-  for (const auto& number : v.versions) pool_.set_provisioned(pool_key(name, number), per_version[number]);
+  for (const auto& number : v.versions)
+    pool_.set_provisioned(pool_key(name, number), per_version[number]);
 }
 
 json Emulator::publish_version(const std::string& name, const PublishVersionRequest& request,
@@ -196,10 +197,9 @@ void Emulator::route_versions(const std::string& name, std::string_view action, 
   };
   if (action == "versions") {
     if (req.method == "POST")
-      return r->send(HttpResponse::json(
-          201, publish_version(name, parse_publish_version(req.body),
-                               request_region(req, options_.region))
-                   .dump()));
+      return r->send(HttpResponse::json(201, publish_version(name, parse_publish_version(req.body),
+                                                             request_region(req, options_.region))
+                                                 .dump()));
     if (req.method != "GET") throw unknown_operation(req);
     // ListVersionsByFunction: $LATEST first, then the versions in order.
     std::vector<std::string> keys = {"$LATEST"};

@@ -144,7 +144,9 @@ std::vector<const FunctionState*> Pool::functions() const {
 
 PoolStats Pool::stats() const {
   PoolStats s;
-  s.functions = functions_.size();
+  for (auto& [name, fn] : functions_) {
+    if (fn->spec.config.version == "$LATEST") ++s.functions;  // a version is not a function
+  }
   for (auto& [name, fn] : functions_)
     for (auto& inst : fn->instances) {
       if (inst->state == Instance::State::dead) continue;
@@ -419,14 +421,15 @@ void Pool::set_default_concurrency(const std::string& function, int limit) {
 int Pool::concurrency_limit(const FunctionState& fn) const {
   const std::string& name = fn.spec.config.function_name;
   // Reserved concurrency is the function's, shared by all its versions: $LATEST's setting
-  // holds, and what the other versions run counts against it.
+  // holds, and what the other versions run (or start) counts against it. Their idle
+  // instances do not: they execute nothing, and would otherwise hold the slot until reaped.
   auto base = functions_.find(name);
   const FunctionState& latest = base != functions_.end() ? *base->second : fn;
   if (latest.spec.config.reserved_concurrency) {
     int limit = *latest.spec.config.reserved_concurrency;
     auto count_live = [&limit](const FunctionState& other) {
       for (const auto& inst : other.instances)
-        if (inst->state != Instance::State::dead) --limit;
+        if (inst->state != Instance::State::dead && inst->state != Instance::State::idle) --limit;
     };
     if (&latest != &fn) count_live(latest);
     const std::string prefix = name + ":";

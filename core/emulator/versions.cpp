@@ -25,8 +25,7 @@ std::string shown(std::string_view value) {
 }
 
 ApiError validation(std::string_view what) {
-  return ApiError(400, "ValidationException",
-                  fmt::format("1 validation error detected: {}", what));
+  return ApiError(400, "ValidationException", fmt::format("1 validation error detected: {}", what));
 }
 
 ApiError invalid_content(std::string_view what) {
@@ -47,9 +46,8 @@ std::optional<std::string> opt_string(const json& obj, std::string_view name) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) return std::nullopt;
   if (!it->is_string())
-    throw invalid_content(
-        fmt::format("Cannot deserialize value of type String from {} at '{}'", it->type_name(),
-                    name));
+    throw invalid_content(fmt::format("Cannot deserialize value of type String from {} at '{}'",
+                                      it->type_name(), name));
   return it->get<std::string>();
 }
 
@@ -176,8 +174,7 @@ AliasRequest parse_alias_request(std::string_view body, bool create) {
   if (auto it = doc.find("RoutingConfig"); it != doc.end() && !it->is_null())
     r.additional_weights = read_weights(*it);
   if (create && !r.name)
-    throw validation(
-        "Value null at 'name' failed to satisfy constraint: Member must not be null");
+    throw validation("Value null at 'name' failed to satisfy constraint: Member must not be null");
   if (create && !r.function_version)
     throw validation(
         "Value null at 'functionVersion' failed to satisfy constraint: Member must not be null");
@@ -290,13 +287,12 @@ FunctionVersions versions_state_from_json(std::string_view text) {
     v.code_sha_hex = j.at("code").get<std::map<std::string, std::string>>();
     for (const auto& a : j.at("aliases")) {
       Alias alias{a.at("name").get<std::string>(), a.at("version").get<std::string>(),
-                  a.value("description", ""),
-                  a.at("weights").get<std::map<std::string, double>>(), a.value("revision", "")};
+                  a.value("description", ""), a.at("weights").get<std::map<std::string, double>>(),
+                  a.value("revision", "")};
       v.aliases[alias.name] = std::move(alias);
     }
     v.provisioned = j.value("provisioned", std::map<std::string, int>{});
-    v.provisioned_modified =
-        j.value("provisioned_modified", std::map<std::string, std::string>{});
+    v.provisioned_modified = j.value("provisioned_modified", std::map<std::string, std::string>{});
     return v;
   } catch (const json::exception& e) {
     throw Error(fmt::format("unreadable versions of a function: {}", e.what()));

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 import zipfile
@@ -26,9 +27,10 @@ REGION = "eu-west-1"
 ROLE = "arn:aws:iam::123456789012:role/fx-test"
 
 HANDLER = """
-import os
+import os, time
 MARK = "{mark}"
 def handler(event, context):
+    time.sleep(event.get("sleep", 0))
     return {{"mark": MARK, "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
             "arn": context.invoked_function_arn, "stream": context.log_stream_name,
             "name": context.function_name, "stage": os.environ.get("STAGE"),
@@ -368,6 +370,29 @@ class Versions(FxTestCase):
         self.lam.delete_provisioned_concurrency_config(FunctionName=self.name, Qualifier="live")
         self.assertEqual(self.lam.list_provisioned_concurrency_configs(
             FunctionName=self.name)["ProvisionedConcurrencyConfigs"], [])
+
+    def test_reserved_concurrency_is_the_functions_shared_by_its_versions(self):
+        self.lam.publish_version(FunctionName=self.name)
+        self.lam.put_function_concurrency(FunctionName=self.name, ReservedConcurrentExecutions=1)
+        slow = threading.Thread(target=lambda: client(self.url).invoke(
+            FunctionName=self.name, Qualifier="1", Payload=b'{"sleep": 3}'))
+        slow.start()
+        try:
+            # Version 1's instance holds the function's one slot: $LATEST is throttled.
+            self.wait_for(self._latest_throttled, timeout=20, message="a throttled $LATEST")
+        finally:
+            slow.join()
+        # Version 1's instance is idle now: an idle instance holds no slot.
+        self.assertEqual(self.invoke()[1], "$LATEST")
+
+    def _latest_throttled(self):
+        if json.loads(self.raw("GET", "/_fx/v1/status")[2])["busy"] < 1:
+            return False  # version 1's call has not started yet
+        try:
+            self.lam.invoke(FunctionName=self.name)
+            return False
+        except ClientError as e:
+            return e.response["ResponseMetadata"]["HTTPStatusCode"] == 429
 
     def test_aws_cli_publish_alias_list_invoke(self):
         env = {**self.env, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
