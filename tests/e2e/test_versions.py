@@ -124,6 +124,16 @@ class Versions(FxTestCase):
         self.lam.update_function_configuration(FunctionName=self.name, Timeout=9)
         self.assertEqual(self.lam.publish_version(FunctionName=self.name)["Version"], "2")
 
+    def test_publish_flag_on_create_and_update_code(self):
+        made = self.lam.create_function(FunctionName=self.name + "p", Runtime="python3.11", Role=ROLE,
+                                        Handler="app.handler", Code={"ZipFile": code("one")}, Publish=True)
+        self.assertEqual((made["Version"], made["FunctionArn"]), ("1", self.arn + "p:1"))
+        updated = self.lam.update_function_code(FunctionName=self.name + "p", ZipFile=code("two"),
+                                                Publish=True)
+        self.assertEqual(updated["Version"], "2")
+        self.assertEqual(self.invoke(name=self.name + "p", Qualifier="1")[0]["mark"], "one")
+        self.assertEqual(self.invoke(name=self.name + "p", Qualifier="2")[0]["mark"], "two")
+
     def test_code_sha_and_revision_id_preconditions(self):
         latest = self.lam.get_function_configuration(FunctionName=self.name)
         status, err, msg = error_of(self.lam.publish_version, FunctionName=self.name,
