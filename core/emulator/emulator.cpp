@@ -240,6 +240,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     return tags(ref.name, req, *r);
   }
   if (path.starts_with("/2018-10-31/layers/")) return route_layers(req, r, path.substr(19));
+  if (path.starts_with("/2019-09-30/functions/"))
+    return provisioned_concurrency(req, *r, path.substr(22));
   if (path == "/_fx/v1/status") return fx_status(*r);
   if (path == "/_fx/v1/logs") return fx_logs(req, r);
   if (path == "/_fx/v1/reports") return fx_reports(req, *r);

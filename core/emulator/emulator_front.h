@@ -43,6 +43,7 @@
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtime_sdk.h"
 #include "core/emulator/stream_service.h"
+#include "core/emulator/versions.h"
 #include "core/manifest/events_json.h"
 #include "core/runtimes/resolver.h"
 #include "core/sources/mapping.h"
@@ -261,21 +262,14 @@ class Emulator {
     }
     for (auto& stored : sink_.reader().functions()) {
       try {
-        json j = json::parse(stored.config_json);
-        FunctionSpec spec;
-        spec.config = lambda::configuration_from_json(j["config"].dump());
-        spec.region = j.value("region", options_.region);
-        if (j.contains("reserved")) spec.config.reserved_concurrency = j["reserved"].get<int>();
-        if (j.contains("tags"))
-          spec.config.tags = j["tags"].get<std::map<std::string, std::string>>();
-        spec.code_dir = code_.get(stored.code_sha256_hex).dir;
-        spec.opt_dir = merge_layers(options_.home, layer_codes(spec.config.layers));
+        FunctionSpec spec = spec_from_stored(stored.config_json, stored.code_sha256_hex);
         sha_by_function_[spec.config.function_name] = stored.code_sha256_hex;
         pool_.deploy(std::move(spec));
       } catch (const std::exception& e) {
         fmt::print(stderr, "fx emulator: cannot restore function {}: {}\n", stored.name, e.what());
       }
     }
+    restore_versions();
     for (auto& [name, text] : sink_.reader().services()) {
       try {
         apply_service(name, manifest::parse_service_events(text));
@@ -360,7 +354,35 @@ class Emulator {
   void update_code(const std::string& name, HttpRequest& req, const std::shared_ptr<Responder>& r);
   void update_configuration(const std::string& name, HttpRequest& req,
                             const std::shared_ptr<Responder>& r);
-  void invoke(const std::string& name, HttpRequest& req, const std::shared_ptr<Responder>& r);
+  void invoke(const std::string& name, const std::string& qualifier, HttpRequest& req,
+              const std::shared_ptr<Responder>& r);
+  // Versions and aliases (lambda_versions.cpp).
+  // What a qualifier names: the pool's function state, its key, the version, the ARN asked for.
+  struct Target {
+    const FunctionState* fn = nullptr;
+    std::string key, version, arn, alias;
+  };
+  // The qualifier of a request: the path's (NAME:Q, an ARN's) or ?Qualifier=, which must agree.
+  std::string qualifier_of(const lambda::FunctionRef& ref, const HttpRequest& req) const;
+  // Throws Lambda's 404 for a version or alias not there; `weighted`: an alias's routing draws.
+  Target resolve(const std::string& name, const std::string& qualifier, const HttpRequest& req,
+                 bool weighted) const;
+  std::string version_config_json(const Target& t) const;
+  void route_versions(const std::string& name, std::string_view action, HttpRequest& req,
+                      const std::shared_ptr<Responder>& r);
+  // `region`: the request's, for the 404 of a function deleted meanwhile.
+  json publish_version(const std::string& name, const PublishVersionRequest& request,
+                       const std::string& region);
+  void delete_version(const std::string& name, const std::string& qualifier, const HttpRequest& req,
+                      Responder& r);
+  void provisioned_concurrency(HttpRequest& req, Responder& r, std::string_view rest);
+  void save_versions(const std::string& name);
+  void restore_versions();
+  // Removes a function's versions from the pool and forgets them (the function is deleted).
+  void drop_versions(const std::string& name);
+  // Sets each version's provisioned instances from the configs on it and on its aliases.
+  void apply_provisioned(const std::string& name);
+  FunctionSpec spec_from_stored(const std::string& config_json, const std::string& sha_hex);
   void concurrency(const std::string& name, HttpRequest& req, Responder& r);
   void tags(const std::string& name, HttpRequest& req, Responder& r);
   void fx_logs(HttpRequest& req, const std::shared_ptr<Responder>& r);
@@ -425,6 +447,7 @@ class Emulator {
   std::string url_;
   std::map<std::string, std::string> sha_by_function_;
   std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
+  std::map<std::string, FunctionVersions> versions_;       // by function name
   std::map<std::string, int> retention_days_;  // by deployed function: logRetentionInDays
   std::unique_ptr<asio::steady_timer> prune_timer_;
   std::unique_ptr<store::Store> background_reader_;  // used on worker_'s thread only

@@ -60,7 +60,7 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
       "LAMBDA_RUNTIME_DIR=" + runtime_dir.string(),
       "AWS_LAMBDA_FUNCTION_NAME=" + cfg.function_name,
       fmt::format("AWS_LAMBDA_FUNCTION_MEMORY_SIZE={}", cfg.memory_size),
-      "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+      "AWS_LAMBDA_FUNCTION_VERSION=" + cfg.version,
       provisioned ? "AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency"
                   : "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
       "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + cfg.function_name,

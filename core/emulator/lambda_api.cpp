@@ -99,15 +99,29 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
   std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
   const auto& fn = existing(ref.name, req);
 
-  if (action == "invocations" && req.method == "POST") return invoke(ref.name, req, r);
-  if (action.empty() && req.method == "GET")
-    return r->send(HttpResponse::json(200, get_function_json(fn).dump()));
-  if (action == "configuration" && req.method == "GET")
-    return r->send(HttpResponse::json(200, lambda::to_json(fn.spec.config)));
+  if (action == "versions" || action == "aliases" || action.starts_with("aliases/"))
+    return route_versions(ref.name, action, req, r);
+  if (action == "invocations" && req.method == "POST")
+    return invoke(ref.name, qualifier_of(ref, req), req, r);
+  if ((action.empty() || action == "configuration") && req.method == "GET") {
+    // GetFunction and GetFunctionConfiguration of a version or alias: that version's.
+    auto target = resolve(ref.name, qualifier_of(ref, req), req, false);
+    if (action == "configuration")
+      return r->send(HttpResponse::json(200, version_config_json(target)));
+    json j = get_function_json(*target.fn);
+    j["Configuration"] = json::parse(version_config_json(target));
+    j["Tags"] = fn.spec.config.tags;
+    if (fn.spec.config.reserved_concurrency)
+      j["Concurrency"] = {{"ReservedConcurrentExecutions", *fn.spec.config.reserved_concurrency}};
+    return r->send(HttpResponse::json(200, j.dump()));
+  }
   if (action == "configuration" && req.method == "PUT")
     return update_configuration(ref.name, req, r);
   if (action == "code" && req.method == "PUT") return update_code(ref.name, req, r);
   if (action.empty() && req.method == "DELETE") {
+    if (auto qualifier = qualifier_of(ref, req); !qualifier.empty())
+      return delete_version(ref.name, qualifier, req, *r);
+    drop_versions(ref.name);
     pool_.remove(ref.name);
     sha_by_function_.erase(ref.name);
     sink_.delete_function(ref.name);
@@ -168,7 +182,7 @@ void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder
         out.opt_dir = merge_layers(options_.home, layers);
         return out;
       },
-      [this, r, spec](UnpackedCode& unpacked) {
+      [this, r, spec, publish = request->publish](UnpackedCode& unpacked) {
         auto& c = spec->config;
         // Another CreateFunction of the same name may have finished while this one unpacked.
         if (pool_.find(c.function_name))
@@ -185,21 +199,26 @@ void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder
         if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
         std::string out = lambda::to_json(c);
         save(*spec, unpacked.code.sha256_hex);
+        const std::string name = c.function_name, region = spec->region;
         pool_.deploy(std::move(*spec));
+        // Publish: Lambda answers with the version it published.
+        if (publish) out = publish_version(name, {}, region).dump();
         r->send(HttpResponse::json(201, std::move(out)));
       });
 }
 
 void Emulator::update_code(const std::string& name, HttpRequest& req,
                            const std::shared_ptr<Responder>& r) {
-  auto zip = std::make_shared<std::string>(parse_update_code(req.body));
+  bool publish = false;
+  auto zip = std::make_shared<std::string>(parse_update_code(req.body, &publish));
   req.body.clear();
   CodeLimits limits;
   limits.operation = "UpdateFunctionCode";
   limits.unzipped_used = unzipped_size(layer_codes(existing(name, req).spec.config.layers));
   off_io_thread<StoredCode>(
       r, [this, zip, limits] { return code_.put(*zip, limits); },
-      [this, r, name, req_region = request_region(req, options_.region)](StoredCode& stored) {
+      [this, r, name, publish,
+       req_region = request_region(req, options_.region)](StoredCode& stored) {
         const auto* fn = pool_.find(name);
         if (!fn)  // deleted while its new code unpacked
           throw lambda::ApiError(404, "ResourceNotFoundException",
@@ -215,6 +234,7 @@ void Emulator::update_code(const std::string& name, HttpRequest& req,
         std::string out = lambda::to_json(spec.config);
         save(spec, stored.sha256_hex);
         pool_.deploy(std::move(spec));
+        if (publish) out = publish_version(name, {}, req_region).dump();
         r->send(HttpResponse::json(200, std::move(out)));
       });
 }
@@ -317,8 +337,10 @@ void Emulator::tags(const std::string& name, HttpRequest& req, Responder& r) {
   r.send(std::move(res));
 }
 
-void Emulator::invoke(const std::string& name, HttpRequest& req,
+void Emulator::invoke(const std::string& name, const std::string& qualifier, HttpRequest& req,
                       const std::shared_ptr<Responder>& r) {
+  // The version this call runs (an alias's routing draws here), or Lambda's 404.
+  const Target target = resolve(name, qualifier, req, true);
   std::string type(req.header("X-Amz-Invocation-Type"));
   if (type.empty()) type = "RequestResponse";
   if (type != "RequestResponse" && type != "Event" && type != "DryRun")
@@ -352,6 +374,7 @@ void Emulator::invoke(const std::string& name, HttpRequest& req,
   inv->request_id = new_request_id();
   inv->payload = std::move(payload);
   inv->async = async;
+  if (!qualifier.empty()) inv->invoked_arn = target.arn;
   if (auto cc = req.header("X-Amz-Client-Context"); !cc.empty()) {
     // Lambda's limit on the client context is 3583 bytes of base64.
     if (cc.size() > 3583)
@@ -369,14 +392,14 @@ void Emulator::invoke(const std::string& name, HttpRequest& req,
   }
   if (async) {
     // Stored before the 202: an accepted event survives a crash of the emulator.
-    events_.submit_async(name, std::move(inv->payload), inv->request_id);
+    events_.submit_async(target.key, std::move(inv->payload), inv->request_id);
     HttpResponse res;
     res.status = 202;
     res.set("x-amzn-RequestId", inv->request_id);
     return r->send(std::move(res));
   }
   bool tail = req.header("X-Amz-Log-Type") == "Tail";
-  inv->done = [r, tail](InvocationResult result) {
+  inv->done = [r, tail, version = target.version](InvocationResult result) {
     HttpResponse res;
     res.status = result.status;
     res.body = std::move(result.body);
@@ -386,14 +409,14 @@ void Emulator::invoke(const std::string& name, HttpRequest& req,
       res.set("x-amzn-ErrorType", result.error_type);
       if (result.status == 429) res.set("Retry-After", "1");
     } else {
-      res.set("X-Amz-Executed-Version", "$LATEST");
+      res.set("X-Amz-Executed-Version", version);
     }
     if (!result.function_error.empty()) res.set("X-Amz-Function-Error", result.function_error);
     if (tail && result.error_type.empty())
       res.set("X-Amz-Log-Result", util::base64_encode(result.log_tail));
     r->send(std::move(res));
   };
-  pool_.invoke(name, std::move(inv));
+  pool_.invoke(target.key, std::move(inv));
 }
 
 // ListEventSourceMappings and GetEventSourceMapping. Deploys make, change and delete the

@@ -537,7 +537,7 @@ CreateFunctionRequest parse_create_function(std::string_view body) {
     throw ApiError(413, "RequestEntityTooLargeException",
                    fmt::format("Zipped size must be smaller than {} bytes", kMaxZippedCodeBytes));
   if (auto tags = opt_string_map(doc, "Tags")) req.tags = checked_tags(*tags);
-  opt_bool(doc, "Publish");  // type-checked; versions are not published by the emulator
+  req.publish = opt_bool(doc, "Publish").value_or(false);
   return req;
 }
 
@@ -547,7 +547,7 @@ ConfigFields parse_update_configuration(std::string_view body) {
   return read_config_fields(parse_object(body));
 }
 
-std::string parse_update_code(std::string_view body) {
+std::string parse_update_code(std::string_view body, bool* publish) {
   if (body.size() > kMaxUpdateCodeRequestBytes)
     throw request_too_large(kMaxUpdateCodeRequestBytes, "UpdateFunctionCode");
   json doc = parse_object(body);
@@ -558,7 +558,8 @@ std::string parse_update_code(std::string_view body) {
           "The fx emulator takes code as ZipFile; S3 locations and images are not supported");
     throw invalid_value("Please provide a source for function code.");
   }
-  opt_bool(doc, "Publish");
+  auto publish_flag = opt_bool(doc, "Publish");
+  if (publish) *publish = publish_flag.value_or(false);
   opt_bool(doc, "DryRun");
   std::string bytes = decode_zip(*zip, "ZipFile");
   if (bytes.size() > kMaxZippedCodeBytes)

@@ -31,6 +31,7 @@ struct CreateFunctionRequest {
   ConfigFields config;
   std::string zip_file;  // Code.ZipFile, decoded
   std::map<std::string, std::string> tags;
+  bool publish = false;  // Publish: a version is published once the function exists
 };
 
 struct PublishLayerVersionRequest {
@@ -53,8 +54,8 @@ inline constexpr std::size_t kMaxControlRequestBytes = 1024 * 1024;
 
 CreateFunctionRequest parse_create_function(std::string_view body);
 ConfigFields parse_update_configuration(std::string_view body);
-// UpdateFunctionCode: the decoded ZipFile.
-std::string parse_update_code(std::string_view body);
+// UpdateFunctionCode: the decoded ZipFile; `publish`, when given, gets the body's Publish.
+std::string parse_update_code(std::string_view body, bool* publish = nullptr);
 PublishLayerVersionRequest parse_publish_layer_version(std::string_view body);
 // PutFunctionConcurrency: ReservedConcurrentExecutions.
 int parse_put_concurrency(std::string_view body);

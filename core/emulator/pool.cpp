@@ -89,7 +89,7 @@ void Pool::deploy(FunctionSpec spec) {
       if (!ec) reap_idle();
     });
   }
-  auto& slot = functions_[spec.config.function_name];
+  auto& slot = functions_[pool_key(spec.config.function_name, spec.config.version)];
   if (!slot) slot = std::make_unique<FunctionState>();
   slot->spec = std::move(spec);
   ++slot->generation;
@@ -137,13 +137,16 @@ void Pool::set_tags(const std::string& name, std::map<std::string, std::string> 
 
 std::vector<const FunctionState*> Pool::functions() const {
   std::vector<const FunctionState*> out;
-  for (auto& [name, fn] : functions_) out.push_back(fn.get());
+  for (auto& [name, fn] : functions_)
+    if (fn->spec.config.version == "$LATEST") out.push_back(fn.get());
   return out;
 }
 
 PoolStats Pool::stats() const {
   PoolStats s;
-  s.functions = functions_.size();
+  for (auto& [name, fn] : functions_) {
+    if (fn->spec.config.version == "$LATEST") ++s.functions;  // a version is not a function
+  }
   for (auto& [name, fn] : functions_)
     for (auto& inst : fn->instances) {
       if (inst->state == Instance::State::dead) continue;
@@ -185,6 +188,7 @@ void Pool::invoke(const std::string& name, std::shared_ptr<Invocation> inv) {
     usage::ReportRecord rec;
     rec.request_id = inv->request_id;
     rec.function = fn.spec.config.function_name;
+    rec.version = fn.spec.config.version;
     rec.start_ms = util::now_ms();
     rec.memory_mb = fn.spec.config.memory_size;
     rec.architecture =
@@ -324,8 +328,8 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   inst->runtime_api->hold_pipelined_answers(true);
   inst->port = inst->runtime_api->listen("127.0.0.1", 0);
 
-  std::string stream =
-      fmt::format("{:%Y/%m/%d}/[$LATEST]{}", fmt::gmtime(std::time(nullptr)), random_hex(32));
+  std::string stream = fmt::format("{:%Y/%m/%d}/[{}]{}", fmt::gmtime(std::time(nullptr)),
+                                   cfg.version, random_hex(32));
   InstanceSetup setup;
   setup.spec = &fn.spec;
   setup.command = std::move(cmd);
@@ -415,8 +419,26 @@ void Pool::set_default_concurrency(const std::string& function, int limit) {
 }
 
 int Pool::concurrency_limit(const FunctionState& fn) const {
-  if (fn.spec.config.reserved_concurrency) return *fn.spec.config.reserved_concurrency;
-  auto it = default_concurrency_.find(fn.spec.config.function_name);
+  const std::string& name = fn.spec.config.function_name;
+  // Reserved concurrency is the function's, shared by all its versions: $LATEST's setting
+  // holds, and what the other versions run (or start) counts against it. Their idle
+  // instances do not: they execute nothing, and would otherwise hold the slot until reaped.
+  auto base = functions_.find(name);
+  const FunctionState& latest = base != functions_.end() ? *base->second : fn;
+  if (latest.spec.config.reserved_concurrency) {
+    int limit = *latest.spec.config.reserved_concurrency;
+    auto count_live = [&limit](const FunctionState& other) {
+      for (const auto& inst : other.instances)
+        if (inst->state != Instance::State::dead && inst->state != Instance::State::idle) --limit;
+    };
+    if (&latest != &fn) count_live(latest);
+    const std::string prefix = name + ":";
+    for (auto it = functions_.lower_bound(prefix);
+         it != functions_.end() && it->first.starts_with(prefix); ++it)
+      if (it->second.get() != &fn) count_live(*it->second);
+    return std::max(0, limit);
+  }
+  auto it = default_concurrency_.find(name);
   return it != default_concurrency_.end() ? it->second : options_.account_concurrency;
 }
 
@@ -425,8 +447,8 @@ int Pool::concurrency_limit(const FunctionState& fn) const {
 void Pool::reap_idle() {
   constexpr std::int64_t kDefaultIdleMs = 5 * 60 * 1000;
   std::int64_t now = util::monotonic_us();
-  for (auto& [name, fn] : functions_) {
-    auto it = idle_timeout_ms_.find(name);
+  for (auto& [key, fn] : functions_) {
+    auto it = idle_timeout_ms_.find(fn->spec.config.function_name);
     std::int64_t limit_us = (it != idle_timeout_ms_.end() ? it->second : kDefaultIdleMs) * 1000;
     for (auto& inst : fn->instances)
       if (inst->state == Instance::State::idle && inst->waiting_next && !inst->provisioned &&

@@ -43,6 +43,12 @@ struct FunctionSpec {
   std::string region;
 };
 
+// The pool's name for one version of a function: NAME for $LATEST, NAME:VERSION for a
+// published one (each version runs instances of its own code and configuration).
+inline std::string pool_key(const std::string& function, const std::string& version) {
+  return version == "$LATEST" ? function : function + ":" + version;
+}
+
 struct InvocationResult {
   int status = 200;            // the Invoke API's HTTP status
   std::string function_error;  // "Unhandled" when the function failed (status stays 200)
@@ -57,6 +63,9 @@ struct Invocation {
   std::string payload;
   std::string client_context;  // JSON, already base64-decoded
   bool async = false;
+  // The ARN the caller named (an alias's, a version's), which the runtime is told; empty:
+  // the version's own.
+  std::string invoked_arn;
   std::function<void(InvocationResult)> done;  // called exactly once, on the I/O thread
 
   std::int64_t start_us = 0;  // monotonic, when handed to an instance
@@ -139,15 +148,19 @@ class Pool {
        PoolOptions options);
   ~Pool();
 
-  // Creates or replaces a function. Instances of the old code finish what they are doing
+  // Creates or replaces a function, or one published version of it (spec.config.version:
+  // its pool key is pool_key(name, version)). Instances of the old code finish what they are doing
   // and are stopped; new invocations get the new code.
   void deploy(FunctionSpec spec);
+  // `name`, and find's, is a pool key: a function's name, or NAME:VERSION.
   bool remove(const std::string& name);
   const FunctionState* find(const std::string& name) const;
   // Sets a function's tags, which its instances never see (nothing restarts).
   void set_tags(const std::string& name, std::map<std::string, std::string> tags);
+  // Every function's $LATEST (published versions are found by their pool key).
   std::vector<const FunctionState*> functions() const;
 
+  // `name` is a pool key.
   void invoke(const std::string& name, std::shared_ptr<Invocation> invocation);
   // Called for every child the emulator reaps.
   void on_child_exit(pid_t pid, int wait_status);

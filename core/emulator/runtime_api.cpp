@@ -153,7 +153,7 @@ void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
   note_dropped_output(inst, nullptr);  // what the last window dropped after its END
   inst.window_log_bytes = inst.window_dropped_bytes = 0;
   log(&inst, inv.get(), cfg.function_name,
-      fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
+      fmt::format("START RequestId: {} Version: {}", inv->request_id, cfg.version));
   // Between two invocations the instance only waits in /next: the CPU time read when the
   // last one completed is still right, and saves a /proc read per call.
   if (!inst.last_cpu_ms) inst.last_cpu_ms = util::cpu_time_ms(inst.pid).value_or(0);
@@ -163,7 +163,8 @@ void Pool::deliver(Instance& inst, std::shared_ptr<Invocation> inv) {
   res.set("Content-Type", "application/json");
   res.set("Lambda-Runtime-Aws-Request-Id", inv->request_id);
   res.set("Lambda-Runtime-Deadline-Ms", std::to_string(inv->start_ms + cfg.timeout * 1000LL));
-  res.set("Lambda-Runtime-Invoked-Function-Arn", cfg.function_arn);
+  res.set("Lambda-Runtime-Invoked-Function-Arn",
+          inv->invoked_arn.empty() ? cfg.function_arn : inv->invoked_arn);
   res.set("Lambda-Runtime-Trace-Id",
           fmt::format("Root=1-{:08x}-{};Parent={};Sampled=0", std::time(nullptr), random_hex(24),
                       random_hex(16)));
@@ -200,6 +201,7 @@ void Pool::complete(Instance& inst, std::string outcome, std::string function_er
   usage::ReportRecord rec;
   rec.request_id = inv->request_id;
   rec.function = name;
+  if (fn) rec.version = fn->spec.config.version;
   rec.start_ms = inv->start_ms;
   if (outcome == "timeout" && fn) duration = fn->spec.config.timeout * 1000.0;
   rec.duration_ms = duration;
@@ -254,11 +256,12 @@ void Pool::fail_pending(FunctionState& fn, Instance* inst, const std::string& er
   inv->start_ms = util::now_ms();
   if (inst) inv->log += inst->init_log;
   log(inst, inv.get(), cfg.function_name,
-      fmt::format("START RequestId: {} Version: $LATEST", inv->request_id));
+      fmt::format("START RequestId: {} Version: {}", inv->request_id, cfg.version));
   log(inst, inv.get(), cfg.function_name, fmt::format("END RequestId: {}", inv->request_id));
   usage::ReportRecord rec;
   rec.request_id = inv->request_id;
   rec.function = cfg.function_name;
+  rec.version = cfg.version;
   rec.start_ms = inv->start_ms;
   rec.duration_ms = inst && inst->spawn_us
                         ? static_cast<double>(util::monotonic_us() - inst->spawn_us) / 1000.0

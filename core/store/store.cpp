@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS layers (
   code_sha256 TEXT NOT NULL,
   PRIMARY KEY (name, version)
 );
+CREATE TABLE IF NOT EXISTS function_versions (
+  function TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS logs (
   id INTEGER PRIMARY KEY,
   time_ms INTEGER NOT NULL,
@@ -154,6 +158,22 @@ void Store::put_function(const StoredFunction& f) {
 void Store::delete_function(const std::string& name) {
   static const char* sql = "DELETE FROM functions WHERE name=?";
   Stmt(prepare(sql)).bind(name).step();
+  // A function's versions and aliases go with it, as on Lambda.
+  static const char* versions_sql = "DELETE FROM function_versions WHERE function=?";
+  Stmt(prepare(versions_sql)).bind(name).step();
+}
+
+void Store::put_function_versions(const std::string& function, const std::string& json) {
+  static const char* sql = "INSERT OR REPLACE INTO function_versions(function, json) VALUES(?,?)";
+  Stmt(prepare(sql)).bind(function).bind(json).step();
+}
+
+std::vector<std::pair<std::string, std::string>> Store::function_versions() {
+  static const char* sql = "SELECT function, json FROM function_versions ORDER BY function";
+  Stmt st(prepare(sql));
+  std::vector<std::pair<std::string, std::string>> out;
+  while (st.step()) out.emplace_back(st.text(0), st.text(1));
+  return out;
 }
 
 std::vector<StoredFunction> Store::functions() {

@@ -75,8 +75,12 @@ class Store {
   void commit();
 
   void put_function(const StoredFunction& f);
+  // Deletes the function's row and its versions' (function_versions).
   void delete_function(const std::string& name);
   std::vector<StoredFunction> functions();
+  // A function's published versions and aliases, as one JSON document (the emulator's).
+  void put_function_versions(const std::string& function, const std::string& json);
+  std::vector<std::pair<std::string, std::string>> function_versions();
 
   void put_layer(const StoredLayer& layer);
   std::vector<StoredLayer> layers();

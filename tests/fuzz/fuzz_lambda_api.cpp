@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/emulator/lambda_requests.h"
+#include "core/emulator/versions.h"
 #include "core/lambda/types.h"
 #include "core/util/error.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -86,7 +87,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.role = "arn:aws:iam::000000000000:role/fx-local";
     apply_config(c, parse_update_configuration(b));
   });
-  parse_request(body, "UpdateFunctionCode", parse_update_code);
+  parse_request(body, "UpdateFunctionCode", [](std::string_view b) {
+    bool publish = false;
+    parse_update_code(b, &publish);
+  });
+  parse_request(body, "PublishVersion", parse_publish_version);
+  parse_request(body, "CreateAlias", [](std::string_view b) { parse_alias_request(b, true); });
+  parse_request(body, "UpdateAlias", [](std::string_view b) { parse_alias_request(b, false); });
+  parse_request(body, "PutProvisionedConcurrencyConfig", parse_put_provisioned);
+  parse_request(ref_text, "a qualifier", checked_qualifier);
   parse_request(body, "PublishLayerVersion", parse_publish_layer_version);
   parse_request(body, "PutFunctionConcurrency", parse_put_concurrency);
   parse_request(body, "TagResource", parse_tag_resource);
