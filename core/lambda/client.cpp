@@ -100,7 +100,7 @@ std::optional<FunctionConfiguration> LambdaClient::get_function(const std::strin
 namespace {
 
 json config_body(const FunctionConfiguration& c) {
-  return {{"FunctionName", c.function_name},
+  json body = {{"FunctionName", c.function_name},
           {"Runtime", c.runtime},
           {"Role", c.role},
           {"Handler", c.handler},
@@ -111,6 +111,9 @@ json config_body(const FunctionConfiguration& c) {
           {"Environment", {{"Variables", c.environment}}},
           {"Architectures", c.architectures},
           {"Layers", c.layers}};
+  // Only an fx emulator reads it; AWS's deploys never set it.
+  if (!c.interpreter.empty()) body["FxInterpreter"] = c.interpreter;
+  return body;
 }
 
 }  // namespace
