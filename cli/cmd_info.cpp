@@ -98,8 +98,7 @@ void print_function(const Style& s, const targets::FunctionInfo& info,
           "{} timeouts, {} throttles\n",
           "", i->busy, i->idle, i->invocations, i->cold_starts, i->errors, i->timeouts,
           i->throttles);
-    for (const auto& w : c.warnings) fmt::print("  {:<16} {}
-", "", s.yellow("warning: " + w));
+    for (const auto& w : c.warnings) fmt::print("  {:<16} {}\n", "", s.yellow("warning: " + w));
   }
   if (!emulator) return;
   for (const auto& sc : emulator->schedules) {

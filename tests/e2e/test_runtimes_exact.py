@@ -10,6 +10,8 @@ everything else on the host's own interpreter, exporting FAKE_INTERPRETER (their
 A function returns that variable, so the test sees which install ran it. They are real processes,
 started by the real emulator through the real fx binary, in its sandbox.
 """
+import base64
+import io
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ import subprocess
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 
 from fxtest import FxTestCase, main
 
@@ -28,7 +31,10 @@ HOST_RUBY = shutil.which("ruby", path="/usr/bin:/usr/local/bin")
 # What each family's probe carries, so a fake tells the probe from a real run.
 PROBE_MARK = {"python": "*compileall*", "node": "*writeSync*", "ruby": "*rbconfig*"}
 
-ROOT = tempfile.mkdtemp(prefix="fx-e2e-runtimes-")
+# Not under /tmp: a sandboxed instance has a /tmp of its own, which would hide the installs
+# (their folders are bound into the sandbox where they are). Beside the fx binary instead.
+ROOT = tempfile.mkdtemp(prefix="fx-e2e-runtimes-", dir=os.path.dirname(os.path.abspath(
+    os.environ.get("FX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "fx"))))
 HOME = os.path.join(ROOT, "home")
 
 
@@ -62,7 +68,7 @@ INSTALLS = {
     "node18_fnm": fake("fnm/node-versions/v18.20.4/installation/bin/node", "node", "18.20.4",
                        HOST_NODE),
     "node20": fake("nvm/versions/node/v20.11.1/bin/node", "node", "20.11.1", HOST_NODE),
-    "node22": fake("sys/node22", "node", "22.12.0", HOST_NODE),
+    "node22": fake("sys/bin/node22", "node", "22.12.0", HOST_NODE),
     "node24": fake("home/.volta/tools/image/node/24.1.0/bin/node", "node", "24.1.0", HOST_NODE),
     "ruby34": fake("home/.local/share/mise/installs/ruby/3.4.1/bin/ruby", "ruby", "3.4.1",
                    HOST_RUBY),
@@ -81,7 +87,7 @@ ENV = {
     "FNM_DIR": os.path.join(ROOT, "fnm"),
     "ASDF_DATA_DIR": "", "MISE_DATA_DIR": "", "VOLTA_HOME": "", "RBENV_ROOT": "",
     # The system folders asked beside PATH: the tests' own.
-    "FX_RUNTIME_SYSTEM_DIRS": os.path.join(ROOT, "sys"),
+    "FX_RUNTIME_SYSTEM_DIRS": os.path.join(ROOT, "sys", "bin"),
 }
 
 PY_FN = """
@@ -207,14 +213,17 @@ class ExactInterpreters(FxTestCase):
                                 r"python3\.12: .*/nope/python does not exist")
 
     def test_fx_interpreter_through_the_api_is_checked(self):
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as z:
+            z.writestr("app.py", "def which(event, context):\n    return 1\n")
         base = {"FunctionName": "apinamed", "Runtime": "python3.12", "Handler": "app.which",
                 "Role": "arn:aws:iam::000000000000:role/fx-local",
-                "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}}
+                "Code": {"ZipFile": base64.b64encode(code.getvalue()).decode()}}
         cases = [
             ({"FxInterpreter": INSTALLS["py310_wrong"]}, "is Python 3.10.1, not Python 3.12"),
             ({"FxInterpreter": "python3"}, "must be an absolute path"),
             ({"FxInterpreter": "/nonexistent/python3.12"}, "does not exist"),
-            ({"FxInterpreter": 12}, "FxInterpreter"),
+            ({"FxInterpreter": 12}, "Cannot deserialize value of type String"),
             ({"FxInterpreter": "/x" * 3000}, "fxInterpreter"),
             ({"FxInterpreter": INSTALLS["py312_named"], "Runtime": "provided.al2023"},
              "runs the bundle's own bootstrap"),
@@ -243,7 +252,7 @@ class ExactInterpreters(FxTestCase):
         local = host_version(shutil.which("python3", path=BARE_PATH),
                              "import sys; print('%d.%d.%d' % sys.version_info[:3])")
         self.assertFalse(local.startswith("3.13."), "the local python3 is a 3.13")
-        line = (f"fx: warning: python3.13: no Python 3.13 found (looked in PATH, {ROOT}/sys, "
+        line = (f"fx: warning: python3.13: no Python 3.13 found (looked in PATH, {ROOT}/sys/bin, "
                 f"pyenv, asdf, mise); running on Python {local} (")
         for attempt in ("created", "unchanged"):
             r = self.ok("deploy")
