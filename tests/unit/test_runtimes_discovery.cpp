@@ -265,16 +265,16 @@ TEST_CASE("runtimes discovery: mise, fnm, volta, the system's versioned programs
   h.env.roots["FNM_DIR"] = (h.root / "fnm").string();
   h.env.roots["MISE_DATA_DIR"] = (h.root / "mise").string();
   h.env.roots["VOLTA_HOME"] = (h.root / "volta").string();
+  // The newest patch first, whichever manager installed it.
   CHECK(h.candidates("nodejs24.x") ==
-        std::vector<std::string>{"fnm fnm/node-versions/v24.1.0/installation/bin/node",
+        std::vector<std::string>{"volta volta/tools/image/node/24.3.0/bin/node",
+                                 "fnm fnm/node-versions/v24.1.0/installation/bin/node",
                                  "mise mise/installs/node/24.0.2/bin/node",
-                                 "volta volta/tools/image/node/24.3.0/bin/node",
                                  "PATH bin/node (fallback)"});
-  h.interpreter("home/.local/share/mise/installs/ruby/3.4.1/bin/ruby", "3.4.1");
+  h.interpreter("mise/installs/ruby/3.4.1/bin/ruby", "3.4.1");
   h.interpreter("bin/ruby", "3.1.2");
-  CHECK(h.candidates("ruby3.4") ==
-        std::vector<std::string>{"mise home/.local/share/mise/installs/ruby/3.4.1/bin/ruby",
-                                 "PATH bin/ruby (fallback)"});
+  CHECK(h.candidates("ruby3.4") == std::vector<std::string>{"mise mise/installs/ruby/3.4.1/bin/ruby",
+                                                            "PATH bin/ruby (fallback)"});
 }
 
 TEST_CASE("runtimes resolver: the newest patch, whole versions, asked once", "[runtimes]") {
