@@ -339,9 +339,10 @@ void check_config(const lambda::FunctionConfiguration& c) {
       v.add(fmt::format("FxInterpreter is set but {} runs the bundle's own bootstrap",
                         shown(c.runtime)));
     else if (c.interpreter.front() != '/' || c.interpreter.find('\0') != std::string::npos)
-      v.add(fmt::format("Value '{}' at 'fxInterpreter' failed to satisfy constraint: Member must "
-                        "be an absolute path",
-                        shown(c.interpreter)));
+      v.add(
+          fmt::format("Value '{}' at 'fxInterpreter' failed to satisfy constraint: Member must "
+                      "be an absolute path",
+                      shown(c.interpreter)));
   }
   v.range("memorySize", c.memory_size, 128, 10240);
   v.range("timeout", c.timeout, 1, 900);

@@ -101,16 +101,16 @@ namespace {
 
 json config_body(const FunctionConfiguration& c) {
   json body = {{"FunctionName", c.function_name},
-          {"Runtime", c.runtime},
-          {"Role", c.role},
-          {"Handler", c.handler},
-          {"Description", c.description},
-          {"Timeout", c.timeout},
-          {"MemorySize", c.memory_size},
-          {"EphemeralStorage", {{"Size", c.ephemeral_storage_mb}}},
-          {"Environment", {{"Variables", c.environment}}},
-          {"Architectures", c.architectures},
-          {"Layers", c.layers}};
+               {"Runtime", c.runtime},
+               {"Role", c.role},
+               {"Handler", c.handler},
+               {"Description", c.description},
+               {"Timeout", c.timeout},
+               {"MemorySize", c.memory_size},
+               {"EphemeralStorage", {{"Size", c.ephemeral_storage_mb}}},
+               {"Environment", {{"Variables", c.environment}}},
+               {"Architectures", c.architectures},
+               {"Layers", c.layers}};
   // Only an fx emulator reads it; AWS's deploys never set it.
   if (!c.interpreter.empty()) body["FxInterpreter"] = c.interpreter;
   return body;

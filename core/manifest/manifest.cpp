@@ -1389,9 +1389,9 @@ class Loader {
         throw Error(fmt::format("{}: {}: {} does not exist", c.mark.str(), c.key, path.string()),
                     hint);
       if (fs::is_directory(path, ec) || ::access(path.c_str(), X_OK) != 0)
-        throw Error(fmt::format("{}: {}: {} is not an executable file", c.mark.str(), c.key,
-                                path.string()),
-                    hint);
+        throw Error(
+            fmt::format("{}: {}: {} is not an executable file", c.mark.str(), c.key, path.string()),
+            hint);
       service_.interpreters[c.name] = {path.string(), fmt::format("{}: {}", c.mark.str(), c.key)};
     }
   }

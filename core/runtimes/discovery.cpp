@@ -120,9 +120,8 @@ std::vector<Candidate> interpreter_candidates(const Family& family, const std::s
       }
     }
   }
-  std::stable_sort(installs.begin(), installs.end(), [](const Install& a, const Install& b) {
-    return newer(a.folder, b.folder);
-  });
+  std::stable_sort(installs.begin(), installs.end(),
+                   [](const Install& a, const Install& b) { return newer(a.folder, b.folder); });
   for (const auto& install : installs) add(install.exe, true, install.manager);
   if (!family.program.empty())
     if (auto exe = find_on_path(std::string(family.program), env.path); !exe.empty())

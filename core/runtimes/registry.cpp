@@ -193,11 +193,11 @@ namespace {
 // warning. The runtimes Lambda retired long ago (python3.7, nodejs14.x, ruby2.7, go1.x)
 // are not in the registry at all: the manifest and CreateFunction refuse them.
 constexpr Lifecycle kLifecycles[] = {
-    {"python3.8", "2024-10-14"},  {"python3.9", "2025-12-15"},  {"python3.10", "2026-06-30"},
-    {"python3.11", "2026-06-30"}, {"python3.12", "2028-10-31"}, {"python3.13", "2029-06-30"},
-    {"python3.14", "2029-06-30"}, {"nodejs16.x", "2024-06-12"}, {"nodejs18.x", "2025-09-01"},
-    {"nodejs20.x", "2026-04-30"}, {"nodejs22.x", "2027-04-30"}, {"nodejs24.x", "2028-04-30"},
-    {"ruby3.2", "2026-03-31"},    {"ruby3.3", "2027-03-31"},    {"ruby3.4", "2028-03-31"},
+    {"python3.8", "2024-10-14"},  {"python3.9", "2025-12-15"},    {"python3.10", "2026-06-30"},
+    {"python3.11", "2026-06-30"}, {"python3.12", "2028-10-31"},   {"python3.13", "2029-06-30"},
+    {"python3.14", "2029-06-30"}, {"nodejs16.x", "2024-06-12"},   {"nodejs18.x", "2025-09-01"},
+    {"nodejs20.x", "2026-04-30"}, {"nodejs22.x", "2027-04-30"},   {"nodejs24.x", "2028-04-30"},
+    {"ruby3.2", "2026-03-31"},    {"ruby3.3", "2027-03-31"},      {"ruby3.4", "2028-03-31"},
     {"provided", "2024-01-08"},   {"provided.al2", "2026-07-31"}, {"provided.al2023", "2029-06-30"},
 };
 

@@ -194,8 +194,7 @@ InstanceCommand RuntimeResolver::command(const std::string& runtime, const fs::p
 }
 
 std::vector<std::string> deploy_warnings(RuntimeResolver& resolver, const std::string& runtime,
-                                         const std::string& interpreter,
-                                         const std::string& today) {
+                                         const std::string& interpreter, const std::string& today) {
   std::vector<std::string> out;
   const auto& resolved = resolver.resolve(runtime, interpreter);
   if (!interpreter.empty() && !resolved.error.empty()) throw InvalidInterpreter(resolved.error);

@@ -8,8 +8,8 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/runtimes/discovery.h"
@@ -70,7 +70,6 @@ struct InvalidInterpreter : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 std::vector<std::string> deploy_warnings(RuntimeResolver& resolver, const std::string& runtime,
-                                         const std::string& interpreter,
-                                         const std::string& today);
+                                         const std::string& interpreter, const std::string& today);
 
 }  // namespace fx::runtimes

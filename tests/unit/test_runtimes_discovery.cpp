@@ -57,8 +57,8 @@ class TempHome {
     fs::path p = root / rel;
     fs::create_directories(p.parent_path());
     std::ofstream out(p);
-    out << "#!/bin/sh\necho probe >> '" << calls.string() << "'\nprintf '%s\\n" << version
-        << "\\n' \"$0\" >&3\n";
+    out << "#!/bin/sh\necho probe >> '" << calls.string() << "'\nprintf '%s\\n"
+        << version << "\\n' \"$0\" >&3\n";
     out.close();
     fs::permissions(p, fs::perms::owner_all);
     return p;
@@ -185,8 +185,8 @@ TEST_CASE("runtimes resolver: the exact version wherever it is, else the fallbac
     const auto& r = resolver.resolve("ruby3.3");
     CHECK(r.interpreter == ruby);
     CHECK(r.warning == "ruby3.3: no Ruby 3.3 found (looked in PATH, " +
-                           (h.root / "usr/bin").string() + ", rbenv, asdf, mise); running on Ruby 3.1 (" +
-                           ruby.string() + ")");
+                           (h.root / "usr/bin").string() +
+                           ", rbenv, asdf, mise); running on Ruby 3.1 (" + ruby.string() + ")");
     auto cmd = resolver.command("ruby3.3", h.root / "task");
     CHECK(cmd.argv ==
           std::vector<std::string>{ruby.string(), (shims / "ruby/bootstrap.rb").string()});
@@ -196,14 +196,14 @@ TEST_CASE("runtimes resolver: the exact version wherever it is, else the fallbac
     RuntimeResolver resolver(shims, h.env);
     const auto& r = resolver.resolve("nodejs20.x");
     CHECK(r.interpreter.empty());
-    CHECK(r.error == "no Node.js found for nodejs20.x (looked for node20 and node-20 and node on "
-                     "PATH, " +
-                         (h.root / "usr/bin").string() + ", " +
-                         (h.env.home / ".nvm/versions/node").string() + ", " +
-                         (h.env.home / ".local/share/fnm/node-versions").string() + ", " +
-                         (h.env.home / ".asdf/installs/nodejs").string() + ", " +
-                         (h.env.home / ".local/share/mise/installs/node").string() + ", " +
-                         (h.env.home / ".volta/tools/image/node").string() + ")");
+    CHECK(r.error ==
+          "no Node.js found for nodejs20.x (looked for node20 and node-20 and node on "
+          "PATH, " +
+              (h.root / "usr/bin").string() + ", " + (h.env.home / ".nvm/versions/node").string() +
+              ", " + (h.env.home / ".local/share/fnm/node-versions").string() + ", " +
+              (h.env.home / ".asdf/installs/nodejs").string() + ", " +
+              (h.env.home / ".local/share/mise/installs/node").string() + ", " +
+              (h.env.home / ".volta/tools/image/node").string() + ")");
     auto cmd = resolver.command("nodejs20.x", h.root / "task");
     CHECK(cmd.error_type == "Runtime.InvalidEntrypoint");
     CHECK(cmd.error_message == r.error);
@@ -234,11 +234,10 @@ TEST_CASE("runtimes discovery: mise, fnm, volta, the system's versioned programs
   h.interpreter("home/.local/share/mise/installs/python/3.9.7/bin/python", "3.9.7");
   h.interpreter("usr/bin/python3.9", "3.9.2");  // /usr/bin, not on PATH
   CHECK(h.candidates("python3.9") ==
-        std::vector<std::string>{
-            (h.root / "usr/bin").string() + " usr/bin/python3.9",
-            "pyenv home/.pyenv/versions/3.9.18/bin/python3.9",
-            "mise home/.local/share/mise/installs/python/3.9.7/bin/python",
-            "PATH bin/python3 (fallback)"});
+        std::vector<std::string>{(h.root / "usr/bin").string() + " usr/bin/python3.9",
+                                 "pyenv home/.pyenv/versions/3.9.18/bin/python3.9",
+                                 "mise home/.local/share/mise/installs/python/3.9.7/bin/python",
+                                 "PATH bin/python3 (fallback)"});
 
   h.interpreter("bin/node", "20.11.0");
   h.interpreter("usr/bin/node18", "18.19.0");
@@ -273,8 +272,9 @@ TEST_CASE("runtimes discovery: mise, fnm, volta, the system's versioned programs
                                  "PATH bin/node (fallback)"});
   h.interpreter("mise/installs/ruby/3.4.1/bin/ruby", "3.4.1");
   h.interpreter("bin/ruby", "3.1.2");
-  CHECK(h.candidates("ruby3.4") == std::vector<std::string>{"mise mise/installs/ruby/3.4.1/bin/ruby",
-                                                            "PATH bin/ruby (fallback)"});
+  CHECK(h.candidates("ruby3.4") ==
+        std::vector<std::string>{"mise mise/installs/ruby/3.4.1/bin/ruby",
+                                 "PATH bin/ruby (fallback)"});
 }
 
 TEST_CASE("runtimes resolver: the newest patch, whole versions, asked once", "[runtimes]") {

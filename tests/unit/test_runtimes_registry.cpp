@@ -18,9 +18,8 @@ using fx::runtimes::Bundler;
 using fx::runtimes::find_family;
 
 TEST_CASE("runtimes: each runtime id belongs to one family", "[runtimes]") {
-  for (const char* id :
-       {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
-        "python3.14"}) {
+  for (const char* id : {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12",
+                         "python3.13", "python3.14"}) {
     REQUIRE(find_family(id) != nullptr);
     CHECK(find_family(id)->name == "python");
   }
@@ -182,7 +181,8 @@ TEST_CASE("runtimes: custom.fx.interpreters names an interpreter per runtime",
       "service: shop\nprovider:\n  name: aws\n  runtime: python3.9\n"
       "functions:\n  hello:\n    handler: handler.hello\n"
       "custom:\n  fx:\n    interpreters:\n";
-  const auto s = t.load(head + "      python3.9: py/bin/python3.9\n      nodejs18.x: ~/n/bin/node\n");
+  const auto s =
+      t.load(head + "      python3.9: py/bin/python3.9\n      nodejs18.x: ~/n/bin/node\n");
   REQUIRE(s.interpreters.size() == 2);
   CHECK(s.interpreters.at("python3.9").path == (t.dir / "py/bin/python3.9").string());
   CHECK_THAT(s.interpreters.at("python3.9").where,
@@ -202,7 +202,8 @@ TEST_CASE("runtimes: custom.fx.interpreters names an interpreter per runtime",
   e = t.error(head + "      python3.9: plain.txt\n");
   CHECK_THAT(e.what(), EndsWith((t.dir / "plain.txt").string() + " is not an executable file"));
   e = t.error(head + "      python3.9: [a, b]\n");
-  CHECK_THAT(e.what(), Contains("custom.fx.interpreters.python3.9: expected the path of an interpreter"));
+  CHECK_THAT(e.what(),
+             Contains("custom.fx.interpreters.python3.9: expected the path of an interpreter"));
   e = t.error(head + "      - python3.9\n");
   CHECK_THAT(e.what(), Contains("expected a map of runtime ids to interpreter paths"));
 }
