@@ -56,8 +56,7 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   if (!g.json && !g.quiet) print_layers(s, deployed.layers);
   for (const auto& w : deployed.warnings) warn(g, w);
   const auto& results = deployed.functions;
-  for (const auto& r : results)
-    for (const auto& w : r.warnings) warn(g, fmt::format("{}: {}", r.function, w));
+  for (const auto& line : actions::function_warning_lines(results)) warn(g, line);
   const std::string& api_key = deployed.api_key;
   if (g.json) {
     auto out = results_json(results);

@@ -82,6 +82,7 @@ int run_dev(const GlobalOptions& g, const DevOptions& o) {
       auto done = actions::deploy_to_emulator(service, endpoint, {});
       std::lock_guard lock(g_print);
       for (const auto& w : done.warnings) warn(g, w);
+      for (const auto& w : actions::function_warning_lines(done.functions)) warn(g, w);
       std::vector<std::string> changed, removed;
       for (const auto& f : done.functions)
         if (f.status == "removed")

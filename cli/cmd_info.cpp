@@ -32,6 +32,7 @@ json function_json(const targets::FunctionInfo& info) {
   j["code_sha256"] = c.code_sha256;
   j["code_size"] = c.code_size;
   j["last_modified"] = c.last_modified;
+  j["warnings"] = c.warnings;  // the emulator's FxWarnings: the interpreter, a deprecated runtime
   if (const auto& i = info.instances) {
     j["instances"] = {{"busy", i->busy}, {"idle", i->idle}};
     j["invocations"] = i->invocations;
@@ -97,6 +98,7 @@ void print_function(const Style& s, const targets::FunctionInfo& info,
           "{} timeouts, {} throttles\n",
           "", i->busy, i->idle, i->invocations, i->cold_starts, i->errors, i->timeouts,
           i->throttles);
+    for (const auto& w : c.warnings) fmt::print("  {:<16} {}\n", "", s.yellow("warning: " + w));
   }
   if (!emulator) return;
   for (const auto& sc : emulator->schedules) {

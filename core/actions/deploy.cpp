@@ -1,5 +1,6 @@
 #include "core/actions/deploy.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "core/gateway/routes.h"
 #include "core/lambda/fx_api.h"
 #include "core/manifest/event_types.h"
+#include "core/runtimes/resolver.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
 
@@ -149,7 +151,24 @@ bool same_configuration(const lambda::FunctionConfiguration& a,
   return a.runtime == b.runtime && a.handler == b.handler && a.description == b.description &&
          a.timeout == b.timeout && a.memory_size == b.memory_size &&
          a.ephemeral_storage_mb == b.ephemeral_storage_mb && a.environment == b.environment &&
-         a.layers == b.layers;
+         a.layers == b.layers && a.interpreter == b.interpreter;
+}
+
+// custom.fx.interpreters: each one the service's functions use must be its runtime's
+// version, said before anything is deployed (the emulator would refuse it too, less clearly).
+void check_named_interpreters(const manifest::Service& service) {
+  runtimes::RuntimeResolver resolver(service.dir / ".fx" / "no-shims");
+  for (const auto& [runtime, named] : service.interpreters) {
+    if (std::none_of(service.functions.begin(), service.functions.end(),
+                     [&](const manifest::Function& f) { return f.runtime == runtime; }))
+      continue;
+    const auto& resolved = resolver.resolve(runtime, named.path);
+    if (!resolved.error.empty())
+      throw Error(fmt::format("{}: {}", named.where, resolved.error),
+                  fmt::format("name an installed {} interpreter, or remove the entry to let fx "
+                              "find one",
+                              runtime));
+  }
 }
 
 }  // namespace
@@ -164,6 +183,8 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
     const auto* f = selected[i];
     const auto& artifact = packaged.artifacts[i];
     auto desired = desired_configuration(service, *f, options.layer_arns);
+    if (auto named = service.interpreters.find(f->runtime); named != service.interpreters.end())
+      desired.interpreter = named->second.path;
     DeployResult r;
     r.function = f->key;
     r.name = f->name;
@@ -191,12 +212,26 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
       client.put_function_concurrency(f->name, *desired.reserved_concurrency);
       if (r.status == "unchanged") r.status = "updated";
     }
-    r.warnings = after.warnings;
+    // The runtime's warnings at every deploy, also when nothing changed.
+    r.warnings = after.function_name.empty() && current ? current->warnings : after.warnings;
     results.push_back(std::move(r));
   }
   if (warnings)
     warnings->insert(warnings->end(), packaged.warnings.begin(), packaged.warnings.end());
   return results;
+}
+
+std::vector<std::string> function_warning_lines(const std::vector<DeployResult>& results) {
+  std::vector<std::string> out;
+  for (const auto& r : results)
+    for (const auto& w : r.warnings) {
+      const auto colon = w.find(": ");
+      const bool about_runtime =
+          colon != std::string::npos && runtimes::find_family(w.substr(0, colon)) != nullptr;
+      std::string line = about_runtime ? w : fmt::format("{}: {}", r.function, w);
+      if (std::find(out.begin(), out.end(), line) == out.end()) out.push_back(std::move(line));
+    }
+  return out;
 }
 
 ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,
@@ -205,6 +240,7 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   lambda::LambdaClient client(endpoint);
   out.layers = deploy_layers(service, client);
   for (const auto& l : out.layers) options.layer_arns[l.layer] = l.version_arn;
+  check_named_interpreters(service);
   std::vector<std::string> packaging_warnings;
   out.functions = deploy_service(service, client, options, &packaging_warnings);
   // The whole service's event sources, also when -f deployed only some functions.

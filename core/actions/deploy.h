@@ -75,6 +75,11 @@ struct StaleFunction {
 std::vector<StaleFunction> stale_functions(const manifest::Service& service,
                                            lambda::LambdaClient& client);
 
+// The functions' warnings as `fx deploy` prints them, each line once: "FUNCTION: what", or, for
+// one about a runtime that all its functions share ("python3.9: no Python 3.9 found ..."),
+// just the line.
+std::vector<std::string> function_warning_lines(const std::vector<DeployResult>& results);
+
 // Packaging's warnings about the service (links out of it skipped) go to `warnings`.
 std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client, const DeployOptions& options,

@@ -153,6 +153,18 @@ struct UnpackedCode {
   fs::path opt_dir;
 };
 
+// The runtime's warnings (interpreter, deprecation), said again at every deploy; an
+// FxInterpreter that cannot run the runtime is the request's error.
+std::vector<std::string> runtime_warnings(runtimes::RuntimeResolver& resolver,
+                                          const lambda::FunctionConfiguration& c) {
+  try {
+    return runtimes::deploy_warnings(resolver, c.runtime, c.interpreter, runtimes::today_utc());
+  } catch (const runtimes::InvalidInterpreter& e) {
+    throw lambda::ApiError(400, "InvalidParameterValueException",
+                           fmt::format("FxInterpreter: {}", e.what()));
+  }
+}
+
 }  // namespace
 
 void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder>& r) {
@@ -194,9 +206,7 @@ void Emulator::create_function(HttpRequest& req, const std::shared_ptr<Responder
         c.revision_id = new_request_id();
         spec->code_dir = unpacked.code.dir;
         spec->opt_dir = unpacked.opt_dir;
-        const auto& resolved = runtimes_.resolve(c.runtime);  // nothing for custom runtimes
-        if (!resolved.warning.empty()) c.warnings.push_back(resolved.warning);
-        if (!resolved.error.empty()) c.warnings.push_back(resolved.error);
+        c.warnings = runtime_warnings(runtimes_, c);
         std::string out = lambda::to_json(c);
         save(*spec, unpacked.code.sha256_hex);
         const std::string name = c.function_name, region = spec->region;
@@ -229,7 +239,7 @@ void Emulator::update_code(const std::string& name, HttpRequest& req,
         spec.config.code_size = stored.size;
         spec.config.last_modified = lambda_timestamp();
         spec.config.revision_id = new_request_id();
-        spec.config.warnings.clear();
+        spec.config.warnings = runtime_warnings(runtimes_, spec.config);
         spec.code_dir = stored.dir;
         std::string out = lambda::to_json(spec.config);
         save(spec, stored.sha256_hex);
@@ -272,9 +282,7 @@ void Emulator::update_configuration(const std::string& name, HttpRequest& req,
         spec->opt_dir = opt_dir;
         spec->config.last_modified = lambda_timestamp();
         spec->config.revision_id = new_request_id();
-        spec->config.warnings.clear();
-        const auto& resolved = runtimes_.resolve(spec->config.runtime);
-        if (!resolved.warning.empty()) spec->config.warnings.push_back(resolved.warning);
+        spec->config.warnings = runtime_warnings(runtimes_, spec->config);
         std::string out = lambda::to_json(spec->config);
         save(*spec, code_sha_hex(*fn));
         pool_.deploy(std::move(*spec));

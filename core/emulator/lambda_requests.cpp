@@ -159,6 +159,7 @@ std::optional<int> as_int(std::optional<std::int64_t> v) {
 ConfigFields read_config_fields(const json& body) {
   ConfigFields f;
   f.runtime = opt_string(body, "Runtime");
+  f.interpreter = opt_string(body, "FxInterpreter");
   f.handler = opt_string(body, "Handler");
   f.role = opt_string(body, "Role");
   f.description = opt_string(body, "Description");
@@ -332,6 +333,17 @@ void check_config(const lambda::FunctionConfiguration& c) {
         "Value '{}' at 'runtime' failed to satisfy constraint: Member must satisfy enum value "
         "set: [{}] (the runtimes the fx emulator runs)",
         shown(c.runtime), fmt::join(runtimes::runtime_ids(), ", ")));
+  if (!c.interpreter.empty()) {
+    v.max_length("fxInterpreter", c.interpreter, 4096);
+    if (family && family->custom())
+      v.add(fmt::format("FxInterpreter is set but {} runs the bundle's own bootstrap",
+                        shown(c.runtime)));
+    else if (c.interpreter.front() != '/' || c.interpreter.find('\0') != std::string::npos)
+      v.add(
+          fmt::format("Value '{}' at 'fxInterpreter' failed to satisfy constraint: Member must "
+                      "be an absolute path",
+                      shown(c.interpreter)));
+  }
   v.range("memorySize", c.memory_size, 128, 10240);
   v.range("timeout", c.timeout, 1, 900);
   v.range("ephemeralStorage.size", c.ephemeral_storage_mb, 512, 10240);
@@ -630,6 +642,7 @@ std::map<std::string, std::string> parse_tag_resource(std::string_view body) {
 
 void apply_config(lambda::FunctionConfiguration& c, const ConfigFields& f) {
   if (f.runtime) c.runtime = *f.runtime;
+  if (f.interpreter) c.interpreter = *f.interpreter;
   if (f.handler) c.handler = *f.handler;
   if (f.role) c.role = *f.role;
   if (f.description) c.description = *f.description;

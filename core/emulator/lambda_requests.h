@@ -21,6 +21,7 @@ namespace fx::emulator {
 // body leaves out stays empty and keeps its current value.
 struct ConfigFields {
   std::optional<std::string> runtime, handler, role, description;
+  std::optional<std::string> interpreter;  // FxInterpreter: fx's own, custom.fx.interpreters
   std::optional<int> timeout, memory_size, ephemeral_storage_mb;
   std::optional<std::vector<std::string>> architectures, layers;
   std::optional<std::map<std::string, std::string>> environment;

@@ -62,7 +62,7 @@ bool Pool::waits_for_sdk(const FunctionState& fn) {
   if (!options_.sdks || !runtimes::provided_sdk(runtime)) return false;
   const auto* family = runtimes::find_family(runtime);
   if (!family || family->custom()) return false;
-  const auto& resolved = runtimes_.resolve(runtime);
+  const auto& resolved = runtimes_.resolve(runtime, fn.spec.config.interpreter);
   if (resolved.interpreter.empty()) return false;  // spawn says why it cannot start
   return options_.sdks->find(runtime, resolved.interpreter, resolved.version).status ==
          RuntimeSdk::Status::installing;
@@ -286,7 +286,7 @@ void Pool::replenish_provisioned(FunctionState& fn) {
 
 void Pool::spawn(FunctionState& fn, bool provisioned) {
   const auto& cfg = fn.spec.config;
-  auto cmd = runtimes_.command(cfg.runtime, fn.spec.code_dir);
+  auto cmd = runtimes_.command(cfg.runtime, fn.spec.code_dir, cfg.interpreter);
   // Started through one of fx's shims (else a custom runtime's own bootstrap).
   const auto* family = runtimes::find_family(cfg.runtime);
   const bool fx_shim = family && !family->custom();
@@ -334,7 +334,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   setup.spec = &fn.spec;
   setup.command = std::move(cmd);
   setup.host_runtime_dir = runtimes_.runtime_dir(cfg.runtime);
-  if (fx_shim) setup.prefixes = runtimes_.resolve(cfg.runtime).prefixes;
+  if (fx_shim) setup.prefixes = runtimes_.resolve(cfg.runtime, cfg.interpreter).prefixes;
   setup.sandbox_root = options_.sandbox_root;
   setup.fx_shim = fx_shim;
   setup.provisioned = provisioned;
@@ -342,7 +342,7 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   setup.log_stream = std::move(stream);
   if (services_) setup.services = &*services_;
   if (fx_shim && options_.sdks) {
-    const auto& resolved = runtimes_.resolve(cfg.runtime);
+    const auto& resolved = runtimes_.resolve(cfg.runtime, cfg.interpreter);
     const auto& sdk = options_.sdks->find(cfg.runtime, resolved.interpreter, resolved.version);
     if (sdk.status == RuntimeSdk::Status::ready) setup.sdk_dir = sdk.dir;
     if (sdk.status == RuntimeSdk::Status::failed && !fn.told_sdk_problem) {

@@ -100,17 +100,20 @@ std::optional<FunctionConfiguration> LambdaClient::get_function(const std::strin
 namespace {
 
 json config_body(const FunctionConfiguration& c) {
-  return {{"FunctionName", c.function_name},
-          {"Runtime", c.runtime},
-          {"Role", c.role},
-          {"Handler", c.handler},
-          {"Description", c.description},
-          {"Timeout", c.timeout},
-          {"MemorySize", c.memory_size},
-          {"EphemeralStorage", {{"Size", c.ephemeral_storage_mb}}},
-          {"Environment", {{"Variables", c.environment}}},
-          {"Architectures", c.architectures},
-          {"Layers", c.layers}};
+  json body = {{"FunctionName", c.function_name},
+               {"Runtime", c.runtime},
+               {"Role", c.role},
+               {"Handler", c.handler},
+               {"Description", c.description},
+               {"Timeout", c.timeout},
+               {"MemorySize", c.memory_size},
+               {"EphemeralStorage", {{"Size", c.ephemeral_storage_mb}}},
+               {"Environment", {{"Variables", c.environment}}},
+               {"Architectures", c.architectures},
+               {"Layers", c.layers}};
+  // Only an fx emulator reads it; AWS's deploys never set it.
+  if (!c.interpreter.empty()) body["FxInterpreter"] = c.interpreter;
+  return body;
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ std::string to_json(const FunctionConfiguration& c) {
       {"TracingConfig", {{"Mode", "PassThrough"}}},
   };
   if (!c.warnings.empty()) j["FxWarnings"] = c.warnings;
+  if (!c.interpreter.empty()) j["FxInterpreter"] = c.interpreter;
   if (!c.layers.empty()) {
     j["Layers"] = json::array();
     for (const auto& arn : c.layers) j["Layers"].push_back({{"Arn", arn}});
@@ -147,6 +148,7 @@ FunctionConfiguration configuration_from_json(std::string_view text) {
         if (!arn.empty()) c.layers.push_back(std::move(arn));
       }
   c.warnings = strings_of(j, "FxWarnings");
+  c.interpreter = string_of(j, "FxInterpreter");
   return c;
 }
 

@@ -35,6 +35,9 @@ struct FunctionConfiguration {
   std::optional<int> reserved_concurrency;  // GetFunction's Concurrency, not in the config JSON
   std::map<std::string, std::string> tags;  // GetFunction's Tags, not in the config JSON
   std::vector<std::string> warnings;  // fx emulator only ("FxWarnings"): e.g. a runtime mismatch
+  // fx emulator only ("FxInterpreter"): the interpreter custom.fx.interpreters names for the
+  // runtime; empty: the one discovery finds.
+  std::string interpreter;
 };
 
 // Lambda's FunctionConfiguration JSON.

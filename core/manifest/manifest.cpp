@@ -18,6 +18,8 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "core/events/filter.h"
 #include "core/events/schedule.h"
 #include "core/events/target_input.h"
@@ -1461,6 +1463,44 @@ class Loader {
     service_.custom_fx_json = json_of(*fx, value(*fx));
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
     if (auto limit = child(*fx, "concurrency")) integer(*limit, 1, 100000);
+    if (auto interpreters = child(*fx, "interpreters")) read_interpreters(*interpreters);
+  }
+
+  // custom.fx.interpreters: {python3.9: ~/py39/bin/python3.9}. Whether each one is the
+  // runtime's version is asked at deploy (it means running it), the rest here.
+  void read_interpreters(const Field& f) {
+    for (const auto& c : entries(f, "a map of runtime ids to interpreter paths")) {
+      const auto* family = runtimes::find_family(c.name);
+      if (!family || family->custom()) {
+        std::vector<std::string_view> ids;
+        for (const auto& fam : runtimes::families())
+          if (!fam.custom()) ids.insert(ids.end(), fam.ids.begin(), fam.ids.end());
+        throw Error(fmt::format("{}: {}: {} is not a runtime fx runs an interpreter for",
+                                c.key_mark.str(), c.key, describe(YAML::Node(c.name))),
+                    fmt::format("name one of {}", fmt::join(ids, ", ")));
+      }
+      fs::path path = text(c, "the path of an interpreter");
+      const std::string given = path.string();
+      if (given == "~" || given.starts_with("~/")) {
+        auto home = context_.getenv("HOME");
+        path = fs::path(home.value_or("")) / given.substr(given.size() > 1 ? 2 : 1);
+      }
+      if (path.is_relative()) path = service_.dir / path;
+      path = path.lexically_normal();
+      std::error_code ec;
+      const std::string hint = fmt::format(
+          "name an installed {} {} (e.g. ~/.pyenv/versions/X/bin/...), or remove the entry to let "
+          "fx find one",
+          family->language, family->version_of(c.name));
+      if (!fs::exists(path, ec))
+        throw Error(fmt::format("{}: {}: {} does not exist", c.mark.str(), c.key, path.string()),
+                    hint);
+      if (fs::is_directory(path, ec) || ::access(path.c_str(), X_OK) != 0)
+        throw Error(
+            fmt::format("{}: {}: {} is not an executable file", c.mark.str(), c.key, path.string()),
+            hint);
+      service_.interpreters[c.name] = {path.string(), fmt::format("{}: {}", c.mark.str(), c.key)};
+    }
   }
 
   void read_layers(const Field& f) {

@@ -103,6 +103,13 @@ struct Service {
   std::vector<QueueResource> queues;  // from resources.Resources
   std::vector<TableResource> tables;  // from resources.Resources
   std::string target;                 // custom.fx.target, empty when unset
+  // custom.fx.interpreters: a runtime id -> the interpreter that runs it (absolute, checked to
+  // exist and be executable; its version is checked at deploy), and where the manifest says so.
+  struct Interpreter {
+    std::string path;
+    std::string where;  // "serverless.yaml:12:16: custom.fx.interpreters.python3.9"
+  };
+  std::map<std::string, Interpreter> interpreters;
   // provider.iam.role as an ARN or a role name: what functions run as on AWS; empty: a role
   // fx creates. iam_role_error: why it could not be read (an error for AWS deploys only).
   std::string iam_role;

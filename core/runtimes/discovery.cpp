@@ -61,11 +61,25 @@ SearchEnvironment SearchEnvironment::current() {
   const char* path = std::getenv("PATH");
   env.path = path ? path : "/usr/local/bin:/usr/bin:/bin";
   if (const char* home = std::getenv("HOME")) env.home = home;
+  // Tests (and a system with its own layout) name the system folders: "DIR:DIR".
+  if (const char* dirs = std::getenv("FX_RUNTIME_SYSTEM_DIRS")) {
+    env.system_dirs.clear();
+    std::stringstream list(dirs);
+    std::string dir;
+    while (std::getline(list, dir, ':'))
+      if (!dir.empty()) env.system_dirs.emplace_back(dir);
+  }
   for (const auto& family : families())
     for (const auto& store : family.stores)
       if (const char* root = std::getenv(std::string(store.root_variable).c_str()))
         env.roots[std::string(store.root_variable)] = root;
   return env;
+}
+
+std::string with_version(std::string_view pattern, const std::string& version) {
+  std::string out(pattern);
+  if (auto at = out.find("{}"); at != std::string::npos) out.replace(at, 2, version);
+  return out;
 }
 
 std::vector<Candidate> interpreter_candidates(const Family& family, const std::string& version,
@@ -76,25 +90,39 @@ std::vector<Candidate> interpreter_candidates(const Family& family, const std::s
       if (c.executable == exe) return;
     out.push_back({std::move(exe), versioned, std::string(source)});
   };
-  if (!family.versioned_program.empty())
-    if (auto exe = find_on_path(std::string(family.versioned_program) + version, env.path);
-        !exe.empty())
-      add(exe, true, "PATH");
+  for (const auto& pattern : family.versioned_programs) {
+    const std::string name = with_version(pattern, version);
+    if (auto exe = find_on_path(name, env.path); !exe.empty()) add(exe, true, "PATH");
+    for (const auto& dir : env.system_dirs)
+      if (::access((dir / name).c_str(), X_OK) == 0) add(dir / name, true, dir.string());
+  }
+  // Every store's installs of the version, the newest patch first wherever it is (on a tie,
+  // the stores' order).
+  struct Install {
+    std::string folder;
+    fs::path exe;
+    std::string_view manager;
+  };
+  std::vector<Install> installs;
   for (const auto& store : family.stores) {
     fs::path root = store_root(store, env);
     if (root.empty()) continue;
     std::error_code ec;
-    std::vector<std::string> folders;
     for (const auto& entry : fs::directory_iterator(root / store.versions, ec)) {
       std::string name = entry.path().filename().string();
-      if (installs_version(name, version)) folders.push_back(name);
-    }
-    std::sort(folders.begin(), folders.end(), newer);
-    for (const auto& folder : folders) {
-      fs::path exe = root / store.versions / folder / store.executable;
-      if (::access(exe.c_str(), X_OK) == 0) add(exe, true, store.manager);
+      if (!installs_version(name, version)) continue;
+      for (const auto& executable : store.executables) {
+        fs::path exe = root / store.versions / name / with_version(executable, version);
+        if (::access(exe.c_str(), X_OK) == 0) {
+          installs.push_back({name, exe, store.manager});
+          break;
+        }
+      }
     }
   }
+  std::stable_sort(installs.begin(), installs.end(),
+                   [](const Install& a, const Install& b) { return newer(a.folder, b.folder); });
+  for (const auto& install : installs) add(install.exe, true, install.manager);
   if (!family.program.empty())
     if (auto exe = find_on_path(std::string(family.program), env.path); !exe.empty())
       add(exe, false, "PATH");
@@ -104,13 +132,22 @@ std::vector<Candidate> interpreter_candidates(const Family& family, const std::s
 std::string searched_places(const Family& family, const std::string& version,
                             const SearchEnvironment& env) {
   std::string out;
-  if (!family.versioned_program.empty())
-    out = fmt::format("{}{} and ", family.versioned_program, version);
+  for (const auto& pattern : family.versioned_programs)
+    out += with_version(pattern, version) + " and ";
   out += fmt::format("{} on PATH", family.program);
+  for (const auto& dir : env.system_dirs) out += fmt::format(", {}", dir.string());
   for (const auto& store : family.stores) {
     fs::path root = store_root(store, env);
     if (!root.empty()) out += fmt::format(", {}", (root / store.versions).string());
   }
+  return out;
+}
+
+std::string searched_summary(const Family& family, const SearchEnvironment& env) {
+  std::string out = "PATH";
+  for (const auto& dir : env.system_dirs) out += ", " + dir.string();
+  for (const auto& store : family.stores)
+    if (out.find(store.manager) == std::string::npos) out += fmt::format(", {}", store.manager);
   return out;
 }
 

@@ -18,6 +18,10 @@ struct SearchEnvironment {
   std::string path;                          // PATH
   std::filesystem::path home;                // HOME
   std::map<std::string, std::string> roots;  // a store's root_variable -> its value, when set
+  // Folders where a system keeps programs named for their version (/usr/bin/python3.9,
+  // /usr/local/bin/node18), asked also when they are not on PATH.
+  std::vector<std::filesystem::path> system_dirs = {"/usr/local/bin", "/usr/bin",
+                                                    "/opt/homebrew/bin"};
 
   static SearchEnvironment current();
 };
@@ -30,8 +34,9 @@ struct Candidate {
   std::string source;  // "PATH", "pyenv", ...: for messages
 };
 
-// The executables that may run `version` of `family`: versioned_program+version on PATH,
-// then each store's installs of that version (newest first), then `program` on PATH.
+// The executables that may run `version` of `family`: its versioned programs on PATH and in
+// the system's folders, then each store's installs of that version (newest patch first),
+// then `program` on PATH.
 std::vector<Candidate> interpreter_candidates(const Family& family, const std::string& version,
                                               const SearchEnvironment& env);
 
@@ -39,5 +44,9 @@ std::vector<Candidate> interpreter_candidates(const Family& family, const std::s
 // PATH, ~/.pyenv/versions, ~/.asdf/installs/python".
 std::string searched_places(const Family& family, const std::string& version,
                             const SearchEnvironment& env);
+// The same, short, for warnings: "PATH, /usr/local/bin, /usr/bin, pyenv, asdf, mise".
+std::string searched_summary(const Family& family, const SearchEnvironment& env);
+// `pattern` with its "{}" replaced by `version`: "python{}" -> "python3.9".
+std::string with_version(std::string_view pattern, const std::string& version);
 
 }  // namespace fx::runtimes

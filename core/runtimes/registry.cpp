@@ -1,14 +1,21 @@
 #include "core/runtimes/registry.h"
 
 #include <algorithm>
+#include <ctime>
+
+#include <fmt/format.h>
 
 namespace fx::runtimes {
 
 namespace {
 
-// asdf keeps every language's installs under one root: ~/.asdf/installs/<plugin>/<version>.
-constexpr VersionStore asdf(std::string_view versions, std::string_view executable) {
-  return {"asdf", "ASDF_DATA_DIR", ".asdf", versions, executable};
+// asdf and mise keep every language's installs under one root: ~/.asdf/installs/<plugin>/<version>,
+// ~/.local/share/mise/installs/<tool>/<version>.
+VersionStore asdf(std::string_view versions, std::vector<std::string_view> executables) {
+  return {"asdf", "ASDF_DATA_DIR", ".asdf", versions, std::move(executables)};
+}
+VersionStore mise(std::string_view versions, std::vector<std::string_view> executables) {
+  return {"mise", "MISE_DATA_DIR", ".local/share/mise", versions, std::move(executables)};
 }
 
 // clang-format off
@@ -16,19 +23,21 @@ const std::vector<Family> kFamilies = {
     {
         .name = "python",
         .language = "Python",
-        .ids = {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13"},
+        .ids = {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
+                "python3.14"},
         .id_prefix = "python",
         .id_suffix = "",
-        .versioned_program = "python",
+        .versioned_programs = {"python{}"},
         .program = "python3",
-        .stores = {{"pyenv", "PYENV_ROOT", ".pyenv", "versions", "bin/python"},
-                   asdf("installs/python", "bin/python")},
+        .stores = {{"pyenv", "PYENV_ROOT", ".pyenv", "versions", {"bin/python{}", "bin/python"}},
+                   asdf("installs/python", {"bin/python{}", "bin/python"}),
+                   mise("installs/python", {"bin/python{}", "bin/python"})},
         // It also compiles fx's shim for this interpreter: a sandboxed instance sees the
         // shim's folder read-only and would otherwise compile it again at every cold start
         // (5-6 ms). fd 3 carries the answer, so a noisy sitecustomize cannot garble it.
         .probe = {"-c",
                   "import os,sys,compileall;compileall.compile_dir(sys.argv[1],quiet=2);"
-                  "os.write(3,('%s\\n%d.%d\\n%s\\n'%(sys.executable,*sys.version_info[:2],"
+                  "os.write(3,('%s\\n%d.%d.%d\\n%s\\n'%(sys.executable,*sys.version_info[:3],"
                   "'\\n'.join({sys.prefix,sys.base_prefix,sys.exec_prefix,"
                   "sys.base_exec_prefix}))).encode())"},
         .shim = "bootstrap.py",
@@ -49,17 +58,22 @@ const std::vector<Family> kFamilies = {
     {
         .name = "node",
         .language = "Node.js",
-        .ids = {"nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x"},
+        .ids = {"nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x"},
         .id_prefix = "nodejs",
         .id_suffix = ".x",
-        .versioned_program = "",  // node has no binary per version
+        // Homebrew's node@18 links node18 nowhere, but distributions and hand installs name
+        // it so; Amazon Linux 2023 installs node-20, node-22 beside `node`.
+        .versioned_programs = {"node{}", "node-{}"},
         .program = "node",
-        .stores = {{"nvm", "NVM_DIR", ".nvm", "versions/node", "bin/node"},
-                   asdf("installs/nodejs", "bin/node")},
+        .stores = {{"nvm", "NVM_DIR", ".nvm", "versions/node", {"bin/node"}},
+                   {"fnm", "FNM_DIR", ".local/share/fnm", "node-versions", {"installation/bin/node"}},
+                   asdf("installs/nodejs", {"bin/node"}),
+                   mise("installs/node", {"bin/node"}),
+                   {"volta", "VOLTA_HOME", ".volta", "tools/image/node", {"bin/node"}}},
         // node lives in PREFIX/bin, its own modules in PREFIX/lib: PREFIX is its prefix.
         .probe = {"-e",
                   "const p=require('path');require('fs').writeSync(3,process.execPath+'\\n'+"
-                  "process.versions.node.split('.')[0]+'\\n'+"
+                  "process.versions.node+'\\n'+"
                   "p.dirname(p.dirname(process.execPath))+'\\n')"},
         .shim = "bootstrap.js",
         .bundler = Bundler::node_imports,
@@ -81,18 +95,18 @@ const std::vector<Family> kFamilies = {
     {
         .name = "ruby",
         .language = "Ruby",
-        .ids = {"ruby3.2", "ruby3.3"},
+        .ids = {"ruby3.2", "ruby3.3", "ruby3.4"},
         .id_prefix = "ruby",
         .id_suffix = "",
-        .versioned_program = "ruby",  // Debian's ruby3.1, a build's ruby3.3
+        .versioned_programs = {"ruby{}"},  // Debian's ruby3.1, a build's ruby3.3
         .program = "ruby",
-        .stores = {{"rbenv", "RBENV_ROOT", ".rbenv", "versions", "bin/ruby"},
-                   asdf("installs/ruby", "bin/ruby")},
+        .stores = {{"rbenv", "RBENV_ROOT", ".rbenv", "versions", {"bin/ruby"}},
+                   asdf("installs/ruby", {"bin/ruby"}), mise("installs/ruby", {"bin/ruby"})},
         // Its prefix, its library folder and its default gem folder (Debian's is
         // /var/lib/gems/X.Y.0, outside the prefix).
         .probe = {"-e",
-                  "require 'rbconfig';c=RbConfig::CONFIG;d=[RbConfig.ruby,"
-                  "RUBY_VERSION[/\\A\\d+\\.\\d+/],c['prefix'],c['rubylibprefix']];"
+                  "require 'rbconfig';c=RbConfig::CONFIG;d=[RbConfig.ruby,RUBY_VERSION,"
+                  "c['prefix'],c['rubylibprefix']];"
                   "d<<Gem.default_dir if defined?(Gem);IO.for_fd(3).write(d.join(\"\\n\")+\"\\n\")"},
         .shim = "bootstrap.rb",
         .bundler = Bundler::whole_folder,
@@ -168,6 +182,53 @@ bool provides_module(std::string_view runtime, std::string_view module) {
   if (!sdk) return false;
   return std::any_of(sdk->modules.begin(), sdk->modules.end(),
                      [&](std::string_view p) { return module_matches(p, module); });
+}
+
+namespace {
+
+// Lambda's deprecation dates, as its runtimes page lists them (supported runtimes with their
+// planned dates, deprecated ones with theirs). After the date Lambda patches the runtime no
+// more, and some weeks later it refuses to create, then to update, functions on it; a
+// function already there keeps running, and the emulator keeps running it too, with a
+// warning. The runtimes Lambda retired long ago (python3.7, nodejs14.x, ruby2.7, go1.x)
+// are not in the registry at all: the manifest and CreateFunction refuse them.
+constexpr Lifecycle kLifecycles[] = {
+    {"python3.8", "2024-10-14"},  {"python3.9", "2025-12-15"},    {"python3.10", "2026-06-30"},
+    {"python3.11", "2026-06-30"}, {"python3.12", "2028-10-31"},   {"python3.13", "2029-06-30"},
+    {"python3.14", "2029-06-30"}, {"nodejs16.x", "2024-06-12"},   {"nodejs18.x", "2025-09-01"},
+    {"nodejs20.x", "2026-04-30"}, {"nodejs22.x", "2027-04-30"},   {"nodejs24.x", "2028-04-30"},
+    {"ruby3.2", "2026-03-31"},    {"ruby3.3", "2027-03-31"},      {"ruby3.4", "2028-03-31"},
+    {"provided", "2024-01-08"},   {"provided.al2", "2026-07-31"}, {"provided.al2023", "2029-06-30"},
+};
+
+}  // namespace
+
+std::span<const Lifecycle> lifecycles() {
+  return kLifecycles;
+}
+
+std::string_view newest_runtime(std::string_view runtime) {
+  const Family* family = find_family(runtime);
+  return family ? family->ids.back() : std::string_view();
+}
+
+std::string deprecation_warning(std::string_view runtime, std::string_view today) {
+  for (const auto& l : kLifecycles)
+    if (l.runtime == runtime && !l.deprecated.empty() && today >= l.deprecated)
+      return fmt::format(
+          "{}: deprecated by Lambda on {} (no more security patches; Lambda refuses to create "
+          "or update functions on it some weeks later); use {}",
+          runtime, l.deprecated, newest_runtime(runtime));
+  return {};
+}
+
+std::string today_utc() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char day[16];
+  std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  return day;
 }
 
 std::vector<std::string_view> runtime_ids() {

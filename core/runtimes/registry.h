@@ -26,7 +26,9 @@ struct VersionStore {
   std::string_view root_variable;  // the root when this environment variable is set
   std::string_view home_root;      // else this folder under HOME
   std::string_view versions;       // the folder of versions under the root
-  std::string_view executable;     // inside one version's folder
+  // Inside one version's folder, the first that is executable: "bin/python{}" ({} the
+  // runtime's version: bin/python3.9), then "bin/python".
+  std::vector<std::string_view> executables;
 };
 
 // Where the emulator gets what a runtime provides.
@@ -60,14 +62,17 @@ struct Family {
   // interpreter reports ("3.11", "20", "3.2").
   std::string_view id_prefix = {}, id_suffix = {};
 
-  // Interpreter discovery: the exact version first (this program name + the version on PATH,
-  // then each store's folders for that version), then `program` on PATH with a warning.
-  std::string_view versioned_program = {};  // "python" for python3.11; empty: none by version
+  // Interpreter discovery: the exact version first (a program named for the version on PATH
+  // and in the system's folders, then each store's folders for that version, newest patch
+  // first), then `program` on PATH with a warning.
+  // Names of one version's program, {} the version: "python{}" (python3.11), "node{}" and
+  // "node-{}" (node18, Amazon Linux's node-20).
+  std::vector<std::string_view> versioned_programs = {};
   std::string_view program = {};            // "python3"; empty: no interpreter (custom runtimes)
   std::vector<VersionStore> stores = {};
   // What the interpreter runs to describe itself (followed by the shim's folder): it writes
-  // to fd 3 its real executable, its version and then the folders it reads beside the
-  // system's (its prefixes), one a line.
+  // to fd 3 its real executable, its whole version ("3.11.7", "20.11.0") and then the folders
+  // it reads beside the system's (its prefixes), one a line.
   std::vector<std::string_view> probe = {};
 
   // The entry point under templates/runtimes/<name>/; empty: the bundle's own `bootstrap`.
@@ -84,6 +89,21 @@ struct Family {
   // "3.11" for python3.11; empty when `runtime` is not one of this family's spellings.
   std::string version_of(std::string_view runtime) const;
 };
+
+// Where a runtime stands in Lambda's lifecycle (docs.aws.amazon.com/lambda/latest/dg/
+// lambda-runtimes.html): the day Lambda deprecates it, as an ISO date; empty: none announced.
+struct Lifecycle {
+  std::string_view runtime;
+  std::string_view deprecated;
+};
+std::span<const Lifecycle> lifecycles();
+// The warning a function on a deprecated `runtime` gets on `today` ("2026-12-07"), or empty:
+// "python3.8: deprecated by Lambda on 2024-10-14 ...; use python3.14".
+std::string deprecation_warning(std::string_view runtime, std::string_view today);
+// Today's date in UTC, "2026-12-07".
+std::string today_utc();
+// The newest runtime of `runtime`'s family ("python3.14" for python3.8).
+std::string_view newest_runtime(std::string_view runtime);
 
 // Every family, in the order messages list them.
 std::span<const Family> families();

@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/runtimes/discovery.h"
@@ -15,7 +18,8 @@ namespace fx::runtimes {
 
 struct ResolvedRuntime {
   std::filesystem::path interpreter;  // empty for custom runtimes
-  std::string version;                // "3.11", "20"
+  std::string version;                // "3.11", "20": as the runtime id names it
+  std::string full_version;           // "3.11.7", "20.11.0": as the interpreter reports it
   // Folders the interpreter reads beside the system's (its installation prefix, e.g. a
   // pyenv version's): a sandboxed instance sees these read-only.
   std::vector<std::filesystem::path> prefixes;
@@ -37,15 +41,35 @@ class RuntimeResolver {
   explicit RuntimeResolver(std::filesystem::path shim_dir,
                            SearchEnvironment env = SearchEnvironment::current());
 
-  const ResolvedRuntime& resolve(const std::string& runtime);
-  InstanceCommand command(const std::string& runtime, const std::filesystem::path& task_root);
+  // The interpreter for `runtime`: `interpreter` when one is named (custom.fx.interpreters,
+  // checked: it must answer as the runtime's version), else discovery's. Asked once per
+  // resolver and answer: later calls (every cold start) read the cache.
+  const ResolvedRuntime& resolve(const std::string& runtime, const std::string& interpreter = {});
+  InstanceCommand command(const std::string& runtime, const std::filesystem::path& task_root,
+                          const std::string& interpreter = {});
   // LAMBDA_RUNTIME_DIR for this runtime.
   std::filesystem::path runtime_dir(const std::string& runtime) const;
 
  private:
   std::filesystem::path shim_dir_;
   SearchEnvironment env_;
-  std::map<std::string, ResolvedRuntime> cache_;
+  std::map<std::pair<std::string, std::string>, ResolvedRuntime> cache_;
+
+  ResolvedRuntime discover(const std::string& runtime);
+  ResolvedRuntime named(const std::string& runtime, const std::string& interpreter);
+  // What `executable` says it is, or nothing when it does not answer the family's probe.
+  std::optional<ResolvedRuntime> probe(const std::string& runtime,
+                                       const std::filesystem::path& executable);
 };
+
+// What a function on `runtime` is told at each deploy (CreateFunction, the updates: FxWarnings,
+// which `fx deploy`, `fx info` and GetFunction show): the interpreter it runs on when not the
+// runtime's version, none found, Lambda's deprecation of the runtime. Throws
+// InvalidInterpreter when `interpreter` (custom.fx.interpreters) cannot run it.
+struct InvalidInterpreter : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+std::vector<std::string> deploy_warnings(RuntimeResolver& resolver, const std::string& runtime,
+                                         const std::string& interpreter, const std::string& today);
 
 }  // namespace fx::runtimes

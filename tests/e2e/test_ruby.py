@@ -172,11 +172,12 @@ class RubyRuntime(FxTestCase):
         self.make_service(SERVICE)
         r = self.deploy("echo")
         local = local_ruby_version()
-        warning = f"fx: warning: echo: ruby3.3 requested, running with the local Ruby {local}"
+        warning = f"fx: warning: ruby3.3: no Ruby 3.3 found (looked in PATH"
         if local == "3.3":
-            self.assertNotIn("requested, running with", r.err)
+            self.assertNotIn("no Ruby 3.3 found", r.err)
         else:
             self.assertIn(warning, r.err)
+            self.assertIn(f"; running on Ruby {local}", r.err)
         version = self.ok("invoke", "echo", "--json").json()
         self.assertIsNone(version["function_error"])
 

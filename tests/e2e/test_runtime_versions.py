@@ -56,7 +56,8 @@ class LocalInterpreterFallback(FxTestCase):
         if local == "3.8":
             self.skipTest("the local python3 is 3.8 itself")
         r = self.ok("deploy")
-        self.assertIn("fx: warning: version: python3.8 requested, running with the local Python", r.err)
+        self.assertIn("fx: warning: python3.8: no Python 3.8 found (looked in PATH", r.err)
+        self.assertIn(f"; running on Python {local}.", r.err)
         self.assertEqual(json.loads(self.ok("invoke", "version").out), local)
 
 
@@ -84,7 +85,7 @@ class ExactVersionFirst(FxTestCase):
         self.make_service({**VERSION_SERVICE,
                            "serverless.yaml": VERSION_SERVICE["serverless.yaml"].replace("RUNTIME", runtime)})
         r = self.ok("deploy")
-        self.assertNotIn("requested, running with the local Python", r.err)
+        self.assertNotIn(f"no Python {version} found", r.err)
         # It runs in the sandbox too: the install's prefix is bound read-only.
         self.assertEqual(json.loads(self.ok("invoke", "version").out), version)
 

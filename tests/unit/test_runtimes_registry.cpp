@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include <yaml-cpp/yaml.h>
@@ -17,19 +18,20 @@ using fx::runtimes::Bundler;
 using fx::runtimes::find_family;
 
 TEST_CASE("runtimes: each runtime id belongs to one family", "[runtimes]") {
-  for (const char* id :
-       {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13"}) {
+  for (const char* id : {"python3.8", "python3.9", "python3.10", "python3.11", "python3.12",
+                         "python3.13", "python3.14"}) {
     REQUIRE(find_family(id) != nullptr);
     CHECK(find_family(id)->name == "python");
   }
-  for (const char* id : {"nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x"})
+  for (const char* id : {"nodejs16.x", "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x"})
     CHECK(find_family(id)->name == "node");
-  for (const char* id : {"ruby3.2", "ruby3.3"}) CHECK(find_family(id)->name == "ruby");
+  for (const char* id : {"ruby3.2", "ruby3.3", "ruby3.4"}) CHECK(find_family(id)->name == "ruby");
   for (const char* id : {"provided", "provided.al2", "provided.al2023"})
     CHECK(find_family(id)->name == "provided");
   // Lambda's deprecated or other spellings, and what only looks like a runtime.
-  for (const char* id : {"python2.7", "python3.1", "python3", "nodejs20", "nodejs", "ruby2.7",
-                         "ruby3.1", "java21", "provided.al2024", "", "PYTHON3.11"})
+  for (const char* id : {"python2.7", "python3.1", "python3.7", "python3.15", "python3", "nodejs20",
+                         "nodejs", "nodejs14.x", "nodejs26.x", "ruby2.7", "ruby3.1", "ruby3.5",
+                         "java21", "provided.al2024", "", "PYTHON3.11"})
     CHECK(find_family(id) == nullptr);
 }
 
@@ -138,4 +140,70 @@ TEST_CASE("runtimes: the manifest takes the registry's runtimes and names them a
   const auto missing = t.error(
       "service: shop\nprovider:\n  name: aws\n  runtime: ruby3.3\nfunctions:\n  hello: {}\n");
   CHECK_THAT(missing.what(), Contains("hello.handler: missing"));
+}
+
+// Lambda's deprecation dates (its runtimes page): a function on a deprecated runtime is
+// deployed and runs, with a warning naming the date and the newest runtime of its language.
+TEST_CASE("runtimes: every runtime has Lambda's deprecation date, warned from that day",
+          "[runtimes]") {
+  using fx::runtimes::deprecation_warning;
+  for (const auto id : fx::runtimes::runtime_ids()) {
+    INFO(id);
+    const auto all = fx::runtimes::lifecycles();
+    CHECK(std::count_if(all.begin(), all.end(), [&](const auto& l) {
+            return l.runtime == id && l.deprecated.size() == 10;
+          }) == 1);
+  }
+  CHECK(deprecation_warning("python3.8", "2024-10-13").empty());
+  CHECK(deprecation_warning("python3.8", "2024-10-14") ==
+        "python3.8: deprecated by Lambda on 2024-10-14 (no more security patches; Lambda refuses "
+        "to create or update functions on it some weeks later); use python3.14");
+  CHECK_THAT(deprecation_warning("nodejs18.x", "2026-12-07"), Contains("use nodejs24.x"));
+  CHECK_THAT(deprecation_warning("ruby3.2", "2026-12-07"), Contains("use ruby3.4"));
+  CHECK_THAT(deprecation_warning("provided", "2026-12-07"), Contains("use provided.al2023"));
+  for (const char* id : {"python3.13", "python3.14", "nodejs22.x", "nodejs24.x", "ruby3.3",
+                         "ruby3.4", "provided.al2023"})
+    CHECK(deprecation_warning(id, "2026-12-07").empty());
+  CHECK(deprecation_warning("cobol85", "2099-01-01").empty());
+  CHECK(fx::runtimes::today_utc().size() == 10);
+}
+
+TEST_CASE("runtimes: custom.fx.interpreters names an interpreter per runtime",
+          "[runtimes][manifest]") {
+  TempService t;
+  t.write("py/bin/python3.9", "#!/bin/sh\n");
+  std::filesystem::permissions(t.dir / "py/bin/python3.9", std::filesystem::perms::owner_all);
+  t.write("home/n/bin/node", "#!/bin/sh\n");
+  std::filesystem::permissions(t.dir / "home/n/bin/node", std::filesystem::perms::owner_all);
+  t.write("plain.txt", "not a program\n");
+  t.env["HOME"] = (t.dir / "home").string();
+  const std::string head =
+      "service: shop\nprovider:\n  name: aws\n  runtime: python3.9\n"
+      "functions:\n  hello:\n    handler: handler.hello\n"
+      "custom:\n  fx:\n    interpreters:\n";
+  const auto s =
+      t.load(head + "      python3.9: py/bin/python3.9\n      nodejs18.x: ~/n/bin/node\n");
+  REQUIRE(s.interpreters.size() == 2);
+  CHECK(s.interpreters.at("python3.9").path == (t.dir / "py/bin/python3.9").string());
+  CHECK_THAT(s.interpreters.at("python3.9").where,
+             EndsWith("serverless.yaml:11:18: custom.fx.interpreters.python3.9"));
+  CHECK(s.interpreters.at("nodejs18.x").path == (t.dir / "home/n/bin/node").string());
+
+  auto e = t.error(head + "      python2.7: py/bin/python3.9\n");
+  CHECK_THAT(e.what(), EndsWith("serverless.yaml:11:7: custom.fx.interpreters.python2.7: "
+                                "\"python2.7\" is not a runtime fx runs an interpreter for"));
+  CHECK_THAT(e.hint(), Contains("python3.14"));
+  e = t.error(head + "      provided.al2023: py/bin/python3.9\n");
+  CHECK_THAT(e.what(), Contains("is not a runtime fx runs an interpreter for"));
+  e = t.error(head + "      python3.9: py/bin/python9\n");
+  CHECK_THAT(e.what(), EndsWith("custom.fx.interpreters.python3.9: " +
+                                (t.dir / "py/bin/python9").string() + " does not exist"));
+  CHECK_THAT(e.hint(), Contains("Python 3.9"));
+  e = t.error(head + "      python3.9: plain.txt\n");
+  CHECK_THAT(e.what(), EndsWith((t.dir / "plain.txt").string() + " is not an executable file"));
+  e = t.error(head + "      python3.9: [a, b]\n");
+  CHECK_THAT(e.what(),
+             Contains("custom.fx.interpreters.python3.9: expected the path of an interpreter"));
+  e = t.error(head + "      - python3.9\n");
+  CHECK_THAT(e.what(), Contains("expected a map of runtime ids to interpreter paths"));
 }
