@@ -360,6 +360,43 @@ std::string page_marker(std::string_view key) {
   return util::base64_encode("fx1:" + std::string(key));
 }
 
+InvokeConfigFields parse_invoke_config(std::string_view body) {
+  json doc = parse_object(body);
+  InvokeConfigFields f;
+  f.max_retries = opt_int(doc, "MaximumRetryAttempts");
+  f.max_event_age_s = opt_int(doc, "MaximumEventAgeInSeconds");
+  if (const json* destinations = opt_object(doc, "DestinationConfig")) {
+    if (const json* s = opt_object(*destinations, "OnSuccess"))
+      f.on_success = opt_string(*s, "Destination").value_or("");
+    if (const json* s = opt_object(*destinations, "OnFailure"))
+      f.on_failure = opt_string(*s, "Destination").value_or("");
+  }
+  Violations v;
+  v.range("maximumRetryAttempts", f.max_retries, 0, 2);
+  v.range("maximumEventAgeInSeconds", f.max_event_age_s, 60, 21600);
+  for (const auto* d : {&f.on_success, &f.on_failure})
+    if (*d && d->value().size() > 350)
+      v.add(
+          fmt::format("Value '{}' at 'destinationConfig.{}.destination' failed to satisfy "
+                      "constraint: Member must have length less than or equal to 350",
+                      shown(d->value()), d == &f.on_success ? "onSuccess" : "onFailure"));
+  v.check();
+  for (const auto* d : {&f.on_success, &f.on_failure}) {
+    if (!*d || d->value().empty()) continue;
+    const std::string& arn = d->value();
+    if (!arn_shaped(arn))
+      throw ApiError(400, "InvalidParameterValueException",
+                     fmt::format("The destination ARN {} is invalid.", shown(arn)));
+    if (!arn.starts_with("arn:aws:sqs:") && !arn.starts_with("arn:aws:lambda:"))
+      throw ApiError(400, "InvalidParameterValueException",
+                     fmt::format("The fx emulator delivers invocation records to SQS queues and "
+                                 "Lambda functions only (it has no SNS topics or EventBridge "
+                                 "buses); {} is neither",
+                                 shown(arn)));
+  }
+  return f;
+}
+
 void check_function_version(const std::optional<std::string>& value) {
   Violations v;
   v.one_of("functionVersion", value, {"ALL"});

@@ -60,4 +60,16 @@ std::string page_marker(std::string_view key);
 // ListFunctions' FunctionVersion: absent, or ALL (the only value Lambda takes).
 void check_function_version(const std::optional<std::string>& value);
 
+// The body of PutFunctionEventInvokeConfig and UpdateFunctionEventInvokeConfig: what it sets
+// (Put resets what it leaves out; Update keeps it). MaximumRetryAttempts 0 to 2,
+// MaximumEventAgeInSeconds 60 to 21600; a destination an SQS queue's or a function's ARN
+// (the emulator has no SNS topics or event buses: refused, saying so).
+struct InvokeConfigFields {
+  std::optional<int> max_retries;
+  std::optional<int> max_event_age_s;
+  std::optional<std::string> on_success;  // "" clears it
+  std::optional<std::string> on_failure;
+};
+InvokeConfigFields parse_invoke_config(std::string_view body);
+
 }  // namespace fx::emulator

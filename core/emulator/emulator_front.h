@@ -276,6 +276,10 @@ class Emulator {
     }
     for (auto& [name, text] : sink_.reader().services()) {
       try {
+        if (is_invoke_config(name)) {
+          restore_invoke_config(name, text);
+          continue;
+        }
         if (name.starts_with(sources::kApiMappingService)) {
           apply_api_mapping(name, manifest::parse_service_events(text));
           continue;
@@ -371,6 +375,10 @@ class Emulator {
   void list_functions(HttpRequest& req, Responder& r);
   void list_layers(HttpRequest& req, Responder& r);
   void list_layer_versions(const std::string& name, HttpRequest& req, Responder& r);
+  void event_invoke_config(HttpRequest& req, Responder& r, std::string_view rest);
+  static bool is_invoke_config(const std::string& service);
+  void restore_invoke_config(const std::string& service, const std::string& text);
+  void drop_invoke_config(const std::string& function);  // the function is being deleted
   // Every event source mapping: the queues', then the streams'.
   std::vector<const sources::EventSourceMapping*> all_mappings() const {
     auto all = queues_.mappings();

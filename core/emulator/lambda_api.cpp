@@ -98,6 +98,7 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
   if (action == "code" && req.method == "PUT") return update_code(ref.name, req, r);
   if (action.empty() && req.method == "DELETE") {
     drop_api_mappings(ref.name);  // Lambda's mappings go with their function
+    drop_invoke_config(ref.name);
     pool_.remove(ref.name);
     sha_by_function_.erase(ref.name);
     sink_.delete_function(ref.name);

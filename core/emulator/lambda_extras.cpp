@@ -340,3 +340,124 @@ void Emulator::list_layers(HttpRequest& req, Responder& r) {
 }
 
 }  // namespace fx::emulator::front
+
+namespace fx::emulator::front {
+
+namespace {
+
+// PutFunctionEventInvokeConfig's settings of a function are kept under this prefix and the
+// function's name, as a one-function service of the asynchronous invoker (so a deploy that
+// sets the function's destinations replaces them, as the Serverless Framework's would).
+constexpr std::string_view kInvokeConfigService = "lambda-api-invoke/";
+
+json invoke_config_json(const sources::AsyncSettings& s, const std::string& function_arn,
+                        double last_modified) {
+  json j = {
+      {"LastModified", last_modified},
+      {"FunctionArn", function_arn + ":$LATEST"},
+      {"MaximumRetryAttempts", s.max_retries},
+      {"DestinationConfig",
+       {{"OnSuccess", s.on_success.empty() ? json::object() : json{{"Destination", s.on_success}}},
+        {"OnFailure",
+         s.on_failure.empty() ? json::object() : json{{"Destination", s.on_failure}}}}}};
+  if (s.max_event_age_s > 0) j["MaximumEventAgeInSeconds"] = s.max_event_age_s;
+  return j;
+}
+
+sources::AsyncSettings settings_of_stored(const json& j) {
+  sources::AsyncSettings s;
+  s.max_retries = j.value("MaximumRetryAttempts", 2);
+  s.max_event_age_s = j.value("MaximumEventAgeInSeconds", 0);
+  const json d = j.value("DestinationConfig", json::object());
+  s.on_success = d.value("OnSuccess", json::object()).value("Destination", "");
+  s.on_failure = d.value("OnFailure", json::object()).value("Destination", "");
+  return s;
+}
+
+}  // namespace
+
+void Emulator::restore_invoke_config(const std::string& service, const std::string& text) {
+  events_.configure_async(service, service.substr(kInvokeConfigService.size()),
+                          settings_of_stored(json::parse(text)));
+}
+
+bool Emulator::is_invoke_config(const std::string& service) {
+  return service.starts_with(kInvokeConfigService);
+}
+
+void Emulator::drop_invoke_config(const std::string& function) {
+  const std::string service = std::string(kInvokeConfigService) + function;
+  events_.drop(service);
+  sink_.reader().delete_service(service);
+}
+
+// Put/Get/Update/DeleteFunctionEventInvokeConfig and ListFunctionEventInvokeConfigs on
+// /2019-09-25/functions/NAME/event-invoke-config[/list].
+void Emulator::event_invoke_config(HttpRequest& req, Responder& r, std::string_view rest) {
+  const auto slash = rest.find('/');
+  const std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  if (action != "event-invoke-config" && action != "event-invoke-config/list")
+    throw lambda::ApiError(404, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
+  const auto ref = checked_function_ref(url_decode(rest.substr(0, slash)));
+  if (!ref.qualifier.empty() && ref.qualifier != "$LATEST")
+    throw lambda::ApiError(400, "InvalidParameterValueException",
+                           "The fx emulator keeps event invoke configs of $LATEST only");
+  if (auto q = first_param(req, "Qualifier"); q && *q != "$LATEST")
+    throw lambda::ApiError(400, "InvalidParameterValueException",
+                           "The fx emulator keeps event invoke configs of $LATEST only");
+  const auto& fn = existing(ref.name, req);
+  const std::string& arn = fn.spec.config.function_arn;
+  const std::string service = std::string(kInvokeConfigService) + ref.name;
+  std::string stored;
+  for (auto& [name, text] : sink_.reader().services())
+    if (name == service) stored = std::move(text);
+  const double stored_at = stored.empty() ? static_cast<double>(util::now_ms()) / 1000.0
+                                          : json::parse(stored).value("LastModified", 0.0);
+  const auto current = events_.async_settings(ref.name);
+  auto none = [&] {
+    return lambda::ApiError(
+        404, "ResourceNotFoundException",
+        fmt::format("The function {}:$LATEST doesn't have an EventInvokeConfig", arn));
+  };
+  if (action == "event-invoke-config/list") {
+    if (req.method != "GET")
+      throw lambda::ApiError(405, "UnknownOperationException",
+                             fmt::format("Unknown operation {} {}", req.method, req.path));
+    checked_page_query(first_param(req, "Marker"), first_param(req, "MaxItems"), 50, 50);
+    json list = json::array();
+    if (current) list.push_back(invoke_config_json(*current, arn, stored_at));
+    return r.send(HttpResponse::json(200, json{{"FunctionEventInvokeConfigs", list}}.dump()));
+  }
+  if (req.method == "GET") {
+    if (!current) throw none();
+    return r.send(HttpResponse::json(200, invoke_config_json(*current, arn, stored_at).dump()));
+  }
+  if (req.method == "DELETE") {
+    if (!current) throw none();
+    // The function runs under Lambda's defaults again (until a deploy sets its destinations).
+    drop_invoke_config(ref.name);
+    HttpResponse res;
+    res.status = 204;
+    return r.send(std::move(res));
+  }
+  if (req.method != "PUT" && req.method != "POST")
+    throw lambda::ApiError(405, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
+  const auto fields = parse_invoke_config(req.body);
+  sources::AsyncSettings s;
+  if (req.method == "POST") {  // Update: onto what is there
+    if (!current) throw none();
+    s = *current;
+  }
+  if (fields.max_retries) s.max_retries = *fields.max_retries;
+  if (fields.max_event_age_s) s.max_event_age_s = *fields.max_event_age_s;
+  if (fields.on_success) s.on_success = *fields.on_success;
+  if (fields.on_failure) s.on_failure = *fields.on_failure;
+  json out = invoke_config_json(s, arn, static_cast<double>(util::now_ms()) / 1000.0);
+  events_.configure_async(service, ref.name, s);
+  sink_.reader().put_service(service, out.dump());
+  r.send(HttpResponse::json(200, out.dump()));
+}
+
+}  // namespace fx::emulator::front

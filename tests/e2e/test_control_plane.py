@@ -27,6 +27,8 @@ QUEUE_ARN = "arn:aws:sqs:us-east-1:000000000000:{}"
 HANDLER = """
 import json
 def handler(event, context):
+    if event.get("fail"):
+        raise Exception("failing as asked")
     for record in event.get("Records", []):
         print("GOT " + json.dumps(record.get("body") or record.get("eventName")))
     return {}
@@ -337,6 +339,98 @@ class MappingsSurviveARestart(ControlPlaneCase):
         self.client("sqs").send_message(QueueUrl=f"{self.url}/000000000000/esm-kept-q",
                                         MessageBody="after")
         self.wait_got("esm-kept", "after")
+
+
+class EventInvokeConfigs(ControlPlaneCase):
+    # Lambda's retry delays (one and two minutes) pass in a tenth of a second.
+    emulator_env = {"FX_EMULATOR_CLOCK_SPEED": "600"}
+
+    def records(self, queue, count):
+        """The invocation records `queue` received, once it has `count`."""
+        sqs = self.client("sqs")
+        url = f"{self.url}/000000000000/{queue}"
+        got = []
+
+        def receive():
+            for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                got.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            return len(got) >= count
+        self.wait_for(receive, 20, f"{count} records in {queue}")
+        return got
+
+    def test_retries_and_destinations_are_honoured(self):
+        lam = self.client("lambda")
+        self.function("eic")
+        failures, successes = self.queue("eic-failed"), self.queue("eic-ok")
+        put = self.aws("lambda", "put-function-event-invoke-config", "--function-name", "eic",
+                       "--maximum-retry-attempts", "1", "--destination-config",
+                       json.dumps({"OnFailure": {"Destination": failures},
+                                   "OnSuccess": {"Destination": successes}}))
+        self.assertEqual(put["MaximumRetryAttempts"], 1)
+        self.assertTrue(put["FunctionArn"].endswith(":function:eic:$LATEST"))
+        self.assertEqual(put["DestinationConfig"]["OnFailure"]["Destination"], failures)
+        lam.invoke(FunctionName="eic", InvocationType="Event", Payload=b'{"fail": true}')
+        record = self.records("eic-failed", 1)[0]
+        self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 2)
+        self.assertEqual(record["requestPayload"], {"fail": True})
+        lam.invoke(FunctionName="eic", InvocationType="Event", Payload=b'{"ok": 1}')
+        self.assertEqual(self.records("eic-ok", 1)[0]["requestContext"]["condition"], "Success")
+        # Update keeps what it does not name; retries 0: the first failure is the last.
+        lam.update_function_event_invoke_config(FunctionName="eic", MaximumRetryAttempts=0)
+        got = lam.get_function_event_invoke_config(FunctionName="eic")
+        self.assertEqual(got["MaximumRetryAttempts"], 0)
+        self.assertEqual(got["DestinationConfig"]["OnFailure"]["Destination"], failures)
+        lam.invoke(FunctionName="eic", InvocationType="Event", Payload=b'{"fail": true}')
+        self.assertEqual(self.records("eic-failed", 1)[0]["requestContext"]["approximateInvokeCount"], 1)
+        listed = self.aws("lambda", "list-function-event-invoke-configs", "--function-name", "eic")
+        self.assertEqual(len(listed["FunctionEventInvokeConfigs"]), 1)
+        # Put replaces the whole config: no destinations now.
+        lam.put_function_event_invoke_config(FunctionName="eic", MaximumEventAgeInSeconds=60)
+        got = lam.get_function_event_invoke_config(FunctionName="eic")
+        self.assertEqual((got["MaximumRetryAttempts"], got["MaximumEventAgeInSeconds"]), (2, 60))
+        self.assertEqual(got["DestinationConfig"], {"OnSuccess": {}, "OnFailure": {}})
+        self.aws("lambda", "delete-function-event-invoke-config", "--function-name", "eic")
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function_event_invoke_config(FunctionName="eic")
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.update_function_event_invoke_config(FunctionName="eic", MaximumRetryAttempts=1)
+
+    def test_bad_input(self):
+        self.function("eic-bad")
+        path = "/2019-09-25/functions/eic-bad/event-invoke-config"
+        for name, method, p, data, status, error in [
+            ("retries 3", "PUT", path, b'{"MaximumRetryAttempts":3}', 400, "ValidationException"),
+            ("retries -1", "PUT", path, b'{"MaximumRetryAttempts":-1}', 400,
+             "ValidationException"),
+            ("age 59", "PUT", path, b'{"MaximumEventAgeInSeconds":59}', 400,
+             "ValidationException"),
+            ("age 21601", "PUT", path, b'{"MaximumEventAgeInSeconds":21601}', 400,
+             "ValidationException"),
+            ("retries a word", "PUT", path, b'{"MaximumRetryAttempts":"two"}', 400,
+             "InvalidRequestContentException"),
+            ("not JSON", "PUT", path, b"{{", 400, "InvalidRequestContentException"),
+            ("invalid UTF-8", "PUT", path, b'{"DestinationConfig":{"OnFailure":{"Destination":'
+             b'"\xff\xfe"}}}', 400, "InvalidRequestContentException"),
+            ("a destination that is no ARN", "PUT", path,
+             b'{"DestinationConfig":{"OnFailure":{"Destination":"q"}}}', 400,
+             "InvalidParameterValueException"),
+            ("an SNS destination", "PUT", path,
+             b'{"DestinationConfig":{"OnFailure":{"Destination":'
+             b'"arn:aws:sns:us-east-1:000000000000:t"}}}', 400, "InvalidParameterValueException"),
+            ("a destination of 400 bytes", "PUT", path, json.dumps(
+                {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:" + "a" * 400}}}
+            ).encode(), 400, "ValidationException"),
+            ("an unknown function", "PUT", path.replace("eic-bad", "nosuch"), b"{}", 404,
+             "ResourceNotFoundException"),
+            ("none yet", "GET", path, b"", 404, "ResourceNotFoundException"),
+            ("another path", "GET", path + "/x", b"", 404, "UnknownOperationException"),
+        ]:
+            with self.subTest(name):
+                got = request(self.url, method, p, data)
+                self.assertEqual(got[:2], (status, error), f"{name}: {got}")
+        self.alive()
 
 
 class AccountAndLists(ControlPlaneCase):
