@@ -1,6 +1,7 @@
 #include "core/emulator/control_requests.h"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 #include <fmt/format.h>
@@ -395,6 +396,69 @@ InvokeConfigFields parse_invoke_config(std::string_view body) {
                                  shown(arn)));
   }
   return f;
+}
+
+AddPermissionRequest parse_add_permission(std::string_view body) {
+  json doc = parse_object(body);
+  AddPermissionRequest a;
+  auto sid = opt_string(doc, "StatementId");
+  auto action = opt_string(doc, "Action");
+  auto principal = opt_string(doc, "Principal");
+  a.source_arn = opt_string(doc, "SourceArn");
+  a.source_account = opt_string(doc, "SourceAccount");
+  a.event_source_token = opt_string(doc, "EventSourceToken");
+  a.principal_org_id = opt_string(doc, "PrincipalOrgID");
+  a.function_url_auth_type = opt_string(doc, "FunctionUrlAuthType");
+  a.revision_id = opt_string(doc, "RevisionId");
+  Violations v;
+  auto required = [&v](const std::optional<std::string>& value, std::string_view field) {
+    if (!value)
+      v.add(fmt::format("Value null at '{}' failed to satisfy constraint: Member must not be null",
+                        field));
+  };
+  required(sid, "statementId");
+  required(action, "action");
+  required(principal, "principal");
+  auto pattern = [&v](const std::optional<std::string>& value, std::string_view field,
+                      std::string_view shown_pattern, std::size_t max, auto&& ok) {
+    if (!value) return;
+    if (value->empty() || value->size() > max || !ok(*value))
+      v.add(
+          fmt::format("Value '{}' at '{}' failed to satisfy constraint: Member must satisfy "
+                      "regular expression pattern: {}",
+                      shown(*value), field, shown_pattern));
+  };
+  pattern(sid, "statementId", "([a-zA-Z0-9-_.]+)", 100, [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+  });
+  pattern(action, "action", "(lambda:[*]|lambda:[a-zA-Z]+|[*])", 256, [](const std::string& s) {
+    if (s == "*" || s == "lambda:*") return true;
+    if (!s.starts_with("lambda:") || s.size() == 7) return false;
+    return std::all_of(s.begin() + 7, s.end(),
+                       [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
+  });
+  pattern(principal, "principal", "[^\\s]+", 256, [](const std::string& s) {
+    return std::none_of(s.begin(), s.end(),
+                        [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+  });
+  pattern(a.source_account, "sourceAccount", "\\d{12}", 12, [](const std::string& s) {
+    return s.size() == 12 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  });
+  if (a.source_arn && !arn_shaped(*a.source_arn))
+    v.add(
+        fmt::format("Value '{}' at 'sourceArn' failed to satisfy constraint: Member must satisfy "
+                    "regular expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:"
+                    "([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}})?:(\\d{{12}})?:(.*)",
+                    shown(*a.source_arn)));
+  v.one_of("functionUrlAuthType", a.function_url_auth_type, {"NONE", "AWS_IAM"});
+  v.check();
+  a.statement_id = std::move(*sid);
+  a.action = std::move(*action);
+  a.principal = std::move(*principal);
+  return a;
 }
 
 void check_function_version(const std::optional<std::string>& value) {

@@ -72,4 +72,13 @@ struct InvokeConfigFields {
 };
 InvokeConfigFields parse_invoke_config(std::string_view body);
 
+// AddPermission's body: StatementId, Action and Principal required, each checked against
+// Lambda's patterns; the optional conditions and the RevisionId as given.
+struct AddPermissionRequest {
+  std::string statement_id, action, principal;
+  std::optional<std::string> source_arn, source_account, event_source_token, principal_org_id,
+      function_url_auth_type, revision_id;
+};
+AddPermissionRequest parse_add_permission(std::string_view body);
+
 }  // namespace fx::emulator

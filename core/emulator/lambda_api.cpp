@@ -96,9 +96,12 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
   if (action == "configuration" && req.method == "PUT")
     return update_configuration(ref.name, req, r);
   if (action == "code" && req.method == "PUT") return update_code(ref.name, req, r);
+  if (action == "policy" || action.starts_with("policy/"))
+    return function_policy(fn, action, req, *r);
   if (action.empty() && req.method == "DELETE") {
     drop_api_mappings(ref.name);  // Lambda's mappings go with their function
     drop_invoke_config(ref.name);
+    drop_policy(ref.name);
     pool_.remove(ref.name);
     sha_by_function_.erase(ref.name);
     sink_.delete_function(ref.name);

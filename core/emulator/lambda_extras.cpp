@@ -461,3 +461,120 @@ void Emulator::event_invoke_config(HttpRequest& req, Responder& r, std::string_v
 }
 
 }  // namespace fx::emulator::front
+
+namespace fx::emulator::front {
+
+namespace {
+
+// A function's resource policy is kept under this prefix and its name. The emulator does not
+// enforce it (it runs no IAM): it stores and returns it as Lambda renders it.
+constexpr std::string_view kPolicyService = "lambda-api-policy/";
+constexpr std::size_t kMaxPolicyBytes = 20480;  // Lambda's limit on a function's policy
+
+json principal_of(const std::string& principal) {
+  if (principal == "*") return "*";
+  if (principal.ends_with(".amazonaws.com") || principal.ends_with(".amazonaws.com.cn"))
+    return json{{"Service", principal}};
+  if (principal.size() == 12 &&
+      std::all_of(principal.begin(), principal.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return json{{"AWS", fmt::format("arn:aws:iam::{}:root", principal)}};
+  return json{{"AWS", principal}};
+}
+
+}  // namespace
+
+void Emulator::drop_policy(const std::string& function) {
+  sink_.reader().delete_service(std::string(kPolicyService) + function);
+}
+
+// AddPermission (POST .../policy), GetPolicy (GET .../policy), RemovePermission
+// (DELETE .../policy/SID).
+void Emulator::function_policy(const FunctionState& fn, std::string_view action, HttpRequest& req,
+                               Responder& r) {
+  const std::string& name = fn.spec.config.function_name;
+  const std::string service = std::string(kPolicyService) + name;
+  if (auto q = first_param(req, "Qualifier"); q && *q != "$LATEST")
+    throw lambda::ApiError(400, "InvalidParameterValueException",
+                           "The fx emulator keeps resource policies of $LATEST only");
+  json policy;
+  for (auto& [stored_name, text] : sink_.reader().services())
+    if (stored_name == service) policy = json::parse(text);
+  json statements = policy.is_object() ? policy["Statement"] : json::array();
+  const std::string revision = policy.is_object() ? policy.value("RevisionId", "") : "";
+  auto save_policy = [&](json list) {
+    if (list.empty()) return drop_policy(name);
+    json doc = {{"Version", "2012-10-17"},
+                {"Id", "default"},
+                {"Statement", std::move(list)},
+                {"RevisionId", new_request_id()}};
+    sink_.reader().put_service(service, doc.dump());
+  };
+  if (action == "policy" && req.method == "GET") {
+    if (statements.empty())
+      throw lambda::ApiError(404, "ResourceNotFoundException",
+                             "The resource you requested does not exist.");
+    json doc = {{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", statements}};
+    return r.send(
+        HttpResponse::json(200, json{{"Policy", doc.dump()}, {"RevisionId", revision}}.dump()));
+  }
+  if (action == "policy" && req.method == "POST") {
+    const auto a = parse_add_permission(req.body);
+    if (a.revision_id && *a.revision_id != revision)
+      throw lambda::ApiError(412, "PreconditionFailedException",
+                             "The Revision Id provided does not match the latest Revision Id. "
+                             "Call the GetPolicy API to retrieve the latest Revision Id");
+    for (const auto& s : statements)
+      if (s.value("Sid", "") == a.statement_id)
+        throw lambda::ApiError(
+            409, "ResourceConflictException",
+            fmt::format("The statement id ({}) provided already exists. Please provide a new "
+                        "statement id, or remove the existing statement.",
+                        a.statement_id));
+    json statement = {{"Sid", a.statement_id},
+                      {"Effect", "Allow"},
+                      {"Principal", principal_of(a.principal)},
+                      {"Action", a.action},
+                      {"Resource", fn.spec.config.function_arn}};
+    json condition = json::object();
+    if (a.source_arn) condition["ArnLike"]["AWS:SourceArn"] = *a.source_arn;
+    if (a.source_account) condition["StringEquals"]["AWS:SourceAccount"] = *a.source_account;
+    if (a.principal_org_id) condition["StringEquals"]["aws:PrincipalOrgID"] = *a.principal_org_id;
+    if (a.event_source_token)
+      condition["StringEquals"]["lambda:EventSourceToken"] = *a.event_source_token;
+    if (a.function_url_auth_type)
+      condition["StringEquals"]["lambda:FunctionUrlAuthType"] = *a.function_url_auth_type;
+    if (!condition.empty()) statement["Condition"] = condition;
+    statements.push_back(statement);
+    const std::size_t size =
+        json{{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", statements}}.dump().size();
+    if (size > kMaxPolicyBytes)
+      throw lambda::ApiError(
+          400, "PolicyLengthExceededException",
+          fmt::format("The final policy size ({}) is bigger than the limit ({}).", size,
+                      kMaxPolicyBytes));
+    save_policy(statements);
+    return r.send(HttpResponse::json(201, json{{"Statement", statement.dump()}}.dump()));
+  }
+  if (action.starts_with("policy/") && req.method == "DELETE") {
+    const std::string sid = url_decode(action.substr(7));
+    if (auto want = first_param(req, "RevisionId"); want && *want != revision)
+      throw lambda::ApiError(412, "PreconditionFailedException",
+                             "The Revision Id provided does not match the latest Revision Id. "
+                             "Call the GetPolicy API to retrieve the latest Revision Id");
+    json kept = json::array();
+    for (const auto& s : statements)
+      if (s.value("Sid", "") != sid) kept.push_back(s);
+    if (kept.size() == statements.size())
+      throw lambda::ApiError(
+          404, "ResourceNotFoundException",
+          fmt::format("Statement {} is not found in resource policy.", sid.substr(0, 200)));
+    save_policy(kept);
+    HttpResponse res;
+    res.status = 204;
+    return r.send(std::move(res));
+  }
+  throw lambda::ApiError(404, "UnknownOperationException",
+                         fmt::format("Unknown operation {} {}", req.method, req.path));
+}
+
+}  // namespace fx::emulator::front

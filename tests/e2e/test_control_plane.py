@@ -433,6 +433,72 @@ class EventInvokeConfigs(ControlPlaneCase):
         self.alive()
 
 
+class ResourcePolicies(ControlPlaneCase):
+    def test_add_get_remove_permission(self):
+        lam = self.client("lambda")
+        self.function("pol")
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_policy(FunctionName="pol")
+        added = self.aws("lambda", "add-permission", "--function-name", "pol", "--statement-id",
+                         "s3-invoke", "--action", "lambda:InvokeFunction", "--principal",
+                         "s3.amazonaws.com", "--source-arn", "arn:aws:s3:::bucket",
+                         "--source-account", "123456789012")
+        statement = json.loads(added["Statement"])
+        self.assertEqual(statement, {
+            "Sid": "s3-invoke", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": "arn:aws:lambda:us-east-1:000000000000:function:pol",
+            "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::bucket"},
+                          "StringEquals": {"AWS:SourceAccount": "123456789012"}}})
+        lam.add_permission(FunctionName="pol", StatementId="acct", Action="lambda:*",
+                           Principal="123456789012")
+        got = lam.get_policy(FunctionName="pol")
+        policy = json.loads(got["Policy"])
+        self.assertEqual((policy["Version"], policy["Id"]), ("2012-10-17", "default"))
+        self.assertEqual([s["Sid"] for s in policy["Statement"]], ["s3-invoke", "acct"])
+        self.assertEqual(policy["Statement"][1]["Principal"],
+                         {"AWS": "arn:aws:iam::123456789012:root"})
+        with self.assertRaises(lam.exceptions.ResourceConflictException):
+            lam.add_permission(FunctionName="pol", StatementId="acct", Action="lambda:*",
+                               Principal="*")
+        with self.assertRaises(lam.exceptions.PreconditionFailedException):
+            lam.add_permission(FunctionName="pol", StatementId="x", Action="lambda:*",
+                               Principal="*", RevisionId="stale")
+        lam.add_permission(FunctionName="pol", StatementId="x", Action="lambda:*",
+                           Principal="*", RevisionId=got["RevisionId"])
+        self.aws("lambda", "remove-permission", "--function-name", "pol", "--statement-id", "x")
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.remove_permission(FunctionName="pol", StatementId="x")
+        path = "/2015-03-31/functions/pol/policy"
+        for name, data, status, error in [
+            ("no StatementId", b'{"Action":"lambda:*","Principal":"*"}', 400,
+             "ValidationException"),
+            ("a StatementId with a space", b'{"StatementId":"a b","Action":"lambda:*",'
+             b'"Principal":"*"}', 400, "ValidationException"),
+            ("an Action of another service", b'{"StatementId":"a","Action":"s3:GetObject",'
+             b'"Principal":"*"}', 400, "ValidationException"),
+            ("Principal a number", b'{"StatementId":"a","Action":"lambda:*","Principal":1}', 400,
+             "InvalidRequestContentException"),
+            ("invalid UTF-8", b'{"StatementId":"\xff"}', 400, "InvalidRequestContentException"),
+        ]:
+            with self.subTest(name):
+                got = request(self.url, "POST", path, data)
+                self.assertEqual(got[:2], (status, error), f"{name}: {got}")
+        # A policy has 20 KB at most.
+        with self.assertRaises(lam.exceptions.PolicyLengthExceededException):
+            for i in range(200):
+                lam.add_permission(FunctionName="pol", StatementId=f"big-{i}", Action="lambda:*",
+                                   Principal="*", SourceArn="arn:aws:s3:::" + "b" * 200)
+        self.assertEqual(request(self.url, "POST", "/2015-03-31/functions/nosuch/policy",
+                                 b'{"StatementId":"a","Action":"lambda:*","Principal":"*"}')[:2],
+                         (404, "ResourceNotFoundException"))
+        lam.delete_function(FunctionName="pol")
+        self.function("pol")  # a new function of the same name has no policy
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_policy(FunctionName="pol")
+        self.alive()
+
+
 class AccountAndLists(ControlPlaneCase):
     def test_account_settings_reflect_the_state(self):
         lam = self.client("lambda")
