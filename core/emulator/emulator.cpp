@@ -214,21 +214,26 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
     return event_source_mappings(req, *r, path.substr(33));
-  if (path == "/2015-03-31/event-source-mappings" ||
-      path.starts_with("/2015-03-31/event-source-mappings/")) {
-    // Mappings come from the manifest's events; the API's writes are not built yet, and a
-    // tool calling them is told so (and what to do) rather than "unknown operation".
-    const char* op = req.method == "POST"     ? "CreateEventSourceMapping"
-                     : req.method == "PUT"    ? "UpdateEventSourceMapping"
-                     : req.method == "DELETE" ? "DeleteEventSourceMapping"
-                                              : nullptr;
-    if (op)
-      throw lambda::ApiError(
-          400, "InvalidParameterValueException",
-          fmt::format("fx does not support {} yet: declare the event on the function in "
-                      "serverless.yaml (events: - sqs: ...) and fx deploy makes the mapping",
-                      op));
+  if ((path == "/2015-03-31/event-source-mappings" ||
+       path == "/2015-03-31/event-source-mappings/") &&
+      req.method == "POST")
+    return create_mapping(req, *r);
+  if (path.starts_with("/2015-03-31/event-source-mappings/") &&
+      (req.method == "PUT" || req.method == "DELETE") && path.find('/', 34) == std::string::npos)
+    return change_mapping(req, *r, url_decode(path.substr(34)));
+  if ((path == "/2016-08-19/account-settings" || path == "/2016-08-19/account-settings/") &&
+      req.method == "GET")
+    return account_settings(*r);
+  // GetFunctionConcurrency has its own API version; Put and Delete are on 2017-10-31.
+  if (path.starts_with("/2019-09-30/functions/") && path.ends_with("/concurrency") &&
+      path.size() > 22 + 12 && req.method == "GET") {
+    auto ref = checked_function_ref(url_decode(path.substr(22, path.size() - 22 - 12)));
+    return concurrency(ref.name, req, *r);
   }
+  if (path.starts_with("/2019-09-25/functions/"))
+    return event_invoke_config(req, *r, path.substr(22));
+  if ((path == "/2018-10-31/layers" || path == "/2018-10-31/layers/") && req.method == "GET")
+    return list_layers(req, *r);
   if (path.starts_with("/2017-10-31/functions/") && path.ends_with("/concurrency") &&
       path.size() > 22 + 12) {
     auto ref = checked_function_ref(url_decode(path.substr(22, path.size() - 22 - 12)));

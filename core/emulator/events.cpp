@@ -206,6 +206,16 @@ std::vector<std::string> EventSources::apply(const std::string& service,
   return {};
 }
 
+void EventSources::configure_async(const std::string& service, const std::string& function,
+                                   const sources::AsyncSettings& settings) {
+  impl_->async.configure(service, {{function, settings}});
+}
+
+std::optional<sources::AsyncSettings> EventSources::async_settings(
+    const std::string& function) const {
+  return impl_->async.settings(function);
+}
+
 void EventSources::drop(const std::string& service) {
   impl_->schedules_by_service.erase(service);  // their timers cancel as they are destroyed
   impl_->async.drop(service);

@@ -8,10 +8,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/events/target_input.h"
+#include "core/sources/async_invoker.h"
 #include "core/sources/event_source_kind.h"
 
 namespace boost::asio {
@@ -59,6 +61,12 @@ class EventSources : public sources::EventSourceKind {
   // Stores an asynchronous invocation and starts its first attempt. Throws fx::Error when it
   // cannot be stored (the caller answers 5xx rather than 202).
   void submit_async(const std::string& function, std::string payload, std::string request_id);
+
+  // The asynchronous-invocation settings of one function (PutFunctionEventInvokeConfig),
+  // kept under `service` as a deploy's are under its service, and what a function runs under.
+  void configure_async(const std::string& service, const std::string& function,
+                       const sources::AsyncSettings& settings);
+  std::optional<sources::AsyncSettings> async_settings(const std::string& function) const;
 
   // Runs the asynchronous invocations a previous run left in the store.
   void restore_async();

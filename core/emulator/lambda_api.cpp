@@ -50,13 +50,7 @@ void Emulator::route_layers(HttpRequest& req, const std::shared_ptr<Responder>& 
     return;
   }
   auto it = layers_.find(name);
-  if (tail == "versions" && req.method == "GET") {
-    json list = json::array();
-    if (it != layers_.end())
-      for (auto v = it->second.rbegin(); v != it->second.rend(); ++v)
-        list.push_back(json::parse(lambda::to_json(v->meta)));
-    return r->send(HttpResponse::json(200, json{{"LayerVersions", list}}.dump()));
-  }
+  if (tail == "versions" && req.method == "GET") return list_layer_versions(name, req, *r);
   if (tail.starts_with("versions/") && req.method == "GET" && it != layers_.end()) {
     std::string_view number = tail.substr(9);
     long n = 0;
@@ -81,12 +75,7 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
                             std::string_view rest) {
   if (rest.empty() || rest == "/") {
     if (req.method == "POST") return create_function(req, r);
-    if (req.method == "GET") {
-      json list = json::array();
-      for (const auto* fn : pool_.functions())
-        list.push_back(json::parse(lambda::to_json(fn->spec.config)));
-      return r->send(HttpResponse::json(200, json{{"Functions", list}}.dump()));
-    }
+    if (req.method == "GET") return list_functions(req, *r);
     throw lambda::ApiError(405, "UnknownOperationException",
                            fmt::format("Unknown operation {} {}", req.method, req.path));
   }
@@ -118,10 +107,15 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
   if (action == "configuration" && req.method == "PUT")
     return update_configuration(ref.name, req, r);
   if (action == "code" && req.method == "PUT") return update_code(ref.name, req, r);
+  if (action == "policy" || action.starts_with("policy/"))
+    return function_policy(fn, action, req, *r);
   if (action.empty() && req.method == "DELETE") {
     if (auto qualifier = qualifier_of(ref, req); !qualifier.empty())
       return delete_version(ref.name, qualifier, req, *r);
     drop_versions(ref.name);
+    drop_api_mappings(ref.name);  // Lambda's mappings go with their function
+    drop_invoke_config(ref.name);
+    drop_policy(ref.name);
     pool_.remove(ref.name);
     sha_by_function_.erase(ref.name);
     sink_.delete_function(ref.name);
@@ -427,8 +421,7 @@ void Emulator::invoke(const std::string& name, const std::string& qualifier, Htt
   pool_.invoke(target.key, std::move(inv));
 }
 
-// ListEventSourceMappings and GetEventSourceMapping. Deploys make, change and delete the
-// mappings (of sqs events), so the Lambda API only reads them here.
+// ListEventSourceMappings and GetEventSourceMapping (the writes: lambda_extras.cpp).
 void Emulator::event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest) {
   if (!rest.empty() && rest != "/") {
     if (rest.front() != '/' || rest.find('/', 1) != std::string_view::npos)

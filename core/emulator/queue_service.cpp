@@ -204,6 +204,12 @@ std::vector<const sources::EventSourceMapping*> QueueService::mappings() const {
   return impl_->pollers.mappings();
 }
 
+bool QueueService::has_queue_arn(const std::string& arn) {
+  const std::string name = queues::queue_name_from_arn(arn);
+  return !name.empty() && arn == queues::queue_arn(impl_->region, name) &&
+         impl_->store.get_queue(name).has_value();
+}
+
 std::string QueueService::send(const std::string& queue, const std::string& body) {
   try {
     impl_->store.send(name_of(queue), body);

@@ -52,6 +52,9 @@ class QueueService : public sources::EventSourceKind {
   // Every service's event source mappings.
   std::vector<const sources::EventSourceMapping*> mappings() const;
 
+  // Whether the emulator has the queue with this ARN (of its own region and account).
+  bool has_queue_arn(const std::string& arn);
+
   // A message for an on-failure destination (a queue name or ARN). Returns an error, or "".
   std::string send(const std::string& queue, const std::string& body);
 

@@ -155,6 +155,12 @@ void AsyncInvoker::configure(const std::string& service,
   }
 }
 
+std::optional<AsyncSettings> AsyncInvoker::settings(const std::string& function) const {
+  auto it = impl_->settings_by_function.find(function);
+  if (it == impl_->settings_by_function.end()) return std::nullopt;
+  return it->second;
+}
+
 void AsyncInvoker::drop(const std::string& service) {
   for (auto it = impl_->service_of_function.begin(); it != impl_->service_of_function.end();) {
     if (it->second == service) {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/sources/invoke_result.h"
@@ -72,6 +73,8 @@ class AsyncInvoker {
                  const std::map<std::string, AsyncSettings>& by_function);
   // Forgets the settings of `service`'s functions.
   void drop(const std::string& service);
+  // The settings `function` runs under, when a service (or the Lambda API) gave it some.
+  std::optional<AsyncSettings> settings(const std::string& function) const;
 
   // Stores an asynchronous invocation and starts its first attempt. Throws fx::Error when it
   // cannot be stored (the caller answers 5xx rather than 202).

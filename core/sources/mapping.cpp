@@ -93,6 +93,8 @@ std::string mapping_json(const EventSourceMapping& m, std::string_view region) {
 
 std::string mapping_uuid(std::string_view service, std::string_view function,
                          std::string_view source_arn, int n) {
+  if (service.starts_with(kApiMappingService))
+    return std::string(service.substr(kApiMappingService.size()));
   std::string h = util::sha256_hex(fmt::format("{}\n{}\n{}\n{}", service, function, source_arn, n))
                       .substr(0, 32);
   h[12] = '4';

@@ -65,7 +65,12 @@ EventSourceMapping stream_mapping(const std::string& service, const std::string&
 // ListEventSourceMappings' EventSourceMappings), as JSON text.
 std::string mapping_json(const EventSourceMapping& mapping, std::string_view region);
 
-// A version 4 UUID made of what identifies a mapping, so that a mapping keeps its UUID across
+// The service of a mapping the Lambda API made (CreateEventSourceMapping) is this prefix and
+// the mapping's UUID: a '/' no deployed service's name has, and a UUID that stays the same
+// when UpdateEventSourceMapping changes the function.
+inline constexpr std::string_view kApiMappingService = "lambda-api/";
+
+// A version 4 UUID made of what identifies a mapping (a mapping the API made: its own), so that a mapping keeps its UUID across
 // deploys and restarts as Lambda's keeps it across updates.
 std::string mapping_uuid(std::string_view service, std::string_view function,
                          std::string_view source_arn, int n);

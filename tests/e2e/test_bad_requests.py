@@ -326,21 +326,16 @@ LAMBDA_CASES = [
      "UnknownOperationException", rf"Unknown operation GET {ESM}/x/y"),
     ("mappings: a path that only starts like it", "GET", f"{ESM}x", b"", {}, 404,
      "UnknownOperationException", rf"Unknown operation GET {ESM}x"),
-    ("mappings: CreateEventSourceMapping (not built)", "POST", ESM,
-     b'{"FunctionName":"f","EventSourceArn":"arn:aws:sqs:us-east-1:000000000000:q"}', {}, 400,
-     "InvalidParameterValueException",
-     r"fx does not support CreateEventSourceMapping yet: declare the event "
-     r"on the function in serverless.yaml \(events: - sqs: \.\.\.\) and fx deploy makes the mapping"),
-    ("mappings: UpdateEventSourceMapping (not built)", "PUT",
-     f"{ESM}/00000000-0000-4000-8000-000000000000", b'{"BatchSize":5}', {}, 400,
-     "InvalidParameterValueException",
-     r"fx does not support UpdateEventSourceMapping yet: declare the event "
-     r"on the function in serverless.yaml \(events: - sqs: \.\.\.\) and fx deploy makes the mapping"),
-    ("mappings: DeleteEventSourceMapping (not built)", "DELETE",
-     f"{ESM}/00000000-0000-4000-8000-000000000000", b"", {}, 400,
-     "InvalidParameterValueException",
-     r"fx does not support DeleteEventSourceMapping yet: declare the event "
-     r"on the function in serverless.yaml \(events: - sqs: \.\.\.\) and fx deploy makes the mapping"),
+    ("mappings: CreateEventSourceMapping of an unknown function", "POST", ESM,
+     b'{"FunctionName":"f","EventSourceArn":"arn:aws:sqs:us-east-1:000000000000:q"}', {}, 404,
+     "ResourceNotFoundException",
+     r"Function not found: arn:aws:lambda:us-east-1:000000000000:function:f"),
+    ("mappings: UpdateEventSourceMapping of an unknown UUID", "PUT",
+     f"{ESM}/00000000-0000-4000-8000-000000000000", b'{"BatchSize":5}', {}, 404,
+     "ResourceNotFoundException", r"The resource you requested does not exist\."),
+    ("mappings: DeleteEventSourceMapping of an unknown UUID", "DELETE",
+     f"{ESM}/00000000-0000-4000-8000-000000000000", b"", {}, 404,
+     "ResourceNotFoundException", r"The resource you requested does not exist\."),
     # Lambda documents no wording for a MaxItems that is not a number; fx says it in the form
     # of its other validation errors.
     ("mappings: MaxItems is a word", "GET", f"{ESM}?MaxItems=abc", b"", {}, 400,
