@@ -170,6 +170,8 @@ std::vector<std::string> QueueService::apply(const std::string& service,
     }
   auto ensure = [&](const std::string& name, queues::QueueAttributes attrs) {
     if (!impl_->store.get_queue(name)) {
+      // As on AWS a ".fifo" name is a FIFO queue's; CloudFormation sets FifoQueue from it too.
+      if (name.ends_with(".fifo")) attrs.emplace("FifoQueue", "true");
       impl_->store.create_queue(name, attrs);
     } else if (!attrs.empty()) {
       impl_->store.set_attributes(name, attrs);
