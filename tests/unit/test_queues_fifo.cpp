@@ -404,3 +404,21 @@ TEST_CASE("the SQS JSON API's FIFO members", "[queues]") {
   CHECK(event["Records"][0]["attributes"]["MessageDeduplicationId"] == "d");
   CHECK(event["Records"][0]["attributes"]["SequenceNumber"] == "10000000000000000001");
 }
+
+TEST_CASE("FIFO: a partly handled Lambda batch leaves its group locked until it is visible",
+          "[queues]") {
+  Fixture fx;
+  QueueStore store(fx.path, fx.clock());
+  store.create_queue("q.fifo", {{"FifoQueue", "true"}, {"VisibilityTimeout", "1"}});
+  for (const auto& [body, g] : std::vector<std::pair<std::string, std::string>>{
+           {"a1", "a"}, {"b1", "b"}, {"f", "a"}, {"b2", "b"}, {"a3", "a"}})
+    send(store, "q.fifo", body, g);
+  auto batch = store.receive_for_lambda("q.fifo", 10);
+  REQUIRE(bodies(batch) == std::vector<std::string>{"a1", "b1", "f", "b2", "a3"});
+  for (int i : {0, 1, 3}) store.delete_message("q.fifo", batch[i].receipt_handle);
+  CHECK(store.next_visible_ms("q.fifo") == kStart + 1000);
+  CHECK(store.receive_for_lambda("q.fifo", 10).empty());
+  fx.now += 1000;
+  CHECK(store.next_visible_ms("q.fifo") == kStart + 1000);
+  CHECK(bodies(store.receive_for_lambda("q.fifo", 10)) == std::vector<std::string>{"f", "a3"});
+}
