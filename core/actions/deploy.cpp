@@ -306,11 +306,19 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
                           name, q["deadLetterQueue"].dump()));
         entry.dead_letter_queue = q["deadLetterQueue"].get<std::string>();
       }
+      if (q.contains("contentBasedDeduplication")) {
+        if (!q["contentBasedDeduplication"].is_boolean() || !name.ends_with(".fifo"))
+          throw Error(fmt::format("custom.fx.queues.{}.contentBasedDeduplication: expected true "
+                                  "or false, on a FIFO queue (a name ending in .fifo)",
+                                  name));
+        entry.content_based_deduplication = q["contentBasedDeduplication"].get<bool>();
+      }
     }
   for (const auto& q : service.queues) {
     auto& entry = doc.queues.emplace_back();
     entry.name = q.name;
     entry.visibility_timeout_s = q.visibility_timeout_s;
+    entry.content_based_deduplication = q.content_based_deduplication;
     if (q.max_receive_count > 0 && !q.dead_letter_queue.empty()) {
       entry.max_receive_count = q.max_receive_count;
       entry.dead_letter_queue = q.dead_letter_queue;

@@ -186,6 +186,8 @@ std::vector<std::string> QueueService::apply(const std::string& service,
           {"deadLetterTargetArn", queues::queue_arn(impl_->region, q.dead_letter_queue)},
           {"maxReceiveCount",
            q.max_receive_count}}.dump();
+    if (q.name.ends_with(".fifo"))
+      attrs["ContentBasedDeduplication"] = q.content_based_deduplication ? "true" : "false";
     ensure(q.name, attrs);
   }
   for (const auto& m : mappings) ensure(queues::queue_name_from_arn(m.source_arn), {});

@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from awstest import MotoCase
 from fxtest import FxTestCase, main
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
@@ -321,6 +322,87 @@ class FifoEventSource(FxTestCase):
                       ["ApproximateNumberOfMessagesNotVisible"] == "0", message="every message deleted")
         self.assertEqual(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
                          ["Attributes"]["ApproximateNumberOfMessages"], "0")
+
+
+RESOURCES_SERVICE = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        functions:
+          worker:
+            handler: app.worker
+            events:
+              - sqs:
+                  arn: {Fn::GetAtt: [Orders, Arn]}
+        resources:
+          Resources:
+            Orders:
+              Type: AWS::SQS::Queue
+              Properties:
+                FifoQueue: true
+                ContentBasedDeduplication: true
+                RedrivePolicy:
+                  deadLetterTargetArn: {Fn::GetAtt: [OrdersDlq, Arn]}
+                  maxReceiveCount: 3
+            OrdersDlq:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: SERVICE-orders-dlq.fifo
+                FifoQueue: true
+        """,
+    "app.py": """
+        def worker(event, context):
+            for r in event["Records"]:
+                print("GOT " + r["attributes"]["MessageGroupId"] + " " + r["body"])
+        """,
+}
+
+
+class FifoResources(FxTestCase):
+    def test_a_fifo_queue_of_resources_is_made_with_its_settings(self):
+        # Refused before: the emulator answered UnsupportedOperation to the .fifo queue.
+        self.make_service(RESOURCES_SERVICE)
+        self.ok("deploy")
+        sqs = client(self.url)
+        # CloudFormation names a FIFO queue without QueueName with a .fifo suffix.
+        url = sqs.get_queue_url(QueueName="Orders.fifo")["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual((attrs["FifoQueue"], attrs["ContentBasedDeduplication"]), ("true", "true"))
+        self.assertTrue(json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].endswith(
+            f":{self.service_name}-orders-dlq.fifo"))
+        sqs.send_message(QueueUrl=url, MessageBody="hello", MessageGroupId="g")
+        self.wait_for(lambda: any(l["message"].startswith("GOT g hello") for l in self.logs("worker")),
+                      timeout=30, message="the message handled")
+        # A FIFO setting on a standard queue is one clear error, where it is.
+        self.make_service({**RESOURCES_SERVICE, "serverless.yaml": RESOURCES_SERVICE["serverless.yaml"].replace(
+            "                FifoQueue: true\n                ContentBasedDeduplication", "                ContentBasedDeduplication")})
+        r = self.fx("deploy")
+        self.assertIn("ContentBasedDeduplication applies to FIFO queues only", r.err)
+
+
+class AwsFifoQueues(MotoCase):
+    def test_the_aws_target_makes_fifo_queues_with_their_settings(self):
+        self.make_service(RESOURCES_SERVICE)
+        self.deploy()
+        sqs = self.boto("sqs")
+        url = sqs.get_queue_url(QueueName="Orders.fifo")["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual((attrs["FifoQueue"], attrs["ContentBasedDeduplication"]), ("true", "true"))
+        dlq = sqs.get_queue_url(QueueName=f"{self.service_name}-orders-dlq.fifo")["QueueUrl"]
+        self.assertEqual(sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["FifoQueue"])["Attributes"],
+                         {"FifoQueue": "true"})
+        # Content-based deduplication turned off: set on the queue in place.
+        path = os.path.join(self.service_dir, "serverless.yaml")
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("ContentBasedDeduplication: true", "ContentBasedDeduplication: false"))
+        self.deploy()
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual((attrs["FifoQueue"], attrs["ContentBasedDeduplication"]), ("true", "false"))
+        self.ok("remove", "--target", "aws")
 
 
 class FifoDurability(FxTestCase):
