@@ -269,6 +269,12 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
     out.key = f.key;
     for (const auto& e : f.events)
       if (!std::holds_alternative<manifest::OtherEvent>(e)) out.events.push_back(e);
+    // An sqs event's Fn::GetAtt names a queue of resources by its logical ID: the emulator
+    // polls the queue by its name (which differs with QueueName, or a FIFO queue's suffix).
+    for (auto& e : out.events)
+      if (auto* sqs = std::get_if<manifest::SqsEvent>(&e))
+        for (const auto& q : service.queues)
+          if (q.logical_id == sqs->queue) sqs->queue = q.name;
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
     out.async.max_retries = f.max_retry_attempts;
     out.async.max_event_age_s = f.max_event_age_s;
