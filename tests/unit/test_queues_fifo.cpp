@@ -66,8 +66,7 @@ std::vector<std::string> bodies(const std::vector<fx::queues::Message>& messages
 
 }  // namespace
 
-TEST_CASE("FIFO queues: created with FifoQueue and a .fifo name, attributes as SQS's",
-          "[queues]") {
+TEST_CASE("FIFO queues: created with FifoQueue and a .fifo name, attributes as SQS's", "[queues]") {
   Fixture fx;
   QueueStore store(fx.path, fx.clock());
   CHECK(store.create_queue("jobs.fifo", {{"FifoQueue", "true"}}));
@@ -94,18 +93,22 @@ TEST_CASE("FIFO queues: created with FifoQueue and a .fifo name, attributes as S
 
   // A .fifo name needs FifoQueue=true, and FifoQueue=true needs a .fifo name.
   CHECK(error_code([&] { store.create_queue("a.fifo"); }) == "InvalidParameterValue");
-  CHECK(error_code([&] { store.create_queue("a.fifo", {{"FifoQueue", "false"}}); }) ==
-        "InvalidParameterValue");
-  CHECK(error_code([&] { store.create_queue("a", {{"FifoQueue", "true"}}); }) ==
-        "InvalidParameterValue");
-  CHECK(error_code([&] { store.create_queue(".fifo", {{"FifoQueue", "true"}}); }) ==
-        "InvalidParameterValue");
+  CHECK(error_code([&] {
+          store.create_queue("a.fifo", {{"FifoQueue", "false"}});
+        }) == "InvalidParameterValue");
+  CHECK(error_code([&] {
+          store.create_queue("a", {{"FifoQueue", "true"}});
+        }) == "InvalidParameterValue");
+  CHECK(error_code([&] {
+          store.create_queue(".fifo", {{"FifoQueue", "true"}});
+        }) == "InvalidParameterValue");
   CHECK(error_code([&] {
           store.create_queue(std::string(76, 'a') + ".fifo", {{"FifoQueue", "true"}});
         }) == "InvalidParameterValue");
   CHECK(store.create_queue(std::string(75, 'a') + ".fifo", {{"FifoQueue", "true"}}));
-  CHECK(error_code([&] { store.create_queue("a", {{"FifoQueue", "yes"}}); }) ==
-        "InvalidAttributeValue");
+  CHECK(error_code([&] {
+          store.create_queue("a", {{"FifoQueue", "yes"}});
+        }) == "InvalidAttributeValue");
   CHECK(error_code([&] {
           store.create_queue("b.fifo", {{"FifoQueue", "true"}, {"DeduplicationScope", "group"}});
         }) == "InvalidAttributeValue");
@@ -114,16 +117,20 @@ TEST_CASE("FIFO queues: created with FifoQueue and a .fifo name, attributes as S
                              {{"FifoQueue", "true"}, {"FifoThroughputLimit", "perMessageGroupId"}});
         }) == "InvalidAttributeValue");
   // FIFO attributes on a standard queue are unknown to it.
-  CHECK(error_code([&] { store.create_queue("s", {{"ContentBasedDeduplication", "true"}}); }) ==
-        "InvalidAttributeName");
+  CHECK(error_code([&] {
+          store.create_queue("s", {{"ContentBasedDeduplication", "true"}});
+        }) == "InvalidAttributeName");
   // The type is fixed; the FIFO settings may change.
-  CHECK(error_code([&] { store.set_attributes("jobs.fifo", {{"FifoQueue", "false"}}); }) ==
-        "InvalidAttributeName");
+  CHECK(error_code([&] {
+          store.set_attributes("jobs.fifo", {{"FifoQueue", "false"}});
+        }) == "InvalidAttributeName");
   store.create_queue("s");
-  CHECK(error_code([&] { store.set_attributes("s", {{"FifoQueue", "true"}}); }) ==
-        "InvalidAttributeName");
-  CHECK(error_code([&] { store.set_attributes("s", {{"DeduplicationScope", "queue"}}); }) ==
-        "InvalidAttributeName");
+  CHECK(error_code([&] {
+          store.set_attributes("s", {{"FifoQueue", "true"}});
+        }) == "InvalidAttributeName");
+  CHECK(error_code([&] {
+          store.set_attributes("s", {{"DeduplicationScope", "queue"}});
+        }) == "InvalidAttributeName");
   store.set_attributes("jobs.fifo", {{"ContentBasedDeduplication", "true"}});
   CHECK(store.attributes("jobs.fifo", kRegion).at("ContentBasedDeduplication") == "true");
   CHECK(error_code([&] {
@@ -135,15 +142,16 @@ TEST_CASE("FIFO sends: group required, no per-message delay, ids checked", "[que
   Fixture fx;
   QueueStore store(fx.path, fx.clock());
   store.create_queue("q.fifo", {{"FifoQueue", "true"}});
-  CHECK(error_code([&] { store.send("q.fifo", "x", std::nullopt, {}, FifoSend{{}, "d"}); }) ==
-        "MissingParameter");
+  CHECK(error_code([&] {
+          store.send("q.fifo", "x", std::nullopt, {}, FifoSend{{}, "d"});
+        }) == "MissingParameter");
   CHECK(error_code([&] { store.send("q.fifo", "x", 5, {}, group("g", "d")); }) ==
         "InvalidParameterValue");
   // Neither a deduplication id nor content-based deduplication.
   CHECK(error_code([&] { store.send("q.fifo", "x", std::nullopt, {}, group("g")); }) ==
         "InvalidParameterValue");
   for (const std::string& bad : {std::string(), std::string(129, 'g'), std::string("a b"),
-                                std::string("caf\xc3\xa9"), std::string("tab\t")}) {
+                                 std::string("caf\xc3\xa9"), std::string("tab\t")}) {
     INFO(bad);
     CHECK(error_code([&] { store.send("q.fifo", "x", std::nullopt, {}, group(bad, "d")); }) ==
           "InvalidParameterValue");
@@ -209,8 +217,7 @@ TEST_CASE("FIFO groups: in order, locked while in flight, interleaved", "[queues
   CHECK(again[0].receive_count == 2);
 }
 
-TEST_CASE("FIFO deduplication: five minutes, by id or content, per queue or group",
-          "[queues]") {
+TEST_CASE("FIFO deduplication: five minutes, by id or content, per queue or group", "[queues]") {
   Fixture fx;
   QueueStore store(fx.path, fx.clock());
   store.create_queue("q.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
@@ -222,15 +229,14 @@ TEST_CASE("FIFO deduplication: five minutes, by id or content, per queue or grou
   CHECK(dup.sequence_number == first.sequence_number);
   // An explicit id wins over the content: a different body with the first's SHA-256 as its id
   // is a duplicate too.
-  auto by_id = store.send("q.fifo", "different", std::nullopt, {},
-                          group("g", fx::util::sha256_hex("same")));
+  auto by_id =
+      store.send("q.fifo", "different", std::nullopt, {}, group("g", fx::util::sha256_hex("same")));
   CHECK(by_id.message_id == first.message_id);
   auto got = store.receive("q.fifo", 10);
   REQUIRE(bodies(got) == std::vector<std::string>{"same"});
   store.delete_message("q.fifo", got[0].receipt_handle);
   // Deleting it does not end the window.
-  CHECK(store.send("q.fifo", "same", std::nullopt, {}, group("g")).message_id ==
-        first.message_id);
+  CHECK(store.send("q.fifo", "same", std::nullopt, {}, group("g")).message_id == first.message_id);
   CHECK(store.receive("q.fifo", 10).empty());
 
   // Five minutes after the first send, the same content is a new message.
@@ -268,12 +274,14 @@ TEST_CASE("FIFO dead-letter queues are FIFO; redriven messages keep their group"
   CHECK(error_code([&] {
           store.create_queue("src.fifo", {{"FifoQueue", "true"}, {"RedrivePolicy", to_std}});
         }) == "InvalidParameterValue");
-  CHECK(error_code([&] { store.create_queue("src", {{"RedrivePolicy", to_fifo}}); }) ==
-        "InvalidParameterValue");
-  store.create_queue("src.fifo",
-                     {{"FifoQueue", "true"}, {"RedrivePolicy", to_fifo}, {"VisibilityTimeout", "1"}});
-  CHECK(error_code([&] { store.set_attributes("src.fifo", {{"RedrivePolicy", to_std}}); }) ==
-        "InvalidParameterValue");
+  CHECK(error_code([&] {
+          store.create_queue("src", {{"RedrivePolicy", to_fifo}});
+        }) == "InvalidParameterValue");
+  store.create_queue(
+      "src.fifo", {{"FifoQueue", "true"}, {"RedrivePolicy", to_fifo}, {"VisibilityTimeout", "1"}});
+  CHECK(error_code([&] {
+          store.set_attributes("src.fifo", {{"RedrivePolicy", to_std}});
+        }) == "InvalidParameterValue");
 
   send(store, "src.fifo", "poison", "g");
   send(store, "src.fifo", "next", "g");
@@ -349,21 +357,29 @@ TEST_CASE("the SQS JSON API's FIFO members", "[queues]") {
   auto err = call("SendMessage", {{"QueueUrl", url}, {"MessageBody", "hi"}}, 400);
   CHECK(err.at("__type") == "com.amazonaws.sqs#MissingParameter");
   err = call("SendMessage",
-             {{"QueueUrl", url}, {"MessageBody", "hi"}, {"MessageGroupId", 7},
+             {{"QueueUrl", url},
+              {"MessageBody", "hi"},
+              {"MessageGroupId", 7},
               {"MessageDeduplicationId", "d"}},
              400);
   CHECK(err.at("__type") == "com.amazonaws.sqs#InvalidParameterValue");
 
-  auto batch = call("SendMessageBatch",
-                    {{"QueueUrl", url},
-                     {"Entries",
-                      {{{"Id", "1"}, {"MessageBody", "b1"}, {"MessageGroupId", "g"},
-                        {"MessageDeduplicationId", "e1"}},
-                       {{"Id", "2"}, {"MessageBody", "b2"}, {"MessageGroupId", "g"},
-                        {"MessageDeduplicationId", "e1"}},
-                       {{"Id", "3"}, {"MessageBody", "b3"}},
-                       {{"Id", "4"}, {"MessageBody", "b4"}, {"MessageGroupId", "g"},
-                        {"MessageDeduplicationId", "e4"}, {"DelaySeconds", 1}}}}});
+  auto batch = call("SendMessageBatch", {{"QueueUrl", url},
+                                         {"Entries",
+                                          {{{"Id", "1"},
+                                            {"MessageBody", "b1"},
+                                            {"MessageGroupId", "g"},
+                                            {"MessageDeduplicationId", "e1"}},
+                                           {{"Id", "2"},
+                                            {"MessageBody", "b2"},
+                                            {"MessageGroupId", "g"},
+                                            {"MessageDeduplicationId", "e1"}},
+                                           {{"Id", "3"}, {"MessageBody", "b3"}},
+                                           {{"Id", "4"},
+                                            {"MessageBody", "b4"},
+                                            {"MessageGroupId", "g"},
+                                            {"MessageDeduplicationId", "e4"},
+                                            {"DelaySeconds", 1}}}}});
   REQUIRE(batch.at("Successful").size() == 2);
   // The second entry repeats the first's deduplication id: the same message.
   CHECK(batch["Successful"][0]["MessageId"] == batch["Successful"][1]["MessageId"]);
@@ -397,9 +413,8 @@ TEST_CASE("the SQS JSON API's FIFO members", "[queues]") {
   m.deduplication_id = "d";
   m.sequence_number = "10000000000000000001";
   messages.push_back(m);
-  auto event = json::parse(
-      fx::queues::lambda_sqs_event_json(messages, "arn:aws:sqs:us-east-1:000000000000:q.fifo",
-                                        kRegion));
+  auto event = json::parse(fx::queues::lambda_sqs_event_json(
+      messages, "arn:aws:sqs:us-east-1:000000000000:q.fifo", kRegion));
   CHECK(event["Records"][0]["attributes"]["MessageGroupId"] == "g");
   CHECK(event["Records"][0]["attributes"]["MessageDeduplicationId"] == "d");
   CHECK(event["Records"][0]["attributes"]["SequenceNumber"] == "10000000000000000001");
