@@ -320,6 +320,12 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
       const auto* other = std::get_if<manifest::OtherEvent>(&e);
       if (!other || other->type == "alb") out.events.push_back(e);  // the emulator serves alb
     }
+    // An sqs event's Fn::GetAtt names a queue of resources by its logical ID: the emulator
+    // polls the queue by its name (which differs with QueueName, or a FIFO queue's suffix).
+    for (auto& e : out.events)
+      if (auto* sqs = std::get_if<manifest::SqsEvent>(&e))
+        for (const auto& q : service.queues)
+          if (q.logical_id == sqs->queue) sqs->queue = q.name;
     // Lambda's asynchronous-invocation settings: maximumRetryAttempts, destinations.onFailure.
     out.async.max_retries = f.max_retry_attempts;
     out.async.max_event_age_s = f.max_event_age_s;
@@ -357,11 +363,19 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
                           name, q["deadLetterQueue"].dump()));
         entry.dead_letter_queue = q["deadLetterQueue"].get<std::string>();
       }
+      if (q.contains("contentBasedDeduplication")) {
+        if (!q["contentBasedDeduplication"].is_boolean() || !name.ends_with(".fifo"))
+          throw Error(fmt::format("custom.fx.queues.{}.contentBasedDeduplication: expected true "
+                                  "or false, on a FIFO queue (a name ending in .fifo)",
+                                  name));
+        entry.content_based_deduplication = q["contentBasedDeduplication"].get<bool>();
+      }
     }
   for (const auto& q : service.queues) {
     auto& entry = doc.queues.emplace_back();
     entry.name = q.name;
     entry.visibility_timeout_s = q.visibility_timeout_s;
+    entry.content_based_deduplication = q.content_based_deduplication;
     if (q.max_receive_count > 0 && !q.dead_letter_queue.empty()) {
       entry.max_receive_count = q.max_receive_count;
       entry.dead_letter_queue = q.dead_letter_queue;

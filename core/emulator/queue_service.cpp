@@ -170,6 +170,8 @@ std::vector<std::string> QueueService::apply(const std::string& service,
     }
   auto ensure = [&](const std::string& name, queues::QueueAttributes attrs) {
     if (!impl_->store.get_queue(name)) {
+      // As on AWS a ".fifo" name is a FIFO queue's; CloudFormation sets FifoQueue from it too.
+      if (name.ends_with(".fifo")) attrs.emplace("FifoQueue", "true");
       impl_->store.create_queue(name, attrs);
     } else if (!attrs.empty()) {
       impl_->store.set_attributes(name, attrs);
@@ -184,6 +186,8 @@ std::vector<std::string> QueueService::apply(const std::string& service,
           {"deadLetterTargetArn", queues::queue_arn(impl_->region, q.dead_letter_queue)},
           {"maxReceiveCount",
            q.max_receive_count}}.dump();
+    if (q.name.ends_with(".fifo"))
+      attrs["ContentBasedDeduplication"] = q.content_based_deduplication ? "true" : "false";
     ensure(q.name, attrs);
   }
   for (const auto& m : mappings) ensure(queues::queue_name_from_arn(m.source_arn), {});

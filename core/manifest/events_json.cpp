@@ -233,6 +233,7 @@ ServiceEvents read_document(const json& j) {
       queue.visibility_timeout_s = q["visibility_timeout"].get<int>();
     queue.max_receive_count = q.value("max_receive_count", 0);
     queue.dead_letter_queue = q.value("dead_letter_queue", "");
+    queue.content_based_deduplication = q.value("content_based_deduplication", false);
   }
   for (const auto& t : j.value("tables", json::array())) {
     TableConfig& table = doc.tables.emplace_back();
@@ -308,6 +309,7 @@ std::string to_json(const ServiceEvents& doc) {
     if (q.visibility_timeout_s) entry["visibility_timeout"] = *q.visibility_timeout_s;
     if (q.max_receive_count > 0) entry["max_receive_count"] = q.max_receive_count;
     if (!q.dead_letter_queue.empty()) entry["dead_letter_queue"] = q.dead_letter_queue;
+    if (q.content_based_deduplication) entry["content_based_deduplication"] = true;
     queues.push_back(entry);
   }
   json j = {{"stage", doc.stage},

@@ -435,6 +435,26 @@ class Loader {
           p.q.name = name(*n, "QueueName");
         if (const auto n = props ? member(*props, "VisibilityTimeout") : std::nullopt)
           p.q.visibility_timeout_s = whole(*n, "VisibilityTimeout", 0, 43200);
+        // A FIFO queue: CloudFormation names one without QueueName with a ".fifo" suffix, and
+        // refuses FifoQueue with a name that lacks it (or the suffix without FifoQueue).
+        auto flag = [&](const char* key) {
+          const auto n = props ? member(*props, key) : std::nullopt;
+          if (!n) return false;
+          const YAML::Node v = read(*n, key);
+          if (!v.IsScalar() || (v.Scalar() != "true" && v.Scalar() != "false"))
+            throw Error(fmt::format("{} is not true or false", base + key));
+          return v.Scalar() == "true";
+        };
+        const bool fifo = flag("FifoQueue");
+        p.q.content_based_deduplication = flag("ContentBasedDeduplication");
+        if (fifo && !(props && member(*props, "QueueName"))) p.q.name += ".fifo";
+        if (fifo != p.q.name.ends_with(".fifo"))
+          throw Error(fmt::format("{}: a FIFO queue's name ends in .fifo, and only a FIFO queue's "
+                                  "(FifoQueue: true)",
+                                  base + "QueueName"));
+        if (p.q.content_based_deduplication && !fifo)
+          throw Error(fmt::format("{} applies to FIFO queues only (FifoQueue: true)",
+                                  base + "ContentBasedDeduplication"));
         const auto rp = props ? member(*props, "RedrivePolicy") : std::nullopt;
         if (const auto n = rp ? member(*rp, "maxReceiveCount") : std::nullopt)
           p.q.max_receive_count = whole(*n, "RedrivePolicy.maxReceiveCount", 1, 1000);

@@ -61,6 +61,8 @@ struct QueueResource {
   int visibility_timeout_s = 30;
   int max_receive_count = 0;      // RedrivePolicy.maxReceiveCount; 0: no redrive
   std::string dead_letter_queue;  // the DLQ's queue name
+  // FIFO queues (FifoQueue: true, a ".fifo" name): ContentBasedDeduplication.
+  bool content_based_deduplication = false;
 };
 
 // An AWS::DynamoDB::Table of `resources`: fx creates it (locally on the emulator, on AWS with

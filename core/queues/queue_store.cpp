@@ -45,7 +45,28 @@ CREATE TABLE IF NOT EXISTS messages (
   dead_letter_source TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages(queue, visible_at_ms);
+CREATE TABLE IF NOT EXISTS fifo_deduplication (
+  queue TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  deduplication_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  md5_of_body TEXT NOT NULL,
+  md5_of_message_attributes TEXT NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  PRIMARY KEY(queue, scope, deduplication_id)
+);
 )sql";
+
+// FIFO queues' columns, added to the messages table of a store an older fx made.
+constexpr std::array<const char*, 2> kFifoColumns = {
+    "group_id TEXT NOT NULL DEFAULT ''",
+    "deduplication_id TEXT NOT NULL DEFAULT ''",
+};
+
+// SQS remembers a FIFO message's deduplication id for five minutes.
+constexpr std::int64_t kDeduplicationWindowMs = 5 * 60 * 1000;
+constexpr std::size_t kMaxFifoIdLength = 128;
 
 constexpr int kMaxDelaySeconds = 900;
 constexpr int kMaxMessageAttributes = 10;
@@ -356,8 +377,16 @@ std::string normalized_attribute(const std::string& name, const std::string& val
                 {"maxReceiveCount", policy->max_receive_count}}
         .dump();
   }
-  if (name == "SqsManagedSseEnabled") {
+  if (name == "SqsManagedSseEnabled" || name == "FifoQueue" || name == "ContentBasedDeduplication") {
     if (value != "true" && value != "false")
+      throw SqsError("InvalidAttributeValue",
+                     fmt::format("Invalid value for the parameter {}.", name));
+    return value;
+  }
+  if (name == "DeduplicationScope" || name == "FifoThroughputLimit") {
+    bool ok = name == "DeduplicationScope" ? value == "queue" || value == "messageGroup"
+                                           : value == "perQueue" || value == "perMessageGroupId";
+    if (!ok)
       throw SqsError("InvalidAttributeValue",
                      fmt::format("Invalid value for the parameter {}.", name));
     return value;
@@ -378,13 +407,72 @@ std::string effective_attribute(const QueueAttributes& set, const std::string& n
   return "";
 }
 
-void validate_queue_name(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 80 && std::all_of(name.begin(), name.end(), [](char c) {
+bool is_fifo_name(std::string_view name) {
+  return name.size() > 5 && name.ends_with(".fifo");
+}
+
+void validate_queue_name(const std::string& name, bool fifo) {
+  std::string_view base = name;
+  if (fifo && is_fifo_name(name)) base.remove_suffix(5);
+  bool ok = !base.empty() && name.size() <= 80 && std::all_of(base.begin(), base.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
   });
+  if (fifo && !(ok && is_fifo_name(name)))
+    throw invalid_parameter(
+        "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
+        "underscores, must end with .fifo suffix and be 1 to 80 in length.");
   if (!ok)
     throw invalid_parameter(
         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+}
+
+// The attributes only FIFO queues have, with their defaults, in GetQueueAttributes' order.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kFifoAttributes = {{
+    {"FifoQueue", "true"},
+    {"ContentBasedDeduplication", "false"},
+    {"DeduplicationScope", "queue"},
+    {"FifoThroughputLimit", "perQueue"},
+}};
+
+bool is_fifo_attribute(std::string_view name) {
+  return std::any_of(kFifoAttributes.begin(), kFifoAttributes.end(),
+                     [&](const auto& a) { return a.first == name; });
+}
+
+SqsError unknown_attribute(const std::string& name) {
+  return SqsError("InvalidAttributeName", fmt::format("Unknown Attribute {}.", name));
+}
+
+// High throughput mode's pair: SQS refuses per-group throughput with queue-wide deduplication.
+void check_fifo_combination(const QueueAttributes& attributes) {
+  auto get = [&](std::string_view key) {
+    auto it = attributes.find(std::string(key));
+    return it == attributes.end() ? std::string() : it->second;
+  };
+  if (get("FifoThroughputLimit") == "perMessageGroupId" && get("DeduplicationScope") == "queue")
+    throw SqsError("InvalidAttributeValue",
+                   "Invalid value for the parameter FifoThroughputLimit. Reason: "
+                   "perMessageGroupId is allowed only when DeduplicationScope is messageGroup.");
+}
+
+// MessageGroupId and MessageDeduplicationId: 1 to 128 alphanumeric or punctuation characters.
+void validate_fifo_id(std::string_view parameter, const std::string& value) {
+  bool ok = !value.empty() && value.size() <= kMaxFifoIdLength &&
+            std::all_of(value.begin(), value.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) ||
+                     std::ispunct(static_cast<unsigned char>(c));
+            });
+  if (!ok)
+    throw invalid_parameter(fmt::format(
+        "Value {} for parameter {} is invalid. Reason: {} can only include alphanumeric and "
+        "punctuation characters. 1 to 128 in length.",
+        value, parameter, parameter));
+}
+
+// SQS's sequence numbers are 20 digits; ours are the message's row number behind a 1, so they
+// grow with every send, across queues and restarts.
+std::string sequence_number(std::int64_t seq) {
+  return fmt::format("1{:019}", seq);
 }
 
 }  // namespace
@@ -450,6 +538,10 @@ struct QueueStore::QueueRow {
   std::int64_t number(const std::string& attribute) const {
     return parse_int(effective_attribute(attributes, attribute)).value_or(0);
   }
+  bool fifo() const {
+    auto it = attributes.find("FifoQueue");
+    return it != attributes.end() && it->second == "true";
+  }
 };
 
 json message_attributes_json(const MessageAttributes& attributes) {
@@ -470,6 +562,17 @@ QueueStore::QueueStore(const std::filesystem::path& path, Clock now_ms)
       db_(std::make_unique<Database>(path, Database::Options{"queue store"})),
       path_(path) {
   exec(kSchema);
+  std::set<std::string> columns;
+  {
+    Stmt st(prepare("PRAGMA table_info(messages)"));
+    while (st.step()) columns.insert(st.text(1));
+  }
+  for (const char* column : kFifoColumns) {
+    std::string_view definition = column;
+    if (!columns.contains(std::string(definition.substr(0, definition.find(' ')))))
+      exec(fmt::format("ALTER TABLE messages ADD COLUMN {}", definition).c_str());
+  }
+  exec("CREATE INDEX IF NOT EXISTS messages_by_group ON messages(queue, group_id, seq)");
 }
 
 QueueStore::~QueueStore() = default;
@@ -506,6 +609,19 @@ std::optional<QueueStore::QueueRow> QueueStore::find_queue(const std::string& na
                   st.integer(4)};
 }
 
+void QueueStore::check_redrive_target(const std::string& name, const QueueAttributes& attributes) {
+  auto policy_text = attributes.find("RedrivePolicy");
+  if (policy_text == attributes.end()) return;
+  auto policy = parse_redrive_policy(policy_text->second);
+  if (!policy) return;
+  auto target = find_queue(policy->dead_letter_queue);
+  if (target && target->fifo() != is_fifo_name(name))
+    throw invalid_parameter(fmt::format(
+        "Value {} for parameter RedrivePolicy is invalid. Reason: Dead-letter target must be "
+        "same type of queue as the source.",
+        policy_text->second));
+}
+
 QueueStore::QueueRow QueueStore::require_queue(const std::string& name) {
   auto row = find_queue(name);
   if (!row) throw no_such_queue();
@@ -515,15 +631,18 @@ QueueStore::QueueRow QueueStore::require_queue(const std::string& name) {
 bool QueueStore::create_queue(const std::string& name, const QueueAttributes& attributes,
                               const Tags& tags) {
   std::lock_guard lock(mutex_);
-  if (auto fifo = attributes.find("FifoQueue");
-      (fifo != attributes.end() && fifo->second == "true") ||
-      (name.size() > 5 && name.ends_with(".fifo")))
-    throw SqsError("UnsupportedOperation", "FIFO queues are not supported by fx's emulator.");
-  validate_queue_name(name);
   QueueAttributes normalized;
-  for (const auto& [key, value] : attributes) {
-    if (key == "FifoQueue") continue;  // "false": a standard queue, which it is
-    normalized[key] = normalized_attribute(key, value);
+  for (const auto& [key, value] : attributes) normalized[key] = normalized_attribute(key, value);
+  const bool fifo = normalized.contains("FifoQueue") && normalized["FifoQueue"] == "true";
+  validate_queue_name(name, fifo);
+  if (fifo) {
+    for (const auto& [key, fallback] : kFifoAttributes)
+      normalized.emplace(std::string(key), std::string(fallback));
+    check_fifo_combination(normalized);
+  } else {
+    normalized.erase("FifoQueue");  // "false": a standard queue, which it is
+    for (const auto& [key, value] : normalized)
+      if (is_fifo_attribute(key)) throw unknown_attribute(key);
   }
 
   Transaction tx(*db_);
@@ -538,6 +657,7 @@ bool QueueStore::create_queue(const std::string& name, const QueueAttributes& at
                 key));
     return false;
   }
+  check_redrive_target(name, normalized);
   for (auto it = normalized.begin(); it != normalized.end();)
     it = it->second.empty() ? normalized.erase(it) : std::next(it);
   std::int64_t now = now_();
@@ -579,6 +699,8 @@ void QueueStore::delete_queue(const std::string& name) {
   require_queue(name);
   static const char* delete_messages = "DELETE FROM messages WHERE queue=?";
   Stmt(prepare(delete_messages)).bind(name).step();
+  static const char* delete_deduplication = "DELETE FROM fifo_deduplication WHERE queue=?";
+  Stmt(prepare(delete_deduplication)).bind(name).step();
   static const char* delete_queue = "DELETE FROM queues WHERE name=?";
   Stmt(prepare(delete_queue)).bind(name).step();
   tx.commit();
@@ -597,6 +719,11 @@ QueueAttributes QueueStore::attributes(const std::string& name, const std::strin
   for (auto key : kTextAttributes)
     if (auto v = effective_attribute(queue.attributes, std::string(key)); !v.empty())
       out[std::string(key)] = v;
+  if (queue.fifo())
+    for (const auto& [key, fallback] : kFifoAttributes)
+      out[std::string(key)] = queue.attributes.contains(std::string(key))
+                                  ? queue.attributes.at(std::string(key))
+                                  : std::string(fallback);
 
   static const char* sql =
       "SELECT "
@@ -623,12 +750,18 @@ void QueueStore::set_attributes(const std::string& name, const QueueAttributes& 
   for (const auto& [key, value] : attributes) normalized[key] = normalized_attribute(key, value);
   Transaction tx(*db_);
   QueueRow queue = require_queue(name);
+  for (const auto& [key, value] : normalized)
+    // A queue's type is fixed when it is created.
+    if (key == "FifoQueue" || (!queue.fifo() && is_fifo_attribute(key)))
+      throw unknown_attribute(key);
+  check_redrive_target(name, normalized);
   for (const auto& [key, value] : normalized) {
     if (value.empty())
       queue.attributes.erase(key);
     else
       queue.attributes[key] = value;
   }
+  if (queue.fifo()) check_fifo_combination(queue.attributes);
   static const char* sql = "UPDATE queues SET attributes=?, modified_ms=? WHERE name=?";
   Stmt(prepare(sql)).bind(map_to_json(queue.attributes)).bind(now_()).bind(name).step();
   tx.commit();
@@ -656,7 +789,7 @@ void QueueStore::untag_queue(const std::string& name, const std::vector<std::str
 
 SendResult QueueStore::send(const std::string& queue_name, const std::string& body,
                             std::optional<int> delay_seconds,
-                            const MessageAttributes& message_attributes) {
+                            const MessageAttributes& message_attributes, const FifoSend& fifo) {
   std::unique_lock lock(mutex_);
   QueueRow queue = require_queue(queue_name);
   if (body.empty())
@@ -671,6 +804,34 @@ SendResult QueueStore::send(const std::string& queue_name, const std::string& bo
                    "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | "
                    "#x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF");
   validate_message_attributes(message_attributes);
+  std::string group_id, deduplication_id;
+  if (queue.fifo()) {
+    // Only the queue's DelaySeconds delays a FIFO queue's messages, all alike, keeping them in
+    // order.
+    if (delay_seconds)
+      throw invalid_parameter(
+          fmt::format("Value {} for parameter DelaySeconds is invalid. Reason: The request "
+                      "include parameter that is not valid for this queue type.",
+                      *delay_seconds));
+    if (!fifo.group_id)
+      throw SqsError("MissingParameter", "The request must contain the parameter MessageGroupId.");
+    validate_fifo_id("MessageGroupId", *fifo.group_id);
+    group_id = *fifo.group_id;
+    if (fifo.deduplication_id) {
+      validate_fifo_id("MessageDeduplicationId", *fifo.deduplication_id);
+      deduplication_id = *fifo.deduplication_id;
+    } else if (effective_attribute(queue.attributes, "ContentBasedDeduplication") == "true") {
+      deduplication_id = util::sha256_hex(body);
+    } else {
+      throw invalid_parameter(
+          "The queue should either have ContentBasedDeduplication enabled or "
+          "MessageDeduplicationId provided explicitly");
+    }
+  } else if (fifo.deduplication_id) {
+    throw invalid_parameter(
+        "Value for parameter MessageDeduplicationId is invalid. Reason: The request includes a "
+        "parameter that is not valid for this queue type.");
+  }
   int delay = delay_seconds.value_or(static_cast<int>(queue.number("DelaySeconds")));
   if (delay < 0 || delay > kMaxDelaySeconds)
     throw invalid_parameter(fmt::format(
@@ -679,11 +840,27 @@ SendResult QueueStore::send(const std::string& queue_name, const std::string& bo
         delay, kMaxDelaySeconds));
 
   SendResult result{new_message_id(), util::md5_hex(body),
-                    md5_of_message_attributes(message_attributes)};
+                    md5_of_message_attributes(message_attributes), ""};
   std::int64_t now = now_();
+  Transaction tx(*db_);
+  // The deduplication scope: the queue (""), or with DeduplicationScope=messageGroup the group.
+  const std::string scope =
+      effective_attribute(queue.attributes, "DeduplicationScope") == "messageGroup" ? group_id
+                                                                                     : "";
+  if (queue.fifo()) {
+    static const char* expire_sql = "DELETE FROM fifo_deduplication WHERE queue=? AND expires_ms<=?";
+    Stmt(prepare(expire_sql)).bind(queue_name).bind(now).step();
+    static const char* find_sql =
+        "SELECT message_id, seq, md5_of_body, md5_of_message_attributes FROM fifo_deduplication "
+        "WHERE queue=? AND scope=? AND deduplication_id=?";
+    Stmt st(prepare(find_sql));
+    st.bind(queue_name).bind(scope).bind(deduplication_id);
+    if (st.step())  // accepted, not delivered again: the first send's answer
+      return SendResult{st.text(0), st.text(2), st.text(3), sequence_number(st.integer(1))};
+  }
   static const char* sql =
-      "INSERT INTO messages(id, queue, body, message_attributes, sent_ms, visible_at_ms) "
-      "VALUES(?,?,?,?,?,?)";
+      "INSERT INTO messages(id, queue, body, message_attributes, sent_ms, visible_at_ms, "
+      "group_id, deduplication_id) VALUES(?,?,?,?,?,?,?,?)";
   Stmt(prepare(sql))
       .bind(result.message_id)
       .bind(queue_name)
@@ -691,7 +868,27 @@ SendResult QueueStore::send(const std::string& queue_name, const std::string& bo
       .bind(message_attributes_json(message_attributes).dump())
       .bind(now)
       .bind(now + std::int64_t{delay} * 1000)
+      .bind(group_id)
+      .bind(deduplication_id)
       .step();
+  if (queue.fifo()) {
+    const std::int64_t seq = sqlite3_last_insert_rowid(db_->handle());
+    result.sequence_number = sequence_number(seq);
+    static const char* remember_sql =
+        "INSERT INTO fifo_deduplication(queue, scope, deduplication_id, message_id, seq, "
+        "md5_of_body, md5_of_message_attributes, expires_ms) VALUES(?,?,?,?,?,?,?,?)";
+    Stmt(prepare(remember_sql))
+        .bind(queue_name)
+        .bind(scope)
+        .bind(deduplication_id)
+        .bind(result.message_id)
+        .bind(seq)
+        .bind(result.md5_of_body)
+        .bind(result.md5_of_message_attributes)
+        .bind(now + kDeduplicationWindowMs)
+        .step();
+  }
+  tx.commit();
   lock.unlock();
   notify(queue_name);
   return result;
@@ -760,8 +957,18 @@ std::vector<Message> QueueStore::receive_locked(const std::string& queue_name, i
 
   static const char* select_sql =
       "SELECT seq, id, body, message_attributes, sent_ms, receive_count, first_receive_ms, "
-      "dead_letter_source FROM messages WHERE queue=? AND visible_at_ms<=? "
-      "ORDER BY visible_at_ms, seq LIMIT ?";
+      "dead_letter_source, group_id, deduplication_id FROM messages WHERE queue=? AND "
+      "visible_at_ms<=? ORDER BY visible_at_ms, seq LIMIT ?";
+  // A FIFO queue's: in sending order, a group's messages only from its first one still there,
+  // and none of a group with a message in flight (the group is locked until it is deleted or
+  // visible again).
+  static const char* select_fifo_sql =
+      "SELECT seq, id, body, message_attributes, sent_ms, receive_count, first_receive_ms, "
+      "dead_letter_source, group_id, deduplication_id FROM messages m WHERE queue=?1 AND "
+      "visible_at_ms<=?2 AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.queue=?1 AND "
+      "o.group_id=m.group_id AND o.visible_at_ms>?2 AND (o.seq<m.seq OR o.receive_count>0)) "
+      "ORDER BY seq LIMIT ?3";
+  const bool fifo = queue.fifo();
   static const char* deliver_sql =
       "UPDATE messages SET receive_count=?, first_receive_ms=?, visible_at_ms=?, "
       "receipt_handle=? WHERE seq=?";
@@ -778,7 +985,7 @@ std::vector<Message> QueueStore::receive_locked(const std::string& queue_name, i
     };
     std::vector<Row> rows;
     {
-      Stmt st(prepare(select_sql));
+      Stmt st(prepare(fifo ? select_fifo_sql : select_sql));
       st.bind(queue_name).bind(now).bind(std::int64_t{max} - static_cast<std::int64_t>(out.size()));
       while (st.step()) {
         Row r{st.integer(0), {}};
@@ -789,6 +996,11 @@ std::vector<Message> QueueStore::receive_locked(const std::string& queue_name, i
         r.m.receive_count = st.integer(5);
         r.m.first_receive_ms = st.integer(6);
         r.m.dead_letter_source_queue = st.text(7);
+        if (fifo) {
+          r.m.group_id = st.text(8);
+          r.m.deduplication_id = st.text(9);
+          r.m.sequence_number = sequence_number(r.seq);
+        }
         rows.push_back(std::move(r));
       }
     }
@@ -832,13 +1044,17 @@ std::vector<Message> QueueStore::receive_locked(const std::string& queue_name, i
 }
 
 void QueueStore::delete_message(const std::string& queue_name, const std::string& receipt_handle) {
-  std::lock_guard lock(mutex_);
-  require_queue(queue_name);
+  std::unique_lock lock(mutex_);
+  const bool fifo = require_queue(queue_name).fifo();
   std::string id = message_id_of(queue_name, receipt_handle);
   // Only the latest handle deletes: SQS documents that an older one "succeeds, but the message
   // will not be deleted".
   static const char* sql = "DELETE FROM messages WHERE queue=? AND id=? AND receipt_handle=?";
   Stmt(prepare(sql)).bind(queue_name).bind(id).bind(receipt_handle).step();
+  // Deleting a FIFO message may unlock its group: what waits on the queue looks again.
+  const bool unlocked = fifo && sqlite3_changes(db_->handle()) > 0;
+  lock.unlock();
+  if (unlocked) notify(queue_name);
 }
 
 void QueueStore::change_visibility(const std::string& queue_name, const std::string& receipt_handle,
@@ -880,10 +1096,21 @@ void QueueStore::purge(const std::string& queue_name) {
 std::optional<std::int64_t> QueueStore::next_visible_ms(const std::string& queue_name) {
   std::lock_guard lock(mutex_);
   QueueRow queue = require_queue(queue_name);
-  remove_expired(queue, now_());
+  const std::int64_t now = now_();
+  remove_expired(queue, now);
   static const char* sql = "SELECT MIN(visible_at_ms) FROM messages WHERE queue=?";
-  Stmt st(prepare(sql));
+  // Per group: when its in-flight messages are all visible again if it is locked, else when its
+  // first message is.
+  static const char* fifo_sql =
+      "SELECT MIN(COALESCE(("
+      "  SELECT MAX(visible_at_ms) FROM messages i WHERE i.queue=?1 AND i.group_id=g.group_id "
+      "  AND i.receive_count>0 AND i.visible_at_ms>?2), ("
+      "  SELECT visible_at_ms FROM messages h WHERE h.queue=?1 AND h.group_id=g.group_id "
+      "  ORDER BY seq LIMIT 1))) "
+      "FROM (SELECT DISTINCT group_id FROM messages WHERE queue=?1) g";
+  Stmt st(prepare(queue.fifo() ? fifo_sql : sql));
   st.bind(queue_name);
+  if (queue.fifo()) st.bind(now);
   if (!st.step() || st.is_null(0)) return std::nullopt;
   return st.integer(0);
 }

@@ -1,8 +1,9 @@
-// SQS-compatible standard queues kept in SQLite (WAL), so that the emulator can be killed at any
+// SQS-compatible standard and FIFO queues kept in SQLite (WAL), so that the emulator can be killed at any
 // moment and restarted without losing a message or forgetting which ones are in flight.
 //
 // The store is the queue semantics (visibility, delays, retention, redrive to a dead-letter
-// queue, MD5s, limits); core/queues/sqs_api.h puts the SQS JSON protocol on top of it. The store
+// queue, MD5s, limits; for FIFO queues message groups, their order and locks, deduplication
+// and sequence numbers); core/queues/sqs_api.h puts the SQS JSON protocol on top of it. The store
 // never blocks: long polling is the caller's job, helped by next_visible_ms().
 //
 // Every public member is safe to call from any thread (one mutex around one connection).
@@ -82,12 +83,24 @@ struct Message {
   std::int64_t receive_count = 0;  // including this receive
   std::string sender_id;
   std::string dead_letter_source_queue;  // the queue it was moved from, when it was redriven
+  // FIFO queues' messages only (empty otherwise).
+  std::string group_id;
+  std::string deduplication_id;
+  std::string sequence_number;
 };
 
 struct SendResult {
   std::string message_id;
   std::string md5_of_body;
   std::string md5_of_message_attributes;  // empty when there are no message attributes
+  std::string sequence_number;            // FIFO queues only: 20 digits, increasing
+};
+
+// What a send to a FIFO queue carries besides the message (ignored by standard queues, which
+// SQS lets take a MessageGroupId).
+struct FifoSend {
+  std::optional<std::string> group_id;
+  std::optional<std::string> deduplication_id;
 };
 
 struct QueueInfo {
@@ -137,7 +150,7 @@ class QueueStore {
   // Creates the queue, or returns false and leaves it alone when it exists and every attribute
   // given equals the queue's current value; a different value throws QueueNameExists (SQS's
   // rule). Invalid names or values throw InvalidParameterValue / InvalidAttributeName /
-  // InvalidAttributeValue. FIFO queues are refused with UnsupportedOperation.
+  // InvalidAttributeValue. A FIFO queue's name ends in ".fifo" and it has FifoQueue=true.
   bool create_queue(const std::string& name, const QueueAttributes& attributes = {},
                     const Tags& tags = {});
   std::optional<QueueInfo> get_queue(const std::string& name);
@@ -155,13 +168,18 @@ class QueueStore {
 
   // Validates (characters, size, attributes, delay 0-900; the queue's DelaySeconds when none is
   // given) and stores the message before returning: once this returns it survives a crash.
+  // To a FIFO queue: MessageGroupId required, no per-message delay, a deduplication id given or
+  // (ContentBasedDeduplication) the body's SHA-256; a duplicate sent within five minutes of
+  // the first is not stored again and gets the first's MessageId and SequenceNumber.
   SendResult send(const std::string& queue, const std::string& body,
                   std::optional<int> delay_seconds = std::nullopt,
-                  const MessageAttributes& message_attributes = {});
+                  const MessageAttributes& message_attributes = {}, const FifoSend& fifo = {});
   // Up to `max` (1-10) messages visible now, hidden for `visibility_timeout_s` (the queue's
   // VisibilityTimeout when none is given). Messages already received maxReceiveCount times are
   // moved to the RedrivePolicy's dead-letter queue instead of being returned. Never waits: an
   // empty result means nothing is visible now (see next_visible_ms for long polling).
+  // From a FIFO queue, messages come in order within their group, and none of a group that has
+  // a message in flight (received, neither deleted nor visible again) is returned.
   std::vector<Message> receive(const std::string& queue, int max = 1,
                                std::optional<int> visibility_timeout_s = std::nullopt);
   // receive() for Lambda's SQS event source: the same semantics, batches of up to 10,000.
@@ -177,7 +195,9 @@ class QueueStore {
                          int timeout_s);
   void purge(const std::string& queue);
   // The earliest time a message of the queue becomes (or became) visible: <= now_ms() means one
-  // can be received now; nullopt when the queue holds no message. A long poll sleeps until then
+  // can be received now; nullopt when the queue holds no message. For a FIFO queue, a locked
+  // group's messages count from when its in-flight messages become visible again (a delete,
+  // which unlocks it sooner, notifies the listener). A long poll sleeps until then
   // or until a send to the queue, whichever comes first.
   std::optional<std::int64_t> next_visible_ms(const std::string& queue);
 
@@ -187,6 +207,9 @@ class QueueStore {
   sqlite3_stmt* prepare(const char* sql);
   void exec(const char* sql);
   std::optional<QueueRow> find_queue(const std::string& name);
+  // A redrive policy's target must be a queue of the same type (FIFO or standard), if it
+  // exists.
+  void check_redrive_target(const std::string& name, const QueueAttributes& attributes);
   QueueRow require_queue(const std::string& name);
   void remove_expired(const QueueRow& queue, std::int64_t now);
   // Fills `redriven_to` with the dead-letter queue when messages were moved there.

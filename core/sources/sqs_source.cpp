@@ -40,11 +40,21 @@ class SqsBatch : public Batch {
   }
 
   void succeeded(const std::set<std::string>& failed) override {
-    for (const auto& m : messages_)
-      if (!failed.contains(m.id)) remove(m);
+    // In a FIFO queue's batch, a failed message holds back the rest of its group too, so that
+    // they come back after it, in order, as Lambda keeps a FIFO mapping's groups in order.
+    std::set<std::string> blocked_groups;
+    for (const auto& m : messages_) {
+      const bool blocked = !m.group_id.empty() && blocked_groups.contains(m.group_id);
+      if (failed.contains(m.id) || blocked) {
+        if (!m.group_id.empty()) blocked_groups.insert(m.group_id);
+        continue;
+      }
+      remove(m);
+    }
   }
 
-  // The messages come back after their visibility timeout.
+  // The messages come back after their visibility timeout; until then a FIFO queue's groups
+  // in the batch stay locked, so no later message of theirs overtakes them.
   void failed(const InvokeResult&) override {}
 
  private:

@@ -1,7 +1,9 @@
 // An SQS queue of the emulator as the source of an event source mapping: Lambda's SQS poller.
 // Received messages stay hidden for the queue's visibility timeout; those the function
 // handled are deleted, the rest come back (and go to the dead-letter queue after
-// maxReceiveCount receives), and those no filter pattern passes are deleted unseen.
+// maxReceiveCount receives), and those no filter pattern passes are deleted unseen. A FIFO
+// queue's batches hold whole runs of their groups (the store locks a group while any of its
+// messages is in flight), so each group has one batch in flight and is handled in order.
 #pragma once
 
 #include <memory>

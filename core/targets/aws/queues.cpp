@@ -31,7 +31,10 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
     AwsQueue report{q.name, "unchanged"};
     auto current = sqs.describe_queue(q.name);
     if (!current) {
-      if (q.name.ends_with(".fifo")) attributes["FifoQueue"] = "true";
+      if (q.name.ends_with(".fifo")) {
+        attributes["FifoQueue"] = "true";
+        if (q.content_based_deduplication) attributes["ContentBasedDeduplication"] = "true";
+      }
       sqs.create_queue(q.name, attributes, actions::service_tags(service));
       current = sqs.describe_queue(q.name);
       if (!current) throw Error(fmt::format("SQS created queue {} but does not find it", q.name));
@@ -40,9 +43,17 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
       report.status = "existing";
       out.warnings.push_back(fmt::format(
           "queue {} of resources exists and fx did not create it: used as it is", q.name));
-    } else if (current->attributes["VisibilityTimeout"] != attributes["VisibilityTimeout"]) {
-      sqs.set_queue_attributes(current->url, attributes);
-      report.status = "updated";
+    } else {
+      // ContentBasedDeduplication may change on a FIFO queue (FifoQueue may not: not sent).
+      if (q.name.ends_with(".fifo") &&
+          (current->attributes["ContentBasedDeduplication"] == "true") !=
+              q.content_based_deduplication)
+        attributes["ContentBasedDeduplication"] = q.content_based_deduplication ? "true" : "false";
+      if (current->attributes["VisibilityTimeout"] != attributes["VisibilityTimeout"] ||
+          attributes.contains("ContentBasedDeduplication")) {
+        sqs.set_queue_attributes(current->url, attributes);
+        report.status = "updated";
+      }
     }
     arns[q.name] = current->attributes["QueueArn"];
     found.push_back(std::move(*current));
