@@ -76,7 +76,7 @@ const std::vector<AlbRule>& alb_rules() {
          {R"({"listenerArn": "l", "priority": 1, "conditions": {"path": ["/a*", "/b?c"],
              "method": ["GET"], "header": {"name": "X-A", "values": ["*x*y*"]}}})",
           R"({"listenerArn": "l", "priority": 2, "multiValueHeaders": true,
-             "conditions": {"query": {"k": "v*"}, "host": "*.example.com", "ip": ["127.0.0.0/8"]}}})",
+             "conditions": {"query": {"k": "v*"}, "host": "*.example.com", "ip": ["127.0.0.0/8"]}})",
           R"({"listenerArn": "l", "priority": 3, "conditions": {"path": "*"}})"}) {
       fx::manifest::OtherEvent e;
       e.type = "alb";
