@@ -149,12 +149,22 @@ ResolvedRuntime RuntimeResolver::named(const std::string& runtime, const std::st
 
 const ResolvedRuntime& RuntimeResolver::resolve(const std::string& runtime,
                                                 const std::string& interpreter) {
+  const auto now = std::chrono::steady_clock::now();
   auto key = std::make_pair(runtime, interpreter);
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  auto it = cache_.find(key);
+  if (it != cache_.end() &&
+      (it->second.error.empty() || now - failed_at_[key] < retry_failed_after_))
+    return it->second;
   const Family* family = find_family(runtime);
   ResolvedRuntime r;
   if (family && !family->program.empty())
     r = interpreter.empty() ? discover(runtime) : named(runtime, interpreter);
+  if (!r.error.empty()) failed_at_[key] = now;
+  // Replaced in place: a reference an earlier call returned stays valid.
+  if (it != cache_.end()) {
+    it->second = std::move(r);
+    return it->second;
+  }
   return cache_.emplace(std::move(key), std::move(r)).first->second;
 }
 

@@ -4,6 +4,7 @@
 // bundle's own `bootstrap`.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -43,10 +44,14 @@ class RuntimeResolver {
 
   // The interpreter for `runtime`: `interpreter` when one is named (custom.fx.interpreters,
   // checked: it must answer as the runtime's version), else discovery's. Asked once per
-  // resolver and answer: later calls (every cold start) read the cache.
+  // resolver and answer: later calls (every cold start) read the cache. An answer that found
+  // no interpreter is asked again a few seconds later, never kept for good: a probe can fail
+  // on a machine too busy to start the interpreter in time, or while it is being installed.
   const ResolvedRuntime& resolve(const std::string& runtime, const std::string& interpreter = {});
   InstanceCommand command(const std::string& runtime, const std::filesystem::path& task_root,
                           const std::string& interpreter = {});
+  // How long an answer that found no interpreter is kept (tests shorten it).
+  void retry_failed_after(std::chrono::milliseconds wait) { retry_failed_after_ = wait; }
   // LAMBDA_RUNTIME_DIR for this runtime.
   std::filesystem::path runtime_dir(const std::string& runtime) const;
 
@@ -54,6 +59,9 @@ class RuntimeResolver {
   std::filesystem::path shim_dir_;
   SearchEnvironment env_;
   std::map<std::pair<std::string, std::string>, ResolvedRuntime> cache_;
+  // When an answer that found nothing was cached: it is asked again after retry_failed_after_.
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> failed_at_;
+  std::chrono::milliseconds retry_failed_after_{3000};
 
   ResolvedRuntime discover(const std::string& runtime);
   ResolvedRuntime named(const std::string& runtime, const std::string& interpreter);

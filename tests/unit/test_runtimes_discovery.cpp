@@ -3,6 +3,7 @@
 // answer the resolver's probe as an interpreter of some version would.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -352,4 +353,30 @@ TEST_CASE("runtimes resolver: an interpreter the manifest names", "[runtimes]") 
   auto fallback = deploy_warnings(resolver, "python3.13", "", "2026-01-01");
   REQUIRE(fallback.size() == 1);
   CHECK_THAT(fallback[0], Contains("python3.13: no Python 3.13 found"));
+}
+
+// A probe that fails (a machine too busy to start node in time, an install under way) must not
+// leave every later cold start without an interpreter: the corpus run saw exactly that.
+TEST_CASE("runtimes resolver: an answer that found nothing is asked again later",
+          "[runtimes]") {
+  TempHome h;
+  h.interpreter("bin/node", "");  // answers nothing, as a broken shim does
+  RuntimeResolver resolver(h.root / "shims", h.env);
+  resolver.retry_failed_after(std::chrono::milliseconds(0));
+  const auto& first = resolver.resolve("nodejs20.x");
+  CHECK_THAT(first.error, Contains("no Node.js found for nodejs20.x"));
+  auto node = h.interpreter("bin/node", "20.11.0");
+  const auto& second = resolver.resolve("nodejs20.x");
+  CHECK(second.error.empty());
+  CHECK(second.interpreter == node);
+  CHECK(&first == &second);  // replaced in place: the first reference still reads the answer
+  // Once found, it is kept: a later broken probe does not matter.
+  h.interpreter("bin/node", "");
+  CHECK(resolver.resolve("nodejs20.x").interpreter == node);
+
+  RuntimeResolver patient(h.root / "shims", h.env);  // the default wait: asked once for now
+  h.interpreter("bin/python3", "");
+  CHECK_FALSE(patient.resolve("python3.12").error.empty());
+  h.interpreter("bin/python3", "3.12.1");
+  CHECK_FALSE(patient.resolve("python3.12").error.empty());
 }
