@@ -32,9 +32,14 @@ HOST_RUBY = shutil.which("ruby", path="/usr/bin:/usr/local/bin")
 PROBE_MARK = {"python": "*compileall*", "node": "*writeSync*", "ruby": "*rbconfig*"}
 
 # Not under /tmp: a sandboxed instance has a /tmp of its own, which would hide the installs
-# (their folders are bound into the sandbox where they are). Beside the fx binary instead.
-ROOT = tempfile.mkdtemp(prefix="fx-e2e-runtimes-", dir=os.path.dirname(os.path.abspath(
-    os.environ.get("FX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "fx"))))
+# (their folders are bound into the sandbox where they are). Beside the fx binary, unless that
+# is itself under /tmp (CI builds a fresh clone made by mktemp): then in the user's cache.
+_BIN_DIR = os.path.dirname(os.path.realpath(
+    os.environ.get("FX_BIN") or os.path.join(os.path.dirname(__file__), "..", "..", "build", "fx")))
+if _BIN_DIR == "/tmp" or _BIN_DIR.startswith("/tmp/"):
+    _BIN_DIR = os.path.join(os.path.expanduser("~"), ".cache", "fx-tests")
+    os.makedirs(_BIN_DIR, exist_ok=True)
+ROOT = tempfile.mkdtemp(prefix="fx-e2e-runtimes-", dir=_BIN_DIR)
 HOME = os.path.join(ROOT, "home")
 
 
