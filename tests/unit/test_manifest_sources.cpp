@@ -259,7 +259,8 @@ functions:
     environment:
       OWN: function
 )yaml";
-  const auto& env = t.load(manifest).functions.at(0).environment;
+  // Copies: the Service each load returns is a temporary.
+  const auto env = t.load(manifest).functions.at(0).environment;
   CHECK(env.at("SHARED") == "development");  // .env.development comes before .env
   CHECK(env.at("ONLY_BASE") == "1");
   CHECK(env.at("LOCAL") == "yes");
@@ -269,7 +270,7 @@ functions:
   CHECK_FALSE(env.count("SECRET"));
 
   t.opts["stage"] = "prod";  // ENV follows --stage: .env.prod (none), .env.local, .env
-  const auto& prod = t.load(manifest).functions.at(0).environment;
+  const auto prod = t.load(manifest).functions.at(0).environment;
   CHECK(prod.at("SHARED") == "base");
   t.env["NODE_ENV"] = "development";  // NODE_ENV wins over --stage
   CHECK(t.load(manifest).functions.at(0).environment.at("SHARED") == "development");
