@@ -365,9 +365,10 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
       }
       if (q.contains("contentBasedDeduplication")) {
         if (!q["contentBasedDeduplication"].is_boolean() || !name.ends_with(".fifo"))
-          throw Error(fmt::format("custom.fx.queues.{}.contentBasedDeduplication: expected true "
-                                  "or false, on a FIFO queue (a name ending in .fifo)",
-                                  name));
+          throw Error(
+              fmt::format("custom.fx.queues.{}.contentBasedDeduplication: expected true "
+                          "or false, on a FIFO queue (a name ending in .fifo)",
+                          name));
         entry.content_based_deduplication = q["contentBasedDeduplication"].get<bool>();
       }
     }

@@ -189,10 +189,13 @@ void run_emulator(const EmulatorOptions& given) {
   emulator->restore();
 
   fs::path info_path = options.home / "emulator.json";
-  json info = {
-      {"pid", ::getpid()}, {"url", emulator->url()},     {"gateway_url", emulator->gateway_url()},
-      {"alb_url", emulator->alb_url()},
-      {"port", port},      {"address", options.address}, {"started", util::now_ms()}};
+  json info = {{"pid", ::getpid()},
+               {"url", emulator->url()},
+               {"gateway_url", emulator->gateway_url()},
+               {"alb_url", emulator->alb_url()},
+               {"port", port},
+               {"address", options.address},
+               {"started", util::now_ms()}};
   write_secret(info_path, info.dump() + "\n");
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);

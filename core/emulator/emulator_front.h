@@ -30,10 +30,10 @@
 #include <thread>
 #include <utility>
 
+#include "core/emulator/alb_server.h"
 #include "core/emulator/code_store.h"
 #include "core/emulator/dynamodb_service.h"
 #include "core/emulator/events.h"
-#include "core/emulator/alb_server.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
 #include "core/emulator/instance_auth.h"

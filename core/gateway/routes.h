@@ -33,7 +33,7 @@ struct RouteSpec {
   std::string payload_version;  // "1.0" or "2.0"
   // `integration: lambda` (non-proxy): how the event and response are made; null for proxy.
   std::shared_ptr<const LambdaIntegration> integration;
-  manifest::SourceMark mark;    // the event, for messages
+  manifest::SourceMark mark;  // the event, for messages
 };
 
 // Every http/httpApi event of every function, in manifest order. `http` events are always

@@ -18,16 +18,16 @@ constexpr std::string_view kNotOurs = "the service's events document is not one 
 
 json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& http_api_payload) {
   json j = {{"function", f.name},
-          {"function_key", f.key},
-          {"type", event_key(e.api)},
-          {"method", e.method},
-          {"path", e.path},
-          {"cors", e.cors},
-          {"private", e.is_private},
-          {"payload_version", e.api == HttpApi::rest ? "1.0" : http_api_payload},
-          {"file", e.mark.file},
-          {"line", e.mark.line},
-          {"col", e.mark.col}};
+            {"function_key", f.key},
+            {"type", event_key(e.api)},
+            {"method", e.method},
+            {"path", e.path},
+            {"cors", e.cors},
+            {"private", e.is_private},
+            {"payload_version", e.api == HttpApi::rest ? "1.0" : http_api_payload},
+            {"file", e.mark.file},
+            {"line", e.mark.line},
+            {"col", e.mark.col}};
   // The event's settings when they choose the integration (integration: lambda): the
   // emulator builds the event and response from them. Other routes' documents stay as before.
   if (e.api == HttpApi::rest && !e.config_json.empty()) {

@@ -40,9 +40,9 @@ struct FunctionEvents {
 // of custom.fx.queues, or a destination's queue.
 struct QueueConfig {
   std::string name;
-  std::optional<int> visibility_timeout_s;  // unset: SQS's 30 seconds
-  int max_receive_count = 0;                // > 0: redrive to dead_letter_queue after as many
-  std::string dead_letter_queue;            // the dead-letter queue's name
+  std::optional<int> visibility_timeout_s;   // unset: SQS's 30 seconds
+  int max_receive_count = 0;                 // > 0: redrive to dead_letter_queue after as many
+  std::string dead_letter_queue;             // the dead-letter queue's name
   bool content_based_deduplication = false;  // a FIFO queue's (its name ends in ".fifo")
 };
 

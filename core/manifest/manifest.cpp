@@ -449,9 +449,10 @@ class Loader {
         p.q.content_based_deduplication = flag("ContentBasedDeduplication");
         if (fifo && !(props && member(*props, "QueueName"))) p.q.name += ".fifo";
         if (fifo != p.q.name.ends_with(".fifo"))
-          throw Error(fmt::format("{}: a FIFO queue's name ends in .fifo, and only a FIFO queue's "
-                                  "(FifoQueue: true)",
-                                  base + "QueueName"));
+          throw Error(
+              fmt::format("{}: a FIFO queue's name ends in .fifo, and only a FIFO queue's "
+                          "(FifoQueue: true)",
+                          base + "QueueName"));
         if (p.q.content_based_deduplication && !fifo)
           throw Error(fmt::format("{} applies to FIFO queues only (FifoQueue: true)",
                                   base + "ContentBasedDeduplication"));
@@ -1744,12 +1745,9 @@ class Loader {
   void read_events(const Field& f, std::vector<Event>& events) {
     // What reads each type of event, by its key; any other key is kept for AWS (other_event).
     static constexpr std::pair<std::string_view, EventReader> kEventReaders[] = {
-        {"http", &Loader::http_event},
-        {"httpApi", &Loader::http_event},
-        {"schedule", &Loader::schedule_event},
-        {"sqs", &Loader::sqs_event},
-        {"stream", &Loader::stream_event},
-        {"alb", &Loader::alb_event}};
+        {"http", &Loader::http_event},         {"httpApi", &Loader::http_event},
+        {"schedule", &Loader::schedule_event}, {"sqs", &Loader::sqs_event},
+        {"stream", &Loader::stream_event},     {"alb", &Loader::alb_event}};
     for (const auto& item : items(f, "a list of events")) {
       const std::string expected = "a map with one key, the event's type, or a type's bare name";
       // `- alexaSkill`: the framework takes a bare name as that event with no settings.

@@ -101,7 +101,7 @@ struct Service {
   // Build plugins' settings as JSON text, by their custom key ("esbuild", "webpack",
   // "pythonRequirements", "wsgi"): what core/bundle/build_plugins.h honours.
   std::map<std::string, std::string> custom_build_json;
-  std::vector<std::string> plugins;  // `plugins:` names, in order
+  std::vector<std::string> plugins;   // `plugins:` names, in order
   std::vector<QueueResource> queues;  // from resources.Resources
   std::vector<TableResource> tables;  // from resources.Resources
   std::string target;                 // custom.fx.target, empty when unset

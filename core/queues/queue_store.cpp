@@ -377,7 +377,8 @@ std::string normalized_attribute(const std::string& name, const std::string& val
                 {"maxReceiveCount", policy->max_receive_count}}
         .dump();
   }
-  if (name == "SqsManagedSseEnabled" || name == "FifoQueue" || name == "ContentBasedDeduplication") {
+  if (name == "SqsManagedSseEnabled" || name == "FifoQueue" ||
+      name == "ContentBasedDeduplication") {
     if (value != "true" && value != "false")
       throw SqsError("InvalidAttributeValue",
                      fmt::format("Invalid value for the parameter {}.", name));
@@ -845,10 +846,10 @@ SendResult QueueStore::send(const std::string& queue_name, const std::string& bo
   Transaction tx(*db_);
   // The deduplication scope: the queue (""), or with DeduplicationScope=messageGroup the group.
   const std::string scope =
-      effective_attribute(queue.attributes, "DeduplicationScope") == "messageGroup" ? group_id
-                                                                                     : "";
+      effective_attribute(queue.attributes, "DeduplicationScope") == "messageGroup" ? group_id : "";
   if (queue.fifo()) {
-    static const char* expire_sql = "DELETE FROM fifo_deduplication WHERE queue=? AND expires_ms<=?";
+    static const char* expire_sql =
+        "DELETE FROM fifo_deduplication WHERE queue=? AND expires_ms<=?";
     Stmt(prepare(expire_sql)).bind(queue_name).bind(now).step();
     static const char* find_sql =
         "SELECT message_id, seq, md5_of_body, md5_of_message_attributes FROM fifo_deduplication "

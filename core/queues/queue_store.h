@@ -1,5 +1,5 @@
-// SQS-compatible standard and FIFO queues kept in SQLite (WAL), so that the emulator can be killed at any
-// moment and restarted without losing a message or forgetting which ones are in flight.
+// SQS-compatible standard and FIFO queues kept in SQLite (WAL), so that the emulator can be killed
+// at any moment and restarted without losing a message or forgetting which ones are in flight.
 //
 // The store is the queue semantics (visibility, delays, retention, redrive to a dead-letter
 // queue, MD5s, limits; for FIFO queues message groups, their order and locks, deduplication

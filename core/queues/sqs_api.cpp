@@ -345,9 +345,9 @@ struct Call {
 
   SqsResult send_message() {
     std::string name = queue_of(req);
-    SendResult sent = store.send(name, required_string(req, "MessageBody"),
-                                 optional_int(req, "DelaySeconds"), message_attributes_of(req),
-                                 fifo_send_of(req));
+    SendResult sent =
+        store.send(name, required_string(req, "MessageBody"), optional_int(req, "DelaySeconds"),
+                   message_attributes_of(req), fifo_send_of(req));
     json out = {{"MessageId", sent.message_id}, {"MD5OfMessageBody", sent.md5_of_body}};
     if (!sent.md5_of_message_attributes.empty())
       out["MD5OfMessageAttributes"] = sent.md5_of_message_attributes;

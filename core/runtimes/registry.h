@@ -68,7 +68,7 @@ struct Family {
   // Names of one version's program, {} the version: "python{}" (python3.11), "node{}" and
   // "node-{}" (node18, Amazon Linux's node-20).
   std::vector<std::string_view> versioned_programs = {};
-  std::string_view program = {};            // "python3"; empty: no interpreter (custom runtimes)
+  std::string_view program = {};  // "python3"; empty: no interpreter (custom runtimes)
   std::vector<VersionStore> stores = {};
   // What the interpreter runs to describe itself (followed by the shim's folder): it writes
   // to fd 3 its real executable, its whole version ("3.11.7", "20.11.0") and then the folders

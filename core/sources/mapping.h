@@ -70,8 +70,8 @@ std::string mapping_json(const EventSourceMapping& mapping, std::string_view reg
 // when UpdateEventSourceMapping changes the function.
 inline constexpr std::string_view kApiMappingService = "lambda-api/";
 
-// A version 4 UUID made of what identifies a mapping (a mapping the API made: its own), so that a mapping keeps its UUID across
-// deploys and restarts as Lambda's keeps it across updates.
+// A version 4 UUID made of what identifies a mapping (a mapping the API made: its own), so that a
+// mapping keeps its UUID across deploys and restarts as Lambda's keeps it across updates.
 std::string mapping_uuid(std::string_view service, std::string_view function,
                          std::string_view source_arn, int n);
 

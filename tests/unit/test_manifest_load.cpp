@@ -639,8 +639,10 @@ resources:
   for (const auto& w : s.warnings) CHECK_THAT(w, !Contains("kept for AWS deploys"));
 }
 
-TEST_CASE("manifest: an environment value in any short-form CloudFormation function is kept "
-          "for AWS", "[manifest][corpus]") {
+TEST_CASE(
+    "manifest: an environment value in any short-form CloudFormation function is kept "
+    "for AWS",
+    "[manifest][corpus]") {
   TempService t;
   const Service s = t.load(R"yaml(service: spa
 provider:
@@ -677,8 +679,10 @@ functions:
   CHECK_THAT(s.warnings[0], Contains("expected a list of globs, got one string"));
 }
 
-TEST_CASE("manifest: a function without a runtime gets the framework's default, with a warning "
-          "that also names a misspelt key", "[manifest][corpus]") {
+TEST_CASE(
+    "manifest: a function without a runtime gets the framework's default, with a warning "
+    "that also names a misspelt key",
+    "[manifest][corpus]") {
   TempService t;
   const Service s = t.load(R"yaml(service: caps
 provider:

@@ -357,8 +357,7 @@ TEST_CASE("runtimes resolver: an interpreter the manifest names", "[runtimes]") 
 
 // A probe that fails (a machine too busy to start node in time, an install under way) must not
 // leave every later cold start without an interpreter: the corpus run saw exactly that.
-TEST_CASE("runtimes resolver: an answer that found nothing is asked again later",
-          "[runtimes]") {
+TEST_CASE("runtimes resolver: an answer that found nothing is asked again later", "[runtimes]") {
   TempHome h;
   h.interpreter("bin/node", "");  // answers nothing, as a broken shim does
   RuntimeResolver resolver(h.root / "shims", h.env);

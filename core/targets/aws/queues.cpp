@@ -45,9 +45,8 @@ std::map<std::string, std::string> sync_resource_queues(const manifest::Service&
           "queue {} of resources exists and fx did not create it: used as it is", q.name));
     } else {
       // ContentBasedDeduplication may change on a FIFO queue (FifoQueue may not: not sent).
-      if (q.name.ends_with(".fifo") &&
-          (current->attributes["ContentBasedDeduplication"] == "true") !=
-              q.content_based_deduplication)
+      if (q.name.ends_with(".fifo") && (current->attributes["ContentBasedDeduplication"] ==
+                                        "true") != q.content_based_deduplication)
         attributes["ContentBasedDeduplication"] = q.content_based_deduplication ? "true" : "false";
       if (current->attributes["VisibilityTimeout"] != attributes["VisibilityTimeout"] ||
           attributes.contains("ContentBasedDeduplication")) {
