@@ -301,6 +301,25 @@ json consumed(const Capacity& c, const std::string& table, double units) {
   return j;
 }
 
+// ConsumedCapacity of a call that touched several tables: one entry per table.
+json consumed_per_table(const Capacity& c, const std::map<std::string, double>& units) {
+  json list = json::array();
+  for (const auto& [name, u] : units) list.push_back(consumed(c, name, u));
+  return list;
+}
+
+// The TransactItems of TransactWriteItems and TransactGetItems: present, 1 to 100 of them.
+const json* transact_items(const json& req) {
+  const json* list = rq::list(req, "TransactItems");
+  if (!list) throw rq::not_null("transactItems");
+  if (list->empty() || list->size() > kMaxTransactItems)
+    // DynamoDB prints the list's Java objects here; fx elides them.
+    throw rq::constraint(list->empty() ? "'[]'" : "'[...]'", "transactItems",
+                         list->empty() ? "Member must have length greater than or equal to 1"
+                                       : "Member must have length less than or equal to 100");
+  return list;
+}
+
 void return_item_collection_metrics(const json& req) {
   enum_member(req, "ReturnItemCollectionMetrics", "returnItemCollectionMetrics", {"SIZE", "NONE"});
 }
@@ -1061,24 +1080,14 @@ class Api {
       }
     });
     json out = {{"UnprocessedItems", json::object()}};
-    if (cap.wanted) {
-      json list = json::array();
-      for (const auto& [name, u] : units) list.push_back(consumed(cap, name, u));
-      out["ConsumedCapacity"] = list;
-    }
+    if (cap.wanted) out["ConsumedCapacity"] = consumed_per_table(cap, units);
     return answer(out);
   }
 
   // ---- Transactions
 
   DynamoResult transact_write(const json& req) {
-    const json* list = rq::list(req, "TransactItems");
-    if (!list) throw rq::not_null("transactItems");
-    if (list->empty() || list->size() > kMaxTransactItems)
-      // DynamoDB prints the list's Java objects here; fx elides them.
-      throw rq::constraint(list->empty() ? "'[]'" : "'[...]'", "transactItems",
-                           list->empty() ? "Member must have length greater than or equal to 1"
-                                         : "Member must have length less than or equal to 100");
+    const json* list = transact_items(req);
     if (auto token = rq::string(req, "ClientRequestToken");
         token && (token->empty() || token->size() > 36))
       throw rq::constraint(rq::quote(*token), "clientRequestToken",
@@ -1198,22 +1207,12 @@ class Api {
       }
     });
     json out = json::object();
-    if (cap.wanted) {
-      json list = json::array();
-      for (const auto& [name, u] : units) list.push_back(consumed(cap, name, u));
-      out["ConsumedCapacity"] = list;
-    }
+    if (cap.wanted) out["ConsumedCapacity"] = consumed_per_table(cap, units);
     return answer(out);
   }
 
   DynamoResult transact_get(const json& req) {
-    const json* list = rq::list(req, "TransactItems");
-    if (!list) throw rq::not_null("transactItems");
-    if (list->empty() || list->size() > kMaxTransactItems)
-      // DynamoDB prints the list's Java objects here; fx elides them.
-      throw rq::constraint(list->empty() ? "'[]'" : "'[...]'", "transactItems",
-                           list->empty() ? "Member must have length greater than or equal to 1"
-                                         : "Member must have length less than or equal to 100");
+    const json* list = transact_items(req);
     Capacity cap = capacity_of(req);
     struct Get {
       TableSchema table;
@@ -1247,11 +1246,7 @@ class Api {
       responses.push_back(std::move(r));
     }
     json out = {{"Responses", responses}};
-    if (cap.wanted) {
-      json l = json::array();
-      for (const auto& [name, u] : units) l.push_back(consumed(cap, name, u));
-      out["ConsumedCapacity"] = l;
-    }
+    if (cap.wanted) out["ConsumedCapacity"] = consumed_per_table(cap, units);
     return answer(out);
   }
 };
@@ -1270,13 +1265,7 @@ DynamoResult handle_dynamodb(TableStore& store, std::string_view target, std::st
       e.coral = true;
       throw e;
     }
-    json req;
-    try {
-      req = json::parse(body.empty() ? std::string_view("{}") : body);
-    } catch (const json::exception&) {
-      throw rq::serialization_error("The request body is not valid JSON (or not valid UTF-8)");
-    }
-    if (!req.is_object()) throw rq::serialization_error("Start of list found where not expected");
+    json req = rq::parse_body(body);
     Api api(store);
     return api.run(target.substr(kTargetPrefix.size()), req);
   } catch (...) {

@@ -24,6 +24,18 @@ inline DynamoError serialization_error(const std::string& message) {
   return e;
 }
 
+// A request's body: a JSON object (an empty body is {}).
+inline json parse_body(std::string_view body) {
+  json req;
+  try {
+    req = json::parse(body.empty() ? std::string_view("{}") : body);
+  } catch (const json::exception&) {
+    throw serialization_error("The request body is not valid JSON (or not valid UTF-8)");
+  }
+  if (!req.is_object()) throw serialization_error("Start of list found where not expected");
+  return req;
+}
+
 // How coral names a JSON token it cannot convert.
 inline std::string token_name(const json& v) {
   if (v.is_string()) return "STRING_VALUE";

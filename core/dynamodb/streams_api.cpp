@@ -363,13 +363,7 @@ DynamoResult handle_streams(TableStore& store, std::string_view target, std::str
       e.coral = true;
       throw e;
     }
-    json req;
-    try {
-      req = json::parse(body.empty() ? std::string_view("{}") : body);
-    } catch (const json::exception&) {
-      throw rq::serialization_error("The request body is not valid JSON (or not valid UTF-8)");
-    }
-    if (!req.is_object()) throw rq::serialization_error("Start of list found where not expected");
+    json req = rq::parse_body(body);
     StreamsApi api(store, now_ms ? now_ms() : store.now_ms());
     return api.run(target.substr(kStreamsPrefix.size()), req);
   } catch (...) {

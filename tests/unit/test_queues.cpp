@@ -8,41 +8,16 @@
 #include "core/queues/queue_store.h"
 #include "core/queues/sqs_api.h"
 #include "core/util/hash.h"
-#include "temp_dir.h"
+#include "queue_test_helpers.h"
 
 namespace fs = std::filesystem;
 using fx::queues::MessageAttributes;
 using fx::queues::QueueStore;
 using fx::queues::SqsError;
 using nlohmann::json;
+using namespace fx::test::queues;
 
 namespace {
-
-constexpr std::int64_t kStart = 1'700'000'000'000;
-constexpr const char* kEndpoint = "http://localhost:4566";
-constexpr const char* kRegion = "us-east-1";
-
-// A fresh database in its own directory, and a clock the test moves by hand.
-struct Fixture {
-  fx::test::TempDir tmp{"queues"};
-  fs::path dir = tmp.path;
-  fs::path path = dir / "queues.db";
-  std::int64_t now = kStart;
-  QueueStore::Clock clock() {
-    return [this] { return now; };
-  }
-};
-
-// The SqsError code `f` throws, or "" when it throws none.
-template <class F>
-std::string error_code(F&& f) {
-  try {
-    f();
-  } catch (const SqsError& e) {
-    return e.code();
-  }
-  return "";
-}
 
 template <class F>
 std::string error_message(F&& f) {
@@ -58,14 +33,6 @@ std::string header(const fx::queues::SqsResult& r, const std::string& name) {
   for (const auto& [key, value] : r.headers)
     if (key == name) return value;
   return "";
-}
-
-json call(QueueStore& store, const std::string& action, const json& request,
-          int expected_status = 200) {
-  auto r = fx::queues::handle_sqs(store, "AmazonSQS." + action, request.dump(), kEndpoint, kRegion);
-  INFO(action << " -> " << r.body);
-  REQUIRE(r.status == expected_status);
-  return json::parse(r.body);
 }
 
 std::string url(const std::string& name) {

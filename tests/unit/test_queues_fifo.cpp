@@ -14,37 +14,16 @@
 #include "core/queues/queue_store.h"
 #include "core/queues/sqs_api.h"
 #include "core/util/hash.h"
-#include "temp_dir.h"
+#include "queue_test_helpers.h"
 
 namespace fs = std::filesystem;
 using fx::queues::FifoSend;
 using fx::queues::QueueStore;
 using fx::queues::SqsError;
 using nlohmann::json;
+using namespace fx::test::queues;
 
 namespace {
-
-constexpr std::int64_t kStart = 1'700'000'000'000;
-constexpr const char* kRegion = "us-east-1";
-
-struct Fixture {
-  fx::test::TempDir tmp{"queues-fifo"};
-  fs::path path = tmp.path / "queues.db";
-  std::int64_t now = kStart;
-  QueueStore::Clock clock() {
-    return [this] { return now; };
-  }
-};
-
-template <class F>
-std::string error_code(F&& f) {
-  try {
-    f();
-  } catch (const SqsError& e) {
-    return e.code();
-  }
-  return "";
-}
 
 FifoSend group(const std::string& g, const std::string& dedup = "") {
   FifoSend f;
@@ -341,11 +320,7 @@ TEST_CASE("the SQS JSON API's FIFO members", "[queues]") {
   Fixture fx;
   QueueStore store(fx.path, fx.clock());
   auto call = [&](const std::string& action, const json& request, int status = 200) {
-    auto r = fx::queues::handle_sqs(store, "AmazonSQS." + action, request.dump(),
-                                    "http://localhost:4566", kRegion);
-    INFO(action << " -> " << r.body);
-    REQUIRE(r.status == status);
-    return json::parse(r.body);
+    return fx::test::queues::call(store, action, request, status);
   };
   call("CreateQueue", {{"QueueName", "q.fifo"}, {"Attributes", {{"FifoQueue", "true"}}}});
   const std::string url = "http://localhost:4566/000000000000/q.fifo";

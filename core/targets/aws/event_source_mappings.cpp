@@ -81,22 +81,20 @@ lambda::EventSourceMapping desired_stream_mapping(const manifest::StreamEvent& e
   return m;
 }
 
-bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function& f,
-                          const std::map<std::string, std::string>& stream_arns,
-                          bool function_existed) {
-  std::vector<lambda::EventSourceMapping> desired;
-  for (const auto* e : manifest::events_of<manifest::StreamEvent>(f.events)) {
-    const std::string& arn = e->arn.empty() ? stream_arns.at("table:" + e->table) : e->arn;
-    std::string on_failure = e->on_failure;
-    if (!on_failure.empty() && !on_failure.starts_with("arn:"))
-      on_failure = stream_arns.at("queue:" + on_failure);
-    desired.push_back(desired_stream_mapping(*e, arn, on_failure));
-  }
+namespace {
+
+// Brings the function's mappings of one kind (those whose source ARN `of_kind` accepts) to
+// `desired`: creates the missing, updates those whose settings differ (`same` says which), deletes
+// the rest. Returns whether anything changed.
+template <class OfKind, class Same>
+bool reconcile_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                        std::vector<lambda::EventSourceMapping> desired, bool function_existed,
+                        OfKind of_kind, Same same) {
   if (desired.empty() && !function_existed) return false;
   std::vector<lambda::EventSourceMapping> existing;
   if (function_existed)
     for (auto& m : client.list_event_source_mappings(f.name))
-      if (is_table_stream_arn(m.event_source_arn)) existing.push_back(std::move(m));
+      if (of_kind(m.event_source_arn)) existing.push_back(std::move(m));
   bool changed = false;
   for (auto& d : desired) {
     auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& m) {
@@ -107,8 +105,7 @@ bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function
       changed = true;
       continue;
     }
-    // Where to start reading is fixed once the mapping exists.
-    if (!same_stream_mapping(*found, d)) {
+    if (!same(*found, d)) {
       d.uuid = found->uuid;
       retry_while_mapping_busy(f, [&] {
         retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
@@ -124,15 +121,41 @@ bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function
   return changed;
 }
 
-std::vector<lambda::EventSourceMapping> remove_stream_mappings(lambda::LambdaClient& client,
-                                                               const manifest::Function& f) {
+// Deletes the function's mappings of one kind, returning what it deleted.
+template <class OfKind>
+std::vector<lambda::EventSourceMapping> remove_mappings(lambda::LambdaClient& client,
+                                                        const manifest::Function& f,
+                                                        OfKind of_kind) {
   std::vector<lambda::EventSourceMapping> out;
   for (auto& m : client.list_event_source_mappings(f.name)) {
-    if (!is_table_stream_arn(m.event_source_arn)) continue;
+    if (!of_kind(m.event_source_arn)) continue;
     retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
     out.push_back(std::move(m));
   }
   return out;
+}
+
+}  // namespace
+
+bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function& f,
+                          const std::map<std::string, std::string>& stream_arns,
+                          bool function_existed) {
+  std::vector<lambda::EventSourceMapping> desired;
+  for (const auto* e : manifest::events_of<manifest::StreamEvent>(f.events)) {
+    const std::string& arn = e->arn.empty() ? stream_arns.at("table:" + e->table) : e->arn;
+    std::string on_failure = e->on_failure;
+    if (!on_failure.empty() && !on_failure.starts_with("arn:"))
+      on_failure = stream_arns.at("queue:" + on_failure);
+    desired.push_back(desired_stream_mapping(*e, arn, on_failure));
+  }
+  // Where to start reading is fixed once the mapping exists, so it is not compared.
+  return reconcile_mappings(client, f, std::move(desired), function_existed, is_table_stream_arn,
+                            same_stream_mapping);
+}
+
+std::vector<lambda::EventSourceMapping> remove_stream_mappings(lambda::LambdaClient& client,
+                                                               const manifest::Function& f) {
+  return remove_mappings(client, f, is_table_stream_arn);
 }
 
 bool is_sqs_arn(std::string_view arn) {
@@ -145,46 +168,13 @@ bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function&
   std::vector<lambda::EventSourceMapping> desired;
   for (const auto* e : manifest::events_of<manifest::SqsEvent>(f.events))
     desired.push_back(desired_queue_mapping(*e, queue_arns.at(e->queue)));
-  if (desired.empty() && !function_existed) return false;
-  std::vector<lambda::EventSourceMapping> existing;
-  if (function_existed)
-    for (auto& m : client.list_event_source_mappings(f.name))
-      if (is_sqs_arn(m.event_source_arn)) existing.push_back(std::move(m));
-  bool changed = false;
-  for (auto& d : desired) {
-    auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& m) {
-      return m.event_source_arn == d.event_source_arn;
-    });
-    if (found == existing.end()) {
-      retry_while_role_propagates(f, [&] { return client.create_event_source_mapping(f.name, d); });
-      changed = true;
-      continue;
-    }
-    if (!same_mapping(*found, d)) {
-      d.uuid = found->uuid;
-      retry_while_mapping_busy(f, [&] {
-        retry_while_role_propagates(f, [&] { return client.update_event_source_mapping(d); });
-      });
-      changed = true;
-    }
-    existing.erase(found);
-  }
-  for (const auto& m : existing) {
-    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
-    changed = true;
-  }
-  return changed;
+  return reconcile_mappings(client, f, std::move(desired), function_existed, is_sqs_arn,
+                            same_mapping);
 }
 
 std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClient& client,
                                                               const manifest::Function& f) {
-  std::vector<lambda::EventSourceMapping> out;
-  for (auto& m : client.list_event_source_mappings(f.name)) {
-    if (!is_sqs_arn(m.event_source_arn)) continue;
-    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
-    out.push_back(std::move(m));
-  }
-  return out;
+  return remove_mappings(client, f, is_sqs_arn);
 }
 
 lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event,
