@@ -2,6 +2,8 @@
 AWS, behind the recording proxy (bench/aws/moto_proxy.py) that counts every call fx makes and
 can answer as AWS does where moto does not. fx sees only the proxy, with test credentials and
 an empty HOME (no real ~/.aws is ever read); boto3 checks moto directly."""
+import http.client
+import json
 import os
 import sys
 
@@ -14,6 +16,29 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from moto_proxy import MotoProxy, MotoServer  # noqa: E402
 
 ACCOUNT = "123456789012"  # moto's
+
+
+def json_protocol_call(url, target, body, service,
+                       content_type="application/x-amz-json-1.0"):
+    """One raw request of a JSON-protocol service (DynamoDB, SQS, SSM...), sent as bytes so that
+    malformed bodies go out as they are: (status, answer as JSON, or as text when it is not).
+    `target` is the whole X-Amz-Target; `service` names the credential scope, as routing reads it.
+    The signature is a placeholder: the emulator and moto route by the scope, not the signature."""
+    auth = (f"AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/{service}/aws4_request, "
+            "SignedHeaders=host;x-amz-target, Signature=00")
+    conn = http.client.HTTPConnection(url.split("//", 1)[1], timeout=60)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    try:
+        conn.request("POST", "/", data, {"X-Amz-Target": target, "Authorization": auth,
+                                         "Content-Type": content_type})
+        r = conn.getresponse()
+        text = r.read()
+    finally:
+        conn.close()
+    try:
+        return r.status, json.loads(text)
+    except ValueError:
+        return r.status, text.decode(errors="replace")
 
 
 class MotoCase(FxTestCase):

@@ -11,38 +11,21 @@ and moto the answer the file records for it.
 """
 import copy
 import decimal
-import http.client
 import json
 import os
 import re
 import sys
 
+from awstest import json_protocol_call
 from fxtest import FxTestCase, main
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
 from moto_proxy import MotoServer  # noqa: E402
 
 EXPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dynamodb", "expressions.json")
-AUTH = ("AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/dynamodb/aws4_request, "
-        "SignedHeaders=host;x-amz-target, Signature=00")
-
-
 def call(url, op, body, target_prefix="DynamoDB_20120810."):
     """One raw request: (status, answer as JSON or text)."""
-    host = url.split("//", 1)[1]
-    conn = http.client.HTTPConnection(host, timeout=60)
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    try:
-        conn.request("POST", "/", data, {"X-Amz-Target": target_prefix + op, "Authorization": AUTH,
-                                         "Content-Type": "application/x-amz-json-1.0"})
-        r = conn.getresponse()
-        raw = r.read()
-    finally:
-        conn.close()
-    try:
-        return r.status, json.loads(raw)
-    except ValueError:
-        return r.status, raw.decode(errors="replace")
+    return json_protocol_call(url, target_prefix + op, body, "dynamodb")
 
 
 def error_of(answer):

@@ -5,7 +5,6 @@ that expire or were forged, attacks on every parameter, nothing lost to kill -9,
 calls sent to `python3 -m moto.server` compared field by field.
 """
 import base64
-import http.client
 import json
 import os
 import re
@@ -18,13 +17,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from awstest import json_protocol_call
 from fxtest import FxTestCase, main
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
 from moto_proxy import MotoServer  # noqa: E402
 
-AUTH = ("AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/dynamodb/aws4_request, "
-        "SignedHeaders=host;x-amz-target, Signature=00")
 LABEL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$")
 
 
@@ -46,19 +44,7 @@ def error_of(call, *args, **kwargs):
 
 def raw(url, op, body, prefix="DynamoDBStreams_20120810."):
     """One raw request: (status, answer as JSON or text)."""
-    conn = http.client.HTTPConnection(url.split("//", 1)[1], timeout=60)
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    try:
-        conn.request("POST", "/", data, {"X-Amz-Target": prefix + op, "Authorization": AUTH,
-                                         "Content-Type": "application/x-amz-json-1.0"})
-        r = conn.getresponse()
-        text = r.read()
-    finally:
-        conn.close()
-    try:
-        return r.status, json.loads(text)
-    except ValueError:
-        return r.status, text.decode(errors="replace")
+    return json_protocol_call(url, prefix + op, body, "dynamodb")
 
 
 class StreamsCase(FxTestCase):
