@@ -100,6 +100,8 @@ NODE = {
             handler: index.v3
           where:
             handler: index.where
+          clients:
+            handler: index.clients
           esm:
             handler: esm/handler.list
         """,
@@ -129,6 +131,10 @@ NODE = {
                    names: fns.Functions.map((f) => f.FunctionName) };
         };
         exports.where = async () => require.resolve('@aws-sdk/client-sqs');
+        // Clients beyond the first eight fx provided, which public projects import.
+        exports.clients = async () => ['@aws-sdk/client-sfn', '@aws-sdk/client-eventbridge',
+          '@aws-sdk/client-apigatewaymanagementapi', '@aws-sdk/client-cognito-identity-provider']
+          .map((name) => Object.keys(require(name)).some((k) => k.endsWith('Client')));
         """,
 }
 
@@ -214,6 +220,7 @@ class FunctionEnvironment(FxTestCase):
         where = self.invoke("where")
         self.assertIn("node_modules/@aws-sdk/client-sqs", where)
         self.assertTrue(where.startswith("/var/runtime/") or self.home in where, where)
+        self.assertEqual(self.invoke("clients"), [True, True, True, True])
 
 
 
