@@ -198,15 +198,25 @@ def request_path(url_path):
 
 
 def probe_route(route):
-    """One request to a route as `fx deploy --json` prints it ("GET    http://host/path")."""
-    method, url = route.split(None, 1)
-    method = "GET" if method in ("ANY", "*") else method.upper()
+    """One request to a route as `fx deploy --json` prints it: "GET    http://host/path", or an
+    ALB rule's "ALB    http://host:port/path  (priority 1)" (its first path pattern, whose `*`
+    and `?` wildcards become concrete characters; asked with GET, as a browser would)."""
+    method, url = route.split()[:2]
+    method = "GET" if method in ("ANY", "*", "ALB") else method.upper()
     parts = urllib.parse.urlsplit(url)
+    path = parts.path or "/"
+    if route.startswith("ALB"):
+        # The rule's pattern follows the ALB's address as the manifest spells it (`path: hello`
+        # has no leading slash), and its `?` is a wildcard, not a query.
+        m = re.match(r"(https?://[^/:]+:\d+)(.*)$", url)
+        parts = urllib.parse.urlsplit(m.group(1))
+        path = "/" + m.group(2).lstrip("/")
+        path = path.replace("*", "corpus").replace("?", "c")
     body = b"{}" if method in ("POST", "PUT", "PATCH") else None
     headers = {"Content-Type": "application/json"} if body is not None else {}
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        conn.request(method, request_path(parts.path or "/"), body=body, headers=headers)
+        conn.request(method, request_path(path), body=body, headers=headers)
         resp = conn.getresponse()
         text = resp.read(400).decode("utf-8", "replace")
         return resp.status, text
@@ -466,6 +476,47 @@ class CorpusTableTest(unittest.TestCase):
                 with open(os.path.join(folder, "SOURCE.md")) as f:
                     source = f.read()
                 self.assertIn(self.projects[name]["source"]["commit"], source)
+
+
+class RouteLinesTest(unittest.TestCase):
+    """The harness reads every route line `fx deploy` prints, the ALB's among them, and asks a
+    real local server for it; no emulator and no corpus needed."""
+
+    def test_each_printed_route_becomes_one_request(self):
+        import http.server
+
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                seen.append((self.command, self.path))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            base = f"http://127.0.0.1:{server.server_address[1]}"
+            for line, want in (
+                    (f"ALB    {base}/hello  (priority 1)", ("GET", "/hello")),
+                    (f"ALB    {base}hello  (priority 3)", ("GET", "/hello")),
+                    (f"ALB    {base}/*  (priority 2)", ("GET", "/corpus")),
+                    (f"ALB    {base}/api/v?/items*  (priority 30)", ("GET", "/api/vc/itemscorpus")),
+                    (f"POST   {base}/dev/items/{{id}}", ("POST", "/dev/items/corpus1")),
+                    (f"ANY    {base}/dev/{{proxy+}}", ("GET", "/dev/corpus/proxy"))):
+                with self.subTest(line=line):
+                    self.assertEqual(probe_route(line), (200, "ok"))
+                    self.assertEqual(seen[-1], want)
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 if __name__ == "__main__":
