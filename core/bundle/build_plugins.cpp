@@ -344,8 +344,9 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
   // framework's own esbuild build leave it (their `exclude` default): @aws-sdk/* on nodejs18.x
   // and later, aws-sdk (v2) on nodejs16.x and older. Bundling it would need it installed in
   // the project, which a Lambda project need not do.
+  const runtimes::ProvidedSdk* sdk = runtimes::provided_sdk(function.runtime);
   const std::vector<std::string> runtime_sdk = {
-      runtimes::provided_sdk(function.runtime) ? "@aws-sdk/*" : "aws-sdk"};
+      sdk && !sdk->modules.empty() ? std::string(sdk->modules.front()) : "aws-sdk"};
   run.external = runtime_sdk;
   // A tsconfig.json in the service folder is esbuild's too (paths, JSX, decorators): read it
   // first, so one that is not JSON stops here with its place.

@@ -79,7 +79,7 @@ const std::vector<Family> kFamilies = {
         .bundler = Bundler::node_imports,
         .template_name = "node",
         // nodejs18.x and later have the AWS SDK for JavaScript v3 in /var/runtime/node_modules
-        // (nodejs16.x had v2, `aws-sdk`, which fx does not install: a function ships its own).
+        // (nodejs16.x has v2, `aws-sdk`, there: kNodeSdkV2 below).
         // Lambda's runtime has every @aws-sdk/* package; fx installs the clients Lambda
         // functions use most (those fx serves, those the corpus of public projects imports and
         // their usual companions, as npm has them at this version) once per FX_HOME, on a
@@ -144,6 +144,15 @@ const std::vector<Family> kFamilies = {
         .bundler = Bundler::whole_folder,
     },
 };
+// Lambda's nodejs16.x (and the Node runtimes before it) have the AWS SDK for JavaScript v2 in
+// /var/runtime/node_modules where later ones have v3: projects written for them require
+// `aws-sdk` without shipping it. Its last version, as npm has it.
+const ProvidedSdk kNodeSdkV2 = {.name = "the AWS SDK for JavaScript v2 (aws-sdk)",
+                                .modules = {"aws-sdk"},
+                                .source = SdkSource::npm,
+                                .packages = {"aws-sdk"},
+                                .version = "2.1693.0",
+                                .runtime_folder = "node_modules"};
 // clang-format on
 
 }  // namespace
@@ -197,7 +206,7 @@ const ProvidedSdk* provided_sdk(std::string_view runtime) {
   if (!family || family->provides.modules.empty()) return nullptr;
   const auto& sdk = family->provides;
   if (!sdk.since.empty() && !version_at_least(family->version_of(runtime), sdk.since))
-    return nullptr;
+    return family->name == "node" ? &kNodeSdkV2 : nullptr;
   return &sdk;
 }
 

@@ -225,7 +225,17 @@ TEST_CASE("runtime sdk: one folder per Python version, one per npm version", "[i
                                   "@aws-sdk/client-cognito-identity-provider"})
     CHECK(std::find(node->packages.begin(), node->packages.end(), client) !=
           node->packages.end());
-  CHECK(fx::runtimes::provided_sdk("nodejs16.x") == nullptr);
+  // nodejs16.x: v2 (aws-sdk), in a folder of its own.
+  const auto* v2 = fx::runtimes::provided_sdk("nodejs16.x");
+  REQUIRE(v2);
+  CHECK(v2->packages == std::vector<std::string_view>{"aws-sdk"});
+  CHECK(v2->version.starts_with("2."));
+  CHECK(fx::runtimes::provides_module("nodejs16.x", "aws-sdk/clients/sqs"));
+  CHECK_FALSE(fx::runtimes::provides_module("nodejs16.x", "@aws-sdk/client-sqs"));
+  CHECK_FALSE(fx::runtimes::provides_module("nodejs20.x", "aws-sdk"));
+  CHECK(runtime_sdk_folder(*v2, "16").parent_path() == fs::path("node"));
+  CHECK(runtime_sdk_folder(*v2, "16") != folder);
+  CHECK(fx::runtimes::provided_sdk("provided.al2023") == nullptr);
 }
 
 namespace {
