@@ -220,11 +220,10 @@ TEST_CASE("runtime sdk: one folder per Python version, one per npm version", "[i
   fewer.packages.pop_back();
   CHECK(runtime_sdk_folder(fewer, "20") != folder);
   // What Lambda's runtime has and functions import most, the corpus's among them.
-  for (std::string_view client : {"@aws-sdk/client-sfn", "@aws-sdk/client-eventbridge",
-                                  "@aws-sdk/client-apigatewaymanagementapi",
-                                  "@aws-sdk/client-cognito-identity-provider"})
-    CHECK(std::find(node->packages.begin(), node->packages.end(), client) !=
-          node->packages.end());
+  for (std::string_view client :
+       {"@aws-sdk/client-sfn", "@aws-sdk/client-eventbridge",
+        "@aws-sdk/client-apigatewaymanagementapi", "@aws-sdk/client-cognito-identity-provider"})
+    CHECK(std::find(node->packages.begin(), node->packages.end(), client) != node->packages.end());
   // nodejs16.x: v2 (aws-sdk), in a folder of its own.
   const auto* v2 = fx::runtimes::provided_sdk("nodejs16.x");
   REQUIRE(v2);

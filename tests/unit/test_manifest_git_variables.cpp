@@ -28,9 +28,9 @@ std::string manifest(const std::string& environment) {
 // `git ARGS` in `dir`, its first line of output (the real git, as the variables use it).
 std::string git(const std::filesystem::path& dir, const std::string& args) {
   const auto out = dir / ".git-test-out";
-  const std::string command = fmt::format(
-      "cd '{}' && GIT_CONFIG_NOSYSTEM=1 HOME='{}' git {} > '{}' 2>&1", dir.string(), dir.string(),
-      args, out.string());
+  const std::string command =
+      fmt::format("cd '{}' && GIT_CONFIG_NOSYSTEM=1 HOME='{}' git {} > '{}' 2>&1", dir.string(),
+                  dir.string(), args, out.string());
   const int status = std::system(command.c_str());
   std::ifstream in(out);
   std::string line;
@@ -108,8 +108,9 @@ TEST_CASE("${git:...} outside a repository is an error with its place, or its fa
           "[manifest][variables][git]") {
   TempService t;
   const fx::Error e = t.error(manifest("      BRANCH: ${git:branch}"));
-  CHECK_THAT(std::string(e.what()), Contains("serverless.yaml:8:15: functions.fn.environment.BRANCH: "
-                                             "cannot resolve ${git:branch}: "));
+  CHECK_THAT(std::string(e.what()),
+             Contains("serverless.yaml:8:15: functions.fn.environment.BRANCH: "
+                      "cannot resolve ${git:branch}: "));
   CHECK_THAT(std::string(e.what()), Contains(" is not in a git repository"));
   CHECK_THAT(e.hint(), Contains("deploy from a git checkout"));
   CHECK_THAT(e.hint(), Contains("${git:branch, 'default'}"));
