@@ -340,6 +340,14 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
   const auto* family = runtimes::find_family(function.runtime);
   const std::string major = family ? family->version_of(function.runtime) : "";
   run.target = major.empty() ? "node20" : "node" + major;
+  // The SDK Lambda's runtime provides stays out of every build, as serverless-esbuild and the
+  // framework's own esbuild build leave it (their `exclude` default): @aws-sdk/* on nodejs18.x
+  // and later, aws-sdk (v2) on nodejs16.x and older. Bundling it would need it installed in
+  // the project, which a Lambda project need not do.
+  const runtimes::ProvidedSdk* sdk = runtimes::provided_sdk(function.runtime);
+  const std::vector<std::string> runtime_sdk = {
+      sdk && !sdk->modules.empty() ? std::string(sdk->modules.front()) : "aws-sdk"};
+  run.external = runtime_sdk;
   // A tsconfig.json in the service folder is esbuild's too (paths, JSX, decorators): read it
   // first, so one that is not JSON stops here with its place.
   if (fs::is_regular_file(root / "tsconfig.json", ec) &&
@@ -394,8 +402,11 @@ NodeBuild node_build_for(const manifest::Service& service, const manifest::Funct
     // `external`: kept out of the output and shipped from node_modules (the plugin's packager
     // installs them); `exclude`: kept out and not shipped (the runtime has them, as aws-sdk).
     build.packaged = names(service, s, p, "external");
-    std::vector<std::string> excluded = s.contains("exclude") ? names(service, s, p, "exclude")
-                                                              : std::vector<std::string>{"aws-sdk"};
+    // The plugin's own default is aws-sdk; on nodejs18.x and later fx leaves @aws-sdk/* out
+    // too, as the framework's built-in esbuild does, since Lambda's runtime has it.
+    std::vector<std::string> excluded = {"aws-sdk"};
+    if (runtime_sdk.front() != "aws-sdk") excluded.push_back(runtime_sdk.front());
+    if (s.contains("exclude")) excluded = names(service, s, p, "exclude");
     if (std::find(excluded.begin(), excluded.end(), "*") != excluded.end()) {
       run.bundle = false;  // every package outside, none shipped
       excluded.clear();

@@ -215,8 +215,15 @@ bool QueueService::has_queue_arn(const std::string& arn) {
 }
 
 std::string QueueService::send(const std::string& queue, const std::string& body) {
+  const std::string name = name_of(queue);
+  // Lambda's documentation: a FIFO queue is no destination it supports (its record would need
+  // a message group); on AWS the send fails and counts in DestinationDeliveryFailures.
+  if (name.ends_with(".fifo"))
+    return "Lambda sends no invocation or failure record to a FIFO queue (on AWS this send "
+           "fails and counts in the DestinationDeliveryFailures metric); make the destination "
+           "a standard queue";
   try {
-    impl_->store.send(name_of(queue), body);
+    impl_->store.send(name, body);
     return "";
   } catch (const std::exception& e) {
     return e.what();

@@ -55,7 +55,8 @@ class QueueService : public sources::EventSourceKind {
   // Whether the emulator has the queue with this ARN (of its own region and account).
   bool has_queue_arn(const std::string& arn);
 
-  // A message for an on-failure destination (a queue name or ARN). Returns an error, or "".
+  // A message for an on-failure destination (a queue name or ARN). Returns an error, or "";
+  // a FIFO queue is always an error, as Lambda sends no record to one.
   std::string send(const std::string& queue, const std::string& body);
 
  private:

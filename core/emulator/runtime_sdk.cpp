@@ -18,6 +18,7 @@
 
 #include "core/util/embedded.h"
 #include "core/util/files.h"
+#include "core/util/hash.h"
 #include "core/util/process.h"
 
 namespace fx::emulator {
@@ -93,9 +94,14 @@ std::string npm_failure(const fs::path& log) {
   return out.empty() ? "it wrote nothing" : out;
 }
 
+// The packages, for a one-line message: the first few and how many more.
 std::string package_list(const runtimes::ProvidedSdk& sdk) {
+  constexpr std::size_t kNamed = 4;
   std::string out;
-  for (auto p : sdk.packages) out += fmt::format("{}{}", out.empty() ? "" : ", ", p);
+  for (std::size_t i = 0; i < sdk.packages.size() && i < kNamed; ++i)
+    out += fmt::format("{}{}", out.empty() ? "" : ", ", sdk.packages[i]);
+  if (sdk.packages.size() > kNamed)
+    out += fmt::format(" and {} more", sdk.packages.size() - kNamed);
   return out;
 }
 
@@ -137,8 +143,14 @@ fs::path runtime_sdk_folder(const runtimes::ProvidedSdk& sdk, const std::string&
   switch (sdk.source) {
     case runtimes::SdkSource::host_python:
       return fs::path("python") / version;
-    case runtimes::SdkSource::npm:
-      return fs::path("node") / std::string(sdk.version);
+    case runtimes::SdkSource::npm: {
+      // The package list is part of the key: a folder installed from an older list is not
+      // taken for one that has every package of the new one.
+      std::string list;
+      for (auto p : sdk.packages) list += fmt::format("{}\n", p);
+      return fs::path("node") /
+             fmt::format("{}-{}", sdk.version, util::sha256_hex(list).substr(0, 12));
+    }
     case runtimes::SdkSource::none:
       break;
   }

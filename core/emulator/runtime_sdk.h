@@ -37,8 +37,8 @@ RuntimeSdk install_runtime_sdk(const runtimes::ProvidedSdk& sdk, const std::file
                                const std::atomic<bool>& stop);
 
 // The folder an installed SDK is kept in under FX_HOME/sdk: "python/3.11" (one per interpreter
-// version, as its bytecode is), "node/3.1178.0" (one per SDK version); empty when fx does not
-// install this runtime's SDK.
+// version, as its bytecode is), "node/3.1178.0-<hash of the package list>" (one per SDK version and
+// list); empty when fx does not install this runtime's SDK.
 std::filesystem::path runtime_sdk_folder(const runtimes::ProvidedSdk& sdk,
                                          const std::string& interpreter_version);
 

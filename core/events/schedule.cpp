@@ -244,16 +244,23 @@ class ScheduleParser {
     for (const Unit& unit : kUnits) {
       const bool singular = unit_token.text == unit.singular;
       if (!singular && unit_token.text != unit.plural) continue;
-      // EventBridge rejects "rate(1 minutes)" and "rate(5 minute)", so fx does too: a schedule
-      // that runs locally but fails to deploy would be a surprise.
+      // EventBridge rejects "rate(1 minutes)" and "rate(5 minute)" (its rate expression
+      // reference: a value of 1 takes the singular unit, any other the plural). The framework
+      // passes the expression through unchecked, so on AWS the stack's deploy fails on it; fx
+      // refuses it before, saying so: a schedule that runs locally but fails to deploy would
+      // be a surprise.
       if (value == 1 && !singular) {
         fail(unit_token.column,
-             fmt::format("a rate of 1 takes the singular unit \"{}\", not \"{}\"", unit.singular,
-                         unit.plural));
+             fmt::format("a rate of 1 takes the singular unit \"{}\", not \"{}\": EventBridge "
+                         "refuses rate(1 {}) and the deploy to AWS fails on it; write rate(1 {})",
+                         unit.singular, unit.plural, unit.plural, unit.singular));
       }
       if (value != 1 && singular) {
-        fail(unit_token.column, fmt::format("a rate of {} takes the plural unit \"{}\", not \"{}\"",
-                                            value, unit.plural, unit.singular));
+        fail(unit_token.column,
+             fmt::format("a rate of {} takes the plural unit \"{}\", not \"{}\": EventBridge "
+                         "refuses rate({} {}) and the deploy to AWS fails on it; write rate({} {})",
+                         value, unit.plural, unit.singular, value, unit.singular, value,
+                         unit.plural));
       }
       if (value > std::numeric_limits<std::int64_t>::max() / unit.ms) {
         fail(value_token.column, fmt::format("the rate value {} is too large", value));

@@ -54,7 +54,9 @@ std::vector<std::string> local_event_notes(const Service& service) {
     std::set<std::string> said;
     for (const auto& e : f.events) {
       const auto* other = std::get_if<OtherEvent>(&e);
-      if (!other || !said.insert(other->type).second) continue;
+      // alb events are served on the emulator's ALB port (gateway::alb_rules_from_service),
+      // and the deploy prints their routes: nothing to say.
+      if (!other || other->type == "alb" || !said.insert(other->type).second) continue;
       const std::string call = fmt::format("invoke it with `fx invoke {} --data EVENT`", f.key);
       const EventType* type = find_event_type(other->type);
       std::string line;

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "core/manifest/document.h"
+#include "core/manifest/git_variables.h"
 #include "core/manifest/text.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -476,6 +477,12 @@ struct Resolver::Impl {
     if (source == "file") return file(argument, address, where);
     if (source == "param") return param(address);
     if (source == "cf" || source == "s3") return from_aws(source, argument, address, where);
+    if (source == "git") {  // core/manifest/git_variables.cpp
+      GitValue git = git_variable(context.dir, address);
+      if (git.unknown) fail(where, git.why, git.hint);
+      if (git.value) return {string_node(*git.value)};
+      return {{}, git.why, git.hint};
+    }
     if (form->argument && source != "ssm")
       fail(where,
            fmt::format("'{}(...)' is no variable function the Serverless Framework has", source),

@@ -920,6 +920,73 @@ std::vector<Message> QueueStore::receive(const std::string& queue, int max,
   return out;
 }
 
+std::optional<std::int64_t> QueueStore::visible_at_locked(const std::string& queue,
+                                                          const Message& m) {
+  static const char* sql =
+      "SELECT visible_at_ms FROM messages WHERE queue=? AND id=? AND receipt_handle=?";
+  Stmt st(prepare(sql));
+  st.bind(queue).bind(m.id).bind(m.receipt_handle);
+  if (!st.step()) return std::nullopt;
+  return st.integer(0);
+}
+
+std::vector<Message> QueueStore::receive(const std::string& queue_name, int max,
+                                         std::optional<int> visibility_timeout_s,
+                                         const std::string& attempt_id) {
+  if (attempt_id.empty()) return receive(queue_name, max, visibility_timeout_s);
+  {
+    std::lock_guard lock(mutex_);
+    QueueRow queue = require_queue(queue_name);
+    if (!queue.fifo()) {
+      // SQS documents the id for FIFO queues only; a standard queue receives as without it.
+    } else {
+      const std::int64_t now = now_();
+      std::erase_if(attempts_, [&](const auto& a) { return a.second.expires_ms <= now; });
+      auto it = attempts_.find({queue_name, attempt_id});
+      if (it != attempts_.end()) {
+        Attempt& attempt = it->second;
+        // Still the same: every message there, its handle the latest, its visibility as the
+        // receive left it (a visibility change or a delete ends what the id can repeat).
+        const int visibility =
+            visibility_timeout_s.value_or(static_cast<int>(queue.number("VisibilityTimeout")));
+        bool same = visibility >= 0 && visibility <= kMaxVisibilityTimeoutSeconds;  // else: 400
+        for (std::size_t i = 0; i < attempt.messages.size() && same; ++i)
+          same = visible_at_locked(queue_name, attempt.messages[i]) == attempt.visible_at_ms[i];
+        if (same) {
+          const std::int64_t until = now + std::int64_t{visibility} * 1000;
+          Transaction tx(*db_);
+          static const char* sql =
+              "UPDATE messages SET visible_at_ms=? WHERE queue=? AND id=? AND receipt_handle=?";
+          for (std::size_t i = 0; i < attempt.messages.size(); ++i) {
+            Stmt(prepare(sql))
+                .bind(until)
+                .bind(queue_name)
+                .bind(attempt.messages[i].id)
+                .bind(attempt.messages[i].receipt_handle)
+                .step();
+            attempt.visible_at_ms[i] = until;
+          }
+          tx.commit();
+          return attempt.messages;
+        }
+        attempts_.erase(it);
+      }
+    }
+  }
+  std::vector<Message> out = receive(queue_name, max, visibility_timeout_s);
+  std::lock_guard lock(mutex_);
+  // An empty answer is not remembered: its retry (a long poll's, too) receives afresh.
+  if (auto queue = find_queue(queue_name); queue && queue->fifo() && !out.empty()) {
+    Attempt attempt;
+    attempt.expires_ms = now_() + kDeduplicationWindowMs;  // SQS keeps the id five minutes
+    for (const Message& m : out)
+      attempt.visible_at_ms.push_back(visible_at_locked(queue_name, m).value_or(-1));
+    attempt.messages = out;
+    attempts_[{queue_name, attempt_id}] = std::move(attempt);
+  }
+  return out;
+}
+
 std::vector<Message> QueueStore::receive_for_lambda(const std::string& queue, int max_batch,
                                                     std::optional<int> visibility_timeout_s) {
   std::string redriven_to;

@@ -182,6 +182,14 @@ class QueueStore {
   // a message in flight (received, neither deleted nor visible again) is returned.
   std::vector<Message> receive(const std::string& queue, int max = 1,
                                std::optional<int> visibility_timeout_s = std::nullopt);
+  // receive() with a FIFO queue's ReceiveRequestAttemptId (non-empty): a retry with the id of
+  // a receive less than five minutes old returns that receive's messages with their receipt
+  // handles (their visibility timeout starting again), as long as none of them was deleted
+  // or had its visibility changed since; otherwise, or for a new id, it receives as receive()
+  // does and remembers the answer under the id. Standard queues ignore the id, as SQS does.
+  std::vector<Message> receive(const std::string& queue, int max,
+                               std::optional<int> visibility_timeout_s,
+                               const std::string& attempt_id);
   // receive() for Lambda's SQS event source: the same semantics, batches of up to 10,000.
   std::vector<Message> receive_for_lambda(const std::string& queue, int max_batch,
                                           std::optional<int> visibility_timeout_s = std::nullopt);
@@ -217,6 +225,16 @@ class QueueStore {
                                       std::optional<int> visibility_timeout_s,
                                       std::string& redriven_to);
   void notify(const std::string& queue);
+
+  // A FIFO receive remembered under its ReceiveRequestAttemptId (guarded by mutex_).
+  struct Attempt {
+    std::int64_t expires_ms = 0;
+    std::vector<Message> messages;
+    std::vector<std::int64_t> visible_at_ms;  // each message's, as the receive left it
+  };
+  std::map<std::pair<std::string, std::string>, Attempt> attempts_;  // by (queue, attempt id)
+  // The message's visible_at_ms when `receipt_handle` is still its latest; nullopt otherwise.
+  std::optional<std::int64_t> visible_at_locked(const std::string& queue, const Message& m);
 
   std::mutex mutex_;
   Clock now_;

@@ -421,10 +421,10 @@ struct Call {
     bool all_system =
         std::find(system_names.begin(), system_names.end(), "All") != system_names.end();
     std::vector<std::string> attribute_names = string_list(req, "MessageAttributeNames");
-    // FIFO queues' retry token. Taken and checked, not honoured: a retried receive gets what is
-    // receivable now rather than the messages of the attempt it repeats.
-    if (auto attempt = optional_string(req, "ReceiveRequestAttemptId");
-        attempt && (attempt->empty() || attempt->size() > 128 ||
+    // FIFO queues' retry token: a retry with it gets the messages of the receive it repeats
+    // (QueueStore::receive).
+    const std::optional<std::string> attempt = optional_string(req, "ReceiveRequestAttemptId");
+    if (attempt && (attempt->empty() || attempt->size() > 128 ||
                     !std::all_of(attempt->begin(), attempt->end(), [](char c) {
                       return std::isalnum(static_cast<unsigned char>(c)) ||
                              std::ispunct(static_cast<unsigned char>(c));
@@ -436,7 +436,7 @@ struct Call {
                                  *attempt));
 
     std::vector<Message> messages =
-        store.receive(name, max, optional_int(req, "VisibilityTimeout"));
+        store.receive(name, max, optional_int(req, "VisibilityTimeout"), attempt.value_or(""));
 
     json list = json::array();
     for (const Message& m : messages) {

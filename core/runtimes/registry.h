@@ -112,8 +112,8 @@ const Family* find_family(std::string_view runtime);
 // Every accepted runtime identifier, family by family.
 std::vector<std::string_view> runtime_ids();
 
-// The SDK Lambda's `runtime` provides (nodejs18.x and later: the AWS SDK for JavaScript v3), or
-// nullptr when it provides none that fx knows (nodejs16.x's v2, custom runtimes).
+// The SDK Lambda's `runtime` provides (nodejs18.x and later: the AWS SDK for JavaScript v3;
+// nodejs16.x: v2), or nullptr when it provides none that fx installs (Ruby's, custom runtimes).
 const ProvidedSdk* provided_sdk(std::string_view runtime);
 // Whether an import of `module` ("@aws-sdk/client-s3", "boto3.session") is one the runtime
 // provides: a bundle need not ship it.

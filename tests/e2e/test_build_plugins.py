@@ -123,6 +123,43 @@ class TypeScript(FxTestCase):
                          ["src/handler.mjs", "src/handler.mjs.map"])
         self.assertEqual(json.loads(self.ok("invoke", "hello").out), {"esm": True})
 
+    def test_the_runtimes_sdk_stays_out_of_the_build(self):
+        # Before: esbuild bundled every import, so an SDK client the project never installed
+        # (Lambda's runtime provides it) stopped the build: Could not resolve "@aws-sdk/client-sfn".
+        d = self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: nodejs20.x}
+                functions:
+                  v3:
+                    handler: src/v3.handler
+                  v2:
+                    handler: src/v2.handler
+                    runtime: nodejs16.x
+                """,
+            "src/v3.ts": """
+                import { SFNClient } from '@aws-sdk/client-sfn';
+                import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+                export const handler = async (): Promise<string[]> => [typeof SFNClient, typeof DynamoDBDocumentClient];
+                """,
+            "src/v2.ts": """
+                import * as AWS from 'aws-sdk';
+                export const handler = async (): Promise<string> => typeof AWS.SQS;
+                """})
+        self.ok("package", timeout=300)
+        v3 = zip_text(os.path.join(d, ".fx", "build", "v3.zip"), "src/v3.js")
+        self.assertIn('require("@aws-sdk/client-sfn")', v3)
+        self.assertIn('require("@aws-sdk/lib-dynamodb")', v3)
+        v2 = zip_text(os.path.join(d, ".fx", "build", "v2.zip"), "src/v2.js")
+        self.assertIn('require("aws-sdk")', v2)
+        # On nodejs20.x, aws-sdk (v2) is no longer the runtime's: bundled, so still a missing
+        # package for esbuild, named with its place.
+        with open(os.path.join(d, "serverless.yaml"), "a") as f:
+            f.write("  v2on20:\n    handler: src/v2.handler\n")
+        r = self.fx("package", timeout=300)
+        self.assertEqual(r.code, 1, r)
+        self.assertRegex(r.err, r'fx: error: src/v2\.ts:1:\d+: Could not resolve "aws-sdk"')
+
     def test_syntax_error_is_one_line_with_its_place(self):
         self.make_service({"serverless.yaml": TS_MANIFEST, **TS_FILES,
                            "src/greet.ts": "export function greet(name: string): string {\n  return name +;\n}\n"})

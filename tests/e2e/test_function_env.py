@@ -100,6 +100,8 @@ NODE = {
             handler: index.v3
           where:
             handler: index.where
+          clients:
+            handler: index.clients
           esm:
             handler: esm/handler.list
         """,
@@ -129,6 +131,10 @@ NODE = {
                    names: fns.Functions.map((f) => f.FunctionName) };
         };
         exports.where = async () => require.resolve('@aws-sdk/client-sqs');
+        // Clients beyond the first eight fx provided, which public projects import.
+        exports.clients = async () => ['@aws-sdk/client-sfn', '@aws-sdk/client-eventbridge',
+          '@aws-sdk/client-apigatewaymanagementapi', '@aws-sdk/client-cognito-identity-provider']
+          .map((name) => Object.keys(require(name)).some((k) => k.endsWith('Client')));
         """,
 }
 
@@ -214,6 +220,7 @@ class FunctionEnvironment(FxTestCase):
         where = self.invoke("where")
         self.assertIn("node_modules/@aws-sdk/client-sqs", where)
         self.assertTrue(where.startswith("/var/runtime/") or self.home in where, where)
+        self.assertEqual(self.invoke("clients"), [True, True, True, True])
 
 
 
@@ -474,7 +481,41 @@ def aws_sdk_v2():
     return modules if r.returncode == 0 else None
 
 
+NODE16 = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: nodejs16.x}
+        functions:
+          v2:
+            handler: index.v2
+        """,
+    # As projects written for nodejs16.x are: aws-sdk required, neither installed nor declared.
+    "index.js": """
+        const AWS = require('aws-sdk');
+        exports.v2 = async (event) => {
+          const sqs = new AWS.SQS();
+          const { QueueUrl } = await sqs.createQueue({ QueueName: event.queue }).promise();
+          return { url: QueueUrl, version: require('aws-sdk/package.json').version,
+                   where: require.resolve('aws-sdk') };
+        };
+        """,
+}
+
+
 class NodeSdkV2(FxTestCase):
+    def test_nodejs16_functions_get_the_v2_sdk_their_runtime_provides(self):
+        # Before: fx installed no SDK for nodejs16.x, so require('aws-sdk') failed
+        # (Runtime.ImportModuleError) where Lambda's nodejs16.x has it.
+        if not shutil.which("npm"):
+            self.skipTest("npm is not installed")
+        self.make_service(NODE16, name="node16")
+        self.ok("deploy", timeout=300)
+        r = self.ok("invoke", "v2", "--data", json.dumps({"queue": "from-node16"}), timeout=600)
+        got = json.loads(r.out)
+        self.assertTrue(got["version"].startswith("2."), got)
+        self.assertTrue(got["url"].endswith("/000000000000/from-node16"), got)
+        self.assertTrue(got["where"].startswith("/var/runtime/") or self.home in got["where"], got)
+
     def test_aws_sdk_v2_reaches_the_emulator_with_no_configuration(self):
         if not shutil.which("npm"):
             self.skipTest("npm is not installed")

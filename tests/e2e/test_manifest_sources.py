@@ -4,6 +4,7 @@ loads them (useDotenv) and as serverless-dotenv-plugin loads them, the framework
 functions, and ${cf:} / ${s3:}: an error naming the fallback syntax locally, read from AWS
 (moto, CloudFormation and S3) with --target aws."""
 import json
+import subprocess
 
 from awstest import MotoCase
 from fxtest import FxTestCase, main
@@ -114,6 +115,48 @@ class ManifestSourcesLocal(FxTestCase):
         self.assertEqual(r.code, 1, r)
         self.assertIn("fx: error: serverless.yaml:4:7: custom.on: strToBool(...) expected "
                       "\"true\", \"false\", \"1\" or \"0\", got \"maybe\"", r.err)
+
+
+class GitVariables(FxTestCase):
+    def test_git_variables_read_the_checkout_and_outside_one_stop_with_their_place(self):
+        # Before: "the 'git' source is not supported locally", even in a checkout.
+        d = self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider: {name: aws, runtime: python3.12}
+                functions:
+                  fn:
+                    handler: handler.handler
+                    description: ${git:branch}@${git:sha1}
+                    environment:
+                      BRANCH: ${git:branch}
+                      COMMIT: ${git:commit}
+                      DIRTY: ${git:isDirty}
+                      TAGS: ${git:tags}
+                """,
+            "handler.py": HANDLER})
+        r = self.fx("deploy")
+        self.assertEqual(r.code, 1, r)
+        errors = [l for l in r.err.splitlines() if l.startswith("fx: error:")]
+        self.assertEqual(len(errors), 1, r.err)
+        self.assertIn("fx: error: serverless.yaml:6:18: functions.fn.description: cannot resolve "
+                      "${git:branch}: ", errors[0])
+        self.assertIn("is not in a git repository", errors[0])
+        self.assertIn("deploy from a git checkout", r.err)
+
+        env = {**self.env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
+        git = lambda *a: subprocess.run(["git", *a], cwd=d, env=env, check=True, capture_output=True,
+                                        text=True).stdout.strip()
+        git("init", "-q", "-b", "feature-x")
+        git("add", "-A")
+        git("commit", "-q", "-m", "first")
+        git("tag", "v1")
+        self.ok("deploy")
+        got = json.loads(self.ok("invoke", "fn", "--data", json.dumps(
+            {"names": ["BRANCH", "COMMIT", "DIRTY", "TAGS"]})).out)
+        self.assertEqual(got, {"BRANCH": "feature-x", "COMMIT": git("rev-parse", "HEAD"),
+                               "DIRTY": "false", "TAGS": "v1"})
 
 
 class ManifestSourcesAws(MotoCase):

@@ -65,6 +65,11 @@ def code_of(call):
     return None
 
 
+def receive_bodies(sqs, url, attempt):
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, ReceiveRequestAttemptId=attempt)
+    return [m["Body"] for m in got.get("Messages", [])]
+
+
 class FifoQueues(FxTestCase):
     @classmethod
     def setUpClass(cls):
@@ -112,6 +117,55 @@ class FifoQueues(FxTestCase):
         self.assertIn("InvalidParameterValue", r.stderr)
         r = self.cli("set-queue-attributes", "--queue-url", url, "--attributes", "FifoQueue=false", check=False)
         self.assertIn("InvalidAttributeName", r.stderr)
+
+    def test_a_retried_receive_with_its_attempt_id_gets_the_same_messages(self):
+        # Before: the id was checked and ignored, so the retry found the group locked by the
+        # receive it repeats and got nothing (the messages waited out their visibility timeout).
+        sqs = self.sqs_client
+        url = self.fifo("attempts.fifo", VisibilityTimeout="60")
+        for body in ("a1", "a2", "a3"):
+            sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="a", MessageDeduplicationId=body)
+
+        def receive(attempt, n=2, **extra):
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=n, ReceiveRequestAttemptId=attempt,
+                                      AttributeNames=["ApproximateReceiveCount"], **extra)
+            return [(m["Body"], m["ReceiptHandle"]) for m in got.get("Messages", [])]
+
+        first = receive("try-1")
+        self.assertEqual([b for b, _ in first], ["a1", "a2"])
+        # The retry: the same messages with the same receipt handles, as SQS documents.
+        self.assertEqual(receive("try-1"), first)
+        self.assertEqual(receive("try-1", n=10), first)
+        # Another id finds the group locked by the first receive.
+        self.assertEqual(receive("try-2"), [])
+        # The handles work: deleting a1 ends what try-1 can repeat; a fresh receive under the
+        # same id then gets what is receivable (nothing: a2 still holds the group).
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=first[0][1])
+        self.assertEqual(receive("try-1"), [])
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first[1][1], VisibilityTimeout=0)
+        again = receive("try-3")
+        self.assertEqual([b for b, _ in again], ["a2", "a3"])
+        self.assertNotEqual(again[0][1], first[1][1])  # a new receive, a new handle
+        # A visibility change voids the attempt too: the retry is a fresh receive.
+        for _, handle in again:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+        fresh = receive("try-3")
+        self.assertEqual([b for b, _ in fresh], ["a2", "a3"])
+        self.assertNotEqual(fresh[0][1], again[0][1])
+        # A standard queue ignores the id, as SQS documents it for FIFO queues only.
+        std = sqs.create_queue(QueueName="attempts-std", Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+        sqs.send_message(QueueUrl=std, MessageBody="s1")
+        got = sqs.receive_message(QueueUrl=std, ReceiveRequestAttemptId="x")
+        self.assertEqual(len(got["Messages"]), 1)
+        self.assertNotIn("Messages", sqs.receive_message(QueueUrl=std, ReceiveRequestAttemptId="x"))
+        # Attacks: the id's documented limits, and a long poll whose first answer is empty.
+        for bad in ("", "x" * 129, "tab\there", "é"):
+            self.assertEqual(code_of(lambda: sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId=bad)),
+                             "InvalidParameterValue", bad)
+        empty = self.fifo("attempts-empty.fifo")
+        self.assertNotIn("Messages", sqs.receive_message(QueueUrl=empty, ReceiveRequestAttemptId="p", WaitTimeSeconds=1))
+        sqs.send_message(QueueUrl=empty, MessageBody="late", MessageGroupId="g", MessageDeduplicationId="late")
+        self.assertEqual(receive_bodies(sqs, empty, "p"), ["late"])
 
     def test_groups_keep_their_order_under_concurrent_consumers(self):
         sqs = self.sqs_client
@@ -324,6 +378,63 @@ class FifoEventSource(FxTestCase):
                          ["Attributes"]["ApproximateNumberOfMessages"], "0")
 
 
+DESTINATION_SERVICE = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider:
+          name: aws
+          runtime: python3.11
+        custom:
+          fx:
+            queues:
+              SERVICE-failed.fifo: {}
+              SERVICE-failed: {}
+        functions:
+          tofifo:
+            handler: app.job
+            maximumRetryAttempts: 0
+            destinations:
+              onFailure: arn:aws:sqs:us-east-1:000000000000:SERVICE-failed.fifo
+          tostd:
+            handler: app.job
+            maximumRetryAttempts: 0
+            destinations:
+              onFailure: arn:aws:sqs:us-east-1:000000000000:SERVICE-failed
+        """,
+    "app.py": """
+        def job(event, context):
+            raise RuntimeError("failed on purpose")
+        """,
+}
+
+
+class FifoDestination(FxTestCase):
+    def test_a_fifo_queue_gets_no_invocation_record_and_the_log_says_why(self):
+        # Lambda's documentation (invocation-async-retain-records; the CloudFormation
+        # DestinationConfig): destinations are standard queues, a FIFO one is unsupported and
+        # its records fail (DestinationDeliveryFailures). Before, fx tried the send and logged
+        # SQS's "MessageGroupId is required", which read as a bug of fx's own.
+        self.make_service(DESTINATION_SERVICE)
+        self.ok("deploy")
+        for fn in ("tofifo", "tostd"):
+            self.ok("invoke", fn, "--type", "Event")
+        sqs = client(self.url)
+        std = sqs.get_queue_url(QueueName=f"{self.service_name}-failed")["QueueUrl"]
+        got = []
+        self.wait_for(lambda: got.extend(sqs.receive_message(QueueUrl=std).get("Messages", [])) or got,
+                      timeout=60, message="the standard queue's record")
+        self.assertEqual(json.loads(got[0]["Body"])["requestContext"]["condition"], "RetriesExhausted")
+        said = []
+        self.wait_for(lambda: said.extend(l["message"] for l in self.logs("tofifo") if "NOT sent to" in l["message"])
+                      or said, timeout=60, message="the FIFO destination's log line")
+        self.assertIn(f"NOT sent to arn:aws:sqs:us-east-1:000000000000:{self.service_name}-failed.fifo: "
+                      "Lambda sends no invocation or failure record to a FIFO queue", said[0])
+        self.assertIn("make the destination a standard queue", said[0])
+        fifo = sqs.get_queue_url(QueueName=f"{self.service_name}-failed.fifo")["QueueUrl"]
+        count = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["ApproximateNumberOfMessages"])
+        self.assertEqual(count["Attributes"]["ApproximateNumberOfMessages"], "0")
+
+
 RESOURCES_SERVICE = {
     "serverless.yaml": """
         service: SERVICE
@@ -452,6 +563,11 @@ MOTO_DEVIATIONS = {
                  "SendMessage returns SequenceNumber for every FIFO send; moto omits it with "
                  "content-based deduplication"],
     "send cbd dup": [[200, ["MD5OfMessageBody", "MessageId"]], "as 'send cbd'"],
+    "retry with attempt id": [[200, []],
+                              "ReceiveMessage: 'retry the same action with an identical "
+                              "ReceiveRequestAttemptId to retrieve the same set of messages, even if their "
+                              "visibility timeout has not yet expired'; moto ignores the id, so its group is "
+                              "locked by the receive being retried"],
     "receive rest": [[200, []],
                      "only the group with a message in flight is locked ('messages of other groups remain "
                      "available', FIFO delivery logic); moto locks every group"],
@@ -515,6 +631,12 @@ class FifoDifferential(FxTestCase):
         call("receive rest", "ReceiveMessage", {"QueueUrl": q("d.fifo"), "MaxNumberOfMessages": 10,
                                                 "AttributeNames": ["MessageGroupId"]})
         call("receive locked", "ReceiveMessage", {"QueueUrl": q("d.fifo"), "MaxNumberOfMessages": 10})
+        call("create attempts", "CreateQueue", {"QueueName": "r.fifo", "Attributes": {"FifoQueue": "true"}})
+        call("send r1", "SendMessage", {"QueueUrl": q("r.fifo"), "MessageBody": "r1", "MessageGroupId": "r",
+                                        "MessageDeduplicationId": "r1"})
+        call("receive with attempt id", "ReceiveMessage", {"QueueUrl": q("r.fifo"), "ReceiveRequestAttemptId": "t1"})
+        call("retry with attempt id", "ReceiveMessage", {"QueueUrl": q("r.fifo"), "ReceiveRequestAttemptId": "t1"})
+        call("other attempt id", "ReceiveMessage", {"QueueUrl": q("r.fifo"), "ReceiveRequestAttemptId": "t2"})
         handle = (got.get("Messages") or [{}])[0].get("ReceiptHandle", "")
         call("delete a1", "DeleteMessage", {"QueueUrl": q("d.fifo"), "ReceiptHandle": handle})
         call("receive after delete", "ReceiveMessage", {"QueueUrl": q("d.fifo"), "MaxNumberOfMessages": 10})

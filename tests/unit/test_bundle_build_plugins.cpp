@@ -115,6 +115,46 @@ TEST_CASE("serverless-esbuild's settings become esbuild's arguments", "[bundle]"
         }).find("custom.esbuild.minify: expected true or false") != std::string::npos);
 }
 
+TEST_CASE("the SDK Lambda's runtime provides stays out of every esbuild build", "[bundle]") {
+  TempDir dir("build-plugins");
+  write_file(dir.path / "src/handler.ts", "export const hello = 1;\n");
+  auto service = make_service(dir.path);
+  auto function = node_function();
+  auto externals = [&] {
+    return node_build_for(service, function, "src/handler", dir.path, BundleSettings{})
+        .esbuild.external;
+  };
+  // A TypeScript handler (the framework's built-in esbuild): v3 on nodejs18.x and later, v2
+  // on nodejs16.x.
+  CHECK(externals() == std::vector<std::string>{"@aws-sdk/*"});
+  function.runtime = "nodejs16.x";
+  CHECK(externals() == std::vector<std::string>{"aws-sdk"});
+  service.plugins = {"serverless-plugin-typescript"};
+  CHECK(externals() == std::vector<std::string>{"aws-sdk"});
+  function.runtime = "nodejs22.x";
+  CHECK(externals() == std::vector<std::string>{"@aws-sdk/*"});
+
+  // serverless-esbuild: its default exclude (aws-sdk) and the runtime's v3; an `exclude` of the
+  // project's replaces both, as the plugin's does.
+  service.plugins = {"serverless-esbuild"};
+  service.custom_build_json["esbuild"] = R"({"external": ["pg"]})";
+  CHECK(externals() == std::vector<std::string>{"pg", "aws-sdk", "@aws-sdk/*"});
+  function.runtime = "nodejs16.x";
+  CHECK(externals() == std::vector<std::string>{"pg", "aws-sdk"});
+  service.custom_build_json["esbuild"] = R"({"exclude": ["left-pad"]})";
+  CHECK(externals() == std::vector<std::string>{"left-pad"});
+  service.custom_build_json["esbuild"] = R"({"exclude": []})";
+  CHECK(externals().empty());
+
+  BundleSettings minify;
+  minify.bundler = "esbuild";
+  minify.minify = true;
+  service.plugins.clear();
+  function.runtime = "nodejs20.x";
+  CHECK(node_build_for(service, function, "src/handler", dir.path, minify).esbuild.external ==
+        std::vector<std::string>{"@aws-sdk/*"});
+}
+
 TEST_CASE("serverless-webpack runs the project's webpack with its config", "[bundle]") {
   TempDir dir("build-plugins");
   write_file(dir.path / "src/handler.ts", "export const hello = 1;\n");

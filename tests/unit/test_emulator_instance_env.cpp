@@ -211,8 +211,30 @@ TEST_CASE("runtime sdk: one folder per Python version, one per npm version", "[i
   CHECK(runtime_sdk_folder(*python, "3.12") == fs::path("python/3.12"));
   const auto* node = fx::runtimes::provided_sdk("nodejs20.x");
   REQUIRE(node);
-  CHECK(runtime_sdk_folder(*node, "20") == fs::path("node") / std::string(node->version));
-  CHECK(fx::runtimes::provided_sdk("nodejs16.x") == nullptr);
+  const fs::path folder = runtime_sdk_folder(*node, "20");
+  CHECK(folder.parent_path() == fs::path("node"));
+  CHECK(folder.filename().string().starts_with(std::string(node->version) + "-"));
+  CHECK(runtime_sdk_folder(*node, "22") == folder);
+  // Another package list is another folder: an install of the old list is not reused.
+  fx::runtimes::ProvidedSdk fewer = *node;
+  fewer.packages.pop_back();
+  CHECK(runtime_sdk_folder(fewer, "20") != folder);
+  // What Lambda's runtime has and functions import most, the corpus's among them.
+  for (std::string_view client :
+       {"@aws-sdk/client-sfn", "@aws-sdk/client-eventbridge",
+        "@aws-sdk/client-apigatewaymanagementapi", "@aws-sdk/client-cognito-identity-provider"})
+    CHECK(std::find(node->packages.begin(), node->packages.end(), client) != node->packages.end());
+  // nodejs16.x: v2 (aws-sdk), in a folder of its own.
+  const auto* v2 = fx::runtimes::provided_sdk("nodejs16.x");
+  REQUIRE(v2);
+  CHECK(v2->packages == std::vector<std::string_view>{"aws-sdk"});
+  CHECK(v2->version.starts_with("2."));
+  CHECK(fx::runtimes::provides_module("nodejs16.x", "aws-sdk/clients/sqs"));
+  CHECK_FALSE(fx::runtimes::provides_module("nodejs16.x", "@aws-sdk/client-sqs"));
+  CHECK_FALSE(fx::runtimes::provides_module("nodejs20.x", "aws-sdk"));
+  CHECK(runtime_sdk_folder(*v2, "16").parent_path() == fs::path("node"));
+  CHECK(runtime_sdk_folder(*v2, "16") != folder);
+  CHECK(fx::runtimes::provided_sdk("provided.al2023") == nullptr);
 }
 
 namespace {

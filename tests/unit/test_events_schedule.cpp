@@ -263,6 +263,13 @@ TEST_CASE("schedule: rate errors name the value or unit", "[schedule]") {
   check_rejected("rate(1 minutes)", 7, "singular unit \"minute\"");
   check_rejected("rate(1 days)", 7, "singular unit \"day\"");
   check_rejected("rate(5 hour)", 7, "plural unit \"hours\"");
+  // AWS refuses them too: the message says so, and what to write.
+  check_rejected("rate(1 minutes)", 7,
+                 "EventBridge refuses rate(1 minutes) and the deploy to AWS fails on it; write "
+                 "rate(1 minute)");
+  check_rejected("rate(5 minute)", 7,
+                 "EventBridge refuses rate(5 minute) and the deploy to AWS fails on it; write "
+                 "rate(5 minutes)");
   check_rejected("rate(0 minutes)", 5, "must be positive");
   check_rejected("rate(-5 minutes)", 5, "not a whole number");
   check_rejected("rate(1.5 hours)", 5, "not a whole number");

@@ -105,6 +105,12 @@ TEST_CASE(
     CHECK_THAT(notes[i], Contains("'" + remote[i] + "' events of function fn run only on AWS"));
   }
   CHECK_THAT(notes[0], Contains("fx serves no WebSocket API locally"));
+  // alb events run on the emulator's ALB port: no "run only on AWS" for them (there was one,
+  // though the port served them).
+  const Service alb = t.load(with_events(
+      "      - alb:\n          listenerArn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/"
+      "x/1/2\n          priority: 1\n          conditions:\n            path: /hello\n"));
+  CHECK(local_event_notes(alb).empty());
   CHECK(fx::manifest::find_event_type("kafka"));
   CHECK_FALSE(fx::manifest::find_event_type("kinesis"));
 }

@@ -412,3 +412,30 @@ TEST_CASE("FIFO: a partly handled Lambda batch leaves its group locked until it 
   CHECK(store.next_visible_ms("q.fifo") == kStart + 1000);
   CHECK(bodies(store.receive_for_lambda("q.fifo", 10)) == std::vector<std::string>{"f", "a3"});
 }
+
+TEST_CASE("FIFO: a ReceiveRequestAttemptId repeats its receive for five minutes", "[queues]") {
+  Fixture fx;
+  QueueStore store(fx.path, fx.clock());
+  store.create_queue("r.fifo", {{"FifoQueue", "true"}, {"VisibilityTimeout", "600"}});
+  send(store, "r.fifo", "a1", "a");
+  send(store, "r.fifo", "a2", "a");
+  auto first = store.receive("r.fifo", 1, std::nullopt, "try");
+  REQUIRE(bodies(first) == std::vector<std::string>{"a1"});
+  // The retry gets the same message and handle, and its visibility timeout starts again.
+  fx.now += 100'000;
+  auto again = store.receive("r.fifo", 1, std::nullopt, "try");
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].receipt_handle == first[0].receipt_handle);
+  CHECK(*store.next_visible_ms("r.fifo") == fx.now + 600'000);
+  // Without the id (or with another), the group is locked by the receive in flight.
+  CHECK(store.receive("r.fifo", 1).empty());
+  CHECK(store.receive("r.fifo", 1, std::nullopt, "other").empty());
+  // Five minutes after the receive the id is forgotten: a new receive, the group still locked.
+  fx.now += 5 * 60'000;
+  CHECK(store.receive("r.fifo", 1, std::nullopt, "try").empty());
+  // A standard queue ignores the id.
+  store.create_queue("std", {{"VisibilityTimeout", "600"}});
+  store.send("std", "s1");
+  CHECK(store.receive("std", 1, std::nullopt, "try").size() == 1);
+  CHECK(store.receive("std", 1, std::nullopt, "try").empty());
+}

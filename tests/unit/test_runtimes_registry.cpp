@@ -70,9 +70,11 @@ TEST_CASE("runtimes: how each family bundles and what its runtime provides", "[r
   CHECK_FALSE(provides_module("python3.12", "yaml"));  // the host's, never Lambda's
   CHECK(provides_module("nodejs20.x", "@aws-sdk/client-s3"));
   CHECK(provides_module("nodejs18.x", "@aws-sdk/lib-dynamodb"));
-  // nodejs16.x had the v2 SDK, which fx does not install.
+  // nodejs16.x has the v2 SDK, which fx installs for it.
   CHECK_FALSE(provides_module("nodejs16.x", "@aws-sdk/client-s3"));
-  CHECK(provided_sdk("nodejs16.x") == nullptr);
+  CHECK(provides_module("nodejs16.x", "aws-sdk"));
+  REQUIRE(provided_sdk("nodejs16.x") != nullptr);
+  CHECK(provided_sdk("nodejs16.x")->source == SdkSource::npm);
   CHECK_FALSE(provides_module("nodejs20.x", "aws-sdk"));
   CHECK(provides_module("ruby3.3", "aws-sdk-s3"));
   CHECK(provided_sdk("provided.al2023") == nullptr);
