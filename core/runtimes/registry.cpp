@@ -80,38 +80,25 @@ const std::vector<Family> kFamilies = {
         .template_name = "node",
         // nodejs18.x and later have the AWS SDK for JavaScript v3 in /var/runtime/node_modules
         // (nodejs16.x has v2, `aws-sdk`, there: kNodeSdkV2 below).
-        // Lambda's runtime has every @aws-sdk/* package; fx installs the clients Lambda
-        // functions use most (those fx serves, those the corpus of public projects imports and
-        // their usual companions, as npm has them at this version) once per FX_HOME, on a
-        // worker thread, in one npm install of a fixed list. Installing a client at a time as
-        // functions first import it would keep the very first install at the eight clients'
-        // cost, but costs every later function that imports a new client a second npm run in
-        // its cold start, and needs the emulator to learn each function's imports; the wider
-        // list costs the first Node function on a new machine ~45 s more, once
-        // (bench/README.md, "Issue 17 — SDK provisioning"). A client not listed is the
-        // function's to ship. The installed folder's name hashes this list: a changed list
-        // installs afresh.
+        // Lambda's runtime has every @aws-sdk/* package; fx installs, once per FX_HOME and on
+        // a worker thread, the clients of what it emulates and those public projects import
+        // most (the corpus's: Step Functions, EventBridge, API Gateway's management API,
+        // Cognito). The first Node function on a new machine waits for that install, so the
+        // list stays short: 32 clients took ~90 s against ~40 s for these on a slow registry
+        // (bench/README.md, "Issue 17 — SDK provisioning"), longer than a first request's
+        // patience. A client not listed is the function's to ship; installing one when a
+        // deployed function first imports it is the way to widen this without that cost.
+        // The installed folder's name hashes this list: a changed list installs afresh.
         .provides = {.name = "the AWS SDK for JavaScript v3 (@aws-sdk/*)",
                      .modules = {"@aws-sdk/*"},
                      .source = SdkSource::npm,
                      .packages = {"@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb",
                                   "@aws-sdk/client-sqs", "@aws-sdk/client-lambda",
-                                  "@aws-sdk/client-s3", "@aws-sdk/lib-storage",
-                                  "@aws-sdk/s3-request-presigner", "@aws-sdk/client-sns",
+                                  "@aws-sdk/client-s3", "@aws-sdk/client-sns",
                                   "@aws-sdk/client-ssm", "@aws-sdk/client-secrets-manager",
                                   "@aws-sdk/client-sfn", "@aws-sdk/client-eventbridge",
-                                  "@aws-sdk/client-scheduler", "@aws-sdk/client-firehose",
                                   "@aws-sdk/client-apigatewaymanagementapi",
-                                  "@aws-sdk/client-apigatewayv2",
-                                  "@aws-sdk/client-cognito-identity-provider",
-                                  "@aws-sdk/client-cognito-identity", "@aws-sdk/client-sts",
-                                  "@aws-sdk/client-iam", "@aws-sdk/client-kms",
-                                  "@aws-sdk/client-ses", "@aws-sdk/client-sesv2",
-                                  "@aws-sdk/client-cloudwatch", "@aws-sdk/client-cloudwatch-logs",
-                                  "@aws-sdk/client-athena", "@aws-sdk/client-bedrock-runtime",
-                                  "@aws-sdk/client-textract", "@aws-sdk/client-ecs",
-                                  "@aws-sdk/client-ec2", "@aws-sdk/client-cloudformation",
-                                  "@aws-sdk/credential-providers"},
+                                  "@aws-sdk/client-cognito-identity-provider"},
                      .version = "3.1178.0",
                      .since = "18",
                      .runtime_folder = "node_modules"},
