@@ -264,10 +264,16 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   if (!out.alb_url.empty())
     for (const auto& rule : gateway::alb_rules_from_service(service))
       for (auto& f : out.functions)
-        if (f.function == rule.function_key)
-          f.routes.push_back(fmt::format("ALB    {}{}  (priority {})", out.alb_url,
-                                         rule.paths.empty() ? "/*" : rule.paths.front(),
-                                         rule.priority));
+        if (f.function == rule.function_key) {
+          // A pattern without a leading slash matches no request path (ALB's paths start with
+          // one), so it is shown beside the listener's URL rather than glued to it.
+          std::string path = rule.paths.empty() ? "/*" : rule.paths.front();
+          f.routes.push_back(path.starts_with("/")
+                                 ? fmt::format("ALB    {}{}  (priority {})", out.alb_url, path,
+                                               rule.priority)
+                                 : fmt::format("ALB    {}  (path pattern '{}', priority {})",
+                                               out.alb_url, path, rule.priority));
+        }
   // After the service's events, which no longer name them: no route or schedule is left
   // pointing at a function that is gone.
   if (options.functions.empty())

@@ -201,7 +201,8 @@ def request_path(url_path):
 
 def probe_route(route):
     """One request to a route as `fx deploy --json` prints it: "GET    http://host/path", or an
-    ALB rule's "ALB    http://host:port/path  (priority 1)" (its first path pattern, whose `*`
+    ALB rule's "ALB    http://host:port/path  (priority 1)" or, for a pattern with no leading
+    slash, "ALB    http://host:port  (path pattern 'p', priority 1)" (its first path pattern, whose `*`
     and `?` wildcards become concrete characters; asked with GET, as a browser would)."""
     method, url = route.split()[:2]
     method = "GET" if method in ("ANY", "*", "ALB") else method.upper()
@@ -212,7 +213,8 @@ def probe_route(route):
         # has no leading slash), and its `?` is a wildcard, not a query.
         m = re.match(r"(https?://[^/:]+:\d+)(.*)$", url)
         parts = urllib.parse.urlsplit(m.group(1))
-        path = "/" + m.group(2).lstrip("/")
+        pattern = re.search(r"\(path pattern '([^']*)'", route)
+        path = "/" + (pattern.group(1) if pattern else m.group(2)).lstrip("/")
         path = path.replace("*", "corpus").replace("?", "c")
     body = b"{}" if method in ("POST", "PUT", "PATCH") else None
     headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -532,7 +534,7 @@ class RouteLinesTest(unittest.TestCase):
             base = f"http://127.0.0.1:{server.server_address[1]}"
             for line, want in (
                     (f"ALB    {base}/hello  (priority 1)", ("GET", "/hello")),
-                    (f"ALB    {base}hello  (priority 3)", ("GET", "/hello")),
+                    (f"ALB    {base}  (path pattern 'hello', priority 3)", ("GET", "/hello")),
                     (f"ALB    {base}/*  (priority 2)", ("GET", "/corpus")),
                     (f"ALB    {base}/api/v?/items*  (priority 30)", ("GET", "/api/vc/itemscorpus")),
                     (f"POST   {base}/dev/items/{{id}}", ("POST", "/dev/items/corpus1")),
