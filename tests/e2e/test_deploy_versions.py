@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import textwrap
+import urllib.request
 import zipfile
 
 import boto3
@@ -110,11 +111,18 @@ class LocalDeployVersionsTest(FxTestCase):
 
     def test_provisioned_concurrency_is_an_alias_with_warm_instances(self):
         self.make_service({
-            "serverless.yaml": manifest(extra_function="    provisionedConcurrency: 2"),
+            "serverless.yaml": manifest(extra_function="    provisionedConcurrency: 2",
+                                        events="    events:\n              - httpApi: GET /hi"),
             "app.py": APP.format(mark="a")})
         name = f"{self.service_name}-dev-hello"
         lam = self.lam()
-        self.assertEqual(self.deploy()["hello"]["version"], "1")
+        first = self.deploy()["hello"]
+        self.assertEqual(first["version"], "1")
+        route = first["routes"][0].split()[1]
+
+        def through_route():
+            with urllib.request.urlopen(route, timeout=10) as r:
+                return json.loads(r.read())
         self.assertEqual(lam.get_alias(FunctionName=name, Name="provisioned")["FunctionVersion"],
                          "1")
 
@@ -128,6 +136,8 @@ class LocalDeployVersionsTest(FxTestCase):
                          ("1", "provisioned-concurrency"))
         # $LATEST has no provisioned instances of its own, as on Lambda.
         self.assertEqual(self.invoke()["init"], "on-demand")
+        # The framework wires the function's events to the alias: the route runs version 1.
+        self.assertEqual(through_route()["version"], "1")
         # Unchanged: the alias, its version and its count stay; new code moves the alias.
         self.assertEqual(self.deploy()["hello"]["status"], "unchanged")
         self.write_app("b")
@@ -136,6 +146,7 @@ class LocalDeployVersionsTest(FxTestCase):
                          "2")
         self.wait_for(ready, timeout=20, message="the provisioned instances to follow the alias")
         self.assertEqual(self.invoke("provisioned")["mark"], "b")
+        self.assertEqual(through_route()["version"], "2")
         # provisionedConcurrency left the manifest: so did its alias (the versions stay).
         with open(os.path.join(self.service_dir, "serverless.yaml"), "w") as f:
             f.write(textwrap.dedent(manifest()).lstrip("\n").replace("SERVICE", self.service_name))
