@@ -32,7 +32,8 @@ void print_functions(const Style& s, const std::vector<actions::DeployResult>& r
       continue;
     }
     std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
-    fmt::print("  {:<18} {:<34} {:<10} {}{}\n", r.function, r.name, status, human_bytes(r.zip_bytes),
+    fmt::print("  {:<18} {:<34} {:<10} {}{}\n", r.function, r.name, status,
+               human_bytes(r.zip_bytes),
                r.version.empty() ? "" : fmt::format("  version {}", r.version));
   }
 }

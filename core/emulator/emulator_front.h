@@ -420,8 +420,7 @@ class Emulator {
   void drop_invoke_config(const std::string& function);  // the function is being deleted
   // `qualifier` ("" or $LATEST: the function's own policy) names a version or an alias.
   void function_policy(const FunctionState& fn, const std::string& qualifier,
-                       std::string_view action, HttpRequest& req,
-                       Responder& r);
+                       std::string_view action, HttpRequest& req, Responder& r);
   void drop_policy(const std::string& function);  // the function is being deleted
   // Every event source mapping: the queues', then the streams'.
   std::vector<const sources::EventSourceMapping*> all_mappings() const {
@@ -480,7 +479,7 @@ class Emulator {
   std::map<std::string, std::string> sha_by_function_;
   std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
   std::map<std::string, FunctionVersions> versions_;       // by function name
-  std::set<std::string> events_on_alias_;  // functions with provisionedConcurrency
+  std::set<std::string> events_on_alias_;                  // functions with provisionedConcurrency
   std::map<std::string, int> retention_days_;  // by deployed function: logRetentionInDays
   std::unique_ptr<asio::steady_timer> prune_timer_;
   std::unique_ptr<store::Store> background_reader_;  // used on worker_'s thread only

@@ -588,8 +588,8 @@ FunctionConfiguration LambdaClient::publish_version(const std::string& name,
   // CodeSha256 makes Lambda refuse to publish code other than what this deploy pushed.
   json body = json::object();
   if (!code_sha256.empty()) body["CodeSha256"] = code_sha256;
-  auto res = call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/versions",
-                  body.dump());
+  auto res =
+      call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/versions", body.dump());
   return configuration_from_json(res.http.body);
 }
 
