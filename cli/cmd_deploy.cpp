@@ -18,6 +18,8 @@ nlohmann::json results_json(const std::vector<actions::DeployResult>& results) {
                    {"status", r.status},
                    {"zip_bytes", r.zip_bytes},
                    {"sha256", r.sha256},
+                   // null when the function publishes no versions (versionFunctions: false)
+                   {"version", r.version.empty() ? nlohmann::json() : nlohmann::json(r.version)},
                    {"routes", r.routes}});
   return out;
 }
@@ -30,7 +32,9 @@ void print_functions(const Style& s, const std::vector<actions::DeployResult>& r
       continue;
     }
     std::string status = r.status == "unchanged" ? s.dim(r.status) : s.green(r.status);
-    fmt::print("  {:<18} {:<34} {:<10} {}\n", r.function, r.name, status, human_bytes(r.zip_bytes));
+    fmt::print("  {:<18} {:<34} {:<10} {}{}\n", r.function, r.name, status,
+               human_bytes(r.zip_bytes),
+               r.version.empty() ? "" : fmt::format("  version {}", r.version));
   }
 }
 

@@ -1,4 +1,5 @@
 #include "core/actions/deploy.h"
+#include "core/actions/versions.h"
 
 #include <algorithm>
 #include <fstream>
@@ -214,6 +215,7 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
     }
     // The runtime's warnings at every deploy, also when nothing changed.
     r.warnings = after.function_name.empty() && current ? current->warnings : after.warnings;
+    sync_versions(client, service, *f, r);
     results.push_back(std::move(r));
   }
   if (warnings)

@@ -39,6 +39,9 @@ struct DeployResult {
   std::string status;    // created, updated, unchanged; removed: gone from the manifest
   std::uint64_t zip_bytes = 0;
   std::string sha256;  // hex
+  // The version published (or already published) of the code deployed; empty when the
+  // function publishes none (versionFunctions: false), version_status "published"/"unchanged".
+  std::string version, version_status;
   std::vector<std::string> routes;
   std::vector<std::string> warnings;
 };

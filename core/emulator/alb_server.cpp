@@ -107,7 +107,7 @@ struct AlbServer::Impl {
       }
       r->send(to_http(std::move(out)));
     };
-    pool.invoke(rule.function, std::move(inv));
+    pool.invoke(pool.event_target(rule.function), std::move(inv));
   }
 };
 

@@ -27,6 +27,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -391,6 +392,9 @@ class Emulator {
   void drop_versions(const std::string& name);
   // Sets each version's provisioned instances from the configs on it and on its aliases.
   void apply_provisioned(const std::string& name);
+  // Points a function's event sources at the version of its alias `provisioned` when its
+  // service asks for provisionedConcurrency (events_on_alias_), else at $LATEST.
+  void aim_events(const std::string& name);
   FunctionSpec spec_from_stored(const std::string& config_json, const std::string& sha_hex);
   void concurrency(const std::string& name, HttpRequest& req, Responder& r);
   void tags(const std::string& name, HttpRequest& req, Responder& r);
@@ -414,8 +418,9 @@ class Emulator {
   static bool is_invoke_config(const std::string& service);
   void restore_invoke_config(const std::string& service, const std::string& text);
   void drop_invoke_config(const std::string& function);  // the function is being deleted
-  void function_policy(const FunctionState& fn, std::string_view action, HttpRequest& req,
-                       Responder& r);
+  // `qualifier` ("" or $LATEST: the function's own policy) names a version or an alias.
+  void function_policy(const FunctionState& fn, const std::string& qualifier,
+                       std::string_view action, HttpRequest& req, Responder& r);
   void drop_policy(const std::string& function);  // the function is being deleted
   // Every event source mapping: the queues', then the streams'.
   std::vector<const sources::EventSourceMapping*> all_mappings() const {
@@ -474,6 +479,7 @@ class Emulator {
   std::map<std::string, std::string> sha_by_function_;
   std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
   std::map<std::string, FunctionVersions> versions_;       // by function name
+  std::set<std::string> events_on_alias_;                  // functions with provisionedConcurrency
   std::map<std::string, int> retention_days_;  // by deployed function: logRetentionInDays
   std::unique_ptr<asio::steady_timer> prune_timer_;
   std::unique_ptr<store::Store> background_reader_;  // used on worker_'s thread only

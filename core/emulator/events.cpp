@@ -132,7 +132,7 @@ struct EventSources::Impl {
          json::object()}}.dump();
     std::string payload = events::target_payload(s.source.target, event);
     try {
-      async.submit(s.source.function, std::move(payload), new_request_id());
+      async.submit(pool.event_target(s.source.function), std::move(payload), new_request_id());
     } catch (const std::exception& e) {
       sink.emit(s.source.function, "",
                 fmt::format("fx: schedule {} could not queue its invocation: {}", s.source.rule,

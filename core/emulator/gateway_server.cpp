@@ -165,7 +165,7 @@ struct GatewayServer::Impl {
       if (route.cors) gateway::add_cors_headers(out);
       r->send(to_http(std::move(out)));
     };
-    pool.invoke(route.function, std::move(inv));
+    pool.invoke(pool.event_target(route.function), std::move(inv));
   }
 };
 

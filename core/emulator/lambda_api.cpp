@@ -108,7 +108,7 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
     return update_configuration(ref.name, req, r);
   if (action == "code" && req.method == "PUT") return update_code(ref.name, req, r);
   if (action == "policy" || action.starts_with("policy/"))
-    return function_policy(fn, action, req, *r);
+    return function_policy(fn, qualifier_of(ref, req), action, req, *r);
   if (action.empty() && req.method == "DELETE") {
     if (auto qualifier = qualifier_of(ref, req); !qualifier.empty())
       return delete_version(ref.name, qualifier, req, *r);

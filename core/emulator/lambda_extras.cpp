@@ -387,8 +387,13 @@ bool Emulator::is_invoke_config(const std::string& service) {
 
 void Emulator::drop_invoke_config(const std::string& function) {
   const std::string service = std::string(kInvokeConfigService) + function;
-  events_.drop(service);
-  sink_.reader().delete_service(service);
+  std::vector<std::string> gone;
+  for (auto& [name, text] : sink_.reader().services())
+    if (name == service || name.starts_with(service + ":")) gone.push_back(name);
+  for (const auto& name : gone) {
+    events_.drop(name);
+    sink_.reader().delete_service(name);
+  }
 }
 
 // Put/Get/Update/DeleteFunctionEventInvokeConfig and ListFunctionEventInvokeConfigs on
@@ -400,43 +405,58 @@ void Emulator::event_invoke_config(HttpRequest& req, Responder& r, std::string_v
     throw lambda::ApiError(404, "UnknownOperationException",
                            fmt::format("Unknown operation {} {}", req.method, req.path));
   const auto ref = checked_function_ref(url_decode(rest.substr(0, slash)));
-  if (!ref.qualifier.empty() && ref.qualifier != "$LATEST")
-    throw lambda::ApiError(400, "InvalidParameterValueException",
-                           "The fx emulator keeps event invoke configs of $LATEST only");
-  if (auto q = first_param(req, "Qualifier"); q && *q != "$LATEST")
-    throw lambda::ApiError(400, "InvalidParameterValueException",
-                           "The fx emulator keeps event invoke configs of $LATEST only");
   const auto& fn = existing(ref.name, req);
   const std::string& arn = fn.spec.config.function_arn;
-  const std::string service = std::string(kInvokeConfigService) + ref.name;
-  std::string stored;
-  for (auto& [name, text] : sink_.reader().services())
-    if (name == service) stored = std::move(text);
-  const double stored_at = stored.empty() ? static_cast<double>(util::now_ms()) / 1000.0
-                                          : json::parse(stored).value("LastModified", 0.0);
-  const auto current = events_.async_settings(ref.name);
-  auto none = [&] {
-    return lambda::ApiError(
-        404, "ResourceNotFoundException",
-        fmt::format("The function {}:$LATEST doesn't have an EventInvokeConfig", arn));
-  };
+  const std::string base_service = std::string(kInvokeConfigService) + ref.name;
   if (action == "event-invoke-config/list") {
     if (req.method != "GET")
       throw lambda::ApiError(405, "UnknownOperationException",
                              fmt::format("Unknown operation {} {}", req.method, req.path));
     checked_page_query(first_param(req, "Marker"), first_param(req, "MaxItems"), 50, 50);
+    // Every qualifier's configuration, as stored (each with its own FunctionArn).
     json list = json::array();
-    if (current) list.push_back(invoke_config_json(*current, arn, stored_at));
+    for (auto& [name, text] : sink_.reader().services())
+      if (name == base_service || name.starts_with(base_service + ":"))
+        list.push_back(json::parse(text));
     return r.send(HttpResponse::json(200, json{{"FunctionEventInvokeConfigs", list}}.dump()));
   }
+  // A version's or an alias's own configuration (Lambda's 404 for one that does not exist),
+  // kept beside $LATEST's. The asynchronous invoker applies it to calls of the version it
+  // names; an alias's applies to the version the alias pointed at when it was put.
+  std::string qualifier = qualifier_of(ref, req);
+  if (qualifier == "$LATEST") qualifier.clear();
+  const auto target = resolve(ref.name, qualifier, req, false);
+  const std::string service = qualifier.empty() ? base_service : base_service + ":" + qualifier;
+  const std::string async_key = qualifier.empty() ? ref.name : target.key;
+  const std::string qualified_arn = arn + ":" + (qualifier.empty() ? "$LATEST" : qualifier);
+  std::string stored;
+  for (auto& [name, text] : sink_.reader().services())
+    if (name == service) stored = std::move(text);
+  const double stored_at = stored.empty() ? static_cast<double>(util::now_ms()) / 1000.0
+                                          : json::parse(stored).value("LastModified", 0.0);
+  // $LATEST's may come from a deploy (destinations) too; a qualifier's only from this API.
+  const auto current = qualifier.empty() || !stored.empty()
+                           ? events_.async_settings(async_key)
+                           : std::optional<sources::AsyncSettings>();
+  auto none = [&] {
+    return lambda::ApiError(
+        404, "ResourceNotFoundException",
+        fmt::format("The function {} doesn't have an EventInvokeConfig", qualified_arn));
+  };
+  auto answer = [&](const sources::AsyncSettings& s, double at) {
+    json j = invoke_config_json(s, arn, at);
+    j["FunctionArn"] = qualified_arn;
+    return j;
+  };
   if (req.method == "GET") {
     if (!current) throw none();
-    return r.send(HttpResponse::json(200, invoke_config_json(*current, arn, stored_at).dump()));
+    return r.send(HttpResponse::json(200, answer(*current, stored_at).dump()));
   }
   if (req.method == "DELETE") {
     if (!current) throw none();
     // The function runs under Lambda's defaults again (until a deploy sets its destinations).
-    drop_invoke_config(ref.name);
+    events_.drop(service);
+    sink_.reader().delete_service(service);
     HttpResponse res;
     res.status = 204;
     return r.send(std::move(res));
@@ -454,8 +474,8 @@ void Emulator::event_invoke_config(HttpRequest& req, Responder& r, std::string_v
   if (fields.max_event_age_s) s.max_event_age_s = *fields.max_event_age_s;
   if (fields.on_success) s.on_success = *fields.on_success;
   if (fields.on_failure) s.on_failure = *fields.on_failure;
-  json out = invoke_config_json(s, arn, static_cast<double>(util::now_ms()) / 1000.0);
-  events_.configure_async(service, ref.name, s);
+  json out = answer(s, static_cast<double>(util::now_ms()) / 1000.0);
+  events_.configure_async(service, async_key, s);
   sink_.reader().put_service(service, out.dump());
   r.send(HttpResponse::json(200, out.dump()));
 }
@@ -484,25 +504,33 @@ json principal_of(const std::string& principal) {
 }  // namespace
 
 void Emulator::drop_policy(const std::string& function) {
-  sink_.reader().delete_service(std::string(kPolicyService) + function);
+  const std::string service = std::string(kPolicyService) + function;
+  std::vector<std::string> gone;
+  for (auto& [name, text] : sink_.reader().services())
+    if (name == service || name.starts_with(service + ":")) gone.push_back(name);
+  for (const auto& name : gone) sink_.reader().delete_service(name);
 }
 
 // AddPermission (POST .../policy), GetPolicy (GET .../policy), RemovePermission
 // (DELETE .../policy/SID).
-void Emulator::function_policy(const FunctionState& fn, std::string_view action, HttpRequest& req,
-                               Responder& r) {
+void Emulator::function_policy(const FunctionState& fn, const std::string& given_qualifier,
+                               std::string_view action, HttpRequest& req, Responder& r) {
   const std::string& name = fn.spec.config.function_name;
-  const std::string service = std::string(kPolicyService) + name;
-  if (auto q = first_param(req, "Qualifier"); q && *q != "$LATEST")
-    throw lambda::ApiError(400, "InvalidParameterValueException",
-                           "The fx emulator keeps resource policies of $LATEST only");
+  // A version's or an alias's policy is its own, beside the function's (Lambda's 404 for a
+  // qualifier that names nothing).
+  const std::string qualifier = given_qualifier == "$LATEST" ? "" : given_qualifier;
+  resolve(name, qualifier, req, false);
+  const std::string service =
+      std::string(kPolicyService) + name + (qualifier.empty() ? "" : ":" + qualifier);
+  const std::string resource =
+      fn.spec.config.function_arn + (qualifier.empty() ? "" : ":" + qualifier);
   json policy;
   for (auto& [stored_name, text] : sink_.reader().services())
     if (stored_name == service) policy = json::parse(text);
   json statements = policy.is_object() ? policy["Statement"] : json::array();
   const std::string revision = policy.is_object() ? policy.value("RevisionId", "") : "";
   auto save_policy = [&](json list) {
-    if (list.empty()) return drop_policy(name);
+    if (list.empty()) return sink_.reader().delete_service(service);
     json doc = {{"Version", "2012-10-17"},
                 {"Id", "default"},
                 {"Statement", std::move(list)},
@@ -534,7 +562,7 @@ void Emulator::function_policy(const FunctionState& fn, std::string_view action,
                       {"Effect", "Allow"},
                       {"Principal", principal_of(a.principal)},
                       {"Action", a.action},
-                      {"Resource", fn.spec.config.function_arn}};
+                      {"Resource", resource}};
     json condition = json::object();
     if (a.source_arn) condition["ArnLike"]["AWS:SourceArn"] = *a.source_arn;
     if (a.source_account) condition["StringEquals"]["AWS:SourceAccount"] = *a.source_account;

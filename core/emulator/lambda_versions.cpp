@@ -146,6 +146,16 @@ void Emulator::apply_provisioned(const std::string& name) {
   }
   for (const auto& number : v.versions)
     pool_.set_provisioned(pool_key(name, number), per_version[number]);
+  aim_events(name);  // every change of an alias passes here
+}
+
+void Emulator::aim_events(const std::string& name) {
+  std::string key;
+  if (events_on_alias_.contains(name))
+    if (auto v = versions_.find(name); v != versions_.end())
+      if (auto a = v->second.aliases.find("provisioned"); a != v->second.aliases.end())
+        key = pool_key(name, a->second.function_version);
+  pool_.set_event_target(name, std::move(key));
 }
 
 json Emulator::publish_version(const std::string& name, const PublishVersionRequest& request,

@@ -271,6 +271,18 @@ void Pool::set_provisioned(const std::string& function, int count) {
   replenish_provisioned(fn);
 }
 
+void Pool::set_event_target(const std::string& function, std::string key) {
+  if (key.empty())
+    event_targets_.erase(function);
+  else
+    event_targets_[function] = std::move(key);
+}
+
+std::string Pool::event_target(const std::string& function) const {
+  auto it = event_targets_.find(function);
+  return it != event_targets_.end() && functions_.contains(it->second) ? it->second : function;
+}
+
 void Pool::replenish_provisioned(FunctionState& fn) {
   if (fn.provisioned_failed || (fn.provisioned > 0 && waits_for_sdk(fn))) return;
   int live = 0;

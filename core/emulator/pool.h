@@ -180,6 +180,12 @@ class Pool {
   // AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency); they are never reaped, and one
   // that dies is replaced.
   void set_provisioned(const std::string& function, int count);
+  // Where a function's event sources (routes, ALB rules, queues, streams, schedules) send
+  // their calls: the pool key of a version when they run an alias, as the framework wires the
+  // events of a function with provisionedConcurrency to its alias `provisioned`; "" (and any
+  // key not deployed): the function's $LATEST.
+  void set_event_target(const std::string& function, std::string key);
+  std::string event_target(const std::string& function) const;
 
  private:
   int concurrency_limit(const FunctionState& fn) const;
@@ -227,6 +233,7 @@ class Pool {
   std::map<pid_t, std::shared_ptr<Instance>> by_pid_;
   std::map<std::string, std::int64_t> idle_timeout_ms_;  // by function; default 5 minutes
   std::map<std::string, int> default_concurrency_;       // by function: custom.fx.concurrency
+  std::map<std::string, std::string> event_targets_;     // by function: a pool key
   std::unique_ptr<boost::asio::steady_timer> reaper_;
   std::unique_ptr<boost::asio::steady_timer> memory_watch_;
   // The memory watch reads /proc on a thread of its own (see watch_memory); its answers come

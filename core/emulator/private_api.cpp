@@ -168,9 +168,16 @@ std::vector<std::string> Emulator::apply_service(const std::string& name,
     retention |= f.log_retention_days > 0;
   }
   if (retention) prune_logs();
-  // After the functions' own deploys (fx deploy PUTs the service last), so the provisioned
-  // instances start on the new code.
-  for (const auto& f : events.functions) pool_.set_provisioned(f.name, f.provisioned);
+  // provisionedConcurrency is kept on the alias `provisioned` (fx deploy sets it through the
+  // Lambda API, as on AWS), not on $LATEST; the function's events run that alias.
+  for (const auto& f : events.functions) {
+    pool_.set_provisioned(f.name, 0);
+    if (f.provisioned > 0)
+      events_on_alias_.insert(f.name);
+    else
+      events_on_alias_.erase(f.name);
+    aim_events(f.name);
+  }
   return warnings;
 }
 

@@ -58,7 +58,7 @@ sources::PollerHost poller_host(asio::io_context& io, Pool& pool, LogSink& sink)
     inv->done = [done = std::move(done)](InvocationResult r) {
       done({r.status, std::move(r.function_error), std::move(r.body)});
     };
-    pool.invoke(function, std::move(inv));
+    pool.invoke(pool.event_target(function), std::move(inv));
   };
   host.log = [&sink](const std::string& function, const std::string& line) {
     sink.emit(function, "", line);

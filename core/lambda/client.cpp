@@ -565,4 +565,101 @@ InvokeResult LambdaClient::invoke(const InvokeRequest& request) {
   return out;
 }
 
+// Versions, aliases and provisioned concurrency: what `fx deploy` publishes for versionFunctions
+// and provisionedConcurrency, on AWS and on the fx emulator alike.
+std::vector<FunctionConfiguration> LambdaClient::list_versions(const std::string& name) {
+  std::vector<FunctionConfiguration> out;
+  std::string marker;
+  do {
+    std::string path = "/2015-03-31/functions/" + util::url_encode(name) + "/versions?MaxItems=50";
+    if (!marker.empty()) path += "&Marker=" + util::url_encode(marker);
+    json j = json::parse(call("GET", path, "").http.body);
+    for (const auto& v : j.value("Versions", json::array()))
+      if (v.value("Version", "") != "$LATEST") out.push_back(configuration_from_json(v.dump()));
+    marker = j.contains("NextMarker") && j["NextMarker"].is_string()
+                 ? j["NextMarker"].get<std::string>()
+                 : "";
+  } while (!marker.empty());
+  return out;
+}
+
+FunctionConfiguration LambdaClient::publish_version(const std::string& name,
+                                                    const std::string& code_sha256) {
+  // CodeSha256 makes Lambda refuse to publish code other than what this deploy pushed.
+  json body = json::object();
+  if (!code_sha256.empty()) body["CodeSha256"] = code_sha256;
+  auto res =
+      call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/versions", body.dump());
+  return configuration_from_json(res.http.body);
+}
+
+namespace {
+
+std::string alias_path(const std::string& name, const std::string& alias) {
+  return "/2015-03-31/functions/" + util::url_encode(name) + "/aliases/" + util::url_encode(alias);
+}
+
+std::string provisioned_path(const std::string& name, const std::string& qualifier) {
+  return "/2019-09-30/functions/" + util::url_encode(name) +
+         "/provisioned-concurrency?Qualifier=" + util::url_encode(qualifier);
+}
+
+}  // namespace
+
+std::optional<std::string> LambdaClient::get_alias_version(const std::string& name,
+                                                           const std::string& alias) {
+  try {
+    json j = json::parse(call("GET", alias_path(name, alias), "").http.body);
+    return j.value("FunctionVersion", "");
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return std::nullopt;
+    throw;
+  }
+}
+
+void LambdaClient::create_alias(const std::string& name, const std::string& alias,
+                                const std::string& version) {
+  json body = {{"Name", alias}, {"FunctionVersion", version}};
+  call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/aliases", body.dump());
+}
+
+void LambdaClient::update_alias(const std::string& name, const std::string& alias,
+                                const std::string& version) {
+  call("PUT", alias_path(name, alias), json{{"FunctionVersion", version}}.dump());
+}
+
+void LambdaClient::delete_alias(const std::string& name, const std::string& alias) {
+  try {
+    call("DELETE", alias_path(name, alias), "");
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+  }
+}
+
+std::optional<int> LambdaClient::get_provisioned_concurrency(const std::string& name,
+                                                             const std::string& qualifier) {
+  try {
+    json j = json::parse(call("GET", provisioned_path(name, qualifier), "").http.body);
+    return j.value("RequestedProvisionedConcurrentExecutions", 0);
+  } catch (const ApiError& e) {
+    if (e.status() == 404) return std::nullopt;
+    throw;
+  }
+}
+
+void LambdaClient::put_provisioned_concurrency(const std::string& name,
+                                               const std::string& qualifier, int n) {
+  call("PUT", provisioned_path(name, qualifier),
+       json{{"ProvisionedConcurrentExecutions", n}}.dump());
+}
+
+void LambdaClient::delete_provisioned_concurrency(const std::string& name,
+                                                  const std::string& qualifier) {
+  try {
+    call("DELETE", provisioned_path(name, qualifier), "");
+  } catch (const ApiError& e) {
+    if (e.status() != 404) throw;
+  }
+}
+
 }  // namespace fx::lambda

@@ -182,6 +182,22 @@ class LambdaClient {
   std::vector<long> layer_versions(const std::string& name);
   void delete_layer_version(const std::string& name, long version);
 
+  // Versions and aliases (ListVersionsByFunction every page, without $LATEST; PublishVersion).
+  std::vector<FunctionConfiguration> list_versions(const std::string& name);
+  FunctionConfiguration publish_version(const std::string& name, const std::string& code_sha256);
+  // The version an alias points at, or nullopt when there is no such alias.
+  std::optional<std::string> get_alias_version(const std::string& name, const std::string& alias);
+  void create_alias(const std::string& name, const std::string& alias, const std::string& version);
+  void update_alias(const std::string& name, const std::string& alias, const std::string& version);
+  // Does nothing when there is no such alias.
+  void delete_alias(const std::string& name, const std::string& alias);
+  // The requested count of a qualifier's provisioned concurrency; nullopt when it has none.
+  std::optional<int> get_provisioned_concurrency(const std::string& name,
+                                                 const std::string& qualifier);
+  void put_provisioned_concurrency(const std::string& name, const std::string& qualifier, int n);
+  // Does nothing when there is none.
+  void delete_provisioned_concurrency(const std::string& name, const std::string& qualifier);
+
  private:
   struct Response;
   Response call(std::string_view method, const std::string& path, std::string_view body,

@@ -51,7 +51,7 @@ constexpr std::string_view kProviderAws[] = {
     "apiGateway", "apiName", "endpointType", "resourcePolicy", "usagePlan", "apiKeys",
     "websockets", "websocketsApiName", "websocketsApiRouteSelectionExpression",
     "websocketsDescription", "alb", "logs", "logDataProtectionPolicy",
-    "kmsKeyArn", "versionFunctions", "tracing", "vpc", "vpcEndpointIds", "layers", "eventBridge",
+    "kmsKeyArn", "tracing", "vpc", "vpcEndpointIds", "layers", "eventBridge",
     "ecr", "cloudFront", "s3", "runtimeManagement", "lambdaHashingVersion"};
 // Permissions: what they allow is AWS's business, so a user hears once that fx ignores them.
 constexpr std::string_view kProviderIam[] = {"iam", "iamRoleStatements", "iamManagedPolicies"};
@@ -1396,6 +1396,8 @@ class Loader {
         defaults_.environment = environment(c);
       } else if (k == "logRetentionInDays") {
         defaults_.log_retention_days = log_retention(c);
+      } else if (k == "versionFunctions") {
+        service_.version_functions = boolean(c);
       } else if (k == "httpApi") {
         if (auto payload = child(c, "payload")) {
           service_.http_api_payload = text(*payload, "'1.0' or '2.0'");
@@ -1670,6 +1672,8 @@ class Loader {
       } else if (k == "provisionedConcurrency") {
         fn.provisioned_concurrency = integer(c, 0, 100000);
         provisioned = c;
+      } else if (k == "versionFunction") {
+        fn.version_function = boolean(c);
       } else if (k == "ephemeralStorageSize") {
         fn.ephemeral_storage_mb = integer(c, 512, 10240, " (MB)");
       } else if (k == "package") {

@@ -44,7 +44,10 @@ struct Function {
   std::string on_success;     // destinations.onSuccess: likewise
   std::vector<Event> events;  // in manifest order (core/manifest/events.h)
   std::optional<int> reserved_concurrency;
+  // provisionedConcurrency: N instances kept warm on the alias `provisioned`, which points at
+  // the version each deploy publishes (also without versionFunctions, as the framework does).
   std::optional<int> provisioned_concurrency;
+  std::optional<bool> version_function;  // versionFunction: overrides provider.versionFunctions
   int ephemeral_storage_mb = 512;             // ephemeralStorageSize: the size of its /tmp
   std::vector<std::string> package_patterns;  // the function's own package.patterns/include/exclude
   std::string package_artifact;               // a prebuilt zip used as is
@@ -97,6 +100,9 @@ struct Service {
   std::vector<std::string> package_patterns;  // service-wide, in order; "!" excludes
   bool package_individually = false;
   bool exclude_dev_dependencies = true;
+  // provider.versionFunctions (the framework's default, true): each deploy publishes a version
+  // of every function whose code or configuration changed.
+  bool version_functions = true;
   std::string custom_fx_json = "{}";  // custom.fx as JSON text (fx settings)
   // Build plugins' settings as JSON text, by their custom key ("esbuild", "webpack",
   // "pythonRequirements", "wsgi"): what core/bundle/build_plugins.h honours.

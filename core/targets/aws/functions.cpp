@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/actions/versions.h"
 #include "core/targets/aws/steps.h"
 #include "core/util/files.h"
 
@@ -133,6 +134,8 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
   if (!gone.empty()) client.untag_function(arn, gone);
   events_changed |= sync_event_invoke_config(client, f, current, context.async);
   if (events_changed && r.status == "unchanged") r.status = "updated";
+  // Published from what is now deployed: after the code, the configuration and the waits.
+  actions::sync_versions(client, context.service, f, r);
   return r;
 }
 
