@@ -414,10 +414,21 @@ class SecretsAtRunAndDeployTest(FxTestCase):
 # (account and random suffix), who modified it.
 VOLATILE = {"ARN", "LastModifiedDate", "CreatedDate", "LastChangedDate", "LastAccessedDate",
             "DeletionDate", "DeletedDate", "VersionId", "LastModifiedUser", "ResponseMetadata",
-            "NextToken", "SourceResult", "KeyId", "Policies", "Labels"}
+            "NextToken", "SourceResult", "KeyId", "Policies", "Labels",
+            # GetParameter of NAME:VERSION: AWS's answer names the selector used (its API
+            # reference, Parameter.Selector) and fx's does; moto leaves it out.
+            "Selector"}
 
 
 def normalise(value):
+    if isinstance(value, dict) and isinstance(value.get("Parameters"), list):
+        # GetParametersByPath's order is not documented: fx answers by name, moto as stored.
+        value = dict(value, Parameters=sorted(value["Parameters"], key=lambda p: p.get("Name", "")))
+    if isinstance(value, dict) and value.get("Type") == "SecureString" and value.get("Value") \
+            not in (None, "sec"):
+        # Read without WithDecryption: AWS returns a ciphertext, fx its sealed value base64'd,
+        # moto "kms:KEY:VALUE". Neither may be the plaintext ("sec"), which stays compared.
+        value = dict(value, Value="<encrypted>")
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -454,6 +465,18 @@ class SecretsDiffTest(FxTestCase):
         cls.moto.close()
         super().tearDownClass()
 
+    def compare(self, fx, moto, deviations=None):
+        """Step by step; a step in `deviations` is where moto departs from AWS's documentation:
+        fx must give the documented answer there, and moto still differ (or the note is stale)."""
+        deviations = deviations or {}
+        for i, (a, b) in enumerate(zip(fx, moto)):
+            with self.subTest(step=i):
+                if i in deviations:
+                    self.assertEqual(a, deviations[i])
+                    self.assertNotEqual(b, deviations[i], "moto now agrees: drop the deviation")
+                else:
+                    self.assertEqual(a, b)
+
     def both(self, service, steps):
         """Runs steps (callables taking a client) on fx and moto: the two lists of outcomes."""
         answers = []
@@ -488,9 +511,7 @@ class SecretsDiffTest(FxTestCase):
             lambda c: outcome(c.delete_parameters, Names=["/d/s", "/d/none"]),
         ]
         fx, moto = self.both("ssm", steps)
-        for i, (a, b) in enumerate(zip(fx, moto)):
-            with self.subTest(step=i):
-                self.assertEqual(a, b)
+        self.compare(fx, moto)
 
     def test_secret_sequence(self):
         token = "a" * 32
@@ -517,9 +538,13 @@ class SecretsDiffTest(FxTestCase):
             lambda c: outcome(c.describe_secret, SecretId="d/one"),
         ]
         fx, moto = self.both("secretsmanager", steps)
-        for i, (a, b) in enumerate(zip(fx, moto)):
-            with self.subTest(step=i):
-                self.assertEqual(a, b)
+        # PutSecretValue on a secret scheduled for deletion: AWS's API reference lists
+        # InvalidRequestException "the secret is marked deleted" for it; moto stores the value
+        # (and so, after the restore, reads back v3 where AWS still has v2).
+        self.compare(fx, moto, {
+            12: ("error", "InvalidRequestException"),
+            14: ("ok", {"Name": "d/one", "SecretString": "v2", "VersionStages": ["AWSCURRENT"]}),
+        })
 
 
 if __name__ == "__main__":
