@@ -13,10 +13,12 @@ namespace fx::util {
 
 namespace {
 
-std::mutex mutex;
+// Never destroyed: stdio's buffers are flushed at exit after static objects are gone, and that
+// last flush must still see the values to hide.
+std::mutex& mutex = *new std::mutex;
 std::vector<std::string>& secrets() {
-  static std::vector<std::string> values;
-  return values;
+  static auto* values = new std::vector<std::string>;
+  return *values;
 }
 
 }  // namespace
