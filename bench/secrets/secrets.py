@@ -20,8 +20,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "aws"))
 from moto_proxy import MotoServer  # noqa: E402
 
-AUTH = ("AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/ssm/aws4_request, "
-        "SignedHeaders=host;x-amz-target, Signature=00")
+# The credential scope names the service, as the SDKs sign: moto routes by it.
+def auth(service):
+    return (f"AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/{service}/aws4_request, "
+            "SignedHeaders=host;x-amz-target, Signature=00")
 
 
 class Client:
@@ -30,7 +32,8 @@ class Client:
 
     def call(self, target, body):
         self.conn.request("POST", "/", json.dumps(body).encode(), {
-            "X-Amz-Target": target, "Authorization": AUTH,
+            "X-Amz-Target": target,
+            "Authorization": auth("ssm" if target.startswith("AmazonSSM.") else "secretsmanager"),
             "Content-Type": "application/x-amz-json-1.1"})
         r = self.conn.getresponse()
         data = r.read()
