@@ -18,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from awstest import MotoCase
 from fxtest import FxTestCase, main
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
@@ -549,6 +550,45 @@ class SecretsDiffTest(FxTestCase):
             12: ("error", "InvalidRequestException"),
             14: ("ok", {"Name": "d/one", "SecretString": "v2", "VersionStages": ["AWSCURRENT"]}),
         })
+
+
+
+class SecretsFromAwsTest(MotoCase):
+    """${ssm:} with --target aws: read from SSM (moto standing in for AWS), never locally."""
+
+    def test_ssm_variables_are_read_from_aws(self):
+        ssm, sm = self.boto("ssm"), self.boto("secretsmanager")
+        ssm.put_parameter(Name="/cfg/plain", Value="from-aws", Type="String", Overwrite=True)
+        ssm.put_parameter(Name="/cfg/pw", Value="aws-pw-8812", Type="SecureString", Overwrite=True)
+        try:
+            sm.create_secret(Name="awst/creds", SecretString='{"user": "aws-user"}')
+        except ClientError:
+            pass  # made by an earlier run of this class's moto
+        self.make_service({"serverless.yaml": """
+            service: SERVICE
+            provider:
+              name: aws
+              runtime: python3.12
+              environment:
+                PLAIN: ${ssm:/cfg/plain}
+                PW: ${ssm:/cfg/pw}
+                USER: ${self:custom.creds.user}
+                MISSING: ${ssm:/cfg/none, 'fallback'}
+            custom:
+              creds: ${ssm:/aws/reference/secretsmanager/awst/creds}
+            functions:
+              fn:
+                handler: app.handler
+            """, "app.py": "def handler(e, c):\n    return 1\n"})
+        _, r = self.deploy()
+        self.assertNotIn("aws-pw-8812", r.out + r.err)
+        env = self.boto("lambda").get_function_configuration(
+            FunctionName=self.name("fn"))["Environment"]["Variables"]
+        self.assertEqual(env, {"PLAIN": "from-aws", "PW": "aws-pw-8812", "USER": "aws-user",
+                               "MISSING": "fallback"})
+        reads = [r for r in self.rec.calls("POST /")
+                 if r[3].get("x-amz-target") == "AmazonSSM.GetParameter"]
+        self.assertGreaterEqual(len(reads), 4, self.rec.stats())
 
 
 if __name__ == "__main__":
