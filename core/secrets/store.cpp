@@ -1,5 +1,8 @@
 #include "core/secrets/store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -55,12 +58,20 @@ Tags tags_of(const std::string& text) {
 
 }  // namespace
 
+// The database file, made 0600 before SQLite opens it (its -wal and -shm files take the same
+// mode): names and String values are the user's business too.
+static std::filesystem::path private_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  return path;
+}
+
 struct Store::Impl {
   KeyFile key;
   store::Database db;
 
   explicit Impl(const std::filesystem::path& dir)
-      : key(dir / "secrets.key"), db(dir / "secrets.db", options()) {
+      : key(dir / "secrets.key"), db(private_file(dir / "secrets.db"), options()) {
     db.exec(R"(
       CREATE TABLE IF NOT EXISTS parameter_versions (
         name TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, value BLOB NOT NULL,

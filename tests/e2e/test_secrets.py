@@ -194,6 +194,7 @@ class SecretsApiTest(FxTestCase):
         key = os.path.join(self.home, "secrets.key")
         self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
         self.assertEqual(os.path.getsize(key), 32)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.home, "secrets.db")).st_mode), 0o600)
         files = glob.glob(os.path.join(self.home, "secrets.db*"))
         self.assertTrue(files)
         for f in files:
