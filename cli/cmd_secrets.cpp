@@ -32,11 +32,11 @@ std::string endpoint_url() {
 std::optional<json> call(secrets::Store& store, const std::string& service, const char* op,
                          const json& body, const std::string& region,
                          const char* absent = nullptr) {
-  auto result = service == "ssm"
-                    ? secrets::handle_ssm(store, std::string("AmazonSSM.") + op, body.dump(),
-                                          region)
-                    : secrets::handle_secretsmanager(store, std::string("secretsmanager.") + op,
-                                                     body.dump(), region);
+  auto result =
+      service == "ssm"
+          ? secrets::handle_ssm(store, std::string("AmazonSSM.") + op, body.dump(), region)
+          : secrets::handle_secretsmanager(store, std::string("secretsmanager.") + op, body.dump(),
+                                           region);
   json answer = json::parse(result.body, nullptr, false);
   if (result.status == 200) return answer;
   std::string type = answer.is_object() ? answer.value("__type", "") : "";
@@ -53,8 +53,9 @@ std::string region_of(const GlobalOptions& g) {
 
 void add_local_parameter_reads(manifest::AwsVariableReads& reads) {
   auto store = std::make_shared<std::unique_ptr<secrets::Store>>();
-  reads.local_parameter = [store](const std::string& region, const std::string& name,
-                                  bool decrypt) -> std::optional<std::pair<std::string, std::string>> {
+  reads.local_parameter = [store](
+                              const std::string& region, const std::string& name,
+                              bool decrypt) -> std::optional<std::pair<std::string, std::string>> {
     const auto home = emulator::fx_home();
     // Nothing stored yet: no need to make a store (and its key) only to find it empty.
     if (!std::filesystem::exists(home / "secrets.db")) return std::nullopt;
@@ -150,10 +151,9 @@ int run_secrets(const GlobalOptions& g, const SecretsOptions& o) {
     if (rows.empty() && !g.quiet) fmt::print("no parameters or secrets\n");
     for (const auto& r : rows)
       fmt::print("{}  {}\n", r["name"].get<std::string>(),
-                 s.dim(r["kind"] == "secret"
-                           ? std::string("secret")
-                           : fmt::format("{} v{}", r["type"].get<std::string>(),
-                                         r["version"].get<std::int64_t>())));
+                 s.dim(r["kind"] == "secret" ? std::string("secret")
+                                             : fmt::format("{} v{}", r["type"].get<std::string>(),
+                                                           r["version"].get<std::int64_t>())));
     return 0;
   }
   if (o.action == "rm") {

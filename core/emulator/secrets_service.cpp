@@ -26,8 +26,7 @@ struct SecretsService::Impl {
   util::Worker worker;                    // last: joined before the store goes
 };
 
-SecretsService::SecretsService(asio::io_context& io, std::filesystem::path home,
-                               std::string region)
+SecretsService::SecretsService(asio::io_context& io, std::filesystem::path home, std::string region)
     : impl_(std::make_unique<Impl>(io, std::move(home), std::move(region))) {}
 
 SecretsService::~SecretsService() = default;

@@ -126,9 +126,9 @@ std::string KeyFile::open(std::string_view sealed) const {
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagBytes),
                           tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), dst + len, &len) != 1)
-    throw Error(fmt::format("a stored secret cannot be decrypted with the key in {}",
-                            path_.string()),
-                "the key file was replaced or the store changed on disk; restore the key");
+    throw Error(
+        fmt::format("a stored secret cannot be decrypted with the key in {}", path_.string()),
+        "the key file was replaced or the store changed on disk; restore the key");
   return out;
 }
 

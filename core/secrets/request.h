@@ -64,9 +64,10 @@ class Request {
   std::string required(const char* key, const char* field) const {
     auto v = string(key);
     if (!v)
-      throw validation(fmt::format("1 validation error detected: Value null at '{}' failed to "
-                                   "satisfy constraint: Member must not be null",
-                                   field));
+      throw validation(
+          fmt::format("1 validation error detected: Value null at '{}' failed to "
+                      "satisfy constraint: Member must not be null",
+                      field));
     return *v;
   }
   bool boolean(const char* key) const {
@@ -94,8 +95,7 @@ class Request {
     std::vector<std::string> out;
     for (const auto& v : *it) {
       if (!v.is_string())
-        throw ApiError("SerializationException",
-                       fmt::format("{} must be a list of strings", key));
+        throw ApiError("SerializationException", fmt::format("{} must be a list of strings", key));
       out.push_back(v.get<std::string>());
     }
     return out;

@@ -63,8 +63,9 @@ class SecretsManager {
     if (op == "DeleteSecret") return remove(r);
     if (op == "RestoreSecret") return restore(r);
     if (op == "UpdateSecret") return update(r);
-    throw ApiError("UnknownOperationException",
-                   fmt::format("fx's emulator does not serve the Secrets Manager operation {}", op));
+    throw ApiError(
+        "UnknownOperationException",
+        fmt::format("fx's emulator does not serve the Secrets Manager operation {}", op));
   }
 
  private:
@@ -139,8 +140,8 @@ class SecretsManager {
           "1 validation error detected: Value at 'name' failed to satisfy constraint: Member "
           "must have length less than or equal to 512 and greater than or equal to 1");
     for (unsigned char c : name)
-      if (!(std::isalnum(c) || std::string_view("/_+=.@-").find(static_cast<char>(c)) !=
-                                   std::string_view::npos))
+      if (!(std::isalnum(c) ||
+            std::string_view("/_+=.@-").find(static_cast<char>(c)) != std::string_view::npos))
         throw validation(
             "Invalid name. Must be a valid name containing alphanumeric characters, or any of "
             "the following: -/_+=.@!");
@@ -168,9 +169,9 @@ class SecretsManager {
       if (value && versions.size() == 1 && versions[0].request_token == token &&
           versions[0].value == value->value && versions[0].binary == value->binary)
         return {{"ARN", old->arn}, {"Name", old->name}, {"VersionId", versions[0].id}};
-      throw ApiError("ResourceExistsException",
-                     fmt::format("The operation failed because the secret {} already exists.",
-                                 name));
+      throw ApiError(
+          "ResourceExistsException",
+          fmt::format("The operation failed because the secret {} already exists.", name));
     }
     Secret s;
     s.name = name;
@@ -227,7 +228,9 @@ class SecretsManager {
     for (const auto& old : store_.versions(s.name))
       if (old.id == token) {
         if (old.value == v.value && old.binary == v.binary)
-          return {{"ARN", s.arn}, {"Name", s.name}, {"VersionId", old.id},
+          return {{"ARN", s.arn},
+                  {"Name", s.name},
+                  {"VersionId", old.id},
                   {"VersionStages", old.stages}};
         throw ApiError("ResourceExistsException",
                        "A resource with the ID you requested already exists.");
@@ -287,10 +290,10 @@ class SecretsManager {
   json list(const Request& r) {
     auto max = r.integer("MaxResults");
     if (max && (*max < 1 || *max > 100))
-      throw validation(fmt::format(
-          "1 validation error detected: Value '{}' at 'maxResults' failed to satisfy "
-          "constraint: Member must have value {}",
-          *max, *max < 1 ? "greater than or equal to 1" : "less than or equal to 100"));
+      throw validation(
+          fmt::format("1 validation error detected: Value '{}' at 'maxResults' failed to satisfy "
+                      "constraint: Member must have value {}",
+                      *max, *max < 1 ? "greater than or equal to 1" : "less than or equal to 100"));
     const bool include_deleted = r.boolean("IncludePlannedDeletion");
     struct Filter {
       std::string key;
@@ -299,8 +302,8 @@ class SecretsManager {
     std::vector<Filter> filters;
     for (const auto& f : r.objects("Filters")) {
       Filter x{member(f, "Key").value_or(""), member_strings(f, "Values")};
-      if (x.key != "name" && x.key != "description" && x.key != "tag-key" &&
-          x.key != "tag-value" && x.key != "all")
+      if (x.key != "name" && x.key != "description" && x.key != "tag-key" && x.key != "tag-value" &&
+          x.key != "all")
         throw validation(fmt::format(
             "1 validation error detected: Value '{}' at 'filters.1.member.key' failed to satisfy "
             "constraint: Member must satisfy enum value set: [all, name, tag-key, description, "

@@ -55,8 +55,9 @@ void check_name(const std::string& name) {
     throw validation(fmt::format(
         "1 validation error detected: Value '{}' at 'name' failed to satisfy constraint: Member "
         "must have length {} 2048",
-        name.substr(0, 100), name.empty() ? "greater than or equal to 1 and less than or equal to"
-                                          : "less than or equal to"));
+        name.substr(0, 100),
+        name.empty() ? "greater than or equal to 1 and less than or equal to"
+                     : "less than or equal to"));
   for (unsigned char c : name)
     if (!(std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '/'))
       throw validation(
@@ -76,14 +77,14 @@ void check_name(const std::string& name) {
 
 json parameter_json(const Parameter& p, bool decrypt, const std::string& region,
                     const std::string& selector = "") {
-  json out = {{"Name", p.name},
-              {"Type", p.type},
-              {"Value", p.type == "SecureString" && !decrypt ? util::base64_encode(p.sealed)
-                                                             : p.value},
-              {"Version", p.version},
-              {"LastModifiedDate", epoch_seconds(p.modified_ms)},
-              {"ARN", arn_of(region, p.name)},
-              {"DataType", p.data_type}};
+  json out = {
+      {"Name", p.name},
+      {"Type", p.type},
+      {"Value", p.type == "SecureString" && !decrypt ? util::base64_encode(p.sealed) : p.value},
+      {"Version", p.version},
+      {"LastModifiedDate", epoch_seconds(p.modified_ms)},
+      {"ARN", arn_of(region, p.name)},
+      {"DataType", p.data_type}};
   if (!selector.empty()) out["Selector"] = selector;
   return out;
 }
@@ -175,10 +176,11 @@ class Ssm {
     }
 
     auto previous = store_.parameter(name);
-    if (previous && !overwrite) throw ApiError("ParameterAlreadyExists",
-                                               "The parameter already exists. To overwrite this "
-                                               "value, set the overwrite option in the request "
-                                               "to true.");
+    if (previous && !overwrite)
+      throw ApiError("ParameterAlreadyExists",
+                     "The parameter already exists. To overwrite this "
+                     "value, set the overwrite option in the request "
+                     "to true.");
     if (!previous && !type)
       throw validation("A parameter type is required when you create a parameter.");
     Parameter p = previous ? *previous : Parameter{};
@@ -243,11 +245,10 @@ class Ssm {
 
   json secret_reference(const std::string& text, bool decrypt) {
     if (!decrypt)
-      throw validation(
-          "WithDecryption flag must be True for retrieving a Secret Manager secret.");
+      throw validation("WithDecryption flag must be True for retrieving a Secret Manager secret.");
     const std::string id = text.substr(kSecretsReference.size());
     auto secret = id.empty() ? std::nullopt : store_.secret(id);
-    if (!secret || (secret->deletion_ms && secret->deletion_ms <= util_now()))
+    if (!secret || (secret->deletion_ms && secret->deletion_ms <= util::now_ms()))
       throw ApiError("ParameterNotFound",
                      fmt::format("An error occurred (ResourceNotFoundException) when referencing "
                                  "Secrets Manager: Secrets Manager can't find the specified "
@@ -275,8 +276,6 @@ class Ssm {
                                "value for staging label: AWSCURRENT. {}",
                                text));
   }
-
-  static std::int64_t util_now();
 
   json get(const Request& r) {
     const std::string name = r.required("Name", "name");
@@ -312,11 +311,11 @@ class Ssm {
                                               std::int64_t max_limit, Name name_of) {
     auto max = r.integer("MaxResults");
     if (max && (*max < 1 || *max > max_limit))
-      throw validation(fmt::format(
-          "1 validation error detected: Value '{}' at 'maxResults' failed to satisfy "
-          "constraint: Member must have value {} {}",
-          *max, *max < 1 ? "greater than or equal to" : "less than or equal to",
-          *max < 1 ? 1 : max_limit));
+      throw validation(
+          fmt::format("1 validation error detected: Value '{}' at 'maxResults' failed to satisfy "
+                      "constraint: Member must have value {} {}",
+                      *max, *max < 1 ? "greater than or equal to" : "less than or equal to",
+                      *max < 1 ? 1 : max_limit));
     std::string after;
     if (auto token = r.string("NextToken")) {
       try {
@@ -411,9 +410,9 @@ class Ssm {
         bool ok = false;
         for (const auto& want : f.values) {
           auto norm = [](std::string s) { return s.starts_with('/') ? s : "/" + s; };
-          ok = ok || (begins ? norm(p.name).starts_with(norm(want))
-                             : f.option == "Contains" ? p.name.find(want) != std::string::npos
-                                                      : norm(p.name) == norm(want));
+          ok = ok || (begins                   ? norm(p.name).starts_with(norm(want))
+                      : f.option == "Contains" ? p.name.find(want) != std::string::npos
+                                               : norm(p.name) == norm(want));
         }
         if (!ok) return false;
       }
@@ -513,10 +512,6 @@ class Ssm {
 };
 
 }  // namespace
-
-std::int64_t Ssm::util_now() {
-  return util::now_ms();
-}
 
 bool is_ssm_target(std::string_view target) {
   return target.starts_with("AmazonSSM.");

@@ -132,7 +132,7 @@ struct Store::Impl {
   }
 };
 
-#define FX_PARAMETER_COLUMNS                                                               \
+#define FX_PARAMETER_COLUMNS                                                            \
   "name, version, type, value, description, allowed_pattern, tier, data_type, key_id, " \
   "modified_ms"
 #define FX_SECRET_COLUMNS \
@@ -184,8 +184,7 @@ std::vector<Parameter> Store::parameters() {
 std::int64_t Store::put_parameter(Parameter& p, const Tags* tags) {
   store::Transaction tx(impl_->db);
   {
-    store::Stmt s(
-        impl_->db.prepare("SELECT MAX(version) FROM parameter_versions WHERE name = ?"));
+    store::Stmt s(impl_->db.prepare("SELECT MAX(version) FROM parameter_versions WHERE name = ?"));
     s.bind(p.name);
     p.version = s.step() && !s.is_null(0) ? s.integer(0) + 1 : 1;
   }
@@ -240,8 +239,8 @@ bool Store::delete_parameter(const std::string& name) {
 
 std::optional<Secret> Store::secret(const std::string& id) {
   {
-    store::Stmt s(impl_->db.prepare("SELECT " FX_SECRET_COLUMNS
-                                    " FROM secrets WHERE name = ? OR arn = ?"));
+    store::Stmt s(
+        impl_->db.prepare("SELECT " FX_SECRET_COLUMNS " FROM secrets WHERE name = ? OR arn = ?"));
     s.bind(id).bind(id);
     if (s.step()) return impl_->read_secret(s);
   }

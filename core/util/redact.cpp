@@ -30,7 +30,8 @@ void add_secret(std::string value) {
   if (std::find(all.begin(), all.end(), value) != all.end()) return;
   all.push_back(std::move(value));
   // Longest first: a secret that contains another is hidden whole.
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
 std::string redact(std::string_view text) {

@@ -18,8 +18,9 @@ struct Reads {
 
 LoadOptions with_reads(const testing::TempService& t, Reads& reads) {
   auto o = t.options();
-  o.aws.local_parameter = [&reads](const std::string& region, const std::string& name,
-                                   bool decrypt) -> std::optional<std::pair<std::string, std::string>> {
+  o.aws.local_parameter = [&reads](
+                              const std::string& region, const std::string& name,
+                              bool decrypt) -> std::optional<std::pair<std::string, std::string>> {
     reads.asked.push_back(region + " " + name + (decrypt ? " decrypt" : " raw"));
     auto it = reads.params.find(name);
     if (it == reads.params.end()) return std::nullopt;
@@ -92,7 +93,8 @@ functions:
     FAIL("expected an error");
   } catch (const fx::Error& e) {
     CHECK_THAT(e.what(), Contains("serverless.yaml:8:14: functions.fn.environment.TOKEN"));
-    CHECK_THAT(e.what(), Contains("SSM parameter /app/token does not exist in the emulator's store"));
+    CHECK_THAT(e.what(),
+               Contains("SSM parameter /app/token does not exist in the emulator's store"));
     CHECK_THAT(e.hint(), Contains("fx secrets set /app/token VALUE"));
   }
 }

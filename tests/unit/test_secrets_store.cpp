@@ -131,9 +131,9 @@ TEST_CASE("the APIs answer errors, never throw", "[secrets]") {
   CHECK(r.status == 400);
   r = secrets::handle_secretsmanager(store, "secretsmanager.Nope", "{}", "us-east-1");
   CHECK(r.body.find("UnknownOperationException") != std::string::npos);
-  r = secrets::handle_ssm(store, "AmazonSSM.PutParameter",
-                          R"({"Name":"/p","Value":"abc","Type":"String","AllowedPattern":"^[0-9]+$"})",
-                          "us-east-1");
+  r = secrets::handle_ssm(
+      store, "AmazonSSM.PutParameter",
+      R"({"Name":"/p","Value":"abc","Type":"String","AllowedPattern":"^[0-9]+$"})", "us-east-1");
   CHECK(r.body.find("ParameterPatternMismatchException") != std::string::npos);
   r = secrets::handle_ssm(store, "AmazonSSM.PutParameter",
                           R"({"Name":"/p","Value":"abc","Type":"String","AllowedPattern":"(["})",
