@@ -86,6 +86,15 @@ struct EmulatorCommandOptions {
   int ready_fd = -1;
 };
 
+struct SecretsOptions {
+  std::string action;  // set, get, list, rm
+  std::string name;    // set/get/rm: the parameter (or secret); list: a path
+  std::string value;
+  bool secure = false;
+  std::string type;  // String, StringList, SecureString
+  std::string description;
+};
+
 // Each returns the process exit code (0, or 1 for a failure already reported).
 int run_init(const GlobalOptions& g, const InitOptions& o);
 int run_package(const GlobalOptions& g, const PackageOptions& o);
@@ -97,5 +106,6 @@ int run_dev(const GlobalOptions& g, const DevOptions& o);
 int run_info(const GlobalOptions& g);
 int run_remove(const GlobalOptions& g);
 int run_emulator_command(const GlobalOptions& g, const EmulatorCommandOptions& o);
+int run_secrets(const GlobalOptions& g, const SecretsOptions& o);
 
 }  // namespace fx::cli

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "core/util/error.h"
+#include "core/util/redact.h"
 
 namespace {
 
@@ -22,6 +23,9 @@ void print_error(const GlobalOptions& g, const std::string& what, const std::str
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Values of SecureString parameters and secrets read while loading a manifest never reach
+  // the terminal or a log: everything fx prints goes through util::redact.
+  fx::util::redact_stdio();
   GlobalOptions g;
   CLI::App app{"fx: package, deploy, run and price serverless functions", "fx"};
   app.set_version_flag("--version", FX_VERSION);
@@ -148,6 +152,29 @@ int main(int argc, char** argv) {
   c_cost->add_flag("--suggest", cost.suggest, "name the cheapest memory size that fits");
   c_cost->add_option("--pricing", cost.pricing, "a pricing file instead of the built-in prices");
   c_cost->callback([&] { run = [&] { return run_cost(g, cost); }; });
+
+  SecretsOptions secrets;
+  auto* c_secrets = app.add_subcommand(
+      "secrets", "the emulator's SSM parameters and secrets (what ${ssm:...} reads locally)");
+  c_secrets->require_subcommand(1);
+  auto* c_sec_set = c_secrets->add_subcommand("set", "create or overwrite a parameter");
+  c_sec_set->add_option("name", secrets.name, "the parameter, e.g. /app/db-password")->required();
+  c_sec_set->add_option("value", secrets.value, "its value")->required();
+  c_sec_set->add_flag("--secure", secrets.secure, "a SecureString: encrypted, never printed");
+  c_sec_set->add_option("--type", secrets.type, "String (default), StringList or SecureString");
+  c_sec_set->add_option("--description", secrets.description, "a description");
+  auto* c_sec_get = c_secrets->add_subcommand("get", "print a parameter's value (decrypted)");
+  c_sec_get->add_option("name", secrets.name, "the parameter, or /aws/reference/secretsmanager/ID")
+      ->required();
+  auto* c_sec_list = c_secrets->add_subcommand("list", "the parameters (under PATH) and secrets");
+  c_sec_list->add_option("path", secrets.name, "only parameters under this path, e.g. /app");
+  auto* c_sec_rm = c_secrets->add_subcommand("rm", "delete a parameter (or a secret, at once)");
+  c_sec_rm->add_option("name", secrets.name, "the parameter or secret")->required();
+  for (auto* c : {c_sec_set, c_sec_get, c_sec_list, c_sec_rm})
+    c->callback([&, c] {
+      secrets.action = c->get_name();
+      run = [&] { return run_secrets(g, secrets); };
+    });
 
   DevOptions dev;
   auto* c_dev = app.add_subcommand(

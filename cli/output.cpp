@@ -1,4 +1,5 @@
 #include "cli/output.h"
+#include "cli/secrets_reads.h"
 
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ manifest::Service load_service(const GlobalOptions& g) {
   if (!g.region.empty()) opts.opts["region"] = g.region;
   opts.target = g.target;
   opts.aws = actions::aws_variable_reads(g.profile, g.region);
+  add_local_parameter_reads(opts.aws);
   auto service = manifest::load_service(opts);
   // Malformed routes, and two functions claiming one, are errors of the manifest itself.
   gateway::validate_routes(gateway::routes_from_service(service));

@@ -40,6 +40,11 @@ manifest::AwsVariableReads aws_variable_reads(const std::string& profile,
     in_region.region = region;
     return aws::s3_object_text(in_region, bucket, key);
   };
+  reads.ssm_parameter = [=](const std::string& region, const std::string& name, bool decrypt) {
+    aws::AwsSettings in_region = resolved(region);
+    in_region.region = region;
+    return aws::ssm_parameter(in_region, name, decrypt);
+  };
   return reads;
 }
 

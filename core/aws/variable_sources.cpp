@@ -1,6 +1,7 @@
 #include "core/aws/variable_sources.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/aws/iam.h"
 #include "core/aws/service.h"
@@ -59,6 +60,29 @@ std::optional<std::string> s3_object_text(const AwsSettings& settings, const std
     if (e.type() == "NoSuchKey") return std::nullopt;
     throw;
   }
+}
+
+std::optional<std::pair<std::string, std::string>> ssm_parameter(const AwsSettings& settings,
+                                                                 const std::string& name,
+                                                                 bool decrypt) {
+  AwsService ssm(settings, "ssm");
+  const std::string body = nlohmann::json{{"Name", name}, {"WithDecryption", decrypt}}.dump();
+  std::string answer;
+  try {
+    answer = ssm.request("POST", "/",
+                         {{"X-Amz-Target", "AmazonSSM.GetParameter"},
+                          {"Content-Type", "application/x-amz-json-1.1"}},
+                         body)
+                 .body;
+  } catch (const ApiError& e) {
+    if (e.type() == "ParameterNotFound") return std::nullopt;
+    throw;
+  }
+  auto parsed = nlohmann::json::parse(answer, nullptr, false);
+  if (parsed.is_discarded() || !parsed.contains("Parameter") || !parsed["Parameter"].is_object())
+    throw ApiError(200, "InvalidResponse", "SSM's GetParameter answer has no Parameter");
+  const auto& p = parsed["Parameter"];
+  return std::pair{p.value("Type", std::string("String")), p.value("Value", std::string())};
 }
 
 }  // namespace fx::aws

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace fx::aws {
 
@@ -20,5 +21,11 @@ std::optional<std::map<std::string, std::string>> cloudformation_outputs(
 // ApiError for other failures (no such bucket, access denied).
 std::optional<std::string> s3_object_text(const AwsSettings& settings, const std::string& bucket,
                                           const std::string& key);
+
+// SSM's GetParameter (the framework's ${ssm:NAME}): the parameter's type and value, or nullopt
+// when there is none (ParameterNotFound). Throws ApiError for other failures.
+std::optional<std::pair<std::string, std::string>> ssm_parameter(const AwsSettings& settings,
+                                                                 const std::string& name,
+                                                                 bool decrypt);
 
 }  // namespace fx::aws

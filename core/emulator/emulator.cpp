@@ -5,6 +5,7 @@
 
 #include "core/dynamodb/api.h"
 #include "core/dynamodb/streams_api.h"
+#include "core/secrets/api.h"
 
 namespace fx::emulator::front {
 
@@ -75,6 +76,7 @@ std::pair<std::string_view, std::size_t> body_limit_of(const HttpRequest& head) 
     return {"", 8 * 1024 * 1024};
   if (dynamodb::is_dynamodb_target(head.header("X-Amz-Target")))
     return {"", dynamodb::kMaxRequestBytes};
+  if (SecretsService::serves(head)) return {"", secrets::kMaxRequestBytes};
   return {"", kMaxControlRequestBytes};
 }
 }  // namespace
@@ -211,6 +213,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (req.method == "POST" && (dynamodb::is_dynamodb_target(req.header("X-Amz-Target")) ||
                                dynamodb::is_streams_target(req.header("X-Amz-Target"))))
     return dynamodb_.handle(req, r);
+  // SSM Parameter Store and Secrets Manager (core/emulator/secrets_service.h).
+  if (req.method == "POST" && SecretsService::serves(req)) return secrets_.handle(req, r);
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
     return event_source_mappings(req, *r, path.substr(33));

@@ -34,6 +34,7 @@
 #include "core/emulator/alb_server.h"
 #include "core/emulator/code_store.h"
 #include "core/emulator/dynamodb_service.h"
+#include "core/emulator/secrets_service.h"
 #include "core/emulator/events.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
@@ -242,6 +243,7 @@ class Emulator {
         dynamodb_(io, options.home / "dynamodb.db", options.region, clock_speed()),
         streams_(io, pool_, sink_, dynamodb_, queues_, options.home / "stream_checkpoints.db",
                  options.region),
+        secrets_(io, options.home, options.region),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -471,6 +473,7 @@ class Emulator {
   QueueService queues_;
   DynamoService dynamodb_;
   StreamService streams_;
+  SecretsService secrets_;
   std::string gateway_url_;
   std::string alb_url_;
   HttpServer server_;

@@ -18,6 +18,8 @@ constexpr std::string_view kServedServices[] = {
     "SQS",
     "DYNAMODB",
     "DYNAMODB_STREAMS",
+    "SSM",
+    "SECRETS_MANAGER",
 };
 
 }  // namespace

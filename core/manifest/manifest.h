@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/manifest/service.h"
 
@@ -22,6 +23,15 @@ struct AwsVariableReads {
   std::function<std::optional<std::string>(const std::string& region, const std::string& bucket,
                                            const std::string& key)>
       s3_object;  // ${s3:bucket/key}, asked of the service's region
+  // ${ssm:NAME}, ${ssm(region):NAME}: the parameter's type and value (decrypted when `decrypt`;
+  // /aws/reference/secretsmanager/ID names a secret), or nullopt when there is none.
+  // `ssm_parameter` asks AWS; `local_parameter` the emulator's store in FX_HOME, and
+  // `local_hint` says how to set one there.
+  using ParameterRead = std::function<std::optional<std::pair<std::string, std::string>>(
+      const std::string& region, const std::string& name, bool decrypt)>;
+  ParameterRead ssm_parameter;
+  ParameterRead local_parameter;
+  std::function<std::string(const std::string& name)> local_hint;
 };
 
 struct LoadOptions {

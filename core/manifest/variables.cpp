@@ -483,14 +483,15 @@ struct Resolver::Impl {
       if (git.value) return {string_node(*git.value)};
       return {{}, git.why, git.hint};
     }
-    if (form->argument && source != "ssm")
+    if (source == "ssm") return ssm(argument, address, where);  // variables_ssm.cpp
+    if (form->argument)
       fail(where,
            fmt::format("'{}(...)' is no variable function the Serverless Framework has", source),
            "its functions are strToBool(...) and merge(...); a plugin's own sources are not "
            "read by fx");
     return {{},
             fmt::format("the '{}' source is not supported locally", source),
-            "use a source fx resolves locally (self, opt, env, file, sls, aws, param)"};
+            "use a source fx resolves locally (self, opt, env, file, sls, aws, param, ssm, git)"};
   }
 
   // --- The framework's variable functions ------------------------------------------------
@@ -618,6 +619,28 @@ struct Resolver::Impl {
             cf ? fmt::format("there is no stack {} with output {} in {}", first, second, region)
                : fmt::format("bucket {} has no object {}", first, second),
             cf ? "deploy that stack first" : "upload it first"};
+  }
+
+  Found ssm(const std::string& argument, const std::string& address, const Where& where) {
+    std::string target = context.target;
+    if (target.empty())
+      if (auto t = descend(root, "custom.fx.target", "", true); t && t->IsScalar())
+        target = scalar_text(*t);
+    SsmRead read = ssm_read(argument, address, effective("region", "us-east-1"));
+    auto& reader = target == "aws" ? context.aws.ssm_parameter : context.aws.local_parameter;
+    if (!reader) return {{}, "fx cannot read SSM parameters here", "use --target aws"};
+    std::optional<std::pair<std::string, std::string>> found;
+    try {
+      found = reader(read.region, read.name, read.decrypt);
+    } catch (const Error& e) {
+      fail(where, fmt::format("reading SSM parameter {}: {}", read.name, e.what()), e.hint());
+    }
+    if (found) return {ssm_value(read, found->first, found->second)};
+    return {{},
+            fmt::format("SSM parameter {} does not exist {}", read.name,
+                        target == "aws" ? "in " + read.region : "in the emulator's store"),
+            target == "aws" || !context.aws.local_hint ? "create it first"
+                                                       : context.aws.local_hint(read.name)};
   }
 
   // ${sls:stage} is ${opt:stage, self:provider.stage, 'dev'}; ${aws:region} is its like.

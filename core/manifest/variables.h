@@ -58,6 +58,23 @@ std::string scalar_text(const YAML::Node& node);
 // A map's key/value pairs in order, with YAML merge keys (`<<: *base`) expanded; own keys win.
 std::vector<std::pair<YAML::Node, YAML::Node>> map_entries(const YAML::Node& map);
 
+// ${ssm(ARGS):ADDRESS} read as the framework (v3) reads it: ARGS may name a region, `raw` (a
+// StringList stays text, a secret's JSON is not parsed) and `noDecrypt`; the older `~true`
+// (decrypt), `~false` and `~split` suffixes of ADDRESS are accepted. (variables_ssm.cpp)
+struct SsmRead {
+  std::string name;
+  std::string region;
+  bool decrypt = true;
+  bool raw = false;
+  bool split = false;  // ~split: a String split on commas as a StringList is
+};
+SsmRead ssm_read(const std::string& argument, const std::string& address,
+                 const std::string& default_region);
+// The variable's value: a StringList is a list, a Secrets Manager secret holding JSON is what
+// the JSON is (unless raw). SecureString values (every leaf of a parsed secret too) are
+// registered with util::add_secret, so that fx never prints them.
+YAML::Node ssm_value(const SsmRead& read, const std::string& type, const std::string& value);
+
 // The YAML node's mark (1-based) in `file`, or `fallback` when the node has none.
 SourceMark mark_of(const YAML::Node& node, const std::string& file, const SourceMark& fallback);
 

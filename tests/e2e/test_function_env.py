@@ -178,7 +178,9 @@ class FunctionEnvironment(FxTestCase):
         endpoints = {k for k in env if k.startswith("AWS_ENDPOINT_URL")}
         self.assertEqual(endpoints, {"AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
                                          "AWS_ENDPOINT_URL_DYNAMODB",
-                                         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS"})
+                                         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+                                         "AWS_ENDPOINT_URL_SSM",
+                                         "AWS_ENDPOINT_URL_SECRETS_MANAGER"})
         self.assertNotIn("AWS_ENDPOINT_URL_S3", env)
         self.assertTrue(env["AWS_ACCESS_KEY_ID"].startswith("ASIA"), env)
         self.assertEqual(len(env["AWS_ACCESS_KEY_ID"]), 20)

@@ -258,6 +258,7 @@ class LocalLoop(FxTestCase):
                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
                     "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
                     "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+                    "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
                     "SHARED"}
         # The runtime itself may add what Lambda's runtimes add (the trace id); without a
         # sandbox, fx points the SDK's files away from the user's ~/.aws.

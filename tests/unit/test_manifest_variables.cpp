@@ -390,10 +390,10 @@ TEST_CASE("variables: error messages for each way to fail", "[manifest][variable
     CHECK_THAT(e.what(), Contains("invalid JSON"));
     CHECK_THAT(e.hint(), Contains("functions.fn.environment.X"));
   }
-  SECTION("a source fx cannot use locally") {
+  SECTION("ssm with no store to read (the CLI gives one: tests/unit/test_manifest_ssm.cpp)") {
     const auto e = t.error(with_env("", "      X: ${ssm:/app/key}"));
     CHECK_THAT(e.what(), EndsWith("functions.fn.environment.X: cannot resolve ${ssm:/app/key}: "
-                                  "the 'ssm' source is not supported locally"));
+                                  "fx cannot read SSM parameters here"));
     CHECK_THAT(e.hint(), Contains("add a fallback: ${ssm:/app/key, 'default'}"));
   }
   SECTION("cf and s3 as well: read from AWS only when the target is AWS") {
