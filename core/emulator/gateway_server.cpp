@@ -9,6 +9,7 @@
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/gateway/jwt_authorizer.h"
 #include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
@@ -84,6 +85,32 @@ struct GatewayServer::Impl {
     return o;
   }
 
+  // The route's authorizer, if any: false when the request was refused (and answered);
+  // otherwise the claims are in g.authorizer. An authorizer fx cannot run closes the route.
+  bool authorize(const gateway::RouteSpec& route, gateway::GatewayRequest& g,
+                 const std::shared_ptr<Responder>& r) {
+    if (!route.unhonoured_authorizer.empty()) {
+      sink.emit(route.function, g.request_id,
+                fmt::format("fx gateway: {} {}: refused (403): {}", route.method, route.path,
+                            route.unhonoured_authorizer));
+      r->send(to_http(gateway::forbidden_response()));
+      return false;
+    }
+    if (!route.jwt) return true;
+    auto decision =
+        route.jwt->authorizer->check(g, route.jwt->scopes, route.payload_version, g.time_ms);
+    if (!decision.allowed) {
+      sink.emit(route.function, g.request_id,
+                fmt::format("fx gateway: {} {}: JWT authorizer '{}' refused the request ({}): {}",
+                            route.method, route.path, route.jwt->authorizer->config().name,
+                            decision.refusal.status, decision.reason));
+      r->send(to_http(std::move(decision.refusal)));
+      return false;
+    }
+    g.authorizer = std::move(decision.authorizer_json);
+    return true;
+  }
+
   void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     // The first service whose routes match; a path some service serves with other methods
     // is a 405 unless another matches outright.
@@ -128,6 +155,7 @@ struct GatewayServer::Impl {
     g.source_ip = "127.0.0.1";
     g.time_ms = util::now_ms();
     g.request_id = new_request_id();
+    if (!authorize(route, g, r)) return;
 
     auto inv = std::make_shared<Invocation>();
     inv->request_id = new_request_id();
@@ -184,7 +212,9 @@ void GatewayServer::close() {
 
 std::vector<std::string> GatewayServer::apply(const std::string& service,
                                               const manifest::ServiceEvents& events) {
-  return set_service(service, gateway::routes_from_events(events), events.stage, events.api_key);
+  auto routes = gateway::routes_from_events(events);
+  gateway::attach_authorizers(routes, events.http_api_json);
+  return set_service(service, std::move(routes), events.stage, events.api_key);
 }
 
 std::vector<std::string> GatewayServer::set_service(const std::string& service,

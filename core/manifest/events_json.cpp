@@ -34,6 +34,11 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("integration")) j["config"] = config;
   }
+  // An httpApi route's authorizer (provider.httpApi.authorizers names it).
+  if (e.api == HttpApi::http && !e.config_json.empty()) {
+    const json config = json::parse(e.config_json, nullptr, false);
+    if (config.is_object() && config.contains("authorizer")) j["authorizer"] = config["authorizer"];
+  }
   return j;
 }
 
@@ -122,6 +127,8 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
   if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
+  if (e.api == HttpApi::http && rt.contains("authorizer"))
+    e.config_json = json{{"authorizer", rt["authorizer"]}}.dump();
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
   return e;
 }
@@ -249,6 +256,7 @@ ServiceEvents read_document(const json& j) {
   if (j.contains("concurrency") && j["concurrency"].is_number_integer())
     doc.concurrency = j["concurrency"].get<int>();
   doc.api_key = j.value("api_key", "");
+  if (j.contains("http_api") && j["http_api"].is_object()) doc.http_api_json = j["http_api"].dump();
   return doc;
 }
 
@@ -324,6 +332,10 @@ std::string to_json(const ServiceEvents& doc) {
             {"log_retention", retention},
             {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
+  if (!doc.http_api_json.empty()) {
+    const json http_api = json::parse(doc.http_api_json, nullptr, false);
+    if (http_api.is_object()) j["http_api"] = http_api;
+  }
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;
   if (!alb.empty()) j["alb"] = alb;

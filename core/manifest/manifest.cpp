@@ -1403,6 +1403,8 @@ class Loader {
             fail(*payload, "'1.0' or '2.0'");
           }
         }
+        if (auto authorizers = child(c, "authorizers")) read_http_api_authorizers(*authorizers);
+        if (!value(c).IsNull()) service_.http_api_json = json_of(c, value(c));
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
         if (k == "iam") read_iam_role(c);
@@ -2056,6 +2058,70 @@ class Loader {
     if (event.path.empty() || event.method.empty()) fail(f, expected, "set both path and method");
   }
 
+  // provider.httpApi.authorizers: checked here so that a mistake points at its line; the
+  // gateway reads them again from the JSON (core/manifest/http_api_config.h).
+  void read_http_api_authorizers(const Field& f) {
+    for (const auto& a : entries(f, "a map of authorizer names to settings")) {
+      std::string type = "jwt";
+      bool issuer = false;
+      for (const auto& s : entries(a, "a map of the authorizer's settings")) {
+        if (s.name == "type") {
+          type = text(s, "jwt or request");
+          std::transform(type.begin(), type.end(), type.begin(), ::tolower);
+          if (type != "jwt" && type != "request") fail(s, "jwt or request");
+        } else if (s.name == "issuerUrl") {
+          text(s, "the issuer's URL");
+          issuer = true;
+        } else if (s.name == "identitySource") {
+          if (!value(s).IsSequence()) text(s, "e.g. $request.header.Authorization");
+        } else if (s.name == "audience") {
+          if (value(s).IsSequence()) {
+            for (const auto& i : items(s, "a list of audiences")) text(i, "an audience");
+          } else {
+            text(s, "an audience or a list of them");
+          }
+        } else if (s.name != "functionName" && s.name != "functionArn" && s.name != "name" &&
+                   s.name != "resultTtlInSeconds" && s.name != "enableSimpleResponses" &&
+                   s.name != "payloadVersion" && s.name != "managedExternally") {
+          unknown(s);
+        }
+      }
+      if (type == "jwt" && !issuer)
+        throw Error(fmt::format("{}: {}: a JWT authorizer needs issuerUrl", a.key_mark.str(), a.key),
+                    "add issuerUrl (and audience), or `type: request` for a Lambda authorizer");
+      http_api_authorizers_.insert(a.name);
+    }
+  }
+
+  // An httpApi event's `authorizer: NAME` or `{name, scopes}` must name one of
+  // provider.httpApi.authorizers; `{type: aws_iam}` and `{id}` (an authorizer made outside
+  // the service) name none.
+  void read_route_authorizer(const Field& f) {
+    std::optional<Field> name;
+    if (value(f).IsScalar()) {
+      name = f;
+    } else {
+      for (const auto& c : entries(f, "an authorizer's name or {name, scopes}")) {
+        if (c.name == "name") {
+          name = c;
+        } else if (c.name == "scopes") {
+          for (const auto& i : items(c, "a list of scopes")) text(i, "a scope");
+        } else if (c.name != "type" && c.name != "id") {
+          unknown(c);
+        }
+      }
+    }
+    if (!name) return;
+    const std::string n = text(*name, "an authorizer's name");
+    if (!http_api_authorizers_.count(n)) {
+      throw Error(fmt::format("{}: {}: no authorizer '{}' in provider.httpApi.authorizers",
+                              name->mark.str(), name->key, n),
+                  http_api_authorizers_.empty()
+                      ? std::string("declare it under provider.httpApi.authorizers")
+                      : fmt::format("name one of: {}", fmt::join(http_api_authorizers_, ", ")));
+    }
+  }
+
   void read_http_api(const Field& f, HttpEvent& event) {
     const std::string expected = "'*', \"METHOD /path\" or {method, path}";
     event.method = "ANY";
@@ -2074,6 +2140,8 @@ class Loader {
           event.path = text(c, "a path");
         } else if (c.name == "method") {
           event.method = method(c, text(c, "an HTTP method"));
+        } else if (c.name == "authorizer") {
+          read_route_authorizer(c);
         } else if (!contains(kHttpApiAws, c.name)) {
           unknown(c);
         }
@@ -2227,6 +2295,7 @@ class Loader {
   Defaults defaults_;
   std::string artifact_;  // package.artifact: every function's unless it has its own
   bool warn_unknown_ = true;
+  std::set<std::string> http_api_authorizers_;  // provider.httpApi.authorizers' names
   bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
 };
 
