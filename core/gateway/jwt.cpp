@@ -3,6 +3,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -218,6 +219,8 @@ std::optional<std::vector<Key>> parse_jwks(std::string_view json_text, std::stri
     }
     if (key.pkey) keys.push_back(std::move(key));
   }
+  // A refused key leaves OpenSSL's reasons in the thread's error queue: not ours to keep.
+  ERR_clear_error();
   return keys;
 }
 
@@ -253,7 +256,10 @@ bool verify(const Token& token, const Key& key, std::string& why) {
                        reinterpret_cast<const unsigned char*>(token.signing_input.data()),
                        token.signing_input.size()) == 1;
   EVP_MD_CTX_free(ctx);
-  if (!ok) why = "the signature does not verify";
+  if (!ok) {
+    ERR_clear_error();
+    why = "the signature does not verify";
+  }
   return ok;
 }
 

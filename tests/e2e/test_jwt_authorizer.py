@@ -336,7 +336,7 @@ class JwtAuthorizerTest(FxTestCase):
             """, "app.py": "def f(e, c):\n    return 1\n"})
         r = self.fx("deploy")
         self.assertNotEqual(r.code, 0, r)
-        self.assertRegex(r.err, r"fx: error: .*serverless\.yaml:14:\d+: .*no authorizer 'userz'")
+        self.assertRegex(r.err, r"fx: error: .*serverless\.yaml:18:\d+: .*no authorizer 'userz'")
         self.assertIn("users", r.err)
 
 
