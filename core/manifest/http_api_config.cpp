@@ -57,8 +57,11 @@ std::vector<HttpApiAuthorizer> parse_http_api_authorizers(std::string_view http_
 
 std::string http_api_document(const Service& service) {
   const json http_api = json::parse(service.http_api_json, nullptr, false);
-  if (!http_api.is_object() || !http_api.contains("authorizers")) return "";
-  json doc = {{"authorizers", http_api["authorizers"]}, {"jwks", json::object()}};
+  if (!http_api.is_object() || (!http_api.contains("authorizers") && !http_api.contains("cors")))
+    return "";
+  json doc = {{"authorizers", http_api.value("authorizers", json::object())},
+              {"jwks", json::object()}};
+  if (http_api.contains("cors")) doc["cors"] = http_api["cors"];
   const json fx = json::parse(service.custom_fx_json, nullptr, false);
   if (!fx.is_object() || !fx.contains("jwks") || !fx["jwks"].is_object()) return doc.dump();
   const auto authorizers = parse_http_api_authorizers(service.http_api_json);

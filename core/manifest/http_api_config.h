@@ -44,9 +44,9 @@ struct HttpApiAuthorizer {
 // skipped: the manifest's loader has refused them already.
 std::vector<HttpApiAuthorizer> parse_http_api_authorizers(std::string_view http_api_json);
 
-// What the emulator's gateway needs: {"authorizers": {...}, "jwks": {NAME: JWK set}} as JSON
-// text, the JWK sets read from the files custom.fx.jwks names (relative to the service's
-// folder); "" when the service has no authorizers. Throws fx::Error naming the key and file
+// What the emulator's gateway needs: {"authorizers": {...}, "jwks": {NAME: JWK set}, "cors":
+// ...} as JSON text, the JWK sets read from the files custom.fx.jwks names (relative to the
+// service's folder); "" when the service has neither authorizers nor cors. Throws fx::Error naming the key and file
 // when a file cannot be read or is not a JWK set.
 std::string http_api_document(const Service& service);
 

@@ -1404,6 +1404,7 @@ class Loader {
           }
         }
         if (auto authorizers = child(c, "authorizers")) read_http_api_authorizers(*authorizers);
+        if (auto cors = child(c, "cors")) read_http_api_cors(*cors);
         if (!value(c).IsNull()) service_.http_api_json = json_of(c, value(c));
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
@@ -2090,6 +2091,28 @@ class Loader {
         throw Error(fmt::format("{}: {}: a JWT authorizer needs issuerUrl", a.key_mark.str(), a.key),
                     "add issuerUrl (and audience), or `type: request` for a Lambda authorizer");
       http_api_authorizers_.insert(a.name);
+    }
+  }
+
+  // provider.httpApi.cors: true, or the framework's object (the gateway reads it again from
+  // the JSON, core/gateway/cors.h).
+  void read_http_api_cors(const Field& f) {
+    const std::string expected = "true, false or {allowedOrigins, allowedHeaders, ...}";
+    if (!value(f).IsMap()) {
+      boolean(f);
+      return;
+    }
+    for (const auto& c : entries(f, expected)) {
+      if (c.name == "allowedOrigins" || c.name == "allowedHeaders" || c.name == "allowedMethods" ||
+          c.name == "exposedResponseHeaders") {
+        for (const auto& i : items(c, "a list of strings")) text(i, "a string");
+      } else if (c.name == "allowCredentials") {
+        boolean(c);
+      } else if (c.name == "maxAge") {
+        integer(c, 0, 86400, " (seconds)");
+      } else {
+        unknown(c);
+      }
     }
   }
 
