@@ -141,8 +141,9 @@ GatewayResponse http_api_preflight(const HttpApiCors& cors, const GatewayRequest
 }
 
 void add_http_api_cors(const HttpApiCors& cors, std::string_view origin, GatewayResponse& response) {
-  if (!origin_allowed(cors, origin)) return;
+  // API Gateway ignores the CORS headers of an integration on an API with CORS configured.
   drop_cors_headers(response);
+  if (!origin_allowed(cors, origin)) return;
   const bool any_origin = !cors.allow_credentials &&
                           std::find(cors.allow_origins.begin(), cors.allow_origins.end(), "*") !=
                               cors.allow_origins.end();

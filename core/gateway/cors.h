@@ -39,8 +39,8 @@ bool is_preflight(const GatewayRequest& request);
 // refuses the call).
 GatewayResponse http_api_preflight(const HttpApiCors& cors, const GatewayRequest& request);
 
-// Puts the CORS headers on a response to `origin` (the request's Origin, "" when none),
-// replacing the function's own, when the origin is allowed.
+// Drops the function's own CORS headers from a response and, when `origin` (the request's
+// Origin, "" when none) is allowed, puts the configured ones.
 void add_http_api_cors(const HttpApiCors& cors, std::string_view origin, GatewayResponse& response);
 
 }  // namespace fx::gateway
