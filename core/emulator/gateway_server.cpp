@@ -88,8 +88,9 @@ struct GatewayServer::Impl {
     return o;
   }
 
-  // The route's authorizer, if any: false when the request was refused (and answered);
-  // otherwise the claims are in g.authorizer. An authorizer fx cannot run closes the route.
+  // The route's authorizer, if any: the answer to send when it refuses the request (logged
+  // with its reason); otherwise the claims are put in g.authorizer. An authorizer fx cannot
+  // run closes its route.
   std::optional<gateway::GatewayResponse> authorize(const gateway::RouteSpec& route,
                                                     gateway::GatewayRequest& g) {
     if (!route.unhonoured_authorizer.empty()) {
