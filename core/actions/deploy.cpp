@@ -11,7 +11,6 @@
 #include "core/gateway/routes.h"
 #include "core/lambda/fx_api.h"
 #include "core/manifest/event_types.h"
-#include "core/manifest/http_api_config.h"
 #include "core/runtimes/resolver.h"
 #include "core/util/error.h"
 #include "core/util/files.h"
@@ -313,7 +312,6 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
   manifest::ServiceEvents doc;
   doc.stage = service.stage;
   doc.http_api_payload = service.http_api_payload.empty() ? "2.0" : service.http_api_payload;
-  doc.http_api_json = manifest::http_api_document(service);
   for (const auto& f : service.functions) {
     auto& out = doc.functions.emplace_back();
     out.name = f.name;

@@ -230,8 +230,9 @@ void GatewayServer::close() {
 std::vector<std::string> GatewayServer::apply(const std::string& service,
                                               const manifest::ServiceEvents& events) {
   auto routes = gateway::routes_from_events(events);
-  gateway::attach_authorizers(routes, events.http_api_json);
-  auto cors = gateway::http_api_cors_of(events.http_api_json, routes);
+  const std::string http_api = gateway::http_api_document_of(events);
+  gateway::attach_authorizers(routes, http_api);
+  auto cors = gateway::http_api_cors_of(http_api, routes);
   auto warnings = set_service(service, std::move(routes), events.stage, events.api_key);
   if (!impl_->services.empty() && impl_->services.front().name == service)
     impl_->services.front().cors = std::move(cors);

@@ -144,6 +144,16 @@ std::string trim_slash(std::string url) {
 
 }  // namespace
 
+std::string http_api_document_of(const manifest::ServiceEvents& events) {
+  for (const auto& f : events.functions)
+    for (const auto* e : manifest::events_of<manifest::HttpEvent>(f.events)) {
+      if (e->api != manifest::HttpApi::http || e->config_json.empty()) continue;
+      const json config = json::parse(e->config_json, nullptr, false);
+      if (config.is_object() && config.contains("fx_http_api")) return config["fx_http_api"].dump();
+    }
+  return "";
+}
+
 std::string authorizer_of(std::string_view event_json) {
   const json config = json::parse(event_json, nullptr, false);
   if (!config.is_object() || !config.contains("authorizer")) return "";

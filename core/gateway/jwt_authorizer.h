@@ -71,8 +71,11 @@ struct JwtRouteCheck {
   std::vector<std::string> scopes;
 };
 
-// Resolves each httpApi route's authorizer_json against the service's http_api document
-// (manifest::http_api_document): a JWT authorizer sets route.jwt (one JwtAuthorizer, with one
+// What the gateway runs of the service's provider.httpApi ({"authorizers", "jwks", "cors"}),
+// as JSON text, which the manifest's loader puts in each httpApi event; "" when none.
+std::string http_api_document_of(const manifest::ServiceEvents& events);
+
+// Resolves each httpApi route's authorizer_json against that document: a JWT authorizer sets route.jwt (one JwtAuthorizer, with one
 // key cache, per authorizer name); an authorizer nothing here runs sets
 // route.unhonoured_authorizer, so that the route answers 403 instead of running open.
 // Routes that already have a check (route.jwt) are left alone.

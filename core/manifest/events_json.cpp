@@ -34,10 +34,11 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("integration")) j["config"] = config;
   }
-  // An httpApi route's authorizer (provider.httpApi.authorizers names it).
+  // An httpApi route's authorizer, and what the gateway runs of provider.httpApi.
   if (e.api == HttpApi::http && !e.config_json.empty()) {
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("authorizer")) j["authorizer"] = config["authorizer"];
+    if (config.is_object() && config.contains("fx_http_api")) j["http_api"] = config["fx_http_api"];
   }
   return j;
 }
@@ -127,8 +128,12 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
   if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
-  if (e.api == HttpApi::http && rt.contains("authorizer"))
-    e.config_json = json{{"authorizer", rt["authorizer"]}}.dump();
+  if (e.api == HttpApi::http && (rt.contains("authorizer") || rt.contains("http_api"))) {
+    json config = json::object();
+    if (rt.contains("authorizer")) config["authorizer"] = rt["authorizer"];
+    if (rt.contains("http_api")) config["fx_http_api"] = rt["http_api"];
+    e.config_json = config.dump();
+  }
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
   return e;
 }
@@ -256,7 +261,6 @@ ServiceEvents read_document(const json& j) {
   if (j.contains("concurrency") && j["concurrency"].is_number_integer())
     doc.concurrency = j["concurrency"].get<int>();
   doc.api_key = j.value("api_key", "");
-  if (j.contains("http_api") && j["http_api"].is_object()) doc.http_api_json = j["http_api"].dump();
   return doc;
 }
 
@@ -332,10 +336,6 @@ std::string to_json(const ServiceEvents& doc) {
             {"log_retention", retention},
             {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
-  if (!doc.http_api_json.empty()) {
-    const json http_api = json::parse(doc.http_api_json, nullptr, false);
-    if (http_api.is_object()) j["http_api"] = http_api;
-  }
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;
   if (!alb.empty()) j["alb"] = alb;

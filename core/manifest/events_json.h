@@ -68,9 +68,6 @@ struct ServiceEvents {
   // schedule_anchor_key.
   std::string api_key;
   std::map<std::string, std::int64_t> schedule_anchors;
-  // provider.httpApi's authorizers and the JWK sets of custom.fx.jwks, as JSON text
-  // (manifest::http_api_document); "" when none.
-  std::string http_api_json;
 };
 
 // The EventBridge rule of a function's n-th (from 1) schedule: the event's own `rule`, else

@@ -1,6 +1,7 @@
-// provider.httpApi's authorizers as the Serverless Framework declares them, and the part of
-// provider.httpApi and custom.fx the emulator's gateway needs to run them (carried in the
-// service's events document, manifest::ServiceEvents::http_api_json).
+// provider.httpApi's authorizers as the Serverless Framework declares them. The manifest's
+// loader checks them and hands them, with provider.httpApi.cors and the JWK sets of
+// custom.fx.jwks, to the emulator's gateway in each httpApi event ("fx_http_api":
+// {"authorizers", "jwks", "cors"}), which reads them with this.
 //
 //   provider:
 //     httpApi:
@@ -24,8 +25,6 @@
 
 namespace fx::manifest {
 
-struct Service;
-
 struct HttpApiAuthorizer {
   std::string name;
   std::string type;  // "jwt" or "request"
@@ -39,15 +38,9 @@ struct HttpApiAuthorizer {
   int result_ttl_s = 0;                      // resultTtlInSeconds
 };
 
-// The authorizers of provider.httpApi, given as JSON text (Service::http_api_json or the
-// document's "authorizers" parent), in the map's order. Entries that are not objects are
+// The authorizers of a JSON object's "authorizers" map (the "fx_http_api" document), in the
+// map's order. Entries that are not objects are
 // skipped: the manifest's loader has refused them already.
 std::vector<HttpApiAuthorizer> parse_http_api_authorizers(std::string_view http_api_json);
-
-// What the emulator's gateway needs: {"authorizers": {...}, "jwks": {NAME: JWK set}, "cors":
-// ...} as JSON text, the JWK sets read from the files custom.fx.jwks names (relative to the
-// service's folder); "" when the service has neither authorizers nor cors. Throws fx::Error naming the key and file
-// when a file cannot be read or is not a JWK set.
-std::string http_api_document(const Service& service);
 
 }  // namespace fx::manifest

@@ -1403,9 +1403,14 @@ class Loader {
             fail(*payload, "'1.0' or '2.0'");
           }
         }
-        if (auto authorizers = child(c, "authorizers")) read_http_api_authorizers(*authorizers);
-        if (auto cors = child(c, "cors")) read_http_api_cors(*cors);
-        if (!value(c).IsNull()) service_.http_api_json = json_of(c, value(c));
+        if (auto authorizers = child(c, "authorizers")) {
+          read_http_api_authorizers(*authorizers);
+          http_api_fx_["authorizers"] = json::parse(json_of(*authorizers, value(*authorizers)));
+        }
+        if (auto cors = child(c, "cors")) {
+          read_http_api_cors(*cors);
+          http_api_fx_["cors"] = json::parse(json_of(*cors, value(*cors)));
+        }
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
         if (k == "iam") read_iam_role(c);
@@ -1488,6 +1493,41 @@ class Loader {
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
     if (auto limit = child(*fx, "concurrency")) integer(*limit, 1, 100000);
     if (auto interpreters = child(*fx, "interpreters")) read_interpreters(*interpreters);
+    if (auto jwks = child(*fx, "jwks")) read_jwks(*jwks);
+  }
+
+  // custom.fx.jwks: {AUTHORIZER or its issuerUrl: path}: the JWK set a JWT authorizer of
+  // provider.httpApi checks tokens with, read now, instead of the issuer's (offline work).
+  void read_jwks(const Field& f) {
+    const json authorizers = http_api_fx_.value("authorizers", json::object());
+    for (const auto& c : entries(f, "a map of JWT authorizers (or their issuerUrl) to JWK set files")) {
+      fs::path path = text(c, "the path of a JWK set file");
+      if (path.is_relative()) path = service_.dir / path;
+      const std::string hint =
+          "give a JSON file {\"keys\": [{\"kty\": \"RSA\", \"kid\": ...}]}, relative to the "
+          "service's folder";
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      if (!in)
+        throw Error(fmt::format("{}: {}: cannot read {}", c.mark.str(), c.key, path.string()), hint);
+      const json set = json::parse(bytes.str(), nullptr, false);
+      if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array())
+        throw Error(fmt::format("{}: {}: {} is not a JWK set", c.mark.str(), c.key, path.string()),
+                    hint);
+      bool used = false;
+      for (const auto& [name, a] : authorizers.items()) {
+        if (!a.is_object() || a.value("type", "jwt") == "request") continue;
+        if (name == c.name || (a.contains("issuerUrl") && a["issuerUrl"] == c.name)) {
+          http_api_fx_["jwks"][name] = set;
+          used = true;
+        }
+      }
+      if (!used)
+        throw Error(fmt::format("{}: {}: names no JWT authorizer of provider.httpApi.authorizers",
+                                c.key_mark.str(), c.key),
+                    "use an authorizer's name or its issuerUrl as the key");
+    }
   }
 
   // custom.fx.interpreters: {python3.9: ~/py39/bin/python3.9}. Whether each one is the
@@ -1784,6 +1824,14 @@ class Loader {
       read_http_api(source, event);
     }
     event.config_json = json_of(source, value(source));
+    if (event.api == HttpApi::http && !http_api_fx_.empty()) {
+      // What the gateway needs of provider.httpApi (authorizers, their JWK sets, cors) goes
+      // with each of the API's routes to the emulator (core/gateway/jwt_authorizer.h).
+      json config = json::parse(event.config_json);
+      if (!config.is_object()) config = json::object();
+      config["fx_http_api"] = http_api_fx_;
+      event.config_json = config.dump();
+    }
     events.push_back(std::move(event));
   }
 
@@ -2319,6 +2367,8 @@ class Loader {
   std::string artifact_;  // package.artifact: every function's unless it has its own
   bool warn_unknown_ = true;
   std::set<std::string> http_api_authorizers_;  // provider.httpApi.authorizers' names
+  // provider.httpApi's authorizers and cors, and custom.fx.jwks' JWK sets by authorizer.
+  json http_api_fx_ = json::object();
   bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
 };
 

@@ -118,9 +118,6 @@ struct Service {
   std::string iam_role_error;
   SourceMark iam_role_mark;
   std::string http_api_payload = "2.0";  // provider.httpApi.payload: httpApi events' format
-  // provider.httpApi as JSON text ("{}" when unset): its authorizers and cors, read by
-  // core/manifest/http_api_config.h.
-  std::string http_api_json = "{}";
   std::vector<std::string> warnings;     // unknown keys, events that only run on AWS, ...
 
   const Function* find_function(std::string_view key_or_name) const;
