@@ -265,7 +265,7 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
     }
   }
   impl_->erase(service);
-  impl_->services.push_front({service, std::move(table), stage, api_key});
+  impl_->services.push_front({service, std::move(table), stage, api_key, {}});
   return warnings;
 }
 
