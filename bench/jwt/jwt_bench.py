@@ -5,7 +5,9 @@ One service, one Python hello function behind three httpApi routes: /open (no au
 ES256, signed here with keys made for the run). wrk -t2 -c10 on each, interleaved in rounds
 (open, rs, es) after a quiet machine, so drift moves every side of a ratio alike; the summary
 gives each route's median over the rounds and the median of the per-round ratios to /open
-(goal: the JWT check costs at most 10 % of throughput, a ratio of at least 0.90).
+(goal: the JWT check costs at most 10 % of throughput, a ratio of at least 0.90), and the
+emulator's own CPU time per request on each route (from /proc), which a busy machine's other
+load leaves alone where it moves throughput.
 Results in bench/results/jwt-<UTC time>/.
 """
 import argparse
@@ -76,6 +78,14 @@ def token(key, alg, kid):
     return f'{data}.{b64(sig)}'
 
 
+def cpu_ticks(pid):
+    """The process's user + system CPU time, in clock ticks: what the gateway itself spends,
+    which the machine's other load does not change (its throughput it does)."""
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--fx', required=True)
@@ -113,16 +123,21 @@ def main():
             for name, url, tok in routes:
                 settle()
                 headers = ['-H', f'Authorization: Bearer {tok}'] if tok else []
+                before = cpu_ticks(info['pid'])
                 r = wrk(url, args.duration, out=out / f'{name}_{n}.txt', extra=headers)
+                ticks = cpu_ticks(info['pid']) - before
+                r['emulator_cpu_us_per_request'] = round(ticks / os.sysconf('SC_CLK_TCK') * 1e6 / max(r['requests'], 1), 1)
                 runs[name].append(r)
                 log(f"round {n} {name:6s}: {r['rps']:6d} req/s, p50 {r['p50_ms']} ms, "
-                    f"p99 {r['p99_ms']} ms, non-2xx {r['non_2xx']}")
+                    f"p99 {r['p99_ms']} ms, emulator CPU {r['emulator_cpu_us_per_request']} us/request, "
+                    f"non-2xx {r['non_2xx']}")
         results = {'machine': machine_info(), 'duration': args.duration, 'rounds': args.rounds,
                    'goal_min_ratio': 0.90, 'routes': {}, 'ratios': {}}
         for name, rs in runs.items():
             results['routes'][name] = {'rps': median(r['rps'] for r in rs),
                                        'p50_ms': median(r['p50_ms'] for r in rs),
                                        'p99_ms': median(r['p99_ms'] for r in rs),
+                                       'emulator_cpu_us_per_request': median(r['emulator_cpu_us_per_request'] for r in rs),
                                        'non_2xx': sum(r['non_2xx'] for r in rs), 'runs': rs}
         for name in ('rs256', 'es256'):
             per_round = [a['rps'] / max(b['rps'], 1) for a, b in zip(runs[name], runs['open'])]
@@ -130,7 +145,8 @@ def main():
                                                     'median': round(median(per_round), 3)}
         (out / 'summary.json').write_text(json.dumps(results, indent=2))
         for name, r in results['routes'].items():
-            log(f"{name:6s}: median {r['rps']} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms")
+            log(f"{name:6s}: median {r['rps']} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+                f"emulator CPU {r['emulator_cpu_us_per_request']} us/request")
         for name, r in results['ratios'].items():
             log(f"{name}: {r['median']} (per round {r['per_round']})")
     finally:
