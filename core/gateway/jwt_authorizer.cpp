@@ -195,6 +195,7 @@ void JwtAuthorizer::fetch_keys(std::int64_t now_ms) const {
     if (!keys) throw Error(fmt::format("{} is {}", jwks_uri, why));
     keys_.clear();
     for (auto& k : *keys) keys_.push_back(std::make_shared<const jwt::Key>(std::move(k)));
+    verified_.clear();  // a key may be gone
     fetch_error_.clear();
   } catch (const std::exception& e) {
     // The keys fetched before, if any, stay: an issuer's outage does not lock everyone out.
@@ -230,6 +231,15 @@ JwtAuthorizer::Decision JwtAuthorizer::check(const GatewayRequest& request,
   if (token.starts_with("Bearer ")) token.erase(0, 7);
   if (token.empty())
     return refuse(unauthorized(""), fmt::format("no token in {}", config_.identity_source));
+  {
+    std::shared_ptr<const Verified> known;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = verified_.find(token);
+      if (it != verified_.end()) known = it->second;
+    }
+    if (known) return finish(*known, scopes, payload_version, now_ms);
+  }
   std::string why;
   auto parsed = jwt::parse(token, why);
   if (!parsed) return refuse(unauthorized("the token is malformed"), why);
@@ -266,34 +276,47 @@ JwtAuthorizer::Decision JwtAuthorizer::check(const GatewayRequest& request,
   if (!audience_ok)
     return refuse(unauthorized("the token's audience is not accepted"),
                   "neither the token's aud nor its client_id is one of the authorizer's audience");
+  auto verified = std::make_shared<Verified>();
+  verified->exp = date_claim(claims, "exp");
+  verified->nbf = date_claim(claims, "nbf");
+  verified->iat = date_claim(claims, "iat");
+  verified->granted = token_scopes(claims);
+  json claims_out = json::object();
+  for (const auto& [name, v] : claims.items()) claims_out[name] = claim_text(v);
+  const json scopes_out = verified->granted.empty() ? json(nullptr) : json(verified->granted);
+  verified->v1 = json{{"claims", claims_out}, {"scopes", scopes_out}}.dump();
+  verified->v2 = json{{"jwt", {{"claims", claims_out}, {"scopes", scopes_out}}}}.dump();
+  {
+    std::lock_guard lock(mutex_);
+    if (verified_.size() >= kMaxVerified) verified_.clear();
+    verified_.emplace(token, verified);
+  }
+  return finish(*verified, scopes, payload_version, now_ms);
+}
+
+JwtAuthorizer::Decision JwtAuthorizer::finish(const Verified& token,
+                                              const std::vector<std::string>& scopes,
+                                              const std::string& payload_version,
+                                              std::int64_t now_ms) const {
   const double now_s = static_cast<double>(now_ms) / 1000.0;
-  auto exp = date_claim(claims, "exp");
-  if (!exp) return refuse(unauthorized("the token has no expiry"), "the token has no exp");
-  if (*exp <= now_s)
+  if (!token.exp) return refuse(unauthorized("the token has no expiry"), "the token has no exp");
+  if (*token.exp <= now_s)
     return refuse(unauthorized("the token has expired"), "the token has expired (exp)");
-  if (auto nbf = date_claim(claims, "nbf"); nbf && *nbf > now_s)
+  if (token.nbf && *token.nbf > now_s)
     return refuse(unauthorized("the token is not valid yet"), "the token is not valid yet (nbf)");
-  if (auto iat = date_claim(claims, "iat"); iat && *iat > now_s)
+  if (token.iat && *token.iat > now_s)
     return refuse(unauthorized("the token was issued in the future"),
                   "the token's iat is in the future");
-
-  const std::vector<std::string> granted = token_scopes(claims);
+  const auto& granted = token.granted;
   if (!scopes.empty() && std::none_of(scopes.begin(), scopes.end(), [&](const auto& s) {
         return std::find(granted.begin(), granted.end(), s) != granted.end();
       }))
     return refuse(forbidden(scopes),
                   fmt::format("the token has none of the route's scopes ({})",
                               fmt::join(scopes, ", ")));
-
-  json claims_out = json::object();
-  for (const auto& [name, v] : claims.items()) claims_out[name] = claim_text(v);
-  json scopes_out = granted.empty() ? json(nullptr) : json(granted);
   Decision d;
   d.allowed = true;
-  json shaped = payload_version == "1.0"
-                    ? json{{"claims", std::move(claims_out)}, {"scopes", std::move(scopes_out)}}
-                    : json{{"jwt", {{"claims", std::move(claims_out)}, {"scopes", std::move(scopes_out)}}}};
-  d.authorizer_json = shaped.dump();
+  d.authorizer_json = payload_version == "1.0" ? token.v1 : token.v2;
   return d;
 }
 

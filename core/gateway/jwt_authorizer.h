@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/gateway/jwt.h"
@@ -36,6 +38,10 @@ class JwtAuthorizer {
   // turn the gateway into a client of the issuer.
   static constexpr std::int64_t kKeysTtlMs = 2 * 3600 * 1000;
   static constexpr std::int64_t kRefetchMs = 10 * 1000;
+  // Tokens whose signature, issuer and audience passed are kept (up to this many; then the
+  // set starts again), so that a client sending the same token again pays only for the
+  // checks that depend on the time and the route; the set is dropped when the keys change.
+  static constexpr std::size_t kMaxVerified = 4096;
 
   explicit JwtAuthorizer(Config config);
 
@@ -58,11 +64,21 @@ class JwtAuthorizer {
                                           std::string& why) const;
   void fetch_keys(std::int64_t now_ms) const;  // under mutex_
 
+  // What a token's signature, iss and aud having passed leaves to check on each request.
+  struct Verified {
+    std::optional<double> exp, nbf, iat;  // seconds
+    std::vector<std::string> granted;     // its scope / scp
+    std::string v1, v2;                   // requestContext.authorizer for payload 1.0 / 2.0
+  };
+  Decision finish(const Verified& token, const std::vector<std::string>& scopes,
+                  const std::string& payload_version, std::int64_t now_ms) const;
+
   Config config_;
   mutable std::mutex mutex_;
   mutable std::vector<std::shared_ptr<const jwt::Key>> keys_;
   mutable std::int64_t fetched_ms_ = 0;  // 0: never
   mutable std::string fetch_error_;      // why the last fetch failed; "" when it did not
+  mutable std::unordered_map<std::string, std::shared_ptr<const Verified>> verified_;  // by token
 };
 
 // A route's JWT authorizer and the scopes it asks of a token.

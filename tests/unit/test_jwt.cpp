@@ -214,3 +214,20 @@ TEST_CASE("an httpApi event's authorizer reference is resolved against the docum
   CHECK_FALSE(routes[2].unhonoured_authorizer.empty());
   CHECK_FALSE(routes[3].unhonoured_authorizer.empty());
 }
+
+TEST_CASE("a token seen before is checked again for the time and the route's scopes", "[jwt]") {
+  auto a = offline();
+  const auto request = with_token("Bearer " + std::string(kRsOk));
+  auto first = a.check(request, {}, "2.0", kNowMs);
+  REQUIRE(first.allowed);
+  // The second time is answered from the verified set: the same claims, either payload.
+  CHECK(a.check(request, {}, "2.0", kNowMs).authorizer_json == first.authorizer_json);
+  CHECK(nlohmann::json::parse(a.check(request, {}, "1.0", kNowMs).authorizer_json)["claims"]["sub"] ==
+        "u1");
+  CHECK(a.check(request, {"admin"}, "2.0", kNowMs).refusal.status == 403);
+  CHECK(a.check(request, {}, "2.0", 4102444800000).refusal.status == 401);  // at exp
+  CHECK(a.check(request, {}, "2.0", 1600000000000).refusal.status == 401);  // before nbf
+  // A token that failed is not remembered as passed.
+  CHECK_FALSE(a.check(with_token(kTampered), {}, "2.0", kNowMs).allowed);
+  CHECK_FALSE(a.check(with_token(kTampered), {}, "2.0", kNowMs).allowed);
+}
