@@ -36,7 +36,8 @@ bool origin_matches(std::string_view pattern, std::string_view origin) {
   const std::size_t star = pattern.find('*');
   if (star == std::string_view::npos) return lower(pattern) == lower(origin);
   const std::string_view head = pattern.substr(0, star), tail = pattern.substr(star + 1);
-  return origin.size() > head.size() + tail.size() && lower(origin.substr(0, head.size())) == lower(head) &&
+  return origin.size() > head.size() + tail.size() &&
+         lower(origin.substr(0, head.size())) == lower(head) &&
          lower(origin.substr(origin.size() - tail.size())) == lower(tail);
 }
 
@@ -56,9 +57,10 @@ std::string joined(const std::vector<std::string>& list) {
 
 void drop_cors_headers(GatewayResponse& response) {
   auto& h = response.headers;
-  h.erase(std::remove_if(h.begin(), h.end(),
-                         [](const auto& kv) { return lower(kv.first).starts_with("access-control-"); }),
-          h.end());
+  h.erase(
+      std::remove_if(h.begin(), h.end(),
+                     [](const auto& kv) { return lower(kv.first).starts_with("access-control-"); }),
+      h.end());
 }
 
 }  // namespace
@@ -74,11 +76,12 @@ std::optional<HttpApiCors> http_api_cors_of(std::string_view http_api_json,
   // The Serverless Framework's defaults for `cors: true` and for what an object leaves out.
   cors.allow_origins = given.contains("allowedOrigins") ? strings(given["allowedOrigins"])
                                                         : std::vector<std::string>{"*"};
-  cors.allow_headers = given.contains("allowedHeaders")
-                           ? strings(given["allowedHeaders"])
-                           : std::vector<std::string>{"Content-Type", "X-Amz-Date", "Authorization",
-                                                      "X-Api-Key", "X-Amz-Security-Token",
-                                                      "X-Amz-User-Agent", "X-Amzn-Trace-Id"};
+  cors.allow_headers =
+      given.contains("allowedHeaders")
+          ? strings(given["allowedHeaders"])
+          : std::vector<std::string>{"Content-Type",   "X-Amz-Date",           "Authorization",
+                                     "X-Api-Key",      "X-Amz-Security-Token", "X-Amz-User-Agent",
+                                     "X-Amzn-Trace-Id"};
   if (given.contains("allowedMethods")) {
     cors.allow_methods = strings(given["allowedMethods"]);
   } else {
@@ -132,24 +135,28 @@ GatewayResponse http_api_preflight(const HttpApiCors& cors, const GatewayRequest
                              ? std::string(method)
                              : joined(cors.allow_methods));
   if (!requested.empty())
-    r.headers.emplace_back("access-control-allow-headers",
-                           listed(cors.allow_headers, "*") ? joined(requested) : joined(cors.allow_headers));
+    r.headers.emplace_back("access-control-allow-headers", listed(cors.allow_headers, "*")
+                                                               ? joined(requested)
+                                                               : joined(cors.allow_headers));
   if (cors.allow_credentials) r.headers.emplace_back("access-control-allow-credentials", "true");
   if (cors.max_age_s >= 0)
     r.headers.emplace_back("access-control-max-age", std::to_string(cors.max_age_s));
   return r;
 }
 
-void add_http_api_cors(const HttpApiCors& cors, std::string_view origin, GatewayResponse& response) {
+void add_http_api_cors(const HttpApiCors& cors, std::string_view origin,
+                       GatewayResponse& response) {
   // API Gateway ignores the CORS headers of an integration on an API with CORS configured.
   drop_cors_headers(response);
   if (!origin_allowed(cors, origin)) return;
   const bool any_origin = !cors.allow_credentials &&
                           std::find(cors.allow_origins.begin(), cors.allow_origins.end(), "*") !=
                               cors.allow_origins.end();
-  response.headers.emplace_back("access-control-allow-origin", any_origin ? "*" : std::string(origin));
+  response.headers.emplace_back("access-control-allow-origin",
+                                any_origin ? "*" : std::string(origin));
   if (!any_origin) response.headers.emplace_back("vary", "Origin");
-  if (cors.allow_credentials) response.headers.emplace_back("access-control-allow-credentials", "true");
+  if (cors.allow_credentials)
+    response.headers.emplace_back("access-control-allow-credentials", "true");
   if (!cors.expose_headers.empty())
     response.headers.emplace_back("access-control-expose-headers", joined(cors.expose_headers));
 }

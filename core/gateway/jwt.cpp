@@ -21,7 +21,8 @@ constexpr std::array<signed char, 256> kDecode = [] {
   std::array<signed char, 256> t{};
   for (auto& v : t) v = -1;
   const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+  for (int i = 0; i < 64; ++i)
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
   return t;
 }();
 
@@ -76,8 +77,8 @@ std::shared_ptr<EVP_PKEY> p256_key(const std::string& x, const std::string& y) {
   std::shared_ptr<EVP_PKEY> key;
   if (bld &&
       OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
-      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size()) == 1)
+      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) ==
+          1)
     key = make_key("EC", bld);
   OSSL_PARAM_BLD_free(bld);
   if (key) {

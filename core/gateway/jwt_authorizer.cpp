@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -43,10 +43,9 @@ GatewayResponse forbidden(const std::vector<std::string>& scopes) {
   r.status = 403;
   const std::string list = fmt::format("{}", fmt::join(scopes, " "));
   r.headers = {{"Content-Type", "application/json"},
-               {"www-authenticate",
-                fmt::format("Bearer scope=\"{}\" error=\"insufficient_scope\" "
-                            "error_description=\"expected scopes: [{}]\"",
-                            list, list)}};
+               {"www-authenticate", fmt::format("Bearer scope=\"{}\" error=\"insufficient_scope\" "
+                                                "error_description=\"expected scopes: [{}]\"",
+                                                list, list)}};
   r.body = R"({"message":"Forbidden"})";
   return r;
 }
@@ -78,7 +77,8 @@ std::string percent_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -179,10 +179,10 @@ void JwtAuthorizer::fetch_keys(std::int64_t now_ms) const {
     options.max_body = kMaxJwksBytes;
     options.connect_timeout_ms = kFetchTimeoutMs;
     util::HttpClient client(options);
-    const std::string discovery = trim_slash(config_.issuer_url) + "/.well-known/openid-configuration";
+    const std::string discovery =
+        trim_slash(config_.issuer_url) + "/.well-known/openid-configuration";
     auto answer = client.request("GET", discovery, {}, "", kFetchTimeoutMs);
-    if (answer.status != 200)
-      throw Error(fmt::format("{} answered {}", discovery, answer.status));
+    if (answer.status != 200) throw Error(fmt::format("{} answered {}", discovery, answer.status));
     const json config = json::parse(answer.body, nullptr, false);
     if (!config.is_object() || !config.contains("jwks_uri") || !config["jwks_uri"].is_string())
       throw Error(fmt::format("{} has no jwks_uri", discovery));
@@ -203,9 +203,8 @@ void JwtAuthorizer::fetch_keys(std::int64_t now_ms) const {
   }
 }
 
-std::shared_ptr<const jwt::Key> JwtAuthorizer::key_for(const std::string& kid,
-                                                        std::int64_t now_ms,
-                                                        std::string& why) const {
+std::shared_ptr<const jwt::Key> JwtAuthorizer::key_for(const std::string& kid, std::int64_t now_ms,
+                                                       std::string& why) const {
   std::lock_guard lock(mutex_);
   auto find = [&]() -> std::shared_ptr<const jwt::Key> {
     for (const auto& k : keys_)
@@ -244,9 +243,9 @@ JwtAuthorizer::Decision JwtAuthorizer::check(const GatewayRequest& request,
   auto parsed = jwt::parse(token, why);
   if (!parsed) return refuse(unauthorized("the token is malformed"), why);
   if (parsed->alg != "RS256" && parsed->alg != "ES256")
-    return refuse(unauthorized("the token's algorithm is not supported"),
-                  fmt::format("the token's alg '{}' is not RS256 or ES256",
-                              parsed->alg.substr(0, 20)));
+    return refuse(
+        unauthorized("the token's algorithm is not supported"),
+        fmt::format("the token's alg '{}' is not RS256 or ES256", parsed->alg.substr(0, 20)));
   if (parsed->kid.empty())
     return refuse(unauthorized("the token has no kid"), "the token's header has no kid");
   auto key = key_for(parsed->kid, now_ms, why);
@@ -255,11 +254,12 @@ JwtAuthorizer::Decision JwtAuthorizer::check(const GatewayRequest& request,
     return refuse(unauthorized("the token's signature is invalid"), why);
 
   const json claims = json::parse(parsed->payload_json);
-  const std::string iss = claims.value("iss", json()).is_string() ? claims["iss"].get<std::string>() : "";
+  const std::string iss =
+      claims.value("iss", json()).is_string() ? claims["iss"].get<std::string>() : "";
   if (iss != config_.issuer_url)
-    return refuse(unauthorized("the token's issuer is not accepted"),
-                  fmt::format("the token's iss is not the authorizer's issuerUrl {}",
-                              config_.issuer_url));
+    return refuse(
+        unauthorized("the token's issuer is not accepted"),
+        fmt::format("the token's iss is not the authorizer's issuerUrl {}", config_.issuer_url));
   std::vector<std::string> audiences;
   if (auto it = claims.find("aud"); it != claims.end()) {
     if (it->is_string()) audiences.push_back(it->get<std::string>());
@@ -270,8 +270,7 @@ JwtAuthorizer::Decision JwtAuthorizer::check(const GatewayRequest& request,
     audiences.push_back(id->get<std::string>());
   }
   const bool audience_ok = std::any_of(audiences.begin(), audiences.end(), [&](const auto& a) {
-    return std::find(config_.audience.begin(), config_.audience.end(), a) !=
-           config_.audience.end();
+    return std::find(config_.audience.begin(), config_.audience.end(), a) != config_.audience.end();
   });
   if (!audience_ok)
     return refuse(unauthorized("the token's audience is not accepted"),
@@ -311,9 +310,8 @@ JwtAuthorizer::Decision JwtAuthorizer::finish(const Verified& token,
   if (!scopes.empty() && std::none_of(scopes.begin(), scopes.end(), [&](const auto& s) {
         return std::find(granted.begin(), granted.end(), s) != granted.end();
       }))
-    return refuse(forbidden(scopes),
-                  fmt::format("the token has none of the route's scopes ({})",
-                              fmt::join(scopes, ", ")));
+    return refuse(forbidden(scopes), fmt::format("the token has none of the route's scopes ({})",
+                                                 fmt::join(scopes, ", ")));
   Decision d;
   d.allowed = true;
   d.authorizer_json = payload_version == "1.0" ? token.v1 : token.v2;
@@ -321,7 +319,8 @@ JwtAuthorizer::Decision JwtAuthorizer::finish(const Verified& token,
 }
 
 void attach_authorizers(std::vector<RouteSpec>& routes, const std::string& http_api_json) {
-  const json doc = http_api_json.empty() ? json::object() : json::parse(http_api_json, nullptr, false);
+  const json doc =
+      http_api_json.empty() ? json::object() : json::parse(http_api_json, nullptr, false);
   std::map<std::string, manifest::HttpApiAuthorizer> declared;
   for (auto& a : manifest::parse_http_api_authorizers(doc.is_object() ? doc.dump() : "{}"))
     declared.emplace(a.name, std::move(a));
@@ -339,19 +338,22 @@ void attach_authorizers(std::vector<RouteSpec>& routes, const std::string& http_
           if (s.is_string()) scopes.push_back(s.get<std::string>());
       if (name.empty()) {
         route.unhonoured_authorizer =
-            ref.contains("type") ? fmt::format("authorizer type {} is not run locally", ref["type"].dump())
-                                 : "an authorizer by id (made outside the service) is not run locally";
+            ref.contains("type")
+                ? fmt::format("authorizer type {} is not run locally", ref["type"].dump())
+                : "an authorizer by id (made outside the service) is not run locally";
         continue;
       }
     }
     auto it = declared.find(name);
     if (it == declared.end()) {
-      route.unhonoured_authorizer = fmt::format("no authorizer '{}' in provider.httpApi.authorizers", name);
+      route.unhonoured_authorizer =
+          fmt::format("no authorizer '{}' in provider.httpApi.authorizers", name);
       continue;
     }
     const auto& a = it->second;
     if (a.type != "jwt") {
-      route.unhonoured_authorizer = fmt::format("authorizer '{}' of type {} is not run locally", name, a.type);
+      route.unhonoured_authorizer =
+          fmt::format("authorizer '{}' of type {} is not run locally", name, a.type);
       continue;
     }
     auto& authorizer = made[name];

@@ -47,9 +47,9 @@ class JwtAuthorizer {
 
   struct Decision {
     bool allowed = false;
-    GatewayResponse refusal;     // when not allowed
-    std::string reason;          // when not allowed, for the log
-    std::string authorizer_json; // when allowed: requestContext.authorizer
+    GatewayResponse refusal;      // when not allowed
+    std::string reason;           // when not allowed, for the log
+    std::string authorizer_json;  // when allowed: requestContext.authorizer
   };
   // `scopes`: the route's; `payload_version` shapes the claims ("2.0": {"jwt": {claims,
   // scopes}}, "1.0": {claims, scopes}). `now_ms`: the request's time.
@@ -91,10 +91,10 @@ struct JwtRouteCheck {
 // as JSON text, which the manifest's loader puts in each httpApi event; "" when none.
 std::string http_api_document_of(const manifest::ServiceEvents& events);
 
-// Resolves each httpApi route's authorizer_json against that document: a JWT authorizer sets route.jwt (one JwtAuthorizer, with one
-// key cache, per authorizer name); an authorizer nothing here runs sets
-// route.unhonoured_authorizer, so that the route answers 403 instead of running open.
-// Routes that already have a check (route.jwt) are left alone.
+// Resolves each httpApi route's authorizer_json against that document: a JWT authorizer sets
+// route.jwt (one JwtAuthorizer, with one key cache, per authorizer name); an authorizer nothing
+// here runs sets route.unhonoured_authorizer, so that the route answers 403 instead of running
+// open. Routes that already have a check (route.jwt) are left alone.
 void attach_authorizers(std::vector<RouteSpec>& routes, const std::string& http_api_json);
 
 }  // namespace fx::gateway

@@ -27,7 +27,7 @@ namespace fx::manifest {
 
 struct HttpApiAuthorizer {
   std::string name;
-  std::string type;  // "jwt" or "request"
+  std::string type;                          // "jwt" or "request"
   std::vector<std::string> identity_source;  // "$request.header.Authorization", ...
   std::string issuer_url;                    // jwt
   std::vector<std::string> audience;         // jwt

@@ -1500,7 +1500,8 @@ class Loader {
   // provider.httpApi checks tokens with, read now, instead of the issuer's (offline work).
   void read_jwks(const Field& f) {
     const json authorizers = http_api_fx_.value("authorizers", json::object());
-    for (const auto& c : entries(f, "a map of JWT authorizers (or their issuerUrl) to JWK set files")) {
+    for (const auto& c :
+         entries(f, "a map of JWT authorizers (or their issuerUrl) to JWK set files")) {
       fs::path path = text(c, "the path of a JWK set file");
       if (path.is_relative()) path = service_.dir / path;
       const std::string hint =
@@ -1510,7 +1511,8 @@ class Loader {
       std::stringstream bytes;
       bytes << in.rdbuf();
       if (!in)
-        throw Error(fmt::format("{}: {}: cannot read {}", c.mark.str(), c.key, path.string()), hint);
+        throw Error(fmt::format("{}: {}: cannot read {}", c.mark.str(), c.key, path.string()),
+                    hint);
       const json set = json::parse(bytes.str(), nullptr, false);
       if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array())
         throw Error(fmt::format("{}: {}: {} is not a JWK set", c.mark.str(), c.key, path.string()),
@@ -2136,8 +2138,9 @@ class Loader {
         }
       }
       if (type == "jwt" && !issuer)
-        throw Error(fmt::format("{}: {}: a JWT authorizer needs issuerUrl", a.key_mark.str(), a.key),
-                    "add issuerUrl (and audience), or `type: request` for a Lambda authorizer");
+        throw Error(
+            fmt::format("{}: {}: a JWT authorizer needs issuerUrl", a.key_mark.str(), a.key),
+            "add issuerUrl (and audience), or `type: request` for a Lambda authorizer");
       http_api_authorizers_.insert(a.name);
     }
   }

@@ -19,7 +19,8 @@ using namespace fx::gateway;
 namespace {
 
 // The public halves of the keys that signed the seed tokens.
-constexpr const char* kJwks = R"({"keys": [{"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256", "n": "4MJIbAPP94p1H7LYDfLb1r8PxvgPTvthuvGluNBFx-8OOYwSQ_ti_q03go2eilL7OBEnpxhHHX6FGGY6OkjetXfn0cELfr_JpGvtUKXR4pgy9p9nh6amPHuftMLQgqpc5kG9NNq_3fKBgvqstbL3qszk_Z9qm6BiM_YeI0gDv5lm60W-N136l2SOHJksoQBT4Z1FXNkgGzyy3U_qXmhmOTvhPgYDWVjEMlZ5oS8k_qlyG0C3cxKztkuV8em_uZlwGs0buzMthpY9jtfe38HRDO5TvVg3DhqneRuf1WQsuR_-qjUIY7YI6vYk5nSEKWSjYvcoUe8rmJrtzvZqNq0pfw", "e": "AQAB"}, {"kty": "EC", "kid": "ec-1", "use": "sig", "crv": "P-256", "x": "e8DoXDAW6KZ8dmIUrN_YGqtx8nAH4vns7LOwViCibr0", "y": "-Kv69gb1wejKWUGkZUzbQ6JWnIvpw99LkmIrdzF75yA"}]})";
+constexpr const char* kJwks =
+    R"({"keys": [{"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256", "n": "4MJIbAPP94p1H7LYDfLb1r8PxvgPTvthuvGluNBFx-8OOYwSQ_ti_q03go2eilL7OBEnpxhHHX6FGGY6OkjetXfn0cELfr_JpGvtUKXR4pgy9p9nh6amPHuftMLQgqpc5kG9NNq_3fKBgvqstbL3qszk_Z9qm6BiM_YeI0gDv5lm60W-N136l2SOHJksoQBT4Z1FXNkgGzyy3U_qXmhmOTvhPgYDWVjEMlZ5oS8k_qlyG0C3cxKztkuV8em_uZlwGs0buzMthpY9jtfe38HRDO5TvVg3DhqneRuf1WQsuR_-qjUIY7YI6vYk5nSEKWSjYvcoUe8rmJrtzvZqNq0pfw", "e": "AQAB"}, {"kty": "EC", "kid": "ec-1", "use": "sig", "crv": "P-256", "x": "e8DoXDAW6KZ8dmIUrN_YGqtx8nAH4vns7LOwViCibr0", "y": "-Kv69gb1wejKWUGkZUzbQ6JWnIvpw99LkmIrdzF75yA"}]})";
 
 const std::vector<jwt::Key>& fixed_keys() {
   static const std::vector<jwt::Key> keys = [] {

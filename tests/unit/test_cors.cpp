@@ -76,7 +76,8 @@ TEST_CASE("a preflight is allowed for listed origins, methods and headers only",
 
 TEST_CASE("answers get the API's CORS headers instead of the function's", "[cors]") {
   auto c = *http_api_cors_of(
-      R"({"cors": {"allowedOrigins": ["https://a.example"], "exposedResponseHeaders": ["X-N"]}})", {});
+      R"({"cors": {"allowedOrigins": ["https://a.example"], "exposedResponseHeaders": ["X-N"]}})",
+      {});
   GatewayResponse r;
   r.headers = {{"Access-Control-Allow-Origin", "*"}, {"X-N", "1"}};
   add_http_api_cors(c, "https://a.example", r);

@@ -17,31 +17,113 @@ using namespace fx::gateway;
 
 namespace {
 
-constexpr const char* kJwks = R"({"keys": [{"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256", "n": "4MJIbAPP94p1H7LYDfLb1r8PxvgPTvthuvGluNBFx-8OOYwSQ_ti_q03go2eilL7OBEnpxhHHX6FGGY6OkjetXfn0cELfr_JpGvtUKXR4pgy9p9nh6amPHuftMLQgqpc5kG9NNq_3fKBgvqstbL3qszk_Z9qm6BiM_YeI0gDv5lm60W-N136l2SOHJksoQBT4Z1FXNkgGzyy3U_qXmhmOTvhPgYDWVjEMlZ5oS8k_qlyG0C3cxKztkuV8em_uZlwGs0buzMthpY9jtfe38HRDO5TvVg3DhqneRuf1WQsuR_-qjUIY7YI6vYk5nSEKWSjYvcoUe8rmJrtzvZqNq0pfw", "e": "AQAB"}, {"kty": "EC", "kid": "ec-1", "use": "sig", "crv": "P-256", "x": "e8DoXDAW6KZ8dmIUrN_YGqtx8nAH4vns7LOwViCibr0", "y": "-Kv69gb1wejKWUGkZUzbQ6JWnIvpw99LkmIrdzF75yA"}]})";
+constexpr const char* kJwks =
+    R"({"keys": [{"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256", "n": "4MJIbAPP94p1H7LYDfLb1r8PxvgPTvthuvGluNBFx-8OOYwSQ_ti_q03go2eilL7OBEnpxhHHX6FGGY6OkjetXfn0cELfr_JpGvtUKXR4pgy9p9nh6amPHuftMLQgqpc5kG9NNq_3fKBgvqstbL3qszk_Z9qm6BiM_YeI0gDv5lm60W-N136l2SOHJksoQBT4Z1FXNkgGzyy3U_qXmhmOTvhPgYDWVjEMlZ5oS8k_qlyG0C3cxKztkuV8em_uZlwGs0buzMthpY9jtfe38HRDO5TvVg3DhqneRuf1WQsuR_-qjUIY7YI6vYk5nSEKWSjYvcoUe8rmJrtzvZqNq0pfw", "e": "AQAB"}, {"kty": "EC", "kid": "ec-1", "use": "sig", "crv": "P-256", "x": "e8DoXDAW6KZ8dmIUrN_YGqtx8nAH4vns7LOwViCibr0", "y": "-Kv69gb1wejKWUGkZUzbQ6JWnIvpw99LkmIrdzF75yA"}]})";
 constexpr const char* kRsOk =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.aNy4xw5NLbgaHfLh6ag6fN91XxkrfGrl50GTehmEyE_mEPbyy8cl3-A54i9XZ1ICOZKJmeTxZULHRPA0SEJM2-2wVVPrHEQndLDc7Z4Ps47vsU4Oi9tkmCPCZKIqc7o9avnvFbwec87KEv4QyVuh75BKkhWqgABLvcL8DprugpMBYMaCgZyTwlp-FXhWNxhRHjtUfO5ONaNuzSVWd3CVQJEHi1a4ZpxJANuHd7D_wRLnCfw9XysRmP8VbsUYxmDvSzfLjVG6tNUXeSxMwX9T1n0qYaRhN8aCShnH-7g-csegeCoAno9nfp_WoyyAub3hq5hOYb28zYEYefn8hPyXRg";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0."
+    "aNy4xw5NLbgaHfLh6ag6fN91XxkrfGrl50GTehmEyE_mEPbyy8cl3-A54i9XZ1ICOZKJmeTxZULHRPA0SEJM2-"
+    "2wVVPrHEQndLDc7Z4Ps47vsU4Oi9tkmCPCZKIqc7o9avnvFbwec87KEv4QyVuh75BKkhWqgABLvcL8DprugpMBYMaCgZyT"
+    "wlp-FXhWNxhRHjtUfO5ONaNuzSVWd3CVQJEHi1a4ZpxJANuHd7D_"
+    "wRLnCfw9XysRmP8VbsUYxmDvSzfLjVG6tNUXeSxMwX9T1n0qYaRhN8aCShnH-7g-csegeCoAno9nfp_"
+    "WoyyAub3hq5hOYb28zYEYefn8hPyXRg";
 constexpr const char* kEsOk =
-    "eyJhbGciOiAiRVMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiZWMtMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.pnCjRfPb6sYmKwwIWxvlD8XdRRaidzRoQM8JIkICSvxmEcA6Hgw1ws2JRQxXQJM0amfjnrtQWmREKXJeMca36w";
+    "eyJhbGciOiAiRVMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAiZWMtMSJ9."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0."
+    "pnCjRfPb6sYmKwwIWxvlD8XdRRaidzRoQM8JIkICSvxmEcA6Hgw1ws2JRQxXQJM0amfjnrtQWmREKXJeMca36w";
 constexpr const char* kExpired =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiAxNzAwMDAwMTAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.zjzo7Vv5vYFAv8gfZkcDqj8k5wWOrK32wrOUG6Uqb0Ett49L5F0AOiTo_ZvPGBv03guQbb_x6bj3q92f618mkMZYmObpdQO3h_s3Vf3C1UdyY7FM7aLVaNysCwylUcC2KrJMoTt72sV3XIoBWZyMVFR-m7m-bMG-sQNCe44jnA5Rbg5Y-foIOG-R247LyaElU3rXo2ACjOD1mVuMG5MDzlISOvqotilRdTSS6HdLvqa15tFQjOsW3TDom4zthp39Z0sczvjM1fCUrKPR0AenXtQNeRWHCAWYYT8CDBKpfCBP_yGIPRTcQNX6HhuKKTZZzs_-4goQOCyeo7vE_K3yKg";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiAxNzAwMD"
+    "AwMTAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0."
+    "zjzo7Vv5vYFAv8gfZkcDqj8k5wWOrK32wrOUG6Uqb0Ett49L5F0AOiTo_ZvPGBv03guQbb_"
+    "x6bj3q92f618mkMZYmObpdQO3h_s3Vf3C1UdyY7FM7aLVaNysCwylUcC2KrJMoTt72sV3XIoBWZyMVFR-m7m-bMG-"
+    "sQNCe44jnA5Rbg5Y-foIOG-"
+    "R247LyaElU3rXo2ACjOD1mVuMG5MDzlISOvqotilRdTSS6HdLvqa15tFQjOsW3TDom4zthp39Z0sczvjM1fCUrKPR0AenX"
+    "tQNeRWHCAWYYT8CDBKpfCBP_yGIPRTcQNX6HhuKKTZZzs_-4goQOCyeo7vE_K3yKg";
 constexpr const char* kNotYet =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTkwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.T_iFU5hd6lRshK3HSJE3QcS15JlQeeibAYCpxu7E6-Cus-xt-OMik-CMzFFuW41DIpHbhnc4ExDXTwhdaNMdjnjkf8yF3z9VrDRrDOPwBQ-Xi6Gsy16KN2wdkB8ps5EQ5i1bT5fm0vSvh9kaJEPoO_lMiV9ZZrvui2HPHTeYs6jqwy9X3L3_trbvn5fQUbXIdRv2sRB9H2kdnzW5GVvP_CGFVfs0-jRUR-Gcw_AS_PrhDqeKsp1AXOGYwfdWcJ-NrT22JVgoFUNgowjYlf7xT1ZIXWPYj1vA7rv5-e-oabPUy8CzmgbrJKEp1sGzMe0VL9pvcws5xVCYsSy-g3oFNA";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTkwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.T_iFU5hd6lRshK3HSJE3QcS15JlQeeibAYCpxu7E6-"
+    "Cus-xt-OMik-CMzFFuW41DIpHbhnc4ExDXTwhdaNMdjnjkf8yF3z9VrDRrDOPwBQ-"
+    "Xi6Gsy16KN2wdkB8ps5EQ5i1bT5fm0vSvh9kaJEPoO_lMiV9ZZrvui2HPHTeYs6jqwy9X3L3_"
+    "trbvn5fQUbXIdRv2sRB9H2kdnzW5GVvP_CGFVfs0-jRUR-Gcw_AS_PrhDqeKsp1AXOGYwfdWcJ-"
+    "NrT22JVgoFUNgowjYlf7xT1ZIXWPYj1vA7rv5-e-oabPUy8CzmgbrJKEp1sGzMe0VL9pvcws5xVCYsSy-g3oFNA";
 constexpr const char* kWrongAud =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAib3RoZXIiLCAic3ViIjogInUxIiwgImV4cCI6IDQxMDI0NDQ4MDAsICJuYmYiOiAxNzAwMDAwMDAwLCAiaWF0IjogMTcwMDAwMDAwMCwgInNjb3BlIjogInJlYWQgd3JpdGUiLCAiZ3JvdXBzIjogWyJhIiwgImIiXSwgIm4iOiA1LCAib2siOiB0cnVlfQ.svZE65TY01Wa6gmLxNxogaMZwJGGDVZBGY8k0SoSTe7ksj-jFE4a3NTgpw9SLoxxXpqBU13clzefb3wJSVLquJFSbhfpC6kuzoV1wmUmHFB1TzvF9Kp-kdKVucqCq4d-ub-fN2yQhpiO0IaLmq23iVFCAYWDEfsxoj4PPF6CFiX4wgHJmO_JUVoXxKD5_riNRwPTXbiCDwnzDnesrfl5946LpLk8nXqzsk33qNuS3hpwWMOvkMCRRv-6aBe6U-oevXGNEmDAC6D2ZFAM0qzEch3GnwMxasn1MvDvKoP9fFSoCFBvpW71AG_KFDtF4c767e18mYmoq8fZrF1LxjUaGw";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAib3RoZXIiLCAic3ViIjogInUxIiwgImV4cCI6IDQxMD"
+    "I0NDQ4MDAsICJuYmYiOiAxNzAwMDAwMDAwLCAiaWF0IjogMTcwMDAwMDAwMCwgInNjb3BlIjogInJlYWQgd3JpdGUiLCAi"
+    "Z3JvdXBzIjogWyJhIiwgImIiXSwgIm4iOiA1LCAib2siOiB0cnVlfQ."
+    "svZE65TY01Wa6gmLxNxogaMZwJGGDVZBGY8k0SoSTe7ksj-"
+    "jFE4a3NTgpw9SLoxxXpqBU13clzefb3wJSVLquJFSbhfpC6kuzoV1wmUmHFB1TzvF9Kp-kdKVucqCq4d-ub-"
+    "fN2yQhpiO0IaLmq23iVFCAYWDEfsxoj4PPF6CFiX4wgHJmO_JUVoXxKD5_"
+    "riNRwPTXbiCDwnzDnesrfl5946LpLk8nXqzsk33qNuS3hpwWMOvkMCRRv-6aBe6U-"
+    "oevXGNEmDAC6D2ZFAM0qzEch3GnwMxasn1MvDvKoP9fFSoCFBvpW71AG_KFDtF4c767e18mYmoq8fZrF1LxjUaGw";
 constexpr const char* kClientId =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJzdWIiOiAidTEiLCAiZXhwIjogNDEwMjQ0NDgwMCwgIm5iZiI6IDE3MDAwMDAwMDAsICJpYXQiOiAxNzAwMDAwMDAwLCAic2NvcGUiOiAicmVhZCB3cml0ZSIsICJncm91cHMiOiBbImEiLCAiYiJdLCAibiI6IDUsICJvayI6IHRydWUsICJjbGllbnRfaWQiOiAiYXBwIn0.2RBHRmI9_DqzwUwVcruzDK0PmryWGs6iGkFnfAyC8qL6HAVoeekJLowI8gIuL-xy0t_h3U0ofE4nSZZdI5N5f2DZMmaQuflg8R0Kg-zJBbsaAWyzEw14Ey2N-Mp6ODYiwPnqKDU5gtMXc9wtz_v0_wAgAspV6V_V-JhZmcEv1RN92-N0jbjlvi9dL0-S33TTK8Y4rFHwU_PcjKLV1eCEBZdtTotVST0Y8DpGRevfyd56hdVCQa-jggMZZ7vJe1IJUw03i3llVWB5f2V77Wme3Cf9XItrjyEgaayLeMUgHIr1K7SNSblATrLH6hQekORfg3touR0stqQxLrmPJtBXRQ";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJzdWIiOiAidTEiLCAiZXhwIjogNDEwMjQ0NDgwMCwgIm5iZiI6ID"
+    "E3MDAwMDAwMDAsICJpYXQiOiAxNzAwMDAwMDAwLCAic2NvcGUiOiAicmVhZCB3cml0ZSIsICJncm91cHMiOiBbImEiLCAi"
+    "YiJdLCAibiI6IDUsICJvayI6IHRydWUsICJjbGllbnRfaWQiOiAiYXBwIn0.2RBHRmI9_"
+    "DqzwUwVcruzDK0PmryWGs6iGkFnfAyC8qL6HAVoeekJLowI8gIuL-xy0t_h3U0ofE4nSZZdI5N5f2DZMmaQuflg8R0Kg-"
+    "zJBbsaAWyzEw14Ey2N-Mp6ODYiwPnqKDU5gtMXc9wtz_v0_wAgAspV6V_V-JhZmcEv1RN92-N0jbjlvi9dL0-"
+    "S33TTK8Y4rFHwU_PcjKLV1eCEBZdtTotVST0Y8DpGRevfyd56hdVCQa-"
+    "jggMZZ7vJe1IJUw03i3llVWB5f2V77Wme3Cf9XItrjyEgaayLeMUgHIr1K7SNSblATrLH6hQekORfg3touR0stqQxLrmPJ"
+    "tBXRQ";
 constexpr const char* kWrongIss =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdC8iLCAiYXVkIjogImFwcCIsICJzdWIiOiAidTEiLCAiZXhwIjogNDEwMjQ0NDgwMCwgIm5iZiI6IDE3MDAwMDAwMDAsICJpYXQiOiAxNzAwMDAwMDAwLCAic2NvcGUiOiAicmVhZCB3cml0ZSIsICJncm91cHMiOiBbImEiLCAiYiJdLCAibiI6IDUsICJvayI6IHRydWV9.tCIff73ip3YT5hVcT9cJrg1eg1AoW6SjUjuR-G76w3cvhh2ZckKEji7f2nF8D-e-ffBrZpUgLFHdrc0EZO-c8ZHfPtzOWAxjr0pA8yRhApK5GczOfBMiVYjDCZRi-Wo_PnU2EGGAdf7vx6T75SxZQ3Ha0aFUW3AjGQrMe3EB3h_zO72bFsI1iSynJx8anuGwXW2X-2loOJz9R5TLMq3xR4iZ_WOd1HKe-nLZUSYGjyISEyQQufP9v-jyg-_pifiSDA5-m330f4ogC8WSIsqtkKEus9qSqdI1v0vWrh5naJ1lOJKUDHHKHTvKsw89Ye8UKQBLj25uADKbkFBtm7fiQA";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdC8iLCAiYXVkIjogImFwcCIsICJzdWIiOiAidTEiLCAiZXhwIjogNDEwMj"
+    "Q0NDgwMCwgIm5iZiI6IDE3MDAwMDAwMDAsICJpYXQiOiAxNzAwMDAwMDAwLCAic2NvcGUiOiAicmVhZCB3cml0ZSIsICJn"
+    "cm91cHMiOiBbImEiLCAiYiJdLCAibiI6IDUsICJvayI6IHRydWV9.tCIff73ip3YT5hVcT9cJrg1eg1AoW6SjUjuR-"
+    "G76w3cvhh2ZckKEji7f2nF8D-e-ffBrZpUgLFHdrc0EZO-c8ZHfPtzOWAxjr0pA8yRhApK5GczOfBMiVYjDCZRi-Wo_"
+    "PnU2EGGAdf7vx6T75SxZQ3Ha0aFUW3AjGQrMe3EB3h_zO72bFsI1iSynJx8anuGwXW2X-2loOJz9R5TLMq3xR4iZ_"
+    "WOd1HKe-nLZUSYGjyISEyQQufP9v-jyg-_pifiSDA5-"
+    "m330f4ogC8WSIsqtkKEus9qSqdI1v0vWrh5naJ1lOJKUDHHKHTvKsw89Ye8UKQBLj25uADKbkFBtm7fiQA";
 constexpr const char* kNone =
-    "eyJhbGciOiAibm9uZSIsICJ0eXAiOiAiSldUIiwgImtpZCI6ICJyc2EtMSJ9.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.";
+    "eyJhbGciOiAibm9uZSIsICJ0eXAiOiAiSldUIiwgImtpZCI6ICJyc2EtMSJ9."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.";
 constexpr const char* kHs256 =
-    "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.l5PN9jf2igD9FjHjOj-rzmEscvL0xlmBjKyEHDQRS0g";
+    "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.l5PN9jf2igD9FjHjOj-"
+    "rzmEscvL0xlmBjKyEHDQRS0g";
 constexpr const char* kNoKid =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCJ9.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdyb3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.NABymdk8GX8jqdLOxeb0CmOVeNad8PXmSa3qBA-WMjmP8dCyqPZE60kr48biinHqJG1VIe5pD0_dBMId4pTJD1IVYLJaXEWu3JtKYu6eo9hNYpn7CKrbG4_h5bAAQFndrb6ek0-W02FC2WwLkhYX8tsJx6Ogv7GRKK_ODWuz5WmQgy1C94lXiw-vta0x7V7dDn9V6gCo0AuC1gMBs8qhH93nfyTWVrx2cZI0gw__Hxw-3OcR8Ek1ui0xbOCfurUmaNozFLZisDTp8ISiKuWoR0C17nwuI6JYg_YtkTHDmbHDVBJkSirFrQdPw-tdkjx4zvZr3tkUMFadTFOTrYUvKA";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCJ9."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJzY29wZSI6ICJyZWFkIHdyaXRlIiwgImdy"
+    "b3VwcyI6IFsiYSIsICJiIl0sICJuIjogNSwgIm9rIjogdHJ1ZX0.NABymdk8GX8jqdLOxeb0CmOVeNad8PXmSa3qBA-"
+    "WMjmP8dCyqPZE60kr48biinHqJG1VIe5pD0_dBMId4pTJD1IVYLJaXEWu3JtKYu6eo9hNYpn7CKrbG4_"
+    "h5bAAQFndrb6ek0-W02FC2WwLkhYX8tsJx6Ogv7GRKK_ODWuz5WmQgy1C94lXiw-"
+    "vta0x7V7dDn9V6gCo0AuC1gMBs8qhH93nfyTWVrx2cZI0gw__Hxw-"
+    "3OcR8Ek1ui0xbOCfurUmaNozFLZisDTp8ISiKuWoR0C17nwuI6JYg_YtkTHDmbHDVBJkSirFrQdPw-"
+    "tdkjx4zvZr3tkUMFadTFOTrYUvKA";
 constexpr const char* kScp =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyNDQ0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJncm91cHMiOiBbImEiLCAiYiJdLCAibiI6IDUsICJvayI6IHRydWUsICJzY3AiOiBbImFkbWluIl19.SSZ-dSIJYZjczWU2XAPI3tu7Fc7Oc-UQLkkvw7B1d6ytoUaRXUCy88YIFjazFm2rxuSfYsZ3HB8rytyENo-GlcOHPVEv62aQnubOiALgSJvoqtT4r2SDasYyjuOQbYExDtY1Mw7LNlGvSWQeU5wGrSq7IwUIJzf0CJX-NCznfJ7xwqXqr-uohAqCGcgr3u9mr2nNUfzqCH4kpjo5jkUDQteEBhTbX9I3G8cmVWhCltJ3X49sbDraovDzEnGDGjgvVn7DBNU4y46f_e1NhKQN4BJ93RWmb8y5E41oPxPxYh61aD41x4S1nAsmsuMUnaiDUcbsOWNnjTFZgckzcuqq4w";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJ1MSIsICJleHAiOiA0MTAyND"
+    "Q0ODAwLCAibmJmIjogMTcwMDAwMDAwMCwgImlhdCI6IDE3MDAwMDAwMDAsICJncm91cHMiOiBbImEiLCAiYiJdLCAibiI6"
+    "IDUsICJvayI6IHRydWUsICJzY3AiOiBbImFkbWluIl19.SSZ-dSIJYZjczWU2XAPI3tu7Fc7Oc-"
+    "UQLkkvw7B1d6ytoUaRXUCy88YIFjazFm2rxuSfYsZ3HB8rytyENo-"
+    "GlcOHPVEv62aQnubOiALgSJvoqtT4r2SDasYyjuOQbYExDtY1Mw7LNlGvSWQeU5wGrSq7IwUIJzf0CJX-"
+    "NCznfJ7xwqXqr-"
+    "uohAqCGcgr3u9mr2nNUfzqCH4kpjo5jkUDQteEBhTbX9I3G8cmVWhCltJ3X49sbDraovDzEnGDGjgvVn7DBNU4y46f_"
+    "e1NhKQN4BJ93RWmb8y5E41oPxPxYh61aD41x4S1nAsmsuMUnaiDUcbsOWNnjTFZgckzcuqq4w";
 constexpr const char* kTampered =
-    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ.eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJyb290IiwgImV4cCI6IDQxMDI0NDQ4MDAsICJuYmYiOiAxNzAwMDAwMDAwLCAiaWF0IjogMTcwMDAwMDAwMCwgInNjb3BlIjogInJlYWQgd3JpdGUiLCAiZ3JvdXBzIjogWyJhIiwgImIiXSwgIm4iOiA1LCAib2siOiB0cnVlfQ.aNy4xw5NLbgaHfLh6ag6fN91XxkrfGrl50GTehmEyE_mEPbyy8cl3-A54i9XZ1ICOZKJmeTxZULHRPA0SEJM2-2wVVPrHEQndLDc7Z4Ps47vsU4Oi9tkmCPCZKIqc7o9avnvFbwec87KEv4QyVuh75BKkhWqgABLvcL8DprugpMBYMaCgZyTwlp-FXhWNxhRHjtUfO5ONaNuzSVWd3CVQJEHi1a4ZpxJANuHd7D_wRLnCfw9XysRmP8VbsUYxmDvSzfLjVG6tNUXeSxMwX9T1n0qYaRhN8aCShnH-7g-csegeCoAno9nfp_WoyyAub3hq5hOYb28zYEYefn8hPyXRg";
+    "eyJhbGciOiAiUlMyNTYiLCAidHlwIjogIkpXVCIsICJraWQiOiAicnNhLTEifQ."
+    "eyJpc3MiOiAiaHR0cHM6Ly9pc3N1ZXIudGVzdCIsICJhdWQiOiAiYXBwIiwgInN1YiI6ICJyb290IiwgImV4cCI6IDQxMD"
+    "I0NDQ4MDAsICJuYmYiOiAxNzAwMDAwMDAwLCAiaWF0IjogMTcwMDAwMDAwMCwgInNjb3BlIjogInJlYWQgd3JpdGUiLCAi"
+    "Z3JvdXBzIjogWyJhIiwgImIiXSwgIm4iOiA1LCAib2siOiB0cnVlfQ."
+    "aNy4xw5NLbgaHfLh6ag6fN91XxkrfGrl50GTehmEyE_mEPbyy8cl3-A54i9XZ1ICOZKJmeTxZULHRPA0SEJM2-"
+    "2wVVPrHEQndLDc7Z4Ps47vsU4Oi9tkmCPCZKIqc7o9avnvFbwec87KEv4QyVuh75BKkhWqgABLvcL8DprugpMBYMaCgZyT"
+    "wlp-FXhWNxhRHjtUfO5ONaNuzSVWd3CVQJEHi1a4ZpxJANuHd7D_"
+    "wRLnCfw9XysRmP8VbsUYxmDvSzfLjVG6tNUXeSxMwX9T1n0qYaRhN8aCShnH-7g-csegeCoAno9nfp_"
+    "WoyyAub3hq5hOYb28zYEYefn8hPyXRg";
 
 constexpr std::int64_t kNowMs = 1800000000000;
 
@@ -164,8 +246,8 @@ TEST_CASE("the JWT authorizer refuses with 401 and a reason", "[jwt]") {
   for (const auto& [token, reason] :
        {Case{kExpired, "expired"}, Case{kNotYet, "not valid yet"}, Case{kWrongAud, "aud"},
         Case{kWrongIss, "iss"}, Case{kNone, "alg 'none'"}, Case{kHs256, "alg 'HS256'"},
-        Case{kNoKid, "no kid"}, Case{kTampered, "does not verify"},
-        Case{"x.y.z", "base64url"}, Case{"", "no token"}}) {
+        Case{kNoKid, "no kid"}, Case{kTampered, "does not verify"}, Case{"x.y.z", "base64url"},
+        Case{"", "no token"}}) {
     INFO(reason);
     auto d = check(token);
     CHECK_FALSE(d.allowed);
@@ -202,7 +284,8 @@ TEST_CASE("an httpApi event's authorizer reference is resolved against the docum
   const std::string doc = R"({"authorizers": {
       "users": {"issuerUrl": "https://issuer.test", "audience": ["app"]},
       "lambda": {"type": "request", "functionName": "auth"}},
-    "jwks": {"users": )" + std::string(kJwks) + "}}";
+    "jwks": {"users": )" + std::string(kJwks) +
+                          "}}";
   attach_authorizers(routes, doc);
   REQUIRE(routes[0].jwt);
   CHECK(routes[0].jwt->scopes.empty());
@@ -222,8 +305,8 @@ TEST_CASE("a token seen before is checked again for the time and the route's sco
   REQUIRE(first.allowed);
   // The second time is answered from the verified set: the same claims, either payload.
   CHECK(a.check(request, {}, "2.0", kNowMs).authorizer_json == first.authorizer_json);
-  CHECK(nlohmann::json::parse(a.check(request, {}, "1.0", kNowMs).authorizer_json)["claims"]["sub"] ==
-        "u1");
+  CHECK(nlohmann::json::parse(
+            a.check(request, {}, "1.0", kNowMs).authorizer_json)["claims"]["sub"] == "u1");
   CHECK(a.check(request, {"admin"}, "2.0", kNowMs).refusal.status == 403);
   CHECK(a.check(request, {}, "2.0", 4102444800000).refusal.status == 401);  // at exp
   CHECK(a.check(request, {}, "2.0", 1600000000000).refusal.status == 401);  // before nbf
