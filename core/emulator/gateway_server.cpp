@@ -233,7 +233,14 @@ std::vector<std::string> GatewayServer::apply(const std::string& service,
   const std::string http_api = gateway::http_api_document_of(events);
   gateway::attach_authorizers(routes, http_api);
   auto cors = gateway::http_api_cors_of(http_api, routes);
+  std::vector<std::string> closed;
+  for (const auto& r : routes)
+    if (!r.unhonoured_authorizer.empty())
+      closed.push_back(fmt::format("{}: {} {} of function '{}' answers 403 locally: {}",
+                                   r.mark.str(), r.method, r.path, r.function_key,
+                                   r.unhonoured_authorizer));
   auto warnings = set_service(service, std::move(routes), events.stage, events.api_key);
+  warnings.insert(warnings.end(), closed.begin(), closed.end());
   if (!impl_->services.empty() && impl_->services.front().name == service)
     impl_->services.front().cors = std::move(cors);
   return warnings;

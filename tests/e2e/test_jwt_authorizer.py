@@ -168,6 +168,7 @@ class JwtAuthorizerTest(FxTestCase):
         FxTestCase.make_service(cls, files)
         r = cls.fx_static(["deploy"], cwd=cls.service_dir)
         assert r.code == 0, r
+        cls.deployed = r
         status = cls.fx_static(["emulator", "status", "--json"]).json()
         cls.gateway = urllib.parse.urlparse(status["gateway_url"])
 
@@ -312,6 +313,10 @@ class JwtAuthorizerTest(FxTestCase):
         code, _, data = self.get("/custom", sign(self.claims(), self.rsa))
         self.assertEqual((code, json.loads(data)), (403, {"message": "Forbidden"}))
         self.assertEqual(self.get("/open")[0], 200)
+        # ...and the deploy named it, with its line.
+        self.assertRegex(self.deployed.err + self.deployed.out,
+                         r"serverless\.yaml:\d+:\d+: GET /custom of function 'me' answers 403 "
+                         r"locally: authorizer 'custom' of type request is not run locally")
 
     def test_unknown_authorizer_is_a_deploy_error(self):
         self.make_service({"serverless.yaml": """
