@@ -47,8 +47,8 @@ provider:
 """
 
 
-def wrk(url, duration='10s', conns=10, threads=2, out=None):
-    p = run(['wrk', f'-t{threads}', f'-c{conns}', f'-d{duration}', '--latency', url])
+def wrk(url, duration='10s', conns=10, threads=2, out=None, extra=()):
+    p = run(['wrk', f'-t{threads}', f'-c{conns}', f'-d{duration}', '--latency', *extra, url])
     text = p.stdout
     if out:
         out.write_text(text)

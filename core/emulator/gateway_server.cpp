@@ -1,6 +1,7 @@
 #include "core/emulator/gateway_server.h"
 
 #include <list>
+#include <optional>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
 #include <fmt/format.h>
@@ -9,6 +10,8 @@
 #include "core/emulator/http_server.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/gateway/cors.h"
+#include "core/gateway/jwt_authorizer.h"
 #include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
@@ -44,6 +47,7 @@ struct GatewayServer::Impl {
     std::unique_ptr<gateway::RouteTable> table;
     std::string stage;
     std::string api_key;
+    std::optional<gateway::HttpApiCors> cors;  // provider.httpApi.cors, for its httpApi routes
   };
   // The service deployed last first: it wins a route two services share.
   std::list<Service> services;
@@ -84,6 +88,31 @@ struct GatewayServer::Impl {
     return o;
   }
 
+  // The route's authorizer, if any: the answer to send when it refuses the request (logged
+  // with its reason); otherwise the claims are put in g.authorizer. An authorizer fx cannot
+  // run closes its route.
+  std::optional<gateway::GatewayResponse> authorize(const gateway::RouteSpec& route,
+                                                    gateway::GatewayRequest& g) {
+    if (!route.unhonoured_authorizer.empty()) {
+      sink.emit(route.function, g.request_id,
+                fmt::format("fx gateway: {} {}: refused (403): {}", route.method, route.path,
+                            route.unhonoured_authorizer));
+      return gateway::forbidden_response();
+    }
+    if (!route.jwt) return std::nullopt;
+    auto decision =
+        route.jwt->authorizer->check(g, route.jwt->scopes, route.payload_version, g.time_ms);
+    if (!decision.allowed) {
+      sink.emit(route.function, g.request_id,
+                fmt::format("fx gateway: {} {}: JWT authorizer '{}' refused the request ({}): {}",
+                            route.method, route.path, route.jwt->authorizer->config().name,
+                            decision.refusal.status, decision.reason));
+      return std::move(decision.refusal);
+    }
+    g.authorizer = std::move(decision.authorizer_json);
+    return std::nullopt;
+  }
+
   void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     // The first service whose routes match; a path some service serves with other methods
     // is a 405 unless another matches outright.
@@ -91,7 +120,15 @@ struct GatewayServer::Impl {
     bool wrong_method = false;
     const Service* found = nullptr;
     gateway::RouteTable::Match match;
+    const std::string origin(req.header("origin"));
     for (const Service& svc : services) {
+      if (svc.cors && req.method == "OPTIONS" && !svc.table->allowed_methods(req.path).empty()) {
+        gateway::GatewayRequest probe;
+        probe.method = req.method;
+        probe.headers = req.headers;
+        if (gateway::is_preflight(probe))
+          return r->send(to_http(gateway::http_api_preflight(*svc.cors, probe)));
+      }
       if (req.method == "OPTIONS" && svc.table->cors_preflight(req.path)) {
         return r->send(
             to_http(gateway::cors_preflight_response(svc.table->allowed_methods(req.path))));
@@ -114,8 +151,14 @@ struct GatewayServer::Impl {
                                           : gateway::not_found_response()));
     }
     const gateway::RouteSpec route = *match.route;
-    if (req.body.size() > kPayloadLimit)
-      return r->send(to_http(gateway::payload_too_large_response()));
+    // The service's httpApi CORS headers go on every answer of its httpApi routes.
+    std::optional<gateway::HttpApiCors> cors;
+    if (route.api == manifest::HttpApi::http) cors = found->cors;
+    const auto send = [&r, &cors, &origin](gateway::GatewayResponse out) {
+      if (cors) gateway::add_http_api_cors(*cors, origin, out);
+      r->send(to_http(std::move(out)));
+    };
+    if (req.body.size() > kPayloadLimit) return send(gateway::payload_too_large_response());
     if (route.is_private && req.header("x-api-key") != found->api_key)
       return r->send(to_http(gateway::forbidden_response()));
 
@@ -128,6 +171,7 @@ struct GatewayServer::Impl {
     g.source_ip = "127.0.0.1";
     g.time_ms = util::now_ms();
     g.request_id = new_request_id();
+    if (auto refusal = authorize(route, g)) return send(std::move(*refusal));
 
     auto inv = std::make_shared<Invocation>();
     inv->request_id = new_request_id();
@@ -142,7 +186,7 @@ struct GatewayServer::Impl {
       inv->payload = gateway::build_event(g, match, found->stage);
     }
     std::string request_id = inv->request_id;
-    inv->done = [this, r, route, request_id](InvocationResult result) {
+    inv->done = [this, r, route, request_id, cors, origin](InvocationResult result) {
       gateway::GatewayResponse out;
       if (result.status == 429) {
         out.status = 429;
@@ -163,6 +207,7 @@ struct GatewayServer::Impl {
                                 route.path, out.reason, out.status));
       }
       if (route.cors) gateway::add_cors_headers(out);
+      if (cors) gateway::add_http_api_cors(*cors, origin, out);
       r->send(to_http(std::move(out)));
     };
     pool.invoke(pool.event_target(route.function), std::move(inv));
@@ -184,7 +229,21 @@ void GatewayServer::close() {
 
 std::vector<std::string> GatewayServer::apply(const std::string& service,
                                               const manifest::ServiceEvents& events) {
-  return set_service(service, gateway::routes_from_events(events), events.stage, events.api_key);
+  auto routes = gateway::routes_from_events(events);
+  const std::string http_api = gateway::http_api_document_of(events);
+  gateway::attach_authorizers(routes, http_api);
+  auto cors = gateway::http_api_cors_of(http_api, routes);
+  std::vector<std::string> closed;
+  for (const auto& r : routes)
+    if (!r.unhonoured_authorizer.empty())
+      closed.push_back(fmt::format("{}: {} {} of function '{}' answers 403 locally: {}",
+                                   r.mark.str(), r.method, r.path, r.function_key,
+                                   r.unhonoured_authorizer));
+  auto warnings = set_service(service, std::move(routes), events.stage, events.api_key);
+  warnings.insert(warnings.end(), closed.begin(), closed.end());
+  if (!impl_->services.empty() && impl_->services.front().name == service)
+    impl_->services.front().cors = std::move(cors);
+  return warnings;
 }
 
 std::vector<std::string> GatewayServer::set_service(const std::string& service,
@@ -213,7 +272,7 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
     }
   }
   impl_->erase(service);
-  impl_->services.push_front({service, std::move(table), stage, api_key});
+  impl_->services.push_front({service, std::move(table), stage, api_key, {}});
   return warnings;
 }
 

@@ -238,6 +238,7 @@ std::string build_event_v1(const GatewayRequest& request, const RouteTable::Matc
   context["identity"] = {
       {"sourceIp", request.source_ip},
       {"userAgent", user_agent.empty() ? json(nullptr) : json(std::string(user_agent))}};
+  if (!request.authorizer.empty()) context["authorizer"] = json::parse(request.authorizer);
   event["requestContext"] = std::move(context);
 
   Body body = encode_body(request);
@@ -298,6 +299,7 @@ std::string build_event_v2(const GatewayRequest& request, const RouteTable::Matc
   context["stage"] = "$default";
   context["time"] = clf_time(request.time_ms);
   context["timeEpoch"] = request.time_ms;
+  if (!request.authorizer.empty()) context["authorizer"] = json::parse(request.authorizer);
   event["requestContext"] = std::move(context);
 
   // AWS leaves `body` out when the request has none.

@@ -23,6 +23,7 @@ struct GatewayRequest {
   std::string source_ip;
   std::int64_t time_ms = 0;  // when the request arrived, ms since the epoch
   std::string request_id;
+  std::string authorizer;  // JSON object for requestContext.authorizer; empty: none
 };
 
 // The first value of a header (case-insensitive), or "" when absent: Origin, x-api-key, ...

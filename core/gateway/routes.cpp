@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "core/gateway/jwt_authorizer.h"
 #include "core/gateway/lambda_integration.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -248,6 +249,10 @@ void add_routes(std::vector<RouteSpec>& routes, const std::string& function,
     route.is_private = event->is_private;
     route.payload_version = event->api == manifest::HttpApi::rest ? "1.0" : http_api_payload;
     route.mark = event->mark;
+    if (event->api == manifest::HttpApi::http && !event->config_json.empty()) {
+      const auto authorizer = authorizer_of(event->config_json);
+      if (!authorizer.empty()) route.authorizer_json = authorizer;
+    }
     if (event->api == manifest::HttpApi::rest && !event->config_json.empty()) {
       if (auto integration = lambda_integration_of(event->config_json, where(route)))
         route.integration = std::make_shared<const LambdaIntegration>(std::move(*integration));

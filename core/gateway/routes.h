@@ -20,6 +20,7 @@
 namespace fx::gateway {
 
 struct LambdaIntegration;  // core/gateway/lambda_integration.h
+struct JwtRouteCheck;      // core/gateway/jwt_authorizer.h
 
 // One http/httpApi event of one function.
 struct RouteSpec {
@@ -33,6 +34,13 @@ struct RouteSpec {
   std::string payload_version;  // "1.0" or "2.0"
   // `integration: lambda` (non-proxy): how the event and response are made; null for proxy.
   std::shared_ptr<const LambdaIntegration> integration;
+  // httpApi `authorizer:` as the event gives it, JSON text ("" when none), and the check of
+  // a JWT authorizer it names (attach_authorizers in jwt_authorizer.h; null: none).
+  std::string authorizer_json;
+  std::shared_ptr<const JwtRouteCheck> jwt;
+  // Why the gateway cannot honour the route's authorizer ("" when it can, or there is none):
+  // such a route answers 403 rather than run open.
+  std::string unhonoured_authorizer;
   manifest::SourceMark mark;  // the event, for messages
 };
 

@@ -34,6 +34,12 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("integration")) j["config"] = config;
   }
+  // An httpApi route's authorizer, and what the gateway runs of provider.httpApi.
+  if (e.api == HttpApi::http && !e.config_json.empty()) {
+    const json config = json::parse(e.config_json, nullptr, false);
+    if (config.is_object() && config.contains("authorizer")) j["authorizer"] = config["authorizer"];
+    if (config.is_object() && config.contains("fx_http_api")) j["http_api"] = config["fx_http_api"];
+  }
   return j;
 }
 
@@ -122,6 +128,12 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
   if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
+  if (e.api == HttpApi::http && (rt.contains("authorizer") || rt.contains("http_api"))) {
+    json config = json::object();
+    if (rt.contains("authorizer")) config["authorizer"] = rt["authorizer"];
+    if (rt.contains("http_api")) config["fx_http_api"] = rt["http_api"];
+    e.config_json = config.dump();
+  }
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
   return e;
 }

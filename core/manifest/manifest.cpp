@@ -1405,6 +1405,14 @@ class Loader {
             fail(*payload, "'1.0' or '2.0'");
           }
         }
+        if (auto authorizers = child(c, "authorizers")) {
+          read_http_api_authorizers(*authorizers);
+          http_api_fx_["authorizers"] = json::parse(json_of(*authorizers, value(*authorizers)));
+        }
+        if (auto cors = child(c, "cors")) {
+          read_http_api_cors(*cors);
+          http_api_fx_["cors"] = json::parse(json_of(*cors, value(*cors)));
+        }
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
         if (k == "iam") read_iam_role(c);
@@ -1487,6 +1495,43 @@ class Loader {
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
     if (auto limit = child(*fx, "concurrency")) integer(*limit, 1, 100000);
     if (auto interpreters = child(*fx, "interpreters")) read_interpreters(*interpreters);
+    if (auto jwks = child(*fx, "jwks")) read_jwks(*jwks);
+  }
+
+  // custom.fx.jwks: {AUTHORIZER or its issuerUrl: path}: the JWK set a JWT authorizer of
+  // provider.httpApi checks tokens with, read now, instead of the issuer's (offline work).
+  void read_jwks(const Field& f) {
+    const json authorizers = http_api_fx_.value("authorizers", json::object());
+    for (const auto& c :
+         entries(f, "a map of JWT authorizers (or their issuerUrl) to JWK set files")) {
+      fs::path path = text(c, "the path of a JWK set file");
+      if (path.is_relative()) path = service_.dir / path;
+      const std::string hint =
+          "give a JSON file {\"keys\": [{\"kty\": \"RSA\", \"kid\": ...}]}, relative to the "
+          "service's folder";
+      std::ifstream in(path, std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      if (!in)
+        throw Error(fmt::format("{}: {}: cannot read {}", c.mark.str(), c.key, path.string()),
+                    hint);
+      const json set = json::parse(bytes.str(), nullptr, false);
+      if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array())
+        throw Error(fmt::format("{}: {}: {} is not a JWK set", c.mark.str(), c.key, path.string()),
+                    hint);
+      bool used = false;
+      for (const auto& [name, a] : authorizers.items()) {
+        if (!a.is_object() || a.value("type", "jwt") == "request") continue;
+        if (name == c.name || (a.contains("issuerUrl") && a["issuerUrl"] == c.name)) {
+          http_api_fx_["jwks"][name] = set;
+          used = true;
+        }
+      }
+      if (!used)
+        throw Error(fmt::format("{}: {}: names no JWT authorizer of provider.httpApi.authorizers",
+                                c.key_mark.str(), c.key),
+                    "use an authorizer's name or its issuerUrl as the key");
+    }
   }
 
   // custom.fx.interpreters: {python3.9: ~/py39/bin/python3.9}. Whether each one is the
@@ -1785,6 +1830,14 @@ class Loader {
       read_http_api(source, event);
     }
     event.config_json = json_of(source, value(source));
+    if (event.api == HttpApi::http && !http_api_fx_.empty()) {
+      // What the gateway needs of provider.httpApi (authorizers, their JWK sets, cors) goes
+      // with each of the API's routes to the emulator (core/gateway/jwt_authorizer.h).
+      json config = json::parse(event.config_json);
+      if (!config.is_object()) config = json::object();
+      config["fx_http_api"] = http_api_fx_;
+      event.config_json = config.dump();
+    }
     events.push_back(std::move(event));
   }
 
@@ -2060,6 +2113,93 @@ class Loader {
     if (event.path.empty() || event.method.empty()) fail(f, expected, "set both path and method");
   }
 
+  // provider.httpApi.authorizers: checked here so that a mistake points at its line; the
+  // gateway reads them again from the JSON (core/manifest/http_api_config.h).
+  void read_http_api_authorizers(const Field& f) {
+    for (const auto& a : entries(f, "a map of authorizer names to settings")) {
+      std::string type = "jwt";
+      bool issuer = false;
+      for (const auto& s : entries(a, "a map of the authorizer's settings")) {
+        if (s.name == "type") {
+          type = text(s, "jwt or request");
+          std::transform(type.begin(), type.end(), type.begin(), ::tolower);
+          if (type != "jwt" && type != "request") fail(s, "jwt or request");
+        } else if (s.name == "issuerUrl") {
+          text(s, "the issuer's URL");
+          issuer = true;
+        } else if (s.name == "identitySource") {
+          if (!value(s).IsSequence()) text(s, "e.g. $request.header.Authorization");
+        } else if (s.name == "audience") {
+          if (value(s).IsSequence()) {
+            for (const auto& i : items(s, "a list of audiences")) text(i, "an audience");
+          } else {
+            text(s, "an audience or a list of them");
+          }
+        } else if (s.name != "functionName" && s.name != "functionArn" && s.name != "name" &&
+                   s.name != "resultTtlInSeconds" && s.name != "enableSimpleResponses" &&
+                   s.name != "payloadVersion" && s.name != "managedExternally") {
+          unknown(s);
+        }
+      }
+      if (type == "jwt" && !issuer)
+        throw Error(
+            fmt::format("{}: {}: a JWT authorizer needs issuerUrl", a.key_mark.str(), a.key),
+            "add issuerUrl (and audience), or `type: request` for a Lambda authorizer");
+      http_api_authorizers_.insert(a.name);
+    }
+  }
+
+  // provider.httpApi.cors: true, or the framework's object (the gateway reads it again from
+  // the JSON, core/gateway/cors.h).
+  void read_http_api_cors(const Field& f) {
+    const std::string expected = "true, false or {allowedOrigins, allowedHeaders, ...}";
+    if (!value(f).IsMap()) {
+      boolean(f);
+      return;
+    }
+    for (const auto& c : entries(f, expected)) {
+      if (c.name == "allowedOrigins" || c.name == "allowedHeaders" || c.name == "allowedMethods" ||
+          c.name == "exposedResponseHeaders") {
+        for (const auto& i : items(c, "a list of strings")) text(i, "a string");
+      } else if (c.name == "allowCredentials") {
+        boolean(c);
+      } else if (c.name == "maxAge") {
+        integer(c, 0, 86400, " (seconds)");
+      } else {
+        unknown(c);
+      }
+    }
+  }
+
+  // An httpApi event's `authorizer: NAME` or `{name, scopes}` must name one of
+  // provider.httpApi.authorizers; `{type: aws_iam}` and `{id}` (an authorizer made outside
+  // the service) name none.
+  void read_route_authorizer(const Field& f) {
+    std::optional<Field> name;
+    if (value(f).IsScalar()) {
+      name = f;
+    } else {
+      for (const auto& c : entries(f, "an authorizer's name or {name, scopes}")) {
+        if (c.name == "name") {
+          name = c;
+        } else if (c.name == "scopes") {
+          for (const auto& i : items(c, "a list of scopes")) text(i, "a scope");
+        } else if (c.name != "type" && c.name != "id") {
+          unknown(c);
+        }
+      }
+    }
+    if (!name) return;
+    const std::string n = text(*name, "an authorizer's name");
+    if (!http_api_authorizers_.count(n)) {
+      throw Error(fmt::format("{}: {}: no authorizer '{}' in provider.httpApi.authorizers",
+                              name->mark.str(), name->key, n),
+                  http_api_authorizers_.empty()
+                      ? std::string("declare it under provider.httpApi.authorizers")
+                      : fmt::format("name one of: {}", fmt::join(http_api_authorizers_, ", ")));
+    }
+  }
+
   void read_http_api(const Field& f, HttpEvent& event) {
     const std::string expected = "'*', \"METHOD /path\" or {method, path}";
     event.method = "ANY";
@@ -2078,6 +2218,8 @@ class Loader {
           event.path = text(c, "a path");
         } else if (c.name == "method") {
           event.method = method(c, text(c, "an HTTP method"));
+        } else if (c.name == "authorizer") {
+          read_route_authorizer(c);
         } else if (!contains(kHttpApiAws, c.name)) {
           unknown(c);
         }
@@ -2231,6 +2373,9 @@ class Loader {
   Defaults defaults_;
   std::string artifact_;  // package.artifact: every function's unless it has its own
   bool warn_unknown_ = true;
+  std::set<std::string> http_api_authorizers_;  // provider.httpApi.authorizers' names
+  // provider.httpApi's authorizers and cors, and custom.fx.jwks' JWK sets by authorizer.
+  json http_api_fx_ = json::object();
   bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
 };
 
