@@ -17,6 +17,10 @@
 #include "core/manifest/events_json.h"
 #include "core/manifest/service.h"
 
+namespace fx::manifest {
+struct RouteAuthorizer;  // core/manifest/authorizers.h
+}
+
 namespace fx::gateway {
 
 struct LambdaIntegration;  // core/gateway/lambda_integration.h
@@ -33,6 +37,8 @@ struct RouteSpec {
   std::string payload_version;  // "1.0" or "2.0"
   // `integration: lambda` (non-proxy): how the event and response are made; null for proxy.
   std::shared_ptr<const LambdaIntegration> integration;
+  // Who may call it (core/manifest/authorizers.h); null: anyone.
+  std::shared_ptr<const manifest::RouteAuthorizer> authorizer;
   manifest::SourceMark mark;  // the event, for messages
 };
 

@@ -1403,6 +1403,10 @@ class Loader {
             fail(*payload, "'1.0' or '2.0'");
           }
         }
+        if (auto authorizers = child(c, "authorizers")) {
+          service_.http_api_authorizers_json = json_of(*authorizers, value(*authorizers));
+          service_.http_api_authorizers_mark = authorizers->mark;
+        }
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
         if (k == "iam") read_iam_role(c);
