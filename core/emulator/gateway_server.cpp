@@ -126,8 +126,13 @@ struct GatewayServer::Impl {
     }
     if (req.body.size() > kPayloadLimit)
       return r->send(to_http(gateway::payload_too_large_response()));
-    if (match.route->is_private && req.header("x-api-key") != found->api_key)
+    if (match.route->is_private && req.header("x-api-key") != found->api_key) {
+      sink.emit(match.route->function, "",
+                fmt::format("fx gateway: {} {}: private route: {} x-api-key (403 to the client)",
+                            req.method, req.path.substr(0, 200),
+                            req.header("x-api-key").empty() ? "no" : "a wrong"));
       return r->send(to_http(gateway::forbidden_response()));
+    }
 
     std::string iam_identity;
     if (match.route->authorizer &&
@@ -139,7 +144,6 @@ struct GatewayServer::Impl {
                   fmt::format("fx gateway: {} {}: aws_iam: {} ({} to the client)", req.method,
                               req.path.substr(0, 200), refusal->reason, refusal->status));
         refusal->reason.clear();
-        if (match.route->cors) gateway::add_cors_headers(*refusal);
         return r->send(to_http(std::move(*refusal)));
       }
     }
@@ -192,7 +196,8 @@ struct GatewayServer::Impl {
   void refuse(const std::shared_ptr<Pending>& p, gateway::GatewayResponse out,
               const std::string& why) {
     log_refusal(*p, out.status, why);
-    if (p->route.cors) gateway::add_cors_headers(out);
+    // No CORS headers: API Gateway's own 401/403/500 carry none unless a GatewayResponse
+    // resource adds them, which only AWS runs.
     p->r->send(to_http(std::move(out)));
   }
 

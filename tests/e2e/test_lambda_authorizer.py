@@ -324,23 +324,26 @@ class LambdaAuthorizerTest(FxTestCase):
         self.assertEqual(self.invocations("authCount"), before + 5)
 
     def test_refusals_are_logged_without_the_token(self):
-        secret = "unauthorized"
-        self.get("/dev/py", secret)
-        self.get("/dev/py")
+        secret = "s3cr3t-t0ken-9f8e"
+        self.assertEqual(self.get("/dev/py", secret)[0], 500)
+        self.assertEqual(self.get("/dev/py", "unauthorized")[0], 401)
+        self.assertEqual(self.get("/dev/py")[0], 401)
+        self.assertEqual(self.get("/dev/py", "deny")[0], 403)
         lines = [l["message"] for l in self.logs("echo")]
         gateway = [l for l in lines if "fx gateway:" in l]
-        self.assertTrue(any("401" in l and "Unauthorized" in l for l in gateway), gateway)
-        self.assertTrue(any("identity source" in l for l in gateway), gateway)
-        self.assertFalse(any("allow-" in l for l in lines), lines)
-        self.assertFalse(any(secret in l.replace("raised Unauthorized", "") for l in gateway),
-                         gateway)
+        self.assertTrue(any("raised Unauthorized (401" in l for l in gateway), gateway)
+        self.assertTrue(any("identity source" in l and "(401" in l for l in gateway), gateway)
+        self.assertTrue(any("failed with RuntimeError (500" in l for l in gateway), gateway)
+        self.assertTrue(any("denies" in l and "(403" in l for l in gateway), gateway)
+        self.assertFalse(any(secret in l for l in lines), lines)
 
     def test_bad_tokens_never_break_the_gateway(self):
         # Huge, non-UTF-8 and control-character tokens: API Gateway's answers, never a crash.
         for token in ("x" * 9000, "allow-\xff\xfe", "allow-a\tb", "deny" + "*" * 100):
             status, _, data = self.request("GET", "/dev/py",
                                            {"Authorization": token.encode("latin-1")})
-            self.assertIn(status, (401, 403, 500), (token[:20], data))
+            self.assertIn(status, (200, 401, 403, 500), (token[:20], data))
+            json.loads(data)
         status, _, data = self.get("/dev/validated", "allow-" + "a" * 8000)
         self.assertEqual(status, 401, data)
         self.assertEqual(self.get("/dev/py", "allow-alive")[0], 200)
@@ -500,7 +503,9 @@ class AuthorizerManifestTest(FxTestCase):
             self.assertEqual(status, 200, data)
             status, headers, data = self.request("GET", "/dev/api/private")
             self.assertEqual((status, json.loads(data)), (401, {"message": "Unauthorized"}))
-            self.assertEqual(headers.get("access-control-allow-origin"), "*")  # cors: true
+            # API Gateway's own 401 carries no CORS headers (the public example adds a
+            # GatewayResponse resource for that, which runs only on AWS).
+            self.assertNotIn("access-control-allow-origin", headers)
             status, _, _ = self.request("GET", "/dev/api/private",
                                         {"Authorization": "Bearer garbage"})
             self.assertEqual(status, 401)
@@ -528,7 +533,7 @@ class AuthorizerManifestTest(FxTestCase):
             """, "app.py": "def hello(e, c):\n    return {}\n"})
         r = self.fx("deploy")
         self.assertEqual(r.code, 1, r)
-        self.assertRegex(r.err, r"fx: error: serverless\.yaml:8:\d+: http authorizer: no function "
+        self.assertRegex(r.err, r"fx: error: serverless\.yaml:9:\d+: http authorizer: no function "
                                 r"'nope' in service")
 
     def test_unknown_http_api_authorizer_is_an_error(self):
@@ -558,7 +563,7 @@ class AuthorizerManifestTest(FxTestCase):
             """, "app.py": "def hello(e, c):\n    return {}\n"})
         r = self.fx("deploy")
         self.assertEqual(r.code, 1, r)
-        self.assertRegex(r.err, r"serverless\.yaml:14:\d+: httpApi authorizer: no authorizer "
+        self.assertRegex(r.err, r"serverless\.yaml:15:\d+: httpApi authorizer: no authorizer "
                                 r"'ghost' in provider\.httpApi\.authorizers")
 
     def test_authorizers_fx_cannot_run_close_their_routes(self):
