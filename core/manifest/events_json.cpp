@@ -3,6 +3,8 @@
 // documents earlier versions left in state.db still load.
 #include "core/manifest/events_json.h"
 
+#include "core/manifest/authorizers.h"
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +35,13 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
   if (e.api == HttpApi::rest && !e.config_json.empty()) {
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("integration")) j["config"] = config;
+  }
+  // The route's authorizer as fx deploy resolved it (core/manifest/authorizers.h).
+  const std::string authorizer_key(kResolvedAuthorizerKey);
+  if (e.config_json.find(authorizer_key) != std::string::npos) {
+    const json config = json::parse(e.config_json, nullptr, false);
+    if (config.is_object() && config.contains(authorizer_key))
+      j["authorizer"] = config[authorizer_key];
   }
   return j;
 }
@@ -122,6 +131,11 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
   if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
+  if (rt.contains("authorizer") && rt["authorizer"].is_object()) {
+    json config = rt.contains("config") && rt["config"].is_object() ? rt["config"] : json::object();
+    config[std::string(kResolvedAuthorizerKey)] = rt["authorizer"];
+    e.config_json = config.dump();
+  }
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
   return e;
 }
