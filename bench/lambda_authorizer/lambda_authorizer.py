@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -68,8 +69,12 @@ def wrk(url, duration, out, header=None):
             'non_2xx': int(non2xx.group(1)) if non2xx else 0}
 
 
-def invocations(fx, env, cwd, name):
-    status = json.loads(run([fx, 'emulator', 'status', '--json'], env=env, cwd=cwd).stdout)
+def invocations(url, home, name):
+    """How many times the emulator has run a function (its /_fx/v1/status, with its token)."""
+    token = (Path(home) / 'token').read_text().strip()
+    req = urllib.request.Request(f'{url}/_fx/v1/status', headers={'Authorization': f'Bearer {token}'})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        status = json.load(resp)
     return next((f['invocations'] for f in status['functions'] if f['name'] == name), 0)
 
 
@@ -95,7 +100,7 @@ def main():
                  'guarded': (f"{info['gateway_url']}/dev/guarded", f'Authorization: {TOKEN}')}
         for side, (url, header) in sides.items():  # warm: instances and the cache
             wrk(url, '2s', out / f'warm-{side}.txt', header)
-        auth_before = invocations(fx, env, svc, 'authbench-dev-auth')
+        auth_before = invocations(info['url'], env['FX_HOME'], 'authbench-dev-auth')
         results = {'open': [], 'guarded': [], 'ratio': []}
         for n in range(rounds):
             row = {}
@@ -106,7 +111,7 @@ def main():
                 results[side].append(r)
                 row[side] = r['rps']
             results['ratio'].append(round(row['guarded'] / row['open'], 3))
-        auth_calls = invocations(fx, env, svc, 'authbench-dev-auth') - auth_before
+        auth_calls = invocations(info['url'], env['FX_HOME'], 'authbench-dev-auth') - auth_before
         summary = {side: {'median_rps': statistics.median(x['rps'] for x in results[side]),
                           'median_p50_ms': statistics.median(x['p50_ms'] for x in results[side]),
                           'median_p99_ms': statistics.median(x['p99_ms'] for x in results[side]),

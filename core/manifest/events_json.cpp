@@ -3,12 +3,11 @@
 // documents earlier versions left in state.db still load.
 #include "core/manifest/events_json.h"
 
-#include "core/manifest/authorizers.h"
-
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/manifest/authorizers.h"
 #include "core/util/error.h"
 
 namespace fx::manifest {
