@@ -56,7 +56,7 @@ struct GatewayServer::Impl {
   };
   // The service deployed last first: it wins a route two services share.
   std::list<Service> services;
-  gateway::AuthCache auth_cache;  // Lambda authorizers' answers, for their TTL
+  gateway::AuthCache auth_cache;    // Lambda authorizers' answers, for their TTL
   InstanceCredentials credentials;  // what aws_iam routes' signatures are checked against
 
   void erase(const std::string& name) {
@@ -171,7 +171,8 @@ struct GatewayServer::Impl {
       else
         g.authorizer = R"({"iam":)" + iam_identity + "}";
     }
-    if (p->route.authorizer && p->route.authorizer->type != manifest::RouteAuthorizer::Type::aws_iam)
+    if (p->route.authorizer &&
+        p->route.authorizer->type != manifest::RouteAuthorizer::Type::aws_iam)
       authorize(p);
     else
       forward(p);
@@ -237,12 +238,13 @@ struct GatewayServer::Impl {
     }
     // The caller: the emulator's functions' own role, as an assumed role's session.
     const std::string arn = "arn:aws:sts::000000000000:assumed-role/fx-emulator/fx";
-    identity = nlohmann::json{{"accessKey", credentials.access_key_id},
-                              {"accountId", "000000000000"},
-                              {"caller", "AROAFXEMULATOR:fx"},
-                              {"user", "AROAFXEMULATOR:fx"},
-                              {"userArn", arn}}
-                   .dump();
+    identity = nlohmann::json{
+        {"accessKey", credentials.access_key_id},
+        {"accountId", "000000000000"},
+        {"caller", "AROAFXEMULATOR:fx"},
+        {"user", "AROAFXEMULATOR:fx"},
+        {"userArn",
+         arn}}.dump();
     if (!rest)
       identity = nlohmann::json{{"accessKey", credentials.access_key_id},
                                 {"accountId", "000000000000"},
@@ -265,9 +267,9 @@ struct GatewayServer::Impl {
                       fmt::format("route closed: its authorizer '{}' cannot run locally: {}",
                                   a.name, a.reason));
       case Type::jwt:
-        return refuse(p, gateway::forbidden_response(),
-                      fmt::format("route closed: JWT authorizer '{}' is not checked by this fx",
-                                  a.name));
+        return refuse(
+            p, gateway::forbidden_response(),
+            fmt::format("route closed: JWT authorizer '{}' is not checked by this fx", a.name));
       case Type::aws_iam:  // checked in handle(), on the request as it came
       case Type::token:
       case Type::request:
