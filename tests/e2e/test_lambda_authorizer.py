@@ -576,10 +576,20 @@ class AuthorizerManifestTest(FxTestCase):
             provider:
               name: aws
               runtime: python3.11
+              httpApi:
+                authorizers:
+                  jwtAuth:
+                    identitySource: $request.header.Authorization
+                    issuerUrl: https://issuer.example.com
+                    audience: [fx]
             functions:
               hello:
                 handler: app.hello
                 events:
+                  - httpApi:
+                      method: get
+                      path: /jwt
+                      authorizer: {name: jwtAuth}
                   - http:
                       path: cognito
                       method: get
@@ -601,7 +611,9 @@ class AuthorizerManifestTest(FxTestCase):
             self.assertIn("GET /cognito of function 'hello' is closed", r.err)
             self.assertIn("Cognito", r.err)
             self.assertIn("GET /weird of function 'hello' is closed", r.err)
-            for path in ("/dev/cognito", "/dev/weird"):
+            # Until JWT checking (branch jwtcors) is merged, a JWT authorizer closes its route.
+            self.assertIn("GET /jwt of function 'hello' is closed", r.err)
+            for path in ("/dev/cognito", "/dev/weird", "/jwt"):
                 for headers in ({}, {"Authorization": "anything"}):
                     status, _, data = self.request("GET", path, headers)
                     self.assertEqual((status, json.loads(data)), (403, {"message": "Forbidden"}))
