@@ -11,6 +11,7 @@
 #include "core/gateway/alb.h"
 #include "core/gateway/routes.h"
 #include "core/lambda/fx_api.h"
+#include "core/manifest/authorizers.h"
 #include "core/manifest/event_types.h"
 #include "core/runtimes/resolver.h"
 #include "core/util/error.h"
@@ -260,6 +261,8 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   // Events the emulator does not run are named here, once, with what happens instead.
   const auto notes = manifest::local_event_notes(service);
   out.warnings.insert(out.warnings.begin(), notes.begin(), notes.end());
+  const auto closed = manifest::authorizer_notes(service);
+  out.warnings.insert(out.warnings.begin(), closed.begin(), closed.end());
   for (const auto& [key, line] : route_urls(service, out.gateway_url))
     for (auto& f : out.functions)
       if (f.function == key) f.routes.push_back(line);
@@ -328,6 +331,17 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
       const auto* other = std::get_if<manifest::OtherEvent>(&e);
       if (!other || other->type == "alb") out.events.push_back(e);  // the emulator serves alb
     }
+    // Each route's authorizer, resolved against the service (its functions,
+    // provider.httpApi.authorizers), travels in the event's JSON for the gateway to run.
+    for (auto& e : out.events)
+      if (auto* http = std::get_if<manifest::HttpEvent>(&e))
+        if (auto authorizer = manifest::route_authorizer(service, *http)) {
+          auto config = json::parse(http->config_json, nullptr, false);
+          if (!config.is_object()) config = json::object();
+          config[std::string(manifest::kResolvedAuthorizerKey)] =
+              json::parse(manifest::to_json(*authorizer));
+          http->config_json = config.dump();
+        }
     // An sqs event's Fn::GetAtt names a queue of resources by its logical ID: the emulator
     // polls the queue by its name (which differs with QueueName, or a FIFO queue's suffix).
     for (auto& e : out.events)

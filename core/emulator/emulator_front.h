@@ -248,6 +248,7 @@ class Emulator {
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
             server_options()) {
+    gateway_.set_credentials(credentials_);
     events_.set_queue_sender([this](const std::string& queue, const std::string& body) {
       return queues_.send(queue, body);
     });

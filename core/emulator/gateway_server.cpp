@@ -1,17 +1,25 @@
 #include "core/emulator/gateway_server.h"
 
+#include <chrono>
 #include <list>
 #include <optional>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <boost/asio.hpp>
+#include <nlohmann/json.hpp>
 
+#include "core/aws/api_error.h"
+#include "core/emulator/emulator.h"
 #include "core/emulator/http_server.h"
+#include "core/emulator/instance_auth.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/gateway/auth_cache.h"
 #include "core/gateway/cors.h"
 #include "core/gateway/jwt_authorizer.h"
+#include "core/gateway/lambda_authorizer.h"
 #include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
@@ -51,6 +59,8 @@ struct GatewayServer::Impl {
   };
   // The service deployed last first: it wins a route two services share.
   std::list<Service> services;
+  gateway::AuthCache auth_cache;    // Lambda authorizers' answers, for their TTL
+  InstanceCredentials credentials;  // what aws_iam routes' signatures are checked against
 
   void erase(const std::string& name) {
     services.remove_if([&](const Service& s) { return s.name == name; });
@@ -88,11 +98,11 @@ struct GatewayServer::Impl {
     return o;
   }
 
-  // The route's authorizer, if any: the answer to send when it refuses the request (logged
-  // with its reason); otherwise the claims are put in g.authorizer. An authorizer fx cannot
-  // run closes its route.
-  std::optional<gateway::GatewayResponse> authorize(const gateway::RouteSpec& route,
-                                                    gateway::GatewayRequest& g) {
+  // The route's JWT authorizer, if any (core/gateway/jwt_authorizer.h): the answer to send when
+  // it refuses the request (logged with its reason); otherwise the claims go in g.authorizer.
+  // An httpApi authorizer fx cannot run closes its route.
+  std::optional<gateway::GatewayResponse> authorize_jwt(const gateway::RouteSpec& route,
+                                                        gateway::GatewayRequest& g) {
     if (!route.unhonoured_authorizer.empty()) {
       sink.emit(route.function, g.request_id,
                 fmt::format("fx gateway: {} {}: refused (403): {}", route.method, route.path,
@@ -150,19 +160,47 @@ struct GatewayServer::Impl {
       return r->send(to_http(wrong_method ? gateway::method_not_allowed_response()
                                           : gateway::not_found_response()));
     }
-    const gateway::RouteSpec route = *match.route;
     // The service's httpApi CORS headers go on every answer of its httpApi routes.
     std::optional<gateway::HttpApiCors> cors;
-    if (route.api == manifest::HttpApi::http) cors = found->cors;
-    const auto send = [&r, &cors, &origin](gateway::GatewayResponse out) {
+    if (match.route->api == manifest::HttpApi::http) cors = found->cors;
+    if (req.body.size() > kPayloadLimit) {
+      gateway::GatewayResponse out = gateway::payload_too_large_response();
       if (cors) gateway::add_http_api_cors(*cors, origin, out);
-      r->send(to_http(std::move(out)));
-    };
-    if (req.body.size() > kPayloadLimit) return send(gateway::payload_too_large_response());
-    if (route.is_private && req.header("x-api-key") != found->api_key)
+      return r->send(to_http(std::move(out)));
+    }
+    if (match.route->is_private && req.header("x-api-key") != found->api_key) {
+      sink.emit(match.route->function, "",
+                fmt::format("fx gateway: {} {}: private route: {} x-api-key (403 to the client)",
+                            req.method, req.path.substr(0, 200),
+                            req.header("x-api-key").empty() ? "no" : "a wrong"));
       return r->send(to_http(gateway::forbidden_response()));
+    }
 
-    gateway::GatewayRequest g;
+    std::string iam_identity;
+    if (match.route->authorizer &&
+        match.route->authorizer->type == manifest::RouteAuthorizer::Type::aws_iam) {
+      // Checked on the request as it came, before its body moves into the event.
+      auto refusal = check_iam(req, *match.route, iam_identity);
+      if (refusal) {
+        sink.emit(match.route->function, "",
+                  fmt::format("fx gateway: {} {}: aws_iam: {} ({} to the client)", req.method,
+                              req.path.substr(0, 200), refusal->reason, refusal->status));
+        refusal->reason.clear();
+        return r->send(to_http(std::move(*refusal)));
+      }
+    }
+
+    // From here on the request may wait for an authorizer: it carries its own copy of the
+    // route (a redeploy meanwhile replaces the table the match points into).
+    auto p = std::make_shared<Pending>();
+    p->r = r;
+    p->route = *match.route;
+    p->match = std::move(match);
+    p->match.route = &p->route;
+    p->stage = found->stage;
+    p->cors = std::move(cors);
+    p->origin = origin;
+    gateway::GatewayRequest& g = p->request;
     g.method = req.method;
     g.raw_path = req.path;
     g.raw_query = req.query;
@@ -171,22 +209,201 @@ struct GatewayServer::Impl {
     g.source_ip = "127.0.0.1";
     g.time_ms = util::now_ms();
     g.request_id = new_request_id();
-    if (auto refusal = authorize(route, g)) return send(std::move(*refusal));
+    if (!iam_identity.empty()) {
+      if (gateway::api_kind(p->route) == manifest::HttpApi::rest)
+        g.identity = iam_identity;
+      else
+        g.authorizer = R"({"iam":)" + iam_identity + "}";
+    }
+    if (auto refusal = authorize_jwt(p->route, g)) return send(p, std::move(*refusal));
+    using Type = manifest::RouteAuthorizer::Type;
+    if (p->route.authorizer && p->route.authorizer->type != Type::aws_iam &&
+        p->route.authorizer->type != Type::jwt)
+      authorize(p);
+    else
+      forward(p);
+  }
 
+  // A request on its way: found a route, maybe waiting for its authorizer, then its function.
+  struct Pending {
+    std::shared_ptr<Responder> r;
+    gateway::RouteSpec route;
+    gateway::RouteTable::Match match;  // .route points at `route`
+    gateway::GatewayRequest request;
+    std::string stage;
+    std::optional<gateway::HttpApiCors> cors;  // the service's, on an httpApi route
+    std::string origin;                         // the request's Origin, for those headers
+  };
+
+  // An answer to the client, with the httpApi CORS headers its origin gets.
+  void send(const std::shared_ptr<Pending>& p, gateway::GatewayResponse out) {
+    if (p->cors) gateway::add_http_api_cors(*p->cors, p->origin, out);
+    p->r->send(to_http(std::move(out)));
+  }
+
+  // A gateway line in the route's function's log: every refusal is visible in `fx logs`.
+  void log_refusal(const Pending& p, int status, const std::string& why) {
+    sink.emit(p.route.function, p.request.request_id,
+              fmt::format("fx gateway: {} {}: {} ({} to the client)", p.request.method,
+                          p.request.raw_path.substr(0, 200), why, status));
+  }
+
+  void refuse(const std::shared_ptr<Pending>& p, gateway::GatewayResponse out,
+              const std::string& why) {
+    log_refusal(*p, out.status, why);
+    // A REST API's own 401/403/500 carry no CORS headers unless a GatewayResponse resource adds
+    // them, which only AWS runs; an HTTP API's CORS configuration covers every answer.
+    send(p, std::move(out));
+  }
+
+  // aws_iam: the request must be signed (SigV4) with the emulator's credentials, now. A
+  // refusal is API Gateway's 403 (with why, for the log, in its reason); on success
+  // `identity` is the caller, a JSON object.
+  std::optional<gateway::GatewayResponse> check_iam(const HttpRequest& req,
+                                                    const gateway::RouteSpec& route,
+                                                    std::string& identity) {
+    const bool rest = gateway::api_kind(route) == manifest::HttpApi::rest;
+    auto refuse = [&](const char* type, std::string message, std::string why) {
+      gateway::GatewayResponse out;
+      out.status = 403;
+      out.headers = {{"Content-Type", "application/json"}};
+      if (rest) {
+        out.headers.emplace_back("x-amzn-ErrorType", type);
+        out.body = nlohmann::json{{"message", std::move(message)}}.dump();
+      } else {
+        out.body = R"({"message":"Forbidden"})";
+      }
+      out.reason = std::move(why);
+      return std::optional<gateway::GatewayResponse>(std::move(out));
+    };
+    if (!req.header("Authorization").starts_with("AWS4-HMAC-SHA256 "))
+      return refuse("MissingAuthenticationTokenException", "Missing Authentication Token",
+                    "the request is not signed (SigV4)");
+    try {
+      if (check_instance_signature(req, credentials, std::chrono::system_clock::now()) !=
+          InstanceSignature::valid)
+        return refuse("UnrecognizedClientException",
+                      "The security token included in the request is invalid.",
+                      "signed with a key that is not the emulator's");
+    } catch (const aws::ApiError& e) {
+      return refuse(e.type() == "UnrecognizedClientException" ? "UnrecognizedClientException"
+                                                              : "InvalidSignatureException",
+                    e.what(), std::string("the signature does not hold: ") + e.what());
+    }
+    // The caller: the emulator's functions' own role, as an assumed role's session.
+    const std::string arn = "arn:aws:sts::000000000000:assumed-role/fx-emulator/fx";
+    identity = nlohmann::json{
+        {"accessKey", credentials.access_key_id},
+        {"accountId", "000000000000"},
+        {"caller", "AROAFXEMULATOR:fx"},
+        {"user", "AROAFXEMULATOR:fx"},
+        {"userArn",
+         arn}}.dump();
+    if (!rest)
+      identity = nlohmann::json{{"accessKey", credentials.access_key_id},
+                                {"accountId", "000000000000"},
+                                {"callerId", "AROAFXEMULATOR:fx"},
+                                {"userArn", arn},
+                                {"userId", "AROAFXEMULATOR:fx"}}
+                     .dump();
+    return std::nullopt;
+  }
+
+  void authorize(const std::shared_ptr<Pending>& p) {
+    using Type = manifest::RouteAuthorizer::Type;
+    using Outcome = gateway::AuthorizerDecision::Outcome;
+    const auto authorizer = p->route.authorizer;  // shared: outlives a redeploy
+    const auto& a = *authorizer;
+    const auto api = gateway::api_kind(p->route);
+    switch (a.type) {
+      case Type::closed:
+        return refuse(p, gateway::forbidden_response(),
+                      fmt::format("route closed: its authorizer '{}' cannot run locally: {}",
+                                  a.name, a.reason));
+      case Type::jwt:  // checked in handle(), by the route's JWT check
+        return forward(p);
+      case Type::aws_iam:  // checked in handle(), on the request as it came
+      case Type::token:
+      case Type::request:
+        break;
+    }
+    auto identity = gateway::identity_of(a, p->request);
+    if (!identity) {
+      gateway::AuthorizerDecision d;
+      d.outcome = Outcome::unauthorized;
+      return refuse(p, gateway::refusal_response(api, d),
+                    fmt::format("authorizer '{}': the request lacks its identity source ({})",
+                                a.name, fmt::join(a.identity_sources, ", ")));
+    }
+    if (a.type == Type::token && !gateway::token_matches(a, *identity)) {
+      gateway::AuthorizerDecision d;
+      d.outcome = Outcome::unauthorized;
+      return refuse(p, gateway::refusal_response(api, d),
+                    fmt::format("authorizer '{}': the token does not match "
+                                "identityValidationExpression",
+                                a.name));
+    }
+    std::string arn = gateway::method_arn(a, p->request, p->match, p->stage);
+    const bool cached = a.ttl_s > 0;
+    std::string key = cached ? gateway::AuthCache::key(a.name, a.function, *identity) : "";
+    if (cached) {
+      if (auto answer = auth_cache.get(key, util::now_ms()))
+        return decided(p, gateway::decide(a, api, *answer, arn, 0));
+    }
+    auto inv = std::make_shared<Invocation>();
+    inv->request_id = new_request_id();
+    inv->payload = gateway::authorizer_event(a, p->request, p->match, p->stage, arn);
+    const std::int64_t started = util::now_ms();
+    inv->done = [this, p, authorizer, api, key = std::move(key), arn = std::move(arn),
+                 started](InvocationResult result) {
+      const auto& a = *authorizer;
+      gateway::AuthorizerDecision d;
+      if (result.status != 200) {
+        d.outcome = Outcome::error;
+        d.reason = fmt::format("the authorizer function {} could not run ({} {})", a.function,
+                               result.status, result.error_type);
+      } else if (!result.function_error.empty()) {
+        d = gateway::failed_authorizer(result.body);
+      } else {
+        d = gateway::decide(a, api, result.body, arn, static_cast<long>(util::now_ms() - started));
+        // A policy is kept whatever it says (it is evaluated again per method); a broken
+        // answer is not.
+        if (d.outcome != Outcome::error && !key.empty())
+          auth_cache.put(key, result.body, a.ttl_s, util::now_ms());
+      }
+      decided(p, std::move(d));
+    };
+    pool.invoke(a.function, std::move(inv));
+  }
+
+  void decided(const std::shared_ptr<Pending>& p, gateway::AuthorizerDecision d) {
+    if (d.outcome == gateway::AuthorizerDecision::Outcome::allow) {
+      p->request.authorizer = std::move(d.context);
+      return forward(p);
+    }
+    refuse(p, gateway::refusal_response(gateway::api_kind(p->route), d),
+           fmt::format("authorizer '{}': {}", p->route.authorizer->name, d.reason));
+  }
+
+  // The route's function, with the event its payload version calls for.
+  void forward(const std::shared_ptr<Pending>& p) {
+    const gateway::RouteSpec& route = p->route;
+    const auto& r = p->r;
     auto inv = std::make_shared<Invocation>();
     inv->request_id = new_request_id();
     if (route.integration) {
-      auto made = gateway::build_lambda_event(*route.integration, g, match, found->stage);
+      auto made = gateway::build_lambda_event(*route.integration, p->request, p->match, p->stage);
       if (made.refusal) {
         if (route.cors) gateway::add_cors_headers(*made.refusal);
         return r->send(to_http(std::move(*made.refusal)));
       }
       inv->payload = std::move(made.event);
     } else {
-      inv->payload = gateway::build_event(g, match, found->stage);
+      inv->payload = gateway::build_event(p->request, p->match, p->stage);
     }
     std::string request_id = inv->request_id;
-    inv->done = [this, r, route, request_id, cors, origin](InvocationResult result) {
+    inv->done = [this, p, request_id](InvocationResult result) {
+      const gateway::RouteSpec& route = p->route;
       gateway::GatewayResponse out;
       if (result.status == 429) {
         out.status = 429;
@@ -207,8 +424,7 @@ struct GatewayServer::Impl {
                                 route.path, out.reason, out.status));
       }
       if (route.cors) gateway::add_cors_headers(out);
-      if (cors) gateway::add_http_api_cors(*cors, origin, out);
-      r->send(to_http(std::move(out)));
+      send(p, std::move(out));
     };
     pool.invoke(pool.event_target(route.function), std::move(inv));
   }
@@ -272,8 +488,13 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
     }
   }
   impl_->erase(service);
+  impl_->auth_cache.clear();  // its authorizers may have changed
   impl_->services.push_front({service, std::move(table), stage, api_key, {}});
   return warnings;
+}
+
+void GatewayServer::set_credentials(const InstanceCredentials& credentials) {
+  impl_->credentials = credentials;
 }
 
 void GatewayServer::drop(const std::string& service) {

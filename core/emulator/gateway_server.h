@@ -22,6 +22,7 @@ namespace fx::emulator {
 
 class Pool;
 class LogSink;
+struct InstanceCredentials;
 
 class GatewayServer : public sources::EventSourceKind {
  public:
@@ -39,6 +40,10 @@ class GatewayServer : public sources::EventSourceKind {
   std::vector<std::string> apply(const std::string& service,
                                  const manifest::ServiceEvents& events) override;
   void drop(const std::string& service) override;
+
+  // What `aws_iam` routes verify a request's SigV4 against: the emulator's own credentials
+  // (those its functions run with; FX_HOME/instance-credentials).
+  void set_credentials(const InstanceCredentials& credentials);
 
   // apply() with the routes themselves.
   std::vector<std::string> set_service(const std::string& service,

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/manifest/authorizers.h"
 #include "core/manifest/http_api_config.h"
 #include "core/util/error.h"
 #include "core/util/http_client.h"
@@ -327,6 +328,10 @@ void attach_authorizers(std::vector<RouteSpec>& routes, const std::string& http_
   std::map<std::string, std::shared_ptr<const JwtAuthorizer>> made;
   for (auto& route : routes) {
     if (route.authorizer_json.empty() || route.jwt) continue;
+    // Lambda (request) and aws_iam authorizers, and those closed at deploy, are the gateway's
+    // other check (core/manifest/authorizers.h): only JWT ones are this file's.
+    if (route.authorizer && route.authorizer->type != manifest::RouteAuthorizer::Type::jwt)
+      continue;
     const json ref = json::parse(route.authorizer_json, nullptr, false);
     std::string name;
     std::vector<std::string> scopes;

@@ -238,7 +238,13 @@ std::string build_event_v1(const GatewayRequest& request, const RouteTable::Matc
   context["identity"] = {
       {"sourceIp", request.source_ip},
       {"userAgent", user_agent.empty() ? json(nullptr) : json(std::string(user_agent))}};
-  if (!request.authorizer.empty()) context["authorizer"] = json::parse(request.authorizer);
+  if (!request.identity.empty()) {
+    const json caller = json::parse(request.identity, nullptr, false);
+    if (caller.is_object())
+      for (const auto& [key, value] : caller.items()) context["identity"][key] = value;
+  }
+  if (!request.authorizer.empty())
+    context["authorizer"] = json::parse(request.authorizer, nullptr, false);
   event["requestContext"] = std::move(context);
 
   Body body = encode_body(request);
@@ -287,6 +293,8 @@ std::string build_event_v2(const GatewayRequest& request, const RouteTable::Matc
   json context = json::object();
   context["accountId"] = kAccountId;
   context["apiId"] = kApiId;
+  if (!request.authorizer.empty())
+    context["authorizer"] = json::parse(request.authorizer, nullptr, false);
   context["domainName"] = host;
   context["domainPrefix"] = domain_prefix(host);
   context["http"] = {{"method", request.method},

@@ -24,6 +24,9 @@ struct GatewayRequest {
   std::int64_t time_ms = 0;  // when the request arrived, ms since the epoch
   std::string request_id;
   std::string authorizer;  // JSON object for requestContext.authorizer; empty: none
+  // JSON object of members added to payload 1.0's requestContext.identity (an aws_iam
+  // caller's accessKey, user, userArn, ...); empty: none.
+  std::string identity;
 };
 
 // The first value of a header (case-insensitive), or "" when absent: Origin, x-api-key, ...

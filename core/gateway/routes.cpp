@@ -9,7 +9,10 @@
 #include <set>
 
 #include "core/gateway/jwt_authorizer.h"
+#include <nlohmann/json.hpp>
+
 #include "core/gateway/lambda_integration.h"
+#include "core/manifest/authorizers.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -235,6 +238,15 @@ int compare_specificity(const Compiled& a, const Compiled& b) {
 
 namespace {
 
+// The authorizer fx deploy resolved into the event's JSON (manifest::kResolvedAuthorizerKey).
+std::optional<manifest::RouteAuthorizer> resolved_authorizer(const std::string& config_json) {
+  if (config_json.find(manifest::kResolvedAuthorizerKey) == std::string::npos) return std::nullopt;
+  const auto config = nlohmann::json::parse(config_json, nullptr, false);
+  const std::string key(manifest::kResolvedAuthorizerKey);
+  if (!config.is_object() || !config.contains(key)) return std::nullopt;
+  return manifest::parse_route_authorizer(config[key].dump());
+}
+
 void add_routes(std::vector<RouteSpec>& routes, const std::string& function,
                 const std::string& function_key, const std::vector<manifest::Event>& events,
                 const std::string& http_api_payload) {
@@ -257,6 +269,8 @@ void add_routes(std::vector<RouteSpec>& routes, const std::string& function,
       if (auto integration = lambda_integration_of(event->config_json, where(route)))
         route.integration = std::make_shared<const LambdaIntegration>(std::move(*integration));
     }
+    if (auto authorizer = resolved_authorizer(event->config_json))
+      route.authorizer = std::make_shared<const manifest::RouteAuthorizer>(std::move(*authorizer));
     routes.push_back(std::move(route));
   }
 }

@@ -17,6 +17,10 @@
 #include "core/manifest/events_json.h"
 #include "core/manifest/service.h"
 
+namespace fx::manifest {
+struct RouteAuthorizer;  // core/manifest/authorizers.h
+}
+
 namespace fx::gateway {
 
 struct LambdaIntegration;  // core/gateway/lambda_integration.h
@@ -41,6 +45,8 @@ struct RouteSpec {
   // Why the gateway cannot honour the route's authorizer ("" when it can, or there is none):
   // such a route answers 403 rather than run open.
   std::string unhonoured_authorizer;
+  // Who may call it (core/manifest/authorizers.h); null: anyone.
+  std::shared_ptr<const manifest::RouteAuthorizer> authorizer;
   manifest::SourceMark mark;  // the event, for messages
 };
 

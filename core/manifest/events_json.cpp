@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/manifest/authorizers.h"
 #include "core/util/error.h"
 
 namespace fx::manifest {
@@ -34,11 +35,19 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("integration")) j["config"] = config;
   }
-  // An httpApi route's authorizer, and what the gateway runs of provider.httpApi.
-  if (e.api == HttpApi::http && !e.config_json.empty()) {
+  if (!e.config_json.empty()) {
     const json config = json::parse(e.config_json, nullptr, false);
-    if (config.is_object() && config.contains("authorizer")) j["authorizer"] = config["authorizer"];
-    if (config.is_object() && config.contains("fx_http_api")) j["http_api"] = config["fx_http_api"];
+    if (config.is_object()) {
+      // An httpApi route's `authorizer:` as written, and what the gateway runs of
+      // provider.httpApi (JWT checks and CORS: core/gateway/jwt_authorizer.h).
+      if (e.api == HttpApi::http && config.contains("authorizer"))
+        j["http_authorizer"] = config["authorizer"];
+      if (e.api == HttpApi::http && config.contains("fx_http_api"))
+        j["http_api"] = config["fx_http_api"];
+      // The route's authorizer as fx deploy resolved it (core/manifest/authorizers.h).
+      const std::string authorizer_key(kResolvedAuthorizerKey);
+      if (config.contains(authorizer_key)) j["authorizer"] = config[authorizer_key];
+    }
   }
   return j;
 }
@@ -128,10 +137,14 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
   e.mark.line = rt.value("line", 0);
   e.mark.col = rt.value("col", 0);
   if (rt.contains("config") && rt["config"].is_object()) e.config_json = rt["config"].dump();
-  if (e.api == HttpApi::http && (rt.contains("authorizer") || rt.contains("http_api"))) {
-    json config = json::object();
-    if (rt.contains("authorizer")) config["authorizer"] = rt["authorizer"];
+  const bool jwt_parts =
+      e.api == HttpApi::http && (rt.contains("http_authorizer") || rt.contains("http_api"));
+  const bool resolved = rt.contains("authorizer") && rt["authorizer"].is_object();
+  if (jwt_parts || resolved) {
+    json config = rt.contains("config") && rt["config"].is_object() ? rt["config"] : json::object();
+    if (rt.contains("http_authorizer")) config["authorizer"] = rt["http_authorizer"];
     if (rt.contains("http_api")) config["fx_http_api"] = rt["http_api"];
+    if (resolved) config[std::string(kResolvedAuthorizerKey)] = rt["authorizer"];
     e.config_json = config.dump();
   }
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();

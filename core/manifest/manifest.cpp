@@ -1408,6 +1408,8 @@ class Loader {
         if (auto authorizers = child(c, "authorizers")) {
           read_http_api_authorizers(*authorizers);
           http_api_fx_["authorizers"] = json::parse(json_of(*authorizers, value(*authorizers)));
+          service_.http_api_authorizers_json = json_of(*authorizers, value(*authorizers));
+          service_.http_api_authorizers_mark = authorizers->mark;
         }
         if (auto cors = child(c, "cors")) {
           read_http_api_cors(*cors);

@@ -124,6 +124,10 @@ struct Service {
   std::string iam_role_error;
   SourceMark iam_role_mark;
   std::string http_api_payload = "2.0";  // provider.httpApi.payload: httpApi events' format
+  // provider.httpApi.authorizers as JSON text, and where it is: what httpApi events'
+  // `authorizer:` names (core/manifest/authorizers.h reads it).
+  std::string http_api_authorizers_json = "{}";
+  SourceMark http_api_authorizers_mark;
   std::vector<std::string> warnings;     // unknown keys, events that only run on AWS, ...
 
   const Function* find_function(std::string_view key_or_name) const;

@@ -107,9 +107,6 @@ SERVICE = {
                 identitySource: $request.header.X-Token
                 issuerUrl: https://login.offline.example/
                 audience: offline-app
-              custom:
-                type: request
-                functionName: me
         custom:
           fx:
             jwks:
@@ -137,7 +134,7 @@ SERVICE = {
                   method: GET
                   path: /custom
                   authorizer:
-                    name: custom
+                    id: abc123
               - httpApi: 'GET /open'
         """,
     "app.py": """
@@ -309,14 +306,14 @@ class JwtAuthorizerTest(FxTestCase):
         self.assert_refused(401, sign(claims, self.rsa), path="/offline", header="X-Token")
 
     def test_an_authorizer_fx_does_not_run_closes_its_route(self):
-        # type: request is another part's; until then the route is closed, never open.
+        # An authorizer made outside the service (by id) cannot run here: closed, never open.
         code, _, data = self.get("/custom", sign(self.claims(), self.rsa))
         self.assertEqual((code, json.loads(data)), (403, {"message": "Forbidden"}))
         self.assertEqual(self.get("/open")[0], 200)
         # ...and the deploy named it, with its line.
         self.assertRegex(self.deployed.err + self.deployed.out,
-                         r"serverless\.yaml:\d+:\d+: GET /custom of function 'me' answers 403 "
-                         r"locally: authorizer 'custom' of type request is not run locally")
+                         r"serverless\.yaml:\d+:\d+: httpApi GET /custom of function 'me' is closed "
+                         r"\(every request gets 403\)")
 
     def test_unknown_authorizer_is_a_deploy_error(self):
         self.make_service({"serverless.yaml": """

@@ -11,7 +11,11 @@
 //   ---
 //   the function's result (JSON, or anything)
 //
-// Invariants: every event is valid JSON; every response has an HTTP status and headers that
+// The function's result is also read as a Lambda authorizer's answer (core/gateway/
+// lambda_authorizer.h), for a REST TOKEN authorizer and HTTP API simple and policy ones.
+//
+// Invariants: every event is valid JSON (an authorizer's too, and one carrying an allowed
+// authorizer's context); every response has an HTTP status and headers that
 // can be written as they are (a token for a name, no CR, LF or NUL in a value).
 #include <algorithm>
 #include <cctype>
@@ -23,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/gateway/alb.h"
+#include "core/gateway/lambda_authorizer.h"
 #include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
@@ -170,6 +175,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     GatewayResponse response = map_result(*spec, result);
     add_cors_headers(response);
     check_response(response, result);
+  }
+
+  // Lambda authorizers: the request's identity, the authorizer's event, its answer.
+  for (int kind = 0; kind < 3; ++kind) {
+    fx::manifest::RouteAuthorizer a;
+    a.type = kind == 0 ? fx::manifest::RouteAuthorizer::Type::token
+                       : fx::manifest::RouteAuthorizer::Type::request;
+    a.function = "svc-dev-auth";
+    a.identity_sources = kind == 0 ? std::vector<std::string>{"header:Authorization"}
+                                   : std::vector<std::string>{"header:X-Key", "query:k"};
+    a.simple = kind == 1;
+    a.payload = kind == 2 ? "1.0" : "2.0";
+    a.validation = kind == 0 ? "^Bearer [-0-9a-zA-Z._]*$" : "";
+    const RouteSpec& spec = routes.routes()[kind == 0 ? 0 : 4];
+    RouteTable::Match m = match;
+    m.route = &spec;
+    if (auto identity = identity_of(a, request)) (void)token_matches(a, *identity);
+    const std::string arn = method_arn(a, request, m, "dev");
+    check_json(authorizer_event(a, request, m, "dev", arn), "authorizer_event");
+    (void)arn_matches(result, arn);
+    const auto d = decide(a, api_kind(spec), result, arn, 3);
+    if (d.outcome == AuthorizerDecision::Outcome::allow) {
+      check_json(d.context, "an authorizer's context");
+      GatewayRequest allowed = request;
+      allowed.authorizer = d.context;
+      check_json(build_event(allowed, m, "dev"), "build_event with an authorizer");
+    } else {
+      check_response(refusal_response(api_kind(spec), d), result);
+    }
+    (void)failed_authorizer(result);
   }
 
   const AlbTable alb(alb_rules());
