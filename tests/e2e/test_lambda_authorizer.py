@@ -567,7 +567,8 @@ class AuthorizerManifestTest(FxTestCase):
             """, "app.py": "def hello(e, c):\n    return {}\n"})
         r = self.fx("deploy")
         self.assertEqual(r.code, 1, r)
-        self.assertRegex(r.err, r"serverless\.yaml:15:\d+: httpApi authorizer: no authorizer "
+        # Found where the manifest is read: the place is the route's `authorizer` key.
+        self.assertRegex(r.err, r"serverless\.yaml:18:\d+: .*httpApi\.authorizer: no authorizer "
                                 r"'ghost' in provider\.httpApi\.authorizers")
 
     def test_authorizers_fx_cannot_run_close_their_routes(self):
