@@ -45,6 +45,7 @@ struct GatewayServer::Impl {
     std::string stage;
     std::string api_key;
   };
+  GatewayServer::HostHandler host_handler;
   // The service deployed last first: it wins a route two services share.
   std::list<Service> services;
 
@@ -85,6 +86,7 @@ struct GatewayServer::Impl {
   }
 
   void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
+    if (host_handler && host_handler(req, r)) return;
     // The first service whose routes match; a path some service serves with other methods
     // is a 405 unless another matches outright.
     // (A match's route pointer stays valid: tables change only between requests.)
@@ -215,6 +217,10 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
   impl_->erase(service);
   impl_->services.push_front({service, std::move(table), stage, api_key});
   return warnings;
+}
+
+void GatewayServer::set_host_handler(HostHandler handler) {
+  impl_->host_handler = std::move(handler);
 }
 
 void GatewayServer::drop(const std::string& service) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ namespace fx::emulator {
 
 class Pool;
 class LogSink;
+struct HttpRequest;
+class Responder;
 
 class GatewayServer : public sources::EventSourceKind {
  public:
@@ -39,6 +42,10 @@ class GatewayServer : public sources::EventSourceKind {
   std::vector<std::string> apply(const std::string& service,
                                  const manifest::ServiceEvents& events) override;
   void drop(const std::string& service) override;
+
+  // Asked first for every request: true when it answered it (function URLs' host names).
+  using HostHandler = std::function<bool(HttpRequest&, const std::shared_ptr<Responder>&)>;
+  void set_host_handler(HostHandler handler);
 
   // apply() with the routes themselves.
   std::vector<std::string> set_service(const std::string& service,
