@@ -116,6 +116,9 @@ void Emulator::function_url_config(HttpRequest& req, Responder& r, std::string_v
     return r.send(HttpResponse::json(200, out.dump()));
   }
 
+  if (req.method != "POST" && req.method != "GET" && req.method != "PUT" && req.method != "DELETE")
+    throw lambda::ApiError(405, "UnknownOperationException",
+                           fmt::format("Unknown operation {} {}", req.method, req.path));
   const std::string qualifier = qualifier_of(ref, req);
   check_function_url_qualifier(qualifier);
   // An alias that does not exist is Lambda's 404, as for every qualified call.
@@ -177,15 +180,12 @@ void Emulator::function_url_config(HttpRequest& req, Responder& r, std::string_v
     *current = u;
     return r.send(HttpResponse::json(200, function_url_json(u, arn, function_url_public(u), true)));
   }
-  if (req.method == "DELETE") {
-    sink_.reader().delete_service(url_service(ref.name, qualifier));
-    function_urls_.erase(current->url_id);
-    HttpResponse res;
-    res.status = 204;
-    return r.send(std::move(res));
-  }
-  throw lambda::ApiError(405, "UnknownOperationException",
-                         fmt::format("Unknown operation {} {}", req.method, req.path));
+  // DELETE
+  sink_.reader().delete_service(url_service(ref.name, qualifier));
+  function_urls_.erase(current->url_id);
+  HttpResponse res;
+  res.status = 204;
+  r.send(std::move(res));
 }
 
 bool Emulator::serve_function_url(HttpRequest& req, const std::shared_ptr<Responder>& r) {
