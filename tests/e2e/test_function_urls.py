@@ -438,6 +438,89 @@ class FunctionUrlCase(FxTestCase):
         self.lam.delete_function(FunctionName="tmp")
 
 
+class ManifestFunctionUrls(FxTestCase):
+    """`url:` on a function in serverless.yaml: fx deploy makes the URL on the emulator and
+    prints it, fx info (and --json) prints it, and a deploy without it takes it away. Before,
+    fx accepted the key and made nothing locally."""
+
+    def test_url_true_and_url_with_aws_iam_and_cors(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  open:
+                    handler: app.handler
+                    url: true
+                  closed:
+                    handler: app.handler
+                    url:
+                      authorizer: aws_iam
+                      cors:
+                        allowedOrigins: [https://app.example]
+                        maxAge: 30
+                  plain:
+                    handler: app.handler
+                """,
+            "app.py": HANDLER,
+        })
+        r = self.ok("deploy", "--json")
+        deployed = {f["function"]: f["routes"] for f in r.json()}
+        self.assertEqual(deployed["plain"], [])
+        self.assertRegex(deployed["open"][0], r"^URL    http://[a-z0-9]{32}\.lambda-url\.us-east-1\.localhost:\d+/$")
+        self.assertTrue(deployed["closed"][0].endswith("(AWS_IAM)"), deployed)
+        open_url = deployed["open"][0].split()[1]
+        closed_url = deployed["closed"][0].split()[1]
+        status, _, body = fetch(open_url, path="/hi?x=1")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["event"]["rawPath"], "/hi")
+        status, _, _ = fetch(closed_url)
+        self.assertEqual(status, 403)
+        status, headers, _ = fetch(closed_url, "OPTIONS", "/", headers={
+            "Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+        self.assertEqual((status, headers["access-control-max-age"]), (200, "30"))
+        text = self.ok("deploy").out
+        self.assertIn(open_url, text)
+        info = self.ok("info").out
+        self.assertIn(open_url, info)
+        self.assertIn(closed_url, info)
+        routes = self.ok("info", "--json").json()["routes"]
+        self.assertIn({"function": "open", "route": f"URL    {open_url}"}, routes)
+        # A redeploy keeps the URL; a deploy without `url` takes it away.
+        self.ok("deploy")
+        status, _, _ = fetch(open_url)
+        self.assertEqual(status, 200)
+        with open(os.path.join(self.service_dir, "serverless.yaml")) as f:
+            text = f.read()
+        with open(os.path.join(self.service_dir, "serverless.yaml"), "w") as f:
+            f.write(text.replace("    url: true\n", ""))
+        self.ok("deploy")
+        status, _, _ = fetch(open_url)
+        self.assertEqual(status, 403)
+        self.ok("remove")
+
+    def test_bad_url_settings_are_errors_with_their_place(self):
+        self.make_service({
+            "serverless.yaml": """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.11
+                functions:
+                  web:
+                    handler: app.handler
+                    url:
+                      authorizer: jwt
+                """,
+            "app.py": HANDLER,
+        })
+        r = self.fx("deploy")
+        self.assertNotEqual(r.code, 0)
+        self.assertRegex(r.err, r"fx: error: .*serverless.yaml:9:\d+: functions.web.url.authorizer: expected aws_iam")
+
+
 class FunctionUrlDifferential(FxTestCase):
     """The same config calls against fx and moto: status and error code of each, and the fields
     of each answer. Where moto deviates from AWS's documentation, fx follows AWS and says so."""
