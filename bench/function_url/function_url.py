@@ -72,7 +72,7 @@ def main():
     (svc / 'serverless.yml').write_text(MANIFEST)
     try:
         deployed = json.loads(run([fx, 'deploy', '--json'], cwd=svc, env=env).stdout)
-        routes = deployed['functions'][0]['routes']
+        routes = deployed[0]['routes']
         url = next(r.split()[1] for r in routes if r.startswith('URL'))
         parts = urllib.parse.urlsplit(url)
         sides = {'function_url': (f'http://127.0.0.1:{parts.port}/py', parts.netloc),
