@@ -167,7 +167,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
   for (const auto* f : selected) {
     desired.push_back(actions::desired_configuration(service, *f, options.layer_arns));
     desired.back().role = out.role.arn;
-    if (has_http_events(*f) || f->url) desired.back().tags[kUrlTag] = "true";
+    if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
     if (async.contains(f->key)) desired.back().tags[kAsyncTag] = "true";
     if (has_events(*f, "schedule")) desired.back().tags[kSchedulesTag] = "true";
     if (has_events(*f, "sqs")) desired.back().tags[kQueuesTag] = "true";

@@ -10,10 +10,8 @@ namespace {
 constexpr const char* kUrlStatement = "FunctionURLAllowPublicAccess";
 constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
 
-// `url: {authorizer: aws_iam}`, or an http event's `private: true`, asks for callers to prove
-// who they are: on a function URL that is IAM.
+// `private: true` asks for callers to prove who they are: on a function URL that is IAM.
 std::string url_auth_type(const manifest::Function& f) {
-  if (f.url) return f.url->auth_type;  // the function's own `url` says it
   bool is_private = std::any_of(f.events.begin(), f.events.end(), [](const auto& e) {
     const auto* http = std::get_if<manifest::HttpEvent>(&e);
     return http && http->is_private;

@@ -98,7 +98,7 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
       client.delete_function_concurrency(f.name);
     if (r.status == "unchanged") r.status = "updated";
   }
-  if (has_http_events(f) || f.url) {
+  if (has_http_events(f)) {
     r.routes.push_back(ensure_function_url(client, f, current.has_value()));
   } else if (current && current->tags.contains(kUrlTag)) {
     // Its http events left the manifest: so does the URL that stood in for their routes.
