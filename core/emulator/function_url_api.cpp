@@ -108,9 +108,9 @@ void Emulator::function_url_config(HttpRequest& req, Responder& r, std::string_v
     for (std::size_t i = page.begin; i < page.end; ++i)
       for (const auto& [id, u] : function_urls_)
         if (u.function == ref.name && u.qualifier == keys[i])
-          list.push_back(json::parse(function_url_json(
-              u, u.qualifier.empty() ? base_arn : base_arn + ":" + u.qualifier,
-              function_url_public(u), true)));
+          list.push_back(json::parse(
+              function_url_json(u, u.qualifier.empty() ? base_arn : base_arn + ":" + u.qualifier,
+                                function_url_public(u), true)));
     json out = {{"FunctionUrlConfigs", list}};
     if (page.next_marker) out["NextMarker"] = *page.next_marker;
     return r.send(HttpResponse::json(200, out.dump()));
@@ -165,9 +165,8 @@ void Emulator::function_url_config(HttpRequest& req, Responder& r, std::string_v
   }
   if (!current) throw no_url();
   if (req.method == "GET")
-    return r.send(
-        HttpResponse::json(200, function_url_json(*current, arn, function_url_public(*current),
-                                                  true)));
+    return r.send(HttpResponse::json(
+        200, function_url_json(*current, arn, function_url_public(*current), true)));
   if (req.method == "PUT") {
     const auto f = parse_function_url_fields(req.body, false);
     FunctionUrl u = *current;
@@ -233,8 +232,8 @@ bool Emulator::serve_function_url(HttpRequest& req, const std::shared_ptr<Respon
       r->send(url_message(403, e.what()));
       return true;
     }
-    const std::string role = fmt::format("arn:aws:sts::{}:assumed-role/fx-local/fx-emulator",
-                                         lambda::kLocalAccount);
+    const std::string role =
+        fmt::format("arn:aws:sts::{}:assumed-role/fx-local/fx-emulator", lambda::kLocalAccount);
     iam = {{"accessKey", credentials_.access_key_id},
            {"accountId", lambda::kLocalAccount},
            {"callerId", "AROAFXLOCAL:fx-emulator"},
@@ -244,8 +243,9 @@ bool Emulator::serve_function_url(HttpRequest& req, const std::shared_ptr<Respon
            {"userId", "AROAFXLOCAL:fx-emulator"}};
   }
   if (req.body.size() > kSyncPayloadLimit) {
-    r->send(url_message(413, "Request must be smaller than 6291456 bytes for the "
-                             "InvokeFunction operation"));
+    r->send(url_message(413,
+                        "Request must be smaller than 6291456 bytes for the "
+                        "InvokeFunction operation"));
     return true;
   }
 
@@ -292,8 +292,8 @@ bool Emulator::serve_function_url(HttpRequest& req, const std::shared_ptr<Respon
       auto out = gateway::map_result_v2(result.body);
       if (!out.reason.empty()) {
         sink_.emit(function, result.request_id,
-                   fmt::format("fx function URL {}: {} (502 to the client)",
-                               function_url_host(url), out.reason));
+                   fmt::format("fx function URL {}: {} (502 to the client)", function_url_host(url),
+                               out.reason));
         res.status = 502;
         res.set("Content-Type", "text/plain");
         res.body = "Internal Server Error";

@@ -135,8 +135,8 @@ FunctionUrlCors parse_cors(const json& c) {
   if (cors.allow_methods)
     for (auto& m : *cors.allow_methods) {
       for (auto& ch : m) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      static const char* kMethods[] = {"GET",    "PUT",  "HEAD",  "POST", "PATCH",
-                                       "DELETE", "*",    "OPTIONS"};
+      static const char* kMethods[] = {"GET",   "PUT",    "HEAD", "POST",
+                                       "PATCH", "DELETE", "*",    "OPTIONS"};
       if (std::none_of(std::begin(kMethods), std::end(kMethods),
                        [&](const char* k) { return m == k; }))
         throw ApiError(400, "InvalidParameterValueException",
@@ -175,9 +175,12 @@ std::string joined(const std::vector<std::string>& items) {
 FunctionUrlFields parse_function_url_fields(std::string_view body, bool create) {
   json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded()) {
-    if (body.empty() && !create) doc = json::object();
-    else if (body.empty()) throw invalid_content("the body is empty; send a JSON object");
-    else throw invalid_content("the body is not valid JSON (or not valid UTF-8)");
+    if (body.empty() && !create)
+      doc = json::object();
+    else if (body.empty())
+      throw invalid_content("the body is empty; send a JSON object");
+    else
+      throw invalid_content("the body is not valid JSON (or not valid UTF-8)");
   }
   if (!doc.is_object())
     throw invalid_content(fmt::format("expected a JSON object, got {}", kind_of(doc)));
@@ -240,10 +243,10 @@ std::string function_url_json(const FunctionUrl& url, const std::string& functio
 }
 
 std::string function_url_to_stored(const FunctionUrl& url) {
-  json j = {{"function", url.function},       {"qualifier", url.qualifier},
-            {"url_id", url.url_id},           {"region", url.region},
-            {"auth_type", url.auth_type},     {"invoke_mode", url.invoke_mode},
-            {"created", url.creation_time},   {"modified", url.last_modified_time}};
+  json j = {{"function", url.function},     {"qualifier", url.qualifier},
+            {"url_id", url.url_id},         {"region", url.region},
+            {"auth_type", url.auth_type},   {"invoke_mode", url.invoke_mode},
+            {"created", url.creation_time}, {"modified", url.last_modified_time}};
   if (url.cors) j["cors"] = cors_json(*url.cors);
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -272,9 +275,8 @@ std::string function_url_host(const FunctionUrl& url) {
 }
 
 std::optional<UrlHost> parse_function_url_host(std::string_view header) {
-  std::string host(header.substr(0, header.rfind(':') == std::string_view::npos
-                                        ? header.size()
-                                        : header.rfind(':')));
+  std::string host(header.substr(
+      0, header.rfind(':') == std::string_view::npos ? header.size() : header.rfind(':')));
   for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!host.empty() && host.back() == '.') host.pop_back();  // a fully qualified name
   constexpr std::string_view kMark = ".lambda-url.", kTail = ".localhost";

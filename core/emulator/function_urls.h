@@ -27,7 +27,7 @@ struct FunctionUrl {
   std::string qualifier;  // an alias name, "" for the unqualified function
   std::string url_id;     // 32 characters [a-z0-9], the host's first label
   std::string region;
-  std::string auth_type;                // NONE or AWS_IAM
+  std::string auth_type;                 // NONE or AWS_IAM
   std::string invoke_mode = "BUFFERED";  // or RESPONSE_STREAM (answered buffered: see README)
   std::optional<FunctionUrlCors> cors;
   std::string creation_time, last_modified_time;  // Lambda's ISO-8601 with microseconds

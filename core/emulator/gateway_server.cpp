@@ -90,10 +90,12 @@ struct GatewayServer::Impl {
 
   // The service whose own host `host` is (SERVICE-STAGE.localhost, any case, any port), or "".
   std::string own_service(std::string_view host) const {
-    host = host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
+    host =
+        host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
     if (host.ends_with('.')) host.remove_suffix(1);
     constexpr std::string_view kTail = ".localhost";
-    if (host.size() <= kTail.size() || !util::iequals(host.substr(host.size() - kTail.size()), kTail))
+    if (host.size() <= kTail.size() ||
+        !util::iequals(host.substr(host.size() - kTail.size()), kTail))
       return "";
     const std::string_view label = host.substr(0, host.size() - kTail.size());
     for (const Service& svc : services)

@@ -1176,8 +1176,9 @@ class Loader {
       if (c.name == "authorizer") {
         const std::string a = text(c, "aws_iam");
         if (a != "aws_iam")
-          fail(c, "aws_iam", "a function URL takes only IAM authorization: `authorizer: aws_iam`, "
-                             "or leave it out for a public URL");
+          fail(c, "aws_iam",
+               "a function URL takes only IAM authorization: `authorizer: aws_iam`, "
+               "or leave it out for a public URL");
         url.auth_type = "AWS_IAM";
       } else if (c.name == "invokeMode") {
         url.invoke_mode = text(c, "BUFFERED or RESPONSE_STREAM");

@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       u.invoke_mode = f.invoke_mode.value_or("BUFFERED");
       u.cors = f.cors;
       const std::string once = fx::emulator::function_url_to_stored(u);
-      if (fx::emulator::function_url_to_stored(fx::emulator::function_url_from_stored(once)) != once)
+      if (fx::emulator::function_url_to_stored(fx::emulator::function_url_from_stored(once)) !=
+          once)
         fail("a stored function URL does not read back as itself", once);
       if (u.cors) {
         fx::emulator::function_url_cors_headers(*u.cors, host);

@@ -116,11 +116,12 @@ TEST_CASE("CORS headers follow the URL's configuration", "[function_urls]") {
   CHECK(header(p, "Access-Control-Allow-Methods") == "POST");
   CHECK(header(p, "Access-Control-Max-Age") == "9");
   CHECK(function_url_preflight_headers(cors, "https://a.example", "DELETE", "").empty());
-  CHECK(function_url_preflight_headers(cors, "https://a.example", "POST", "x-one, x-three").empty());
+  CHECK(
+      function_url_preflight_headers(cors, "https://a.example", "POST", "x-one, x-three").empty());
   auto any = *parse_function_url_fields(R"({"Cors":{"AllowOrigins":["*"]}})", false).cors;
-  CHECK(header(function_url_cors_headers(any, "https://z.example"), "Access-Control-Allow-Origin") ==
-        "*");
+  CHECK(header(function_url_cors_headers(any, "https://z.example"),
+               "Access-Control-Allow-Origin") == "*");
   any.allow_credentials = true;  // a credentialed answer may not say '*'
-  CHECK(header(function_url_cors_headers(any, "https://z.example"), "Access-Control-Allow-Origin") ==
-        "https://z.example");
+  CHECK(header(function_url_cors_headers(any, "https://z.example"),
+               "Access-Control-Allow-Origin") == "https://z.example");
 }
