@@ -119,11 +119,17 @@ int run_info(const GlobalOptions& g) {
   auto info = target->info(service);
   const targets::EmulatorState* emulator = info.emulator ? &*info.emulator : nullptr;
   std::string sandbox = emulator ? emulator->sandbox : "";
+  // The service's own host on the emulator's gateway: only its routes answer there.
+  std::string base_url;
+  if (emulator && !emulator->gateway_url.empty())
+    base_url = fmt::format("http://{}-{}.localhost{}/", service.name, service.stage,
+                           emulator->gateway_url.substr(emulator->gateway_url.rfind(':')));
   auto s = style_for(g, 1);
   if (!g.json) {
     fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n{}\nfunctions\n",
                s.bold(service.name), service.stage, info.region, info.endpoint,
                sandbox.empty() ? "" : fmt::format("sandbox  {}\n", sandbox));
+    if (!base_url.empty()) fmt::print("base URL {}\n", base_url);
     for (const auto& f : info.functions) print_function(s, f, emulator);
     // Function URLs are on their function's lines; the gateway's routes are a table.
     bool header = false;
@@ -152,6 +158,7 @@ int run_info(const GlobalOptions& g) {
     routes.push_back({{"function", r.function}, {"route", r.route}});
   json out = {{"service", service.name},   {"stage", service.stage}, {"region", info.region},
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
+  if (!base_url.empty()) out["base_url"] = base_url;
   // The tables of `resources`, as the target has them.
   {
     json tables = json::array();

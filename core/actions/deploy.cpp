@@ -266,6 +266,23 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   for (const auto& [key, line] : route_urls(service, out.gateway_url))
     for (auto& f : out.functions)
       if (f.function == key) f.routes.push_back(line);
+  // Each function's `url`: its function URL on the emulator, made or brought up to date; one
+  // the manifest no longer asks for goes.
+  for (auto& r : out.functions)
+    for (const auto& f : service.functions) {
+      if (f.key != r.function) continue;
+      if (!f.url) {
+        client.delete_function_url_config(f.name);
+        continue;
+      }
+      nlohmann::json body = {{"AuthType", f.url->auth_type}, {"InvokeMode", f.url->invoke_mode}};
+      body["Cors"] = f.url->cors_json.empty() ? nlohmann::json::object()
+                                              : nlohmann::json::parse(f.url->cors_json);
+      const bool exists = client.get_function_url_config(f.name).has_value();
+      const auto url = client.put_function_url_config(f.name, exists, body.dump());
+      r.routes.push_back(fmt::format("URL    {}{}", url.url,
+                                     url.auth_type == "NONE" ? "" : "  (" + url.auth_type + ")"));
+    }
   if (!out.alb_url.empty())
     for (const auto& rule : gateway::alb_rules_from_service(service))
       for (auto& f : out.functions)

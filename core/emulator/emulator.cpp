@@ -234,6 +234,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     auto ref = checked_function_ref(url_decode(path.substr(22, path.size() - 22 - 12)));
     return concurrency(ref.name, req, *r);
   }
+  if (path.starts_with("/2021-10-31/functions/"))
+    return function_url_config(req, *r, path.substr(22));
   if (path.starts_with("/2019-09-25/functions/"))
     return event_invoke_config(req, *r, path.substr(22));
   if ((path == "/2018-10-31/layers" || path == "/2018-10-31/layers/") && req.method == "GET")

@@ -36,6 +36,7 @@
 #include "core/emulator/dynamodb_service.h"
 #include "core/emulator/secrets_service.h"
 #include "core/emulator/events.h"
+#include "core/emulator/function_urls.h"
 #include "core/emulator/gateway_server.h"
 #include "core/emulator/http_server.h"
 #include "core/emulator/instance_auth.h"
@@ -249,6 +250,9 @@ class Emulator {
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
             server_options()) {
     gateway_.set_credentials(credentials_);
+    gateway_.set_host_handler([this](HttpRequest& req, const std::shared_ptr<Responder>& r) {
+      return serve_function_url(req, r);
+    });
     events_.set_queue_sender([this](const std::string& queue, const std::string& body) {
       return queues_.send(queue, body);
     });
@@ -279,6 +283,10 @@ class Emulator {
         if (name.starts_with("lambda-api-policy/")) continue;  // read when asked
         if (is_invoke_config(name)) {
           restore_invoke_config(name, text);
+          continue;
+        }
+        if (is_function_url(name)) {
+          restore_function_url(text);
           continue;
         }
         if (name.starts_with(sources::kApiMappingService)) {
@@ -425,6 +433,15 @@ class Emulator {
   void function_policy(const FunctionState& fn, const std::string& qualifier,
                        std::string_view action, HttpRequest& req, Responder& r);
   void drop_policy(const std::string& function);  // the function is being deleted
+  // function_url_api.cpp: Create/Get/Update/Delete/ListFunctionUrlConfig(s) (rest: after
+  // /2021-10-31/functions/), and the URLs served on the gateway's port by their host name.
+  void function_url_config(HttpRequest& req, Responder& r, std::string_view rest);
+  static bool is_function_url(const std::string& service);
+  void restore_function_url(const std::string& text);
+  void drop_function_urls(const std::string& function);  // the function is being deleted
+  // Answers a request whose Host names a function URL (false: not such a host).
+  bool serve_function_url(HttpRequest& req, const std::shared_ptr<Responder>& r);
+  std::string function_url_public(const FunctionUrl& url) const;
   // Every event source mapping: the queues', then the streams'.
   std::vector<const sources::EventSourceMapping*> all_mappings() const {
     auto all = queues_.mappings();
@@ -484,6 +501,7 @@ class Emulator {
   std::map<std::string, std::vector<LayerEntry>> layers_;  // by name, versions in order
   std::map<std::string, FunctionVersions> versions_;       // by function name
   std::set<std::string> events_on_alias_;                  // functions with provisionedConcurrency
+  std::map<std::string, FunctionUrl> function_urls_;       // by URL id
   std::map<std::string, int> retention_days_;  // by deployed function: logRetentionInDays
   std::unique_ptr<asio::steady_timer> prune_timer_;
   std::unique_ptr<store::Store> background_reader_;  // used on worker_'s thread only

@@ -1,6 +1,7 @@
 #include "core/emulator/gateway_server.h"
 
 #include <chrono>
+#include <algorithm>
 #include <list>
 #include <optional>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
@@ -24,6 +25,7 @@
 #include "core/gateway/payload.h"
 #include "core/gateway/routes.h"
 #include "core/util/error.h"
+#include "core/util/text.h"
 #include "core/util/time.h"
 
 namespace fx::emulator {
@@ -56,7 +58,9 @@ struct GatewayServer::Impl {
     std::string stage;
     std::string api_key;
     std::optional<gateway::HttpApiCors> cors;  // provider.httpApi.cors, for its httpApi routes
+    bool catch_all = false;  // an httpApi '*' route: it answers whatever no other route does
   };
+  GatewayServer::HostHandler host_handler;
   // The service deployed last first: it wins a route two services share.
   std::list<Service> services;
   gateway::AuthCache auth_cache;    // Lambda authorizers' answers, for their TTL
@@ -123,7 +127,23 @@ struct GatewayServer::Impl {
     return std::nullopt;
   }
 
+  // The service whose own host `host` is (SERVICE-STAGE.localhost, any case, any port), or "".
+  std::string own_service(std::string_view host) const {
+    host =
+        host.substr(0, host.rfind(':') == std::string_view::npos ? host.size() : host.rfind(':'));
+    if (host.ends_with('.')) host.remove_suffix(1);
+    constexpr std::string_view kTail = ".localhost";
+    if (host.size() <= kTail.size() ||
+        !util::iequals(host.substr(host.size() - kTail.size()), kTail))
+      return "";
+    const std::string_view label = host.substr(0, host.size() - kTail.size());
+    for (const Service& svc : services)
+      if (util::iequals(svc.name, label)) return svc.name;
+    return "";
+  }
+
   void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
+    if (host_handler && host_handler(req, r)) return;
     // The first service whose routes match; a path some service serves with other methods
     // is a 405 unless another matches outright.
     // (A match's route pointer stays valid: tables change only between requests.)
@@ -131,7 +151,11 @@ struct GatewayServer::Impl {
     const Service* found = nullptr;
     gateway::RouteTable::Match match;
     const std::string origin(req.header("origin"));
+    // SERVICE-STAGE.localhost is that service's own host, as API Gateway gives each API its
+    // own: only its routes answer there. Any other host is the shared one.
+    const std::string own = own_service(req.header("Host"));
     for (const Service& svc : services) {
+      if (!own.empty() && svc.name != own) continue;
       if (svc.cors && req.method == "OPTIONS" && !svc.table->allowed_methods(req.path).empty()) {
         gateway::GatewayRequest probe;
         probe.method = req.method;
@@ -487,14 +511,32 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
             mine.method, mine.path, m.route->function_key, name, service));
     }
   }
+  // A catch-all on the shared host answers every request the other service's routes do not
+  // (and yields to them): each service is alone at its own host.
+  const bool catch_all =
+      std::any_of(routes.begin(), routes.end(), [](const auto& r) { return r.path == "*"; });
+  for (const auto& other : impl_->services) {
+    if (other.name == service || !(catch_all || other.catch_all)) continue;
+    const std::string& all = catch_all ? service : other.name;
+    warnings.push_back(fmt::format(
+        "{} and {} overlap on the shared host ({}'s httpApi '*' answers every path the other "
+        "does not serve); each is alone at http://SERVICE-STAGE.localhost:PORT/ "
+        "(http://{}.localhost and http://{}.localhost on the gateway's port)",
+        service, other.name, all, service, other.name));
+  }
   impl_->erase(service);
   impl_->auth_cache.clear();  // its authorizers may have changed
-  impl_->services.push_front({service, std::move(table), stage, api_key, {}});
+  impl_->services.push_front({service, std::move(table), stage, api_key, {}, catch_all});
   return warnings;
 }
 
+
 void GatewayServer::set_credentials(const InstanceCredentials& credentials) {
   impl_->credentials = credentials;
+}
+
+void GatewayServer::set_host_handler(HostHandler handler) {
+  impl_->host_handler = std::move(handler);
 }
 
 void GatewayServer::drop(const std::string& service) {

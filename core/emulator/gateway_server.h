@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ namespace fx::emulator {
 class Pool;
 class LogSink;
 struct InstanceCredentials;
+struct HttpRequest;
+class Responder;
 
 class GatewayServer : public sources::EventSourceKind {
  public:
@@ -44,6 +47,9 @@ class GatewayServer : public sources::EventSourceKind {
   // What `aws_iam` routes verify a request's SigV4 against: the emulator's own credentials
   // (those its functions run with; FX_HOME/instance-credentials).
   void set_credentials(const InstanceCredentials& credentials);
+  // Asked first for every request: true when it answered it (function URLs' host names).
+  using HostHandler = std::function<bool(HttpRequest&, const std::shared_ptr<Responder>&)>;
+  void set_host_handler(HostHandler handler);
 
   // apply() with the routes themselves.
   std::vector<std::string> set_service(const std::string& service,

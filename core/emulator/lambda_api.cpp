@@ -116,6 +116,7 @@ void Emulator::route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& 
     drop_api_mappings(ref.name);  // Lambda's mappings go with their function
     drop_invoke_config(ref.name);
     drop_policy(ref.name);
+    drop_function_urls(ref.name);
     pool_.remove(ref.name);
     sha_by_function_.erase(ref.name);
     sink_.delete_function(ref.name);

@@ -266,6 +266,14 @@ FunctionUrlConfig LambdaClient::update_function_url_config(const std::string& na
                                   .http.body);
 }
 
+FunctionUrlConfig LambdaClient::put_function_url_config(const std::string& name, bool update,
+                                                        const std::string& body_json) {
+  return url_config_from_json(call(update ? "PUT" : "POST",
+                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url",
+                                   body_json)
+                                  .http.body);
+}
+
 void LambdaClient::delete_function_url_config(const std::string& name) {
   try {
     call("DELETE", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "");

@@ -152,6 +152,9 @@ class LambdaClient {
                                                const std::string& auth_type);
   // Does nothing when the function has no URL.
   void delete_function_url_config(const std::string& name);
+  // Create (or, `update`, Update) with the whole body: AuthType, Cors, InvokeMode.
+  FunctionUrlConfig put_function_url_config(const std::string& name, bool update,
+                                            const std::string& body_json);
   // nullopt when the function has Lambda's defaults (no such configuration).
   std::optional<EventInvokeConfig> get_event_invoke_config(const std::string& name);
   // Replaces the whole configuration, as PutFunctionEventInvokeConfig does.

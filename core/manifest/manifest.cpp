@@ -58,7 +58,7 @@ constexpr std::string_view kProviderIam[] = {"iam", "iamRoleStatements", "iamMan
 constexpr std::string_view kFunctionAws[] = {
     "layers", "role", "tags", "vpc", "runtimeManagement", "onError",
     "destinations", "tracing", "kmsKeyArn", "snapStart", "fileSystemConfig", "maximumEventAge",
-    "maximumRetryAttempts", "disableLogs", "logDataProtectionPolicy", "url",
+    "maximumRetryAttempts", "disableLogs", "logDataProtectionPolicy",
     "condition", "dependsOn", "image", "iamRoleStatements", "iamRoleStatementsName",
     "iamRoleStatementsInherit"};
 constexpr std::string_view kHttpAws[] = {
@@ -1162,6 +1162,80 @@ class Loader {
     return others;
   }
 
+  // A function's `url`, as the Serverless Framework reads it: true/false, or a map of
+  // authorizer (aws_iam), cors (true or the framework's object) and invokeMode.
+  std::optional<manifest::Function::Url> function_url(const Field& f) {
+    const YAML::Node v = value(f);
+    if (v.IsScalar()) {
+      if (!boolean(f)) return std::nullopt;
+      return manifest::Function::Url{};
+    }
+    if (!v.IsMap()) fail(f, "true, or a map of authorizer, cors and invokeMode");
+    manifest::Function::Url url;
+    for (const auto& c : entries(f, "a map of authorizer, cors and invokeMode")) {
+      if (c.name == "authorizer") {
+        const std::string a = text(c, "aws_iam");
+        if (a != "aws_iam")
+          fail(c, "aws_iam",
+               "a function URL takes only IAM authorization: `authorizer: aws_iam`, "
+               "or leave it out for a public URL");
+        url.auth_type = "AWS_IAM";
+      } else if (c.name == "invokeMode") {
+        url.invoke_mode = text(c, "BUFFERED or RESPONSE_STREAM");
+        if (url.invoke_mode != "BUFFERED" && url.invoke_mode != "RESPONSE_STREAM")
+          fail(c, "BUFFERED or RESPONSE_STREAM");
+      } else if (c.name == "cors") {
+        url.cors_json = function_url_cors(c);
+      } else {
+        unknown(c);
+      }
+    }
+    return url;
+  }
+
+  // The framework's url.cors: `true` is its defaults; an object names Lambda's fields its way
+  // (allowedOrigins for AllowOrigins, ...); a field set to null drops the framework's default.
+  std::string function_url_cors(const Field& f) {
+    nlohmann::json cors = {
+        {"AllowOrigins", {"*"}},
+        {"AllowHeaders",
+         {"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"}},
+        {"AllowMethods", {"*"}}};
+    const YAML::Node v = value(f);
+    if (v.IsScalar()) return boolean(f) ? cors.dump() : "";
+    if (!v.IsMap()) fail(f, "true, or a map of allowedOrigins, allowedHeaders, ...");
+    auto list = [&](const Field& c) {
+      nlohmann::json out = nlohmann::json::array();
+      if (value(c).IsScalar() && !value(c).IsNull()) {
+        out.push_back(text(c));
+        return out;
+      }
+      for (const auto& item : items(c, "a list of strings")) out.push_back(text(item));
+      return out;
+    };
+    static const std::pair<std::string_view, const char*> kLists[] = {
+        {"allowedOrigins", "AllowOrigins"},
+        {"allowedHeaders", "AllowHeaders"},
+        {"allowedMethods", "AllowMethods"},
+        {"exposedResponseHeaders", "ExposeHeaders"}};
+    for (const auto& c : entries(f, "a map of allowedOrigins, allowedHeaders, ...")) {
+      auto lists = std::find_if(std::begin(kLists), std::end(kLists),
+                                [&](const auto& l) { return l.first == c.name; });
+      if (value(c).IsNull()) {
+        if (lists != std::end(kLists)) cors.erase(lists->second);
+      } else if (lists != std::end(kLists)) {
+        cors[lists->second] = list(c);
+      } else if (c.name == "allowCredentials") {
+        cors["AllowCredentials"] = boolean(c);
+      } else if (c.name == "maxAge") {
+        cors["MaxAge"] = integer(c, 0, 86400, " (seconds)");
+      } else {
+        unknown(c);
+      }
+    }
+    return cors.dump();
+  }
+
   void kept_for_aws(const Field& f) {
     warn(f.key_mark,
          fmt::format("'{}' is kept for AWS deploys; fx does not act on it locally", f.key));
@@ -1742,6 +1816,8 @@ class Loader {
           for (const auto& e : entries(d, "{type, arn}"))
             if (e.name == "arn") target = text(e, "an ARN or a function");
         }
+      } else if (k == "url") {
+        fn.url = function_url(c);
       } else if (!contains(kFunctionAws, k)) {
         unknown(c);
       }

@@ -54,6 +54,15 @@ struct Function {
   // Layers in order: a key of Service::layers (from `Ref: KeyLambdaLayer` or the key itself)
   // or a layer version ARN used as is.
   std::vector<std::string> layers;
+  // `url`: a function URL of its own (the framework's `url: true`, or `url: {authorizer:
+  // aws_iam, cors: true | {...}, invokeMode}`), made on the emulator. The AWS target does
+  // not read it yet: there only http/httpApi functions get a URL, as before.
+  struct Url {
+    std::string auth_type = "NONE";  // or AWS_IAM
+    std::string invoke_mode = "BUFFERED";
+    std::string cors_json;  // Lambda's Cors object as JSON; "" for none
+  };
+  std::optional<Url> url;
   SourceMark mark;  // where the function's key is
 };
 

@@ -74,6 +74,15 @@ ServiceInfo EmulatorTarget::info(const manifest::Service& service) {
   for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
   auto out = emulator_info(service, endpoint_, status, configs);
   out.tables = aws::describe_tables_on_emulator(service, endpoint_);
+  // Each function's own URL, after the gateway's routes.
+  for (std::size_t at = 0; at < service.functions.size(); ++at)
+    if (configs[at])
+      if (auto url = client.get_function_url_config(service.functions[at].name))
+        out.routes.push_back(
+            {service.functions[at].key,
+             fmt::format("URL    {}{}", url->url,
+                         url->auth_type == "NONE" ? "" : "  (" + url->auth_type + ")"),
+             false});
   return out;
 }
 
