@@ -1,7 +1,7 @@
 #include "core/emulator/gateway_server.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <list>
 #include <optional>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
@@ -256,7 +256,7 @@ struct GatewayServer::Impl {
     gateway::GatewayRequest request;
     std::string stage;
     std::optional<gateway::HttpApiCors> cors;  // the service's, on an httpApi route
-    std::string origin;                         // the request's Origin, for those headers
+    std::string origin;                        // the request's Origin, for those headers
   };
 
   // An answer to the client, with the httpApi CORS headers its origin gets.
@@ -529,7 +529,6 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
   impl_->services.push_front({service, std::move(table), stage, api_key, {}, catch_all});
   return warnings;
 }
-
 
 void GatewayServer::set_credentials(const InstanceCredentials& credentials) {
   impl_->credentials = credentials;
