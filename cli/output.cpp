@@ -64,7 +64,7 @@ manifest::Service load_service(const GlobalOptions& g) {
   // Malformed routes, and two functions claiming one, are errors of the manifest itself.
   gateway::validate_routes(gateway::routes_from_service(service));
   gateway::alb_rules_from_service(service);  // malformed alb events, or a priority taken twice
-  manifest::validate_authorizers(service);  // an authorizer naming what the service lacks
+  manifest::validate_authorizers(service);   // an authorizer naming what the service lacks
   for (const auto& w : service.warnings) warn(g, w);
   return service;
 }

@@ -290,11 +290,11 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
           // A pattern without a leading slash matches no request path (ALB's paths start with
           // one), so it is shown beside the listener's URL rather than glued to it.
           std::string path = rule.paths.empty() ? "/*" : rule.paths.front();
-          f.routes.push_back(path.starts_with("/")
-                                 ? fmt::format("ALB    {}{}  (priority {})", out.alb_url, path,
-                                               rule.priority)
-                                 : fmt::format("ALB    {}  (path pattern '{}', priority {})",
-                                               out.alb_url, path, rule.priority));
+          f.routes.push_back(
+              path.starts_with("/")
+                  ? fmt::format("ALB    {}{}  (priority {})", out.alb_url, path, rule.priority)
+                  : fmt::format("ALB    {}  (path pattern '{}', priority {})", out.alb_url, path,
+                                rule.priority));
         }
   // After the service's events, which no longer name them: no route or schedule is left
   // pointing at a function that is gone.

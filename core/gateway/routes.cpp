@@ -8,8 +8,8 @@
 #include <optional>
 #include <set>
 
-#include "core/gateway/jwt_authorizer.h"
 #include <nlohmann/json.hpp>
+#include "core/gateway/jwt_authorizer.h"
 
 #include "core/gateway/lambda_integration.h"
 #include "core/manifest/authorizers.h"

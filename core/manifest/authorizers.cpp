@@ -372,11 +372,10 @@ std::vector<std::string> authorizer_notes(const Service& service) {
     for (const auto* e : events_of<HttpEvent>(f.events)) {
       const auto a = route_authorizer(service, *e);
       if (!a || a->type != Type::closed) continue;
-      notes.push_back(
-          fmt::format("{}: {} {} {} of function '{}' is closed (every request gets "
-                      "403): its authorizer '{}' cannot run locally: {}",
-                      e->mark.str(), event_key(e->api), e->method, e->path, f.key, a->name,
-                      a->reason));
+      notes.push_back(fmt::format(
+          "{}: {} {} {} of function '{}' is closed (every request gets "
+          "403): its authorizer '{}' cannot run locally: {}",
+          e->mark.str(), event_key(e->api), e->method, e->path, f.key, a->name, a->reason));
     }
   return notes;
 }

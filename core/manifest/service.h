@@ -48,7 +48,7 @@ struct Function {
   // the version each deploy publishes (also without versionFunctions, as the framework does).
   std::optional<int> provisioned_concurrency;
   std::optional<bool> version_function;  // versionFunction: overrides provider.versionFunctions
-  int ephemeral_storage_mb = 512;             // ephemeralStorageSize: the size of its /tmp
+  int ephemeral_storage_mb = 512;        // ephemeralStorageSize: the size of its /tmp
   std::vector<std::string> package_patterns;  // the function's own package.patterns/include/exclude
   std::string package_artifact;               // a prebuilt zip used as is
   // Layers in order: a key of Service::layers (from `Ref: KeyLambdaLayer` or the key itself)
@@ -137,7 +137,7 @@ struct Service {
   // `authorizer:` names (core/manifest/authorizers.h reads it).
   std::string http_api_authorizers_json = "{}";
   SourceMark http_api_authorizers_mark;
-  std::vector<std::string> warnings;     // unknown keys, events that only run on AWS, ...
+  std::vector<std::string> warnings;  // unknown keys, events that only run on AWS, ...
 
   const Function* find_function(std::string_view key_or_name) const;
 };
