@@ -23,7 +23,8 @@ def json_protocol_call(url, target, body, service,
     """One raw request of a JSON-protocol service (DynamoDB, SQS, SSM...), sent as bytes so that
     malformed bodies go out as they are: (status, answer as JSON, or as text when it is not).
     `target` is the whole X-Amz-Target; `service` names the credential scope, as routing reads it.
-    The signature is a placeholder: the emulator and moto route by the scope, not the signature."""
+    The signature is a fixed dummy value on purpose: the emulator and moto route by the
+    credential scope and do not verify these requests' signatures."""
     auth = (f"AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/{service}/aws4_request, "
             "SignedHeaders=host;x-amz-target, Signature=00")
     conn = http.client.HTTPConnection(url.split("//", 1)[1], timeout=60)
