@@ -12,6 +12,7 @@
 Everything runs on loopback, in a temp dir, with its own FX_HOME; raw results go to --out.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -555,6 +556,26 @@ class Bench:
             f"bare import {st['median_import_handler_ms']:.2f} ms, overhead {st['cold_overhead_ms']:.2f} ms "
             f"(paired {st['median_paired_overhead_ms']:.2f} ms)")
         self.results['c_cold_start'] = c
+
+
+@contextlib.contextmanager
+def deployed_service(fx, prefix, files, deploy_args=()):
+    """A fresh emulator (its own FX_HOME in a temp dir) with one service deployed from `files`
+    ({name: text}); yields (emulator info from `fx emulator start --json`, env, the service's
+    dir, the `fx deploy` process). The emulator is stopped however the block ends."""
+    work = Path(tempfile.mkdtemp(prefix=f'fxbench-{prefix}.'))
+    env = dict(os.environ, FX_HOME=str(work / 'home'), NO_COLOR='1')
+    fx = str(Path(fx).resolve())
+    info = json.loads(run([fx, 'emulator', 'start', '--port', '0', '--json'], env=env, cwd=work).stdout)
+    svc = work / 'svc'
+    svc.mkdir()
+    for name, text in files.items():
+        (svc / name).write_text(text)
+    try:
+        deployed = run([fx, 'deploy', *deploy_args], cwd=svc, env=env)
+        yield info, env, svc, deployed
+    finally:
+        run([fx, 'emulator', 'stop'], env=env, cwd=work, check=False)
 
 
 def machine_info():

@@ -63,6 +63,42 @@ def wrk(url, duration='10s', conns=10, threads=2, out=None, extra=()):
             'non_2xx': int(errs.group(1)) if errs else 0, 'socket_errors': sock.group(1) if sock else None}
 
 
+def interleaved(sides, rounds, duration, out, on_run=None):
+    """wrk on each side ({name: (url, [extra wrk arguments])}) after a 2 s warm-up of each, then
+    `rounds` rounds taking the sides in turn, each after the machine settles, so that a machine
+    speeding up or slowing down moves every side of a ratio alike. `on_run(name, result)` is
+    called around each measured run (result None before it, wrk's figures after) and may
+    return figures to merge into that run's. Returns {name: [run, ...]}."""
+    for url, extra in sides.values():
+        wrk(url, duration='2s', extra=extra)
+    runs = {name: [] for name in sides}
+    for n in range(rounds):
+        for name, (url, extra) in sides.items():
+            settle()
+            if on_run:
+                on_run(name, None)
+            r = wrk(url, duration=duration, out=out / f'{name}-{n}.txt', extra=extra)
+            if on_run:
+                r.update(on_run(name, r) or {})
+            log(f'round {n} {name}: {r}')
+            runs[name].append(r)
+    return runs
+
+
+def per_round_ratio(runs, a, b):
+    """Side a's throughput over side b's, round by round, and their median."""
+    per_round = [round(x['rps'] / max(y['rps'], 1), 3) for x, y in zip(runs[a], runs[b])]
+    return {'per_round': per_round, 'median': median(per_round)}
+
+
+def side_medians(runs):
+    """Each side's median req/s, p50 and p99 over the rounds, and its non-2xx answers."""
+    return {name: {'median_rps': median([r['rps'] for r in rs]),
+                   'median_p50_ms': median([r['p50_ms'] for r in rs]),
+                   'median_p99_ms': median([r['p99_ms'] for r in rs]),
+                   'non_2xx': sum(r['non_2xx'] for r in rs)} for name, rs in runs.items()}
+
+
 def cpu_busy_fraction(window=0.5):
     """How busy the machine's CPUs were over `window` seconds, from /proc/stat."""
     def snap():

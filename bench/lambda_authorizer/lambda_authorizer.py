@@ -13,18 +13,14 @@ Standard library + wrk; results in bench/results/lambda-authorizer-<UTC time>/.
 import argparse
 import json
 import os
-import re
-import statistics
-import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'gateway'))
-from bench import log, machine_info, run  # noqa: E402
-from gateway import settle  # noqa: E402
+from bench import deployed_service, machine_info  # noqa: E402
+from gateway import interleaved, per_round_ratio, side_medians  # noqa: E402
 
 APP = ('def hello(event, context):\n'
        '    return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "hello"}\n'
@@ -54,21 +50,6 @@ functions:
 TOKEN = 'Bearer bench-token'
 
 
-def wrk(url, duration, out, header=None):
-    cmd = ['wrk', '-t2', '-c10', f'-d{duration}', '--latency']
-    if header:
-        cmd += ['-H', header]
-    text = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    out.write_text(text)
-    rps = float(re.search(r'Requests/sec:\s+([\d.]+)', text).group(1))
-    lat = {}
-    for pc, val, unit in re.findall(r'^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$', text, re.M):
-        lat[pc] = float(val) * {'us': 0.001, 'ms': 1, 's': 1000}[unit]
-    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', text)
-    return {'rps': round(rps), 'p50_ms': lat.get('50'), 'p99_ms': lat.get('99'),
-            'non_2xx': int(non2xx.group(1)) if non2xx else 0}
-
-
 def invocations(url, home, name):
     """How many times the emulator has run a function (its /_fx/v1/status, with its token)."""
     token = (Path(home) / 'token').read_text().strip()
@@ -86,44 +67,26 @@ def main():
     out = Path(args.out)
     duration = os.environ.get('FXBENCH_AUTH_DURATION', '10s')
     rounds = int(os.environ.get('FXBENCH_AUTH_ROUNDS', '3'))
-    work = Path(tempfile.mkdtemp(prefix='fxbench-auth.'))
-    env = dict(os.environ, FX_HOME=str(work / 'home'), NO_COLOR='1')
-    fx = str(Path(args.fx).resolve())
-    info = json.loads(run([fx, 'emulator', 'start', '--port', '0', '--json'], env=env, cwd=work).stdout)
-    svc = work / 'svc'
-    svc.mkdir()
-    (svc / 'app.py').write_text(APP)
-    (svc / 'serverless.yml').write_text(MANIFEST)
-    try:
-        run([fx, 'deploy'], cwd=svc, env=env)
-        sides = {'open': (f"{info['gateway_url']}/dev/open", None),
-                 'guarded': (f"{info['gateway_url']}/dev/guarded", f'Authorization: {TOKEN}')}
-        for side, (url, header) in sides.items():  # warm: instances and the cache
-            wrk(url, '2s', out / f'warm-{side}.txt', header)
-        auth_before = invocations(info['url'], env['FX_HOME'], 'authbench-dev-auth')
-        results = {'open': [], 'guarded': [], 'ratio': []}
-        for n in range(rounds):
-            row = {}
-            for side, (url, header) in sides.items():
-                settle()
-                r = wrk(url, duration, out / f'{side}-{n}.txt', header)
-                log(f'round {n} {side}: {r}')
-                results[side].append(r)
-                row[side] = r['rps']
-            results['ratio'].append(round(row['guarded'] / row['open'], 3))
-        auth_calls = invocations(info['url'], env['FX_HOME'], 'authbench-dev-auth') - auth_before
-        summary = {side: {'median_rps': statistics.median(x['rps'] for x in results[side]),
-                          'median_p50_ms': statistics.median(x['p50_ms'] for x in results[side]),
-                          'median_p99_ms': statistics.median(x['p99_ms'] for x in results[side]),
-                          'non_2xx': sum(x['non_2xx'] for x in results[side])}
-                   for side in sides}
-        summary['guarded_vs_open_ratio_median'] = statistics.median(results['ratio'])
-        summary['authorizer_invocations_during_runs'] = auth_calls
-        summary['machine'] = machine_info()
-        (out / 'summary.json').write_text(json.dumps({'summary': summary, 'rounds': results}, indent=2))
-        print(json.dumps(summary, indent=2))
-    finally:
-        run([fx, 'emulator', 'stop'], env=env, cwd=work, check=False)
+    with deployed_service(args.fx, 'auth', {'app.py': APP, 'serverless.yml': MANIFEST}) as (info, env, _, _):
+        # Both sides send the token, so that the ratio is the authorizer's cost alone.
+        header = ['-H', f'Authorization: {TOKEN}']
+        sides = {'open': (f"{info['gateway_url']}/dev/open", header),
+                 'guarded': (f"{info['gateway_url']}/dev/guarded", header)}
+        # interleaved() warms both routes first, which fills the authorizer's cache: from the
+        # first measured run on, the authorizer must not run again.
+        before = {}
+
+        def count_before(_name, result):
+            if result is None and not before:
+                before['auth'] = invocations(info['url'], env['FX_HOME'], 'authbench-dev-auth')
+        runs = interleaved(sides, rounds, duration, out, on_run=count_before)
+        auth_calls = invocations(info['url'], env['FX_HOME'], 'authbench-dev-auth') - before['auth']
+    summary = side_medians(runs)
+    summary['guarded_vs_open_ratio_median'] = per_round_ratio(runs, 'guarded', 'open')['median']
+    summary['authorizer_invocations_during_runs'] = auth_calls
+    summary['machine'] = machine_info()
+    (out / 'summary.json').write_text(json.dumps({'summary': summary, 'rounds': runs}, indent=2))
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/emulator/request_fields.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
 
@@ -17,104 +18,17 @@ using lambda::ApiError;
 
 namespace {
 
-// A value as a message shows it: long ones cut, so that an error never echoes a megabyte.
-std::string shown(std::string_view value) {
-  constexpr std::size_t kMax = 200;
-  if (value.size() <= kMax) return std::string(value);
-  return fmt::format("{}... ({} bytes)", value.substr(0, kMax), value.size());
-}
-
-ApiError invalid_content(std::string_view what) {
-  return ApiError(400, "InvalidRequestContentException",
-                  fmt::format("Could not parse request body into json: {}", what));
-}
-
-const char* kind_of(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "Boolean";
-    case json::value_t::string:
-      return "String";
-    case json::value_t::array:
-      return "Array";
-    case json::value_t::object:
-      return "Object";
-    case json::value_t::number_float:
-      return "Float";
-    default:
-      return "Integer";
-  }
-}
-
-ApiError wrong_type(std::string_view field, std::string_view expected, const json& got) {
-  std::string value =
-      got.is_string() ? " \"" + shown(got.get_ref<const std::string&>()) + "\"" : "";
-  return invalid_content(fmt::format("Cannot deserialize value of type {} from {}{} at '{}'",
-                                     expected, kind_of(got), value, field));
-}
-
-// The body as a JSON object. Its size is bounded by the server before it gets here.
-json parse_object(std::string_view body) {
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded()) {
-    if (body.empty()) throw invalid_content("the body is empty; send a JSON object");
-    throw invalid_content("the body is not valid JSON (or not valid UTF-8)");
-  }
-  if (!doc.is_object())
-    throw invalid_content(fmt::format("expected a JSON object, got {}", kind_of(doc)));
-  return doc;
-}
-
-// Lambda treats a null field as absent.
-const json* field(const json& obj, std::string_view name) {
-  auto it = obj.find(name);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-std::optional<std::string> opt_string(const json& obj, std::string_view name) {
-  const json* v = field(obj, name);
-  if (!v) return std::nullopt;
-  if (!v->is_string()) throw wrong_type(name, "String", *v);
-  return v->get<std::string>();
-}
-
-// Clamped to int's range: a value past it fails its range check anyway.
-std::optional<int> opt_int(const json& obj, std::string_view name) {
-  const json* v = field(obj, name);
-  if (!v) return std::nullopt;
-  if (v->is_number_unsigned()) {
-    auto u = v->get<std::uint64_t>();
-    return u > static_cast<std::uint64_t>(std::numeric_limits<int>::max())
-               ? std::numeric_limits<int>::max()
-               : static_cast<int>(u);
-  }
-  if (v->is_number_integer())
-    return static_cast<int>(std::clamp<std::int64_t>(
-        v->get<std::int64_t>(), std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-  throw wrong_type(name, "Integer", *v);
-}
-
-std::optional<bool> opt_bool(const json& obj, std::string_view name) {
-  const json* v = field(obj, name);
-  if (!v) return std::nullopt;
-  if (!v->is_boolean()) throw wrong_type(name, "Boolean", *v);
-  return v->get<bool>();
-}
-
-const json* opt_object(const json& obj, std::string_view name) {
-  const json* v = field(obj, name);
-  if (v && !v->is_object()) throw wrong_type(name, "Structure", *v);
-  return v;
-}
-
-const json* opt_array(const json& obj, std::string_view name) {
-  const json* v = field(obj, name);
-  if (v && !v->is_array()) throw wrong_type(name, "List", *v);
-  return v;
-}
+using request_fields::field;
+using request_fields::invalid_content;
+using request_fields::kind_of;
+using request_fields::opt_array;
+using request_fields::opt_bool;
+using request_fields::opt_int;
+using request_fields::opt_object;
+using request_fields::opt_string;
+using request_fields::parse_object;
+using request_fields::shown;
+using request_fields::wrong_type;
 
 // Lambda's constraint failures, gathered as its validator does: "N validation error(s)
 // detected: A; B".

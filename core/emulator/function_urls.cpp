@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/emulator/request_fields.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
 
@@ -19,64 +20,13 @@ using lambda::ApiError;
 
 namespace {
 
-// A value as a message shows it: long ones cut, so that an error never echoes a megabyte.
-std::string shown(std::string_view value) {
-  constexpr std::size_t kMax = 200;
-  if (value.size() <= kMax) return std::string(value);
-  return fmt::format("{}... ({} bytes)", value.substr(0, kMax), value.size());
-}
-
-ApiError invalid_content(std::string_view what) {
-  return ApiError(400, "InvalidRequestContentException",
-                  fmt::format("Could not parse request body into json: {}", what));
-}
-
-// Lambda's validation layer: the field's path in the request, camel-cased as its model says.
-ApiError validation(std::string_view value, std::string_view at, std::string_view constraint) {
-  return ApiError(400, "ValidationException",
-                  fmt::format("1 validation error detected: Value '{}' at '{}' failed to satisfy "
-                              "constraint: {}",
-                              shown(value), at, constraint));
-}
-
-const char* kind_of(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "Boolean";
-    case json::value_t::string:
-      return "String";
-    case json::value_t::array:
-      return "Array";
-    case json::value_t::object:
-      return "Object";
-    case json::value_t::number_float:
-      return "Float";
-    default:
-      return "Integer";
-  }
-}
-
-ApiError wrong_type(std::string_view field, std::string_view expected, const json& got) {
-  std::string value =
-      got.is_string() ? " \"" + shown(got.get_ref<const std::string&>()) + "\"" : "";
-  return invalid_content(fmt::format("Cannot deserialize value of type {} from {}{} at '{}'",
-                                     expected, kind_of(got), value, field));
-}
-
-const json* field(const json& obj, std::string_view name) {
-  auto it = obj.find(name);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-std::optional<std::string> opt_string(const json& obj, std::string_view name) {
-  const json* v = field(obj, name);
-  if (!v) return std::nullopt;
-  if (!v->is_string()) throw wrong_type(name, "String", *v);
-  return v->get<std::string>();
-}
+using request_fields::field;
+using request_fields::invalid_content;
+using request_fields::kind_of;
+using request_fields::opt_string;
+using request_fields::shown;
+using request_fields::validation;
+using request_fields::wrong_type;
 
 // A Cors list: at most `max_items` strings of `min_len` to `max_len` characters each.
 std::optional<std::vector<std::string>> cors_list(const json& obj, std::string_view name,

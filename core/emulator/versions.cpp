@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/emulator/request_fields.h"
 #include "core/lambda/api_error.h"
 #include "core/util/error.h"
 
@@ -17,38 +18,15 @@ using lambda::ApiError;
 
 namespace {
 
-// A value as a message shows it: long ones cut, so that an error never echoes a megabyte.
-std::string shown(std::string_view value) {
-  constexpr std::size_t kMax = 200;
-  if (value.size() <= kMax) return std::string(value);
-  return fmt::format("{}... ({} bytes)", value.substr(0, kMax), value.size());
-}
+using request_fields::invalid_content;
+using request_fields::opt_string;
+using request_fields::shown;
+
+// Lambda's reader takes an empty body (the AWS CLI sends none for some calls) as {}.
+json parse_object(std::string_view body) { return request_fields::parse_object(body, true); }
 
 ApiError validation(std::string_view what) {
   return ApiError(400, "ValidationException", fmt::format("1 validation error detected: {}", what));
-}
-
-ApiError invalid_content(std::string_view what) {
-  return ApiError(400, "InvalidRequestContentException",
-                  fmt::format("Could not parse request body into json: {}", what));
-}
-
-// Lambda's reader takes an empty body (the AWS CLI sends none for some calls) as {}.
-json parse_object(std::string_view body) {
-  if (body.empty()) return json::object();
-  json doc = json::parse(body, nullptr, false);
-  if (doc.is_discarded()) throw invalid_content("the body is not valid JSON (or not valid UTF-8)");
-  if (!doc.is_object()) throw invalid_content("expected a JSON object");
-  return doc;
-}
-
-std::optional<std::string> opt_string(const json& obj, std::string_view name) {
-  auto it = obj.find(name);
-  if (it == obj.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string())
-    throw invalid_content(fmt::format("Cannot deserialize value of type String from {} at '{}'",
-                                      it->type_name(), name));
-  return it->get<std::string>();
 }
 
 bool valid_word(std::string_view text, std::string_view extra) {
