@@ -1,10 +1,10 @@
 #include "core/gateway/lambda_authorizer.h"
 
-#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/util/regex.h"
 #include "core/util/text.h"
 
 namespace fx::gateway {
@@ -184,13 +184,9 @@ std::optional<std::string> identity_of(const manifest::RouteAuthorizer& a,
 bool token_matches(const manifest::RouteAuthorizer& a, std::string_view token) {
   if (a.validation.empty()) return true;
   if (token.size() > kMaxValidatedToken) return false;
-  try {
-    // Compiled per call: expressions are short, and a cached std::regex would need a lock
-    // or a copy per route; the gateway asks only on a cache miss.
-    return std::regex_match(token.begin(), token.end(), std::regex(a.validation));
-  } catch (const std::regex_error&) {
-    return false;
-  }
+  // Compiled per call: expressions are short, and a cached std::regex would need a lock or a
+  // copy per route; the gateway asks only on a cache miss.
+  return util::regex_full_match(token, a.validation);
 }
 
 std::string authorizer_event(const manifest::RouteAuthorizer& a, const GatewayRequest& request,

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "core/util/error.h"
+#include "core/util/regex.h"
 #include "core/util/text.h"
 
 namespace fx::gateway {
@@ -111,12 +111,10 @@ std::vector<LambdaIntegration::Header> read_headers(const std::string& where,
 }
 
 void check_pattern(const std::string& where, const std::string& key, const std::string& pattern) {
-  try {
-    std::regex re(pattern);
-  } catch (const std::regex_error& e) {
-    refuse(where, fmt::format("{} '{}' is not a regular expression ({})", key, pattern, e.what()),
+  if (auto why = util::regex_problem(pattern))
+    refuse(where, fmt::format("{} '{}' is not a regular expression fx can match ({})", key,
+                              pattern, *why),
            "e.g. pattern: '.*\\[404\\].*'");
-  }
 }
 
 void read_request(const std::string& where, const json& request, LambdaIntegration& out) {
@@ -397,13 +395,9 @@ GatewayResponse map_lambda_result(const LambdaIntegration& integration,
     if (message.size() > kMatchedMessageLimit) message.resize(kMatchedMessageLimit);
     for (const auto& sc : integration.status_codes) {
       if (sc.pattern.empty()) continue;
-      try {
-        if (std::regex_match(message, std::regex(sc.pattern))) {
-          chosen = &sc;
-          break;
-        }
-      } catch (const std::regex_error&) {
-        // Checked when read; a pattern too complex for this message does not match it.
+      if (util::regex_full_match(message, sc.pattern)) {
+        chosen = &sc;
+        break;
       }
     }
   }

@@ -1,12 +1,12 @@
 #include "core/manifest/authorizers.h"
 
 #include <algorithm>
-#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/util/regex.h"
 
 namespace fx::manifest {
 
@@ -186,15 +186,12 @@ std::optional<RouteAuthorizer> rest_authorizer(const Service& service, const Htt
     const auto& v = object["identityValidationExpression"];
     if (!v.is_string()) fail(event, "identityValidationExpression must be a string", "");
     a.validation = v.get<std::string>();
-    try {
-      std::regex check(a.validation);
-    } catch (const std::regex_error& e) {
+    if (auto why = util::regex_problem(a.validation))
       fail(event,
-           fmt::format("identityValidationExpression '{}' is not a valid regular "
-                       "expression: {}",
-                       a.validation, e.what()),
+           fmt::format("identityValidationExpression '{}' is not a regular expression fx can "
+                       "match: {}",
+                       a.validation, *why),
            "e.g. ^Bearer [-0-9a-zA-Z._]+$");
-    }
   }
   return a;
 }

@@ -1,13 +1,13 @@
 // SSM Parameter Store's operations. Parameters are few on a developer's machine, so listing
 // operations read them all and page in memory; NextToken is the last name returned, base64'd.
 #include <algorithm>
-#include <regex>
 
 #include "core/secrets/api.h"
 #include "core/secrets/request.h"
 #include "core/secrets/store.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
+#include "core/util/regex.h"
 #include "core/util/time.h"
 
 namespace fx::secrets {
@@ -209,14 +209,12 @@ class Ssm {
           "https://docs.aws.amazon.com/systems-manager/latest/userguide/"
           "parameter-store-advanced-parameters.html");
     if (!p.allowed_pattern.empty()) {
-      bool matches = false;
-      try {
-        matches = std::regex_match(p.value, std::regex(p.allowed_pattern));
-      } catch (const std::regex_error&) {
+      // AWS matches with Java's regular expressions; fx's matcher (core/util/regex.h) cannot
+      // be stalled by a pattern, and refuses back-references rather than risk it.
+      if (util::regex_problem(p.allowed_pattern))
         throw validation(fmt::format("The AllowedPattern {} is not a valid regular expression.",
                                      p.allowed_pattern.substr(0, 200)));
-      }
-      if (!matches)
+      if (!util::regex_full_match(p.value, p.allowed_pattern))
         throw ApiError("ParameterPatternMismatchException",
                        fmt::format("Parameter value, cannot be validated against "
                                    "allowedPattern: {}",

@@ -242,6 +242,12 @@ class SecretsApiTest(FxTestCase):
             ("secretsmanager.ListSecrets", {"MaxResults": 0}, "ValidationException"),
             ("secretsmanager.GetSecretValue", b'{"SecretId": "\xc3"}', "SerializationException"),
             ("secretsmanager.RotateSecret", {}, "UnknownOperationException"),
+            # A pattern that backtracks for hours and one that recurses per character, under
+            # a backtracking matcher: refused or answered at once, never a stalled service.
+            ("AmazonSSM.PutParameter", {"Name": "/redos", "Value": "a" * 4000 + "b", "Type": "String",
+                                        "AllowedPattern": "^(a+)+$"}, "ParameterPatternMismatchException"),
+            ("AmazonSSM.PutParameter", {"Name": "/backref", "Value": "abab", "Type": "String",
+                                        "AllowedPattern": "^(ab)\\1$"}, "ValidationException"),
         ]
         for target, body, code in cases:
             with self.subTest(target=target, body=str(body)[:60]):
