@@ -1,8 +1,12 @@
 // `fx secrets set|get|list|rm`: the emulator's SSM parameters (and Secrets Manager secrets) for
-// people who would rather not type the AWS CLI. They work on the store in FX_HOME, the one the
-// emulator serves, whether or not it is running (SQLite lets both use it at once), through the
-// same API code the emulator runs, so they answer exactly as `aws ssm` would.
+// people who would rather not type the AWS CLI. Locally they work on the store in FX_HOME, the
+// one the emulator serves, whether or not it is running (SQLite lets both use it at once),
+// through the same API code the emulator runs, so they answer exactly as `aws ssm` would; with
+// --target URL (or custom.fx.target) on a shared emulator's, through its API.
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +18,7 @@
 #include "core/secrets/api.h"
 #include "core/secrets/store.h"
 #include "core/util/error.h"
+#include "core/util/http_client.h"
 
 namespace fx::cli {
 
@@ -27,19 +32,54 @@ std::string endpoint_url() {
   return info ? info->url : fmt::format("http://127.0.0.1:{}", emulator::kDefaultPort);
 }
 
+// Where the parameters live: the store in FX_HOME (the local emulator's, whether or not it
+// runs), or a remote fx emulator's, reached through its SSM and Secrets Manager APIs with its
+// token (FX_TOKEN). `target` is the X-Amz-Target ("AmazonSSM.GetParameter").
+using SecretsApi = std::function<secrets::ApiResult(const std::string& target,
+                                                    const std::string& body,
+                                                    const std::string& region)>;
+
+SecretsApi local_api(std::shared_ptr<secrets::Store> store) {
+  return [store](const std::string& target, const std::string& body, const std::string& region) {
+    return secrets::is_ssm_target(target)
+               ? secrets::handle_ssm(*store, target, body, region)
+               : secrets::handle_secretsmanager(*store, target, body, region);
+  };
+}
+
+SecretsApi remote_api(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return [url](const std::string& target, const std::string& body, const std::string&) {
+    std::vector<std::pair<std::string, std::string>> headers{
+        {"X-Amz-Target", target}, {"Content-Type", "application/x-amz-json-1.1"}};
+    if (const char* token = std::getenv("FX_TOKEN"); token && *token)
+      headers.emplace_back("X-Fx-Token", token);
+    util::HttpClient client;
+    util::HttpResult answer;
+    try {
+      answer = client.request("POST", url + "/", headers, body, 30'000);
+    } catch (const Error& e) {
+      throw Error(fmt::format("the emulator at {} did not answer: {}", url, e.what()),
+                  "check the URL, and that it runs (fx emulator status --target URL)");
+    }
+    if (answer.status == 401)
+      throw Error(fmt::format("the emulator at {} refused fx's token", url),
+                  "set FX_TOKEN to the token in that emulator's FX_HOME/token");
+    return secrets::ApiResult{static_cast<int>(answer.status), std::move(answer.body)};
+  };
+}
+
 // One call of `service` ("ssm" or "secretsmanager"): the answer, or nullopt for `absent` (the
 // error code that means "no such thing"); any other error is an fx::Error.
-std::optional<json> call(secrets::Store& store, const std::string& service, const char* op,
+std::optional<json> call(const SecretsApi& api, const std::string& service, const char* op,
                          const json& body, const std::string& region,
                          const char* absent = nullptr) {
-  auto result =
-      service == "ssm"
-          ? secrets::handle_ssm(store, std::string("AmazonSSM.") + op, body.dump(), region)
-          : secrets::handle_secretsmanager(store, std::string("secretsmanager.") + op, body.dump(),
-                                           region);
+  auto result = api(std::string(service == "ssm" ? "AmazonSSM." : "secretsmanager.") + op,
+                    body.dump(), region);
   json answer = json::parse(result.body, nullptr, false);
   if (result.status == 200) return answer;
   std::string type = answer.is_object() ? answer.value("__type", "") : "";
+  if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
   if (absent && type == absent) return std::nullopt;
   throw Error(fmt::format("{}: {}", type.empty() ? "error" : type,
                           answer.is_object() ? answer.value("message", result.body) : result.body));
@@ -49,38 +89,65 @@ std::string region_of(const GlobalOptions& g) {
   return g.region.empty() ? "us-east-1" : g.region;
 }
 
+// A parameter's type and value as ${ssm:} reads it, or nullopt when there is none.
+std::optional<std::pair<std::string, std::string>> read_parameter(const SecretsApi& api,
+                                                                  const std::string& region,
+                                                                  const std::string& name,
+                                                                  bool decrypt) {
+  auto answer = call(api, "ssm", "GetParameter", {{"Name", name}, {"WithDecryption", decrypt}},
+                     region, "ParameterNotFound");
+  if (!answer) return std::nullopt;
+  const auto& p = (*answer)["Parameter"];
+  return std::pair{p.value("Type", std::string("String")), p.value("Value", std::string())};
+}
+
 }  // namespace
 
 void add_local_parameter_reads(manifest::AwsVariableReads& reads) {
-  auto store = std::make_shared<std::unique_ptr<secrets::Store>>();
+  auto store = std::make_shared<SecretsApi>();
   reads.local_parameter = [store](
                               const std::string& region, const std::string& name,
                               bool decrypt) -> std::optional<std::pair<std::string, std::string>> {
     const auto home = emulator::fx_home();
     // Nothing stored yet: no need to make a store (and its key) only to find it empty.
     if (!std::filesystem::exists(home / "secrets.db")) return std::nullopt;
-    if (!*store) *store = std::make_unique<secrets::Store>(home);
-    auto answer = call(**store, "ssm", "GetParameter",
-                       {{"Name", name}, {"WithDecryption", decrypt}}, region, "ParameterNotFound");
-    if (!answer) return std::nullopt;
-    const auto& p = (*answer)["Parameter"];
-    return std::pair{p.value("Type", std::string("String")), p.value("Value", std::string())};
+    if (!*store) *store = local_api(std::make_shared<secrets::Store>(home));
+    return read_parameter(*store, region, name, decrypt);
   };
-  reads.local_hint = [](const std::string& name) {
+  reads.emulator_parameter = [](const std::string& url, const std::string& name, bool decrypt) {
+    return read_parameter(remote_api(url), "", name, decrypt);
+  };
+  reads.local_hint = [](const std::string& name, const std::string& url) {
+    const std::string endpoint = url.empty() ? endpoint_url() : url;
+    const std::string target = url.empty() ? "" : " --target " + url;
     if (name.starts_with("/aws/reference/secretsmanager/"))
       return fmt::format(
           "create the secret: aws secretsmanager create-secret --endpoint-url {} --name {} "
           "--secret-string VALUE",
-          endpoint_url(), name.substr(30));
+          endpoint, name.substr(30));
     return fmt::format(
-        "set it: fx secrets set {} VALUE [--secure], or aws ssm put-parameter --endpoint-url {} "
+        "set it: fx secrets set {} VALUE [--secure]{}, or aws ssm put-parameter --endpoint-url {} "
         "--name {} --value VALUE --type SecureString",
-        name, endpoint_url(), name);
+        name, target, endpoint, name);
   };
 }
 
 int run_secrets(const GlobalOptions& g, const SecretsOptions& o) {
-  secrets::Store store(emulator::fx_home());
+  // --target only: the manifest is not read, since the point may be to set the very parameter
+  // a ${ssm:} of it lacks (and the manifest would not load without it).
+  const std::string& target = g.target;
+  if (target == "aws")
+    throw usage_error("fx secrets works on fx emulators; on AWS use the AWS CLI",
+                      "aws ssm put-parameter --name NAME --value VALUE --type SecureString");
+  const bool remote = target.starts_with("http://") || target.starts_with("https://");
+  if (!remote && !target.empty() && target != "local")
+    throw usage_error(fmt::format("unknown target '{}'", target),
+                      "give local, aws or an emulator's URL (http://HOST:PORT)");
+  const SecretsApi store =
+      remote ? remote_api(target)
+             : local_api(std::make_shared<secrets::Store>(emulator::fx_home()));
+  const std::string where_text = remote ? "on the emulator at " + target : "in the emulator's store";
+  const std::string target_flag = remote ? " --target " + target : "";
   const std::string region = region_of(g);
   auto s = style_for(g, 1);
   if (o.action == "set") {
@@ -102,8 +169,8 @@ int run_secrets(const GlobalOptions& g, const SecretsOptions& o) {
     auto answer = call(store, "ssm", "GetParameter", {{"Name", o.name}, {"WithDecryption", true}},
                        region, "ParameterNotFound");
     if (!answer)
-      throw Error(fmt::format("there is no parameter {} in the emulator's store", o.name),
-                  fmt::format("set it: fx secrets set {} VALUE", o.name));
+      throw Error(fmt::format("there is no parameter {} {}", o.name, where_text),
+                  fmt::format("set it: fx secrets set {} VALUE{}", o.name, target_flag));
     const auto& p = (*answer)["Parameter"];
     // The one place fx prints a secret whole: the user asked for exactly this value.
     if (g.json)
@@ -161,8 +228,8 @@ int run_secrets(const GlobalOptions& g, const SecretsOptions& o) {
         !call(store, "secretsmanager", "DeleteSecret",
               {{"SecretId", o.name}, {"ForceDeleteWithoutRecovery", true}}, region,
               "ResourceNotFoundException"))
-      throw Error(fmt::format("there is no parameter or secret {} in the emulator's store", o.name),
-                  "fx secrets list shows what there is");
+      throw Error(fmt::format("there is no parameter or secret {} {}", o.name, where_text),
+                  fmt::format("fx secrets list{} shows what there is", target_flag));
     if (!g.quiet && !g.json) fmt::print("{} {}\n", s.green("deleted"), o.name);
     return 0;
   }

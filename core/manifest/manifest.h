@@ -25,13 +25,17 @@ struct AwsVariableReads {
       s3_object;  // ${s3:bucket/key}, asked of the service's region
   // ${ssm:NAME}, ${ssm(region):NAME}: the parameter's type and value (decrypted when `decrypt`;
   // /aws/reference/secretsmanager/ID names a secret), or nullopt when there is none.
-  // `ssm_parameter` asks AWS; `local_parameter` the emulator's store in FX_HOME, and
-  // `local_hint` says how to set one there.
+  // `ssm_parameter` asks AWS; `local_parameter` the emulator's store in FX_HOME;
+  // `emulator_parameter` a remote fx emulator (a target given by URL) through its SSM API; and
+  // `local_hint` says how to set one on the emulator at `url` ("" for the local one).
   using ParameterRead = std::function<std::optional<std::pair<std::string, std::string>>(
       const std::string& region, const std::string& name, bool decrypt)>;
   ParameterRead ssm_parameter;
   ParameterRead local_parameter;
-  std::function<std::string(const std::string& name)> local_hint;
+  std::function<std::optional<std::pair<std::string, std::string>>(
+      const std::string& url, const std::string& name, bool decrypt)>
+      emulator_parameter;
+  std::function<std::string(const std::string& name, const std::string& url)> local_hint;
 };
 
 struct LoadOptions {

@@ -627,20 +627,27 @@ struct Resolver::Impl {
       if (auto t = descend(root, "custom.fx.target", "", true); t && t->IsScalar())
         target = scalar_text(*t);
     SsmRead read = ssm_read(argument, address, effective("region", "us-east-1"));
+    // A shared emulator (a target given by URL) keeps its own parameters: ask it, not FX_HOME.
+    const bool remote = target.starts_with("http://") || target.starts_with("https://");
     auto& reader = target == "aws" ? context.aws.ssm_parameter : context.aws.local_parameter;
-    if (!reader) return {{}, "fx cannot read SSM parameters here", "use --target aws"};
+    if (remote ? !context.aws.emulator_parameter : !reader)
+      return {{}, "fx cannot read SSM parameters here", "use --target aws"};
     std::optional<std::pair<std::string, std::string>> found;
     try {
-      found = reader(read.region, read.name, read.decrypt);
+      found = remote ? context.aws.emulator_parameter(target, read.name, read.decrypt)
+                     : reader(read.region, read.name, read.decrypt);
     } catch (const Error& e) {
       fail(where, fmt::format("reading SSM parameter {}: {}", read.name, e.what()), e.hint());
     }
     if (found) return {ssm_value(read, found->first, found->second)};
     return {{},
             fmt::format("SSM parameter {} does not exist {}", read.name,
-                        target == "aws" ? "in " + read.region : "in the emulator's store"),
-            target == "aws" || !context.aws.local_hint ? "create it first"
-                                                       : context.aws.local_hint(read.name)};
+                        target == "aws" ? "in " + read.region
+                        : remote        ? "on the emulator at " + target
+                                        : "in the emulator's store"),
+            target == "aws" || !context.aws.local_hint
+                ? "create it first"
+                : context.aws.local_hint(read.name, remote ? target : "")};
   }
 
   // ${sls:stage} is ${opt:stage, self:provider.stage, 'dev'}; ${aws:region} is its like.

@@ -134,6 +134,44 @@ class SharedEmulatorTest(FxTestCase):
         self.assertEqual(r.code, 1, r)
         self.assertIn("not deployed", r.err + r.out)
 
+    def test_secrets_and_ssm_variables_live_on_the_shared_emulator(self):
+        # fx secrets --target URL writes the remote's store; the client's own has nothing.
+        r = self.remote_fx("secrets", "set", "/shared/pw", "remote-pw-8812", "--secure")
+        self.assertEqual(r.code, 0, r)
+        self.assertNotIn("remote-pw-8812", r.out + r.err)
+        r = self.remote_fx("secrets", "get", "/shared/pw")
+        self.assertEqual((r.code, r.out.strip()), (0, "remote-pw-8812"), r)
+        r = self.remote_fx("secrets", "list", "--json")
+        self.assertIn("/shared/pw", [row["name"] for row in r.json()])
+        r = self.fx("secrets", "get", "/shared/pw")
+        self.assertEqual(r.code, 1, r)
+        # ${ssm:} at a deploy to the remote reads the remote's parameter.
+        self.make_service({**SERVICE, "serverless.yaml": SERVICE["serverless.yaml"] + """
+            environment:
+              PW: ${ssm:/shared/pw}
+        """})
+        r = self.remote_fx("deploy")
+        self.assertEqual(r.code, 0, r)
+        self.assertNotIn("remote-pw-8812", r.out + r.err)
+        req = urllib.request.Request(
+            f"{self.remote}/2015-03-31/functions/{self.service_name}-dev-hello/configuration",
+            headers={"X-Fx-Token": TOKEN})
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            self.assertEqual(json.load(answer)["Environment"]["Variables"]["PW"], "remote-pw-8812")
+        # A parameter the remote lacks: one error naming where it looked and how to set it there.
+        self.make_service({**SERVICE, "serverless.yaml": SERVICE["serverless.yaml"] + """
+            environment:
+              PW: ${ssm:/shared/absent}
+        """})
+        r = self.remote_fx("deploy")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn(f"on the emulator at {self.remote}", r.err)
+        self.assertIn(f"fx secrets set /shared/absent VALUE [--secure] --target {self.remote}", r.err)
+        # The remote's token is needed for its parameters as for everything else.
+        r = self.remote_fx("secrets", "get", "/shared/pw", token="wrong-token")
+        self.assert_token_error(r)
+        self.assert_no_local_emulator()
+
     def test_logs_follow_sees_a_later_invocation(self):
         self.assertEqual(self.remote_fx("deploy").code, 0)
         proc = subprocess.Popen([FX, "logs", "hello", "-f", "--json", "--target", self.remote],
