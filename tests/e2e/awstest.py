@@ -16,6 +16,25 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from moto_proxy import MotoProxy, MotoServer  # noqa: E402
 
 ACCOUNT = "123456789012"  # moto's
+READ_ACTIONS = ("Get", "List", "Describe")
+
+
+def mutating(request):
+    """Whether a request the proxy recorded changes something on AWS: what an unchanged
+    redeploy must not send. Invocations and reads (Get*, List*, Describe*) do not."""
+    op, method, path, headers = request
+    if method in ("PUT", "DELETE", "PATCH"):
+        return True
+    if method != "POST":
+        return False
+    if path.split("?")[0].endswith("/invocations"):
+        return False
+    target = headers.get("x-amz-target", "")
+    if target:  # JSON protocol: Service.Action
+        return not target.split(".", 1)[1].startswith(READ_ACTIONS)
+    if path.split("?")[0] == "/":  # IAM's query protocol: the proxy names the Action
+        return not op.startswith(READ_ACTIONS)
+    return True
 
 
 def json_protocol_call(url, target, body, service,
@@ -67,6 +86,14 @@ class MotoCase(FxTestCase):
     def setUp(self):
         self.rec = self.proxy.recorder
         self.rec.reset()
+
+    def targets(self, op):
+        """The recorded requests of one JSON-protocol operation (its X-Amz-Target)."""
+        return [r for r in self.rec.requests if r[3].get("x-amz-target") == op]
+
+    def mutations(self):
+        """(operation, X-Amz-Target) of each recorded request that changed something."""
+        return [(r[0], r[3].get("x-amz-target", "")) for r in self.rec.requests if mutating(r)]
 
     def boto(self, service, region="us-east-1"):
         return boto3.client(service, endpoint_url=self.moto.url, region_name=region,

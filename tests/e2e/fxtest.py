@@ -107,6 +107,15 @@ class FxTestCase(unittest.TestCase):
                 os.chmod(full, 0o755)
         return self.service_dir
 
+    def edit(self, old, new):
+        """Replaces `old` (which must be there) with `new` in the current service's manifest."""
+        path = os.path.join(self.service_dir, "serverless.yaml")
+        with open(path) as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(path, "w") as f:
+            f.write(text.replace(old, new))
+
     def logs(self, fn, *extra, env=None):
         r = self.ok("logs", fn, "--json", *extra, env=env)
         return [json.loads(line) for line in r.out.splitlines() if line.strip()]

@@ -8,7 +8,6 @@ moto checks neither that EventBridge may really invoke the function nor that the
 read the queue (it runs no poller here): the policy statement and the attached managed policy
 are what is checked."""
 import json
-import os
 
 from awstest import ACCOUNT, MotoCase
 from fxtest import main
@@ -119,43 +118,10 @@ ASYNC = {
         """,
 }
 
-# What changes something on AWS: the redeploy of an unchanged service must send none of it.
-READ_ACTIONS = ("Get", "List", "Describe")
-
-
-def mutating(request):
-    op, method, path, headers = request
-    if method in ("PUT", "DELETE", "PATCH"):
-        return True
-    if method != "POST":
-        return False
-    if path.split("?")[0].endswith("/invocations"):
-        return False
-    target = headers.get("x-amz-target", "")
-    if target:  # JSON protocol: Service.Action
-        return not target.split(".", 1)[1].startswith(READ_ACTIONS)
-    if path.split("?")[0] == "/":  # IAM's query protocol: the proxy names the Action
-        return not op.startswith(READ_ACTIONS)
-    return True
-
 
 class AwsEvents(MotoCase):
-    def edit(self, old, new):
-        path = os.path.join(self.service_dir, "serverless.yaml")
-        with open(path) as f:
-            text = f.read()
-        self.assertIn(old, text)
-        with open(path, "w") as f:
-            f.write(text.replace(old, new))
-
     def rule(self, n, key="tick"):
         return f"{self.name(key)}-schedule-{n}"
-
-    def targets(self, op):
-        return [r for r in self.rec.requests if r[3].get("x-amz-target") == op]
-
-    def mutations(self):
-        return [(r[0], r[3].get("x-amz-target", "")) for r in self.rec.requests if mutating(r)]
 
     def rules(self):
         prefix = f"{self.name('tick')}-schedule-"

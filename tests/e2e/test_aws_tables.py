@@ -15,7 +15,6 @@ from fxtest import main
 
 REGION = "us-east-1"
 DYNAMODB_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole"
-READ_ACTIONS = ("Get", "List", "Describe")
 
 TABLES = {
     "serverless.yaml": """
@@ -84,35 +83,7 @@ TABLES = {
 }
 
 
-def mutating(request):
-    op, method, path, headers = request
-    if method in ("PUT", "DELETE", "PATCH"):
-        return True
-    if method != "POST":
-        return False
-    target = headers.get("x-amz-target", "")
-    if target:  # JSON protocol: Service.Action
-        return not target.split(".", 1)[1].startswith(READ_ACTIONS)
-    if path.split("?")[0] == "/":  # IAM's query protocol: the proxy names the Action
-        return not op.startswith(READ_ACTIONS)
-    return True
-
-
 class AwsTables(MotoCase):
-    def edit(self, old, new):
-        path = os.path.join(self.service_dir, "serverless.yaml")
-        with open(path) as f:
-            text = f.read()
-        self.assertIn(old, text)
-        with open(path, "w") as f:
-            f.write(text.replace(old, new))
-
-    def targets(self, op):
-        return [r for r in self.rec.requests if r[3].get("x-amz-target") == op]
-
-    def mutations(self):
-        return [(r[0], r[3].get("x-amz-target", "")) for r in self.rec.requests if mutating(r)]
-
     def table(self, name):
         return self.boto("dynamodb").describe_table(TableName=name)["Table"]
 

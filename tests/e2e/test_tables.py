@@ -4,7 +4,6 @@ creates them as CloudFormation would and brings them to the manifest when a sett
 them except those of DeletionPolicy Retain and those fx did not create, and a bad key schema
 stops the deploy with its place in the manifest. boto3 against the emulator's endpoint checks
 what is there."""
-import os
 import re
 
 import boto3
@@ -68,14 +67,6 @@ class LocalTables(FxTestCase):
         cls.ddb = boto3.client("dynamodb", endpoint_url=cls.url, region_name="us-east-1",
                                aws_access_key_id="x", aws_secret_access_key="x",
                                config=Config(retries={"max_attempts": 1}))
-
-    def edit(self, old, new):
-        path = os.path.join(self.service_dir, "serverless.yaml")
-        with open(path) as f:
-            text = f.read()
-        self.assertIn(old, text)
-        with open(path, "w") as f:
-            f.write(text.replace(old, new))
 
     def table(self, name):
         return self.ddb.describe_table(TableName=name)["Table"]
