@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+echo "test.sh: dependencies and build took $SECONDS s"
 sanitize=${FX_SANITIZE:-0}
 build_dir=${BUILD_DIR:-$([[ $sanitize == 1 ]] && echo build-asan || echo build)}
 cd "$build_dir"
