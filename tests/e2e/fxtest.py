@@ -49,6 +49,12 @@ class FxTestCase(unittest.TestCase):
     # More environment for every fx the class runs, the emulator included (e.g. a faster
     # schedule clock: FX_EMULATOR_CLOCK_SPEED).
     emulator_env = {}
+    # The SDKs fx installs for the runtimes (FX_HOME/sdk: boto3 copied from the host, the AWS
+    # SDK for JavaScript from npm) are shared by every class of a run, in the build folder: the
+    # first class to need one installs it (emulators sharing the folder wait for each other),
+    # the others find it, as a user's second project does. A class that tests the installing
+    # itself keeps a folder of its own.
+    shared_sdk = True
 
     @classmethod
     def setUpClass(cls):
@@ -59,6 +65,11 @@ class FxTestCase(unittest.TestCase):
         cls.env["NO_COLOR"] = "1"
         cls.env.update(cls.emulator_env)
         cls.url = None
+        if cls.shared_sdk:
+            shared = os.path.join(os.path.dirname(FX), "e2e-cache", "sdk")
+            os.makedirs(shared, exist_ok=True)
+            os.makedirs(cls.home, mode=0o700)
+            os.symlink(shared, os.path.join(cls.home, "sdk"))
         if cls.start_emulator:
             r = cls.fx_static(["emulator", "start", "--port", "0", "--json"], cwd=cls.root)
             assert r.code == 0, r
