@@ -126,7 +126,7 @@ struct SnsService::Impl {
     std::string error;
     if (d.kind == sns::Delivery::Kind::lambda) {
       auto ref = lambda::parse_function_ref(d.endpoint);
-      error = !ref              ? "not a function ARN"
+      error = !ref                 ? "not a function ARN"
               : hooks.invoke_async ? hooks.invoke_async(ref->name, d.body)
                                    : "no functions";
     } else {
@@ -157,13 +157,16 @@ SnsService::SnsService(boost::asio::io_context& io, std::filesystem::path db, st
 
 SnsService::~SnsService() = default;
 
-void SnsService::set_hooks(SnsHooks hooks) { impl_->hooks = std::move(hooks); }
+void SnsService::set_hooks(SnsHooks hooks) {
+  impl_->hooks = std::move(hooks);
+}
 
 bool SnsService::serves(const HttpRequest& req) {
   auto [service, region] = scope_of(req);
   if (!service.empty()) return service == "sns";
   return req.method == "POST" && req.path == "/" && req.header("X-Amz-Target").empty() &&
-         util::ascii_lower(req.header("Content-Type")).starts_with("application/x-www-form-urlencoded");
+         util::ascii_lower(req.header("Content-Type"))
+             .starts_with("application/x-www-form-urlencoded");
 }
 
 void SnsService::handle(HttpRequest& req, const std::shared_ptr<Responder>& r,
@@ -198,9 +201,9 @@ std::vector<std::string> SnsService::apply(const std::string& service,
       if (!other || other->type != "sns") continue;
       ++n;
       const std::string where =
-          other->mark.line > 0 ? fmt::format("{}: functions.{}.events[{}]", other->mark.str(),
-                                             f.key, n)
-                               : fmt::format("functions.{}: sns event {}", f.key, n);
+          other->mark.line > 0
+              ? fmt::format("{}: functions.{}.events[{}]", other->mark.str(), f.key, n)
+              : fmt::format("functions.{}: sns event {}", f.key, n);
       Wanted w{read_event(where, other->config_json),
                lambda::function_arn(impl_->region, lambda::kLocalAccount, f.name), where};
       if (!w.spec.topic_arn.empty()) {
@@ -221,8 +224,8 @@ std::vector<std::string> SnsService::apply(const std::string& service,
                                   where, scope->second),
                       "e.g. filterPolicyScope: MessageBody");
         try {
-          sns::FilterPolicy::parse(p->second, scope != w.spec.attributes.end() &&
-                                                  scope->second == "MessageBody");
+          sns::FilterPolicy::parse(
+              p->second, scope != w.spec.attributes.end() && scope->second == "MessageBody");
         } catch (const sns::PolicyError& e) {
           throw Error(fmt::format("{}: filterPolicy: {}", where, e.what()),
                       "see AWS's 'Amazon SNS message filtering' for the operators");

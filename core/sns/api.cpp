@@ -1,8 +1,8 @@
 #include "core/sns/api.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -61,13 +61,26 @@ std::string xml_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\r': out += "&#xD;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\r':
+        out += "&#xD;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -149,11 +162,12 @@ const Topic& existing_topic(const Store& store, const std::string& arn, const ch
 // ---- topics ---------------------------------------------------------------------------------
 
 const std::set<std::string>& topic_attribute_names() {
-  static const std::set<std::string> names = {
-      "DisplayName",      "Policy",           "DeliveryPolicy",
-      "KmsMasterKeyId",   "FifoTopic",        "ContentBasedDeduplication",
-      "SignatureVersion", "TracingConfig",    "ArchivePolicy",
-      "FifoThroughputScope", "DataProtectionPolicy"};
+  static const std::set<std::string> names = {"DisplayName",         "Policy",
+                                              "DeliveryPolicy",      "KmsMasterKeyId",
+                                              "FifoTopic",           "ContentBasedDeduplication",
+                                              "SignatureVersion",    "TracingConfig",
+                                              "ArchivePolicy",       "FifoThroughputScope",
+                                              "DataProtectionPolicy"};
   return names;
 }
 
@@ -214,7 +228,8 @@ std::string create_topic(Store& store, const Form& form, const RequestContext& c
     // Idempotent by name, unless asked for other attributes than the topic has.
     for (const auto& [k, v] : attributes) {
       auto it = old->attributes.find(k);
-      if ((it == old->attributes.end() ? std::string(k == "FifoTopic" ? "false" : "") : it->second) != v)
+      if ((it == old->attributes.end() ? std::string(k == "FifoTopic" ? "false" : "")
+                                       : it->second) != v)
         invalid("Attributes Reason: Topic already exists with different attributes");
     }
     return answer("CreateTopic", leaf("TopicArn", arn));
@@ -250,8 +265,8 @@ std::map<std::string, std::string> topic_attributes(const Store& store, const To
 // A page of `items` (ARNs, in order) after the NextToken, and the next token.
 template <class Map, class Keep>
 std::pair<std::vector<const typename Map::mapped_type*>, std::string> page(const Map& items,
-                                                                          const Form& form,
-                                                                          Keep keep) {
+                                                                           const Form& form,
+                                                                           Keep keep) {
   std::string token = form.get("NextToken");
   std::string start;
   if (!token.empty()) {
@@ -276,10 +291,9 @@ std::pair<std::vector<const typename Map::mapped_type*>, std::string> page(const
 void check_subscription_attribute(const std::string& name, const std::string& value,
                                   const std::string& protocol,
                                   const std::map<std::string, std::string>& others) {
-  static const std::set<std::string> names = {"DeliveryPolicy",      "FilterPolicy",
-                                              "FilterPolicyScope",   "RawMessageDelivery",
-                                              "RedrivePolicy",       "SubscriptionRoleArn",
-                                              "ReplayPolicy"};
+  static const std::set<std::string> names = {
+      "DeliveryPolicy", "FilterPolicy",        "FilterPolicyScope", "RawMessageDelivery",
+      "RedrivePolicy",  "SubscriptionRoleArn", "ReplayPolicy"};
   if (!names.count(name)) invalid("AttributeName");
   if (name == "RawMessageDelivery") {
     if (value != "true" && value != "false" && value != "True" && value != "False")
@@ -287,13 +301,15 @@ void check_subscription_attribute(const std::string& name, const std::string& va
           "Attributes Reason: RawMessageDelivery: Invalid value [{}]. Must be true or false.",
           value));
     if (protocol == "lambda" && (value == "true" || value == "True"))
-      invalid("Attributes Reason: Delivery protocol [lambda] does not support raw message "
-              "delivery.");
+      invalid(
+          "Attributes Reason: Delivery protocol [lambda] does not support raw message "
+          "delivery.");
   } else if (name == "FilterPolicyScope") {
     if (value != "MessageAttributes" && value != "MessageBody")
-      invalid(fmt::format("Attributes Reason: FilterPolicyScope: Invalid value [{}]. Please use "
-                          "either MessageBody or MessageAttributes",
-                          value));
+      invalid(
+          fmt::format("Attributes Reason: FilterPolicyScope: Invalid value [{}]. Please use "
+                      "either MessageBody or MessageAttributes",
+                      value));
   } else if (name == "FilterPolicy") {
     if (value.empty()) return;  // clears the policy
     auto scope = others.find("FilterPolicyScope");
@@ -315,8 +331,8 @@ void check_subscription_attribute(const std::string& name, const std::string& va
 }
 
 void check_endpoint(const std::string& protocol, const std::string& endpoint, const Topic& topic) {
-  static const std::set<std::string> elsewhere = {"http", "https", "email", "email-json",
-                                                  "sms", "application", "firehose"};
+  static const std::set<std::string> elsewhere = {"http", "https",       "email",   "email-json",
+                                                  "sms",  "application", "firehose"};
   if (elsewhere.count(protocol))
     invalid(fmt::format(
         "fx delivers to lambda and sqs subscribers only; the {} protocol is not emulated "
@@ -326,12 +342,12 @@ void check_endpoint(const std::string& protocol, const std::string& endpoint, co
     invalid(fmt::format("Amazon SNS does not support this protocol string: {}", protocol));
   auto arn = parse_arn(endpoint);
   if (protocol == "lambda") {
-    if (!arn || !endpoint.starts_with("arn:aws:lambda:") ||
-        !arn->resource.starts_with("function:"))
+    if (!arn || !endpoint.starts_with("arn:aws:lambda:") || !arn->resource.starts_with("function:"))
       invalid("Lambda endpoint ARN");
     if (is_fifo(topic))
-      invalid("Invalid parameter: Endpoint Reason: FIFO SNS Topics currently only support FIFO "
-              "SQS queues as endpoints");
+      invalid(
+          "Invalid parameter: Endpoint Reason: FIFO SNS Topics currently only support FIFO "
+          "SQS queues as endpoints");
   } else {
     if (!arn || !endpoint.starts_with("arn:aws:sqs:")) invalid("SQS endpoint ARN");
     if (is_fifo(topic) != arn->resource.ends_with(".fifo"))
@@ -359,14 +375,11 @@ const Subscription& existing_subscription(const Store& store, const std::string&
 }
 
 std::map<std::string, std::string> subscription_attributes(const Subscription& s) {
-  std::map<std::string, std::string> out = {{"SubscriptionArn", s.arn},
-                                            {"TopicArn", s.topic_arn},
-                                            {"Owner", std::string(kAccount)},
-                                            {"Protocol", s.protocol},
-                                            {"Endpoint", s.endpoint},
-                                            {"ConfirmationWasAuthenticated", "true"},
-                                            {"PendingConfirmation", "false"},
-                                            {"RawMessageDelivery", "false"}};
+  std::map<std::string, std::string> out = {
+      {"SubscriptionArn", s.arn},       {"TopicArn", s.topic_arn},
+      {"Owner", std::string(kAccount)}, {"Protocol", s.protocol},
+      {"Endpoint", s.endpoint},         {"ConfirmationWasAuthenticated", "true"},
+      {"PendingConfirmation", "false"}, {"RawMessageDelivery", "false"}};
   for (const auto& [k, v] : s.attributes) out[k] = v;
   if (out.count("FilterPolicy") && !out.count("FilterPolicyScope"))
     out["FilterPolicyScope"] = "MessageAttributes";
@@ -406,37 +419,42 @@ std::vector<MessageAttribute> message_attributes(const Form& form, const std::st
     a.name = form.get(base + "Name");
     a.data_type = form.get(base + "Value.DataType");
     if (!valid_attribute_name(a.name))
-      invalid_value(fmt::format("The message attribute name '{}' is invalid: names are 1 to 256 "
-                                "letters, digits, '-', '_' and '.', no '..', not starting with "
-                                "AWS. or Amazon.",
-                                a.name));
+      invalid_value(
+          fmt::format("The message attribute name '{}' is invalid: names are 1 to 256 "
+                      "letters, digits, '-', '_' and '.', no '..', not starting with "
+                      "AWS. or Amazon.",
+                      a.name));
     if (!seen.insert(a.name).second)
       invalid_value(fmt::format("Message attribute name '{}' has already been specified", a.name));
     const std::string type = a.data_type.substr(0, a.data_type.find('.'));
     if (type != "String" && type != "Number" && type != "Binary")
-      invalid_value(fmt::format("The message attribute '{}' has an invalid message attribute "
-                                "type, the set of supported type prefixes is Binary, Number, "
-                                "and String.",
-                                a.name));
+      invalid_value(
+          fmt::format("The message attribute '{}' has an invalid message attribute "
+                      "type, the set of supported type prefixes is Binary, Number, "
+                      "and String.",
+                      a.name));
     if (type == "Binary") {
       const std::string b64 = form.get(base + "Value.BinaryValue");
       if (b64.empty())
-        invalid_value(fmt::format("The message attribute '{}' must contain non-empty message "
-                                  "attribute value for message attribute type 'Binary'.",
-                                  a.name));
+        invalid_value(
+            fmt::format("The message attribute '{}' must contain non-empty message "
+                        "attribute value for message attribute type 'Binary'.",
+                        a.name));
       try {
         a.binary_value = util::base64_decode(b64);
       } catch (const std::exception&) {
-        invalid_value(fmt::format("The message attribute '{}' has a BinaryValue that is not "
-                                  "base64",
-                                  a.name));
+        invalid_value(
+            fmt::format("The message attribute '{}' has a BinaryValue that is not "
+                        "base64",
+                        a.name));
       }
     } else {
       a.string_value = form.get(base + "Value.StringValue");
       if (a.string_value.empty())
-        invalid_value(fmt::format("The message attribute '{}' must contain non-empty message "
-                                  "attribute value for message attribute type '{}'.",
-                                  a.name, type));
+        invalid_value(
+            fmt::format("The message attribute '{}' must contain non-empty message "
+                        "attribute value for message attribute type '{}'.",
+                        a.name, type));
       if (type == "Number") {
         char* end = nullptr;
         std::strtod(a.string_value.c_str(), &end);
@@ -450,17 +468,19 @@ std::vector<MessageAttribute> message_attributes(const Form& form, const std::st
         for (const auto& e : ok ? list : json::array())
           ok = ok && (e.is_string() || e.is_number() || e.is_boolean() || e.is_null());
         if (!ok)
-          invalid_value(fmt::format("The message attribute '{}' with type 'String.Array' must "
-                                    "be a JSON array of strings, numbers, true, false or null.",
-                                    a.name));
+          invalid_value(
+              fmt::format("The message attribute '{}' with type 'String.Array' must "
+                          "be a JSON array of strings, numbers, true, false or null.",
+                          a.name));
       }
     }
     out.push_back(std::move(a));
   }
   if (out.size() > kMaxAttributes)
-    invalid_value(fmt::format("Number of message attributes [{}] exceeds the allowed maximum "
-                              "[{}].",
-                              out.size(), kMaxAttributes));
+    invalid_value(
+        fmt::format("Number of message attributes [{}] exceeds the allowed maximum "
+                    "[{}].",
+                    out.size(), kMaxAttributes));
   return out;
 }
 
@@ -481,7 +501,7 @@ json attributes_json(const std::vector<MessageAttribute>& attributes) {
   for (const auto& a : attributes)
     out[a.name] = {{"Type", a.data_type},
                    {"Value", a.data_type.starts_with("Binary") ? util::base64_encode(a.binary_value)
-                                                                : a.string_value}};
+                                                               : a.string_value}};
   return out;
 }
 
@@ -505,16 +525,16 @@ void check_message(const Topic& topic, const Message& m) {
       invalid("Message Structure - No default entry in JSON message body");
   }
   if (is_fifo(topic)) {
-    if (m.group_id.empty())
-      invalid("The MessageGroupId parameter is required for FIFO topics");
+    if (m.group_id.empty()) invalid("The MessageGroupId parameter is required for FIFO topics");
     auto cbd = topic.attributes.find("ContentBasedDeduplication");
-    if (m.deduplication_id.empty() &&
-        (cbd == topic.attributes.end() || cbd->second != "true"))
-      invalid("The topic should either have ContentBasedDeduplication enabled or "
-              "MessageDeduplicationId provided explicitly");
+    if (m.deduplication_id.empty() && (cbd == topic.attributes.end() || cbd->second != "true"))
+      invalid(
+          "The topic should either have ContentBasedDeduplication enabled or "
+          "MessageDeduplicationId provided explicitly");
   } else if (!m.deduplication_id.empty()) {
-    invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId "
-            "parameter that is not valid for this topic type");
+    invalid(
+        "MessageDeduplicationId Reason: The request includes MessageDeduplicationId "
+        "parameter that is not valid for this topic type");
   }
   if (m.group_id.size() > 128 || m.deduplication_id.size() > 128)
     invalid("MessageGroupId and MessageDeduplicationId are at most 128 characters");
@@ -551,9 +571,10 @@ std::string publish(const Store& store, const Topic& topic, const Message& m,
     if (const std::string policy = attr("FilterPolicy"); !policy.empty()) {
       FilterPolicy p = FilterPolicy::parse(policy, attr("FilterPolicyScope") == "MessageBody");
       if (!p.matches(m.attributes, text)) {
-        result.notes.push_back(fmt::format("sns: message {} of {} is not delivered to {}: its "
-                                           "filter policy does not match",
-                                           message_id, topic.arn, sub.arn));
+        result.notes.push_back(
+            fmt::format("sns: message {} of {} is not delivered to {}: its "
+                        "filter policy does not match",
+                        message_id, topic.arn, sub.arn));
         continue;
       }
     }
@@ -566,7 +587,8 @@ std::string publish(const Store& store, const Topic& topic, const Message& m,
     d.deduplication_id = m.deduplication_id;
     // A topic with ContentBasedDeduplication passes the body's hash on, so that a FIFO queue
     // without it still sees duplicates as duplicates.
-    if (is_fifo(topic) && d.deduplication_id.empty()) d.deduplication_id = util::sha256_hex(m.message);
+    if (is_fifo(topic) && d.deduplication_id.empty())
+      d.deduplication_id = util::sha256_hex(m.message);
     if (auto redrive = json::parse(attr("RedrivePolicy"), nullptr, false); redrive.is_object())
       d.dead_letter_arn = redrive.value("deadLetterTargetArn", "");
     const std::string unsubscribe =
@@ -586,9 +608,9 @@ std::string publish(const Store& store, const Topic& topic, const Message& m,
                   {"UnsubscribeUrl", unsubscribe},
                   {"MessageAttributes", attributes_json(m.attributes)}};
       d.body = json{{"Records", json::array({{{"EventSource", "aws:sns"},
-                                               {"EventVersion", "1.0"},
-                                               {"EventSubscriptionArn", sub.arn},
-                                               {"Sns", sns}}})}}
+                                              {"EventVersion", "1.0"},
+                                              {"EventSubscriptionArn", sub.arn},
+                                              {"Sns", sns}}})}}
                    .dump();
     } else {
       d.kind = Delivery::Kind::sqs;
@@ -597,8 +619,8 @@ std::string publish(const Store& store, const Topic& topic, const Message& m,
         d.body = text;
         d.sqs_attributes = m.attributes;
       } else {
-        json envelope = {{"Type", "Notification"}, {"MessageId", message_id},
-                         {"TopicArn", topic.arn}};
+        json envelope = {
+            {"Type", "Notification"}, {"MessageId", message_id}, {"TopicArn", topic.arn}};
         if (m.has_subject) envelope["Subject"] = m.subject;
         envelope["Message"] = text;
         envelope["Timestamp"] = timestamp;
@@ -751,8 +773,8 @@ ApiResult run(Store& store, const Form& form, const RequestContext& ctx) {
                   leaf("SenderFault", "true") + "</member>";
       }
     }
-    result.body = answer("PublishBatch", "<Successful>" + ok + "</Successful><Failed>" + failed +
-                                             "</Failed>");
+    result.body = answer("PublishBatch",
+                         "<Successful>" + ok + "</Successful><Failed>" + failed + "</Failed>");
   } else if (action == "TagResource" || action == "UntagResource" ||
              action == "ListTagsForResource") {
     const std::string arn = form.get("ResourceArn");
@@ -771,7 +793,8 @@ ApiResult run(Store& store, const Form& form, const RequestContext& ctx) {
           const std::string base = fmt::format("Tags.member.{}.", i);
           if (!form.has(base + "Key")) break;
           const std::string key = form.get(base + "Key");
-          if (key.empty() || key.size() > 128) invalid("Tags Reason: a tag key is 1 to 128 characters");
+          if (key.empty() || key.size() > 128)
+            invalid("Tags Reason: a tag key is 1 to 128 characters");
           if (form.get(base + "Value").size() > 256)
             invalid("Tags Reason: a tag value is at most 256 characters");
           std::erase_if(t.tags, [&](const auto& kv) { return kv.first == key; });

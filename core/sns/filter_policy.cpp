@@ -75,7 +75,9 @@ bool in_cidr(const std::string& address, const std::string& cidr) {
 
 // ---- checking a policy --------------------------------------------------------------------
 
-[[noreturn]] void refuse(const std::string& why) { throw PolicyError(why); }
+[[noreturn]] void refuse(const std::string& why) {
+  throw PolicyError(why);
+}
 
 void check_numeric(const json& spec) {
   if (!spec.is_array() || spec.empty() || spec.size() > 4 || spec.size() % 2 != 0)
@@ -91,8 +93,7 @@ void check_numeric(const json& spec) {
   if (spec.size() == 4) {
     const auto a = spec[0].get<std::string>(), b = spec[2].get<std::string>();
     if (a[0] != '>' || b[0] != '<') refuse("Too many elements in numeric expression");
-    if (spec[1].get<double>() >= spec[3].get<double>())
-      refuse("Bottom must be less than top");
+    if (spec[1].get<double>() >= spec[3].get<double>()) refuse("Bottom must be less than top");
   }
 }
 
@@ -193,10 +194,11 @@ bool condition_matches(const json& c, const Value& v) {
     for (std::size_t i = 0; i < spec.size(); i += 2) {
       const auto o = spec[i].get<std::string>();
       const double bound = spec[i + 1].get<double>();
-      bool ok = o == "=" ? v.number == bound : o == "<" ? v.number < bound
-                                           : o == "<=" ? v.number <= bound
-                                           : o == ">"  ? v.number > bound
-                                                       : v.number >= bound;
+      bool ok = o == "="    ? v.number == bound
+                : o == "<"  ? v.number < bound
+                : o == "<=" ? v.number <= bound
+                : o == ">"  ? v.number > bound
+                            : v.number >= bound;
       if (!ok) return false;
     }
     return true;
@@ -211,7 +213,8 @@ bool condition_matches(const json& c, const Value& v) {
       return inner == "prefix" ? !v.text.starts_with(s) : !v.text.ends_with(s);
     }
     auto one = [&](const json& x) {
-      if (x.is_string()) return v.kind == Value::kString && v.text == x.get_ref<const std::string&>();
+      if (x.is_string())
+        return v.kind == Value::kString && v.text == x.get_ref<const std::string&>();
       return v.kind == Value::kNumber && v.number == x.get<double>();
     };
     if (spec.is_array()) {
@@ -337,8 +340,12 @@ FilterPolicy FilterPolicy::parse(std::string_view json_text, bool body_scope) {
   return out;
 }
 
-bool FilterPolicy::empty() const { return !impl_; }
-bool FilterPolicy::body_scope() const { return impl_ && impl_->body_scope; }
+bool FilterPolicy::empty() const {
+  return !impl_;
+}
+bool FilterPolicy::body_scope() const {
+  return impl_ && impl_->body_scope;
+}
 
 bool FilterPolicy::matches(const std::vector<MessageAttribute>& attributes,
                            std::string_view message) const {

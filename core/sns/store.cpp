@@ -31,7 +31,8 @@ Tags tags_of(const json& j) {
   Tags out;
   if (j.is_array())
     for (const auto& p : j)
-      if (p.is_array() && p.size() == 2) out.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+      if (p.is_array() && p.size() == 2)
+        out.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
   return out;
 }
 
@@ -112,12 +113,8 @@ void Store::erase_topic(const std::string& arn) {
 }
 
 void Store::put_subscription(const Subscription& sub) {
-  json d = {{"arn", sub.arn},
-            {"topic_arn", sub.topic_arn},
-            {"protocol", sub.protocol},
-            {"endpoint", sub.endpoint},
-            {"attributes", sub.attributes},
-            {"service", sub.service}};
+  json d = {{"arn", sub.arn},           {"topic_arn", sub.topic_arn},   {"protocol", sub.protocol},
+            {"endpoint", sub.endpoint}, {"attributes", sub.attributes}, {"service", sub.service}};
   store::Stmt s(db_->db.prepare("INSERT OR REPLACE INTO subscriptions (arn, doc) VALUES (?, ?)"));
   s.bind(sub.arn).bind(d.dump());
   s.step();

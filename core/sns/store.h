@@ -25,8 +25,8 @@ struct Topic {
 struct Subscription {
   std::string arn;
   std::string topic_arn;
-  std::string protocol;  // lambda, sqs
-  std::string endpoint;  // the function's or queue's ARN
+  std::string protocol;                           // lambda, sqs
+  std::string endpoint;                           // the function's or queue's ARN
   std::map<std::string, std::string> attributes;  // FilterPolicy, RawMessageDelivery, ...
   std::string service;  // the fx service whose deploy made it; "" for the API's
 };
@@ -52,7 +52,7 @@ class Store {
  private:
   struct Db;
   std::unique_ptr<Db> db_;
-  std::map<std::string, Topic> topics_;                 // by ARN
+  std::map<std::string, Topic> topics_;                // by ARN
   std::map<std::string, Subscription> subscriptions_;  // by ARN
 };
 

@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto r = fx::sns::handle(s, part, ctx);
     if (r.status != 200 && r.status != 400 && r.status != 404)
       fail("an answer that is neither 200, 400 nor 404", std::string(part) + "\n=> " + r.body);
-    if (!r.body.starts_with("<?xml version=\"1.0\"?>\n<")) fail("an answer that is not XML", r.body);
+    if (!r.body.starts_with("<?xml version=\"1.0\"?>\n<"))
+      fail("an answer that is not XML", r.body);
     for (const auto& d : r.deliveries) {
       if (d.kind != fx::sns::Delivery::Kind::lambda) continue;
       auto e = nlohmann::json::parse(d.body, nullptr, false);

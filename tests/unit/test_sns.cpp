@@ -31,7 +31,9 @@ std::string between(const std::string& text, const std::string& open, const std:
   return text.substr(a, text.find(close, a) - a);
 }
 
-sns::RequestContext context() { return {"us-east-1", "http://127.0.0.1:4599", 1765000000000}; }
+sns::RequestContext context() {
+  return {"us-east-1", "http://127.0.0.1:4599", 1765000000000};
+}
 
 }  // namespace
 
@@ -56,8 +58,8 @@ TEST_CASE("form bodies: malformed escapes and invalid UTF-8 are refused", "[sns]
   CHECK_THROWS_AS(sns::Form::parse("a=%4"), sns::FormError);
   CHECK_THROWS_AS(sns::Form::parse("a=%G1"), sns::FormError);
   CHECK_THROWS_AS(sns::Form::parse("a=%ff"), sns::FormError);
-  CHECK_THROWS_AS(sns::Form::parse("a=%C0%80"), sns::FormError);      // overlong NUL
-  CHECK_THROWS_AS(sns::Form::parse("a=%ED%A0%80"), sns::FormError);   // a surrogate
+  CHECK_THROWS_AS(sns::Form::parse("a=%C0%80"), sns::FormError);     // overlong NUL
+  CHECK_THROWS_AS(sns::Form::parse("a=%ED%A0%80"), sns::FormError);  // a surrogate
   CHECK_THROWS_AS(sns::Form::parse("%ff=a"), sns::FormError);
   CHECK(sns::valid_utf8("\xF0\x9F\x98\x80"));
   CHECK_FALSE(sns::valid_utf8("\xF0\x9F\x98"));
@@ -65,10 +67,9 @@ TEST_CASE("form bodies: malformed escapes and invalid UTF-8 are refused", "[sns]
 }
 
 TEST_CASE("filter policies: operators on attributes", "[sns]") {
-  std::vector<sns::MessageAttribute> m = {attr("kind", "String", "Order"),
-                                          attr("price", "Number", "42.5"),
-                                          attr("ip", "String", "10.0.3.7"),
-                                          attr("tags", "String.Array", R"(["red", 7, "blue"])")};
+  std::vector<sns::MessageAttribute> m = {
+      attr("kind", "String", "Order"), attr("price", "Number", "42.5"),
+      attr("ip", "String", "10.0.3.7"), attr("tags", "String.Array", R"(["red", 7, "blue"])")};
   CHECK(passes(R"({"kind": ["Order"]})", m));
   CHECK_FALSE(passes(R"({"kind": ["order"]})", m));
   CHECK(passes(R"({"kind": [{"equals-ignore-case": "ORDER"}]})", m));
@@ -99,8 +100,8 @@ TEST_CASE("filter policies: operators on attributes", "[sns]") {
 TEST_CASE("filter policies: the message body scope", "[sns]") {
   const char* body = R"({"order": {"status": "PAID", "total": 12, "items": ["a", "b"]}})";
   CHECK(passes(R"({"order": {"status": ["PAID"]}})", {}, true, body));
-  CHECK(passes(R"({"order": {"total": [{"numeric": [">", 10]}], "items": ["b"]}})", {}, true,
-               body));
+  CHECK(
+      passes(R"({"order": {"total": [{"numeric": [">", 10]}], "items": ["b"]}})", {}, true, body));
   CHECK_FALSE(passes(R"({"order": {"status": ["NEW"]}})", {}, true, body));
   CHECK_FALSE(passes(R"({"order": {"status": ["PAID"]}})", {}, true, "not json"));
   CHECK(passes(R"({"order": {"note": [{"exists": false}]}})", {}, true, body));
