@@ -221,17 +221,17 @@ ServiceEvents read_document(const json& j) {
     function_of(doc, m).events.push_back(stream_of(m));
   for (const auto& [type, list] : {std::pair{"alb", j.value("alb", json::array())},
                                    std::pair{"sns", j.value("sns", json::array())}})
-   for (const auto& m : list) {
-    auto& f = function_of(doc, m);
-    OtherEvent e;
-    e.type = type;
-    e.config_json = m.value("config", json::object()).dump();
-    e.mark.file = m.value("file", "");
-    e.mark.line = m.value("line", 0);
-    e.mark.col = m.value("col", 0);
-    if (m.contains("function_key")) f.key = m["function_key"].get<std::string>();
-    f.events.push_back(std::move(e));
-  }
+    for (const auto& m : list) {
+      auto& f = function_of(doc, m);
+      OtherEvent e;
+      e.type = type;
+      e.config_json = m.value("config", json::object()).dump();
+      e.mark.file = m.value("file", "");
+      e.mark.line = m.value("line", 0);
+      e.mark.col = m.value("col", 0);
+      if (m.contains("function_key")) f.key = m["function_key"].get<std::string>();
+      f.events.push_back(std::move(e));
+    }
   const json async_settings = j.value("async", json::object());  // outlives the loop
   for (const auto& [function, a] : async_settings.items()) {
     AsyncConfig& async = function_of(doc, json{{"function", function}}).async;
@@ -311,12 +311,13 @@ std::string to_json(const ServiceEvents& doc) {
         streams.push_back(stream_json(f, *e));
       } else if (const auto* e = std::get_if<OtherEvent>(&event);
                  e && (e->type == "alb" || e->type == "sns")) {
-        (e->type == "alb" ? alb : sns).push_back({{"function", f.name},
-                       {"function_key", f.key},
-                       {"config", json::parse(e->config_json, nullptr, false)},
-                       {"file", e->mark.file},
-                       {"line", e->mark.line},
-                       {"col", e->mark.col}});
+        (e->type == "alb" ? alb : sns)
+            .push_back({{"function", f.name},
+                        {"function_key", f.key},
+                        {"config", json::parse(e->config_json, nullptr, false)},
+                        {"file", e->mark.file},
+                        {"line", e->mark.line},
+                        {"col", e->mark.col}});
       }  // other events run only on AWS
     }
     functions.push_back(f.name);
