@@ -525,7 +525,10 @@ void check_message(const Topic& topic, const Message& m) {
       invalid("Message Structure - No default entry in JSON message body");
   }
   if (is_fifo(topic)) {
-    if (m.group_id.empty()) invalid("The MessageGroupId parameter is required for FIFO topics");
+    // AWS's common error for a missing parameter (as moto answers too).
+    if (m.group_id.empty())
+      fail(400, "MissingParameter",
+           "The request must contain the parameter MessageGroupId (required for FIFO topics)");
     auto cbd = topic.attributes.find("ContentBasedDeduplication");
     if (m.deduplication_id.empty() && (cbd == topic.attributes.end() || cbd->second != "true"))
       invalid(

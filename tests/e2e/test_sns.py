@@ -282,7 +282,7 @@ class SnsApiTest(FxTestCase):
                                  Endpoint=plain), "InvalidParameter")
         self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
         self.assertEqual(code_of(self.sns.publish, TopicArn=arn, Message="no group"),
-                         "InvalidParameter")
+                         "MissingParameter")
         for body in ("first", "first", "second"):  # the repeat is a duplicate by content
             self.sns.publish(TopicArn=arn, Message=body, MessageGroupId="g1")
         got = [json.loads(m["Body"])["Message"] for m in receive_all(self.sqs, qurl, 3, timeout=3)]
@@ -627,6 +627,67 @@ class SnsDiffTest(FxTestCase):
             20: ("ok", {"Successful": [{"Id": "a", "MessageId": "<id>"},
                                        {"Id": "b", "MessageId": "<id>"}], "Failed": []})})
 
+
+    def test_subscription_sequence(self):
+        def arn(c, name="s-one"):
+            return c.create_topic(Name=name)["TopicArn"]
+
+        def queue(c, name="s-q"):
+            return f"arn:aws:sqs:us-east-1:{arn(c).split(':')[4]}:{name}"
+
+        def sub(c):
+            return c.subscribe(TopicArn=arn(c), Protocol="sqs", Endpoint=queue(c))[
+                "SubscriptionArn"]
+
+        def sub_attrs(c, *keys):
+            a = c.get_subscription_attributes(SubscriptionArn=sub(c))["Attributes"]
+            return {k: a.get(k) for k in keys}
+        steps = [
+            lambda c: outcome(c.create_topic, Name="s-one"),
+            lambda c: outcome(c.subscribe, TopicArn=arn(c), Protocol="sqs", Endpoint=queue(c)),
+            lambda c: outcome(c.subscribe, TopicArn=arn(c), Protocol="sqs", Endpoint=queue(c)),
+            lambda c: outcome(c.subscribe, TopicArn=arn(c), Protocol="sqs", Endpoint=queue(c),
+                              ReturnSubscriptionArn=True),
+            lambda c: outcome(c.subscribe, TopicArn=arn(c), Protocol="sqs", Endpoint="not-an-arn"),
+            lambda c: outcome(lambda: sub_attrs(c, "Protocol", "RawMessageDelivery",
+                                                "PendingConfirmation", "Owner")),
+            lambda c: outcome(c.set_subscription_attributes, SubscriptionArn=sub(c),
+                              AttributeName="RawMessageDelivery", AttributeValue="true"),
+            lambda c: outcome(lambda: sub_attrs(c, "RawMessageDelivery")),
+            lambda c: outcome(c.set_subscription_attributes, SubscriptionArn=sub(c),
+                              AttributeName="FilterPolicy", AttributeValue='{"k": ["v"]}'),
+            lambda c: outcome(lambda: sub_attrs(c, "FilterPolicy")),
+            lambda c: outcome(c.set_subscription_attributes, SubscriptionArn=sub(c),
+                              AttributeName="Bogus", AttributeValue="1"),
+            lambda c: outcome(c.get_subscription_attributes,
+                              SubscriptionArn=arn(c) + ":00000000-0000-4000-8000-000000000000"),
+            lambda c: outcome(lambda: {"subs": [normalise(x["Endpoint"]) for x in
+                                                c.list_subscriptions()["Subscriptions"]
+                                                if x["TopicArn"] == arn(c)]}),
+            lambda c: outcome(c.list_subscriptions_by_topic, TopicArn=arn(c) + "x"),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="m", MessageAttributes={
+                "n": {"DataType": "Number", "StringValue": "12"},
+                "b": {"DataType": "Binary", "BinaryValue": b"\x00"},
+                "l": {"DataType": "String.Array", "StringValue": '["a", 1]'}}),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="m", MessageAttributes={
+                "n": {"DataType": "String"}}),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="m", MessageAttributes={
+                "n": {"DataType": "Number", "StringValue": "twelve"}}),
+            lambda c: outcome(c.unsubscribe, SubscriptionArn=sub(c)),
+            lambda c: outcome(c.unsubscribe,
+                              SubscriptionArn=arn(c) + ":00000000-0000-4000-8000-000000000000"),
+            lambda c: outcome(c.create_topic, Name="f.fifo", Attributes={"FifoTopic": "true"}),
+            lambda c: outcome(c.publish, TopicArn=c.create_topic(
+                Name="f.fifo", Attributes={"FifoTopic": "true"})["TopicArn"], Message="m"),
+            lambda c: outcome(c.delete_topic, TopicArn=arn(c)),
+            lambda c: outcome(lambda: {"subs": len([x for x in c.list_subscriptions()[
+                "Subscriptions"] if x["TopicArn"].endswith(":s-one")])}),
+        ]
+        fx, moto = self.both(steps)
+        # The three invalid attribute steps (15, 16): AWS's Publish reference documents them as
+        # InvalidParameterValueException, code ParameterValueInvalid; moto says InvalidParameter.
+        self.compare(fx, moto, deviations={15: ("error", "ParameterValueInvalid"),
+                                           16: ("error", "ParameterValueInvalid")})
 
 if __name__ == "__main__":
     main()
