@@ -70,7 +70,7 @@ SnsEventSpec read_event(const std::string& where, const std::string& config_json
       // With an arn (a Ref or Fn::Join to a topic of resources), topicName names it.
       if (spec.topic_arn.empty()) spec.topic_name = v["topicName"].get<std::string>();
     }
-    if (spec.topic_arn.empty() && spec.topic_name.empty())
+    if (spec.topic_arn.empty() && spec.topic_name.empty() && !v.contains("arn"))
       throw Error(fmt::format("{}: an sns event needs a topic: a topicName, or an arn", where),
                   "e.g. - sns: {topicName: orders, filterPolicy: {kind: [order]}}");
     if (v.contains("displayName") && v["displayName"].is_string())
@@ -206,12 +206,27 @@ std::vector<std::string> SnsService::apply(const std::string& service,
               : fmt::format("functions.{}: sns event {}", f.key, n);
       Wanted w{read_event(where, other->config_json),
                lambda::function_arn(impl_->region, lambda::kLocalAccount, f.name), where};
+      // A topic fx cannot name locally (an arn that is a CloudFormation reference with no
+      // topicName, another account's or region's topic) is left for AWS deploys, as before SNS
+      // was emulated: a warning, not a failed deploy.
+      if (w.spec.topic_arn.empty() && w.spec.topic_name.empty()) {
+        warnings.push_back(fmt::format(
+            "{}: the sns event's arn is a CloudFormation reference fx does not resolve "
+            "locally, so the function is subscribed to no local topic; give the topic's "
+            "topicName beside the arn",
+            where));
+        continue;
+      }
       if (!w.spec.topic_arn.empty()) {
         const std::string ours = fmt::format("arn:aws:sns:{}:{}:", impl_->region, sns::kAccount);
-        if (!w.spec.topic_arn.starts_with(ours) || w.spec.topic_arn.size() == ours.size())
-          throw Error(fmt::format("{}: the topic {} is not one of the emulator's ({}NAME)", where,
-                                  w.spec.topic_arn, ours),
-                      "give the topic by name (- sns: NAME) to have fx create it locally");
+        if (!w.spec.topic_arn.starts_with(ours) || w.spec.topic_arn.size() == ours.size()) {
+          warnings.push_back(fmt::format(
+              "{}: the topic {} is not one of the emulator's ({}NAME), so the function is "
+              "subscribed to no local topic; give the topic by name (- sns: NAME) to have fx "
+              "create it locally",
+              where, w.spec.topic_arn, ours));
+          continue;
+        }
         w.spec.topic_name = w.spec.topic_arn.substr(ours.size());
       }
       // Checked before anything changes: the policy and its scope as SNS would check them.

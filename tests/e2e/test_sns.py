@@ -488,6 +488,23 @@ class SnsFunctionsTest(FxTestCase):
         self.assertRegex(r.err.splitlines()[0], r"^fx: error: .*serverless\.yaml:\d+:\d+.*filterPolicy")
         self.assertNotIn("fx emulates no SNS", r.out + r.err)
 
+    def test_a_topic_only_aws_has_is_a_warning_not_a_failed_deploy(self):
+        self.make_service({"serverless.yaml": """
+            service: SERVICE
+            provider: {name: aws, runtime: python3.12}
+            functions:
+              f:
+                handler: app.handler
+                events:
+                  - sns: arn:aws:sns:us-east-1:123456789012:elsewhere
+                  - sns: {arn: {Ref: AlertsTopic}}
+            """, "app.py": "def handler(e, c):\n    return 1\n"})
+        r = self.ok("deploy", timeout=300)
+        self.assertIn("arn:aws:sns:us-east-1:123456789012:elsewhere is not one of the emulator's",
+                      r.out + r.err)
+        self.assertIn("CloudFormation reference", r.out + r.err)
+        self.assertEqual(client("sns", self.url).list_subscriptions()["Subscriptions"], [])
+
 
 class SnsDurabilityTest(FxTestCase):
     """Topics and subscriptions survive kill -9 of the emulator."""
