@@ -21,7 +21,7 @@ const std::vector<EventType>& event_types() {
       {"alb", false, "fx serves no Application Load Balancer locally"},
       {"s3", false, "fx emulates no S3 buckets, so no object event reaches it locally"},
       {"schedule", true, ""},
-      {"sns", false, "fx emulates no SNS topics, so no notification reaches it locally"},
+      {"sns", true, ""},
       {"sqs", true, ""},
       {"stream", true, ""},
       {"msk", false, "fx emulates no Amazon MSK cluster"},
