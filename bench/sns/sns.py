@@ -125,8 +125,10 @@ def latency(fx, env, home, url, n):
     while time.monotonic() < deadline:
         out = subprocess.run([fx, "logs", "snsbench-dev-sub", "--json"], env=env, cwd=svc,
                              capture_output=True, text=True).stdout
-        values = [float(line.split("LATENCY_MS ")[1].split()[0].rstrip('"\\n'))
-                  for line in out.splitlines() if "LATENCY_MS " in line]
+        messages = [json.loads(line).get("message", "") for line in out.splitlines()
+                    if line.strip()]
+        values = [float(m.split("LATENCY_MS ")[1].split()[0]) for m in messages
+                  if "LATENCY_MS " in m]
         if len(values) >= n + 1:
             break
         time.sleep(0.5)
