@@ -706,5 +706,51 @@ class SnsDiffTest(FxTestCase):
         self.compare(fx, moto, deviations={15: ("error", "ParameterValueInvalid"),
                                            16: ("error", "ParameterValueInvalid")})
 
+    def test_attribute_and_tag_sequence(self):
+        def arn(c, name="a-one"):
+            return c.create_topic(Name=name)["TopicArn"]
+
+        def attrs(c, *keys, name="a-one"):
+            a = c.get_topic_attributes(TopicArn=arn(c, name))["Attributes"]
+            return {k: normalise(a.get(k)) for k in keys}
+        steps = [
+            lambda c: outcome(c.create_topic, Name="a-one", Attributes={"DisplayName": "One"}),
+            lambda c: outcome(lambda: attrs(c, "DisplayName", "TopicArn", "Owner",
+                                            "SubscriptionsConfirmed", "SubscriptionsPending",
+                                            "SubscriptionsDeleted")),
+            lambda c: outcome(c.set_topic_attributes, TopicArn=arn(c),
+                              AttributeName="DisplayName", AttributeValue="Renamed"),
+            lambda c: outcome(lambda: attrs(c, "DisplayName")),
+            lambda c: outcome(c.set_topic_attributes, TopicArn=arn(c) + "x",
+                              AttributeName="DisplayName", AttributeValue="x"),
+            lambda c: outcome(c.create_topic, Name="a-fifo.fifo",
+                              Attributes={"FifoTopic": "true",
+                                          "ContentBasedDeduplication": "true"}),
+            lambda c: outcome(lambda: attrs(c, "FifoTopic", "ContentBasedDeduplication",
+                                            name="a-fifo.fifo")),
+            lambda c: outcome(c.tag_resource, ResourceArn=arn(c),
+                              Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]),
+            lambda c: outcome(c.tag_resource, ResourceArn=arn(c),
+                              Tags=[{"Key": "a", "Value": "3"}]),
+            lambda c: outcome(lambda: {"tags": sorted(
+                (t["Key"], t["Value"]) for t in
+                c.list_tags_for_resource(ResourceArn=arn(c))["Tags"])}),
+            lambda c: outcome(c.untag_resource, ResourceArn=arn(c), TagKeys=["a", "zz"]),
+            lambda c: outcome(c.list_tags_for_resource, ResourceArn=arn(c)),
+            lambda c: outcome(c.list_tags_for_resource, ResourceArn=arn(c) + "x"),
+            lambda c: outcome(c.tag_resource, ResourceArn=arn(c), Tags=[
+                {"Key": f"k{i}", "Value": "v"} for i in range(51)]),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="m", Subject="line\nbreak"),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="m", Subject="s" * 100),
+            lambda c: outcome(c.publish, TargetArn=arn(c), Message="via TargetArn"),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="x" * (256 * 1024)),
+            lambda c: outcome(c.publish, TopicArn=arn(c), Message="x" * (256 * 1024 + 1)),
+            lambda c: outcome(c.delete_topic, TopicArn=arn(c)),
+        ]
+        fx, moto = self.both(steps)
+        # Step 14: Publish's reference says a Subject has "no line breaks or control
+        # characters"; moto takes one.
+        self.compare(fx, moto, deviations={14: ("error", "InvalidParameter")})
+
 if __name__ == "__main__":
     main()
