@@ -89,6 +89,9 @@ HttpServerOptions Emulator::server_options() {
   o.body_limit_for = [](const HttpRequest& head) { return body_limit_of(head).second; };
   o.too_large = [](const HttpRequest& head, std::size_t limit) {
     auto operation = body_limit_of(head).first;
+    if (SnsService::serves(head))  // SNS's SDKs read only its XML errors
+      return sns_shaped(service_error(413, "RequestEntityTooLarge",
+                                      fmt::format("Request must be smaller than {} bytes", limit)));
     if (operation.empty())
       return service_error(413, "RequestEntityTooLargeException",
                            fmt::format("Request must be smaller than {} bytes", limit));

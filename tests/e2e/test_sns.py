@@ -345,6 +345,9 @@ class SnsApiTest(FxTestCase):
                 got_status, text = raw(self.url, body)
                 self.assertEqual((got_status, error_code(text)), (status, code), text)
                 self.assertIn("<Type>Sender</Type>", text)
+        # Over the body limit: refused before it is read, in SNS's XML.
+        status, text = raw(self.url, "Action=Publish&Message=" + "x" * (2 * 1024 * 1024))
+        self.assertEqual((status, error_code(text)), (413, "RequestEntityTooLarge"), text)
         # Through boto3 too: the SDK reads the code out of the XML.
         self.assertEqual(code_of(self.sns.publish, TopicArn=arn + "-none", Message="x"),
                          "NotFound")
