@@ -346,7 +346,8 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
     out.key = f.key;
     for (const auto& e : f.events) {
       const auto* other = std::get_if<manifest::OtherEvent>(&e);
-      if (!other || other->type == "alb") out.events.push_back(e);  // the emulator serves alb
+      // The emulator serves alb, and subscribes sns events to its topics.
+      if (!other || other->type == "alb" || other->type == "sns") out.events.push_back(e);
     }
     // Each route's authorizer, resolved against the service (its functions,
     // provider.httpApi.authorizers), travels in the event's JSON for the gateway to run.

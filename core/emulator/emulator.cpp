@@ -6,6 +6,7 @@
 #include "core/dynamodb/api.h"
 #include "core/dynamodb/streams_api.h"
 #include "core/secrets/api.h"
+#include "core/sns/api.h"
 
 namespace fx::emulator::front {
 
@@ -77,6 +78,7 @@ std::pair<std::string_view, std::size_t> body_limit_of(const HttpRequest& head) 
   if (dynamodb::is_dynamodb_target(head.header("X-Amz-Target")))
     return {"", dynamodb::kMaxRequestBytes};
   if (SecretsService::serves(head)) return {"", secrets::kMaxRequestBytes};
+  if (SnsService::serves(head)) return {"", sns::kMaxRequestBytes};
   return {"", kMaxControlRequestBytes};
 }
 }  // namespace
@@ -87,6 +89,9 @@ HttpServerOptions Emulator::server_options() {
   o.body_limit_for = [](const HttpRequest& head) { return body_limit_of(head).second; };
   o.too_large = [](const HttpRequest& head, std::size_t limit) {
     auto operation = body_limit_of(head).first;
+    if (SnsService::serves(head))  // SNS's SDKs read only its XML errors
+      return sns_shaped(service_error(413, "RequestEntityTooLarge",
+                                      fmt::format("Request must be smaller than {} bytes", limit)));
     if (operation.empty())
       return service_error(413, "RequestEntityTooLargeException",
                            fmt::format("Request must be smaller than {} bytes", limit));
@@ -126,6 +131,9 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     // read the error's code from (the Lambda shape's x-amzn-ErrorType they ignore).
     if (req.header("X-Amz-Target").starts_with("AmazonSQS.") && !r->sent())
       return r->send(sqs_shaped(error_response(std::current_exception())));
+    // Likewise SNS's SDKs read only its XML error.
+    if (SnsService::serves(req) && !r->sent())
+      return r->send(sns_shaped(error_response(std::current_exception())));
     answer_error(*r, std::current_exception());
   }
 }
@@ -215,6 +223,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
     return dynamodb_.handle(req, r);
   // SSM Parameter Store and Secrets Manager (core/emulator/secrets_service.h).
   if (req.method == "POST" && SecretsService::serves(req)) return secrets_.handle(req, r);
+  // SNS's Query protocol (core/emulator/sns_service.h).
+  if (req.method == "POST" && SnsService::serves(req)) return sns_.handle(req, r, url_);
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
     return event_source_mappings(req, *r, path.substr(33));

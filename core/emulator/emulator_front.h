@@ -45,10 +45,12 @@
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtime_sdk.h"
 #include "core/emulator/secrets_service.h"
+#include "core/emulator/sns_service.h"
 #include "core/emulator/stream_service.h"
 #include "core/emulator/versions.h"
 #include "core/manifest/events_json.h"
 #include "core/runtimes/resolver.h"
+#include "core/sns/api.h"
 #include "core/sources/mapping.h"
 #include "core/store/store.h"
 #include "core/usage/cost_report.h"
@@ -123,6 +125,22 @@ inline HttpResponse sqs_shaped(HttpResponse lambda_shaped) {
   r.headers.clear();
   r.set("Content-Type", "application/x-amz-json-1.0");
   r.set("x-amzn-query-error", type + (lambda_shaped.status >= 500 ? ";Receiver" : ";Sender"));
+  return r;
+}
+
+// An error answer in SNS's XML (its SDKs read nothing else), from a Lambda-shaped one.
+inline HttpResponse sns_shaped(const HttpResponse& lambda_shaped) {
+  std::string type = "ServiceException";
+  for (const auto& [name, value] : lambda_shaped.headers)
+    if (util::iequals(name, "x-amzn-ErrorType")) type = value;
+  json body = json::parse(lambda_shaped.body, nullptr, false);
+  std::string message = body.is_object() && body.contains("message") && body["message"].is_string()
+                            ? body["message"].get<std::string>()
+                            : std::string();
+  HttpResponse r;
+  r.status = lambda_shaped.status;
+  r.set("Content-Type", "text/xml");
+  r.body = sns::error_xml(r.status, type, message);
   return r;
 }
 
@@ -245,6 +263,7 @@ class Emulator {
         streams_(io, pool_, sink_, dynamodb_, queues_, options.home / "stream_checkpoints.db",
                  options.region),
         secrets_(io, options.home, options.region),
+        sns_(io, options.home / "sns.db", options.region),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -256,6 +275,7 @@ class Emulator {
     events_.set_queue_sender([this](const std::string& queue, const std::string& body) {
       return queues_.send(queue, body);
     });
+    set_sns_hooks();
   }
 
   void restore() {
@@ -462,9 +482,11 @@ class Emulator {
   // What takes a service's events, in the order a deploy's are checked and applied.
   // Tables after the others: a deploy that another kind refuses has changed no table. Stream
   // mappings after the tables, whose streams they read.
-  std::array<sources::EventSourceKind*, 6> event_source_kinds() {
-    return {&events_, &gateway_, &alb_, &queues_, &dynamodb_, &streams_};
+  std::array<sources::EventSourceKind*, 7> event_source_kinds() {
+    return {&events_, &gateway_, &alb_, &queues_, &sns_, &dynamodb_, &streams_};
   }
+  // SNS delivers to functions through the asynchronous invoker, and to the queues (sns_api.cpp).
+  void set_sns_hooks();
   static double clock_speed();
   json get_function_json(const FunctionState& fn);
   void save(const FunctionSpec& spec, const std::string& sha_hex);
@@ -492,6 +514,7 @@ class Emulator {
   DynamoService dynamodb_;
   StreamService streams_;
   SecretsService secrets_;
+  SnsService sns_;
   std::string gateway_url_;
   std::string alb_url_;
   HttpServer server_;

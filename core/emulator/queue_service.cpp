@@ -230,4 +230,26 @@ std::string QueueService::send(const std::string& queue, const std::string& body
   }
 }
 
+std::string QueueService::send(const std::string& queue, const std::string& body,
+                               const std::vector<Attribute>& attributes,
+                               const std::string& group_id, const std::string& deduplication_id) {
+  queues::MessageAttributes converted;
+  for (const auto& a : attributes) {
+    auto& v = converted[a.name];
+    // SQS has no String.Array type: SNS's raw delivery passes its JSON text as a String.
+    v.data_type = a.data_type == "String.Array" ? "String" : a.data_type;
+    v.string_value = a.string_value;
+    v.binary_value = a.binary_value;
+  }
+  queues::FifoSend fifo;
+  if (!group_id.empty()) fifo.group_id = group_id;
+  if (!deduplication_id.empty()) fifo.deduplication_id = deduplication_id;
+  try {
+    impl_->store.send(name_of(queue), body, std::nullopt, converted, fifo);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
 }  // namespace fx::emulator

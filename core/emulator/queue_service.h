@@ -59,6 +59,16 @@ class QueueService : public sources::EventSourceKind {
   // a FIFO queue is always an error, as Lambda sends no record to one.
   std::string send(const std::string& queue, const std::string& body);
 
+  // A message from an SNS subscription (a queue's name or ARN): `attributes` become SQS
+  // message attributes (raw delivery); a FIFO queue takes the group and deduplication ids.
+  // Returns an error, or "".
+  struct Attribute {
+    std::string name, data_type, string_value, binary_value;
+  };
+  std::string send(const std::string& queue, const std::string& body,
+                   const std::vector<Attribute>& attributes, const std::string& group_id,
+                   const std::string& deduplication_id);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

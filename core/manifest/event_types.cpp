@@ -21,7 +21,7 @@ const std::vector<EventType>& event_types() {
       {"alb", false, "fx serves no Application Load Balancer locally"},
       {"s3", false, "fx emulates no S3 buckets, so no object event reaches it locally"},
       {"schedule", true, ""},
-      {"sns", false, "fx emulates no SNS topics, so no notification reaches it locally"},
+      {"sns", true, ""},
       {"sqs", true, ""},
       {"stream", true, ""},
       {"msk", false, "fx emulates no Amazon MSK cluster"},
@@ -55,8 +55,11 @@ std::vector<std::string> local_event_notes(const Service& service) {
     for (const auto& e : f.events) {
       const auto* other = std::get_if<OtherEvent>(&e);
       // alb events are served on the emulator's ALB port (gateway::alb_rules_from_service),
-      // and the deploy prints their routes: nothing to say.
-      if (!other || other->type == "alb" || !said.insert(other->type).second) continue;
+      // and the deploy prints their routes; sns events subscribe the function to the
+      // emulator's topics (core/emulator/sns_service.h): nothing to say.
+      if (!other || other->type == "alb" || other->type == "sns" ||
+          !said.insert(other->type).second)
+        continue;
       const std::string call = fmt::format("invoke it with `fx invoke {} --data EVENT`", f.key);
       const EventType* type = find_event_type(other->type);
       std::string line;

@@ -219,17 +219,19 @@ ServiceEvents read_document(const json& j) {
     function_of(doc, m).events.push_back(sqs_of(m));
   for (const auto& m : j.value("streams", json::array()))
     function_of(doc, m).events.push_back(stream_of(m));
-  for (const auto& m : j.value("alb", json::array())) {
-    auto& f = function_of(doc, m);
-    OtherEvent e;
-    e.type = "alb";
-    e.config_json = m.value("config", json::object()).dump();
-    e.mark.file = m.value("file", "");
-    e.mark.line = m.value("line", 0);
-    e.mark.col = m.value("col", 0);
-    if (m.contains("function_key")) f.key = m["function_key"].get<std::string>();
-    f.events.push_back(std::move(e));
-  }
+  for (const auto& [type, list] : {std::pair{"alb", j.value("alb", json::array())},
+                                   std::pair{"sns", j.value("sns", json::array())}})
+    for (const auto& m : list) {
+      auto& f = function_of(doc, m);
+      OtherEvent e;
+      e.type = type;
+      e.config_json = m.value("config", json::object()).dump();
+      e.mark.file = m.value("file", "");
+      e.mark.line = m.value("line", 0);
+      e.mark.col = m.value("col", 0);
+      if (m.contains("function_key")) f.key = m["function_key"].get<std::string>();
+      f.events.push_back(std::move(e));
+    }
   const json async_settings = j.value("async", json::object());  // outlives the loop
   for (const auto& [function, a] : async_settings.items()) {
     AsyncConfig& async = function_of(doc, json{{"function", function}}).async;
@@ -293,7 +295,7 @@ std::string schedule_anchor_key(std::string_view rule, std::string_view expressi
 
 std::string to_json(const ServiceEvents& doc) {
   json routes = json::array(), schedules = json::array(), sqs = json::array(),
-       streams = json::array(), alb = json::array();
+       streams = json::array(), alb = json::array(), sns = json::array();
   json functions = json::array(), async = json::object(), provisioned = json::object(),
        retention = json::object();
   for (const auto& f : doc.functions) {
@@ -307,13 +309,15 @@ std::string to_json(const ServiceEvents& doc) {
         sqs.push_back(sqs_json(f, *e));
       } else if (const auto* e = std::get_if<StreamEvent>(&event)) {
         streams.push_back(stream_json(f, *e));
-      } else if (const auto* e = std::get_if<OtherEvent>(&event); e && e->type == "alb") {
-        alb.push_back({{"function", f.name},
-                       {"function_key", f.key},
-                       {"config", json::parse(e->config_json, nullptr, false)},
-                       {"file", e->mark.file},
-                       {"line", e->mark.line},
-                       {"col", e->mark.col}});
+      } else if (const auto* e = std::get_if<OtherEvent>(&event);
+                 e && (e->type == "alb" || e->type == "sns")) {
+        (e->type == "alb" ? alb : sns)
+            .push_back({{"function", f.name},
+                        {"function_key", f.key},
+                        {"config", json::parse(e->config_json, nullptr, false)},
+                        {"file", e->mark.file},
+                        {"line", e->mark.line},
+                        {"col", e->mark.col}});
       }  // other events run only on AWS
     }
     functions.push_back(f.name);
@@ -352,6 +356,7 @@ std::string to_json(const ServiceEvents& doc) {
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;
   if (!alb.empty()) j["alb"] = alb;
+  if (!sns.empty()) j["sns"] = sns;
   if (!doc.tables.empty()) {
     json tables = json::array();
     for (const auto& t : doc.tables) {

@@ -111,6 +111,11 @@ TEST_CASE(
       "      - alb:\n          listenerArn: arn:aws:elasticloadbalancing:us-east-1:1:listener/app/"
       "x/1/2\n          priority: 1\n          conditions:\n            path: /hello\n"));
   CHECK(local_event_notes(alb).empty());
+  // sns events subscribe the function to the emulator's topics: no note either.
+  const Service sns =
+      t.load(with_events("      - sns: orders\n      - sns:\n          topicName: payments\n"
+                         "          filterPolicy: {kind: [card]}\n"));
+  CHECK(local_event_notes(sns).empty());
   CHECK(fx::manifest::find_event_type("kafka"));
   CHECK_FALSE(fx::manifest::find_event_type("kinesis"));
 }
