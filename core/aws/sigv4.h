@@ -28,6 +28,13 @@ struct SigningInput {
   std::string region;   // "us-east-1"
   std::string service;  // signing name: "lambda", "logs", "iam"
   std::chrono::system_clock::time_point now;
+  // S3's: the payload hash as the client declared it (x-amz-content-sha256, UNSIGNED-PAYLOAD,
+  // STREAMING-...) instead of the body's own hash.
+  std::string payload_hash;
+  // A presigned URL's signature (SigV4 in the query): the headers are exactly the signed ones,
+  // X-Amz-Date is in the URL rather than added as a header, and the URL must not hold
+  // X-Amz-Signature.
+  bool query_auth = false;
 };
 
 // The intermediate strings, exposed so tests can compare each step with the test suite.

@@ -44,6 +44,7 @@
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtime_sdk.h"
+#include "core/emulator/s3_service.h"
 #include "core/emulator/secrets_service.h"
 #include "core/emulator/stream_service.h"
 #include "core/emulator/versions.h"
@@ -245,6 +246,7 @@ class Emulator {
         streams_(io, pool_, sink_, dynamodb_, queues_, options.home / "stream_checkpoints.db",
                  options.region),
         secrets_(io, options.home, options.region),
+        s3_(io, options.home, options.region),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -366,7 +368,7 @@ class Emulator {
   // responder by reference and never take the router's own.
   // The main port's limits: each operation's body limit, known from its request line and
   // checked before the body is read, and Lambda's 413 for one over it.
-  static HttpServerOptions server_options();
+  HttpServerOptions server_options() const;
   void route(HttpRequest& req, std::shared_ptr<Responder> r);
   void dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& r, std::string_view rest);
@@ -492,6 +494,7 @@ class Emulator {
   DynamoService dynamodb_;
   StreamService streams_;
   SecretsService secrets_;
+  S3Service s3_;  // before server_, whose options use it
   std::string gateway_url_;
   std::string alb_url_;
   HttpServer server_;

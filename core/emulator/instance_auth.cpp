@@ -65,7 +65,8 @@ InstanceSignature check_instance_signature(const HttpRequest& req,
   // Each service words it its own way: SQS as the S3-era APIs, Lambda as Coral's.
   auto refuse = [&](std::string message) {
     throw aws::ApiError(403,
-                        service == "sqs" ? "SignatureDoesNotMatch" : "InvalidSignatureException",
+                        service == "sqs" || service == "s3" ? "SignatureDoesNotMatch"
+                                                            : "InvalidSignatureException",
                         std::move(message));
   };
   const std::string_view date_header = req.header("X-Amz-Date");
@@ -90,6 +91,8 @@ InstanceSignature check_instance_signature(const HttpRequest& req,
   input.region = std::string(scope[2]);
   input.service = std::string(service);
   input.now = *signed_at;
+  // S3 signs the payload hash the client declares (its body may be on disk, or aws-chunked).
+  if (service == "s3") input.payload_hash = std::string(req.header("x-amz-content-sha256"));
   for (auto name : split(auth_field(auth, "SignedHeaders"), ';'))
     for (const auto& [key, value] : req.headers)
       if (util::iequals(key, name)) input.headers.emplace_back(key, value);
