@@ -28,7 +28,11 @@ struct SigningInput {
   std::string region;   // "us-east-1"
   std::string service;  // signing name: "lambda", "logs", "iam"
   std::chrono::system_clock::time_point now;
-  // S3's: the payload hash as the client declared it (x-amz-content-sha256, UNSIGNED-PAYLOAD,
+};
+
+// What S3's verification needs besides (the emulator checks what clients signed).
+struct SigningExtras {
+  // The payload hash as the client declared it (x-amz-content-sha256, UNSIGNED-PAYLOAD,
   // STREAMING-...) instead of the body's own hash.
   std::string payload_hash;
   // A presigned URL's signature (SigV4 in the query): the headers are exactly the signed ones,
@@ -46,6 +50,8 @@ struct Signature {
 };
 
 Signature sigv4_signature(const SigningInput& input, const AwsCredentials& credentials);
+Signature sigv4_signature(const SigningInput& input, const AwsCredentials& credentials,
+                          const SigningExtras& extras);
 
 // Adds X-Amz-Date, X-Amz-Security-Token (with a session token) and Authorization to
 // input.headers, and returns them.

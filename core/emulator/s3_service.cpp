@@ -101,7 +101,9 @@ struct S3Service::Impl {
 };
 
 S3Service::S3Service(asio::io_context& io, fs::path home, std::string region)
-    : impl_(std::make_unique<Impl>(io, std::move(home), std::move(region))) {}
+    : impl_(std::make_unique<Impl>(io, std::move(home), std::move(region))) {
+  s3::Store::clear_temp(impl_->root);
+}
 
 S3Service::~S3Service() = default;
 
@@ -265,8 +267,9 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
   input.region = std::string(scope[2]);
   input.service = std::string(scope[3]);
   input.now = *signed_at;
-  input.payload_hash = "UNSIGNED-PAYLOAD";
-  input.query_auth = true;
+  aws::SigningExtras extras;
+  extras.payload_hash = "UNSIGNED-PAYLOAD";
+  extras.query_auth = true;
   std::string signed_headers = req.query_param("X-Amz-SignedHeaders");
   std::string_view names = signed_headers;
   while (!names.empty()) {
@@ -279,7 +282,7 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
   }
   aws::AwsCredentials key{credentials.access_key_id, credentials.secret_access_key,
                           credentials.session_token, ""};
-  const aws::Signature expected = aws::sigv4_signature(input, key);
+  const aws::Signature expected = aws::sigv4_signature(input, key, extras);
   auto at = expected.authorization.rfind("Signature=");
   std::string want = expected.authorization.substr(at + 10);
   std::string got = req.query_param("X-Amz-Signature");

@@ -85,9 +85,6 @@ struct Store::Impl {
   static fs::path prepare(const fs::path& r) {
     fs::create_directories(r / "objects");
     fs::create_directories(r / "parts");
-    // Bodies being received when the emulator stopped: never an object.
-    std::error_code ec;
-    fs::remove_all(r / "tmp", ec);
     fs::create_directories(r / "tmp");
     return r;
   }
@@ -121,6 +118,11 @@ struct Store::Impl {
 
 Store::Store(const fs::path& root) : impl_(std::make_unique<Impl>(root)) {}
 Store::~Store() = default;
+
+void Store::clear_temp(const fs::path& root) {
+  std::error_code ec;
+  fs::remove_all(root / "tmp", ec);
+}
 
 fs::path Store::temp_path(const fs::path& root) {
   return root / "tmp" / random_hex(16);

@@ -55,13 +55,15 @@ struct Part {
 
 class Store {
  public:
-  // Opens (or makes) root/s3.db, root/objects/ and root/tmp/; empties tmp/ (uploads a crash
-  // cut short).
+  // Opens (or makes) root/s3.db, root/objects/ and root/tmp/.
   explicit Store(const std::filesystem::path& root);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Removes root/tmp/: bodies being received when the emulator stopped (never an object). For
+  // the emulator's start, before any request: the HTTP server writes bodies there.
+  static void clear_temp(const std::filesystem::path& root);
   // A fresh path in root/tmp/ for a body being received.
   static std::filesystem::path temp_path(const std::filesystem::path& root);
   std::filesystem::path temp_path() const;

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 
 import boto3
-from botocore.auth import SigV4QueryAuth
+from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -181,7 +181,7 @@ class S3ApiTest(FxTestCase):
         self.assertEqual(code_of(c.copy_object, Bucket="objs", Key="c2", CopySource="objs/none"), "NoSuchKey")
         # Content-MD5.
         self.assertEqual(code_of(c.put_object, Bucket="objs", Key="md5", Body=b"abc",
-                                 ContentMD5="kAFQmDzST7DWlj99KOF/cg=="), "BadDigest")
+                                 ContentMD5="AAAAAAAAAAAAAAAAAAAAAA=="), "BadDigest")
         # Delete, DeleteObjects (Quiet), and the errors of what is not there.
         c.delete_object(Bucket="objs", Key="copy.txt")
         self.assertEqual(code_of(c.get_object, Bucket="objs", Key="copy.txt"), "NoSuchKey")
@@ -279,25 +279,20 @@ class S3ApiTest(FxTestCase):
                                  Body=b"x"), "NoSuchUpload")
 
     def presign(self, method, path, expires=60, creds=None, when=None, headers=None):
+        """A presigned URL as botocore makes it (S3's query signer), by default with the
+        instances' credentials, which the emulator verifies; `when` signs it at a past time."""
+        import botocore.auth as ba
         creds = creds or Credentials(self.creds["AccessKeyId"], self.creds["SecretAccessKey"],
                                      self.creds["SessionToken"])
         req = AWSRequest(method=method, url=self.url + path, headers=headers or {})
-        signer = SigV4QueryAuth(creds, "s3", "us-east-1", expires=expires)
+        signer = S3SigV4QueryAuth(creds, "s3", "us-east-1", expires=expires)
+        original = ba.get_current_datetime
         if when:
-            signer._get_current_timestamp = lambda: when  # noqa: SLF001 (a past signing time)
-            import botocore.auth as ba
-            original = ba.datetime.datetime
-            class Frozen(original):
-                @classmethod
-                def utcnow(cls):
-                    return when
-            ba.datetime.datetime = Frozen
-            try:
-                signer.add_auth(req)
-            finally:
-                ba.datetime.datetime = original
-        else:
+            ba.get_current_datetime = lambda *a, **k: when
+        try:
             signer.add_auth(req)
+        finally:
+            ba.get_current_datetime = original
         return req.url
 
     def test_presigned_put_and_get_with_urllib(self):
@@ -345,7 +340,7 @@ class S3ApiTest(FxTestCase):
     def test_expired_and_forged_presigned_urls(self):
         self.c.create_bucket(Bucket="pre2")
         self.c.put_object(Bucket="pre2", Key="k", Body=b"v")
-        past = datetime.datetime.utcnow() - datetime.timedelta(hours=2)
+        past = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(hours=2)
         url = self.presign("GET", "/pre2/k", expires=60, when=past)
         with self.assertRaises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(url)
@@ -366,7 +361,7 @@ class S3ApiTest(FxTestCase):
         self.assertEqual(e.exception.code, 403)
         too_long = self.url + "/pre2/k?" + urllib.parse.urlencode({
             "X-Amz-Algorithm": "AWS4-HMAC-SHA256", "X-Amz-Credential": "A/20260101/us-east-1/s3/aws4_request",
-            "X-Amz-Date": datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ"), "X-Amz-Expires": "604801",
+            "X-Amz-Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ"), "X-Amz-Expires": "604801",
             "X-Amz-SignedHeaders": "host", "X-Amz-Signature": "00"})
         with self.assertRaises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(too_long)
@@ -516,6 +511,8 @@ def outcome(call, **kwargs):
         r["CopyObjectResult"] = {"ETag": r["CopyObjectResult"]["ETag"]}
     if "UploadId" in r:
         r["UploadId"] = "ID"
+    if "NextContinuationToken" in r:  # opaque, each service its own
+        r["NextContinuationToken"] = "TOKEN"
     return ("ok", status, r)
 
 
@@ -599,7 +596,15 @@ class S3DiffTest(FxTestCase):
             lambda c: outcome(c.list_buckets),
         ]
         fx, moto = self.run_both(steps)
-        self.compare(fx, moto)
+        # Where moto departs from AWS's documentation (fx follows AWS):
+        # 2, 40: moto creates "Invalid_Name"; AWS's bucket naming rules allow no capitals or
+        #     underscores (InvalidBucketName), so the list at the end differs too.
+        # 25, 26: ListObjects (v1) echoes Marker (empty when not sent) and returns NextMarker only
+        #     with a delimiter (AWS's ListObjects reference); moto leaves Marker out and sends a
+        #     NextMarker of its own.
+        # 37: Quiet DeleteObjects reports only errors (AWS's DeleteObjects reference); moto lists
+        #     the deleted keys.
+        self.compare(fx, moto, deviations={2, 25, 26, 37, 40})
 
     def test_multipart_sequence(self):
         B = "diff-mp"
@@ -637,7 +642,10 @@ class S3DiffTest(FxTestCase):
             lambda c: outcome(c.list_parts, Bucket=B, Key="m", UploadId=state[id(c)]),
         ]
         fx, moto = self.run_both(steps)
-        self.compare(fx, moto)
+        # 3: UploadPart to an unknown upload is NoSuchUpload 404 on AWS; moto answers 500.
+        # 4: parts listed out of order are InvalidPartOrder (the request's own fault, checked
+        #    before the parts' sizes); moto checks sizes first and says EntityTooSmall.
+        self.compare(fx, moto, deviations={3, 4})
 
 
 if __name__ == "__main__":
