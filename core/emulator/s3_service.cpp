@@ -113,6 +113,10 @@ bool S3Service::is_preflight(const HttpRequest& req) {
 }
 
 bool S3Service::serves(const HttpRequest& req) {
+  // A presigned URL of signature version 2 (what boto3 makes unless told s3v4).
+  if (req.query.find("AWSAccessKeyId=") != std::string::npos &&
+      req.query.find("Signature=") != std::string::npos)
+    return true;
   std::string_view credential = authorization_credential(req.header("Authorization"));
   std::string presigned;
   if (credential.empty() && req.query.find("X-Amz-Credential=") != std::string::npos) {
@@ -208,8 +212,26 @@ void S3Service::handle(HttpRequest& req, std::shared_ptr<Responder> r) {
 Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& credentials,
                           std::chrono::system_clock::time_point now) {
   if (req.query.find("X-Amz-Signature=") == std::string::npos &&
-      req.query.find("X-Amz-Credential=") == std::string::npos)
-    return Presigned::none;
+      req.query.find("X-Amz-Credential=") == std::string::npos) {
+    // Signature version 2 (AWSAccessKeyId, Expires as epoch seconds, Signature): its expiry is
+    // checked; its HMAC-SHA1 signature is not verified, so it counts as another key's.
+    if (req.query.find("AWSAccessKeyId=") == std::string::npos) return Presigned::none;
+    std::string expires_text = req.query_param("Expires");
+    long long expires = -1;
+    try {
+      std::size_t used = 0;
+      expires = std::stoll(expires_text, &used);
+      if (used != expires_text.size()) expires = -1;
+    } catch (...) {
+      expires = -1;
+    }
+    if (expires < 0)
+      throw aws::ApiError(403, "AccessDenied", "Query-string authentication requires the "
+                          "Signature, Expires and AWSAccessKeyId parameters");
+    if (std::chrono::system_clock::to_time_t(now) > expires)
+      throw aws::ApiError(403, "AccessDenied", "Request has expired");
+    return Presigned::unverified;
+  }
   auto malformed = [](std::string message) {
     return aws::ApiError(400, "AuthorizationQueryParametersError", std::move(message));
   };

@@ -464,7 +464,8 @@ Response Handler::create_bucket() {
       region = lc->text;
     }
   }
-  if (!store_.create_bucket(bucket_, region))
+  // AWS: re-creating a bucket one owns is 200 in us-east-1 (legacy compatibility), else 409.
+  if (!store_.create_bucket(bucket_, region) && region != "us-east-1")
     throw S3Error(409, "BucketAlreadyOwnedByYou",
                   "Your previous request to create the named bucket succeeded and you already "
                   "own it.",
@@ -1284,6 +1285,14 @@ Response Handler::list_parts() {
 
 // --- routing ----------------------------------------------------------------------------------
 
+// Whether the query names no subresource: only the SDKs' operation hint (?x-id=PutObject) and a
+// presigned URL's X-Amz-* parameters.
+bool plain_query(const Request& req) {
+  for (const auto& [k, v] : query_pairs(req.query))
+    if (k != "x-id" && !k.starts_with("X-Amz-") && !k.starts_with("x-amz-")) return false;
+  return true;
+}
+
 S3Error not_implemented(std::string_view what) {
   return S3Error(501, "NotImplemented",
                  fmt::format("{} is not implemented by the fx emulator", what));
@@ -1323,11 +1332,11 @@ Response Handler::run() {
   if (raw_key.empty()) {
     if (m == "PUT") {
       if (req_.has_param("cors")) r = put_cors();
-      else if (req_.query.empty() || req_.query == "=") r = create_bucket();
+      else if (plain_query(req_)) r = create_bucket();
       else throw not_implemented(fmt::format("PUT on a bucket with ?{}", req_.query.substr(0, 64)));
     } else if (m == "DELETE") {
       if (req_.has_param("cors")) r = delete_cors();
-      else if (req_.query.empty()) r = delete_bucket();
+      else if (plain_query(req_)) r = delete_bucket();
       else throw not_implemented(fmt::format("DELETE on a bucket with ?{}", req_.query.substr(0, 64)));
     } else if (m == "HEAD") {
       r = head_bucket();
@@ -1356,7 +1365,7 @@ Response Handler::run() {
     if (req_.has_param("tagging")) r = put_tagging();
     else if (req_.has_param("uploadId") || req_.has_param("partNumber")) r = upload_part();
     else if (!req_.header("x-amz-copy-source").empty()) r = copy_object();
-    else if (req_.query.empty() || req_.has_param("x-id") || req_.has_param("X-Amz-Signature")) r = put_object();
+    else if (plain_query(req_)) r = put_object();
     else throw not_implemented(fmt::format("PUT on an object with ?{}", req_.query.substr(0, 64)));
   } else if (m == "GET") {
     if (req_.has_param("tagging")) r = get_tagging();

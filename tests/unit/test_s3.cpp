@@ -120,16 +120,16 @@ s3::Response call(s3::Store& store, std::string method, std::string path, std::s
 TEST_CASE("listing pages through keys and common prefixes without repeats", "[s3]") {
   test::TempDir dir("s3");
   s3::Store store(dir.path / "s3");
-  REQUIRE(call(store, "PUT", "/b").status == 200);
+  REQUIRE(call(store, "PUT", "/bkt").status == 200);
   for (const char* k : {"a/1", "a/2", "b", "c/x/1", "c/y", "d"})
-    REQUIRE(call(store, "PUT", std::string("/b/") + k, "", k).status == 200);
+    REQUIRE(call(store, "PUT", std::string("/bkt/") + k, "", k).status == 200);
   // Delimiter "/" with one entry per page: a/, b, c/, d, each once.
   std::vector<std::string> seen;
   std::string token;
   for (int page = 0; page < 10; ++page) {
     std::string q = "list-type=2&delimiter=%2F&max-keys=1";
     if (!token.empty()) q += "&continuation-token=" + token;
-    auto r = call(store, "GET", "/b", q);
+    auto r = call(store, "GET", "/bkt", q);
     REQUIRE(r.status == 200);
     auto at = r.body.find("<Prefix>", r.body.find("<CommonPrefixes>"));
     if (r.body.find("<CommonPrefixes>") != std::string::npos)
@@ -147,11 +147,11 @@ TEST_CASE("listing pages through keys and common prefixes without repeats", "[s3
   }
   CHECK(seen == std::vector<std::string>{"a/", "b", "c/", "d"});
   // max-keys out of range.
-  CHECK(call(store, "GET", "/b", "list-type=2&max-keys=-1").status == 400);
-  CHECK(call(store, "GET", "/b", "list-type=2&max-keys=x").status == 400);
-  CHECK(call(store, "GET", "/b", "encoding-type=zip").status == 400);
+  CHECK(call(store, "GET", "/bkt", "list-type=2&max-keys=-1").status == 400);
+  CHECK(call(store, "GET", "/bkt", "list-type=2&max-keys=x").status == 400);
+  CHECK(call(store, "GET", "/bkt", "encoding-type=zip").status == 400);
   // The objects' files live under objects/, named by id: no key becomes a path.
-  CHECK(call(store, "PUT", "/b/../../escape", "", "x").status == 200);
+  CHECK(call(store, "PUT", "/bkt/../../escape", "", "x").status == 200);
   CHECK_FALSE(std::filesystem::exists(dir.path / "escape"));
-  CHECK(call(store, "DELETE", "/b").status == 409);
+  CHECK(call(store, "DELETE", "/bkt").status == 409);
 }
