@@ -354,7 +354,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Clock::duration tick_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<SpoolBody>> parser_;
-  std::string spool_path_;  // the current request's body file, until the handler has it
+  // The current request's body file (spool_body), until the handler has it.
+  std::string spool_path_;
   HttpRequest req_;  // the request being read (its head, once that is parsed)
   std::string out_;  // the answer being written
   std::size_t out_done_ = 0;

@@ -64,10 +64,10 @@ InstanceSignature check_instance_signature(const HttpRequest& req,
   const std::string_view service = scope[3];
   // Each service words it its own way: SQS as the S3-era APIs, Lambda as Coral's.
   auto refuse = [&](std::string message) {
-    throw aws::ApiError(403,
-                        service == "sqs" || service == "s3" ? "SignatureDoesNotMatch"
-                                                            : "InvalidSignatureException",
-                        std::move(message));
+    throw aws::ApiError(
+        403,
+        service == "sqs" || service == "s3" ? "SignatureDoesNotMatch" : "InvalidSignatureException",
+        std::move(message));
   };
   const std::string_view date_header = req.header("X-Amz-Date");
   auto signed_at = amz_date(date_header);

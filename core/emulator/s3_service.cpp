@@ -226,7 +226,8 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
       expires = -1;
     }
     if (expires < 0)
-      throw aws::ApiError(403, "AccessDenied", "Query-string authentication requires the "
+      throw aws::ApiError(403, "AccessDenied",
+                          "Query-string authentication requires the "
                           "Signature, Expires and AWSAccessKeyId parameters");
     if (std::chrono::system_clock::to_time_t(now) > expires)
       throw aws::ApiError(403, "AccessDenied", "Request has expired");
@@ -246,8 +247,7 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
   std::string date = req.query_param("X-Amz-Date");
   auto signed_at = amz_date(date);
   if (!signed_at)
-    throw malformed(
-        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+    throw malformed("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
   std::string expires_text = req.query_param("X-Amz-Expires");
   long long expires = -1;
   try {
@@ -261,9 +261,10 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
   if (expires > 604800)
     throw malformed("X-Amz-Expires must be less than a week (in seconds) that is; 604800 seconds");
   if (req.query_param("X-Amz-SignedHeaders").empty() || req.query_param("X-Amz-Signature").empty())
-    throw malformed("Query-string authentication version 4 requires the X-Amz-Algorithm, "
-                    "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
-                    "X-Amz-Expires parameters.");
+    throw malformed(
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+        "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
+        "X-Amz-Expires parameters.");
   if (now > *signed_at + std::chrono::seconds(expires))
     throw aws::ApiError(403, "AccessDenied", "Request has expired");
   if (*signed_at > now + std::chrono::minutes(15))
@@ -271,7 +272,8 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
   if (credentials.access_key_id.empty() || scope[0] != credentials.access_key_id)
     return Presigned::unverified;
   if (req.query_param("X-Amz-Security-Token") != credentials.session_token)
-    throw aws::ApiError(403, "InvalidToken", "The provided token is malformed or otherwise invalid.");
+    throw aws::ApiError(403, "InvalidToken",
+                        "The provided token is malformed or otherwise invalid.");
 
   // The request as it was signed: the URL without its signature, the signed headers as they came.
   std::string query;
@@ -279,13 +281,15 @@ Presigned check_presigned(const HttpRequest& req, const InstanceCredentials& cre
   while (!q.empty()) {
     auto amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
-    if (!pair.starts_with("X-Amz-Signature=")) query += (query.empty() ? "" : "&") + std::string(pair);
+    if (!pair.starts_with("X-Amz-Signature="))
+      query += (query.empty() ? "" : "&") + std::string(pair);
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
   aws::SigningInput input;
   input.method = req.method;
-  input.url = fmt::format("http://{}{}{}{}", req.header("Host"), req.path, query.empty() ? "" : "?", query);
+  input.url =
+      fmt::format("http://{}{}{}{}", req.header("Host"), req.path, query.empty() ? "" : "?", query);
   input.region = std::string(scope[2]);
   input.service = std::string(scope[3]);
   input.now = *signed_at;

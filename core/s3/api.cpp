@@ -47,8 +47,9 @@ Pairs query_pairs(std::string_view q) {
     std::string_view pair = q.substr(0, amp);
     auto eq = pair.find('=');
     if (!pair.empty())
-      out.emplace_back(util::url_decode(pair.substr(0, eq), true),
-                       eq == std::string_view::npos ? "" : util::url_decode(pair.substr(eq + 1), true));
+      out.emplace_back(
+          util::url_decode(pair.substr(0, eq), true),
+          eq == std::string_view::npos ? "" : util::url_decode(pair.substr(eq + 1), true));
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
   }
@@ -99,8 +100,8 @@ std::string http_time(std::int64_t ms) {
 // An HTTP date (RFC 1123, and the two obsolete forms HTTP/1.1 still accepts), in seconds.
 std::optional<std::int64_t> parse_http_time(std::string_view text) {
   std::string s(text);
-  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                             "%a %b %d %H:%M:%S %Y"}) {
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"}) {
     std::tm tm{};
     const char* end = ::strptime(s.c_str(), format, &tm);
     if (end && *end == '\0') return static_cast<std::int64_t>(::timegm(&tm));
@@ -243,9 +244,9 @@ const BucketInfo& Handler::need_bucket() {
 
 void Handler::check_key() {
   if (key_.size() > kMaxKeyBytes)
-    throw S3Error(400, "KeyTooLongError", "Your key is too long",
-                  {{"Size", std::to_string(key_.size())},
-                   {"MaxSizeAllowed", std::to_string(kMaxKeyBytes)}});
+    throw S3Error(
+        400, "KeyTooLongError", "Your key is too long",
+        {{"Size", std::to_string(key_.size())}, {"MaxSizeAllowed", std::to_string(kMaxKeyBytes)}});
 }
 
 std::string Handler::xml_body() {
@@ -264,7 +265,8 @@ Body Handler::received_body() {
   Body b;
   b.file = store_.temp_path();
   int out = ::open(b.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", b.file.string(), strerror(errno)));
+  if (out < 0)
+    throw std::runtime_error(fmt::format("cannot write {}: {}", b.file.string(), strerror(errno)));
   OpenFile out_guard(out);
   Md5 md5;
   std::optional<ChunkDecoder> chunks;
@@ -280,7 +282,9 @@ Body Handler::received_body() {
     for (std::size_t done = 0; done < data.size();) {
       auto w = ::write(out, data.data() + done, data.size() - done);
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) throw std::runtime_error(fmt::format("cannot write {}: {}", b.file.string(), strerror(errno)));
+      if (w <= 0)
+        throw std::runtime_error(
+            fmt::format("cannot write {}: {}", b.file.string(), strerror(errno)));
       done += static_cast<std::size_t>(w);
     }
   };
@@ -299,13 +303,17 @@ Body Handler::received_body() {
     feed(req_.body);
   } else {
     int in = ::open(req_.body_file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in < 0) throw std::runtime_error(fmt::format("cannot read {}: {}", req_.body_file.string(), strerror(errno)));
+    if (in < 0)
+      throw std::runtime_error(
+          fmt::format("cannot read {}: {}", req_.body_file.string(), strerror(errno)));
     OpenFile in_guard(in);
     std::string buf(1 << 20, '\0');
     while (true) {
       auto n = ::read(in, buf.data(), buf.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw std::runtime_error(fmt::format("cannot read {}: {}", req_.body_file.string(), strerror(errno)));
+      if (n < 0)
+        throw std::runtime_error(
+            fmt::format("cannot read {}: {}", req_.body_file.string(), strerror(errno)));
       if (n == 0) break;
       feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
     }
@@ -314,8 +322,8 @@ Body Handler::received_body() {
     throw S3Error(400, "IncompleteBody",
                   "You did not provide the number of bytes specified by the Content-Length HTTP "
                   "header (the aws-chunked body ends before its last chunk)");
-  if (auto declared = req_.header("x-amz-decoded-content-length"); chunks && !declared.empty() &&
-                                                                    declared != std::to_string(b.size))
+  if (auto declared = req_.header("x-amz-decoded-content-length");
+      chunks && !declared.empty() && declared != std::to_string(b.size))
     throw S3Error(400, "IncompleteBody",
                   "You did not provide the number of bytes specified by the "
                   "x-amz-decoded-content-length HTTP header");
@@ -341,9 +349,12 @@ void Handler::check_md5(const Body& body) {
 }
 
 // The representation headers S3 keeps with an object and sends back.
-constexpr std::string_view kStoredHeaders[] = {"Content-Type",     "Content-Encoding",
-                                               "Content-Disposition", "Content-Language",
-                                               "Cache-Control",    "Expires",
+constexpr std::string_view kStoredHeaders[] = {"Content-Type",
+                                               "Content-Encoding",
+                                               "Content-Disposition",
+                                               "Content-Language",
+                                               "Cache-Control",
+                                               "Expires",
                                                "x-amz-website-redirect-location",
                                                "x-amz-storage-class"};
 
@@ -383,16 +394,14 @@ Pairs Handler::user_metadata() const {
     }
   }
   if (total > kMaxMetadataBytes)
-    throw S3Error(400, "MetadataTooLarge",
-                  "Your metadata headers exceed the maximum allowed metadata size.",
-                  {{"Size", std::to_string(total)},
-                   {"MaxSizeAllowed", std::to_string(kMaxMetadataBytes)}});
+    throw S3Error(
+        400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.",
+        {{"Size", std::to_string(total)}, {"MaxSizeAllowed", std::to_string(kMaxMetadataBytes)}});
   return out;
 }
 
 void check_tags(const Pairs& tags) {
-  if (tags.size() > 10)
-    throw S3Error(400, "BadRequest", "Object tags cannot be greater than 10");
+  if (tags.size() > 10) throw S3Error(400, "BadRequest", "Object tags cannot be greater than 10");
   for (std::size_t i = 0; i < tags.size(); ++i) {
     const auto& [k, v] = tags[i];
     if (k.empty() || k.size() > 128)
@@ -702,11 +711,16 @@ std::string cors_document(const std::vector<CorsRule>& rules) {
   for (const auto& r : rules) {
     out += "<CORSRule>";
     if (!r.id.empty()) out += fmt::format("<ID>{}</ID>", xml_escape(r.id));
-    for (const auto& h : r.headers) out += fmt::format("<AllowedHeader>{}</AllowedHeader>", xml_escape(h));
-    for (const auto& m : r.methods) out += fmt::format("<AllowedMethod>{}</AllowedMethod>", xml_escape(m));
-    for (const auto& o : r.origins) out += fmt::format("<AllowedOrigin>{}</AllowedOrigin>", xml_escape(o));
-    for (const auto& e : r.expose) out += fmt::format("<ExposeHeader>{}</ExposeHeader>", xml_escape(e));
-    if (!r.max_age.empty()) out += fmt::format("<MaxAgeSeconds>{}</MaxAgeSeconds>", xml_escape(r.max_age));
+    for (const auto& h : r.headers)
+      out += fmt::format("<AllowedHeader>{}</AllowedHeader>", xml_escape(h));
+    for (const auto& m : r.methods)
+      out += fmt::format("<AllowedMethod>{}</AllowedMethod>", xml_escape(m));
+    for (const auto& o : r.origins)
+      out += fmt::format("<AllowedOrigin>{}</AllowedOrigin>", xml_escape(o));
+    for (const auto& e : r.expose)
+      out += fmt::format("<ExposeHeader>{}</ExposeHeader>", xml_escape(e));
+    if (!r.max_age.empty())
+      out += fmt::format("<MaxAgeSeconds>{}</MaxAgeSeconds>", xml_escape(r.max_age));
     out += "</CORSRule>";
   }
   return out + "</CORSConfiguration>";
@@ -785,7 +799,9 @@ void allow_headers(Response& r, const CorsRule& rule, std::string_view origin) {
     r.headers.emplace_back("Access-Control-Expose-Headers", expose);
   }
   if (!rule.max_age.empty()) r.headers.emplace_back("Access-Control-Max-Age", rule.max_age);
-  if (!any) r.headers.emplace_back("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+  if (!any)
+    r.headers.emplace_back("Vary",
+                           "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
 }
 
 Response Handler::preflight() {
@@ -795,7 +811,8 @@ Response Handler::preflight() {
     throw S3Error(400, "BadRequest", "Insufficient information. Origin request header needed.");
   auto info = store_.bucket(bucket_);
   if (!info || info->cors.empty())
-    throw S3Error(403, "AccessForbidden", "CORSResponse: This CORS request is not allowed. "
+    throw S3Error(403, "AccessForbidden",
+                  "CORSResponse: This CORS request is not allowed. "
                   "This is usually because the evalution of Origin, request method / "
                   "Access-Control-Request-Method or Access-Control-Request-Headers are not "
                   "whitelisted by the resource's CORS spec.",
@@ -871,18 +888,23 @@ Response Handler::copy_object() {
   if (source.starts_with("/")) source.erase(0, 1);
   auto slash = source.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == source.size())
-    throw S3Error(400, "InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+    throw S3Error(400, "InvalidArgument",
+                  "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
                   {{"ArgumentName", "x-amz-copy-source"}});
   std::string src_bucket = source.substr(0, slash), src_key = source.substr(slash + 1);
   if (!store_.bucket(src_bucket)) throw no_such_bucket(src_bucket);
   auto src = store_.object(src_bucket, src_key);
   if (!src) throw no_such_key(src_key);
   // The copy-source conditions.
-  if (auto m = req_.header("x-amz-copy-source-if-match"); !m.empty() && unquote(m) != unquote(src->etag) && m != "*")
-    throw S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+  if (auto m = req_.header("x-amz-copy-source-if-match");
+      !m.empty() && unquote(m) != unquote(src->etag) && m != "*")
+    throw S3Error(412, "PreconditionFailed",
+                  "At least one of the pre-conditions you specified did not hold",
                   {{"Condition", "x-amz-copy-source-If-Match"}});
-  if (auto m = req_.header("x-amz-copy-source-if-none-match"); !m.empty() && (unquote(m) == unquote(src->etag) || m == "*"))
-    throw S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+  if (auto m = req_.header("x-amz-copy-source-if-none-match");
+      !m.empty() && (unquote(m) == unquote(src->etag) || m == "*"))
+    throw S3Error(412, "PreconditionFailed",
+                  "At least one of the pre-conditions you specified did not hold",
                   {{"Condition", "x-amz-copy-source-If-None-Match"}});
   std::string directive(req_.header("x-amz-metadata-directive"));
   if (directive.empty()) directive = "COPY";
@@ -939,9 +961,9 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_range(std::string_v
     return v;
   };
   auto unsatisfiable = [&]() {
-    return S3Error(416, "InvalidRange", "The requested range is not satisfiable",
-                   {{"RangeRequested", std::string(header)},
-                    {"ActualObjectSize", std::to_string(size)}});
+    return S3Error(
+        416, "InvalidRange", "The requested range is not satisfiable",
+        {{"RangeRequested", std::string(header)}, {"ActualObjectSize", std::to_string(size)}});
   };
   std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
   if (util::trim_view(a).empty()) {
@@ -1008,13 +1030,12 @@ Response Handler::get_object(bool head) {
   Response r;
   put_object_headers(r, *o);
   // A presigned GET may rename what the browser receives.
-  for (auto [param, header] :
-       {std::pair{"response-content-type", "Content-Type"},
-        std::pair{"response-content-disposition", "Content-Disposition"},
-        std::pair{"response-content-encoding", "Content-Encoding"},
-        std::pair{"response-content-language", "Content-Language"},
-        std::pair{"response-cache-control", "Cache-Control"},
-        std::pair{"response-expires", "Expires"}}) {
+  for (auto [param, header] : {std::pair{"response-content-type", "Content-Type"},
+                               std::pair{"response-content-disposition", "Content-Disposition"},
+                               std::pair{"response-content-encoding", "Content-Encoding"},
+                               std::pair{"response-content-language", "Content-Language"},
+                               std::pair{"response-cache-control", "Cache-Control"},
+                               std::pair{"response-expires", "Expires"}}) {
     if (!req_.has_param(param)) continue;
     std::erase_if(r.headers, [&](const auto& h) { return util::iequals(h.first, header); });
     r.headers.emplace_back(header, req_.param(param));
@@ -1028,7 +1049,8 @@ Response Handler::get_object(bool head) {
                            fmt::format("bytes {}-{}/{}", range->first, range->second, o->size));
   }
   int fd = ::open(o->file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot read {}: {}", o->file.string(), strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(fmt::format("cannot read {}: {}", o->file.string(), strerror(errno)));
   r.file = std::make_shared<OpenFile>(fd);
   r.offset = first;
   r.length = length;
@@ -1114,10 +1136,12 @@ Response Handler::upload_part() {
   need_bucket();
   std::string number_text = req_.param("partNumber");
   int number = 0;
-  auto [end, ec] = std::from_chars(number_text.data(), number_text.data() + number_text.size(), number);
+  auto [end, ec] =
+      std::from_chars(number_text.data(), number_text.data() + number_text.size(), number);
   if (ec != std::errc() || end != number_text.data() + number_text.size() || number < 1 ||
       number > kMaxParts)
-    throw S3Error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+    throw S3Error(400, "InvalidArgument",
+                  "Part number must be an integer between 1 and 10000, inclusive",
                   {{"ArgumentName", "partNumber"}, {"ArgumentValue", number_text}});
   need_upload();
   if (!req_.header("x-amz-copy-source").empty())
@@ -1190,20 +1214,27 @@ Response Handler::complete_upload() {
   // The parts, one after the other, into the object's file (the kernel copies).
   fs::path temp = store_.temp_path();
   int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", temp.string(), strerror(errno)));
+  if (out < 0)
+    throw std::runtime_error(fmt::format("cannot write {}: {}", temp.string(), strerror(errno)));
   std::uint64_t total = 0;
   std::vector<std::string> md5s;
   {
     OpenFile guard(out);
     for (const Part* p : chosen) {
       int in = ::open(p->file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (in < 0) throw std::runtime_error(fmt::format("cannot read {}: {}", p->file.string(), strerror(errno)));
+      if (in < 0)
+        throw std::runtime_error(
+            fmt::format("cannot read {}: {}", p->file.string(), strerror(errno)));
       OpenFile in_guard(in);
       std::uint64_t left = p->size;
       while (left > 0) {
-        auto n = ::copy_file_range(in, nullptr, out, nullptr, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)), 0);
+        auto n =
+            ::copy_file_range(in, nullptr, out, nullptr,
+                              static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)), 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw std::runtime_error(fmt::format("cannot copy part {}: {}", p->number, strerror(errno)));
+        if (n <= 0)
+          throw std::runtime_error(
+              fmt::format("cannot copy part {}: {}", p->number, strerror(errno)));
         left -= static_cast<std::uint64_t>(n);
       }
       total += p->size;
@@ -1246,7 +1277,8 @@ Response Handler::list_parts() {
     std::string t = req_.param("max-parts");
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), max_parts);
     if (ec != std::errc() || end != t.data() + t.size() || max_parts < 0)
-      throw S3Error(400, "InvalidArgument", "Argument max-parts must be an integer between 0 and 2147483647",
+      throw S3Error(400, "InvalidArgument",
+                    "Argument max-parts must be an integer between 0 and 2147483647",
                     {{"ArgumentName", "max-parts"}, {"ArgumentValue", t}});
     max_parts = std::min<std::int64_t>(max_parts, 1000);
   }
@@ -1325,32 +1357,62 @@ Response Handler::run() {
   if (m == "OPTIONS" && !bucket_.empty()) return preflight();
   Response r;
   if (bucket_.empty()) {
-    if (m != "GET") throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
-                                  {{"Method", m}, {"ResourceType", "SERVICE"}});
+    if (m != "GET")
+      throw S3Error(405, "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    {{"Method", m}, {"ResourceType", "SERVICE"}});
     return list_buckets();
   }
   if (raw_key.empty()) {
     if (m == "PUT") {
-      if (req_.has_param("cors")) r = put_cors();
-      else if (plain_query(req_)) r = create_bucket();
-      else throw not_implemented(fmt::format("PUT on a bucket with ?{}", req_.query.substr(0, 64)));
+      if (req_.has_param("cors"))
+        r = put_cors();
+      else if (plain_query(req_))
+        r = create_bucket();
+      else
+        throw not_implemented(fmt::format("PUT on a bucket with ?{}", req_.query.substr(0, 64)));
     } else if (m == "DELETE") {
-      if (req_.has_param("cors")) r = delete_cors();
-      else if (plain_query(req_)) r = delete_bucket();
-      else throw not_implemented(fmt::format("DELETE on a bucket with ?{}", req_.query.substr(0, 64)));
+      if (req_.has_param("cors"))
+        r = delete_cors();
+      else if (plain_query(req_))
+        r = delete_bucket();
+      else
+        throw not_implemented(fmt::format("DELETE on a bucket with ?{}", req_.query.substr(0, 64)));
     } else if (m == "HEAD") {
       r = head_bucket();
     } else if (m == "GET") {
-      if (req_.has_param("cors")) r = get_cors();
-      else if (req_.has_param("location")) r = get_location();
-      else if (req_.param("list-type") == "2") r = list_objects(true);
-      else if (req_.has_param("list-type")) throw S3Error(400, "InvalidArgument", "Invalid List Type specified in Request", {{"ArgumentName", "list-type"}});
+      if (req_.has_param("cors"))
+        r = get_cors();
+      else if (req_.has_param("location"))
+        r = get_location();
+      else if (req_.param("list-type") == "2")
+        r = list_objects(true);
+      else if (req_.has_param("list-type"))
+        throw S3Error(400, "InvalidArgument", "Invalid List Type specified in Request",
+                      {{"ArgumentName", "list-type"}});
       else {
-        for (auto sub : {"acl", "policy", "versioning", "tagging", "notification", "lifecycle",
-                         "website", "uploads", "versions", "encryption", "logging", "replication",
-                         "object-lock", "ownershipControls", "publicAccessBlock", "accelerate",
-                         "requestPayment", "analytics", "inventory", "metrics",
-                         "intelligent-tiering", "policyStatus"})
+        for (auto sub : {"acl",
+                         "policy",
+                         "versioning",
+                         "tagging",
+                         "notification",
+                         "lifecycle",
+                         "website",
+                         "uploads",
+                         "versions",
+                         "encryption",
+                         "logging",
+                         "replication",
+                         "object-lock",
+                         "ownershipControls",
+                         "publicAccessBlock",
+                         "accelerate",
+                         "requestPayment",
+                         "analytics",
+                         "inventory",
+                         "metrics",
+                         "intelligent-tiering",
+                         "policyStatus"})
           if (req_.has_param(sub))
             throw not_implemented(fmt::format("GET on a bucket with ?{}", sub));
         r = list_objects(false);
@@ -1358,34 +1420,52 @@ Response Handler::run() {
     } else if (m == "POST" && req_.has_param("delete")) {
       r = delete_objects();
     } else {
-      throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
+      throw S3Error(405, "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
                     {{"Method", m}, {"ResourceType", "BUCKET"}});
     }
   } else if (m == "PUT") {
-    if (req_.has_param("tagging")) r = put_tagging();
-    else if (req_.has_param("uploadId") || req_.has_param("partNumber")) r = upload_part();
-    else if (!req_.header("x-amz-copy-source").empty()) r = copy_object();
-    else if (plain_query(req_)) r = put_object();
-    else throw not_implemented(fmt::format("PUT on an object with ?{}", req_.query.substr(0, 64)));
+    if (req_.has_param("tagging"))
+      r = put_tagging();
+    else if (req_.has_param("uploadId") || req_.has_param("partNumber"))
+      r = upload_part();
+    else if (!req_.header("x-amz-copy-source").empty())
+      r = copy_object();
+    else if (plain_query(req_))
+      r = put_object();
+    else
+      throw not_implemented(fmt::format("PUT on an object with ?{}", req_.query.substr(0, 64)));
   } else if (m == "GET") {
-    if (req_.has_param("tagging")) r = get_tagging();
-    else if (req_.has_param("uploadId")) r = list_parts();
-    else if (req_.has_param("acl") || req_.has_param("attributes") || req_.has_param("retention") || req_.has_param("legal-hold") || req_.has_param("torrent"))
+    if (req_.has_param("tagging"))
+      r = get_tagging();
+    else if (req_.has_param("uploadId"))
+      r = list_parts();
+    else if (req_.has_param("acl") || req_.has_param("attributes") || req_.has_param("retention") ||
+             req_.has_param("legal-hold") || req_.has_param("torrent"))
       throw not_implemented(fmt::format("GET on an object with ?{}", req_.query.substr(0, 64)));
-    else r = get_object(false);
+    else
+      r = get_object(false);
   } else if (m == "HEAD") {
     r = get_object(true);
   } else if (m == "DELETE") {
-    if (req_.has_param("tagging")) r = delete_tagging();
-    else if (req_.has_param("uploadId")) r = abort_upload();
-    else r = delete_object();
+    if (req_.has_param("tagging"))
+      r = delete_tagging();
+    else if (req_.has_param("uploadId"))
+      r = abort_upload();
+    else
+      r = delete_object();
   } else if (m == "POST") {
-    if (req_.has_param("uploads")) r = create_upload();
-    else if (req_.has_param("uploadId")) r = complete_upload();
-    else throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
-                       {{"Method", m}, {"ResourceType", "OBJECT"}});
+    if (req_.has_param("uploads"))
+      r = create_upload();
+    else if (req_.has_param("uploadId"))
+      r = complete_upload();
+    else
+      throw S3Error(405, "MethodNotAllowed",
+                    "The specified method is not allowed against this resource.",
+                    {{"Method", m}, {"ResourceType", "OBJECT"}});
   } else {
-    throw S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
+    throw S3Error(405, "MethodNotAllowed",
+                  "The specified method is not allowed against this resource.",
                   {{"Method", m}, {"ResourceType", "OBJECT"}});
   }
   add_cors_headers(r);
@@ -1404,10 +1484,9 @@ Response error_response(const S3Error& e, bool head) {
     return r;
   }
   r.headers.emplace_back("Content-Type", "application/xml");
-  std::string out = fmt::format("{}<Error><Code>{}</Code><Message>{}</Message>", kXmlHead,
-                                e.code(), xml_escape(e.what()));
-  for (const auto& [k, v] : e.fields())
-    out += fmt::format("<{}>{}</{}>", k, xml_escape(v), k);
+  std::string out = fmt::format("{}<Error><Code>{}</Code><Message>{}</Message>", kXmlHead, e.code(),
+                                xml_escape(e.what()));
+  for (const auto& [k, v] : e.fields()) out += fmt::format("<{}>{}</{}>", k, xml_escape(v), k);
   out += fmt::format("<RequestId>{}</RequestId><HostId>fx</HostId></Error>", id);
   r.body = std::move(out);
   return r;
@@ -1429,8 +1508,10 @@ bool valid_bucket_name(std::string_view name) {
   int dots = 0;
   bool digits_only = true;
   for (char c : name) {
-    if (c == '.') ++dots;
-    else if (!(c >= '0' && c <= '9')) digits_only = false;
+    if (c == '.')
+      ++dots;
+    else if (!(c >= '0' && c <= '9'))
+      digits_only = false;
   }
   return !(dots == 3 && digits_only);
 }

@@ -270,9 +270,9 @@ std::vector<ObjectInfo> Store::list(const std::string& bucket, const std::string
 
 std::string Store::create_upload(const Upload& upload) {
   std::string id = random_hex(24);
-  store::Stmt q(impl_->db.prepare(
-      "INSERT INTO uploads (id, bucket, key, created_ms, headers, meta, tags) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  store::Stmt q(
+      impl_->db.prepare("INSERT INTO uploads (id, bucket, key, created_ms, headers, meta, tags) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   q.bind(id)
       .bind(upload.bucket)
       .bind_blob(upload.key)

@@ -21,7 +21,9 @@ TEST_CASE("the XML reader takes S3's request documents", "[s3]") {
       "<Object><Key/></Object><Quiet>true</Quiet></Delete>");
   CHECK(doc.name == "Delete");
   REQUIRE(doc.children.size() == 3);
-  CHECK(doc.children[0].child_text("Key") == "a&b \xC3\xA9" "A");
+  CHECK(doc.children[0].child_text("Key") ==
+        "a&b \xC3\xA9"
+        "A");
   CHECK(doc.children[1].child_text("Key").empty());
   CHECK(doc.child_text("Quiet") == "true");
   CHECK(s3::parse_xml("<s3:A xmlns:s3='x'><s3:B>1</s3:B></s3:A>").child_text("B") == "1");
@@ -29,8 +31,8 @@ TEST_CASE("the XML reader takes S3's request documents", "[s3]") {
 
 TEST_CASE("the XML reader refuses what is not well formed", "[s3]") {
   for (const char* bad : {"", "<a>", "<a></b>", "<a>&unknown;</a>", "<a>&#0;</a>",
-                          "<a>&#xD800;</a>", "<!DOCTYPE a><a/>", "<a><![CDATA[x]]></a>",
-                          "<a/><b/>", "<a x=1/>", "<a>\xff</a>", "text", "<a></a>junk"}) {
+                          "<a>&#xD800;</a>", "<!DOCTYPE a><a/>", "<a><![CDATA[x]]></a>", "<a/><b/>",
+                          "<a x=1/>", "<a>\xff</a>", "text", "<a></a>junk"}) {
     INFO(bad);
     CHECK_THROWS_AS(s3::parse_xml(bad), s3::XmlError);
   }
@@ -71,8 +73,9 @@ TEST_CASE("aws-chunked bodies decode a byte at a time as in one piece", "[s3]") 
 }
 
 TEST_CASE("malformed aws-chunked framing is an error", "[s3]") {
-  for (const char* bad : {"zz\r\nab\r\n", "2\r\nabc\r\n", "2\nab\r\n", "2\r\nab\r\n0\r\nbad\r\n\r\n",
-                          "0\r\n\r\nextra", "10000000000000000\r\n"}) {
+  for (const char* bad :
+       {"zz\r\nab\r\n", "2\r\nabc\r\n", "2\nab\r\n", "2\r\nab\r\n0\r\nbad\r\n\r\n",
+        "0\r\n\r\nextra", "10000000000000000\r\n"}) {
     INFO(bad);
     s3::ChunkDecoder d;
     std::string out;
