@@ -183,11 +183,18 @@ HeaderList with_signing_headers(HeaderList headers, const std::string& amz_date,
 }  // namespace
 
 Signature sigv4_signature(const SigningInput& input, const AwsCredentials& credentials) {
+  return sigv4_signature(input, credentials, SigningExtras{});
+}
+
+Signature sigv4_signature(const SigningInput& input, const AwsCredentials& credentials,
+                          const SigningExtras& extras) {
   Signature sig;
   sig.amz_date = format_amz_date(input.now);
   const std::string date = sig.amz_date.substr(0, 8);
   UrlParts url = split_url(input.url);
-  HeaderList headers = with_signing_headers(input.headers, sig.amz_date, credentials);
+  HeaderList headers = extras.query_auth
+                           ? input.headers
+                           : with_signing_headers(input.headers, sig.amz_date, credentials);
 
   // name -> values in the order sent; a repeated header signs as "v1,v2".
   std::vector<std::pair<std::string, std::string>> canonical;
@@ -222,7 +229,8 @@ Signature sigv4_signature(const SigningInput& input, const AwsCredentials& crede
   const std::string uri = input.service == "s3" ? std::string(url.path) : canonical_uri(url.path);
   sig.canonical_request =
       fmt::format("{}\n{}\n{}\n{}\n{}\n{}", method, uri, canonical_query(url.query),
-                  canonical_headers, signed_headers, util::sha256_hex(input.body));
+                  canonical_headers, signed_headers,
+                  extras.payload_hash.empty() ? util::sha256_hex(input.body) : extras.payload_hash);
 
   const std::string scope = fmt::format("{}/{}/{}/aws4_request", date, input.region, input.service);
   sig.string_to_sign = fmt::format("AWS4-HMAC-SHA256\n{}\n{}\n{}", sig.amz_date, scope,

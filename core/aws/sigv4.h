@@ -30,6 +30,17 @@ struct SigningInput {
   std::chrono::system_clock::time_point now;
 };
 
+// What S3's verification needs besides (the emulator checks what clients signed).
+struct SigningExtras {
+  // The payload hash as the client declared it (x-amz-content-sha256, UNSIGNED-PAYLOAD,
+  // STREAMING-...) instead of the body's own hash.
+  std::string payload_hash;
+  // A presigned URL's signature (SigV4 in the query): the headers are exactly the signed ones,
+  // X-Amz-Date is in the URL rather than added as a header, and the URL must not hold
+  // X-Amz-Signature.
+  bool query_auth = false;
+};
+
 // The intermediate strings, exposed so tests can compare each step with the test suite.
 struct Signature {
   std::string canonical_request;
@@ -39,6 +50,8 @@ struct Signature {
 };
 
 Signature sigv4_signature(const SigningInput& input, const AwsCredentials& credentials);
+Signature sigv4_signature(const SigningInput& input, const AwsCredentials& credentials,
+                          const SigningExtras& extras);
 
 // Adds X-Amz-Date, X-Amz-Security-Token (with a session token) and Authorization to
 // input.headers, and returns them.

@@ -79,15 +79,23 @@ std::pair<std::string_view, std::size_t> body_limit_of(const HttpRequest& head) 
     return {"", dynamodb::kMaxRequestBytes};
   if (SecretsService::serves(head)) return {"", secrets::kMaxRequestBytes};
   if (SnsService::serves(head)) return {"", sns::kMaxRequestBytes};
+  if (S3Service::serves(head)) return {"", S3Service::body_limit(head)};
   return {"", kMaxControlRequestBytes};
 }
 }  // namespace
 
-HttpServerOptions Emulator::server_options() {
+HttpServerOptions Emulator::server_options() const {
   HttpServerOptions o;
   o.body_limit = kMaxControlRequestBytes;
   o.body_limit_for = [](const HttpRequest& head) { return body_limit_of(head).second; };
+  // S3's uploads go to a file as they arrive: an object is never whole in memory.
+  o.spool_body = [this](const HttpRequest& head) { return s3_.spool_path(head); };
   o.too_large = [](const HttpRequest& head, std::size_t limit) {
+    if (S3Service::serves(head))
+      return S3Service::shaped(service_error(413, "EntityTooLarge",
+                                             "Your proposed upload exceeds the maximum allowed "
+                                             "object size."),
+                               head.method == "HEAD");
     auto operation = body_limit_of(head).first;
     if (SnsService::serves(head))  // SNS's SDKs read only its XML errors
       return sns_shaped(service_error(413, "RequestEntityTooLarge",
@@ -134,6 +142,10 @@ void Emulator::route(HttpRequest& req, std::shared_ptr<Responder> r) {
     // Likewise SNS's SDKs read only its XML error.
     if (SnsService::serves(req) && !r->sent())
       return r->send(sns_shaped(error_response(std::current_exception())));
+    // S3's clients read its XML errors only.
+    if (S3Service::serves(req) && !r->sent())
+      return r->send(
+          S3Service::shaped(error_response(std::current_exception()), req.method == "HEAD"));
     answer_error(*r, std::current_exception());
   }
 }
@@ -171,6 +183,22 @@ void Emulator::authorize(const HttpRequest& req) const {
         fmt::format("the Host header '{}' names neither this emulator nor loopback; requests "
                     "that a web page sends through DNS rebinding are refused",
                     req.header("Host").substr(0, 200)));
+  // S3: a browser's preflight carries no credentials (the bucket's CORS configuration answers
+  // it), and a page may upload or download with a presigned URL, but only one signed with the
+  // instances' credentials: the emulator can verify those (the page got it from a function).
+  bool presigned_elsewhere = false;
+  if (S3Service::serves(req)) {
+    if (S3Service::is_preflight(req)) return;
+    switch (check_presigned(req, credentials_, std::chrono::system_clock::now())) {
+      case Presigned::valid:
+        return;
+      case Presigned::unverified:
+        presigned_elsewhere = true;
+        break;
+      case Presigned::none:
+        break;
+    }
+  }
   auto origin = req.header("Origin");
   auto fetch_site = req.header("Sec-Fetch-Site");
   if (!origin.empty() || (!fetch_site.empty() && fetch_site != "none"))
@@ -204,7 +232,7 @@ void Emulator::authorize(const HttpRequest& req) const {
                                : "fx's own API requires the emulator's token (in FX_HOME/token) "
                                  "and the request has none");
   }
-  if (!auth.starts_with("AWS4-HMAC-SHA256 "))
+  if (!auth.starts_with("AWS4-HMAC-SHA256 ") && !presigned_elsewhere)
     throw lambda::ApiError(
         403, "MissingAuthenticationTokenException",
         "Missing Authentication Token: sign the request as the AWS CLI and SDKs do (any "
@@ -225,6 +253,8 @@ void Emulator::dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r) {
   if (req.method == "POST" && SecretsService::serves(req)) return secrets_.handle(req, r);
   // SNS's Query protocol (core/emulator/sns_service.h).
   if (req.method == "POST" && SnsService::serves(req)) return sns_.handle(req, r, url_);
+  // S3 (core/emulator/s3_service.h): by the signature's scope, an S3 host, or a preflight.
+  if (S3Service::serves(req)) return s3_.handle(req, r);
   if (path.starts_with("/2015-03-31/functions")) return route_lambda(req, r, path.substr(21));
   if (path.starts_with("/2015-03-31/event-source-mappings") && req.method == "GET")
     return event_source_mappings(req, *r, path.substr(33));

@@ -44,6 +44,7 @@
 #include "core/emulator/pool.h"
 #include "core/emulator/queue_service.h"
 #include "core/emulator/runtime_sdk.h"
+#include "core/emulator/s3_service.h"
 #include "core/emulator/secrets_service.h"
 #include "core/emulator/sns_service.h"
 #include "core/emulator/stream_service.h"
@@ -264,6 +265,7 @@ class Emulator {
                  options.region),
         secrets_(io, options.home, options.region),
         sns_(io, options.home / "sns.db", options.region),
+        s3_(io, options.home, options.region),
         server_(
             io,
             [this](HttpRequest& req, std::shared_ptr<Responder> r) { route(req, std::move(r)); },
@@ -386,7 +388,7 @@ class Emulator {
   // responder by reference and never take the router's own.
   // The main port's limits: each operation's body limit, known from its request line and
   // checked before the body is read, and Lambda's 413 for one over it.
-  static HttpServerOptions server_options();
+  HttpServerOptions server_options() const;
   void route(HttpRequest& req, std::shared_ptr<Responder> r);
   void dispatch(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void route_lambda(HttpRequest& req, const std::shared_ptr<Responder>& r, std::string_view rest);
@@ -515,6 +517,7 @@ class Emulator {
   StreamService streams_;
   SecretsService secrets_;
   SnsService sns_;
+  S3Service s3_;  // before server_, whose options use it
   std::string gateway_url_;
   std::string alb_url_;
   HttpServer server_;

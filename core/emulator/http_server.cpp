@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -57,6 +58,10 @@ std::vector<std::string> HttpRequest::query_params(std::string_view name, bool f
 std::string HttpRequest::query_param(std::string_view name) const {
   auto values = query_params(name, true);
   return values.empty() ? std::string() : std::move(values.front());
+}
+
+HttpResponse::FileBody::~FileBody() {
+  if (fd >= 0) ::close(fd);
 }
 
 HttpResponse HttpResponse::json(int status, std::string body) {
@@ -118,6 +123,54 @@ std::string describe(beast::error_code ec) {
   return "malformed request (" + ec.message() + ")";
 }
 
+// A request body kept in memory, or written to a file as it arrives when the server was given
+// one for this request (HttpServerOptions::spool_body): Beast's string_body, except for that.
+struct SpoolBody {
+  struct value_type {
+    std::string data;
+    int fd = -1;  // the file being written, when spooling
+    int error = 0;
+  };
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(http::header<isRequest, Fields>&, value_type& v) : v_(v) {}
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      // (The body limit has already refused anything larger than memory should hold.)
+      if (v_.fd < 0 && length) v_.data.reserve(static_cast<std::size_t>(*length));
+      ec = {};
+    }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      std::size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        const char* p = static_cast<const char*>(b.data());
+        if (v_.fd < 0) {
+          v_.data.append(p, b.size());
+        } else {
+          for (std::size_t done = 0; done < b.size();) {
+            auto w = ::write(v_.fd, p + done, b.size() - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+              v_.error = w < 0 ? errno : EIO;
+              ec = beast::error_code(v_.error, boost::system::generic_category());
+              return n + done;
+            }
+            done += static_cast<std::size_t>(w);
+          }
+        }
+        n += b.size();
+      }
+      ec = {};
+      return n;
+    }
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& v_;
+  };
+};
+
 // The whole answer in one buffer: one copy into the socket instead of Beast's gather list of
 // a dozen pieces per header block.
 void serialize(std::string& out, const HttpResponse& response, bool keep_alive) {
@@ -139,10 +192,12 @@ void serialize(std::string& out, const HttpResponse& response, bool keep_alive) 
   // No body and no length for 1xx, 204 and 304 (RFC 9110 8.6).
   bool bodiless = status < 200 || status == 204 || status == 304;
   if (!bodiless)
-    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n", response.body.size());
+    fmt::format_to(std::back_inserter(out), "Content-Length: {}\r\n",
+                   response.file ? response.file->length : response.body.size());
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
-  if (!bodiless) out += response.body;
+  // (A file body follows from the session's writes, a piece at a time.)
+  if (!bodiless && !response.headers_only && !response.file) out += response.body;
 }
 
 // The length of the request target in a request line (or its start) p[0, n).
@@ -238,7 +293,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     set_deadline(after(options_->header_timeout));
     parse();
   }
+  ~Session() override { drop_spool(); }
   void close() override {
+    drop_spool();
     if (!open_) return;
     open_ = false;
     phase_ = Phase::done;
@@ -277,6 +334,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void finish();
   // Whether the next request's head is already in the buffer (the client pipelined it).
   bool next_request_buffered() const;
+  // Closes and removes the file a request's body was being written to, if the handler did not
+  // get it.
+  void drop_spool();
 
   static Clock::time_point after(std::chrono::milliseconds d) {
     return d.count() > 0 ? Clock::now() + d : kNever;
@@ -293,11 +353,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<const HttpServerOptions> options_;
   Clock::duration tick_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<SpoolBody>> parser_;
+  // The current request's body file (spool_body), until the handler has it.
+  std::string spool_path_;
   HttpRequest req_;  // the request being read (its head, once that is parsed)
   std::string out_;  // the answer being written
   std::size_t out_done_ = 0;
   std::string held_;  // answers kept back for the next write (hold_pipelined_answers)
+  // The file body of the answer being written, and how much of it is sent.
+  std::shared_ptr<const HttpResponse::FileBody> file_;
+  std::uint64_t file_sent_ = 0;
   Phase phase_ = Phase::head;
   Then then_ = Then::next_request;
   Clock::time_point deadline_ = kNever;  // when the current phase has lasted too long
@@ -407,7 +472,18 @@ Clock::time_point Session<Protocol>::body_deadline() const {
 // --- reading a request ---------------------------------------------------------------------
 
 template <class Protocol>
+void Session<Protocol>::drop_spool() {
+  if (!parser_) return;
+  auto& body = parser_->get().body();
+  if (body.fd >= 0) ::close(body.fd);
+  body.fd = -1;
+  if (!spool_path_.empty()) ::unlink(spool_path_.c_str());
+  spool_path_.clear();
+}
+
+template <class Protocol>
 void Session<Protocol>::reset_parser() {
+  drop_spool();
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(
       std::min<std::size_t>(options_->header_limit, std::numeric_limits<std::uint32_t>::max())));
@@ -570,6 +646,15 @@ bool Session<Protocol>::on_header() {
   body_limit_ = o.body_limit_for ? o.body_limit_for(req_) : o.body_limit;
   // Refused before a byte of it is read (and without "100 Continue").
   if (auto length = parser_->content_length(); length && *length > body_limit_) return too_large();
+  if (o.spool_body) {
+    if (auto path = o.spool_body(req_); !path.empty()) {
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0)
+        return refuse(500, fmt::format("the request body cannot be stored: {}", strerror(errno)));
+      spool_path_ = std::move(path);
+      parser_->get().body().fd = fd;
+    }
+  }
   parser_->body_limit(body_limit_);  // cuts a chunked body once it passes the limit
   parser_->eager(true);
   phase_ = Phase::body;
@@ -599,7 +684,13 @@ void Session<Protocol>::on_request() {
   if (!server) return finish();
   auto& msg = parser_->get();
   HttpRequest req = std::move(req_);
-  req.body = std::move(msg.body());
+  req.body = std::move(msg.body().data);
+  if (msg.body().fd >= 0) {
+    ::close(msg.body().fd);
+    msg.body().fd = -1;
+    req.body_file = std::move(spool_path_);
+    spool_path_.clear();
+  }
   auto responder = std::make_shared<SessionResponder>(shared_from_this(), msg.keep_alive());
   server->handler(req, std::move(responder));
 }
@@ -613,6 +704,8 @@ bool Session<Protocol>::refuse(int status, std::string_view message) {
 template <class Protocol>
 bool Session<Protocol>::refuse(beast::error_code ec) {
   if (ec == http::error::body_limit) return too_large();
+  if (parser_ && parser_->get().body().error != 0)  // the disk, not the client
+    return refuse(500, fmt::format("the request body cannot be stored: {}", ec.message()));
   if (ec == http::error::header_limit)
     return refuse(431,
                   fmt::format("the request head is larger than {} bytes", options_->header_limit));
@@ -647,7 +740,10 @@ void Session<Protocol>::respond(HttpResponse response, bool keep_alive) {
   if (!open_) return;
   // One answer held at most: a client pipelining thousands of requests must not make the
   // server keep thousands of answers.
-  bool may_hold = held_.empty();
+  bool may_hold = held_.empty() && !response.file;
+  bool bodiless = response.status < 200 || response.status == 204 || response.status == 304;
+  file_ = bodiless || response.headers_only ? nullptr : response.file;
+  file_sent_ = 0;
   // (Swapping keeps both strings' capacity for the next answers.)
   out_.clear();
   out_.swap(held_);
@@ -676,6 +772,22 @@ void Session<Protocol>::on_write(beast::error_code ec, std::size_t n) {
   if (!open_) return;
   if (ec) return finish();
   out_done_ += n;
+  if (out_done_ == out_.size() && file_ && file_sent_ < file_->length) {
+    // The file body's next piece, read only once the last one is in the socket: a large
+    // answer costs one buffer, however large the file.
+    constexpr std::uint64_t kPiece = 256 * 1024;
+    out_.resize(static_cast<std::size_t>(std::min(kPiece, file_->length - file_sent_)));
+    ssize_t got;
+    do {
+      got = ::pread(file_->fd, out_.data(), out_.size(),
+                    static_cast<off_t>(file_->offset + file_sent_));
+    } while (got < 0 && errno == EINTR);
+    // A file cut short under us: the length is promised, so the connection must end.
+    if (got <= 0) return finish();
+    out_.resize(static_cast<std::size_t>(got));
+    file_sent_ += static_cast<std::uint64_t>(got);
+    out_done_ = 0;
+  }
   if (out_done_ < out_.size()) {
     set_deadline(after(options_->write_timeout));  // progress: the client reads
     socket_.async_write_some(
@@ -683,6 +795,7 @@ void Session<Protocol>::on_write(beast::error_code ec, std::size_t n) {
         [self = shared_from_this()](beast::error_code e, std::size_t m) { self->on_write(e, m); });
     return;
   }
+  file_.reset();
   out_.clear();
   if (out_.capacity() > (1u << 20)) std::string().swap(out_);  // (after a large answer)
   switch (then_) {

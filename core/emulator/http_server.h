@@ -29,6 +29,9 @@ struct HttpRequest {
   std::string query;   // "x=1"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Where the body is when HttpServerOptions::spool_body chose a file for it (body is then
+  // empty): the handler owns the file from then on, and removes or keeps it.
+  std::string body_file;
 
   // The first header of that name (case-insensitive), or "".
   std::string_view header(std::string_view name) const;
@@ -42,6 +45,22 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A body sent from an open file instead of `body`, a piece at a time (never whole in
+  // memory): `length` bytes from `offset` of the descriptor `fd` owns (closed when the last
+  // copy goes).
+  struct FileBody {
+    int fd = -1;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+    FileBody(int f, std::uint64_t off, std::uint64_t len) : fd(f), offset(off), length(len) {}
+    ~FileBody();
+    FileBody(const FileBody&) = delete;
+    FileBody& operator=(const FileBody&) = delete;
+  };
+  std::shared_ptr<const FileBody> file;
+  // The answer to a HEAD: Content-Length is the length of the body (or file) a GET would get,
+  // and no body follows.
+  bool headers_only = false;
 
   HttpResponse& set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -75,6 +94,10 @@ struct HttpServerOptions {
   // Builds the answer to a body over its limit (sent with "Connection: close"). Unset: Lambda's
   // 413 with x-amzn-ErrorType RequestTooLargeException.
   std::function<HttpResponse(const HttpRequest& head, std::size_t limit)> too_large;
+  // Sees a request's head and returns a path to write its body to as it arrives (S3's
+  // uploads, up to gigabytes), or "" to keep it in HttpRequest::body. The handler gets the
+  // path in HttpRequest::body_file; a request that never reaches it has its file removed.
+  std::function<std::string(const HttpRequest& head)> spool_body;
 
   std::size_t header_limit = 16 * 1024;  // request line and fields, in bytes (else 431)
   std::size_t max_header_fields = 100;   // (else 431)

@@ -64,9 +64,10 @@ InstanceSignature check_instance_signature(const HttpRequest& req,
   const std::string_view service = scope[3];
   // Each service words it its own way: SQS as the S3-era APIs, Lambda as Coral's.
   auto refuse = [&](std::string message) {
-    throw aws::ApiError(403,
-                        service == "sqs" ? "SignatureDoesNotMatch" : "InvalidSignatureException",
-                        std::move(message));
+    throw aws::ApiError(
+        403,
+        service == "sqs" || service == "s3" ? "SignatureDoesNotMatch" : "InvalidSignatureException",
+        std::move(message));
   };
   const std::string_view date_header = req.header("X-Amz-Date");
   auto signed_at = amz_date(date_header);
@@ -90,13 +91,16 @@ InstanceSignature check_instance_signature(const HttpRequest& req,
   input.region = std::string(scope[2]);
   input.service = std::string(service);
   input.now = *signed_at;
+  // S3 signs the payload hash the client declares (its body may be on disk, or aws-chunked).
+  aws::SigningExtras extras;
+  if (service == "s3") extras.payload_hash = std::string(req.header("x-amz-content-sha256"));
   for (auto name : split(auth_field(auth, "SignedHeaders"), ';'))
     for (const auto& [key, value] : req.headers)
       if (util::iequals(key, name)) input.headers.emplace_back(key, value);
   // The signer adds X-Amz-Date and X-Amz-Security-Token itself, as the client's did.
   aws::AwsCredentials key{credentials.access_key_id, credentials.secret_access_key,
                           credentials.session_token, ""};
-  const aws::Signature expected = aws::sigv4_signature(input, key);
+  const aws::Signature expected = aws::sigv4_signature(input, key, extras);
   const std::string_view want = auth_field(expected.authorization, "Signature");
   const std::string_view got = auth_field(auth, "Signature");
   unsigned char diff = want.size() == got.size() ? 0 : 1;

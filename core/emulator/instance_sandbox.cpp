@@ -14,7 +14,7 @@ namespace {
 // AWS_ENDPOINT_URL_<SERVICE> for these only, so a call to any other service goes where the SDK
 // would send it on Lambda, and fails there as it would.
 constexpr std::string_view kServedServices[] = {
-    "LAMBDA", "SQS", "DYNAMODB", "DYNAMODB_STREAMS", "SSM", "SECRETS_MANAGER", "SNS",
+    "LAMBDA", "SQS", "DYNAMODB", "DYNAMODB_STREAMS", "SSM", "SECRETS_MANAGER", "SNS", "S3",
 };
 
 }  // namespace

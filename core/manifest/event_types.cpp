@@ -19,7 +19,9 @@ const std::vector<EventType>& event_types() {
       {"http", true, ""},
       {"websocket", false, "fx serves no WebSocket API locally"},
       {"alb", false, "fx serves no Application Load Balancer locally"},
-      {"s3", false, "fx emulates no S3 buckets, so no object event reaches it locally"},
+      {"s3", false,
+       "fx's local S3 buckets send no object notifications yet, so no object event reaches "
+       "it locally"},
       {"schedule", true, ""},
       {"sns", true, ""},
       {"sqs", true, ""},

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,12 +17,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/emulator/http_server.h"
+#include "tests/unit/temp_dir.h"
 
 using fx::emulator::HttpRequest;
 using fx::emulator::HttpResponse;
@@ -90,6 +93,21 @@ class TestServer {
         return;
       }
       if (req.path == "/echo") return r->send(HttpResponse::json(200, req.body));
+      if (req.path == "/spool") {
+        // The body as the server wrote it to a file (spool_body), sent back from that file.
+        HttpResponse res;
+        res.set("X-Spooled", req.body_file.empty() ? "no" : "yes");
+        res.set("X-Body-Bytes", std::to_string(req.body.size()));
+        if (!req.body_file.empty()) {
+          int fd = ::open(req.body_file.c_str(), O_RDONLY | O_CLOEXEC);
+          ::unlink(req.body_file.c_str());
+          auto size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
+          std::uint64_t offset = std::min<std::uint64_t>(size, 3);
+          res.file = std::make_shared<HttpResponse::FileBody>(fd, offset, size - offset);
+          res.headers_only = req.header("X-Head") == "1";
+        }
+        return r->send(std::move(res));
+      }
       if (req.path == "/big") {
         HttpResponse res;
         res.body.assign(std::stoul(req.query_param("n")), 'x');
@@ -729,4 +747,46 @@ TEST_CASE("http server: serve() answers on an already-connected Unix socket, wit
   CHECK(read_until_close(fds[1]) == lambda_413(10));
   ::close(fds[1]);
   CHECK(eventually([&] { return server.stats().connections == 0; }));
+}
+
+TEST_CASE("http server: a body spool_body picks goes to a file, and a file body goes out in pieces",
+          "[http_server]") {
+  fx::test::TempDir dir("spool");
+  HttpServerOptions o;
+  o.body_limit = 64 * 1024 * 1024;
+  std::atomic<int> n{0};
+  o.spool_body = [&](const HttpRequest& head) -> std::string {
+    if (head.path != "/spool") return {};
+    return (dir.path / ("body-" + std::to_string(++n))).string();
+  };
+  TestServer server(std::move(o));
+  // 3 MiB in, back from the file from its fourth byte: spooled, none of it in req.body.
+  std::string body(3 << 20, '\0');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  std::string answer = round_trip(server.port, "PUT /spool HTTP/1.1\r\nConnection: close\r\n"
+                                               "Content-Length: " + std::to_string(body.size()) +
+                                               "\r\n\r\n" + body);
+  auto head_end = answer.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  std::string head = answer.substr(0, head_end);
+  CHECK(head.find("X-Spooled: yes") != std::string::npos);
+  CHECK(head.find("X-Body-Bytes: 0") != std::string::npos);
+  CHECK(head.find("Content-Length: " + std::to_string(body.size() - 3)) != std::string::npos);
+  CHECK(answer.substr(head_end + 4) == body.substr(3));
+  // A chunked body too; a HEAD-style answer sends the length and no body.
+  answer = round_trip(server.port,
+                      "PUT /spool HTTP/1.1\r\nX-Head: 1\r\nConnection: close\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  CHECK(answer.find("Content-Length: 2\r\n") != std::string::npos);
+  CHECK(answer.ends_with("\r\n\r\n"));
+  // Other requests keep their bodies in memory.
+  CHECK(round_trip(server.port, "PUT /echo HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n"
+                                "\r\nabc")
+            .ends_with("\r\n\r\nabc"));
+  // A client gone half-way through its body leaves no file behind.
+  int fd = connect_to(server.port);
+  send_all(fd, "PUT /spool HTTP/1.1\r\nContent-Length: 1000000\r\n\r\npartial");
+  CHECK(eventually([&] { return n == 3; }));
+  ::close(fd);
+  CHECK(eventually([&] { return std::filesystem::is_empty(dir.path); }));
 }

@@ -429,7 +429,7 @@ functions:
   const auto notes = fx::manifest::local_event_notes(s);
   REQUIRE(notes.size() == 1);
   CHECK_THAT(notes[0], Contains("serverless.yaml:8:9: 's3' events of function thumbs run only on "
-                                "AWS; fx emulates no S3 buckets"));
+                                "AWS; fx's local S3 buckets send no object notifications"));
 }
 
 TEST_CASE("manifest: custom.fx is kept as JSON; its target is read", "[manifest]") {
