@@ -181,8 +181,8 @@ class FunctionEnvironment(FxTestCase):
                                          "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
                                          "AWS_ENDPOINT_URL_SSM",
                                          "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-                                         "AWS_ENDPOINT_URL_SNS"})
-        self.assertNotIn("AWS_ENDPOINT_URL_S3", env)
+                                         "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_S3"})
+        self.assertNotIn("AWS_ENDPOINT_URL_KINESIS", env)
         self.assertTrue(env["AWS_ACCESS_KEY_ID"].startswith("ASIA"), env)
         self.assertEqual(len(env["AWS_ACCESS_KEY_ID"]), 20)
         self.assertEqual(len(env["AWS_SECRET_ACCESS_KEY"]), 40)

@@ -259,7 +259,7 @@ class LocalLoop(FxTestCase):
                     "AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_SQS",
                     "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
                     "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-                    "AWS_ENDPOINT_URL_SNS", "SHARED"}
+                    "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_S3", "SHARED"}
         # The runtime itself may add what Lambda's runtimes add (the trace id); without a
         # sandbox, fx points the SDK's files away from the user's ~/.aws.
         extra = set(env) - expected - {"_X_AMZN_TRACE_ID", "AWS_CONFIG_FILE",
