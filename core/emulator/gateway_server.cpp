@@ -624,7 +624,7 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
   }
   impl_->erase(service);
   impl_->auth_cache.clear();  // its authorizers may have changed
-  impl_->services.push_front({service, std::move(table), stage, api_key, {}, catch_all});
+  impl_->services.push_front({service, std::move(table), stage, api_key, {}, catch_all, {}});
   return warnings;
 }
 

@@ -184,7 +184,7 @@ class ApiKeysManifestErrorTest(FxTestCase):
                       - name: short
                         value: tooShort
                 """)
-        self.assertRegex(err, r"fx: error: serverless\.yaml:7:\d+: "
+        self.assertRegex(err, r"fx: error: serverless\.yaml:8:\d+: "
                               r"provider\.apiGateway\.apiKeys\[0\]\.value: 8 characters")
         err = self.deploy_error("""    apiKeys:
                       - gold: [a]
@@ -192,7 +192,7 @@ class ApiKeysManifestErrorTest(FxTestCase):
                       - free:
                           quota: {limit: 1, period: DAY}
                 """)
-        self.assertRegex(err, r"serverless\.yaml:6:\d+: provider\.apiGateway\.apiKeys\[0\]\.gold: "
+        self.assertRegex(err, r"serverless\.yaml:7:\d+: provider\.apiGateway\.apiKeys\[0\]\.gold: "
                               r"no usage plan 'gold'")
         self.assertIn("name one of: free", err)
         err = self.deploy_error("""    apiKeys: [a]

@@ -59,7 +59,7 @@ TEST_CASE("api keys: names, maps and usage plan groups", "[manifest][api_keys]")
   CHECK(k.keys[1].customer_id == "c-1");
   CHECK_FALSE(k.keys[1].enabled);
   CHECK(k.keys[2].usage_plan == "paid");
-  CHECK(k.keys[1].mark.line == 10);
+  CHECK(k.keys[1].mark.line == 9);
   REQUIRE(k.plans.size() == 2);
   const auto* free = k.plan_of(k.keys[0]);
   REQUIRE(free);
@@ -128,7 +128,7 @@ TEST_CASE("api keys: bad entries name their place", "[manifest][api_keys]") {
              Contains("apiKeys[0].enabled: expected true or false"));
   CHECK_THAT(error("    apiKeys: [a, a]\n"), Contains("API key 'a' is declared twice"));
   CHECK_THAT(error("    apiKeys: [a]\n    usagePlan:\n      quota: {limit: -1, period: DAY}\n"),
-             Contains("serverless.yaml:9:22: provider.apiGateway.usagePlan.quota.limit: "
+             Contains("serverless.yaml:8:22: provider.apiGateway.usagePlan.quota.limit: "
                       "expected an integer from 0 to"));
   CHECK_THAT(error("    apiKeys: [a]\n    usagePlan:\n      quota: {limit: 1, period: YEAR}\n"),
              Contains("usagePlan.quota.period: expected DAY, WEEK or MONTH, got \"YEAR\""));
@@ -138,7 +138,7 @@ TEST_CASE("api keys: bad entries name their place", "[manifest][api_keys]") {
   CHECK_THAT(error("    apiKeys: [a]\n    usagePlan:\n      throttle: {rateLimit: -2}\n"),
              Contains("throttle.rateLimit: expected a number of requests per second"));
   CHECK_THAT(error("    apiKeys:\n      - gold: [a]\n    usagePlan:\n      - free: {}\n"),
-             Contains("serverless.yaml:7:9: provider.apiGateway.apiKeys[0].gold: no usage plan "
+             Contains("serverless.yaml:7:15: provider.apiGateway.apiKeys[0].gold: no usage plan "
                       "'gold'"));
   CHECK_THAT(error("    apiKeys:\n      - free: [a]\n    usagePlan:\n      - free: {}\n      - "
                    "paid: {}\n"),
