@@ -1510,6 +1510,13 @@ class Loader {
     if (c.name == "apiGateway") {
       keys = child(c, "apiKeys");
       plan = child(c, "usagePlan");
+      // A REST API may take its key from a Lambda authorizer's usageIdentifierKey; the local
+      // gateway does not: said, rather than a key check that silently differs.
+      if (auto source = child(c, "apiKeySourceType");
+          source && value(*source).IsScalar() && scalar_text(value(*source)) == "AUTHORIZER")
+        warn(source->mark,
+             "provider.apiGateway.apiKeySourceType: AUTHORIZER is not honoured locally: "
+             "private routes take their key from the x-api-key header");
     } else {
       (c.name == "apiKeys" ? keys : plan) = c;
     }

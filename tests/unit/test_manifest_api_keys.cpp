@@ -108,6 +108,11 @@ functions:
   CHECK(s.api_keys.keys[0].name == "fromVariable");
   CHECK(s.api_keys.plans.empty());
   CHECK(s.warnings.empty());
+
+  s = t.load(manifest_with("    apiKeySourceType: AUTHORIZER\n    apiKeys: [a]\n"));
+  REQUIRE(s.warnings.size() == 1);
+  CHECK_THAT(s.warnings[0], Contains("serverless.yaml:6:23: provider.apiGateway.apiKeySourceType: "
+                                     "AUTHORIZER is not honoured locally"));
 }
 
 TEST_CASE("api keys: bad entries name their place", "[manifest][api_keys]") {
