@@ -97,7 +97,7 @@ TEST_CASE("api keys: one plan for every key, and the older provider-level keys",
 provider:
   name: aws
   runtime: python3.12
-  apiKeys: [${self:custom.keyName}]
+  apiKeys: ['${self:custom.keyName}']
 custom:
   keyName: fromVariable
 functions:
