@@ -112,9 +112,8 @@ ApiKeyGate::Decision ApiKeyGate::admit(const std::string& service, std::string_v
   if (plan.throttle && plan.throttle->rate_limit) {
     if (!m.bucket) {
       const double rate = *plan.throttle->rate_limit;
-      const double burst = plan.throttle->burst_limit
-                               ? *plan.throttle->burst_limit
-                               : std::max(1.0, std::ceil(rate));
+      const double burst =
+          plan.throttle->burst_limit ? *plan.throttle->burst_limit : std::max(1.0, std::ceil(rate));
       m.bucket = std::make_unique<TokenBucket>(rate, burst);
     }
     if (!m.bucket->take(now_ms)) {

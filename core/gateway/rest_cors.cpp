@@ -105,10 +105,12 @@ GatewayResponse rest_preflight_response(const RestCors& cors,
       {"Access-Control-Allow-Origin", rest_allowed_origin(cors, origin)},
       {"Access-Control-Allow-Headers", joined(cors.headers)},
       {"Access-Control-Allow-Methods", joined(cors.methods.empty() ? path_methods : cors.methods)}};
-  if (cors.allow_credentials) response.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  if (cors.allow_credentials)
+    response.headers.emplace_back("Access-Control-Allow-Credentials", "true");
   if (cors.max_age_s >= 0)
     response.headers.emplace_back("Access-Control-Max-Age", std::to_string(cors.max_age_s));
-  if (!cors.cache_control.empty()) response.headers.emplace_back("Cache-Control", cors.cache_control);
+  if (!cors.cache_control.empty())
+    response.headers.emplace_back("Cache-Control", cors.cache_control);
   return response;
 }
 

@@ -16,8 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kKeyFields[] = {"name", "value", "description", "customerId",
-                                           "enabled"};
+constexpr std::string_view kKeyFields[] = {"name", "value", "description", "customerId", "enabled"};
 constexpr std::string_view kPeriods[] = {"DAY", "WEEK", "MONTH"};
 // API Gateway's bounds on a key's value (CreateApiKey).
 constexpr std::size_t kMinValue = 20, kMaxValue = 128;
@@ -32,7 +31,8 @@ std::string shown(const json& v) {
 
 class Reader {
  public:
-  Reader(std::string prefix, const MarkOf& mark_of) : prefix_(std::move(prefix)), mark_of_(mark_of) {}
+  Reader(std::string prefix, const MarkOf& mark_of)
+      : prefix_(std::move(prefix)), mark_of_(mark_of) {}
 
   ApiKeys read(const json& keys, const json& plans) {
     if (!plans.is_null()) read_plans(plans);
@@ -74,8 +74,9 @@ class Reader {
           fail(group, fmt::format("no usage plan '{}' in {}.usagePlan", plan, prefix_),
                fmt::format("name one of: {}", fmt::join(plan_names_, ", ")));
         if (!plans_are_named_)
-          fail(group, fmt::format("a group of keys for usage plan '{}', but {}.usagePlan is {}",
-                                  plan, prefix_, out_.plans.empty() ? "not set" : "one map"),
+          fail(group,
+               fmt::format("a group of keys for usage plan '{}', but {}.usagePlan is {}", plan,
+                           prefix_, out_.plans.empty() ? "not set" : "one map"),
                fmt::format("make {}.usagePlan a list of named plans: - {}: {{quota: ..., "
                            "throttle: ...}}",
                            prefix_, plan));
@@ -87,7 +88,8 @@ class Reader {
       }
       if (plans_are_named_)
         fail(at, "a key outside the usage plans' groups, while usagePlan names its plans",
-             fmt::format("put it in a group: - PLAN: [{}]", item.is_string() ? item.get<std::string>() : "KEY"));
+             fmt::format("put it in a group: - PLAN: [{}]",
+                         item.is_string() ? item.get<std::string>() : "KEY"));
       read_key(at, item, "");
     }
   }
@@ -130,9 +132,10 @@ class Reader {
            "give a longer value, or none: fx then generates one");
     for (const auto& other : out_.keys)
       if (other.name == key.name)
-        fail(at, fmt::format("API key '{}' is declared twice (first at {})", key.name,
-                             other.mark.str()),
-             "give each key its own name");
+        fail(
+            at,
+            fmt::format("API key '{}' is declared twice (first at {})", key.name, other.mark.str()),
+            "give each key its own name");
     out_.keys.push_back(std::move(key));
   }
 
@@ -249,7 +252,8 @@ class Reader {
 json plan_json(const UsagePlan& p) {
   json j = {{"name", p.name}};
   if (p.quota)
-    j["quota"] = {{"limit", p.quota->limit}, {"offset", p.quota->offset}, {"period", p.quota->period}};
+    j["quota"] = {
+        {"limit", p.quota->limit}, {"offset", p.quota->offset}, {"period", p.quota->period}};
   if (p.throttle) {
     json t = json::object();
     if (p.throttle->rate_limit) t["rate_limit"] = *p.throttle->rate_limit;

@@ -59,7 +59,7 @@ struct UsagePlan {
 };
 
 struct ApiKeys {
-  std::vector<ApiKey> keys;    // in manifest order
+  std::vector<ApiKey> keys;  // in manifest order
   std::vector<UsagePlan> plans;
   bool empty() const { return keys.empty(); }
   const UsagePlan* plan_of(const ApiKey& key) const;  // null when the key is in no plan

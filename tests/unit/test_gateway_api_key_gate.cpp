@@ -51,9 +51,9 @@ TEST_CASE("token bucket: a full bucket, then its rate", "[gateway][api_keys]") {
 TEST_CASE("quota periods start on calendar days in UTC", "[gateway][api_keys]") {
   const std::int64_t midnight = kTuesday - kTuesday % kDay;
   CHECK(quota_period_start({5, 0, "DAY"}, kTuesday) == midnight);
-  CHECK(quota_period_start({5, 0, "WEEK"}, kTuesday) == midnight - 2 * kDay);  // Sunday
-  CHECK(quota_period_start({5, 1, "WEEK"}, kTuesday) == midnight - kDay);      // Monday
-  CHECK(quota_period_start({5, 3, "WEEK"}, kTuesday) == midnight - 6 * kDay);  // last Wednesday
+  CHECK(quota_period_start({5, 0, "WEEK"}, kTuesday) == midnight - 2 * kDay);   // Sunday
+  CHECK(quota_period_start({5, 1, "WEEK"}, kTuesday) == midnight - kDay);       // Monday
+  CHECK(quota_period_start({5, 3, "WEEK"}, kTuesday) == midnight - 6 * kDay);   // last Wednesday
   CHECK(quota_period_start({5, 0, "MONTH"}, kTuesday) == midnight - 7 * kDay);  // December 1
   // From the 10th: the period began on November 10.
   CHECK(quota_period_start({5, 9, "MONTH"}, kTuesday) == midnight - 28 * kDay);
@@ -76,7 +76,7 @@ TEST_CASE("api key gate: keys, disabled keys, throttle and quota", "[gateway][ap
   const std::string on = "value-of-on-0123456789";
   CHECK(gate.admit("svc", on, kTuesday).verdict == Verdict::allowed);
   CHECK(gate.admit("svc", on, kTuesday).verdict == Verdict::allowed);
-  CHECK(gate.admit("svc", on, kTuesday).verdict == Verdict::throttled);  // burst of 2 used
+  CHECK(gate.admit("svc", on, kTuesday).verdict == Verdict::throttled);       // burst of 2 used
   CHECK(gate.admit("svc", on, kTuesday + 1000).verdict == Verdict::allowed);  // 3 of 3
   CHECK(gate.admit("svc", on, kTuesday + 5000).verdict == Verdict::over_quota);
   // A redeploy with the same plan keeps the count; the next day starts afresh.

@@ -122,8 +122,9 @@ TEST_CASE("api keys: bad entries name their place", "[manifest][api_keys]") {
   };
   CHECK_THAT(error("    apiKeys: {a: 1}\n"),
              Contains("serverless.yaml:6:14: provider.apiGateway.apiKeys: expected a list"));
-  CHECK_THAT(error("    apiKeys:\n      - [a]\n"),
-             Contains("serverless.yaml:7:9: provider.apiGateway.apiKeys[0]: expected a key's name"));
+  CHECK_THAT(
+      error("    apiKeys:\n      - [a]\n"),
+      Contains("serverless.yaml:7:9: provider.apiGateway.apiKeys[0]: expected a key's name"));
   CHECK_THAT(error("    apiKeys:\n      - name: a\n        colour: red\n"),
              Contains("serverless.yaml:8:17: provider.apiGateway.apiKeys[0].colour: unknown "
                       "setting of an API key"));
