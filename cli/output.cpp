@@ -108,11 +108,11 @@ void print_api_keys(const GlobalOptions& g, const Style& s,
 nlohmann::json api_keys_json(const GlobalOptions& g, const std::vector<manifest::ApiKey>& keys) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& k : keys)
-    out.push_back({{"name", k.name},
-                   {"value", shown_secret(g, k.value)},
-                   {"enabled", k.enabled},
-                   {"usage_plan", k.usage_plan.empty() ? nlohmann::json()
-                                                       : nlohmann::json(k.usage_plan)}});
+    out.push_back(
+        {{"name", k.name},
+         {"value", shown_secret(g, k.value)},
+         {"enabled", k.enabled},
+         {"usage_plan", k.usage_plan.empty() ? nlohmann::json() : nlohmann::json(k.usage_plan)}});
   return out;
 }
 

@@ -493,7 +493,8 @@ struct GatewayServer::Impl {
     const gateway::RestCors cors = p.rest_cors.value_or(gateway::RestCors{});
     out.headers.emplace_back("Access-Control-Allow-Origin",
                              gateway::rest_allowed_origin(cors, p.origin));
-    if (cors.allow_credentials) out.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+    if (cors.allow_credentials)
+      out.headers.emplace_back("Access-Control-Allow-Credentials", "true");
   }
 
   // The route's function, with the event its payload version calls for.

@@ -1533,8 +1533,8 @@ class Loader {
       plan_json = json_of(*plan, value(*plan));
     }
     const SourceMark fallback = c.mark;
-    service_.api_keys = manifest::read_api_keys(
-        keys_json, plan_json, prefix, [&](const std::string& key) {
+    service_.api_keys =
+        manifest::read_api_keys(keys_json, plan_json, prefix, [&](const std::string& key) {
           // The value's own mark, else the nearest enclosing one that has a mark.
           for (std::string k = key; !k.empty();) {
             if (auto it = marks.find(k); it != marks.end()) return it->second;
@@ -2251,8 +2251,9 @@ class Loader {
   // An http event's `cors` object, the framework's REST API settings: checked here, with their
   // line; the gateway reads them again from the event's JSON (core/gateway/rest_cors.h).
   bool read_rest_cors(const Field& f) {
-    for (const auto& c : entries(f, "true, or {origin, origins, headers, allowCredentials, "
-                                    "maxAge, cacheControl}")) {
+    for (const auto& c : entries(f,
+                                 "true, or {origin, origins, headers, allowCredentials, "
+                                 "maxAge, cacheControl}")) {
       if (c.name == "origin" || c.name == "cacheControl") {
         text(c);
       } else if (c.name == "origins" || c.name == "headers" || c.name == "methods") {
