@@ -64,6 +64,12 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   const std::string& api_key = deployed.api_key;
   if (g.json) {
     auto out = results_json(results);
+    if (!deployed.api_keys.empty()) {
+      fmt::print("{}\n", nlohmann::json{{"functions", out},
+                                        {"api_keys", api_keys_json(g, deployed.api_keys)}}
+                             .dump());
+      return 0;
+    }
     if (!api_key.empty()) {
       fmt::print("{}\n",
                  nlohmann::json{{"functions", out}, {"api_key", shown_secret(g, api_key)}}.dump());
@@ -97,6 +103,7 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
     fmt::print("api key for private routes (send it as x-api-key): {}{}\n",
                s.bold(shown_secret(g, api_key)),
                g.show_secrets ? "" : s.dim("  (--show-secrets prints it whole)"));
+  print_api_keys(g, s, deployed.api_keys);
   return 0;
 }
 

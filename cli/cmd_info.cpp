@@ -139,6 +139,8 @@ int run_info(const GlobalOptions& g) {
       header = true;
       fmt::print("  {}  {}\n", r.route, s.dim("→ " + r.function));
     }
+    if (!info.api_keys.empty()) fmt::print("\n");
+    print_api_keys(g, s, info.api_keys);
     if (!info.tables.empty()) fmt::print("\ntables\n");
     for (const auto& t : info.tables) {
       if (!t.exists) {
@@ -159,6 +161,7 @@ int run_info(const GlobalOptions& g) {
   json out = {{"service", service.name},   {"stage", service.stage}, {"region", info.region},
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
   if (!base_url.empty()) out["base_url"] = base_url;
+  if (!info.api_keys.empty()) out["api_keys"] = api_keys_json(g, info.api_keys);
   // The tables of `resources`, as the target has them.
   {
     json tables = json::array();

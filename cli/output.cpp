@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/actions/aws_variables.h"
 #include "core/gateway/alb.h"
@@ -92,6 +93,27 @@ FunctionRef resolve_function(const std::string& fn, const manifest::Service* ser
 std::string shown_secret(const GlobalOptions& g, const std::string& secret) {
   if (g.show_secrets || secret.size() <= 8) return secret;
   return secret.substr(0, 4) + "...";
+}
+
+void print_api_keys(const GlobalOptions& g, const Style& s,
+                    const std::vector<manifest::ApiKey>& keys) {
+  if (keys.empty()) return;
+  fmt::print("api keys{}\n", g.show_secrets ? "" : s.dim("  (--show-secrets prints them whole)"));
+  for (const auto& k : keys)
+    fmt::print("  {}: {}{}{}\n", k.name, s.bold(shown_secret(g, k.value)),
+               k.usage_plan.empty() ? "" : s.dim("  plan " + k.usage_plan),
+               k.enabled ? "" : s.yellow("  disabled"));
+}
+
+nlohmann::json api_keys_json(const GlobalOptions& g, const std::vector<manifest::ApiKey>& keys) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& k : keys)
+    out.push_back(
+        {{"name", k.name},
+         {"value", shown_secret(g, k.value)},
+         {"enabled", k.enabled},
+         {"usage_plan", k.usage_plan.empty() ? nlohmann::json() : nlohmann::json(k.usage_plan)}});
+  return out;
 }
 
 std::string human_bytes(std::uint64_t bytes) {

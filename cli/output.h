@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cli/commands.h"
 #include "core/manifest/service.h"
 
@@ -51,5 +53,12 @@ std::string human_bytes(std::uint64_t bytes);
 // A secret as the CLI shows it: whole with --show-secrets, else its first four characters, so
 // that a terminal, a CI log or a pasted --json never carries it.
 std::string shown_secret(const GlobalOptions& g, const std::string& secret);
+
+// provider.apiGateway.apiKeys as deploy and info show them ("api keys" and one line each:
+// name, value as shown_secret shows it, its plan, disabled), and as their --json shows them:
+// [{name, value, enabled, usage_plan}].
+void print_api_keys(const GlobalOptions& g, const Style& s,
+                    const std::vector<manifest::ApiKey>& keys);
+nlohmann::json api_keys_json(const GlobalOptions& g, const std::vector<manifest::ApiKey>& keys);
 
 }  // namespace fx::cli

@@ -247,14 +247,14 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   std::vector<std::string> packaging_warnings;
   out.functions = deploy_service(service, client, options, &packaging_warnings);
   // The whole service's event sources, also when -f deployed only some functions.
-  auto answer =
-      nlohmann::json::parse(lambda::FxApi(endpoint).put_service(service.name + "-" + service.stage,
-                                                                service_events_json(service)),
-                            nullptr, false);
+  const std::string answer_json = lambda::FxApi(endpoint).put_service(
+      service.name + "-" + service.stage, service_events_json(service));
+  auto answer = nlohmann::json::parse(answer_json, nullptr, false);
   if (answer.is_object()) {
     out.gateway_url = answer.value("gateway_url", "");
     out.alb_url = answer.value("alb_url", "");
     out.api_key = answer.value("api_key", "");
+    out.api_keys = api_keys_of(answer_json);
     out.warnings = answer.value("warnings", std::vector<std::string>{});
   }
   out.warnings.insert(out.warnings.begin(), packaging_warnings.begin(), packaging_warnings.end());
@@ -335,11 +335,29 @@ int queue_setting(const nlohmann::json& value, const std::string& queue, const c
 
 }  // namespace
 
+std::vector<manifest::ApiKey> api_keys_of(std::string_view answer_json) {
+  const auto answer = nlohmann::json::parse(answer_json, nullptr, false);
+  std::vector<manifest::ApiKey> out;
+  if (!answer.contains("api_keys") || !answer["api_keys"].is_array()) return out;
+  for (const auto& k : answer["api_keys"]) {
+    if (!k.is_object()) continue;
+    manifest::ApiKey key;
+    key.name = k.value("name", "");
+    key.value = k.value("value", "");
+    key.enabled = k.value("enabled", true);
+    if (k.contains("usage_plan") && k["usage_plan"].is_string())
+      key.usage_plan = k["usage_plan"].get<std::string>();
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
 manifest::ServiceEvents service_events(const manifest::Service& service) {
   using nlohmann::json;
   manifest::ServiceEvents doc;
   doc.stage = service.stage;
   doc.http_api_payload = service.http_api_payload.empty() ? "2.0" : service.http_api_payload;
+  doc.api_keys = service.api_keys;
   for (const auto& f : service.functions) {
     auto& out = doc.functions.emplace_back();
     out.name = f.name;

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -88,6 +89,10 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
                                          lambda::LambdaClient& client, const DeployOptions& options,
                                          std::vector<std::string>* warnings = nullptr);
 
+// The API keys of an fx emulator's answer about a service ({"api_keys": [{name, value,
+// enabled, usage_plan}]}, of PUT or GET /_fx/v1/services/NAME).
+std::vector<manifest::ApiKey> api_keys_of(std::string_view answer_json);
+
 // What makes the service's functions run besides direct calls (routes, schedules, queues,
 // asynchronous settings), as the fx emulator's PUT /_fx/v1/services/NAME takes it.
 manifest::ServiceEvents service_events(const manifest::Service& service);
@@ -107,6 +112,7 @@ struct ServiceDeploy {
   std::string gateway_url;
   std::string alb_url;                // where alb events' listeners answer
   std::string api_key;                // for private routes; empty without any
+  std::vector<manifest::ApiKey> api_keys;  // provider.apiGateway.apiKeys, with their values
   std::vector<std::string> warnings;  // the emulator's, about the service as a whole
 };
 ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,

@@ -436,6 +436,11 @@ class Emulator {
   void fx_reports(HttpRequest& req, Responder& r);
   void fx_cost(HttpRequest& req, const std::shared_ptr<Responder>& r);
   void fx_service(const std::string& name, HttpRequest& req, Responder& r);
+  // api_keys.cpp: a service's API keys (GET /_fx/v1/services/NAME), and their values kept
+  // across deploys.
+  void fx_service_keys(const std::string& name, Responder& r);
+  void keep_generated_api_keys(const std::string& name, manifest::ApiKeys& keys);
+  static nlohmann::json api_keys_answer(const manifest::ApiKeys& keys);
   void event_source_mappings(HttpRequest& req, Responder& r, std::string_view rest);
   // lambda_extras.cpp: the mapping API's writes, account settings, list calls' pages.
   void create_mapping(HttpRequest& req, Responder& r);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <list>
+#include <map>
 #include <optional>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
@@ -17,12 +18,14 @@
 #include "core/emulator/instance_auth.h"
 #include "core/emulator/log_sink.h"
 #include "core/emulator/pool.h"
+#include "core/gateway/api_key_gate.h"
 #include "core/gateway/auth_cache.h"
 #include "core/gateway/cors.h"
 #include "core/gateway/jwt_authorizer.h"
 #include "core/gateway/lambda_authorizer.h"
 #include "core/gateway/lambda_integration.h"
 #include "core/gateway/payload.h"
+#include "core/gateway/rest_cors.h"
 #include "core/gateway/routes.h"
 #include "core/util/error.h"
 #include "core/util/text.h"
@@ -59,11 +62,14 @@ struct GatewayServer::Impl {
     std::string api_key;
     std::optional<gateway::HttpApiCors> cors;  // provider.httpApi.cors, for its httpApi routes
     bool catch_all = false;  // an httpApi '*' route: it answers whatever no other route does
+    // The `cors` of its `http` routes, by "METHOD PATH" as the route has them.
+    std::map<std::string, gateway::RestCors> rest_cors;
   };
   GatewayServer::HostHandler host_handler;
   // The service deployed last first: it wins a route two services share.
   std::list<Service> services;
   gateway::AuthCache auth_cache;    // Lambda authorizers' answers, for their TTL
+  gateway::ApiKeyGate api_keys;     // provider.apiGateway.apiKeys and their usage plans
   InstanceCredentials credentials;  // what aws_iam routes' signatures are checked against
 
   void erase(const std::string& name) {
@@ -163,10 +169,8 @@ struct GatewayServer::Impl {
         if (gateway::is_preflight(probe))
           return r->send(to_http(gateway::http_api_preflight(*svc.cors, probe)));
       }
-      if (req.method == "OPTIONS" && svc.table->cors_preflight(req.path)) {
-        return r->send(
-            to_http(gateway::cors_preflight_response(svc.table->allowed_methods(req.path))));
-      }
+      if (req.method == "OPTIONS" && svc.table->cors_preflight(req.path))
+        return r->send(to_http(rest_preflight(svc, req.path, origin)));
       gateway::RouteTable::Match m;
       auto outcome = svc.table->find(req.method, req.path, m);
       if (outcome == gateway::RouteTable::Outcome::matched) {
@@ -192,12 +196,9 @@ struct GatewayServer::Impl {
       if (cors) gateway::add_http_api_cors(*cors, origin, out);
       return r->send(to_http(std::move(out)));
     }
-    if (match.route->is_private && req.header("x-api-key") != found->api_key) {
-      sink.emit(match.route->function, "",
-                fmt::format("fx gateway: {} {}: private route: {} x-api-key (403 to the client)",
-                            req.method, req.path.substr(0, 200),
-                            req.header("x-api-key").empty() ? "no" : "a wrong"));
-      return r->send(to_http(gateway::forbidden_response()));
+    if (match.route->is_private) {
+      if (auto refusal = check_api_key(*found, *match.route, req))
+        return r->send(to_http(std::move(*refusal)));
     }
 
     std::string iam_identity;
@@ -224,6 +225,9 @@ struct GatewayServer::Impl {
     p->stage = found->stage;
     p->cors = std::move(cors);
     p->origin = origin;
+    if (auto it = found->rest_cors.find(p->route.method + " " + p->route.path);
+        it != found->rest_cors.end())
+      p->rest_cors = it->second;
     gateway::GatewayRequest& g = p->request;
     g.method = req.method;
     g.raw_path = req.path;
@@ -248,6 +252,74 @@ struct GatewayServer::Impl {
       forward(p);
   }
 
+  // The preflight of an `http` route's path, with the `cors` of the first route serving it
+  // that has one (the framework merges them per path; fx does not).
+  gateway::GatewayResponse rest_preflight(const Service& svc, const std::string& path,
+                                          std::string_view origin) {
+    const auto methods = svc.table->allowed_methods(path);
+    for (const auto& m : methods) {
+      gateway::RouteTable::Match match;
+      if (m == "OPTIONS" ||
+          svc.table->find(m, path, match) != gateway::RouteTable::Outcome::matched ||
+          !match.route->cors)
+        continue;
+      auto it = svc.rest_cors.find(match.route->method + " " + match.route->path);
+      if (it != svc.rest_cors.end())
+        return gateway::rest_preflight_response(it->second, methods, origin);
+    }
+    return gateway::cors_preflight_response(methods);
+  }
+
+  // A private route's x-api-key: one of the service's enabled keys (provider.apiGateway.apiKeys)
+  // within its usage plan, or the one key the emulator made when the manifest names none.
+  // The refusal is API Gateway's, logged in the route's function's log with the key's name
+  // (never its value).
+  std::optional<gateway::GatewayResponse> check_api_key(const Service& svc,
+                                                        const gateway::RouteSpec& route,
+                                                        const HttpRequest& req) {
+    const std::string_view given = req.header("x-api-key");
+    using Verdict = gateway::ApiKeyGate::Verdict;
+    Verdict verdict = Verdict::allowed;
+    std::string name;
+    if (api_keys.has_keys(svc.name)) {
+      auto d = api_keys.admit(svc.name, given, util::now_ms());
+      verdict = d.verdict;
+      name = std::move(d.key_name);
+    } else if (given.empty()) {
+      verdict = Verdict::missing;
+    } else if (given != svc.api_key) {
+      verdict = Verdict::unknown;
+    }
+    if (verdict == Verdict::allowed) return std::nullopt;
+    std::string why;
+    gateway::GatewayResponse out = gateway::forbidden_response();
+    switch (verdict) {
+      case Verdict::missing:
+        why = "no x-api-key";
+        break;
+      case Verdict::unknown:
+        why = "an x-api-key that is not one of the service's keys";
+        break;
+      case Verdict::disabled:
+        why = fmt::format("API key '{}' is disabled", name);
+        break;
+      case Verdict::throttled:
+      case Verdict::over_quota:
+        out.status = 429;
+        out.body = verdict == Verdict::throttled ? R"({"message":"Too Many Requests"})"
+                                                 : R"({"message":"Limit Exceeded"})";
+        why = fmt::format("API key '{}' is over its usage plan's {}", name,
+                          verdict == Verdict::throttled ? "throttle" : "quota");
+        break;
+      case Verdict::allowed:
+        break;
+    }
+    sink.emit(route.function, "",
+              fmt::format("fx gateway: {} {}: private route: {} ({} to the client)", req.method,
+                          req.path.substr(0, 200), why, out.status));
+    return out;
+  }
+
   // A request on its way: found a route, maybe waiting for its authorizer, then its function.
   struct Pending {
     std::shared_ptr<Responder> r;
@@ -257,6 +329,7 @@ struct GatewayServer::Impl {
     std::string stage;
     std::optional<gateway::HttpApiCors> cors;  // the service's, on an httpApi route
     std::string origin;                        // the request's Origin, for those headers
+    std::optional<gateway::RestCors> rest_cors;  // an `http` route's `cors`
   };
 
   // An answer to the client, with the httpApi CORS headers its origin gets.
@@ -409,6 +482,21 @@ struct GatewayServer::Impl {
            fmt::format("authorizer '{}': {}", p->route.authorizer->name, d.reason));
   }
 
+  // An `http` route's `cors` on the answers of a non-proxy (`integration: lambda`) route, as
+  // the framework's integration responses set Access-Control-Allow-Origin (and -Credentials).
+  // A lambda-proxy route's answer is the function's own, as on AWS: the framework's CORS
+  // setup only answers the preflight, and the function sends its CORS headers itself.
+  void add_rest_cors(const Pending& p, gateway::GatewayResponse& out) {
+    if (!p.route.cors || !p.route.integration) return;
+    for (auto& [name, value] : out.headers)
+      if (util::iequals(name, "Access-Control-Allow-Origin")) return;
+    const gateway::RestCors cors = p.rest_cors.value_or(gateway::RestCors{});
+    out.headers.emplace_back("Access-Control-Allow-Origin",
+                             gateway::rest_allowed_origin(cors, p.origin));
+    if (cors.allow_credentials)
+      out.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  }
+
   // The route's function, with the event its payload version calls for.
   void forward(const std::shared_ptr<Pending>& p) {
     const gateway::RouteSpec& route = p->route;
@@ -418,7 +506,7 @@ struct GatewayServer::Impl {
     if (route.integration) {
       auto made = gateway::build_lambda_event(*route.integration, p->request, p->match, p->stage);
       if (made.refusal) {
-        if (route.cors) gateway::add_cors_headers(*made.refusal);
+        add_rest_cors(*p, *made.refusal);
         return r->send(to_http(std::move(*made.refusal)));
       }
       inv->payload = std::move(made.event);
@@ -447,7 +535,7 @@ struct GatewayServer::Impl {
                     fmt::format("fx gateway: {} {}: {} ({} to the client)", route.method,
                                 route.path, out.reason, out.status));
       }
-      if (route.cors) gateway::add_cors_headers(out);
+      add_rest_cors(*p, out);
       send(p, std::move(out));
     };
     pool.invoke(pool.event_target(route.function), std::move(inv));
@@ -480,9 +568,20 @@ std::vector<std::string> GatewayServer::apply(const std::string& service,
                                    r.mark.str(), r.method, r.path, r.function_key,
                                    r.unhonoured_authorizer));
   auto warnings = set_service(service, std::move(routes), events.stage, events.api_key);
+  impl_->api_keys.set(service, events.api_keys);
   warnings.insert(warnings.end(), closed.begin(), closed.end());
-  if (!impl_->services.empty() && impl_->services.front().name == service)
+  if (!impl_->services.empty() && impl_->services.front().name == service) {
     impl_->services.front().cors = std::move(cors);
+    // Each `http` route's `cors`: `true` and an object's missing settings take the
+    // framework's defaults (core/gateway/rest_cors.h).
+    for (const auto& f : events.functions)
+      for (const auto* e : manifest::events_of<manifest::HttpEvent>(f.events))
+        if (e->api == manifest::HttpApi::rest && e->cors) {
+          auto rest = gateway::rest_cors_of(e->config_json);
+          if (!rest) rest = gateway::rest_cors_of(R"({"cors":true})");
+          impl_->services.front().rest_cors[e->method + " " + e->path] = std::move(*rest);
+        }
+  }
   return warnings;
 }
 
@@ -526,7 +625,7 @@ std::vector<std::string> GatewayServer::set_service(const std::string& service,
   }
   impl_->erase(service);
   impl_->auth_cache.clear();  // its authorizers may have changed
-  impl_->services.push_front({service, std::move(table), stage, api_key, {}, catch_all});
+  impl_->services.push_front({service, std::move(table), stage, api_key, {}, catch_all, {}});
   return warnings;
 }
 
@@ -540,6 +639,7 @@ void GatewayServer::set_host_handler(HostHandler handler) {
 
 void GatewayServer::drop(const std::string& service) {
   impl_->erase(service);
+  impl_->api_keys.drop(service);
 }
 
 }  // namespace fx::emulator

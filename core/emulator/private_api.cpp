@@ -82,6 +82,7 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
     sink_.reader().delete_service(name);
     return r.send(HttpResponse::json(200, json{{"removed", name}}.dump()));
   }
+  if (req.method == "GET") return fx_service_keys(name, r);
   if (req.method != "PUT")
     return r.send(service_error(405, "MethodNotAllowedException", "PUT or DELETE a service"));
   if (name.empty() || name.size() > 128 || name.find('/') != std::string::npos)
@@ -111,7 +112,11 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
     for (const auto* rt : manifest::events_of<manifest::HttpEvent>(f.events))
       has_private |= rt->is_private;
   std::string api_key;
-  if (has_private) {
+  if (!events.api_keys.empty()) {
+    // provider.apiGateway.apiKeys: the values the manifest leaves out are made once and kept
+    // (by the key's name) at later deploys, as API Gateway keeps a key's value.
+    keep_generated_api_keys(name, events.api_keys);
+  } else if (has_private) {
     for (auto& [stored_name, text] : sink_.reader().services())
       if (stored_name == name) api_key = json::parse(text, nullptr, false).value("api_key", "");
     if (api_key.empty()) {
@@ -144,6 +149,7 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
                                       {"gateway_url", gateway_url_for(req)},
                                       {"alb_url", alb_url_},
                                       {"api_key", api_key},
+                                      {"api_keys", api_keys_answer(events.api_keys)},
                                       {"warnings", warnings}}
                                      .dump()));
 }

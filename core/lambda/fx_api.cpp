@@ -22,6 +22,10 @@ std::string FxApi::put_service(const std::string& name, const std::string& event
   return call("PUT", "/_fx/v1/services/" + util::url_encode(name), events_json, 30'000);
 }
 
+std::string FxApi::get_service(const std::string& name) {
+  return call("GET", "/_fx/v1/services/" + util::url_encode(name), "", 30'000);
+}
+
 void FxApi::delete_service(const std::string& name) {
   call("DELETE", "/_fx/v1/services/" + util::url_encode(name), "", 30'000);
 }

@@ -55,6 +55,8 @@ class FxApi {
   // Returns the emulator's answer: {service, gateway_url, api_key}.
   std::string put_service(const std::string& name, const std::string& events_json);
   void delete_service(const std::string& name);
+  // GET /_fx/v1/services/NAME: {service, api_keys[], api_key?}; ApiError 404 when not deployed.
+  std::string get_service(const std::string& name);
   // POST /_fx/v1/cost (see core/usage/cost_report.h): the report as JSON text.
   std::string cost(const std::string& request_json);
 

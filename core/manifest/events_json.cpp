@@ -34,6 +34,9 @@ json route_json(const FunctionEvents& f, const HttpEvent& e, const std::string& 
   if (e.api == HttpApi::rest && !e.config_json.empty()) {
     const json config = json::parse(e.config_json, nullptr, false);
     if (config.is_object() && config.contains("integration")) j["config"] = config;
+    // A `cors` object (REST API): its settings make the gateway's preflight answer.
+    if (config.is_object() && config.contains("cors") && config["cors"].is_object())
+      j["cors_config"] = config["cors"];
   }
   if (!e.config_json.empty()) {
     const json config = json::parse(e.config_json, nullptr, false);
@@ -145,6 +148,12 @@ HttpEvent route_of(const json& rt, FunctionEvents& f, ServiceEvents& doc, bool& 
     if (rt.contains("http_authorizer")) config["authorizer"] = rt["http_authorizer"];
     if (rt.contains("http_api")) config["fx_http_api"] = rt["http_api"];
     if (resolved) config[std::string(kResolvedAuthorizerKey)] = rt["authorizer"];
+    e.config_json = config.dump();
+  }
+  if (rt.contains("cors_config") && rt["cors_config"].is_object()) {
+    json config = json::parse(e.config_json.empty() ? "{}" : e.config_json, nullptr, false);
+    if (!config.is_object()) config = json::object();
+    config["cors"] = rt["cors_config"];
     e.config_json = config.dump();
   }
   if (rt.contains("function_key")) f.key = rt["function_key"].get<std::string>();
@@ -276,6 +285,7 @@ ServiceEvents read_document(const json& j) {
   if (j.contains("concurrency") && j["concurrency"].is_number_integer())
     doc.concurrency = j["concurrency"].get<int>();
   doc.api_key = j.value("api_key", "");
+  if (j.contains("api_keys")) doc.api_keys = parse_api_keys(j["api_keys"].dump());
   return doc;
 }
 
@@ -353,6 +363,7 @@ std::string to_json(const ServiceEvents& doc) {
             {"log_retention", retention},
             {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
+  if (!doc.api_keys.empty()) j["api_keys"] = json::parse(to_json(doc.api_keys));
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;
   if (!alb.empty()) j["alb"] = alb;

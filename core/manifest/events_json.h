@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/manifest/api_keys.h"
 #include "core/manifest/events.h"
 
 namespace fx::manifest {
@@ -68,6 +69,9 @@ struct ServiceEvents {
   // schedule_anchor_key.
   std::string api_key;
   std::map<std::string, std::int64_t> schedule_anchors;
+  // provider.apiGateway.apiKeys and usagePlan; when there are keys, private routes take them
+  // (and not api_key). The emulator fills in the values the manifest leaves to it.
+  ApiKeys api_keys;
 };
 
 // The EventBridge rule of a function's n-th (from 1) schedule: the event's own `rule`, else

@@ -1489,6 +1489,8 @@ class Loader {
           read_http_api_cors(*cors);
           http_api_fx_["cors"] = json::parse(json_of(*cors, value(*cors)));
         }
+      } else if (k == "apiGateway" || k == "apiKeys" || k == "usagePlan") {
+        read_api_keys_setting(c);
       } else if (contains(kProviderIam, k)) {
         kept_for_aws(c);
         if (k == "iam") read_iam_role(c);
@@ -1498,6 +1500,61 @@ class Loader {
         unknown(c);
       }
     }
+  }
+
+  // provider.apiGateway.{apiKeys,usagePlan}, or the older provider.{apiKeys,usagePlan}: read
+  // by core/manifest/api_keys.h from their JSON, with the marks of every value for its errors.
+  // apiGateway's other settings only matter to AWS.
+  void read_api_keys_setting(const Field& c) {
+    std::optional<Field> keys, plan;
+    if (c.name == "apiGateway") {
+      keys = child(c, "apiKeys");
+      plan = child(c, "usagePlan");
+      // A REST API may take its key from a Lambda authorizer's usageIdentifierKey; the local
+      // gateway does not: said, rather than a key check that silently differs.
+      if (auto source = child(c, "apiKeySourceType");
+          source && value(*source).IsScalar() && scalar_text(value(*source)) == "AUTHORIZER")
+        warn(source->mark,
+             "provider.apiGateway.apiKeySourceType: AUTHORIZER is not honoured locally: "
+             "private routes take their key from the x-api-key header");
+    } else {
+      (c.name == "apiKeys" ? keys : plan) = c;
+    }
+    if (!keys && !plan) return;
+    const std::string prefix = c.name == "apiGateway" ? "provider.apiGateway" : "provider";
+    std::map<std::string, SourceMark> marks;
+    std::string keys_json, plan_json;
+    if (keys) {
+      collect_marks(*keys, marks);
+      keys_json = json_of(*keys, value(*keys));
+    }
+    if (plan) {
+      collect_marks(*plan, marks);
+      plan_json = json_of(*plan, value(*plan));
+    }
+    const SourceMark fallback = c.mark;
+    service_.api_keys =
+        manifest::read_api_keys(keys_json, plan_json, prefix, [&](const std::string& key) {
+          // The value's own mark, else the nearest enclosing one that has a mark.
+          for (std::string k = key; !k.empty();) {
+            if (auto it = marks.find(k); it != marks.end()) return it->second;
+            const auto cut = k.find_last_of(".[");
+            if (cut == std::string::npos) break;
+            k.resize(cut);
+          }
+          return fallback;
+        });
+  }
+
+  // The mark of every value under `f`, by its dotted key.
+  void collect_marks(const Field& f, std::map<std::string, SourceMark>& out, int depth = 0) {
+    out[f.key] = f.mark;
+    if (depth > kMaxNesting) return;
+    const YAML::Node v = value(f);
+    if (v.IsMap())
+      for (const auto& c : entries(f, "a map")) collect_marks(c, out, depth + 1);
+    else if (v.IsSequence())
+      for (const auto& c : items(f, "a list")) collect_marks(c, out, depth + 1);
   }
 
   // package: at the service's level or a function's; include/exclude are the older patterns.
@@ -2181,7 +2238,7 @@ class Loader {
       } else if (c.name == "method") {
         event.method = method(c, text(c, "an HTTP method"));
       } else if (c.name == "cors") {
-        event.cors = value(c).IsMap() || boolean(c);
+        event.cors = value(c).IsMap() ? read_rest_cors(c) : boolean(c);
       } else if (c.name == "private") {
         event.is_private = boolean(c);
       } else if (!contains(kHttpAws, c.name)) {
@@ -2189,6 +2246,27 @@ class Loader {
       }
     }
     if (event.path.empty() || event.method.empty()) fail(f, expected, "set both path and method");
+  }
+
+  // An http event's `cors` object, the framework's REST API settings: checked here, with their
+  // line; the gateway reads them again from the event's JSON (core/gateway/rest_cors.h).
+  bool read_rest_cors(const Field& f) {
+    for (const auto& c : entries(f,
+                                 "true, or {origin, origins, headers, allowCredentials, "
+                                 "maxAge, cacheControl}")) {
+      if (c.name == "origin" || c.name == "cacheControl") {
+        text(c);
+      } else if (c.name == "origins" || c.name == "headers" || c.name == "methods") {
+        for (const auto& item : items(c, "a list of strings")) text(item);
+      } else if (c.name == "allowCredentials") {
+        boolean(c);
+      } else if (c.name == "maxAge") {
+        integer(c, 0, std::numeric_limits<int>::max(), " (seconds)");
+      } else {
+        unknown(c);
+      }
+    }
+    return true;
   }
 
   // provider.httpApi.authorizers: checked here so that a mistake points at its line; the

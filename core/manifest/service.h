@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/manifest/api_keys.h"
 #include "core/manifest/events.h"
 #include "core/manifest/mark.h"
 
@@ -137,6 +138,9 @@ struct Service {
   // `authorizer:` names (core/manifest/authorizers.h reads it).
   std::string http_api_authorizers_json = "{}";
   SourceMark http_api_authorizers_mark;
+  // provider.apiGateway.apiKeys and usagePlan (or the older provider.apiKeys, usagePlan): what
+  // `private: true` routes take instead of the one key the emulator makes when there are none.
+  ApiKeys api_keys;
   std::vector<std::string> warnings;  // unknown keys, events that only run on AWS, ...
 
   const Function* find_function(std::string_view key_or_name) const;

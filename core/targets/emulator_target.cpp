@@ -20,6 +20,7 @@ Deployment EmulatorTarget::deploy(const manifest::Service& service,
   out.layers = std::move(deployed.layers);
   out.functions = std::move(deployed.functions);
   out.api_key = std::move(deployed.api_key);
+  out.api_keys = std::move(deployed.api_keys);
   return out;
 }
 
@@ -74,6 +75,14 @@ ServiceInfo EmulatorTarget::info(const manifest::Service& service) {
   for (const auto& f : service.functions) configs.push_back(client.get_function(f.name));
   auto out = emulator_info(service, endpoint_, status, configs);
   out.tables = aws::describe_tables_on_emulator(service, endpoint_);
+  if (!service.api_keys.empty()) {
+    try {
+      out.api_keys = actions::api_keys_of(
+          lambda::FxApi(endpoint_).get_service(service.name + "-" + service.stage));
+    } catch (const lambda::ApiError& e) {
+      if (e.status() != 404) throw;  // not deployed: no keys yet
+    }
+  }
   // Each function's own URL, after the gateway's routes.
   for (std::size_t at = 0; at < service.functions.size(); ++at)
     if (configs[at])

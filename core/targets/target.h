@@ -35,6 +35,7 @@ struct Deployment {
   // the HTTP gateway's routing table that run it.
   bool function_urls = false;
   std::string api_key;                // for the gateway's private routes; empty without any
+  std::vector<manifest::ApiKey> api_keys;  // provider.apiGateway.apiKeys, with their values
   std::vector<std::string> warnings;  // about the service (per function: in `functions`)
 };
 
@@ -89,6 +90,7 @@ struct ServiceInfo {
   std::vector<Route> routes;
   std::optional<EmulatorState> emulator;  // on an fx emulator
   std::vector<aws::AwsTableInfo> tables;  // the DynamoDB tables of `resources` (on AWS)
+  std::vector<manifest::ApiKey> api_keys;  // the gateway's (fx emulator), with their values
 };
 
 // `fx remove`.
