@@ -273,6 +273,8 @@ ServiceEvents read_document(const json& j) {
     doc.idle_timeout_s = j["idle_timeout_s"].get<double>();
   if (j.contains("concurrency") && j["concurrency"].is_number_integer())
     doc.concurrency = j["concurrency"].get<int>();
+  if (j.contains("alb_port") && j["alb_port"].is_number_integer())
+    doc.alb_port = j["alb_port"].get<int>();
   doc.api_key = j.value("api_key", "");
   return doc;
 }
@@ -347,7 +349,8 @@ std::string to_json(const ServiceEvents& doc) {
             {"idle_timeout_s", doc.idle_timeout_s ? json(*doc.idle_timeout_s) : json()},
             {"provisioned", provisioned},
             {"log_retention", retention},
-            {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
+            {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()},
+            {"alb_port", doc.alb_port > 0 ? json(doc.alb_port) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;

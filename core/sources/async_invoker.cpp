@@ -129,8 +129,12 @@ struct AsyncInvoker::Impl {
                 {"timestamp", util::iso8601_ms(util::now_ms())},
                 {"requestContext",
                  {{"requestId", a.request_id},
-                  {"functionArn", fmt::format("arn:aws:lambda:{}:{}:function:{}:$LATEST", region,
-                                              lambda::kLocalAccount, a.function)},
+                  // NAME:QUALIFIER when invoked through a version or an alias: that ARN.
+                  {"functionArn", fmt::format("arn:aws:lambda:{}:{}:function:{}{}", region,
+                                              lambda::kLocalAccount, a.function,
+                                              a.function.find(':') == std::string::npos
+                                                  ? ":$LATEST"
+                                                  : "")},
                   {"condition", condition},
                   {"approximateInvokeCount", a.attempts}}},
                 {"requestPayload", parse(a.payload)},
