@@ -405,7 +405,7 @@ class EventInvokeConfigs(ControlPlaneCase):
         self.function("eica")
         v1 = lam.publish_version(FunctionName="eica")["Version"]
         lam.update_function_configuration(FunctionName="eica",
-                                          Environment={"Variables": {"V": "2"}})
+                                          Environment={"Variables": {"VER": "2"}})
         v2 = lam.publish_version(FunctionName="eica")["Version"]
         self.assertNotEqual(v1, v2)
         lam.create_alias(FunctionName="eica", Name="live", FunctionVersion=v1)
