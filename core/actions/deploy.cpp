@@ -259,8 +259,7 @@ void check_alb_port(const manifest::Service& service, const lambda::Endpoint& en
                       url.data() + (slash == std::string::npos ? url.size() : slash), port);
     return port;
   };
-  auto status =
-      nlohmann::json::parse(lambda::FxApi(endpoint).status().raw_json, nullptr, false);
+  auto status = nlohmann::json::parse(lambda::FxApi(endpoint).status().raw_json, nullptr, false);
   const std::string gateway = status.is_object() ? status.value("gateway_url", "") : "";
   for (const auto& [what, url] :
        {std::pair<std::string, std::string>{"the emulator's HTTP gateway", gateway},

@@ -37,7 +37,7 @@ struct AlbServer::Impl {
   Pool& pool;
   LogSink& sink;
   HttpServer server;
-  std::string address;           // where listen() bound the shared listener
+  std::string address;            // where listen() bound the shared listener
   std::uint16_t shared_port = 0;  // its port
   std::map<std::string, std::vector<gateway::AlbRule>> rules_by_service;
   // Every service's rules together, by priority: rebuilt when a service changes.

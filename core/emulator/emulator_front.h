@@ -256,9 +256,8 @@ class Emulator {
     events_.set_queue_sender([this](const std::string& queue, const std::string& body) {
       return queues_.send(queue, body);
     });
-    events_.set_alias_resolver([this](const std::string& function) {
-      return async_alias_target(function);
-    });
+    events_.set_alias_resolver(
+        [this](const std::string& function) { return async_alias_target(function); });
   }
 
   void restore() {

@@ -118,8 +118,8 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
   }
   const std::filesystem::path sdk_extra_dir =
       sdk_dir.empty() || setup.sdk_extra_dir.empty() ? std::filesystem::path()
-      : sandboxed ? runtime_dir / "sdk-extra" / "node_modules"
-                  : setup.sdk_extra_dir;
+      : sandboxed                                    ? runtime_dir / "sdk-extra" / "node_modules"
+                                                     : setup.sdk_extra_dir;
   if (!sdk_extra_dir.empty()) {
     opts.argv.push_back("--sdk-extra");
     opts.argv.push_back(sdk_extra_dir.string());

@@ -74,10 +74,9 @@ void install_sdk_packages(const fs::path& sdk_root, const std::vector<SdkPackage
     if (got.status != RuntimeSdk::Status::ready)
       throw Error(fmt::format("cannot install {}, which function '{}' imports, from npm: {}",
                               need.package, need.function,
-                              fs::exists(log, log_ec) ? fmt::format("{} (log: {})",
-                                                                    npm_log_failure(log),
-                                                                    log.string())
-                                                      : got.problem),
+                              fs::exists(log, log_ec)
+                                  ? fmt::format("{} (log: {})", npm_log_failure(log), log.string())
+                                  : got.problem),
                   fmt::format("let npm reach its registry and deploy again, or ship the package "
                               "with the function (npm install {} in the service folder)",
                               need.package));

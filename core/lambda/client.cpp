@@ -366,7 +366,7 @@ void LambdaClient::remove_permission(const std::string& name, const std::string&
 }
 
 std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name,
-                                                     const std::string& qualifier) {
+                                                      const std::string& qualifier) {
   json answer;
   try {
     answer = json::parse(call("GET",

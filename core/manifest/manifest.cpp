@@ -1399,9 +1399,8 @@ class Loader {
       }
     }
     static constexpr std::pair<const char*, const char*> kExports[] = {
-        {"GIT_COMMIT_SHORT", "sha1"}, {"GIT_COMMIT_LONG", "commit"},
-        {"GIT_BRANCH", "branch"},     {"GIT_IS_DIRTY", "isDirty"},
-        {"GIT_REPOSITORY", "repository"}, {"GIT_TAGS", "tags"}};
+        {"GIT_COMMIT_SHORT", "sha1"}, {"GIT_COMMIT_LONG", "commit"},    {"GIT_BRANCH", "branch"},
+        {"GIT_IS_DIRTY", "isDirty"},  {"GIT_REPOSITORY", "repository"}, {"GIT_TAGS", "tags"}};
     for (const auto& [variable, name] : kExports) {
       if (allowed && std::find(allowed->begin(), allowed->end(), variable) == allowed->end())
         continue;
@@ -2506,7 +2505,7 @@ class Loader {
   // provider.httpApi's authorizers and cors, and custom.fx.jwks' JWK sets by authorizer.
   json http_api_fx_ = json::object();
   bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
-  bool git_variables_plugin_ = false;  // plugins lists serverless-plugin-git-variables
+  bool git_variables_plugin_ = false;               // plugins lists serverless-plugin-git-variables
   std::map<std::string, std::string> git_exports_;  // what it exports to every function
 };
 

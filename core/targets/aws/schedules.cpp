@@ -132,9 +132,9 @@ bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& ev
     if (statement == policy.end() || statement->principal != kEventsPrincipal ||
         statement->source_arn != rule_arn) {
       if (statement != policy.end()) client.remove_permission(f.name, name, qualifier);
-      client.add_permission(
-          f.name, {name, "lambda:InvokeFunction", kEventsPrincipal, "", false, rule_arn},
-          qualifier);
+      client.add_permission(f.name,
+                            {name, "lambda:InvokeFunction", kEventsPrincipal, "", false, rule_arn},
+                            qualifier);
       changed = true;
     }
     if (found != existing.end()) existing.erase(found);
