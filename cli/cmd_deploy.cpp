@@ -56,7 +56,10 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
   if (target->started_emulator() && !g.json && !g.quiet)
     fmt::print("{}\n",
                s.dim(fmt::format("started the local emulator at {}", target->endpoint().url)));
-  auto deployed = target->deploy(service, {o.functions, o.force, {}});
+  actions::DeployOptions options;
+  options.functions = o.functions;
+  options.force = o.force;
+  auto deployed = target->deploy(service, options);
   if (!g.json && !g.quiet) print_layers(s, deployed.layers);
   for (const auto& w : deployed.warnings) warn(g, w);
   const auto& results = deployed.functions;

@@ -2,6 +2,7 @@
 #include "core/actions/versions.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -181,6 +182,13 @@ std::vector<DeployResult> deploy_service(const manifest::Service& service,
   std::vector<DeployResult> results;
   auto selected = select_functions(service, options.functions);
   auto packaged = bundle::package_functions(service, selected);
+  if (options.provide_runtime_packages) {
+    std::vector<RuntimePackage> needed;
+    for (std::size_t i = 0; i < selected.size(); ++i)
+      for (const auto& p : packaged.artifacts[i].runtime_packages)
+        needed.push_back({p, selected[i]->key, selected[i]->runtime});
+    if (!needed.empty()) options.provide_runtime_packages(needed);
+  }
   for (std::size_t i = 0; i < selected.size(); ++i) {
     const auto* f = selected[i];
     const auto& artifact = packaged.artifacts[i];
@@ -237,6 +245,33 @@ std::vector<std::string> function_warning_lines(const std::vector<DeployResult>&
   return out;
 }
 
+namespace {
+
+// custom.fx.albPort must not be a port the emulator serves something else on: its Lambda API
+// or its HTTP gateway (checked before anything is deployed, at the key that sets it).
+void check_alb_port(const manifest::Service& service, const lambda::Endpoint& endpoint) {
+  auto port_of = [](const std::string& url) {
+    const auto colon = url.rfind(':');
+    const auto slash = url.find('/', colon == std::string::npos ? 0 : colon);
+    int port = 0;
+    if (colon != std::string::npos)
+      std::from_chars(url.data() + colon + 1,
+                      url.data() + (slash == std::string::npos ? url.size() : slash), port);
+    return port;
+  };
+  auto status = nlohmann::json::parse(lambda::FxApi(endpoint).status().raw_json, nullptr, false);
+  const std::string gateway = status.is_object() ? status.value("gateway_url", "") : "";
+  for (const auto& [what, url] :
+       {std::pair<std::string, std::string>{"the emulator's HTTP gateway", gateway},
+        {"the emulator's Lambda API", endpoint.url}})
+    if (!url.empty() && port_of(url) == service.alb_port)
+      throw Error(fmt::format("{}: custom.fx.albPort: port {} is {} ({})",
+                              service.alb_port_mark.str(), service.alb_port, what, url),
+                  "pick another port for the service's ALB listener");
+}
+
+}  // namespace
+
 ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,
                                  DeployOptions options) {
   ServiceDeploy out;
@@ -244,6 +279,7 @@ ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda:
   out.layers = deploy_layers(service, client);
   for (const auto& l : out.layers) options.layer_arns[l.layer] = l.version_arn;
   check_named_interpreters(service);
+  if (service.alb_port > 0) check_alb_port(service, endpoint);
   std::vector<std::string> packaging_warnings;
   out.functions = deploy_service(service, client, options, &packaging_warnings);
   // The whole service's event sources, also when -f deployed only some functions.
@@ -475,6 +511,7 @@ manifest::ServiceEvents service_events(const manifest::Service& service) {
   // account limit, 1000 by default).
   if (fx.is_object() && fx.contains("concurrency") && fx["concurrency"].is_number_integer())
     doc.concurrency = fx["concurrency"].get<int>();
+  doc.alb_port = service.alb_port;
   return doc;
 }
 

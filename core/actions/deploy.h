@@ -28,10 +28,20 @@ struct LayerResult {
 std::vector<LayerResult> deploy_layers(const manifest::Service& service,
                                        lambda::LambdaClient& client);
 
+// A package a function imports that Lambda's runtime provides and its bundle does not hold.
+struct RuntimePackage {
+  std::string package;   // "@aws-sdk/client-sts"
+  std::string function;  // manifest key
+  std::string runtime;
+};
+
 struct DeployOptions {
   std::vector<std::string> functions;             // manifest keys; empty: all
   bool force = false;                             // push code even when unchanged
   std::map<std::string, std::string> layer_arns;  // layer key → version ARN (deploy_layers)
+  // Called once packaged, before any function is deployed, with what the functions import
+  // from their runtime's SDK (the local emulator installs what it lacks); may throw.
+  std::function<void(const std::vector<RuntimePackage>&)> provide_runtime_packages;
 };
 
 struct DeployResult {

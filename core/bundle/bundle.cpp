@@ -462,9 +462,14 @@ BundlePlan plan_bundle(const manifest::Service& service, const manifest::Functio
       for (const auto& name : g.builtins_or_missing) {
         // Declared for local tooling but provided by Lambda's runtime (@aws-sdk/* on
         // nodejs18.x and later): the function runs without node_modules, as on Lambda.
-        if (runtimes::provides_module(function.runtime, name)) continue;
         std::string pkg = name.starts_with('@') ? name.substr(0, name.find('/', name.find('/') + 1))
                                                 : name.substr(0, name.find('/'));
+        if (runtimes::provides_module(function.runtime, name)) {
+          if (std::find(plan.runtime_packages.begin(), plan.runtime_packages.end(), pkg) ==
+              plan.runtime_packages.end())
+            plan.runtime_packages.push_back(pkg);
+          continue;
+        }
         const bool linked_out = std::any_of(
             g.skipped_links.begin(), g.skipped_links.end(),
             [&](const OutsideLink& l) { return l.path.ends_with("node_modules/" + pkg); });
@@ -619,6 +624,7 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
       a.zip_bytes = meta.value("zip_bytes", std::uint64_t{0});
       a.notes = meta.value("notes", std::vector<std::string>{});
       a.warnings = meta.value("warnings", std::vector<std::string>{});
+      a.runtime_packages = meta.value("runtime_packages", std::vector<std::string>{});
       a.cached = true;
       return a;
     }
@@ -636,6 +642,7 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
   auto artifact = write_zip(plan, zip_path);
   artifact.notes = plan.notes;
   artifact.warnings = plan.warnings;
+  artifact.runtime_packages = plan.runtime_packages;
   nlohmann::json meta = {{"inputs", inputs},
                          {"sha256", artifact.sha256_hex},
                          {"code_sha256", artifact.code_sha256},
@@ -645,7 +652,8 @@ Artifact package_function(const manifest::Service& service, const manifest::Func
                          {"bytes_out", artifact.bytes_out},
                          {"zip_bytes", artifact.zip_bytes},
                          {"notes", artifact.notes},
-                         {"warnings", artifact.warnings}};
+                         {"warnings", artifact.warnings},
+                         {"runtime_packages", artifact.runtime_packages}};
   std::ofstream(meta_path.string() + ".tmp") << meta.dump() << "\n";
   fs::rename(meta_path.string() + ".tmp", meta_path, ec);
   return artifact;

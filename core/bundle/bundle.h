@@ -33,6 +33,9 @@ struct BundlePlan {
   // Symlinks out of the service folder that the bundle would have held, left out: one line
   // each, "functions.F: skipped LINK -> TARGET: ...", for `fx: warning:`.
   std::vector<std::string> warnings;
+  // Packages the function imports that Lambda's runtime provides and the bundle does not
+  // hold ("@aws-sdk/client-sts"): what the target's copy of the runtime SDK must have.
+  std::vector<std::string> runtime_packages;
 };
 
 // fx's packaging settings from custom.fx.
@@ -75,6 +78,7 @@ struct Artifact {
   bool cached = false;  // reused from the last packaging: nothing changed
   std::vector<std::string> notes;
   std::vector<std::string> warnings;  // BundlePlan::warnings (kept with a reused bundle too)
+  std::vector<std::string> runtime_packages;  // BundlePlan::runtime_packages (kept too)
 };
 
 // The files a function's bundle holds: every file of the service folder not excluded by the

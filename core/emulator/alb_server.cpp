@@ -1,6 +1,7 @@
 #include "core/emulator/alb_server.h"
 
 #include <map>
+#include <optional>
 #include <utility>  // before Boost.Asio, whose C++20 code uses std::exchange
 
 #include <fmt/format.h>
@@ -32,29 +33,89 @@ HttpResponse to_http(gateway::GatewayResponse g) {
 }  // namespace
 
 struct AlbServer::Impl {
+  boost::asio::io_context& io;
   Pool& pool;
   LogSink& sink;
   HttpServer server;
+  std::string address;            // where listen() bound the shared listener
+  std::uint16_t shared_port = 0;  // its port
   std::map<std::string, std::vector<gateway::AlbRule>> rules_by_service;
   // Every service's rules together, by priority: rebuilt when a service changes.
   std::unique_ptr<gateway::AlbTable> table =
       std::make_unique<gateway::AlbTable>(std::vector<gateway::AlbRule>{});
+  // custom.fx.albPort: a service's own listener, which serves that service's rules alone.
+  struct OwnListener {
+    std::string service;
+    std::unique_ptr<HttpServer> server;
+    std::shared_ptr<gateway::AlbTable> table;
+  };
+  std::map<std::uint16_t, OwnListener> own_listeners;
 
   Impl(boost::asio::io_context& io, Pool& pool, LogSink& sink)
-      : pool(pool),
-        sink(sink),
-        server(
-            io,
-            [this](HttpRequest& req, std::shared_ptr<Responder> r) {
-              try {
-                handle(req, r);
-              } catch (const std::exception& e) {
-                fmt::print(stderr, "fx alb: internal error (a bug in fx): {} {}: {}\n", req.method,
-                           req.path.substr(0, 200), e.what());
-                if (!r->sent()) r->send(to_http(gateway::alb_error_response(500)));
-              }
-            },
-            options()) {}
+      : io(io), pool(pool), sink(sink), server(io, handler_for(nullptr), options()) {}
+
+  // Requests to the shared listener (own == nullptr) find every service's rules; those to a
+  // service's own listener, its rules only.
+  RequestHandler handler_for(const std::uint16_t* own_port) {
+    const std::uint16_t port = own_port ? *own_port : 0;
+    return [this, port](HttpRequest& req, std::shared_ptr<Responder> r) {
+      try {
+        if (port == 0) return handle(req, r, *table);
+        auto it = own_listeners.find(port);
+        if (it == own_listeners.end() || !it->second.table)
+          return r->send(to_http(gateway::alb_not_found_response()));
+        auto own = it->second.table;  // kept alive while this request looks it up
+        handle(req, r, *own);
+      } catch (const std::exception& e) {
+        fmt::print(stderr, "fx alb: internal error (a bug in fx): {} {}: {}\n", req.method,
+                   req.path.substr(0, 200), e.what());
+        if (!r->sent()) r->send(to_http(gateway::alb_error_response(500)));
+      }
+    };
+  }
+
+  // The service's own listener on `port` (0: none): opened, moved or closed. Throws fx::Error
+  // when the port is the shared listener's, another service's, or taken.
+  void own_listener(const std::string& service, int port,
+                    const std::vector<gateway::AlbRule>& rules) {
+    std::optional<std::uint16_t> had;
+    for (auto& [p, l] : own_listeners)
+      if (l.service == service) had = p;
+    if (port > 0) {
+      const auto wanted = static_cast<std::uint16_t>(port);
+      if (wanted == shared_port)
+        throw Error(fmt::format("custom.fx.albPort {} is the emulator's shared ALB port", port),
+                    "pick another port for the service's ALB listener");
+      if (auto it = own_listeners.find(wanted);
+          it != own_listeners.end() && it->second.service != service)
+        throw Error(fmt::format("custom.fx.albPort {} is the ALB port of service {} already", port,
+                                it->second.service),
+                    "give each service a port of its own");
+      if (!own_listeners.contains(wanted)) {
+        auto server = std::make_unique<HttpServer>(io, handler_for(&wanted), options());
+        try {
+          server->listen(address.empty() ? "127.0.0.1" : address, wanted);
+        } catch (const Error& e) {
+          throw Error(fmt::format("custom.fx.albPort {}: cannot listen there: {}", port, e.what()),
+                      "pick a free port (another process has this one)");
+        }
+        own_listeners[wanted] = {service, std::move(server), nullptr};
+      }
+      own_listeners[wanted].table = std::make_shared<gateway::AlbTable>(rules);
+      if (had && *had != wanted) close_own(*had);
+    } else if (had) {
+      close_own(*had);
+    }
+  }
+
+  void close_own(std::uint16_t port) {
+    auto it = own_listeners.find(port);
+    if (it == own_listeners.end()) return;
+    it->second.server->close();
+    // Destroyed later: a request of this listener may be on the stack.
+    boost::asio::post(io, [server = std::shared_ptr<HttpServer>(std::move(it->second.server))] {});
+    own_listeners.erase(it);
+  }
 
   static HttpServerOptions options() {
     HttpServerOptions o;
@@ -74,7 +135,8 @@ struct AlbServer::Impl {
     table = std::make_unique<gateway::AlbTable>(std::move(all));
   }
 
-  void handle(HttpRequest& req, const std::shared_ptr<Responder>& r) {
+  void handle(HttpRequest& req, const std::shared_ptr<Responder>& r,
+              const gateway::AlbTable& rules) {
     gateway::GatewayRequest g;
     g.method = req.method;
     g.raw_path = req.path;
@@ -83,7 +145,7 @@ struct AlbServer::Impl {
     g.body = std::move(req.body);
     g.source_ip = "127.0.0.1";
     g.time_ms = util::now_ms();
-    const gateway::AlbRule* found = table->find(g);
+    const gateway::AlbRule* found = rules.find(g);
     if (!found) return r->send(to_http(gateway::alb_not_found_response()));
     const gateway::AlbRule rule = *found;  // the table may change before the function answers
 
@@ -117,11 +179,14 @@ AlbServer::AlbServer(boost::asio::io_context& io, Pool& pool, LogSink& sink)
 AlbServer::~AlbServer() = default;
 
 std::uint16_t AlbServer::listen(const std::string& address, std::uint16_t port) {
-  return impl_->server.listen(address, port);
+  impl_->shared_port = impl_->server.listen(address, port);
+  impl_->address = address;
+  return impl_->shared_port;
 }
 
 void AlbServer::close() {
   impl_->server.close();
+  for (auto& [port, l] : impl_->own_listeners) l.server->close();
 }
 
 std::vector<std::string> AlbServer::apply(const std::string& service,
@@ -132,6 +197,7 @@ std::vector<std::string> AlbServer::apply(const std::string& service,
   for (const auto& [name, others] : impl_->rules_by_service)
     if (name != service) all.insert(all.end(), others.begin(), others.end());
   auto table = std::make_unique<gateway::AlbTable>(std::move(all));
+  impl_->own_listener(service, events.alb_port, rules);
   if (rules.empty())
     impl_->rules_by_service.erase(service);
   else
@@ -141,6 +207,7 @@ std::vector<std::string> AlbServer::apply(const std::string& service,
 }
 
 void AlbServer::drop(const std::string& service) {
+  impl_->own_listener(service, 0, {});
   impl_->rules_by_service.erase(service);
   impl_->rebuild();
 }

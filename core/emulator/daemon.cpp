@@ -177,10 +177,14 @@ void run_emulator(const EmulatorOptions& given) {
   util::extract_embedded("runtimes/", options.home / "runtimes");
   // Where a sandbox shows the SDK a runtime provides (/var/runtime/node_modules): a mount
   // needs its folder.
-  for (const auto& family : runtimes::families())
+  for (const auto& family : runtimes::families()) {
     if (!family.provides.runtime_folder.empty())
       fs::create_directories(options.home / "runtimes" / family.name /
                              family.provides.runtime_folder);
+    // And the SDK's packages installed beyond fx's list (sdk_packages.h).
+    if (!runtime_sdk_extra_folder(family.provides).empty())
+      fs::create_directories(options.home / "runtimes" / family.name / "sdk-extra");
+  }
 
   ::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);

@@ -278,6 +278,8 @@ class Emulator {
       return queues_.send(queue, body);
     });
     set_sns_hooks();
+    events_.set_alias_resolver(
+        [this](const std::string& function) { return async_alias_target(function); });
   }
 
   void restore() {
@@ -453,6 +455,9 @@ class Emulator {
   void list_layers(HttpRequest& req, Responder& r);
   void list_layer_versions(const std::string& name, HttpRequest& req, Responder& r);
   void event_invoke_config(HttpRequest& req, Responder& r, std::string_view rest);
+  // The pool key an asynchronous invocation of "NAME:ALIAS" runs on now (the alias's version,
+  // weighted); any other key as it is.
+  std::string async_alias_target(const std::string& function);
   static bool is_invoke_config(const std::string& service);
   void restore_invoke_config(const std::string& service, const std::string& text);
   void drop_invoke_config(const std::string& function);  // the function is being deleted

@@ -47,6 +47,7 @@ struct EventSources::Impl {
   };
   std::map<std::string, std::list<ArmedSchedule>> schedules_by_service;
   QueueSender send_to_queue;
+  AliasResolver resolve_alias;
   sources::AsyncInvoker async;
 
   Impl(asio::io_context& io, Pool& pool, LogSink& sink, std::string region, double speed)
@@ -74,7 +75,7 @@ struct EventSources::Impl {
       inv->done = [done = std::move(done)](InvocationResult r) {
         done({r.status, std::move(r.function_error), std::move(r.body)});
       };
-      pool.invoke(function, std::move(inv));
+      pool.invoke(resolve_alias ? resolve_alias(function) : function, std::move(inv));
     };
     hooks.deliver = [this](const std::string& destination, std::string record) {
       return deliver_record(destination, std::move(record));
@@ -228,6 +229,10 @@ void EventSources::submit_async(const std::string& function, std::string payload
 
 void EventSources::restore_async() {
   impl_->async.restore();
+}
+
+void EventSources::set_alias_resolver(AliasResolver resolver) {
+  impl_->resolve_alias = std::move(resolver);
 }
 
 void EventSources::set_queue_sender(QueueSender sender) {

@@ -74,6 +74,10 @@ class EventSources : public sources::EventSourceKind {
   // Delivers a message to a queue: set once queues exist. Returns an error text, or "".
   using QueueSender = std::function<std::string(const std::string& queue, const std::string& body)>;
   void set_queue_sender(QueueSender sender);
+  // Maps an asynchronous invocation's function ("NAME:ALIAS": invoked through an alias, whose
+  // invoke config follows the alias) to the pool key of the version that runs it now.
+  using AliasResolver = std::function<std::string(const std::string& function)>;
+  void set_alias_resolver(AliasResolver resolver);
 
   std::vector<ScheduleStatus> schedules() const;
   std::size_t pending_async() const;

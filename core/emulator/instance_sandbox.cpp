@@ -116,6 +116,14 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
     opts.argv.push_back("--sdk");
     opts.argv.push_back(sdk_dir.string());
   }
+  const std::filesystem::path sdk_extra_dir =
+      sdk_dir.empty() || setup.sdk_extra_dir.empty() ? std::filesystem::path()
+      : sandboxed                                    ? runtime_dir / "sdk-extra" / "node_modules"
+                                                     : setup.sdk_extra_dir;
+  if (!sdk_extra_dir.empty()) {
+    opts.argv.push_back("--sdk-extra");
+    opts.argv.push_back(sdk_extra_dir.string());
+  }
   util::SandboxSpec& sandbox = launch.sandbox;
   if (sandboxed) {
     sandbox.staging = setup.sandbox_root;
@@ -139,6 +147,9 @@ InstanceLaunch plan_instance(const InstanceSetup& setup) {
                                        std::filesystem::path("/etc") / file);
     sandbox.read_only.emplace_back(host_runtime_dir, runtime_dir);
     if (!sdk_dir.empty()) sandbox.read_only.emplace_back(setup.sdk_dir, sdk_dir);
+    if (!sdk_extra_dir.empty())
+      sandbox.read_only.emplace_back(setup.sdk_extra_dir.parent_path(),
+                                     sdk_extra_dir.parent_path());
     sandbox.read_only.emplace_back(spec.code_dir, task_root);
     if (!opt_dir.empty()) sandbox.read_only.emplace_back(spec.opt_dir, opt_dir);
   } else {

@@ -48,6 +48,9 @@ struct InstanceSetup {
   // The SDK the runtime provides (RuntimeSdks), on the host; empty: none. A sandbox shows it
   // under the runtime's folder (the registry's runtime_folder).
   std::filesystem::path sdk_dir;
+  // Its packages installed beyond fx's list (sdk_packages.h): a node_modules folder whose
+  // entries link into its parent folder, which a sandbox shows whole; empty: none.
+  std::filesystem::path sdk_extra_dir;
 };
 
 struct InstanceLaunch {

@@ -395,7 +395,10 @@ void Emulator::invoke(const std::string& name, const std::string& qualifier, Htt
   }
   if (async) {
     // Stored before the 202: an accepted event survives a crash of the emulator.
-    events_.submit_async(target.key, std::move(inv->payload), inv->request_id);
+    // Through an alias: submitted under the alias, whose invoke config applies (and whose
+    // version is chosen when each attempt runs).
+    events_.submit_async(target.alias.empty() ? target.key : pool_key(name, target.alias),
+                         std::move(inv->payload), inv->request_id);
     HttpResponse res;
     res.status = 202;
     res.set("x-amzn-RequestId", inv->request_id);

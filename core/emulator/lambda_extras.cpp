@@ -421,13 +421,14 @@ void Emulator::event_invoke_config(HttpRequest& req, Responder& r, std::string_v
     return r.send(HttpResponse::json(200, json{{"FunctionEventInvokeConfigs", list}}.dump()));
   }
   // A version's or an alias's own configuration (Lambda's 404 for one that does not exist),
-  // kept beside $LATEST's. The asynchronous invoker applies it to calls of the version it
-  // names; an alias's applies to the version the alias pointed at when it was put.
+  // kept beside $LATEST's. The asynchronous invoker applies it to calls through the qualifier
+  // it names: an alias's belongs to the alias, so it follows the alias to whichever version
+  // update-alias points it at (lambda_api.cpp submits those calls as NAME:ALIAS).
   std::string qualifier = qualifier_of(ref, req);
   if (qualifier == "$LATEST") qualifier.clear();
-  const auto target = resolve(ref.name, qualifier, req, false);
+  resolve(ref.name, qualifier, req, false);  // 404 for a qualifier that names nothing
   const std::string service = qualifier.empty() ? base_service : base_service + ":" + qualifier;
-  const std::string async_key = qualifier.empty() ? ref.name : target.key;
+  const std::string async_key = qualifier.empty() ? ref.name : ref.name + ":" + qualifier;
   const std::string qualified_arn = arn + ":" + (qualifier.empty() ? "$LATEST" : qualifier);
   std::string stored;
   for (auto& [name, text] : sink_.reader().services())

@@ -78,6 +78,16 @@ Emulator::Target Emulator::resolve(const std::string& name, const std::string& q
   return t;
 }
 
+std::string Emulator::async_alias_target(const std::string& function) {
+  const auto colon = function.find(':');
+  if (colon == std::string::npos) return function;
+  auto vit = versions_.find(function.substr(0, colon));
+  if (vit == versions_.end()) return function;
+  auto a = vit->second.aliases.find(function.substr(colon + 1));
+  if (a == vit->second.aliases.end()) return function;  // a version's key, or a gone alias
+  return pool_key(function.substr(0, colon), choose_version(a->second, uniform_draw()));
+}
+
 std::string Emulator::version_config_json(const Target& t) const {
   auto c = t.fn->spec.config;
   // Asked through an alias, Lambda names the alias in FunctionArn and the version in Version.

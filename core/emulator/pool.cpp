@@ -356,7 +356,10 @@ void Pool::spawn(FunctionState& fn, bool provisioned) {
   if (fx_shim && options_.sdks) {
     const auto& resolved = runtimes_.resolve(cfg.runtime, cfg.interpreter);
     const auto& sdk = options_.sdks->find(cfg.runtime, resolved.interpreter, resolved.version);
-    if (sdk.status == RuntimeSdk::Status::ready) setup.sdk_dir = sdk.dir;
+    if (sdk.status == RuntimeSdk::Status::ready) {
+      setup.sdk_dir = sdk.dir;
+      setup.sdk_extra_dir = options_.sdks->extra_dir(cfg.runtime);
+    }
     if (sdk.status == RuntimeSdk::Status::failed && !fn.told_sdk_problem) {
       // Said once in the function's own log (fx logs, the Invoke API's tail), where its
       // author looks when an import of the SDK fails.

@@ -145,13 +145,18 @@ void Emulator::fx_service(const std::string& name, HttpRequest& req, Responder& 
     throw;
   }
   sink_.reader().put_service(name, manifest::to_json(events));
-  r.send(HttpResponse::json(200, json{{"service", name},
-                                      {"gateway_url", gateway_url_for(req)},
-                                      {"alb_url", alb_url_},
-                                      {"api_key", api_key},
-                                      {"api_keys", api_keys_answer(events.api_keys)},
-                                      {"warnings", warnings}}
-                                     .dump()));
+  r.send(HttpResponse::json(
+      200, json{{"service", name},
+                {"gateway_url", gateway_url_for(req)},
+                // custom.fx.albPort: the service's own listener
+                {"alb_url", events.alb_port > 0
+                                ? fmt::format("{}:{}", alb_url_.substr(0, alb_url_.rfind(':')),
+                                              events.alb_port)
+                                : alb_url_},
+                {"api_key", api_key},
+                {"api_keys", api_keys_answer(events.api_keys)},
+                {"warnings", warnings}}
+               .dump()));
 }
 
 std::vector<std::string> Emulator::apply_service(const std::string& name,

@@ -157,6 +157,25 @@ fs::path runtime_sdk_folder(const runtimes::ProvidedSdk& sdk, const std::string&
   return {};
 }
 
+std::string npm_log_failure(const fs::path& log) {
+  return npm_failure(log);
+}
+
+fs::path runtime_sdk_extra_folder(const runtimes::ProvidedSdk& sdk) {
+  // Only the SDK v3 is split in packages a function may import one by one.
+  if (sdk.source != runtimes::SdkSource::npm || sdk.since.empty()) return {};
+  return fs::path("node") / fmt::format("{}-extra", sdk.version);
+}
+
+fs::path RuntimeSdks::extra_dir(const std::string& runtime) const {
+  const runtimes::ProvidedSdk* sdk = runtimes::provided_sdk(runtime);
+  if (!sdk) return {};
+  fs::path folder = runtime_sdk_extra_folder(*sdk);
+  std::error_code ec;
+  if (folder.empty() || !fs::is_directory(root_ / folder / "node_modules", ec)) return {};
+  return root_ / folder / "node_modules";
+}
+
 RuntimeSdk install_runtime_sdk(const runtimes::ProvidedSdk& sdk, const fs::path& dir,
                                const fs::path& interpreter, const std::atomic<bool>& stop) {
   std::error_code ec;

@@ -42,6 +42,13 @@ RuntimeSdk install_runtime_sdk(const runtimes::ProvidedSdk& sdk, const std::file
 std::filesystem::path runtime_sdk_folder(const runtimes::ProvidedSdk& sdk,
                                          const std::string& interpreter_version);
 
+// What npm's log at `log` says failed, in one line ("ENOTFOUND: request to ... failed").
+std::string npm_log_failure(const std::filesystem::path& log);
+
+// The folder, under FX_HOME/sdk, that holds the packages of `sdk` installed one by one beyond
+// its list (sdk_packages.h): "node/3.1178.0-extra"; empty for an SDK that has none.
+std::filesystem::path runtime_sdk_extra_folder(const runtimes::ProvidedSdk& sdk);
+
 class RuntimeSdks {
  public:
   // `root` is FX_HOME/sdk; `post` runs a job on the I/O thread.
@@ -55,6 +62,9 @@ class RuntimeSdks {
   // Called on the I/O thread only.
   const RuntimeSdk& find(const std::string& runtime, const std::filesystem::path& interpreter,
                          const std::string& version);
+  // The node_modules folder of the packages of `runtime`'s SDK installed beyond its list at
+  // deploy (sdk_packages.h); empty when there is none yet.
+  std::filesystem::path extra_dir(const std::string& runtime) const;
   // Called on the I/O thread each time an installation ends, ready or failed.
   void on_settled(std::function<void()> callback) { settled_.push_back(std::move(callback)); }
 

@@ -328,13 +328,24 @@ void LambdaClient::delete_event_invoke_config(const std::string& name) {
   }
 }
 
-bool LambdaClient::add_permission(const std::string& name, const Permission& p) {
+namespace {
+
+std::string qualifier_query(const std::string& qualifier) {
+  return qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier);
+}
+
+}  // namespace
+
+bool LambdaClient::add_permission(const std::string& name, const Permission& p,
+                                  const std::string& qualifier) {
   json body = {{"StatementId", p.statement_id}, {"Action", p.action}, {"Principal", p.principal}};
   if (!p.function_url_auth_type.empty()) body["FunctionUrlAuthType"] = p.function_url_auth_type;
   if (p.invoked_via_function_url) body["InvokedViaFunctionUrl"] = true;
   if (!p.source_arn.empty()) body["SourceArn"] = p.source_arn;
   try {
-    call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", body.dump());
+    call("POST",
+         "/2015-03-31/functions/" + util::url_encode(name) + "/policy" + qualifier_query(qualifier),
+         body.dump());
     return true;
   } catch (const ApiError& e) {
     if (e.status() == 409) return false;  // ResourceConflictException: the id is taken
@@ -342,23 +353,28 @@ bool LambdaClient::add_permission(const std::string& name, const Permission& p) 
   }
 }
 
-void LambdaClient::remove_permission(const std::string& name, const std::string& statement_id) {
+void LambdaClient::remove_permission(const std::string& name, const std::string& statement_id,
+                                     const std::string& qualifier) {
   try {
     call("DELETE",
          "/2015-03-31/functions/" + util::url_encode(name) + "/policy/" +
-             util::url_encode(statement_id),
+             util::url_encode(statement_id) + qualifier_query(qualifier),
          "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
   }
 }
 
-std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name) {
+std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name,
+                                                      const std::string& qualifier) {
   json answer;
   try {
-    answer = json::parse(
-        call("GET", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", "").http.body,
-        nullptr, false);
+    answer = json::parse(call("GET",
+                              "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
+                                  qualifier_query(qualifier),
+                              "")
+                             .http.body,
+                         nullptr, false);
   } catch (const ApiError& e) {
     if (e.status() == 404) return {};  // no policy yet (or no function)
     throw;

@@ -161,12 +161,16 @@ class LambdaClient {
   void put_event_invoke_config(const std::string& name, const EventInvokeConfig& config);
   // Does nothing when there is none.
   void delete_event_invoke_config(const std::string& name);
-  // false when the function already has a statement with that id.
-  bool add_permission(const std::string& name, const Permission& permission);
+  // false when the function already has a statement with that id. A `qualifier` (a version
+  // or an alias) names the policy of that version or alias rather than the function's.
+  bool add_permission(const std::string& name, const Permission& permission,
+                      const std::string& qualifier = "");
   // Does nothing when there is no such statement.
-  void remove_permission(const std::string& name, const std::string& statement_id);
+  void remove_permission(const std::string& name, const std::string& statement_id,
+                         const std::string& qualifier = "");
   // The statements of a function's policy; none when it has no policy.
-  std::vector<PolicyStatement> get_policy(const std::string& name);
+  std::vector<PolicyStatement> get_policy(const std::string& name,
+                                          const std::string& qualifier = "");
   // The mappings that invoke this function (by name), every page.
   std::vector<EventSourceMapping> list_event_source_mappings(const std::string& function);
   EventSourceMapping create_event_source_mapping(const std::string& function,

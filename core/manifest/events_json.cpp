@@ -284,6 +284,8 @@ ServiceEvents read_document(const json& j) {
     doc.idle_timeout_s = j["idle_timeout_s"].get<double>();
   if (j.contains("concurrency") && j["concurrency"].is_number_integer())
     doc.concurrency = j["concurrency"].get<int>();
+  if (j.contains("alb_port") && j["alb_port"].is_number_integer())
+    doc.alb_port = j["alb_port"].get<int>();
   doc.api_key = j.value("api_key", "");
   if (j.contains("api_keys")) doc.api_keys = parse_api_keys(j["api_keys"].dump());
   return doc;
@@ -361,7 +363,8 @@ std::string to_json(const ServiceEvents& doc) {
             {"idle_timeout_s", doc.idle_timeout_s ? json(*doc.idle_timeout_s) : json()},
             {"provisioned", provisioned},
             {"log_retention", retention},
-            {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
+            {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()},
+            {"alb_port", doc.alb_port > 0 ? json(doc.alb_port) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
   if (!doc.api_keys.empty()) j["api_keys"] = json::parse(to_json(doc.api_keys));
   // Only when there are some: a document without them reads as earlier versions wrote it.

@@ -64,6 +64,7 @@ struct ServiceEvents {
   std::vector<TableConfig> tables;
   std::optional<double> idle_timeout_s;  // custom.fx.idleTimeout
   int concurrency = 0;                   // custom.fx.concurrency; 0: unset
+  int alb_port = 0;                      // custom.fx.albPort; 0: unset
   // What the emulator adds to its copy: the key private routes take (the same across
   // deploys), and when each rate schedule's rule was created (it counts from there), by
   // schedule_anchor_key.

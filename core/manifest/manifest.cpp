@@ -26,6 +26,7 @@
 #include "core/manifest/build_plugins.h"
 #include "core/manifest/document.h"
 #include "core/manifest/dotenv.h"
+#include "core/manifest/git_variables.h"
 #include "core/manifest/text.h"
 #include "core/manifest/variables.h"
 #include "core/runtimes/registry.h"
@@ -80,7 +81,8 @@ constexpr std::string_view kMethods[] = {
 // Plugins whose job fx does itself.
 constexpr std::string_view kLocalPlugins[] = {
     "serverless-offline", "serverless-python-requirements", "serverless-dotenv-plugin",
-    "serverless-esbuild", "serverless-plugin-typescript", "serverless-webpack", "serverless-wsgi"};
+    "serverless-esbuild", "serverless-plugin-typescript", "serverless-webpack", "serverless-wsgi",
+    "serverless-plugin-git-variables"};
 // clang-format on
 
 template <size_t N>
@@ -301,6 +303,7 @@ class Loader {
     if (auto f = get("custom")) read_custom(*f);
     if (auto f = get("plugins")) read_plugins(*f);
     if (dotenv_plugin_) load_dotenv_plugin(get("custom"));
+    if (git_variables_plugin_) load_git_exports(get("custom"), get("plugins"));
     if (auto f = get("layers")) read_layers(*f);
     // Tables before functions: a stream event names its table's stream.
     // Queues before functions too: an sqs event's !GetAtt names its queue's logical ID.
@@ -1380,6 +1383,41 @@ class Loader {
     }
   }
 
+  // serverless-plugin-git-variables exports GIT_COMMIT_SHORT, GIT_COMMIT_LONG, GIT_BRANCH,
+  // GIT_IS_DIRTY, GIT_REPOSITORY and GIT_TAGS into every function's environment (those a
+  // function's own environment does not set), unless custom.exportGitVariables is false;
+  // custom.gitVariablesEnvWhitelist names the ones exported. Read from the real `git`, as the
+  // plugin runs it; outside a repository they are not exported, and the deploy says so.
+  void load_git_exports(const std::optional<Field>& custom, const std::optional<Field>& plugins) {
+    std::optional<std::vector<std::string>> allowed;
+    if (custom && value(*custom).IsMap()) {
+      if (auto off = child(*custom, "exportGitVariables"); off && !boolean(*off)) return;
+      if (auto list = child(*custom, "gitVariablesEnvWhitelist")) {
+        allowed.emplace();
+        for (const auto& item : items(*list, "a list of GIT_* variable names"))
+          allowed->push_back(text(item, "a GIT_* variable name"));
+      }
+    }
+    static constexpr std::pair<const char*, const char*> kExports[] = {
+        {"GIT_COMMIT_SHORT", "sha1"}, {"GIT_COMMIT_LONG", "commit"},    {"GIT_BRANCH", "branch"},
+        {"GIT_IS_DIRTY", "isDirty"},  {"GIT_REPOSITORY", "repository"}, {"GIT_TAGS", "tags"}};
+    for (const auto& [variable, name] : kExports) {
+      if (allowed && std::find(allowed->begin(), allowed->end(), variable) == allowed->end())
+        continue;
+      GitValue got = git_variable(context_.dir, name);
+      if (!got.value) {
+        warn(plugins ? plugins->mark : SourceMark{},
+             fmt::format("plugin 'serverless-plugin-git-variables': the GIT_* variables are not "
+                         "exported to the functions: {} ({}; or set custom.exportGitVariables: "
+                         "false)",
+                         got.why, got.hint));
+        git_exports_.clear();
+        return;
+      }
+      git_exports_[variable] = *got.value;
+    }
+  }
+
   // serverless-dotenv-plugin's defaults (v6): .env.ENV.local, .env.ENV, .env.local (not for
   // ENV=test), then .env, the first file giving a name winning, with ENV from NODE_ENV, else
   // --env, else --stage, else "development"; custom.dotenv.path names the files instead. Every
@@ -1627,6 +1665,10 @@ class Loader {
     service_.custom_fx_json = json_of(*fx, value(*fx));
     if (auto target = child(*fx, "target")) service_.target = text(*target, "local, aws or a URL");
     if (auto limit = child(*fx, "concurrency")) integer(*limit, 1, 100000);
+    if (auto port = child(*fx, "albPort")) {
+      service_.alb_port = integer(*port, 1, 65535, " (a TCP port)");
+      service_.alb_port_mark = port->mark;
+    }
     if (auto interpreters = child(*fx, "interpreters")) read_interpreters(*interpreters);
     if (auto jwks = child(*fx, "jwks")) read_jwks(*jwks);
   }
@@ -1775,6 +1817,7 @@ class Loader {
     for (const auto& item : items(*list, "a list of plugin names")) {
       const std::string name = text(item, "a plugin name");
       dotenv_plugin_ = dotenv_plugin_ || name == "serverless-dotenv-plugin";
+      git_variables_plugin_ = git_variables_plugin_ || name == "serverless-plugin-git-variables";
       service_.plugins.push_back(name);
       if (auto instead = unbuilt_plugin(name)) {
         warn(item.mark, fmt::format("plugin '{}' changes how code is built, and fx does not run "
@@ -1820,6 +1863,7 @@ class Loader {
     fn.architecture = defaults_.architecture;
     fn.log_retention_days = defaults_.log_retention_days;
     Environment env = defaults_.environment;
+    std::set<std::string> own_env;  // set by the function itself
     std::optional<Field> handler, name, provisioned;
     for (const auto& c : entries(f, "a map of the function's settings")) {
       const std::string& k = c.name;
@@ -1834,7 +1878,10 @@ class Loader {
       } else if (k == "architecture") {
         fn.architecture = architecture(c);
       } else if (k == "environment") {
-        for (auto& [var, v] : environment(c)) env[var] = v;
+        for (auto& [var, v] : environment(c)) {
+          env[var] = v;
+          own_env.insert(var);
+        }
       } else if (k == "logRetentionInDays") {
         fn.log_retention_days = log_retention(c);
       } else if (k == "events") {
@@ -1917,6 +1964,9 @@ class Loader {
                   fmt::format("set {}.name, or shorten the service's name or stage", f.key));
     }
     if (fn.package_artifact.empty()) fn.package_artifact = artifact_;
+    // serverless-plugin-git-variables sets what the function's own environment does not.
+    for (const auto& [var, v] : git_exports_)
+      if (!own_env.contains(var)) env[var] = v;
     for (const auto& [var, v] : env) {
       if (v) fn.environment[var] = *v;
     }
@@ -2533,6 +2583,8 @@ class Loader {
   // provider.httpApi's authorizers and cors, and custom.fx.jwks' JWK sets by authorizer.
   json http_api_fx_ = json::object();
   bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
+  bool git_variables_plugin_ = false;               // plugins lists serverless-plugin-git-variables
+  std::map<std::string, std::string> git_exports_;  // what it exports to every function
 };
 
 std::string display_name(const fs::path& path) {

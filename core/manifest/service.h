@@ -121,6 +121,10 @@ struct Service {
   std::vector<QueueResource> queues;  // from resources.Resources
   std::vector<TableResource> tables;  // from resources.Resources
   std::string target;                 // custom.fx.target, empty when unset
+  // custom.fx.albPort: the port of the service's own local ALB listener (0: unset, its alb
+  // events are served on the emulator's shared ALB port only), and where it is set.
+  int alb_port = 0;
+  SourceMark alb_port_mark;
   // custom.fx.interpreters: a runtime id -> the interpreter that runs it (absolute, checked to
   // exist and be executable; its version is checked at deploy), and where the manifest says so.
   struct Interpreter {

@@ -125,17 +125,20 @@ struct AsyncInvoker::Impl {
     };
     json response = {{"statusCode", r.status}, {"executedVersion", "$LATEST"}};
     if (!r.function_error.empty()) response["functionError"] = r.function_error;
-    return json{{"version", "1.0"},
-                {"timestamp", util::iso8601_ms(util::now_ms())},
-                {"requestContext",
-                 {{"requestId", a.request_id},
-                  {"functionArn", fmt::format("arn:aws:lambda:{}:{}:function:{}:$LATEST", region,
-                                              lambda::kLocalAccount, a.function)},
-                  {"condition", condition},
-                  {"approximateInvokeCount", a.attempts}}},
-                {"requestPayload", parse(a.payload)},
-                {"responseContext", response},
-                {"responsePayload", parse(r.body)}}  // A function's response need not be UTF-8.
+    return json{
+        {"version", "1.0"},
+        {"timestamp", util::iso8601_ms(util::now_ms())},
+        {"requestContext",
+         {{"requestId", a.request_id},
+          // NAME:QUALIFIER when invoked through a version or an alias: that ARN.
+          {"functionArn",
+           fmt::format("arn:aws:lambda:{}:{}:function:{}{}", region, lambda::kLocalAccount,
+                       a.function, a.function.find(':') == std::string::npos ? ":$LATEST" : "")},
+          {"condition", condition},
+          {"approximateInvokeCount", a.attempts}}},
+        {"requestPayload", parse(a.payload)},
+        {"responseContext", response},
+        {"responsePayload", parse(r.body)}}  // A function's response need not be UTF-8.
         .dump(-1, ' ', false, json::error_handler_t::replace);
   }
 };

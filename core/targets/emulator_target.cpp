@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/emulator/emulator.h"
+#include "core/emulator/sdk_packages.h"
 #include "core/util/error.h"
 
 namespace fx::targets {
@@ -10,7 +12,17 @@ namespace fx::targets {
 using nlohmann::json;
 
 Deployment EmulatorTarget::deploy(const manifest::Service& service,
-                                  const actions::DeployOptions& options) {
+                                  const actions::DeployOptions& given) {
+  actions::DeployOptions options = given;
+  // This machine's emulator reads the SDK from this FX_HOME: what a function imports of it
+  // beyond fx's list is installed there before the function runs. (A shared emulator's
+  // machine installs only fx's list.)
+  if (local_)
+    options.provide_runtime_packages = [](const std::vector<actions::RuntimePackage>& needed) {
+      std::vector<emulator::SdkPackageNeed> needs;
+      for (const auto& n : needed) needs.push_back({n.package, n.function, n.runtime});
+      emulator::install_sdk_packages(emulator::fx_home() / "sdk", needs);
+    };
   auto deployed = actions::deploy_to_emulator(service, endpoint_, options);
   Deployment out;
   // Packaging's warnings about layers come before the service's.

@@ -243,6 +243,79 @@ class AlbTest(FxTestCase):
         self.assertEqual(self.routed("GET", "/echo")[0], "echo")
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_service(port_line):
+    return {"serverless.yaml": "service: SERVICE\nprovider: {name: aws, runtime: python3.11}\n"
+                               + port_line +
+                               "functions:\n  f:\n    handler: app.f\n    events:"
+                               + alb(1, "            path: /own") + "\n",
+            "app.py": "def f(event, context):\n"
+                      "    return {'statusCode': 200, 'body': 'own ' + event['path']}\n"}
+
+
+class AlbPortTest(FxTestCase):
+    """custom.fx.albPort: the service's own ALB listener, on that port, serving its rules."""
+
+    def get(self, port, path):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, data
+
+    def test_the_service_is_served_on_its_own_port_and_moves_with_it(self):
+        port = free_port()
+        self.make_service(port_service(f"custom:\n  fx:\n    albPort: {port}\n"), name="albport")
+        r = self.ok("deploy")
+        self.assertIn(f"ALB    http://127.0.0.1:{port}/own  (priority 1)", r.out)
+        self.assertEqual(self.get(port, "/own"), (200, b"own /own"))
+        self.assertEqual(self.get(port, "/elsewhere")[0], 404)
+        # Another port: the listener moves, the old port is closed.
+        moved = free_port()
+        with open(f"{self.service_dir}/serverless.yaml", "w") as f:
+            f.write(port_service(f"custom:\n  fx:\n    albPort: {moved}\n")["serverless.yaml"]
+                    .replace("SERVICE", "albport"))
+        self.ok("deploy")
+        self.assertEqual(self.get(moved, "/own"), (200, b"own /own"))
+        with self.assertRaises(ConnectionRefusedError):
+            self.get(port, "/own")
+        self.ok("remove")
+        with self.assertRaises(ConnectionRefusedError):
+            self.get(moved, "/own")
+
+    def test_bad_ports_are_errors_at_their_key(self):
+        gateway = urllib.parse.urlparse(
+            self.fx_static(["emulator", "status", "--json"]).json()["gateway_url"]).port
+        for value, said in [("0", "an integer from 1 to 65535"),
+                            ("65536", "an integer from 1 to 65535"),
+                            ("http", "an integer from 1 to 65535"),
+                            (str(gateway), "is the emulator's HTTP gateway")]:
+            with self.subTest(value=value):
+                self.make_service(port_service(f"custom:\n  fx:\n    albPort: {value}\n"))
+                r = self.fx("deploy")
+                self.assertEqual(r.code, 1, r)
+                lines = [l for l in r.err.splitlines() if l.startswith("fx: error:")]
+                self.assertEqual(len(lines), 1, r.err)
+                self.assertIn("serverless.yaml:5:14", lines[0])
+                self.assertIn("albPort", lines[0])
+                self.assertIn(said, lines[0])
+        # A port another process holds: said, and nothing is left half-applied.
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            self.make_service(port_service(
+                f"custom:\n  fx:\n    albPort: {taken.getsockname()[1]}\n"))
+            r = self.fx("deploy")
+            self.assertEqual(r.code, 1, r)
+            self.assertIn("cannot listen there", r.err)
+
+
 class AlbRefusedTest(FxTestCase):
     """Malformed alb events stop the deploy with one line naming the event."""
 

@@ -397,6 +397,36 @@ class EventInvokeConfigs(ControlPlaneCase):
         with self.assertRaises(lam.exceptions.ResourceNotFoundException):
             lam.update_function_event_invoke_config(FunctionName="eic", MaximumRetryAttempts=1)
 
+    def test_an_alias_config_follows_the_alias(self):
+        # The configuration belongs to the alias (its FunctionArn names the alias): once
+        # update-alias points the alias at another version, invocations through it still run
+        # under it; the version it left and the one it reached keep none of their own.
+        lam = self.client("lambda")
+        self.function("eica")
+        v1 = lam.publish_version(FunctionName="eica")["Version"]
+        lam.update_function_configuration(FunctionName="eica",
+                                          Environment={"Variables": {"VER": "2"}})
+        v2 = lam.publish_version(FunctionName="eica")["Version"]
+        self.assertNotEqual(v1, v2)
+        lam.create_alias(FunctionName="eica", Name="live", FunctionVersion=v1)
+        failures = self.queue("eica-failed")
+        lam.put_function_event_invoke_config(
+            FunctionName="eica", Qualifier="live", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": failures}})
+        lam.update_alias(FunctionName="eica", Name="live", FunctionVersion=v2)
+        got = lam.get_function_event_invoke_config(FunctionName="eica", Qualifier="live")
+        self.assertEqual(got["MaximumRetryAttempts"], 0)
+        for q in (v1, v2):
+            with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+                lam.get_function_event_invoke_config(FunctionName="eica", Qualifier=q)
+        lam.invoke(FunctionName="eica", Qualifier="live", InvocationType="Event",
+                   Payload=b'{"fail": true}')
+        record = self.records("eica-failed", 1)[0]
+        self.assertEqual(record["requestContext"]["approximateInvokeCount"], 1)
+        self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
+        self.assertTrue(record["requestContext"]["functionArn"].endswith(":function:eica:live"),
+                        record)
+
     def test_bad_input(self):
         self.function("eic-bad")
         path = "/2019-09-25/functions/eic-bad/event-invoke-config"

@@ -232,6 +232,67 @@ class AwsDeployVersionsTest(MotoCase):
         self.assertNotIn("not deployed to AWS", _.err)
 
 
+    def test_events_of_a_provisioned_function_run_its_alias(self):
+        # As the framework wires them: the queue mapping's FunctionName and the schedule rule's
+        # target are the alias `provisioned`'s ARN, and the rule's permission is the alias's
+        # (AddPermission with Qualifier). moto records a mapping under the FunctionName it was
+        # given (its FunctionArn is the version's where AWS answers the alias's), so the
+        # mapping is looked up by the alias's ARN.
+        self.make_service({
+            "serverless.yaml": manifest(
+                "  versionFunctions: false",
+                extra_function="    provisionedConcurrency: 1",
+                events="""    events:
+              - schedule: rate(1 hour)
+              - sqs:
+                  arn: {Fn::GetAtt: [Jobs, Arn]}
+        resources:
+          Resources:
+            Jobs:
+              Type: AWS::SQS::Queue
+              Properties:
+                QueueName: jobs-SERVICE"""),
+            "app.py": APP.format(mark="a")})
+        lam, events = self.boto("lambda"), self.boto("events")
+        name = self.name("hello")
+        path = f"/2019-09-30/functions/{name}/provisioned-concurrency"
+        self.rec.inject_answer(f"GET {path}", 1, 404, json.dumps({
+            "Type": "User", "message": "No Provisioned Concurrency Config found for this function"}),
+            {"x-amzn-ErrorType": "ProvisionedConcurrencyConfigNotFoundException"})
+        self.rec.inject_answer(f"PUT {path}", 1, 202, json.dumps({
+            "RequestedProvisionedConcurrentExecutions": 1, "Status": "IN_PROGRESS"}))
+        out, r = self.deploy()
+        self.assertNotIn("run $LATEST", r.err)
+        alias_arn = lam.get_alias(FunctionName=name, Name="provisioned")["AliasArn"]
+        self.assertTrue(alias_arn.endswith(f":function:{name}:provisioned"), alias_arn)
+        on_alias = lam.list_event_source_mappings(FunctionName=alias_arn)["EventSourceMappings"]
+        self.assertEqual(len(on_alias), 1, on_alias)
+        self.assertTrue(on_alias[0]["EventSourceArn"].endswith(f":jobs-{self.service_name}"))
+        self.assertEqual(lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"],
+                         [])
+        rules = events.list_rules(NamePrefix=f"{self.service_name}-dev-hello-schedule-")["Rules"]
+        self.assertEqual(len(rules), 1, rules)
+        targets = events.list_targets_by_rule(Rule=rules[0]["Name"])["Targets"]
+        self.assertEqual([t["Arn"] for t in targets], [alias_arn])
+        policy = json.loads(lam.get_policy(FunctionName=name, Qualifier="provisioned")["Policy"])
+        self.assertEqual([(st["Sid"], st["Principal"]) for st in policy["Statement"]],
+                         [(rules[0]["Name"], {"Service": "events.amazonaws.com"})])
+        # An unchanged redeploy changes nothing: no mapping, target or permission is written.
+        self.rec.reset()
+        self.rec.inject_answer(f"GET {path}", 1, 200, json.dumps({
+            "RequestedProvisionedConcurrentExecutions": 1, "Status": "READY"}))
+        out, _ = self.deploy()
+        self.assertEqual(out["hello"]["status"], "unchanged")
+        stats = self.rec.stats()
+        lambda_writes = [op for op in stats if op.split(" ")[0] in ("POST", "PUT", "DELETE")
+                         and op.split(" ")[-1].startswith("/20")]
+        self.assertEqual(lambda_writes, [], stats)
+        with self.rec.lock:
+            targets_called = [req[3].get("x-amz-target", "") for req in self.rec.requests]
+        self.assertFalse([t for t in targets_called if t.startswith("AWSEvents.Put")
+                          or t.startswith("AWSEvents.Remove")], targets_called)
+
+
 def zip_of(mark):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:

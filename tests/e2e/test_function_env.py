@@ -232,6 +232,47 @@ class FunctionEnvironment(FxTestCase):
 
 
 
+    def test_a_client_outside_fxs_list_is_installed_at_deploy(self):
+        # Lambda's runtime has every @aws-sdk/* package; fx's list has a dozen. STS is not one
+        # of them: the deploy installs it, once, before the function runs.
+        if not shutil.which("npm"):
+            self.skipTest("npm is not installed")
+        self.make_service(NODE_STS, name="nodests")
+        r = self.ok("deploy", timeout=300)
+        self.assertEqual(r.err.count("installing @aws-sdk/client-sts"), 1, r)
+        self.assertIn("function 'sts' imports it", r.err)
+        got = self.invoke("sts")
+        self.assertEqual(got["region"], "eu-west-3")
+        self.assertIn("node_modules/@aws-sdk/client-sts", got["where"])
+        self.assertTrue(got["where"].startswith("/var/runtime/") or self.home in got["where"], got)
+        # Installed once: a redeploy (of changed code too) installs nothing.
+        with open(os.path.join(self.service_dir, "index.js"), "a") as f:
+            f.write("\n// changed\n")
+        r = self.ok("deploy", timeout=120)
+        self.assertNotIn("installing", r.err)
+        self.assertEqual(self.invoke("sts")["region"], "eu-west-3")
+
+
+NODE_STS = {
+    "serverless.yaml": """
+        service: SERVICE
+        provider: {name: aws, runtime: nodejs20.x}
+        functions:
+          sts:
+            handler: index.sts
+        """,
+    # Only constructs the client: no STS server is needed.
+    "index.js": """
+        const { STSClient } = require('@aws-sdk/client-sts');
+        exports.sts = async () => {
+          const client = new STSClient({ region: 'eu-west-3' });
+          return { region: await client.config.region(),
+                   where: require.resolve('@aws-sdk/client-sts') };
+        };
+        """,
+}
+
+
 class FunctionEnvironmentUnsandboxed(FunctionEnvironment):
     """The same without a sandbox (kernels without user namespaces): the instance runs as the
     user, sees the host's folders, and its SDK must still not read the user's ~/.aws."""
@@ -300,6 +341,19 @@ class NpmUnreachable(FxTestCase):
         self.assertIn("ECONNREFUSED", said[0])
         self.assertIn("request to http://127.0.0.1:9/", said[0])
         self.assertFalse(os.path.exists(os.path.join(self.home, "sdk", "node", "node_modules")))
+
+    def test_a_client_npm_cannot_install_stops_the_deploy_naming_it(self):
+        if not shutil.which("npm"):
+            self.skipTest("npm is not installed")
+        self.make_service(NODE_STS, name="nonpmsts")
+        r = self.fx("deploy", timeout=240)
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: cannot install @aws-sdk/client-sts, which function 'sts' "
+                      "imports, from npm", r.err)
+        self.assertIn("ECONNREFUSED", r.err)
+        self.assertIn("npm install @aws-sdk/client-sts", r.err)
+        # Nothing was deployed: the function never ran without its client.
+        self.assertNotEqual(self.fx("invoke", "sts").code, 0)
 
 
 SIGNED = {

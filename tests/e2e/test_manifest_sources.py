@@ -4,7 +4,9 @@ loads them (useDotenv) and as serverless-dotenv-plugin loads them, the framework
 functions, and ${cf:} / ${s3:}: an error naming the fallback syntax locally, read from AWS
 (moto, CloudFormation and S3) with --target aws."""
 import json
+import os
 import subprocess
+import textwrap
 
 from awstest import MotoCase
 from fxtest import FxTestCase, main
@@ -157,6 +159,61 @@ class GitVariables(FxTestCase):
             {"names": ["BRANCH", "COMMIT", "DIRTY", "TAGS"]})).out)
         self.assertEqual(got, {"BRANCH": "feature-x", "COMMIT": git("rev-parse", "HEAD"),
                                "DIRTY": "false", "TAGS": "v1"})
+
+
+    def test_the_plugin_exports_git_variables_to_every_function_unless_turned_off(self):
+        # serverless-plugin-git-variables sets GIT_COMMIT_SHORT ... GIT_TAGS in each function's
+        # environment (a function's own value wins); custom.exportGitVariables: false stops it.
+        text = """
+                service: SERVICE
+                provider:
+                  name: aws
+                  runtime: python3.12
+                  environment: {GIT_TAGS: from-provider}
+                plugins: [serverless-plugin-git-variables]
+                custom: {exportGitVariables: EXPORT}
+                functions:
+                  fn:
+                    handler: handler.handler
+                  own:
+                    handler: handler.handler
+                    environment: {GIT_BRANCH: mine}
+                """
+        d = self.make_service({"serverless.yaml": text.replace("EXPORT", "true"),
+                               "handler.py": HANDLER})
+        r = self.fx("deploy")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("GIT_* variables are not exported", r.err)
+        self.assertIn("is not in a git repository", r.err)
+        env = {**self.env, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+               "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+               "GIT_CONFIG_NOSYSTEM": "1"}
+        git = lambda *a: subprocess.run(["git", *a], cwd=d, env=env, check=True,
+                                        capture_output=True, text=True).stdout.strip()
+        git("init", "-q", "-b", "main-line")
+        git("add", "-A")
+        git("commit", "-q", "-m", "first")
+        r = self.ok("deploy")
+        self.assertNotIn("serverless-plugin-git-variables", r.err)  # neither ignored nor failed
+        names = ["GIT_COMMIT_SHORT", "GIT_COMMIT_LONG", "GIT_BRANCH", "GIT_IS_DIRTY",
+                 "GIT_REPOSITORY", "GIT_TAGS"]
+        ask = json.dumps({"names": names})
+        got = json.loads(self.ok("invoke", "fn", "--data", ask).out)
+        self.assertEqual(got, {"GIT_COMMIT_SHORT": git("rev-parse", "--short", "HEAD"),
+                               "GIT_COMMIT_LONG": git("rev-parse", "HEAD"),
+                               "GIT_BRANCH": "main-line", "GIT_IS_DIRTY": "false",
+                               "GIT_REPOSITORY": os.path.basename(d),
+                               # no tag: the short commit, as the plugin says; over the
+                               # provider's, which the plugin's function-level value overrides
+                               "GIT_TAGS": git("rev-parse", "--short", "HEAD")})
+        self.assertEqual(json.loads(self.ok("invoke", "own", "--data", ask).out)["GIT_BRANCH"],
+                         "mine")
+        with open(os.path.join(d, "serverless.yaml"), "w") as f:
+            f.write(textwrap.dedent(text.replace("EXPORT", "false")).lstrip("\n")
+                    .replace("SERVICE", self.service_name))
+        self.ok("deploy")
+        got = json.loads(self.ok("invoke", "fn", "--data", ask).out)
+        self.assertEqual(got, {**{n: None for n in names}, "GIT_TAGS": "from-provider"})
 
 
 class ManifestSourcesAws(MotoCase):

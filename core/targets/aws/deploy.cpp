@@ -76,12 +76,12 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
     for (const auto& s : settings)
       out.push_back(
           fmt::format("not deployed to AWS by this version of fx: {} events of {}", s, f->key));
-    // The framework wires such a function's events to its alias `provisioned`; fx's rules,
-    // mappings and URL on AWS still name the function ($LATEST).
-    if (f->provisioned_concurrency.value_or(0) > 0 && !f->events.empty())
+    // The framework wires such a function's events to its alias `provisioned`; so do fx's
+    // rules and mappings (functions.cpp), but not its function URL, which names the function.
+    if (f->provisioned_concurrency.value_or(0) > 0 && has_http_events(*f))
       out.push_back(fmt::format(
-          "not deployed to AWS by this version of fx: the events of {} run $LATEST, not its "
-          "alias provisioned (the local emulator runs the alias)",
+          "not deployed to AWS by this version of fx: the http events of {} run $LATEST, not "
+          "its alias provisioned (the local emulator runs the alias)",
           f->key));
     if (f->log_retention_days)
       out.push_back(fmt::format(

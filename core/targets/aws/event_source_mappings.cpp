@@ -3,6 +3,7 @@
 // event goes or the function does (AWS keeps them after the function).
 #include <nlohmann/json.hpp>
 
+#include "core/actions/versions.h"
 #include "core/targets/aws/steps.h"
 
 namespace fx::targets::aws {
@@ -89,19 +90,33 @@ namespace {
 template <class OfKind, class Same>
 bool reconcile_mappings(lambda::LambdaClient& client, const manifest::Function& f,
                         std::vector<lambda::EventSourceMapping> desired, bool function_existed,
-                        OfKind of_kind, Same same) {
+                        const MappingTarget& target, OfKind of_kind, Same same) {
   if (desired.empty() && !function_existed) return false;
   std::vector<lambda::EventSourceMapping> existing;
-  if (function_existed)
-    for (auto& m : client.list_event_source_mappings(f.name))
+  std::vector<std::string> elsewhere;  // mappings on the other target: they go
+  if (function_existed) {
+    for (auto& m : client.list_event_source_mappings(target.target))
       if (of_kind(m.event_source_arn)) existing.push_back(std::move(m));
+    // Whether listing by name also answers the alias's mappings or not, each is counted once,
+    // where it was listed by its own target.
+    for (auto& m : client.list_event_source_mappings(target.other))
+      if (of_kind(m.event_source_arn) &&
+          std::none_of(existing.begin(), existing.end(),
+                       [&](const auto& e) { return e.uuid == m.uuid; }))
+        elsewhere.push_back(m.uuid);
+  }
   bool changed = false;
+  for (const auto& uuid : elsewhere) {
+    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(uuid); });
+    changed = true;
+  }
   for (auto& d : desired) {
     auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& m) {
       return m.event_source_arn == d.event_source_arn;
     });
     if (found == existing.end()) {
-      retry_while_role_propagates(f, [&] { return client.create_event_source_mapping(f.name, d); });
+      retry_while_role_propagates(
+          f, [&] { return client.create_event_source_mapping(target.target, d); });
       changed = true;
       continue;
     }
@@ -125,21 +140,37 @@ bool reconcile_mappings(lambda::LambdaClient& client, const manifest::Function& 
 template <class OfKind>
 std::vector<lambda::EventSourceMapping> remove_mappings(lambda::LambdaClient& client,
                                                         const manifest::Function& f,
+                                                        const std::string& function_arn,
                                                         OfKind of_kind) {
   std::vector<lambda::EventSourceMapping> out;
-  for (auto& m : client.list_event_source_mappings(f.name)) {
-    if (!of_kind(m.event_source_arn)) continue;
-    retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
-    out.push_back(std::move(m));
+  auto targets = mapping_target(f, function_arn);
+  for (const auto& target : {targets.target, targets.other}) {
+    if (target.empty()) continue;
+    for (auto& m : client.list_event_source_mappings(target)) {
+      if (!of_kind(m.event_source_arn) ||
+          std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.uuid == m.uuid; }))
+        continue;
+      retry_while_mapping_busy(f, [&] { client.delete_event_source_mapping(m.uuid); });
+      out.push_back(std::move(m));
+    }
   }
   return out;
 }
 
 }  // namespace
 
+MappingTarget mapping_target(const manifest::Function& f, const std::string& function_arn) {
+  if (function_arn.empty()) return {f.name, ""};
+  std::string alias = function_arn;
+  if (alias.ends_with(":$LATEST")) alias.resize(alias.size() - 8);
+  alias += std::string(":") + actions::kProvisionedAlias;
+  if (f.provisioned_concurrency.value_or(0) > 0) return {alias, f.name};
+  return {f.name, alias};
+}
+
 bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function& f,
                           const std::map<std::string, std::string>& stream_arns,
-                          bool function_existed) {
+                          bool function_existed, const MappingTarget& target) {
   std::vector<lambda::EventSourceMapping> desired;
   for (const auto* e : manifest::events_of<manifest::StreamEvent>(f.events)) {
     const std::string& arn = e->arn.empty() ? stream_arns.at("table:" + e->table) : e->arn;
@@ -149,13 +180,14 @@ bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function
     desired.push_back(desired_stream_mapping(*e, arn, on_failure));
   }
   // Where to start reading is fixed once the mapping exists, so it is not compared.
-  return reconcile_mappings(client, f, std::move(desired), function_existed, is_table_stream_arn,
-                            same_stream_mapping);
+  return reconcile_mappings(client, f, std::move(desired), function_existed, target,
+                            is_table_stream_arn, same_stream_mapping);
 }
 
 std::vector<lambda::EventSourceMapping> remove_stream_mappings(lambda::LambdaClient& client,
-                                                               const manifest::Function& f) {
-  return remove_mappings(client, f, is_table_stream_arn);
+                                                               const manifest::Function& f,
+                                                               const std::string& function_arn) {
+  return remove_mappings(client, f, function_arn, is_table_stream_arn);
 }
 
 bool is_sqs_arn(std::string_view arn) {
@@ -164,17 +196,18 @@ bool is_sqs_arn(std::string_view arn) {
 
 bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function& f,
                          const std::map<std::string, std::string>& queue_arns,
-                         bool function_existed) {
+                         bool function_existed, const MappingTarget& target) {
   std::vector<lambda::EventSourceMapping> desired;
   for (const auto* e : manifest::events_of<manifest::SqsEvent>(f.events))
     desired.push_back(desired_queue_mapping(*e, queue_arns.at(e->queue)));
-  return reconcile_mappings(client, f, std::move(desired), function_existed, is_sqs_arn,
+  return reconcile_mappings(client, f, std::move(desired), function_existed, target, is_sqs_arn,
                             same_mapping);
 }
 
 std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClient& client,
-                                                              const manifest::Function& f) {
-  return remove_mappings(client, f, is_sqs_arn);
+                                                              const manifest::Function& f,
+                                                              const std::string& function_arn) {
+  return remove_mappings(client, f, function_arn, is_sqs_arn);
 }
 
 lambda::EventSourceMapping desired_queue_mapping(const manifest::SqsEvent& event,

@@ -114,16 +114,25 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
   auto may_have = [&](const char* mark) {
     return current && (current->tags.contains(mark) || unmarked);
   };
+  // A function with provisioned concurrency has its events run the alias `provisioned`, as the
+  // framework wires them: the alias is made (moved) first. Without, the alias goes only after
+  // the events left it.
+  const bool on_alias = f.provisioned_concurrency.value_or(0) > 0;
+  if (on_alias) actions::sync_versions(client, context.service, f, r);
+  const auto mapped = mapping_target(f, arn);
   bool events_changed = false;
   if (has_events(f, "schedule") || may_have(kSchedulesTag)) {
     fx::aws::EventBridgeClient events(context.settings);
-    events_changed |= sync_schedules(client, events, context.service, f, arn, current.has_value());
+    events_changed |= sync_schedules(client, events, context.service, f, arn, current.has_value(),
+                                     on_alias ? actions::kProvisionedAlias : "");
   }
   if (has_events(f, "sqs") || may_have(kQueuesTag))
-    events_changed |= sync_queue_mappings(client, f, context.queue_arns, current.has_value());
+    events_changed |=
+        sync_queue_mappings(client, f, context.queue_arns, current.has_value(), mapped);
   const bool streams = manifest::has_events<manifest::StreamEvent>(f.events);
   if (streams || may_have(kStreamsTag))
-    events_changed |= sync_stream_mappings(client, f, context.stream_arns, current.has_value());
+    events_changed |=
+        sync_stream_mappings(client, f, context.stream_arns, current.has_value(), mapped);
   // The marks of events that left the manifest go with their rules and mappings.
   std::vector<std::string> gone;
   for (auto [type, mark] : {std::pair{"schedule", kSchedulesTag}, std::pair{"sqs", kQueuesTag},
@@ -135,7 +144,7 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
   events_changed |= sync_event_invoke_config(client, f, current, context.async);
   if (events_changed && r.status == "unchanged") r.status = "updated";
   // Published from what is now deployed: after the code, the configuration and the waits.
-  actions::sync_versions(client, context.service, f, r);
+  if (!on_alias) actions::sync_versions(client, context.service, f, r);
   return r;
 }
 
@@ -143,8 +152,12 @@ void remove_function(lambda::LambdaClient& client, fx::aws::EventBridgeClient& e
                      const manifest::Service& service, const manifest::Function& f,
                      AwsRemoval& out) {
   for (auto& name : remove_schedules(events, service, f)) out.schedules.push_back(std::move(name));
-  for (auto& m : remove_queue_mappings(client, f)) out.queue_mappings.push_back(std::move(m));
-  for (auto& m : remove_stream_mappings(client, f)) out.stream_mappings.push_back(std::move(m));
+  // Its alias's mappings too (AWS keeps mappings after their function): named by its ARN.
+  const auto current = client.get_function(f.name);
+  const std::string arn = current ? current->function_arn : "";
+  for (auto& m : remove_queue_mappings(client, f, arn)) out.queue_mappings.push_back(std::move(m));
+  for (auto& m : remove_stream_mappings(client, f, arn))
+    out.stream_mappings.push_back(std::move(m));
   try {
     client.delete_function(f.name);
     out.functions.push_back(f.name);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/actions/versions.h"
 #include "core/targets/aws/steps.h"
 #include "core/util/hash.h"
 
@@ -86,14 +87,18 @@ std::map<std::string, fx::aws::EventRule> rules_of(fx::aws::EventBridgeClient& e
 
 bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                     const manifest::Service& service, const manifest::Function& f,
-                    const std::string& function_arn, bool function_existed) {
+                    const std::string& function_arn, bool function_existed,
+                    const std::string& qualifier) {
   auto desired = desired_schedules(service, f);
   if (desired.empty() && !function_existed) return false;
   auto existing = rules_of(events, service, f);
   if (desired.empty() && existing.empty()) return false;
   bool changed = false;
-  auto policy =
-      desired.empty() ? std::vector<lambda::PolicyStatement>{} : client.get_policy(f.name);
+  auto policy = desired.empty() ? std::vector<lambda::PolicyStatement>{}
+                                : client.get_policy(f.name, qualifier);
+  // The rules' statements sit in the policy of what they invoke; the other one's go when a
+  // rule moves between the function and its alias.
+  const std::string other = qualifier.empty() ? std::string(actions::kProvisionedAlias) : "";
   for (const auto& d : desired) {
     const auto& name = d.rule.name;
     auto found = existing.find(name);
@@ -107,7 +112,7 @@ bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& ev
       changed = true;
     }
     fx::aws::EventTarget target = d.target;
-    target.arn = function_arn;
+    target.arn = qualifier.empty() ? function_arn : function_arn + ":" + qualifier;
     auto targets =
         found != existing.end() ? events.list_targets(name) : std::vector<fx::aws::EventTarget>{};
     bool target_ok = targets.size() == 1 && targets[0] == target;
@@ -117,6 +122,8 @@ bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& ev
         if (t.id != target.id) others.push_back(t.id);
       events.remove_targets(name, others);
       events.put_targets(name, {target});
+      if (found != existing.end() && !targets.empty() && targets[0].arn != target.arn)
+        client.remove_permission(f.name, name, other);
       changed = true;
     }
     // The statement is named after its rule, so each rule has its own.
@@ -124,16 +131,17 @@ bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& ev
         std::find_if(policy.begin(), policy.end(), [&](const auto& st) { return st.sid == name; });
     if (statement == policy.end() || statement->principal != kEventsPrincipal ||
         statement->source_arn != rule_arn) {
-      if (statement != policy.end()) client.remove_permission(f.name, name);
+      if (statement != policy.end()) client.remove_permission(f.name, name, qualifier);
       client.add_permission(f.name,
-                            {name, "lambda:InvokeFunction", kEventsPrincipal, "", false, rule_arn});
+                            {name, "lambda:InvokeFunction", kEventsPrincipal, "", false, rule_arn},
+                            qualifier);
       changed = true;
     }
     if (found != existing.end()) existing.erase(found);
   }
   for (const auto& [name, rule] : existing) {
     delete_rule_and_targets(events, name);
-    client.remove_permission(f.name, name);
+    client.remove_permission(f.name, name, qualifier);
     changed = true;
   }
   return changed;

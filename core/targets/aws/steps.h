@@ -217,13 +217,15 @@ std::map<std::string, fx::aws::EventRule> rules_of(fx::aws::EventBridgeClient& e
                                                    const manifest::Service& service,
                                                    const manifest::Function& f);
 
-// One rule per schedule event, its target the function, and the statement of the function's
-// policy that lets EventBridge invoke it for that rule; rules of events no longer in the
-// manifest go. Everything is read first, so an unchanged service is only read. Returns
-// whether anything changed.
+// One rule per schedule event, its target the function (its alias `qualifier`, when given:
+// the framework's `provisioned` for a function with provisioned concurrency), and the statement
+// of that function's (alias's) policy that lets EventBridge invoke it for that rule; rules of
+// events no longer in the manifest go. Everything is read first, so an unchanged service is
+// only read. Returns whether anything changed.
 bool sync_schedules(lambda::LambdaClient& client, fx::aws::EventBridgeClient& events,
                     const manifest::Service& service, const manifest::Function& f,
-                    const std::string& function_arn, bool function_existed);
+                    const std::string& function_arn, bool function_existed,
+                    const std::string& qualifier = "");
 
 // Deletes the rules fx made for the function (with their targets); returns their names.
 std::vector<std::string> remove_schedules(fx::aws::EventBridgeClient& events,
@@ -237,9 +239,17 @@ bool is_sqs_arn(std::string_view arn);
 // One event source mapping per sqs event: created, updated when a setting differs, and
 // deleted when its event left the manifest. Every SQS mapping of the function is fx's to
 // manage, as the function's configuration is; other sources (streams) are left alone.
+// The mappings invoke `target`: the function's name, or its alias `provisioned`'s ARN for a
+// function with provisioned concurrency, as the framework wires them (`other` is the one of
+// the two that is not the target, whose mappings move to it).
+struct MappingTarget {
+  std::string target, other;
+};
+MappingTarget mapping_target(const manifest::Function& f, const std::string& function_arn);
+
 bool sync_queue_mappings(lambda::LambdaClient& client, const manifest::Function& f,
                          const std::map<std::string, std::string>& queue_arns,
-                         bool function_existed);
+                         bool function_existed, const MappingTarget& target);
 
 bool is_table_stream_arn(std::string_view arn);
 
@@ -254,15 +264,18 @@ lambda::EventSourceMapping desired_stream_mapping(const manifest::StreamEvent& e
 // event's table (or ARN) to the stream's ARN, and its onFailure to a destination ARN.
 bool sync_stream_mappings(lambda::LambdaClient& client, const manifest::Function& f,
                           const std::map<std::string, std::string>& stream_arns,
-                          bool function_existed);
+                          bool function_existed, const MappingTarget& target);
 
-// Deletes every DynamoDB stream mapping of the function; returns them.
+// Deletes every DynamoDB stream mapping of the function (and of its alias `provisioned`, given
+// the function's ARN); returns them.
 std::vector<lambda::EventSourceMapping> remove_stream_mappings(lambda::LambdaClient& client,
-                                                               const manifest::Function& f);
+                                                               const manifest::Function& f,
+                                                               const std::string& function_arn);
 
-// Deletes every SQS event source mapping of the function; returns them.
+// Deletes every SQS event source mapping of the function (and of its alias); returns them.
 std::vector<lambda::EventSourceMapping> remove_queue_mappings(lambda::LambdaClient& client,
-                                                              const manifest::Function& f);
+                                                              const manifest::Function& f,
+                                                              const std::string& function_arn);
 
 // --- functions.cpp ----------------------------------------------------------------------------
 

@@ -582,10 +582,12 @@ let next;  // set once the handler is loaded
     };
     const opt = argument('--opt');
     const sdk = argument('--sdk');
+    // The SDK's packages fx installed beyond its list, when a deployed function imported one.
+    const sdkExtra = argument('--sdk-extra');
     const major = process.versions.node.split('.')[0];
     const paths = [...(opt ? [path.join(opt, 'nodejs', `node${major}`, 'node_modules'),
                               path.join(opt, 'nodejs', 'node_modules')] : []),
-                   ...(sdk ? [sdk] : [])];
+                   ...(sdk ? [sdk] : []), ...(sdkExtra ? [sdkExtra] : [])];
     extraModulePaths = paths;
     if (paths.length) {
       // Module._initPaths reads NODE_PATH once into the loader's own list; the variable is
