@@ -235,7 +235,12 @@ FunctionUrlConfig url_config_from_json(const std::string& body) {
   json j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("FunctionUrl"))
     throw Error(fmt::format("unexpected function URL configuration: {}", body.substr(0, 200)));
-  return {j.value("FunctionUrl", ""), j.value("AuthType", "")};
+  FunctionUrlConfig out;
+  out.url = j.value("FunctionUrl", "");
+  out.auth_type = j.value("AuthType", "");
+  out.invoke_mode = j.value("InvokeMode", "");
+  if (j.contains("Cors") && j["Cors"].is_object() && !j["Cors"].empty()) out.cors_json = j["Cors"].dump();
+  return out;
 }
 
 }  // namespace
@@ -328,13 +333,17 @@ void LambdaClient::delete_event_invoke_config(const std::string& name) {
   }
 }
 
-bool LambdaClient::add_permission(const std::string& name, const Permission& p) {
+bool LambdaClient::add_permission(const std::string& name, const Permission& p,
+                                  const std::string& qualifier) {
   json body = {{"StatementId", p.statement_id}, {"Action", p.action}, {"Principal", p.principal}};
   if (!p.function_url_auth_type.empty()) body["FunctionUrlAuthType"] = p.function_url_auth_type;
   if (p.invoked_via_function_url) body["InvokedViaFunctionUrl"] = true;
   if (!p.source_arn.empty()) body["SourceArn"] = p.source_arn;
   try {
-    call("POST", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", body.dump());
+    call("POST",
+         "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
+             (qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier)),
+         body.dump());
     return true;
   } catch (const ApiError& e) {
     if (e.status() == 409) return false;  // ResourceConflictException: the id is taken
@@ -342,22 +351,29 @@ bool LambdaClient::add_permission(const std::string& name, const Permission& p) 
   }
 }
 
-void LambdaClient::remove_permission(const std::string& name, const std::string& statement_id) {
+void LambdaClient::remove_permission(const std::string& name, const std::string& statement_id,
+                                     const std::string& qualifier) {
   try {
     call("DELETE",
          "/2015-03-31/functions/" + util::url_encode(name) + "/policy/" +
-             util::url_encode(statement_id),
+             util::url_encode(statement_id) +
+             (qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier)),
          "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
   }
 }
 
-std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name) {
+std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name,
+                                                     const std::string& qualifier) {
   json answer;
   try {
     answer = json::parse(
-        call("GET", "/2015-03-31/functions/" + util::url_encode(name) + "/policy", "").http.body,
+        call("GET",
+             "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
+                 (qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier)),
+             "")
+            .http.body,
         nullptr, false);
   } catch (const ApiError& e) {
     if (e.status() == 404) return {};  // no policy yet (or no function)

@@ -56,6 +56,8 @@ struct EventInvokeConfig {
 struct FunctionUrlConfig {
   std::string url;        // "https://ID.lambda-url.REGION.on.aws/"
   std::string auth_type;  // "NONE" (public) or "AWS_IAM"
+  std::string invoke_mode;  // "BUFFERED" or "RESPONSE_STREAM"; "" when not said
+  std::string cors_json;    // its Cors object as JSON text; "" for none
 };
 
 // A statement of a function's resource-based policy (AddPermission).
@@ -162,11 +164,15 @@ class LambdaClient {
   // Does nothing when there is none.
   void delete_event_invoke_config(const std::string& name);
   // false when the function already has a statement with that id.
-  bool add_permission(const std::string& name, const Permission& permission);
+  // `qualifier`: a version or alias, whose own policy gets the statement; "": the function's.
+  bool add_permission(const std::string& name, const Permission& permission,
+                      const std::string& qualifier = "");
   // Does nothing when there is no such statement.
-  void remove_permission(const std::string& name, const std::string& statement_id);
+  void remove_permission(const std::string& name, const std::string& statement_id,
+                         const std::string& qualifier = "");
   // The statements of a function's policy; none when it has no policy.
-  std::vector<PolicyStatement> get_policy(const std::string& name);
+  std::vector<PolicyStatement> get_policy(const std::string& name,
+                                          const std::string& qualifier = "");
   // The mappings that invoke this function (by name), every page.
   std::vector<EventSourceMapping> list_event_source_mappings(const std::string& function);
   EventSourceMapping create_event_source_mapping(const std::string& function,

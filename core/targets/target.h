@@ -36,6 +36,7 @@ struct Deployment {
   bool function_urls = false;
   std::string api_key;                // for the gateway's private routes; empty without any
   std::vector<std::string> warnings;  // about the service (per function: in `functions`)
+  std::vector<aws::AwsApi> apis;      // API Gateway APIs made for the routes (AWS)
 };
 
 // `fx info`.
@@ -89,6 +90,7 @@ struct ServiceInfo {
   std::vector<Route> routes;
   std::optional<EmulatorState> emulator;  // on an fx emulator
   std::vector<aws::AwsTableInfo> tables;  // the DynamoDB tables of `resources` (on AWS)
+  std::vector<aws::AwsApi> apis;          // the API Gateway APIs of its routes (on AWS)
 };
 
 // `fx remove`.
@@ -108,6 +110,7 @@ struct Removal {
   std::optional<RemovedResources> resources;
   std::vector<std::string> tables;    // the DynamoDB tables of `resources` deleted, on any target
   std::vector<std::string> warnings;  // what was kept, and why
+  std::vector<std::string> apis;      // API Gateway APIs deleted: "HTTP API ID", "REST API ID"
 };
 
 // `fx logs`.

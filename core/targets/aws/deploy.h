@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,13 +39,22 @@ struct AwsTable {
   std::string stream_view_type;
 };
 
+// An API Gateway API fx made for the service's routes (core/targets/aws/api_gateway.h).
+struct AwsApi {
+  std::string kind;    // "HTTP API" (httpApi events) or "REST API" (http events)
+  std::string id;
+  std::string url;     // its invoke URL; a REST API's with its stage
+  std::string status;  // created, updated, unchanged, deleted; "deployed" for fx info
+};
+
 struct AwsDeploy {
   AwsRole role;
   std::vector<AwsQueue> queues;  // the SQS queues of `resources`
   std::vector<AwsTable> tables;  // the DynamoDB tables of `resources`, and those it dropped
   std::vector<actions::LayerResult> layers;
-  std::vector<actions::DeployResult>
-      functions;                      // routes: the function URL of http/httpApi functions
+  std::vector<AwsApi> apis;  // the HTTP API and REST API of the service's routes
+  // routes: each of its API Gateway routes, then its function URL (`url:`)
+  std::vector<actions::DeployResult> functions;
   std::vector<std::string> warnings;  // about the service; dropped tables deleted or kept
 };
 
@@ -96,6 +106,12 @@ struct AwsFunctionInfo {
   std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 
+// The service's API Gateway APIs as AWS has them; `routes` gets each one's route lines by
+// function key.
+std::vector<AwsApi> describe_apis_on_aws(const manifest::Service& service,
+                                         const lambda::Endpoint& endpoint,
+                                         std::map<std::string, std::vector<std::string>>& routes);
+
 // Each of the service's functions as AWS has it, with its URL, schedules and queues.
 std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint);
@@ -121,6 +137,7 @@ std::vector<AwsTableInfo> describe_tables_on_emulator(const manifest::Service& s
 
 struct AwsRemoval {
   std::vector<std::string> functions;                       // deployed names deleted
+  std::vector<std::string> apis;                            // "HTTP API ID" / "REST API ID"
   std::vector<std::string> layers;                          // "NAME:VERSION" deleted
   std::vector<std::string> schedules;                       // EventBridge rule names deleted
   std::vector<lambda::EventSourceMapping> queue_mappings;   // deleted

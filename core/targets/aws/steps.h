@@ -210,6 +210,20 @@ std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Fu
 void delete_function_url(lambda::LambdaClient& client, const manifest::Function& f,
                          const std::string& function_arn);
 
+// --- api_gateway.cpp, http_api.cpp, rest_api.cpp ----------------------------------------------
+
+// The service's routes as API Gateway APIs (an HTTP API for httpApi events, a REST API for
+// http events), made, brought up to date, or deleted when it has none left; their route lines
+// go to each function's routes and the APIs to out.apis.
+void sync_api_gateway(const manifest::Service& service, const lambda::Endpoint& endpoint,
+                      AwsDeploy& out);
+std::vector<AwsApi> describe_apis(const manifest::Service& service,
+                                  const fx::aws::AwsSettings& settings,
+                                  std::map<std::string, std::vector<std::string>>& routes);
+// Deletes the APIs fx made for the service; returns "HTTP API ID" / "REST API ID".
+std::vector<std::string> remove_apis(const manifest::Service& service,
+                                     const fx::aws::AwsSettings& settings);
+
 // --- schedules.cpp ----------------------------------------------------------------------------
 
 // The rules fx made for the function's schedule events, by name.
