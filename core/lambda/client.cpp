@@ -231,6 +231,11 @@ FunctionState LambdaClient::get_function_state(const std::string& name) {
 
 namespace {
 
+// "?Qualifier=Q" for a version or alias; "" for the function itself.
+std::string qualifier_query(const std::string& qualifier) {
+  return qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier);
+}
+
 FunctionUrlConfig url_config_from_json(const std::string& body) {
   json j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("FunctionUrl"))
@@ -245,10 +250,14 @@ FunctionUrlConfig url_config_from_json(const std::string& body) {
 
 }  // namespace
 
-std::optional<FunctionUrlConfig> LambdaClient::get_function_url_config(const std::string& name) {
+std::optional<FunctionUrlConfig> LambdaClient::get_function_url_config(
+    const std::string& name, const std::string& qualifier) {
   try {
-    return url_config_from_json(
-        call("GET", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "").http.body);
+    return url_config_from_json(call("GET",
+                                     "/2021-10-31/functions/" + util::url_encode(name) + "/url" +
+                                         qualifier_query(qualifier),
+                                     "")
+                                    .http.body);
   } catch (const ApiError& e) {
     if (e.status() == 404) return std::nullopt;
     throw;
@@ -272,16 +281,21 @@ FunctionUrlConfig LambdaClient::update_function_url_config(const std::string& na
 }
 
 FunctionUrlConfig LambdaClient::put_function_url_config(const std::string& name, bool update,
-                                                        const std::string& body_json) {
+                                                        const std::string& body_json,
+                                                        const std::string& qualifier) {
   return url_config_from_json(call(update ? "PUT" : "POST",
-                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url",
+                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url" +
+                                       qualifier_query(qualifier),
                                    body_json)
                                   .http.body);
 }
 
-void LambdaClient::delete_function_url_config(const std::string& name) {
+void LambdaClient::delete_function_url_config(const std::string& name,
+                                              const std::string& qualifier) {
   try {
-    call("DELETE", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "");
+    call("DELETE",
+         "/2021-10-31/functions/" + util::url_encode(name) + "/url" + qualifier_query(qualifier),
+         "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
   }
@@ -342,7 +356,7 @@ bool LambdaClient::add_permission(const std::string& name, const Permission& p,
   try {
     call("POST",
          "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
-             (qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier)),
+             qualifier_query(qualifier),
          body.dump());
     return true;
   } catch (const ApiError& e) {
@@ -357,7 +371,7 @@ void LambdaClient::remove_permission(const std::string& name, const std::string&
     call("DELETE",
          "/2015-03-31/functions/" + util::url_encode(name) + "/policy/" +
              util::url_encode(statement_id) +
-             (qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier)),
+             qualifier_query(qualifier),
          "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
@@ -371,7 +385,7 @@ std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name,
     answer = json::parse(
         call("GET",
              "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
-                 (qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier)),
+                 qualifier_query(qualifier),
              "")
             .http.body,
         nullptr, false);

@@ -49,6 +49,7 @@ HTTP_API_SERVICE = {
           other:
             handler: api.handler
             package: {patterns: ['!**', 'api.py']}
+            provisionedConcurrency: 1
             events:
               - httpApi: '*'
           auth:
@@ -58,6 +59,11 @@ HTTP_API_SERVICE = {
             handler: api.handler
             package: {patterns: ['!**', 'api.py']}
             url: true
+          warm:
+            handler: api.handler
+            package: {patterns: ['!**', 'api.py']}
+            provisionedConcurrency: 1
+            url: {authorizer: aws_iam}
         """,
     "api.py": """
         def handler(event, context):
@@ -118,8 +124,22 @@ class ApiGatewayOnAws(MotoCase):
         kw = {"Qualifier": qualifier} if qualifier else {}
         return json.loads(self.boto("lambda").get_policy(FunctionName=self.name(key), **kw)["Policy"])
 
+    def fake_provisioned_concurrency(self, *keys):
+        """moto has no provisioned concurrency configurations (PutProvisionedConcurrencyConfig
+        is a 404 there): the proxy answers for it as AWS does, for these functions' alias."""
+        for key in keys:
+            path = f"/2019-09-30/functions/{self.name(key)}/provisioned-concurrency"
+            config = {"RequestedProvisionedConcurrentExecutions": 1, "Status": "READY",
+                      "AllocatedProvisionedConcurrentExecutions": 1,
+                      "AvailableProvisionedConcurrentExecutions": 1}
+            self.rec.inject_answer(f"PUT {path}", 100, 202, json.dumps(config),
+                                   {"Content-Type": "application/json"})
+            self.rec.inject_answer(f"GET {path}", 100, 200, json.dumps(config),
+                                   {"Content-Type": "application/json"})
+
     def test_http_api_routes_authorizers_cors_stage_and_permissions(self):
         self.make_service(HTTP_API_SERVICE)
+        self.fake_provisioned_concurrency("other", "warm")
         functions, r = self.deploy()
         v2 = self.boto("apigatewayv2")
         api = self.http_api()
@@ -133,8 +153,13 @@ class ApiGatewayOnAws(MotoCase):
         self.assertEqual(cors["AllowMethods"], ["*"])  # the '*' route is any method
 
         integrations = {i["IntegrationId"]: i for i in v2.get_integrations(ApiId=api_id)["Items"]}
-        by_function = {i["IntegrationUri"].rsplit(":", 1)[1]: i for i in integrations.values()}
+        by_function = {i["IntegrationUri"].split(":")[6]: i for i in integrations.values()}
         self.assertEqual(sorted(by_function), [self.name("api"), self.name("other")])
+        # A provisioned function is invoked through its alias, as the framework wires it.
+        self.assertEqual(by_function[self.name("other")]["IntegrationUri"],
+                         f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{self.name('other')}:provisioned")
+        self.assertEqual(by_function[self.name("api")]["IntegrationUri"],
+                         f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{self.name('api')}")
         for i in integrations.values():
             self.assertEqual(i["IntegrationType"], "AWS_PROXY")
             self.assertEqual(i["PayloadFormatVersion"], "2.0")
@@ -166,8 +191,8 @@ class ApiGatewayOnAws(MotoCase):
 
         # API Gateway may invoke the route functions and the authorizer, from this API only.
         source = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{api_id}/*"
-        for key in ("api", "other", "auth"):
-            statements = [s for s in self.policy(key)["Statement"]
+        for key, qualifier in (("api", None), ("other", "provisioned"), ("auth", None)):
+            statements = [s for s in self.policy(key, qualifier)["Statement"]
                           if s["Principal"] == {"Service": "apigateway.amazonaws.com"}]
             self.assertEqual(len(statements), 1, (key, statements))
             self.assertEqual(statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"], source)
@@ -179,6 +204,16 @@ class ApiGatewayOnAws(MotoCase):
                 lam.get_function_url_config(FunctionName=self.name(key))
         own = lam.get_function_url_config(FunctionName=self.name("own"))
         self.assertEqual(own["AuthType"], "NONE")
+        # A provisioned function's URL and API Gateway's statement are its alias's. moto
+        # ignores Qualifier on function URLs and policies (AWS keeps them apart), so what fx
+        # asked for is read from the proxy.
+        warm = lam.get_function_url_config(FunctionName=self.name("warm"), Qualifier="provisioned")
+        self.assertEqual(warm["AuthType"], "AWS_IAM")
+        self.assertEqual([c[2] for c in self.rec.calls(f"POST /2021-10-31/functions/{self.name('warm')}/url")],
+                         [f"/2021-10-31/functions/{self.name('warm')}/url?Qualifier=provisioned"])
+        self.assertEqual([c[2] for c in self.rec.calls(f"POST /2015-03-31/functions/{self.name('other')}/policy")],
+                         [f"/2015-03-31/functions/{self.name('other')}/policy?Qualifier=provisioned"])
+        self.assertIn(f"URL    {warm['FunctionUrl']}  (AWS_IAM)", functions["warm"]["routes"])
         base = f"https://{api_id}.execute-api.us-east-1.amazonaws.com"
         self.assertIn(f"GET    {base}/hello", functions["api"]["routes"])
         self.assertIn(f"URL    {own['FunctionUrl']}", functions["own"]["routes"])
@@ -192,10 +227,12 @@ class ApiGatewayOnAws(MotoCase):
 
         # Unchanged: only read.
         self.rec.reset()
+        self.fake_provisioned_concurrency("other", "warm")
         again, r = self.deploy()
         self.assertEqual(writes(self.rec), [], self.rec.stats())
         self.assertEqual(self.rec.count("POST /2015-03-31/functions/" + self.name("api") + "/policy"), 0)
         self.assertEqual(again["api"]["routes"], functions["api"]["routes"])
+        self.fake_provisioned_concurrency("other", "warm")
         self.assertIn("unchanged", self.ok("deploy", "--target", "aws").out)
 
         # A changed route is updated in place, a dropped one deleted, and so is the
@@ -204,6 +241,7 @@ class ApiGatewayOnAws(MotoCase):
         self.edit("      - httpApi: 'GET /hello'\n", "")
         self.edit("    cors: true\n", "")
         self.rec.reset()
+        self.fake_provisioned_concurrency("other", "warm")
         self.deploy()
         routes_after = {x["RouteKey"]: x for x in v2.get_routes(ApiId=api_id)["Items"]}
         self.assertEqual(sorted(routes_after), ["$default", "GET /mine", "POST /items/{id}"])

@@ -267,7 +267,9 @@ std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
   for (const auto& f : service.functions) {
     AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt, {}, {}};
     if (info.config) {
-      info.url = client.get_function_url_config(f.name);
+      // A provisioned function's URL is on its alias (function_url.cpp).
+      info.url = client.get_function_url_config(
+          f.name, f.provisioned_concurrency.value_or(0) > 0 ? "provisioned" : "");
       for (auto& [name, rule] : rules_of(events, service, f))
         info.schedules.push_back(std::move(rule));
       for (auto& m : client.list_event_source_mappings(f.name))
