@@ -3,6 +3,8 @@
 #include "core/targets/aws/api_gateway.h"
 
 #include <algorithm>
+#include <exception>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -149,11 +151,32 @@ void sync_api_gateway(const manifest::Service& service, const lambda::Endpoint& 
     throw Error(fmt::format("cannot tell the AWS account from the role's ARN '{}'", out.role.arn),
                 "name the role by its ARN in provider.iam.role");
   const ApiContext context{service, endpoint.aws->region, account};
-  fx::aws::ApiGatewayClient gateway(*endpoint.aws);
-  lambda::LambdaClient lambda(endpoint);
-  for (auto [kind, sync] : {std::pair{"HTTP API", &sync_http_api},
-                            std::pair{"REST API", &sync_rest_api}}) {
-    auto api = sync(gateway, lambda, context);
+  // The two APIs are independent: synced at once, each with its own clients (connections),
+  // as every call waits on the network.
+  const std::pair<const char*, ApiSync (*)(fx::aws::ApiGatewayClient&, lambda::LambdaClient&,
+                                           const ApiContext&)>
+      kinds[] = {{"HTTP API", &sync_http_api}, {"REST API", &sync_rest_api}};
+  ApiSync synced[2];
+  std::exception_ptr failed[2];
+  auto run = [&](int i) {
+    try {
+      fx::aws::ApiGatewayClient gateway(*endpoint.aws);
+      lambda::LambdaClient lambda(endpoint);
+      synced[i] = kinds[i].second(gateway, lambda, context);
+    } catch (...) {
+      failed[i] = std::current_exception();
+    }
+  };
+  {
+    std::thread rest(run, 1);
+    run(0);
+    rest.join();
+  }
+  for (auto& e : failed)
+    if (e) std::rethrow_exception(e);
+  for (int i = 0; i < 2; ++i) {
+    const char* kind = kinds[i].first;
+    auto& api = synced[i];
     for (auto& w : api.warnings) out.warnings.push_back(std::move(w));
     if (api.status.empty()) continue;
     for (auto& f : out.functions) {
