@@ -22,10 +22,10 @@ std::string ApiGatewayClient::call(std::string_view method, const std::string& p
   auto answer = service_->request(method, path, headers, body).body;
   if (answer.empty()) return "{}";  // DELETE: 202/204 with nothing to say
   if (!json::accept(answer))
-    throw Error(fmt::format("API Gateway answered {} {} with: {}", method, path,
-                            answer.substr(0, 200)),
-                "check AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_APIGATEWAY: it should be an API "
-                "Gateway endpoint");
+    throw Error(
+        fmt::format("API Gateway answered {} {} with: {}", method, path, answer.substr(0, 200)),
+        "check AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_APIGATEWAY: it should be an API "
+        "Gateway endpoint");
   return answer;
 }
 

@@ -52,8 +52,8 @@ std::vector<ApiRoute> api_routes(const manifest::Service& service, manifest::Htt
       if (r.authorizer && r.authorizer->type == Type::closed)
         throw Error(fmt::format("{}: function '{}': {} {} {}: fx cannot deploy its authorizer "
                                 "'{}' to AWS: {}",
-                                e->mark.str(), f.key, manifest::event_key(e->api), r.method,
-                                r.path, r.authorizer->name, r.authorizer->reason),
+                                e->mark.str(), f.key, manifest::event_key(e->api), r.method, r.path,
+                                r.authorizer->name, r.authorizer->reason),
                     "give it a Lambda function of the service (or its ARN), aws_iam, or a JWT "
                     "authorizer of provider.httpApi.authorizers");
       if (r.authorizer && r.authorizer->type == Type::jwt) r.scopes = scopes_of(*e);
@@ -115,8 +115,8 @@ bool sync_api_permissions(lambda::LambdaClient& lambda, const ApiContext& contex
     const std::string qualifier = colon == std::string::npos ? "" : target.substr(colon + 1);
     try {
       const auto policy = lambda.get_policy(name, qualifier);
-      auto found = std::find_if(policy.begin(), policy.end(),
-                                [&](const auto& st) { return st.sid == id; });
+      auto found =
+          std::find_if(policy.begin(), policy.end(), [&](const auto& st) { return st.sid == id; });
       if (found != policy.end() && found->principal == "apigateway.amazonaws.com" &&
           found->source_arn == source)
         continue;
@@ -153,8 +153,8 @@ void sync_api_gateway(const manifest::Service& service, const lambda::Endpoint& 
   const ApiContext context{service, endpoint.aws->region, account};
   // The two APIs are independent: synced at once, each with its own clients (connections),
   // as every call waits on the network.
-  const std::pair<const char*, ApiSync (*)(fx::aws::ApiGatewayClient&, lambda::LambdaClient&,
-                                           const ApiContext&)>
+  const std::pair<const char*,
+                  ApiSync (*)(fx::aws::ApiGatewayClient&, lambda::LambdaClient&, const ApiContext&)>
       kinds[] = {{"HTTP API", &sync_http_api}, {"REST API", &sync_rest_api}};
   ApiSync synced[2];
   std::exception_ptr failed[2];
@@ -195,8 +195,8 @@ std::vector<AwsApi> describe_apis(const manifest::Service& service,
   const ApiContext context{service, settings.region, ""};
   fx::aws::ApiGatewayClient gateway(settings);
   std::vector<AwsApi> out;
-  for (auto [kind, describe] : {std::pair{"HTTP API", &describe_http_api},
-                                std::pair{"REST API", &describe_rest_api}}) {
+  for (auto [kind, describe] :
+       {std::pair{"HTTP API", &describe_http_api}, std::pair{"REST API", &describe_rest_api}}) {
     auto api = describe(gateway, context);
     if (api.id.empty()) continue;
     for (auto& [key, lines] : api.routes)

@@ -40,16 +40,16 @@ std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Fu
       (url->invoke_mode.empty() ? "BUFFERED" : url->invoke_mode) == want.invoke_mode)
     return url->url;
   nlohmann::json body = {{"AuthType", want.auth_type}, {"InvokeMode", want.invoke_mode}};
-  body["Cors"] = want.cors_json.empty() ? nlohmann::json::object()
-                                        : nlohmann::json::parse(want.cors_json);
+  body["Cors"] =
+      want.cors_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(want.cors_json);
   const bool auth_changed = !url || url->auth_type != want.auth_type;
   url = client.put_function_url_config(f.name, url.has_value(), body.dump(), qualifier);
   if (!auth_changed) return url->url;
   if (want.auth_type == "NONE") {
     client.add_permission(
         f.name, {kUrlStatement, "lambda:InvokeFunctionUrl", "*", "NONE", false, ""}, qualifier);
-    client.add_permission(
-        f.name, {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true, ""}, qualifier);
+    client.add_permission(f.name, {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true, ""},
+                          qualifier);
   } else {
     client.remove_permission(f.name, kUrlStatement, qualifier);
     client.remove_permission(f.name, kUrlInvokeStatement, qualifier);

@@ -40,8 +40,8 @@ json cors_configuration(const std::vector<ApiRoute>& routes) {
   json cors;
   for (const auto& r : routes) {
     auto config = json::parse(r.event->config_json, nullptr, false);
-    if (config.is_object() && config.contains("fx_http_api") &&
-        config["fx_http_api"].is_object() && config["fx_http_api"].contains("cors")) {
+    if (config.is_object() && config.contains("fx_http_api") && config["fx_http_api"].is_object() &&
+        config["fx_http_api"].contains("cors")) {
       cors = config["fx_http_api"]["cors"];
       break;
     }
@@ -92,12 +92,13 @@ bool has_fields(const json& current, const json& desired) {
 
 // The CreateAuthorizer body of the authorizer a route names.
 json authorizer_body(const ApiContext& context, const manifest::RouteAuthorizer& a) {
-  const auto defs =
-      manifest::parse_http_api_authorizers(R"({"authorizers":)" +
-                                           context.service.http_api_authorizers_json + "}");
-  auto def = std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.name == a.name; });
+  const auto defs = manifest::parse_http_api_authorizers(
+      R"({"authorizers":)" + context.service.http_api_authorizers_json + "}");
+  auto def =
+      std::find_if(defs.begin(), defs.end(), [&](const auto& d) { return d.name == a.name; });
   if (def == defs.end())
-    throw Error(fmt::format("httpApi authorizer '{}': not in provider.httpApi.authorizers", a.name));
+    throw Error(
+        fmt::format("httpApi authorizer '{}': not in provider.httpApi.authorizers", a.name));
   json identity = def->identity_source;
   if (a.type == Type::jwt) {
     if (identity.empty()) identity = json::array({"$request.header.Authorization"});
@@ -107,8 +108,8 @@ json authorizer_body(const ApiContext& context, const manifest::RouteAuthorizer&
             {"identitySource", identity},
             {"jwtConfiguration", {{"issuer", def->issuer_url}, {"audience", audience}}}};
   }
-  const std::string arn = def->function_arn.empty() ? function_arn(context, a.function)
-                                                    : def->function_arn;
+  const std::string arn =
+      def->function_arn.empty() ? function_arn(context, a.function) : def->function_arn;
   json body = {{"name", a.name},
                {"authorizerType", "REQUEST"},
                {"authorizerUri", invocation_uri(context.region, arn)},
@@ -220,9 +221,9 @@ ApiSync sync_http_api(fx::aws::ApiGatewayClient& gateway, lambda::LambdaClient& 
         continue;
       }
       if (text(i, "payloadFormatVersion") != payload || text(i, "integrationType") != "AWS_PROXY") {
-        gateway.call("PATCH", base + "/integrations/" + iid,
-                     json{{"integrationType", "AWS_PROXY"}, {"payloadFormatVersion", payload}}
-                         .dump());
+        gateway.call(
+            "PATCH", base + "/integrations/" + iid,
+            json{{"integrationType", "AWS_PROXY"}, {"payloadFormatVersion", payload}}.dump());
         changed = true;
       }
       integration_of[uri] = iid;
@@ -305,11 +306,11 @@ ApiSync sync_http_api(fx::aws::ApiGatewayClient& gateway, lambda::LambdaClient& 
     }
     // An authorizer or its scopes dropped: API Gateway keeps the old ones through an update
     // that omits them, so the route is made again.
-    const bool dropped = current != current_routes.end() &&
-                         ((body["authorizerId"].is_null() &&
-                           !text(current->second, "authorizerId").empty()) ||
-                          (body["authorizationScopes"].is_null() &&
-                           !current->second.value("authorizationScopes", json::array()).empty()));
+    const bool dropped =
+        current != current_routes.end() &&
+        ((body["authorizerId"].is_null() && !text(current->second, "authorizerId").empty()) ||
+         (body["authorizationScopes"].is_null() &&
+          !current->second.value("authorizationScopes", json::array()).empty()));
     for (auto it = body.begin(); it != body.end();)
       it = it->is_null() ? body.erase(it) : std::next(it);
     if (current != current_routes.end() && !dropped) {

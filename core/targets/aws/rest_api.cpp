@@ -57,8 +57,7 @@ std::string stage_url(const ApiContext& context, const std::string& id) {
                      context.service.stage);
 }
 
-std::string route_line(const std::string& url, const std::string& method,
-                       const std::string& path) {
+std::string route_line(const std::string& url, const std::string& method, const std::string& path) {
   return fmt::format("{:<6} {}{}", method, url, path == "/" ? "/" : path);
 }
 
@@ -152,8 +151,7 @@ ApiSync sync_rest_api(fx::aws::ApiGatewayClient& gateway, lambda::LambdaClient& 
                          {"path", "/" + key},
                          {"value", value.is_string() ? value.get<std::string>() : value.dump()}});
     if (!patch.empty()) {
-      gateway.call("PATCH", base + "/authorizers/" + aid,
-                   json{{"patchOperations", patch}}.dump());
+      gateway.call("PATCH", base + "/authorizers/" + aid, json{{"patchOperations", patch}}.dump());
       changed = true;
     }
   }
@@ -173,9 +171,9 @@ ApiSync sync_rest_api(fx::aws::ApiGatewayClient& gateway, lambda::LambdaClient& 
     if (resources.contains(path)) continue;
     const auto slash = path.rfind('/');
     const std::string parent = slash == 0 ? "/" : path.substr(0, slash);
-    auto made = json::parse(gateway.call(
-        "POST", base + "/resources/" + text(resources.at(parent), "id"),
-        json{{"pathPart", path.substr(slash + 1)}}.dump()));
+    auto made =
+        json::parse(gateway.call("POST", base + "/resources/" + text(resources.at(parent), "id"),
+                                 json{{"pathPart", path.substr(slash + 1)}}.dump()));
     resources[path] = made;
     changed = true;
   }
@@ -255,7 +253,8 @@ ApiSync describe_rest_api(fx::aws::ApiGatewayClient& gateway, const ApiContext& 
     const json methods = r.value("resourceMethods", json::object());
     for (const auto& [method, m] : methods.items()) {
       const std::string uri = text(m.value("methodIntegration", json::object()), "uri");
-      out.routes[function_key_of(context.service, uri)].push_back(route_line(out.url, method, text(r, "path")));
+      out.routes[function_key_of(context.service, uri)].push_back(
+          route_line(out.url, method, text(r, "path")));
     }
   }
   return out;
