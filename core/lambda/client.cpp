@@ -244,7 +244,8 @@ FunctionUrlConfig url_config_from_json(const std::string& body) {
   out.url = j.value("FunctionUrl", "");
   out.auth_type = j.value("AuthType", "");
   out.invoke_mode = j.value("InvokeMode", "");
-  if (j.contains("Cors") && j["Cors"].is_object() && !j["Cors"].empty()) out.cors_json = j["Cors"].dump();
+  if (j.contains("Cors") && j["Cors"].is_object() && !j["Cors"].empty())
+    out.cors_json = j["Cors"].dump();
   return out;
 }
 
@@ -283,11 +284,11 @@ FunctionUrlConfig LambdaClient::update_function_url_config(const std::string& na
 FunctionUrlConfig LambdaClient::put_function_url_config(const std::string& name, bool update,
                                                         const std::string& body_json,
                                                         const std::string& qualifier) {
-  return url_config_from_json(call(update ? "PUT" : "POST",
-                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url" +
-                                       qualifier_query(qualifier),
-                                   body_json)
-                                  .http.body);
+  return url_config_from_json(
+      call(update ? "PUT" : "POST",
+           "/2021-10-31/functions/" + util::url_encode(name) + "/url" + qualifier_query(qualifier),
+           body_json)
+          .http.body);
 }
 
 void LambdaClient::delete_function_url_config(const std::string& name,
@@ -355,8 +356,7 @@ bool LambdaClient::add_permission(const std::string& name, const Permission& p,
   if (!p.source_arn.empty()) body["SourceArn"] = p.source_arn;
   try {
     call("POST",
-         "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
-             qualifier_query(qualifier),
+         "/2015-03-31/functions/" + util::url_encode(name) + "/policy" + qualifier_query(qualifier),
          body.dump());
     return true;
   } catch (const ApiError& e) {
@@ -370,8 +370,7 @@ void LambdaClient::remove_permission(const std::string& name, const std::string&
   try {
     call("DELETE",
          "/2015-03-31/functions/" + util::url_encode(name) + "/policy/" +
-             util::url_encode(statement_id) +
-             qualifier_query(qualifier),
+             util::url_encode(statement_id) + qualifier_query(qualifier),
          "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
@@ -379,16 +378,15 @@ void LambdaClient::remove_permission(const std::string& name, const std::string&
 }
 
 std::vector<PolicyStatement> LambdaClient::get_policy(const std::string& name,
-                                                     const std::string& qualifier) {
+                                                      const std::string& qualifier) {
   json answer;
   try {
-    answer = json::parse(
-        call("GET",
-             "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
-                 qualifier_query(qualifier),
-             "")
-            .http.body,
-        nullptr, false);
+    answer = json::parse(call("GET",
+                              "/2015-03-31/functions/" + util::url_encode(name) + "/policy" +
+                                  qualifier_query(qualifier),
+                              "")
+                             .http.body,
+                         nullptr, false);
   } catch (const ApiError& e) {
     if (e.status() == 404) return {};  // no policy yet (or no function)
     throw;

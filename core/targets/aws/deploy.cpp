@@ -83,9 +83,8 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
     // The framework wires such a function's events to its alias `provisioned`; fx's rules and
     // mappings on AWS still name the function ($LATEST). Its routes are on the alias.
     if (f->provisioned_concurrency.value_or(0) > 0 &&
-        std::any_of(f->events.begin(), f->events.end(), [](const auto& e) {
-          return !std::holds_alternative<manifest::HttpEvent>(e);
-        }))
+        std::any_of(f->events.begin(), f->events.end(),
+                    [](const auto& e) { return !std::holds_alternative<manifest::HttpEvent>(e); }))
       out.push_back(fmt::format(
           "not deployed to AWS by this version of fx: the events of {} run $LATEST, not its "
           "alias provisioned (the local emulator runs the alias)",

@@ -41,7 +41,7 @@ struct AwsTable {
 
 // An API Gateway API fx made for the service's routes (core/targets/aws/api_gateway.h).
 struct AwsApi {
-  std::string kind;    // "HTTP API" (httpApi events) or "REST API" (http events)
+  std::string kind;  // "HTTP API" (httpApi events) or "REST API" (http events)
   std::string id;
   std::string url;     // its invoke URL; a REST API's with its stage
   std::string status;  // created, updated, unchanged, deleted; "deployed" for fx info
