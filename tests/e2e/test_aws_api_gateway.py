@@ -339,6 +339,29 @@ class ApiGatewayOnAws(MotoCase):
                          [f for f in self.boto("lambda").list_functions()["Functions"]
                           if f["FunctionName"].startswith(self.service_name + "-")], [])
 
+    def test_an_http_api_authorizer_by_id_is_an_error_naming_it(self):
+        files = dict(HTTP_API_SERVICE)
+        files["serverless.yaml"] = files["serverless.yaml"].replace(
+            "authorizer: {name: custom}", "authorizer: {id: abc123}")
+        self.make_service(files)
+        r = self.fx("deploy", "--target", "aws")
+        self.assertNotEqual(r.code, 0)
+        self.assertRegex(r.err, r"fx: error: .*serverless\.yaml:\d+:\d+: function 'api': httpApi "
+                                r"GET /mine: fx cannot deploy its authorizer 'id'")
+        self.assertEqual(self.rec.count("CreateFunction"), 0)
+        self.assertEqual(self.rec.count("CreateRole"), 0)
+
+    def test_an_answer_that_is_not_api_gateways_is_one_error(self):
+        # An endpoint that is not API Gateway (a wrong AWS_ENDPOINT_URL_APIGATEWAY) answers
+        # with something else: fx stops with a clear error rather than crash.
+        self.make_service(REST_SERVICE)
+        self.rec.inject_answer("GET /restapis", 5, 200, "<html>not an API</html>",
+                               {"Content-Type": "text/html"})
+        r = self.fx("deploy", "--target", "aws")
+        self.assertEqual(r.code, 1, r)
+        self.assertIn("fx: error: API Gateway answered GET /restapis", r.err)
+        self.assertIn("AWS_ENDPOINT_URL_APIGATEWAY", r.err)
+
 
 if __name__ == "__main__":
     main()
