@@ -64,11 +64,12 @@ struct AwsDeploy {
 // layers, then each function: created, or its code uploaded only when the zip's SHA-256
 // differs from CodeSha256 (or with options.force) and its configuration updated only when a
 // managed setting differs, waiting for Lambda to finish each step; reserved concurrency; a
-// function URL for http/httpApi functions; an EventBridge rule per schedule event and an
+// function URL for a function's `url:`; an EventBridge rule per schedule event and an
 // event source mapping per sqs event, each changed only when it differs and deleted when
-// its event left the manifest. A deploy of the whole service then deletes its stale
-// functions (see stale_functions) with their rules and mappings, each reported "removed", and the
-// tables fx made for it that the manifest dropped, unless their DeletionPolicy kept them. Queues
+// its event left the manifest; then the routes of http (httpApi) events as a REST (HTTP) API
+// of API Gateway (core/targets/aws/api_gateway.h). A deploy of the whole service then deletes
+// its stale functions (see stale_functions) with their rules and mappings, each reported
+// "removed", and the tables fx made for it that the manifest dropped, unless their DeletionPolicy kept them. Queues
 // named by name are looked up first: a missing one is an error before anything changes. Several
 // functions are deployed at once. Throws fx::Error naming the function that failed (the others are
 // deployed).
