@@ -96,6 +96,10 @@ int run_deploy(const GlobalOptions& g, const DeployOptions& o) {
     fmt::print(
         "  table {:<46} {}\n", t.name,
         t.status == "created" || t.status == "updated" ? s.green(t.status) : s.dim(t.status));
+  for (const auto& a : deployed.apis)
+    fmt::print("  {} {:<41} {}\n", a.kind == "HTTP API" ? "http api" : "rest api",
+               a.url.empty() ? a.id : a.url,
+               a.status == "unchanged" ? s.dim(a.status) : s.green(a.status));
   print_functions(s, results);
   bool any_route = false;
   for (const auto& r : results) any_route |= !r.routes.empty();

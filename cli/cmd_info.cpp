@@ -124,6 +124,9 @@ int run_info(const GlobalOptions& g) {
   if (emulator && !emulator->gateway_url.empty())
     base_url = fmt::format("http://{}-{}.localhost{}/", service.name, service.stage,
                            emulator->gateway_url.substr(emulator->gateway_url.rfind(':')));
+  // On AWS: the invoke URL of its HTTP API, else of its REST API (with the stage).
+  for (const auto& api : info.apis)
+    if (base_url.empty()) base_url = api.url;
   auto s = style_for(g, 1);
   if (!g.json) {
     fmt::print("service  {}\nstage    {}\nregion   {}\nendpoint {}\n{}\nfunctions\n",
@@ -162,6 +165,8 @@ int run_info(const GlobalOptions& g) {
               {"endpoint", info.endpoint}, {"functions", functions}, {"routes", routes}};
   if (!base_url.empty()) out["base_url"] = base_url;
   if (!info.api_keys.empty()) out["api_keys"] = api_keys_json(g, info.api_keys);
+  for (const auto& api : info.apis)
+    out[api.kind == "HTTP API" ? "http_api_url" : "rest_api_url"] = api.url;
   // The tables of `resources`, as the target has them.
   {
     json tables = json::array();
@@ -195,6 +200,7 @@ int run_remove(const GlobalOptions& g) {
   const auto& more = removed.resources;
   if (g.json) {
     json out = {{"removed", removed.functions}, {"tables", removed.tables}};
+    if (!removed.apis.empty()) out["apis"] = removed.apis;
     if (more) {
       json mappings = json::array();
       for (const auto& m : more->queue_mappings)
@@ -213,7 +219,7 @@ int run_remove(const GlobalOptions& g) {
     return 0;
   }
   if (g.quiet) return 0;
-  bool nothing = removed.functions.empty() && removed.tables.empty();
+  bool nothing = removed.functions.empty() && removed.tables.empty() && removed.apis.empty();
   if (more)
     nothing = nothing && more->layers.empty() && more->schedules.empty() &&
               more->queue_mappings.empty() && more->queues.empty() && more->role.empty() &&
@@ -221,6 +227,7 @@ int run_remove(const GlobalOptions& g) {
   if (nothing)
     fmt::print("nothing of {} was deployed to {}\n", service.name, target->endpoint().url);
   if (more) {
+    for (const auto& a : removed.apis) fmt::print("removed {}\n", a);
     for (const auto& r : more->schedules) fmt::print("removed schedule rule {}\n", r);
     for (const auto& m : more->queue_mappings)
       fmt::print("removed the mapping of queue {}\n", m.event_source_arn);

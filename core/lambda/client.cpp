@@ -231,19 +231,34 @@ FunctionState LambdaClient::get_function_state(const std::string& name) {
 
 namespace {
 
+// "?Qualifier=Q" for a version or alias; "" for the function itself.
+std::string qualifier_query(const std::string& qualifier) {
+  return qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier);
+}
+
 FunctionUrlConfig url_config_from_json(const std::string& body) {
   json j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("FunctionUrl"))
     throw Error(fmt::format("unexpected function URL configuration: {}", body.substr(0, 200)));
-  return {j.value("FunctionUrl", ""), j.value("AuthType", "")};
+  FunctionUrlConfig out;
+  out.url = j.value("FunctionUrl", "");
+  out.auth_type = j.value("AuthType", "");
+  out.invoke_mode = j.value("InvokeMode", "");
+  if (j.contains("Cors") && j["Cors"].is_object() && !j["Cors"].empty())
+    out.cors_json = j["Cors"].dump();
+  return out;
 }
 
 }  // namespace
 
-std::optional<FunctionUrlConfig> LambdaClient::get_function_url_config(const std::string& name) {
+std::optional<FunctionUrlConfig> LambdaClient::get_function_url_config(
+    const std::string& name, const std::string& qualifier) {
   try {
-    return url_config_from_json(
-        call("GET", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "").http.body);
+    return url_config_from_json(call("GET",
+                                     "/2021-10-31/functions/" + util::url_encode(name) + "/url" +
+                                         qualifier_query(qualifier),
+                                     "")
+                                    .http.body);
   } catch (const ApiError& e) {
     if (e.status() == 404) return std::nullopt;
     throw;
@@ -267,16 +282,21 @@ FunctionUrlConfig LambdaClient::update_function_url_config(const std::string& na
 }
 
 FunctionUrlConfig LambdaClient::put_function_url_config(const std::string& name, bool update,
-                                                        const std::string& body_json) {
-  return url_config_from_json(call(update ? "PUT" : "POST",
-                                   "/2021-10-31/functions/" + util::url_encode(name) + "/url",
-                                   body_json)
-                                  .http.body);
+                                                        const std::string& body_json,
+                                                        const std::string& qualifier) {
+  return url_config_from_json(
+      call(update ? "PUT" : "POST",
+           "/2021-10-31/functions/" + util::url_encode(name) + "/url" + qualifier_query(qualifier),
+           body_json)
+          .http.body);
 }
 
-void LambdaClient::delete_function_url_config(const std::string& name) {
+void LambdaClient::delete_function_url_config(const std::string& name,
+                                              const std::string& qualifier) {
   try {
-    call("DELETE", "/2021-10-31/functions/" + util::url_encode(name) + "/url", "");
+    call("DELETE",
+         "/2021-10-31/functions/" + util::url_encode(name) + "/url" + qualifier_query(qualifier),
+         "");
   } catch (const ApiError& e) {
     if (e.status() != 404) throw;
   }
@@ -327,14 +347,6 @@ void LambdaClient::delete_event_invoke_config(const std::string& name) {
     if (e.status() != 404) throw;
   }
 }
-
-namespace {
-
-std::string qualifier_query(const std::string& qualifier) {
-  return qualifier.empty() ? "" : "?Qualifier=" + util::url_encode(qualifier);
-}
-
-}  // namespace
 
 bool LambdaClient::add_permission(const std::string& name, const Permission& p,
                                   const std::string& qualifier) {

@@ -56,6 +56,8 @@ struct EventInvokeConfig {
 struct FunctionUrlConfig {
   std::string url;        // "https://ID.lambda-url.REGION.on.aws/"
   std::string auth_type;  // "NONE" (public) or "AWS_IAM"
+  std::string invoke_mode;  // "BUFFERED" or "RESPONSE_STREAM"; "" when not said
+  std::string cors_json;    // its Cors object as JSON text; "" for none
 };
 
 // A statement of a function's resource-based policy (AddPermission).
@@ -145,16 +147,19 @@ class LambdaClient {
   // Throws ApiError (404) when the function does not exist.
   FunctionState get_function_state(const std::string& name);
   // nullopt when the function has no URL.
-  std::optional<FunctionUrlConfig> get_function_url_config(const std::string& name);
+  // `qualifier`: the URL of an alias ("" the function's own).
+  std::optional<FunctionUrlConfig> get_function_url_config(const std::string& name,
+                                                           const std::string& qualifier = "");
   FunctionUrlConfig create_function_url_config(const std::string& name,
                                                const std::string& auth_type);
   FunctionUrlConfig update_function_url_config(const std::string& name,
                                                const std::string& auth_type);
   // Does nothing when the function has no URL.
-  void delete_function_url_config(const std::string& name);
+  void delete_function_url_config(const std::string& name, const std::string& qualifier = "");
   // Create (or, `update`, Update) with the whole body: AuthType, Cors, InvokeMode.
   FunctionUrlConfig put_function_url_config(const std::string& name, bool update,
-                                            const std::string& body_json);
+                                            const std::string& body_json,
+                                            const std::string& qualifier = "");
   // nullopt when the function has Lambda's defaults (no such configuration).
   std::optional<EventInvokeConfig> get_event_invoke_config(const std::string& name);
   // Replaces the whole configuration, as PutFunctionEventInvokeConfig does.

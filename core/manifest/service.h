@@ -56,8 +56,8 @@ struct Function {
   // or a layer version ARN used as is.
   std::vector<std::string> layers;
   // `url`: a function URL of its own (the framework's `url: true`, or `url: {authorizer:
-  // aws_iam, cors: true | {...}, invokeMode}`), made on the emulator. The AWS target does
-  // not read it yet: there only http/httpApi functions get a URL, as before.
+  // aws_iam, cors: true | {...}, invokeMode}`), made on the emulator and on AWS (there on the
+  // alias `provisioned` of a function with provisioned concurrency).
   struct Url {
     std::string auth_type = "NONE";  // or AWS_IAM
     std::string invoke_mode = "BUFFERED";

@@ -20,8 +20,10 @@ Deployment AwsTarget::deploy(const manifest::Service& service,
   out.tables = std::move(deployed.tables);
   out.layers = std::move(deployed.layers);
   out.functions = std::move(deployed.functions);
-  out.function_urls = true;
+  // Routes are API Gateway's now; a function URL is a function's own `url:`.
+  out.function_urls = false;
   out.warnings = std::move(deployed.warnings);
+  out.apis = std::move(deployed.apis);
   return out;
 }
 
@@ -43,6 +45,10 @@ ServiceInfo aws_info(const lambda::Endpoint& endpoint,
 
 ServiceInfo AwsTarget::info(const manifest::Service& service) {
   auto out = aws_info(endpoint_, aws::describe_on_aws(service, endpoint_));
+  std::map<std::string, std::vector<std::string>> routes;
+  out.apis = aws::describe_apis_on_aws(service, endpoint_, routes);
+  for (const auto& [key, lines] : routes)
+    for (const auto& line : lines) out.routes.push_back({key, line, false});
   out.tables = aws::describe_tables_on_aws(service, endpoint_);
   return out;
 }
@@ -56,6 +62,7 @@ Removal AwsTarget::remove(const manifest::Service& service) {
       std::move(removed.queues), std::move(removed.role),      std::move(removed.stream_mappings)};
   out.tables = std::move(removed.tables);
   out.warnings = std::move(removed.warnings);
+  out.apis = std::move(removed.apis);
   return out;
 }
 

@@ -37,6 +37,7 @@ struct Deployment {
   std::string api_key;                // for the gateway's private routes; empty without any
   std::vector<manifest::ApiKey> api_keys;  // provider.apiGateway.apiKeys, with their values
   std::vector<std::string> warnings;  // about the service (per function: in `functions`)
+  std::vector<aws::AwsApi> apis;      // API Gateway APIs made for the routes (AWS)
 };
 
 // `fx info`.
@@ -91,6 +92,7 @@ struct ServiceInfo {
   std::optional<EmulatorState> emulator;  // on an fx emulator
   std::vector<aws::AwsTableInfo> tables;  // the DynamoDB tables of `resources` (on AWS)
   std::vector<manifest::ApiKey> api_keys;  // the gateway's (fx emulator), with their values
+  std::vector<aws::AwsApi> apis;          // the API Gateway APIs of its routes (on AWS)
 };
 
 // `fx remove`.
@@ -110,6 +112,7 @@ struct Removal {
   std::optional<RemovedResources> resources;
   std::vector<std::string> tables;    // the DynamoDB tables of `resources` deleted, on any target
   std::vector<std::string> warnings;  // what was kept, and why
+  std::vector<std::string> apis;      // API Gateway APIs deleted: "HTTP API ID", "REST API ID"
 };
 
 // `fx logs`.

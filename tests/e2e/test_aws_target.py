@@ -74,7 +74,7 @@ class AwsTarget(MotoCase):
     def role_name(self, region="us-east-1"):
         return f"{self.service_name}-dev-{region}-lambdaRole"
 
-    def test_first_deploy_creates_functions_role_urls_and_concurrency(self):
+    def test_first_deploy_creates_functions_role_routes_and_concurrency(self):
         self.make_service(service_files())
         r = self.ok("deploy", "--target", "aws")
         self.assertIn("created", r.out)
@@ -94,17 +94,13 @@ class AwsTarget(MotoCase):
             self.assertEqual(c["Environment"]["Variables"], {"GREETING": "hello"})
         self.assertEqual(
             lam.get_function(FunctionName=self.name("api"))["Concurrency"]["ReservedConcurrentExecutions"], 3)
-        # Public URL for the httpApi function (both statements), IAM for the private one,
-        # none for the schedule-only one.
-        url = lam.get_function_url_config(FunctionName=self.name("api"))
-        self.assertEqual(url["AuthType"], "NONE")
-        self.assertIn(url["FunctionUrl"], r.out)
-        policy = json.loads(lam.get_policy(FunctionName=self.name("api"))["Policy"])
-        actions = sorted(s["Action"] for s in policy["Statement"])
-        self.assertEqual(actions, ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"])
-        self.assertEqual(lam.get_function_url_config(FunctionName=self.name("admin"))["AuthType"], "AWS_IAM")
-        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
-            lam.get_function_url_config(FunctionName=self.name("tick"))
+        # Routes are API Gateway's (tests/e2e/test_aws_api_gateway.py), not function URLs.
+        for key in ("api", "admin", "tick"):
+            with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+                lam.get_function_url_config(FunctionName=self.name(key))
+        api_id = self.boto("apigatewayv2").get_apis()["Items"][-1]["ApiId"]
+        url = f"https://{api_id}.execute-api.us-east-1.amazonaws.com"
+        self.assertIn(f"{url}/hello", r.out)
         # Schedules are deployed now (tests/e2e/test_aws_events.py), so not warned about.
         self.assertNotIn("schedule events of tick", r.err)
         self.assertEqual(self.boto("events").describe_rule(
@@ -114,12 +110,13 @@ class AwsTarget(MotoCase):
 
         info = self.ok("info", "--target", "aws", "--json").json()
         by_key = {f["function"]: f for f in info["functions"]}
-        self.assertEqual(by_key["api"]["url"], url["FunctionUrl"])
+        self.assertIsNone(by_key["api"]["url"])
+        self.assertEqual(info["http_api_url"], url)
         self.assertEqual(by_key["api"]["state"], "Active")
         self.assertEqual(by_key["api"]["memory_mb"], 256)
         self.assertEqual(by_key["api"]["reserved_concurrency"], 3)
         self.assertIsNone(by_key["tick"]["url"])
-        self.assertIn(url["FunctionUrl"], self.ok("info", "--target", "aws").out)
+        self.assertIn(url, self.ok("info", "--target", "aws").out)
 
     def test_redeploy_pushes_only_what_changed(self):
         self.make_service(service_files())
@@ -239,30 +236,48 @@ class AwsTarget(MotoCase):
                 if f["FunctionName"].startswith(self.name(""))]  # moto is the class's
         self.assertEqual(mine, [self.name("theirs")])
 
-    def test_a_function_url_goes_with_the_http_events_it_stood_for(self):
+    def test_function_urls_are_made_for_url_only_and_those_fx_made_for_routes_go(self):
         self.make_service(service_files())
-        first, _ = self.deploy()
+        self.deploy()
         lam = self.boto("lambda")
-        self.assertEqual(lam.get_function(FunctionName=self.name("api"))["Tags"].get("fx:url"), "true")
-        # A URL made by hand, on a function without http events, is the user's.
+        # What an earlier fx made for the http events: a URL, marked fx:url.
+        api = lam.get_function(FunctionName=self.name("api"))["Configuration"]
+        lam.create_function_url_config(FunctionName=self.name("api"), AuthType="NONE")
+        lam.tag_resource(Resource=api["FunctionArn"], Tags={"fx:url": "true"})
+        # A URL made by hand, without fx's mark, is the user's.
         lam.create_function_url_config(FunctionName=self.name("tick"), AuthType="AWS_IAM")
-
-        manifest = os.path.join(self.service_dir, "serverless.yaml")
-        with open(manifest) as f:
-            text = f.read()
-        with open(manifest, "w") as f:
-            f.write(text.replace("    events:\n      - httpApi: 'GET /hello'\n", ""))
-        out, _ = self.deploy()
-        self.assertEqual({k: f["status"] for k, f in out.items()},
-                         {"api": "updated", "admin": "unchanged", "tick": "unchanged"})
-        self.assertEqual(out["api"]["routes"], [])
+        out, r = self.deploy()
+        self.assertEqual(out["api"]["status"], "updated")
+        self.assertIn("deleted the function URL an earlier fx made for its http events", r.err)
         with self.assertRaises(lam.exceptions.ResourceNotFoundException):
             lam.get_function_url_config(FunctionName=self.name("api"))
         self.assertNotIn("fx:url", lam.get_function(FunctionName=self.name("api"))["Tags"])
         lam.get_function_url_config(FunctionName=self.name("tick"))
-        lam.get_function_url_config(FunctionName=self.name("admin"))
+
+        # `url:` gives a function its own URL, without http events too (issue 17), and takes
+        # it back when it goes.
+        manifest = os.path.join(self.service_dir, "serverless.yaml")
+        with open(manifest) as f:
+            text = f.read()
+        lam.delete_function_url_config(FunctionName=self.name("tick"))
+        with open(manifest, "w") as f:
+            f.write(text.replace("    handler: tick.handler\n",
+                                 "    handler: tick.handler\n    url: {authorizer: aws_iam}\n"))
+        out, _ = self.deploy()
+        url = lam.get_function_url_config(FunctionName=self.name("tick"))
+        self.assertEqual(url["AuthType"], "AWS_IAM")
+        self.assertEqual(out["tick"]["routes"], [f"URL    {url['FunctionUrl']}  (AWS_IAM)"])
+        self.assertEqual(lam.get_function(FunctionName=self.name("tick"))["Tags"].get("fx:url"), "true")
+        self.rec.reset()
         again, _ = self.deploy()
         self.assertEqual({f["status"] for f in again.values()}, {"unchanged"})
+        self.assertEqual(self.rec.count(f"PUT /2021-10-31/functions/{self.name('tick')}/url"), 0)
+        with open(manifest, "w") as f:
+            f.write(text)
+        out, r = self.deploy()
+        self.assertEqual(out["tick"]["status"], "updated")
+        with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function_url_config(FunctionName=self.name("tick"))
 
     def test_a_role_lambda_cannot_assume_yet_is_retried(self):
         self.make_service(service_files())

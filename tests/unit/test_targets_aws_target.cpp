@@ -16,7 +16,8 @@ TEST_CASE("AWS info: function URLs are routes of their function, with its rules 
   web.name = "shop-dev-web";
   web.config = fx::lambda::FunctionConfiguration{};
   web.config->state = "Active";
-  web.url = fx::lambda::FunctionUrlConfig{"https://abc.lambda-url.eu-west-1.on.aws/", "NONE"};
+  web.url =
+      fx::lambda::FunctionUrlConfig{"https://abc.lambda-url.eu-west-1.on.aws/", "NONE", "", ""};
   fx::aws::EventRule rule;
   rule.name = "shop-dev-web-schedule-1";
   rule.schedule_expression = "rate(1 hour)";
@@ -28,7 +29,8 @@ TEST_CASE("AWS info: function URLs are routes of their function, with its rules 
   fx::targets::aws::AwsFunctionInfo gone;
   gone.function = "gone";
   gone.name = "shop-dev-gone";
-  gone.url = fx::lambda::FunctionUrlConfig{"https://stale.lambda-url.eu-west-1.on.aws/", "NONE"};
+  gone.url =
+      fx::lambda::FunctionUrlConfig{"https://stale.lambda-url.eu-west-1.on.aws/", "NONE", "", ""};
 
   auto info = fx::targets::aws_info(endpoint, {web, gone});
   CHECK(info.region == "eu-west-1");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bundle/bundle.h"
+#include "core/targets/aws/api_gateway.h"
 #include "core/targets/aws/steps.h"
 
 namespace fx::targets::aws {
@@ -53,13 +54,16 @@ void for_each_parallel(std::size_t n, std::size_t width, Work work,
 // kind and function rather than dropped.
 std::vector<std::string> not_deployed_warnings(const std::vector<const manifest::Function*>& fs) {
   std::vector<std::string> out;
-  bool any_route = false;
+  bool private_route = false;
   for (const auto* f : fs) {
     std::set<std::string> types, settings;
     for (const auto& e : f->events) {
       const std::string type(manifest::event_type(e));
-      if (std::holds_alternative<manifest::HttpEvent>(e)) {
-        any_route = true;
+      if (const auto* http = std::get_if<manifest::HttpEvent>(&e)) {
+        // The route is deployed (api_gateway.h); a REST route's own CORS (an OPTIONS method
+        // answered by API Gateway) is not.
+        if (http->api == manifest::HttpApi::rest && http->cors) settings.insert("cors of http");
+        private_route |= http->is_private;
       } else if (!std::holds_alternative<manifest::OtherEvent>(e)) {
         // The event itself is deployed; these settings of it are not.
         auto config = nlohmann::json::parse(manifest::event_config_json(e), nullptr, false);
@@ -76,23 +80,20 @@ std::vector<std::string> not_deployed_warnings(const std::vector<const manifest:
     for (const auto& s : settings)
       out.push_back(
           fmt::format("not deployed to AWS by this version of fx: {} events of {}", s, f->key));
-    // The framework wires such a function's events to its alias `provisioned`; so do fx's
-    // rules and mappings (functions.cpp), but not its function URL, which names the function.
-    if (f->provisioned_concurrency.value_or(0) > 0 && has_http_events(*f))
-      out.push_back(fmt::format(
-          "not deployed to AWS by this version of fx: the http events of {} run $LATEST, not "
-          "its alias provisioned (the local emulator runs the alias)",
-          f->key));
+    // A function with provisionedConcurrency: its mappings and rules (functions.cpp) and its
+    // API Gateway integrations and URL (api_gateway.cpp) all run its alias `provisioned`, as
+    // the framework wires them.
     if (f->log_retention_days)
       out.push_back(fmt::format(
           "not deployed to AWS by this version of fx: logRetentionInDays of {} (the local "
           "emulator honours it)",
           f->key));
   }
-  if (any_route)
+  if (private_route)
     out.push_back(
-        "http/httpApi events are served on AWS by each function's URL (any method and path); "
-        "this version of fx creates no API Gateway routes");
+        "not deployed to AWS by this version of fx: API keys and usage plans "
+        "(provider.apiGateway): private http routes require an API key that fx does not create "
+        "there; make one with `aws apigateway create-api-key` and a usage plan for the stage");
   return out;
 }
 
@@ -113,6 +114,9 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
                   fmt::format("shrink it (`fx package --explain {}` says why each file is in); "
                               "this version of fx does not upload through S3",
                               selected[i]->key));
+  // An authorizer fx cannot deploy stops the deploy before anything changes.
+  api_routes(service, manifest::HttpApi::rest);
+  api_routes(service, manifest::HttpApi::http);
   auto more = not_deployed_warnings(selected);
   out.warnings.insert(out.warnings.end(), more.begin(), more.end());
 
@@ -171,7 +175,7 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
   for (const auto* f : selected) {
     desired.push_back(actions::desired_configuration(service, *f, options.layer_arns));
     desired.back().role = out.role.arn;
-    if (has_http_events(*f)) desired.back().tags[kUrlTag] = "true";
+    if (f->url) desired.back().tags[kUrlTag] = "true";
     if (async.contains(f->key)) desired.back().tags[kAsyncTag] = "true";
     if (has_events(*f, "schedule")) desired.back().tags[kSchedulesTag] = "true";
     if (has_events(*f, "sqs")) desired.back().tags[kQueuesTag] = "true";
@@ -200,6 +204,9 @@ AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint
       ++failed;
     }
   if (!first) {
+    // The service's routes, once their functions exist: API Gateway's statements go on their
+    // policies. Also on a deploy of some functions (-f): the APIs are the whole service's.
+    sync_api_gateway(service, endpoint, out);
     // Only once the rest is deployed, and only on a deploy of the whole service (-f deploys
     // some functions and leaves the others as they are).
     if (options.functions.empty()) {
@@ -253,7 +260,9 @@ std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
   for (const auto& f : service.functions) {
     AwsFunctionInfo info{f.key, f.name, client.get_function(f.name), std::nullopt, {}, {}};
     if (info.config) {
-      info.url = client.get_function_url_config(f.name);
+      // A provisioned function's URL is on its alias (function_url.cpp).
+      info.url = client.get_function_url_config(
+          f.name, f.provisioned_concurrency.value_or(0) > 0 ? "provisioned" : "");
       for (auto& [name, rule] : rules_of(events, service, f))
         info.schedules.push_back(std::move(rule));
       for (auto& m : client.list_event_source_mappings(f.name))
@@ -262,6 +271,12 @@ std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
     out.push_back(std::move(info));
   }
   return out;
+}
+
+std::vector<AwsApi> describe_apis_on_aws(const manifest::Service& service,
+                                         const lambda::Endpoint& endpoint,
+                                         std::map<std::string, std::vector<std::string>>& routes) {
+  return describe_apis(service, aws_settings(endpoint), routes);
 }
 
 std::vector<AwsTableInfo> describe_tables_on_aws(const manifest::Service& service,
@@ -274,6 +289,8 @@ AwsRemoval remove_from_aws(const manifest::Service& service, const lambda::Endpo
   AwsRemoval out;
   lambda::LambdaClient client(endpoint);
   fx::aws::EventBridgeClient events(settings);
+  // The APIs first: none is left routing to a function that is gone.
+  out.apis = remove_apis(service, settings);
   // Also those deleted from the manifest since they were deployed.
   for (const auto& stale : actions::stale_functions(service, client))
     remove_function(client, events, service, stale_entry(stale), out);

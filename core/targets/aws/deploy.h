@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,13 +39,22 @@ struct AwsTable {
   std::string stream_view_type;
 };
 
+// An API Gateway API fx made for the service's routes (core/targets/aws/api_gateway.h).
+struct AwsApi {
+  std::string kind;  // "HTTP API" (httpApi events) or "REST API" (http events)
+  std::string id;
+  std::string url;     // its invoke URL; a REST API's with its stage
+  std::string status;  // created, updated, unchanged, deleted; "deployed" for fx info
+};
+
 struct AwsDeploy {
   AwsRole role;
   std::vector<AwsQueue> queues;  // the SQS queues of `resources`
   std::vector<AwsTable> tables;  // the DynamoDB tables of `resources`, and those it dropped
   std::vector<actions::LayerResult> layers;
-  std::vector<actions::DeployResult>
-      functions;                      // routes: the function URL of http/httpApi functions
+  std::vector<AwsApi> apis;  // the HTTP API and REST API of the service's routes
+  // routes: each of its API Gateway routes, then its function URL (`url:`)
+  std::vector<actions::DeployResult> functions;
   std::vector<std::string> warnings;  // about the service; dropped tables deleted or kept
 };
 
@@ -54,11 +64,12 @@ struct AwsDeploy {
 // layers, then each function: created, or its code uploaded only when the zip's SHA-256
 // differs from CodeSha256 (or with options.force) and its configuration updated only when a
 // managed setting differs, waiting for Lambda to finish each step; reserved concurrency; a
-// function URL for http/httpApi functions; an EventBridge rule per schedule event and an
+// function URL for a function's `url:`; an EventBridge rule per schedule event and an
 // event source mapping per sqs event, each changed only when it differs and deleted when
-// its event left the manifest. A deploy of the whole service then deletes its stale
-// functions (see stale_functions) with their rules and mappings, each reported "removed", and the
-// tables fx made for it that the manifest dropped, unless their DeletionPolicy kept them. Queues
+// its event left the manifest; then the routes of http (httpApi) events as a REST (HTTP) API
+// of API Gateway (core/targets/aws/api_gateway.h). A deploy of the whole service then deletes
+// its stale functions (see stale_functions) with their rules and mappings, each reported
+// "removed", and the tables fx made for it that the manifest dropped, unless their DeletionPolicy kept them. Queues
 // named by name are looked up first: a missing one is an error before anything changes. Several
 // functions are deployed at once. Throws fx::Error naming the function that failed (the others are
 // deployed).
@@ -96,6 +107,12 @@ struct AwsFunctionInfo {
   std::vector<lambda::EventSourceMapping> queues;  // its SQS event source mappings
 };
 
+// The service's API Gateway APIs as AWS has them; `routes` gets each one's route lines by
+// function key.
+std::vector<AwsApi> describe_apis_on_aws(const manifest::Service& service,
+                                         const lambda::Endpoint& endpoint,
+                                         std::map<std::string, std::vector<std::string>>& routes);
+
 // Each of the service's functions as AWS has it, with its URL, schedules and queues.
 std::vector<AwsFunctionInfo> describe_on_aws(const manifest::Service& service,
                                              const lambda::Endpoint& endpoint);
@@ -121,6 +138,7 @@ std::vector<AwsTableInfo> describe_tables_on_emulator(const manifest::Service& s
 
 struct AwsRemoval {
   std::vector<std::string> functions;                       // deployed names deleted
+  std::vector<std::string> apis;                            // "HTTP API ID" / "REST API ID"
   std::vector<std::string> layers;                          // "NAME:VERSION" deleted
   std::vector<std::string> schedules;                       // EventBridge rule names deleted
   std::vector<lambda::EventSourceMapping> queue_mappings;   // deleted

@@ -1,5 +1,7 @@
-// The function URL that serves a function's http/httpApi events on AWS, with the statements
-// of the function's policy that make it public.
+// A function's own URL (its `url:`) on AWS, with the statements of the function's policy that
+// make a public one public. http/httpApi events are API Gateway's (api_gateway.h), not a URL's.
+#include <nlohmann/json.hpp>
+
 #include "core/targets/aws/steps.h"
 
 namespace fx::targets::aws {
@@ -10,44 +12,60 @@ namespace {
 constexpr const char* kUrlStatement = "FunctionURLAllowPublicAccess";
 constexpr const char* kUrlInvokeStatement = "FunctionURLAllowInvokeAction";
 
-// `private: true` asks for callers to prove who they are: on a function URL that is IAM.
-std::string url_auth_type(const manifest::Function& f) {
-  bool is_private = std::any_of(f.events.begin(), f.events.end(), [](const auto& e) {
-    const auto* http = std::get_if<manifest::HttpEvent>(&e);
-    return http && http->is_private;
-  });
-  return is_private ? "AWS_IAM" : "NONE";
+// Cors objects compare as values: Lambda may list their keys in another order.
+bool same_cors(const std::string& a, const std::string& b) {
+  auto x = nlohmann::json::parse(a.empty() ? "{}" : a, nullptr, false);
+  auto y = nlohmann::json::parse(b.empty() ? "{}" : b, nullptr, false);
+  return x == y;
+}
+
+std::string url_qualifier(const manifest::Function& f) {
+  return f.provisioned_concurrency.value_or(0) > 0 ? "provisioned" : "";
 }
 
 }  // namespace
 
-// A function URL for an http/httpApi function, public unless an event is private. A public
-// URL needs both statements in the function's policy (the second since October 2025).
+// The function URL its `url:` asks for (auth type, CORS, invoke mode), made or brought up to
+// date. A public URL needs both statements in the function's policy (the second since
+// October 2025).
 std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Function& f,
                                 bool existed) {
-  const std::string auth = url_auth_type(f);
+  const auto& want = *f.url;
+  // A provisioned function's URL is its alias's, as the framework wires it: the calls it
+  // serves run warm.
+  const std::string qualifier = url_qualifier(f);
   std::optional<lambda::FunctionUrlConfig> url;
-  if (existed) url = client.get_function_url_config(f.name);
-  if (url && url->auth_type == auth) return url->url;
-  url = url ? client.update_function_url_config(f.name, auth)
-            : client.create_function_url_config(f.name, auth);
-  if (auth == "NONE") {
-    client.add_permission(f.name,
-                          {kUrlStatement, "lambda:InvokeFunctionUrl", "*", "NONE", false, ""});
-    client.add_permission(f.name,
-                          {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true, ""});
+  if (existed) url = client.get_function_url_config(f.name, qualifier);
+  if (url && url->auth_type == want.auth_type && same_cors(url->cors_json, want.cors_json) &&
+      (url->invoke_mode.empty() ? "BUFFERED" : url->invoke_mode) == want.invoke_mode)
+    return url->url;
+  nlohmann::json body = {{"AuthType", want.auth_type}, {"InvokeMode", want.invoke_mode}};
+  body["Cors"] =
+      want.cors_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(want.cors_json);
+  const bool auth_changed = !url || url->auth_type != want.auth_type;
+  url = client.put_function_url_config(f.name, url.has_value(), body.dump(), qualifier);
+  if (!auth_changed) return url->url;
+  if (want.auth_type == "NONE") {
+    client.add_permission(
+        f.name, {kUrlStatement, "lambda:InvokeFunctionUrl", "*", "NONE", false, ""}, qualifier);
+    client.add_permission(f.name, {kUrlInvokeStatement, "lambda:InvokeFunction", "*", "", true, ""},
+                          qualifier);
   } else {
-    client.remove_permission(f.name, kUrlStatement);
-    client.remove_permission(f.name, kUrlInvokeStatement);
+    client.remove_permission(f.name, kUrlStatement, qualifier);
+    client.remove_permission(f.name, kUrlInvokeStatement, qualifier);
   }
   return url->url;
 }
 
 void delete_function_url(lambda::LambdaClient& client, const manifest::Function& f,
                          const std::string& function_arn) {
-  client.delete_function_url_config(f.name);
-  client.remove_permission(f.name, kUrlStatement);
-  client.remove_permission(f.name, kUrlInvokeStatement);
+  // The function's own URL, and its alias's when it has provisioned concurrency.
+  for (const std::string& qualifier : {std::string(), url_qualifier(f)}) {
+    client.delete_function_url_config(f.name, qualifier);
+    client.remove_permission(f.name, kUrlStatement, qualifier);
+    client.remove_permission(f.name, kUrlInvokeStatement, qualifier);
+    if (qualifier.empty() && url_qualifier(f).empty()) break;
+  }
   client.untag_function(function_arn, {kUrlTag});
 }
 

@@ -99,11 +99,18 @@ actions::DeployResult deploy_function(lambda::LambdaClient& client, const manife
       client.delete_function_concurrency(f.name);
     if (r.status == "unchanged") r.status = "updated";
   }
-  if (has_http_events(f)) {
-    r.routes.push_back(ensure_function_url(client, f, current.has_value()));
+  if (f.url) {
+    const auto url = ensure_function_url(client, f, current.has_value());
+    r.routes.push_back(
+        fmt::format("URL    {}{}", url, f.url->auth_type == "NONE" ? "" : "  (AWS_IAM)"));
   } else if (current && current->tags.contains(kUrlTag)) {
-    // Its http events left the manifest: so does the URL that stood in for their routes.
+    // A URL fx made: for a `url:` the manifest dropped, or, by an earlier fx, in place of the
+    // http events' routes, which API Gateway serves now.
     delete_function_url(client, f, current->function_arn);
+    r.warnings.push_back(has_http_events(f)
+                             ? "deleted the function URL an earlier fx made for its http events: "
+                               "their routes are on API Gateway now"
+                             : "deleted its function URL: the manifest no longer has its `url:`");
     if (r.status == "unchanged") r.status = "updated";
   }
 

@@ -2,7 +2,8 @@
 // AWS resource they manage: functions (functions.cpp), function URLs (function_url.cpp), the
 // IAM role and its inline policy (role.cpp), EventBridge schedule rules (schedules.cpp), SQS
 // queues of `resources` (queues.cpp), SQS event source mappings (event_source_mappings.cpp)
-// and event invoke configs (event_invoke_config.cpp); deploy.cpp runs them in order. Internal
+// and event invoke configs (event_invoke_config.cpp), API Gateway APIs for the routes
+// (api_gateway.cpp, http_api.cpp, rest_api.cpp); deploy.cpp runs them in order. Internal
 // to this folder: core/targets/aws/deploy.h is what the rest of fx calls.
 //
 // Deploying to AWS is a sequence of small idempotent calls per function, each of which may
@@ -201,14 +202,28 @@ bool sync_event_invoke_config(lambda::LambdaClient& client, const manifest::Func
 
 // --- function_url.cpp -------------------------------------------------------------------------
 
-// A function URL for an http/httpApi function, public unless an event is private; returns it.
+// The function URL a function's `url:` asks for, made or brought up to date; returns it.
 std::string ensure_function_url(lambda::LambdaClient& client, const manifest::Function& f,
                                 bool existed);
 
-// Deletes the URL fx made for a function whose http events left the manifest, its policy
-// statements and its mark.
+// Deletes the URL fx made for a function (its `url:` left the manifest, or an earlier fx made
+// it for the http events API Gateway serves now), its policy statements and its mark.
 void delete_function_url(lambda::LambdaClient& client, const manifest::Function& f,
                          const std::string& function_arn);
+
+// --- api_gateway.cpp, http_api.cpp, rest_api.cpp ----------------------------------------------
+
+// The service's routes as API Gateway APIs (an HTTP API for httpApi events, a REST API for
+// http events), made, brought up to date, or deleted when it has none left; their route lines
+// go to each function's routes and the APIs to out.apis.
+void sync_api_gateway(const manifest::Service& service, const lambda::Endpoint& endpoint,
+                      AwsDeploy& out);
+std::vector<AwsApi> describe_apis(const manifest::Service& service,
+                                  const fx::aws::AwsSettings& settings,
+                                  std::map<std::string, std::vector<std::string>>& routes);
+// Deletes the APIs fx made for the service; returns "HTTP API ID" / "REST API ID".
+std::vector<std::string> remove_apis(const manifest::Service& service,
+                                     const fx::aws::AwsSettings& settings);
 
 // --- schedules.cpp ----------------------------------------------------------------------------
 
