@@ -141,6 +141,9 @@ NODE = {
 
 class FunctionEnvironment(FxTestCase):
     emulator_env = USER_AWS
+    # Its tests watch the SDKs being installed (once, at the deploy that first needs one): a
+    # folder shared with the run's other classes would already hold them.
+    shared_sdk = False
 
     def invoke(self, fn, payload=None):
         args = ["invoke", fn] + (["--data", json.dumps(payload)] if payload is not None else [])
