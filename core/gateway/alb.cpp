@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "core/util/encoding.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
 #include "core/util/text.h"
@@ -297,9 +298,7 @@ bool is_text_type(std::string_view content_type) {
          type.ends_with("+xml");
 }
 
-bool valid_utf8(std::string_view s) {
-  return json::parse(dump(json(std::string(s))), nullptr, false).get<std::string>() == s;
-}
+using util::valid_utf8;  // core/util/encoding.h
 
 const char* reason_phrase(int status) {
   switch (status) {

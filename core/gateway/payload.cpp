@@ -10,6 +10,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/util/encoding.h"
 #include "core/util/error.h"
 #include "core/util/hash.h"
 #include "core/util/text.h"
@@ -94,40 +95,7 @@ std::string join(const std::vector<std::string>& values, std::string_view separa
   return fmt::format("{}", fmt::join(values, separator));
 }
 
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    std::uint32_t min = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;  // truncated
-    std::uint32_t code = c & (0x3F >> extra);
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      code = (code << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
-    if (code < min || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
-    i += extra + 1;
-  }
-  return true;
-}
+using util::valid_utf8;  // core/util/encoding.h
 
 // As HTTP APIs decide: a text media type (or none) with a UTF-8 body goes as text, anything
 // else base64-encoded. A text type with bytes that are not UTF-8 is encoded too, or the event

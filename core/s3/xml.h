@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/util/encoding.h"
+
 namespace fx::s3 {
 
 struct XmlNode {
@@ -32,10 +34,8 @@ class XmlError : public std::runtime_error {
 // elements nested deeper than 32.
 XmlNode parse_xml(std::string_view text);
 
-// Text made safe for an element's content or an attribute value.
-std::string xml_escape(std::string_view text);
-
-// Whether the bytes are valid UTF-8 (no overlongs, no surrogates).
-bool valid_utf8(std::string_view text);
+// core/util/encoding.h: text made safe inside XML, and the UTF-8 check.
+using util::valid_utf8;
+using util::xml_escape;
 
 }  // namespace fx::s3

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sns/form.h"
+#include "core/util/encoding.h"
 #include "core/util/hash.h"
 #include "core/util/time.h"
 
@@ -56,35 +57,7 @@ std::string uuid() {
                      h.substr(16, 4), h.substr(20));
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\r':
-        out += "&#xD;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using util::xml_escape;  // core/util/encoding.h
 
 std::string leaf(std::string_view tag, std::string_view value) {
   return fmt::format("<{0}>{1}</{0}>", tag, xml_escape(value));

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/util/encoding.h"
+
 namespace fx::sns {
 
 // Why a body is not a form: a malformed %-escape, or a name or value that is not UTF-8.
@@ -18,7 +20,7 @@ class FormError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool valid_utf8(std::string_view text);
+using util::valid_utf8;  // core/util/encoding.h
 
 class Form {
  public:
