@@ -61,6 +61,22 @@ def json_protocol_call(url, target, body, service,
         return r.status, text.decode(errors="replace")
 
 
+class DifferentialCase(FxTestCase):
+    """A running fx emulator (self.url) and, beside it, `python3 -m moto.server` (self.moto.url):
+    the base of the tests that send both the same calls and compare the answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
+                              managed_policies=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.close()
+        super().tearDownClass()
+
+
 class MotoCase(FxTestCase):
     start_emulator = False
 

@@ -14,13 +14,10 @@ import decimal
 import json
 import os
 import re
-import sys
 
-from awstest import json_protocol_call
-from fxtest import FxTestCase, main
+from awstest import DifferentialCase, json_protocol_call
+from fxtest import main
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoServer  # noqa: E402
 
 EXPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dynamodb", "expressions.json")
 def call(url, op, body, target_prefix="DynamoDB_20120810."):
@@ -667,17 +664,7 @@ MOTO_DEVIATIONS = {
 }
 
 
-class Differential(FxTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
-                              managed_policies=False)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.close()
-        super().tearDownClass()
+class Differential(DifferentialCase):
 
     def body_for(self, url, body):
         if isinstance(body, bytes):

@@ -10,18 +10,15 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from awstest import json_protocol_call
+from awstest import DifferentialCase, json_protocol_call
 from fxtest import FxTestCase, main
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoServer  # noqa: E402
 
 LABEL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$")
 
@@ -497,19 +494,8 @@ def normalise(value):
     return value
 
 
-class Differential(FxTestCase):
+class Differential(DifferentialCase):
     """The same calls to fx and to moto, answers compared field by field after normalise()."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
-                              managed_policies=False)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.close()
-        super().tearDownClass()
 
     def both(self, op, body, prefix="DynamoDBStreams_20120810."):
         return raw(self.url, op, body, prefix), raw(self.moto.url, op, body, prefix)

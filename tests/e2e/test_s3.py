@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,10 +22,9 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from awstest import DifferentialCase
 from fxtest import FxTestCase, main
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoServer  # noqa: E402
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/s3/aws4_request, "
         "SignedHeaders=host, Signature=00")
@@ -532,19 +530,8 @@ def outcome(call, **kwargs):
     return ("ok", status, r)
 
 
-class S3DiffTest(FxTestCase):
+class S3DiffTest(DifferentialCase):
     """The same boto3 calls against fx and moto: status, error codes and the fields that matter."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
-                              managed_policies=False)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.close()
-        super().tearDownClass()
 
     def run_both(self, steps):
         results = []

@@ -11,18 +11,15 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import time
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from awstest import MotoCase
+from awstest import DifferentialCase, MotoCase
 from fxtest import FxTestCase, main
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoServer  # noqa: E402
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/ssm/aws4_request, "
         "SignedHeaders=host;x-amz-target, Signature=00")
@@ -463,19 +460,8 @@ def outcome(call, *args, **kwargs):
         return ("error", e.response["Error"]["Code"])
 
 
-class SecretsDiffTest(FxTestCase):
+class SecretsDiffTest(DifferentialCase):
     """The same boto3 call sequences against fx and moto, answers compared after normalise()."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
-                              managed_policies=False)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.close()
-        super().tearDownClass()
 
     def compare(self, fx, moto, deviations=None):
         """Step by step; a step in `deviations` is where moto departs from AWS's documentation:
@@ -557,7 +543,6 @@ class SecretsDiffTest(FxTestCase):
             12: ("error", "InvalidRequestException"),
             14: ("ok", {"Name": "d/one", "SecretString": "v2", "VersionStages": ["AWSCURRENT"]}),
         })
-
 
 
 class SecretsFromAwsTest(MotoCase):

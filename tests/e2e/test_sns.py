@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 
@@ -20,10 +19,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from awstest import DifferentialCase
 from fxtest import FxTestCase, main
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoServer  # noqa: E402
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/sns/aws4_request, "
         "SignedHeaders=host, Signature=00")
@@ -556,19 +554,8 @@ def outcome(call, *args, **kwargs):
     return ("ok", normalise(r))
 
 
-class SnsDiffTest(FxTestCase):
+class SnsDiffTest(DifferentialCase):
     """The same boto3 call sequences against fx and moto; answers compared after outcome()."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
-                              managed_policies=False)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.close()
-        super().tearDownClass()
 
     def both(self, steps):
         answers = []

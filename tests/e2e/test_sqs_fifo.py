@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -18,11 +17,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from awstest import MotoCase
+from awstest import DifferentialCase, MotoCase
 from fxtest import FxTestCase, main
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench", "aws"))
-from moto_proxy import MotoServer  # noqa: E402
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=fx/20260101/us-east-1/sqs/aws4_request, "
         "SignedHeaders=host;x-amz-target, Signature=00")
@@ -574,19 +571,8 @@ MOTO_DEVIATIONS = {
 }
 
 
-class FifoDifferential(FxTestCase):
+class FifoDifferential(DifferentialCase):
     """The same sequence of calls to fx and to moto, compared answer by answer."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.moto = MotoServer(log_path=os.path.join(cls.root, "moto.log"), docker_less=False,
-                              managed_policies=False)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.moto.close()
-        super().tearDownClass()
 
     def run_script(self, base):
         """The calls, against one endpoint: a list of (label, normalised answer)."""
