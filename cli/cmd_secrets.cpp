@@ -35,9 +35,8 @@ std::string endpoint_url() {
 // Where the parameters live: the store in FX_HOME (the local emulator's, whether or not it
 // runs), or a remote fx emulator's, reached through its SSM and Secrets Manager APIs with its
 // token (FX_TOKEN). `target` is the X-Amz-Target ("AmazonSSM.GetParameter").
-using SecretsApi = std::function<secrets::ApiResult(const std::string& target,
-                                                    const std::string& body,
-                                                    const std::string& region)>;
+using SecretsApi = std::function<secrets::ApiResult(
+    const std::string& target, const std::string& body, const std::string& region)>;
 
 SecretsApi local_api(std::shared_ptr<secrets::Store> store) {
   return [store](const std::string& target, const std::string& body, const std::string& region) {
@@ -143,10 +142,11 @@ int run_secrets(const GlobalOptions& g, const SecretsOptions& o) {
   if (!remote && !target.empty() && target != "local")
     throw usage_error(fmt::format("unknown target '{}'", target),
                       "give local, aws or an emulator's URL (http://HOST:PORT)");
-  const SecretsApi store =
-      remote ? remote_api(target)
-             : local_api(std::make_shared<secrets::Store>(emulator::fx_home()));
-  const std::string where_text = remote ? "on the emulator at " + target : "in the emulator's store";
+  const SecretsApi store = remote
+                               ? remote_api(target)
+                               : local_api(std::make_shared<secrets::Store>(emulator::fx_home()));
+  const std::string where_text =
+      remote ? "on the emulator at " + target : "in the emulator's store";
   const std::string target_flag = remote ? " --target " + target : "";
   const std::string region = region_of(g);
   auto s = style_for(g, 1);

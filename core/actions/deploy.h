@@ -120,10 +120,10 @@ struct ServiceDeploy {
   std::vector<LayerResult> layers;
   std::vector<DeployResult> functions;
   std::string gateway_url;
-  std::string alb_url;                // where alb events' listeners answer
-  std::string api_key;                // for private routes; empty without any
+  std::string alb_url;                     // where alb events' listeners answer
+  std::string api_key;                     // for private routes; empty without any
   std::vector<manifest::ApiKey> api_keys;  // provider.apiGateway.apiKeys, with their values
-  std::vector<std::string> warnings;  // the emulator's, about the service as a whole
+  std::vector<std::string> warnings;       // the emulator's, about the service as a whole
 };
 ServiceDeploy deploy_to_emulator(const manifest::Service& service, const lambda::Endpoint& endpoint,
                                  DeployOptions options);

@@ -327,8 +327,8 @@ struct GatewayServer::Impl {
     gateway::RouteTable::Match match;  // .route points at `route`
     gateway::GatewayRequest request;
     std::string stage;
-    std::optional<gateway::HttpApiCors> cors;  // the service's, on an httpApi route
-    std::string origin;                        // the request's Origin, for those headers
+    std::optional<gateway::HttpApiCors> cors;    // the service's, on an httpApi route
+    std::string origin;                          // the request's Origin, for those headers
     std::optional<gateway::RestCors> rest_cors;  // an `http` route's `cors`
   };
 

@@ -23,7 +23,9 @@ using request_fields::opt_string;
 using request_fields::shown;
 
 // Lambda's reader takes an empty body (the AWS CLI sends none for some calls) as {}.
-json parse_object(std::string_view body) { return request_fields::parse_object(body, true); }
+json parse_object(std::string_view body) {
+  return request_fields::parse_object(body, true);
+}
 
 ApiError validation(std::string_view what) {
   return ApiError(400, "ValidationException", fmt::format("1 validation error detected: {}", what));

@@ -1,6 +1,5 @@
 #include "core/gateway/lambda_authorizer.h"
 
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 

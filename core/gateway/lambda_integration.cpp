@@ -112,8 +112,8 @@ std::vector<LambdaIntegration::Header> read_headers(const std::string& where,
 
 void check_pattern(const std::string& where, const std::string& key, const std::string& pattern) {
   if (auto why = util::regex_problem(pattern))
-    refuse(where, fmt::format("{} '{}' is not a regular expression fx can match ({})", key,
-                              pattern, *why),
+    refuse(where,
+           fmt::format("{} '{}' is not a regular expression fx can match ({})", key, pattern, *why),
            "e.g. pattern: '.*\\[404\\].*'");
 }
 

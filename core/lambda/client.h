@@ -54,8 +54,8 @@ struct EventInvokeConfig {
 };
 
 struct FunctionUrlConfig {
-  std::string url;        // "https://ID.lambda-url.REGION.on.aws/"
-  std::string auth_type;  // "NONE" (public) or "AWS_IAM"
+  std::string url;          // "https://ID.lambda-url.REGION.on.aws/"
+  std::string auth_type;    // "NONE" (public) or "AWS_IAM"
   std::string invoke_mode;  // "BUFFERED" or "RESPONSE_STREAM"; "" when not said
   std::string cors_json;    // its Cors object as JSON text; "" for none
 };

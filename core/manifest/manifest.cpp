@@ -2582,7 +2582,7 @@ class Loader {
   std::set<std::string> http_api_authorizers_;  // provider.httpApi.authorizers' names
   // provider.httpApi's authorizers and cors, and custom.fx.jwks' JWK sets by authorizer.
   json http_api_fx_ = json::object();
-  bool dotenv_plugin_ = false;  // plugins lists serverless-dotenv-plugin
+  bool dotenv_plugin_ = false;                      // plugins lists serverless-dotenv-plugin
   bool git_variables_plugin_ = false;               // plugins lists serverless-plugin-git-variables
   std::map<std::string, std::string> git_exports_;  // what it exports to every function
 };

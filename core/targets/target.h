@@ -34,10 +34,10 @@ struct Deployment {
   // What each function's `routes` are: its function URL (one per function), or the lines of
   // the HTTP gateway's routing table that run it.
   bool function_urls = false;
-  std::string api_key;                // for the gateway's private routes; empty without any
+  std::string api_key;                     // for the gateway's private routes; empty without any
   std::vector<manifest::ApiKey> api_keys;  // provider.apiGateway.apiKeys, with their values
-  std::vector<std::string> warnings;  // about the service (per function: in `functions`)
-  std::vector<aws::AwsApi> apis;      // API Gateway APIs made for the routes (AWS)
+  std::vector<std::string> warnings;       // about the service (per function: in `functions`)
+  std::vector<aws::AwsApi> apis;           // API Gateway APIs made for the routes (AWS)
 };
 
 // `fx info`.
@@ -89,10 +89,10 @@ struct ServiceInfo {
   std::string endpoint;
   std::vector<FunctionInfo> functions;
   std::vector<Route> routes;
-  std::optional<EmulatorState> emulator;  // on an fx emulator
-  std::vector<aws::AwsTableInfo> tables;  // the DynamoDB tables of `resources` (on AWS)
+  std::optional<EmulatorState> emulator;   // on an fx emulator
+  std::vector<aws::AwsTableInfo> tables;   // the DynamoDB tables of `resources` (on AWS)
   std::vector<manifest::ApiKey> api_keys;  // the gateway's (fx emulator), with their values
-  std::vector<aws::AwsApi> apis;          // the API Gateway APIs of its routes (on AWS)
+  std::vector<aws::AwsApi> apis;           // the API Gateway APIs of its routes (on AWS)
 };
 
 // `fx remove`.

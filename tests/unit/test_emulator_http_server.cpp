@@ -3,10 +3,10 @@
 // does with hostile or careless clients (limits, malformed requests, timeouts, too many
 // connections, no file descriptors left).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -763,9 +763,10 @@ TEST_CASE("http server: a body spool_body picks goes to a file, and a file body 
   // 3 MiB in, back from the file from its fourth byte: spooled, none of it in req.body.
   std::string body(3 << 20, '\0');
   for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
-  std::string answer = round_trip(server.port, "PUT /spool HTTP/1.1\r\nConnection: close\r\n"
-                                               "Content-Length: " + std::to_string(body.size()) +
-                                               "\r\n\r\n" + body);
+  std::string answer = round_trip(server.port,
+                                  "PUT /spool HTTP/1.1\r\nConnection: close\r\n"
+                                  "Content-Length: " +
+                                      std::to_string(body.size()) + "\r\n\r\n" + body);
   auto head_end = answer.find("\r\n\r\n");
   REQUIRE(head_end != std::string::npos);
   std::string head = answer.substr(0, head_end);
@@ -780,8 +781,9 @@ TEST_CASE("http server: a body spool_body picks goes to a file, and a file body 
   CHECK(answer.find("Content-Length: 2\r\n") != std::string::npos);
   CHECK(answer.ends_with("\r\n\r\n"));
   // Other requests keep their bodies in memory.
-  CHECK(round_trip(server.port, "PUT /echo HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n"
-                                "\r\nabc")
+  CHECK(round_trip(server.port,
+                   "PUT /echo HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n"
+                   "\r\nabc")
             .ends_with("\r\n\r\nabc"));
   // A client gone half-way through its body leaves no file behind.
   int fd = connect_to(server.port);

@@ -26,7 +26,9 @@ LoadOptions with_reads(const testing::TempService& t, Reads& reads) {
     if (it == reads.params.end()) return std::nullopt;
     return it->second;
   };
-  o.aws.local_hint = [](const std::string& name, const std::string&) { return "fx secrets set " + name + " VALUE"; };
+  o.aws.local_hint = [](const std::string& name, const std::string&) {
+    return "fx secrets set " + name + " VALUE";
+  };
   return o;
 }
 

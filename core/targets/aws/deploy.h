@@ -69,10 +69,10 @@ struct AwsDeploy {
 // its event left the manifest; then the routes of http (httpApi) events as a REST (HTTP) API
 // of API Gateway (core/targets/aws/api_gateway.h). A deploy of the whole service then deletes
 // its stale functions (see stale_functions) with their rules and mappings, each reported
-// "removed", and the tables fx made for it that the manifest dropped, unless their DeletionPolicy kept them. Queues
-// named by name are looked up first: a missing one is an error before anything changes. Several
-// functions are deployed at once. Throws fx::Error naming the function that failed (the others are
-// deployed).
+// "removed", and the tables fx made for it that the manifest dropped, unless their DeletionPolicy
+// kept them. Queues named by name are looked up first: a missing one is an error before anything
+// changes. Several functions are deployed at once. Throws fx::Error naming the function that failed
+// (the others are deployed).
 AwsDeploy deploy_to_aws(const manifest::Service& service, const lambda::Endpoint& endpoint,
                         actions::DeployOptions options);
 
