@@ -363,9 +363,9 @@ std::string to_json(const ServiceEvents& doc) {
             {"idle_timeout_s", doc.idle_timeout_s ? json(*doc.idle_timeout_s) : json()},
             {"provisioned", provisioned},
             {"log_retention", retention},
-            {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()},
-            {"alb_port", doc.alb_port > 0 ? json(doc.alb_port) : json()}};
+            {"concurrency", doc.concurrency > 0 ? json(doc.concurrency) : json()}};
   if (!doc.api_key.empty()) j["api_key"] = doc.api_key;
+  if (doc.alb_port > 0) j["alb_port"] = doc.alb_port;
   if (!doc.api_keys.empty()) j["api_keys"] = json::parse(to_json(doc.api_keys));
   // Only when there are some: a document without them reads as earlier versions wrote it.
   if (!streams.empty()) j["streams"] = streams;
