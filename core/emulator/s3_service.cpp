@@ -182,7 +182,9 @@ void S3Service::handle(HttpRequest& req, std::shared_ptr<Responder> r) {
     // A presigned URL's region is in its query.
     HttpRequest q;
     q.query = s.query;
-    auto scope = scope_fields(q.query_param("X-Amz-Credential"));
+    // scope_fields gives views into its argument: the credential must outlive them.
+    const std::string credential = q.query_param("X-Amz-Credential");
+    auto scope = scope_fields(credential);
     if (scope.size() == 5) s.region = std::string(scope[2]);
   }
   auto job = [impl = impl_.get(), r = std::move(r), s = std::move(s)]() mutable {
