@@ -94,7 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fail("a 5xx answer to a request", std::string(part.substr(0, 400)) + "\n=> " + r.body);
     if (r.status >= 400 && !r.headers_only && r.body.find("<Code>") == std::string::npos)
       fail("an error answer without an S3 error code", r.body);
-    if (plain_put && r.status == 200 && req.path.find('/', 1) != std::string::npos) {
+    // An object's PUT: "PUT /bucket/" (no key) is CreateBucket, whose GET is a listing.
+    const auto key_at = req.path.find('/', 1);
+    if (plain_put && r.status == 200 && key_at != std::string::npos &&
+        key_at + 1 < req.path.size()) {
       fx::s3::Request get = req;
       get.method = "GET";
       get.body.clear();
