@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/actions/deploy.h"
 #include "core/aws/service.h"
 #include "core/targets/aws/steps.h"
 #include "core/util/error.h"
@@ -90,6 +91,25 @@ std::string invocation_uri(const std::string& region, const std::string& arn) {
 
 std::string api_name(const manifest::Service& service) {
   return service.stage + "-" + service.name;
+}
+
+std::optional<FoundApi> find_tagged_api(fx::aws::ApiGatewayClient& gateway,
+                                        const manifest::Service& service,
+                                        const std::string& list_path, const char* id_field) {
+  using nlohmann::json;
+  const std::string name = api_name(service);
+  for (const auto& item : gateway.list(list_path)) {
+    auto api = json::parse(item);
+    if (!api.is_object() || api.value("name", json()) != name) continue;
+    std::map<std::string, std::string> tags;
+    if (api.contains("tags") && api["tags"].is_object())
+      for (const auto& [k, v] : api["tags"].items())
+        if (v.is_string()) tags[k] = v.get<std::string>();
+    const auto id = api.value(id_field, json());
+    if (actions::made_for(tags, service))
+      return FoundApi{id.is_string() ? id.get<std::string>() : std::string(), item};
+  }
+  return std::nullopt;
 }
 
 bool sync_api_permissions(lambda::LambdaClient& lambda, const ApiContext& context,

@@ -59,6 +59,11 @@ struct FoundApi {
 };
 
 std::string api_name(const manifest::Service& service);
+// The API of this service among those `list_path` lists ("/v2/apis", "/restapis"): named
+// api_name and tagged as fx's for the service. `id_field` is where its id is ("apiId", "id").
+std::optional<FoundApi> find_tagged_api(fx::aws::ApiGatewayClient& gateway,
+                                        const manifest::Service& service,
+                                        const std::string& list_path, const char* id_field);
 
 // What a sync did to one API.
 struct ApiSync {

@@ -154,17 +154,7 @@ std::string route_line(const std::string& url, const std::string& key) {
 
 std::optional<FoundApi> find_http_api(fx::aws::ApiGatewayClient& gateway,
                                       const manifest::Service& service) {
-  const std::string name = api_name(service);
-  for (const auto& text_item : gateway.list("/v2/apis")) {
-    auto api = json::parse(text_item);
-    if (text(api, "name") != name) continue;
-    std::map<std::string, std::string> tags;
-    if (api.contains("tags") && api["tags"].is_object())
-      for (const auto& [k, v] : api["tags"].items())
-        if (v.is_string()) tags[k] = v.get<std::string>();
-    if (actions::made_for(tags, service)) return FoundApi{text(api, "apiId"), text_item};
-  }
-  return std::nullopt;
+  return find_tagged_api(gateway, service, "/v2/apis", "apiId");
 }
 
 ApiSync sync_http_api(fx::aws::ApiGatewayClient& gateway, lambda::LambdaClient& lambda,

@@ -75,17 +75,7 @@ std::vector<std::string> prefixes(const std::string& path) {
 
 std::optional<FoundApi> find_rest_api(fx::aws::ApiGatewayClient& gateway,
                                       const manifest::Service& service) {
-  const std::string name = api_name(service);
-  for (const auto& item : gateway.list("/restapis")) {
-    auto api = json::parse(item);
-    if (text(api, "name") != name) continue;
-    std::map<std::string, std::string> tags;
-    if (api.contains("tags") && api["tags"].is_object())
-      for (const auto& [k, v] : api["tags"].items())
-        if (v.is_string()) tags[k] = v.get<std::string>();
-    if (actions::made_for(tags, service)) return FoundApi{text(api, "id"), item};
-  }
-  return std::nullopt;
+  return find_tagged_api(gateway, service, "/restapis", "id");
 }
 
 ApiSync sync_rest_api(fx::aws::ApiGatewayClient& gateway, lambda::LambdaClient& lambda,
